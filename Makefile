@@ -1,0 +1,51 @@
+# gate: two commands for a fresh machine (`make run`, `make test`), and the rest.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+NATIVE_SO := gate/_gtable$(EXT_SUFFIX)
+NATIVE_SRC := native/table.c native/table.h native/table.cdef native/build.py
+CONFIG ?= configs/gate.toml
+FUZZ_SECONDS ?= 20
+
+.PHONY: run test bench lint native fuzz clean
+
+run: $(INSTALLED) $(NATIVE_SO)
+	$(PY) -m gate serve --config $(CONFIG)
+
+test: $(INSTALLED) $(NATIVE_SO)
+	$(PY) -m pytest
+
+bench: $(INSTALLED) $(NATIVE_SO)
+	$(PY) -m tests.bench
+
+lint: $(INSTALLED) $(NATIVE_SO)
+	$(VENV)/bin/ruff check gate tests native
+	$(VENV)/bin/ruff format --check gate tests native
+	$(VENV)/bin/mypy
+
+native: $(NATIVE_SO)
+
+fuzz: build/fuzz_table
+	./build/fuzz_table $(FUZZ_SECONDS)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Rebuilt only when native/ changes.
+$(NATIVE_SO): $(NATIVE_SRC) | $(INSTALLED)
+	$(PY) native/build.py
+
+build/fuzz_table: native/table.c native/table.h native/fuzz_table.c
+	mkdir -p build
+	gcc -std=c11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -Inative native/table.c native/fuzz_table.c -o $@
+
+clean:
+	rm -rf build $(VENV) gate/_gtable*.so var .pytest_cache .mypy_cache .ruff_cache .hypothesis

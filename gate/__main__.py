@@ -1,0 +1,9 @@
+"""``python -m gate``: the same as the ``gate`` command."""
+
+from __future__ import annotations
+
+import sys
+
+from gate.cli import main
+
+sys.exit(main())

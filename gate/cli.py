@@ -1,0 +1,115 @@
+"""The ``gate`` command line. Each command exits non-zero with a one-line reason on failure."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from gate.config import DEFAULT_CONFIG, Config, load_config
+from gate.errors import GateError
+
+log = logging.getLogger("gate")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(args.config)
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from gate.compiler import compile_table
+
+    if args.control_list is None or not args.catalogue or args.output is None:
+        config = _config(args)
+        control_list = args.control_list or config.table.control_list
+        catalogues = args.catalogue or list(config.table.catalogues)
+        output = args.output or config.table.path
+    else:
+        control_list, catalogues, output = args.control_list, args.catalogue, args.output
+    result = compile_table(Path(control_list), [Path(c) for c in catalogues], Path(output))
+    repeated = result.skipped_duplicates
+    kept_once = f", {repeated} repeated rows kept once" if repeated else ""
+    print(
+        f"compiled {result.entries} entries ({result.controls} control codes{kept_once})"
+        f" into {result.path} ({result.file_size} bytes, sources {result.source_digest[:12]})"
+    )
+    return 0
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    from gate.lookup_stream import LookupWriter
+    from gate.lookup_table import Table
+
+    table = Table.open(args.table)
+    writer = LookupWriter(table, sys.stdout)
+    if args.codes:
+        writer.write_codes(args.codes)
+    else:
+        writer.stream(sys.stdin.buffer)
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from gate.service import serve
+
+    config = _config(args)
+    serve(config)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gate", description="Export-control gate for warehouse dispatch docks."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(
+        name: str, run: Callable[[argparse.Namespace], int], help: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(run=run)
+        return sub
+
+    def with_config(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--config", default=str(DEFAULT_CONFIG), help=f"config file (default {DEFAULT_CONFIG})"
+        )
+
+    serve = add("serve", cmd_serve, "run the gate: HTTP API, scanner socket, status page")
+    with_config(serve)
+
+    compile_ = add("compile", cmd_compile, "compile the control list and catalogues into a table")
+    with_config(compile_)
+    compile_.add_argument("--control-list", help="control list CSV (default: the config's)")
+    compile_.add_argument(
+        "--catalogue", action="append", help="catalogue CSV, repeatable (default: the config's)"
+    )
+    compile_.add_argument("-o", "--output", help="table file to write (default: the config's)")
+
+    lookup = add(
+        "lookup",
+        cmd_lookup,
+        "classify codes; with none given, each line of standard input (JSON lines out)",
+    )
+    lookup.add_argument("--table", required=True, help="compiled table file")
+    lookup.add_argument("codes", nargs="*", metavar="CODE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        code: int = args.run(args)
+        return code
+    except GateError as exc:
+        print(f"gate {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,141 @@
+"""The exception hierarchy of gate.
+
+``GateError`` is the one root: it is never raised directly, only its subclasses are.
+Catch ``GateError`` to handle anything gate raises on purpose.
+"""
+
+from __future__ import annotations
+
+
+class GateError(Exception):
+    """Root of every error gate raises on purpose. Never raised directly."""
+
+
+class ConfigError(GateError):
+    """The configuration file or a file it names is missing or malformed."""
+
+
+class InvalidCode(GateError):
+    """A scanned code could not be decoded.
+
+    ``field`` names the part that is wrong (``gtin``, ``sscc``, ``epc_header``, ...) and
+    ``reason`` says what was expected; ``str()`` gives both in one sentence.
+    """
+
+    def __init__(self, reason: str, *, field: str = "code") -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+class TableError(GateError):
+    """The compiled control table could not be opened, verified or queried."""
+
+
+class CompileError(GateError):
+    """A source of the control table (control list or catalogue) is wrong.
+
+    Carries the file, the 1-based line and the problem, so the message can point at it.
+    """
+
+    def __init__(self, path: str, line: int, problem: str) -> None:
+        super().__init__(f"{path}:{line}: {problem}")
+        self.path = path
+        self.line = line
+        self.problem = problem
+
+
+class PolicyError(GateError):
+    """The policy (country groups, exempt groups, denial list, limits) is inconsistent.
+
+    Raised when a policy value is built, so a wrong configuration stops the service at start
+    instead of silently weakening a rule (a misspelt ``embargoed`` group would disable rule 2).
+    """
+
+
+class InvalidCountry(GateError):
+    """A country code is not an officially assigned ISO 3166-1 alpha-2 code.
+
+    ``code`` is the offending value as given; ``where`` names what held it (a country group,
+    a denial-list entry, a shipment field) or is ``None`` for bare user input. An unknown code
+    is always this error, never a silent "not embargoed".
+    """
+
+    def __init__(self, code: str, *, where: str | None = None) -> None:
+        place = f" in {where}" if where else ""
+        super().__init__(
+            f"{code!r}{place} is not an officially assigned ISO 3166-1 alpha-2 country code "
+            "(two uppercase letters, such as 'DE')"
+        )
+        self.code = code
+        self.where = where
+
+
+class InvalidShipment(GateError):
+    """A shipment's data (manifest, quantities, identifiers) is malformed."""
+
+
+class InvalidApproval(GateError):
+    """An approval from the central office is malformed or answers no request of the shipment."""
+
+
+class LicenceError(GateError):
+    """A standing licence is malformed, or using it would break its terms."""
+
+
+class Overdraw(LicenceError):
+    """A drawdown would take a standing licence below zero; nothing was drawn.
+
+    Carries the licence ``number``, its ``remaining`` quantity and the ``requested`` quantity.
+    """
+
+    def __init__(self, number: str, remaining: int, requested: int) -> None:
+        super().__init__(
+            f"standing licence {number} has {remaining} left; drawing {requested} would overdraw it"
+        )
+        self.number = number
+        self.remaining = remaining
+        self.requested = requested
+
+
+class StateError(GateError):
+    """A transition is not allowed in the shipment's current state. Never raised directly.
+
+    ``shipment_id`` and ``state`` say where it happened; the subclass says what was refused.
+    """
+
+    def __init__(self, message: str, *, shipment_id: str, state: str) -> None:
+        super().__init__(message)
+        self.shipment_id = shipment_id
+        self.state = state
+
+
+class NotOpen(StateError):
+    """Scanning or sealing a shipment that is already sealed."""
+
+
+class ShipmentFinal(StateError):
+    """Changing a shipment that was dispatched or cancelled."""
+
+
+class UnknownLine(StateError):
+    """Naming a line (item key or SSCC) the shipment does not have."""
+
+
+class DispatchRefused(StateError):
+    """Dispatching a shipment that is not cleared at the moment of dispatch.
+
+    ``blocking`` lists ``(key, decision, reasons)`` for every active line that stops it.
+    Nothing changed: re-evaluate the shipment to record why it is no longer cleared.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        shipment_id: str,
+        state: str,
+        blocking: tuple[tuple[str, str, tuple[str, ...]], ...],
+    ) -> None:
+        super().__init__(message, shipment_id=shipment_id, state=state)
+        self.blocking = blocking
