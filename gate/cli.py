@@ -96,6 +96,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lookup.add_argument("--table", required=True, help="compiled table file")
     lookup.add_argument("codes", nargs="*", metavar="CODE")
+
+    # --- audit (storage, issue 4): the commands live in gate/audit_cli.py ---
+    from gate.audit_cli import cmd_audit_export, cmd_audit_verify, parse_instant
+
+    audit_help = "check or export the audit journal (opens the database read-only)"
+    audit = commands.add_parser("audit", help=audit_help, description=audit_help)
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify_help = "verify the hash chain of the whole audit journal; exit 1 if it is broken"
+    audit_verify = audit_commands.add_parser("verify", help=verify_help, description=verify_help)
+    audit_verify.set_defaults(run=cmd_audit_verify)
+    with_config(audit_verify)
+    export_help = "write audit records as JSON lines, in seq order"
+    audit_export = audit_commands.add_parser("export", help=export_help, description=export_help)
+    audit_export.set_defaults(run=cmd_audit_export)
+    with_config(audit_export)
+    audit_export.add_argument(
+        "--from",
+        dest="start",
+        metavar="WHEN",
+        type=parse_instant,
+        help="first instant, inclusive: ISO 8601 date or date-time, UTC unless an offset is given",
+    )
+    audit_export.add_argument(
+        "--to",
+        dest="end",
+        metavar="WHEN",
+        type=parse_instant,
+        help="end instant, exclusive (--from 2024-05-01 --to 2024-06-01 is May)",
+    )
+    audit_export.add_argument(
+        "-o", "--output", metavar="FILE", help="file to write (default: standard output)"
+    )
+    # --- end audit ---
     return parser
 
 

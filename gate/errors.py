@@ -139,3 +139,37 @@ class DispatchRefused(StateError):
     ) -> None:
         super().__init__(message, shipment_id=shipment_id, state=state)
         self.blocking = blocking
+
+
+class UnknownState(StateError):
+    """The shipment's state is not one gate knows (a corrupt or newer record): nothing is
+    allowed, and the door shows red."""
+
+
+class StoreError(GateError):
+    """The database could not be opened, migrated, read or written; the cause is chained.
+
+    A write request that fails with this error was not committed (its group's COMMIT failed or
+    SQLite ended the transaction): nothing it did is stored, and it may be retried.
+    """
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer gate: its schema version is above this code's.
+
+    Refused rather than guessed at, so an old gate never writes into a schema it does not know.
+    ``found`` is the database's version, ``known`` the newest this code knows.
+    """
+
+    def __init__(self, path: str, found: int, known: int) -> None:
+        super().__init__(
+            f"database {path} has schema version {found}, newer than this gate knows ({known}):"
+            " run a newer gate"
+        )
+        self.found = found
+        self.known = known
+
+
+class JournalError(GateError):
+    """An audit record could not be written or read as given: a naive timestamp, data that is
+    not JSON, a ``|`` in a field of the hash preimage, or an append outside a transaction."""

@@ -122,6 +122,10 @@ def _raise_for(status: int, path: str) -> None:
     raise kind(f"table {path}: {text}")
 
 
+_control_of = lib.gtab_control_of
+_tagged = lib.gtab_control_of_tagged
+
+
 def checksum(data: bytes) -> int:
     """The table format's checksum of ``data`` (what the header stores)."""
     return int(lib.gtab_checksum(ffi.from_buffer(data), len(data)))
@@ -159,7 +163,7 @@ class Control:
 class Table:
     """An open, read-only control table (a mapping of one file)."""
 
-    __slots__ = ("__weakref__", "_controls", "_entry", "_handle", "_strings", "info")
+    __slots__ = ("__weakref__", "_controls", "_entry", "_handle", "_strings", "_tag", "info")
 
     def __init__(self, handle: Any, path: str) -> None:
         self._handle = handle
@@ -167,6 +171,7 @@ class Table:
         self._strings = ffi.buffer(handle.strings, handle.strings_size)
         self._entry = ffi.new("struct gtab_entry *")
         self._controls = tuple(self._read_control(i) for i in range(handle.control_count))
+        self._tag: int = lib.gtab_tag(handle)
         self.info = TableInfo(
             path=path,
             format_version=header.format_version,
@@ -244,14 +249,14 @@ class Table:
         _raise_for(status, self.info.path)
         return self._classification(self._entry)
 
-    def control_index(self, key: int) -> int | None:
-        """The control index of one key (NO_CONTROL when not listed), None when absent.
-        The cheapest single lookup: no strings are copied."""
-        status = lib.gtab_lookup(self._handle, key, self._entry)
-        if status == lib.GTAB_NOT_FOUND:
-            return None
-        _raise_for(status, self.info.path)
-        return int(self._entry.control)
+    def control_index(self, key: int) -> int:
+        """The control index of one GTIN-14 value: NO_CONTROL when catalogued but not
+        listed, SLOT_NOT_FOUND when absent, SLOT_INVALID for a value that is no GTIN-14,
+        SLOT_CORRUPT for a damaged entry. The cheapest single lookup: one integer into C."""
+        if not 0 <= key <= MAX_KEY:
+            return SLOT_INVALID
+        found: int = _tagged(self._tag | key) if self._tag else _control_of(self._handle, key)
+        return found
 
     def entry(self, slot: int) -> Classification:
         """The classification at a slot returned by a batch lookup."""

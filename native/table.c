@@ -33,6 +33,38 @@ _Static_assert(sizeof(struct gtab_control) == GTAB_CONTROL_SIZE, "control layout
 
 int gtab_abi_version(void) { return GTAB_ABI_VERSION; }
 
+/*
+ * Tables opened by gtab_open_file, by tag. A cffi call with one argument costs about half
+ * one with two (cffi builds an argument tuple for two or more), so the Python hot path
+ * passes the table's tag and the key in one integer: tag << GTAB_TAG_SHIFT | key. An entry
+ * is set when a table opens and cleared when it closes; a caller only uses the tag of a
+ * table it holds open, so the entry it reads is that table. Callers hold the GIL (cffi
+ * keeps it for these calls unless released), which orders opens, closes and lookups.
+ */
+static const struct gtab_table *gtab_registry[GTAB_REGISTRY_SIZE];
+
+static uint64_t gtab_register(const struct gtab_table *t) {
+    for (uint64_t i = 0; i < GTAB_REGISTRY_SIZE; i++) {
+        if (gtab_registry[i] == NULL) {
+            gtab_registry[i] = t;
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+static void gtab_unregister(const struct gtab_table *t) {
+    for (uint64_t i = 0; i < GTAB_REGISTRY_SIZE; i++)
+        if (gtab_registry[i] == t) gtab_registry[i] = NULL;
+}
+
+/* The tag of an open table, already shifted into place; 0 if it has none. */
+uint64_t gtab_tag(const struct gtab_table *t) {
+    for (uint64_t i = 0; i < GTAB_REGISTRY_SIZE; i++)
+        if (t != NULL && gtab_registry[i] == t) return (i + 1) << GTAB_TAG_SHIFT;
+    return 0;
+}
+
 /* The murmur3 finaliser: keys are dense GTINs, so they need a full avalanche. */
 static inline uint64_t gtab_mix(uint64_t key) {
     key ^= key >> 33;
@@ -176,12 +208,14 @@ int gtab_open_file(const char *path, struct gtab_table **out) {
         return rc;
     }
     t->mapped = 1;
+    gtab_register(t); /* a table without a tag still works, through the slower calls */
     *out = t;
     return GTAB_OK;
 }
 
 void gtab_close(struct gtab_table *table) {
     if (table == NULL) return;
+    gtab_unregister(table);
     if (table->mapped && table->base != NULL) munmap((void *)table->base, table->size);
     free(table);
 }
@@ -239,6 +273,25 @@ int gtab_lookup(const struct gtab_table *t, uint64_t key, struct gtab_entry *out
     if (slot < 0) return GTAB_E_CORRUPT;
     gtab_fill_entry(t, slot, out);
     return GTAB_OK;
+}
+
+/*
+ * The cheapest single lookup, for Python's hot path: two arguments in, one integer out.
+ * Returns the key's control index (GTAB_NO_CONTROL when catalogued but not listed), or a
+ * negative GTAB_SLOT_* value: not found, invalid key (or no table), corrupt entry.
+ */
+int32_t gtab_control_of(const struct gtab_table *t, uint64_t key) {
+    if (t == NULL || t->slots == NULL || key > GTAB_MAX_KEY) return GTAB_SLOT_INVALID;
+    int64_t slot = gtab_find(t, key);
+    if (slot < 0) return (int32_t)slot;
+    return t->slots[slot].control;
+}
+
+/* gtab_control_of for the table whose tag is in the top bits of tagged. */
+int32_t gtab_control_of_tagged(uint64_t tagged) {
+    uint64_t tag = tagged >> GTAB_TAG_SHIFT;
+    if (tag == 0 || tag > GTAB_REGISTRY_SIZE) return GTAB_SLOT_INVALID;
+    return gtab_control_of(gtab_registry[tag - 1], tagged & ((1ULL << GTAB_TAG_SHIFT) - 1));
 }
 
 int gtab_slot_entry(const struct gtab_table *t, int64_t slot, struct gtab_entry *out) {

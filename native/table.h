@@ -36,6 +36,8 @@
 #define GTAB_NO_CONTROL 0xFFFF
 #define GTAB_MAX_CONTROLS 65535
 #define GTAB_MAX_STRING 65535
+#define GTAB_REGISTRY_SIZE 256
+#define GTAB_TAG_SHIFT 48
 
 /* Status codes: 0 is success, everything else is a named failure. */
 #define GTAB_OK 0
@@ -167,6 +169,9 @@ void gtab_close(struct gtab_table *table);
 int gtab_verify(const struct gtab_table *table);
 
 int gtab_lookup(const struct gtab_table *table, uint64_t key, struct gtab_entry *out);
+int32_t gtab_control_of(const struct gtab_table *table, uint64_t key);
+int32_t gtab_control_of_tagged(uint64_t tagged);
+uint64_t gtab_tag(const struct gtab_table *table);
 int gtab_lookup_batch(const struct gtab_table *table, const uint64_t *keys, size_t n,
                       int64_t *out_slots);
 int gtab_lookup_lines(const struct gtab_table *table, const char *text, size_t length,

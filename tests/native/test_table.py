@@ -122,6 +122,10 @@ def test_table_matches_dict_oracle(
     assert len(rows) == table.info.entries
     for key in [*rows, *probes, *EDGE_KEYS]:
         assert expect(rows, key) == seen(table, key)
+        want = rows[key][1] if key in rows else lt.SLOT_NOT_FOUND
+        assert want == table.control_index(key)
+    assert lt.SLOT_INVALID == table.control_index(lt.MAX_KEY + 1)
+    assert lt.SLOT_INVALID == table.control_index(-1)
     packed = array("Q", [*rows, *probes, *EDGE_KEYS])
     slots = table.lookup_packed(packed)
     for key, slot in zip(packed, slots, strict=True):
@@ -328,6 +332,11 @@ def test_swap_keeps_old_table_until_released(tmp_path: Path) -> None:
     reader = slot.current()
     slot.swap(lt.Table.open(new_path))
     assert "new" == slot.current().lookup(9506000134352).description
+    # Each open table answers its own single lookups (the one-integer call carries its tag).
+    assert (0, 2) == (
+        reader.control_index(9506000134352),
+        slot.current().control_index(9506000134352),
+    )
     assert "old" == reader.lookup(9506000134352).description
     assert _mapped(old_path)
     del reader

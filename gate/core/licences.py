@@ -1,0 +1,434 @@
+"""Licences: what releases a ``licence_required`` line, and what using one costs.
+
+Two things cover a line (DESIGN.md section 2):
+
+* an ``Approval`` from the central office that answers one of this shipment's licence
+  requests, names the line's key with at least the line's quantity, and is still valid;
+* a ``StandingLicence`` pushed to the gate for a consignee and destination, for lines whose
+  reasons are all ``cat1``/``cat2``, with enough quantity left.
+
+Invariant: a standing licence's ``remaining`` never goes below zero. Coverage only counts
+quantity that is there, and ``draw_down`` refuses (``Overdraw``), all or nothing, a dispatch
+that would take more, so two shipments that both counted on the last units cannot both leave.
+
+How lines share a standing licence
+----------------------------------
+
+Each line picks its licence by itself: among the licences that match it (consignee,
+destination, control code, in force at ``now``) and have room for the line alone, the one
+that expires first (then the lower number), so the licence about to lapse is used while it
+still can be. The lines that picked one licence then queue in line order, and a line is
+covered only if the running total up to and including it fits in ``remaining``. A line that
+does not fit keeps its place in the queue: the lines behind it are not moved up.
+
+This is deliberately not a best packing. Any rule where one line's cover depends on how the
+*other* lines were placed (first-fit with fallback, "skip the one that does not fit")
+can un-cover a line when goods are unloaded: removing line A lets B move to A's licence and
+crowd out C. With choices made per line and a fixed queue, unloading only ever shortens a
+queue, so removing a line never adds a hold. The cost is an occasional extra licence request
+in a shipment that was held anyway.
+
+An approval is preferred to a standing licence: it was granted for this shipment, and leaves
+the standing quantity for shipments that have no approval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from gate.core.countries import parse_country
+from gate.core.parties import normalise
+from gate.core.rules import CAT1, CAT2, require_aware
+from gate.errors import InvalidApproval, LicenceError, Overdraw
+
+#: The reasons a standing licence may release. Any other reason on the line (a denied party,
+#: stale data, a catch-all, an error) needs the central office's eyes on this shipment.
+STANDING_REASONS: frozenset[str] = frozenset({CAT1, CAT2})
+
+
+class ApprovalDecision(StrEnum):
+    APPROVED = "approved"
+    DENIED = "denied"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLine:
+    """One uncovered line as sent to the central office in a licence request."""
+
+    key: str
+    description: str
+    control: str
+    category: int | None
+    quantity: int
+    serials: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceRequest:
+    """A licence request for a held shipment's uncovered lines."""
+
+    request_id: str
+    shipment_id: str
+    lines: tuple[RequestLine, ...]
+    created_at: dt.datetime
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(line.key for line in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """The central office's answer to a licence request (the approval callback's body).
+
+    ``lines`` ``None`` means all lines of the request, as requested. An approval needs a
+    licence number and an aware ``valid_until``; a denial needs neither. Raises
+    ``InvalidApproval`` for anything else, and for non-positive or repeated line quantities.
+    """
+
+    request_id: str
+    shipment_id: str
+    decision: ApprovalDecision
+    lines: tuple[tuple[str, int], ...] | None = None
+    licence_number: str | None = None
+    valid_until: dt.datetime | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "decision", ApprovalDecision(self.decision))
+        except ValueError:
+            raise InvalidApproval(
+                f"decision must be 'approved' or 'denied', not {self.decision!r}"
+            ) from None
+        if not self.request_id or not self.shipment_id:
+            raise InvalidApproval("an approval names its request_id and shipment_id")
+        if self.lines is not None:
+            lines = tuple((key, quantity) for key, quantity in self.lines)
+            keys = [key for key, _ in lines]
+            if len(set(keys)) != len(keys):
+                raise InvalidApproval("an approval names a line more than once")
+            for key, quantity in lines:
+                if not key or type(quantity) is not int or quantity < 1:
+                    raise InvalidApproval(f"line {key!r}: quantity must be a positive integer")
+            object.__setattr__(self, "lines", lines)
+        if self.decision is ApprovalDecision.APPROVED:
+            if not self.licence_number:
+                raise InvalidApproval("an approval carries a licence number")
+            if self.valid_until is None:
+                raise InvalidApproval("an approval carries the licence's valid_until")
+            try:
+                require_aware(self.valid_until)
+            except ValueError as exc:
+                raise InvalidApproval(str(exc)) from None
+
+    @property
+    def approved(self) -> bool:
+        return self.decision is ApprovalDecision.APPROVED
+
+    def granted(self, request: LicenceRequest) -> Mapping[str, int]:
+        """Key -> quantity this approval names among the request's lines.
+
+        Keys the request did not ask for are ignored: an approval answers a request, and a
+        line the office was never asked about has not been looked at.
+        """
+        if self.lines is None:
+            return {line.key: line.quantity for line in request.lines}
+        asked = request.keys
+        return {key: quantity for key, quantity in self.lines if key in asked}
+
+    def in_force(self, now: dt.datetime) -> bool:
+        return self.approved and self.valid_until is not None and now < self.valid_until
+
+
+@dataclass(frozen=True, slots=True)
+class StandingLicence:
+    """A licence the central office pushed to the gate (``POST /licences``).
+
+    Valid from ``valid_from`` (inclusive) to ``valid_until`` (exclusive). ``remaining`` starts
+    at ``quantity`` and is drawn down at dispatch. Raises ``LicenceError`` for a malformed
+    licence and ``InvalidCountry`` for unknown country codes.
+    """
+
+    number: str
+    consignee_name: str
+    consignee_country: str
+    destination: str
+    controls: frozenset[str]
+    quantity: int
+    remaining: int
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    consignee_key: str = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        where = f"standing licence {self.number!r}"
+        if not self.number:
+            raise LicenceError("a standing licence needs a number")
+        parse_country(self.consignee_country, where=f"{where} (consignee)")
+        parse_country(self.destination, where=f"{where} (destination)")
+        if type(self.quantity) is not int or self.quantity < 0:
+            raise LicenceError(f"{where}: quantity must be a non-negative integer")
+        if type(self.remaining) is not int or not 0 <= self.remaining <= self.quantity:
+            raise LicenceError(f"{where}: remaining must be between 0 and {self.quantity}")
+        try:
+            require_aware(self.valid_from)
+            require_aware(self.valid_until)
+        except ValueError as exc:
+            raise LicenceError(f"{where}: {exc}") from None
+        if not self.valid_from < self.valid_until:
+            raise LicenceError(f"{where}: valid_from must be before valid_until")
+        key = normalise(self.consignee_name)
+        if not key:
+            raise LicenceError(f"{where}: the consignee needs a name")
+        object.__setattr__(self, "controls", frozenset(self.controls))
+        object.__setattr__(self, "consignee_key", key)
+
+    @classmethod
+    def issued(
+        cls,
+        number: str,
+        *,
+        consignee_name: str,
+        consignee_country: str,
+        destination: str,
+        controls: Iterable[str],
+        quantity: int,
+        valid_from: dt.datetime,
+        valid_until: dt.datetime,
+    ) -> StandingLicence:
+        """A licence as pushed, nothing drawn yet (``remaining == quantity``)."""
+        return cls(
+            number,
+            consignee_name,
+            consignee_country,
+            destination,
+            frozenset(controls),
+            quantity,
+            quantity,
+            valid_from,
+            valid_until,
+        )
+
+    def in_force(self, now: dt.datetime) -> bool:
+        return self.valid_from <= now < self.valid_until
+
+    def serves(self, consignee_key: str, consignee_country: str, destination: str) -> bool:
+        """Whether the licence is for this consignee (normalised name and country) and place."""
+        return (
+            self.consignee_key == consignee_key
+            and self.consignee_country == consignee_country
+            and self.destination == destination
+        )
+
+    @property
+    def drawn(self) -> int:
+        return self.quantity - self.remaining
+
+
+class CoverKind(StrEnum):
+    APPROVAL = "approval"
+    STANDING = "standing"
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What covers a line: an approval (with its request) or a standing licence."""
+
+    kind: CoverKind
+    licence: str
+    valid_until: dt.datetime
+    request_id: str | None = None
+
+    def describe(self) -> str:
+        if self.kind is CoverKind.APPROVAL:
+            return f"approval {self.request_id}, licence {self.licence}"
+        return f"standing licence {self.licence}"
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """A ``licence_required`` line looking for cover."""
+
+    key: str
+    control: str
+    quantity: int
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Drawdown:
+    """Quantity a dispatch takes from a standing licence, and the lines it is for."""
+
+    licence: str
+    quantity: int
+    keys: tuple[str, ...]
+
+
+def approval_cover(
+    need: Need,
+    *,
+    requests: Sequence[LicenceRequest],
+    approvals: Sequence[Approval],
+    now: dt.datetime,
+) -> Coverage | None:
+    """The approval that covers ``need`` at ``now``, or ``None``.
+
+    ``requests`` and ``approvals`` must be the shipment's own (its id is checked where an
+    approval is applied). An approval covers the line if it answers one of those requests,
+    names the key with at least the line's quantity, and its licence is valid at ``now``.
+    Quantities of several approvals do not add up: each is checked against the whole line.
+    Of several that cover, the one valid longest is reported.
+    """
+    by_id = {request.request_id: request for request in requests}
+    best: Coverage | None = None
+    for approval in approvals:
+        request = by_id.get(approval.request_id)
+        if request is None or not approval.in_force(now) or approval.licence_number is None:
+            continue
+        if approval.granted(request).get(need.key, 0) < need.quantity:
+            continue
+        assert approval.valid_until is not None  # in_force() checked it
+        if best is None or approval.valid_until > best.valid_until:
+            best = Coverage(
+                CoverKind.APPROVAL,
+                approval.licence_number,
+                approval.valid_until,
+                approval.request_id,
+            )
+    return best
+
+
+def cover(
+    needs: Sequence[Need],
+    *,
+    requests: Sequence[LicenceRequest],
+    approvals: Sequence[Approval],
+    licences: Iterable[StandingLicence],
+    consignee_key: str,
+    consignee_country: str,
+    destination: str,
+    now: dt.datetime,
+) -> tuple[Coverage | None, ...]:
+    """Cover each of ``needs`` (in line order), by approval first, then standing licence.
+
+    ``consignee_key`` is the consignee's ``normalise``d name. The answer is aligned with
+    ``needs``; ``None`` marks a line nothing covers. See the module docstring for how lines
+    share a standing licence.
+    """
+    require_aware(now)
+    usable = sorted(
+        (
+            licence
+            for licence in licences
+            if licence.in_force(now)
+            and licence.serves(consignee_key, consignee_country, destination)
+        ),
+        key=lambda licence: (licence.valid_until, licence.number),
+    )
+    queued: dict[str, int] = {}
+    answer: list[Coverage | None] = []
+    for need in needs:
+        found = approval_cover(need, requests=requests, approvals=approvals, now=now)
+        if found is None and need.reasons and STANDING_REASONS.issuperset(need.reasons):
+            found = _standing_cover(need, usable, queued)
+        answer.append(found)
+    return tuple(answer)
+
+
+def _standing_cover(
+    need: Need, usable: Sequence[StandingLicence], queued: dict[str, int]
+) -> Coverage | None:
+    for licence in usable:
+        if need.control in licence.controls and need.quantity <= licence.remaining:
+            total = queued.get(licence.number, 0) + need.quantity
+            queued[licence.number] = total
+            if total > licence.remaining:
+                return None
+            return Coverage(CoverKind.STANDING, licence.number, licence.valid_until)
+    return None
+
+
+def drawdowns(covered: Iterable[tuple[str, int, Coverage | None]]) -> tuple[Drawdown, ...]:
+    """The drawdowns for ``(key, quantity, coverage)`` lines, one per standing licence."""
+    totals: dict[str, int] = {}
+    keys: dict[str, list[str]] = {}
+    for key, quantity, coverage in covered:
+        if coverage is None or coverage.kind is not CoverKind.STANDING:
+            continue
+        totals[coverage.licence] = totals.get(coverage.licence, 0) + quantity
+        keys.setdefault(coverage.licence, []).append(key)
+    return tuple(Drawdown(number, totals[number], tuple(keys[number])) for number in totals)
+
+
+def draw_down(
+    licences: Sequence[StandingLicence], taken: Iterable[Drawdown]
+) -> tuple[StandingLicence, ...]:
+    """``licences`` with ``taken`` drawn from them, all or nothing.
+
+    Raises ``Overdraw`` if any licence would go below zero and ``LicenceError`` for a
+    drawdown naming a licence that is not there; in both cases nothing is drawn.
+    """
+    totals: dict[str, int] = {}
+    for drawdown in taken:
+        if drawdown.quantity < 0:
+            raise LicenceError(f"drawdown of {drawdown.quantity} from {drawdown.licence}")
+        totals[drawdown.licence] = totals.get(drawdown.licence, 0) + drawdown.quantity
+    by_number = {licence.number: licence for licence in licences}
+    for number, total in totals.items():
+        licence = by_number.get(number)
+        if licence is None:
+            raise LicenceError(f"there is no standing licence {number!r} to draw on")
+        if total > licence.remaining:
+            raise Overdraw(number, licence.remaining, total)
+    return tuple(
+        replace(licence, remaining=licence.remaining - totals[licence.number])
+        if licence.number in totals
+        else licence
+        for licence in licences
+    )
+
+
+def upsert(
+    licences: Sequence[StandingLicence], pushed: StandingLicence
+) -> tuple[StandingLicence, ...]:
+    """``licences`` with ``pushed`` added, or replacing the licence with the same number.
+
+    A replacement keeps what this gate already drew on the old one (``remaining`` is the new
+    quantity less the quantity drawn, never below zero): a re-push that resets the count
+    would let the gate ship the same units twice.
+    """
+    kept: list[StandingLicence] = []
+    merged = pushed
+    for licence in licences:
+        if licence.number == pushed.number:
+            left = max(0, min(pushed.remaining, pushed.quantity - licence.drawn))
+            merged = replace(pushed, remaining=left)
+        else:
+            kept.append(licence)
+    return (*kept, merged)
+
+
+def next_expiry(
+    now: dt.datetime,
+    *,
+    coverages: Iterable[Coverage | None] = (),
+    approvals: Iterable[Approval] = (),
+    licences: Iterable[StandingLicence] = (),
+) -> dt.datetime | None:
+    """The next instant after ``now`` at which cover for a shipment can change, or ``None``.
+
+    That is the earliest of: the end of any cover in use, the end of any approval, and the
+    start or end of any of ``licences`` (pass those for the shipment's consignee and
+    destination: a licence coming into force can release a held shipment). The shell sets a
+    timer for it and re-evaluates the shipment then.
+    """
+    moments: list[dt.datetime] = [c.valid_until for c in coverages if c is not None]
+    moments += [a.valid_until for a in approvals if a.approved and a.valid_until is not None]
+    for licence in licences:
+        moments += [licence.valid_from, licence.valid_until]
+    return min((moment for moment in moments if moment > now), default=None)

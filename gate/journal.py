@@ -1,0 +1,371 @@
+"""The audit journal: append-only and hash-chained, so any change to a past record shows.
+
+Every acknowledged scan and decision, every licence request, approval and operator action is
+recorded here, in the same transaction as the change it records (call ``append`` inside a
+``Store.write`` function): a change without its record, or a record without its change, cannot
+be committed. Records are kept for years and may be re-verified by a compliance officer with
+tools of their own, so the format is fixed and spelled out here.
+
+The database refuses UPDATE and DELETE on the ``audit`` table (triggers), and an insert that is
+not the next ``seq``. What a person with write access to the file could still do (drop the
+triggers, edit a record) the chain reveals: each record carries the hash of the one before it.
+
+Record fields (the ``audit`` table's columns)
+    ``seq``        1, 2, 3, ... with no gaps.
+    ``ts``         RFC 3339 UTC with microseconds: ``2024-05-01T08:30:00.000000Z``.
+    ``kind``       what happened (``scan``, ``seal``, ``approval``, ...).
+    ``actor``      who did it (a client or operator name, ``central``, ``gate``).
+    ``subject``    what it happened to (a shipment id, a licence number), or NULL.
+    ``data``       the details as canonical JSON: ``json.dumps(value, sort_keys=True,
+                   separators=(",", ":"), ensure_ascii=False)``, secrets already redacted.
+    ``prev_hash``  the previous record's ``hash``; for record 1, 64 zeros.
+    ``hash``       lowercase hex SHA-256 of the UTF-8 encoding of the preimage below.
+
+The hash preimage, exactly::
+
+    f"{seq}|{ts}|{kind}|{actor}|{subject}|{data}|{prev_hash}"
+
+with ``seq`` in decimal, ``subject`` as the empty string when it is NULL (an empty subject is
+stored as NULL), and ``data`` the stored JSON text byte for byte. ``kind``, ``actor`` and
+``subject`` never contain ``|`` (``append`` refuses them, ``verify`` reports them), ``ts`` and
+``prev_hash`` cannot, so the preimage splits back into its fields one way only. Re-verifying in
+a shell, for record ``$seq`` with its columns in variables::
+
+    printf '%s|%s|%s|%s|%s|%s|%s' "$seq" "$ts" "$kind" "$actor" "$subject" "$data" "$prev" \\
+        | sha256sum
+
+The journal's head (``seq`` and ``hash`` of the last record) is also kept in ``meta`` under
+``audit_head``, written with each record, so that removing records from the end is reported too.
+
+Secrets never enter the journal: ``append`` passes ``data`` through ``redact``, which replaces
+the value of every key named like a token, password, secret, authorization, signature, cookie,
+credential or API key, at any depth, and any string that is a ``whsec_`` secret or a bearer
+credential, with ``"[redacted]"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from gate.errors import JournalError
+
+GENESIS_HASH = "0" * 64
+REDACTED = "[redacted]"
+HEAD_KEY = "audit_head"
+
+_SECRET_KEY_WORDS = (
+    "token",
+    "password",
+    "passwd",
+    "secret",
+    "authorization",
+    "signature",
+    "cookie",
+    "credential",
+    "api_key",
+    "apikey",
+    "api-key",
+    "private_key",
+)
+_SECRET_VALUE = re.compile(r"^\s*(whsec_|bearer\s+|basic\s+)", re.IGNORECASE)
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+_COLUMNS = "seq, ts, kind, actor, subject, data, prev_hash, hash"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One journal record as stored; ``data`` is its canonical JSON text."""
+
+    seq: int
+    ts: str
+    kind: str
+    actor: str
+    subject: str | None
+    data: str
+    prev_hash: str
+    hash: str
+
+    def payload(self) -> Any:
+        """The ``data`` parsed back from JSON."""
+        return json.loads(self.data)
+
+    def as_json_object(self) -> dict[str, Any]:
+        """Every column, with ``data`` as an object: one line of ``export``."""
+        return {
+            "seq": self.seq,
+            "ts": self.ts,
+            "kind": self.kind,
+            "actor": self.actor,
+            "subject": self.subject,
+            "data": self.payload(),
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """The outcome of ``verify``.
+
+    ``records`` counts the records found intact: all of them when ``ok``, else those before
+    ``first_broken_seq``. ``reason`` says in one sentence what is wrong there.
+    """
+
+    ok: bool
+    records: int
+    first_broken_seq: int | None = None
+    reason: str | None = None
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"audit journal OK: {self.records} records"
+        where = f" at record {self.first_broken_seq}" if self.first_broken_seq else ""
+        return (
+            f"audit journal BROKEN{where}: {self.reason} ({self.records} records intact before it)"
+        )
+
+
+def format_ts(ts: datetime) -> str:
+    """RFC 3339 UTC with microseconds, the journal's only timestamp form. Raises JournalError
+    for a naive datetime (its zone would be a guess)."""
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise JournalError(f"audit timestamp {ts.isoformat()} has no time zone")
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(value: Any) -> str:
+    """The canonical JSON text of ``value`` (sorted keys, no spaces, UTF-8 characters as they
+    are). Raises JournalError for values JSON cannot hold (NaN, infinities, non-string keys
+    other than numbers, objects that are not JSON types)."""
+    try:
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except (TypeError, ValueError) as exc:
+        raise JournalError(f"audit data is not JSON: {exc}") from exc
+
+
+def preimage(
+    seq: int, ts: str, kind: str, actor: str, subject: str | None, data: str, prev_hash: str
+) -> str:
+    """The text whose SHA-256 is a record's hash (see the module docstring)."""
+    return f"{seq}|{ts}|{kind}|{actor}|{subject or ''}|{data}|{prev_hash}"
+
+
+def record_hash(
+    seq: int, ts: str, kind: str, actor: str, subject: str | None, data: str, prev_hash: str
+) -> str:
+    """Lowercase hex SHA-256 of the UTF-8 preimage."""
+    text = preimage(seq, ts, kind, actor, subject, data, prev_hash)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _is_secret_key(key: object) -> bool:
+    name = str(key).lower()
+    return any(word in name for word in _SECRET_KEY_WORDS)
+
+
+def redact(value: Any) -> Any:
+    """A copy of ``value`` with secrets replaced by ``"[redacted]"``: the value of any key named
+    like a token, password, secret, authorization, signature, cookie, credential or API key, at
+    any depth of mappings and lists, and any string that is a ``whsec_`` secret or a bearer or
+    basic credential. Other values are returned as they are."""
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED if _is_secret_key(key) else redact(item) for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    if isinstance(value, str) and _SECRET_VALUE.match(value):
+        return REDACTED
+    return value
+
+
+def _check_field(name: str, value: str | None, *, required: bool) -> None:
+    if value is None or value == "":
+        if required:
+            raise JournalError(f"audit {name} must not be empty")
+        return
+    if not isinstance(value, str):
+        raise JournalError(f"audit {name} must be a string, got {type(value).__name__}")
+    if "|" in value:
+        raise JournalError(f"audit {name} {value!r} contains '|', which the hash preimage uses")
+
+
+def append(
+    conn: sqlite3.Connection,
+    *,
+    kind: str,
+    actor: str,
+    subject: str | None,
+    data: Mapping[str, Any],
+    ts: datetime,
+) -> AuditRecord:
+    """Appends one record to the journal and returns it.
+
+    Must run inside the transaction that makes the change it records (a ``Store.write``
+    function), so both commit or neither does. ``data`` is redacted, then stored as canonical
+    JSON. Raises JournalError for a call outside a transaction, an empty ``kind`` or ``actor``,
+    a ``|`` in ``kind``, ``actor`` or ``subject``, a naive ``ts``, or data that is not JSON.
+    """
+    if not conn.in_transaction:
+        raise JournalError("journal.append must run inside a write transaction (Store.write)")
+    _check_field("kind", kind, required=True)
+    _check_field("actor", actor, required=True)
+    _check_field("subject", subject, required=False)
+    subject = subject or None
+    ts_text = format_ts(ts)
+    data_text = canonical_json(redact(data))
+    last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    digest = record_hash(seq, ts_text, kind, actor, subject, data_text, prev_hash)
+    conn.execute(
+        f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, ts_text, kind, actor, subject, data_text, prev_hash, digest),
+    )
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (HEAD_KEY, f"{seq} {digest}"),
+    )
+    return AuditRecord(seq, ts_text, kind, actor, subject, data_text, prev_hash, digest)
+
+
+def _records(
+    conn: sqlite3.Connection, where: str = "", params: tuple[Any, ...] = ()
+) -> Iterator[AuditRecord]:
+    cursor = conn.execute(f"SELECT {_COLUMNS} FROM audit {where} ORDER BY seq", params)
+    cursor.arraysize = 256
+    while rows := cursor.fetchmany():
+        for row in rows:
+            yield AuditRecord(*row)
+
+
+def _malformed(record: AuditRecord) -> str | None:
+    """Why a record cannot be a genuine one, judged from its fields alone; None if it can."""
+    for name in ("kind", "actor", "subject"):
+        value = getattr(record, name)
+        if value is not None and not isinstance(value, str):
+            return f"record {record.seq}'s {name} is not text"
+        if value is not None and "|" in value:
+            return f"record {record.seq}'s {name} contains '|'"
+    if not isinstance(record.ts, str) or not _TS.match(record.ts):
+        return f"record {record.seq}'s timestamp {record.ts!r} is not RFC 3339 UTC"
+    if not isinstance(record.data, str):
+        return f"record {record.seq}'s data is not text"
+    for name in ("prev_hash", "hash"):
+        value = getattr(record, name)
+        if not isinstance(value, str) or not _HASH.match(value):
+            return f"record {record.seq}'s {name} is not a SHA-256 hex digest"
+    return None
+
+
+def verify(conn: sqlite3.Connection) -> VerifyResult:
+    """Checks the whole chain in ``seq`` order, streaming (constant memory), and reports the
+    first record that is missing, altered or out of the chain; also checks that the journal
+    ends at the head recorded in ``meta``. Reads one snapshot: safe beside a running writer.
+    """
+    own_snapshot = not conn.in_transaction
+    if own_snapshot:
+        conn.execute("BEGIN")
+    try:
+        return _verify(conn)
+    finally:
+        if own_snapshot and conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
+def _verify(conn: sqlite3.Connection) -> VerifyResult:
+    intact = 0
+    prev: AuditRecord | None = None
+    for record in _records(conn):
+        expected = prev.seq + 1 if prev else 1
+        if record.seq != expected:
+            after = f" after {prev.seq}" if prev else f" (the journal starts at {record.seq})"
+            if record.seq == expected + 1:
+                gap = f"record {expected}"
+            else:
+                gap = f"records {expected} to {record.seq - 1}"
+            return VerifyResult(False, intact, expected, f"gap: {gap} missing{after}")
+        problem = _malformed(record)
+        if problem:
+            return VerifyResult(False, intact, record.seq, f"malformed: {problem}")
+        if prev is None and record.prev_hash != GENESIS_HASH:
+            reason = "chain broken: record 1's prev_hash is not the genesis hash (64 zeros)"
+            return VerifyResult(False, intact, record.seq, reason)
+        if prev is not None and record.prev_hash != prev.hash:
+            reason = (
+                f"chain broken: record {record.seq}'s prev_hash does not match record {prev.seq}"
+            )
+            return VerifyResult(False, intact, record.seq, reason)
+        digest = record_hash(
+            record.seq,
+            record.ts,
+            record.kind,
+            record.actor,
+            record.subject,
+            record.data,
+            record.prev_hash,
+        )
+        if digest != record.hash:
+            reason = f"hash mismatch: record {record.seq} was altered"
+            return VerifyResult(False, intact, record.seq, reason)
+        intact += 1
+        prev = record
+    return _check_head(conn, prev, intact)
+
+
+def _check_head(conn: sqlite3.Connection, last: AuditRecord | None, intact: int) -> VerifyResult:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (HEAD_KEY,)).fetchone()
+    if row is None:
+        if last is None:
+            return VerifyResult(True, 0)
+        reason = f"head missing: meta has no {HEAD_KEY} but the journal has {intact} records"
+        return VerifyResult(False, intact, None, reason)
+    head_seq_text, _, head_hash = str(row[0]).partition(" ")
+    head_seq = int(head_seq_text) if head_seq_text.isdigit() else -1
+    last_seq = last.seq if last else 0
+    if head_seq > last_seq:
+        if head_seq == last_seq + 1:
+            missing = f"record {head_seq}"
+        else:
+            missing = f"records {last_seq + 1} to {head_seq}"
+        reason = f"truncated: {missing} missing at the end (the head names record {head_seq})"
+        return VerifyResult(False, intact, last_seq + 1, reason)
+    if last is None or head_seq != last_seq or head_hash != last.hash:
+        reason = f"head mismatch: the recorded head ({row[0]}) is not the last record {last_seq}"
+        return VerifyResult(False, intact, last_seq or None, reason)
+    return VerifyResult(True, intact)
+
+
+def export(
+    conn: sqlite3.Connection, start: datetime | None, end: datetime | None, out: TextIO
+) -> int:
+    """Writes the records with ``start <= ts < end`` (either bound may be None) to ``out`` as
+    JSON lines, one object per record with every column and ``data`` as an object, in ``seq``
+    order; returns how many. Raises JournalError for a naive bound or an empty range."""
+    clauses: list[str] = []
+    params: list[str] = []
+    if start is not None:
+        clauses.append("ts >= ?")
+        params.append(format_ts(start))
+    if end is not None:
+        clauses.append("ts < ?")
+        params.append(format_ts(end))
+    if start is not None and end is not None and start >= end:
+        raise JournalError(f"empty range: the start {params[0]} is not before the end {params[1]}")
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    count = 0
+    for record in _records(conn, where, tuple(params)):
+        out.write(json.dumps(record.as_json_object(), ensure_ascii=False, allow_nan=False))
+        out.write("\n")
+        count += 1
+    return count

@@ -1,0 +1,629 @@
+"""The gate's SQLite database: an answer goes out only after its commit.
+
+Every write the gate acknowledges (a scan result, a decision, an approval, an operator action,
+and the audit record of each) must survive a crash the moment the caller sees the answer. Two
+rules keep that true, and everything in this module serves them:
+
+1. **One connection, one thread.** The database has exactly one connection, owned by one
+   dedicated writer thread (the design of omnilib/aiosqlite). The event loop never touches
+   SQLite; it hands functions to the thread and awaits futures. One writer also keeps clear of
+   the WAL-reset corruption bug of SQLite before 3.51.3, which needs two connections writing or
+   checkpointing at once (so: no second writer, and no ``mmap_size``).
+2. **Never acknowledge before COMMIT returns.** The connection runs in WAL mode with
+   ``synchronous=FULL``, so a returned COMMIT is on disk. A write's future is resolved (through
+   ``loop.call_soon_threadsafe``) only after the COMMIT of its transaction has returned. If the
+   COMMIT fails, every request of that transaction gets the error: none was stored.
+
+Group commit makes that affordable. A COMMIT costs an fsync (milliseconds); a scan costs
+microseconds. So the writer thread takes every write request that is waiting (up to
+``max_group``), runs them in ONE transaction, each inside its own SAVEPOINT, and commits once.
+A request that raises rolls back to its savepoint, so it loses only its own changes and gets
+its own exception, while the rest of the group commits. Requests queue up while a COMMIT is
+in flight, so the groups grow with the load by themselves; no request waits for a timer.
+
+Writes run in the order they were submitted. Reads run on the same thread between groups, so
+they see exactly the committed data and never a half-done group.
+
+Usage (the store is opened asynchronously because the connection is made on its thread)::
+
+    store = await Store.open(config.database)
+    try:
+        seq = await store.write(lambda conn: journal.append(conn, ...).seq)
+        rows = await store.read(lambda conn: conn.execute("SELECT ...").fetchall())
+    finally:
+        await store.close()
+
+The schema is versioned from day one: ``MIGRATIONS`` lists SQL scripts applied in order (version
+= position + 1) in one transaction at open, recorded in ``schema_migrations``. A released
+migration is never edited; a change is a new entry at the end. A database whose version is newer
+than this code is refused (``SchemaTooNew``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from gate.errors import SchemaTooNew, StoreError
+
+T = TypeVar("T")
+
+#: Milliseconds a statement waits for a lock held by another connection (a reader's checkpoint, an
+#: operator's sqlite3 shell) before it fails with "database is locked".
+BUSY_TIMEOUT_MS = 5000
+
+#: The most write requests committed together; bounds the latency a group adds.
+DEFAULT_MAX_GROUP = 512
+
+_SAVEPOINT = "gate_write_request"
+
+MIGRATIONS: list[str] = [
+    # 1: the initial schema.
+    """
+    CREATE TABLE shipments (
+        id TEXT PRIMARY KEY,
+        door TEXT NOT NULL,
+        state TEXT NOT NULL,
+        doc TEXT NOT NULL,              -- JSON
+        created_at TEXT,
+        updated_at TEXT
+    );
+    CREATE INDEX shipments_door_state ON shipments (door, state);
+
+    CREATE TABLE scans (
+        reader TEXT NOT NULL,
+        scan_id TEXT NOT NULL,
+        door TEXT,
+        code TEXT,
+        received_at TEXT NOT NULL,
+        result TEXT NOT NULL,           -- JSON: the answer given, repeated for a retry
+        PRIMARY KEY (reader, scan_id)
+    );
+
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,               -- RFC 3339 UTC with microseconds
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        subject TEXT,
+        data TEXT NOT NULL,             -- canonical JSON
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX audit_ts ON audit (ts);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN
+        SELECT RAISE(ABORT, 'audit journal is append-only');
+    END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN
+        SELECT RAISE(ABORT, 'audit journal is append-only');
+    END;
+    -- REPLACE deletes without firing delete triggers (unless recursive_triggers is on), so an
+    -- insert must also be the next record: this refuses INSERT OR REPLACE over a record.
+    CREATE TRIGGER audit_append_only BEFORE INSERT ON audit
+    WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM audit)
+    BEGIN
+        SELECT RAISE(ABORT, 'audit journal is append-only');
+    END;
+
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        request_id TEXT UNIQUE NOT NULL,
+        shipment_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        delivered_at TEXT,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE delivered_at IS NULL;
+
+    CREATE TABLE webhook_ids (
+        id TEXT PRIMARY KEY,
+        body_hash TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        answer TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX webhook_ids_received_at ON webhook_ids (received_at);
+
+    CREATE TABLE licences (
+        number TEXT PRIMARY KEY,
+        doc TEXT NOT NULL,
+        remaining INTEGER NOT NULL CHECK (remaining >= 0),
+        updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(slots=True)
+class StoreStats:
+    """Counters of the writer thread, for metrics and tests. Written only by that thread.
+
+    ``writes`` counts write requests that committed, ``failed_writes`` those that got an
+    exception (their own, or a failed COMMIT's), ``commits`` the transactions committed: so
+    ``writes / commits`` is the mean group size. ``largest_group`` is the most requests one
+    transaction carried, ``failed_commits`` the groups whose COMMIT failed.
+    """
+
+    commits: int = 0
+    writes: int = 0
+    failed_writes: int = 0
+    failed_commits: int = 0
+    largest_group: int = 0
+    reads: int = 0
+
+
+class _Kind(enum.Enum):
+    WRITE = "write"
+    READ = "read"
+    STOP = "stop"
+
+
+class _Request(Generic[T]):
+    """A function for the writer thread and the future, on its caller's loop, that awaits it."""
+
+    __slots__ = ("fn", "future", "kind", "loop")
+
+    def __init__(
+        self,
+        kind: _Kind,
+        fn: Callable[[sqlite3.Connection], T] | None,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.kind = kind
+        self.fn = fn
+        self.loop = loop
+        self.future: asyncio.Future[T] = loop.create_future()
+
+
+# An outcome to hand to a future: (request, succeeded, value or exception).
+_Outcome = tuple[_Request[Any], bool, Any]
+
+
+class Store:
+    """The gate's SQLite database, reached only through its writer thread.
+
+    Open with ``await Store.open(path)``, close with ``await store.close()`` (or use it as an
+    async context manager after opening). Raises StoreError when the database cannot be opened
+    or migrated, and SchemaTooNew when it was written by a newer gate.
+    """
+
+    def __init__(self, path: Path, *, max_group: int, max_delay: float) -> None:
+        """Internal: use ``Store.open``."""
+        if max_group < 1:
+            raise ValueError("max_group must be at least 1")
+        self.path = path
+        self.stats = StoreStats()
+        self._max_group = max_group
+        self._max_delay = max_delay
+        self._queue: queue.SimpleQueue[_Request[Any]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._closing: _Request[None] | None = None
+        # Guards _closing and _stopped against the thread's shutdown: once _stopped is set
+        # nothing more enters the queue, so the shutdown drain answers every request.
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path | str,
+        *,
+        max_group: int = DEFAULT_MAX_GROUP,
+        max_delay: float = 0.0,
+    ) -> Store:
+        """Opens (creating the file and its parent folder if missing) and migrates the database,
+        and starts the writer thread.
+
+        ``max_group`` bounds the write requests committed together. ``max_delay`` (seconds,
+        default 0) lets a group wait that long for more requests before committing; with 0 the
+        groups form from what queues up during the previous COMMIT, adding no latency.
+        Raises StoreError or SchemaTooNew.
+        """
+        store = cls(Path(path), max_group=max_group, max_delay=max_delay)
+        loop = asyncio.get_running_loop()
+        opened: _Request[None] = _Request(_Kind.STOP, None, loop)
+        store._thread = threading.Thread(
+            target=store._run, args=(opened,), name=f"gate-store:{store.path.name}", daemon=True
+        )
+        store._thread.start()
+        try:
+            await opened.future
+        except asyncio.CancelledError:
+            await store.close()
+            raise
+        return store
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close`` was called; the store takes no more requests."""
+        return self._closing is not None
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs ``fn(conn)`` on the writer thread inside a transaction and returns its result
+        once that transaction has COMMITTED (and is durable).
+
+        ``fn`` must not BEGIN, COMMIT or ROLLBACK itself (SAVEPOINTs of its own are fine), nor
+        keep ``conn`` after it returns. If ``fn`` raises, its changes are rolled back and the
+        exception is raised here unchanged; other requests of the same group still commit.
+        If the COMMIT fails, raises StoreError and nothing ``fn`` did is stored. A request is
+        run even if its awaiting task is cancelled after submitting it.
+        """
+        return await self._submit(_Kind.WRITE, fn)
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs ``fn(conn)`` on the writer thread outside any transaction, after every write
+        submitted before it has finished, and returns its result. ``fn`` must only read."""
+        return await self._submit(_Kind.READ, fn)
+
+    async def writable(self, timeout: float = 2.0) -> bool:
+        """For readiness checks: True when a small write to ``meta`` commits within
+        ``timeout`` seconds, False when it fails or takes longer. Never raises StoreError."""
+        stamp = datetime.now(UTC).isoformat(timespec="microseconds")
+
+        def probe(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('writable_checked_at', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (stamp,),
+            )
+
+        try:
+            await asyncio.wait_for(self.write(probe), timeout)
+        except (StoreError, sqlite3.Error, TimeoutError):
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Finishes every request submitted before it, closes the connection and stops the
+        thread. Requests submitted afterwards raise StoreError. Safe to call twice."""
+        with self._lock:
+            if self._closing is None:
+                self._closing = _Request(_Kind.STOP, None, asyncio.get_running_loop())
+                if self._stopped:
+                    self._closing.future.set_result(None)
+                else:
+                    self._queue.put(self._closing)
+            closing = self._closing
+        await asyncio.shield(closing.future)
+
+    async def _submit(self, kind: _Kind, fn: Callable[[sqlite3.Connection], T]) -> T:
+        request = _Request(kind, fn, asyncio.get_running_loop())
+        with self._lock:
+            if self._closing is not None or self._stopped:
+                raise StoreError(f"database {self.path} is closed")
+            self._queue.put(request)
+        return await request.future
+
+    # --- the writer thread ---------------------------------------------------------------------
+
+    def _run(self, opened: _Request[None]) -> None:
+        try:
+            conn = _connect(self.path)
+        except BaseException as exc:
+            _settle([(opened, False, exc)])
+            self._shut_down()
+            return
+        _settle([(opened, True, None)])
+        held: _Request[Any] | None = None
+        try:
+            while True:
+                request = held if held is not None else self._queue.get()
+                held = None
+                if request.kind is _Kind.WRITE:
+                    held = self._run_group(conn, request)
+                elif request.kind is _Kind.READ:
+                    _settle([self._run_read(conn, request)])
+                else:
+                    break
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            self._shut_down()
+
+    def _shut_down(self) -> None:
+        """Ends the thread's service (open failed, or close): refuses new requests, answers
+        every request still queued with StoreError, and resolves a pending close."""
+        with self._lock:
+            self._stopped = True
+        closed = StoreError(f"database {self.path} is closed")
+        outcomes: list[_Outcome] = []
+        while True:
+            try:
+                request = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if request is not self._closing:
+                outcomes.append((request, False, closed))
+        if self._closing is not None:
+            outcomes.append((self._closing, True, None))
+        _settle(outcomes)
+
+    def _run_read(self, conn: sqlite3.Connection, request: _Request[Any]) -> _Outcome:
+        assert request.fn is not None
+        self.stats.reads += 1
+        try:
+            value = request.fn(conn)
+        except BaseException as exc:
+            return (request, False, exc)
+        finally:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+        return (request, True, value)
+
+    def _next_write(self, deadline: float) -> _Request[Any] | None:
+        """The next queued request, waiting until ``deadline`` at most; None if there is none."""
+        try:
+            remaining = deadline - time.monotonic()
+            if remaining > 0:
+                return self._queue.get(timeout=remaining)
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _run_group(self, conn: sqlite3.Connection, first: _Request[Any]) -> _Request[Any] | None:
+        """Runs ``first`` and every write queued behind it (up to ``max_group``) in one
+        transaction, commits, then answers them. Returns a read or stop request it dequeued and
+        did not run, for the main loop to run next."""
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self.stats.failed_writes += 1
+            _settle([(first, False, _store_error(self.path, "cannot begin a transaction", exc))])
+            return None
+        done: list[_Outcome] = []
+        held: _Request[Any] | None = None
+        deadline = time.monotonic() + self._max_delay
+        request: _Request[Any] | None = first
+        while request is not None:
+            outcome = self._run_in_savepoint(conn, request)
+            if not conn.in_transaction:
+                # SQLite (or a misbehaving fn) ended the whole transaction: nothing of this group
+                # is stored. The requests that had succeeded get an error, never an answer.
+                self._abandon(done, outcome)
+                return None
+            done.append(outcome)
+            if len(done) >= self._max_group:
+                break
+            request = self._next_write(deadline)
+            if request is not None and request.kind is not _Kind.WRITE:
+                held, request = request, None
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            error = _store_error(self.path, "commit failed, nothing of this group was stored", exc)
+            self.stats.failed_commits += 1
+            self.stats.failed_writes += len(done)
+            _settle([(req, False, error) for req, _, _ in done])
+            return held
+        succeeded = sum(1 for _, ok, _ in done if ok)
+        self.stats.commits += 1
+        self.stats.writes += succeeded
+        self.stats.failed_writes += len(done) - succeeded
+        self.stats.largest_group = max(self.stats.largest_group, len(done))
+        _settle(done)
+        return held
+
+    def _run_in_savepoint(self, conn: sqlite3.Connection, request: _Request[Any]) -> _Outcome:
+        assert request.fn is not None
+        try:
+            conn.execute(f"SAVEPOINT {_SAVEPOINT}")
+        except sqlite3.Error as exc:
+            return (request, False, _store_error(self.path, "cannot start a savepoint", exc))
+        try:
+            value = request.fn(conn)
+        except BaseException as exc:
+            if conn.in_transaction:
+                try:
+                    conn.execute(f"ROLLBACK TO {_SAVEPOINT}")
+                    conn.execute(f"RELEASE {_SAVEPOINT}")
+                except sqlite3.Error:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+            return (request, False, exc)
+        if not conn.in_transaction:
+            error = StoreError("a write function ended the transaction itself (COMMIT/ROLLBACK)")
+            return (request, False, error)
+        try:
+            conn.execute(f"RELEASE {_SAVEPOINT}")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            return (request, False, _store_error(self.path, "cannot release a savepoint", exc))
+        return (request, True, value)
+
+    def _abandon(self, done: list[_Outcome], last: _Outcome) -> None:
+        """Answers a group whose transaction SQLite ended before COMMIT: all failed."""
+        cause = last[2] if not last[1] else None
+        lost = StoreError(f"database {self.path}: the transaction was rolled back ({cause})")
+        outcomes: list[_Outcome] = [(req, False, lost) for req, _, _ in done]
+        outcomes.append(last if not last[1] else (last[0], False, lost))
+        self.stats.failed_writes += len(outcomes)
+        _settle(outcomes)
+
+
+def _store_error(path: Path, what: str, exc: BaseException) -> StoreError:
+    error = StoreError(f"database {path}: {what}: {exc}")
+    error.__cause__ = exc
+    return error
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    """Hands outcomes to their futures on their loops: one wake-up per loop, not per request."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].loop, []).append(outcome)
+    for loop, batch in by_loop.items():
+        # A loop that is already closed has nobody left waiting for an answer.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_resolve, batch)
+
+
+def _resolve(outcomes: list[_Outcome]) -> None:
+    for request, ok, value in outcomes:
+        future = request.future
+        if future.done():
+            continue
+        if ok:
+            future.set_result(value)
+        elif isinstance(value, StopIteration | StopAsyncIteration):
+            future.set_exception(RuntimeError(f"write function raised {value!r}"))
+        else:
+            future.set_exception(value)
+
+
+# --- connections -------------------------------------------------------------------------------
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """The writer connection: folder created, pragmas set, schema migrated. Raises StoreError."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _store_error(path, f"cannot create folder {path.parent}", exc) from exc
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise _store_error(path, "cannot open", exc) from exc
+    try:
+        # synchronous is per connection (only WAL mode is stored in the file): set all of
+        # these on every connect.
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"database {path}: cannot switch to WAL mode (got {mode})")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        migrate(conn, path)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _store_error(path, "cannot open", exc) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, path: Path | str = "") -> int:
+    """Applies the missing ``MIGRATIONS`` in one IMMEDIATE transaction; returns the version.
+
+    Raises SchemaTooNew (nothing changed) when the database is newer than this code.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (version INTEGER PRIMARY KEY, applied_at TEXT)"
+        )
+        (current,) = conn.execute(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations"
+        ).fetchone()
+        if current > SCHEMA_VERSION:
+            raise SchemaTooNew(str(path), current, SCHEMA_VERSION)
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            # executescript() would COMMIT first: run the script statement by statement so the
+            # migration and its record are one transaction.
+            for statement in _statements(MIGRATIONS[version - 1]):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                (version, datetime.now(UTC).isoformat(timespec="microseconds")),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return SCHEMA_VERSION
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Splits an SQL script into complete statements (a trigger body's ``;`` included)."""
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            statement = buffer.strip()
+            buffer = ""
+            if statement.strip(";").strip() and not _only_comments(statement):
+                yield statement
+    if buffer.strip(";").strip() and not _only_comments(buffer):
+        raise ValueError(f"incomplete SQL statement in migration: {buffer.strip()[:80]!r}")
+
+
+def _only_comments(sql: str) -> bool:
+    lines = (line.split("--", 1)[0].strip() for line in sql.splitlines())
+    return all(line in ("", ";") for line in lines)
+
+
+def connect_readonly(path: Path | str) -> sqlite3.Connection:
+    """A read-only connection (``mode=ro`` URI) for tools such as ``gate audit``, safe beside
+    a running gate. Refuses a missing file, a file that is not a gate database and a schema
+    newer than this code. Raises StoreError or SchemaTooNew.
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise StoreError(f"database {path} does not exist (has the gate run with this config?)")
+    try:
+        conn = sqlite3.connect(
+            f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise _store_error(path, "cannot open read-only", exc) from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA query_only=ON")
+        has_versions = conn.execute(
+            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        if not has_versions:
+            raise StoreError(f"database {path} is not a gate database (no schema_migrations)")
+        (version,) = conn.execute(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations"
+        ).fetchone()
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(str(path), version, SCHEMA_VERSION)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _store_error(path, "cannot read", exc) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn

@@ -1,0 +1,523 @@
+"""The shipment state machine: counting scans, sealing, approvals, removal, dispatch, cancel."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from gate.core import shipments as sh
+from gate.core.classification import Classification
+from gate.core.countries import CountryGroups
+from gate.core.identifiers import Identifier
+from gate.core.licences import (
+    Approval,
+    ApprovalDecision,
+    Drawdown,
+    StandingLicence,
+    draw_down,
+    upsert,
+)
+from gate.core.parties import DenialList
+from gate.core.rules import ControlDates, Decision, Policy
+from gate.core.shipments import Signal, State
+from gate.errors import (
+    DispatchRefused,
+    InvalidApproval,
+    InvalidCode,
+    InvalidCountry,
+    InvalidShipment,
+    NotOpen,
+    Overdraw,
+    ShipmentFinal,
+    UnknownLine,
+    UnknownState,
+)
+
+APPROVED = ApprovalDecision.APPROVED
+UTC = dt.UTC
+NOW = dt.datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
+LATER = NOW + dt.timedelta(hours=1)
+FRESH = ControlDates(NOW - dt.timedelta(days=3), NOW - dt.timedelta(days=10))
+
+BOLT = "00000000000017"  # unlisted
+GYRO = "09506000134352"  # category II, 9.A.3
+MOTOR = "04012345000019"  # category I, 2.A.1.a
+TOOLING = "04012345000026"  # category I production, 1.B.1
+UNKNOWN = "04012345000033"  # not in the table
+PALLET = "340123450000000018"
+STRAY = "340123450000000025"
+
+
+def entry(key: str, category: int, control: str = "", *flags: str) -> Classification:
+    return Classification(key, f"goods {key[-4:]}", control, category, "", frozenset(flags))
+
+
+TABLE = {
+    BOLT: entry(BOLT, 0),
+    GYRO: entry(GYRO, 2, "9.A.3"),
+    MOTOR: entry(MOTOR, 1, "2.A.1.a"),
+    TOOLING: entry(TOOLING, 1, "1.B.1", "production"),
+}
+GROUPS = CountryGroups.from_mapping({"embargoed": ["KP", "IR"], "partners": ["DE", "FR", "US"]})
+POLICY = Policy(GROUPS, cat2_exempt_groups=("partners",), denials=DenialList())
+CONTROLS = sh.Controls(POLICY, TABLE.get, FRESH)
+MANIFEST = sh.Manifest.from_mapping(
+    {PALLET: [(GYRO, 4, ["P1", "P2", "P3", "P4"]), (BOLT, 100, [])]}
+)
+
+
+def shipment(destination: str = "AE", manifest: sh.Manifest = MANIFEST) -> sh.Shipment:
+    return sh.new_shipment(
+        shipment_id="S-1",
+        door="D1",
+        destination=destination,
+        consignee=sh.Consignee("Gulf Avionics LLC", "AE"),
+        now=NOW,
+        manifest=manifest,
+    )
+
+
+def item(key: str, serial: str | None = None) -> Identifier:
+    return Identifier("gs1", f"(01){key}", key=key, serial=serial)
+
+
+def container(sscc: str) -> Identifier:
+    return Identifier("sscc", sscc, sscc=sscc)
+
+
+def scan(
+    s: sh.Shipment, key: str, serial: str | None = None, controls: sh.Controls = CONTROLS
+) -> sh.Shipment:
+    return sh.add_scan(s, item(key, serial), TABLE.get(key), controls, NOW).shipment
+
+
+def approve(s: sh.Shipment, decision: str = "approved", **kw: object) -> sh.Transition:
+    request = s.requests[-1]
+    approval = Approval(
+        request.request_id,
+        s.id,
+        ApprovalDecision(decision),
+        kw.get("lines"),  # type: ignore[arg-type]
+        "LIC-9" if decision == "approved" else None,
+        NOW + dt.timedelta(days=7) if decision == "approved" else None,
+    )
+    return sh.apply_approval(s, approval, CONTROLS, NOW)
+
+
+# --- creation -------------------------------------------------------------------------------
+
+
+def test_new_shipment_is_open_and_amber() -> None:
+    """A new shipment is open, has no lines and shows amber."""
+    s = shipment()
+    assert (State.OPEN, Signal.AMBER, ()) == (s.state, s.signal, s.lines)
+
+
+def test_new_shipment_validates_countries() -> None:
+    """An unknown destination, transit or consignee country is refused."""
+    with pytest.raises(InvalidCountry):
+        shipment(destination="UAE")
+    with pytest.raises(InvalidCountry):
+        sh.new_shipment(
+            shipment_id="S",
+            door="D1",
+            destination="DE",
+            consignee=sh.Consignee("A", "DE"),
+            now=NOW,
+            transit=["XK"],
+        )
+    with pytest.raises(InvalidCountry):
+        sh.Consignee("Acme", "Germany")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: sh.ManifestItem("123", 1),
+        lambda: sh.ManifestItem(GYRO, 0),
+        lambda: sh.ManifestItem(GYRO, 1, frozenset({"a", "b"})),
+        lambda: sh.Manifest.from_mapping({"12345": [(GYRO, 1, [])]}),
+    ],
+    ids=["short-gtin", "zero-quantity", "more-serials-than-units", "short-sscc"],
+)
+def test_malformed_manifest_is_refused(build: object) -> None:
+    """A manifest with impossible contents is refused when built."""
+    with pytest.raises(InvalidShipment):
+        build()  # type: ignore[operator]
+
+
+# --- counting ---------------------------------------------------------------------------------
+
+
+def test_serial_counts_once_however_often_read() -> None:
+    """Reading the same serial again does not add a unit; a new serial does."""
+    s = scan(scan(scan(shipment(), GYRO, "A"), GYRO, "A"), GYRO, "B")
+    (line,) = s.lines
+    assert (2, frozenset({"A", "B"})) == (line.quantity, line.serials)
+
+
+def test_scan_without_serial_adds_a_unit_each_time() -> None:
+    """Unserialised reads each count one unit."""
+    s = scan(scan(scan(shipment(), BOLT), BOLT), BOLT, "X")
+    assert 3 == s.lines[0].quantity
+
+
+def test_scan_answer_reports_the_touched_line() -> None:
+    """add_scan returns the line the scan went to, with its decision."""
+    outcome = sh.add_scan(shipment(), item(GYRO, "A"), TABLE[GYRO], CONTROLS, NOW)
+    (line,) = outcome.lines
+    assert (GYRO, Decision.LICENCE_REQUIRED, ("cat2",)) == (line.key, line.decision, line.reasons)
+
+
+def test_container_in_manifest_expands_into_contents() -> None:
+    """An SSCC in the manifest becomes its contents, each classified, counted once."""
+    outcome = sh.add_scan(shipment(), container(PALLET), None, CONTROLS, NOW)
+    assert (GYRO, BOLT) == tuple(line.key for line in outcome.lines)
+    gyro, bolt = outcome.shipment.lines
+    assert (4, 100) == (gyro.quantity, bolt.quantity)
+    assert (2, 0) == (gyro.category, bolt.category)
+    again = sh.add_scan(outcome.shipment, container(PALLET), None, CONTROLS, NOW).shipment
+    assert (4, 100) == tuple(line.quantity for line in again.lines)
+
+
+def test_serial_in_container_and_scanned_alone_counts_once() -> None:
+    """A unit read on its own and again inside its pallet is one unit."""
+    s = scan(shipment(), GYRO, "P1")
+    s = sh.add_scan(s, container(PALLET), None, CONTROLS, NOW).shipment
+    assert 4 == s.line(GYRO).quantity  # type: ignore[union-attr]
+
+
+def test_unknown_container_is_an_unclassified_line_counted_once() -> None:
+    """An SSCC missing from the manifest is an unclassified line keyed by the SSCC."""
+    s = sh.add_scan(shipment(), container(STRAY), None, CONTROLS, NOW).shipment
+    s = sh.add_scan(s, container(STRAY), None, CONTROLS, NOW).shipment
+    (line,) = s.lines
+    assert (STRAY, 1, ("unclassified",)) == (line.key, line.quantity, line.reasons)
+    assert line.container
+    assert "manifest" in line.description
+
+
+def test_failed_content_lookup_holds_the_line() -> None:
+    """A lookup that raises while expanding a container holds the line with reason 'error'."""
+
+    def broken(key: str) -> Classification | None:
+        raise OSError("table unmapped")
+
+    controls = dataclasses.replace(CONTROLS, classify=broken)
+    s = sh.add_scan(shipment(), container(PALLET), None, controls, NOW).shipment
+    assert all(line.reasons == ("error",) for line in s.lines)
+    assert "table unmapped" in s.lines[0].verdict.detail
+
+
+def test_classification_for_another_key_is_not_trusted() -> None:
+    """A classification whose key differs from the scanned key holds the line."""
+    s = sh.add_scan(shipment(), item(GYRO), TABLE[BOLT], CONTROLS, NOW).shipment
+    assert ("error",) == s.lines[0].reasons
+
+
+def test_scan_without_key_or_sscc_is_refused() -> None:
+    """An identifier naming neither an item nor a container is an InvalidCode."""
+    with pytest.raises(InvalidCode):
+        sh.add_scan(shipment(), Identifier("gs1", "(10)LOT"), None, CONTROLS, NOW)
+
+
+def test_prohibited_scan_turns_open_door_red() -> None:
+    """While loading, one prohibited item turns the signal red at once."""
+    s = scan(scan(shipment(), BOLT), TOOLING)
+    assert (State.OPEN, Signal.RED) == (s.state, s.signal)
+
+
+# --- sealing --------------------------------------------------------------------------------
+
+
+def test_seal_clears_a_clean_shipment() -> None:
+    """Sealing a shipment of clear lines clears it: green, no request."""
+    outcome = sh.seal(scan(shipment("DE"), GYRO, "A"), CONTROLS, LATER)
+    assert (State.CLEARED, Signal.GREEN, ()) == (
+        outcome.shipment.state,
+        outcome.shipment.signal,
+        outcome.effects,
+    )
+    assert LATER == outcome.shipment.sealed_at
+
+
+def test_seal_blocks_on_prohibited_line() -> None:
+    """A prohibited line blocks the shipment; no licence request is sent for it."""
+    outcome = sh.seal(scan(scan(shipment(), GYRO, "A"), TOOLING), CONTROLS, NOW)
+    assert (State.BLOCKED, Signal.RED, ()) == (
+        outcome.shipment.state,
+        outcome.shipment.signal,
+        outcome.effects,
+    )
+
+
+def test_seal_holds_and_requests_only_uncovered_lines() -> None:
+    """A held shipment queues one request naming exactly the lines that need a licence."""
+    s = scan(scan(scan(shipment(), BOLT), GYRO, "A"), MOTOR, "M1")
+    outcome = sh.seal(s, CONTROLS, NOW)
+    assert (State.HELD, Signal.AMBER) == (outcome.shipment.state, outcome.shipment.signal)
+    (effect,) = outcome.effects
+    assert isinstance(effect, sh.LicenceRequestNeeded)
+    request = effect.request
+    assert ("S-1-r1", "S-1") == (request.request_id, request.shipment_id)
+    assert [(GYRO, 1, ("cat2",), ("A",)), (MOTOR, 1, ("cat1",), ("M1",))] == [
+        (line.key, line.quantity, line.reasons, line.serials) for line in request.lines
+    ]
+    assert (request,) == outcome.shipment.requests
+
+
+def test_reevaluating_a_held_shipment_does_not_ask_twice() -> None:
+    """An unanswered request is not repeated by later evaluations."""
+    held = sh.seal(scan(shipment(), GYRO, "A"), CONTROLS, NOW).shipment
+    again = sh.reevaluate(held, CONTROLS, LATER)
+    assert () == again.effects
+    assert held.requests == again.shipment.requests
+
+
+def test_scan_and_seal_after_seal_are_refused() -> None:
+    """A sealed shipment takes no more scans and cannot be sealed again."""
+    sealed = sh.seal(scan(shipment(), BOLT), CONTROLS, NOW).shipment
+    with pytest.raises(NotOpen, match="sealed"):
+        sh.add_scan(sealed, item(BOLT), TABLE[BOLT], CONTROLS, NOW)
+    with pytest.raises(NotOpen):
+        sh.seal(sealed, CONTROLS, NOW)
+
+
+# --- removal --------------------------------------------------------------------------------
+
+
+def test_removing_the_prohibited_line_unblocks() -> None:
+    """Unloading the prohibited goods re-evaluates the shipment at once."""
+    blocked = sh.seal(scan(scan(shipment("DE"), BOLT), TOOLING), CONTROLS, NOW).shipment
+    outcome = sh.remove_line(blocked, TOOLING, CONTROLS, LATER)
+    assert (State.CLEARED, Signal.GREEN) == (outcome.shipment.state, outcome.shipment.signal)
+    assert outcome.shipment.line(TOOLING).removed  # type: ignore[union-attr]
+    assert (TOOLING,) == tuple(line.key for line in outcome.lines)
+
+
+def test_removing_unknown_line_is_refused_and_twice_is_a_no_op() -> None:
+    """Removing a key the shipment lacks raises; removing a removed line changes nothing."""
+    s = scan(shipment(), BOLT)
+    with pytest.raises(UnknownLine):
+        sh.remove_line(s, GYRO, CONTROLS, NOW)
+    once = sh.remove_line(s, BOLT, CONTROLS, NOW).shipment
+    assert once == sh.remove_line(once, BOLT, CONTROLS, LATER).shipment
+
+
+def test_removed_goods_read_again_count_from_the_new_read() -> None:
+    """Goods unloaded and put back are counted again, from the new reads only."""
+    s = scan(scan(shipment(), GYRO, "A"), GYRO, "B")
+    s = sh.remove_line(s, GYRO, CONTROLS, NOW).shipment
+    s = scan(s, GYRO, "A")
+    (line,) = s.lines
+    assert (False, 1) == (line.removed, line.quantity)
+
+
+def test_rescanned_container_brings_back_its_removed_contents() -> None:
+    """A pallet read again after one of its lines was unloaded counts that line again."""
+    s = sh.add_scan(shipment(), container(PALLET), None, CONTROLS, NOW).shipment
+    s = sh.remove_line(s, GYRO, CONTROLS, NOW).shipment
+    s = sh.add_scan(s, container(PALLET), None, CONTROLS, NOW).shipment
+    assert [(GYRO, False, 4), (BOLT, False, 100)] == [
+        (line.key, line.removed, line.quantity) for line in s.lines
+    ]
+
+
+# --- approvals and denials ------------------------------------------------------------------
+
+
+def test_approval_clears_a_held_shipment() -> None:
+    """An approval for all requested lines clears the shipment."""
+    held = sh.seal(scan(shipment(), GYRO, "A"), CONTROLS, NOW).shipment
+    outcome = approve(held)
+    assert State.CLEARED == outcome.shipment.state
+    cover = outcome.shipment.lines[0].covered_by
+    assert cover is not None
+    assert ("LIC-9", "S-1-r1") == (cover.licence, cover.request_id)
+
+
+def test_denial_is_final_for_its_lines() -> None:
+    """A denied line is prohibited (rule 3) and no later approval or evaluation lifts it."""
+    held = sh.seal(scan(scan(shipment(), GYRO, "A"), BOLT), CONTROLS, NOW).shipment
+    denied = approve(held, "denied").shipment
+    assert State.BLOCKED == denied.state
+    gyro = denied.line(GYRO)
+    assert gyro is not None
+    assert (Decision.PROHIBITED, 3, True) == (gyro.decision, gyro.verdict.rule, gyro.denied)
+    assert State.BLOCKED == approve(denied).shipment.state
+    assert State.BLOCKED == sh.reevaluate(denied, CONTROLS, LATER).shipment.state
+    assert State.CLEARED == sh.remove_line(denied, GYRO, CONTROLS, LATER).shipment.state
+
+
+def test_approval_for_another_shipment_or_request_is_refused() -> None:
+    """An approval must answer one of this shipment's own requests."""
+    held = sh.seal(scan(shipment(), GYRO, "A"), CONTROLS, NOW).shipment
+    until = NOW + dt.timedelta(days=1)
+    with pytest.raises(InvalidApproval):
+        sh.apply_approval(
+            held, Approval("S-1-r1", "S-2", APPROVED, None, "L", until), CONTROLS, NOW
+        )
+    with pytest.raises(InvalidApproval):
+        sh.apply_approval(
+            held, Approval("S-1-r9", "S-1", APPROVED, None, "L", until), CONTROLS, NOW
+        )
+    with pytest.raises(InvalidApproval):
+        sh.apply_approval(
+            shipment(), Approval("S-1-r1", "S-1", APPROVED, None, "L", until), CONTROLS, NOW
+        )
+
+
+def test_malformed_approval_is_refused() -> None:
+    """An approval without licence or validity, or with a bad decision, is refused."""
+    with pytest.raises(InvalidApproval):
+        Approval("R", "S", APPROVED, None, None, NOW)
+    with pytest.raises(InvalidApproval):
+        Approval("R", "S", APPROVED, None, "L", None)
+    with pytest.raises(InvalidApproval):
+        Approval("R", "S", "maybe")  # type: ignore[arg-type]
+    with pytest.raises(InvalidApproval):
+        Approval("R", "S", APPROVED, ((GYRO, 0),), "L", NOW)
+
+
+# --- dispatch and cancel --------------------------------------------------------------------
+
+
+def test_dispatch_only_from_cleared() -> None:
+    """Dispatching a held shipment is refused with the blocking lines and their reasons."""
+    held = sh.seal(scan(scan(shipment(), GYRO, "A"), BOLT), CONTROLS, NOW).shipment
+    with pytest.raises(DispatchRefused) as refused:
+        sh.dispatch(held, CONTROLS, NOW)
+    assert ((GYRO, "licence_required", ("cat2",)),) == refused.value.blocking
+    assert GYRO in str(refused.value)
+    assert "cat2" in str(refused.value)
+    with pytest.raises(DispatchRefused, match="open"):
+        sh.dispatch(shipment(), CONTROLS, NOW)
+
+
+def test_dispatched_shipment_is_final() -> None:
+    """After dispatch nothing changes the shipment, and it cannot be cancelled."""
+    cleared = sh.seal(scan(shipment("DE"), BOLT), CONTROLS, NOW).shipment
+    gone = sh.dispatch(cleared, CONTROLS, LATER).shipment
+    assert (State.DISPATCHED, LATER) == (gone.state, gone.closed_at)
+    acts: list[Callable[[], object]] = [
+        lambda: sh.add_scan(gone, item(BOLT), TABLE[BOLT], CONTROLS, NOW),
+        lambda: sh.seal(gone, CONTROLS, NOW),
+        lambda: sh.remove_line(gone, BOLT, CONTROLS, NOW),
+        lambda: sh.dispatch(gone, CONTROLS, NOW),
+        lambda: sh.cancel(gone, NOW),
+    ]
+    for act in acts:
+        with pytest.raises(ShipmentFinal, match="dispatched"):
+            act()
+    assert gone == sh.reevaluate(gone, CONTROLS, LATER).shipment
+
+
+def test_cancel_from_any_live_state_and_again() -> None:
+    """Open and held shipments can be cancelled; cancelling again is a harmless no-op."""
+    opened = scan(shipment(), BOLT)
+    held = sh.seal(scan(shipment(), GYRO, "A"), CONTROLS, NOW).shipment
+    for s in (opened, held):
+        gone = sh.cancel(s, LATER).shipment
+        assert State.CANCELLED == gone.state
+        assert gone == sh.cancel(gone, LATER + dt.timedelta(hours=1)).shipment
+        with pytest.raises(ShipmentFinal):
+            sh.dispatch(gone, CONTROLS, LATER)
+
+
+def test_dispatch_draws_down_standing_licences() -> None:
+    """A shipment released by a standing licence returns the drawdown, which the licence
+    can afford once and not twice."""
+    licence = StandingLicence.issued(
+        "SL-4",
+        consignee_name="GULF AVIONICS L.L.C.",
+        consignee_country="AE",
+        destination="AE",
+        controls=["9.A.3", "2.A.1.a"],
+        quantity=3,
+        valid_from=NOW - dt.timedelta(days=1),
+        valid_until=NOW + dt.timedelta(days=1),
+    )
+    controls = dataclasses.replace(CONTROLS, licences=(licence,))
+    s = scan(scan(shipment(), GYRO, "A"), MOTOR, "M")
+    cleared = sh.seal(s, controls, NOW).shipment
+    assert State.CLEARED == cleared.state
+    outcome = sh.dispatch(cleared, controls, LATER)
+    (drawdown,) = outcome.drawdowns
+    assert ("SL-4", 2, (GYRO, MOTOR)) == (drawdown.licence, drawdown.quantity, drawdown.keys)
+    (after,) = draw_down((licence,), outcome.drawdowns)
+    assert 1 == after.remaining
+    with pytest.raises(Overdraw):
+        draw_down((after,), outcome.drawdowns)
+
+
+def test_table_change_holds_yesterdays_cleared_shipment() -> None:
+    """A re-evaluation under a new table can hold a cleared shipment, with a new request."""
+    cleared = sh.seal(scan(shipment(), BOLT), CONTROLS, NOW).shipment
+    assert State.CLEARED == cleared.state
+    relisted = {BOLT: entry(BOLT, 2, "6.C.1")}
+    outcome = sh.reevaluate(cleared, dataclasses.replace(CONTROLS, classify=relisted.get), LATER)
+    assert State.HELD == outcome.shipment.state
+    assert [BOLT] == [line.key for line in outcome.requests[0].lines]
+
+
+def test_dispatch_after_data_went_stale_is_refused() -> None:
+    """Dispatch evaluates once more: data that went stale since sealing stops it."""
+    dates = ControlDates(NOW - dt.timedelta(days=89), NOW)
+    controls = dataclasses.replace(CONTROLS, dates=dates)
+    cleared = sh.seal(scan(shipment("DE"), BOLT), controls, NOW).shipment
+    assert NOW + dt.timedelta(days=1) == sh.next_review(cleared, controls, NOW)
+    with pytest.raises(DispatchRefused) as refused:
+        sh.dispatch(cleared, controls, NOW + dt.timedelta(days=1))
+    assert ((BOLT, "licence_required", ("stale_list",)),) == refused.value.blocking
+
+
+def test_unknown_state_accepts_nothing_and_shows_red() -> None:
+    """A shipment record in a state gate does not know is red and refuses every event."""
+    odd = dataclasses.replace(shipment(), state="loading")  # type: ignore[arg-type]
+    assert Signal.RED == odd.signal
+    with pytest.raises(UnknownState):
+        sh.dispatch(odd, CONTROLS, NOW)
+    with pytest.raises(UnknownState):
+        sh.add_scan(odd, item(BOLT), TABLE[BOLT], CONTROLS, NOW)
+
+
+def test_naive_now_is_refused() -> None:
+    """Transitions take aware datetimes only."""
+    with pytest.raises(ValueError, match="timezone"):
+        sh.seal(shipment(), CONTROLS, NOW.replace(tzinfo=None))
+
+
+def test_fast_copy_equals_dataclasses_replace() -> None:
+    """The hot-path copy builds what dataclasses.replace would; it may skip __init__ only
+    because Line and Shipment have no __post_init__."""
+    assert not hasattr(sh.Line, "__post_init__")
+    assert not hasattr(sh.Shipment, "__post_init__")
+    s = scan(shipment(), GYRO, "A")
+    assert dataclasses.replace(s, state=State.HELD) == sh._evolve(s, state=State.HELD)
+    line = s.lines[0]
+    assert dataclasses.replace(line, removed=True) == sh._evolve(line, removed=True)
+    with pytest.raises(TypeError):
+        sh._evolve(line, colour="red")
+
+
+def test_repushed_standing_licence_keeps_what_was_drawn() -> None:
+    """The same licence number pushed again replaces the terms but not the units already used."""
+    first = StandingLicence.issued(
+        "SL-5",
+        consignee_name="Gulf Avionics",
+        consignee_country="AE",
+        destination="AE",
+        controls=["9.A.3"],
+        quantity=10,
+        valid_from=NOW,
+        valid_until=NOW + dt.timedelta(days=1),
+    )
+    (used,) = draw_down((first,), [Drawdown("SL-5", 4, (GYRO,))])
+    again = dataclasses.replace(first, quantity=12, remaining=12, controls=frozenset({"9.A.1"}))
+    (merged,) = upsert((used,), again)
+    assert (12, 8, frozenset({"9.A.1"})) == (merged.quantity, merged.remaining, merged.controls)
+    assert (first,) == upsert((), first)
+    assert (used,) == upsert((used,), first)

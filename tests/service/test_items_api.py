@@ -1,0 +1,151 @@
+"""The first HTTP surface: health, readiness and item classification, on a real socket."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import msgpack
+import pytest
+from aiohttp import web
+
+from gate.app import create_app
+from gate.config import load_config
+from gate.lookup_table import TableSlot
+from gate.service import load_table
+from tests.conftest import SCANNER_TOKEN, WMS_TOKEN
+
+GYRO = "09506000100013"
+
+
+@pytest.fixture
+async def base_url(demo_config: Path) -> AsyncIterator[str]:
+    config = load_config(demo_config)
+    app = create_app(config, TableSlot(load_table(config)))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+def controlled_gtin(catalogue: Path, code: str) -> str:
+    for line in catalogue.read_text().splitlines()[1:]:
+        gtin, _, control = line.rsplit(",", 2)[0], None, line.rsplit(",", 1)[1]
+        if control == code:
+            return gtin
+    raise AssertionError(f"no catalogue row for {code}")
+
+
+async def test_health_and_readiness(base_url: str) -> None:
+    """/healthz answers and /readyz reports the table loaded."""
+    async with aiohttp.ClientSession() as s:
+        async with s.get(base_url + "/healthz") as r:
+            assert 200 == r.status
+        async with s.get(base_url + "/readyz") as r:
+            assert (200, {"table": True}) == (r.status, (await r.json())["checks"])
+
+
+async def test_item_is_classified(base_url: str, demo_config: Path) -> None:
+    """A catalogued controlled GTIN-14 comes back with its MTCR code and category."""
+    gtin = controlled_gtin(demo_config.parent / "catalogue.csv", "9.A.4")
+    headers = {"Authorization": f"Bearer {WMS_TOKEN}"}
+    async with aiohttp.ClientSession(headers=headers) as s:
+        async with s.get(f"{base_url}/api/v1/items/{gtin}") as r:
+            body = await r.json()
+    assert 200 == r.status
+    assert ("9.A.4", 2) == (body["classification"]["control"], body["classification"]["category"])
+    assert gtin == body["item"]["key"]
+    assert body["table"]["version"]
+
+
+async def test_item_answers_msgpack(base_url: str, demo_config: Path) -> None:
+    """Accept: application/msgpack gets the same answer as msgpack."""
+    gtin = controlled_gtin(demo_config.parent / "catalogue.csv", "")
+    headers = {"Authorization": f"Bearer {WMS_TOKEN}", "Accept": "application/msgpack"}
+    async with aiohttp.ClientSession(headers=headers) as s:
+        async with s.get(f"{base_url}/api/v1/items/{gtin}") as r:
+            body = msgpack.unpackb(await r.read())
+    assert "application/msgpack" == r.content_type
+    assert (True, None) == (body["in_table"], body["classification"])
+
+
+async def test_unknown_item_is_not_in_table(base_url: str) -> None:
+    """A valid GTIN that is not catalogued says so (and is not a classification)."""
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {WMS_TOKEN}"}) as s:
+        async with s.get(f"{base_url}/api/v1/items/00000000000017") as r:
+            body = await r.json()
+    assert (200, False, "not in table") == (r.status, body["in_table"], body["note"])
+
+
+@pytest.mark.parametrize(
+    ("code", "headers", "status", "kind"),
+    [
+        ("09506000134353", {"Authorization": f"Bearer {WMS_TOKEN}"}, 400, "invalid-code"),
+        ("09506000134352", {}, 401, "unauthorized"),
+        (
+            "09506000134352",
+            {"Authorization": "Bearer wrong-token-wrong-token"},
+            401,
+            "unauthorized",
+        ),
+        ("09506000134352", {"Authorization": f"Bearer {SCANNER_TOKEN}"}, 403, "forbidden"),
+    ],
+)
+async def test_item_errors_are_problem_documents(
+    base_url: str, code: str, headers: dict[str, str], status: int, kind: str
+) -> None:
+    """A bad code, no token, a wrong token and a wrong role each get an RFC 9457 problem."""
+    async with aiohttp.ClientSession(headers=headers) as s:
+        async with s.get(f"{base_url}/api/v1/items/{code}") as r:
+            body = await r.json(content_type=None)
+    assert (status, "application/problem+json") == (r.status, r.content_type)
+    assert (status, True) == (body["status"], body["type"].endswith("/" + kind))
+    assert body["detail"]
+
+
+def test_gate_serve_process_compiles_and_serves(demo_config: Path) -> None:
+    """`gate serve` compiles the missing table, serves an item, and stops on SIGTERM."""
+    config = load_config(demo_config)
+    assert not config.table.path.exists()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gate", "serve", "--config", str(demo_config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://{config.http}"
+        body = asyncio.run(
+            _wait_for_item(url, controlled_gtin(demo_config.parent / "catalogue.csv", "9.A.4"))
+        )
+        assert "9.A.4" == body["classification"]["control"]
+        assert config.table.path.exists()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        out, _ = proc.communicate(timeout=15)
+    assert 0 == proc.returncode, out
+    assert time.monotonic() - started < 10
+
+
+async def _wait_for_item(url: str, gtin: str) -> dict[str, object]:
+    deadline = time.monotonic() + 30
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {WMS_TOKEN}"}) as s:
+        while True:
+            try:
+                async with s.get(f"{url}/api/v1/items/{gtin}") as r:
+                    result: dict[str, object] = await r.json()
+                    return result
+            except aiohttp.ClientConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
