@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gate import problems
 from gate.auth import Clients
 from gate.config import Config
+from gate.docks import Docks
+from gate.events import Events
 from gate.lookup_table import TableSlot
+from gate.metrics import Metrics
+from gate.reloader import Reloader
 
 CONFIG = web.AppKey("config", Config)
 TABLE = web.AppKey("table", TableSlot)
 CLIENTS = web.AppKey("clients", Clients)
+EVENTS = web.AppKey("events", Events)
+METRICS = web.AppKey("metrics", Metrics)
+DOCKS = web.AppKey("docks", Docks)
+RELOADER = web.AppKey("reloader", Reloader)
+ACTOR = problems.ACTOR

@@ -30,6 +30,16 @@ class Listen:
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-client request rate (token bucket) and body size for the HTTP API."""
+
+    rate: float = 2000.0
+    burst: int = 1000
+    max_body_bytes: int = 1 << 20
+    max_scans_per_request: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
 class TableConfig:
     path: Path
     control_list: Path
@@ -81,6 +91,7 @@ class Config:
     path: Path
     gate_id: str
     http: Listen
+    limits: Limits
     scanner: Listen
     database: Path
     table: TableConfig
@@ -232,6 +243,7 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         path=config_path,
         gate_id=root.text("gate_id"),
         http=root.section("http").listen("listen"),
+        limits=_limits(root.section("http")),
         scanner=root.section("scanner").listen("listen"),
         database=root.section("storage").path("database"),
         table=TableConfig(
@@ -258,3 +270,15 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         clients=tuple(clients),
         operators=tuple(operators),
     )
+
+
+def _limits(http: _Reader) -> Limits:
+    rate = http.get("rate_limit", float, 2000.0)
+    burst = http.get("burst", int, 1000)
+    body = http.get("max_body_bytes", int, 1 << 20)
+    scans = http.get("max_scans_per_request", int, 1000)
+    if rate <= 0 or burst < 1 or body < 1024 or scans < 1:
+        raise ConfigError(
+            "http: rate_limit, burst, max_body_bytes, max_scans_per_request must be positive"
+        )
+    return Limits(rate, burst, body, scans)

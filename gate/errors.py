@@ -6,6 +6,8 @@ Catch ``GateError`` to handle anything gate raises on purpose.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class GateError(Exception):
     """Root of every error gate raises on purpose. Never raised directly."""
@@ -173,3 +175,19 @@ class SchemaTooNew(StoreError):
 class JournalError(GateError):
     """An audit record could not be written or read as given: a naive timestamp, data that is
     not JSON, a ``|`` in a field of the hash preimage, or an append outside a transaction."""
+
+
+class Unavailable(GateError):
+    """The gate cannot take changes now (storage failed, or no table): answer 503."""
+
+
+class NotFound(GateError):
+    """A shipment, door or line that does not exist."""
+
+
+class Conflict(GateError):
+    """The request conflicts with the current state (a second shipment at a door, ...)."""
+
+    def __init__(self, message: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.extra = extra or {}

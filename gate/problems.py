@@ -7,6 +7,22 @@ from typing import Any
 
 from aiohttp import web
 
+from gate.errors import (
+    Conflict,
+    DispatchRefused,
+    GateError,
+    InvalidApproval,
+    InvalidCode,
+    InvalidCountry,
+    InvalidShipment,
+    NotFound,
+    PolicyError,
+    StateError,
+    TableError,
+    Unavailable,
+    UnknownLine,
+)
+
 PROBLEM_TYPE_BASE = "https://gate.invalid/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -59,6 +75,23 @@ class Problem(Exception):
         )
 
 
+#: Domain error -> (status, type slug, title); first match wins.
+ERROR_STATUS: tuple[tuple[type[GateError], tuple[int, str, str]], ...] = (
+    (UnknownLine, (404, "not-found", "Not found")),
+    (NotFound, (404, "not-found", "Not found")),
+    (DispatchRefused, (409, "dispatch-refused", "Dispatch refused")),
+    (StateError, (409, "wrong-state", "Not allowed in this state")),
+    (Conflict, (409, "conflict", "Conflict")),
+    (InvalidCode, (400, "invalid-code", "Invalid code")),
+    (InvalidCountry, (400, "invalid-country", "Invalid country code")),
+    (InvalidShipment, (400, "invalid-shipment", "Invalid shipment")),
+    (InvalidApproval, (400, "invalid-approval", "Invalid approval")),
+    (PolicyError, (400, "invalid-policy", "Invalid policy")),
+    (Unavailable, (503, "unavailable", "Service unavailable")),
+    (TableError, (503, "table-error", "Control table error")),
+)
+
+
 def bad_request(detail: str, errors: list[dict[str, str]] | None = None) -> Problem:
     return Problem(400, "bad-request", "Bad request", detail, errors=errors)
 
@@ -67,16 +100,63 @@ def not_found(detail: str) -> Problem:
     return Problem(404, "not-found", "Not found", detail)
 
 
+def from_error(exc: GateError) -> Problem:
+    """The HTTP answer for a domain error (h11's error_status_hint idea, as a table)."""
+    for kind, (status, slug, title) in ERROR_STATUS:
+        if isinstance(exc, kind):
+            extra: dict[str, Any] = {}
+            if isinstance(exc, StateError):
+                extra = {"shipment": exc.shipment_id, "state": exc.state}
+            if isinstance(exc, DispatchRefused):
+                extra["blocking"] = [
+                    {"key": key, "decision": decision, "reasons": list(reasons)}
+                    for key, decision, reasons in exc.blocking
+                ]
+            if isinstance(exc, Conflict):
+                extra.update(exc.extra)
+            errors = None
+            if isinstance(exc, InvalidCode | InvalidCountry):
+                errors = [{"field": getattr(exc, "field", "country"), "message": str(exc)}]
+            return Problem(status, slug, title, str(exc), errors=errors, extra=extra)
+    return Problem(500, "internal", "Internal error", "the gate could not do this")
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Turns Problems and aiohttp's own HTTP errors into problem documents."""
+    """Turns Problems, domain errors and aiohttp's own HTTP errors into problem documents."""
     try:
         response: web.StreamResponse = await handler(request)
         return response
     except Problem as problem:
-        return problem.response()
+        return await _answer(request, problem)
+    except GateError as exc:
+        return await _answer(request, from_error(exc))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         kind = exc.reason.lower().replace(" ", "-")
-        return Problem(exc.status, kind, exc.reason, exc.text or exc.reason).response()
+        return await _answer(request, Problem(exc.status, kind, exc.reason, exc.text or exc.reason))
+
+
+#: Set by the app: journals a refused request (the docks' record_rejection).
+REJECTION_RECORDER = web.AppKey("rejection_recorder", object)
+#: The authenticated client's name, for the audit of a refused request.
+ACTOR = web.RequestKey("actor", str)
+
+
+async def _answer(request: web.Request, problem: Problem) -> web.Response:
+    """The problem's response, after journaling the refusal of an API request."""
+    record = request.app.get(REJECTION_RECORDER)
+    if record is not None and request.path.startswith("/api/") and problem.status != 503:
+        await record(  # type: ignore[operator]
+            {
+                "method": request.method,
+                "path": request.path[:200],
+                "status": problem.status,
+                "type": problem.kind,
+                "detail": problem.detail[:500],
+                "actor": request.get(ACTOR),
+                "remote": request.remote,
+            }
+        )
+    return problem.response()

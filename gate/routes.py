@@ -10,6 +10,20 @@ API = "/api/v1"
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/healthz", api.healthz)
-    app.router.add_get("/readyz", api.readyz)
-    app.router.add_get(API + "/items/{code}", api.get_item)
+    r = app.router
+    r.add_get("/healthz", api.healthz)
+    r.add_get("/readyz", api.readyz)
+    r.add_get("/metrics", api.metrics)
+    r.add_get(API + "/items/{code}", api.get_item)
+    r.add_post(API + "/shipments", api.create_shipment)
+    r.add_get(API + "/shipments", api.list_shipments)
+    r.add_get(API + "/shipments/{id}", api.get_shipment)
+    r.add_post(API + "/shipments/{id}/seal", api.seal_shipment)
+    r.add_post(API + "/shipments/{id}/lines/{key}/remove", api.remove_line)
+    r.add_post(API + "/shipments/{id}/dispatch", api.dispatch_shipment)
+    r.add_post(API + "/shipments/{id}/cancel", api.cancel_shipment)
+    r.add_post(API + "/scans", api.post_scans)
+    r.add_get(API + "/doors", api.list_doors)
+    r.add_get(API + "/doors/{door}", api.get_door)
+    r.add_get(API + "/licences", api.list_licences)
+    r.add_get(API + "/events", api.events)

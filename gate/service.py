@@ -1,58 +1,83 @@
-"""``gate serve``: loads the table and runs the HTTP service until a signal stops it."""
+"""``gate serve``: runs the HTTP service and the scanner socket until a signal stops it.
+
+SIGTERM/SIGINT stop it (event streams are closed first, so it ends within a few seconds);
+SIGHUP reloads the table and policy files. Under systemd (``NOTIFY_SOCKET`` set) it sends
+READY=1 once both sockets listen, and WATCHDOG=1 at half the watchdog interval.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 
 from aiohttp import web
 
+from gate import app_keys
 from gate.app import create_app
-from gate.compiler import compile_table, is_stale
 from gate.config import Config
-from gate.lookup_table import Table, TableSlot
+from gate.scanner_socket import ScannerServer
 
 log = logging.getLogger("gate.service")
 
 
-def load_table(config: Config) -> Table:
-    """Opens the configured table, compiling it first when it is missing or older than its
-    sources. Raises CompileError or TableError."""
-    sources = [config.table.control_list, *config.table.catalogues]
-    if is_stale(config.table.path, sources):
-        result = compile_table(
-            config.table.control_list, config.table.catalogues, config.table.path
-        )
-        log.info("compiled %s entries into %s", result.entries, result.path)
-    return Table.open(config.table.path)
-
-
 async def run(config: Config) -> None:
-    slot = TableSlot(load_table(config))
-    app = create_app(config, slot)
-    runner = web.AppRunner(app, shutdown_timeout=3.0)
+    app = create_app(config)
+    runner = web.AppRunner(app, shutdown_timeout=3.0, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, config.http.host, config.http.port)
-    await site.start()
-    info = slot.current().info
-    log.info(
-        "gate %s serving on http://%s/ with table %s (%s entries)",
-        config.gate_id,
-        config.http,
-        info.version,
-        info.entries,
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    scanner = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS], app[app_keys.METRICS])
     try:
+        site = web.TCPSite(runner, config.http.host, config.http.port)
+        await site.start()
+        await scanner.start(config.scanner.host, config.scanner.port)
+        info = app[app_keys.TABLE].current().info
+        log.info(
+            "gate %s serving http://%s/ and the scanner socket on %s; table %s (%s entries)",
+            config.gate_id,
+            config.http,
+            config.scanner,
+            info.version,
+            info.entries,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        reloader = app[app_keys.RELOADER]
+        loop.add_signal_handler(
+            signal.SIGHUP, lambda: asyncio.ensure_future(reloader.reload("SIGHUP"))
+        )
+        watchdog = _systemd_ready()
         await stop.wait()
+        if watchdog is not None:
+            watchdog.cancel()
     finally:
         log.info("gate %s stopping", config.gate_id)
+        await scanner.close()
         await runner.cleanup()
 
 
+def _systemd_ready() -> asyncio.Task[None] | None:
+    if not os.environ.get("NOTIFY_SOCKET"):
+        return None
+    import sdnotify
+
+    notifier = sdnotify.SystemdNotifier()
+    notifier.notify("READY=1")
+    usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
+    if not usec:
+        return None
+
+    async def beat() -> None:
+        while True:
+            notifier.notify("WATCHDOG=1")
+            await asyncio.sleep(usec / 2e6)
+
+    return asyncio.create_task(beat())
+
+
 def serve(config: Config) -> None:
-    asyncio.run(run(config))
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(config))

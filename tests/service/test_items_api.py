@@ -17,8 +17,6 @@ from aiohttp import web
 
 from gate.app import create_app
 from gate.config import load_config
-from gate.lookup_table import TableSlot
-from gate.service import load_table
 from tests.conftest import SCANNER_TOKEN, WMS_TOKEN
 
 GYRO = "09506000100013"
@@ -27,7 +25,7 @@ GYRO = "09506000100013"
 @pytest.fixture
 async def base_url(demo_config: Path) -> AsyncIterator[str]:
     config = load_config(demo_config)
-    app = create_app(config, TableSlot(load_table(config)))
+    app = create_app(config)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -51,7 +49,10 @@ async def test_health_and_readiness(base_url: str) -> None:
         async with s.get(base_url + "/healthz") as r:
             assert 200 == r.status
         async with s.get(base_url + "/readyz") as r:
-            assert (200, {"table": True}) == (r.status, (await r.json())["checks"])
+            assert (200, {"table": True, "database": True}) == (
+                r.status,
+                (await r.json())["checks"],
+            )
 
 
 async def test_item_is_classified(base_url: str, demo_config: Path) -> None:

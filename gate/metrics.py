@@ -1,0 +1,72 @@
+"""Prometheus metrics, on a registry of the app's own (tests build many apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from gate.docks import Docks
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.scans = Counter(
+            "gate_scans_total", "Scans answered, by status", ["status"], registry=self.registry
+        )
+        self.decisions = Counter(
+            "gate_scan_decisions_total",
+            "Line decisions of accepted scans",
+            ["decision"],
+            registry=self.registry,
+        )
+        self.requests = Histogram(
+            "gate_http_request_seconds",
+            "HTTP request latency by route",
+            ["route", "method", "status"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 5.0),
+            registry=self.registry,
+        )
+        self.reloads = Counter(
+            "gate_table_reloads_total",
+            "Table reloads by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.socket_connections = Gauge(
+            "gate_scanner_connections", "Open scanner socket connections", registry=self.registry
+        )
+
+    def watch(self, docks: Docks) -> None:
+        self.registry.register(_DocksCollector(docks))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _DocksCollector(Collector):
+    def __init__(self, docks: Docks) -> None:
+        self.docks = docks
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        states = GaugeMetricFamily(
+            "gate_shipments", "Shipments in memory by state", labels=["state"]
+        )
+        counts: dict[str, int] = {}
+        for s in self.docks.shipments.values():
+            counts[s.state.value] = counts.get(s.state.value, 0) + 1
+        for state, n in sorted(counts.items()):
+            states.add_metric([state], n)
+        yield states
+        table = GaugeMetricFamily("gate_table_entries", "Entries of the loaded control table")
+        age = GaugeMetricFamily("gate_table_built_timestamp_seconds", "When the table was compiled")
+        if self.docks.table.loaded:
+            info = self.docks.table.current().info
+            table.add_metric([], info.entries)
+            age.add_metric([], info.built_at.timestamp())
+        yield table
+        yield age
+        yield GaugeMetricFamily(
+            "gate_ready", "1 when the gate takes changes", value=0 if self.docks.failed else 1
+        )

@@ -1,0 +1,150 @@
+"""The scanner socket: fixed readers keep one TCP connection and stream msgpack maps.
+
+The first map is ``{"auth": TOKEN}`` (a ``scanner`` client); every later map is a scan of
+the same shape as ``POST /api/v1/scans``, answered by one map, in order. Scans that arrive
+together are decided as one batch (one commit), and each answer goes out only after that
+commit. A map that is not a scan gets an error map; bytes that cannot be framed as msgpack
+(or a frame over the size limit) close that connection, and no other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import msgpack
+
+from gate.auth import Clients
+from gate.docks import Docks
+from gate.errors import GateError
+from gate.metrics import Metrics
+
+log = logging.getLogger("gate.scanner")
+
+MAX_FRAME = 64 * 1024
+READ_CHUNK = 64 * 1024
+AUTH_TIMEOUT = 10.0
+MAX_BATCH = 500
+AUTH_FIRST = 'the first message must be {"auth": TOKEN} of a scanner client'
+
+
+class ScannerServer:
+    def __init__(self, docks: Docks, clients: Clients, metrics: Metrics) -> None:
+        self.docks = docks
+        self.clients = clients
+        self.metrics = metrics
+        self.server: asyncio.Server | None = None
+        self.connections: set[asyncio.Task[None]] = set()
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        self.server = await asyncio.start_server(self._serve, host, port, limit=READ_CHUNK)
+        address: tuple[str, int] = self.server.sockets[0].getsockname()[:2]
+        return address
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for task in list(self.connections):
+            task.cancel()
+        for task in list(self.connections):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.server is not None:
+            await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.connections.add(task)
+        self.metrics.socket_connections.inc()
+        peer = writer.get_extra_info("peername")
+        try:
+            await self._session(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except Exception:
+            log.exception("scanner connection %s failed", peer)
+        finally:
+            self.metrics.socket_connections.dec()
+            self.connections.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        unpacker = msgpack.Unpacker(
+            raw=False,
+            strict_map_key=True,
+            max_buffer_size=4 * MAX_FRAME,
+            max_str_len=MAX_FRAME,
+            max_bin_len=MAX_FRAME,
+            max_array_len=10_000,
+            max_map_len=1_000,
+        )
+        client_name: str | None = None
+
+        def send(obj: Any) -> None:
+            writer.write(msgpack.packb(obj))
+
+        while True:
+            try:
+                timeout = AUTH_TIMEOUT if client_name is None else None
+                data = await asyncio.wait_for(reader.read(READ_CHUNK), timeout)
+            except TimeoutError:
+                send({"error": "no auth within 10 s", "status": "closed"})
+                await writer.drain()
+                return
+            if not data:
+                return
+            try:
+                unpacker.feed(data)
+                frames = list(unpacker)
+            except (msgpack.BufferFull, ValueError, msgpack.UnpackException) as exc:
+                send(
+                    {
+                        "error": f"unframeable stream ({type(exc).__name__}): closing",
+                        "status": "closed",
+                    }
+                )
+                await writer.drain()
+                return
+            scans: list[Any] = []
+            for frame in frames:
+                if client_name is None:
+                    client_name = self._auth(frame)
+                    if client_name is None:
+                        send(
+                            {
+                                "error": AUTH_FIRST,
+                                "status": "closed",
+                            }
+                        )
+                        await writer.drain()
+                        return
+                    send({"ok": True, "client": client_name})
+                    continue
+                scans.append(frame)
+            for start in range(0, len(scans), MAX_BATCH):
+                chunk = scans[start : start + MAX_BATCH]
+                try:
+                    results = await self.docks.scans(chunk, client_name or "?")
+                except GateError as exc:
+                    results = [{"status": "error", "error": str(exc)} for _ in chunk]
+                for r in results:
+                    self.metrics.scans.labels(r["status"]).inc()
+                    send(r)
+            await writer.drain()
+
+    def _auth(self, frame: Any) -> str | None:
+        if (
+            not isinstance(frame, dict)
+            or set(frame) != {"auth"}
+            or not isinstance(frame["auth"], str)
+        ):
+            return None
+        client = self.clients.by_token(frame["auth"])
+        if client is None or client.role != "scanner":
+            return None
+        return client.name
