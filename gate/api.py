@@ -249,6 +249,12 @@ async def list_licences(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def link(request: web.Request) -> web.StreamResponse:
+    """Health of the link to the central office."""
+    _auth(request, READ_ROLES)
+    return respond(request, request.app[app_keys.CENTRAL].health.doc())
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     _auth(request, READ_ROLES)
     return await stream(request, request.app[app_keys.EVENTS])

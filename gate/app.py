@@ -16,6 +16,8 @@ from aiohttp import web
 
 from gate import app_keys
 from gate.auth import Clients
+from gate.callbacks import verifier
+from gate.central_link import CentralLink
 from gate.compiler import compile_table, is_stale
 from gate.config import Config
 from gate.control_data import load_policy
@@ -71,6 +73,7 @@ def create_app(config: Config, table: TableSlot | None = None) -> web.Applicatio
     app[app_keys.CLIENTS] = Clients.from_config(config)
     app[app_keys.EVENTS] = Events()
     app[app_keys.METRICS] = Metrics()
+    app[app_keys.VERIFIER] = verifier(config)
     app.cleanup_ctx.append(_table)
     app.cleanup_ctx.append(_docks)
     app.on_shutdown.append(_close_streams)
@@ -97,7 +100,11 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.METRICS].watch(docks)
         reloader = Reloader(config, app[app_keys.TABLE], docks, app[app_keys.EVENTS])
         app[app_keys.RELOADER] = reloader
+        link = CentralLink(config, store, app[app_keys.EVENTS], docks.outbox_changed)
+        app[app_keys.CENTRAL] = link
+        app[app_keys.METRICS].watch_link(link)
         tasks = [
+            asyncio.create_task(link.run(), name="central-link"),
             asyncio.create_task(reloader.watch(), name="table-watch"),
             asyncio.create_task(_review(docks), name="review"),
         ]

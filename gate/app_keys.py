@@ -6,12 +6,14 @@ from aiohttp import web
 
 from gate import problems
 from gate.auth import Clients
+from gate.central_link import CentralLink
 from gate.config import Config
 from gate.docks import Docks
 from gate.events import Events
 from gate.lookup_table import TableSlot
 from gate.metrics import Metrics
 from gate.reloader import Reloader
+from gate.signatures import Verifier
 
 CONFIG = web.AppKey("config", Config)
 TABLE = web.AppKey("table", TableSlot)
@@ -20,4 +22,6 @@ EVENTS = web.AppKey("events", Events)
 METRICS = web.AppKey("metrics", Metrics)
 DOCKS = web.AppKey("docks", Docks)
 RELOADER = web.AppKey("reloader", Reloader)
+VERIFIER = web.AppKey("verifier", Verifier)
+CENTRAL = web.AppKey("central", CentralLink)
 ACTOR = problems.ACTOR

@@ -60,6 +60,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from gate.simulate import Options, main
+
+    doors = tuple(d.strip() for d in (args.doors or "").split(",") if d.strip())
+    options = Options(Path(args.config), doors, args.shipments, args.rate, args.socket, args.seed)
+    return main(options)
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gate", description="Export-control gate for warehouse dispatch docks."
@@ -129,6 +150,38 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="FILE", help="file to write (default: standard output)"
     )
     # --- end audit ---
+
+    # --- simulate: the command lives in gate/simulate.py ---
+    simulate = add(
+        "simulate",
+        cmd_simulate,
+        "drive doors of a running gate with realistic scan traffic and print what it decided",
+    )
+    with_config(simulate)
+    simulate.add_argument(
+        "--doors", metavar="D1,D2", help="doors to drive, comma-separated (default: every door)"
+    )
+    simulate.add_argument(
+        "--shipments", type=_positive(int), default=3, metavar="N", help="shipments per door (3)"
+    )
+    simulate.add_argument(
+        "--rate",
+        type=_positive(float),
+        default=20.0,
+        metavar="SCANS_PER_S",
+        help="scans per second at each door (20)",
+    )
+    simulate.add_argument(
+        "--socket",
+        action="store_true",
+        help="send scans over the msgpack scanner socket instead of HTTP",
+    )
+    simulate.add_argument("--seed", type=int, help="seed for the traffic (default: random)")
+    # --- end simulate ---
+
+    from gate.approve import add_parser as add_approve
+
+    add_approve(commands, with_config)
     return parser
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import ConfigError
+from gate.signatures import SignatureError, parse_public_key, parse_secret
 
 DEFAULT_CONFIG = Path("configs/gate.toml")
 ROLES = frozenset({"scanner", "wms", "operator"})
@@ -63,6 +64,9 @@ class CentralConfig:
     callback_secret: str = field(repr=False)
     callback_public_key: str | None = None
     unreachable_alert_seconds: int = 900
+    retry_initial_seconds: float = 1.0
+    retry_max_seconds: float = 600.0
+    timeout_seconds: float = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +239,16 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         operators.append(Operator(op.text("name"), op.text("password")))
 
     for key in ("signing_secret", "callback_secret"):
-        secret = central.text(key)
-        if not secret.startswith("whsec_"):
-            raise ConfigError(f"central.{key}: must be a whsec_... secret")
+        try:
+            parse_secret(central.text(key))
+        except SignatureError as exc:
+            raise ConfigError(f"central.{key}: {exc}") from None
+    public_key = central.get("callback_public_key", str, None)
+    if public_key is not None:
+        try:
+            parse_public_key(public_key)
+        except SignatureError as exc:
+            raise ConfigError(f"central.callback_public_key: {exc}") from None
 
     return Config(
         path=config_path,
@@ -265,6 +276,9 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
             callback_secret=central.text("callback_secret"),
             callback_public_key=central.get("callback_public_key", str, None),
             unreachable_alert_seconds=central.get("unreachable_alert_seconds", int, 900),
+            retry_initial_seconds=central.get("retry_initial_seconds", float, 1.0),
+            retry_max_seconds=central.get("retry_max_seconds", float, 600.0),
+            timeout_seconds=central.get("timeout_seconds", float, 15.0),
         ),
         doors=tuple(doors),
         clients=tuple(clients),

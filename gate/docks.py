@@ -31,7 +31,7 @@ from gate.config import Config
 from gate.control_data import PolicyData
 from gate.core.classification import Classification
 from gate.core.identifiers import Identifier, decode
-from gate.core.licences import Drawdown, LicenceRequest, StandingLicence
+from gate.core.licences import Approval, Drawdown, LicenceRequest, StandingLicence, upsert
 from gate.core.rules import ControlDates
 from gate.core.shipments import (
     FINAL,
@@ -42,6 +42,7 @@ from gate.core.shipments import (
     State,
     Transition,
     add_scan,
+    apply_approval,
     cancel,
     dispatch,
     new_shipment,
@@ -53,6 +54,7 @@ from gate.errors import (
     Conflict,
     DispatchRefused,
     GateError,
+    InvalidApproval,
     InvalidCode,
     InvalidShipment,
     NotFound,
@@ -171,6 +173,8 @@ class Docks:
         self.failed: str | None = None
         self.doors = {d.id: d for d in config.doors}
         self.changed = asyncio.Event()
+        self.outbox_changed = asyncio.Event()
+        self.callbacks = asyncio.Lock()
         self.counters: dict[str, int] = {}
         self._rejection_window = 0.0
         self._rejections = 0
@@ -316,9 +320,11 @@ class Docks:
         actor: str,
         kind: str,
         data: Mapping[str, Any],
+        extra: Callable[[sqlite3.Connection], None] | None = None,
     ) -> Shipment:
         """Puts a transition's shipment in memory and commits it with its audit record and
-        its licence requests; returns the shipment once durable."""
+        its licence requests (and ``extra``, run in the same transaction); returns the
+        shipment once durable."""
         after = transition.shipment
         self.shipments[after.id] = after
         if after.state in FINAL:
@@ -327,6 +333,8 @@ class Docks:
         gate_id = self.config.gate_id
 
         def write(conn: sqlite3.Connection) -> None:
+            if extra is not None:
+                extra(conn)
             self._save(conn, after)
             self._queue_requests(conn, gate_id, after, transition.requests)
             journal.append(
@@ -338,9 +346,20 @@ class Docks:
                 ts=at,
             )
 
-        await self._commit(write)
+        try:
+            await self._commit(write)
+        except Unavailable:
+            raise
+        except GateError:
+            # The extra step refused (e.g. a licence would be overdrawn): nothing was written.
+            self.shipments[before.id] = before
+            if before.state not in FINAL:
+                self.current[before.door] = before.id
+            raise
         if before.state != after.state or before.signal != after.signal or before is not after:
             self._publish_shipment(before, after)
+        if transition.requests:
+            self.outbox_changed.set()
         for request in transition.requests:
             self.events.publish("request", {"shipment": after.id, "request_id": request.request_id})
         return after
@@ -599,6 +618,74 @@ class Docks:
             after = await self._reevaluate_one(before, controls, now, why, "gate")
             count += after is not before
         return count
+
+    # --- the central office -----------------------------------------------------------------
+
+    async def apply_approval(
+        self, approval: Approval, extra: Callable[[sqlite3.Connection], None]
+    ) -> Shipment:
+        """Applies the office's answer (with ``extra`` in the same transaction: the webhook
+        id record). Raises NotFound, InvalidApproval, StateError; changes nothing then."""
+        self._require_ok()
+        before = self.shipment(approval.shipment_id)
+        request = next((r for r in before.requests if r.request_id == approval.request_id), None)
+        if request is None:
+            raise NotFound(f"shipment {before.id} has no licence request {approval.request_id!r}")
+        unknown = sorted(k for k, _ in approval.lines or () if k not in request.keys)
+        if unknown:
+            raise InvalidApproval(
+                f"lines not in request {approval.request_id}: {', '.join(unknown)}"
+            )
+        transition = apply_approval(before, approval, self.controls(), self.clock())
+        return await self._apply(
+            before,
+            transition,
+            actor="central",
+            kind=f"approval.{approval.decision.value}",
+            data={
+                "request_id": approval.request_id,
+                "lines": None if approval.lines is None else [list(x) for x in approval.lines],
+                "licence": approval.licence_number,
+                "valid_until": None
+                if approval.valid_until is None
+                else approval.valid_until.isoformat(),
+                "reason": approval.reason,
+            },
+            extra=extra,
+        )
+
+    async def push_licence(
+        self, pushed: StandingLicence, extra: Callable[[sqlite3.Connection], None]
+    ) -> StandingLicence:
+        """Stores a standing licence (the same number replaces it, keeping what this gate
+        already drew) and re-evaluates live shipments."""
+        self._require_ok()
+        merged = upsert(tuple(self.licences.values()), pushed)
+        stored = next(x for x in merged if x.number == pushed.number)
+        at = self.clock()
+
+        def write(conn: sqlite3.Connection) -> None:
+            extra(conn)
+            conn.execute(
+                "INSERT INTO licences (number, doc, remaining, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (number) DO UPDATE SET doc = excluded.doc,"
+                " remaining = excluded.remaining, updated_at = excluded.updated_at",
+                (stored.number, json.dumps(licence_doc(stored)), stored.remaining, at.isoformat()),
+            )
+            journal.append(
+                conn,
+                kind="licence.pushed",
+                actor="central",
+                subject=stored.number,
+                data=licence_doc(stored),
+                ts=at,
+            )
+
+        await self._commit(write)
+        self.licences[stored.number] = stored
+        self.events.publish("licence", licence_doc(stored))
+        await self.reevaluate_all(f"standing licence {stored.number}")
+        return stored
 
     # --- scans ------------------------------------------------------------------------------
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from gate.central_link import CentralLink
 from gate.docks import Docks
 
 
@@ -41,6 +44,9 @@ class Metrics:
     def watch(self, docks: Docks) -> None:
         self.registry.register(_DocksCollector(docks))
 
+    def watch_link(self, link: CentralLink) -> None:
+        self.registry.register(_LinkCollector(link))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -69,4 +75,37 @@ class _DocksCollector(Collector):
         yield age
         yield GaugeMetricFamily(
             "gate_ready", "1 when the gate takes changes", value=0 if self.docks.failed else 1
+        )
+
+
+class _LinkCollector(Collector):
+    def __init__(self, link: CentralLink) -> None:
+        self.link = link
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        h = self.link.health
+        now = dt.datetime.now(dt.UTC)
+        yield GaugeMetricFamily(
+            "gate_central_backlog", "Licence requests not yet delivered", value=h.backlog
+        )
+        yield GaugeMetricFamily(
+            "gate_central_oldest_pending_seconds",
+            "Age of the oldest undelivered licence request",
+            value=0 if h.oldest_pending is None else (now - h.oldest_pending).total_seconds(),
+        )
+        yield GaugeMetricFamily(
+            "gate_central_last_success_timestamp_seconds",
+            "When a request was last delivered (0 = never)",
+            value=0 if h.last_success is None else h.last_success.timestamp(),
+        )
+        yield GaugeMetricFamily(
+            "gate_central_unreachable_seconds",
+            "How long the office has been unreachable (0 = reachable)",
+            value=0 if h.unreachable_since is None else (now - h.unreachable_since).total_seconds(),
+        )
+        yield GaugeMetricFamily(
+            "gate_central_delivered", "Requests delivered since start", value=h.delivered
+        )
+        yield GaugeMetricFamily(
+            "gate_central_refused", "Requests refused for good since start", value=h.refused
         )

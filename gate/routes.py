@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gate import api
+from gate import api, callbacks
 
 API = "/api/v1"
 
@@ -26,4 +26,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get(API + "/doors", api.list_doors)
     r.add_get(API + "/doors/{door}", api.get_door)
     r.add_get(API + "/licences", api.list_licences)
+    r.add_post(API + "/licences", callbacks.post_licence)
+    r.add_post(API + "/approvals", callbacks.post_approval)
     r.add_get(API + "/events", api.events)
+    r.add_get(API + "/link", api.link)

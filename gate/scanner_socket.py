@@ -84,32 +84,34 @@ class ScannerServer:
             max_map_len=1_000,
         )
         client_name: str | None = None
+        loop = asyncio.get_running_loop()
+        # One deadline for the whole handshake: a client trickling bytes of a frame it never
+        # completes must not hold an unauthenticated connection open.
+        auth_deadline = loop.time() + AUTH_TIMEOUT
 
         def send(obj: Any) -> None:
             writer.write(msgpack.packb(obj))
 
         while True:
             try:
-                timeout = AUTH_TIMEOUT if client_name is None else None
+                authed = client_name is not None
+                timeout = None if authed else max(0.0, auth_deadline - loop.time())
                 data = await asyncio.wait_for(reader.read(READ_CHUNK), timeout)
             except TimeoutError:
-                send({"error": "no auth within 10 s", "status": "closed"})
+                send({"error": f"no auth within {AUTH_TIMEOUT:g} s", "status": "closed"})
                 await writer.drain()
                 return
             if not data:
                 return
+            # Frames complete before a framing error are still answered, then the error map.
+            frames: list[Any] = []
+            broken: Exception | None = None
             try:
                 unpacker.feed(data)
-                frames = list(unpacker)
+                for frame in unpacker:
+                    frames.append(frame)
             except (msgpack.BufferFull, ValueError, msgpack.UnpackException) as exc:
-                send(
-                    {
-                        "error": f"unframeable stream ({type(exc).__name__}): closing",
-                        "status": "closed",
-                    }
-                )
-                await writer.drain()
-                return
+                broken = exc
             scans: list[Any] = []
             for frame in frames:
                 if client_name is None:
@@ -134,7 +136,18 @@ class ScannerServer:
                     results = [{"status": "error", "error": str(exc)} for _ in chunk]
                 for r in results:
                     self.metrics.scans.labels(r["status"]).inc()
+                    if r.get("decision"):
+                        self.metrics.decisions.labels(r["decision"]).inc()
                     send(r)
+            if broken is not None:
+                send(
+                    {
+                        "error": f"unframeable stream ({type(broken).__name__}): closing",
+                        "status": "closed",
+                    }
+                )
+                await writer.drain()
+                return
             await writer.drain()
 
     def _auth(self, frame: Any) -> str | None:

@@ -12,12 +12,14 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Iterator
 
 from aiohttp import web
 
 from gate import app_keys
 from gate.app import create_app
-from gate.config import Config
+from gate.config import Config, Listen
+from gate.errors import ConfigError
 from gate.scanner_socket import ScannerServer
 
 log = logging.getLogger("gate.service")
@@ -30,8 +32,10 @@ async def run(config: Config) -> None:
     scanner = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS], app[app_keys.METRICS])
     try:
         site = web.TCPSite(runner, config.http.host, config.http.port)
-        await site.start()
-        await scanner.start(config.scanner.host, config.scanner.port)
+        with _listening("http.listen", config.http):
+            await site.start()
+        with _listening("scanner.listen", config.scanner):
+            await scanner.start(config.scanner.host, config.scanner.port)
         info = app[app_keys.TABLE].current().info
         log.info(
             "gate %s serving http://%s/ and the scanner socket on %s; table %s (%s entries)",
@@ -46,9 +50,15 @@ async def run(config: Config) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         reloader = app[app_keys.RELOADER]
-        loop.add_signal_handler(
-            signal.SIGHUP, lambda: asyncio.ensure_future(reloader.reload("SIGHUP"))
-        )
+        # The loop keeps only weak references to tasks: hold each reload until it is done.
+        reloads: set[asyncio.Task[bool]] = set()
+
+        def reload_on_hup() -> None:
+            task = asyncio.ensure_future(reloader.reload("SIGHUP"))
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, reload_on_hup)
         watchdog = _systemd_ready()
         await stop.wait()
         if watchdog is not None:
@@ -57,6 +67,16 @@ async def run(config: Config) -> None:
         log.info("gate %s stopping", config.gate_id)
         await scanner.close()
         await runner.cleanup()
+
+
+@contextlib.contextmanager
+def _listening(key: str, listen: Listen) -> Iterator[None]:
+    """Turns a failure to bind (address in use, not permitted) into a one-line ConfigError."""
+    try:
+        yield
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ConfigError(f"{key}: cannot listen on {listen}: {reason}") from exc
 
 
 def _systemd_ready() -> asyncio.Task[None] | None:

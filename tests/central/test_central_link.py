@@ -1,0 +1,541 @@
+"""The central approval link end to end, against a real fake central office (an aiohttp
+server in the test) and a real gate on a real socket with a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from gate.signatures import Verifier, parse_private_key, parse_secret, signed_headers
+from gate.store import connect_readonly
+from tests.conftest import free_port
+from tests.service.harness import Gate, gtin_with, start_gate, stop_gate
+
+GATE_SIGNING = "whsec_Iom5HifUyyy1Fp7cz97WlZLY6WvWrCp7eAAcuovO7kM="
+OFFICE_SECRET = "whsec_y9iZlFpigdEAohCe3PyZSWTamRL4s5UHdR+a1Io9yic="
+
+
+class Office:
+    """A fake central trade-compliance office: records licence requests, answers as told."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.answers: list[int] = []  # statuses to answer in turn; 202 when empty
+        self.runner: web.AppRunner | None = None
+        self.arrived = asyncio.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        self.received.append((dict(request.headers), raw))
+        self.arrived.set()
+        status = self.answers.pop(0) if self.answers else 202
+        return web.json_response({"status": status}, status=status)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/licence-requests", self.handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+    async def wait_for(self, count: int, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count:
+            assert time.monotonic() < deadline, f"only {len(self.received)} requests arrived"
+            await asyncio.sleep(0.02)
+
+
+def point_at(config: Path, office: Office) -> None:
+    text = config.read_text()
+    text = re.sub(r'url = "http://127.0.0.1:9090"', f'url = "{office.url}"', text)
+    text = text.replace(
+        "[central]\n",
+        "[central]\nretry_initial_seconds = 0.05\nretry_max_seconds = 0.3\n"
+        "unreachable_alert_seconds = 1\n",
+        1,
+    )
+    config.write_text(text)
+
+
+@pytest.fixture
+async def office(demo_config: Path) -> AsyncIterator[Office]:
+    o = Office(free_port())
+    point_at(demo_config, o)
+    await o.start()
+    yield o
+    await o.stop()
+
+
+@pytest.fixture
+async def gate(demo_config: Path, office: Office) -> AsyncIterator[Gate]:
+    g = await start_gate(demo_config)
+    yield g
+    await stop_gate(g)
+
+
+def office_key(config: Path) -> Any:
+    return parse_private_key((config.parent / "demo-office.key").read_text().strip())
+
+
+async def callback(
+    g: Gate,
+    path: str,
+    body: dict[str, Any] | bytes,
+    *,
+    headers: dict[str, str] | None = None,
+    msg_id: str = "msg_1",
+    ts: int | None = None,
+    key: Any = None,
+    secret: str | None = None,
+) -> tuple[int, Any]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    stamp = ts if ts is not None else int(time.time())
+    if headers is None:
+        headers = signed_headers(
+            msg_id,
+            stamp,
+            raw,
+            private_key=key,
+            secret=None if secret is None else parse_secret(secret),
+        )
+    async with g.session.post(
+        g.url + path, data=raw, headers={**headers, "Content-Type": "application/json"}
+    ) as r:
+        return r.status, await r.json(content_type=None)
+
+
+async def held(
+    g: Gate, config: Path, office: Office, *, units: int = 1
+) -> tuple[str, dict[str, Any]]:
+    """A sealed, held shipment S1 with `units` gyros; returns the gyro key and the request."""
+    await g.create()
+    gyro = gtin_with(config, "9.A.4")
+    for _ in range(units):
+        await g.scan(gyro)
+    status, doc = await g.call("POST", "/api/v1/shipments/S1/seal")
+    assert (200, "held") == (status, doc["state"])
+    await office.wait_for(1)
+    return gyro, json.loads(office.received[-1][1])
+
+
+async def test_request_arrives_signed_and_approval_releases(
+    gate: Gate, demo_config: Path, office: Office
+) -> None:
+    """A held shipment's request reaches the office signed by the gate; the office's signed
+    approval (v1a) clears it, and it dispatches."""
+    gyro, request = await held(gate, demo_config, office)
+    headers, raw = office.received[0]
+    msg_id, scheme = Verifier(secret=parse_secret(GATE_SIGNING)).verify(
+        {k.lower(): v for k, v in headers.items()}, raw, time.time()
+    )
+    assert (request["request_id"], "v1") == (msg_id, scheme)
+    assert ("dock-a", "S1", "DE") == (
+        request["gate_id"],
+        request["shipment"]["id"],
+        request["shipment"]["destination"],
+    )
+    assert [(gyro, 1, ["cat2"])] == [
+        (x["key"], x["quantity"], x["reasons"]) for x in request["lines"]
+    ]
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
+    body = {
+        "request_id": request["request_id"],
+        "shipment_id": "S1",
+        "decision": "approved",
+        "licence": {"number": "EXP-2026-0042", "valid_until": until},
+    }
+    status, answer = await callback(gate, "/api/v1/approvals", body, key=office_key(demo_config))
+    assert (200, "cleared") == (status, answer["shipment"]["state"])
+    _, doc = await gate.call("GET", "/api/v1/shipments/S1")
+    assert "EXP-2026-0042" == doc["lines"][0]["covered_by"]["licence"]
+    status, doc = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
+    assert (200, "dispatched") == (status, doc["state"])
+
+
+async def test_office_down_then_up(demo_config: Path) -> None:
+    """While the office is unreachable the request waits; once it is up, it arrives."""
+    office = Office(free_port())
+    point_at(demo_config, office)
+    g = await start_gate(demo_config)
+    try:
+        await g.create()
+        await g.scan(gtin_with(demo_config, "9.A.4"))
+        await g.call("POST", "/api/v1/shipments/S1/seal")
+        await asyncio.sleep(1.2)
+        status, link = await g.call("GET", "/api/v1/link")
+        assert (200, 1, True) == (status, link["backlog"], link["last_error"] is not None)
+        await office.start()
+        await office.wait_for(1)
+        await asyncio.sleep(0.2)
+        _, link = await g.call("GET", "/api/v1/link")
+        assert (0, None) == (link["backlog"], link["unreachable_since"])
+    finally:
+        await stop_gate(g)
+        await office.stop()
+
+
+async def test_pending_requests_survive_a_restart(demo_config: Path) -> None:
+    """A request queued while the office was down is delivered by the restarted gate."""
+    office = Office(free_port())
+    point_at(demo_config, office)
+    g = await start_gate(demo_config)
+    await g.create()
+    await g.scan(gtin_with(demo_config, "9.A.4"))
+    await g.call("POST", "/api/v1/shipments/S1/seal")
+    await stop_gate(g)
+    await office.start()
+    g = await start_gate(demo_config)
+    try:
+        await office.wait_for(1)
+        assert "S1-r1" == json.loads(office.received[0][1])["request_id"]
+    finally:
+        await stop_gate(g)
+        await office.stop()
+
+
+async def test_500_is_retried_then_202_stops(gate: Gate, demo_config: Path, office: Office) -> None:
+    """Answers 500, 500, then 202: three deliveries of the same request, then no more."""
+    office.answers = [500, 500]
+    await gate.create()
+    await gate.scan(gtin_with(demo_config, "9.A.4"))
+    await gate.call("POST", "/api/v1/shipments/S1/seal")
+    await office.wait_for(3)
+    await asyncio.sleep(1.0)
+    ids = {json.loads(raw)["request_id"] for _, raw in office.received}
+    assert (3, {"S1-r1"}) == (len(office.received), ids)
+    conn = connect_readonly(gate.config.database)
+    row = conn.execute("SELECT attempts, delivered_at IS NOT NULL FROM outbox").fetchone()
+    conn.close()
+    assert (3, 1) == tuple(row)
+
+
+async def test_definitive_refusal_stops_retrying(
+    gate: Gate, demo_config: Path, office: Office
+) -> None:
+    """A 400 from the office is final: one delivery, no retry, an alert-worthy error kept."""
+    office.answers = [400]
+    await gate.create()
+    await gate.scan(gtin_with(demo_config, "9.A.4"))
+    await gate.call("POST", "/api/v1/shipments/S1/seal")
+    await office.wait_for(1)
+    await asyncio.sleep(0.8)
+    assert 1 == len(office.received)
+    _, link = await gate.call("GET", "/api/v1/link")
+    assert (0, 1) == (link["backlog"], link["refused"])
+
+
+def shipment_state(g: Gate) -> Any:
+    conn = connect_readonly(g.config.database)
+    try:
+        return conn.execute("SELECT doc FROM shipments WHERE id = 'S1'").fetchone()[0]
+    finally:
+        conn.close()
+
+
+async def test_callbacks_that_change_nothing(gate: Gate, demo_config: Path, office: Office) -> None:
+    """Bad, missing, foreign, stale, future and fractional signatures; an unknown request;
+    lines not in the request; a malformed body: each a problem, and nothing changes."""
+    _, request = await held(gate, demo_config, office)
+    rid = request["request_id"]
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
+    good = {
+        "request_id": rid,
+        "shipment_id": "S1",
+        "decision": "approved",
+        "licence": {"number": "L-1", "valid_until": until},
+    }
+    raw = json.dumps(good).encode()
+    key = office_key(demo_config)
+    now = int(time.time())
+    other = parse_private_key("whsk_" + "A" * 43 + "=")
+    signed = signed_headers("msg_z", now, raw, private_key=key)
+    cases: list[tuple[str, bytes, dict[str, str], int]] = [
+        ("bad signature", raw, {**signed, "webhook-signature": "v1a," + "A" * 86 + "=="}, 401),
+        ("no signature", raw, {k: v for k, v in signed.items() if k != "webhook-signature"}, 401),
+        ("another key", raw, signed_headers("msg_z", now, raw, private_key=other), 401),
+        ("stale", raw, signed_headers("msg_z", now - 600, raw, private_key=key), 401),
+        ("future", raw, signed_headers("msg_z", now + 600, raw, private_key=key), 401),
+        ("fractional", raw, {**signed, "webhook-timestamp": f"{now}.25"}, 401),
+        ("body changed after signing", raw.replace(b"L-1", b"L-2"), signed, 401),
+    ]
+    for body, status in [
+        ({**good, "request_id": "S1-r9"}, 404),
+        ({**good, "shipment_id": "S9"}, 404),
+        ({**good, "lines": [{"key": "09999999999999", "quantity": 1}]}, 400),
+        ({**good, "decision": "maybe"}, 400),
+        ({**good, "extra": 1}, 400),
+        ({k: v for k, v in good.items() if k != "licence"}, 400),
+    ]:
+        b = json.dumps(body).encode()
+        cases.append(
+            (
+                f"body {body}",
+                b,
+                signed_headers(f"msg_{len(cases)}", now, b, private_key=key),
+                status,
+            )
+        )
+    b = b"{not json"
+    cases.append(("malformed", b, signed_headers("msg_m", now, b, private_key=key), 400))
+    before = shipment_state(gate)
+    for name, body_bytes, headers, status in cases:
+        got, problem = await callback(gate, "/api/v1/approvals", body_bytes, headers=headers)
+        assert (status, True) == (got, "detail" in problem), name
+        assert before == shipment_state(gate), name
+
+
+async def test_redelivery_is_answered_as_before_and_applied_once(
+    gate: Gate, demo_config: Path, office: Office
+) -> None:
+    """The same webhook-id and body again gets the same answer and is applied once; the same
+    id with another body is refused."""
+    _, request = await held(gate, demo_config, office)
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
+    body = {
+        "request_id": request["request_id"],
+        "shipment_id": "S1",
+        "decision": "approved",
+        "licence": {"number": "L-7", "valid_until": until},
+    }
+    key = office_key(demo_config)
+    first = await callback(gate, "/api/v1/approvals", body, key=key, msg_id="msg_same")
+    again = await callback(gate, "/api/v1/approvals", body, key=key, msg_id="msg_same")
+    assert first == again
+    other = await callback(
+        gate, "/api/v1/approvals", {**body, "reason": "changed"}, key=key, msg_id="msg_same"
+    )
+    assert 409 == other[0]
+    conn = connect_readonly(gate.config.database)
+    approvals = conn.execute(
+        "SELECT count(*) FROM audit WHERE kind = 'approval.approved'"
+    ).fetchone()[0]
+    conn.close()
+    assert 1 == approvals
+
+
+async def test_denial_is_final_and_denial_after_dispatch_refused(
+    gate: Gate, demo_config: Path, office: Office
+) -> None:
+    """A denial makes its lines prohibited (door red); a denial after dispatch is refused."""
+    _, request = await held(gate, demo_config, office)
+    body = {
+        "request_id": request["request_id"],
+        "shipment_id": "S1",
+        "decision": "denied",
+        "reason": "end user",
+    }
+    status, answer = await callback(gate, "/api/v1/approvals", body, secret=OFFICE_SECRET)
+    assert (200, "blocked", "red") == (
+        status,
+        answer["shipment"]["state"],
+        answer["shipment"]["signal"],
+    )
+    _, doc = await gate.call("GET", "/api/v1/shipments/S1")
+    assert ("prohibited", "denied") == (doc["lines"][0]["decision"], doc["lines"][0]["reasons"][0])
+    # A second shipment that leaves, then a denial for it: refused, nothing changes.
+    await gate.call("POST", "/api/v1/shipments/S1/cancel")
+    await gate.create(
+        "S2", destination="US", consignee={"name": "Kinetic Parts Inc", "country": "US"}
+    )
+    await gate.scan(gtin_with(demo_config, ""))
+    await gate.call("POST", "/api/v1/shipments/S2/seal")
+    await gate.call("POST", "/api/v1/shipments/S2/dispatch")
+    late = {"request_id": "S2-r1", "shipment_id": "S2", "decision": "denied"}
+    status, problem = await callback(
+        gate, "/api/v1/approvals", late, secret=OFFICE_SECRET, msg_id="msg_late"
+    )
+    assert status in (404, 409), problem
+    _, doc = await gate.call("GET", "/api/v1/shipments/S2")
+    assert "dispatched" == doc["state"]
+
+
+async def test_approval_for_fewer_units_keeps_the_hold(
+    gate: Gate, demo_config: Path, office: Office
+) -> None:
+    """Approving 2 of 3 loaded units leaves the line uncovered and asks again for 3."""
+    gyro, request = await held(gate, demo_config, office, units=3)
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
+    body = {
+        "request_id": request["request_id"],
+        "shipment_id": "S1",
+        "decision": "approved",
+        "lines": [{"key": gyro, "quantity": 2}],
+        "licence": {"number": "L-2", "valid_until": until},
+    }
+    status, answer = await callback(gate, "/api/v1/approvals", body, key=office_key(demo_config))
+    assert (200, "held") == (status, answer["shipment"]["state"])
+    await office.wait_for(2)
+    assert [(gyro, 3)] == [
+        (x["key"], x["quantity"]) for x in json.loads(office.received[1][1])["lines"]
+    ]
+
+
+async def test_approval_expiry_holds_the_shipment_again(
+    gate: Gate, demo_config: Path, office: Office
+) -> None:
+    """When the approving licence runs out, the timer re-evaluates and the shipment is held."""
+    _, request = await held(gate, demo_config, office)
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1.5)).isoformat()
+    body = {
+        "request_id": request["request_id"],
+        "shipment_id": "S1",
+        "decision": "approved",
+        "licence": {"number": "L-short", "valid_until": until},
+    }
+    status, answer = await callback(gate, "/api/v1/approvals", body, key=office_key(demo_config))
+    assert (200, "cleared") == (status, answer["shipment"]["state"])
+    deadline = time.monotonic() + 10
+    while True:
+        _, doc = await gate.call("GET", "/api/v1/shipments/S1")
+        if doc["state"] == "held" or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    assert "held" == doc["state"]
+
+
+def licence_body(quantity: int, number: str = "SL-1") -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "number": number,
+        "consignee": {"name": "Acme Precision GmbH", "country": "DE"},
+        "destination": "DE",
+        "controls": ["9.A.4"],
+        "quantity": quantity,
+        "valid_from": (now - dt.timedelta(days=1)).isoformat(),
+        "valid_until": (now + dt.timedelta(days=30)).isoformat(),
+    }
+
+
+async def test_standing_licence_covers_and_is_drawn_down(
+    gate: Gate, demo_config: Path, office: Office
+) -> None:
+    """A pushed standing licence clears a held shipment; dispatch draws it down."""
+    await held(gate, demo_config, office, units=2)
+    status, _ = await callback(
+        gate, "/api/v1/licences", licence_body(5), key=office_key(demo_config)
+    )
+    assert 200 == status
+    _, doc = await gate.call("GET", "/api/v1/shipments/S1")
+    assert "cleared" == doc["state"]
+    status, doc = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
+    assert (200, "dispatched") == (status, doc["state"])
+    _, licences = await gate.call("GET", "/api/v1/licences")
+    assert [("SL-1", 5, 3)] == [
+        (x["number"], x["quantity"], x["remaining"]) for x in licences["licences"]
+    ]
+
+
+async def test_racing_dispatches_never_overdraw(demo_config: Path) -> None:
+    """Three cleared shipments each needing 2 units race for a licence of 5: at most two
+    dispatch, and the licence never goes below zero."""
+    office = Office(free_port())
+    point_at(demo_config, office)
+    text = demo_config.read_text()
+    demo_config.write_text(text)
+    await office.start()
+    g = await start_gate(demo_config)
+    try:
+        key = office_key(demo_config)
+        await callback(g, "/api/v1/licences", licence_body(5), key=key)
+        gyro = gtin_with(demo_config, "9.A.4")
+        for sid, door in (("S1", "D1"), ("S2", "D2"), ("S3", "D3")):
+            await g.create(sid, door=door)
+            for _ in range(2):
+                await g.scan(gyro, door=door)
+            _, doc = await g.call("POST", f"/api/v1/shipments/{sid}/seal")
+            assert "cleared" == doc["state"]
+        results = await asyncio.gather(
+            *(g.call("POST", f"/api/v1/shipments/{sid}/dispatch") for sid in ("S1", "S2", "S3"))
+        )
+        assert 2 == [status for status, _ in results].count(200)
+        _, licences = await g.call("GET", "/api/v1/licences")
+        assert 1 == licences["licences"][0]["remaining"]
+        conn = connect_readonly(g.config.database)
+        assert 1 == conn.execute("SELECT remaining FROM licences").fetchone()[0]
+        conn.close()
+    finally:
+        await stop_gate(g)
+        await office.stop()
+
+
+async def test_gate_approve_command(gate: Gate, demo_config: Path, office: Office) -> None:
+    """`gate approve` signs (v1a with the office key file) and sends an approval that clears."""
+    _, request = await held(gate, demo_config, office)
+    run = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-m",
+            "gate",
+            "approve",
+            "--config",
+            str(demo_config),
+            "--request",
+            request["request_id"],
+            "--shipment",
+            "S1",
+            "--licence",
+            "EXP-1",
+            "--key-file",
+            str(demo_config.parent / "demo-office.key"),
+            "--url",
+            gate.url + "/api/v1/approvals",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert 0 == run.returncode, run.stderr
+    assert "cleared" == json.loads(run.stdout)["shipment"]["state"]
+    run = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-m",
+            "gate",
+            "approve",
+            "--config",
+            str(demo_config),
+            "--request",
+            "S1-r9",
+            "--shipment",
+            "S1",
+            "--deny",
+            "--url",
+            gate.url + "/api/v1/approvals",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert 1 == run.returncode
+    assert 1 == len(run.stderr.strip().splitlines()) and "404" in run.stderr
+
+
+async def test_link_health_in_metrics(gate: Gate, demo_config: Path, office: Office) -> None:
+    """/metrics shows the outbox backlog and deliveries."""
+    await held(gate, demo_config, office)
+    await asyncio.sleep(0.2)
+    status, text = await gate.call("GET", "/metrics")
+    assert 200 == status
+    assert "gate_central_backlog 0.0" in text
+    assert "gate_central_delivered 1.0" in text

@@ -1,0 +1,354 @@
+"""The scanner socket end to end: a real ScannerServer on a real TCP port beside the real app.
+
+Each test starts the app in process (tests/service/harness) and a ScannerServer on
+127.0.0.1 port 0 wired the way gate/service.py wires it, then talks msgpack to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import pytest
+
+from gate import app_keys, scanner_socket
+from gate.scanner_socket import ScannerServer
+from gate.store import connect_readonly
+from tests.conftest import SCANNER_TOKEN, WMS_TOKEN
+from tests.service.harness import Gate, gtin_with, start_gate, stop_gate
+
+TIMEOUT = 10.0  # generous: only a hung server ever reaches it
+
+
+class Reader:
+    """One scanner connection: writes msgpack, reads answers one map at a time."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.unpacker = msgpack.Unpacker(raw=False)
+
+    @classmethod
+    async def connect(cls, address: tuple[str, int]) -> Reader:
+        reader, writer = await asyncio.open_connection(*address)
+        return cls(reader, writer)
+
+    async def write(self, *objs: Any, raw: bytes = b"") -> None:
+        """Writes the maps (and raw bytes after them) in one write()."""
+        self.writer.write(b"".join(msgpack.packb(o) for o in objs) + raw)
+        await self.writer.drain()
+
+    async def recv(self) -> Any:
+        """The next answer; AssertionError if the server closes first."""
+        while True:
+            for obj in self.unpacker:
+                return obj
+            data = await asyncio.wait_for(self.reader.read(65536), TIMEOUT)
+            assert data, "the server closed the connection instead of answering"
+            self.unpacker.feed(data)
+
+    async def closed_by_server(self) -> bool:
+        """True when the server closes the stream (with nothing more to read)."""
+        try:
+            data = await asyncio.wait_for(self.reader.read(65536), TIMEOUT)
+        except ConnectionResetError:
+            return True
+        return b"" == data
+
+    async def auth(self, token: str = SCANNER_TOKEN) -> Any:
+        await self.write({"auth": token})
+        return await self.recv()
+
+    async def close(self) -> None:
+        self.writer.close()
+        try:
+            await self.writer.wait_closed()
+        except ConnectionError:
+            pass
+
+
+@pytest.fixture
+async def gate(demo_config: Path) -> AsyncIterator[Gate]:
+    g = await start_gate(demo_config)
+    yield g
+    await stop_gate(g)
+
+
+@pytest.fixture
+async def address(gate: Gate) -> AsyncIterator[tuple[str, int]]:
+    """A ScannerServer on 127.0.0.1 port 0 over the running app's docks, clients and metrics."""
+    app = gate.app
+    server = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS], app[app_keys.METRICS])
+    bound = await server.start("127.0.0.1", 0)
+    yield bound
+    await server.close()
+
+
+@pytest.fixture
+async def connect(address: tuple[str, int]) -> AsyncIterator[Any]:
+    """Opens connections to the scanner socket and closes them at the end of the test."""
+    opened: list[Reader] = []
+
+    async def open_one() -> Reader:
+        conn = await Reader.connect(address)
+        opened.append(conn)
+        return conn
+
+    yield open_one
+    for conn in opened:
+        await conn.close()
+
+
+def scan(scan_id: str, code: str, door: str = "D1", reader: str = "fixed-1") -> dict[str, Any]:
+    return {"scan_id": scan_id, "reader": reader, "door": door, "code": code}
+
+
+async def test_auth_first_then_scans_answered_like_http(
+    gate: Gate, demo_config: Path, connect: Any
+) -> None:
+    """A scanner token authenticates; each scan then gets one map, in order, with the same
+    result as POST /scans gives for the same code."""
+    await gate.create()
+    gyro = gtin_with(demo_config, "9.A.4")
+    plain = gtin_with(demo_config, "")
+    conn = await connect()
+    assert {"ok": True, "client": "scanner-door-1"} == await conn.auth()
+    answers = []
+    for i, code in enumerate([gyro, plain, f"(01){gyro}(21)SN-1"]):
+        await conn.write(scan(f"k{i}", code))
+        answers.append(await conn.recv())
+    assert ["k0", "k1", "k2"] == [a["scan_id"] for a in answers]
+    assert ["accepted"] * 3 == [a["status"] for a in answers]
+    assert [gyro, plain, gyro] == [a["item"]["key"] for a in answers]
+    assert [None, None, "SN-1"] == [a["item"]["serial"] for a in answers]
+    assert [1, 1, 2] == [a["line"]["quantity"] for a in answers]
+
+    http = await gate.scan(gyro)
+    socket_gyro = answers[0]
+
+    def same_part(result: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in result.items() if k not in ("scan_id", "line")}
+
+    assert same_part(http) == same_part(socket_gyro)
+    assert ("licence_required", ["cat2"], "9.A.4") == (
+        socket_gyro["decision"],
+        socket_gyro["reasons"],
+        socket_gyro["classification"]["control"],
+    )
+    assert {"id": "S1", "state": "open"} == socket_gyro["shipment"]
+    assert {"id": "D1", "signal": "amber"} == socket_gyro["door"]
+    _, text = await gate.call("GET", "/metrics")
+    # 3 socket scans + 1 HTTP scan, counted alike.
+    assert 'gate_scans_total{status="accepted"} 4.0' in text
+    assert 'gate_scan_decisions_total{decision="licence_required"} 3.0' in text
+
+
+async def test_several_scans_in_one_write_answered_in_order(
+    gate: Gate, demo_config: Path, connect: Any
+) -> None:
+    """The auth map and many scans written in one write() get one answer each, in order."""
+    await gate.create()
+    plain = gtin_with(demo_config, "")
+    conn = await connect()
+    scans = [scan(f"b{i:03}", f"(01){plain}(21)S{i}") for i in range(40)]
+    await conn.write({"auth": SCANNER_TOKEN}, *scans)
+    assert True is (await conn.recv())["ok"]
+    answers = [await conn.recv() for _ in scans]
+    assert [s["scan_id"] for s in scans] == [a["scan_id"] for a in answers]
+    assert list(range(1, 41)) == [a["line"]["quantity"] for a in answers]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        {"auth": WMS_TOKEN},
+        {"auth": "not-a-token-of-anybody-here"},
+        {"auth": SCANNER_TOKEN, "door": "D1"},
+        {"scan_id": "x", "reader": "r", "door": "D1", "code": "09506000014715"},
+        42,
+        "hello",
+    ],
+    ids=["wms token", "unknown token", "extra key", "scan before auth", "int", "string"],
+)
+async def test_first_message_not_scanner_auth_closes(connect: Any, first: Any) -> None:
+    """Anything but {"auth": SCANNER_TOKEN} first gets an error map and the connection closed."""
+    conn = await connect()
+    await conn.write(first)
+    answer = await conn.recv()
+    assert (scanner_socket.AUTH_FIRST, "closed") == (answer["error"], answer["status"])
+    assert await conn.closed_by_server()
+
+
+async def test_scan_before_auth_changes_nothing(
+    gate: Gate, demo_config: Path, connect: Any
+) -> None:
+    """Scans sent by a connection that never authenticated are not counted."""
+    await gate.create()
+    conn = await connect()
+    await conn.write(scan("u1", gtin_with(demo_config, "")), {"auth": SCANNER_TOKEN})
+    assert "closed" == (await conn.recv())["status"]
+    assert await conn.closed_by_server()
+    _, doc = await gate.call("GET", "/api/v1/shipments/S1")
+    assert [] == doc["lines"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ({"scan_id": "m1", "reader": "fixed-1", "door": "D1"}, "code"),
+        ({"scan_id": "m1", "reader": "fixed-1", "door": "D1", "code": 7}, "code"),
+        ({"scan_id": "m1", "reader": "fixed-1", "door": "D1", "code": "x", "colour": 1}, "colour"),
+        (7, "scan"),
+        ([1, 2, 3], "scan"),
+        ({"scan_id": "m1", "reader": "fixed-1", "door": "D1", "code": "09506000014716"}, "gtin"),
+        ({"scan_id": "m1", "reader": "fixed-1", "door": "D9", "code": "09506000014715"}, "door"),
+    ],
+    ids=["no code", "code int", "unknown field", "int", "list", "bad check digit", "bad door"],
+)
+async def test_invalid_scan_is_rejected_and_connection_stays(
+    gate: Gate, demo_config: Path, connect: Any, bad: Any, field: str
+) -> None:
+    """A map that is not a valid scan gets a rejected result naming the field, and the same
+    connection then scans normally."""
+    await gate.create()
+    conn = await connect()
+    await conn.auth()
+    await conn.write(bad)
+    answer = await conn.recv()
+    assert ("rejected", field) == (answer["status"], answer.get("field")), answer
+    assert answer["error"]
+    await conn.write(scan("ok1", gtin_with(demo_config, "")))
+    answer = await conn.recv()
+    assert ("ok1", "accepted") == (answer["scan_id"], answer["status"])
+
+
+async def test_unframeable_bytes_close_only_that_connection(
+    gate: Gate, demo_config: Path, connect: Any
+) -> None:
+    """Bytes that are never msgpack (0xc1) get an error map and close that connection; another
+    connection open at the same time keeps working."""
+    await gate.create()
+    plain = gtin_with(demo_config, "")
+    bad, good = await connect(), await connect()
+    await bad.auth()
+    await good.auth()
+    await good.write(scan("g1", plain))
+    assert "accepted" == (await good.recv())["status"]
+
+    await bad.write(raw=b"\xc1")
+    answer = await bad.recv()
+    assert "closed" == answer["status"]
+    assert "unframeable" in answer["error"]
+    assert await bad.closed_by_server()
+
+    await good.write(scan("g2", plain))
+    answer = await good.recv()
+    assert ("g2", "accepted", 2) == (
+        answer["scan_id"],
+        answer["status"],
+        answer["line"]["quantity"],
+    )
+
+
+async def test_scans_before_unframeable_bytes_are_answered_first(
+    gate: Gate, demo_config: Path, connect: Any
+) -> None:
+    """Well-framed scans written together with broken bytes are decided and answered before
+    the error map that closes the connection."""
+    await gate.create()
+    conn = await connect()
+    await conn.auth()
+    plain = gtin_with(demo_config, "")
+    await conn.write(scan("f1", plain), scan("f2", plain), raw=b"\xc1")
+    answers = [await conn.recv() for _ in range(3)]
+    assert [("f1", "accepted"), ("f2", "accepted")] == [
+        (a["scan_id"], a["status"]) for a in answers[:2]
+    ]
+    assert "closed" == answers[2]["status"]
+    assert await conn.closed_by_server()
+
+
+async def test_oversized_frame_closes_the_connection(connect: Any) -> None:
+    """A frame over the size limit gets an error map and the connection is closed."""
+    conn = await connect()
+    await conn.auth()
+    await conn.write(scan("big", "9" * (scanner_socket.MAX_FRAME + 1)))
+    answer = await conn.recv()
+    assert "closed" == answer["status"]
+    assert await conn.closed_by_server()
+
+
+async def test_silent_client_is_closed_after_auth_timeout(
+    connect: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that connects and sends nothing is told so and closed after the auth timeout."""
+    monkeypatch.setattr(scanner_socket, "AUTH_TIMEOUT", 0.5)
+    conn = await connect()
+    answer = await conn.recv()
+    assert "closed" == answer["status"]
+    assert "auth" in answer["error"]
+    assert await conn.closed_by_server()
+
+
+async def test_trickling_client_is_closed_after_auth_timeout(
+    connect: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that keeps sending bytes of a frame it never completes is still closed once
+    the auth timeout has passed since it connected."""
+    monkeypatch.setattr(scanner_socket, "AUTH_TIMEOUT", 0.5)
+    conn = await connect()
+    # str32 header promising 60000 bytes, then one byte at a time, never completed.
+    await conn.write(raw=b"\xdb" + (60000).to_bytes(4, "big"))
+
+    async def trickle() -> None:
+        while True:
+            await asyncio.sleep(0.05)
+            conn.writer.write(b"a")
+            await conn.writer.drain()
+
+    dripping = asyncio.create_task(trickle())
+    try:
+        answer = await conn.recv()
+        assert "closed" == answer["status"]
+        assert "auth" in answer["error"]
+        assert False is dripping.done()
+    finally:
+        dripping.cancel()
+        await asyncio.gather(dripping, return_exceptions=True)
+
+
+async def test_socket_scans_are_durable_and_share_idempotency_with_http(
+    gate: Gate, demo_config: Path, connect: Any
+) -> None:
+    """Scans answered over the socket are in the scans table, and the same (reader, scan_id)
+    posted again over HTTP or the socket is a duplicate."""
+    await gate.create()
+    plain = gtin_with(demo_config, "")
+    conn = await connect()
+    await conn.auth()
+    sent = [scan(f"d{i}", plain, reader="fixed-7") for i in range(25)]
+    await conn.write(*sent)
+    answers = [await conn.recv() for _ in sent]
+    assert ["accepted"] * 25 == [a["status"] for a in answers]
+
+    db = connect_readonly(gate.config.database)
+    try:
+        rows = db.execute(
+            "SELECT scan_id, door, code, result FROM scans WHERE reader = 'fixed-7'"
+        ).fetchall()
+    finally:
+        db.close()
+    stored = {sid: (door, code, json.loads(result)["status"]) for sid, door, code, result in rows}
+    assert {s["scan_id"]: ("D1", plain, "accepted") for s in sent} == stored
+
+    status, body = await gate.call("POST", "/api/v1/scans", sent[3], token=SCANNER_TOKEN)
+    assert (200, "duplicate") == (status, body["results"][0]["status"])
+    await conn.write(sent[4])
+    again = await conn.recv()
+    assert ("d4", "duplicate") == (again["scan_id"], again["status"])
+    _, doc = await gate.call("GET", "/api/v1/shipments/S1")
+    assert 25 == doc["lines"][0]["quantity"]
