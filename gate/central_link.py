@@ -27,6 +27,7 @@ from typing import Any
 
 import aiohttp
 
+from gate import journal
 from gate.config import Config
 from gate.events import Events
 from gate.signatures import parse_secret, signed_headers
@@ -230,6 +231,22 @@ def _backlog(conn: sqlite3.Connection) -> tuple[int, str | None]:
     return int(row[0]), row[1]
 
 
+def _journal(
+    conn: sqlite3.Connection, row_id: int, kind: str, now: dt.datetime, **data: Any
+) -> None:
+    request_id, shipment_id, attempts = conn.execute(
+        "SELECT request_id, shipment_id, attempts FROM outbox WHERE id = ?", (row_id,)
+    ).fetchone()
+    journal.append(
+        conn,
+        kind=kind,
+        actor="gate",
+        subject=shipment_id,
+        data={"request_id": request_id, "attempts": attempts, **data},
+        ts=now,
+    )
+
+
 def _delivered(row_id: int, now: dt.datetime) -> Any:
     def write(conn: sqlite3.Connection) -> None:
         conn.execute(
@@ -237,6 +254,7 @@ def _delivered(row_id: int, now: dt.datetime) -> Any:
             " WHERE id = ?",
             (now.isoformat(), row_id),
         )
+        _journal(conn, row_id, "licence_request.delivered", now)
 
     return write
 
@@ -248,6 +266,7 @@ def _refused(row_id: int, error: str, now: dt.datetime) -> Any:
             " WHERE id = ?",
             (f"refused at {now.isoformat()}: {error}", row_id),
         )
+        _journal(conn, row_id, "licence_request.refused", now, error=error)
 
     return write
 

@@ -345,6 +345,15 @@ class Docks:
                 data={**data, "state": after.state.value, "previous_state": before.state.value},
                 ts=at,
             )
+            for request in transition.requests:
+                journal.append(
+                    conn,
+                    kind="licence_request.queued",
+                    actor="gate",
+                    subject=after.id,
+                    data=request_doc(request),
+                    ts=at,
+                )
 
         try:
             await self._commit(write)
