@@ -21,7 +21,7 @@ class InvalidCode(GateError):
     """A scanned code could not be decoded.
 
     ``field`` names the part that is wrong (``gtin``, ``sscc``, ``epc_header``, ...) and
-    ``reason`` says what was expected; ``str()`` gives both in one sentence.
+    ``reason`` (also ``str()``) says what is wrong and what was expected.
     """
 
     def __init__(self, reason: str, *, field: str = "code") -> None:

@@ -47,6 +47,8 @@ from gate.errors import InvalidCode
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from epcpy.epc_schemes.sgtin import SGTIN
+
 __all__ = [
     "KINDS",
     "MAX_CODE_LENGTH",
@@ -94,9 +96,10 @@ class Identifier:
 def decode(code: str, kind: str | None = None) -> Identifier:
     """Decode a scanned code, auto-detecting its form unless ``kind`` names it.
 
-    Results are cached by ``(code, kind)``: portals report the same tag many times a
-    second. Raises :class:`~gate.errors.InvalidCode` for anything that is not exactly one
-    valid identifier (the refusal is cached too, and raised afresh each time).
+    Spaces around the code are ignored (``raw`` keeps them). Results are cached by
+    ``(code, kind)``: portals report the same tag many times a second. Raises
+    :class:`~gate.errors.InvalidCode` for anything that is not exactly one valid
+    identifier (a refusal is cached too, and raised afresh each time).
     """
     outcome = _decode_cached(code, kind)
     if isinstance(outcome, Identifier):
@@ -530,12 +533,14 @@ def _tag_or_elements(text: str, raw: str) -> Identifier:
         return tag
     if isinstance(elements, Identifier):
         return elements
+    # Neither: say what is wrong with the more plausible reading. A known header makes it a
+    # tag; otherwise no EPC scheme fits and the digits are an element string gone wrong,
+    # unless they are all zeros, which is what an unprogrammed tag reports.
     if int(text[:2], 16) in _epc_headers():
-        raise tag  # the header names a tag scheme: its fault is the useful one
-    raise InvalidCode(
-        f"neither an EPC tag ({tag.reason}) nor a GS1 element string ({elements.reason})",
-        field="code",
-    )
+        raise tag
+    if not text.strip("0"):
+        raise InvalidCode("EPC tag is all zeros: the tag is unprogrammed", field="epc_header")
+    raise elements
 
 
 def _attempt(
@@ -850,7 +855,7 @@ def _tag_error(scheme: str, bits: int, width: int, exc: Exception) -> InvalidCod
     name = scheme.upper()
     message = str(exc)
     partition = (bits >> (width - 14)) & 7
-    if message.startswith("Invalid partition header"):
+    if partition == 7:  # epcpy: "Invalid partition header 111"
         return InvalidCode(
             f"{name} partition value is {partition}, expected 0 to 6", field="epc_partition"
         )
@@ -871,17 +876,14 @@ def _tag_error(scheme: str, bits: int, width: int, exc: Exception) -> InvalidCod
             f"(partition {partition})",
             field="epc",
         )
-    if message.startswith("Invalid SGTIN URI"):
+    if scheme == "sgtin-198" and message.startswith(("Invalid EPC tag URI", "Invalid SGTIN URI")):
         return InvalidCode(
             f"{name} serial has a character outside GS1 AI character set 82", field="serial"
         )
     return InvalidCode(f"{name} tag cannot be decoded: {message or repr(exc)}", field="epc")
 
 
-def _sgtin_key_and_serial(tag: object) -> tuple[str, str]:
-    from epcpy.epc_schemes.sgtin import SGTIN
-
-    assert isinstance(tag, SGTIN)
+def _sgtin_key_and_serial(tag: SGTIN) -> tuple[str, str]:
     element_string = tag.gs1_element_string()  # "(01)<GTIN-14>(21)<serial, unescaped>"
     return tag.gtin(), element_string.split("(21)", 1)[1]
 

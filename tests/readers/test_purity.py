@@ -1,0 +1,46 @@
+"""The readers' pure parts stay pure, and loading a config does not load LLRP or serial code.
+
+Each module is imported in a fresh interpreter, because this one has long since imported
+sockets and event loops.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PURE = ["gate.readers.lines", "gate.readers.dedupe", "gate.readers.health"]
+FORBIDDEN = frozenset(
+    {"socket", "sqlite3", "asyncio", "aiohttp", "selectors", "llrpkit", "serial", "subprocess"}
+)
+PROBE = """
+import importlib, json, sys
+importlib.import_module(sys.argv[1])
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded_by(module: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, module],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return set(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_modules_bring_no_io(module: str) -> None:
+    """Importing a pure readers module loads no I/O module."""
+    assert set() == loaded_by(module) & FORBIDDEN
+
+
+def test_config_does_not_load_reader_libraries() -> None:
+    """Reading the config (for any CLI command) loads neither llrpkit nor pyserial."""
+    loaded = loaded_by("gate.config")
+    assert set() == loaded & {"llrpkit", "serial", "serial_asyncio_fast", "gate.readers.llrp"}
