@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gate import app_keys
+from gate import app_keys, overview
 from gate.bodies import SHIPMENT, read_body, validate
 from gate.core.classification import Classification
 from gate.core.identifiers import Identifier, decode
@@ -152,6 +152,22 @@ async def get_shipment(request: web.Request) -> web.StreamResponse:
     return respond(request, to_doc(_docks(request).shipment(request.match_info["id"])))
 
 
+async def shipment_history(request: web.Request) -> web.StreamResponse:
+    """The shipment's audit records, oldest first: who did what when (``?limit=``, newest
+    1000 by default)."""
+    _auth(request, READ_ROLES)
+    text = request.query.get("limit", str(overview.HISTORY_LIMIT))
+    if not text.isdigit() or not 1 <= int(text) <= overview.HISTORY_MAX:
+        raise Problem(
+            400,
+            "bad-request",
+            "Bad request",
+            f"limit must be a whole number from 1 to {overview.HISTORY_MAX}",
+        )
+    doc = await overview.history_doc(_docks(request), request.match_info["id"], int(text))
+    return respond(request, doc)
+
+
 async def _no_body(request: web.Request) -> None:
     """Action endpoints take no body; a body that is present must at least be small."""
     if request.content_length and request.content_length > 4096:
@@ -253,6 +269,28 @@ async def link(request: web.Request) -> web.StreamResponse:
     """Health of the link to the central office."""
     _auth(request, READ_ROLES)
     return respond(request, request.app[app_keys.CENTRAL].health.doc())
+
+
+async def status(request: web.Request) -> web.StreamResponse:
+    """Everything the status page shows, as one document: doors with their shipments, holds
+    and licence requests, control data age, link health, recent alerts and scans."""
+    _auth(request, READ_ROLES)
+    app = request.app
+    doc = await overview.status_doc(
+        app[app_keys.CONFIG],
+        app[app_keys.DOCKS],
+        app[app_keys.TABLE],
+        app[app_keys.CENTRAL].health,
+        app[app_keys.BULLETIN],
+    )
+    return respond(request, doc)
+
+
+async def list_readers(request: web.Request) -> web.StreamResponse:
+    """Health of each configured reader: connected, last read, reads per second, errors."""
+    _auth(request, READ_ROLES)
+    readers = request.app.get(app_keys.READERS)
+    return respond(request, {"readers": [] if readers is None else readers.docs()})
 
 
 async def events(request: web.Request) -> web.StreamResponse:

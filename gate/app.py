@@ -14,20 +14,25 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from gate import app_keys
+from gate import app_keys, page
 from gate.auth import Clients
 from gate.callbacks import verifier
 from gate.central_link import CentralLink
 from gate.compiler import compile_table, is_stale
 from gate.config import Config
 from gate.control_data import load_policy
+from gate.core import identifiers
 from gate.docks import Docks
 from gate.events import Events
 from gate.lookup_table import Table, TableSlot
 from gate.metrics import Metrics
+from gate.overview import Bulletin
 from gate.problems import REJECTION_RECORDER, problem_middleware
+from gate.readers.base import ScanSink
+from gate.readers.fleet import Readers
 from gate.reloader import Reloader
 from gate.routes import setup_routes
+from gate.sessions import LoginThrottle, SessionStore
 from gate.store import Store
 
 log = logging.getLogger("gate.app")
@@ -70,12 +75,16 @@ def create_app(config: Config, table: TableSlot | None = None) -> web.Applicatio
     )
     app[app_keys.CONFIG] = config
     app[app_keys.TABLE] = table or TableSlot()
-    app[app_keys.CLIENTS] = Clients.from_config(config)
+    app[app_keys.SESSIONS] = sessions = SessionStore()
+    app[app_keys.LOGIN_THROTTLE] = LoginThrottle()
+    app[app_keys.CLIENTS] = Clients.from_config(config, sessions)
+    app[app_keys.BULLETIN] = Bulletin()
     app[app_keys.EVENTS] = Events()
     app[app_keys.METRICS] = Metrics()
     app[app_keys.VERIFIER] = verifier(config)
     app.cleanup_ctx.append(_table)
     app.cleanup_ctx.append(_docks)
+    app.cleanup_ctx.append(page.live_ctx)
     app.on_shutdown.append(_close_streams)
     setup_routes(app)
     return app
@@ -83,6 +92,8 @@ def create_app(config: Config, table: TableSlot | None = None) -> web.Applicatio
 
 async def _table(app: web.Application) -> AsyncIterator[None]:
     slot = app[app_keys.TABLE]
+    # The decoders' libraries load on first use; load them now, not on the first odd scan.
+    await asyncio.to_thread(identifiers.preload)
     if not slot.loaded:
         slot.swap(await asyncio.to_thread(load_table, app[app_keys.CONFIG]))
     yield
@@ -103,12 +114,19 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         link = CentralLink(config, store, app[app_keys.EVENTS], docks.outbox_changed)
         app[app_keys.CENTRAL] = link
         app[app_keys.METRICS].watch_link(link)
+        # Readers start once the docks are loaded; one whose hardware is absent retries in
+        # the background and never stops the start.
+        readers = Readers.from_config(config.readers, ScanSink(docks, app[app_keys.METRICS]))
+        app[app_keys.READERS] = readers
+        app[app_keys.METRICS].watch_readers(readers)
+        await readers.start()
         tasks = [
             asyncio.create_task(link.run(), name="central-link"),
             asyncio.create_task(reloader.watch(), name="table-watch"),
             asyncio.create_task(_review(docks), name="review"),
         ]
         yield
+        await readers.stop()  # before the store closes: their last scans are stored
         for task in tasks:
             task.cancel()
         for task in tasks:

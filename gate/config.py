@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import ConfigError
+from gate.readers.options import ReaderConfig, parse_readers
 from gate.signatures import SignatureError, parse_public_key, parse_secret
 
 DEFAULT_CONFIG = Path("configs/gate.toml")
@@ -104,6 +105,7 @@ class Config:
     doors: tuple[Door, ...]
     clients: tuple[Client, ...]
     operators: tuple[Operator, ...]
+    readers: tuple[ReaderConfig, ...] = ()  # [[readers]]: see gate/readers/options.py
 
     def door(self, door_id: str) -> Door | None:
         return next((d for d in self.doors if d.id == door_id), None)
@@ -283,6 +285,7 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         doors=tuple(doors),
         clients=tuple(clients),
         operators=tuple(operators),
+        readers=parse_readers(root.sections("readers"), {d.id for d in doors}),
     )
 
 

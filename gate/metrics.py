@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from gate.central_link import CentralLink
 from gate.docks import Docks
+
+if TYPE_CHECKING:
+    from gate.readers.fleet import Readers
 
 
 class Metrics:
@@ -46,6 +51,9 @@ class Metrics:
 
     def watch_link(self, link: CentralLink) -> None:
         self.registry.register(_LinkCollector(link))
+
+    def watch_readers(self, readers: Readers) -> None:
+        self.registry.register(_ReadersCollector(readers))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -109,3 +117,53 @@ class _LinkCollector(Collector):
         yield GaugeMetricFamily(
             "gate_central_refused", "Requests refused for good since start", value=h.refused
         )
+
+
+class _ReadersCollector(Collector):
+    """Reader health ([[readers]]), labelled by reader, kind and door."""
+
+    def __init__(self, readers: Readers) -> None:
+        self.readers = readers
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        labels = ["reader", "kind", "door"]
+        connected = GaugeMetricFamily(
+            "gate_reader_connected",
+            "1 when the reader is connected (a listener: a scanner is connected)",
+            labels=labels,
+        )
+        last_read = GaugeMetricFamily(
+            "gate_reader_last_read_timestamp_seconds",
+            "When the reader last read something (0 = never)",
+            labels=labels,
+        )
+        rate = GaugeMetricFamily(
+            "gate_reader_reads_per_second", "Raw reads per second, last 10 s", labels=labels
+        )
+        reads = CounterMetricFamily(
+            "gate_reader_reads", "Raw reads (tag reports, lines) since start", labels=labels
+        )
+        scans = CounterMetricFamily(
+            "gate_reader_scans",
+            "Reads sent to the scan path (after the portal window), by result status",
+            labels=[*labels, "status"],
+        )
+        connects = CounterMetricFamily(
+            "gate_reader_connects", "Sessions (or scanner connections) since start", labels=labels
+        )
+        dropped = CounterMetricFamily(
+            "gate_reader_dropped", "Reads given up while the gate refused them", labels=labels
+        )
+        mono = time.monotonic()
+        for reader in self.readers:
+            h = reader.health
+            key = [h.name, h.kind, h.door]
+            connected.add_metric(key, 1 if h.connected else 0)
+            last_read.add_metric(key, 0 if h.last_read is None else h.last_read.timestamp())
+            rate.add_metric(key, h.rate.rate(mono))
+            reads.add_metric(key, h.reads)
+            for status, n in sorted(h.results.items()):
+                scans.add_metric([*key, status], n)
+            connects.add_metric(key, h.connects)
+            dropped.add_metric(key, h.dropped)
+        yield from (connected, last_read, rate, reads, scans, connects, dropped)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gate import api, callbacks
+from gate import api, callbacks, page
 
 API = "/api/v1"
 
@@ -18,6 +18,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(API + "/shipments", api.create_shipment)
     r.add_get(API + "/shipments", api.list_shipments)
     r.add_get(API + "/shipments/{id}", api.get_shipment)
+    r.add_get(API + "/shipments/{id}/history", api.shipment_history)
     r.add_post(API + "/shipments/{id}/seal", api.seal_shipment)
     r.add_post(API + "/shipments/{id}/lines/{key}/remove", api.remove_line)
     r.add_post(API + "/shipments/{id}/dispatch", api.dispatch_shipment)
@@ -30,3 +31,14 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(API + "/approvals", callbacks.post_approval)
     r.add_get(API + "/events", api.events)
     r.add_get(API + "/link", api.link)
+    r.add_get(API + "/readers", api.list_readers)
+    r.add_get(API + "/status", api.status)
+    # The operator status page (gate/page.py): HTML for people, fragments for its script.
+    r.add_get("/", page.index)
+    r.add_get("/login", page.login_form)
+    r.add_post("/login", page.login)
+    r.add_post("/logout", page.logout)
+    r.add_get("/page/doors", page.doors_fragment)
+    r.add_get("/page/side", page.side_fragment)
+    r.add_get("/page/shipments/{id}/history", page.history_fragment)
+    r.add_static("/static", page.STATIC_DIR, name="static")

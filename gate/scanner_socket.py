@@ -64,6 +64,10 @@ class ScannerServer:
             await self._session(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            # Only close() cancels a session. Ending normally keeps Python 3.11's start_server
+            # callback from logging a traceback for a cancelled task (CPython gh-113538).
+            pass
         except Exception:
             log.exception("scanner connection %s failed", peer)
         finally:

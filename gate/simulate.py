@@ -273,10 +273,6 @@ class ShipmentPlan:
     body: dict[str, Any]
     steps: tuple[Step, ...]
 
-    @property
-    def reads(self) -> int:
-        return sum(len(s.reads) for s in self.steps)
-
 
 @dataclass(frozen=True, slots=True)
 class _Unit:

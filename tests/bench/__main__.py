@@ -14,7 +14,7 @@ import platform
 import sys
 import time
 
-SECTIONS = ["table", "identifiers", "decisions"]
+SECTIONS = ["table", "identifiers", "decisions", "service", "readers"]
 
 
 def main() -> int:

@@ -205,7 +205,12 @@ class Load:
 
     def scan(self, reader: str, worker: int, i: int) -> dict[str, Any]:
         self.sent += 1
-        return {"scan_id": f"{worker}-{i}", "reader": reader, "door": "D1", "code": self.code(worker, i)}
+        return {
+            "scan_id": f"{worker}-{i}",
+            "reader": reader,
+            "door": "D1",
+            "code": self.code(worker, i),
+        }
 
     def record(self, reader: str, result: dict[str, Any]) -> None:
         if "accepted" == result.get("status"):
@@ -232,7 +237,7 @@ async def http_worker(load: Load, session: aiohttp.ClientSession, worker: int, b
                     await asyncio.sleep(0.01)
                     continue
                 answer = await response.json()
-        except (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError, ConnectionError):
             if load.killing:
                 return
             raise
@@ -506,8 +511,11 @@ def test_recompiled_table_is_used_without_restart(demo_config: Path, sighup: boo
         poll("the new classification", lambda: control == control_of(served.url, plain))
 
         status, doc = call(served.url, "GET", "/api/v1/shipments/S1")
+        assert 200 == status, doc
         line = next(x for x in doc["lines"] if x["key"] == plain)
         assert ("licence_required", ["cat2"]) == (line["decision"], line["reasons"])
+        # The docks show a change before its journal record commits: wait for the record.
+        poll("the re-evaluation record", lambda: bool(reevaluation_reasons(demo_config)))
         why = "reload: SIGHUP" if sighup else "reload: files changed"
         assert why == reevaluation_reasons(demo_config)[0]
         assert 0 == served.stop(), served.stderr()

@@ -1,0 +1,247 @@
+// The status page's script: keeps the page live and asks before every action.
+//
+// The server renders everything (gate/page.py). This script only
+// - listens to /api/v1/events and, when something changed, fetches the affected region again
+//   (/page/doors, /page/side) and swaps it in: at most one fetch in flight per region, the
+//   events that arrive meanwhile folded into one more fetch;
+// - says loudly when the stream is down, since the signals may then be out of date;
+// - keeps the "waiting for" clocks counting between refreshes;
+// - asks for confirmation, then calls the API with the session's CSRF token.
+// There is no action that releases a licence hold: only the central office can.
+"use strict";
+
+(function () {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const regions = {
+    doors: document.getElementById("doors"),
+    side: document.getElementById("side"),
+  };
+  const conn = document.getElementById("conn");
+  const connText = document.getElementById("conn-text");
+  const lost = document.getElementById("lost");
+  const notice = document.getElementById("notice");
+  const clockEl = document.getElementById("clock");
+  let serverOffset = 0; // server clock minus this browser's clock, in ms
+
+  // --- time --------------------------------------------------------------------------------
+
+  // Same wording as page.duration in Python.
+  function duration(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const pad = (n) => String(n).padStart(2, "0");
+    if (s < 60) return s + " s";
+    if (s < 3600) return Math.floor(s / 60) + " min " + pad(s % 60) + " s";
+    if (s < 86400) return Math.floor(s / 3600) + " h " + pad(Math.floor((s % 3600) / 60)) + " min";
+    return Math.floor(s / 86400) + " d " + Math.floor((s % 86400) / 3600) + " h";
+  }
+
+  function readServerTime() {
+    const inner = regions.doors.querySelector("[data-now]");
+    if (inner) {
+      const now = Date.parse(inner.dataset.now);
+      if (!Number.isNaN(now)) serverOffset = now - Date.now();
+    }
+  }
+
+  function tick() {
+    const now = Date.now() + serverOffset;
+    for (const el of document.querySelectorAll(".since[data-since]")) {
+      const since = Date.parse(el.dataset.since);
+      if (!Number.isNaN(since)) el.textContent = duration((now - since) / 1000);
+    }
+    clockEl.textContent = new Date(now).toLocaleTimeString([], { hour12: false });
+  }
+
+  // --- regions -----------------------------------------------------------------------------
+
+  function loginAgain() {
+    window.location.assign("/login");
+  }
+
+  function makeRefresher(name) {
+    const region = regions[name];
+    const url = region.dataset.fragment;
+    let busy = false; // a fetch is in flight
+    let pending = false; // a fetch is scheduled
+    let dirty = false; // something changed while a fetch was in flight
+    let last = region.innerHTML;
+
+    async function run() {
+      pending = false;
+      busy = true;
+      dirty = false;
+      try {
+        const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+        if (response.status === 401) return loginAgain();
+        if (response.ok) {
+          const text = await response.text();
+          if (text !== last) {
+            region.innerHTML = text;
+            last = text;
+            if (name === "doors") readServerTime();
+            tick();
+          }
+        }
+      } catch (err) {
+        // The event stream reports the outage; the next event or timer tries again.
+      } finally {
+        busy = false;
+        if (dirty) refresh();
+      }
+    }
+
+    function refresh() {
+      if (busy) {
+        dirty = true;
+      } else if (!pending) {
+        pending = true;
+        setTimeout(run, 60);
+      }
+    }
+    return refresh;
+  }
+
+  const refresh = { doors: makeRefresher("doors"), side: makeRefresher("side") };
+  function refreshAll() {
+    refresh.doors();
+    refresh.side();
+  }
+
+  // --- the event stream --------------------------------------------------------------------
+
+  function setLive(live) {
+    conn.classList.toggle("conn-live", live);
+    conn.classList.toggle("conn-lost", !live);
+    conn.classList.remove("conn-wait");
+    connText.textContent = live ? "Live" : "Disconnected";
+    lost.hidden = live;
+    document.body.classList.toggle("disconnected", !live);
+  }
+
+  let source = null;
+  function connect() {
+    source = new EventSource("/api/v1/events");
+    source.addEventListener("hello", () => {
+      setLive(true);
+      refreshAll();
+    });
+    for (const kind of ["scan", "shipment", "door", "request", "licence", "table"]) {
+      source.addEventListener(kind, refreshAll);
+    }
+    for (const kind of ["alert", "link"]) {
+      source.addEventListener(kind, () => {
+        refresh.side();
+        refresh.doors();
+      });
+    }
+    source.onerror = async () => {
+      setLive(false);
+      if (source.readyState === EventSource.CLOSED) {
+        // The browser gave up (e.g. a 401): find out whether the session ended.
+        try {
+          const r = await fetch("/page/side", { credentials: "same-origin" });
+          if (r.status === 401) return loginAgain();
+        } catch (err) {
+          // still down
+        }
+        setTimeout(connect, 3000);
+      }
+    };
+  }
+
+  // --- actions -----------------------------------------------------------------------------
+
+  const confirmDialog = document.getElementById("confirm");
+  const historyDialog = document.getElementById("history");
+
+  function show(kind, title, items) {
+    notice.replaceChildren();
+    notice.className = "notice " + (kind === "ok" ? "notice-ok" : "notice-bad");
+    const strong = document.createElement("strong");
+    strong.textContent = title;
+    notice.append(strong);
+    if (items && items.length) {
+      const ul = document.createElement("ul");
+      for (const item of items) {
+        const li = document.createElement("li");
+        li.textContent = item;
+        ul.append(li);
+      }
+      notice.append(ul);
+    }
+    notice.hidden = false;
+    clearTimeout(show.timer);
+    show.timer = setTimeout(() => (notice.hidden = true), kind === "ok" ? 5000 : 15000);
+  }
+
+  function ask(title, text, confirmLabel) {
+    document.getElementById("confirm-title").textContent = title;
+    document.getElementById("confirm-text").textContent = text;
+    document.getElementById("confirm-yes").textContent = confirmLabel;
+    confirmDialog.returnValue = "";
+    return new Promise((resolve) => {
+      confirmDialog.addEventListener("close", () => resolve(confirmDialog.returnValue === "yes"), {
+        once: true,
+      });
+      confirmDialog.showModal();
+      document.getElementById("confirm-no").focus();
+    });
+  }
+
+  async function act(button) {
+    const ok = await ask(button.dataset.title, button.dataset.text, button.dataset.confirm);
+    if (!ok) return;
+    button.disabled = true;
+    try {
+      const response = await fetch(button.dataset.url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
+      });
+      if (response.status === 401) return loginAgain();
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) {
+        show("ok", button.dataset.done + ": shipment " + body.id + " is now " + body.state);
+      } else {
+        const blocking = (body.blocking || []).map(
+          (b) => b.key + ": " + b.decision.replace("_", " ") + " (" + b.reasons.join(", ") + ")"
+        );
+        show("bad", (body.title || "Refused") + ": " + (body.detail || response.status), blocking);
+      }
+    } catch (err) {
+      show("bad", "The gate did not answer: nothing is known to have changed.");
+    } finally {
+      button.disabled = false;
+      refreshAll();
+    }
+  }
+
+  async function history(button) {
+    document.getElementById("history-title").textContent = button.dataset.title;
+    const body = document.getElementById("history-body");
+    body.textContent = "Loading…";
+    historyDialog.showModal();
+    const response = await fetch(button.dataset.history, { credentials: "same-origin" });
+    if (response.status === 401) return loginAgain();
+    if (response.ok) {
+      body.innerHTML = await response.text(); // rendered and escaped by the gate
+    } else {
+      body.textContent = "The history could not be loaded (" + response.status + ").";
+    }
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action], button[data-history]");
+    if (!button) return;
+    event.preventDefault();
+    if (button.dataset.action) act(button);
+    else history(button);
+  });
+
+  readServerTime();
+  tick();
+  setInterval(tick, 1000);
+  // Ages, the link's health and the session: refreshed now and then even when nothing happens.
+  setInterval(refreshAll, 20000);
+  connect();
+})();

@@ -1,0 +1,265 @@
+"""The running service against DESIGN.md section 5's ingest and latency rows.
+
+A real ``python -m gate serve`` runs on a temporary copy of configs/ (free ports, its own
+SQLite file in WAL mode with ``synchronous=FULL``, the demo table), and the load comes from
+another process (``tests/bench/loadgen.py``), over the gate's real interfaces, so client and
+server do not share an interpreter. Both run on this machine: on a 2-core box the load
+generator takes CPU from the gate, as a dock's readers would not; its CPU time is reported.
+
+The per-client rate limiter is opened up (``[http] rate_limit = 1000000``, ``burst =
+1000000``) so that it does not cap what is measured; every row that goes over HTTP says so.
+Each phase opens one fresh shipment per door (D1 to US, D2 to DE, D3 to JP) and spreads its
+load over the three; every scan is a new unit (a fresh serial) of one of 30 catalogue items
+per door (about one in ten controlled), as GS1-128 element strings and SGTIN-96 tags. One
+extra row loads the whole catalogue into each shipment, to show how a shipment's line count
+weighs on each scan.
+
+Environment: ``GATE_BENCH_QUICK=1`` shortens each window; ``GATE_BENCH_SERVICE=batches,single``
+runs only those phases; ``GATE_BENCH_PROFILE=FILE`` runs the server under cProfile and writes
+its profile (the event-loop thread) to FILE when the server stops.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gate.config import Config, load_config
+
+Emit = Callable[[str, str, str], None]
+
+ROOT = Path(__file__).resolve().parents[2]
+LIMITER = "limiter off"
+DESTINATIONS = {
+    "D1": ("US", "Hartwell Aerospace Supply Inc"),
+    "D2": ("DE", "Hansa Lagertechnik GmbH"),
+    "D3": ("JP", "Sakura Seimitsu Kiki K.K."),
+}
+
+
+@dataclass(frozen=True)
+class Phase:
+    mode: str
+    args: tuple[str, ...]
+
+
+PHASES = {
+    "batches": Phase("batches", ("--connections", "4")),
+    "batches-wide": Phase("batches", ("--connections", "4", "--skus", "0")),
+    "single": Phase("single", ("--connections", "16")),
+    "socket": Phase("socket", ("--window", "1000")),
+    "latency": Phase("latency", ("--rate", "500", "--connections", "64")),
+    "socket-latency": Phase("socket-latency", ("--rate", "500")),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def prepare(folder: Path) -> Path:
+    """configs/ copied into ``folder`` with free ports and the rate limiter opened up."""
+    target = folder / "configs"
+    shutil.copytree(ROOT / "configs", target)
+    path = target / "gate.toml"
+    text = path.read_text()
+    text = re.sub(
+        r'(\[http\]\s*listen = )"[^"]*"',
+        rf'\1"127.0.0.1:{_free_port()}"\nrate_limit = 1000000\nburst = 1000000',
+        text,
+    )
+    text = re.sub(r'(\[scanner\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{_free_port()}"', text)
+    path.write_text(text)
+    return path
+
+
+class Server:
+    """``python -m gate serve`` in its own process."""
+
+    def __init__(self, config_path: Path, log: Path, profile: str | None) -> None:
+        self.config: Config = load_config(config_path)
+        self.url = f"http://{self.config.http.host}:{self.config.http.port}"
+        self.log = log
+        command = [sys.executable]
+        if profile:
+            command += ["-m", "cProfile", "-o", profile]
+        command += ["-m", "gate", "serve", "--config", str(config_path)]
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        self.wms = next(c.token for c in self.config.clients if c.role == "wms")
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gate serve exited: {self.log.read_text()}")
+            try:
+                if self.call("GET", "/readyz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"gate serve was not ready within {timeout:.0f} s")
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {self.wms}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def open_shipments(self, tag: str) -> list[str]:
+        ids = []
+        for door in (d.id for d in self.config.doors):
+            country, name = DESTINATIONS.get(door, ("US", "Cascade Motion Components LLC"))
+            sid = f"BENCH-{tag}-{door}"
+            body = {"id": sid, "door": door, "destination": country}
+            body["consignee"] = {"name": name, "country": country}
+            status, doc = self.call("POST", "/api/v1/shipments", body)
+            if status != 201:
+                raise RuntimeError(f"could not open {sid}: {status} {doc}")
+            ids.append(sid)
+        return ids
+
+    def close_shipments(self, ids: list[str]) -> dict[str, int]:
+        """Cancels the phase's shipments; returns their line counts and quantities."""
+        lines = quantity = 0
+        for sid in ids:
+            status, doc = self.call("POST", f"/api/v1/shipments/{sid}/cancel")
+            if status == 200:
+                lines += len(doc["lines"])
+                quantity += sum(line["quantity"] for line in doc["lines"])
+        return {"lines": lines, "quantity": quantity}
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def loadgen(server: Server, phase: Phase, tag: str, seconds: float) -> dict[str, Any]:
+    command = [sys.executable, "-m", "tests.bench.loadgen", phase.mode]
+    command += ["--config", str(server.config.path), "--seconds", str(seconds), "--tag", tag]
+    command += ["--server-pid", str(server.process.pid)]
+    done = subprocess.run(
+        [*command, *phase.args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed: {done.stderr.strip()[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def _rate(value: float, unit: str) -> str:
+    return f"{value:,.0f} {unit}"
+
+
+def _report(emit: Emit, name: str, phase: Phase, r: dict[str, Any]) -> None:
+    others = {k: v for k, v in r["statuses"].items() if k != "accepted"}
+    if name == "batches":
+        emit(
+            f"durable ingest, batches of 100 (HTTP, 4 conn., {LIMITER})",
+            _rate(r["scans_per_s"], "scans/s"),
+            ">= 5,000 scans/s",
+        )
+    elif name == "batches-wide":
+        emit(
+            "  the same, each shipment drawing on the whole catalogue",
+            _rate(r["scans_per_s"], "scans/s"),
+            "",
+        )
+    elif phase.mode == "single":
+        emit(
+            f"single-scan requests (HTTP, 16 conn., {LIMITER})",
+            _rate(r["requests_per_s"], "requests/s"),
+            ">= 1,000 requests/s",
+        )
+    elif phase.mode == "socket":
+        emit(
+            "scanner socket, msgpack, pipelined (3 conn., 1,000 in flight)",
+            _rate(r["scans_per_s"], "scans/s"),
+            ">= 5,000 scans/s (ingest)",
+        )
+    else:
+        via = f"HTTP single ({LIMITER})" if phase.mode == "latency" else "scanner socket"
+        lat = r.get("latency_ms") or {}
+        emit(
+            f"scan to answer at 500 scans/s, {via}: p50",
+            f"{lat.get('p50', float('nan')):.1f} ms",
+            "",
+        )
+        emit(
+            "  p99 / max",
+            f"{lat.get('p99', float('nan')):.1f} / {lat.get('max', float('nan')):.1f} ms",
+            "p99 < 20 ms",
+        )
+        emit("  achieved rate", _rate(r["scans_per_s"], "scans/s"), "500 scans/s")
+    cores = r["cores"]
+    emit(
+        "  CPU: gate loop thread / gate other threads / load gen.",
+        f"{cores['gate_loop']:.2f} / {cores['gate_other']:.2f} / {cores['loadgen']:.2f} cores",
+        "",
+    )
+    per_second = r["per_second"]
+    if phase.mode in ("batches", "single", "socket") and len(per_second) >= 2:
+        emit(
+            "  first vs last second of the window (shipments grow)",
+            f"{per_second[0]:,} -> {per_second[-1]:,} scans/s",
+            "",
+        )
+    if others or r["errors"]:
+        emit("  not accepted", json.dumps({**others, **r["errors"]}), "")
+
+
+def run(emit: Emit) -> None:
+    quick = bool(os.environ.get("GATE_BENCH_QUICK"))
+    seconds = 3.0 if quick else 8.0
+    chosen = os.environ.get("GATE_BENCH_SERVICE")
+    names = chosen.split(",") if chosen else list(PHASES)
+    profile = os.environ.get("GATE_BENCH_PROFILE")
+    with tempfile.TemporaryDirectory(prefix="gate-bench-service-") as tmp:
+        config_path = prepare(Path(tmp))
+        server = Server(config_path, Path(tmp) / "gate.log", profile)
+        try:
+            server.wait_ready()
+            stamp = time.strftime("%H%M%S")
+            for name in names:
+                phase = PHASES[name]
+                tag = f"{stamp}-{name}"
+                ids = server.open_shipments(tag)
+                result = loadgen(server, phase, tag, seconds)
+                loaded = server.close_shipments(ids)
+                _report(emit, name, phase, result)
+                if phase.mode in ("batches", "single", "socket"):
+                    emit(
+                        "  shipments at the end: lines / units (3 doors)",
+                        f"{loaded['lines']} / {loaded['quantity']:,}",
+                        "",
+                    )
+        finally:
+            server.stop()

@@ -1,0 +1,95 @@
+"""Operator sessions and the login throttle, as plain objects with a fake clock."""
+
+from __future__ import annotations
+
+from gate.sessions import LoginThrottle, SessionStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_session_lives_while_used_and_ends_when_idle() -> None:
+    """A session is found by its token while it is used, and is gone after the idle time."""
+    clock = Clock()
+    store = SessionStore(idle_seconds=60, lifetime_seconds=3600, clock=clock)
+    token, session = store.create("ops")
+    for _ in range(3):
+        clock.now += 50
+        assert session is store.get(token)
+    clock.now += 60
+    assert None is store.get(token)
+    assert 0 == len(store)
+
+
+def test_session_ends_after_its_lifetime_however_used() -> None:
+    """A session used all the time still ends at its lifetime (one shift)."""
+    clock = Clock()
+    store = SessionStore(idle_seconds=60, lifetime_seconds=120, clock=clock)
+    token, _ = store.create("ops")
+    clock.now += 59
+    assert store.get(token) is not None
+    clock.now += 59
+    assert store.get(token) is not None
+    clock.now += 2
+    assert None is store.get(token)
+
+
+def test_tokens_are_random_and_dropped_on_logout() -> None:
+    """Each login gets a fresh token and CSRF token; a dropped or unknown token finds nothing."""
+    store = SessionStore()
+    token_a, a = store.create("ops")
+    token_b, b = store.create("ops")
+    assert token_a != token_b
+    assert a.csrf != b.csrf
+    assert 43 <= len(token_a)
+    assert store.drop(token_a)
+    assert None is store.get(token_a)
+    assert None is store.get("")
+    assert None is store.get("not-a-token")
+    assert b is store.get(token_b)
+
+
+def test_csrf_token_must_match_exactly() -> None:
+    """Only the session's own CSRF token matches; an empty one never does."""
+    _, session = SessionStore().create("ops")
+    assert session.csrf_matches(session.csrf)
+    assert not session.csrf_matches("")
+    assert not session.csrf_matches(session.csrf[:-1])
+
+
+def test_store_is_bounded() -> None:
+    """Past the bound, the least recently used session goes first."""
+    store = SessionStore(max_sessions=2)
+    first, _ = store.create("a")
+    second, _ = store.create("b")
+    store.get(first)
+    third, _ = store.create("c")
+    assert (True, False, True) == (
+        store.get(first) is not None,
+        store.get(second) is not None,
+        store.get(third) is not None,
+    )
+
+
+def test_throttle_blocks_after_failures_until_the_window_passes() -> None:
+    """Five wrong passwords block further tries from that address for the window; a
+    success forgets the failures."""
+    clock = Clock()
+    throttle = LoginThrottle(max_failures=5, window_seconds=60, clock=clock)
+    for _ in range(5):
+        assert 0.0 == throttle.wait("addr:a")
+        throttle.failed("addr:a")
+    assert 60.0 == throttle.wait("addr:a")
+    assert 0.0 == throttle.wait("addr:b")
+    clock.now += 30
+    assert 30.0 == throttle.wait("addr:a")
+    clock.now += 30
+    assert 0.0 == throttle.wait("addr:a")
+    throttle.failed("addr:b")
+    throttle.succeeded("addr:b")
+    assert 0.0 == throttle.wait("addr:b")
