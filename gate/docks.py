@@ -39,6 +39,7 @@ from gate.core.shipments import (
     Controls,
     Manifest,
     Shipment,
+    Signal,
     State,
     Transition,
     add_scan,
@@ -174,6 +175,7 @@ class Docks:
         self.doors = {d.id: d for d in config.doors}
         self.changed = asyncio.Event()
         self.outbox_changed = asyncio.Event()
+        self._signals: dict[str, tuple[Shipment, Signal]] = {}
         self.callbacks = asyncio.Lock()
         self.counters: dict[str, int] = {}
         self._rejection_window = 0.0
@@ -883,11 +885,13 @@ class Docks:
         self.shipments[after.id] = after
         batch.shipments[after.id] = after
         line = transition.lines[0] if transition.lines else None
-        if before_signal_changed(shipment, after):
+        before_signal = self._signal(shipment)
+        after_signal = self._signal(after)
+        if before_signal != after_signal:
             batch.events.append(
-                ("door", {"id": after.door, "signal": after.signal.value, "shipment": after.id})
+                ("door", {"id": after.door, "signal": after_signal.value, "shipment": after.id})
             )
-        if shipment.state != after.state or shipment.lines != after.lines:
+        if shipment is not after:
             batch.events.append(
                 (
                     "shipment",
@@ -895,7 +899,7 @@ class Docks:
                         "id": after.id,
                         "door": after.door,
                         "state": after.state.value,
-                        "signal": after.signal.value,
+                        "signal": after_signal.value,
                     },
                 )
             )
@@ -916,8 +920,18 @@ class Docks:
             "reasons": [] if line is None else list(line.reasons),
             "line": None if line is None else {"key": line.key, "quantity": line.quantity},
             "shipment": {"id": after.id, "state": after.state.value},
-            "door": {"id": after.door, "signal": after.signal.value},
+            "door": {"id": after.door, "signal": after_signal.value},
         }
+
+    def _signal(self, shipment: Shipment) -> Signal:
+        """The shipment's door signal, computed once per shipment value (it reads every
+        line, and a scan asks for it before and after)."""
+        cached = self._signals.get(shipment.id)
+        if cached is not None and cached[0] is shipment:
+            return cached[1]
+        signal = shipment.signal
+        self._signals[shipment.id] = (shipment, signal)
+        return signal
 
     def _door_doc(self, door: str) -> dict[str, Any]:
         shipment = self.door_shipment(door)
@@ -936,10 +950,6 @@ class Docks:
             if shipment is None
             else {"id": shipment.id, "state": shipment.state.value},
         }
-
-
-def before_signal_changed(before: Shipment, after: Shipment) -> bool:
-    return before.signal != after.signal
 
 
 def _rejected(
