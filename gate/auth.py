@@ -106,9 +106,11 @@ class Clients:
         return found
 
     def authenticate(self, request: web.Request, roles: frozenset[str]) -> Client:
-        """The client behind the request's bearer token, if its role is one of ``roles``.
+        """The client behind the request's bearer token (or HTTP Basic operator, or, with no
+        Authorization header, the page's session cookie), if its role is one of ``roles``.
 
-        Raises Problem 401 (no or unknown token) or 403 (role not allowed).
+        Raises Problem 401 (no or unknown token, ended session) or 403 (role not allowed, or
+        a cookie-authenticated change without the CSRF token or from another origin).
         """
         header = request.headers.get("Authorization", "")
         if not header and COOKIE_NAME in request.cookies:

@@ -104,12 +104,16 @@ async def stream(request: web.Request, events: Events) -> web.StreamResponse:
     last_id = int(last) if last.isdigit() else None
     async with sse_response(request, ping_interval=15, send_timeout=10) as response:
         async with events.subscribe(last_id) as sub:
-            await response.send(json.dumps({"connected": True}), event="hello")
-            while response.is_connected():
-                event = await sub.queue.get()
-                if event is None:
-                    break
-                await response.send(
-                    json.dumps({**event.data, "at": event.at}), id=str(event.seq), event=event.kind
-                )
+            # A client that goes away mid-write ends its stream; nothing else is affected.
+            with contextlib.suppress(ConnectionError, TimeoutError):
+                await response.send(json.dumps({"connected": True}), event="hello")
+                while response.is_connected():
+                    event = await sub.queue.get()
+                    if event is None:
+                        break
+                    await response.send(
+                        json.dumps({**event.data, "at": event.at}),
+                        id=str(event.seq),
+                        event=event.kind,
+                    )
     return response

@@ -28,7 +28,6 @@ from gate.core.rules import stale_at
 from gate.docks import Docks
 from gate.errors import NotFound, TableError
 from gate.events import Event, Events
-from gate.journal import format_ts
 from gate.lookup_table import TableSlot
 from gate.shipment_docs import REASON_TEXT, to_doc
 
@@ -36,9 +35,6 @@ ALERT_LIMIT = 50
 SCAN_LIMIT = 40
 HISTORY_LIMIT = 1000
 HISTORY_MAX = 5000
-#: How far before a shipment's creation its history is searched, in case the clock stepped.
-CLOCK_SLACK = dt.timedelta(days=1)
-
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -294,17 +290,11 @@ def _history(
         ).fetchone()
         if row is None:
             return None
-        # A shipment's records are all written after it was created: find the first record
-        # from then through the ts index, then walk the rowid range (no full-table scan of a
-        # journal kept for years).
-        since = format_ts(dt.datetime.fromisoformat(row[0]) - CLOCK_SLACK)
-        first = conn.execute("SELECT min(seq) FROM audit WHERE ts >= ?", (since,)).fetchone()[0]
-        if first is None:
-            return [], False
+        # The audit_subject index (migration 2) finds them without walking the journal.
         rows = conn.execute(
-            "SELECT seq, ts, kind, actor, data FROM audit WHERE seq >= ? AND subject = ?"
+            "SELECT seq, ts, kind, actor, data FROM audit WHERE subject = ?"
             " ORDER BY seq DESC LIMIT ?",
-            (first, shipment_id, limit + 1),
+            (shipment_id, limit + 1),
         ).fetchall()
         return [tuple(r) for r in reversed(rows[:limit])], len(rows) > limit
 

@@ -266,8 +266,13 @@ def _delivery(d: Mapping[str, Any] | None) -> str:
     if d["state"] == "refused":
         return f"{icon('i-stop')} refused by the office: {h(d['last_error'])}"
     tries = d["attempts"]
-    err = f"; last error: {h(d['last_error'])}" if d.get("last_error") else ""
-    return f"{icon('i-wait')} not yet delivered ({tries} attempt{'s' * (tries != 1)}{err})"
+    err = (
+        f'<div class="muted small clamp" title="{h(d["last_error"])}">last error: '
+        f"{h(d['last_error'])}</div>"
+        if d.get("last_error")
+        else ""
+    )
+    return f"{icon('i-wait')} not yet delivered ({tries} attempt{'s' * (tries != 1)}){err}"
 
 
 REQUEST_STATUS = {
@@ -292,6 +297,13 @@ def _hold(s: Mapping[str, Any], waiting: int | None, link: Mapping[str, Any]) ->
             f'<td class="{css}">{icon(sym)} {h(word)}</td></tr>'
         )
     link_note = ""
+    queued = [r for r in s["requests"] if (r.get("delivery") or {}).get("state") == "queued"]
+    if queued and not link.get("unreachable_since"):
+        link_note = (
+            f'<p class="warn">{icon("i-wait")} {len(queued)} request(s) of this shipment not '
+            f"yet received by the office; the link has {h(link['backlog'])} waiting to be sent."
+            "</p>"
+        )
     if link.get("unreachable_since"):
         link_note = (
             f'<p class="warn">{icon("i-warn")} The central office is unreachable since '

@@ -152,6 +152,10 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 2: a shipment's history (who did what when) without walking the journal.
+    """
+    CREATE INDEX audit_subject ON audit (subject, seq);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -128,7 +128,7 @@ class Browser:
     def wait_live(self) -> None:
         self.wait(
             "the page's event stream to connect",
-            lambda d: "conn-live" in d.find_element(By.ID, "conn").get_attribute("class"),
+            lambda d: "conn-live" in (self.attribute("#conn", "class") or ""),
         )
 
     # Reads go through one script call each: a fragment swapped in between two WebDriver
