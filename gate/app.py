@@ -154,8 +154,11 @@ async def _review(docks: Docks) -> None:
             log.exception("review timer")
             wait = 5.0
         docks.changed.clear()
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+        # races with the event, and this loop must end when the app stops.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(docks.changed.wait(), timeout=max(0.05, wait))
+            async with asyncio.timeout(max(0.05, wait)):
+                await docks.changed.wait()
         if wait <= 0.05 or not docks.changed.is_set():
             try:
                 await docks.reevaluate_all("licence expiry or stale data check")

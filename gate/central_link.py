@@ -94,8 +94,11 @@ class CentralLink:
                     log.exception("central link round failed")
                     wait = 5.0
                 self.wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+                # races with the event, and this loop must end when the app stops.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=max(0.01, wait))
+                    async with asyncio.timeout(max(0.01, wait)):
+                        await self.wake.wait()
 
     async def round(self, session: aiohttp.ClientSession) -> float:
         """Sends every due request (oldest per shipment); returns seconds until the next."""

@@ -3,8 +3,9 @@
 Every change follows one path: validate, compute the new shipment with the pure core, put it
 in memory at once (so the next request, even one already waiting, builds on it), then write
 the change, its scans and its audit records in one transaction, and answer only after that
-transaction has committed. Events for the page go out after the commit too, so nobody sees
-a state the database does not hold.
+transaction has committed. Events for the page go out after the commit too. (A read of the
+API may see the in-memory state a moment before its commit returns; no answer to a change,
+and no event, ever reports a state the database does not hold.)
 
 Fail closed: a failed lookup holds the line (the core sees "no classification"); a failed
 write answers 503 and marks the gate not ready, because the memory is then ahead of the

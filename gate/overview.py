@@ -36,6 +36,7 @@ SCAN_LIMIT = 40
 HISTORY_LIMIT = 1000
 HISTORY_MAX = 5000
 
+
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

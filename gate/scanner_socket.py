@@ -137,7 +137,14 @@ class ScannerServer:
                 try:
                     results = await self.docks.scans(chunk, client_name or "?")
                 except GateError as exc:
-                    results = [{"status": "error", "error": str(exc)} for _ in chunk]
+                    results = [
+                        {
+                            "scan_id": s.get("scan_id") if isinstance(s, dict) else None,
+                            "status": "error",
+                            "error": str(exc),
+                        }
+                        for s in chunk
+                    ]
                 for r in results:
                     self.metrics.scans.labels(r["status"]).inc()
                     if r.get("decision"):

@@ -85,9 +85,14 @@ class Served:
             time.sleep(0.05)
 
     def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
-        """Sends ``sig`` and returns the exit code (TimeoutExpired if it does not exit)."""
+        """Sends ``sig`` and returns the exit code; fails if the gate does not exit in time."""
         self.proc.send_signal(sig)
-        return self.proc.wait(timeout=STOP_TIMEOUT)
+        try:
+            return self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"gate serve still running {STOP_TIMEOUT:g} s after {sig.name}:\n{self.stderr()}"
+            ) from None
 
 
 @contextlib.contextmanager
