@@ -238,9 +238,13 @@ class Docks:
 
     # --- writing ----------------------------------------------------------------------------
 
-    async def _commit(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+    async def _commit(
+        self,
+        fn: Callable[[sqlite3.Connection], Any],
+        once: Mapping[Any, Callable[[sqlite3.Connection], None]] | None = None,
+    ) -> Any:
         try:
-            return await self.store.write(fn)
+            return await self.store.write(fn, once=once)
         except (StoreError, sqlite3.Error) as exc:
             self.failed = f"storage failed: {exc}"
             log.error("storage write failed; refusing changes until restart: %s", exc)
@@ -715,7 +719,7 @@ class Docks:
         seen: dict[tuple[str, str], dict[str, Any]] = {}
         for raw in raws:
             results.append(self._scan(raw, actor, table, controls, now, batch, seen))
-        if batch.scan_rows or batch.shipments:
+        if batch.scan_rows or batch.shipments or batch.audits:
             at = self.clock()
 
             def write(conn: sqlite3.Connection) -> None:
@@ -724,14 +728,14 @@ class Docks:
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     batch.scan_rows,
                 )
-                for shipment in batch.shipments.values():
-                    self._save(conn, shipment)
-                for kind, subject_actor, subject, data in batch.audits:
-                    journal.append(
-                        conn, kind=kind, actor=subject_actor, subject=subject, data=data, ts=at
-                    )
+                journal.append_many(conn, batch.audits, ts=at)
 
-            await self._commit(write)
+            # Each shipment is saved once per group commit, in its state after the group's
+            # last request: the scan rows and journal records of every request go with it.
+            once = {
+                ("shipment", sid): _saver(shipment) for sid, shipment in batch.shipments.items()
+            }
+            await self._commit(write, once)
         for kind, data in batch.events:
             self.events.publish(kind, data)
         if batch.shipments:
@@ -951,6 +955,13 @@ class Docks:
             if shipment is None
             else {"id": shipment.id, "state": shipment.state.value},
         }
+
+
+def _saver(shipment: Shipment) -> Callable[[sqlite3.Connection], None]:
+    def save(conn: sqlite3.Connection) -> None:
+        Docks._save(conn, shipment)
+
+    return save
 
 
 def _rejected(

@@ -48,7 +48,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -188,17 +188,19 @@ class _Kind(enum.Enum):
 class _Request(Generic[T]):
     """A function for the writer thread and the future, on its caller's loop, that awaits it."""
 
-    __slots__ = ("fn", "future", "kind", "loop")
+    __slots__ = ("fn", "future", "kind", "loop", "once")
 
     def __init__(
         self,
         kind: _Kind,
         fn: Callable[[sqlite3.Connection], T] | None,
         loop: asyncio.AbstractEventLoop,
+        once: Mapping[Hashable, Callable[[sqlite3.Connection], None]] | None = None,
     ) -> None:
         self.kind = kind
         self.fn = fn
         self.loop = loop
+        self.once = once
         self.future: asyncio.Future[T] = loop.create_future()
 
 
@@ -276,9 +278,19 @@ class Store:
         """True once ``close`` was called; the store takes no more requests."""
         return self._closing is not None
 
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def write(
+        self,
+        fn: Callable[[sqlite3.Connection], T],
+        *,
+        once: Mapping[Hashable, Callable[[sqlite3.Connection], None]] | None = None,
+    ) -> T:
         """Runs ``fn(conn)`` on the writer thread inside a transaction and returns its result
         once that transaction has COMMITTED (and is durable).
+
+        ``once`` maps keys to functions run at the end of the group, before COMMIT: of all
+        the succeeded requests of one group that name a key, only the last one's function
+        runs (e.g. saving a shipment's latest state once, not once per request). If one of
+        them raises, the whole group fails: every request of it gets a StoreError.
 
         ``fn`` must not BEGIN, COMMIT or ROLLBACK itself (SAVEPOINTs of its own are fine), nor
         keep ``conn`` after it returns. If ``fn`` raises, its changes are rolled back and the
@@ -286,7 +298,7 @@ class Store:
         If the COMMIT fails, raises StoreError and nothing ``fn`` did is stored. A request is
         run even if its awaiting task is cancelled after submitting it.
         """
-        return await self._submit(_Kind.WRITE, fn)
+        return await self._submit(_Kind.WRITE, fn, once)
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Runs ``fn(conn)`` on the writer thread outside any transaction, after every write
@@ -324,8 +336,13 @@ class Store:
             closing = self._closing
         await asyncio.shield(closing.future)
 
-    async def _submit(self, kind: _Kind, fn: Callable[[sqlite3.Connection], T]) -> T:
-        request = _Request(kind, fn, asyncio.get_running_loop())
+    async def _submit(
+        self,
+        kind: _Kind,
+        fn: Callable[[sqlite3.Connection], T],
+        once: Mapping[Hashable, Callable[[sqlite3.Connection], None]] | None = None,
+    ) -> T:
+        request = _Request(kind, fn, asyncio.get_running_loop(), once)
         with self._lock:
             if self._closing is not None or self._stopped:
                 raise StoreError(f"database {self.path} is closed")
@@ -413,6 +430,7 @@ class Store:
         held: _Request[Any] | None = None
         deadline = time.monotonic() + self._max_delay
         request: _Request[Any] | None = first
+        finals: dict[Hashable, Callable[[sqlite3.Connection], None]] = {}
         while request is not None:
             outcome = self._run_in_savepoint(conn, request)
             if not conn.in_transaction:
@@ -421,11 +439,25 @@ class Store:
                 self._abandon(done, outcome)
                 return None
             done.append(outcome)
+            if outcome[1] and request.once:
+                finals.update(request.once)  # a later request's function replaces an earlier
             if len(done) >= self._max_group:
                 break
             request = self._next_write(deadline)
             if request is not None and request.kind is not _Kind.WRITE:
                 held, request = request, None
+        try:
+            for final in finals.values():
+                final(conn)
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            error = _store_error(self.path, "a group's final step failed, nothing was stored", exc)
+            self.stats.failed_commits += 1
+            self.stats.failed_writes += len(done)
+            _settle([(req, False, error) for req, _, _ in done])
+            return held
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:

@@ -465,3 +465,40 @@ def test_audit_export_refuses_a_bad_date(demo_config: Path) -> None:
     done = gate("audit", "export", "--config", str(demo_config), "--from", "1 May")
     assert 2 == done.returncode
     assert "'1 May' is not an ISO 8601 date" in done.stderr
+
+
+async def test_append_many_equals_one_append_per_record(tmp_path: Path) -> None:
+    """append_many writes the same records, hashes and chain head as one append each."""
+    at = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    records = [
+        ("scan", "reader-1", "S1", {"code": "09506000134352", "n": i, "token": "x"})
+        for i in range(5)
+    ] + [("shipment.sealed", "wms", "S1", {"state": "held"})]
+
+    def one_by_one(conn: sqlite3.Connection) -> None:
+        for kind, actor, subject, data in records:
+            journal.append(conn, kind=kind, actor=actor, subject=subject, data=data, ts=at)
+
+    def together(conn: sqlite3.Connection) -> None:
+        journal.append_many(conn, records, ts=at)
+
+    rows = []
+    for name, fn in (("a.db", one_by_one), ("b.db", together)):
+        async with await Store.open(tmp_path / name) as s:
+            await s.write(
+                lambda conn: journal.append(
+                    conn, kind="start", actor="gate", subject=None, data={}, ts=at
+                )
+            )
+            await s.write(fn)
+        conn = connect_readonly(tmp_path / name)
+        rows.append(
+            (
+                conn.execute("SELECT * FROM audit ORDER BY seq").fetchall(),
+                conn.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone(),
+            )
+        )
+        assert journal.verify(conn).ok
+        conn.close()
+    assert rows[0] == rows[1]
+    assert '"token":"[redacted]"' in rows[1][0][1][5]

@@ -422,3 +422,51 @@ async def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     assert set() == set(acked) - stored
     assert result.ok, result
     assert len(stored) == result.records
+
+
+async def test_once_functions_run_once_per_group_last_wins(store: Store) -> None:
+    """Of a group's requests naming the same `once` key, only the last succeeded one's
+    function runs, before the COMMIT; a failed request's function does not run."""
+    release, blocker = await hold_writer(store)
+
+    def save(value: str) -> Any:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('saved', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = value || ',' || excluded.value",
+                (value,),
+            )
+
+        return run
+
+    def fail(conn: sqlite3.Connection) -> None:
+        raise RuntimeError("refused")
+
+    tasks = [
+        asyncio.ensure_future(store.write(put("a"), once={"ship": save("v1")})),
+        asyncio.ensure_future(store.write(put("b"), once={"ship": save("v2")})),
+        asyncio.ensure_future(store.write(fail, once={"ship": save("v3")})),
+    ]
+    await asyncio.sleep(0)
+    release.set()
+    await blocker
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert ["a", "b"] == results[:2]
+    assert isinstance(results[2], RuntimeError)
+    conn = connect_readonly(store.path)
+    assert ("v2",) == conn.execute("SELECT value FROM meta WHERE key = 'saved'").fetchone()
+    conn.close()
+
+
+async def test_failing_once_function_fails_the_whole_group(store: Store) -> None:
+    """A `once` function that raises rolls the whole group back; every request gets an
+    error and nothing of the group is stored."""
+
+    def boom(conn: sqlite3.Connection) -> None:
+        raise RuntimeError("disk said no")
+
+    with pytest.raises(StoreError, match="final step failed"):
+        await store.write(put("lost"), once={"k": boom})
+    assert "lost" not in fresh_keys(store.path)
+    await store.write(put("after"))
+    assert "after" in fresh_keys(store.path)
