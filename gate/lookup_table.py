@@ -122,6 +122,10 @@ def _raise_for(status: int, path: str) -> None:
     raise kind(f"table {path}: {text}")
 
 
+_MISSING = object()
+#: Classifications a Table keeps in front of the C lookup.
+CACHE_ENTRIES = 65536
+
 _control_of = lib.gtab_control_of
 _tagged = lib.gtab_control_of_tagged
 
@@ -163,7 +167,16 @@ class Control:
 class Table:
     """An open, read-only control table (a mapping of one file)."""
 
-    __slots__ = ("__weakref__", "_controls", "_entry", "_handle", "_strings", "_tag", "info")
+    __slots__ = (
+        "__weakref__",
+        "_cache",
+        "_controls",
+        "_entry",
+        "_handle",
+        "_strings",
+        "_tag",
+        "info",
+    )
 
     def __init__(self, handle: Any, path: str) -> None:
         self._handle = handle
@@ -172,6 +185,7 @@ class Table:
         self._entry = ffi.new("struct gtab_entry *")
         self._controls = tuple(self._read_control(i) for i in range(handle.control_count))
         self._tag: int = lib.gtab_tag(handle)
+        self._cache: dict[int | str, Classification | None] = {}
         self.info = TableInfo(
             path=path,
             format_version=header.format_version,
@@ -240,14 +254,24 @@ class Table:
         Raises TableCorrupt when the entry found is damaged, ValueError for a key that is
         not a GTIN-14 value.
         """
+        cached = self._cache.get(key, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
         value = int(key) if isinstance(key, str) else key
         if not 0 <= value <= MAX_KEY:
             raise ValueError(f"not a GTIN-14 value: {key!r}")
         status = lib.gtab_lookup(self._handle, value, self._entry)
-        if status == lib.GTAB_NOT_FOUND:
-            return None
-        _raise_for(status, self.info.path)
-        return self._classification(self._entry)
+        found = None
+        if status != lib.GTAB_NOT_FOUND:
+            _raise_for(status, self.info.path)
+            found = self._classification(self._entry)
+        # A table never changes, so its answers can be kept. The cache also spares the scan
+        # path a C call, which releases the GIL and may wait for the storage thread to hand
+        # it back. Bounded: cleared when full (a dock sees a working set, not the catalogue).
+        if len(self._cache) >= CACHE_ENTRIES:
+            self._cache.clear()
+        self._cache[key] = found
+        return found
 
     def control_index(self, key: int) -> int:
         """The control index of one GTIN-14 value: NO_CONTROL when catalogued but not

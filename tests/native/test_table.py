@@ -185,10 +185,16 @@ def test_text_lookup_parses_plain_gtins_and_leaves_the_rest(tmp_path: Path) -> N
     assert [9506000134352, 9506000134352, 40123455, 0, 0, 0, 12345678901231] == list(keys)
 
 
-def test_lookup_rejects_keys_outside_gtin14() -> None:
-    """A key that is no GTIN-14 value is a ValueError, not a silent miss."""
-    with pytest.raises(ValueError, match="not a GTIN-14"):
-        lt.Table.lookup(None, lt.MAX_KEY + 1)  # type: ignore[arg-type]
+def test_lookup_rejects_keys_outside_gtin14(tmp_path: Path) -> None:
+    """A key that is no GTIN-14 value is a ValueError, not a silent miss (also when asked
+    twice: the answer cache keeps only answers)."""
+    path = tmp_path / "t.gtab"
+    build(path, {9506000134352: ("bolt", 2)})
+    table = lt.Table.open(path)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="not a GTIN-14"):
+            table.lookup(lt.MAX_KEY + 1)
+    assert table.lookup("09506000134352") is table.lookup("09506000134352")
 
 
 def test_layout_constants_match_the_header() -> None:
