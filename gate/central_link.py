@@ -120,6 +120,8 @@ class CentralLink:
     async def _send(
         self, session: aiohttp.ClientSession, row_id: int, request_id: str, body: str, attempts: int
     ) -> None:
+        if not await self.store.read(_still_pending(row_id)):
+            return  # answered, or its shipment closed, since this round read the outbox
         raw = body.encode()
         stamp = int(dt.datetime.now(dt.UTC).timestamp())
         headers = signed_headers(request_id, stamp, raw, secret=self.secret)
@@ -226,6 +228,18 @@ def _due_heads(conn: sqlite3.Connection) -> list[tuple[int, str, str, int, str]]
     ]
 
 
+def _still_pending(row_id: int) -> Any:
+    def read(conn: sqlite3.Connection) -> bool:
+        row = conn.execute(
+            "SELECT 1 FROM outbox WHERE id = ? AND delivered_at IS NULL"
+            " AND next_attempt_at IS NOT NULL",
+            (row_id,),
+        ).fetchone()
+        return row is not None
+
+    return read
+
+
 def _backlog(conn: sqlite3.Connection) -> tuple[int, str | None]:
     row = conn.execute(
         "SELECT count(*), min(created_at) FROM outbox"
@@ -278,7 +292,8 @@ def _retry(row_id: int, error: str, at: dt.datetime) -> Any:
     def write(conn: sqlite3.Connection) -> None:
         conn.execute(
             "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1, last_error = ?"
-            " WHERE id = ?",
+            # Not if the request was taken out meanwhile (answered, or its shipment closed).
+            " WHERE id = ? AND next_attempt_at IS NOT NULL",
             (at.isoformat(), error, row_id),
         )
 

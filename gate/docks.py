@@ -344,6 +344,12 @@ class Docks:
                 extra(conn)
             self._save(conn, after)
             self._queue_requests(conn, gate_id, after, transition.requests)
+            if after.state in FINAL:
+                # A request not yet delivered is moot once the truck left or was cancelled.
+                _stop_sending(conn, "shipment_id", after.id, f"shipment {after.state.value}")
+            for approval in after.approvals:
+                if approval not in before.approvals:
+                    _stop_sending(conn, "request_id", approval.request_id, "answered")
             journal.append(
                 conn,
                 kind=kind,
@@ -551,6 +557,7 @@ class Docks:
                 if cur.rowcount != 1:
                     raise Overdraw(d.licence, -1, d.quantity)
             self._save(conn, after)
+            _stop_sending(conn, "shipment_id", after.id, "shipment dispatched")
             journal.append(
                 conn,
                 kind="shipment.dispatched",
@@ -955,6 +962,15 @@ class Docks:
             if shipment is None
             else {"id": shipment.id, "state": shipment.state.value},
         }
+
+
+def _stop_sending(conn: sqlite3.Connection, column: str, value: str, why: str) -> None:
+    """Takes undelivered licence requests (by shipment or request id) out of the outbox."""
+    conn.execute(
+        f"UPDATE outbox SET next_attempt_at = NULL, last_error = ?"
+        f" WHERE {column} = ? AND delivered_at IS NULL AND next_attempt_at IS NOT NULL",
+        (f"not sent: {why} before delivery", value),
+    )
 
 
 def _saver(shipment: Shipment) -> Callable[[sqlite3.Connection], None]:
