@@ -44,7 +44,10 @@ def build_body(args: argparse.Namespace) -> dict[str, Any]:
     if not args.deny:
         if not args.licence:
             raise ApproveError("an approval needs --licence NUMBER")
-        until = args.valid_until or (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+        # Default: midnight UTC 30 days on, so the same command run again the same day sends
+        # the same body (reuse --webhook-id to try a redelivery).
+        today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        until = args.valid_until or (today + dt.timedelta(days=30)).isoformat()
         body["licence"] = {"number": args.licence, "valid_until": until}
     if args.reason:
         body["reason"] = args.reason
@@ -95,7 +98,7 @@ def add_parser(commands: Any, with_config: Any) -> None:
     p.add_argument("--shipment", required=True, help="the shipment id")
     p.add_argument("--deny", action="store_true", help="deny (final for the lines) instead")
     p.add_argument("--licence", help="licence number (approvals)")
-    p.add_argument("--valid-until", help="licence end, RFC 3339 (default: 30 days from now)")
+    p.add_argument("--valid-until", help="licence end, RFC 3339 (default: midnight UTC in 30 days)")
     p.add_argument(
         "--line", action="append", metavar="KEY=QTY", help="approve only these lines/quantities"
     )

@@ -47,17 +47,17 @@ class LookupWriter:
             item = decode(code)
         except InvalidCode as exc:
             record["error"] = str(exc)
-            return json.dumps(record) + "\n"
+            return json.dumps(record, separators=(",", ":")) + "\n"
         record.update(key=item.key, serial=item.serial)
         if item.key is None:
             record.update(sscc=item.sscc, control=None, category=None, title=None, flags=[])
             record["note"] = "logistics unit: contents come from a manifest"
-            return json.dumps(record) + "\n"
+            return json.dumps(record, separators=(",", ":")) + "\n"
         try:
             found = self.table.lookup(item.key)
         except TableError as exc:
             record["error"] = str(exc)
-            return json.dumps(record) + "\n"
+            return json.dumps(record, separators=(",", ":")) + "\n"
         if found is None:
             record.update(control=None, category=None, title=None, flags=[], note="not in table")
         else:
@@ -67,7 +67,7 @@ class LookupWriter:
                 title=found.title or None,
                 flags=sorted(found.flags),
             )
-        return json.dumps(record) + "\n"
+        return json.dumps(record, separators=(",", ":")) + "\n"
 
     def write_chunk(self, chunk: bytes) -> None:
         """Writes results for each line of ``chunk`` (complete lines only)."""

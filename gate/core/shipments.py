@@ -642,20 +642,33 @@ def next_review(shipment: Shipment, controls: Controls, now: dt.datetime) -> dt.
 # --- the machinery -------------------------------------------------------------------------
 
 
+#: How a refusal names each event: "it cannot take <...>".
+_EVENT_WORDS = {
+    "scan": "scans",
+    "seal": "a seal",
+    "remove": "a removal",
+    "approval": "an approval or denial",
+    "reevaluate": "a re-evaluation",
+    "dispatch": "a dispatch",
+    "cancel": "a cancellation",
+}
+
+
 def _accepts(shipment: Shipment, event: str) -> None:
     if shipment.state in ACCEPTS[event]:
         return
     state = shipment.state
     where = {"shipment_id": shipment.id, "state": str(state)}
+    words = _EVENT_WORDS.get(event, event)
     if state in FINAL:
-        raise ShipmentFinal(f"shipment {shipment.id} is {state}: it cannot {event}", **where)
+        raise ShipmentFinal(f"shipment {shipment.id} is {state}: it cannot take {words}", **where)
     if not isinstance(state, State) or state not in SIGNALS:
         raise UnknownState(f"shipment {shipment.id} is in unknown state {state!r}", **where)
     if event == "dispatch":
         raise _refusal(shipment, f"shipment {shipment.id} is {state}, not cleared")
     if event == "approval":
         raise InvalidApproval(f"shipment {shipment.id} is {state}: no request to answer yet")
-    raise NotOpen(f"shipment {shipment.id} is sealed ({state}): it cannot {event}", **where)
+    raise NotOpen(f"shipment {shipment.id} is sealed ({state}): it cannot take {words}", **where)
 
 
 def _refusal(shipment: Shipment, message: str) -> StateError:
