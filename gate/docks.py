@@ -67,7 +67,13 @@ from gate.errors import (
 )
 from gate.events import Events
 from gate.lookup_table import Table, TableSlot
-from gate.shipment_docs import from_doc, licence_doc, licence_from_doc, request_doc, to_doc
+from gate.shipment_docs import (
+    DocRenderer,
+    from_doc,
+    licence_doc,
+    licence_from_doc,
+    request_doc,
+)
 from gate.store import Store
 
 log = logging.getLogger("gate.docks")
@@ -177,6 +183,7 @@ class Docks:
         self.changed = asyncio.Event()
         self.outbox_changed = asyncio.Event()
         self._signals: dict[str, tuple[Shipment, Signal]] = {}
+        self._renderer = DocRenderer()  # used on the writer thread only
         self.callbacks = asyncio.Lock()
         self.counters: dict[str, int] = {}
         self._rejection_window = 0.0
@@ -251,9 +258,8 @@ class Docks:
             self.events.publish("alert", {"level": "critical", "text": self.failed})
             raise Unavailable(self.failed) from exc
 
-    @staticmethod
-    def _save(conn: sqlite3.Connection, shipment: Shipment) -> None:
-        doc = to_doc(shipment)
+    def _save(self, conn: sqlite3.Connection, shipment: Shipment) -> None:
+        """Writes the shipment's document (on the writer thread, like every write)."""
         conn.execute(
             "INSERT INTO shipments (id, door, state, doc, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
@@ -262,9 +268,9 @@ class Docks:
                 shipment.id,
                 shipment.door,
                 shipment.state.value,
-                json.dumps(doc),
-                doc["created_at"],
-                doc["updated_at"],
+                self._renderer.text(shipment),
+                shipment.created_at.astimezone(dt.UTC).isoformat(),
+                shipment.updated_at.astimezone(dt.UTC).isoformat(),
             ),
         )
 
@@ -740,7 +746,8 @@ class Docks:
             # Each shipment is saved once per group commit, in its state after the group's
             # last request: the scan rows and journal records of every request go with it.
             once = {
-                ("shipment", sid): _saver(shipment) for sid, shipment in batch.shipments.items()
+                ("shipment", sid): _saver(self, shipment)
+                for sid, shipment in batch.shipments.items()
             }
             await self._commit(write, once)
         for kind, data in batch.events:
@@ -973,9 +980,9 @@ def _stop_sending(conn: sqlite3.Connection, column: str, value: str, why: str) -
     )
 
 
-def _saver(shipment: Shipment) -> Callable[[sqlite3.Connection], None]:
+def _saver(docks: Docks, shipment: Shipment) -> Callable[[sqlite3.Connection], None]:
     def save(conn: sqlite3.Connection) -> None:
-        Docks._save(conn, shipment)
+        docks._save(conn, shipment)
 
     return save
 

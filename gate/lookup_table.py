@@ -173,6 +173,7 @@ class Table:
         "_controls",
         "_entry",
         "_handle",
+        "_index_cache",
         "_strings",
         "_tag",
         "info",
@@ -186,6 +187,7 @@ class Table:
         self._controls = tuple(self._read_control(i) for i in range(handle.control_count))
         self._tag: int = lib.gtab_tag(handle)
         self._cache: dict[int | str, Classification | None] = {}
+        self._index_cache: dict[int, int] = {}
         self.info = TableInfo(
             path=path,
             format_version=header.format_version,
@@ -276,10 +278,17 @@ class Table:
     def control_index(self, key: int) -> int:
         """The control index of one GTIN-14 value: NO_CONTROL when catalogued but not
         listed, SLOT_NOT_FOUND when absent, SLOT_INVALID for a value that is no GTIN-14,
-        SLOT_CORRUPT for a damaged entry. The cheapest single lookup: one integer into C."""
+        SLOT_CORRUPT for a damaged entry. The cheapest single lookup: a dict hit for a key
+        seen lately (portals repeat reads), else one integer into C."""
+        hit = self._index_cache.get(key)
+        if hit is not None:
+            return hit
         if not 0 <= key <= MAX_KEY:
             return SLOT_INVALID
         found: int = _tagged(self._tag | key) if self._tag else _control_of(self._handle, key)
+        if len(self._index_cache) >= CACHE_ENTRIES:
+            self._index_cache.clear()
+        self._index_cache[key] = found
         return found
 
     def entry(self, slot: int) -> Classification:

@@ -9,6 +9,7 @@ denials, requests, approvals) and the last decision is kept only for display.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from gate.core.classification import Classification
@@ -22,7 +23,7 @@ from gate.core.licences import (
     StandingLicence,
 )
 from gate.core.rules import Decision, LineDecision
-from gate.core.shipments import Consignee, Line, Manifest, ManifestItem, Shipment, State
+from gate.core.shipments import FINAL, Consignee, Line, Manifest, ManifestItem, Shipment, State
 
 #: Plain-words reasons for operators (the codes are DESIGN.md's).
 REASON_TEXT = {
@@ -132,10 +133,10 @@ def approval_doc(a: Approval) -> dict[str, Any]:
     }
 
 
-def to_doc(s: Shipment) -> dict[str, Any]:
-    """The shipment in the API's shape (and the database's)."""
+def to_doc(s: Shipment, *, lines: bool = True) -> dict[str, Any]:
+    """The shipment in the API's shape (and the database's); without ``lines`` if asked."""
     answered = {a.request_id: a.decision.value for a in s.approvals}
-    return {
+    doc = {
         "id": s.id,
         "door": s.door,
         "state": s.state.value,
@@ -166,6 +167,35 @@ def to_doc(s: Shipment) -> dict[str, Any]:
         "sealed_at": ts(s.sealed_at),
         "closed_at": ts(s.closed_at),
     }
+    if not lines:
+        del doc["lines"]
+    return doc
+
+
+class DocRenderer:
+    """Renders shipments to the JSON text the database keeps, rendering again only the lines
+    that changed since the last time: a line is a value, so the same object gives the same
+    text. A scan changes one line, so a save costs that line plus the shipment's head, not
+    every serial of every line. Not thread-safe: one renderer per writer thread.
+    """
+
+    def __init__(self) -> None:
+        self._lines: dict[tuple[str, str], tuple[Line, str]] = {}
+
+    def text(self, s: Shipment) -> str:
+        parts = []
+        for line in s.lines:
+            key = (s.id, line.key)
+            cached = self._lines.get(key)
+            if cached is None or cached[0] is not line:
+                cached = (line, json.dumps(line_doc(line)))
+                self._lines[key] = cached
+            parts.append(cached[1])
+        if s.state in FINAL:
+            for line in s.lines:
+                self._lines.pop((s.id, line.key), None)
+        head = json.dumps(to_doc(s, lines=False))
+        return head[:-1] + ', "lines": [' + ", ".join(parts) + "]}"
 
 
 def _classification(d: dict[str, Any] | None) -> Classification | None:

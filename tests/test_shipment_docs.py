@@ -51,3 +51,26 @@ def test_held_shipment_with_requests_and_approvals_round_trips() -> None:
     back = round_trip(s)
     assert to_doc(s) == to_doc(back)
     assert to_doc(sh.cancel(s, NOW).shipment) == to_doc(sh.cancel(back, NOW).shipment)
+
+
+def test_renderer_text_equals_the_document_as_lines_change() -> None:
+    """The renderer's cached text reads back as exactly to_doc's document, scan after scan,
+    through removal, sealing and cancellation."""
+    from gate.shipment_docs import DocRenderer
+
+    renderer = DocRenderer()
+    s = shipment()
+    steps = [
+        lambda x: scan(x, GYRO, "A1"),
+        lambda x: scan(x, BOLT),
+        lambda x: scan(x, GYRO, "A2"),
+        lambda x: scan(x, BOLT),
+        lambda x: sh.add_scan(x, container(PALLET), None, CONTROLS, NOW).shipment,
+        lambda x: sh.remove_line(x, BOLT, CONTROLS, NOW).shipment,
+        lambda x: sh.seal(x, CONTROLS, NOW).shipment,
+        lambda x: sh.cancel(x, NOW).shipment,
+    ]
+    for step in steps:
+        s = step(s)
+        assert to_doc(s) == json.loads(renderer.text(s))
+    assert from_doc(json.loads(renderer.text(s))) == from_doc(to_doc(s))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.central.test_central_link import Office, point_at
 from tests.conftest import free_port
+from tests.fake_office import Office, point_at
 from tests.page.browser import Browser, start_chromium
 from tests.service.harness import Gate, start_gate, stop_gate
 

@@ -18,8 +18,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from gate.store import connect_readonly
-from tests.central.test_central_link import Office, callback, office_key
+from tests.central.test_central_link import callback, office_key
 from tests.conftest import free_port
+from tests.fake_office import Office
 from tests.page.browser import Browser
 from tests.service.harness import Gate, gtin_with
 

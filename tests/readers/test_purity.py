@@ -6,32 +6,14 @@ sockets and event loops.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
+
+from tests.core.test_purity import loaded_by
 
 PURE = ["gate.readers.lines", "gate.readers.dedupe", "gate.readers.health"]
 FORBIDDEN = frozenset(
     {"socket", "sqlite3", "asyncio", "aiohttp", "selectors", "llrpkit", "serial", "subprocess"}
 )
-PROBE = """
-import importlib, json, sys
-importlib.import_module(sys.argv[1])
-print(json.dumps(sorted(sys.modules)))
-"""
-
-
-def loaded_by(module: str) -> set[str]:
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, module],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return set(json.loads(result.stdout))
 
 
 @pytest.mark.parametrize("module", PURE)
