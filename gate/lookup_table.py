@@ -9,10 +9,11 @@ one finish (:class:`TableSlot`).
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,9 +126,38 @@ def _raise_for(status: int, path: str) -> None:
 _MISSING = object()
 #: Classifications a Table keeps in front of the C lookup.
 CACHE_ENTRIES = 65536
+#: Control indices kept in front of the single-key lookup, direct-mapped: a key that misses
+#: (random keys) costs little more than the C call; a hot key is two list reads.
+INDEX_CACHE_MASK = 4095
 
 _control_of = lib.gtab_control_of
 _tagged = lib.gtab_control_of_tagged
+
+
+def _control_finder(handle: Any, tag: int) -> Callable[[int], int]:
+    """A closure over one table: everything it needs is a local, and a direct-mapped cache
+    (slot = the key's low bits, nothing allocated on a miss) answers a key seen lately
+    (portals repeat reads) without going into C. One integer into C otherwise: the table's
+    tag and the key together, because a cffi call with one argument costs about half one
+    with two."""
+    keys = [-1] * (INDEX_CACHE_MASK + 1)
+    values = [0] * (INDEX_CACHE_MASK + 1)
+    mask, top, invalid = INDEX_CACHE_MASK, MAX_KEY, SLOT_INVALID
+    call = _tagged if tag else functools.partial(_control_of, handle)
+    tagged = tag
+
+    def control_index(key: int) -> int:
+        slot = key & mask
+        if keys[slot] == key:
+            return values[slot]
+        if not 0 <= key <= top:
+            return invalid
+        found: int = call(tagged | key)
+        keys[slot] = key
+        values[slot] = found
+        return found
+
+    return control_index
 
 
 def checksum(data: bytes) -> int:
@@ -173,9 +203,9 @@ class Table:
         "_controls",
         "_entry",
         "_handle",
-        "_index_cache",
         "_strings",
         "_tag",
+        "control_index",
         "info",
     )
 
@@ -187,7 +217,10 @@ class Table:
         self._controls = tuple(self._read_control(i) for i in range(handle.control_count))
         self._tag: int = lib.gtab_tag(handle)
         self._cache: dict[int | str, Classification | None] = {}
-        self._index_cache: dict[int, int] = {}
+        #: control_index(key) -> the control index of one GTIN-14 value: NO_CONTROL when
+        #: catalogued but not listed, SLOT_NOT_FOUND when absent, SLOT_INVALID for a value
+        #: that is no GTIN-14, SLOT_CORRUPT for a damaged entry. The cheapest single lookup.
+        self.control_index: Callable[[int], int] = _control_finder(handle, self._tag)
         self.info = TableInfo(
             path=path,
             format_version=header.format_version,
@@ -273,22 +306,6 @@ class Table:
         if len(self._cache) >= CACHE_ENTRIES:
             self._cache.clear()
         self._cache[key] = found
-        return found
-
-    def control_index(self, key: int) -> int:
-        """The control index of one GTIN-14 value: NO_CONTROL when catalogued but not
-        listed, SLOT_NOT_FOUND when absent, SLOT_INVALID for a value that is no GTIN-14,
-        SLOT_CORRUPT for a damaged entry. The cheapest single lookup: a dict hit for a key
-        seen lately (portals repeat reads), else one integer into C."""
-        hit = self._index_cache.get(key)
-        if hit is not None:
-            return hit
-        if not 0 <= key <= MAX_KEY:
-            return SLOT_INVALID
-        found: int = _tagged(self._tag | key) if self._tag else _control_of(self._handle, key)
-        if len(self._index_cache) >= CACHE_ENTRIES:
-            self._index_cache.clear()
-        self._index_cache[key] = found
         return found
 
     def entry(self, slot: int) -> Classification:
