@@ -16,8 +16,6 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from gate.config import load_config
 from gate.errors import GateError
 from gate.signatures import parse_private_key, parse_secret, signed_headers
@@ -55,6 +53,8 @@ def build_body(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def send(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    import aiohttp  # here, not at the top: every `gate` command builds this command's parser
+
     timeout = aiohttp.ClientTimeout(total=15)
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:

@@ -43,12 +43,12 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     from gate.lookup_table import Table
 
     table = Table.open(args.table)
-    writer = LookupWriter(table, sys.stdout)
+    writer = LookupWriter(table, sys.stdout.buffer)
     if args.codes:
         writer.write_codes(args.codes)
     else:
         writer.stream(sys.stdin.buffer)
-    sys.stdout.flush()
+    sys.stdout.buffer.flush()
     return 0
 
 

@@ -19,12 +19,13 @@ CHUNK_BYTES = 1 << 20
 
 
 class LookupWriter:
-    """Writes lookup results for codes to a text stream."""
+    """Writes lookup results for codes, as UTF-8 JSON lines, to a binary stream."""
 
-    def __init__(self, table: Table, out: IO[str]) -> None:
+    def __init__(self, table: Table, out: IO[bytes]) -> None:
         self.table = table
         self.out = out
         self._tails: dict[int, str] = {}
+        self._tail_bytes: dict[int, bytes] = {}
 
     def _tail(self, control: int) -> str:
         tail = self._tails.get(control)
@@ -76,26 +77,33 @@ class LookupWriter:
             lines.pop()
         slots, keys = self.table.lookup_text(chunk)
         controls = self.table.slot_controls(slots)
-        parts: list[str] = []
+        parts: list[bytes] = []
+        tails = self._tail_bytes
         for i, raw in enumerate(lines):
             control = controls[i]
             if control >= 0:
-                code = raw.decode("ascii").rstrip("\r ")
-                parts.append(f'{{"code":"{code}","key":"{keys[i]:014d}","serial":null,')
-                parts.append(self._tail(control))
+                # C checked this line: digits only (then \r or spaces), valid check digit.
+                code = raw.rstrip(b"\r ")
+                tail = tails.get(control)
+                if tail is None:
+                    tail = tails[control] = self._tail(control).encode()
+                parts.append(b'{"code":"' + code + b'","key":"' + code.zfill(14) + b'",')
+                parts.append(b'"serial":null,' + tail)
                 continue
             text = raw.decode("utf-8", "replace").strip()
             if not text:
                 continue
             if control == SLOT_NOT_FOUND:
                 parts.append(
-                    f'{{"code":{json.dumps(text)},"key":"{keys[i]:014d}","serial":null,'
-                    '"control":null,"category":null,"title":null,"flags":[],'
-                    '"note":"not in table"}\n'
+                    (
+                        f'{{"code":{json.dumps(text)},"key":"{keys[i]:014d}","serial":null,'
+                        '"control":null,"category":null,"title":null,"flags":[],'
+                        '"note":"not in table"}\n'
+                    ).encode()
                 )
             else:
-                parts.append(self._slow(text))
-        self.out.write("".join(parts))
+                parts.append(self._slow(text).encode())
+        self.out.write(b"".join(parts))
 
     def write_codes(self, codes: Iterable[str]) -> None:
         self.write_chunk("\n".join(codes).encode("utf-8", "replace") + b"\n")
