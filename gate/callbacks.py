@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from gate import app_keys
-from gate.bodies import array, integer, obj, string, validate
+from gate.bodies import Check, array, integer, obj, string, validate
 from gate.config import Config
 from gate.core.licences import Approval, StandingLicence
 from gate.errors import GateError, InvalidApproval, LicenceError
@@ -159,16 +159,26 @@ def _json(raw: bytes) -> Any:
         ) from exc
 
 
+async def _received(request: web.Request, shape: Check) -> tuple[str, str, Any] | web.Response:
+    """Verifies a callback and checks its body: (webhook id, body hash, body), or the answer
+    given before when it is a redelivery. Raises Problem for anything wrong."""
+    msg_id, raw, body_hash = await _verified(request)
+    replay = await _replayed(request, msg_id, body_hash)
+    if replay is not None:
+        return replay
+    body = _json(raw)
+    validate(body, shape)
+    return msg_id, body_hash, body
+
+
 async def post_approval(request: web.Request) -> web.StreamResponse:
     """The office answers a licence request: approved (with licence) or denied."""
     docks = request.app[app_keys.DOCKS]
     async with docks.callbacks:
-        msg_id, raw, body_hash = await _verified(request)
-        replay = await _replayed(request, msg_id, body_hash)
-        if replay is not None:
-            return replay
-        body = _json(raw)
-        validate(body, APPROVAL)
+        received = await _received(request, APPROVAL)
+        if isinstance(received, web.Response):
+            return received
+        msg_id, body_hash, body = received
         licence = body.get("licence")
         try:
             approval = Approval(
@@ -213,12 +223,10 @@ async def post_licence(request: web.Request) -> web.StreamResponse:
     """The office pushes (or replaces) a standing licence."""
     docks = request.app[app_keys.DOCKS]
     async with docks.callbacks:
-        msg_id, raw, body_hash = await _verified(request)
-        replay = await _replayed(request, msg_id, body_hash)
-        if replay is not None:
-            return replay
-        body = _json(raw)
-        validate(body, LICENCE)
+        received = await _received(request, LICENCE)
+        if isinstance(received, web.Response):
+            return received
+        msg_id, body_hash, body = received
         try:
             pushed = StandingLicence.issued(
                 body["number"],
