@@ -76,6 +76,10 @@ _SECRET_KEY_WORDS = (
     "private_key",
 )
 _SECRET_VALUE = re.compile(r"^\s*(whsec_|bearer\s+|basic\s+)", re.IGNORECASE)
+# Anything redact() could change shows in the lowercased canonical text as one of these (a
+# superset: a hit only means redact() runs), so most records skip the walk over their data.
+# Plain substring tests: a case-insensitive regex alternation is about 20 times slower.
+_SECRET_MARKS = (*_SECRET_KEY_WORDS, "whsec_", "bearer", "basic")
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 _COLUMNS = "seq, ts, kind, actor, subject, data, prev_hash, hash"
@@ -192,6 +196,15 @@ def redact(value: Any) -> Any:
     return value
 
 
+def _redacted_text(data: Mapping[str, Any]) -> str:
+    """``canonical_json(redact(data))``, without the walk when no secret can be in it."""
+    text = canonical_json(data)
+    lowered = text.lower()
+    if any(mark in lowered for mark in _SECRET_MARKS):
+        text = canonical_json(redact(data))
+    return text
+
+
 def _check_field(name: str, value: str | None, *, required: bool) -> None:
     if value is None or value == "":
         if required:
@@ -226,7 +239,7 @@ def append(
     _check_field("subject", subject, required=False)
     subject = subject or None
     ts_text = format_ts(ts)
-    data_text = canonical_json(redact(data))
+    data_text = _redacted_text(data)
     last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     digest = record_hash(seq, ts_text, kind, actor, subject, data_text, prev_hash)
@@ -265,7 +278,7 @@ def append_many(
         _check_field("subject", subject, required=False)
         subject = subject or None
         seq += 1
-        data_text = canonical_json(redact(data))
+        data_text = _redacted_text(data)
         digest = record_hash(seq, ts_text, kind, actor, subject, data_text, prev_hash)
         rows.append(AuditRecord(seq, ts_text, kind, actor, subject, data_text, prev_hash, digest))
         prev_hash = digest

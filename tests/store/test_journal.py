@@ -502,3 +502,26 @@ async def test_append_many_equals_one_append_per_record(tmp_path: Path) -> None:
         conn.close()
     assert rows[0] == rows[1]
     assert '"token":"[redacted]"' in rows[1][0][1][5]
+
+
+_WORDS = st.sampled_from(["token", "Authorization", "note", "key", "code", "pass", "Bearer x"])
+_JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=12)
+    | _WORDS
+    | st.sampled_from(["whsec_abc", " bearer\tzz", "BASIC q", "basic"]),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=8) | _WORDS, inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(data=st.dictionaries(st.text(max_size=8) | _WORDS, _JSONISH, max_size=6))
+def test_redaction_shortcut_equals_full_redaction(data: dict[str, object]) -> None:
+    """Skipping the redaction walk when no secret pattern is in the text never changes what
+    is stored."""
+    assert journal.canonical_json(journal.redact(data)) == journal._redacted_text(data)
