@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from aiohttp import web
+
+from tests.conftest import free_port
+from tests.service.harness import Gate, start_gate, stop_gate
 
 
 class Office:
@@ -60,3 +65,21 @@ def point_at(config: Path, office: Office) -> None:
         1,
     )
     config.write_text(text)
+
+
+@pytest.fixture
+async def office(demo_config: Path) -> AsyncIterator[Office]:
+    """A fake central office on a free port, with the config pointing at it (202 to all)."""
+    o = Office(free_port())
+    point_at(demo_config, o)
+    await o.start()
+    yield o
+    await o.stop()
+
+
+@pytest.fixture
+async def gate(demo_config: Path, office: Office) -> AsyncIterator[Gate]:
+    """A gate on the demo config, linked to the fake office."""
+    g = await start_gate(demo_config)
+    yield g
+    await stop_gate(g)

@@ -9,36 +9,17 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from gate.signatures import Verifier, parse_private_key, parse_secret, signed_headers
 from gate.store import connect_readonly
 from tests.conftest import free_port
-from tests.fake_office import Office, point_at
+from tests.fake_office import Office, gate, office, point_at  # noqa: F401 - fixtures
 from tests.service.harness import Gate, gtin_with, start_gate, stop_gate
 
 GATE_SIGNING = "whsec_Iom5HifUyyy1Fp7cz97WlZLY6WvWrCp7eAAcuovO7kM="
 OFFICE_SECRET = "whsec_y9iZlFpigdEAohCe3PyZSWTamRL4s5UHdR+a1Io9yic="
-
-
-@pytest.fixture
-async def office(demo_config: Path) -> AsyncIterator[Office]:
-    o = Office(free_port())
-    point_at(demo_config, o)
-    await o.start()
-    yield o
-    await o.stop()
-
-
-@pytest.fixture
-async def gate(demo_config: Path, office: Office) -> AsyncIterator[Gate]:
-    g = await start_gate(demo_config)
-    yield g
-    await stop_gate(g)
 
 
 def office_key(config: Path) -> Any:
