@@ -22,6 +22,20 @@ GATE_SIGNING = "whsec_Iom5HifUyyy1Fp7cz97WlZLY6WvWrCp7eAAcuovO7kM="
 OFFICE_SECRET = "whsec_y9iZlFpigdEAohCe3PyZSWTamRL4s5UHdR+a1Io9yic="
 
 
+def approval(
+    request_id: str, number: str, *, shipment: str = "S1", seconds: float = 10 * 86400, **extra: Any
+) -> dict[str, Any]:
+    """The body of an approval callback, its licence valid for `seconds` from now."""
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
+    return {
+        "request_id": request_id,
+        "shipment_id": shipment,
+        "decision": "approved",
+        **extra,
+        "licence": {"number": number, "valid_until": until},
+    }
+
+
 def office_key(config: Path) -> Any:
     return parse_private_key((config.parent / "demo-office.key").read_text().strip())
 
@@ -86,13 +100,7 @@ async def test_request_arrives_signed_and_approval_releases(
     assert [(gyro, 1, ["cat2"])] == [
         (x["key"], x["quantity"], x["reasons"]) for x in request["lines"]
     ]
-    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
-    body = {
-        "request_id": request["request_id"],
-        "shipment_id": "S1",
-        "decision": "approved",
-        "licence": {"number": "EXP-2026-0042", "valid_until": until},
-    }
+    body = approval(request["request_id"], "EXP-2026-0042")
     status, answer = await callback(gate, "/api/v1/approvals", body, key=office_key(demo_config))
     assert (200, "cleared") == (status, answer["shipment"]["state"])
     _, doc = await gate.call("GET", "/api/v1/shipments/S1")
@@ -186,13 +194,7 @@ async def test_callbacks_that_change_nothing(gate: Gate, demo_config: Path, offi
     lines not in the request; a malformed body: each a problem, and nothing changes."""
     _, request = await held(gate, demo_config, office)
     rid = request["request_id"]
-    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
-    good = {
-        "request_id": rid,
-        "shipment_id": "S1",
-        "decision": "approved",
-        "licence": {"number": "L-1", "valid_until": until},
-    }
+    good = approval(rid, "L-1")
     raw = json.dumps(good).encode()
     key = office_key(demo_config)
     now = int(time.time())
@@ -239,13 +241,7 @@ async def test_redelivery_is_answered_as_before_and_applied_once(
     """The same webhook-id and body again gets the same answer and is applied once; the same
     id with another body is refused."""
     _, request = await held(gate, demo_config, office)
-    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
-    body = {
-        "request_id": request["request_id"],
-        "shipment_id": "S1",
-        "decision": "approved",
-        "licence": {"number": "L-7", "valid_until": until},
-    }
+    body = approval(request["request_id"], "L-7")
     key = office_key(demo_config)
     first = await callback(gate, "/api/v1/approvals", body, key=key, msg_id="msg_same")
     again = await callback(gate, "/api/v1/approvals", body, key=key, msg_id="msg_same")
@@ -303,14 +299,7 @@ async def test_approval_for_fewer_units_keeps_the_hold(
 ) -> None:
     """Approving 2 of 3 loaded units leaves the line uncovered and asks again for 3."""
     gyro, request = await held(gate, demo_config, office, units=3)
-    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
-    body = {
-        "request_id": request["request_id"],
-        "shipment_id": "S1",
-        "decision": "approved",
-        "lines": [{"key": gyro, "quantity": 2}],
-        "licence": {"number": "L-2", "valid_until": until},
-    }
+    body = approval(request["request_id"], "L-2", lines=[{"key": gyro, "quantity": 2}])
     status, answer = await callback(gate, "/api/v1/approvals", body, key=office_key(demo_config))
     assert (200, "held") == (status, answer["shipment"]["state"])
     await office.wait_for(2)
@@ -324,13 +313,7 @@ async def test_approval_expiry_holds_the_shipment_again(
 ) -> None:
     """When the approving licence runs out, the timer re-evaluates and the shipment is held."""
     _, request = await held(gate, demo_config, office)
-    until = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1.5)).isoformat()
-    body = {
-        "request_id": request["request_id"],
-        "shipment_id": "S1",
-        "decision": "approved",
-        "licence": {"number": "L-short", "valid_until": until},
-    }
+    body = approval(request["request_id"], "L-short", seconds=1.5)
     status, answer = await callback(gate, "/api/v1/approvals", body, key=office_key(demo_config))
     assert (200, "cleared") == (status, answer["shipment"]["state"])
     deadline = time.monotonic() + 10
@@ -479,13 +462,7 @@ async def test_answered_or_cancelled_requests_are_not_sent_again(demo_config: Pa
         await g.create()
         await g.scan(gtin_with(demo_config, "9.A.4"))
         await g.call("POST", "/api/v1/shipments/S1/seal")
-        until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
-        body = {
-            "request_id": "S1-r1",
-            "shipment_id": "S1",
-            "decision": "approved",
-            "licence": {"number": "L-9", "valid_until": until},
-        }
+        body = approval("S1-r1", "L-9")
         status, _ = await callback(g, "/api/v1/approvals", body, key=office_key(demo_config))
         assert 200 == status
         await g.call("POST", "/api/v1/shipments/S1/cancel")

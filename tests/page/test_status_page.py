@@ -7,7 +7,6 @@ watches the page follow without a reload. Each saves a screenshot under its tmp_
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from gate.store import connect_readonly
-from tests.central.test_central_link import callback, office_key
+from tests.central.test_central_link import approval, callback, office_key
 from tests.conftest import free_port
 from tests.fake_office import Office
 from tests.page.browser import Browser
@@ -182,13 +181,7 @@ async def test_approval_turns_a_held_shipment_green(
     assert not [b for b in buttons if "release" in b or "approve" in b]
     await browser.run(browser.screenshot, "held")
 
-    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
-    body = {
-        "request_id": request["request_id"],
-        "shipment_id": "S1",
-        "decision": "approved",
-        "licence": {"number": "EXP-2026-0042", "valid_until": until},
-    }
+    body = approval(request["request_id"], "EXP-2026-0042")
     status, answer = await callback(gate, "/api/v1/approvals", body, key=office_key(demo_config))
     assert (200, "cleared") == (status, answer["shipment"]["state"])
     await browser.run(
