@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
-NATIVE_SO := gate/_gtable$(EXT_SUFFIX)
+NATIVE_SO := gate/table/_gtable$(EXT_SUFFIX)
 NATIVE_SRC := native/table.c native/table.h native/table.cdef native/build.py
 CONFIG ?= configs/gate.toml
 FUZZ_SECONDS ?= 20
@@ -48,4 +48,4 @@ build/fuzz_table: native/table.c native/table.h native/fuzz_table.c
 	    -fno-sanitize-recover=all -Inative native/table.c native/fuzz_table.c -o $@
 
 clean:
-	rm -rf build $(VENV) gate/_gtable*.so var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf build $(VENV) gate/table/_gtable*.so var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -36,7 +36,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gate.config import load_config  # noqa: E402
+from gate.config.settings import load_config  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.page.browser import Browser, start_chromium  # noqa: E402
 from tests.service.harness import gtin_with  # noqa: E402

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from gate.cli import main
+from gate.cli.main import main
 
 sys.exit(main())

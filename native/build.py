@@ -1,8 +1,8 @@
 """Builds gate's native table module with cffi (out-of-line API mode).
 
 Run from anywhere: ``python native/build.py``. Compiles into ``build/`` and copies the
-extension into ``gate/`` as ``gate._gtable``. ``compile()`` changes directory, so every path
-here is absolute.
+extension into ``gate/table/`` as ``gate.table._gtable``. ``compile()`` changes directory, so
+every path here is absolute.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from cffi import FFI
 NATIVE = Path(__file__).resolve().parent
 ROOT = NATIVE.parent
 BUILD = ROOT / "build" / "native"
-PACKAGE = ROOT / "gate"
+PACKAGE = ROOT / "gate" / "table"
 
 CFLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter"]
 
@@ -25,7 +25,7 @@ def make_ffi() -> FFI:
     ffi = FFI()
     ffi.cdef((NATIVE / "table.cdef").read_text())
     ffi.set_source(
-        "gate._gtable",
+        "gate.table._gtable",
         '#include "table.h"',
         sources=[str(NATIVE / "table.c")],
         include_dirs=[str(NATIVE)],

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gate.compiler import compile_table, gtin_check_digit
 from gate.errors import CompileError
-from gate.lookup_table import Table
+from gate.table.compiler import compile_table, gtin_check_digit
+from gate.table.native import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.compiler import compile_table
+from gate.table.compiler import compile_table
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from gate.core import shipments as sh
-from gate.shipment_docs import from_doc, to_doc
+from gate.storage.shipment_docs import from_doc, to_doc
 from tests.core.test_shipments import (
     BOLT,
     CONTROLS,
@@ -56,7 +56,7 @@ def test_held_shipment_with_requests_and_approvals_round_trips() -> None:
 def test_renderer_text_equals_the_document_as_lines_change() -> None:
     """The renderer's cached text reads back as exactly to_doc's document, scan after scan,
     through removal, sealing and cancellation."""
-    from gate.shipment_docs import DocRenderer
+    from gate.storage.shipment_docs import DocRenderer
 
     renderer = DocRenderer()
     s = shipment()

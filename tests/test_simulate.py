@@ -21,9 +21,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gate.config import load_config
+from gate.cli.simulate import Options, Report, check_digit, sgtin96_hex, simulate, sscc18
+from gate.config.settings import load_config
 from gate.core.identifiers import decode
-from gate.simulate import Options, Report, check_digit, sgtin96_hex, simulate, sscc18
 from tests.conftest import ROOT, WMS_TOKEN
 
 SEALED = re.compile(r"^(?P<door>\S+)\s+(?P<id>SIM-\S+)\s+sealed: (?P<state>\w+) ", re.M)

@@ -33,10 +33,10 @@ from llrpkit.emulator import LLRPEmulator
 from llrpkit.inventory import TagReport
 from llrpkit.protocol import decode_message, messages, params
 
-from gate import app_keys
-from gate.app import create_app
-from gate.config import load_config
-from gate.simulate import sgtin96_hex
+from gate.cli.simulate import sgtin96_hex
+from gate.config.settings import load_config
+from gate.web import app_keys
+from gate.web.app import create_app
 from tests.conftest import free_port
 
 Emit = Callable[[str, str, str], None]

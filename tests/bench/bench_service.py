@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gate.config import Config, load_config
+from gate.config.settings import Config, load_config
 
 Emit = Callable[[str, str, str], None]
 

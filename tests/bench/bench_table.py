@@ -18,8 +18,8 @@ from array import array
 from collections.abc import Callable
 from pathlib import Path
 
-from gate import lookup_table as lt
-from gate.compiler import compile_table
+from gate.table import native as lt
+from gate.table.compiler import compile_table
 
 Emit = Callable[[str, str, str], None]
 

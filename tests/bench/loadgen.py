@@ -43,8 +43,8 @@ from typing import Any
 import aiohttp
 import msgpack
 
-from gate.config import Config, load_config
-from gate.simulate import GS, sgtin96_hex
+from gate.cli.simulate import GS, sgtin96_hex
+from gate.config.settings import Config, load_config
 
 BATCH = 100
 

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gate.signatures import Verifier, parse_private_key, parse_secret, signed_headers
-from gate.store import connect_readonly
+from gate.core.signatures import Verifier, parse_private_key, parse_secret, signed_headers
+from gate.storage.store import connect_readonly
 from tests.conftest import free_port
 from tests.fake_office import Office, gate, office, point_at  # noqa: F401 - fixtures
 from tests.service.harness import Gate, gtin_with, start_gate, stop_gate

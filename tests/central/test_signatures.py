@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook
 
-from gate.signatures import (
+from gate.core.signatures import (
     SignatureError,
     Verifier,
     parse_private_key,

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gate import lookup_table as lt
 from gate.errors import TableError
+from gate.table import native as lt
 
 # Header field offsets, from native/table.h's struct gtab_header.
 VERSION_AT, FILE_SIZE_AT, ENTRIES_AT, SLOTS_AT, CONTROLS_AT = 8, 16, 24, 32, 40

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gate.sessions import LoginThrottle, SessionStore
+from gate.web.sessions import LoginThrottle, SessionStore
 
 
 class Clock:

@@ -16,7 +16,7 @@ from aiohttp import web
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from gate.store import connect_readonly
+from gate.storage.store import connect_readonly
 from tests.central.test_central_link import approval, callback, office_key
 from tests.conftest import free_port
 from tests.fake_office import Office

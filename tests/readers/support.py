@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from gate import app_keys
-from gate.readers.base import Reader
-from gate.simulate import sgtin96_hex
-from gate.store import connect_readonly
+from gate.cli.simulate import sgtin96_hex
+from gate.ingest.readers.base import Reader
+from gate.storage.store import connect_readonly
+from gate.web import app_keys
 from tests.service.harness import Gate, start_gate
 
 TIMEOUT = 15.0  # generous: only a hung reader or gate ever reaches it

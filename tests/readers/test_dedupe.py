@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from gate.readers.dedupe import PortalDedupe, scan_id
-from gate.readers.health import Backoff, RateMeter, ReaderHealth
+from gate.ingest.readers.dedupe import PortalDedupe, scan_id
+from gate.ingest.readers.health import Backoff, RateMeter, ReaderHealth
 
 EPC = "3074257BF7194E4000001A85"
 WALL = 1_700_000_000.0

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from gate import app_keys
-from gate.docks import Docks
 from gate.errors import Unavailable
-from gate.readers.base import Forwarder, Result, Scan, ScanSink
-from gate.readers.dedupe import PortalDedupe
-from gate.readers.health import Backoff, ReaderHealth
+from gate.ingest.readers.base import Forwarder, Result, Scan, ScanSink
+from gate.ingest.readers.dedupe import PortalDedupe
+from gate.ingest.readers.health import Backoff, ReaderHealth
+from gate.service.docks import Docks
+from gate.web import app_keys
 from tests.readers.support import epc, lines_of, stored_scans, until
 from tests.service.harness import gtin_with, start_gate, stop_gate
 

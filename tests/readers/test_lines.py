@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gate.readers.lines import GS, LineSplitter, Overlong, Piece, to_code
+from gate.ingest.readers.lines import GS, LineSplitter, Overlong, Piece, to_code
 
 
 def split_all(splitter: LineSplitter, chunks: list[bytes]) -> list[Piece]:

@@ -10,7 +10,7 @@ import pytest
 from llrpkit.emulator import EmulatedTag, LLRPEmulator
 from llrpkit.protocol import messages
 
-from gate.readers.llrp import LlrpReader
+from gate.ingest.readers.llrp import LlrpReader
 from tests.conftest import free_port
 from tests.readers.support import (
     adapter,

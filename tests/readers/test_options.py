@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from gate.config import load_config
+from gate.config.readers import LlrpOptions, TextOptions, option_defaults
+from gate.config.settings import load_config
 from gate.errors import ConfigError
-from gate.readers.options import LlrpOptions, TextOptions, option_defaults
 from tests.readers.support import add_readers
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.core.test_purity import loaded_by
 
-PURE = ["gate.readers.lines", "gate.readers.dedupe", "gate.readers.health"]
+PURE = ["gate.ingest.readers.lines", "gate.ingest.readers.dedupe", "gate.ingest.readers.health"]
 FORBIDDEN = frozenset(
     {"socket", "sqlite3", "asyncio", "aiohttp", "selectors", "llrpkit", "serial", "subprocess"}
 )
@@ -24,5 +24,10 @@ def test_pure_modules_bring_no_io(module: str) -> None:
 
 def test_config_does_not_load_reader_libraries() -> None:
     """Reading the config (for any CLI command) loads neither llrpkit nor pyserial."""
-    loaded = loaded_by("gate.config")
-    assert set() == loaded & {"llrpkit", "serial", "serial_asyncio_fast", "gate.readers.llrp"}
+    loaded = loaded_by("gate.config.settings")
+    assert set() == loaded & {
+        "llrpkit",
+        "serial",
+        "serial_asyncio_fast",
+        "gate.ingest.readers.llrp",
+    }

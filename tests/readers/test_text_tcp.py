@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gate.readers.text import TextTcpReader
+from gate.ingest.readers.text import TextTcpReader
 from tests.conftest import SCANNER_TOKEN
 from tests.readers.support import adapter, journal, lines_of, start_with_readers, until
 from tests.service.harness import Gate, gtin_with, stop_gate

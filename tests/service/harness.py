@@ -13,8 +13,8 @@ import aiohttp
 import msgpack
 from aiohttp import web
 
-from gate.app import create_app
-from gate.config import Config, load_config
+from gate.config.settings import Config, load_config
+from gate.web.app import create_app
 from tests.conftest import SCANNER_TOKEN, WMS_TOKEN
 
 OPERATOR = "Basic " + base64.b64encode(b"ops:demo-ops-password").decode()

@@ -15,8 +15,8 @@ import msgpack
 import pytest
 from aiohttp import web
 
-from gate.app import create_app
-from gate.config import load_config
+from gate.config.settings import load_config
+from gate.web.app import create_app
 from tests.conftest import SCANNER_TOKEN, WMS_TOKEN
 
 GYRO = "09506000100013"

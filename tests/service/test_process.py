@@ -29,8 +29,8 @@ import aiohttp
 import msgpack
 import pytest
 
-from gate.config import load_config
-from gate.store import connect_readonly
+from gate.config.settings import load_config
+from gate.storage.store import connect_readonly
 from tests.conftest import ROOT, SCANNER_TOKEN, WMS_TOKEN
 from tests.service.harness import gtin_with
 

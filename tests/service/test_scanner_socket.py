@@ -16,9 +16,10 @@ from typing import Any
 import msgpack
 import pytest
 
-from gate import app_keys, scanner_socket
-from gate.scanner_socket import ScannerServer
-from gate.store import connect_readonly
+from gate.ingest import scanner_socket
+from gate.ingest.scanner_socket import ScannerServer
+from gate.storage.store import connect_readonly
+from gate.web import app_keys
 from tests.conftest import SCANNER_TOKEN, WMS_TOKEN
 from tests.service.harness import Gate, gtin_with, start_gate, stop_gate
 
@@ -81,7 +82,7 @@ async def gate(demo_config: Path) -> AsyncIterator[Gate]:
 async def address(gate: Gate) -> AsyncIterator[tuple[str, int]]:
     """A ScannerServer on 127.0.0.1 port 0 over the running app's docks, clients and metrics."""
     app = gate.app
-    server = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS], app[app_keys.METRICS])
+    server = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)
     bound = await server.start("127.0.0.1", 0)
     yield bound
     await server.close()

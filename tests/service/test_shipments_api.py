@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from gate import app_keys, journal
-from gate.compiler import compile_table
-from gate.store import connect_readonly
+from gate.storage import journal
+from gate.storage.store import connect_readonly
+from gate.table.compiler import compile_table
+from gate.web import app_keys
 from tests.conftest import SCANNER_TOKEN, WMS_TOKEN
 from tests.service.harness import OPERATOR, Gate, basic, gtin_with, start_gate, stop_gate
 

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate import journal
-from gate.config import load_config
+from gate.config.settings import load_config
 from gate.errors import JournalError
-from gate.store import Store, connect_readonly, migrate
+from gate.storage import journal
+from gate.storage.store import Store, connect_readonly, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)

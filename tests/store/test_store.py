@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from gate import journal
 from gate.errors import SchemaTooNew, StoreError
-from gate.store import MIGRATIONS, SCHEMA_VERSION, Store, connect_readonly
+from gate.storage import journal
+from gate.storage.store import MIGRATIONS, SCHEMA_VERSION, Store, connect_readonly
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -357,8 +357,8 @@ def test_a_missing_database_is_a_clear_error(tmp_path: Path) -> None:
 CHILD = """
 import asyncio, sys
 from datetime import UTC, datetime
-from gate import journal
-from gate.store import Store
+from gate.storage import journal
+from gate.storage.store import Store
 
 async def worker(store, wid):
     i = 0

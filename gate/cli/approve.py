@@ -1,0 +1,108 @@
+"""``gate approve``: sign and send an approval or denial callback, as the office would.
+
+The tool an integrator uses to try the link: it builds the body of DESIGN.md's callback,
+signs it with the office's key (v1a with ``--key-file``, the preferred scheme; otherwise v1
+with the config's ``central.callback_secret``) and POSTs it to the gate's
+``/api/v1/approvals``, printing the gate's answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from gate.config.settings import load_config
+from gate.core.signatures import parse_private_key, parse_secret, signed_headers
+from gate.errors import GateError
+
+
+class ApproveError(GateError):
+    """The callback could not be built, sent, or was not accepted."""
+
+
+def build_body(args: argparse.Namespace) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "request_id": args.request,
+        "shipment_id": args.shipment,
+        "decision": "denied" if args.deny else "approved",
+    }
+    if args.line:
+        lines = []
+        for item in args.line:
+            key, sep, quantity = item.partition("=")
+            if not sep or not quantity.isdigit():
+                raise ApproveError(f"--line {item!r}: expected KEY=QUANTITY")
+            lines.append({"key": key, "quantity": int(quantity)})
+        body["lines"] = lines
+    if not args.deny:
+        if not args.licence:
+            raise ApproveError("an approval needs --licence NUMBER")
+        # Default: midnight UTC 30 days on, so the same command run again the same day sends
+        # the same body (reuse --webhook-id to try a redelivery).
+        today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        until = args.valid_until or (today + dt.timedelta(days=30)).isoformat()
+        body["licence"] = {"number": args.licence, "valid_until": until}
+    if args.reason:
+        body["reason"] = args.reason
+    return body
+
+
+async def send(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    import aiohttp  # here, not at the top: every `gate` command builds this command's parser
+
+    timeout = aiohttp.ClientTimeout(total=15)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with session.post(url, data=body, headers=headers) as response:
+                return response.status, await response.text()
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise ApproveError(f"cannot reach the gate at {url}: {exc}") from exc
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    body = json.dumps(build_body(args), separators=(",", ":")).encode()
+    msg_id = args.webhook_id or f"msg_{secrets.token_urlsafe(16)}"
+    stamp = int(dt.datetime.now(dt.UTC).timestamp())
+    if args.key_file:
+        key = parse_private_key(Path(args.key_file).read_text().strip())
+        headers = signed_headers(msg_id, stamp, body, private_key=key)
+    else:
+        headers = signed_headers(
+            msg_id, stamp, body, secret=parse_secret(config.central.callback_secret)
+        )
+    headers["Content-Type"] = "application/json"
+    url = args.url or f"http://{config.http}/api/v1/approvals"
+    status, text = asyncio.run(send(url, body, headers))
+    print(text)
+    if not 200 <= status < 300:
+        try:
+            detail = json.loads(text).get("detail", text)
+        except ValueError:
+            detail = text
+        raise ApproveError(f"the gate answered {status}: {detail}")
+    return 0
+
+
+def add_parser(commands: Any, with_config: Any) -> None:
+    text = "sign and send an approval or denial callback to a gate (as the central office)"
+    p = commands.add_parser("approve", help=text, description=text)
+    p.set_defaults(run=cmd_approve)
+    with_config(p)
+    p.add_argument("--request", required=True, help="the licence request_id being answered")
+    p.add_argument("--shipment", required=True, help="the shipment id")
+    p.add_argument("--deny", action="store_true", help="deny (final for the lines) instead")
+    p.add_argument("--licence", help="licence number (approvals)")
+    p.add_argument("--valid-until", help="licence end, RFC 3339 (default: midnight UTC in 30 days)")
+    p.add_argument(
+        "--line", action="append", metavar="KEY=QTY", help="approve only these lines/quantities"
+    )
+    p.add_argument("--reason", help="free text for the gate's journal")
+    p.add_argument("--key-file", help="the office's whsk_ ed25519 key (v1a); default: v1 secret")
+    p.add_argument("--webhook-id", help="message id (default: random); reuse it to test replay")
+    p.add_argument("--url", help="approvals URL (default: the config's gate)")

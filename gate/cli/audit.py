@@ -1,0 +1,107 @@
+"""``gate audit verify`` and ``gate audit export``: they only ever read the database.
+
+Both open the configured database read-only (a ``mode=ro`` URI), so they may run while the
+gate serves and can never change the journal they check. ``verify`` exits 0 with
+``audit journal OK: N records``, or 1 with one line naming the first broken record and why.
+``export`` writes JSON lines to a file (atomically: complete or not at all) or to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gate.config.settings import load_config
+from gate.errors import StoreError
+
+# Every gate command builds the parser that names these functions: the database modules are
+# imported when an audit command runs, not on every start.
+if TYPE_CHECKING:
+    import sqlite3
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 date or date-time from the command line; without an offset it is UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date or date-time (2024-05-01, 2024-05-01T08:00:00Z)"
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Verifies the whole journal; 0 if intact, 1 (one line on stdout) if not."""
+    from gate.storage import journal
+
+    config = load_config(args.config)
+    with _readonly(config.database) as conn:
+        result = journal.verify(conn)
+    print(result)
+    return 0 if result.ok else 1
+
+
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    """Exports the records of ``[--from, --to)`` as JSON lines to ``-o FILE`` or stdout."""
+    from gate.storage import journal
+
+    config = load_config(args.config)
+    with _readonly(config.database) as conn:
+        if args.output is None or args.output == "-":
+            count = journal.export(conn, args.start, args.end, sys.stdout)
+            sys.stdout.flush()
+            where = "stdout"
+        else:
+            target = Path(args.output)
+            try:
+                count = _export_to_file(conn, args.start, args.end, target)
+            except OSError as exc:
+                print(f"gate audit: cannot write {target}: {exc.strerror}", file=sys.stderr)
+                return 1
+            where = str(target)
+    print(f"exported {count} audit records to {where}", file=sys.stderr)
+    return 0
+
+
+@contextlib.contextmanager
+def _readonly(database: Path) -> Iterator[sqlite3.Connection]:
+    """The database opened read-only; SQLite errors while reading become StoreError."""
+    import sqlite3
+
+    from gate.storage.store import connect_readonly
+
+    conn = connect_readonly(database)
+    try:
+        yield conn
+    except sqlite3.Error as exc:
+        raise StoreError(f"database {database}: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def _export_to_file(
+    conn: sqlite3.Connection, start: datetime | None, end: datetime | None, target: Path
+) -> int:
+    """Writes beside ``target``, syncs and renames, so a failed export leaves no partial file."""
+    from gate.storage import journal
+
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            count = journal.export(conn, start, end, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return count

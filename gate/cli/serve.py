@@ -1,0 +1,104 @@
+"""``gate serve``: runs the HTTP service and the scanner socket until a signal stops it.
+
+SIGTERM/SIGINT stop it (event streams are closed first, so it ends within a few seconds);
+SIGHUP reloads the table and policy files. Under systemd (``NOTIFY_SOCKET`` set) it sends
+READY=1 once both sockets listen, and WATCHDOG=1 at half the watchdog interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Iterator
+
+from aiohttp import web
+
+from gate.config.settings import Config, Listen
+from gate.errors import ConfigError
+from gate.ingest.scanner_socket import ScannerServer
+from gate.web import app_keys
+from gate.web.app import create_app
+
+log = logging.getLogger("gate.cli.serve")
+
+
+async def run(config: Config) -> None:
+    app = create_app(config)
+    runner = web.AppRunner(app, shutdown_timeout=3.0, access_log=None)
+    await runner.setup()
+    scanner = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)
+    app[app_keys.METRICS].watch_scanner(scanner)
+    try:
+        site = web.TCPSite(runner, config.http.host, config.http.port)
+        with _listening("http.listen", config.http):
+            await site.start()
+        with _listening("scanner.listen", config.scanner):
+            await scanner.start(config.scanner.host, config.scanner.port)
+        info = app[app_keys.TABLE].current().info
+        log.info(
+            "gate %s serving http://%s/ and the scanner socket on %s; table %s (%s entries)",
+            config.gate_id,
+            config.http,
+            config.scanner,
+            info.version,
+            info.entries,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        reloader = app[app_keys.RELOADER]
+        # The loop keeps only weak references to tasks: hold each reload until it is done.
+        reloads: set[asyncio.Task[bool]] = set()
+
+        def reload_on_hup() -> None:
+            task = asyncio.ensure_future(reloader.reload("SIGHUP"))
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, reload_on_hup)
+        watchdog = _systemd_ready()
+        await stop.wait()
+        if watchdog is not None:
+            watchdog.cancel()
+    finally:
+        log.info("gate %s stopping", config.gate_id)
+        await scanner.close()
+        await runner.cleanup()
+
+
+@contextlib.contextmanager
+def _listening(key: str, listen: Listen) -> Iterator[None]:
+    """Turns a failure to bind (address in use, not permitted) into a one-line ConfigError."""
+    try:
+        yield
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ConfigError(f"{key}: cannot listen on {listen}: {reason}") from exc
+
+
+def _systemd_ready() -> asyncio.Task[None] | None:
+    if not os.environ.get("NOTIFY_SOCKET"):
+        return None
+    import sdnotify
+
+    notifier = sdnotify.SystemdNotifier()
+    notifier.notify("READY=1")
+    usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
+    if not usec:
+        return None
+
+    async def beat() -> None:
+        while True:
+            notifier.notify("WATCHDOG=1")
+            await asyncio.sleep(usec / 2e6)
+
+    return asyncio.create_task(beat())
+
+
+def serve(config: Config) -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(config))

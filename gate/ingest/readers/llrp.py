@@ -1,0 +1,200 @@
+"""An LLRP client of a fixed RFID reader (``kind = "llrp"``), on llrpkit (MIT).
+
+One session, as LLRP has it: the gate connects to the reader (TCP 5084) and waits for its
+ConnectionAttemptEvent; reads its capabilities (and enables the Impinj extensions when the
+reader is an Impinj); asks for a KEEPALIVE every ``keepalive`` seconds (llrpkit answers
+each with KEEPALIVE_ACK, so the reader can tell a dead client and free its one client
+slot); then adds, enables and starts a ROSpec that inventories the configured antennas
+until stopped, reporting each tag read (EPC, antenna, peak RSSI, first-seen time). When the
+session ends, the ROSpec is stopped and deleted and the connection closed politely.
+
+A session ends when the connection does: the reader closes it, the stream breaks, or the
+reader falls silent. Silence is not proof of life: when neither a tag nor anything else
+has come for two keepalive periods, the gate asks the reader for its keepalive setting;
+no answer within ``response_timeout`` ends the session. Then the gate reconnects with
+exponential backoff and jitter, for as long as it runs; meanwhile the reader shows as
+disconnected, with the reason, on ``GET /api/v1/readers`` and in the metrics.
+
+Reads go through the portal window (:mod:`gate.ingest.readers.dedupe`) and become scans of the
+reader's door, ``code`` the EPC in hex with ``kind = "epc"``, ``ts`` the reader's
+first-seen time. They are sent in the background (a :class:`~gate.ingest.readers.base.Forwarder`)
+so the reader's stream is never held up by a commit; a batch the gate refuses waits and is
+sent again under the same scan ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from typing import Any
+
+import llrpkit
+from llrpkit.exceptions import LLRPConnectionError
+from llrpkit.protocol import enums, messages
+
+from gate.config.readers import LlrpOptions, ReaderConfig
+from gate.ingest.readers.base import Forwarder, Reader, Result, Scan, ScanSink, utc_now
+from gate.ingest.readers.dedupe import PortalDedupe
+from gate.ingest.readers.health import Backoff
+
+log = logging.getLogger("gate.ingest.readers.llrp")
+
+#: Scans the door refused for its own sake: the tag may be sent again later.
+DOOR_FIELDS = frozenset({"door", "shipment"})
+CLOSE_TIMEOUT = 3.0
+
+
+class LlrpReader(Reader):
+    """A fixed RFID reader spoken to over LLRP."""
+
+    def __init__(self, config: ReaderConfig, sink: ScanSink) -> None:
+        super().__init__(config, sink)
+        if not isinstance(config.options, LlrpOptions) or config.host is None:
+            raise TypeError(f"reader {config.name} is not an LLRP reader")
+        self.options: LlrpOptions = config.options
+        self.host: str = config.host
+        self.port: int = config.port or 5084
+        self.dedupe = PortalDedupe(self.options.dedupe_window, self.options.rejected_retry)
+        self.forwarder = Forwarder(
+            sink,
+            config.actor,
+            self.health,
+            max_pending=self.options.max_pending,
+            backoff=Backoff(0.05, max(1.0, self.options.retry_max)),
+            on_results=self._settled,
+            on_dropped=self.dedupe.forget,
+        )
+        self.session: llrpkit.Reader | None = None  # the live session's reader, if any
+        self._last_heard = 0.0
+
+    async def run(self) -> None:
+        self.forwarder.start()
+        backoff = Backoff(self.options.retry_initial, self.options.retry_max)
+        await self.retry_forever(self._session, backoff)
+
+    async def close(self) -> None:
+        await self.forwarder.close()
+
+    # --- one session --------------------------------------------------------------------------
+
+    async def _session(self) -> None:
+        opts = self.options
+        reader = llrpkit.Reader(
+            self.host,
+            self.port,
+            response_timeout=opts.response_timeout,
+            connect_timeout=opts.connect_timeout,
+            enable_impinj_extensions=opts.impinj_extensions,
+        )
+        try:
+            await reader.connect()
+            if opts.keepalive:
+                await reader.set_keepalive(round(opts.keepalive * 1000))
+            self._last_heard = time.monotonic()
+            self.session = reader
+            self.connected(
+                f"model {reader.model_number}, firmware {reader.firmware!r}, "
+                f"{reader.max_antennas} antennas"
+                + (", Impinj extensions" if reader.impinj_extensions_enabled else "")
+            )
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._inventory(reader))
+                if opts.keepalive:
+                    group.create_task(self._watch(reader))
+        finally:
+            self.session = None
+            # Polite close (CLOSE_CONNECTION), bounded: a reader that is gone cannot answer.
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await reader.close()
+
+    async def _inventory(self, reader: llrpkit.Reader) -> None:
+        opts = self.options
+        tags = reader.inventory(
+            antennas=opts.antennas,
+            session=opts.session,
+            search_mode=opts.search_mode,
+            tx_power_dbm=opts.tx_power_dbm,
+            tag_population=opts.tag_population,
+        )
+        # aclosing: the stream's own cleanup (STOP_ROSPEC, DELETE_ROSPEC) runs however the
+        # session ends.
+        async with contextlib.aclosing(tags):
+            async for tag in tags:
+                self._read(tag)
+        raise LLRPConnectionError("the reader ended the inventory")
+
+    async def _watch(self, reader: llrpkit.Reader) -> None:
+        """Ends the session when the reader has been silent for two keepalive periods and
+        does not answer a request either."""
+        period = self.options.keepalive
+        probe = messages.GET_READER_CONFIG(
+            antenna_id=0,
+            requested_data=enums.GetReaderConfigRequestedData.KeepaliveSpec,
+            gpi_port_num=0,
+            gpo_port_num=0,
+        )
+        while True:
+            await asyncio.sleep(period)
+            if time.monotonic() - self._last_heard < 2 * period:
+                continue
+            await reader.client.transact(probe, timeout=self.options.response_timeout)
+            self._last_heard = time.monotonic()
+
+    # --- reads to scans ---------------------------------------------------------------------
+
+    def _read(self, tag: llrpkit.TagReport) -> None:
+        mono = time.monotonic()
+        self._last_heard = mono
+        health = self.health
+        health.read(utc_now(), mono)
+        if tag.antenna is not None:
+            health.antennas[tag.antenna] = health.antennas.get(tag.antenna, 0) + 1
+        epc = tag.epc.hex().upper()
+        seen = _reader_time(tag.first_seen_us)
+        health.last_tag = {
+            "epc": epc,
+            "antenna": tag.antenna,
+            "rssi_dbm": tag.rssi_dbm,
+            "seen": seen,
+        }
+        if not epc:
+            health.refused += 1  # a tag with an empty EPC names nothing
+            return
+        sid = self.dedupe.admit(epc, mono, time.time())
+        if sid is None:
+            return
+        scan: Scan = {
+            "scan_id": sid,
+            "reader": self.config.name,
+            "door": self.config.door,
+            "code": epc,
+            "kind": "epc",
+        }
+        if seen is not None:
+            scan["ts"] = seen
+        self.forwarder.put(epc, scan)
+
+    def _settled(self, batch: list[tuple[str, Scan]], results: list[Result]) -> None:
+        now = time.monotonic()
+        for (epc, scan), result in zip(batch, results, strict=True):
+            if result.get("status") == "rejected":
+                log.debug("%s: %s refused: %s", self.name, epc, result.get("error"))
+                if result.get("field") in DOOR_FIELDS:
+                    self.dedupe.refused(epc, scan["scan_id"], now)
+
+    def extra(self) -> dict[str, Any]:
+        return {"pending": len(self.forwarder.pending), "in_window": len(self.dedupe)}
+
+
+def _reader_time(microseconds: int | None) -> str | None:
+    """The reader's UTC timestamp as RFC 3339, or None when it has none or an absurd one."""
+    if not microseconds:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(microseconds / 1e6, dt.UTC).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return None

@@ -1,0 +1,169 @@
+"""The scanner socket: fixed readers keep one TCP connection and stream msgpack maps.
+
+The first map is ``{"auth": TOKEN}`` (a ``scanner`` client); every later map is a scan of
+the same shape as ``POST /api/v1/scans``, answered by one map, in order. Scans that arrive
+together are decided as one batch (one commit), and each answer goes out only after that
+commit. A map that is not a scan gets an error map; bytes that cannot be framed as msgpack
+(or a frame over the size limit) close that connection, and no other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import msgpack
+
+from gate.config.settings import Client
+from gate.errors import GateError
+from gate.service.docks import Docks
+
+log = logging.getLogger("gate.scanner")
+
+MAX_FRAME = 64 * 1024
+READ_CHUNK = 64 * 1024
+AUTH_TIMEOUT = 10.0
+MAX_BATCH = 500
+AUTH_FIRST = 'the first message must be {"auth": TOKEN} of a scanner client'
+
+
+class ScannerServer:
+    def __init__(self, docks: Docks, by_token: Callable[[str], Client | None]) -> None:
+        self.docks = docks
+        self.by_token = by_token
+        self.server: asyncio.Server | None = None
+        self.connections: set[asyncio.Task[None]] = set()
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        self.server = await asyncio.start_server(self._serve, host, port, limit=READ_CHUNK)
+        address: tuple[str, int] = self.server.sockets[0].getsockname()[:2]
+        return address
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for task in list(self.connections):
+            task.cancel()
+        for task in list(self.connections):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.server is not None:
+            await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.connections.add(task)
+        peer = writer.get_extra_info("peername")
+        try:
+            await self._session(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except asyncio.CancelledError:
+            # Only close() cancels a session. Ending normally keeps Python 3.11's start_server
+            # callback from logging a traceback for a cancelled task (CPython gh-113538).
+            pass
+        except Exception:
+            log.exception("scanner connection %s failed", peer)
+        finally:
+            self.connections.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        unpacker = msgpack.Unpacker(
+            raw=False,
+            strict_map_key=True,
+            max_buffer_size=4 * MAX_FRAME,
+            max_str_len=MAX_FRAME,
+            max_bin_len=MAX_FRAME,
+            max_array_len=10_000,
+            max_map_len=1_000,
+        )
+        client_name: str | None = None
+        loop = asyncio.get_running_loop()
+        # One deadline for the whole handshake: a client trickling bytes of a frame it never
+        # completes must not hold an unauthenticated connection open.
+        auth_deadline = loop.time() + AUTH_TIMEOUT
+
+        def send(obj: Any) -> None:
+            writer.write(msgpack.packb(obj))
+
+        while True:
+            try:
+                authed = client_name is not None
+                timeout = None if authed else max(0.0, auth_deadline - loop.time())
+                data = await asyncio.wait_for(reader.read(READ_CHUNK), timeout)
+            except TimeoutError:
+                send({"error": f"no auth within {AUTH_TIMEOUT:g} s", "status": "closed"})
+                await writer.drain()
+                return
+            if not data:
+                return
+            # Frames complete before a framing error are still answered, then the error map.
+            frames: list[Any] = []
+            broken: Exception | None = None
+            try:
+                unpacker.feed(data)
+                for frame in unpacker:
+                    frames.append(frame)
+            except (msgpack.BufferFull, ValueError, msgpack.UnpackException) as exc:
+                broken = exc
+            scans: list[Any] = []
+            for frame in frames:
+                if client_name is None:
+                    client_name = self._auth(frame)
+                    if client_name is None:
+                        send(
+                            {
+                                "error": AUTH_FIRST,
+                                "status": "closed",
+                            }
+                        )
+                        await writer.drain()
+                        return
+                    send({"ok": True, "client": client_name})
+                    continue
+                scans.append(frame)
+            for start in range(0, len(scans), MAX_BATCH):
+                chunk = scans[start : start + MAX_BATCH]
+                try:
+                    results = await self.docks.scans(chunk, client_name or "?")
+                except GateError as exc:
+                    results = [
+                        {
+                            "scan_id": s.get("scan_id") if isinstance(s, dict) else None,
+                            "status": "error",
+                            "error": str(exc),
+                        }
+                        for s in chunk
+                    ]
+                    self.docks.count(results)
+                for r in results:
+                    send(r)
+            if broken is not None:
+                send(
+                    {
+                        "error": f"unframeable stream ({type(broken).__name__}): closing",
+                        "status": "closed",
+                    }
+                )
+                await writer.drain()
+                return
+            await writer.drain()
+
+    def _auth(self, frame: Any) -> str | None:
+        if (
+            not isinstance(frame, dict)
+            or set(frame) != {"auth"}
+            or not isinstance(frame["auth"], str)
+        ):
+            return None
+        client = self.by_token(frame["auth"])
+        if client is None or client.role != "scanner":
+            return None
+        return client.name

@@ -1,0 +1,106 @@
+"""Swapping in a new control table (and policy files) without a restart.
+
+A new table is opened and fully verified before it is used; a table that fails is refused
+with an alert and the old one stays in use. After a swap, every shipment that is not final is
+decided again: a shipment cleared yesterday can be held today. The old table's mapping is
+released when the last lookup that holds it finishes (see ``TableSlot``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from gate.config.settings import Config
+from gate.errors import GateError
+from gate.service.docks import Docks
+from gate.service.events import Events
+from gate.service.policy_files import load_policy
+from gate.table.native import Table, TableSlot
+
+log = logging.getLogger("gate.reload")
+
+
+def _stamp(path: Path) -> tuple[int, int, float] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime)
+
+
+class Reloader:
+    def __init__(self, config: Config, slot: TableSlot, docks: Docks, events: Events) -> None:
+        self.config = config
+        self.slot = slot
+        self.docks = docks
+        self.events = events
+        self.lock = asyncio.Lock()
+        self.outcomes: dict[str, int] = {"ok": 0, "refused": 0}
+        self._seen = self._stamps()
+
+    def _stamps(self) -> tuple[object, ...]:
+        p = self.config.policy
+        return (_stamp(self.config.table.path), _stamp(p.denials), _stamp(p.countries))
+
+    async def reload(self, why: str) -> bool:
+        """Reloads the table and the policy files; True if the new ones are in use."""
+        async with self.lock:
+            self._seen = self._stamps()
+            try:
+                table = await asyncio.to_thread(Table.open, self.config.table.path)
+                policy = load_policy(self.config)
+            except (GateError, OSError) as exc:
+                self.outcomes["refused"] += 1
+                log.error("reload (%s) refused, keeping the table in use: %s", why, exc)
+                self.events.publish(
+                    "alert",
+                    {
+                        "level": "critical",
+                        "kind": "table_refused",
+                        "text": f"New control data refused, old table kept: {exc}",
+                    },
+                )
+                return False
+            old = self.slot.swap(table)
+            self.docks.policy = policy
+            changed = await self.docks.reevaluate_all(f"reload: {why}")
+            self.outcomes["ok"] += 1
+            info = table.info
+            log.info(
+                "reloaded table %s (%s entries), %s shipments changed",
+                info.version,
+                info.entries,
+                changed,
+            )
+            self.events.publish(
+                "table",
+                {
+                    "version": info.version,
+                    "entries": info.entries,
+                    "built_at": info.built_at.isoformat(),
+                    "replaced": old.info.version if old else None,
+                    "shipments_changed": changed,
+                },
+            )
+            self.events.publish(
+                "alert",
+                {
+                    "level": "info",
+                    "kind": "table_reloaded",
+                    "text": f"Control table {info.version} loaded",
+                },
+            )
+            return True
+
+    async def watch(self, interval: float = 1.0) -> None:
+        """Polls the table and policy files; a change (a new `gate compile`) reloads."""
+        while True:
+            await asyncio.sleep(interval)
+            if self._stamps() != self._seen:
+                # Let a writer finish (gate compile renames a complete file, others may not).
+                await asyncio.sleep(interval / 2)
+                with contextlib.suppress(Exception):
+                    await self.reload("files changed")

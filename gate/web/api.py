@@ -1,0 +1,294 @@
+"""HTTP handlers of the /api/v1 surface: parse and check, call the docks or the core, render.
+
+Roles (DESIGN.md "Who may do what"): ``scanner`` posts scans only; ``wms`` creates, seals,
+dispatches and cancels shipments and reads everything; ``operator`` reads everything, seals,
+removes lines, dispatches and cancels. Nobody here can release a licence hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from gate.core.classification import Classification
+from gate.core.identifiers import Identifier, decode
+from gate.core.shipments import State
+from gate.errors import InvalidCode, TableError
+from gate.service.docks import Docks
+from gate.service.events import stream
+from gate.storage.shipment_docs import licence_doc, to_doc
+from gate.table.native import Table
+from gate.web import app_keys
+from gate.web.bodies import SHIPMENT, read_body, validate
+from gate.web.negotiation import respond
+from gate.web.page import overview
+from gate.web.problems import Problem
+
+READ_ROLES = frozenset({"wms", "operator"})
+SHIPPING_ROLES = frozenset({"wms", "operator"})
+OPERATOR_ROLES = frozenset({"operator"})
+SCAN_ROLES = frozenset({"scanner"})
+MAX_CODE_LENGTH = 512
+
+
+def _auth(request: web.Request, roles: frozenset[str]) -> str:
+    name = request.app[app_keys.CLIENTS].authenticate(request, roles).name
+    request[app_keys.ACTOR] = name
+    return name
+
+
+def _docks(request: web.Request) -> Docks:
+    return request.app[app_keys.DOCKS]
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: a verified table is loaded and the database takes writes."""
+    slot = request.app[app_keys.TABLE]
+    docks = request.app.get(app_keys.DOCKS)
+    checks: dict[str, Any] = {"table": slot.loaded}
+    if docks is not None:
+        checks["database"] = docks.failed is None and await docks.store.writable()
+    ready = all(checks.values())
+    return web.json_response(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    _auth(request, READ_ROLES)
+    body = request.app[app_keys.METRICS].render()
+    return web.Response(body=body, content_type="text/plain", charset="utf-8")
+
+
+def classification_json(c: Classification | None) -> dict[str, Any] | None:
+    if c is None or not c.listed:
+        return None
+    return {
+        "control": c.control,
+        "category": c.category,
+        "title": c.title,
+        "flags": sorted(c.flags),
+    }
+
+
+def item_json(item: Identifier) -> dict[str, Any]:
+    return {
+        "kind": item.kind,
+        "key": item.key,
+        "serial": item.serial,
+        "sscc": item.sscc,
+        "batch": item.batch,
+    }
+
+
+async def get_item(request: web.Request) -> web.StreamResponse:
+    """Decodes a code and classifies it with no shipment."""
+    _auth(request, READ_ROLES)
+    code = request.match_info["code"]
+    if len(code) > MAX_CODE_LENGTH:
+        raise Problem(400, "invalid-code", "Invalid code", "code is longer than 512 characters")
+    try:
+        item = decode(code)
+    except InvalidCode as exc:
+        raise Problem(
+            400,
+            "invalid-code",
+            "Invalid code",
+            str(exc),
+            errors=[{"field": exc.field, "message": exc.reason}],
+        ) from exc
+    table: Table = request.app[app_keys.TABLE].current()
+    classification = None
+    try:
+        if item.key is not None:
+            classification = table.lookup(item.key)
+    except TableError as exc:
+        raise Problem(503, "table-error", "Control table error", str(exc)) from exc
+    body: dict[str, Any] = {
+        "code": code,
+        "item": item_json(item),
+        "in_table": classification is not None,
+        "description": classification.description if classification else None,
+        "classification": classification_json(classification),
+        "table": {"version": table.info.version, "built_at": table.info.built_at.isoformat()},
+    }
+    if item.key is None:
+        body["note"] = "a logistics unit: its contents come from a shipment's manifest"
+    elif classification is None:
+        body["note"] = "not in table"
+    return respond(request, body)
+
+
+async def create_shipment(request: web.Request) -> web.StreamResponse:
+    actor = _auth(request, frozenset({"wms"}))
+    body = await read_body(request)
+    validate(body, SHIPMENT)
+    shipment = await _docks(request).create(body, actor)
+    return respond(request, to_doc(shipment), status=201)
+
+
+async def list_shipments(request: web.Request) -> web.StreamResponse:
+    _auth(request, READ_ROLES)
+    state = request.query.get("state")
+    door = request.query.get("door")
+    if state is not None and state not in {s.value for s in State}:
+        raise Problem(400, "bad-request", "Bad request", f"unknown state {state!r}")
+    found = [
+        to_doc(s)
+        for s in _docks(request).shipments.values()
+        if (state is None or s.state.value == state) and (door is None or s.door == door)
+    ]
+    return respond(request, {"shipments": found})
+
+
+async def get_shipment(request: web.Request) -> web.StreamResponse:
+    _auth(request, READ_ROLES)
+    return respond(request, to_doc(_docks(request).shipment(request.match_info["id"])))
+
+
+async def shipment_history(request: web.Request) -> web.StreamResponse:
+    """The shipment's audit records, oldest first: who did what when (``?limit=``, newest
+    1000 by default)."""
+    _auth(request, READ_ROLES)
+    text = request.query.get("limit", str(overview.HISTORY_LIMIT))
+    if not text.isdigit() or not 1 <= int(text) <= overview.HISTORY_MAX:
+        raise Problem(
+            400,
+            "bad-request",
+            "Bad request",
+            f"limit must be a whole number from 1 to {overview.HISTORY_MAX}",
+        )
+    doc = await overview.history_doc(_docks(request), request.match_info["id"], int(text))
+    return respond(request, doc)
+
+
+async def _no_body(request: web.Request) -> None:
+    """Action endpoints take no body; a body that is present must at least be small."""
+    if request.content_length and request.content_length > 4096:
+        raise Problem(413, "too-large", "Request too large", "this endpoint takes no body")
+
+
+async def seal_shipment(request: web.Request) -> web.StreamResponse:
+    actor = _auth(request, SHIPPING_ROLES)
+    await _no_body(request)
+    return respond(request, to_doc(await _docks(request).seal(request.match_info["id"], actor)))
+
+
+async def remove_line(request: web.Request) -> web.StreamResponse:
+    actor = _auth(request, OPERATOR_ROLES)
+    await _no_body(request)
+    shipment = await _docks(request).remove(
+        request.match_info["id"], request.match_info["key"], actor
+    )
+    return respond(request, to_doc(shipment))
+
+
+async def dispatch_shipment(request: web.Request) -> web.StreamResponse:
+    actor = _auth(request, SHIPPING_ROLES)
+    await _no_body(request)
+    return respond(request, to_doc(await _docks(request).dispatch(request.match_info["id"], actor)))
+
+
+async def cancel_shipment(request: web.Request) -> web.StreamResponse:
+    actor = _auth(request, SHIPPING_ROLES)
+    await _no_body(request)
+    return respond(request, to_doc(await _docks(request).cancel(request.match_info["id"], actor)))
+
+
+async def post_scans(request: web.Request) -> web.StreamResponse:
+    """One scan or ``{"scans": [...]}``; one result per scan, each durable before the answer."""
+    actor = _auth(request, SCAN_ROLES)
+    body = await read_body(request)
+    limit = request.app[app_keys.CONFIG].limits.max_scans_per_request
+    if isinstance(body, dict) and set(body) == {"scans"}:
+        scans = body["scans"]
+        if not isinstance(scans, list):
+            raise Problem(
+                400,
+                "invalid-fields",
+                "Invalid fields",
+                "scans must be a list",
+                errors=[{"field": "scans", "message": "must be a list"}],
+            )
+        if not scans:
+            raise Problem(
+                400,
+                "invalid-fields",
+                "Invalid fields",
+                "scans is empty",
+                errors=[{"field": "scans", "message": "must not be empty"}],
+            )
+        if len(scans) > limit:
+            raise Problem(
+                413, "too-many-scans", "Too many scans", f"at most {limit} scans per request"
+            )
+    elif isinstance(body, dict):
+        scans = [body]
+    else:
+        raise Problem(
+            400,
+            "malformed-body",
+            "Malformed body",
+            'the body must be a scan object or {"scans": [...]}',
+        )
+    results = await _docks(request).scans(scans, actor)
+    return respond(request, {"results": results})
+
+
+async def list_doors(request: web.Request) -> web.StreamResponse:
+    _auth(request, READ_ROLES)
+    docks = _docks(request)
+    return respond(request, {"doors": [docks.door_doc(d) for d in docks.doors]})
+
+
+async def get_door(request: web.Request) -> web.StreamResponse:
+    _auth(request, READ_ROLES)
+    return respond(request, _docks(request).door_doc(request.match_info["door"]))
+
+
+async def list_licences(request: web.Request) -> web.StreamResponse:
+    _auth(request, READ_ROLES)
+    licences = _docks(request).licences.values()
+    return respond(
+        request, {"licences": [licence_doc(x) for x in sorted(licences, key=lambda x: x.number)]}
+    )
+
+
+async def link(request: web.Request) -> web.StreamResponse:
+    """Health of the link to the central office."""
+    _auth(request, READ_ROLES)
+    return respond(request, request.app[app_keys.CENTRAL].health.doc())
+
+
+async def status(request: web.Request) -> web.StreamResponse:
+    """Everything the status page shows, as one document: doors with their shipments, holds
+    and licence requests, control data age, link health, recent alerts and scans."""
+    _auth(request, READ_ROLES)
+    app = request.app
+    doc = await overview.status_doc(
+        app[app_keys.CONFIG],
+        app[app_keys.DOCKS],
+        app[app_keys.TABLE],
+        app[app_keys.CENTRAL].health,
+        app[app_keys.BULLETIN],
+    )
+    return respond(request, doc)
+
+
+async def list_readers(request: web.Request) -> web.StreamResponse:
+    """Health of each configured reader: connected, last read, reads per second, errors."""
+    _auth(request, READ_ROLES)
+    readers = request.app.get(app_keys.READERS)
+    return respond(request, {"readers": [] if readers is None else readers.docs()})
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    _auth(request, READ_ROLES)
+    return await stream(request, request.app[app_keys.EVENTS])

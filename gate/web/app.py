@@ -1,0 +1,171 @@
+"""The aiohttp application factory: builds the service over an already loaded config.
+
+Resources open in ``cleanup_ctx`` in dependency order (table, store, docks, background
+tasks) and close in reverse; cleanup runs if and only if startup finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from gate.config.settings import Config
+from gate.core import identifiers
+from gate.ingest.readers.base import ScanSink
+from gate.ingest.readers.fleet import Readers
+from gate.links.central import CentralLink
+from gate.service.docks import Docks
+from gate.service.events import Events
+from gate.service.policy_files import load_policy
+from gate.service.reloader import Reloader
+from gate.storage.store import Store
+from gate.table.compiler import compile_table, is_stale
+from gate.table.native import Table, TableSlot
+from gate.web import app_keys
+from gate.web.auth import Clients
+from gate.web.callbacks import verifier
+from gate.web.metrics import Metrics
+from gate.web.page import handlers as page
+from gate.web.page.overview import Bulletin
+from gate.web.problems import REJECTION_RECORDER, problem_middleware
+from gate.web.routes import setup_routes
+from gate.web.sessions import LoginThrottle, SessionStore
+
+log = logging.getLogger("gate.web.app")
+
+
+def load_table(config: Config) -> Table:
+    """Opens the configured table, compiling it first when it is missing or older than its
+    sources. Raises CompileError or TableError."""
+    sources = [config.table.control_list, *config.table.catalogues]
+    if is_stale(config.table.path, sources):
+        result = compile_table(
+            config.table.control_list, config.table.catalogues, config.table.path
+        )
+        log.info("compiled %s entries into %s", result.entries, result.path)
+    return Table.open(config.table.path)
+
+
+@web.middleware
+async def timing_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    started = asyncio.get_running_loop().time()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    finally:
+        route = request.match_info.route.resource
+        name = route.canonical if route is not None else "unmatched"
+        if not name.endswith("/events"):
+            request.app[app_keys.METRICS].requests.labels(
+                name, request.method, str(status)
+            ).observe(asyncio.get_running_loop().time() - started)
+
+
+def create_app(config: Config, table: TableSlot | None = None) -> web.Application:
+    """The gate's web application. Nothing starts until it runs."""
+    app = web.Application(
+        middlewares=[timing_middleware, problem_middleware],
+        client_max_size=config.limits.max_body_bytes,
+    )
+    app[app_keys.CONFIG] = config
+    app[app_keys.TABLE] = table or TableSlot()
+    app[app_keys.SESSIONS] = sessions = SessionStore()
+    app[app_keys.LOGIN_THROTTLE] = LoginThrottle()
+    app[app_keys.CLIENTS] = Clients.from_config(config, sessions)
+    app[app_keys.BULLETIN] = Bulletin()
+    app[app_keys.EVENTS] = Events()
+    app[app_keys.METRICS] = Metrics()
+    app[app_keys.VERIFIER] = verifier(config)
+    app.cleanup_ctx.append(_table)
+    app.cleanup_ctx.append(_docks)
+    app.cleanup_ctx.append(page.live_ctx)
+    app.on_shutdown.append(_close_streams)
+    setup_routes(app)
+    return app
+
+
+async def _table(app: web.Application) -> AsyncIterator[None]:
+    slot = app[app_keys.TABLE]
+    # The decoders' libraries load on first use; load them now, not on the first odd scan.
+    await asyncio.to_thread(identifiers.preload)
+    if not slot.loaded:
+        slot.swap(await asyncio.to_thread(load_table, app[app_keys.CONFIG]))
+    yield
+
+
+async def _docks(app: web.Application) -> AsyncIterator[None]:
+    config = app[app_keys.CONFIG]
+    policy = load_policy(config)
+    store = await Store.open(config.database)
+    try:
+        docks = Docks(config, store, app[app_keys.TABLE], policy, app[app_keys.EVENTS])
+        await docks.load()
+        app[app_keys.DOCKS] = docks
+        app[REJECTION_RECORDER] = docks.record_rejection
+        app[app_keys.METRICS].watch(docks)
+        reloader = Reloader(config, app[app_keys.TABLE], docks, app[app_keys.EVENTS])
+        app[app_keys.RELOADER] = reloader
+        link = CentralLink(config, store, app[app_keys.EVENTS], docks.outbox_changed)
+        app[app_keys.CENTRAL] = link
+        app[app_keys.METRICS].watch_link(link)
+        # Readers start once the docks are loaded; one whose hardware is absent retries in
+        # the background and never stops the start.
+        readers = Readers.from_config(config.readers, ScanSink(docks))
+        app[app_keys.READERS] = readers
+        app[app_keys.METRICS].watch_readers(readers)
+        await readers.start()
+        tasks = [
+            asyncio.create_task(link.run(), name="central-link"),
+            asyncio.create_task(reloader.watch(), name="table-watch"),
+            asyncio.create_task(_review(docks), name="review"),
+        ]
+        yield
+        await readers.stop()  # before the store closes: their last scans are stored
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    finally:
+        await store.close()
+
+
+async def _review(docks: Docks) -> None:
+    """Re-evaluates shipments when a licence or approval runs out or the data turns stale."""
+    from gate.core.shipments import next_review
+
+    while True:
+        try:
+            controls = docks.controls()
+            now = dt.datetime.now(dt.UTC)
+            due = [
+                t
+                for sid in docks.current.values()
+                if (t := next_review(docks.shipments[sid], controls, now)) is not None
+            ]
+            wait = min([(t - now).total_seconds() for t in due] + [30.0])
+        except Exception:
+            log.exception("review timer")
+            wait = 5.0
+        docks.changed.clear()
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+        # races with the event, and this loop must end when the app stops.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.05, wait)):
+                await docks.changed.wait()
+        if wait <= 0.05 or not docks.changed.is_set():
+            try:
+                await docks.reevaluate_all("licence expiry or stale data check")
+            except Exception:
+                log.exception("review re-evaluation")
+
+
+async def _close_streams(app: web.Application) -> None:
+    app[app_keys.EVENTS].close()

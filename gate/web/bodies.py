@@ -1,0 +1,169 @@
+"""Request bodies: JSON or msgpack in, checked against a shape, field errors out.
+
+A body is read whole (aiohttp enforces ``client_max_size`` while reading) and parsed by the
+content type; anything that does not fit the shape is one 400 problem listing every field
+that is wrong, so nothing is half-applied.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import msgpack
+from aiohttp import web
+
+from gate.web.problems import Problem
+
+MSGPACK = "application/msgpack"
+
+
+async def read_body(request: web.Request) -> Any:
+    """The parsed body. Raises Problem 413 (too large), 415 (type), 400 (malformed)."""
+    ctype = request.content_type
+    if ctype not in ("application/json", MSGPACK):
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"send application/json or {MSGPACK}, not {ctype or 'nothing'}",
+        )
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise Problem(
+            413, "too-large", "Request too large", exc.text or "the body is too large"
+        ) from exc
+    if not raw:
+        raise Problem(400, "malformed-body", "Malformed body", "the body is empty")
+    try:
+        if ctype == MSGPACK:
+            return msgpack.unpackb(raw, raw=False, strict_map_key=True)
+        return json.loads(raw)
+    except (ValueError, msgpack.UnpackException, TypeError, RecursionError) as exc:
+        kind = "msgpack" if ctype == MSGPACK else "JSON"
+        raise Problem(
+            400, "malformed-body", "Malformed body", f"the body is not valid {kind}: {exc}"
+        ) from exc
+
+
+Check = Callable[[Any, str, list[dict[str, str]]], None]
+
+
+def _err(errors: list[dict[str, str]], path: str, message: str) -> None:
+    errors.append({"field": path, "message": message})
+
+
+def string(max_len: int = 256, optional: bool = False) -> Check:
+    def check(value: Any, path: str, errors: list[dict[str, str]]) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, str) or not value.strip():
+            _err(errors, path, "must be a non-empty string")
+        elif len(value) > max_len:
+            _err(errors, path, f"must be at most {max_len} characters")
+
+    return check
+
+
+def integer(minimum: int = 1, maximum: int = 10**9) -> Check:
+    def check(value: Any, path: str, errors: list[dict[str, str]]) -> None:
+        if type(value) is not int or not minimum <= value <= maximum:
+            _err(errors, path, f"must be an integer from {minimum} to {maximum}")
+
+    return check
+
+
+def array(item: Check, max_items: int = 1000, optional: bool = False) -> Check:
+    def check(value: Any, path: str, errors: list[dict[str, str]]) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, list):
+            _err(errors, path, "must be a list")
+            return
+        if len(value) > max_items:
+            _err(errors, path, f"must have at most {max_items} items")
+            return
+        for i, x in enumerate(value):
+            item(x, f"{path}[{i}]", errors)
+
+    return check
+
+
+def obj(fields: dict[str, tuple[Check, bool]], optional: bool = False) -> Check:
+    """An object with exactly these fields (name -> (check, required)); others are errors."""
+
+    def check(value: Any, path: str, errors: list[dict[str, str]]) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, dict):
+            _err(errors, path or "body", "must be an object")
+            return
+        for name in value:
+            if name not in fields:
+                _err(errors, f"{path}.{name}" if path else str(name), "unknown field")
+        for name, (field_check, required) in fields.items():
+            where = f"{path}.{name}" if path else name
+            if name not in value:
+                if required:
+                    _err(errors, where, "is required")
+                continue
+            field_check(value[name], where, errors)
+
+    return check
+
+
+def validate(value: Any, shape: Check) -> None:
+    """Raises one Problem 400 listing every field error."""
+    errors: list[dict[str, str]] = []
+    shape(value, "", errors)
+    if errors:
+        raise Problem(
+            400,
+            "invalid-fields",
+            "Invalid fields",
+            f"{len(errors)} field(s) are wrong: "
+            + "; ".join(f"{e['field']} {e['message']}" for e in errors[:5]),
+            errors=errors,
+        )
+
+
+SHIPMENT = obj(
+    {
+        "id": (string(64), True),
+        "door": (string(64), True),
+        "destination": (string(2), True),
+        "consignee": (obj({"name": (string(200), True), "country": (string(2), True)}), True),
+        "end_use": (string(200, optional=True), False),
+        "transit": (array(string(2), max_items=20, optional=True), False),
+        "manifest": (
+            array(
+                obj(
+                    {
+                        "sscc": (string(18), True),
+                        "contents": (
+                            array(
+                                obj(
+                                    {
+                                        "gtin": (string(14), True),
+                                        "quantity": (integer(1, 10**7), True),
+                                        "serials": (
+                                            array(string(64), 100_000, optional=True),
+                                            False,
+                                        ),
+                                    }
+                                ),
+                                max_items=1000,
+                            ),
+                            True,
+                        ),
+                    }
+                ),
+                max_items=5000,
+                optional=True,
+            ),
+            False,
+        ),
+    }
+)

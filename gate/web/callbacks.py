@@ -1,0 +1,245 @@
+"""The central office's signed callbacks: ``POST /api/v1/approvals`` and ``/licences``.
+
+They authenticate by signature alone (Standard Webhooks v1 or v1a over the raw body bytes).
+Order of checks, each answering with a problem and changing nothing: body size, signature
+and timestamp, replay (a ``webhook-id`` seen before is answered as it was then if the body is
+the same, refused if it differs), body shape, then the change itself. The webhook id is stored
+in the transaction that applies the change, and kept for 30 days, so a redelivery is applied
+once. Callbacks are applied one at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from gate.config.settings import Config
+from gate.core.licences import Approval, StandingLicence
+from gate.core.signatures import SignatureError, Verifier, parse_public_key, parse_secret
+from gate.errors import GateError, InvalidApproval, LicenceError
+from gate.storage.shipment_docs import to_doc
+from gate.web import app_keys
+from gate.web.bodies import Check, array, integer, obj, string, validate
+from gate.web.problems import Problem
+
+WEBHOOK_RETENTION_DAYS = 30
+MAX_CALLBACK_BYTES = 256 * 1024
+
+APPROVAL = obj(
+    {
+        "request_id": (string(128), True),
+        "shipment_id": (string(64), True),
+        "decision": (string(16), True),
+        "lines": (
+            array(
+                obj({"key": (string(32), True), "quantity": (integer(1, 10**9), True)}),
+                max_items=1000,
+                optional=True,
+            ),
+            False,
+        ),
+        "licence": (
+            obj({"number": (string(64), True), "valid_until": (string(40), True)}, optional=True),
+            False,
+        ),
+        "reason": (string(2000, optional=True), False),
+    }
+)
+
+LICENCE = obj(
+    {
+        "number": (string(64), True),
+        "consignee": (obj({"name": (string(200), True), "country": (string(2), True)}), True),
+        "destination": (string(2), True),
+        "controls": (array(string(32), max_items=500), True),
+        "quantity": (integer(0, 10**9), True),
+        "valid_from": (string(40), True),
+        "valid_until": (string(40), True),
+    }
+)
+
+
+def verifier(config: Config) -> Verifier:
+    c = config.central
+    return Verifier(
+        secret=parse_secret(c.callback_secret),
+        public_key=None
+        if c.callback_public_key is None
+        else parse_public_key(c.callback_public_key),
+    )
+
+
+def _instant(text: str, field: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise Problem(
+            400,
+            "invalid-fields",
+            "Invalid fields",
+            f"{field} must be an RFC 3339 time with an offset",
+            errors=[{"field": field, "message": "must be an RFC 3339 time with an offset"}],
+        )
+    return moment
+
+
+async def _verified(request: web.Request) -> tuple[str, bytes, str]:
+    """Reads and verifies a callback; returns (webhook id, raw body, body hash)."""
+    raw = await request.content.read(MAX_CALLBACK_BYTES + 1)
+    if len(raw) > MAX_CALLBACK_BYTES:
+        raise Problem(413, "too-large", "Request too large", "callbacks are limited to 256 KiB")
+    try:
+        msg_id, scheme = request.app[app_keys.VERIFIER].verify(request.headers, raw, time.time())
+    except SignatureError as exc:
+        raise Problem(401, "bad-signature", "Signature not accepted", str(exc)) from exc
+    request[app_keys.ACTOR] = f"central ({scheme})"
+    return msg_id, raw, hashlib.sha256(raw).hexdigest()
+
+
+async def _replayed(request: web.Request, msg_id: str, body_hash: str) -> web.Response | None:
+    def read(conn: sqlite3.Connection) -> tuple[str, int, str] | None:
+        row = conn.execute(
+            "SELECT body_hash, status, answer FROM webhook_ids WHERE id = ?", (msg_id,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
+    seen = await request.app[app_keys.DOCKS].store.read(read)
+    if seen is None:
+        return None
+    if seen[0] != body_hash:
+        raise Problem(
+            409,
+            "webhook-id-reused",
+            "Webhook id reused",
+            f"webhook-id {msg_id} was delivered before with a different body",
+        )
+    return web.Response(
+        status=seen[1],
+        text=seen[2],
+        content_type="application/json",
+        headers={"X-Gate-Replay": "true"},
+    )
+
+
+def _remember(
+    msg_id: str, body_hash: str, status: int, answer: dict[str, Any]
+) -> Callable[[sqlite3.Connection], None]:
+    text = json.dumps(answer)
+    now = dt.datetime.now(dt.UTC)
+
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO webhook_ids (id, body_hash, status, answer, received_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (msg_id, body_hash, status, text, now.isoformat()),
+        )
+        conn.execute(
+            "DELETE FROM webhook_ids WHERE received_at < ?",
+            ((now - dt.timedelta(days=WEBHOOK_RETENTION_DAYS)).isoformat(),),
+        )
+
+    return write
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise Problem(
+            400, "malformed-body", "Malformed body", f"the body is not valid JSON: {exc}"
+        ) from exc
+
+
+async def _received(request: web.Request, shape: Check) -> tuple[str, str, Any] | web.Response:
+    """Verifies a callback and checks its body: (webhook id, body hash, body), or the answer
+    given before when it is a redelivery. Raises Problem for anything wrong."""
+    msg_id, raw, body_hash = await _verified(request)
+    replay = await _replayed(request, msg_id, body_hash)
+    if replay is not None:
+        return replay
+    body = _json(raw)
+    validate(body, shape)
+    return msg_id, body_hash, body
+
+
+async def post_approval(request: web.Request) -> web.StreamResponse:
+    """The office answers a licence request: approved (with licence) or denied."""
+    docks = request.app[app_keys.DOCKS]
+    async with docks.callbacks:
+        received = await _received(request, APPROVAL)
+        if isinstance(received, web.Response):
+            return received
+        msg_id, body_hash, body = received
+        licence = body.get("licence")
+        try:
+            approval = Approval(
+                request_id=body["request_id"],
+                shipment_id=body["shipment_id"],
+                decision=body["decision"],
+                lines=None
+                if body.get("lines") is None
+                else tuple((x["key"], x["quantity"]) for x in body["lines"]),
+                licence_number=None if licence is None else licence["number"],
+                valid_until=None
+                if licence is None
+                else _instant(licence["valid_until"], "licence.valid_until"),
+                reason=body.get("reason") or "",
+            )
+        except InvalidApproval as exc:
+            raise Problem(400, "invalid-approval", "Invalid approval", str(exc)) from exc
+        if approval.shipment_id not in docks.shipments:
+            raise Problem(404, "not-found", "Not found", f"no shipment {approval.shipment_id!r}")
+        answer: dict[str, Any] = {}
+
+        def remember(conn: sqlite3.Connection) -> None:
+            # Runs in the apply transaction, after the new shipment is in memory: the answer a
+            # redelivery will get is stored with the change.
+            answer.update(_approval_answer(approval, to_doc(docks.shipments[approval.shipment_id])))
+            _remember(msg_id, body_hash, 200, answer)(conn)
+
+        await docks.apply_approval(approval, remember)
+        return web.json_response(answer)
+
+
+def _approval_answer(approval: Approval, doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "applied": True,
+        "request_id": approval.request_id,
+        "decision": approval.decision.value,
+        "shipment": {"id": doc["id"], "state": doc["state"], "signal": doc["signal"]},
+    }
+
+
+async def post_licence(request: web.Request) -> web.StreamResponse:
+    """The office pushes (or replaces) a standing licence."""
+    docks = request.app[app_keys.DOCKS]
+    async with docks.callbacks:
+        received = await _received(request, LICENCE)
+        if isinstance(received, web.Response):
+            return received
+        msg_id, body_hash, body = received
+        try:
+            pushed = StandingLicence.issued(
+                body["number"],
+                consignee_name=body["consignee"]["name"],
+                consignee_country=body["consignee"]["country"],
+                destination=body["destination"],
+                controls=body["controls"],
+                quantity=body["quantity"],
+                valid_from=_instant(body["valid_from"], "valid_from"),
+                valid_until=_instant(body["valid_until"], "valid_until"),
+            )
+        except (LicenceError, GateError) as exc:
+            raise Problem(400, "invalid-licence", "Invalid licence", str(exc)) from exc
+        answer = {"stored": True, "number": pushed.number}
+        await docks.push_licence(pushed, _remember(msg_id, body_hash, 200, answer))
+        return web.json_response(answer)

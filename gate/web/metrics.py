@@ -1,0 +1,185 @@
+"""Prometheus metrics, on a registry of the app's own (tests build many apps)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from gate.links.central import CentralLink
+from gate.service.docks import Docks
+
+if TYPE_CHECKING:
+    from gate.ingest.readers.fleet import Readers
+    from gate.ingest.scanner_socket import ScannerServer
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Histogram(
+            "gate_http_request_seconds",
+            "HTTP request latency by route",
+            ["route", "method", "status"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 5.0),
+            registry=self.registry,
+        )
+        self.reloads = Counter(
+            "gate_table_reloads_total",
+            "Table reloads by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+
+    def watch(self, docks: Docks) -> None:
+        self.registry.register(_DocksCollector(docks))
+
+    def watch_scanner(self, server: ScannerServer) -> None:
+        self.registry.register(_ScannerCollector(server))
+
+    def watch_link(self, link: CentralLink) -> None:
+        self.registry.register(_LinkCollector(link))
+
+    def watch_readers(self, readers: Readers) -> None:
+        self.registry.register(_ReadersCollector(readers))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _DocksCollector(Collector):
+    def __init__(self, docks: Docks) -> None:
+        self.docks = docks
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        states = GaugeMetricFamily(
+            "gate_shipments", "Shipments in memory by state", labels=["state"]
+        )
+        counts: dict[str, int] = {}
+        for s in self.docks.shipments.values():
+            counts[s.state.value] = counts.get(s.state.value, 0) + 1
+        for state, n in sorted(counts.items()):
+            states.add_metric([state], n)
+        yield states
+        # The docks count every answered scan, whichever way it came in (one tally).
+        scans = CounterMetricFamily("gate_scans", "Scans answered, by status", labels=["status"])
+        for status, n in sorted(self.docks.counters.items()):
+            if status != "rejections_not_journaled":
+                scans.add_metric([status], n)
+        yield scans
+        decisions = CounterMetricFamily(
+            "gate_scan_decisions", "Line decisions of accepted scans", labels=["decision"]
+        )
+        for decision, n in sorted(self.docks.decisions.items()):
+            decisions.add_metric([decision], n)
+        yield decisions
+        table = GaugeMetricFamily("gate_table_entries", "Entries of the loaded control table")
+        age = GaugeMetricFamily("gate_table_built_timestamp_seconds", "When the table was compiled")
+        if self.docks.table.loaded:
+            info = self.docks.table.current().info
+            table.add_metric([], info.entries)
+            age.add_metric([], info.built_at.timestamp())
+        yield table
+        yield age
+        yield GaugeMetricFamily(
+            "gate_ready", "1 when the gate takes changes", value=0 if self.docks.failed else 1
+        )
+
+
+class _ScannerCollector(Collector):
+    def __init__(self, server: ScannerServer) -> None:
+        self.server = server
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        yield GaugeMetricFamily(
+            "gate_scanner_connections",
+            "Open scanner socket connections",
+            value=len(self.server.connections),
+        )
+
+
+class _LinkCollector(Collector):
+    def __init__(self, link: CentralLink) -> None:
+        self.link = link
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        h = self.link.health
+        now = dt.datetime.now(dt.UTC)
+        yield GaugeMetricFamily(
+            "gate_central_backlog", "Licence requests not yet delivered", value=h.backlog
+        )
+        yield GaugeMetricFamily(
+            "gate_central_oldest_pending_seconds",
+            "Age of the oldest undelivered licence request",
+            value=0 if h.oldest_pending is None else (now - h.oldest_pending).total_seconds(),
+        )
+        yield GaugeMetricFamily(
+            "gate_central_last_success_timestamp_seconds",
+            "When a request was last delivered (0 = never)",
+            value=0 if h.last_success is None else h.last_success.timestamp(),
+        )
+        yield GaugeMetricFamily(
+            "gate_central_unreachable_seconds",
+            "How long the office has been unreachable (0 = reachable)",
+            value=0 if h.unreachable_since is None else (now - h.unreachable_since).total_seconds(),
+        )
+        yield GaugeMetricFamily(
+            "gate_central_delivered", "Requests delivered since start", value=h.delivered
+        )
+        yield GaugeMetricFamily(
+            "gate_central_refused", "Requests refused for good since start", value=h.refused
+        )
+
+
+class _ReadersCollector(Collector):
+    """Reader health ([[readers]]), labelled by reader, kind and door."""
+
+    def __init__(self, readers: Readers) -> None:
+        self.readers = readers
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        labels = ["reader", "kind", "door"]
+        connected = GaugeMetricFamily(
+            "gate_reader_connected",
+            "1 when the reader is connected (a listener: a scanner is connected)",
+            labels=labels,
+        )
+        last_read = GaugeMetricFamily(
+            "gate_reader_last_read_timestamp_seconds",
+            "When the reader last read something (0 = never)",
+            labels=labels,
+        )
+        rate = GaugeMetricFamily(
+            "gate_reader_reads_per_second", "Raw reads per second, last 10 s", labels=labels
+        )
+        reads = CounterMetricFamily(
+            "gate_reader_reads", "Raw reads (tag reports, lines) since start", labels=labels
+        )
+        scans = CounterMetricFamily(
+            "gate_reader_scans",
+            "Reads sent to the scan path (after the portal window), by result status",
+            labels=[*labels, "status"],
+        )
+        connects = CounterMetricFamily(
+            "gate_reader_connects", "Sessions (or scanner connections) since start", labels=labels
+        )
+        dropped = CounterMetricFamily(
+            "gate_reader_dropped", "Reads given up while the gate refused them", labels=labels
+        )
+        mono = time.monotonic()
+        for reader in self.readers:
+            h = reader.health
+            key = [h.name, h.kind, h.door]
+            connected.add_metric(key, 1 if h.connected else 0)
+            last_read.add_metric(key, 0 if h.last_read is None else h.last_read.timestamp())
+            rate.add_metric(key, h.rate.rate(mono))
+            reads.add_metric(key, h.reads)
+            for status, n in sorted(h.results.items()):
+                scans.add_metric([*key, status], n)
+            connects.add_metric(key, h.connects)
+            dropped.add_metric(key, h.dropped)
+        yield from (connected, last_read, rate, reads, scans, connects, dropped)

@@ -1,0 +1,331 @@
+"""What the status page and ``GET /api/v1/status`` show: the gate at a glance, as data.
+
+Three things live here, all read-only views over the running gate:
+
+- ``Bulletin``: the recent alerts and scans, fed by the event stream, so that a page loaded
+  now shows the last ones and not only what happens from now on.
+- ``status_doc``: doors with their shipments (lines, holds, licence requests and whether the
+  office has received them), the control table and the age of the control data, the central
+  link's health, and the bulletin.
+- ``history_doc``: one shipment's audit records (who did what when), each with a one-line
+  summary in plain words.
+
+Nothing here changes the gate's state or decides anything; the HTML is ``gate.web.page.handlers``'s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from gate.config.settings import Config
+from gate.core.rules import stale_at
+from gate.errors import NotFound, TableError
+from gate.links.central import LinkHealth
+from gate.service.docks import Docks
+from gate.service.events import Event, Events
+from gate.storage.shipment_docs import REASON_TEXT, to_doc
+from gate.table.native import TableSlot
+
+ALERT_LIMIT = 50
+SCAN_LIMIT = 40
+HISTORY_LIMIT = 1000
+HISTORY_MAX = 5000
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Bulletin:
+    """The last ``ALERT_LIMIT`` alerts and ``SCAN_LIMIT`` scan results, newest last.
+
+    An alert that repeats one already listed (an RFID portal reads the same prohibited tag
+    many times a second) is not listed again: the listed one moves up, counts the repeats
+    (``count``) and keeps the time it was first raised (``first_at``).
+    """
+
+    def __init__(self) -> None:
+        self.alerts: deque[dict[str, Any]] = deque(maxlen=ALERT_LIMIT)
+        self.scans: deque[dict[str, Any]] = deque(maxlen=SCAN_LIMIT)
+
+    @staticmethod
+    def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+        return all(a.get(k) == b.get(k) for k in ("level", "kind", "text", "door", "shipment"))
+
+    def take(self, event: Event) -> None:
+        """Keeps the event if it is an alert or a scan."""
+        if event.kind == "alert":
+            alert = {**event.data, "seq": event.seq, "at": event.at, "count": 1}
+            alert["first_at"] = event.at
+            for old in self.alerts:
+                if self._same(old, alert):
+                    self.alerts.remove(old)
+                    alert["count"] = old["count"] + 1
+                    alert["first_at"] = old["first_at"]
+                    break
+            self.alerts.append(alert)
+        elif event.kind == "scan":
+            self.scans.append({**event.data, "seq": event.seq, "at": event.at})
+
+    async def follow(self, events: Events) -> None:
+        """Takes every event until the gate stops; subscribes again if it fell behind."""
+        while not events.closed.is_set():
+            async with events.subscribe() as sub:
+                while (event := await sub.queue.get()) is not None:
+                    self.take(event)
+
+    def recent_alerts(self) -> list[dict[str, Any]]:
+        return list(reversed(self.alerts))
+
+    def recent_scans(self) -> list[dict[str, Any]]:
+        return list(reversed(self.scans))
+
+
+# --- control data ---------------------------------------------------------------------------
+
+
+def control_data_doc(docks: Docks, slot: TableSlot, now: dt.datetime) -> dict[str, Any]:
+    """The table in use and how old the control data is (DESIGN.md rule 9)."""
+    try:
+        table = slot.current()
+    except TableError as exc:
+        return {"loaded": False, "error": str(exc), "stale": True}
+    info = table.info
+    controls = docks.controls(table)
+    turns_stale = stale_at(controls.policy, controls.dates)
+    oldest = controls.dates.oldest
+    return {
+        "loaded": True,
+        "version": info.version,
+        "entries": info.entries,
+        "built_at": info.built_at.isoformat(),
+        "table_age_seconds": round((now - info.built_at).total_seconds()),
+        "denials_changed_at": docks.policy.denials_changed_at.isoformat(),
+        "age_seconds": None if oldest is None else round((now - oldest).total_seconds()),
+        "max_age_days": controls.policy.max_list_age_days,
+        "stale_at": None if turns_stale is None else turns_stale.isoformat(),
+        "stale": turns_stale is None or now >= turns_stale,
+    }
+
+
+# --- doors and holds ------------------------------------------------------------------------
+
+
+def _deliveries(request_ids: list[str]) -> Callable[[sqlite3.Connection], dict[str, Any]]:
+    def read(conn: sqlite3.Connection) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for rid in request_ids:
+            row = conn.execute(
+                "SELECT attempts, next_attempt_at, delivered_at, last_error FROM outbox"
+                " WHERE request_id = ?",
+                (rid,),
+            ).fetchone()
+            if row is None:
+                continue
+            attempts, next_at, delivered_at, last_error = row
+            if delivered_at is not None:
+                state = "delivered"
+            elif next_at is None:
+                state = "refused"
+            else:
+                state = "queued"
+            found[rid] = {
+                "state": state,
+                "attempts": attempts,
+                "delivered_at": delivered_at,
+                "next_attempt_at": next_at,
+                "last_error": last_error,
+            }
+        return found
+
+    return read
+
+
+async def doors_doc(docks: Docks, now: dt.datetime) -> list[dict[str, Any]]:
+    """Every configured door, in config order, with its current shipment in full."""
+    doors: list[dict[str, Any]] = []
+    request_ids: list[str] = []
+    for door in docks.doors.values():
+        shipment = docks.door_shipment(door.id)
+        doc = None if shipment is None else to_doc(shipment)
+        entry: dict[str, Any] = {
+            "id": door.id,
+            "name": door.name,
+            "idle": doc is None,
+            "signal": "green" if doc is None else doc["signal"],
+            "shipment": doc,
+        }
+        if doc is not None:
+            sealed = doc["sealed_at"]
+            entry["waiting_seconds"] = (
+                round((now - dt.datetime.fromisoformat(sealed)).total_seconds())
+                if sealed is not None and doc["state"] == "held"
+                else None
+            )
+            request_ids.extend(r["request_id"] for r in doc["requests"])
+        doors.append(entry)
+    deliveries = await docks.store.read(_deliveries(request_ids)) if request_ids else {}
+    for entry in doors:
+        for request in (entry["shipment"] or {}).get("requests", ()):
+            request["delivery"] = deliveries.get(request["request_id"])
+    return doors
+
+
+async def status_doc(
+    config: Config,
+    docks: Docks,
+    slot: TableSlot,
+    link: LinkHealth,
+    bulletin: Bulletin,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The whole status page as one document."""
+    now = now or now_utc()
+    return {
+        "gate_id": config.gate_id,
+        "now": now.isoformat(),
+        "ready": docks.failed is None and slot.loaded,
+        "failed": docks.failed,
+        "doors": await doors_doc(docks, now),
+        "control_data": control_data_doc(docks, slot, now),
+        "link": link.doc(),
+        "alerts": bulletin.recent_alerts(),
+        "scans": bulletin.recent_scans(),
+    }
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+def _states(d: Mapping[str, Any]) -> str:
+    before, after = d.get("previous_state"), d.get("state")
+    if before and after and before != after:
+        return f"{before} → {after}"
+    return str(after or "")
+
+
+def _reasons(codes: Any) -> str:
+    if not codes:
+        return ""
+    return "; ".join(REASON_TEXT.get(str(c), str(c)) for c in codes)
+
+
+def _scan(d: Mapping[str, Any]) -> str:
+    if d.get("status") == "rejected":
+        return f"Scan {d.get('scan_id')} rejected: {d.get('error')}"
+    what = d.get("key") or d.get("code")
+    decision = str(d.get("decision") or "").replace("_", " ")
+    reasons = _reasons(d.get("reasons"))
+    return f"Scanned {what} at {d.get('door')}: {decision}" + (f" ({reasons})" if reasons else "")
+
+
+def _created(d: Mapping[str, Any]) -> str:
+    consignee = d.get("consignee") or {}
+    route = f" via {', '.join(d['transit'])}" if d.get("transit") else ""
+    return (
+        f"Shipment created at {d.get('door')} for {consignee.get('name')}"
+        f" ({consignee.get('country')}), destination {d.get('destination')}{route}"
+    )
+
+
+def _approval(verb: str) -> Callable[[Mapping[str, Any]], str]:
+    def text(d: Mapping[str, Any]) -> str:
+        licence = f", licence {d['licence']}" if d.get("licence") else ""
+        reason = f": {d['reason']}" if d.get("reason") else ""
+        return f"Central office {verb} request {d.get('request_id')}{licence}{reason}"
+
+    return text
+
+
+def _refused(d: Mapping[str, Any]) -> str:
+    blocking = ", ".join(
+        f"{b.get('key')} ({_reasons(b.get('reasons'))})" for b in d.get("blocking") or ()
+    )
+    return f"Dispatch refused: {d.get('reason')}" + (f" — {blocking}" if blocking else "")
+
+
+#: Audit kind -> one line in plain words (the state change is added where there is one).
+SUMMARIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "shipment.created": _created,
+    "scan": _scan,
+    "shipment.sealed": lambda d: "Sealed: loading ended",
+    "line.removed": lambda d: f"Line {d.get('key')} removed: goods unloaded",
+    "shipment.dispatched": lambda d: "Dispatched",
+    "shipment.cancelled": lambda d: "Cancelled",
+    "shipment.dispatch_refused": _refused,
+    "shipment.reevaluated": lambda d: f"Decided again ({d.get('why')})",
+    "approval.approved": _approval("approved"),
+    "approval.denied": _approval("denied"),
+    "licence_request.queued": lambda d: (
+        f"Licence request {d.get('request_id')} queued for the central office: "
+        + ", ".join(f"{x.get('key')} ×{x.get('quantity')}" for x in d.get("lines") or ())
+    ),
+    "licence_request.delivered": lambda d: (
+        f"Licence request {d.get('request_id')} received by the central office"
+    ),
+    "licence_request.refused": lambda d: (
+        f"Licence request {d.get('request_id')} refused by the central office: {d.get('error')}"
+    ),
+}
+
+
+def summary(kind: str, data: Mapping[str, Any]) -> str:
+    """One line in plain words for an audit record."""
+    make = SUMMARIES.get(kind)
+    text = make(data) if make is not None else kind.replace(".", " ").replace("_", " ")
+    states = _states(data) if kind != "scan" else ""
+    return f"{text} [{states}]" if states and "→" in states else text
+
+
+def _history(
+    shipment_id: str, limit: int
+) -> Callable[[sqlite3.Connection], tuple[list[tuple[Any, ...]], bool] | None]:
+    def read(conn: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], bool] | None:
+        row = conn.execute(
+            "SELECT created_at FROM shipments WHERE id = ?", (shipment_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        # The audit_subject index (migration 2) finds them without walking the journal.
+        rows = conn.execute(
+            "SELECT seq, ts, kind, actor, data FROM audit WHERE subject = ?"
+            " ORDER BY seq DESC LIMIT ?",
+            (shipment_id, limit + 1),
+        ).fetchall()
+        return [tuple(r) for r in reversed(rows[:limit])], len(rows) > limit
+
+    return read
+
+
+async def history_doc(docks: Docks, shipment_id: str, limit: int = HISTORY_LIMIT) -> dict[str, Any]:
+    """The shipment's audit records, oldest first (the newest ``limit`` of them).
+
+    Raises NotFound for a shipment the gate has never had.
+    """
+    limit = max(1, min(limit, HISTORY_MAX))
+    found = await docks.store.read(_history(shipment_id, limit))
+    if found is None and shipment_id in docks.shipments:
+        # Created a moment ago: in memory already, its first record not yet committed.
+        found = [], False
+    if found is None:
+        raise NotFound(f"no shipment {shipment_id!r}")
+    rows, truncated = found
+    records = []
+    for seq, ts, kind, actor, data in rows:
+        payload = json.loads(data)
+        records.append(
+            {
+                "seq": seq,
+                "ts": ts,
+                "kind": kind,
+                "actor": actor,
+                "summary": summary(kind, payload),
+                "data": payload,
+            }
+        )
+    return {"shipment": shipment_id, "records": records, "truncated": truncated}
