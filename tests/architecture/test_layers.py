@@ -40,7 +40,6 @@ NOT_YET_SPLIT = {
     "core/shipments.py",
     "service/docks.py",
     "storage/store.py",
-    "web/page/handlers.py",
 }
 
 
