@@ -9,13 +9,17 @@ NATIVE_SRC := native/table.c native/table.h native/table.cdef native/build.py
 CONFIG ?= configs/gate.toml
 FUZZ_SECONDS ?= 20
 
-.PHONY: run test bench lint native fuzz clean
+.PHONY: run test test-fast bench lint native fuzz clean
 
 run: $(INSTALLED) $(NATIVE_SO)
 	$(PY) -m gate serve --config $(CONFIG)
 
 test: $(INSTALLED) $(NATIVE_SO)
 	$(PY) -m pytest
+
+# The edit loop: everything but the slow tests (processes, the browser, fuzzing).
+test-fast: $(INSTALLED) $(NATIVE_SO)
+	$(PY) -m pytest -m "not slow"
 
 bench: $(INSTALLED) $(NATIVE_SO)
 	$(PY) -m tests.bench

@@ -20,12 +20,14 @@ from tests.service.harness import until
 @dataclass(frozen=True)
 class Answer:
     """One answer of the office: ``status`` with ``body`` and ``headers``; with ``stream``
-    > 0, a body of that many bytes written in 64 KiB chunks as fast as the client reads."""
+    > 0, a body of that many bytes written in 64 KiB chunks as fast as the client reads;
+    with ``release``, only once the test sets that event."""
 
     status: int = 202
     body: bytes = b'{"status": "accepted"}'
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
     stream: int = 0
+    release: asyncio.Event | None = None
 
 
 CHUNK = 64 * 1024
@@ -56,6 +58,8 @@ class Office:
         answer = self.answers.pop(0) if self.answers else 202
         if isinstance(answer, int):
             return web.json_response({"status": answer}, status=answer)
+        if answer.release is not None:
+            await answer.release.wait()
         if answer.stream:
             return await self._stream(request, answer)
         return web.Response(status=answer.status, body=answer.body, headers=answer.headers)

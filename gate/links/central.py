@@ -163,12 +163,14 @@ class CentralLink:
         timeout = aiohttp.ClientTimeout(total=self.central.timeout_seconds)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             while True:
+                # Cleared before the round, not after: a request queued while the round runs
+                # sets it again, and the wait below returns at once instead of missing it.
+                self.wake.clear()
                 try:
                     wait = await self.round(session)
                 except Exception:
                     log.exception("central link round failed")
                     wait = PAUSE_AFTER_FAULT_SECONDS
-                self.wake.clear()
                 await self.clock.wait(wait, self.wake)
 
     async def round(self, session: aiohttp.ClientSession) -> float:

@@ -19,7 +19,7 @@ import pytest
 from gate.core.signatures import Verifier, parse_private_key, parse_secret, signed_headers
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
-from tests.fake_office import Office
+from tests.fake_office import Answer, Office
 from tests.service.harness import Gate, Gates, ManualClock, gtin_with, idle, tick, until
 
 GATE_SIGNING = "whsec_Iom5HifUyyy1Fp7cz97WlZLY6WvWrCp7eAAcuovO7kM="
@@ -196,6 +196,31 @@ async def test_500_is_retried_then_202_stops(
     row = conn.execute("SELECT attempts, delivered_at IS NOT NULL FROM outbox").fetchone()
     conn.close()
     assert (3, 1) == tuple(row)
+
+
+async def test_request_queued_while_a_round_runs_is_sent_at_once(
+    gates: Gates, demo_config: Path, office: Office
+) -> None:
+    """A request queued while the sender waits for the office's answer to another is sent
+    right after that answer, not after the next backoff elsewhere (no lost wake-up)."""
+    clock = ManualClock()
+    g = await gates.start(clock=clock)
+    release = asyncio.Event()
+    office.answers = [500, Answer(release=release)]
+    gyro = gtin_with(demo_config, "9.A.4")
+    for n, sid in enumerate(("S1", "S2", "S3"), 1):
+        await g.create(sid, door=f"D{n}")
+        await g.scan(gyro, door=f"D{n}")
+        await g.call("POST", f"/api/v1/shipments/{sid}/seal")
+        # S1 is answered 500 and backs off; S2's answer is held while S3 is queued.
+        await office.wait_for(min(n, 2))
+        if n == 1:
+            await idle(clock)
+    release.set()
+    await office.wait_for(3)
+    assert ["S1-r1", "S2-r1", "S3-r1"] == [
+        json.loads(raw)["request_id"] for _, raw in office.received
+    ]
 
 
 async def test_definitive_refusal_stops_retrying(
