@@ -54,10 +54,6 @@ ERROR_TEXT_CHARS = 300
 PAUSE_AFTER_FAULT_SECONDS = 5.0
 
 
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class Clock(Protocol):
     """The link's time: what time it is, and waiting for a while or until woken."""
 
@@ -74,7 +70,7 @@ class SystemClock:
     """The real clock: the wall time in UTC and the event loop's timers."""
 
     def now(self) -> dt.datetime:
-        return now_utc()
+        return dt.datetime.now(dt.UTC)
 
     async def wait(self, seconds: float, wake: asyncio.Event) -> None:
         # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
@@ -97,7 +93,7 @@ class LinkHealth:
     refused: int = 0
     attempts: int = 0
     alerted: bool = False
-    clock: Callable[[], dt.datetime] = field(default=now_utc, repr=False)
+    clock: Callable[[], dt.datetime] = field(default=SystemClock().now, repr=False)
 
     def doc(self) -> dict[str, Any]:
         now = self.clock()
@@ -150,7 +146,8 @@ class CentralLink:
 
     @property
     def clock(self) -> Clock:
-        """The link's clock; setting it also wakes the loop, so its next wait uses it."""
+        """The link's clock. Setting it (a test does, on a running gate) also wakes the loop,
+        so that its next wait is on the new clock."""
         return self._clock
 
     @clock.setter

@@ -465,7 +465,7 @@ async def test_rate_limit_keeps_one_client_from_starving_others(
     demo_config: Path, gates: Gates
 ) -> None:
     """A client over its rate gets 429 with Retry-After; another client is still served."""
-    text = demo_config.read_text().replace("[http]\n", "[http]\nrate_limit = 5\nburst = 5\n", 1)
+    text = demo_config.read_text().replace("[http]\n", "[http]\nrate_limit = 0.01\nburst = 5\n", 1)
     demo_config.write_text(text)
     g = await gates.start()
     statuses = [(await g.call("GET", "/api/v1/doors"))[0] for _ in range(8)]
