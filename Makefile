@@ -9,7 +9,7 @@ NATIVE_SRC := native/table.c native/table.h native/table.cdef native/build.py
 CONFIG ?= configs/gate.toml
 FUZZ_SECONDS ?= 20
 
-.PHONY: run test test-packages bench lint native fuzz clean
+.PHONY: run test test-fast test-packages bench lint native fuzz clean
 
 run: $(INSTALLED) $(NATIVE_SO)
 	$(PY) -m gate serve --config $(CONFIG)
@@ -20,6 +20,10 @@ test: test-packages $(INSTALLED) $(NATIVE_SO)
 # Chromium and its driver for the page's browser tests: pip cannot install them.
 test-packages:
 	@scripts/system-packages test
+
+# The edit loop: everything but the slow tests (processes, the browser, fuzzing).
+test-fast: $(INSTALLED) $(NATIVE_SO)
+	$(PY) -m pytest -m "not slow"
 
 bench: $(INSTALLED) $(NATIVE_SO)
 	$(PY) -m tests.bench

@@ -1,25 +1,45 @@
-"""Shared fixtures: a copy of the demo configuration in a temporary folder, free ports."""
+"""The shared fixtures, one of each: the demo configuration in a temporary folder
+(``demo_config``), the fake central office (``office``), a gate app on a real socket
+(``gate``, and ``gates`` to start more or restart), and a served ``gate serve`` process
+(``served``, and ``serve`` to start one on a config of the test's making).
+
+Tests that spawn ``gate serve`` or drive a browser are marked ``slow`` here, by the fixtures
+they use, so ``make test-fast`` (``-m "not slow"``) leaves them out.
+"""
 
 from __future__ import annotations
 
 import re
 import shutil
-import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = ROOT / "configs"
-WMS_TOKEN = "demo-3lVrZo-6sVXB5I5_aqEOnBdshGn_lbyQ"
-SCANNER_TOKEN = "demo-YbgSG0JhwUXNJzrAqAPeViCuwi8yecPm"
+from tests.fake_office import Office, point_at
+from tests.service.harness import (
+    CONFIGS,
+    ROOT,
+    SCANNER_TOKEN,
+    WMS_TOKEN,
+    Gate,
+    Gates,
+    Served,
+    free_port,
+    spawn_serve,
+)
+
+# Re-exported: test modules import these from here.
+__all__ = ["ROOT", "SCANNER_TOKEN", "WMS_TOKEN", "free_port"]
+
+# Fixtures whose tests are slow: a process of its own, or a real browser.
+SLOW_FIXTURES = frozenset({"serve", "served", "browser"})
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -33,3 +53,64 @@ def demo_config(tmp_path: Path) -> Path:
     text = re.sub(r'(\[scanner\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{free_port()}"', text)
     path.write_text(text)
     return path
+
+
+@pytest.fixture
+async def office(demo_config: Path) -> AsyncIterator[Office]:
+    """A fake central office on a free port, started, with demo_config pointing at it (short
+    retry times); it answers 202 unless told otherwise. A test may stop and start it."""
+    o = Office(free_port())
+    point_at(demo_config, o)
+    await o.start()
+    yield o
+    await o.stop()
+
+
+@pytest.fixture
+async def gates(demo_config: Path, office: Office) -> AsyncIterator[Gates]:
+    """Starts gates as the test asks; stops every one still running at the end."""
+    started = Gates(demo_config)
+    try:
+        yield started
+    finally:
+        await started.stop_all()
+
+
+@pytest.fixture
+def gate_readers() -> str:
+    """``[[readers]]`` tables the ``gate`` fixture adds to its config: none; a test module
+    whose gate reads from hardware overrides this fixture."""
+    return ""
+
+
+@pytest.fixture
+async def gate(gates: Gates, gate_readers: str) -> Gate:
+    """A gate app on a real socket over demo_config and a real SQLite file, linked to the
+    fake office."""
+    return await gates.start(readers=gate_readers)
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[..., Awaitable[Served]]]:
+    """Starts ``gate serve --config PATH`` processes (``await serve(path, ready=True,
+    **env)``), waiting until each is ready unless told not to; kills them all at the end."""
+    started: list[Served] = []
+
+    async def start(config: Path, *, ready: bool = True, **env: str) -> Served:
+        served = spawn_serve(config, **env)
+        started.append(served)
+        if ready:
+            await served.wait_ready()
+        return served
+
+    try:
+        yield start
+    finally:
+        for served in started:
+            served.kill()
+
+
+@pytest.fixture
+async def served(demo_config: Path, serve: Callable[..., Awaitable[Served]]) -> Served:
+    """A ready ``gate serve`` process on demo_config."""
+    return await serve(demo_config)

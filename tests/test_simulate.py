@@ -1,30 +1,23 @@
 """``gate simulate`` against a real gate: a ``python -m gate serve`` process on the demo
-configuration (copied to a temporary folder, free ports), checked through the gate's own API.
+configuration (copied to a temporary folder, free ports; the ``served`` fixture), checked
+through the gate's own API.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import re
-import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gate.cli.simulate import Options, Report, check_digit, sgtin96_hex, simulate, sscc18
-from gate.config.settings import load_config
 from gate.core.identifiers import decode
-from tests.conftest import ROOT, WMS_TOKEN
+from tests.service.harness import ROOT, Served
 
 SEALED = re.compile(r"^(?P<door>\S+)\s+(?P<id>SIM-\S+)\s+sealed: (?P<state>\w+) ", re.M)
 CLOSED = re.compile(
@@ -44,76 +37,15 @@ SHIPMENTS = re.compile(
 )
 
 
-# --- the gate under test: a real `gate serve` process --------------------------------------
+# --- the gate under test: a real `gate serve` process (the ``served`` fixture) -------------
 
 
-def _get(url: str, token: str | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
-class GateProcess:
-    def __init__(self, config_path: Path, log: Path) -> None:
-        self.config_path = config_path
-        config = load_config(config_path)
-        self.url = f"http://{config.http.host}:{config.http.port}"
-        self.log = log
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gate", "serve", "--config", str(config_path)],
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gate serve exited: {self.log.read_text()}")
-            try:
-                if _get(self.url + "/readyz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"gate serve not ready in {timeout} s: {self.log.read_text()}")
-
-    def api(self, path: str) -> Any:
-        status, body = _get(self.url + "/api/v1" + path, WMS_TOKEN)
-        assert 200 == status, body
-        return json.loads(body)
-
-    def scan_counts(self) -> dict[str, int]:
-        """The gate's own count of scan answers by status, from /metrics."""
-        status, body = _get(self.url + "/metrics", WMS_TOKEN)
-        assert 200 == status, body
-        found = re.findall(r'^gate_scans_total\{status="(\w+)"\} ([0-9.e+]+)$', body.decode(), re.M)
-        return {name: int(float(value)) for name, value in found}
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-@pytest.fixture
-def gate(demo_config: Path, tmp_path: Path) -> Iterator[GateProcess]:
-    running = GateProcess(demo_config, tmp_path / "gate.log")
-    try:
-        running.wait_ready()
-        yield running
-    finally:
-        running.stop()
+def scan_counts(served: Served) -> dict[str, int]:
+    """The gate's own count of scan answers by status, from /metrics."""
+    status, body = served.call("GET", "/metrics")
+    assert 200 == status, body
+    found = re.findall(r'^gate_scans_total\{status="(\w+)"\} ([0-9.e+]+)$', body, re.M)
+    return {name: int(float(value)) for name, value in found}
 
 
 def _simulate_cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -146,8 +78,8 @@ def _check_shipment(doc: dict[str, Any], sealed: str, final: str) -> None:
         assert doc["requests"], "a held shipment has a licence request"
 
 
-def _check_counts(gate: GateProcess, statuses: dict[str, int]) -> None:
-    counted = gate.scan_counts()
+def _check_counts(served: Served, statuses: dict[str, int]) -> None:
+    counted = scan_counts(served)
     for status in ("accepted", "duplicate", "rejected"):
         assert counted.get(status, 0) == statuses.get(status, 0), status
 
@@ -155,11 +87,11 @@ def _check_counts(gate: GateProcess, statuses: dict[str, int]) -> None:
 # --- the command, as an operator runs it --------------------------------------------------
 
 
-def test_simulate_reports_what_the_gate_decided(gate: GateProcess) -> None:
+def test_simulate_reports_what_the_gate_decided(served: Served) -> None:
     """`gate simulate` over HTTP reports shipments that exist in the gate in the states it
     names, and its summary counts are the gate's own counts of scan answers."""
     done = _simulate_cli(
-        gate.config_path, "--doors", "D1", "--shipments", "2", "--rate", "200", "--seed", "1"
+        served.config, "--doors", "D1", "--shipments", "2", "--rate", "200", "--seed", "1"
     )
     assert 0 == done.returncode, done.stderr
     out = done.stdout
@@ -169,7 +101,7 @@ def test_simulate_reports_what_the_gate_decided(gate: GateProcess) -> None:
     assert set(sealed) == set(closed)
     assert all(m["door"] == "D1" for m in SEALED.finditer(out))
 
-    docs = {doc["id"]: doc for doc in gate.api("/shipments?door=D1")["shipments"]}
+    docs = {doc["id"]: doc for doc in served.api("/shipments?door=D1")["shipments"]}
     assert set(sealed) == set(docs)
     for sid, state in sealed.items():
         _check_shipment(docs[sid], state, closed[sid])
@@ -179,7 +111,7 @@ def test_simulate_reports_what_the_gate_decided(gate: GateProcess) -> None:
     statuses = {k: int(scans[k]) for k in ("accepted", "duplicate", "rejected")}
     assert int(scans["sent"]) == sum(statuses.values())
     assert int(scans["sent"]) > 0
-    _check_counts(gate, statuses)
+    _check_counts(served, statuses)
 
     shipments = SHIPMENTS.search(out)
     assert shipments is not None, out
@@ -188,25 +120,25 @@ def test_simulate_reports_what_the_gate_decided(gate: GateProcess) -> None:
         assert list(sealed.values()).count(state) == int(shipments[state])
     assert list(closed.values()).count("dispatched") == int(shipments["dispatched"])
     assert list(closed.values()).count("cancelled") == int(shipments["cancelled"])
-    door = gate.api("/doors/D1")
+    door = served.api("/doors/D1")
     assert door["shipment"] is None, "the simulator leaves the door free"
 
 
-async def test_simulate_over_the_scanner_socket(gate: GateProcess) -> None:
+async def test_simulate_over_the_scanner_socket(served: Served) -> None:
     """Over the msgpack scanner socket, the report's shipments and scan counts are the
     gate's."""
     out = io.StringIO()
-    options = Options(gate.config_path, ("D1", "D2"), shipments=2, rate=500.0, socket=True, seed=5)
+    options = Options(served.config, ("D1", "D2"), shipments=2, rate=500.0, socket=True, seed=5)
     report: Report = await simulate(options, out)
     assert 4 == len(report.outcomes)
-    docs = {doc["id"]: doc for doc in gate.api("/shipments")["shipments"]}
+    docs = {doc["id"]: doc for doc in served.api("/shipments")["shipments"]}
     assert {o.id for o in report.outcomes} == set(docs)
     for outcome in report.outcomes:
         assert outcome.sealed is not None and outcome.final is not None
         assert outcome.door == docs[outcome.id]["door"]
         _check_shipment(docs[outcome.id], outcome.sealed, outcome.final)
     assert report.scans_sent == sum(report.statuses.values())
-    _check_counts(gate, dict(report.statuses))
+    _check_counts(served, dict(report.statuses))
     assert "summary:" in out.getvalue()
 
 

@@ -1,5 +1,7 @@
 """The central approval link end to end, against a real fake central office (an aiohttp
-server in the test) and a real gate on a real socket with a real SQLite file."""
+server in the test) and a real gate on a real socket with a real SQLite file.
+
+Retries, backoff and expiry run on a ManualClock the test moves: nothing here sleeps."""
 
 from __future__ import annotations
 
@@ -12,11 +14,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gate.core.signatures import Verifier, parse_private_key, parse_secret, signed_headers
 from gate.storage.store import connect_readonly
-from tests.conftest import free_port
-from tests.fake_office import Office, gate, office, point_at  # noqa: F401 - fixtures
-from tests.service.harness import Gate, gtin_with, start_gate, stop_gate
+from gate.web import app_keys
+from tests.fake_office import Answer, Office
+from tests.service.harness import Gate, Gates, ManualClock, gtin_with, idle, tick, until
 
 GATE_SIGNING = "whsec_Iom5HifUyyy1Fp7cz97WlZLY6WvWrCp7eAAcuovO7kM="
 OFFICE_SECRET = "whsec_y9iZlFpigdEAohCe3PyZSWTamRL4s5UHdR+a1Io9yic="
@@ -109,55 +113,83 @@ async def test_request_arrives_signed_and_approval_releases(
     assert (200, "dispatched") == (status, doc["state"])
 
 
-async def test_office_down_then_up(demo_config: Path) -> None:
-    """While the office is unreachable the request waits; once it is up, it arrives."""
-    office = Office(free_port())
-    point_at(demo_config, office)
-    g = await start_gate(demo_config)
-    try:
-        await g.create()
-        await g.scan(gtin_with(demo_config, "9.A.4"))
-        await g.call("POST", "/api/v1/shipments/S1/seal")
-        await asyncio.sleep(1.2)
-        status, link = await g.call("GET", "/api/v1/link")
-        assert (200, 1, True) == (status, link["backlog"], link["last_error"] is not None)
-        await office.start()
-        await office.wait_for(1)
-        await asyncio.sleep(0.2)
-        _, link = await g.call("GET", "/api/v1/link")
-        assert (0, None) == (link["backlog"], link["unreachable_since"])
-    finally:
-        await stop_gate(g)
-        await office.stop()
+async def link_doc(g: Gate) -> dict[str, Any]:
+    status, link = await g.call("GET", "/api/v1/link")
+    assert 200 == status, link
+    return dict(link)
 
 
-async def test_pending_requests_survive_a_restart(demo_config: Path) -> None:
-    """A request queued while the office was down is delivered by the restarted gate."""
-    office = Office(free_port())
-    point_at(demo_config, office)
-    g = await start_gate(demo_config)
+async def alert_kinds(g: Gate) -> list[str]:
+    """The kinds of the recent alerts on the status page, newest first."""
+    status, doc = await g.call("GET", "/api/v1/status")
+    assert 200 == status, doc
+    return [a["kind"] for a in doc["alerts"]]
+
+
+async def test_office_down_then_up(gates: Gates, demo_config: Path, office: Office) -> None:
+    """While the office is unreachable the request waits, and once it has been down for
+    unreachable_alert_seconds an alert says so; once it is up, the request arrives."""
+    await office.stop()
+    clock = ManualClock()
+    g = await gates.start(clock=clock)
     await g.create()
     await g.scan(gtin_with(demo_config, "9.A.4"))
     await g.call("POST", "/api/v1/shipments/S1/seal")
-    await stop_gate(g)
+    await idle(clock)
+    link = await link_doc(g)
+    assert (1, True, False) == (
+        link["backlog"],
+        link["last_error"] is not None,
+        "link_down" in await alert_kinds(g),
+    )
+    await tick(clock, 1.0)  # unreachable_alert_seconds = 1 (point_at)
+    await until(lambda: _has_alert(g, "link_down"), "the link_down alert")
     await office.start()
-    g = await start_gate(demo_config)
-    try:
-        await office.wait_for(1)
-        assert "S1-r1" == json.loads(office.received[0][1])["request_id"]
-    finally:
-        await stop_gate(g)
-        await office.stop()
+    await tick(clock, 1.0)
+    assert 1 == len(office.received)
+    link = await link_doc(g)
+    assert (0, None, 1) == (link["backlog"], link["unreachable_since"], link["delivered"])
 
 
-async def test_500_is_retried_then_202_stops(gate: Gate, demo_config: Path, office: Office) -> None:
-    """Answers 500, 500, then 202: three deliveries of the same request, then no more."""
+async def _has_alert(g: Gate, kind: str) -> bool:
+    return kind in await alert_kinds(g)
+
+
+async def test_pending_requests_survive_a_restart(
+    gates: Gates, demo_config: Path, office: Office
+) -> None:
+    """A request queued while the office was down is delivered by the restarted gate."""
+    await office.stop()
+    g = await gates.start()
+    await g.create()
+    await g.scan(gtin_with(demo_config, "9.A.4"))
+    await g.call("POST", "/api/v1/shipments/S1/seal")
+    await gates.stop(g)
+    await office.start()
+    await gates.start()
+    await office.wait_for(1)
+    assert "S1-r1" == json.loads(office.received[0][1])["request_id"]
+
+
+async def test_500_is_retried_then_202_stops(
+    gates: Gates, demo_config: Path, office: Office
+) -> None:
+    """Answers 500, 500, then 202: each retry waits for its backoff, three deliveries of the
+    same request in all, then no more however long the gate runs."""
+    clock = ManualClock()
+    gate = await gates.start(clock=clock)
     office.answers = [500, 500]
     await gate.create()
     await gate.scan(gtin_with(demo_config, "9.A.4"))
     await gate.call("POST", "/api/v1/shipments/S1/seal")
-    await office.wait_for(3)
-    await asyncio.sleep(1.0)
+    await office.wait_for(1)
+    await idle(clock)
+    assert 1 == len(office.received)  # the backoff holds the retry until the clock moves
+    await tick(clock, 1.0)  # retry_max_seconds = 0.3 (point_at)
+    assert 2 == len(office.received)
+    await tick(clock, 1.0)
+    assert 3 == len(office.received)
+    await tick(clock, 86400.0)
     ids = {json.loads(raw)["request_id"] for _, raw in office.received}
     assert (3, {"S1-r1"}) == (len(office.received), ids)
     conn = connect_readonly(gate.config.database)
@@ -166,19 +198,47 @@ async def test_500_is_retried_then_202_stops(gate: Gate, demo_config: Path, offi
     assert (3, 1) == tuple(row)
 
 
+async def test_request_queued_while_a_round_runs_is_sent_at_once(
+    gates: Gates, demo_config: Path, office: Office
+) -> None:
+    """A request queued while the sender waits for the office's answer to another is sent
+    right after that answer, not after the next backoff elsewhere (no lost wake-up)."""
+    clock = ManualClock()
+    g = await gates.start(clock=clock)
+    release = asyncio.Event()
+    office.answers = [500, Answer(release=release)]
+    gyro = gtin_with(demo_config, "9.A.4")
+    for n, sid in enumerate(("S1", "S2", "S3"), 1):
+        await g.create(sid, door=f"D{n}")
+        await g.scan(gyro, door=f"D{n}")
+        await g.call("POST", f"/api/v1/shipments/{sid}/seal")
+        # S1 is answered 500 and backs off; S2's answer is held while S3 is queued.
+        await office.wait_for(min(n, 2))
+        if n == 1:
+            await idle(clock)
+    release.set()
+    await office.wait_for(3)
+    assert ["S1-r1", "S2-r1", "S3-r1"] == [
+        json.loads(raw)["request_id"] for _, raw in office.received
+    ]
+
+
 async def test_definitive_refusal_stops_retrying(
-    gate: Gate, demo_config: Path, office: Office
+    gates: Gates, demo_config: Path, office: Office
 ) -> None:
     """A 400 from the office is final: one delivery, no retry, an alert-worthy error kept."""
+    clock = ManualClock()
+    gate = await gates.start(clock=clock)
     office.answers = [400]
     await gate.create()
     await gate.scan(gtin_with(demo_config, "9.A.4"))
     await gate.call("POST", "/api/v1/shipments/S1/seal")
     await office.wait_for(1)
-    await asyncio.sleep(0.8)
+    await tick(clock, 86400.0)
     assert 1 == len(office.received)
-    _, link = await gate.call("GET", "/api/v1/link")
+    link = await link_doc(gate)
     assert (0, 1) == (link["backlog"], link["refused"])
+    await until(lambda: _has_alert(gate, "request_refused"), "the request_refused alert")
 
 
 def shipment_state(g: Gate) -> Any:
@@ -309,19 +369,24 @@ async def test_approval_for_fewer_units_keeps_the_hold(
 
 
 async def test_approval_expiry_holds_the_shipment_again(
-    gate: Gate, demo_config: Path, office: Office
+    gates: Gates, demo_config: Path, office: Office
 ) -> None:
-    """When the approving licence runs out, the timer re-evaluates and the shipment is held."""
+    """Once the approving licence has run out, re-evaluating (what the review timer does when
+    a licence runs out) holds the shipment again."""
+    clock = ManualClock()
+    gate = await gates.start(clock=clock)
     _, request = await held(gate, demo_config, office)
-    body = approval(request["request_id"], "L-short", seconds=1.5)
+    body = approval(request["request_id"], "L-short", seconds=3600)
     status, answer = await callback(gate, "/api/v1/approvals", body, key=office_key(demo_config))
     assert (200, "cleared") == (status, answer["shipment"]["state"])
-    deadline = time.monotonic() + 10
-    while True:
-        _, doc = await gate.call("GET", "/api/v1/shipments/S1")
-        if doc["state"] == "held" or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.1)
+    docks = gate.app[app_keys.DOCKS]
+    clock.advance(3599)
+    await docks.reevaluate_all("licence expiry or stale data check")
+    _, doc = await gate.call("GET", "/api/v1/shipments/S1")
+    assert "cleared" == doc["state"]
+    clock.advance(2)
+    await docks.reevaluate_all("licence expiry or stale data check")
+    _, doc = await gate.call("GET", "/api/v1/shipments/S1")
     assert "held" == doc["state"]
 
 
@@ -357,39 +422,31 @@ async def test_standing_licence_covers_and_is_drawn_down(
     ]
 
 
-async def test_racing_dispatches_never_overdraw(demo_config: Path) -> None:
+async def test_racing_dispatches_never_overdraw(gate: Gate, demo_config: Path) -> None:
     """Three cleared shipments each needing 2 units race for a licence of 5: at most two
     dispatch, and the licence never goes below zero."""
-    office = Office(free_port())
-    point_at(demo_config, office)
-    text = demo_config.read_text()
-    demo_config.write_text(text)
-    await office.start()
-    g = await start_gate(demo_config)
-    try:
-        key = office_key(demo_config)
-        await callback(g, "/api/v1/licences", licence_body(5), key=key)
-        gyro = gtin_with(demo_config, "9.A.4")
-        for sid, door in (("S1", "D1"), ("S2", "D2"), ("S3", "D3")):
-            await g.create(sid, door=door)
-            for _ in range(2):
-                await g.scan(gyro, door=door)
-            _, doc = await g.call("POST", f"/api/v1/shipments/{sid}/seal")
-            assert "cleared" == doc["state"]
-        results = await asyncio.gather(
-            *(g.call("POST", f"/api/v1/shipments/{sid}/dispatch") for sid in ("S1", "S2", "S3"))
-        )
-        assert 2 == [status for status, _ in results].count(200)
-        _, licences = await g.call("GET", "/api/v1/licences")
-        assert 1 == licences["licences"][0]["remaining"]
-        conn = connect_readonly(g.config.database)
-        assert 1 == conn.execute("SELECT remaining FROM licences").fetchone()[0]
-        conn.close()
-    finally:
-        await stop_gate(g)
-        await office.stop()
+    g = gate
+    key = office_key(demo_config)
+    await callback(g, "/api/v1/licences", licence_body(5), key=key)
+    gyro = gtin_with(demo_config, "9.A.4")
+    for sid, door in (("S1", "D1"), ("S2", "D2"), ("S3", "D3")):
+        await g.create(sid, door=door)
+        for _ in range(2):
+            await g.scan(gyro, door=door)
+        _, doc = await g.call("POST", f"/api/v1/shipments/{sid}/seal")
+        assert "cleared" == doc["state"]
+    results = await asyncio.gather(
+        *(g.call("POST", f"/api/v1/shipments/{sid}/dispatch") for sid in ("S1", "S2", "S3"))
+    )
+    assert 2 == [status for status, _ in results].count(200)
+    _, licences = await g.call("GET", "/api/v1/licences")
+    assert 1 == licences["licences"][0]["remaining"]
+    conn = connect_readonly(g.config.database)
+    assert 1 == conn.execute("SELECT remaining FROM licences").fetchone()[0]
+    conn.close()
 
 
+@pytest.mark.slow  # two `gate approve` processes
 async def test_gate_approve_command(gate: Gate, demo_config: Path, office: Office) -> None:
     """`gate approve` signs (v1a with the office key file) and sends an approval that clears."""
     _, request = await held(gate, demo_config, office)
@@ -445,39 +502,39 @@ async def test_gate_approve_command(gate: Gate, demo_config: Path, office: Offic
 async def test_link_health_in_metrics(gate: Gate, demo_config: Path, office: Office) -> None:
     """/metrics shows the outbox backlog and deliveries."""
     await held(gate, demo_config, office)
-    await asyncio.sleep(0.2)
-    status, text = await gate.call("GET", "/metrics")
-    assert 200 == status
+
+    async def metrics() -> str | None:
+        status, text = await gate.call("GET", "/metrics")
+        assert 200 == status
+        return text if "gate_central_delivered 1.0" in text else None
+
+    text = await until(metrics, "the delivery counted in /metrics")
     assert "gate_central_backlog 0.0" in text
-    assert "gate_central_delivered 1.0" in text
 
 
-async def test_answered_or_cancelled_requests_are_not_sent_again(demo_config: Path) -> None:
+async def test_answered_or_cancelled_requests_are_not_sent_again(
+    gates: Gates, demo_config: Path, office: Office
+) -> None:
     """A request answered (or its shipment cancelled) while the office was unreachable is
     taken out of the outbox instead of being delivered late."""
-    office = Office(free_port())
-    point_at(demo_config, office)
-    g = await start_gate(demo_config)
-    try:
-        await g.create()
-        await g.scan(gtin_with(demo_config, "9.A.4"))
-        await g.call("POST", "/api/v1/shipments/S1/seal")
-        body = approval("S1-r1", "L-9")
-        status, _ = await callback(g, "/api/v1/approvals", body, key=office_key(demo_config))
-        assert 200 == status
-        await g.call("POST", "/api/v1/shipments/S1/cancel")
-        await g.create("S2", door="D2")
-        await g.scan(gtin_with(demo_config, "9.A.4"), door="D2")
-        await g.call("POST", "/api/v1/shipments/S2/seal")
-        await g.call("POST", "/api/v1/shipments/S2/cancel")
-        # A round already sending when the request was taken out may still try it once (at
-        # least once delivery); let such a round end before the office comes up.
-        await asyncio.sleep(0.5)
-        await office.start()
-        await asyncio.sleep(1.5)
-        assert [] == office.received
-        _, link = await g.call("GET", "/api/v1/link")
-        assert 0 == link["backlog"]
-    finally:
-        await stop_gate(g)
-        await office.stop()
+    await office.stop()
+    clock = ManualClock()
+    g = await gates.start(clock=clock)
+    await g.create()
+    await g.scan(gtin_with(demo_config, "9.A.4"))
+    await g.call("POST", "/api/v1/shipments/S1/seal")
+    body = approval("S1-r1", "L-9")
+    status, _ = await callback(g, "/api/v1/approvals", body, key=office_key(demo_config))
+    assert 200 == status
+    await g.call("POST", "/api/v1/shipments/S1/cancel")
+    await g.create("S2", door="D2")
+    await g.scan(gtin_with(demo_config, "9.A.4"), door="D2")
+    await g.call("POST", "/api/v1/shipments/S2/seal")
+    await g.call("POST", "/api/v1/shipments/S2/cancel")
+    # A round already sending when a request was taken out may still try it once (at least
+    # once delivery): the office comes up only once the link has finished its rounds.
+    await idle(clock)
+    await office.start()
+    await tick(clock, 86400.0)
+    assert [] == office.received
+    assert 0 == (await link_doc(g))["backlog"]

@@ -1,4 +1,5 @@
-"""Fixtures for the status page tests: a fake central office, a gate, a headless Chromium."""
+"""Fixtures for the status page tests: a headless Chromium (the gate and the fake office are
+tests/conftest.py's)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_office import gate, office  # noqa: F401 - fixtures
 from tests.page.browser import Browser, start_chromium
 
 

@@ -4,21 +4,11 @@ status and history endpoints, escaping, local assets, alerts for refused callbac
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.conftest import SCANNER_TOKEN
-from tests.service.harness import Gate, gtin_with, start_gate, stop_gate
-
-
-@pytest.fixture
-async def gate(demo_config: Path) -> AsyncIterator[Gate]:
-    g = await start_gate(demo_config)
-    yield g
-    await stop_gate(g)
+from tests.service.harness import Gate, gtin_with
 
 
 async def post_login(

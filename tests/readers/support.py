@@ -1,54 +1,19 @@
-"""Helpers for reader tests: a gate whose config has ``[[readers]]``, waiting, the store."""
+"""What reader tests read back from a gate: its reader adapters, documents, the store."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from gate.cli.simulate import sgtin96_hex
 from gate.ingest.readers.base import Reader
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
-from tests.service.harness import Gate, start_gate
-
-TIMEOUT = 15.0  # generous: only a hung reader or gate ever reaches it
-
-
-def add_readers(config_path: Path, toml: str) -> None:
-    """Appends ``[[readers]]`` tables to the config file."""
-    with config_path.open("a") as f:
-        f.write("\n" + toml.strip() + "\n")
-
-
-async def start_with_readers(config_path: Path, toml: str) -> Gate:
-    add_readers(config_path, toml)
-    return await start_gate(config_path)
+from tests.service.harness import Gate
 
 
 def adapter(gate: Gate, name: str) -> Reader:
     return gate.app[app_keys.READERS][name]
-
-
-async def until(
-    check: Callable[[], Any] | Callable[[], Awaitable[Any]],
-    what: str,
-    timeout: float = TIMEOUT,
-) -> Any:
-    """Polls ``check`` (sync or async) until it returns something truthy; returns that."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    last: Any = None
-    while loop.time() < deadline:
-        last = check()
-        if asyncio.iscoroutine(last):
-            last = await last
-        if last:
-            return last
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 async def readers_doc(gate: Gate) -> dict[str, dict[str, Any]]:

@@ -10,7 +10,7 @@ import pytest
 from gate.config.readers import LlrpOptions, TextOptions, option_defaults
 from gate.config.settings import load_config
 from gate.errors import ConfigError
-from tests.readers.support import add_readers
+from tests.service.harness import add_readers
 
 
 def load_with(config_path: Path, toml: str) -> object:

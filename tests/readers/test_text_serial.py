@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.readers.support import adapter, lines_of, readers_doc, start_with_readers, until
-from tests.service.harness import Gate, gtin_with, stop_gate
+from tests.readers.support import adapter, lines_of, readers_doc
+from tests.service.harness import Gate, Gates, gtin_with, until
 
 TIMEOUT = 10.0
 
@@ -46,15 +46,14 @@ async def read_line(fd: int, terminator: bytes = b"\r\n") -> bytes:
 
 
 async def test_serial_scanner_lines_become_scans(
-    demo_config: Path, pty_pair: tuple[int, str]
+    demo_config: Path, pty_pair: tuple[int, str], gates: Gates
 ) -> None:
     """Codes written on the serial line, CR-terminated with "<GS>" for GS, become scans of
     the door, answered on the same line; a line that breaks shows the reader disconnected."""
     scanner, device = pty_pair
     plain = gtin_with(demo_config, "")
-    gate = await start_with_readers(
-        demo_config,
-        f"""
+    gate = await gates.start(
+        readers=f"""
 [[readers]]
 name = "d1-serial"
 kind = "text-serial"
@@ -63,38 +62,34 @@ door = "D1"
 options = {{ baudrate = 115200, terminator = "CR", gs_substitute = "<GS>", reply = "json" }}
 """,
     )
-    try:
-        await gate.create("S1", "D1")
-        reader = adapter(gate, "d1-serial")
-        await until(lambda: reader.health.connected, "the serial port open")
-        os.write(scanner, f"01{plain}21A1<GS>10B2\r".encode())
-        answer = json.loads((await read_line(scanner, b"\r")).strip())
-        assert ("accepted", "A1", "B2") == (
-            answer["status"],
-            answer["item"]["serial"],
-            answer["item"]["batch"],
-        )
-        os.write(scanner, b"not-a-code\r")
-        assert "rejected" == json.loads((await read_line(scanner, b"\r")).strip())["status"]
-        assert {plain: 1} == {k: v["quantity"] for k, v in (await lines_of(gate)).items()}
-        doc = (await readers_doc(gate))["d1-serial"]
-        assert ("connected", "text-serial", 2) == (doc["state"], doc["kind"], doc["reads"])
-        assert doc["info"].startswith("115200 baud")
+    await gate.create("S1", "D1")
+    reader = adapter(gate, "d1-serial")
+    await until(lambda: reader.health.connected, "the serial port open")
+    os.write(scanner, f"01{plain}21A1<GS>10B2\r".encode())
+    answer = json.loads((await read_line(scanner, b"\r")).strip())
+    assert ("accepted", "A1", "B2") == (
+        answer["status"],
+        answer["item"]["serial"],
+        answer["item"]["batch"],
+    )
+    os.write(scanner, b"not-a-code\r")
+    assert "rejected" == json.loads((await read_line(scanner, b"\r")).strip())["status"]
+    assert {plain: 1} == {k: v["quantity"] for k, v in (await lines_of(gate)).items()}
+    doc = (await readers_doc(gate))["d1-serial"]
+    assert ("connected", "text-serial", 2) == (doc["state"], doc["kind"], doc["reads"])
+    assert doc["info"].startswith("115200 baud")
 
-        os.close(scanner)  # the scanner's end goes away: the line breaks
-        gone = await until(lambda: not reader.health.connected, "the line shown broken")
-        assert gone
-        assert reader.health.last_error is not None
-    finally:
-        await stop_gate(gate)
+    os.close(scanner)  # the scanner's end goes away: the line breaks
+    gone = await until(lambda: not reader.health.connected, "the line shown broken")
+    assert gone
+    assert reader.health.last_error is not None
 
 
-async def test_missing_serial_device_is_retried(demo_config: Path, tmp_path: Path) -> None:
+async def test_missing_serial_device_is_retried(tmp_path: Path, gates: Gates) -> None:
     """A serial device that is not there leaves the gate running and the reader shown
     disconnected, retried with backoff."""
-    gate = await start_with_readers(
-        demo_config,
-        f"""
+    gate = await gates.start(
+        readers=f"""
 [[readers]]
 name = "d2-serial"
 kind = "text-serial"
@@ -103,12 +98,9 @@ door = "D2"
 options = {{ retry_initial = 0.05, retry_max = 0.1 }}
 """,
     )
-    try:
-        doc = await until(lambda: _failed_twice(gate), "two failed attempts to open the device")
-        assert (False, "disconnected") == (doc["connected"], doc["state"])
-        assert "ttyNOPE" in doc["last_error"]
-    finally:
-        await stop_gate(gate)
+    doc = await until(lambda: _failed_twice(gate), "two failed attempts to open the device")
+    assert (False, "disconnected") == (doc["connected"], doc["state"])
+    assert "ttyNOPE" in doc["last_error"]
 
 
 async def _failed_twice(gate: Gate) -> dict[str, object] | None:

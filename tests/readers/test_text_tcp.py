@@ -14,8 +14,8 @@ import pytest
 
 from gate.ingest.readers.text import TextTcpReader
 from tests.conftest import SCANNER_TOKEN
-from tests.readers.support import adapter, journal, lines_of, start_with_readers, until
-from tests.service.harness import Gate, gtin_with, stop_gate
+from tests.readers.support import adapter, journal, lines_of
+from tests.service.harness import Gate, gtin_with, until
 
 TIMEOUT = 10.0
 
@@ -73,10 +73,9 @@ class Scanner:
 
 
 @pytest.fixture
-async def gate(demo_config: Path) -> AsyncIterator[Gate]:
-    g = await start_with_readers(demo_config, READERS)
-    yield g
-    await stop_gate(g)
+def gate_readers() -> str:
+    """The gate of these tests listens for the scanners of READERS."""
+    return READERS
 
 
 @pytest.fixture

@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
 import msgpack
 import pytest
-from aiohttp import web
 
 from gate.config.settings import load_config
-from gate.web.app import create_app
 from tests.conftest import SCANNER_TOKEN, WMS_TOKEN
+from tests.service.harness import Gate, Served
 
 GYRO = "09506000100013"
 
 
 @pytest.fixture
-async def base_url(demo_config: Path) -> AsyncIterator[str]:
-    config = load_config(demo_config)
-    app = create_app(config)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+def base_url(gate: Gate) -> str:
+    return gate.url
 
 
 def controlled_gtin(catalogue: Path, code: str) -> str:
@@ -113,40 +100,15 @@ async def test_item_errors_are_problem_documents(
     assert body["detail"]
 
 
-def test_gate_serve_process_compiles_and_serves(demo_config: Path) -> None:
+async def test_gate_serve_process_compiles_and_serves(
+    demo_config: Path, serve: Callable[..., Awaitable[Served]]
+) -> None:
     """`gate serve` compiles the missing table, serves an item, and stops on SIGTERM."""
     config = load_config(demo_config)
     assert not config.table.path.exists()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gate", "serve", "--config", str(demo_config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        url = f"http://{config.http}"
-        body = asyncio.run(
-            _wait_for_item(url, controlled_gtin(demo_config.parent / "catalogue.csv", "9.A.4"))
-        )
-        assert "9.A.4" == body["classification"]["control"]
-        assert config.table.path.exists()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        started = time.monotonic()
-        out, _ = proc.communicate(timeout=15)
-    assert 0 == proc.returncode, out
-    assert time.monotonic() - started < 10
-
-
-async def _wait_for_item(url: str, gtin: str) -> dict[str, object]:
-    deadline = time.monotonic() + 30
-    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {WMS_TOKEN}"}) as s:
-        while True:
-            try:
-                async with s.get(f"{url}/api/v1/items/{gtin}") as r:
-                    result: dict[str, object] = await r.json()
-                    return result
-            except aiohttp.ClientConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.1)
+    served = await serve(demo_config)
+    gtin = controlled_gtin(demo_config.parent / "catalogue.csv", "9.A.4")
+    status, body = await asyncio.to_thread(served.call, "GET", f"/api/v1/items/{gtin}")
+    assert (200, "9.A.4") == (status, body["classification"]["control"])
+    assert config.table.path.exists()
+    assert 0 == await served.stop(), served.stderr()

@@ -1,8 +1,8 @@
 """``gate serve`` as a real process: crash safety, clean stop, systemd notify, reloads, bad config.
 
 Each test runs ``python -m gate serve --config ...`` (sys.executable) on a copy of the demo
-configuration with free ports (the ``demo_config`` fixture), talks to it over its real sockets,
-and kills whatever it started in a ``finally``.
+configuration with free ports (the ``demo_config`` fixture), started by the ``serve`` fixture
+(which kills whatever it started), and talks to it over its real sockets.
 """
 
 from __future__ import annotations
@@ -10,17 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
 import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,120 +27,25 @@ import pytest
 
 from gate.config.settings import load_config
 from gate.storage.store import connect_readonly
-from tests.conftest import ROOT, SCANNER_TOKEN, WMS_TOKEN
-from tests.service.harness import gtin_with
+from tests.service.harness import (
+    ROOT,
+    SCANNER_TOKEN,
+    START_TIMEOUT,
+    STOP_TIMEOUT,
+    WMS_TOKEN,
+    Served,
+    call,
+    child_env,
+    gate_command,
+    gtin_with,
+    until,
+)
 
 pytestmark = pytest.mark.slow
 
-START_TIMEOUT = 60.0  # a cold start compiles the table; generous for a loaded machine
-STOP_TIMEOUT = 10.0  # DESIGN: a stop ends "within a few seconds"
-POLL_TIMEOUT = 15.0  # for things that should happen within a few seconds
 ACKED_BEFORE_KILL = 300
 
-# --- a gate process ----------------------------------------------------------------------------
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    """The test's environment without anything systemd set for the test runner itself."""
-    env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC")}
-    env.pop("WATCHDOG_PID", None)
-    env.update(extra)
-    return env
-
-
-def gate_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "gate", *args]
-
-
-@dataclass
-class Served:
-    """One ``gate serve`` process and where it listens."""
-
-    config: Path
-    proc: subprocess.Popen[bytes]
-    log: Path
-    url: str
-    scanner: tuple[str, int]
-
-    def stderr(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_ready(self) -> None:
-        """Waits until /readyz answers 200 and the scanner socket accepts connections."""
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            assert self.proc.poll() is None, f"gate serve exited early:\n{self.stderr()}"
-            assert time.monotonic() < deadline, f"gate serve not ready:\n{self.stderr()}"
-            try:
-                status, _ = call(self.url, "GET", "/readyz", token=None)
-                if 200 == status:
-                    socket.create_connection(self.scanner, timeout=1).close()
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-
-    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
-        """Sends ``sig`` and returns the exit code; fails if the gate does not exit in time."""
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(
-                f"gate serve still running {STOP_TIMEOUT:g} s after {sig.name}:\n{self.stderr()}"
-            ) from None
-
-
-@contextlib.contextmanager
-def serving(config: Path, *, ready: bool = True, **env: str) -> Iterator[Served]:
-    """Starts ``gate serve`` and kills it at the end, whatever happened."""
-    loaded = load_config(config)
-    log = config.parent.parent / f"serve-{time.monotonic_ns()}.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            gate_command("serve", "--config", str(config)),
-            cwd=ROOT,
-            env=child_env(**env),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    served = Served(
-        config,
-        proc,
-        log,
-        f"http://{loaded.http}",
-        (loaded.scanner.host, loaded.scanner.port),
-    )
-    try:
-        if ready:
-            served.wait_ready()
-        yield served
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-
-
-def call(
-    base: str, method: str, path: str, body: Any = None, *, token: str | None = WMS_TOKEN
-) -> tuple[int, Any]:
-    """One blocking HTTP request; returns (status, decoded JSON or text)."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as r:
-            status, payload, ctype = r.status, r.read(), r.headers.get_content_type()
-    except urllib.error.HTTPError as err:
-        status, payload, ctype = err.code, err.read(), err.headers.get_content_type()
-        err.close()
-    if ctype.endswith("json"):
-        return status, json.loads(payload)
-    return status, payload.decode()
+Serve = Callable[..., Awaitable[Served]]
 
 
 def create(url: str, sid: str, door: str, destination: str) -> None:
@@ -163,13 +64,6 @@ def scan_one(url: str, scan_id: str, door: str, code: str) -> dict[str, Any]:
     status, doc = call(url, "POST", "/api/v1/scans", body, token=SCANNER_TOKEN)
     assert 200 == status, doc
     return dict(doc["results"][0])
-
-
-def poll(what: str, check: Callable[[], bool], timeout: float = POLL_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def audit_verify(config: Path) -> subprocess.CompletedProcess[str]:
@@ -320,142 +214,143 @@ async def load_until_killed(load: Load, proc: subprocess.Popen[bytes]) -> None:
             await asyncio.gather(*workers, return_exceptions=True)
 
 
-def test_sigkill_under_load_loses_no_acknowledged_scan(demo_config: Path) -> None:
+async def test_sigkill_under_load_loses_no_acknowledged_scan(
+    demo_config: Path, serve: Serve
+) -> None:
     """After a SIGKILL in the middle of a scan load and a restart, every scan the gate had
     acknowledged is stored and counted, the journal verifies, and no shipment went back."""
     gtins = [gtin_with(demo_config, "", n) for n in range(4)]
     gyro = gtin_with(demo_config, "9.A.4")
-    with serving(demo_config) as served:
-        url = served.url
-        # S2: sealed and held (Category II to a destination without a general licence).
-        create(url, "S2", "D2", "DE")
-        assert "accepted" == scan_one(url, "h1", "D2", gyro)["status"]
-        status, doc = call(url, "POST", "/api/v1/shipments/S2/seal")
-        assert (200, "held") == (status, doc["state"])
-        # S3: cleared and dispatched (general licence destination).
-        create(url, "S3", "D3", "US")
-        assert "accepted" == scan_one(url, "c1", "D3", gyro)["status"]
-        status, doc = call(url, "POST", "/api/v1/shipments/S3/seal")
-        assert (200, "cleared") == (status, doc["state"])
-        status, doc = call(url, "POST", "/api/v1/shipments/S3/dispatch")
-        assert (200, "dispatched") == (status, doc["state"])
-        # S1: open, loaded while the gate is killed.
-        create(url, "S1", "D1", "US")
+    served = await serve(demo_config)
+    url = served.url
+    # S2: sealed and held (Category II to a destination without a general licence).
+    create(url, "S2", "D2", "DE")
+    assert "accepted" == scan_one(url, "h1", "D2", gyro)["status"]
+    status, doc = call(url, "POST", "/api/v1/shipments/S2/seal")
+    assert (200, "held") == (status, doc["state"])
+    # S3: cleared and dispatched (general licence destination).
+    create(url, "S3", "D3", "US")
+    assert "accepted" == scan_one(url, "c1", "D3", gyro)["status"]
+    status, doc = call(url, "POST", "/api/v1/shipments/S3/seal")
+    assert (200, "cleared") == (status, doc["state"])
+    status, doc = call(url, "POST", "/api/v1/shipments/S3/dispatch")
+    assert (200, "dispatched") == (status, doc["state"])
+    # S1: open, loaded while the gate is killed.
+    create(url, "S1", "D1", "US")
 
-        load = Load(url, served.scanner, gtins, gyro)
-        asyncio.run(load_until_killed(load, served.proc))
-        assert -signal.SIGKILL == served.proc.returncode
-        assert ACKED_BEFORE_KILL <= len(load.acked)
-        assert load.sent > len(load.acked)  # it really was killed mid-load
+    load = Load(url, served.scanner, gtins, gyro)
+    await load_until_killed(load, served.proc)
+    assert -signal.SIGKILL == served.proc.returncode
+    assert ACKED_BEFORE_KILL <= len(load.acked)
+    assert load.sent > len(load.acked)  # it really was killed mid-load
 
-    with serving(demo_config) as served:
-        db = connect_readonly(load_config(demo_config).database)
-        try:
-            stored = set(db.execute("SELECT reader, scan_id FROM scans").fetchall())
-            journaled_scans = db.execute(
-                "SELECT count(*) FROM audit WHERE kind = 'scan'"
-            ).fetchone()[0]
-        finally:
-            db.close()
-        assert set() == set(load.acked) - stored
-        assert len(load.acked) <= journaled_scans
+    served = await serve(demo_config)
+    db = connect_readonly(load_config(demo_config).database)
+    try:
+        stored = set(db.execute("SELECT reader, scan_id FROM scans").fetchall())
+        journaled_scans = db.execute("SELECT count(*) FROM audit WHERE kind = 'scan'").fetchone()[0]
+    finally:
+        db.close()
+    assert set() == set(load.acked) - stored
+    assert len(load.acked) <= journaled_scans
 
-        unserialised: Counter[str] = Counter()
-        serials: dict[str, set[str]] = {}
-        for key, serial in load.acked.values():
-            if serial is None:
-                unserialised[key] += 1
-            else:
-                serials.setdefault(key, set()).add(serial)
-        status, doc = call(served.url, "GET", "/api/v1/shipments/S1")
-        assert (200, "open") == (status, doc["state"])
-        lines = {line["key"]: line for line in doc["lines"]}
-        for key in set(unserialised) | set(serials):
-            at_least = unserialised[key] + len(serials.get(key, ()))
-            assert at_least <= lines[key]["quantity"], key
-            assert serials.get(key, set()) <= set(lines[key]["serials"]), key
+    unserialised: Counter[str] = Counter()
+    serials: dict[str, set[str]] = {}
+    for key, serial in load.acked.values():
+        if serial is None:
+            unserialised[key] += 1
+        else:
+            serials.setdefault(key, set()).add(serial)
+    status, doc = call(served.url, "GET", "/api/v1/shipments/S1")
+    assert (200, "open") == (status, doc["state"])
+    lines = {line["key"]: line for line in doc["lines"]}
+    for key in set(unserialised) | set(serials):
+        at_least = unserialised[key] + len(serials.get(key, ()))
+        assert at_least <= lines[key]["quantity"], key
+        assert serials.get(key, set()) <= set(lines[key]["serials"]), key
 
-        states = {
-            sid: call(served.url, "GET", f"/api/v1/shipments/{sid}")[1]["state"]
-            for sid in ("S1", "S2", "S3")
-        }
-        assert {"S1": "open", "S2": "held", "S3": "dispatched"} == states
+    states = {
+        sid: call(served.url, "GET", f"/api/v1/shipments/{sid}")[1]["state"]
+        for sid in ("S1", "S2", "S3")
+    }
+    assert {"S1": "open", "S2": "held", "S3": "dispatched"} == states
 
-        (reader, scan_id), _ = next(iter(load.acked.items()))
-        retry = {"scan_id": scan_id, "reader": reader, "door": "D1", "code": gtins[0]}
-        status, body = call(served.url, "POST", "/api/v1/scans", retry, token=SCANNER_TOKEN)
-        assert (200, "duplicate") == (status, body["results"][0]["status"])
+    (reader, scan_id), _ = next(iter(load.acked.items()))
+    retry = {"scan_id": scan_id, "reader": reader, "door": "D1", "code": gtins[0]}
+    status, body = call(served.url, "POST", "/api/v1/scans", retry, token=SCANNER_TOKEN)
+    assert (200, "duplicate") == (status, body["results"][0]["status"])
 
-        verified = audit_verify(demo_config)
-        assert 0 == verified.returncode, verified.stdout + verified.stderr
-        assert 0 == served.stop(), served.stderr()
+    verified = audit_verify(demo_config)
+    assert 0 == verified.returncode, verified.stdout + verified.stderr
+    assert 0 == await served.stop(), served.stderr()
 
 
 # --- stopping, systemd -------------------------------------------------------------------------
 
 
-async def test_sigterm_with_streams_and_socket_open_exits_zero(demo_config: Path) -> None:
+async def test_sigterm_with_streams_and_socket_open_exits_zero(
+    demo_config: Path, serve: Serve
+) -> None:
     """SIGTERM with two event streams and a scanner connection open ends the process with
     exit code 0 within a few seconds, ending the streams and the connection cleanly."""
-    with serving(demo_config, ready=False) as served:
-        await asyncio.to_thread(served.wait_ready)
-        headers = {"Authorization": f"Bearer {WMS_TOKEN}"}
-        async with contextlib.AsyncExitStack() as stack:
-            session = await stack.enter_async_context(aiohttp.ClientSession())
-            streams = []
-            for _ in range(2):
-                response = await stack.enter_async_context(
-                    session.get(served.url + "/api/v1/events", headers=headers)
-                )
-                assert 200 == response.status
-                hello = await asyncio.wait_for(response.content.readline(), STOP_TIMEOUT)
-                assert b"event: hello" == hello.strip()
-                streams.append(response)
-            reader, writer = await asyncio.open_connection(*served.scanner)
-            try:
-                writer.write(msgpack.packb({"auth": SCANNER_TOKEN}))
-                answer = msgpack.unpackb(await asyncio.wait_for(reader.read(4096), STOP_TIMEOUT))
-                assert True is answer["ok"]
+    served = await serve(demo_config)
+    headers = {"Authorization": f"Bearer {WMS_TOKEN}"}
+    async with contextlib.AsyncExitStack() as stack:
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        streams = []
+        for _ in range(2):
+            response = await stack.enter_async_context(
+                session.get(served.url + "/api/v1/events", headers=headers)
+            )
+            assert 200 == response.status
+            hello = await asyncio.wait_for(response.content.readline(), STOP_TIMEOUT)
+            assert b"event: hello" == hello.strip()
+            streams.append(response)
+        reader, writer = await asyncio.open_connection(*served.scanner)
+        try:
+            writer.write(msgpack.packb({"auth": SCANNER_TOKEN}))
+            answer = msgpack.unpackb(await asyncio.wait_for(reader.read(4096), STOP_TIMEOUT))
+            assert True is answer["ok"]
 
-                code = await asyncio.to_thread(served.stop, signal.SIGTERM)
-                assert 0 == code, served.stderr()
-                for response in streams:
-                    await asyncio.wait_for(response.content.read(), STOP_TIMEOUT)
-                    assert response.content.at_eof()
-                assert b"" == await asyncio.wait_for(reader.read(4096), STOP_TIMEOUT)
-            finally:
-                writer.close()
-                with contextlib.suppress(ConnectionError):
-                    await writer.wait_closed()
-        assert "Traceback" not in served.stderr()
+            code = await served.stop(signal.SIGTERM)
+            assert 0 == code, served.stderr()
+            for response in streams:
+                await asyncio.wait_for(response.content.read(), STOP_TIMEOUT)
+                assert response.content.at_eof()
+            assert b"" == await asyncio.wait_for(reader.read(4096), STOP_TIMEOUT)
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+    assert "Traceback" not in served.stderr()
 
 
-def test_sigint_exits_zero(demo_config: Path) -> None:
+async def test_sigint_exits_zero(demo_config: Path, serve: Serve) -> None:
     """SIGINT (Ctrl-C) stops the gate like SIGTERM, with exit code 0."""
-    with serving(demo_config) as served:
-        assert 0 == served.stop(signal.SIGINT), served.stderr()
+    served = await serve(demo_config)
+    assert 0 == await served.stop(signal.SIGINT), served.stderr()
 
 
-def test_systemd_ready_then_watchdog(demo_config: Path, tmp_path: Path) -> None:
+async def test_systemd_ready_then_watchdog(demo_config: Path, tmp_path: Path, serve: Serve) -> None:
     """Under systemd the gate sends READY=1 once both sockets listen, then WATCHDOG=1 beats."""
     path = tmp_path / "notify.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
         notify.bind(str(path))
         notify.settimeout(START_TIMEOUT)
-        with serving(
+        served = await serve(
             demo_config, ready=False, NOTIFY_SOCKET=str(path), WATCHDOG_USEC="400000"
-        ) as served:
-            messages: list[str] = []
-            while "READY=1" not in messages:
-                messages += notify.recv(4096).decode().split("\n")
-            # READY=1 promises both sockets listen: no polling before using them.
-            assert 200 == call(served.url, "GET", "/healthz", token=None)[0]
-            socket.create_connection(served.scanner, timeout=5).close()
-            notify.settimeout(POLL_TIMEOUT)
-            while messages.count("WATCHDOG=1") < 2:
-                messages += notify.recv(4096).decode().split("\n")
-            assert messages.index("READY=1") < messages.index("WATCHDOG=1")
-            assert 0 == served.stop(), served.stderr()
+        )
+        messages: list[str] = []
+        while "READY=1" not in messages:
+            messages += (await asyncio.to_thread(notify.recv, 4096)).decode().split("\n")
+        # READY=1 promises both sockets listen: no polling before using them.
+        assert 200 == call(served.url, "GET", "/healthz", token=None)[0]
+        socket.create_connection(served.scanner, timeout=5).close()
+        notify.settimeout(STOP_TIMEOUT)
+        while messages.count("WATCHDOG=1") < 2:
+            messages += (await asyncio.to_thread(notify.recv, 4096)).decode().split("\n")
+        assert messages.index("READY=1") < messages.index("WATCHDOG=1")
+        assert 0 == await served.stop(), served.stderr()
 
 
 # --- reloading the table -----------------------------------------------------------------------
@@ -499,31 +394,33 @@ def reevaluation_reasons(config: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("sighup", [True, False], ids=["SIGHUP", "file watch"])
-def test_recompiled_table_is_used_without_restart(demo_config: Path, sighup: bool) -> None:
+async def test_recompiled_table_is_used_without_restart(
+    demo_config: Path, sighup: bool, serve: Serve
+) -> None:
     """After `gate compile` gives an unlisted GTIN a control code, the running gate classifies
     it so and re-decides open shipments, on SIGHUP at once or by itself within seconds."""
     plain = gtin_with(demo_config, "", 5)
     control = "9.A.4"  # gyros: Category II, licence required to DE
-    with serving(demo_config) as served:
-        create(served.url, "S1", "D1", "DE")
-        first = scan_one(served.url, "p1", "D1", plain)
-        assert ("clear", ["not_listed"]) == (first["decision"], first["reasons"])
-        assert None is control_of(served.url, plain)
+    served = await serve(demo_config)
+    create(served.url, "S1", "D1", "DE")
+    first = scan_one(served.url, "p1", "D1", plain)
+    assert ("clear", ["not_listed"]) == (first["decision"], first["reasons"])
+    assert None is control_of(served.url, plain)
 
-        reclassify(demo_config, plain, control)
-        if sighup:
-            served.proc.send_signal(signal.SIGHUP)
-        poll("the new classification", lambda: control == control_of(served.url, plain))
+    reclassify(demo_config, plain, control)
+    if sighup:
+        served.proc.send_signal(signal.SIGHUP)
+    await until(lambda: control == control_of(served.url, plain), "the new classification")
 
-        status, doc = call(served.url, "GET", "/api/v1/shipments/S1")
-        assert 200 == status, doc
-        line = next(x for x in doc["lines"] if x["key"] == plain)
-        assert ("licence_required", ["cat2"]) == (line["decision"], line["reasons"])
-        # The docks show a change before its journal record commits: wait for the record.
-        poll("the re-evaluation record", lambda: bool(reevaluation_reasons(demo_config)))
-        why = "reload: SIGHUP" if sighup else "reload: files changed"
-        assert why == reevaluation_reasons(demo_config)[0]
-        assert 0 == served.stop(), served.stderr()
+    status, doc = call(served.url, "GET", "/api/v1/shipments/S1")
+    assert 200 == status, doc
+    line = next(x for x in doc["lines"] if x["key"] == plain)
+    assert ("licence_required", ["cat2"]) == (line["decision"], line["reasons"])
+    # The docks show a change before its journal record commits: wait for the record.
+    await until(lambda: reevaluation_reasons(demo_config), "the re-evaluation record")
+    why = "reload: SIGHUP" if sighup else "reload: files changed"
+    assert why == reevaluation_reasons(demo_config)[0]
+    assert 0 == await served.stop(), served.stderr()
 
 
 # --- bad configuration -------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from gate.ingest.scanner_socket import ScannerServer
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
 from tests.conftest import SCANNER_TOKEN, WMS_TOKEN
-from tests.service.harness import Gate, gtin_with, start_gate, stop_gate
+from tests.service.harness import Gate, gtin_with
 
 TIMEOUT = 10.0  # generous: only a hung server ever reaches it
 
@@ -69,13 +69,6 @@ class Reader:
         self.writer.close()
         with contextlib.suppress(ConnectionError):
             await self.writer.wait_closed()
-
-
-@pytest.fixture
-async def gate(demo_config: Path) -> AsyncIterator[Gate]:
-    g = await start_gate(demo_config)
-    yield g
-    await stop_gate(g)
 
 
 @pytest.fixture

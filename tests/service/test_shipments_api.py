@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,7 @@ from gate.storage.store import connect_readonly
 from gate.table.compiler import compile_table
 from gate.web import app_keys
 from tests.conftest import SCANNER_TOKEN, WMS_TOKEN
-from tests.service.harness import OPERATOR, Gate, basic, gtin_with, start_gate, stop_gate
-
-
-@pytest.fixture
-async def gate(demo_config: Path) -> AsyncIterator[Gate]:
-    g = await start_gate(demo_config)
-    yield g
-    await stop_gate(g)
+from tests.service.harness import OPERATOR, Gate, Gates, basic, gtin_with
 
 
 def audit_count(g: Gate) -> int:
@@ -449,41 +441,37 @@ async def test_scans_after_seal_are_rejected(gate: Gate, demo_config: Path) -> N
     assert before == after
 
 
-async def test_state_survives_restart(demo_config: Path) -> None:
+async def test_state_survives_restart(demo_config: Path, gates: Gates) -> None:
     """A held shipment, its lines and scan ids are there after a restart."""
-    g = await start_gate(demo_config)
+    g = await gates.start()
     await g.create()
     await g.scan(gtin_with(demo_config, "9.A.4"), scan_id="keep-1")
     await g.call("POST", "/api/v1/shipments/S1/seal")
     _, before = await g.call("GET", "/api/v1/shipments/S1")
-    await stop_gate(g)
-    g = await start_gate(demo_config)
-    try:
-        _, after = await g.call("GET", "/api/v1/shipments/S1")
-        assert (before["state"], before["lines"]) == (after["state"], after["lines"])
-        again = await g.call(
-            "POST",
-            "/api/v1/scans",
-            {"scan_id": "keep-1", "reader": "r1", "door": "D1", "code": "whatever"},
-            token=SCANNER_TOKEN,
-        )
-        assert "duplicate" == again[1]["results"][0]["status"]
-    finally:
-        await stop_gate(g)
+    await gates.stop(g)
+    g = await gates.start()
+    _, after = await g.call("GET", "/api/v1/shipments/S1")
+    assert (before["state"], before["lines"]) == (after["state"], after["lines"])
+    again = await g.call(
+        "POST",
+        "/api/v1/scans",
+        {"scan_id": "keep-1", "reader": "r1", "door": "D1", "code": "whatever"},
+        token=SCANNER_TOKEN,
+    )
+    assert "duplicate" == again[1]["results"][0]["status"]
 
 
-async def test_rate_limit_keeps_one_client_from_starving_others(demo_config: Path) -> None:
+async def test_rate_limit_keeps_one_client_from_starving_others(
+    demo_config: Path, gates: Gates
+) -> None:
     """A client over its rate gets 429 with Retry-After; another client is still served."""
-    text = demo_config.read_text().replace("[http]\n", "[http]\nrate_limit = 5\nburst = 5\n", 1)
+    text = demo_config.read_text().replace("[http]\n", "[http]\nrate_limit = 0.01\nburst = 5\n", 1)
     demo_config.write_text(text)
-    g = await start_gate(demo_config)
-    try:
-        statuses = [(await g.call("GET", "/api/v1/doors"))[0] for _ in range(8)]
-        assert [200] * 5 + [429] * 3 == statuses
-        status, _ = await g.call("GET", "/api/v1/doors", auth=OPERATOR)
-        assert 200 == status
-    finally:
-        await stop_gate(g)
+    g = await gates.start()
+    statuses = [(await g.call("GET", "/api/v1/doors"))[0] for _ in range(8)]
+    assert [200] * 5 + [429] * 3 == statuses
+    status, _ = await g.call("GET", "/api/v1/doors", auth=OPERATOR)
+    assert 200 == status
 
 
 async def test_table_reload_reevaluates_and_bad_table_is_refused(
