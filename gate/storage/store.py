@@ -69,7 +69,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from gate.errors import JournalBroken, StorageBusy, StoreError
-from gate.storage import journal
+from gate.storage import journal, schema
 from gate.storage.schema import (
     BUSY_TIMEOUT_MS,
     MIGRATIONS,
@@ -386,7 +386,7 @@ class Store:
         log.warning("database %s is writable again (the other process released it)", self.path)
         self.locked_out = None
         with contextlib.suppress(sqlite3.Error):
-            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout={schema.BUSY_TIMEOUT_MS}")
 
     def _probe_lock(self, conn: sqlite3.Connection) -> None:
         """Tries to take the write lock and lets go at once (no request waiting for it)."""
