@@ -2,7 +2,9 @@
 
 SIGTERM/SIGINT stop it (event streams are closed first, so it ends within a few seconds);
 SIGHUP reloads the table and policy files. Under systemd (``NOTIFY_SOCKET`` set) it sends
-READY=1 once both sockets listen, and WATCHDOG=1 at half the watchdog interval.
+READY=1 once both sockets listen, and WATCHDOG=1 at half the watchdog interval. While it
+serves, signed checkpoints of the audit journal go to the central office
+(``gate.links.checkpoint_sender``); the journal itself was verified when the store opened.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from aiohttp import web
 from gate.config.settings import Config, Listen
 from gate.errors import ConfigError
 from gate.ingest.scanner_socket import ScannerServer
+from gate.links.checkpoint_sender import CheckpointSender
 from gate.web import app_keys
 from gate.web.app import create_app
 
@@ -31,6 +34,8 @@ async def run(config: Config) -> None:
     await runner.setup()
     scanner = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)
     app[app_keys.METRICS].watch_scanner(scanner)
+    sender = CheckpointSender(config, app[app_keys.DOCKS].store, app[app_keys.EVENTS])
+    checkpoints = asyncio.create_task(sender.run(), name="journal-checkpoints")
     try:
         site = web.TCPSite(runner, config.http.host, config.http.port)
         with _listening("http.listen", config.http):
@@ -66,6 +71,9 @@ async def run(config: Config) -> None:
             watchdog.cancel()
     finally:
         log.info("gate %s stopping", config.gate_id)
+        checkpoints.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await checkpoints  # before the store closes
         await scanner.close()
         await runner.cleanup()
 

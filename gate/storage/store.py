@@ -501,16 +501,14 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-            error: StoreError | StorageBusy
-            if _is_busy(exc):
-                error = self._locked(conn, exc)
-            else:
-                error = store_error(
-                    self.path, "commit failed, nothing of this group was stored", exc
-                )
+            lost: StoreError | StorageBusy = (
+                self._locked(conn, exc)
+                if _is_busy(exc)
+                else store_error(self.path, "commit failed, nothing of this group was stored", exc)
+            )
             self.stats.failed_commits += 1
             self.stats.failed_writes += len(done)
-            _settle([(req, False, error) for req, _, _ in done])
+            _settle([(req, False, lost) for req, _, _ in done])
             return held
         succeeded = sum(1 for _, ok, _ in done if ok)
         self.stats.commits += 1
