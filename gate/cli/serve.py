@@ -2,9 +2,7 @@
 
 SIGTERM/SIGINT stop it (event streams are closed first, so it ends within a few seconds);
 SIGHUP reloads the table and policy files. Under systemd (``NOTIFY_SOCKET`` set) it sends
-READY=1 once both sockets listen, and WATCHDOG=1 at half the watchdog interval. While it
-serves, signed checkpoints of the audit journal go to the central office
-(``gate.links.checkpoint_sender``); the journal itself was verified when the store opened.
+READY=1 once both sockets listen, and WATCHDOG=1 at half the watchdog interval.
 """
 
 from __future__ import annotations
