@@ -57,6 +57,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     with _readonly(config.database) as conn:
         if checkpoint is None:
             result: journal.VerifyResult | checkpoints.CheckpointResult = journal.verify(conn)
+            problem = checkpoints.local_mismatch(conn) if result.ok else None
+            if problem:
+                result = checkpoints.CheckpointResult(False, problem)
         else:
             secret = parse_secret(config.central.signing_secret)
             result = checkpoints.verify_against(

@@ -139,6 +139,33 @@ def take(
     return checkpoint
 
 
+def local_mismatch(conn: sqlite3.Connection) -> str | None:
+    """Why the journal disagrees with the newest checkpoint this database recorded, or None.
+
+    The same file holds both, so this is no anchor (the office's copy is): it only catches a
+    tail cut, or a re-chain, done by someone who did not also edit ``journal_checkpoints``.
+    """
+    row = conn.execute(
+        "SELECT checkpoint_id, records, head_hash FROM journal_checkpoints"
+        " ORDER BY records DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    checkpoint_id, records, head_hash = row
+    found = conn.execute("SELECT hash FROM audit WHERE seq = ?", (records,)).fetchone()
+    if found is None:
+        return (
+            f"audit journal TRUNCATED: checkpoint {checkpoint_id} counted {records} records,"
+            f" record {records} is gone"
+        )
+    if found[0] != head_hash:
+        return (
+            f"audit journal RE-CHAINED: record {records}'s hash is not the head hash of"
+            f" checkpoint {checkpoint_id}"
+        )
+    return None
+
+
 def parse_document(doc: object) -> Checkpoint:
     """A Checkpoint from the office's copy (``Checkpoint.document``). Raises JournalError
     naming the field that is missing or of the wrong type. Does not check the signature."""

@@ -44,11 +44,13 @@ without traffic. The first retry that gets the lock ends the episode: writes run
 no restart. ``Store.locked_out`` says why writes are refused meanwhile (None when they are not).
 
 **The journal is verified before the store opens.** ``Store.open`` checks the whole audit chain
-(``journal.verify``) on the writer connection before it takes a request, and refuses to open a
-database whose journal is broken (``JournalBroken``): fail closed. A gate that kept running on an
-altered journal would go on adding records to a history nobody can vouch for; refusing to start
-makes a person look at it (``gate audit verify`` names the first broken record) and restore the
-database or move it aside. The check costs a few microseconds per record at start.
+(``journal.verify``), and that it still holds the newest checkpoint this database recorded
+(``checkpoints.local_mismatch``), on the writer connection before it takes a request, and
+refuses to open a database whose journal is broken (``JournalBroken``): fail closed. A gate
+that kept running on an altered journal would go on adding records to a history nobody can
+vouch for; refusing to start makes a person look at it (``gate audit verify`` names the first
+broken record) and restore the database or move it aside. The check costs a few microseconds
+per record at start (a million records: seconds).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from gate.errors import JournalBroken, StorageBusy, StoreError
-from gate.storage import journal, schema
+from gate.storage import checkpoints, journal, schema
 from gate.storage.schema import (
     BUSY_TIMEOUT_MS,
     MIGRATIONS,
@@ -355,10 +357,11 @@ class Store:
         """Raises JournalBroken when the audit chain does not verify (see the module essay)."""
         try:
             result = journal.verify(conn)
+            problem = None if not result.ok else checkpoints.local_mismatch(conn)
         except sqlite3.Error as exc:
             raise store_error(self.path, "cannot read the audit journal", exc) from exc
-        if not result.ok:
-            raise JournalBroken(str(self.path), str(result))
+        if not result.ok or problem:
+            raise JournalBroken(str(self.path), problem or str(result))
 
     # --- a lock held by another process ------------------------------------------------------
 

@@ -64,8 +64,9 @@ def tamper(path: Path, *statements: str) -> None:
         conn.close()
 
 
-def truncate_and_update_head(path: Path, keep: int) -> None:
-    """The attack: delete every record after ``keep`` and point the head at record ``keep``."""
+def truncate_and_update_head(path: Path, keep: int, *, thorough: bool = True) -> None:
+    """The attack: delete every record after ``keep`` and point the head at record ``keep``;
+    a ``thorough`` attacker also deletes the checkpoints the database recorded."""
     conn = sqlite3.connect(path)
     (digest,) = conn.execute("SELECT hash FROM audit WHERE seq = ?", (keep,)).fetchone()
     conn.close()
@@ -73,12 +74,15 @@ def truncate_and_update_head(path: Path, keep: int) -> None:
         path,
         f"DELETE FROM audit WHERE seq > {keep}",
         f"UPDATE meta SET value = '{keep} {digest}' WHERE key = '{journal.HEAD_KEY}'",
+        "DELETE FROM journal_checkpoints" if thorough else "SELECT 1",
     )
 
 
 def rewrite_every_later_hash(path: Path, seq: int, data: str) -> None:
     """The attack: alter record ``seq``'s data and re-chain it and every later record, so each
-    hash matches its record and the head matches the last one."""
+    hash matches its record and the head matches the last one; the checkpoints the database
+    recorded are deleted too."""
+    tamper(path, "DELETE FROM journal_checkpoints")
     conn = sqlite3.connect(path, isolation_level=None)
     for trigger in ("audit_no_update", "audit_no_delete", "audit_append_only"):
         conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
@@ -279,6 +283,23 @@ async def test_store_does_not_open_on_a_broken_journal(tmp_path: Path) -> None:
     with pytest.raises(JournalBroken) as caught:
         await Store.open(path)
     assert "audit journal BROKEN at record 3" in str(caught.value)
+
+
+async def test_naive_truncation_is_refused_at_start_by_the_recorded_checkpoint(
+    tmp_path: Path,
+) -> None:
+    """A tail cut that leaves the database's own checkpoint record in place is caught at
+    start and by a plain `audit verify` (the office's copy catches the thorough one)."""
+    path = tmp_path / "gate.db"
+    taken = await journal_with_checkpoint(path)
+    truncate_and_update_head(path, keep=12, thorough=False)
+    assert True is chain(path).ok
+    with pytest.raises(JournalBroken) as caught:
+        await Store.open(path)
+    assert (
+        f"audit journal TRUNCATED: checkpoint {taken.checkpoint_id} counted 20 records,"
+        " record 20 is gone" in str(caught.value)
+    )
 
 
 async def test_serve_refuses_to_start_on_a_broken_journal(demo_config: Path) -> None:
