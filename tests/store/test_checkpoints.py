@@ -393,3 +393,30 @@ async def test_sender_delivers_signed_checkpoints_that_verify_the_journal(
     kept.write_text(json.dumps(doc))
     done = gate("audit", "verify", "--config", str(demo_config), "--checkpoint", str(kept))
     assert 0 == done.returncode, done.stdout + done.stderr
+
+
+async def test_serving_gate_sends_checkpoints_the_office_can_verify_with(
+    demo_config: Path, tmp_path: Path, office: Office
+) -> None:
+    """`gate serve` takes a checkpoint once its journal grew and delivers it, signed, to
+    /journal-checkpoints; the copy the office kept verifies the journal after the gate stops."""
+    from tests.service.test_process import create, serving
+
+    pointed(demo_config, office)
+    text = demo_config.read_text().replace(
+        "journal_checkpoint_seconds = 900", "journal_checkpoint_seconds = 1", 1
+    )
+    demo_config.write_text(text)
+    with serving(demo_config) as served:
+        await asyncio.to_thread(create, served.url, "S1", "D1", "DE")
+        deadline = time.monotonic() + 30
+        while not office.received:
+            assert time.monotonic() < deadline, served.stderr()
+            await asyncio.sleep(0.05)
+        assert 0 == await asyncio.to_thread(served.stop)
+    headers, body = office.received[0]
+    Verifier(secret=SECRET).verify(headers, body, now=time.time())
+    kept = tmp_path / "kept.json"
+    kept.write_text(json.dumps({**json.loads(body), "signature": headers["webhook-signature"]}))
+    done = gate("audit", "verify", "--config", str(demo_config), "--checkpoint", str(kept))
+    assert 0 == done.returncode, done.stdout + done.stderr
