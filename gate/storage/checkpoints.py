@@ -145,6 +145,11 @@ def local_mismatch(conn: sqlite3.Connection) -> str | None:
     The same file holds both, so this is no anchor (the office's copy is): it only catches a
     tail cut, or a re-chain, done by someone who did not also edit ``journal_checkpoints``.
     """
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'journal_checkpoints'"
+    ).fetchone()
+    if exists is None:
+        return None  # a database from before checkpoints, read by a tool before a gate ran
     row = conn.execute(
         "SELECT checkpoint_id, records, head_hash FROM journal_checkpoints"
         " ORDER BY records DESC LIMIT 1"
