@@ -9,13 +9,17 @@ NATIVE_SRC := native/table.c native/table.h native/table.cdef native/build.py
 CONFIG ?= configs/gate.toml
 FUZZ_SECONDS ?= 20
 
-.PHONY: run test bench lint native fuzz clean
+.PHONY: run test test-packages bench lint native fuzz clean
 
 run: $(INSTALLED) $(NATIVE_SO)
 	$(PY) -m gate serve --config $(CONFIG)
 
-test: $(INSTALLED) $(NATIVE_SO)
+test: test-packages $(INSTALLED) $(NATIVE_SO)
 	$(PY) -m pytest
+
+# Chromium and its driver for the page's browser tests: pip cannot install them.
+test-packages:
+	@scripts/system-packages test
 
 bench: $(INSTALLED) $(NATIVE_SO)
 	$(PY) -m tests.bench
@@ -31,6 +35,7 @@ fuzz: build/fuzz_table
 	./build/fuzz_table $(FUZZ_SECONDS)
 
 $(VENV)/bin/python:
+	@scripts/system-packages build
 	$(PYTHON) -m venv $(VENV)
 
 $(INSTALLED): pyproject.toml | $(VENV)/bin/python

@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # --- end audit ---
 
-    # --- simulate: the command lives in gate/simulate.py ---
+    # --- simulate: the command lives in gate/cli/simulate/ ---
     simulate = add(
         "simulate",
         cmd_simulate,

@@ -30,7 +30,7 @@ from gate.web import app_keys
 from gate.web.auth import Clients
 from gate.web.callbacks import verifier
 from gate.web.metrics import Metrics
-from gate.web.page import handlers as page
+from gate.web.page.live import live_ctx
 from gate.web.page.overview import Bulletin
 from gate.web.problems import REJECTION_RECORDER, problem_middleware
 from gate.web.routes import setup_routes
@@ -85,7 +85,8 @@ def create_app(config: Config, table: TableSlot | None = None) -> web.Applicatio
     app[app_keys.VERIFIER] = verifier(config)
     app.cleanup_ctx.append(_table)
     app.cleanup_ctx.append(_docks)
-    app.cleanup_ctx.append(page.live_ctx)
+    # After the docks: it follows them (and refuses to start before them).
+    app.cleanup_ctx.append(live_ctx)
     app.on_shutdown.append(_close_streams)
     setup_routes(app)
     return app

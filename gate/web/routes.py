@@ -6,6 +6,8 @@ from aiohttp import web
 
 from gate.web import api, callbacks
 from gate.web.page import handlers as page
+from gate.web.page import login
+from gate.web.page.responses import STATIC_DIR, STATIC_ROUTE
 
 API = "/api/v1"
 
@@ -34,12 +36,12 @@ def setup_routes(app: web.Application) -> None:
     r.add_get(API + "/link", api.link)
     r.add_get(API + "/readers", api.list_readers)
     r.add_get(API + "/status", api.status)
-    # The operator status page (gate/page.py): HTML for people, fragments for its script.
+    # The operator status page (gate/web/page): HTML for people, fragments for its script.
     r.add_get("/", page.index)
-    r.add_get("/login", page.login_form)
-    r.add_post("/login", page.login)
-    r.add_post("/logout", page.logout)
+    r.add_get("/login", login.login_form)
+    r.add_post("/login", login.login)
+    r.add_post("/logout", login.logout)
     r.add_get("/page/doors", page.doors_fragment)
     r.add_get("/page/side", page.side_fragment)
     r.add_get("/page/shipments/{id}/history", page.history_fragment)
-    r.add_static("/static", page.STATIC_DIR, name="static")
+    r.add_static("/static", STATIC_DIR, name=STATIC_ROUTE)

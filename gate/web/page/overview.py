@@ -10,7 +10,8 @@ Three things live here, all read-only views over the running gate:
 - ``history_doc``: one shipment's audit records (who did what when), each with a one-line
   summary in plain words.
 
-Nothing here changes the gate's state or decides anything; the HTML is ``gate.web.page.handlers``'s.
+Nothing here changes the gate's state or decides anything; the HTML is
+``gate.web.page.render``'s.
 """
 
 from __future__ import annotations

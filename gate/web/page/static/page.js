@@ -1,6 +1,6 @@
 // The status page's script: keeps the page live and asks before every action.
 //
-// The server renders everything (gate/page.py). This script only
+// The server renders everything (gate/web/page/render). This script only
 // - listens to /api/v1/events and, when something changed, fetches the affected region again
 //   (/page/doors, /page/side) and swaps it in: at most one fetch in flight per region, the
 //   events that arrive meanwhile folded into one more fetch;

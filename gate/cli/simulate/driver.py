@@ -1,0 +1,220 @@
+"""The door driver: every chosen door driven at once, each shipment from creation to
+dispatch or cancel, with the door's own scanner connection."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import aiohttp
+
+from gate.cli.simulate.clients import (
+    API,
+    GateApi,
+    HttpScanner,
+    Pacer,
+    Scanner,
+    SocketScanner,
+    api_error,
+)
+from gate.cli.simulate.errors import SimulationFailed
+from gate.cli.simulate.report import Outcome, Printer, Report, blocking_lines, step_line
+from gate.cli.simulate.traffic import ShipmentPlan, Traffic, load_assortment
+from gate.config.settings import Config
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    config: Path
+    doors: tuple[str, ...] = ()  # empty: every door of the config
+    shipments: int = 3
+    rate: float = 20.0
+    socket: bool = False
+    seed: int | None = None
+
+
+class Simulation:
+    """One run: every chosen door driven at once, each with its own readers."""
+
+    def __init__(self, config: Config, options: Options, out: TextIO) -> None:
+        self.config = config
+        self.options = options
+        self.printer = Printer(out)
+        self.report = Report()
+        self.doors = self._doors()
+        self.wms = self._token("wms")
+        self.scanner_tokens = self._scanner_tokens()
+        host = _client_host(config.http.host)
+        self.url = (
+            f"http://[{host}]:{config.http.port}"
+            if ":" in host
+            else f"http://{host}:{config.http.port}"
+        )
+        self.scanner_address = (_client_host(config.scanner.host), config.scanner.port)
+
+    def _doors(self) -> tuple[str, ...]:
+        known = [d.id for d in self.config.doors]
+        chosen = self.options.doors or tuple(known)
+        unknown = [d for d in chosen if d not in known]
+        if unknown:
+            raise SimulationFailed(
+                f"unknown door(s) {', '.join(unknown)}; the config has {', '.join(known)}"
+            )
+        return chosen
+
+    def _token(self, role: str) -> str:
+        client = next((c for c in self.config.clients if c.role == role), None)
+        if client is None:
+            raise SimulationFailed(f"the config has no {role} client")
+        return client.token
+
+    def _scanner_tokens(self) -> tuple[str, ...]:
+        tokens = tuple(c.token for c in self.config.clients if c.role == "scanner")
+        if not tokens:
+            raise SimulationFailed("the config has no scanner client")
+        return tokens
+
+    async def run(self) -> Report:
+        o = self.options
+        seed = o.seed if o.seed is not None else secrets.randbits(32)
+        assortment = load_assortment(self.config.table.control_list, self.config.table.catalogues)
+        run_tag = time.strftime("%H%M%S") + secrets.token_hex(1)
+        traffic = Traffic(assortment, random.Random(seed), run_tag)
+        plans = {
+            door: [traffic.plan(door, n + 1) for n in range(o.shipments)] for door in self.doors
+        }
+        timeout = aiohttp.ClientTimeout(total=60, connect=5)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            api = GateApi(session, self.url)
+            await self._check_ready(api)
+            via = (
+                f"the scanner socket {self.scanner_address[0]}:{self.scanner_address[1]}"
+                if o.socket
+                else "HTTP"
+            )
+            print(
+                f"simulating {', '.join(self.doors)} at {self.url}: {o.shipments} shipment(s)"
+                f" per door, {o.rate:g} scans/s per door over {via}, seed {seed}",
+                file=self.printer.out,
+                flush=True,
+            )
+            started = time.monotonic()
+            tokens = self.scanner_tokens
+            try:
+                # One failing door stops them all (TaskGroup cancels the others).
+                async with asyncio.TaskGroup() as doors:
+                    for i, door in enumerate(self.doors):
+                        doors.create_task(
+                            self._drive(api, door, plans[door], tokens[i % len(tokens)])
+                        )
+            except BaseExceptionGroup as group:
+                raise _first(group) from None
+            elapsed = time.monotonic() - started
+        for text in self.report.summary(elapsed):
+            print(text, file=self.printer.out, flush=True)
+        return self.report
+
+    async def _check_ready(self, api: GateApi) -> None:
+        status, doc = await api.call("GET", "/readyz", None)
+        if status != 200:
+            checks = doc.get("checks") if isinstance(doc, Mapping) else doc
+            raise SimulationFailed(f"the gate at {self.url} is not ready: {checks}")
+
+    async def _scanner(self, api: GateApi, token: str) -> Scanner:
+        if self.options.socket:
+            host, port = self.scanner_address
+            return await SocketScanner.connect(host, port, token)
+        return HttpScanner(api, token)
+
+    async def _drive(
+        self, api: GateApi, door: str, plans: Sequence[ShipmentPlan], token: str
+    ) -> None:
+        scanner = await self._scanner(api, token)
+        pacer = Pacer(self.options.rate)
+        try:
+            for plan in plans:
+                if not await self._shipment(api, scanner, pacer, plan):
+                    return
+        finally:
+            await scanner.close()
+
+    async def _shipment(
+        self, api: GateApi, scanner: Scanner, pacer: Pacer, plan: ShipmentPlan
+    ) -> bool:
+        """Runs one shipment from creation to dispatch or cancel; False if the door is busy."""
+        say = self.printer.line
+        door, sid = plan.door, plan.id
+        status, doc = await api.call("POST", f"{API}/shipments", self.wms, plan.body)
+        if status == 409 and isinstance(doc, Mapping) and doc.get("shipment"):
+            say(door, "-", f"door busy: {doc.get('detail')}; leaving this door alone")
+            self.report.busy_doors.append(door)
+            return False
+        if status != 201:
+            raise api_error("POST", f"{API}/shipments", status, doc)
+        outcome = Outcome(sid, door)
+        self.report.outcomes.append(outcome)
+        body, consignee = plan.body, plan.body["consignee"]
+        route = f"to {body['destination']}, {consignee['name']} ({consignee['country']})"
+        if body.get("end_use"):
+            route += f", end use {body['end_use']!r}"
+        if body.get("transit"):
+            route += f", via {'/'.join(body['transit'])}"
+        if body.get("manifest"):
+            route += f", manifest {len(body['manifest'])} pallet"
+        say(door, sid, f"created {route}: {doc['state']} {doc['signal']}")
+
+        for step in plan.steps:
+            await pacer.wait(len(step.reads))
+            results = await scanner.send(step.reads)
+            self.report.scans_sent += len(step.reads)
+            self.report.statuses.update(str(r.get("status")) for r in results)
+            say(door, sid, step_line(step, results))
+
+        sealed = await api.expect("POST", f"{API}/shipments/{sid}/seal", self.wms)
+        outcome.sealed = sealed["state"]
+        requests = [r for r in sealed.get("requests") or () if r.get("status") == "pending"]
+        queued = " (licence request queued to the central office)" if requests else ""
+        say(door, sid, f"sealed: {sealed['state']} {sealed['signal']}{queued}")
+        if sealed["state"] == "cleared":
+            status, doc = await api.call("POST", f"{API}/shipments/{sid}/dispatch", self.wms)
+            if status == 200:
+                outcome.final = doc["state"]
+                say(door, sid, f"dispatched: {doc['state']} (door {door} free)")
+                return True
+            if status != 409:
+                raise api_error("POST", f"{API}/shipments/{sid}/dispatch", status, doc)
+            say(door, sid, f"dispatch refused: {doc.get('detail')}")
+            for item in doc.get("blocking") or ():
+                say(door, sid, f"  stops it: {item['key']} {item['decision']} {item['reasons']}")
+        else:
+            for text in blocking_lines(sealed):
+                say(door, sid, text)
+        cancelled = await api.expect("POST", f"{API}/shipments/{sid}/cancel", self.wms)
+        outcome.final = cancelled["state"]
+        say(
+            door,
+            sid,
+            f"{cancelled['state']} by the simulator so door {door} is free for the next shipment",
+        )
+        return True
+
+
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first failure in a (possibly nested) exception group."""
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+def _client_host(host: str) -> str:
+    """Where a client on this machine reaches a listener bound to ``host``."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "::1"
+    return host

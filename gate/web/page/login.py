@@ -1,0 +1,146 @@
+"""The operator's login and logout: a name and password for a session cookie.
+
+A login is refused from another origin and throttled per address after wrong passwords
+(``gate.web.sessions``); the session's CSRF token goes into the page, and every action and
+the logout must present it. Logins, failed logins and logouts are journaled by ``_record``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any
+
+from aiohttp import web
+
+from gate.errors import StoreError
+from gate.storage import journal
+from gate.web import app_keys
+from gate.web.auth import check_same_origin
+from gate.web.page import overview
+from gate.web.page.render.markup import h, icon
+from gate.web.page.responses import html_page, redirect, static_url, template
+from gate.web.problems import Problem
+from gate.web.sessions import COOKIE_NAME, CSRF_HEADER
+
+log = logging.getLogger("gate.web.page.login")
+
+MAX_NAME = 100
+MAX_PASSWORD = 256
+
+
+def _login_page(
+    app: web.Application, message: str = "", name: str = "", status: int = 200
+) -> web.Response:
+    """The login form, with ``message`` (escaped) above it and ``name`` filled in."""
+    text = template("login.html").substitute(
+        gate_id=h(app[app_keys.CONFIG].gate_id),
+        css=h(static_url(app, "page.css")),
+        icon=h(static_url(app, "favicon.svg")),
+        message=(
+            f'<p class="login-error" role="alert">{icon("i-stop")} {h(message)}</p>'
+            if message
+            else ""
+        ),
+        name=h(name),
+    )
+    return html_page(text, status)
+
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    """The login form; an operator already logged in goes straight to the page."""
+    if request.app[app_keys.CLIENTS].session(request) is not None:
+        return redirect("/")
+    return _login_page(request.app)
+
+
+async def _record(app: web.Application, kind: str, actor: str, data: dict[str, Any]) -> None:
+    """Journals a login or logout; a failed write is logged, and the page shows the failure."""
+    docks = app[app_keys.DOCKS]
+    at = overview.now_utc()
+
+    def write(conn: sqlite3.Connection) -> None:
+        journal.append(conn, kind=kind, actor=actor, subject=None, data=data, ts=at)
+
+    try:
+        await docks.store.write(write)
+    except (StoreError, sqlite3.Error) as exc:
+        log.error("could not journal %s for %s: %s", kind, actor, exc)
+
+
+def _safe_name(name: str) -> str:
+    """A typed name fit for the journal: printable, no field separator, at most MAX_NAME."""
+    return "".join(c for c in name if c.isprintable() and c != "|")[:MAX_NAME] or "?"
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    """Checks an operator's name and password and starts a session (a cookie)."""
+    check_same_origin(request)
+    form = await request.post()
+    name, password = form.get("name", ""), form.get("password", "")
+    if not isinstance(name, str) or not isinstance(password, str):
+        raise Problem(400, "bad-request", "Bad request", "name and password must be text")
+    app = request.app
+    throttle = app[app_keys.LOGIN_THROTTLE]
+    where = f"addr:{request.remote}"
+    wait = throttle.wait(where)
+    if wait:
+        page = _login_page(
+            app,
+            f"Too many wrong passwords from this address: try again in {int(wait) + 1} s.",
+            name[:MAX_NAME],
+            429,
+        )
+        page.headers["Retry-After"] = str(int(wait) + 1)
+        return page
+    clients = app[app_keys.CLIENTS]
+    op = None
+    if 0 < len(name) <= MAX_NAME and len(password) <= MAX_PASSWORD:
+        op = clients.operator(name, password)
+    if op is None:
+        throttle.failed(where)
+        await _record(
+            app,
+            "operator.login_failed",
+            "anonymous",
+            {"name": _safe_name(name), "remote": request.remote},
+        )
+        return _login_page(app, "Name or password is wrong.", name[:MAX_NAME], 401)
+    throttle.succeeded(where)
+    old = request.cookies.get(COOKIE_NAME)
+    if old:
+        app[app_keys.SESSIONS].drop(old)
+    token, _ = app[app_keys.SESSIONS].create(op.name)
+    await _record(app, "operator.login", _safe_name(op.name), {"remote": request.remote})
+    response = redirect("/")
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        httponly=True,
+        samesite="Strict",
+        path="/",
+        secure=request.secure,
+        max_age=int(app[app_keys.SESSIONS].lifetime_seconds),
+    )
+    return response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    """Ends the session (same-origin, with the session's CSRF token in the header or form)."""
+    app = request.app
+    session = app[app_keys.CLIENTS].session(request)
+    response = redirect("/login")
+    if session is not None:
+        check_same_origin(request)
+        form = await request.post()
+        presented = request.headers.get(CSRF_HEADER) or form.get("csrf") or ""
+        if not isinstance(presented, str) or not session.csrf_matches(presented):
+            raise Problem(
+                403, "csrf", "Cross-site request refused", "logout needs the page's CSRF token"
+            )
+        app[app_keys.SESSIONS].drop(request.cookies.get(COOKIE_NAME, ""))
+        await _record(
+            app, "operator.logout", _safe_name(session.operator), {"remote": request.remote}
+        )
+    response.del_cookie(COOKIE_NAME, path="/")
+    return response

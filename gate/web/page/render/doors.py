@@ -1,0 +1,400 @@
+"""The doors region: a tile per door (its signal at a glance), then each door in detail with
+its shipment, what holds it, the actions an operator may take and its lines.
+
+There is deliberately no action that releases a licence hold: only a signed approval from
+the central office can (DESIGN.md "Who may do what").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from gate.web.page.render.markup import DECISIONS, clock, h, icon, since, when
+
+MAX_LINES_SHOWN = 300
+LIVE_STATES = frozenset({"open", "held", "blocked", "cleared"})
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """How a door signal reads: colour class, symbol, a word and what it means."""
+
+    css: str
+    icon: str
+    word: str
+    hint: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.word} – {self.hint}"
+
+
+IDLE = Look("sig-idle", "i-idle", "FREE", "no shipment")
+UNKNOWN = Look("sig-red", "i-stop", "STOP", "state unknown: do not load or dispatch")
+
+#: (shipment state, door signal) -> how the door reads. Anything else reads UNKNOWN (red).
+LOOKS: Mapping[tuple[str, str], Look] = {
+    ("cleared", "green"): Look("sig-green", "i-check", "CLEARED", "may leave"),
+    ("held", "amber"): Look("sig-amber", "i-pause", "HOLD", "waiting for licence"),
+    ("blocked", "red"): Look("sig-red", "i-stop", "STOP", "prohibited item"),
+    ("open", "red"): Look("sig-red", "i-stop", "STOP", "prohibited item"),
+    ("open", "amber"): Look("sig-amber", "i-load", "LOADING", "seal when complete"),
+}
+
+
+def look(door: Mapping[str, Any]) -> Look:
+    """How ``door`` reads now: free, or its shipment's state and signal."""
+    shipment = door.get("shipment")
+    if shipment is None:
+        return IDLE
+    return LOOKS.get((shipment["state"], shipment["signal"]), UNKNOWN)
+
+
+#: A line that needs a licence and has one, and a line unloaded: (css, symbol, word).
+COVERED = ("dec-green", "i-check", "Licensed")
+REMOVED = ("dec-removed", "i-idle", "Removed (unloaded)")
+
+#: Severity for the line order: what stops the truck first.
+LINE_ORDER = {"prohibited": 0, "licence_required": 1, "clear": 3}
+
+
+#: What the page says once an action is done ("Sealed: shipment S1 is now held").
+DONE = {"seal": "Sealed", "remove": "Line removed", "dispatch": "Dispatched", "cancel": "Cancelled"}
+
+
+def _action(kind: str, url: str, label: str, title: str, text: str, *, css: str = "btn") -> str:
+    """A button that asks ``title``/``text`` before page.js POSTs to ``url``."""
+    return (
+        f'<button type="button" class="{css}" data-action="{h(kind)}" data-url="{h(url)}"'
+        f' data-title="{h(title)}" data-text="{h(text)}" data-confirm="{h(label)}"'
+        f' data-done="{h(DONE[kind])}">{h(label)}</button>'
+    )
+
+
+def _shipment_url(sid: str, *rest: str) -> str:
+    return "/api/v1/shipments/" + "/".join(quote(p, safe="") for p in (sid, *rest))
+
+
+def _actions(door: Mapping[str, Any], s: Mapping[str, Any]) -> str:
+    sid, name, state = s["id"], door["name"], s["state"]
+    out = []
+    if state == "open":
+        out.append(
+            _action(
+                "seal",
+                _shipment_url(sid, "seal"),
+                "Seal",
+                f"Seal shipment {sid} at {name}?",
+                "Loading ends: no more scans are accepted. The gate then decides the shipment; "
+                "lines that need a licence are held and a licence request goes to the central "
+                "office.",
+            )
+        )
+    if state == "cleared":
+        out.append(
+            _action(
+                "dispatch",
+                _shipment_url(sid, "dispatch"),
+                "Dispatch",
+                f"Dispatch shipment {sid} from {name}?",
+                "The truck may leave with these goods. Dispatch is final.",
+            )
+        )
+    if state in LIVE_STATES:
+        out.append(
+            _action(
+                "cancel",
+                _shipment_url(sid, "cancel"),
+                "Cancel shipment",
+                f"Cancel shipment {sid} at {name}?",
+                "The shipment is closed and the door is free for the next one. "
+                "Cancelling is final.",
+                css="btn btn-danger",
+            )
+        )
+    out.append(
+        f'<button type="button" class="btn btn-quiet" data-history="'
+        f'{h("/page/shipments/" + quote(sid, safe="") + "/history")}"'
+        f' data-title="{h(f"History of shipment {sid}")}">History</button>'
+    )
+    return '<div class="actions">' + "".join(out) + "</div>"
+
+
+def _delivery(d: Mapping[str, Any] | None) -> str:
+    if d is None:
+        return f"{icon('i-wait')} being queued"
+    if d["state"] == "delivered":
+        return f"{icon('i-check')} received by the office {h(clock(d['delivered_at']))}"
+    if d["state"] == "refused":
+        return f"{icon('i-stop')} refused by the office: {h(d['last_error'])}"
+    tries = d["attempts"]
+    err = (
+        f'<div class="muted small clamp" title="{h(d["last_error"])}">last error: '
+        f"{h(d['last_error'])}</div>"
+        if d.get("last_error")
+        else ""
+    )
+    return f"{icon('i-wait')} not yet delivered ({tries} attempt{'s' * (tries != 1)}){err}"
+
+
+REQUEST_STATUS = {
+    "pending": ("dec-amber", "i-wait", "Pending: waiting for the office's answer"),
+    "approved": ("dec-green", "i-check", "Approved"),
+    "denied": ("dec-red", "i-stop", "Denied"),
+}
+
+
+def _hold(
+    s: Mapping[str, Any], waiting: int | None, link: Mapping[str, Any], now: dt.datetime
+) -> str:
+    rows = []
+    approvals = {a["request_id"]: a for a in s.get("approvals", ())}
+    for r in s["requests"]:
+        css, sym, word = REQUEST_STATUS.get(r["status"], REQUEST_STATUS["pending"])
+        licence = (approvals.get(r["request_id"]) or {}).get("licence") or {}
+        if licence.get("number"):
+            word += f" (licence {licence['number']})"
+        lines = ", ".join(f"{x['key']} ×{x['quantity']}" for x in r["lines"])
+        rows.append(
+            f'<tr><td class="mono">{h(r["request_id"])}</td><td>{h(lines)}</td>'
+            f"<td>{_delivery(r.get('delivery'))}</td>"
+            f'<td class="{css}">{icon(sym)} {h(word)}</td></tr>'
+        )
+    link_note = ""
+    queued = [r for r in s["requests"] if (r.get("delivery") or {}).get("state") == "queued"]
+    if queued and not link.get("unreachable_since"):
+        link_note = (
+            f'<p class="warn">{icon("i-wait")} {len(queued)} request(s) of this shipment not '
+            f"yet received by the office; the link has {h(link['backlog'])} waiting to be sent."
+            "</p>"
+        )
+    if link.get("unreachable_since"):
+        link_note = (
+            f'<p class="warn">{icon("i-warn")} The central office is unreachable since '
+            f"{h(clock(link['unreachable_since']))}; {h(link['backlog'])} request(s) waiting "
+            "to be sent. They are sent as soon as the link is back.</p>"
+        )
+    table = (
+        '<table class="requests"><thead><tr><th>Licence request</th><th>Lines</th>'
+        "<th>Sent</th><th>Answer</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        if rows
+        else ""
+    )
+    return (
+        '<div class="box box-amber">'
+        f'<p class="box-lead">{icon("i-pause")} Held for '
+        f"<strong>{since(s['sealed_at'], now) if waiting is not None else '—'}"
+        f"</strong> since sealing at {h(clock(s['sealed_at']))}.</p>"
+        f"{table}{link_note}"
+        '<p class="note">Nobody at the gate can release a licence hold: only a signed approval '
+        "from the central office can.</p></div>"
+    )
+
+
+def _situation(
+    door: Mapping[str, Any], s: Mapping[str, Any], link: Mapping[str, Any], now: dt.datetime
+) -> str:
+    state = s["state"]
+    active = [x for x in s["lines"] if not x["removed"]]
+    prohibited = [x for x in active if x["decision"] == "prohibited"]
+    if state == "held":
+        return _hold(s, door.get("waiting_seconds"), link, now)
+    if prohibited:
+        return (
+            f'<div class="box box-red"><p class="box-lead">{icon("i-stop")} '
+            f"{len(prohibited)} prohibited line{'s' * (len(prohibited) != 1)}: this shipment "
+            "may not leave. Unload the goods and remove the line, or cancel the shipment.</p></div>"
+        )
+    if state == "cleared":
+        return (
+            f'<div class="box box-green"><p class="box-lead">{icon("i-check")} Cleared: every '
+            "line is clear or covered by a licence. The truck may leave: dispatch it.</p></div>"
+        )
+    if state == "open":
+        return (
+            f'<div class="box"><p class="box-lead">{icon("i-load")} Loading: {len(active)} '
+            f"line{'s' * (len(active) != 1)} so far. Seal when loading is complete.</p></div>"
+        )
+    return ""
+
+
+def _line_row(s: Mapping[str, Any], line: Mapping[str, Any]) -> str:
+    if line["removed"]:
+        css, sym, word = REMOVED
+    elif line["decision"] == "licence_required" and line["covered_by"]:
+        css, sym, word = COVERED
+    else:
+        css, sym, word = DECISIONS.get(line["decision"], DECISIONS["prohibited"])
+    control = (
+        f'<span class="mono">{h(line["control"])}</span> · Cat {"I" * (line["category"] or 0)}'
+        if line["control"]
+        else '<span class="muted">not listed</span>'
+    )
+    title = (
+        f'<div class="muted small clamp" title="{h(line["title"])}">{h(line["title"])}</div>'
+        if line.get("title")
+        else ""
+    )
+    serials = (
+        f'<div class="muted small">{len(line["serials"])} serial'
+        f"{'s' * (len(line['serials']) != 1)}</div>"
+        if line["serials"]
+        else ""
+    )
+    container = (
+        f'<div class="muted small">in pallet {h(line["container"])}</div>'
+        if line.get("container")
+        else ""
+    )
+    reasons = "; ".join(line.get("reason_text") or ())
+    shown_detail = line.get("detail") and str(line["detail"]).lower() not in reasons.lower()
+    detail = (
+        f'<div class="muted small clamp" title="{h(line["detail"])}">{h(line["detail"])}</div>'
+        if shown_detail
+        else ""
+    )
+    cover = line["covered_by"]
+    if cover:
+        until = (
+            f" (valid until {when(cover['valid_until'])[:10]})" if cover.get("valid_until") else ""
+        )
+        coverage = f"{icon('i-check')} {h(cover.get('text') or cover.get('licence'))}{h(until)}"
+    elif line["removed"]:
+        coverage = '<span class="muted">—</span>'
+    elif line["decision"] == "licence_required":
+        coverage = f'<span class="dec-amber">{icon("i-pause")} not covered yet</span>'
+    elif line["decision"] == "prohibited":
+        coverage = '<span class="dec-red">no licence can cover this</span>'
+    else:
+        coverage = '<span class="muted">not needed</span>'
+    remove = ""
+    if s["state"] in LIVE_STATES and not line["removed"]:
+        desc = line["description"] or line["key"]
+        remove = _action(
+            "remove",
+            _shipment_url(s["id"], "lines", line["key"], "remove"),
+            "Remove",
+            f"Remove {desc} from shipment {s['id']}?",
+            f"Only once the goods are unloaded from the truck: all {line['quantity']} of "
+            f"item {line['key']}. The shipment is then decided again without them.",
+            css="btn btn-quiet",
+        )
+    return (
+        f'<tr class="line {css}" data-key="{h(line["key"])}">'
+        f'<td><div class="desc">{h(line["description"] or "(no description)")}</div>'
+        f'<div class="mono small">{h(line["key"])}</div>{serials}{container}</td>'
+        f"<td>{control}{title}</td>"
+        f'<td class="num">{h(line["quantity"])}</td>'
+        f'<td class="decision {css}">{icon(sym)} {h(word)}</td>'
+        f"<td>{h(reasons)}{detail}</td>"
+        f"<td>{coverage}</td>"
+        f'<td class="act">{remove}</td></tr>'
+    )
+
+
+def _lines(s: Mapping[str, Any]) -> str:
+    lines = sorted(
+        s["lines"],
+        key=lambda x: (
+            x["removed"],
+            LINE_ORDER.get(x["decision"], 0) + (1 if x["covered_by"] else 0),
+        ),
+    )
+    if not lines:
+        return '<p class="muted empty">No goods scanned yet.</p>'
+    shown = lines[:MAX_LINES_SHOWN]
+    more = len(lines) - len(shown)
+    tail = f'<p class="muted">and {more} more lines (see the API)</p>' if more > 0 else ""
+    return (
+        '<table class="lines"><thead><tr><th>Item</th><th>Control</th><th class="num">Qty</th>'
+        "<th>Decision</th><th>Why</th><th>Licence</th><th></th></tr></thead><tbody>"
+        + "".join(_line_row(s, x) for x in shown)
+        + "</tbody></table>"
+        + tail
+    )
+
+
+def _tile(door: Mapping[str, Any], now: dt.datetime) -> str:
+    lk = look(door)
+    s = door.get("shipment")
+    if s is None:
+        sub = "ready for the next one"
+    else:
+        extra = ""
+        if s["state"] == "held" and s.get("sealed_at"):
+            extra = f" · waiting {since(s['sealed_at'], now)}"
+        sub = f"{h(s['id'])} · {h(s['state'])} · to {h(s['destination'])}{extra}"
+    return (
+        f'<a class="tile {lk.css}" href="#door-{h(door["id"])}" data-door="{h(door["id"])}"'
+        f' data-signal="{h(door["signal"])}">'
+        f'<span class="tile-door">{h(door["name"])} <span class="tile-id">{h(door["id"])}</span>'
+        f"</span>"
+        f'<span class="tile-signal">{icon(lk.icon, "ico-big")}'
+        f'<span class="tile-word">{h(lk.word)}</span></span>'
+        f'<span class="tile-dash"> – </span><span class="tile-hint">{h(lk.hint)}</span>'
+        f'<span class="tile-ship">{sub}</span></a>'
+    )
+
+
+def _door_detail(door: Mapping[str, Any], link: Mapping[str, Any], now: dt.datetime) -> str:
+    lk = look(door)
+    s = door.get("shipment")
+    head = (
+        f'<header class="door-head {lk.css}">{icon(lk.icon)}'
+        f'<h2>{h(door["name"])} <span class="door-id">{h(door["id"])}</span></h2>'
+        f'<span class="door-label">{h(lk.label)}</span></header>'
+    )
+    if s is None:
+        return (
+            f'<article class="door door-idle" id="door-{h(door["id"])}" '
+            f'data-door="{h(door["id"])}">{head}</article>'
+        )
+    consignee = s["consignee"]
+    facts = [
+        ("Shipment", f'<strong class="mono">{h(s["id"])}</strong>'),
+        ("State", f'<strong class="state">{h(s["state"])}</strong>'),
+        ("Destination", h(s["destination"])),
+        ("Consignee", f"{h(consignee['name'])} ({h(consignee['country'])})"),
+    ]
+    if s.get("end_use"):
+        facts.append(("End use", h(s["end_use"])))
+    if s.get("transit"):
+        facts.append(("Transit", h(", ".join(s["transit"]))))
+    facts.append(("Created", h(when(s["created_at"]))))
+    if s.get("sealed_at"):
+        facts.append(("Sealed", h(when(s["sealed_at"]))))
+    meta = (
+        '<dl class="facts">'
+        + "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in facts)
+        + "</dl>"
+    )
+    return (
+        f'<article class="door" id="door-{h(door["id"])}" data-door="{h(door["id"])}"'
+        f' data-shipment="{h(s["id"])}" data-state="{h(s["state"])}">{head}'
+        f'<div class="door-body">{meta}{_situation(door, s, link, now)}{_actions(door, s)}'
+        f"{_lines(s)}</div></article>"
+    )
+
+
+def render_doors(status: Mapping[str, Any]) -> str:
+    """The doors region: a tile per door (signal at a glance), then each door in detail."""
+    now = dt.datetime.fromisoformat(status["now"])
+    doors = status["doors"]
+    banner = ""
+    if status.get("failed"):
+        banner = (
+            f'<div class="banner banner-red">{icon("i-stop")} The gate is not taking changes: '
+            f"{h(status['failed'])}. Nothing may be dispatched until it is restarted.</div>"
+        )
+    return (
+        f'<div class="doors-inner" data-now="{h(status["now"])}">{banner}'
+        '<div class="tiles">'
+        + "".join(_tile(d, now) for d in doors)
+        + '</div><div class="details">'
+        + "".join(_door_detail(d, status["link"], now) for d in doors)
+        + "</div></div>"
+    )

@@ -1,0 +1,174 @@
+"""The side region: alerts (conditions that hold now, then recent events), the control
+data, the central office link and the latest scans."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gate.web.page.render.markup import DECISIONS, clock, duration, h, icon, when
+
+ALERTS_SHOWN = 6
+
+ALERT_LOOKS = {
+    "critical": ("alert-critical", "i-warn", "Alert"),
+    "warning": ("alert-warning", "i-warn", "Warning"),
+    "info": ("alert-info", "i-info", "Note"),
+}
+
+
+def _conditions(status: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Problems that hold now (not events): each (css, text)."""
+    out: list[tuple[str, str]] = []
+    cd = status["control_data"]
+    if status.get("failed"):
+        out.append(("alert-critical", f"Storage failed: {status['failed']}"))
+    if not cd.get("loaded"):
+        out.append(("alert-critical", "No control table is loaded: every line is held"))
+    elif cd.get("stale"):
+        out.append(
+            (
+                "alert-critical",
+                f"Control data is older than {cd['max_age_days']:g} days: every line is held "
+                "until the table or the denial list is renewed",
+            )
+        )
+    link = status["link"]
+    if link.get("unreachable_since"):
+        out.append(
+            (
+                "alert-critical",
+                f"Central office unreachable since {clock(link['unreachable_since'])}: "
+                f"{link['backlog']} licence request(s) waiting",
+            )
+        )
+    if link.get("refused"):
+        out.append(
+            (
+                "alert-warning",
+                f"{link['refused']} licence request(s) refused by the central office "
+                "since the gate started: ask the office",
+            )
+        )
+    return out
+
+
+def _alerts(status: Mapping[str, Any]) -> str:
+    items = []
+    for css, text in _conditions(status):
+        items.append(
+            f'<li class="alert {css} alert-now">{icon("i-warn")}<span class="alert-body">'
+            f'<span class="alert-when">Now</span> {h(text)}</span></li>'
+        )
+    for a in status["alerts"][:ALERTS_SHOWN]:
+        css, sym, _ = ALERT_LOOKS.get(a.get("level", "critical"), ALERT_LOOKS["critical"])
+        count = a.get("count", 1)
+        repeats = (
+            f' <span class="alert-count">×{count} since {h(clock(a.get("first_at")))}</span>'
+            if count > 1
+            else ""
+        )
+        items.append(
+            f'<li class="alert {css}" data-kind="{h(a.get("kind", ""))}">{icon(sym)}'
+            f'<span class="alert-body"><time class="alert-when" datetime="{h(a["at"])}">'
+            f"{h(clock(a['at']))}</time> {h(a.get('text', ''))}{repeats}</span></li>"
+        )
+    earlier = len(status["alerts"]) - ALERTS_SHOWN
+    if earlier > 0:
+        items.append(f'<li class="alert-more muted">and {earlier} earlier</li>')
+    if not items:
+        items.append(f'<li class="alert alert-none">{icon("i-check")} No alerts.</li>')
+    return (
+        '<section class="panel" aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts</h2>'
+        f'<ol class="alerts" id="alerts">{"".join(items)}</ol></section>'
+    )
+
+
+def _control_data(status: Mapping[str, Any]) -> str:
+    cd = status["control_data"]
+    if not cd.get("loaded"):
+        body = f'<p class="bad">{icon("i-stop")} No table loaded: {h(cd.get("error"))}</p>'
+    else:
+        state = (
+            f'<p class="bad">{icon("i-warn")} OUT OF DATE: every line is held</p>'
+            if cd["stale"]
+            else f'<p class="good">{icon("i-check")} Current (limit {cd["max_age_days"]:g} days,'
+            f" until {h(when(cd['stale_at'])[:10])})</p>"
+        )
+        body = (
+            '<dl class="kv">'
+            f'<dt>Table</dt><dd class="mono">{h(cd["version"])}</dd>'
+            f"<dt>Entries</dt><dd>{cd['entries']:,}</dd>"
+            f"<dt>Compiled</dt><dd>{h(duration(cd['table_age_seconds']))} ago</dd>"
+            f"<dt>Denial list</dt><dd>changed {h(when(cd['denials_changed_at'])[:10])}</dd>"
+            f"</dl>{state}"
+        )
+    return (
+        '<section class="panel" aria-labelledby="table-h"><h2 id="table-h">Control data</h2>'
+        f"{body}</section>"
+    )
+
+
+def _link(status: Mapping[str, Any]) -> str:
+    link = status["link"]
+    if link.get("unreachable_since"):
+        state = (
+            f'<p class="bad">{icon("i-warn")} UNREACHABLE since '
+            f"{h(clock(link['unreachable_since']))}</p>"
+        )
+    elif link.get("last_error") and link.get("backlog"):
+        state = f'<p class="warn">{icon("i-warn")} Retrying: {h(link["last_error"])}</p>'
+    else:
+        state = f'<p class="good">{icon("i-check")} OK</p>'
+    oldest = link.get("oldest_pending_seconds")
+    return (
+        '<section class="panel" aria-labelledby="link-h"><h2 id="link-h">Central office link'
+        f'</h2>{state}<dl class="kv">'
+        f"<dt>Waiting to send</dt><dd>{h(link['backlog'])}"
+        + (f" (oldest {h(duration(oldest))})" if oldest is not None else "")
+        + "</dd>"
+        f"<dt>Delivered</dt><dd>{h(link['delivered'])}</dd>"
+        f"<dt>Last success</dt><dd>{h(clock(link.get('last_success')))}</dd>"
+        + (
+            f'<dt>Last error</dt><dd class="small">{h(clock(link.get("last_error_at")))} '
+            f"{h(link['last_error'])}</dd>"
+            if link.get("last_error")
+            else ""
+        )
+        + "</dl></section>"
+    )
+
+
+def _scans(status: Mapping[str, Any]) -> str:
+    items = []
+    for scan in status["scans"][:15]:
+        if scan.get("status") == "rejected":
+            css, sym, word = "dec-red", "i-stop", "rejected"
+            what = scan.get("error") or ""
+        else:
+            css, sym, word = DECISIONS.get(scan.get("decision") or "", ("", "i-info", "—"))
+            word = word.lower()
+            what = ((scan.get("item") or {}).get("key")) or ""
+            if scan.get("status") == "duplicate":
+                word += " (repeat)"
+        door = (scan.get("door") or {}).get("id") or ""
+        items.append(
+            f'<li class="scan {css}"><time>{h(clock(scan["at"]))}</time> '
+            f'<span class="scan-door">{h(door)}</span> {icon(sym)} <span class="scan-word">'
+            f'{h(word)}</span> <span class="mono small">{h(what)}</span></li>'
+        )
+    body = (
+        f'<ol class="scans" id="scans">{"".join(items)}</ol>'
+        if items
+        else '<p class="muted">No scans since the gate started.</p>'
+    )
+    return (
+        '<section class="panel" aria-labelledby="scans-h"><h2 id="scans-h">Recent scans</h2>'
+        f"{body}</section>"
+    )
+
+
+def render_side(status: Mapping[str, Any]) -> str:
+    """The side region: alerts (conditions that hold now, then recent events), control data,
+    the central link and the latest scans."""
+    return _alerts(status) + _control_data(status) + _link(status) + _scans(status)
