@@ -31,6 +31,7 @@ import aiohttp
 
 from gate.config.settings import Config
 from gate.core.signatures import parse_secret
+from gate.errors import GateError
 from gate.links.central import backoff
 from gate.service.events import Events
 from gate.storage import checkpoints
@@ -76,6 +77,9 @@ class CheckpointSender:
                         await self.take()
                         next_take = loop.time() + every
                     wait = await self.send_due(session)
+                except GateError as exc:  # storage busy or failed: one line, try again soon
+                    log.warning("journal checkpoint round failed: %s", exc)
+                    wait = 5.0
                 except Exception:
                     log.exception("journal checkpoint round failed")
                     wait = 5.0
