@@ -172,6 +172,18 @@ class SchemaTooNew(StoreError):
         self.known = known
 
 
+class JournalBroken(StoreError):
+    """The audit journal fails verification (a record missing, altered or out of the chain):
+    the store does not open on it. ``reason`` is the verifier's one line naming the record."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"database {path}: {reason}; the gate does not start on a journal that fails"
+            " verification (restore the database from a backup or move it aside)"
+        )
+        self.reason = reason
+
+
 class JournalError(GateError):
     """An audit record could not be written or read as given: a naive timestamp, data that is
     not JSON, a ``|`` in a field of the hash preimage, or an append outside a transaction."""
@@ -179,6 +191,12 @@ class JournalError(GateError):
 
 class Unavailable(GateError):
     """The gate cannot take changes now (storage failed, or no table): answer 503."""
+
+
+class StorageBusy(Unavailable):
+    """Another process holds the database's write lock (an operator's sqlite3 shell, a backup
+    tool): nothing of this write was stored; answer 503. Deliberately not a StoreError: storage
+    has not failed, and the store takes writes again by itself once the lock is released."""
 
 
 class NotFound(GateError):

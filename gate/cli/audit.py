@@ -3,6 +3,9 @@
 Both open the configured database read-only (a ``mode=ro`` URI), so they may run while the
 gate serves and can never change the journal they check. ``verify`` exits 0 with
 ``audit journal OK: N records``, or 1 with one line naming the first broken record and why.
+With ``--checkpoint FILE`` (a signed checkpoint the central office kept, see
+``gate.storage.checkpoints``) it also fails a journal cut short or re-chained since that
+checkpoint, which the chain alone cannot show.
 ``export`` writes JSON lines to a file (atomically: complete or not at all) or to stdout.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 import tempfile
@@ -19,12 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gate.config.settings import load_config
-from gate.errors import StoreError
+from gate.core.signatures import parse_secret
+from gate.errors import ConfigError, GateError, StoreError
 
 # Every gate command builds the parser that names these functions: the database modules are
 # imported when an audit command runs, not on every start.
 if TYPE_CHECKING:
     import sqlite3
+
+    from gate.storage import checkpoints
 
 
 def parse_instant(text: str) -> datetime:
@@ -39,14 +46,40 @@ def parse_instant(text: str) -> datetime:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    """Verifies the whole journal; 0 if intact, 1 (one line on stdout) if not."""
-    from gate.storage import journal
+    """Verifies the whole journal, and against ``--checkpoint FILE`` when given; 0 if intact,
+    1 (one line on stdout) if not."""
+    from gate.storage import checkpoints, journal
 
     config = load_config(args.config)
+    checkpoint = None
+    if getattr(args, "checkpoint", None):
+        checkpoint = _read_checkpoint(Path(args.checkpoint))
     with _readonly(config.database) as conn:
-        result = journal.verify(conn)
+        if checkpoint is None:
+            result: journal.VerifyResult | checkpoints.CheckpointResult = journal.verify(conn)
+            problem = checkpoints.local_mismatch(conn) if result.ok else None
+            if problem:
+                result = checkpoints.CheckpointResult(False, problem)
+        else:
+            secret = parse_secret(config.central.signing_secret)
+            result = checkpoints.verify_against(
+                conn, checkpoint, secret=secret, gate_id=config.gate_id
+            )
     print(result)
     return 0 if result.ok else 1
+
+
+def _read_checkpoint(path: Path) -> checkpoints.Checkpoint:
+    """The office's copy of a checkpoint. Raises ConfigError naming the file and the fault."""
+    from gate.storage import checkpoints
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return checkpoints.parse_document(doc)
+    except OSError as exc:
+        raise ConfigError(f"checkpoint {path}: {exc.strerror}") from exc
+    except (ValueError, GateError) as exc:
+        raise ConfigError(f"checkpoint {path}: {exc}") from exc
 
 
 def cmd_audit_export(args: argparse.Namespace) -> int:

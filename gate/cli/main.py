@@ -128,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit_verify = audit_commands.add_parser("verify", help=verify_help, description=verify_help)
     audit_verify.set_defaults(run=cmd_audit_verify)
     with_config(audit_verify)
+    audit_verify.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="also check the journal against a signed checkpoint the central office kept",
+    )
     export_help = "write audit records as JSON lines, in seq order"
     audit_export = audit_commands.add_parser("export", help=export_help, description=export_help)
     audit_export.set_defaults(run=cmd_audit_export)

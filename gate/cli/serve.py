@@ -19,6 +19,7 @@ from aiohttp import web
 from gate.config.settings import Config, Listen
 from gate.errors import ConfigError
 from gate.ingest.scanner_socket import ScannerServer
+from gate.links.checkpoint_sender import CheckpointSender
 from gate.web import app_keys
 from gate.web.app import create_app
 
@@ -31,6 +32,8 @@ async def run(config: Config) -> None:
     await runner.setup()
     scanner = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)
     app[app_keys.METRICS].watch_scanner(scanner)
+    sender = CheckpointSender(config, app[app_keys.DOCKS].store, app[app_keys.EVENTS])
+    checkpoints = asyncio.create_task(sender.run(), name="journal-checkpoints")
     try:
         site = web.TCPSite(runner, config.http.host, config.http.port)
         with _listening("http.listen", config.http):
@@ -66,6 +69,9 @@ async def run(config: Config) -> None:
             watchdog.cancel()
     finally:
         log.info("gate %s stopping", config.gate_id)
+        checkpoints.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await checkpoints  # before the store closes
         await scanner.close()
         await runner.cleanup()
 

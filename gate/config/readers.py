@@ -13,6 +13,7 @@ the core's list of code kinds, so reading a config never loads an LLRP or serial
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import ipaddress
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -245,8 +246,9 @@ def parse_reader(src: OptionSource, door_ids: Collection[str]) -> ReaderConfig:
     """One ``[[readers]]`` table. Raises ConfigError naming the key that is wrong."""
     unknown = sorted(set(src.data) - READER_KEYS)
     if unknown:
-        known = ", ".join(sorted(READER_KEYS))
-        raise ConfigError(f"{src.prefix}{unknown[0]}: unknown key (known: {known})")
+        raise ConfigError(
+            f"{src.prefix}{unknown[0]}: unknown key{_closest(unknown[0], READER_KEYS)}"
+        )
     name = _text(src, "name")
     if not NAME_PATTERN.fullmatch(name):
         raise ConfigError(
@@ -272,8 +274,9 @@ def parse_options(kind: str, src: OptionSource) -> ReaderOptions:
     for key in src.data:
         spec = table.get(key)
         if spec is None:
-            known = ", ".join(sorted(table))
-            raise ConfigError(f"{src.prefix}{key}: unknown option for kind {kind} (known: {known})")
+            raise ConfigError(
+                f"{src.prefix}{key}: unknown option for kind {kind}{_closest(key, table)}"
+            )
         value = src.get(key, spec.kind)
         problem = spec.check(value)
         if problem is not None:
@@ -294,6 +297,14 @@ def option_defaults(kind: str) -> dict[str, Any]:
     table, cls = OPTIONS[kind]
     defaults = {f.name: f.default for f in dataclasses.fields(cls) if f.name in table}
     return {**defaults, **KIND_DEFAULTS.get(kind, {})}
+
+
+def _closest(key: str, known: Collection[str]) -> str:
+    """``; did you mean X?`` for the nearest known key, or the list of them when none is near."""
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]}?"
+    return f" (known: {', '.join(sorted(known))})"
 
 
 def _text(src: OptionSource, key: str) -> str:

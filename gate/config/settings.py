@@ -3,22 +3,40 @@
 Relative paths are resolved against the config file's folder; any string may be written
 ``"env:NAME"`` to read it from the environment. Every problem is a ConfigError that names
 the key (``central.signing_secret: environment variable GATE_SIGNING_SECRET is not set``).
+
+A key the gate does not know is an error, in every section, never a setting quietly ignored:
+``catch_all_enduses`` for ``catch_all_end_uses`` would otherwise start the gate with the
+catch-all rule empty. Each ``_Reader`` records the keys the parser asks it for; once the whole
+file is read, any key nobody asked for is refused, naming the closest one that exists
+(``unknown key policy.catch_all_enduses; did you mean catch_all_end_uses?``). Recording what
+is asked, rather than keeping a second list of keys, means a new setting is known the moment
+the parser reads it. URLs (http or https, with a host), listen addresses (a host and a port
+1-65535) and the files the gate reads (present, not folders) are checked here too, so a bad
+value stops ``gate serve`` at once with one line instead of failing, or retrying, later.
 """
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from gate.config.readers import ReaderConfig, parse_readers
 from gate.core.signatures import SignatureError, parse_public_key, parse_secret
 from gate.errors import ConfigError
 
 DEFAULT_CONFIG = Path("configs/gate.toml")
+#: A host name: dot-separated labels of letters, digits and inner hyphens (RFC 1123).
+_HOSTNAME = re.compile(
+    r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
+)
 ROLES = frozenset({"scanner", "wms", "operator"})
 
 
@@ -56,6 +74,10 @@ class PolicyConfig:
     max_list_age_days: int
     catch_all_end_uses: tuple[str, ...]
     denial_match_threshold: float = 0.88
+    #: What may be empty on purpose: ``"denials"`` (the denial list) or the name of a country
+    #: group the policy relies on. Anything else that is empty is refused (a header-only list
+    #: or an emptied embargo group would switch a rule off without a word).
+    allow_empty: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,22 +127,45 @@ class Config:
     doors: tuple[Door, ...]
     clients: tuple[Client, ...]
     operators: tuple[Operator, ...]
-    readers: tuple[ReaderConfig, ...] = ()  # [[readers]]: see gate/readers/options.py
+    readers: tuple[ReaderConfig, ...] = ()  # [[readers]]: see gate/config/readers.py
+    #: How often the gate sends a signed checkpoint of its journal to the central office.
+    journal_checkpoint_seconds: float = 900.0
 
     def door(self, door_id: str) -> Door | None:
         return next((d for d in self.doors if d.id == door_id), None)
 
 
 class _Reader:
-    """Typed access to one table of the TOML document, naming keys in its errors."""
+    """Typed access to one table of the TOML document, naming keys in its errors.
 
-    def __init__(self, data: Mapping[str, Any], prefix: str, base: Path) -> None:
+    Every key asked for (present or not) is recorded in ``asked``; ``check_unknown`` refuses
+    the keys of the document that nothing asked for. Readers made by ``section``/``sections``
+    share one ``family`` list, so the root can check them all.
+    """
+
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        prefix: str,
+        base: Path,
+        family: list[_Reader] | None = None,
+    ) -> None:
         self.data = data
         self.prefix = prefix
         self.base = base
+        self.asked: set[str] = set()
+        self.family: list[_Reader] = family if family is not None else []
+        self.family.append(self)
 
     def _name(self, key: str) -> str:
         return f"{self.prefix}{key}"
+
+    def _missing(self, key: str) -> ConfigError:
+        """``KEY: missing``, pointing at a present key that looks like a misspelling of it."""
+        strangers = [k for k in self.data if k not in self.asked and k != key]
+        close = difflib.get_close_matches(key, strangers, n=1, cutoff=0.75)
+        hint = f" ({self._name(close[0])} is not a key: did you mean {key}?)" if close else ""
+        return ConfigError(f"{self._name(key)}: missing{hint}")
 
     def _resolve(self, key: str, value: Any) -> Any:
         if isinstance(value, str) and value.startswith("env:"):
@@ -131,9 +176,10 @@ class _Reader:
         return value
 
     def get(self, key: str, kind: type, default: Any = ...) -> Any:
+        self.asked.add(key)
         if key not in self.data:
             if default is ...:
-                raise ConfigError(f"{self._name(key)}: missing")
+                raise self._missing(key)
             return default
         value = self._resolve(key, self.data[key])
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -163,26 +209,113 @@ class _Reader:
     def path(self, key: str) -> Path:
         return (self.base / self.text(key)).resolve()
 
+    def input_file(self, key: str) -> Path:
+        """A file the gate reads: it must exist and not be a folder."""
+        path = self.path(key)
+        _check_input(self._name(key), path)
+        return path
+
+    def output_file(self, key: str) -> Path:
+        """A file the gate writes: not a folder, and its folder is not a file."""
+        path = self.path(key)
+        if path.is_dir():
+            raise ConfigError(f"{self._name(key)}: {path} is a folder, not a file")
+        folder = next((p for p in path.parents if p.exists()), None)
+        if folder is not None and not folder.is_dir():
+            raise ConfigError(f"{self._name(key)}: {folder} is a file, not a folder")
+        return path
+
+    def url(self, key: str) -> str:
+        """An http or https URL with a host (and a valid port, if one is given)."""
+        value = self.text(key)
+        problem = _url_problem(value)
+        if problem:
+            raise ConfigError(f"{self._name(key)}: {value!r} {problem}")
+        return value
+
     def listen(self, key: str) -> Listen:
         value = self.text(key)
         host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ConfigError(f"{self._name(key)}: expected HOST:PORT, got {value!r}")
-        return Listen(host.strip("[]"), int(port))
+        shape = f"{self._name(key)}: expected HOST:PORT (such as 127.0.0.1:8080), got {value!r}"
+        if not sep or not host or not port.isdigit():
+            raise ConfigError(shape)
+        if not 1 <= int(port) <= 65535:
+            raise ConfigError(f"{self._name(key)}: port {port} is not between 1 and 65535")
+        bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+        if not _is_host(bare) or (":" in bare and bare == host):
+            # An IPv6 address must be written in brackets: [::1]:8080.
+            raise ConfigError(shape)
+        return Listen(bare, int(port))
 
     def section(self, key: str, required: bool = True) -> _Reader:
+        self.asked.add(key)
         value = self.data.get(key)
         if value is None and not required:
             value = {}
+        if value is None:
+            raise self._missing(key)
         if not isinstance(value, dict):
             raise ConfigError(f"{self._name(key)}: missing section [{self._name(key)}]")
-        return _Reader(value, f"{self._name(key)}.", self.base)
+        return _Reader(value, f"{self._name(key)}.", self.base, self.family)
 
     def sections(self, key: str) -> list[_Reader]:
+        self.asked.add(key)
         value = self.data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise ConfigError(f"{self._name(key)}: expected [[{self._name(key)}]] tables")
-        return [_Reader(v, f"{self._name(key)}[{i}].", self.base) for i, v in enumerate(value)]
+        return [
+            _Reader(v, f"{self._name(key)}[{i}].", self.base, self.family)
+            for i, v in enumerate(value)
+        ]
+
+    def check_unknown(self) -> None:
+        """Refuses the first key, in this reader and every one made from it, that nothing
+        asked for: ``unknown key policy.catch_all_enduses; did you mean catch_all_end_uses?``"""
+        for reader in self.family:
+            for key in reader.data:
+                if key in reader.asked:
+                    continue
+                close = difflib.get_close_matches(key, sorted(reader.asked), n=1, cutoff=0.6)
+                if close:
+                    hint = f"; did you mean {close[0]}?"
+                else:
+                    hint = f" (known: {', '.join(sorted(reader.asked))})"
+                raise ConfigError(f"unknown key {reader._name(key)}{hint}")
+
+
+def _is_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(_HOSTNAME.fullmatch(host))
+    return True
+
+
+def _url_problem(value: str) -> str | None:
+    """Why ``value`` is not an http(s) URL with a host that paths can be added to, or None."""
+    if any(ch.isspace() for ch in value):
+        return "contains white space"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https"):
+        return "is not an http:// or https:// URL (such as 'https://office.example/gate')"
+    if not parts.hostname or not _is_host(parts.hostname):
+        return "has no valid host"
+    try:
+        port = parts.port
+    except ValueError:
+        return "has a port that is not a number between 0 and 65535"
+    if port == 0:
+        return "has port 0"
+    if parts.query or parts.fragment:
+        return "must not have a query or fragment (the gate adds paths to it)"
+    return None
+
+
+def _check_input(name: str, path: Path) -> None:
+    if not path.exists():
+        raise ConfigError(f"{name}: {path} does not exist")
+    if path.is_dir():
+        raise ConfigError(f"{name}: {path} is a folder, not a file")
 
 
 def load_config(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
@@ -209,6 +342,8 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
     catalogues = tuple((table.base / p).resolve() for p in table.strings("catalogues"))
     if not catalogues:
         raise ConfigError("table.catalogues: at least one catalogue is needed")
+    for i, catalogue in enumerate(catalogues):
+        _check_input(f"table.catalogues[{i}]", catalogue)
     max_age = policy.get("max_list_age_days", int, 90)
     if max_age < 1:
         raise ConfigError("policy.max_list_age_days: must be at least 1")
@@ -252,28 +387,38 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         except SignatureError as exc:
             raise ConfigError(f"central.callback_public_key: {exc}") from None
 
-    return Config(
+    http = root.section("http")
+    scanner = root.section("scanner").listen("listen")
+    if http.listen("listen") == scanner:
+        raise ConfigError(f"scanner.listen: {scanner} is also http.listen")
+    storage = root.section("storage")
+    checkpoint_every = storage.get("journal_checkpoint_seconds", float, 900.0)
+    if not 1.0 <= checkpoint_every <= 86400.0:
+        raise ConfigError("storage.journal_checkpoint_seconds: must be between 1 and 86400")
+
+    config = Config(
         path=config_path,
         gate_id=root.text("gate_id"),
-        http=root.section("http").listen("listen"),
-        limits=_limits(root.section("http")),
-        scanner=root.section("scanner").listen("listen"),
-        database=root.section("storage").path("database"),
+        http=http.listen("listen"),
+        limits=_limits(http),
+        scanner=scanner,
+        database=storage.output_file("database"),
         table=TableConfig(
-            path=table.path("path"),
-            control_list=table.path("control_list"),
+            path=table.output_file("path"),
+            control_list=table.input_file("control_list"),
             catalogues=catalogues,
         ),
         policy=PolicyConfig(
-            countries=policy.path("countries"),
+            countries=policy.input_file("countries"),
             cat2_exempt_groups=policy.strings("cat2_exempt_groups", []),
-            denials=policy.path("denials"),
+            denials=policy.input_file("denials"),
             max_list_age_days=max_age,
             catch_all_end_uses=policy.strings("catch_all_end_uses", []),
             denial_match_threshold=threshold,
+            allow_empty=policy.strings("allow_empty", []),
         ),
         central=CentralConfig(
-            url=central.text("url").rstrip("/"),
+            url=central.url("url").rstrip("/"),
             signing_secret=central.text("signing_secret"),
             callback_secret=central.text("callback_secret"),
             callback_public_key=central.get("callback_public_key", str, None),
@@ -286,7 +431,10 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         clients=tuple(clients),
         operators=tuple(operators),
         readers=parse_readers(root.sections("readers"), {d.id for d in doors}),
+        journal_checkpoint_seconds=checkpoint_every,
     )
+    root.check_unknown()
+    return config
 
 
 def _limits(http: _Reader) -> Limits:

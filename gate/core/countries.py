@@ -139,3 +139,13 @@ class CountryGroups:
         """The names of the groups ``code`` belongs to. Raises ``InvalidCountry``."""
         parse_country(code)
         return frozenset(name for name, members in self._index.items() if code in members)
+
+    def lost_since(self, before: CountryGroups) -> dict[str, frozenset[str]]:
+        """The members each group of ``before`` no longer has here, for the groups that lost
+        any (a group gone altogether lost all its members). Sorted by group name."""
+        lost: dict[str, frozenset[str]] = {}
+        for name in sorted(before.names):
+            gone = before.members(name) - self._index.get(name, frozenset())
+            if gone:
+                lost[name] = gone
+        return lost

@@ -165,6 +165,12 @@ class DenialList:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def lost_since(self, before: DenialList) -> tuple[DeniedParty, ...]:
+        """The entries of ``before`` this list no longer has, in ``before``'s order. An entry
+        changed in any field counts as removed (and its new form as added)."""
+        kept = set(self.entries)
+        return tuple(entry for entry in before.entries if entry not in kept)
+
     def match(
         self, name: str, country: str, threshold: float = DEFAULT_THRESHOLD
     ) -> PartyMatch | None:

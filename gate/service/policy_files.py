@@ -4,23 +4,38 @@ The files are read here (the core never touches a file) and turned into the core
 ``Policy``. A file that is missing or wrong is a ConfigError naming the file and, for the
 denial list, the line: a policy that cannot be read must stop the gate from starting, or a
 reload from going through, never quietly weaken a rule.
+
+Empty is wrong too, unless the config says otherwise. A header-only denial list, or an
+``embargoed`` group emptied by a bad export, is well-formed and switches a rule off: so the
+denial list and every group the policy relies on (``embargoed`` and the licence-exempt
+groups) must have members, unless ``policy.allow_empty`` names it (``"denials"`` or the
+group's name), which is how a gate with no partner notices yet says so on purpose.
+
+What a reload takes away is shown. ``PolicyChange`` compares the policy in use with the one
+just loaded; the reloader journals it and, when a group lost members or the denial list lost
+entries, raises an alert naming them, because a shrinking list is exactly what a mistake (or
+an attacker) would look like.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gate.config.settings import Config
-from gate.core.countries import CountryGroups
+from gate.core.countries import EMBARGOED, CountryGroups
 from gate.core.parties import DenialList, DeniedParty
 from gate.core.rules import Policy
 from gate.errors import ConfigError, GateError
 
 DENIALS_HEADER = ["name", "country", "reference", "date"]
+#: The name ``policy.allow_empty`` uses for the denial list.
+DENIALS = "denials"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +98,46 @@ def load_denials(path: Path) -> DenialList:
     return DenialList.of(entries)
 
 
+def relied_on(config: Config) -> tuple[str, ...]:
+    """The groups the policy's rules read: ``embargoed`` and the licence-exempt groups."""
+    return (EMBARGOED, *config.policy.cat2_exempt_groups)
+
+
+def check_not_empty(config: Config, groups: CountryGroups, denials: DenialList) -> None:
+    """Refuses an empty denial list or relied-on group that ``policy.allow_empty`` does not
+    name, and an ``allow_empty`` entry that names nothing. Raises ConfigError."""
+    section = config.policy
+    names = (DENIALS, *relied_on(config))
+    for allowed in section.allow_empty:
+        if allowed not in names:
+            close = difflib.get_close_matches(allowed, names, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else f" (one of: {', '.join(names)})"
+            raise ConfigError(
+                f"policy.allow_empty: {allowed!r} is not the denial list or a group the policy"
+                f" uses{hint}"
+            )
+    if len(denials) == 0 and DENIALS not in section.allow_empty:
+        raise ConfigError(
+            f"denial list {section.denials} has no entries: refused, it would switch the"
+            f' denied-party rule off (if it is empty on purpose, add "{DENIALS}" to'
+            " policy.allow_empty)"
+        )
+    for name in relied_on(config):
+        if name in groups and not groups.members(name) and name not in section.allow_empty:
+            raise ConfigError(
+                f"country groups {section.countries}: group {name!r} has no members: refused,"
+                f" the policy relies on it (if it is empty on purpose, add {name!r} to"
+                " policy.allow_empty)"
+            )
+
+
 def load_policy(config: Config) -> PolicyData:
-    """Reads the country groups and the denial list. Raises ConfigError."""
+    """Reads the country groups and the denial list. Raises ConfigError, also for an empty
+    list or relied-on group that ``policy.allow_empty`` does not name."""
     section = config.policy
     groups = load_groups(section.countries)
     denials = load_denials(section.denials)
+    check_not_empty(config, groups, denials)
     try:
         policy = Policy(
             groups=groups,
@@ -101,3 +151,61 @@ def load_policy(config: Config) -> PolicyData:
         raise ConfigError(f"policy: {exc}") from exc
     changed = dt.datetime.fromtimestamp(section.denials.stat().st_mtime, dt.UTC)
     return PolicyData(policy, changed, section.countries, section.denials)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChange:
+    """What a reload changes in the country groups and the denial list.
+
+    ``lost`` maps each group that lost members to them, ``gained`` each group that gained
+    members; ``denials_lost`` are the entries gone from the denial list, ``denials_gained``
+    counts the new ones.
+    """
+
+    lost: dict[str, frozenset[str]]
+    gained: dict[str, frozenset[str]]
+    denials_lost: tuple[DeniedParty, ...]
+    denials_gained: int
+
+    @classmethod
+    def between(cls, before: Policy, after: Policy) -> PolicyChange:
+        return cls(
+            lost=after.groups.lost_since(before.groups),
+            gained=before.groups.lost_since(after.groups),
+            denials_lost=after.denials.lost_since(before.denials),
+            denials_gained=len(before.denials.lost_since(after.denials)),
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.lost or self.gained or self.denials_lost or self.denials_gained)
+
+    @property
+    def removes(self) -> bool:
+        """Whether a group lost members or the denial list lost entries: worth an alert."""
+        return bool(self.lost or self.denials_lost)
+
+    def summary(self) -> str:
+        """One line for an operator naming what was taken away."""
+        parts = [
+            f"group {name!r} lost {', '.join(sorted(codes))}" for name, codes in self.lost.items()
+        ]
+        if self.denials_lost:
+            shown = "; ".join(
+                f"{e.name} ({e.country}{', ' + e.reference if e.reference else ''})"
+                for e in self.denials_lost[:5]
+            )
+            more = f" and {len(self.denials_lost) - 5} more" if len(self.denials_lost) > 5 else ""
+            parts.append(f"denial list lost {len(self.denials_lost)}: {shown}{more}")
+        return "; ".join(parts) if parts else "nothing removed"
+
+    def audit_doc(self) -> dict[str, Any]:
+        """The change as the journal records it."""
+        return {
+            "groups_lost": {name: sorted(codes) for name, codes in self.lost.items()},
+            "groups_gained": {name: sorted(codes) for name, codes in self.gained.items()},
+            "denials_lost": [
+                {"name": e.name, "country": e.country, "reference": e.reference}
+                for e in self.denials_lost
+            ],
+            "denials_gained": self.denials_gained,
+        }

@@ -4,20 +4,29 @@ A new table is opened and fully verified before it is used; a table that fails i
 with an alert and the old one stays in use. After a swap, every shipment that is not final is
 decided again: a shipment cleared yesterday can be held today. The old table's mapping is
 released when the last lookup that holds it finishes (see ``TableSlot``).
+
+Policy files are refused the same way (an empty denial list or relied-on group included, see
+``policy_files``). A change to the groups or the denial list is journaled before it is used
+(decide, write, then publish: a change that cannot be journaled is refused, the old data
+kept), and one that takes members or entries away raises an alert naming them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
+import sqlite3
 from pathlib import Path
 
 from gate.config.settings import Config
+from gate.core.countries import EMBARGOED
 from gate.errors import GateError
 from gate.service.docks import Docks
 from gate.service.events import Events
-from gate.service.policy_files import load_policy
+from gate.service.policy_files import PolicyChange, load_policy
+from gate.storage import journal
 from gate.table.native import Table, TableSlot
 
 log = logging.getLogger("gate.reload")
@@ -52,20 +61,25 @@ class Reloader:
             try:
                 table = await asyncio.to_thread(Table.open, self.config.table.path)
                 policy = load_policy(self.config)
-            except (GateError, OSError) as exc:
+                change = PolicyChange.between(self.docks.policy.policy, policy.policy)
+                if change:
+                    await self._journal(change, why)
+            except (GateError, OSError, sqlite3.Error) as exc:
                 self.outcomes["refused"] += 1
-                log.error("reload (%s) refused, keeping the table in use: %s", why, exc)
+                log.error("reload (%s) refused, keeping the data in use: %s", why, exc)
                 self.events.publish(
                     "alert",
                     {
                         "level": "critical",
                         "kind": "table_refused",
-                        "text": f"New control data refused, old table kept: {exc}",
+                        "text": f"New control data refused, the data in use kept: {exc}",
                     },
                 )
                 return False
             old = self.slot.swap(table)
             self.docks.policy = policy
+            if change.removes:
+                self._alert_removals(change)
             changed = await self.docks.reevaluate_all(f"reload: {why}")
             self.outcomes["ok"] += 1
             info = table.info
@@ -94,6 +108,27 @@ class Reloader:
                 },
             )
             return True
+
+    async def _journal(self, change: PolicyChange, why: str) -> None:
+        """Records a change of the groups or the denial list; raises if it is not stored."""
+        at = dt.datetime.now(dt.UTC)
+        data = {"why": why, **change.audit_doc()}
+
+        def write(conn: sqlite3.Connection) -> None:
+            journal.append(
+                conn, kind="policy.changed", actor="gate", subject=None, data=data, ts=at
+            )
+
+        await self.docks.store.write(write)
+
+    def _alert_removals(self, change: PolicyChange) -> None:
+        """An alert naming what the reload took away: critical if an embargo lost members."""
+        level = "critical" if EMBARGOED in change.lost else "warning"
+        text = f"Policy data reloaded with removals: {change.summary()}"
+        log.warning("%s", text)
+        self.events.publish(
+            "alert", {"level": level, "kind": "policy_reduced", "text": text, **change.audit_doc()}
+        )
 
     async def watch(self, interval: float = 1.0) -> None:
         """Polls the table and policy files; a change (a new `gate compile`) reloads."""

@@ -33,10 +33,24 @@ Usage (the store is opened asynchronously because the connection is made on its 
     finally:
         await store.close()
 
-The schema is versioned from day one: ``MIGRATIONS`` lists SQL scripts applied in order (version
-= position + 1) in one transaction at open, recorded in ``schema_migrations``. A released
-migration is never edited; a change is a new entry at the end. A database whose version is newer
-than this code is refused (``SchemaTooNew``).
+The schema and the connections live in ``gate.storage.schema``.
+
+**A lock held by another process is not a failure.** An operator's ``sqlite3`` shell or a backup
+tool may hold the write lock for a while. A write that cannot get it (after ``busy_timeout``)
+fails with ``StorageBusy`` (an ``Unavailable``: answer 503), nothing of it stored; while the lock
+is held, later writes fail at once instead of waiting again, and the writer thread retries the
+lock itself with a backoff (``RETRY_INITIAL`` doubling to ``RETRY_MAX`` seconds), with or
+without traffic. The first retry that gets the lock ends the episode: writes run as before, with
+no restart. ``Store.locked_out`` says why writes are refused meanwhile (None when they are not).
+
+**The journal is verified before the store opens.** ``Store.open`` checks the whole audit chain
+(``journal.verify``), and that it still holds the newest checkpoint this database recorded
+(``checkpoints.local_mismatch``), on the writer connection before it takes a request, and
+refuses to open a database whose journal is broken (``JournalBroken``): fail closed. A gate
+that kept running on an altered journal would go on adding records to a history nobody can
+vouch for; refusing to start makes a person look at it (``gate audit verify`` names the first
+broken record) and restore the database or move it aside. The check costs a few microseconds
+per record at start (a million records: seconds).
 """
 
 from __future__ import annotations
@@ -44,121 +58,56 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import logging
 import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-from gate.errors import SchemaTooNew, StoreError
+from gate.errors import JournalBroken, StorageBusy, StoreError
+from gate.storage import checkpoints, journal, schema
+from gate.storage.schema import (
+    BUSY_TIMEOUT_MS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    connect_readonly,
+    connect_writer,
+    migrate,
+    store_error,
+)
+
+# The schema's names stay importable from here, where callers have always found them.
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Store",
+    "StoreStats",
+    "connect_readonly",
+    "migrate",
+]
 
 T = TypeVar("T")
+log = logging.getLogger("gate.storage")
 
-#: Milliseconds a statement waits for a lock held by another connection (a reader's checkpoint, an
-#: operator's sqlite3 shell) before it fails with "database is locked".
-BUSY_TIMEOUT_MS = 5000
+#: Seconds between attempts to get a lock another process holds: the first wait, doubling ...
+RETRY_INITIAL = 0.05
+#: ... up to this. A released lock is noticed within this long.
+RETRY_MAX = 2.0
+#: Milliseconds a retry waits for the lock while it is known to be held (the first attempt
+#: waited BUSY_TIMEOUT_MS already).
+RETRY_BUSY_TIMEOUT_MS = 20
 
 #: The most write requests committed together; bounds the latency a group adds.
 DEFAULT_MAX_GROUP = 512
 
 _SAVEPOINT = "gate_write_request"
-
-MIGRATIONS: list[str] = [
-    # 1: the initial schema.
-    """
-    CREATE TABLE shipments (
-        id TEXT PRIMARY KEY,
-        door TEXT NOT NULL,
-        state TEXT NOT NULL,
-        doc TEXT NOT NULL,              -- JSON
-        created_at TEXT,
-        updated_at TEXT
-    );
-    CREATE INDEX shipments_door_state ON shipments (door, state);
-
-    CREATE TABLE scans (
-        reader TEXT NOT NULL,
-        scan_id TEXT NOT NULL,
-        door TEXT,
-        code TEXT,
-        received_at TEXT NOT NULL,
-        result TEXT NOT NULL,           -- JSON: the answer given, repeated for a retry
-        PRIMARY KEY (reader, scan_id)
-    );
-
-    CREATE TABLE audit (
-        seq INTEGER PRIMARY KEY,
-        ts TEXT NOT NULL,               -- RFC 3339 UTC with microseconds
-        kind TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        subject TEXT,
-        data TEXT NOT NULL,             -- canonical JSON
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL
-    );
-    CREATE INDEX audit_ts ON audit (ts);
-    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-    BEGIN
-        SELECT RAISE(ABORT, 'audit journal is append-only');
-    END;
-    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-    BEGIN
-        SELECT RAISE(ABORT, 'audit journal is append-only');
-    END;
-    -- REPLACE deletes without firing delete triggers (unless recursive_triggers is on), so an
-    -- insert must also be the next record: this refuses INSERT OR REPLACE over a record.
-    CREATE TRIGGER audit_append_only BEFORE INSERT ON audit
-    WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM audit)
-    BEGIN
-        SELECT RAISE(ABORT, 'audit journal is append-only');
-    END;
-
-    CREATE TABLE outbox (
-        id INTEGER PRIMARY KEY,
-        request_id TEXT UNIQUE NOT NULL,
-        shipment_id TEXT NOT NULL,
-        body TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at TEXT,
-        delivered_at TEXT,
-        last_error TEXT
-    );
-    CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE delivered_at IS NULL;
-
-    CREATE TABLE webhook_ids (
-        id TEXT PRIMARY KEY,
-        body_hash TEXT NOT NULL,
-        status INTEGER NOT NULL,
-        answer TEXT NOT NULL,
-        received_at TEXT NOT NULL
-    );
-    CREATE INDEX webhook_ids_received_at ON webhook_ids (received_at);
-
-    CREATE TABLE licences (
-        number TEXT PRIMARY KEY,
-        doc TEXT NOT NULL,
-        remaining INTEGER NOT NULL CHECK (remaining >= 0),
-        updated_at TEXT NOT NULL
-    );
-
-    CREATE TABLE meta (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    );
-    """,
-    # 2: a shipment's history (who did what when) without walking the journal.
-    """
-    CREATE INDEX audit_subject ON audit (subject, seq);
-    """,
-]
-
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 @dataclass(slots=True)
@@ -216,7 +165,7 @@ class Store:
     or migrated, and SchemaTooNew when it was written by a newer gate.
     """
 
-    def __init__(self, path: Path, *, max_group: int, max_delay: float) -> None:
+    def __init__(self, path: Path, *, max_group: int, max_delay: float, verify: bool) -> None:
         """Internal: use ``Store.open``."""
         if max_group < 1:
             raise ValueError("max_group must be at least 1")
@@ -224,6 +173,12 @@ class Store:
         self.stats = StoreStats()
         self._max_group = max_group
         self._max_delay = max_delay
+        self._verify = verify
+        #: Why writes are refused now (another process holds the lock), or None. Written by
+        #: the writer thread only; a plain read elsewhere sees the latest value or the one before.
+        self.locked_out: str | None = None
+        self._retry_delay = RETRY_INITIAL
+        self._retry_at = 0.0  # time.monotonic() of the next attempt to get the lock
         self._queue: queue.SimpleQueue[_Request[Any]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._closing: _Request[None] | None = None
@@ -239,16 +194,18 @@ class Store:
         *,
         max_group: int = DEFAULT_MAX_GROUP,
         max_delay: float = 0.0,
+        verify_journal: bool = True,
     ) -> Store:
         """Opens (creating the file and its parent folder if missing) and migrates the database,
-        and starts the writer thread.
+        verifies its audit journal, and starts the writer thread.
 
         ``max_group`` bounds the write requests committed together. ``max_delay`` (seconds,
         default 0) lets a group wait that long for more requests before committing; with 0 the
         groups form from what queues up during the previous COMMIT, adding no latency.
-        Raises StoreError or SchemaTooNew.
+        ``verify_journal=False`` skips the journal check (for tools that report on a broken
+        journal themselves). Raises StoreError, SchemaTooNew or JournalBroken.
         """
-        store = cls(Path(path), max_group=max_group, max_delay=max_delay)
+        store = cls(Path(path), max_group=max_group, max_delay=max_delay, verify=verify_journal)
         loop = asyncio.get_running_loop()
         opened: _Request[None] = _Request(_Kind.STOP, None, loop)
         store._thread = threading.Thread(
@@ -319,7 +276,7 @@ class Store:
 
         try:
             await asyncio.wait_for(self.write(probe), timeout)
-        except (StoreError, sqlite3.Error, TimeoutError):
+        except (StoreError, StorageBusy, sqlite3.Error, TimeoutError):
             return False
         return True
 
@@ -353,8 +310,17 @@ class Store:
 
     def _run(self, opened: _Request[None]) -> None:
         try:
-            conn = _connect(self.path)
+            conn = connect_writer(self.path)
         except BaseException as exc:
+            _settle([(opened, False, exc)])
+            self._shut_down()
+            return
+        try:
+            if self._verify:
+                self._check_journal(conn)
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
             _settle([(opened, False, exc)])
             self._shut_down()
             return
@@ -362,7 +328,19 @@ class Store:
         held: _Request[Any] | None = None
         try:
             while True:
-                request = held if held is not None else self._queue.get()
+                if held is not None:
+                    request = held
+                elif self.locked_out is None:
+                    request = self._queue.get()
+                else:
+                    # Locked out: retry the lock on time even when no request comes.
+                    try:
+                        request = self._queue.get(
+                            timeout=max(0.0, self._retry_at - time.monotonic())
+                        )
+                    except queue.Empty:
+                        self._probe_lock(conn)
+                        continue
                 held = None
                 if request.kind is _Kind.WRITE:
                     held = self._run_group(conn, request)
@@ -374,6 +352,58 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
             self._shut_down()
+
+    def _check_journal(self, conn: sqlite3.Connection) -> None:
+        """Raises JournalBroken when the audit chain does not verify (see the module essay)."""
+        try:
+            result = journal.verify(conn)
+            problem = None if not result.ok else checkpoints.local_mismatch(conn)
+        except sqlite3.Error as exc:
+            raise store_error(self.path, "cannot read the audit journal", exc) from exc
+        if not result.ok or problem:
+            raise JournalBroken(str(self.path), problem or str(result))
+
+    # --- a lock held by another process ------------------------------------------------------
+
+    def _busy(self) -> StorageBusy:
+        return StorageBusy(f"database {self.path} is locked by another process: {self.locked_out}")
+
+    def _locked(self, conn: sqlite3.Connection, exc: sqlite3.Error) -> StorageBusy:
+        """Another process holds the lock: refuse writes until a retry gets it (backoff)."""
+        if self.locked_out is None:
+            self.locked_out = str(exc)
+            self._retry_delay = RETRY_INITIAL
+            log.warning("database %s is locked by another process; retrying", self.path)
+            # Retries must not stall the thread for the whole busy timeout each.
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute(f"PRAGMA busy_timeout={RETRY_BUSY_TIMEOUT_MS}")
+        else:
+            self._retry_delay = min(RETRY_MAX, self._retry_delay * 2)
+        self._retry_at = time.monotonic() + self._retry_delay
+        return self._busy()
+
+    def _unlocked(self, conn: sqlite3.Connection) -> None:
+        """A retry got the lock: writes run again, with the normal busy timeout."""
+        if self.locked_out is None:
+            return
+        log.warning("database %s is writable again (the other process released it)", self.path)
+        self.locked_out = None
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute(f"PRAGMA busy_timeout={schema.BUSY_TIMEOUT_MS}")
+
+    def _probe_lock(self, conn: sqlite3.Connection) -> None:
+        """Tries to take the write lock and lets go at once (no request waiting for it)."""
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if _is_busy(exc):
+                self._locked(conn, exc)
+                return
+        self._unlocked(conn)
 
     def _shut_down(self) -> None:
         """Ends the thread's service (open failed, or close): refuses new requests, answers
@@ -420,12 +450,22 @@ class Store:
         """Runs ``first`` and every write queued behind it (up to ``max_group``) in one
         transaction, commits, then answers them. Returns a read or stop request it dequeued and
         did not run, for the main loop to run next."""
+        if self.locked_out is not None and time.monotonic() < self._retry_at:
+            # Known to be locked and not yet time to retry: answer at once, do not wait again.
+            self.stats.failed_writes += 1
+            _settle([(first, False, self._busy())])
+            return None
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             self.stats.failed_writes += 1
-            _settle([(first, False, _store_error(self.path, "cannot begin a transaction", exc))])
+            if _is_busy(exc):
+                _settle([(first, False, self._locked(conn, exc))])
+            else:
+                error = store_error(self.path, "cannot begin a transaction", exc)
+                _settle([(first, False, error)])
             return None
+        self._unlocked(conn)
         done: list[_Outcome] = []
         held: _Request[Any] | None = None
         deadline = time.monotonic() + self._max_delay
@@ -453,7 +493,7 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-            error = _store_error(self.path, "a group's final step failed, nothing was stored", exc)
+            error = store_error(self.path, "a group's final step failed, nothing was stored", exc)
             self.stats.failed_commits += 1
             self.stats.failed_writes += len(done)
             _settle([(req, False, error) for req, _, _ in done])
@@ -464,10 +504,14 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-            error = _store_error(self.path, "commit failed, nothing of this group was stored", exc)
+            lost: StoreError | StorageBusy = (
+                self._locked(conn, exc)
+                if _is_busy(exc)
+                else store_error(self.path, "commit failed, nothing of this group was stored", exc)
+            )
             self.stats.failed_commits += 1
             self.stats.failed_writes += len(done)
-            _settle([(req, False, error) for req, _, _ in done])
+            _settle([(req, False, lost) for req, _, _ in done])
             return held
         succeeded = sum(1 for _, ok, _ in done if ok)
         self.stats.commits += 1
@@ -482,7 +526,7 @@ class Store:
         try:
             conn.execute(f"SAVEPOINT {_SAVEPOINT}")
         except sqlite3.Error as exc:
-            return (request, False, _store_error(self.path, "cannot start a savepoint", exc))
+            return (request, False, store_error(self.path, "cannot start a savepoint", exc))
         try:
             value = request.fn(conn)
         except BaseException as exc:
@@ -502,7 +546,7 @@ class Store:
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
-            return (request, False, _store_error(self.path, "cannot release a savepoint", exc))
+            return (request, False, store_error(self.path, "cannot release a savepoint", exc))
         return (request, True, value)
 
     def _abandon(self, done: list[_Outcome], last: _Outcome) -> None:
@@ -515,10 +559,11 @@ class Store:
         _settle(outcomes)
 
 
-def _store_error(path: Path, what: str, exc: BaseException) -> StoreError:
-    error = StoreError(f"database {path}: {what}: {exc}")
-    error.__cause__ = exc
-    return error
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds a lock (SQLITE_BUSY or
+    SQLITE_LOCKED, extended codes included), as opposed to a real failure."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _settle(outcomes: list[_Outcome]) -> None:
@@ -543,123 +588,3 @@ def _resolve(outcomes: list[_Outcome]) -> None:
             future.set_exception(RuntimeError(f"write function raised {value!r}"))
         else:
             future.set_exception(value)
-
-
-# --- connections -------------------------------------------------------------------------------
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    """The writer connection: folder created, pragmas set, schema migrated. Raises StoreError."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _store_error(path, f"cannot create folder {path.parent}", exc) from exc
-    try:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    except sqlite3.Error as exc:
-        raise _store_error(path, "cannot open", exc) from exc
-    try:
-        # synchronous is per connection (only WAL mode is stored in the file): set all of
-        # these on every connect.
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StoreError(f"database {path}: cannot switch to WAL mode (got {mode})")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        migrate(conn, path)
-    except sqlite3.Error as exc:
-        conn.close()
-        raise _store_error(path, "cannot open", exc) from exc
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def migrate(conn: sqlite3.Connection, path: Path | str = "") -> int:
-    """Applies the missing ``MIGRATIONS`` in one IMMEDIATE transaction; returns the version.
-
-    Raises SchemaTooNew (nothing changed) when the database is newer than this code.
-    """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations"
-            " (version INTEGER PRIMARY KEY, applied_at TEXT)"
-        )
-        (current,) = conn.execute(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations"
-        ).fetchone()
-        if current > SCHEMA_VERSION:
-            raise SchemaTooNew(str(path), current, SCHEMA_VERSION)
-        for version in range(current + 1, SCHEMA_VERSION + 1):
-            # executescript() would COMMIT first: run the script statement by statement so the
-            # migration and its record are one transaction.
-            for statement in _statements(MIGRATIONS[version - 1]):
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-                (version, datetime.now(UTC).isoformat(timespec="microseconds")),
-            )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    return SCHEMA_VERSION
-
-
-def _statements(script: str) -> Iterator[str]:
-    """Splits an SQL script into complete statements (a trigger body's ``;`` included)."""
-    buffer = ""
-    for piece in script.split(";"):
-        buffer += piece + ";"
-        if sqlite3.complete_statement(buffer):
-            statement = buffer.strip()
-            buffer = ""
-            if statement.strip(";").strip() and not _only_comments(statement):
-                yield statement
-    if buffer.strip(";").strip() and not _only_comments(buffer):
-        raise ValueError(f"incomplete SQL statement in migration: {buffer.strip()[:80]!r}")
-
-
-def _only_comments(sql: str) -> bool:
-    lines = (line.split("--", 1)[0].strip() for line in sql.splitlines())
-    return all(line in ("", ";") for line in lines)
-
-
-def connect_readonly(path: Path | str) -> sqlite3.Connection:
-    """A read-only connection (``mode=ro`` URI) for tools such as ``gate audit``, safe beside
-    a running gate. Refuses a missing file, a file that is not a gate database and a schema
-    newer than this code. Raises StoreError or SchemaTooNew.
-    """
-    path = Path(path).resolve()
-    if not path.is_file():
-        raise StoreError(f"database {path} does not exist (has the gate run with this config?)")
-    try:
-        conn = sqlite3.connect(
-            f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
-        )
-    except sqlite3.Error as exc:
-        raise _store_error(path, "cannot open read-only", exc) from exc
-    try:
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA query_only=ON")
-        has_versions = conn.execute(
-            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'"
-        ).fetchone()
-        if not has_versions:
-            raise StoreError(f"database {path} is not a gate database (no schema_migrations)")
-        (version,) = conn.execute(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations"
-        ).fetchone()
-        if version > SCHEMA_VERSION:
-            raise SchemaTooNew(str(path), version, SCHEMA_VERSION)
-    except sqlite3.Error as exc:
-        conn.close()
-        raise _store_error(path, "cannot read", exc) from exc
-    except BaseException:
-        conn.close()
-        raise
-    return conn

@@ -38,7 +38,6 @@ NOT_YET_SPLIT = {
     "core/identifiers.py",
     "core/shipments.py",
     "service/docks.py",
-    "storage/store.py",
 }
 
 

@@ -1,0 +1,262 @@
+"""The database's schema and its connections: what a gate database is, and how to open one.
+
+The schema is versioned from day one: ``MIGRATIONS`` lists SQL scripts applied in order (version
+= position + 1) in one transaction at open, recorded in ``schema_migrations``. A released
+migration is never edited; a change is a new entry at the end. A database whose version is newer
+than this code is refused (``SchemaTooNew``).
+
+Two kinds of connection exist. ``connect_writer`` makes the one connection that writes (the
+store's writer thread owns it; see ``gate.storage.store``): WAL mode, ``synchronous=FULL``,
+migrated. ``connect_readonly`` makes a ``mode=ro`` connection for tools such as ``gate audit``,
+safe beside a running gate.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gate.errors import SchemaTooNew, StoreError
+
+#: Milliseconds a statement waits for a lock held by another connection (a reader's checkpoint, an
+#: operator's sqlite3 shell) before it fails with "database is locked".
+BUSY_TIMEOUT_MS = 5000
+
+MIGRATIONS: list[str] = [
+    # 1: the initial schema.
+    """
+    CREATE TABLE shipments (
+        id TEXT PRIMARY KEY,
+        door TEXT NOT NULL,
+        state TEXT NOT NULL,
+        doc TEXT NOT NULL,              -- JSON
+        created_at TEXT,
+        updated_at TEXT
+    );
+    CREATE INDEX shipments_door_state ON shipments (door, state);
+
+    CREATE TABLE scans (
+        reader TEXT NOT NULL,
+        scan_id TEXT NOT NULL,
+        door TEXT,
+        code TEXT,
+        received_at TEXT NOT NULL,
+        result TEXT NOT NULL,           -- JSON: the answer given, repeated for a retry
+        PRIMARY KEY (reader, scan_id)
+    );
+
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,               -- RFC 3339 UTC with microseconds
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        subject TEXT,
+        data TEXT NOT NULL,             -- canonical JSON
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX audit_ts ON audit (ts);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN
+        SELECT RAISE(ABORT, 'audit journal is append-only');
+    END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN
+        SELECT RAISE(ABORT, 'audit journal is append-only');
+    END;
+    -- REPLACE deletes without firing delete triggers (unless recursive_triggers is on), so an
+    -- insert must also be the next record: this refuses INSERT OR REPLACE over a record.
+    CREATE TRIGGER audit_append_only BEFORE INSERT ON audit
+    WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM audit)
+    BEGIN
+        SELECT RAISE(ABORT, 'audit journal is append-only');
+    END;
+
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        request_id TEXT UNIQUE NOT NULL,
+        shipment_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        delivered_at TEXT,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE delivered_at IS NULL;
+
+    CREATE TABLE webhook_ids (
+        id TEXT PRIMARY KEY,
+        body_hash TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        answer TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX webhook_ids_received_at ON webhook_ids (received_at);
+
+    CREATE TABLE licences (
+        number TEXT PRIMARY KEY,
+        doc TEXT NOT NULL,
+        remaining INTEGER NOT NULL CHECK (remaining >= 0),
+        updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+    # 2: a shipment's history (who did what when) without walking the journal.
+    """
+    CREATE INDEX audit_subject ON audit (subject, seq);
+    """,
+    # 3: signed checkpoints of the journal, and their outbox to the central office.
+    """
+    CREATE TABLE journal_checkpoints (
+        id INTEGER PRIMARY KEY,
+        checkpoint_id TEXT UNIQUE NOT NULL,
+        records INTEGER NOT NULL,       -- the journal's length when the checkpoint was taken
+        head_hash TEXT NOT NULL,        -- the hash of record number `records`
+        body TEXT NOT NULL,             -- the signed document, byte for byte
+        signature TEXT NOT NULL,        -- its webhook-signature header
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,           -- NULL once delivered or refused: not sent again
+        delivered_at TEXT,
+        last_error TEXT
+    );
+    CREATE INDEX journal_checkpoints_pending ON journal_checkpoints (next_attempt_at)
+        WHERE delivered_at IS NULL;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def store_error(path: Path, what: str, exc: BaseException) -> StoreError:
+    """A StoreError naming the database and what failed, with ``exc`` as its cause."""
+    error = StoreError(f"database {path}: {what}: {exc}")
+    error.__cause__ = exc
+    return error
+
+
+# --- connections -------------------------------------------------------------------------------
+
+
+def connect_writer(path: Path) -> sqlite3.Connection:
+    """The writer connection: folder created, pragmas set, schema migrated. Raises StoreError."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise store_error(path, f"cannot create folder {path.parent}", exc) from exc
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise store_error(path, "cannot open", exc) from exc
+    try:
+        # synchronous is per connection (only WAL mode is stored in the file): set all of
+        # these on every connect.
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"database {path}: cannot switch to WAL mode (got {mode})")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        migrate(conn, path)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise store_error(path, "cannot open", exc) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, path: Path | str = "") -> int:
+    """Applies the missing ``MIGRATIONS`` in one IMMEDIATE transaction; returns the version.
+
+    Raises SchemaTooNew (nothing changed) when the database is newer than this code.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (version INTEGER PRIMARY KEY, applied_at TEXT)"
+        )
+        (current,) = conn.execute(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations"
+        ).fetchone()
+        if current > SCHEMA_VERSION:
+            raise SchemaTooNew(str(path), current, SCHEMA_VERSION)
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            # executescript() would COMMIT first: run the script statement by statement so the
+            # migration and its record are one transaction.
+            for statement in _statements(MIGRATIONS[version - 1]):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                (version, datetime.now(UTC).isoformat(timespec="microseconds")),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return SCHEMA_VERSION
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Splits an SQL script into complete statements (a trigger body's ``;`` included)."""
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            statement = buffer.strip()
+            buffer = ""
+            if statement.strip(";").strip() and not _only_comments(statement):
+                yield statement
+    if buffer.strip(";").strip() and not _only_comments(buffer):
+        raise ValueError(f"incomplete SQL statement in migration: {buffer.strip()[:80]!r}")
+
+
+def _only_comments(sql: str) -> bool:
+    lines = (line.split("--", 1)[0].strip() for line in sql.splitlines())
+    return all(line in ("", ";") for line in lines)
+
+
+def connect_readonly(path: Path | str) -> sqlite3.Connection:
+    """A read-only connection (``mode=ro`` URI) for tools such as ``gate audit``, safe beside
+    a running gate. Refuses a missing file, a file that is not a gate database and a schema
+    newer than this code. Raises StoreError or SchemaTooNew.
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise StoreError(f"database {path} does not exist (has the gate run with this config?)")
+    try:
+        conn = sqlite3.connect(
+            f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise store_error(path, "cannot open read-only", exc) from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA query_only=ON")
+        has_versions = conn.execute(
+            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        if not has_versions:
+            raise StoreError(f"database {path} is not a gate database (no schema_migrations)")
+        (version,) = conn.execute(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations"
+        ).fetchone()
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(str(path), version, SCHEMA_VERSION)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise store_error(path, "cannot read", exc) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
