@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from gate.service.events import Events
 from gate.storage import checkpoints, journal
 from gate.storage.store import Store, connect_readonly
 from tests.conftest import ROOT, free_port
+from tests.service.harness import Served, until
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 SECRET = parse_secret("whsec_Iom5HifUyyy1Fp7cz97WlZLY6WvWrCp7eAAcuovO7kM=")  # the demo's
@@ -396,24 +397,21 @@ async def test_sender_delivers_signed_checkpoints_that_verify_the_journal(
 
 
 async def test_serving_gate_sends_checkpoints_the_office_can_verify_with(
-    demo_config: Path, tmp_path: Path, office: Office
+    demo_config: Path, tmp_path: Path, office: Office, serve: Callable[..., Awaitable[Served]]
 ) -> None:
     """`gate serve` takes a checkpoint once its journal grew and delivers it, signed, to
     /journal-checkpoints; the copy the office kept verifies the journal after the gate stops."""
-    from tests.service.test_process import create, serving
+    from tests.service.test_process import create
 
     pointed(demo_config, office)
     text = demo_config.read_text().replace(
         "journal_checkpoint_seconds = 900", "journal_checkpoint_seconds = 1", 1
     )
     demo_config.write_text(text)
-    with serving(demo_config) as served:
-        await asyncio.to_thread(create, served.url, "S1", "D1", "DE")
-        deadline = time.monotonic() + 30
-        while not office.received:
-            assert time.monotonic() < deadline, served.stderr()
-            await asyncio.sleep(0.05)
-        assert 0 == await asyncio.to_thread(served.stop)
+    served = await serve(demo_config)
+    await asyncio.to_thread(create, served.url, "S1", "D1", "DE")
+    await until(lambda: bool(office.received), f"a checkpoint delivered ({served.log})", 30)
+    assert 0 == await served.stop()
     headers, body = office.received[0]
     Verifier(secret=SECRET).verify(headers, body, now=time.time())
     kept = tmp_path / "kept.json"
