@@ -3,6 +3,11 @@
 SIGTERM/SIGINT stop it (event streams are closed first, so it ends within a few seconds);
 SIGHUP reloads the table and policy files. Under systemd (``NOTIFY_SOCKET`` set) it sends
 READY=1 once both sockets listen, and WATCHDOG=1 at half the watchdog interval.
+
+The HTTP side runs under ``GateRunner``: slow request heads and bodies time out, connections
+and event streams are capped (``gate.web.limits``). When the process runs out of files
+anyway, asyncio reports every failed accept with a traceback, once a second; the loop's
+exception handler turns that into one warning per episode (``gate.web.alarms``).
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from aiohttp import web
 
@@ -20,14 +26,20 @@ from gate.config.settings import Config, Listen
 from gate.errors import ConfigError
 from gate.ingest.scanner_socket import ScannerServer
 from gate.web import app_keys
+from gate.web.alarms import ResourceAlarm, is_exhaustion
 from gate.web.app import create_app
+from gate.web.limits import GateRunner
 
 log = logging.getLogger("gate.cli.serve")
 
 
 async def run(config: Config) -> None:
     app = create_app(config)
-    runner = web.AppRunner(app, shutdown_timeout=3.0, access_log=None)
+    alarm = app[app_keys.ALARM]
+    asyncio.get_running_loop().set_exception_handler(_exception_handler(alarm))
+    runner = GateRunner(
+        app, app[app_keys.SERVER_LIMITS], alarm, shutdown_timeout=3.0, access_log=None
+    )
     await runner.setup()
     scanner = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)
     app[app_keys.METRICS].watch_scanner(scanner)
@@ -68,6 +80,22 @@ async def run(config: Config) -> None:
         log.info("gate %s stopping", config.gate_id)
         await scanner.close()
         await runner.cleanup()
+
+
+def _exception_handler(
+    alarm: ResourceAlarm,
+) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
+    """The loop's exception handler: exhaustion (a failed accept for want of files) is one
+    warning per episode, everything else goes to asyncio's default handler."""
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, BaseException) and is_exhaustion(exc):
+            alarm.raised("exhaustion", f"{context.get('message', 'error')}: {exc}")
+            return
+        loop.default_exception_handler(context)
+
+    return handle
 
 
 @contextlib.contextmanager
