@@ -38,7 +38,12 @@ async def run(config: Config) -> None:
     alarm = app[app_keys.ALARM]
     asyncio.get_running_loop().set_exception_handler(_exception_handler(alarm))
     runner = GateRunner(
-        app, app[app_keys.SERVER_LIMITS], alarm, shutdown_timeout=3.0, access_log=None
+        app,
+        app[app_keys.SERVER_LIMITS],
+        alarm,
+        app[app_keys.IN_REQUEST],
+        shutdown_timeout=3.0,
+        access_log=None,
     )
     await runner.setup()
     scanner = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)

@@ -30,7 +30,7 @@ from gate.web.alarms import ResourceAlarm
 from gate.web.auth import Clients
 from gate.web.bodies import body_middleware
 from gate.web.callbacks import verifier
-from gate.web.limits import ServerLimits, Slots
+from gate.web.limits import InRequest, ServerLimits, Slots
 from gate.web.metrics import Metrics
 from gate.web.page import handlers as page
 from gate.web.page.overview import Bulletin
@@ -80,13 +80,20 @@ def create_app(
     connection cap needs ``GateRunner``.
     """
     limits = limits or ServerLimits()
+    in_request = InRequest()
     app = web.Application(
-        middlewares=[timing_middleware, problem_middleware, body_middleware(limits.body_seconds)],
+        middlewares=[
+            in_request.middleware,
+            timing_middleware,
+            problem_middleware,
+            body_middleware(limits.body_seconds),
+        ],
         client_max_size=config.limits.max_body_bytes,
         handler_args=limits.handler_args(),
     )
     app[app_keys.CONFIG] = config
     app[app_keys.SERVER_LIMITS] = limits
+    app[app_keys.IN_REQUEST] = in_request
     app[app_keys.ALARM] = ResourceAlarm()
     app[app_keys.EVENT_STREAMS] = Slots(limits.max_event_streams)
     app[app_keys.TABLE] = table or TableSlot()

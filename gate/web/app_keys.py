@@ -14,7 +14,7 @@ from gate.service.reloader import Reloader
 from gate.table.native import TableSlot
 from gate.web import problems
 from gate.web.auth import Clients
-from gate.web.limits import ServerLimits, Slots
+from gate.web.limits import InRequest, ServerLimits, Slots
 from gate.web.metrics import Metrics
 from gate.web.page.overview import Bulletin
 from gate.web.sessions import LoginThrottle, SessionStore
@@ -34,5 +34,6 @@ BULLETIN = web.AppKey("bulletin", Bulletin)
 READERS = web.AppKey("readers", Readers)
 SERVER_LIMITS = web.AppKey("server_limits", ServerLimits)
 EVENT_STREAMS = web.AppKey("event_streams", Slots)
+IN_REQUEST = web.AppKey("in_request", InRequest)
 ALARM = problems.ALARM
 ACTOR = problems.ACTOR

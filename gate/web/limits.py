@@ -9,10 +9,14 @@ or answer its own readiness probe. So:
   aiohttp's keep-alive timer, which already runs from the moment a connection opens.
 - A body must arrive whole within ``body_seconds`` once its head is in (408, see
   ``gate.web.bodies``).
-- At most ``max_connections`` connections are served at once. A connection over the cap is
-  answered at once with a 503 problem (``Retry-After``, ``Connection: close``) and closed: a
-  clear answer, cheaply, instead of a timeout. The default cap is half the process's file
-  limit, leaving the other half for the database, tables, readers and the scanner socket.
+- At most ``max_connections`` connections are open at once. The default cap is half of what
+  the process's file limit leaves after a burst of accepts; the rest is for the database,
+  tables, readers and the scanner socket. A new connection at the cap closes the oldest
+  connection that is not inside a request (one still waiting for its request head, or idle
+  between requests): slow heads cannot starve the dock's real clients, whose heads arrive at
+  once. Only when every open connection is inside a request is the new one answered at once
+  with a 503 problem (``Retry-After``, ``Connection: close``) and closed: a clear answer
+  instead of a timeout.
 - At most ``max_event_streams`` event streams (``GET /api/v1/events``) are open at once;
   another is a 503 problem.
 
@@ -27,6 +31,7 @@ import asyncio
 import contextlib
 import json
 import resource
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,17 +44,26 @@ HEADER_SECONDS = 15.0
 BODY_SECONDS = 30.0
 LINGER_SECONDS = 2.0
 MAX_EVENT_STREAMS = 64
-#: Connections over the cap that may be in the middle of being refused; beyond it they are
-#: closed without an answer (a flood must not turn the refusals into the leak).
+#: Connections over the cap that may be in the middle of being refused (a quarter of the cap,
+#: at most this); beyond it they are closed without an answer: a flood must not turn the
+#: refusals themselves into the leak of file descriptors.
 MAX_REFUSING = 64
+#: The listening socket's backlog, which is also how many connections asyncio accepts at once.
+ACCEPT_BURST = 128
 
 
 def default_max_connections() -> int:
-    """Half the process's soft file limit, between 16 and 1024."""
+    """Half of what the process's soft file limit leaves after one burst of accepts, between
+    8 and 1024.
+
+    asyncio accepts up to ``ACCEPT_BURST`` connections in one go, and a connection closed to
+    make room gives its descriptor back only after the burst: the cap must leave that many
+    free, besides the refusals and the gate's own files.
+    """
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return 1024
-    return max(16, min(1024, soft // 2))
+    return max(8, min(1024, (soft - ACCEPT_BURST) // 2))
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,16 +162,59 @@ class _Refusal(asyncio.Protocol):
         self._done.release()
 
 
-class ConnectionCap:
-    """The protocol factory of the listening socket: aiohttp's server below the cap, a
-    ``_Refusal`` above it. Everything else is the wrapped server's."""
+class InRequest:
+    """The connections now inside a request: from the moment the app has its head until the
+    answer is sent. The others are waiting for a head (or idle), and may be closed to make
+    room (``ConnectionCap``)."""
 
-    def __init__(self, server: web.Server, limits: ServerLimits, alarm: ResourceAlarm) -> None:
+    def __init__(self) -> None:
+        # A plain set (aiohttp's handlers take no weak references); the middleware's
+        # ``finally`` takes each one out again.
+        self._protocols: set[object] = set()
+
+    def __contains__(self, protocol: object) -> bool:
+        return protocol in self._protocols
+
+    @web.middleware
+    async def middleware(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        """The outermost middleware: marks the connection while a request is inside."""
+        protocol = request.protocol
+        self._protocols.add(protocol)
+        try:
+            response = await handler(request)
+            # Sent here rather than by aiohttp after the middlewares return, so that the
+            # connection counts as inside a request until its answer is out. aiohttp's own
+            # send afterwards finds it done; a client gone is its business, as before.
+            with contextlib.suppress(ConnectionError):
+                await response.prepare(request)
+                await response.write_eof()
+            return response
+        finally:
+            self._protocols.discard(protocol)
+
+
+class ConnectionCap:
+    """The protocol factory of the listening socket: aiohttp's server below the cap; at the
+    cap, the oldest connection not inside a request is closed for the new one, or, when all
+    are inside one, a ``_Refusal``. Everything else is the wrapped server's."""
+
+    def __init__(
+        self,
+        server: web.Server,
+        limits: ServerLimits,
+        alarm: ResourceAlarm,
+        in_request: InRequest,
+    ) -> None:
         self.server = server
         self.limit = limits.connections()
         self.linger = limits.linger_seconds
         self.alarm = alarm
-        self.refusing = Slots(MAX_REFUSING)
+        self.in_request = in_request
+        self.refusing = Slots(max(1, min(MAX_REFUSING, self.limit // 4)))
         self._answer = _raw_response(
             busy_problem(
                 "too-many-connections",
@@ -166,12 +223,27 @@ class ConnectionCap:
         )
 
     def __call__(self) -> asyncio.BaseProtocol:
-        if len(self.server.connections) < self.limit:
+        connections = self.server.connections
+        if len(connections) < self.limit:
             self.alarm.cleared("connections")
+            return self.server()
+        # Oldest first (the server keeps them in the order they came). One already closed
+        # (no transport) stays listed until its task ends: closing it again makes no room.
+        idle = next(
+            (c for c in connections if c.transport is not None and c not in self.in_request),
+            None,
+        )
+        if idle is not None:
+            self.alarm.raised(
+                "connections",
+                f"{self.limit} HTTP connections open, the cap: closing the oldest waiting "
+                "for a request to make room",
+            )
+            idle.force_close()
             return self.server()
         self.alarm.raised(
             "connections",
-            f"{self.limit} HTTP connections open, the cap: new ones are answered 503",
+            f"{self.limit} HTTP connections inside requests, the cap: new ones are answered 503",
         )
         if self.refusing.take():
             return _Refusal(self._answer, self.linger, self.refusing)
@@ -192,16 +264,22 @@ class GateRunner(web.AppRunner):
     """An ``AppRunner`` whose listening sockets cap their connections (``ServerLimits``)."""
 
     def __init__(
-        self, app: web.Application, limits: ServerLimits, alarm: ResourceAlarm, **kwargs: Any
+        self,
+        app: web.Application,
+        limits: ServerLimits,
+        alarm: ResourceAlarm,
+        in_request: InRequest,
+        **kwargs: Any,
     ) -> None:
         super().__init__(app, **kwargs)
         self.limits = limits
         self.alarm = alarm
+        self.in_request = in_request
         self.cap: ConnectionCap | None = None
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
-        self.cap = ConnectionCap(server, self.limits, self.alarm)
+        self.cap = ConnectionCap(server, self.limits, self.alarm, self.in_request)
         # The sites take the runner's server as their protocol factory and the runner calls
         # its shutdown methods: the cap stands in for it and passes those on.
         return self.cap  # type: ignore[return-value]

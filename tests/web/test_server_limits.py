@@ -37,7 +37,9 @@ async def serving(demo_config: Path, limits: ServerLimits) -> AsyncIterator[Gate
     """A gate served by GateRunner with these limits."""
     config = load_config(demo_config)
     app = create_app(config, limits=limits)
-    runner = GateRunner(app, limits, app[app_keys.ALARM], shutdown_timeout=1.0)
+    runner = GateRunner(
+        app, limits, app[app_keys.ALARM], app[app_keys.IN_REQUEST], shutdown_timeout=1.0
+    )
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     url = f"http://127.0.0.1:{runner.addresses[0][1]}"
@@ -90,19 +92,56 @@ async def open_slow(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWrit
     return reader, writer
 
 
-async def test_slowloris_flood_over_the_cap_gets_503_and_is_logged_once(
+async def open_busy(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection inside a request: its head is in, its body is still coming."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        b"POST /api/v1/shipments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {WMS_TOKEN}\r\nContent-Length: 100\r\n\r\n".encode()
+        + b'{"id": "S'
+    )
+    await writer.drain()
+    return reader, writer
+
+
+async def ready(g: Gate) -> bool:
+    return 200 == await readyz(g)
+
+
+async def test_slowloris_flood_cannot_starve_real_requests(
     capped: Gate, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """With the cap of 50 connections held by unfinished request heads, each of 150 more
-    connections is answered at once with a 503 problem (Retry-After) and closed; the
-    condition is logged once; once the held ones go, /readyz answers 200."""
+    """200 connections that never finish their request heads, against a cap of 50: each new
+    one closes the oldest still waiting for its head, so at most 50 stay open, /readyz is
+    answered 200 in the middle of the flood, and the condition is logged once."""
     caplog.set_level(logging.WARNING, logger="gate.web.limits")
     port = port_of(capped)
     cap = capped.runner.server
-    held = [await open_slow(port) for _ in range(CAP)]
-
     assert cap is not None
-    await until(lambda: CAP == len(cap.connections), "the cap to fill")
+    flood = [await open_slow(port) for _ in range(FLOOD)]
+    await until(lambda: len(cap.connections) <= CAP, "the gate to hold at most the cap")
+    assert 200 == await readyz(capped)
+    answers = await asyncio.gather(*(read_all(r) for r, _ in flood[: FLOOD - CAP]))
+    assert [b""] * (FLOOD - CAP) == answers
+    for _, writer in flood:
+        writer.close()
+    warnings = [r for r in caplog.records if "HTTP connections open" in r.getMessage()]
+    assert 1 == len(warnings)
+
+
+async def test_over_the_cap_of_busy_connections_is_a_503_problem_logged_once(
+    capped: Gate, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the cap of 50 connections all inside requests (bodies still coming), each of 150
+    more connections is answered at once with a 503 problem (Retry-After) and closed; the
+    condition is logged once; once the busy ones go, /readyz answers 200 again."""
+    caplog.set_level(logging.WARNING, logger="gate.web.limits")
+    port = port_of(capped)
+    cap = capped.runner.server
+    assert cap is not None
+    busy = [await open_busy(port) for _ in range(CAP)]
+    in_request = capped.app[app_keys.IN_REQUEST]
+    await until(lambda: CAP == sum(c in in_request for c in cap.connections), "the cap to fill")
     refused = []
     for _ in range(FLOOD - CAP):
         reader, writer = await open_slow(port)
@@ -112,14 +151,10 @@ async def test_slowloris_flood_over_the_cap_gets_503_and_is_logged_once(
     _, headers, body = refused[0]
     assert ("application/problem+json", "1") == (headers["content-type"], headers["retry-after"])
     assert "https://gate.invalid/problems/too-many-connections" == json.loads(body)["type"]
-    for _, writer in held:
+    for _, writer in busy:
         writer.close()
-
-    async def ready() -> bool:
-        return 200 == await readyz(capped)
-
-    await until(ready, "/readyz to answer 200")
-    warnings = [r for r in caplog.records if "HTTP connections open" in r.getMessage()]
+    await until(lambda: ready(capped), "/readyz to answer 200")
+    warnings = [r for r in caplog.records if "inside requests" in r.getMessage()]
     assert 1 == len(warnings)
 
 
