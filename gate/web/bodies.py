@@ -17,6 +17,7 @@ from typing import Any
 
 import msgpack
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from gate.web.negotiation import MSGPACK
 from gate.web.problems import Problem
@@ -24,7 +25,7 @@ from gate.web.problems import Problem
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def body_middleware(seconds: float) -> Any:
+def body_middleware(seconds: float) -> Middleware:
     """A middleware that reads each request's whole body, within ``seconds``, before its
     handler; the handler's ``request.read()`` then returns it from memory.
 

@@ -149,9 +149,10 @@ class SessionStore:
 class LoginThrottle:
     """Counts recent wrong passwords per account, per address and per account-and-address.
 
-    ``check``/``failed``/``succeeded`` take an account name and an address; ``wait`` and
-    friends with raw keys (``"addr:..."``) remain for callers that count one key only, each
-    bounded by ``per_pair``.
+    ``check``/``failed_login``/``succeeded_login`` take an account name and an address (what
+    ``gate.web.auth.Clients.login`` uses). ``wait``/``failed``/``succeeded`` take raw keys
+    (``"addr:..."``), each bounded by ``per_pair``: the page's older per-address count, until
+    the page asks ``Clients.login`` too.
     """
 
     def __init__(
