@@ -28,7 +28,7 @@ from gate.ingest.scanner_socket import ScannerServer
 from gate.web import app_keys
 from gate.web.alarms import ResourceAlarm, is_exhaustion
 from gate.web.app import create_app
-from gate.web.limits import GateRunner
+from gate.web.limits import ACCEPT_BURST, GateRunner
 
 log = logging.getLogger("gate.cli.serve")
 
@@ -49,7 +49,7 @@ async def run(config: Config) -> None:
     scanner = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)
     app[app_keys.METRICS].watch_scanner(scanner)
     try:
-        site = web.TCPSite(runner, config.http.host, config.http.port)
+        site = web.TCPSite(runner, config.http.host, config.http.port, backlog=ACCEPT_BURST)
         with _listening("http.listen", config.http):
             await site.start()
         with _listening("scanner.listen", config.scanner):
