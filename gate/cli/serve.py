@@ -3,6 +3,11 @@
 SIGTERM/SIGINT stop it (event streams are closed first, so it ends within a few seconds);
 SIGHUP reloads the table and policy files. Under systemd (``NOTIFY_SOCKET`` set) it sends
 READY=1 once both sockets listen, and WATCHDOG=1 at half the watchdog interval.
+
+The HTTP side runs under ``GateRunner``: slow request heads and bodies time out, connections
+and event streams are capped (``gate.web.limits``). When the process runs out of files
+anyway, asyncio reports every failed accept with a traceback, once a second; the loop's
+exception handler turns that into one warning per episode (``gate.web.alarms``).
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from aiohttp import web
 
@@ -21,21 +27,32 @@ from gate.errors import ConfigError
 from gate.ingest.scanner_socket import ScannerServer
 from gate.links.checkpoint_sender import CheckpointSender
 from gate.web import app_keys
+from gate.web.alarms import ResourceAlarm, is_exhaustion
 from gate.web.app import create_app
+from gate.web.limits import ACCEPT_BURST, GateRunner
 
 log = logging.getLogger("gate.cli.serve")
 
 
 async def run(config: Config) -> None:
     app = create_app(config)
-    runner = web.AppRunner(app, shutdown_timeout=3.0, access_log=None)
+    alarm = app[app_keys.ALARM]
+    asyncio.get_running_loop().set_exception_handler(_exception_handler(alarm))
+    runner = GateRunner(
+        app,
+        app[app_keys.SERVER_LIMITS],
+        alarm,
+        app[app_keys.IN_REQUEST],
+        shutdown_timeout=3.0,
+        access_log=None,
+    )
     await runner.setup()
     scanner = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)
     app[app_keys.METRICS].watch_scanner(scanner)
     sender = CheckpointSender(config, app[app_keys.DOCKS].store, app[app_keys.EVENTS])
     checkpoints = asyncio.create_task(sender.run(), name="journal-checkpoints")
     try:
-        site = web.TCPSite(runner, config.http.host, config.http.port)
+        site = web.TCPSite(runner, config.http.host, config.http.port, backlog=ACCEPT_BURST)
         with _listening("http.listen", config.http):
             await site.start()
         with _listening("scanner.listen", config.scanner):
@@ -74,6 +91,22 @@ async def run(config: Config) -> None:
             await checkpoints  # before the store closes
         await scanner.close()
         await runner.cleanup()
+
+
+def _exception_handler(
+    alarm: ResourceAlarm,
+) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
+    """The loop's exception handler: exhaustion (a failed accept for want of files) is one
+    warning per episode, everything else goes to asyncio's default handler."""
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, BaseException) and is_exhaustion(exc):
+            alarm.raised("exhaustion", f"{context.get('message', 'error')}: {exc}")
+            return
+        loop.default_exception_handler(context)
+
+    return handle
 
 
 @contextlib.contextmanager

@@ -1,8 +1,7 @@
 """HTTP handlers of the /api/v1 surface: parse and check, call the docks or the core, render.
 
-Roles (DESIGN.md "Who may do what"): ``scanner`` posts scans only; ``wms`` creates, seals,
-dispatches and cancels shipments and reads everything; ``operator`` reads everything, seals,
-removes lines, dispatches and cancels. Nobody here can release a licence hold.
+Each handler first names the action it is (``gate.core.access``, the one table of who may do
+what); nothing here can release a licence hold, which only a signed approval does.
 """
 
 from __future__ import annotations
@@ -11,8 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
+from gate.core.access import Action
 from gate.core.classification import Classification
-from gate.core.identifiers import Identifier, decode
+from gate.core.identifiers import MAX_CODE_LENGTH, Identifier, decode
 from gate.core.shipments import State
 from gate.errors import InvalidCode, TableError
 from gate.service.docks import Docks
@@ -21,19 +21,15 @@ from gate.storage.shipment_docs import licence_doc, to_doc
 from gate.table.native import Table
 from gate.web import app_keys
 from gate.web.bodies import SHIPMENT, read_body, validate
+from gate.web.limits import busy_problem
 from gate.web.negotiation import respond
 from gate.web.page import overview
 from gate.web.problems import Problem
 
-READ_ROLES = frozenset({"wms", "operator"})
-SHIPPING_ROLES = frozenset({"wms", "operator"})
-OPERATOR_ROLES = frozenset({"operator"})
-SCAN_ROLES = frozenset({"scanner"})
-MAX_CODE_LENGTH = 512
 
-
-def _auth(request: web.Request, roles: frozenset[str]) -> str:
-    name = request.app[app_keys.CLIENTS].authenticate(request, roles).name
+def _auth(request: web.Request, action: Action) -> str:
+    """The name of the client behind the request, if its role may take ``action``."""
+    name = request.app[app_keys.CLIENTS].authenticate(request, action).name
     request[app_keys.ACTOR] = name
     return name
 
@@ -62,7 +58,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    _auth(request, READ_ROLES)
+    _auth(request, Action.READ)
     body = request.app[app_keys.METRICS].render()
     return web.Response(body=body, content_type="text/plain", charset="utf-8")
 
@@ -90,10 +86,15 @@ def item_json(item: Identifier) -> dict[str, Any]:
 
 async def get_item(request: web.Request) -> web.StreamResponse:
     """Decodes a code and classifies it with no shipment."""
-    _auth(request, READ_ROLES)
+    _auth(request, Action.READ)
     code = request.match_info["code"]
     if len(code) > MAX_CODE_LENGTH:
-        raise Problem(400, "invalid-code", "Invalid code", "code is longer than 512 characters")
+        raise Problem(
+            400,
+            "invalid-code",
+            "Invalid code",
+            f"code is longer than {MAX_CODE_LENGTH} characters",
+        )
     try:
         item = decode(code)
     except InvalidCode as exc:
@@ -127,7 +128,7 @@ async def get_item(request: web.Request) -> web.StreamResponse:
 
 
 async def create_shipment(request: web.Request) -> web.StreamResponse:
-    actor = _auth(request, frozenset({"wms"}))
+    actor = _auth(request, Action.CREATE)
     body = await read_body(request)
     validate(body, SHIPMENT)
     shipment = await _docks(request).create(body, actor)
@@ -135,7 +136,7 @@ async def create_shipment(request: web.Request) -> web.StreamResponse:
 
 
 async def list_shipments(request: web.Request) -> web.StreamResponse:
-    _auth(request, READ_ROLES)
+    _auth(request, Action.READ)
     state = request.query.get("state")
     door = request.query.get("door")
     if state is not None and state not in {s.value for s in State}:
@@ -149,14 +150,14 @@ async def list_shipments(request: web.Request) -> web.StreamResponse:
 
 
 async def get_shipment(request: web.Request) -> web.StreamResponse:
-    _auth(request, READ_ROLES)
+    _auth(request, Action.READ)
     return respond(request, to_doc(_docks(request).shipment(request.match_info["id"])))
 
 
 async def shipment_history(request: web.Request) -> web.StreamResponse:
     """The shipment's audit records, oldest first: who did what when (``?limit=``, newest
     1000 by default)."""
-    _auth(request, READ_ROLES)
+    _auth(request, Action.READ)
     text = request.query.get("limit", str(overview.HISTORY_LIMIT))
     if not text.isdigit() or not 1 <= int(text) <= overview.HISTORY_MAX:
         raise Problem(
@@ -176,13 +177,13 @@ async def _no_body(request: web.Request) -> None:
 
 
 async def seal_shipment(request: web.Request) -> web.StreamResponse:
-    actor = _auth(request, SHIPPING_ROLES)
+    actor = _auth(request, Action.SEAL)
     await _no_body(request)
     return respond(request, to_doc(await _docks(request).seal(request.match_info["id"], actor)))
 
 
 async def remove_line(request: web.Request) -> web.StreamResponse:
-    actor = _auth(request, OPERATOR_ROLES)
+    actor = _auth(request, Action.REMOVE_LINE)
     await _no_body(request)
     shipment = await _docks(request).remove(
         request.match_info["id"], request.match_info["key"], actor
@@ -191,20 +192,20 @@ async def remove_line(request: web.Request) -> web.StreamResponse:
 
 
 async def dispatch_shipment(request: web.Request) -> web.StreamResponse:
-    actor = _auth(request, SHIPPING_ROLES)
+    actor = _auth(request, Action.DISPATCH)
     await _no_body(request)
     return respond(request, to_doc(await _docks(request).dispatch(request.match_info["id"], actor)))
 
 
 async def cancel_shipment(request: web.Request) -> web.StreamResponse:
-    actor = _auth(request, SHIPPING_ROLES)
+    actor = _auth(request, Action.CANCEL)
     await _no_body(request)
     return respond(request, to_doc(await _docks(request).cancel(request.match_info["id"], actor)))
 
 
 async def post_scans(request: web.Request) -> web.StreamResponse:
     """One scan or ``{"scans": [...]}``; one result per scan, each durable before the answer."""
-    actor = _auth(request, SCAN_ROLES)
+    actor = _auth(request, Action.SCAN)
     body = await read_body(request)
     limit = request.app[app_keys.CONFIG].limits.max_scans_per_request
     if isinstance(body, dict) and set(body) == {"scans"}:
@@ -243,18 +244,18 @@ async def post_scans(request: web.Request) -> web.StreamResponse:
 
 
 async def list_doors(request: web.Request) -> web.StreamResponse:
-    _auth(request, READ_ROLES)
+    _auth(request, Action.READ)
     docks = _docks(request)
     return respond(request, {"doors": [docks.door_doc(d) for d in docks.doors]})
 
 
 async def get_door(request: web.Request) -> web.StreamResponse:
-    _auth(request, READ_ROLES)
+    _auth(request, Action.READ)
     return respond(request, _docks(request).door_doc(request.match_info["door"]))
 
 
 async def list_licences(request: web.Request) -> web.StreamResponse:
-    _auth(request, READ_ROLES)
+    _auth(request, Action.READ)
     licences = _docks(request).licences.values()
     return respond(
         request, {"licences": [licence_doc(x) for x in sorted(licences, key=lambda x: x.number)]}
@@ -263,14 +264,14 @@ async def list_licences(request: web.Request) -> web.StreamResponse:
 
 async def link(request: web.Request) -> web.StreamResponse:
     """Health of the link to the central office."""
-    _auth(request, READ_ROLES)
+    _auth(request, Action.READ)
     return respond(request, request.app[app_keys.CENTRAL].health.doc())
 
 
 async def status(request: web.Request) -> web.StreamResponse:
     """Everything the status page shows, as one document: doors with their shipments, holds
     and licence requests, control data age, link health, recent alerts and scans."""
-    _auth(request, READ_ROLES)
+    _auth(request, Action.READ)
     app = request.app
     doc = await overview.status_doc(
         app[app_keys.CONFIG],
@@ -284,11 +285,26 @@ async def status(request: web.Request) -> web.StreamResponse:
 
 async def list_readers(request: web.Request) -> web.StreamResponse:
     """Health of each configured reader: connected, last read, reads per second, errors."""
-    _auth(request, READ_ROLES)
+    _auth(request, Action.READ)
     readers = request.app.get(app_keys.READERS)
     return respond(request, {"readers": [] if readers is None else readers.docs()})
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    _auth(request, READ_ROLES)
-    return await stream(request, request.app[app_keys.EVENTS])
+    """The live event stream (SSE), while a stream slot is free; else 503."""
+    _auth(request, Action.READ)
+    slots = request.app[app_keys.EVENT_STREAMS]
+    if not slots.take():
+        request.app[app_keys.ALARM].raised(
+            "event-streams", f"{slots.limit} event streams open, the cap: new ones get 503"
+        )
+        raise busy_problem(
+            "too-many-streams",
+            f"the gate is serving its limit of {slots.limit} event streams: try again shortly",
+        )
+    try:
+        return await stream(request, request.app[app_keys.EVENTS])
+    finally:
+        slots.release()
+        if slots.taken < slots.limit:
+            request.app[app_keys.ALARM].cleared("event-streams")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 
@@ -27,8 +26,11 @@ from gate.storage.store import Store
 from gate.table.compiler import compile_table, is_stale
 from gate.table.native import Table, TableSlot
 from gate.web import app_keys
+from gate.web.alarms import ResourceAlarm
 from gate.web.auth import Clients
+from gate.web.bodies import body_middleware
 from gate.web.callbacks import verifier
+from gate.web.limits import InRequest, ServerLimits, Slots
 from gate.web.metrics import Metrics
 from gate.web.page.live import live_ctx
 from gate.web.page.overview import Bulletin
@@ -68,17 +70,38 @@ async def timing_middleware(request: web.Request, handler):  # type: ignore[no-u
             ).observe(asyncio.get_running_loop().time() - started)
 
 
-def create_app(config: Config, table: TableSlot | None = None) -> web.Application:
-    """The gate's web application. Nothing starts until it runs."""
+def create_app(
+    config: Config, table: TableSlot | None = None, limits: ServerLimits | None = None
+) -> web.Application:
+    """The gate's web application. Nothing starts until it runs.
+
+    ``limits`` are the server's deadlines and caps (``gate.web.limits``); the header deadline
+    reaches aiohttp through ``handler_args``, so it holds whichever runner serves the app, the
+    connection cap needs ``GateRunner``.
+    """
+    limits = limits or ServerLimits()
+    in_request = InRequest()
     app = web.Application(
-        middlewares=[timing_middleware, problem_middleware],
+        middlewares=[
+            in_request.middleware,
+            timing_middleware,
+            problem_middleware,
+            body_middleware(limits.body_seconds),
+        ],
         client_max_size=config.limits.max_body_bytes,
+        handler_args=limits.handler_args(),
     )
     app[app_keys.CONFIG] = config
+    app[app_keys.SERVER_LIMITS] = limits
+    app[app_keys.IN_REQUEST] = in_request
+    app[app_keys.ALARM] = ResourceAlarm()
+    app[app_keys.EVENT_STREAMS] = Slots(limits.max_event_streams)
     app[app_keys.TABLE] = table or TableSlot()
     app[app_keys.SESSIONS] = sessions = SessionStore()
-    app[app_keys.LOGIN_THROTTLE] = LoginThrottle()
-    app[app_keys.CLIENTS] = Clients.from_config(config, sessions)
+    # One throttle for the page's login and HTTP Basic: a guesser cannot double its tries by
+    # using both doors.
+    app[app_keys.LOGIN_THROTTLE] = throttle = LoginThrottle()
+    app[app_keys.CLIENTS] = Clients.from_config(config, sessions, throttle)
     app[app_keys.BULLETIN] = Bulletin()
     app[app_keys.EVENTS] = Events()
     app[app_keys.METRICS] = Metrics()
@@ -115,7 +138,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.RELOADER] = reloader
         link = CentralLink(config, store, app[app_keys.EVENTS], docks.outbox_changed)
         app[app_keys.CENTRAL] = link
-        app[app_keys.METRICS].watch_link(link)
+        app[app_keys.METRICS].watch_link(link, docks.clock)
         # Readers start once the docks are loaded; one whose hardware is absent retries in
         # the background and never stops the start.
         readers = Readers.from_config(config.readers, ScanSink(docks))
@@ -145,7 +168,7 @@ async def _review(docks: Docks) -> None:
     while True:
         try:
             controls = docks.controls()
-            now = dt.datetime.now(dt.UTC)
+            now = docks.clock()
             due = [
                 t
                 for sid in docks.current.values()

@@ -14,6 +14,7 @@ from gate.service.reloader import Reloader
 from gate.table.native import TableSlot
 from gate.web import problems
 from gate.web.auth import Clients
+from gate.web.limits import InRequest, ServerLimits, Slots
 from gate.web.metrics import Metrics
 from gate.web.page.overview import Bulletin
 from gate.web.sessions import LoginThrottle, SessionStore
@@ -31,4 +32,8 @@ SESSIONS = web.AppKey("sessions", SessionStore)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 BULLETIN = web.AppKey("bulletin", Bulletin)
 READERS = web.AppKey("readers", Readers)
+SERVER_LIMITS = web.AppKey("server_limits", ServerLimits)
+EVENT_STREAMS = web.AppKey("event_streams", Slots)
+IN_REQUEST = web.AppKey("in_request", InRequest)
+ALARM = problems.ALARM
 ACTOR = problems.ACTOR

@@ -11,21 +11,28 @@ OPTIONS) must also prove it comes from the gate's own page: it carries the sessi
 token in ``X-CSRF-Token`` *and* its ``Origin`` (or, failing that, ``Referer``) is the
 gate's own origin (and ``Sec-Fetch-Site``, when the browser sends it, is ``same-origin``).
 Anything else is 403 and changes nothing.
+
+What each role may do is ``gate.core.access``'s table; handlers name the action they are.
+Wrong operator passwords, on the page or with HTTP Basic, count in one ``LoginThrottle``
+(per account, per address, per both: see ``gate.web.sessions``); past its bounds an attempt
+is 429 with ``Retry-After`` whether its password is right or not. Credentials that are not
+even text (bytes that are not UTF-8) are wrong credentials, never an error of the gate.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
+import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from aiohttp import web
 
 from gate.config.settings import Client, Config, Limits, Operator
+from gate.core.access import Action, Role, may, roles_for
 from gate.web.problems import Problem
-from gate.web.sessions import COOKIE_NAME, CSRF_HEADER, Session, SessionStore
+from gate.web.sessions import COOKIE_NAME, CSRF_HEADER, LoginThrottle, Session, SessionStore
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -33,16 +40,16 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class _Bucket:
     """A token bucket: ``rate`` requests a second, bursts of up to ``burst``."""
 
-    __slots__ = ("burst", "rate", "stamp", "tokens")
+    __slots__ = ("burst", "clock", "rate", "stamp", "tokens")
 
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
         self.tokens = float(burst)
-        self.stamp = time.monotonic()
+        self.stamp = clock()
 
     def take(self) -> float:
         """0 if a request may go now, else the seconds until one may."""
-        now = time.monotonic()
+        now = self.clock()
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         if self.tokens >= 1:
@@ -60,16 +67,25 @@ class Clients:
         operators: Iterable[Operator] = (),
         limits: Limits | None = None,
         sessions: SessionStore | None = None,
+        throttle: LoginThrottle | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._clients = tuple(clients)
         self._operators = tuple(operators)
         self._limits = limits or Limits()
         self._buckets: dict[str, _Bucket] = {}
+        self._clock = clock
         self.sessions = sessions if sessions is not None else SessionStore()
+        self.throttle = throttle if throttle is not None else LoginThrottle(clock=clock)
 
     @classmethod
-    def from_config(cls, config: Config, sessions: SessionStore | None = None) -> Clients:
-        return cls(config.clients, config.operators, config.limits, sessions)
+    def from_config(
+        cls,
+        config: Config,
+        sessions: SessionStore | None = None,
+        throttle: LoginThrottle | None = None,
+    ) -> Clients:
+        return cls(config.clients, config.operators, config.limits, sessions, throttle)
 
     def operator(self, name: str, password: str) -> Operator | None:
         """The operator with this name and password (compared in constant time)."""
@@ -81,11 +97,39 @@ class Clients:
                 found = op
         return found
 
+    def login(self, name: str, password: str, address: str | None) -> Operator | None:
+        """The operator with this name and password, counting a wrong one against the login
+        throttle; None if either is wrong. The page's login and HTTP Basic both come here.
+
+        Raises Problem 429 (with ``Retry-After``) while the name, the address or the two
+        together are over their bounds of wrong passwords: the password is then not checked.
+        """
+        where = address or "unknown"
+        wait = self.throttle.check(name, where)
+        if wait:
+            seconds = max(1, math.ceil(wait))
+            raise Problem(
+                429,
+                "login-throttled",
+                "Too many wrong passwords",
+                f"too many wrong passwords for this name or from this address: "
+                f"try again in {seconds} s",
+                headers={"Retry-After": str(seconds)},
+            )
+        op = self.operator(name, password) if name else None
+        if op is None:
+            self.throttle.failed_login(name, where)
+        else:
+            self.throttle.succeeded_login(name, where)
+        return op
+
     def limit(self, who: str) -> None:
         """Raises Problem 429 when ``who`` is over its request rate."""
         bucket = self._buckets.get(who)
         if bucket is None:
-            bucket = self._buckets[who] = _Bucket(self._limits.rate, self._limits.burst)
+            bucket = self._buckets[who] = _Bucket(
+                self._limits.rate, self._limits.burst, self._clock
+            )
         wait = bucket.take()
         if wait:
             raise Problem(
@@ -97,27 +141,33 @@ class Clients:
             )
 
     def by_token(self, token: str) -> Client | None:
+        """The client whose token this is (compared in constant time with every one)."""
         found = None
-        raw = token.encode()
+        # surrogateescape: a header's non-UTF-8 bytes come back as themselves, and match
+        # no configured token, instead of raising.
+        raw = token.encode("utf-8", "surrogateescape")
         for client in self._clients:
             # Compare against every client so the time taken does not say which matched.
             if hmac.compare_digest(client.token.encode(), raw):
                 found = client
         return found
 
-    def authenticate(self, request: web.Request, roles: frozenset[str]) -> Client:
+    def authenticate(self, request: web.Request, action: Action | frozenset[str]) -> Client:
         """The client behind the request's bearer token (or HTTP Basic operator, or, with no
-        Authorization header, the page's session cookie), if its role is one of ``roles``.
+        Authorization header, the page's session cookie), if its role may take ``action``
+        (``gate.core.access``). A set of role names is still taken for callers not yet
+        moved to actions.
 
-        Raises Problem 401 (no or unknown token, ended session) or 403 (role not allowed, or
-        a cookie-authenticated change without the CSRF token or from another origin).
+        Raises Problem 401 (no or unknown token, ended session), 403 (role not allowed, or
+        a cookie-authenticated change without the CSRF token or from another origin) or 429
+        (over the request rate, or too many wrong passwords).
         """
         header = request.headers.get("Authorization", "")
         if not header and COOKIE_NAME in request.cookies:
-            return self._cookie(request, roles)
+            return self._cookie(request, action)
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "basic" and token.strip():
-            return self._basic(token.strip(), roles)
+            return self._basic(token.strip(), action, request.remote)
         if scheme.lower() != "bearer" or not token.strip():
             raise Problem(
                 401,
@@ -135,27 +185,34 @@ class Clients:
                 "the bearer token is not valid",
                 headers={"WWW-Authenticate": 'Bearer realm="gate", error="invalid_token"'},
             )
-        self.check_role(client.role, roles)
+        self.check_role(client.role, action)
         self.limit(client.name)
         return client
 
     @staticmethod
-    def check_role(role: str, roles: frozenset[str]) -> None:
-        if role not in roles:
+    def check_role(role: str, action: Action | frozenset[str]) -> None:
+        """Raises Problem 403 unless ``role`` may take ``action``."""
+        if isinstance(action, Action):
+            allowed = may(role, action)
+            names = sorted(role.value for role in roles_for(action))
+            what = action.value.replace("_", " ")
+        else:
+            allowed, names, what = role in action, sorted(action), "do this"
+        if not allowed:
             raise Problem(
                 403,
                 "forbidden",
                 "Forbidden",
-                f"role {role!r} may not do this (allowed: {', '.join(sorted(roles))})",
+                f"role {role!r} may not {what} (allowed: {', '.join(names) or 'nobody'})",
             )
 
-    def _basic(self, token: str, roles: frozenset[str]) -> Client:
+    def _basic(self, token: str, action: Action | frozenset[str], address: str | None) -> Client:
         """An operator on the API, with HTTP Basic credentials."""
         try:
             name, _, password = base64.b64decode(token, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8
             name, password = "", ""
-        op = self.operator(name, password) if name else None
+        op = self.login(name, password, address) if name else None
         if op is None:
             raise Problem(
                 401,
@@ -164,15 +221,15 @@ class Clients:
                 "operator name or password is wrong",
                 headers={"WWW-Authenticate": 'Basic realm="gate"'},
             )
-        self.check_role("operator", roles)
+        self.check_role(Role.OPERATOR, action)
         self.limit(f"operator:{op.name}")
-        return Client(op.name, "operator", "")
+        return Client(op.name, Role.OPERATOR, "")
 
     def session(self, request: web.Request) -> Session | None:
         """The live page session behind the request's cookie, if any (no other checks)."""
         return self.sessions.get(request.cookies.get(COOKIE_NAME, ""))
 
-    def _cookie(self, request: web.Request, roles: frozenset[str]) -> Client:
+    def _cookie(self, request: web.Request, action: Action | frozenset[str]) -> Client:
         """An operator on the status page, known by the session cookie; unsafe methods must
         also pass the CSRF checks."""
         session = self.session(request)
@@ -192,9 +249,9 @@ class Clients:
                     "Cross-site request refused",
                     f"a request made with the session cookie must carry the page's {CSRF_HEADER}",
                 )
-        self.check_role("operator", roles)
+        self.check_role(Role.OPERATOR, action)
         self.limit(f"operator:{session.operator}")
-        return Client(session.operator, "operator", "")
+        return Client(session.operator, Role.OPERATOR, "")
 
 
 def own_origin(request: web.Request) -> str:

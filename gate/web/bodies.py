@@ -1,22 +1,68 @@
 """Request bodies: JSON or msgpack in, checked against a shape, field errors out.
 
-A body is read whole (aiohttp enforces ``client_max_size`` while reading) and parsed by the
-content type; anything that does not fit the shape is one 400 problem listing every field
-that is wrong, so nothing is half-applied.
+A body is read whole before any handler runs (``body_middleware``: aiohttp enforces
+``client_max_size`` while reading, the middleware a deadline, so a body trickled a byte at a
+time is a 408, not a held connection), and handlers only ever see all of it: a single read of
+the stream returns what has arrived so far, which on a real network is a part. It is parsed
+by the content type; anything that does not fit the shape is one 400 problem listing every
+field that is wrong, so nothing is half-applied.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgpack
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
+from gate.web.negotiation import MSGPACK
 from gate.web.problems import Problem
 
-MSGPACK = "application/msgpack"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def body_middleware(seconds: float) -> Middleware:
+    """A middleware that reads each request's whole body, within ``seconds``, before its
+    handler; the handler's ``request.read()`` then returns it from memory.
+
+    Raises Problem 408 (not whole in time), 413 (over ``client_max_size``) or 400 (the
+    body's framing is broken).
+    """
+
+    @web.middleware
+    async def read_first(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.body_exists:
+            await read_whole(request, seconds)
+        return await handler(request)
+
+    return read_first
+
+
+async def read_whole(request: web.Request, seconds: float) -> bytes:
+    """The request's whole body (read once; later calls return it). See ``body_middleware``."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await request.read()
+    except TimeoutError as exc:
+        raise Problem(
+            408,
+            "body-timeout",
+            "Request body too slow",
+            f"the body did not arrive whole within {seconds:g} s",
+            headers={"Connection": "close"},
+        ) from exc
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise Problem(
+            413, "too-large", "Request too large", exc.text or "the body is too large"
+        ) from exc
+    except web.RequestPayloadError as exc:
+        raise Problem(
+            400, "malformed-body", "Malformed body", f"the body could not be read: {exc}"
+        ) from exc
 
 
 async def read_body(request: web.Request) -> Any:
@@ -63,6 +109,23 @@ def string(max_len: int = 256, optional: bool = False) -> Check:
             _err(errors, path, "must be a non-empty string")
         elif len(value) > max_len:
             _err(errors, path, f"must be at most {max_len} characters")
+
+    return check
+
+
+def ident(max_len: int = 64) -> Check:
+    """An identifier (a licence number, a shipment or request id): a non-empty string of
+    printable characters without ``|``, which the audit journal's hash preimage uses as its
+    separator. Control characters, lone surrogates and bidirectional overrides are not
+    printable, so they are refused too."""
+
+    def check(value: Any, path: str, errors: list[dict[str, str]]) -> None:
+        if not isinstance(value, str) or not value.strip():
+            _err(errors, path, "must be a non-empty string")
+        elif len(value) > max_len:
+            _err(errors, path, f"must be at most {max_len} characters")
+        elif not value.isprintable() or "|" in value:
+            _err(errors, path, "must be printable characters other than '|'")
 
     return check
 

@@ -6,6 +6,10 @@ and timestamp, replay (a ``webhook-id`` seen before is answered as it was then i
 the same, refused if it differs), body shape, then the change itself. The webhook id is stored
 in the transaction that applies the change, and kept for 30 days, so a redelivery is applied
 once. Callbacks are applied one at a time.
+
+The body is read whole before it is verified (``gate.web.bodies.read_whole``): a single read
+of the stream returns what has arrived so far, and a signature over part of a body that came
+in several TCP segments fails. Times are read from the docks' clock, the one the decisions use.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,27 +29,32 @@ from gate.core.signatures import SignatureError, Verifier, parse_public_key, par
 from gate.errors import GateError, InvalidApproval, LicenceError
 from gate.storage.shipment_docs import to_doc
 from gate.web import app_keys
-from gate.web.bodies import Check, array, integer, obj, string, validate
+from gate.web.bodies import Check, array, ident, integer, obj, read_whole, string, validate
 from gate.web.problems import Problem
 
 WEBHOOK_RETENTION_DAYS = 30
 MAX_CALLBACK_BYTES = 256 * 1024
+#: Times a callback may carry, in UTC: beyond these, storage (ISO text) and the arithmetic
+#: on them (a review timer, an age) would overflow ``datetime``, so they are refused at the
+#: door instead of failing after part of the change.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 APPROVAL = obj(
     {
-        "request_id": (string(128), True),
-        "shipment_id": (string(64), True),
+        "request_id": (ident(128), True),
+        "shipment_id": (ident(64), True),
         "decision": (string(16), True),
         "lines": (
             array(
-                obj({"key": (string(32), True), "quantity": (integer(1, 10**9), True)}),
+                obj({"key": (ident(32), True), "quantity": (integer(1, 10**9), True)}),
                 max_items=1000,
                 optional=True,
             ),
             False,
         ),
         "licence": (
-            obj({"number": (string(64), True), "valid_until": (string(40), True)}, optional=True),
+            obj({"number": (ident(64), True), "valid_until": (string(40), True)}, optional=True),
             False,
         ),
         "reason": (string(2000, optional=True), False),
@@ -55,7 +63,7 @@ APPROVAL = obj(
 
 LICENCE = obj(
     {
-        "number": (string(64), True),
+        "number": (ident(64), True),
         "consignee": (obj({"name": (string(200), True), "country": (string(2), True)}), True),
         "destination": (string(2), True),
         "controls": (array(string(32), max_items=500), True),
@@ -77,28 +85,43 @@ def verifier(config: Config) -> Verifier:
 
 
 def _instant(text: str, field: str) -> dt.datetime:
+    """The time ``text`` gives, with its offset. Raises Problem 400 if it is not an RFC 3339
+    time with an offset, or falls outside EARLIEST..LATEST."""
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise Problem(
-            400,
-            "invalid-fields",
-            "Invalid fields",
-            f"{field} must be an RFC 3339 time with an offset",
-            errors=[{"field": field, "message": "must be an RFC 3339 time with an offset"}],
-        )
-    return moment
+        message = "must be an RFC 3339 time with an offset"
+    else:
+        try:
+            utc = moment.astimezone(dt.UTC)
+        except OverflowError:
+            utc = None
+        if utc is not None and EARLIEST <= utc < LATEST:
+            return moment
+        message = f"must be from {EARLIEST.year} to before {LATEST.year}"
+    raise Problem(
+        400,
+        "invalid-fields",
+        "Invalid fields",
+        f"{field} {message}",
+        errors=[{"field": field, "message": message}],
+    )
 
 
 async def _verified(request: web.Request) -> tuple[str, bytes, str]:
     """Reads and verifies a callback; returns (webhook id, raw body, body hash)."""
-    raw = await request.content.read(MAX_CALLBACK_BYTES + 1)
+    if (request.content_length or 0) > MAX_CALLBACK_BYTES:
+        raise Problem(413, "too-large", "Request too large", "callbacks are limited to 256 KiB")
+    raw = await read_whole(request, request.app[app_keys.SERVER_LIMITS].body_seconds)
     if len(raw) > MAX_CALLBACK_BYTES:
         raise Problem(413, "too-large", "Request too large", "callbacks are limited to 256 KiB")
+    now = request.app[app_keys.DOCKS].clock()
     try:
-        msg_id, scheme = request.app[app_keys.VERIFIER].verify(request.headers, raw, time.time())
+        msg_id, scheme = request.app[app_keys.VERIFIER].verify(
+            request.headers, raw, now.timestamp()
+        )
     except SignatureError as exc:
         raise Problem(401, "bad-signature", "Signature not accepted", str(exc)) from exc
     request[app_keys.ACTOR] = f"central ({scheme})"
@@ -131,10 +154,9 @@ async def _replayed(request: web.Request, msg_id: str, body_hash: str) -> web.Re
 
 
 def _remember(
-    msg_id: str, body_hash: str, status: int, answer: dict[str, Any]
+    msg_id: str, body_hash: str, status: int, answer: dict[str, Any], now: dt.datetime
 ) -> Callable[[sqlite3.Connection], None]:
     text = json.dumps(answer)
-    now = dt.datetime.now(dt.UTC)
 
     def write(conn: sqlite3.Connection) -> None:
         conn.execute(
@@ -204,7 +226,7 @@ async def post_approval(request: web.Request) -> web.StreamResponse:
             # Runs in the apply transaction, after the new shipment is in memory: the answer a
             # redelivery will get is stored with the change.
             answer.update(_approval_answer(approval, to_doc(docks.shipments[approval.shipment_id])))
-            _remember(msg_id, body_hash, 200, answer)(conn)
+            _remember(msg_id, body_hash, 200, answer, docks.clock())(conn)
 
         await docks.apply_approval(approval, remember)
         return web.json_response(answer)
@@ -241,5 +263,5 @@ async def post_licence(request: web.Request) -> web.StreamResponse:
         except (LicenceError, GateError) as exc:
             raise Problem(400, "invalid-licence", "Invalid licence", str(exc)) from exc
         answer = {"stored": True, "number": pushed.number}
-        await docks.push_licence(pushed, _remember(msg_id, body_hash, 200, answer))
+        await docks.push_licence(pushed, _remember(msg_id, body_hash, 200, answer, docks.clock()))
         return web.json_response(answer)

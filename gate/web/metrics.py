@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -41,8 +42,9 @@ class Metrics:
     def watch_scanner(self, server: ScannerServer) -> None:
         self.registry.register(_ScannerCollector(server))
 
-    def watch_link(self, link: CentralLink) -> None:
-        self.registry.register(_LinkCollector(link))
+    def watch_link(self, link: CentralLink, clock: Callable[[], dt.datetime]) -> None:
+        """Exports the link's health; ages are measured on ``clock`` (the docks' clock)."""
+        self.registry.register(_LinkCollector(link, clock))
 
     def watch_readers(self, readers: Readers) -> None:
         self.registry.register(_ReadersCollector(readers))
@@ -103,12 +105,13 @@ class _ScannerCollector(Collector):
 
 
 class _LinkCollector(Collector):
-    def __init__(self, link: CentralLink) -> None:
+    def __init__(self, link: CentralLink, clock: Callable[[], dt.datetime]) -> None:
         self.link = link
+        self.clock = clock
 
     def collect(self):  # type: ignore[no-untyped-def]
         h = self.link.health
-        now = dt.datetime.now(dt.UTC)
+        now = self.clock()
         yield GaugeMetricFamily(
             "gate_central_backlog", "Licence requests not yet delivered", value=h.backlog
         )

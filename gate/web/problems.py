@@ -1,8 +1,16 @@
-"""RFC 9457 problem documents: every error answer of the HTTP API is one of these."""
+"""RFC 9457 problem documents: every error answer of the HTTP API is one of these.
+
+``problem_middleware`` is the one place where errors become answers: a ``Problem`` as it is,
+a domain error by the table ``ERROR_STATUS``, aiohttp's own HTTP errors by their status, and
+anything else (a bug, or the machine out of files) as a 500 (or 503) problem whose body says
+nothing of the cause: no traceback, no exception text (it could hold a secret or a path). The
+cause goes to the log, with its traceback for a bug, once per episode for exhaustion.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -22,6 +30,9 @@ from gate.errors import (
     Unavailable,
     UnknownLine,
 )
+from gate.web.alarms import ResourceAlarm, is_exhaustion
+
+log = logging.getLogger("gate.web.problems")
 
 PROBLEM_TYPE_BASE = "https://gate.invalid/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -118,45 +129,78 @@ def from_error(exc: GateError) -> Problem:
             if isinstance(exc, InvalidCode | InvalidCountry):
                 errors = [{"field": getattr(exc, "field", "country"), "message": str(exc)}]
             return Problem(status, slug, title, str(exc), errors=errors, extra=extra)
+    return internal()
+
+
+def internal() -> Problem:
+    """The answer to a failure the gate did not foresee; its cause is only in the log."""
     return Problem(500, "internal", "Internal error", "the gate could not do this")
+
+
+def exhausted() -> Problem:
+    return Problem(
+        503,
+        "resource-limit",
+        "Service busy",
+        "the gate is out of a resource (files or memory): try again shortly",
+        headers={"Retry-After": "1"},
+    )
 
 
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Turns Problems, domain errors and aiohttp's own HTTP errors into problem documents."""
+    """Turns Problems, domain errors, aiohttp's own HTTP errors and any other exception into
+    problem documents: no plain-text error escapes."""
     try:
         response: web.StreamResponse = await handler(request)
         return response
     except Problem as problem:
         return await _answer(request, problem)
     except GateError as exc:
-        return await _answer(request, from_error(exc))
+        mapped = from_error(exc)
+        if mapped.status == 500:
+            log.exception("unmapped error answering %s %s", request.method, request.path[:200])
+        return await _answer(request, mapped)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         kind = exc.reason.lower().replace(" ", "-")
         return await _answer(request, Problem(exc.status, kind, exc.reason, exc.text or exc.reason))
+    except Exception as exc:
+        if is_exhaustion(exc):
+            alarm = request.app.get(ALARM)
+            if alarm is not None:
+                alarm.raised("exhaustion", f"{type(exc).__name__}: {exc}")
+            return await _answer(request, exhausted())
+        log.exception("unexpected error answering %s %s", request.method, request.path[:200])
+        return await _answer(request, internal())
 
 
 #: Set by the app: journals a refused request (the docks' record_rejection).
 REJECTION_RECORDER = web.AppKey("rejection_recorder", object)
+#: The resource limits met, logged once each (gate.web.alarms).
+ALARM = web.AppKey("alarm", ResourceAlarm)
 #: The authenticated client's name, for the audit of a refused request.
 ACTOR = web.RequestKey("actor", str)
 
 
 async def _answer(request: web.Request, problem: Problem) -> web.Response:
-    """The problem's response, after journaling the refusal of an API request."""
+    """The problem's response, after journaling the refusal of an API request (a refusal
+    that cannot be journaled is still answered: the failure to journal is logged)."""
     record = request.app.get(REJECTION_RECORDER)
     if record is not None and request.path.startswith("/api/") and problem.status != 503:
-        await record(  # type: ignore[operator]
-            {
-                "method": request.method,
-                "path": request.path[:200],
-                "status": problem.status,
-                "type": problem.kind,
-                "detail": problem.detail[:500],
-                "actor": request.get(ACTOR),
-                "remote": request.remote,
-            }
-        )
+        try:
+            await record(  # type: ignore[operator]
+                {
+                    "method": request.method,
+                    "path": request.path[:200],
+                    "status": problem.status,
+                    "type": problem.kind,
+                    "detail": problem.detail[:500],
+                    "actor": request.get(ACTOR),
+                    "remote": request.remote,
+                }
+            )
+        except Exception as exc:
+            log.error("could not journal a refused request: %s", type(exc).__name__)
     return problem.response()

@@ -15,9 +15,22 @@ a random session token. What makes that safe:
 
 Sessions live in memory: a restart logs everyone out, which is the safe direction.
 
-``LoginThrottle`` bounds password guessing: after ``max_failures`` wrong passwords from one
-address (or for one name) within ``window_seconds``, further attempts are refused until the
-window has passed, whether the password is right or not.
+``LoginThrottle`` bounds password guessing, for the page's login and HTTP Basic alike (one
+throttle, so the two doors share one count). A wrong password counts against three keys, each
+with its own bound over a sliding ``window_seconds``:
+
+- the account *from this address* (``per_pair``, 5): one guesser on one account;
+- the account from anywhere (``per_account``, 20): guessing spread over many addresses;
+- the address, whatever account (``per_address``, 20): one address trying many accounts.
+
+An attempt is refused (429 with ``Retry-After``), right password or not, while any of its
+keys is at its bound. So one attacker's guesses at ``alice`` lock ``alice`` from that address
+after 5, but ``bob`` behind the same address logs in until that address has 20 failures in
+the window (which one account alone cannot give it: its pair locks at 5); a lock of an account
+from everywhere needs guesses from at least four addresses. A right password forgets only
+its own pair's failures: the account's and the address's stay, or a guesser who also holds
+one valid login could wipe its own count. Refused attempts are not counted (they were not
+checked), so a lock ends ``window_seconds`` after the failure that caused it.
 """
 
 from __future__ import annotations
@@ -53,7 +66,13 @@ class Session:
 
     def csrf_matches(self, presented: str) -> bool:
         """True if ``presented`` is this session's CSRF token (compared in constant time)."""
-        return bool(presented) and hmac.compare_digest(self.csrf.encode(), presented.encode())
+        # Tokens are ASCII; a header with other bytes (aiohttp keeps them as surrogates) is
+        # simply not the token, and must not raise on the way to saying so.
+        return (
+            bool(presented)
+            and presented.isascii()
+            and hmac.compare_digest(self.csrf.encode(), presented.encode())
+        )
 
 
 class SessionStore:
@@ -94,8 +113,9 @@ class SessionStore:
         return token, session
 
     def get(self, token: str) -> Session | None:
-        """The live session behind ``token``, marked as seen now; None if unknown or expired."""
-        if not token:
+        """The live session behind ``token``, marked as seen now; None if unknown or expired
+        (or not a token at all: session tokens are ASCII)."""
+        if not token or not token.isascii():
             return None
         key = _digest(token)
         session = self._sessions.get(key)
@@ -111,6 +131,8 @@ class SessionStore:
 
     def drop(self, token: str) -> bool:
         """Ends the session behind ``token``; True if there was one."""
+        if not token.isascii():
+            return False
         return self._sessions.pop(_digest(token), None) is not None
 
     def _prune(self) -> None:
@@ -125,21 +147,45 @@ class SessionStore:
 
 
 class LoginThrottle:
-    """Counts recent wrong passwords per address and per name."""
+    """Counts recent wrong passwords per account, per address and per account-and-address.
+
+    ``check``/``failed_login``/``succeeded_login`` take an account name and an address (what
+    ``gate.web.auth.Clients.login`` uses). ``wait``/``failed``/``succeeded`` take raw keys
+    (``"addr:..."``), each bounded by ``per_pair``: the page's older per-address count, until
+    the page asks ``Clients.login`` too.
+    """
 
     def __init__(
         self,
         *,
-        max_failures: int = 5,
+        per_pair: int = 5,
+        per_account: int = 20,
+        per_address: int = 20,
         window_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         max_keys: int = 10_000,
+        max_failures: int | None = None,
     ) -> None:
-        self.max_failures = max_failures
+        # max_failures is the old name of per_pair (one bound for every key).
+        self.per_pair = per_pair if max_failures is None else max_failures
+        self.per_account = per_account
+        self.per_address = per_address
         self.window_seconds = window_seconds
         self.clock = clock
         self.max_keys = max_keys
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+
+    @staticmethod
+    def keys(account: str, address: str) -> tuple[str, str, str]:
+        """The (pair, account, address) keys of a login attempt. Names are cut to 128
+        characters so that a long made-up name costs no more memory than a short one."""
+        account = account[:128]
+        # The length prefix keeps pairs apart whatever characters the address or name hold.
+        return (
+            f"pair:{len(address)}:{address}:{account}",
+            f"account:{account}",
+            f"address:{address}",
+        )
 
     def _recent(self, key: str) -> deque[float]:
         stamps = self._failures.get(key)
@@ -152,26 +198,54 @@ class LoginThrottle:
             del self._failures[key]
         return stamps
 
-    def wait(self, *keys: str) -> float:
-        """0 if a login attempt for these keys may go now, else the seconds until one may."""
+    def _wait(self, bounded: list[tuple[str, int]]) -> float:
         longest = 0.0
-        for key in keys:
+        for key, bound in bounded:
             stamps = self._recent(key)
-            if len(stamps) >= self.max_failures:
-                longest = max(longest, stamps[0] + self.window_seconds - self.clock())
+            if len(stamps) >= bound:
+                # The bound-th most recent failure leaves the window last among the ones
+                # that keep the key locked.
+                longest = max(longest, stamps[-bound] + self.window_seconds - self.clock())
         return max(0.0, longest)
 
-    def failed(self, *keys: str) -> None:
-        """Records one wrong password against each key."""
+    def _record(self, bounded: list[tuple[str, int]]) -> None:
         now = self.clock()
-        for key in keys:
-            stamps = self._failures.setdefault(key, deque(maxlen=self.max_failures))
+        for key, bound in bounded:
+            stamps = self._failures.get(key)
+            if stamps is None or stamps.maxlen != bound:
+                stamps = self._failures[key] = deque(stamps or (), maxlen=bound)
             stamps.append(now)
             self._failures.move_to_end(key)
         while len(self._failures) > self.max_keys:
             self._failures.popitem(last=False)
 
+    def _bounded(self, account: str, address: str) -> list[tuple[str, int]]:
+        pair, acct, addr = self.keys(account, address)
+        return [(pair, self.per_pair), (acct, self.per_account), (addr, self.per_address)]
+
+    def check(self, account: str, address: str) -> float:
+        """0 if a login to ``account`` from ``address`` may be tried now, else the seconds
+        until one may."""
+        return self._wait(self._bounded(account, address))
+
+    def failed_login(self, account: str, address: str) -> None:
+        """Records one wrong password for ``account`` from ``address``."""
+        self._record(self._bounded(account, address))
+
+    def succeeded_login(self, account: str, address: str) -> None:
+        """Forgets the failures of this account from this address (and only those)."""
+        self._failures.pop(self.keys(account, address)[0], None)
+
+    def wait(self, *keys: str) -> float:
+        """0 if an attempt counted against these raw keys may go now, else the seconds until
+        one may (each key bounded by ``per_pair``)."""
+        return self._wait([(key, self.per_pair) for key in keys])
+
+    def failed(self, *keys: str) -> None:
+        """Records one wrong password against each raw key."""
+        self._record([(key, self.per_pair) for key in keys])
+
     def succeeded(self, *keys: str) -> None:
-        """Forgets the failures of these keys."""
+        """Forgets the failures of these raw keys."""
         for key in keys:
             self._failures.pop(key, None)

@@ -1,0 +1,285 @@
+"""The HTTP server's guards against clients that hold resources: deadlines and caps.
+
+A client that opens connections and never finishes a request (slowloris), or trickles a body,
+costs the gate a file descriptor each; enough of them and the gate cannot open its database
+or answer its own readiness probe. So:
+
+- A request head must arrive whole within ``header_seconds`` of the connection opening (or of
+  the previous answer on a kept-alive connection); otherwise the connection is closed. This is
+  aiohttp's keep-alive timer, which already runs from the moment a connection opens.
+- A body must arrive whole within ``body_seconds`` once its head is in (408, see
+  ``gate.web.bodies``).
+- At most ``max_connections`` connections are open at once. The default cap is half of what
+  the process's file limit leaves after a burst of accepts; the rest is for the database,
+  tables, readers and the scanner socket. A new connection at the cap closes the oldest
+  connection that is not inside a request (one still waiting for its request head, or idle
+  between requests): slow heads cannot starve the dock's real clients, whose heads arrive at
+  once. Only when every open connection is inside a request is the new one answered at once
+  with a 503 problem (``Retry-After``, ``Connection: close``) and closed: a clear answer
+  instead of a timeout.
+- At most ``max_event_streams`` event streams (``GET /api/v1/events``) are open at once;
+  another is a 503 problem.
+
+Each limit met is logged once per episode (``gate.web.alarms``), never once per request.
+These are settings of the server, not of the dock, so they are module defaults here rather
+than configuration keys; ``create_app`` takes a ``ServerLimits`` for tests and special cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import resource
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from gate.web.alarms import ResourceAlarm
+from gate.web.problems import PROBLEM_CONTENT_TYPE, Problem
+
+HEADER_SECONDS = 15.0
+BODY_SECONDS = 30.0
+LINGER_SECONDS = 2.0
+MAX_EVENT_STREAMS = 64
+#: Connections over the cap that may be in the middle of being refused (a quarter of the cap,
+#: at most this); beyond it they are closed without an answer: a flood must not turn the
+#: refusals themselves into the leak of file descriptors.
+MAX_REFUSING = 64
+#: The listening socket's backlog, which is also how many connections asyncio accepts at once.
+ACCEPT_BURST = 128
+
+
+def default_max_connections() -> int:
+    """Half of what the process's soft file limit leaves after one burst of accepts, between
+    8 and 1024.
+
+    asyncio accepts up to ``ACCEPT_BURST`` connections in one go, and a connection closed to
+    make room gives its descriptor back only after the burst: the cap must leave that many
+    free, besides the refusals and the gate's own files.
+    """
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1024
+    return max(8, min(1024, (soft - ACCEPT_BURST) // 2))
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    """Deadlines (seconds) and caps of the HTTP server; see the module's essay."""
+
+    header_seconds: float = HEADER_SECONDS
+    body_seconds: float = BODY_SECONDS
+    linger_seconds: float = LINGER_SECONDS
+    max_connections: int = 0  # 0: default_max_connections()
+    max_event_streams: int = MAX_EVENT_STREAMS
+
+    def connections(self) -> int:
+        return self.max_connections or default_max_connections()
+
+    def handler_args(self) -> dict[str, Any]:
+        """Keyword arguments for aiohttp's request handler (``Application(handler_args=)``)."""
+        return {
+            # Runs from connection open and from each answer: a head not whole by then closes
+            # the connection (and an idle kept-alive one).
+            "keepalive_timeout": self.header_seconds,
+            # After an answer to a request whose body was not read (408, 413), read and drop
+            # what still comes for at most this long, then close.
+            "lingering_time": self.linger_seconds,
+        }
+
+
+class Slots:
+    """A counted resource: ``take`` a slot or be told there is none."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.taken = 0
+
+    def take(self) -> bool:
+        if self.taken >= self.limit:
+            return False
+        self.taken += 1
+        return True
+
+    def release(self) -> None:
+        self.taken = max(0, self.taken - 1)
+
+
+def busy_problem(kind: str, detail: str) -> Problem:
+    """The 503 answer for a limit met."""
+    return Problem(
+        503,
+        kind,
+        "Service busy",
+        detail,
+        headers={"Retry-After": "1"},
+    )
+
+
+def _raw_response(problem: Problem) -> bytes:
+    body = json.dumps(problem.document()).encode()
+    head = [f"HTTP/1.1 {problem.status} Service Unavailable"]
+    head += [f"{k}: {v}" for k, v in problem.headers.items()]
+    head += ["Connection: close"]
+    head += [f"Content-Type: {PROBLEM_CONTENT_TYPE}", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+class _Refusal(asyncio.Protocol):
+    """A connection over the cap: the 503 is written at once, the connection half-closed,
+    and whatever the client still sends read and dropped until it closes or ``linger``
+    passes (closing with unread data would reset the connection and could lose the answer)."""
+
+    def __init__(self, answer: bytes, linger: float, done: Slots) -> None:
+        self._answer = answer
+        self._linger = linger
+        self._done = done
+        self._transport: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        transport.write(self._answer)
+        with contextlib.suppress(OSError, RuntimeError):
+            transport.write_eof()
+        self._timer = asyncio.get_running_loop().call_later(self._linger, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        pass  # the request is already answered
+
+    def eof_received(self) -> bool:
+        if self._transport is not None:
+            self._transport.close()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._done.release()
+
+
+class InRequest:
+    """The connections now inside a request: from the moment the app has its head until the
+    answer is sent. The others are waiting for a head (or idle), and may be closed to make
+    room (``ConnectionCap``)."""
+
+    def __init__(self) -> None:
+        # A plain set (aiohttp's handlers take no weak references); the middleware's
+        # ``finally`` takes each one out again.
+        self._protocols: set[object] = set()
+
+    def __contains__(self, protocol: object) -> bool:
+        return protocol in self._protocols
+
+    @web.middleware
+    async def middleware(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        """The outermost middleware: marks the connection while a request is inside."""
+        protocol = request.protocol
+        self._protocols.add(protocol)
+        try:
+            response = await handler(request)
+            # Sent here rather than by aiohttp after the middlewares return, so that the
+            # connection counts as inside a request until its answer is out. aiohttp's own
+            # send afterwards finds it done; a client gone is its business, as before.
+            with contextlib.suppress(ConnectionError):
+                await response.prepare(request)
+                await response.write_eof()
+            return response
+        finally:
+            self._protocols.discard(protocol)
+
+
+class ConnectionCap:
+    """The protocol factory of the listening socket: aiohttp's server below the cap; at the
+    cap, the oldest connection not inside a request is closed for the new one, or, when all
+    are inside one, a ``_Refusal``. Everything else is the wrapped server's."""
+
+    def __init__(
+        self,
+        server: web.Server,
+        limits: ServerLimits,
+        alarm: ResourceAlarm,
+        in_request: InRequest,
+    ) -> None:
+        self.server = server
+        self.limit = limits.connections()
+        self.linger = limits.linger_seconds
+        self.alarm = alarm
+        self.in_request = in_request
+        self.refusing = Slots(max(1, min(MAX_REFUSING, self.limit // 4)))
+        self._answer = _raw_response(
+            busy_problem(
+                "too-many-connections",
+                f"the gate is serving its limit of {self.limit} connections: try again shortly",
+            )
+        )
+
+    def __call__(self) -> asyncio.BaseProtocol:
+        connections = self.server.connections
+        if len(connections) < self.limit:
+            self.alarm.cleared("connections")
+            return self.server()
+        # Oldest first (the server keeps them in the order they came). One already closed
+        # (no transport) stays listed until its task ends: closing it again makes no room.
+        idle = next(
+            (c for c in connections if c.transport is not None and c not in self.in_request),
+            None,
+        )
+        if idle is not None:
+            self.alarm.raised(
+                "connections",
+                f"{self.limit} HTTP connections open, the cap: closing the oldest waiting "
+                "for a request to make room",
+            )
+            idle.force_close()
+            return self.server()
+        self.alarm.raised(
+            "connections",
+            f"{self.limit} HTTP connections inside requests, the cap: new ones are answered 503",
+        )
+        if self.refusing.take():
+            return _Refusal(self._answer, self.linger, self.refusing)
+        return _Dropped()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.server, name)
+
+
+class _Dropped(asyncio.Protocol):
+    """A connection over the cap while too many are already being refused: closed at once."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.close()
+
+
+class GateRunner(web.AppRunner):
+    """An ``AppRunner`` whose listening sockets cap their connections (``ServerLimits``)."""
+
+    def __init__(
+        self,
+        app: web.Application,
+        limits: ServerLimits,
+        alarm: ResourceAlarm,
+        in_request: InRequest,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(app, **kwargs)
+        self.limits = limits
+        self.alarm = alarm
+        self.in_request = in_request
+        self.cap: ConnectionCap | None = None
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        self.cap = ConnectionCap(server, self.limits, self.alarm, self.in_request)
+        # The sites take the runner's server as their protocol factory and the runner calls
+        # its shutdown methods: the cap stands in for it and passes those on.
+        return self.cap  # type: ignore[return-value]

@@ -1,0 +1,70 @@
+"""``gate serve`` near its file limit (issue 11.10): a slowloris flood of more connections
+than the process may open files neither starves /readyz nor floods the log."""
+
+from __future__ import annotations
+
+import resource
+import socket
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from gate.config.settings import load_config
+from tests.service.test_process import ROOT, child_env, gate_command, poll
+
+pytestmark = pytest.mark.slow
+
+SOFT_LIMIT = 512
+FLOOD = 600  # more than the gate's whole file limit
+
+
+def ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/readyz", timeout=10) as r:
+            return 200 == r.status
+    except OSError:
+        return False
+
+
+def test_slowloris_flood_past_the_file_limit(demo_config: Path) -> None:
+    """With its soft file limit at 512, a gate under 600 connections that never finish a
+    request head still answers /readyz 200 during the flood, and its log has no traceback
+    and at most a few resource-limit lines."""
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < FLOOD + 100:
+        pytest.skip("the test process itself may not open enough sockets")
+    loaded = load_config(demo_config)
+    url = f"http://{loaded.http}"
+    log = demo_config.parent.parent / "serve.log"
+
+    def low_limit() -> None:
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (SOFT_LIMIT, hard))
+
+    flood: list[socket.socket] = []
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            gate_command("serve", "--config", str(demo_config)),
+            cwd=ROOT,
+            env=child_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=low_limit,
+        )
+    try:
+        poll("the gate to start", lambda: ready(url), timeout=60)
+        for _ in range(FLOOD):
+            s = socket.create_connection((loaded.http.host, loaded.http.port), timeout=10)
+            s.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            flood.append(s)
+        assert ready(url)
+    finally:
+        for s in flood:
+            s.close()
+        proc.terminate()
+        proc.wait(timeout=30)
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, text[-3000:]
+    assert len([x for x in text.splitlines() if "resource limit" in x]) <= 4, text[-3000:]
