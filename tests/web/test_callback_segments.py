@@ -13,7 +13,7 @@ from typing import Any
 
 from gate.core.signatures import signed_headers
 from tests.central.test_central_link import approval, held, office_key
-from tests.fake_office import Office, gate, office  # noqa: F401 - fixtures
+from tests.fake_office import Office
 from tests.service.harness import Gate
 
 SEGMENTS = 5

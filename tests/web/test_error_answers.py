@@ -18,7 +18,7 @@ from aiohttp import web
 from gate.web.alarms import ResourceAlarm
 from gate.web.problems import ALARM, problem_middleware
 from tests.central.test_central_link import approval, callback, held, office_key
-from tests.fake_office import Office, gate, office  # noqa: F401 - fixtures
+from tests.fake_office import Office
 from tests.service.harness import Gate
 
 

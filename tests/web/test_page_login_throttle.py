@@ -1,9 +1,4 @@
-"""The page's login shares HTTP Basic's throttle per account and address (issue 11.5).
-
-Marked xfail (strict) until the page's login handler asks ``Clients.login`` instead of
-counting per address itself: gate/web/page is another helper's, and the lead wires it. Once
-wired these pass, strict xfail turns that into a failure, and the mark is to be removed.
-"""
+"""The page's login shares HTTP Basic's throttle per account and address (issue 11.5)."""
 
 from __future__ import annotations
 
@@ -14,10 +9,6 @@ import pytest
 
 from tests.service.harness import Gate, basic, start_gate, stop_gate
 from tests.web.test_login_throttle import OPS, SECOND, with_second_operator
-
-pytestmark = pytest.mark.xfail(
-    strict=True, reason="page login not yet on Clients.login (the lead wires it)"
-)
 
 
 @pytest.fixture

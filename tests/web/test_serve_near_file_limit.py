@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from gate.config.settings import load_config
-from tests.service.test_process import ROOT, child_env, gate_command, poll
+from tests.conftest import ROOT
+from tests.service.harness import child_env, gate_command, until
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +29,7 @@ def ready(url: str) -> bool:
         return False
 
 
-def test_slowloris_flood_past_the_file_limit(demo_config: Path) -> None:
+async def test_slowloris_flood_past_the_file_limit(demo_config: Path) -> None:
     """With its soft file limit at 512, a gate under 600 connections that never finish a
     request head still answers /readyz 200 during the flood, and its log has no traceback
     and at most a few resource-limit lines."""
@@ -54,7 +55,7 @@ def test_slowloris_flood_past_the_file_limit(demo_config: Path) -> None:
             preexec_fn=low_limit,
         )
     try:
-        poll("the gate to start", lambda: ready(url), timeout=60)
+        await until(lambda: ready(url), "the gate to start", 60)
         for _ in range(FLOOD):
             s = socket.create_connection((loaded.http.host, loaded.http.port), timeout=10)
             s.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\nX-Slow: ")

@@ -21,8 +21,7 @@ from gate.web import app_keys
 from gate.web.app import create_app
 from gate.web.limits import GateRunner, ServerLimits
 from tests.conftest import WMS_TOKEN
-from tests.readers.support import until
-from tests.service.harness import Gate
+from tests.service.harness import Gate, until
 
 CAP = 50
 FLOOD = 200

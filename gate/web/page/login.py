@@ -1,8 +1,9 @@
 """The operator's login and logout: a name and password for a session cookie.
 
-A login is refused from another origin and throttled per address after wrong passwords
-(``gate.web.sessions``); the session's CSRF token goes into the page, and every action and
-the logout must present it. Logins, failed logins and logouts are journaled by ``_record``.
+A login is refused from another origin and throttled per account and per address after wrong
+passwords (``Clients.login``, the same bounds as HTTP Basic). The session's CSRF token goes into
+the page, and every action and the logout must present it. Logins, failed logins and logouts
+are journaled by ``_record``.
 """
 
 from __future__ import annotations
@@ -81,24 +82,19 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not isinstance(name, str) or not isinstance(password, str):
         raise Problem(400, "bad-request", "Bad request", "name and password must be text")
     app = request.app
-    throttle = app[app_keys.LOGIN_THROTTLE]
-    where = f"addr:{request.remote}"
-    wait = throttle.wait(where)
-    if wait:
-        page = _login_page(
-            app,
-            f"Too many wrong passwords from this address: try again in {int(wait) + 1} s.",
-            name[:MAX_NAME],
-            429,
-        )
-        page.headers["Retry-After"] = str(int(wait) + 1)
-        return page
     clients = app[app_keys.CLIENTS]
     op = None
-    if 0 < len(name) <= MAX_NAME and len(password) <= MAX_PASSWORD:
-        op = clients.operator(name, password)
+    try:
+        if 0 < len(name) <= MAX_NAME and len(password) <= MAX_PASSWORD:
+            op = clients.login(name, password, request.remote)
+    except Problem as refused:
+        wait = refused.headers["Retry-After"]
+        page = _login_page(
+            app, f"Too many wrong passwords: try again in {wait} s.", name[:MAX_NAME], 429
+        )
+        page.headers["Retry-After"] = wait
+        return page
     if op is None:
-        throttle.failed(where)
         await _record(
             app,
             "operator.login_failed",
@@ -106,7 +102,6 @@ async def login(request: web.Request) -> web.StreamResponse:
             {"name": _safe_name(name), "remote": request.remote},
         )
         return _login_page(app, "Name or password is wrong.", name[:MAX_NAME], 401)
-    throttle.succeeded(where)
     old = request.cookies.get(COOKIE_NAME)
     if old:
         app[app_keys.SESSIONS].drop(old)
