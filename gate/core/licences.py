@@ -41,7 +41,7 @@ from enum import StrEnum
 
 from gate.core.countries import parse_country
 from gate.core.parties import normalise
-from gate.core.rules import CAT1, CAT2, require_aware
+from gate.core.rules import CAT1, CAT2, require_aware, require_instant
 from gate.errors import InvalidApproval, LicenceError, Overdraw
 
 #: The reasons a standing licence may release. Any other reason on the line (a denied party,
@@ -86,7 +86,8 @@ class Approval:
     """The central office's answer to a licence request (the approval callback's body).
 
     ``lines`` ``None`` means all lines of the request, as requested. An approval needs a
-    licence number and an aware ``valid_until``; a denial needs neither. Raises
+    licence number and an aware ``valid_until`` the gate can hold (``require_instant``); a
+    denial needs neither. Raises
     ``InvalidApproval`` for anything else, and for non-positive or repeated line quantities.
     """
 
@@ -121,10 +122,11 @@ class Approval:
                 raise InvalidApproval("an approval carries a licence number")
             if self.valid_until is None:
                 raise InvalidApproval("an approval carries the licence's valid_until")
+        if self.valid_until is not None:
             try:
-                require_aware(self.valid_until)
+                require_instant(self.valid_until)
             except ValueError as exc:
-                raise InvalidApproval(str(exc)) from None
+                raise InvalidApproval(f"valid_until: {exc}") from None
 
     @property
     def approved(self) -> bool:
@@ -176,8 +178,8 @@ class StandingLicence:
         if type(self.remaining) is not int or not 0 <= self.remaining <= self.quantity:
             raise LicenceError(f"{where}: remaining must be between 0 and {self.quantity}")
         try:
-            require_aware(self.valid_from)
-            require_aware(self.valid_until)
+            require_instant(self.valid_from)
+            require_instant(self.valid_until)
         except ValueError as exc:
             raise LicenceError(f"{where}: {exc}") from None
         if not self.valid_from < self.valid_until:

@@ -37,8 +37,6 @@ MAX_LINES = 600
 NOT_YET_SPLIT = {
     "cli/simulate.py",
     "core/identifiers.py",
-    "core/shipments.py",
-    "service/docks.py",
     "storage/store.py",
     "web/page/handlers.py",
 }
