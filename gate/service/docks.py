@@ -93,7 +93,7 @@ class Docks:
         self.state = LiveState()
         self.committer = Committer(store, self.state, events)
         self.scan_path = ScanPath(
-            self.state, self.committer, self.doors, table, self._scan_controls, clock
+            self.state, self.committer, self.doors, table, self.scan_controls, clock
         )
         self.callbacks = asyncio.Lock()
         self.counters: dict[str, int] = {}
@@ -187,10 +187,11 @@ class Docks:
         dates = ControlDates(table.info.built_at, self.policy.denials_changed_at)
         return Controls(self.policy.policy, table.lookup, dates, self.state.latest_licences())
 
-    def _scan_controls(self, table: Table | None) -> Controls:
+    def scan_controls(self, table: Table | None) -> Controls:
+        """The controls for a scan batch: ``table`` None (none loaded) makes every lookup
+        fail, so every line is held."""
         if table is not None:
             return self.controls(table)
-        # No table: every lookup fails, so every line is held (fail closed).
         dates = ControlDates(None, self.policy.denials_changed_at)
         return Controls(self.policy.policy, _no_table, dates, self.state.latest_licences())
 
