@@ -49,6 +49,18 @@ from gate.errors import InvalidApproval, LicenceError, Overdraw
 STANDING_REASONS: frozenset[str] = frozenset({CAT1, CAT2})
 
 
+def _text_ok(*texts: str | None) -> bool:
+    """Whether every text is valid Unicode text (no lone surrogates, which JSON can carry but
+    no UTF-8 record can hold)."""
+    try:
+        for text in texts:
+            if text is not None:
+                text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class ApprovalDecision(StrEnum):
     APPROVED = "approved"
     DENIED = "denied"
@@ -127,6 +139,9 @@ class Approval:
                 require_instant(self.valid_until)
             except ValueError as exc:
                 raise InvalidApproval(f"valid_until: {exc}") from None
+        keys = [key for key, _ in self.lines or ()]
+        if not _text_ok(self.request_id, self.shipment_id, self.licence_number, self.reason, *keys):
+            raise InvalidApproval("an approval's text holds a lone surrogate")
 
     @property
     def approved(self) -> bool:
@@ -171,6 +186,8 @@ class StandingLicence:
         where = f"standing licence {self.number!r}"
         if not self.number:
             raise LicenceError("a standing licence needs a number")
+        if not _text_ok(self.number, self.consignee_name, *self.controls):
+            raise LicenceError(f"{where}: its text holds a lone surrogate")
         parse_country(self.consignee_country, where=f"{where} (consignee)")
         parse_country(self.destination, where=f"{where} (destination)")
         if type(self.quantity) is not int or self.quantity < 0:

@@ -25,7 +25,7 @@ from typing import Any
 
 from gate.config.settings import Config
 from gate.core.classification import Classification
-from gate.core.licences import Approval, LicenceRequest, StandingLicence, upsert
+from gate.core.licences import Approval, StandingLicence, upsert
 from gate.core.rules import ControlDates
 from gate.core.shipment_values import FINAL, Consignee, Controls, Manifest, Shipment, Transition
 from gate.core.shipments import (
@@ -50,13 +50,13 @@ from gate.errors import (
 from gate.service.commit_step import Change, Committer
 from gate.service.event_shapes import door_event, request_event, shipment_event
 from gate.service.events import Events
-from gate.service.input_checks import check_id, check_text
+from gate.service.input_checks import check_id, check_text, scrub
 from gate.service.live_state import LiveState
 from gate.service.policy_files import PolicyData
 from gate.service.scan_path import RECENT_SCANS, ScanPath
 from gate.storage import journal, licence_rows, outbox_rows, scan_rows, shipment_rows
 from gate.storage.shipment_codec import decode, decode_licence, encode_licence, encode_request
-from gate.storage.shipment_docs import licence_doc, request_doc
+from gate.storage.shipment_docs import licence_doc, request_body
 from gate.storage.store import Store
 from gate.table.native import Table, TableSlot
 
@@ -227,7 +227,7 @@ class Docks:
                     conn,
                     request.request_id,
                     after.id,
-                    _request_body(gate_id, after, request),
+                    request_body(gate_id, after, request),
                     request.created_at,
                 )
             if after.state in FINAL:
@@ -274,7 +274,8 @@ class Docks:
         could not be written."""
         self.committer.require_ok()
         at = self.clock()
-        record = dict(data)
+        record = scrub(dict(data))
+        kind, subject, actor = scrub(kind), scrub(subject), scrub(actor)
 
         def write(conn: sqlite3.Connection) -> None:
             journal.append(conn, kind=kind, actor=actor, subject=subject, data=record, ts=at)
@@ -299,8 +300,8 @@ class Docks:
             )
             return
         at = self.clock()
-        actor = str(info.get("actor") or "anonymous").replace("|", "/")
-        record = dict(info)
+        actor = scrub(str(info.get("actor") or "anonymous").replace("|", "/"))
+        record = scrub(dict(info))
 
         def write(conn: sqlite3.Connection) -> None:
             journal.append(
@@ -576,24 +577,3 @@ class Docks:
 
 def _no_table(key: str) -> Classification | None:
     raise TableError("no control table is loaded")
-
-
-def _request_body(gate_id: str, shipment: Shipment, request: LicenceRequest) -> dict[str, Any]:
-    """A licence request as sent to the central office (DESIGN.md, central approval link)."""
-    return {
-        "request_id": request.request_id,
-        "gate_id": gate_id,
-        "shipment": {
-            "id": shipment.id,
-            "destination": shipment.destination,
-            "consignee": {"name": shipment.consignee.name, "country": shipment.consignee.country},
-            "end_use": shipment.end_use,
-            "transit": list(shipment.transit),
-        },
-        "lines": request_doc(request)["lines"],
-        "created_at": request.created_at.isoformat(),
-    }
-
-
-def licence_docs(licences: Iterable[StandingLicence]) -> list[dict[str, Any]]:
-    return [licence_doc(x) for x in sorted(licences, key=lambda x: x.number)]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate.core.rules import require_instant
-from gate.errors import InvalidCode, InvalidShipment
+from gate.errors import GateError, InvalidCode, InvalidShipment
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 SCAN_KINDS = frozenset({"gs1", "gtin", "sscc", "epc", "epc_uri"})
@@ -49,11 +49,23 @@ def storable(value: str) -> bool:
     return True
 
 
+def scrub(value: Any) -> Any:
+    """``value`` (text, or dicts and lists of it) with every character UTF-8 cannot hold
+    written as a backslash escape: for journaling what was refused, as it came."""
+    if isinstance(value, str):
+        return value if storable(value) else value.encode("utf-8", "backslashreplace").decode()
+    if isinstance(value, Mapping):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    return value
+
+
 def check_scan(raw: Any) -> ScanInput:
     """Checks one scan's shape. Raises InvalidCode naming the field that is wrong."""
     if not isinstance(raw, dict):
         raise InvalidCode("a scan must be an object", field="scan")
-    unknown = sorted(str(k) for k in raw if k not in SCAN_FIELDS)
+    unknown = sorted(scrub(str(k)) for k in raw if k not in SCAN_FIELDS)
     if unknown:
         raise InvalidCode(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
     values: dict[str, str | None] = {}
@@ -101,16 +113,16 @@ def check_id(value: Any, what: str) -> str:
     return value
 
 
-def check_text(body: Any, where: str = "body") -> None:
+def check_text(body: Any, where: str = "body", error: type[GateError] = InvalidShipment) -> None:
     """Refuses a body (any nesting of dicts and lists) holding text that cannot be stored.
-    Raises InvalidShipment naming where."""
+    Raises ``error`` (InvalidShipment unless told) naming where."""
     if isinstance(body, str):
         if not storable(body):
-            raise InvalidShipment(f"{where} is not valid text (a lone surrogate)")
+            raise error(f"{where} is not valid text (a lone surrogate)")
     elif isinstance(body, Mapping):
         for key, value in body.items():
-            check_text(key, where)
-            check_text(value, f"{where}.{key}" if storable(str(key)) else where)
+            check_text(key, where, error)
+            check_text(value, f"{where}.{scrub(str(key))}", error)
     elif isinstance(body, list | tuple):
         for i, value in enumerate(body):
-            check_text(value, f"{where}[{i}]")
+            check_text(value, f"{where}[{i}]", error)

@@ -174,3 +174,20 @@ def licence_doc(lic: StandingLicence) -> dict[str, Any]:
         "valid_from": ts(lic.valid_from),
         "valid_until": ts(lic.valid_until),
     }
+
+
+def request_body(gate_id: str, shipment: Shipment, request: LicenceRequest) -> dict[str, Any]:
+    """A licence request as sent to the central office (DESIGN.md, central approval link)."""
+    return {
+        "request_id": request.request_id,
+        "gate_id": gate_id,
+        "shipment": {
+            "id": shipment.id,
+            "destination": shipment.destination,
+            "consignee": {"name": shipment.consignee.name, "country": shipment.consignee.country},
+            "end_use": shipment.end_use,
+            "transit": list(shipment.transit),
+        },
+        "lines": request_doc(request)["lines"],
+        "created_at": request.created_at.isoformat(),
+    }

@@ -159,3 +159,41 @@ async def test_dispatch_refused_by_the_stored_count_names_lines_with_their_own_r
     ]
     _, doc = await gate.call("GET", "/api/v1/shipments/S1")
     assert ("cleared", "cleared") == (doc["state"], stored_doc(gate)["state"])
+
+
+async def test_lone_surrogate_as_a_scan_field_name_is_rejected_and_journaled(
+    gate: Gate, demo_config: Path
+) -> None:
+    """Unstorable-text attack: an unknown field named by a lone surrogate is a rejected
+    result, and its journal record (escaped) is written: no 500."""
+    await gate.create()
+    scan = {"scan_id": "x1", "reader": "r1", "door": "D1", "code": gtin_with(demo_config, "")}
+    scan[SURROGATE] = "1"
+    status, body = await gate.call("POST", "/api/v1/scans", scan, token=SCANNER_TOKEN)
+    assert (200, "rejected") == (status, body["results"][0]["status"]), body
+    assert 1 == count(gate, "SELECT count(*) FROM audit WHERE kind = 'scan.rejected'")
+
+
+async def test_lone_surrogate_in_an_approval_is_a_400_and_changes_nothing(
+    gate: Gate, demo_config: Path, office: Office
+) -> None:
+    """Unstorable-text attack: an approval whose reason holds a lone surrogate is a 400
+    problem; the shipment stays held in memory and in the database."""
+    _, request = await held(gate, demo_config, office)
+    body = {**approval(request["request_id"], "L-9"), "reason": "ok " + SURROGATE}
+    status, problem = await callback(gate, "/api/v1/approvals", body, key=office_key(demo_config))
+    assert (400, "Invalid approval") == (status, problem["title"]), problem
+    _, doc = await gate.call("GET", "/api/v1/shipments/S1")
+    assert ("held", "held") == (doc["state"], stored_doc(gate)["state"])
+
+
+async def test_licence_dated_past_what_can_be_stored_is_a_400_and_stores_nothing(
+    gate: Gate, demo_config: Path
+) -> None:
+    """Date overflow attack: a standing licence valid until 9999-12-31T23:59:59-05:00 is a
+    400 problem; no licence is stored or shown."""
+    body = {**licence_body(5), "valid_until": "9999-12-31T23:59:59-05:00"}
+    status, problem = await callback(gate, "/api/v1/licences", body, key=office_key(demo_config))
+    assert (400, "Invalid licence") == (status, problem["title"]), problem
+    _, licences = await gate.call("GET", "/api/v1/licences")
+    assert ([], 0) == (licences["licences"], count(gate, "SELECT count(*) FROM licences"))
