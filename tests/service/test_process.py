@@ -515,12 +515,16 @@ def test_recompiled_table_is_used_without_restart(demo_config: Path, sighup: boo
             served.proc.send_signal(signal.SIGHUP)
         poll("the new classification", lambda: control == control_of(served.url, plain))
 
-        status, doc = call(served.url, "GET", "/api/v1/shipments/S1")
-        assert 200 == status, doc
-        line = next(x for x in doc["lines"] if x["key"] == plain)
-        assert ("licence_required", ["cat2"]) == (line["decision"], line["reasons"])
-        # The docks show a change before its journal record commits: wait for the record.
-        poll("the re-evaluation record", lambda: bool(reevaluation_reasons(demo_config)))
+        # The table is in use before the re-evaluation commits; the docks show the new
+        # decision once it has (decide, write, then publish), with its journal record.
+        def decided() -> tuple[str, list[str]]:
+            status, doc = call(served.url, "GET", "/api/v1/shipments/S1")
+            assert 200 == status, doc
+            line = next(x for x in doc["lines"] if x["key"] == plain)
+            return line["decision"], line["reasons"]
+
+        poll("the re-decided line", lambda: ("licence_required", ["cat2"]) == decided())
+        assert reevaluation_reasons(demo_config)
         why = "reload: SIGHUP" if sighup else "reload: files changed"
         assert why == reevaluation_reasons(demo_config)[0]
         assert 0 == served.stop(), served.stderr()
