@@ -48,7 +48,8 @@ class Change:
     shipment). ``sql`` runs in order in the write, before the shipments are saved;
     ``in_view`` runs after, reading the new values through ``LiveState.shipments``.
     ``save_per_group`` saves each shipment once per group commit (the scan path) instead of
-    once per change. ``done`` is resolved with whether the change was stored.
+    once per change. ``committed`` runs after the commit, with memory (before the events).
+    ``done`` is resolved with whether the change was stored.
     """
 
     shipments: list[tuple[Shipment | None, Shipment]] = field(default_factory=list)
@@ -57,6 +58,7 @@ class Change:
     sql: list[Step] = field(default_factory=list)
     in_view: list[Step] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    committed: list[Callable[[], None]] = field(default_factory=list)
     save_per_group: bool = False
     outbox: bool = False
     done: asyncio.Future[bool] | None = None
@@ -97,11 +99,13 @@ class Committer:
         write raised (storage failures as Unavailable); memory is then untouched."""
         if change.done is None:
             change.done = asyncio.get_running_loop().create_future()
-        await asyncio.shield(asyncio.ensure_future(self._apply(change)))
-
-    async def _apply(self, change: Change) -> None:
+        # Staged before the first await: a decision made from here on builds on this change,
+        # and its write is submitted after this one (tasks start in the order made).
         afters = [after for _, after in change.shipments]
         self.state.stage(afters, change.doors, change.licences)
+        await asyncio.shield(asyncio.ensure_future(self._apply(change, afters)))
+
+    async def _apply(self, change: Change, afters: list[Shipment]) -> None:
         try:
             await self._write(change, afters)
         except BaseException:
@@ -111,6 +115,8 @@ class Committer:
             raise
         self.state.unstage(afters, change.doors, change.licences)
         self.state.commit(afters, change.doors, change.licences)
+        for step in change.committed:
+            step()
         if change.done is not None and not change.done.done():
             change.done.set_result(True)
         for kind, data in change.events:

@@ -102,26 +102,31 @@ class ScanPath:
                 journal.append_many(conn, audits, ts=at)
 
             change.sql.append(write)
-            idents = list(seen)
-            for ident in idents:
-                self._pending[ident] = (seen[ident], change.done)
-            try:
-                await self.committer.apply(change)
-            finally:
-                for ident in idents:
-                    if self._pending.get(ident, (None, None))[1] is change.done:
-                        del self._pending[ident]
-            for ident in idents:
-                self._remember(ident, seen[ident])
+            # In flight until the change ends; remembered for retries once it committed. Both
+            # run with the commit step, so a caller that goes away cannot skip them.
+            done = change.done
+            for ident, outcome in seen.items():
+                self._pending[ident] = (outcome, done)
+            change.committed.append(lambda: self._remember(seen))
+            done.add_done_callback(lambda _: self._forget(seen, done))
+            await self.committer.apply(change)
         for wait in waits:
-            if not await wait:
+            # Shielded: a caller that goes away must not cancel another batch's future.
+            if not await asyncio.shield(wait):
                 raise Unavailable("the first delivery of a scan in this batch was not stored")
         return outcomes
 
-    def _remember(self, ident: Ident, outcome: ScanOutcome) -> None:
-        self.recent[ident] = outcome
-        if len(self.recent) > RECENT_SCANS:
-            self.recent.popitem(last=False)
+    def _forget(self, seen: Mapping[Ident, ScanOutcome], done: asyncio.Future[bool]) -> None:
+        for ident in seen:
+            pending = self._pending.get(ident)
+            if pending is not None and pending[1] is done:
+                del self._pending[ident]
+
+    def _remember(self, seen: Mapping[Ident, ScanOutcome]) -> None:
+        for ident, outcome in seen.items():
+            self.recent[ident] = outcome
+            if len(self.recent) > RECENT_SCANS:
+                self.recent.popitem(last=False)
 
     def _scan(
         self,
