@@ -45,10 +45,10 @@ class Change:
     """What one operation decided, ready to be written and then published.
 
     ``shipments`` pairs each new value with the value it was decided from (``None`` for a new
-    shipment). ``sql`` runs in order in the write, before the shipments are saved;
-    ``in_view`` runs after, reading the new values through ``LiveState.shipments``.
-    ``save_per_group`` saves each shipment once per group commit (the scan path) instead of
-    once per change. ``committed`` runs after the commit, with memory (before the events).
+    shipment). ``sql`` runs in order in the write; ``in_view`` runs after, reading the new
+    values through ``LiveState.shipments``. The shipments themselves are saved once per group
+    commit, each in the value of the group's last change of it. ``committed`` runs after the
+    commit, with memory (before the events).
     ``done`` is resolved with whether the change was stored.
     """
 
@@ -59,13 +59,8 @@ class Change:
     in_view: list[Step] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     committed: list[Callable[[], None]] = field(default_factory=list)
-    save_per_group: bool = False
     outbox: bool = False
     done: asyncio.Future[bool] | None = None
-
-    @property
-    def empty(self) -> bool:
-        return not (self.shipments or self.licences or self.sql or self.in_view)
 
     def add(self, base: Shipment | None, after: Shipment) -> None:
         """Adds a shipment value; a later value of the same shipment replaces an earlier one
@@ -134,18 +129,18 @@ class Committer:
             state.guard(pairs)
             for step in change.sql:
                 step(conn)
-            if not change.save_per_group:
-                for after in afters:
-                    shipment_rows.save(conn, after, encoder.text(after))
             if change.in_view:
                 with state.writing(afters):
                     for step in change.in_view:
                         step(conn)
             state.written(afters)
 
-        once: dict[Hashable, Step] | None = None
-        if change.save_per_group:
-            once = {("shipment", after.id): _saver(encoder, after) for after in afters}
+        # Every change saves its shipments at the end of its group, keyed by shipment: of the
+        # changes of one group, the last one's value is saved, whichever path made it (a seal
+        # saved inside its own change would be overwritten by an earlier scan's group save).
+        once: dict[Hashable, Step] = {
+            ("shipment", after.id): _saver(encoder, after) for after in afters
+        }
         try:
             await self.store.write(write, once=once)
         except (StoreError, sqlite3.Error) as exc:

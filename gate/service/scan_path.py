@@ -80,7 +80,7 @@ class ScanPath:
             table = None
         controls = self.controls(table)
         now = self.clock()
-        change = Change(save_per_group=True)
+        change = Change()
         change.done = asyncio.get_running_loop().create_future()
         rows: list[scan_rows.ScanRow] = []
         audits: list[tuple[str, str, str | None, dict[str, Any]]] = []

@@ -3,6 +3,7 @@ docks over a real SQLite file."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator
@@ -152,3 +153,45 @@ async def test_scan_with_no_table_is_held_as_a_lookup_failure(
     assert (["error"], "no control table is loaded") == (record["reasons"], record["lookup_error"])
     line = docks.shipment("S1").lines[0]
     assert (0, "no control table is loaded") == (line.verdict.rule, line.lookup_error)
+
+
+async def test_racing_scans_and_seal_lose_nothing(docks: Docks, demo_config: Path) -> None:
+    """Scans and a seal racing for one shipment each build on the one decided before: every
+    accepted unit is in the sealed shipment, and memory equals the stored document."""
+    await docks.create(dict(BODY), "wms")
+    code = gtin_with(demo_config, "")
+
+    async def scan(n: int) -> str:
+        raw = {"scan_id": f"r{n}", "reader": "r", "door": "D1", "code": code}
+        (result,) = await docks.scans([raw], "scanner")
+        return str(result["status"])
+
+    answers = await asyncio.gather(*(scan(n) for n in range(10)), docks.seal("S1", "wms"))
+    accepted = [a for a in answers[:10] if a == "accepted"]
+    shipment = docks.shipment("S1")
+    assert "cleared" == shipment.state.value
+    assert len(accepted) == sum(line.quantity for line in shipment.lines)
+
+    def stored(conn: sqlite3.Connection) -> dict[str, Any]:
+        (doc,) = conn.execute("SELECT doc FROM shipments WHERE id = 'S1'").fetchone()
+        return dict(json.loads(doc))
+
+    doc = await docks.store.read(stored)
+    assert (shipment.state.value, [line.quantity for line in shipment.lines]) == (
+        doc["state"],
+        [line["quantity"] for line in doc["lines"]],
+    )
+
+
+async def test_a_retry_racing_its_first_delivery_is_counted_once(
+    docks: Docks, demo_config: Path
+) -> None:
+    """The same scan id sent twice at once is stored and counted once; the second answer
+    is a duplicate given after the first was stored."""
+    await docks.create(dict(BODY), "wms")
+    raw = {"scan_id": "same", "reader": "r", "door": "D1", "code": gtin_with(demo_config, "")}
+    first, second = await asyncio.gather(
+        docks.scans([raw], "scanner"), docks.scans([dict(raw)], "scanner")
+    )
+    assert ("accepted", "duplicate") == (first[0]["status"], second[0]["status"])
+    assert [1] == [line.quantity for line in docks.shipment("S1").lines]
