@@ -16,6 +16,7 @@ from gate.core.shipment_values import Controls, Line, Shipment, evolve
 
 
 def fresh(line: Line | None, key: str, *, container: bool = False) -> Line:
+    """The line a read of ``key`` counts into: a new one, or a removed one started again."""
     # A removed line read again was put back on the truck: count it from this read on.
     if line is None:
         return Line(key, container=container)
@@ -25,6 +26,7 @@ def fresh(line: Line | None, key: str, *, container: bool = False) -> Line:
 
 
 def count(line: Line, serial: str | None, units: int, serials: frozenset[str]) -> Line:
+    """``line`` with one read counted: a serial once, else ``units`` and ``serials``."""
     if serial is not None:
         if serial in line.serials:
             return line
@@ -35,6 +37,7 @@ def count(line: Line, serial: str | None, units: int, serials: frozenset[str]) -
 
 
 def put(lines: dict[str, Line], order: list[str], line: Line) -> None:
+    """Puts ``line`` into ``lines``, keeping the order lines were first read in."""
     if line.key not in lines:
         order.append(line.key)
     lines[line.key] = line
@@ -47,6 +50,8 @@ def count_container(
     order: list[str],
     classify: Callable[[str], Classification | None],
 ) -> tuple[str, ...]:
+    """Counts a read of container ``sscc`` into ``lines``/``order``; returns the keys it
+    touched (its manifest contents, or the SSCC itself when the manifest lacks it)."""
     contents = shipment.manifest.contents(sscc)
     seen = sscc in shipment.containers
     if contents is None:
@@ -67,6 +72,7 @@ def count_container(
 
 
 def classified(line: Line, classify: Callable[[str], Classification | None]) -> Line:
+    """``line`` with its key looked up; a failed lookup is kept on the line (it holds)."""
     if line.container:
         return evolve(line, classification=None, lookup_error=None)
     try:
@@ -79,4 +85,5 @@ def classified(line: Line, classify: Callable[[str], Classification | None]) -> 
 
 
 def reclassified(shipment: Shipment, controls: Controls) -> list[Line]:
+    """Every line of ``shipment`` looked up again in the current table."""
     return [classified(line, controls.classify) for line in shipment.lines]
