@@ -203,6 +203,11 @@ class NotFound(GateError):
     """A shipment, door or line that does not exist."""
 
 
+class UnknownRequest(NotFound, InvalidApproval):
+    """An approval answers a licence request the shipment does not have (404: the request,
+    like an unknown shipment, is a thing that is not there)."""
+
+
 class Conflict(GateError):
     """The request conflicts with the current state (a second shipment at a door, ...)."""
 

@@ -1,11 +1,13 @@
-"""Shipment documents: what the database keeps rebuilds the same shipment after a restart."""
+"""Stored shipment documents: what the database keeps rebuilds the same shipment after a
+restart, holds no prose, and old documents (with prose) still load."""
 
 from __future__ import annotations
 
 import json
 
 from gate.core import shipments as sh
-from gate.storage.shipment_docs import from_doc, to_doc
+from gate.storage.shipment_codec import ShipmentEncoder, decode, encode
+from gate.storage.shipment_docs import to_doc
 from tests.core.test_shipments import (
     BOLT,
     CONTROLS,
@@ -23,7 +25,7 @@ from tests.core.test_shipments import (
 
 
 def round_trip(s: sh.Shipment) -> sh.Shipment:
-    return from_doc(json.loads(json.dumps(to_doc(s))))
+    return decode(json.loads(json.dumps(encode(s))))
 
 
 def test_open_shipment_with_every_kind_of_line_round_trips() -> None:
@@ -54,11 +56,9 @@ def test_held_shipment_with_requests_and_approvals_round_trips() -> None:
 
 
 def test_renderer_text_equals_the_document_as_lines_change() -> None:
-    """The renderer's cached text reads back as exactly to_doc's document, scan after scan,
+    """The encoder's cached text reads back as exactly the stored document, scan after scan,
     through removal, sealing and cancellation."""
-    from gate.storage.shipment_docs import DocRenderer
-
-    renderer = DocRenderer()
+    renderer = ShipmentEncoder()
     s = shipment()
     steps = [
         lambda x: scan(x, GYRO, "A1"),
@@ -72,5 +72,29 @@ def test_renderer_text_equals_the_document_as_lines_change() -> None:
     ]
     for step in steps:
         s = step(s)
-        assert to_doc(s) == json.loads(renderer.text(s))
-    assert from_doc(json.loads(renderer.text(s))) == from_doc(to_doc(s))
+        assert encode(s) == json.loads(renderer.text(s))
+    assert decode(json.loads(renderer.text(s))) == decode(encode(s))
+
+
+def test_stored_document_holds_codes_not_prose() -> None:
+    """The stored document keeps reason codes only: no ``reason_text`` and no coverage text,
+    while the API document renders both from the same shipment."""
+    s = approve(sh.seal(scan(scan(shipment(), MOTOR), GYRO, "S1"), CONTROLS, NOW).shipment)
+    s = s.shipment
+    stored = json.dumps(encode(s))
+    wire = to_doc(s)
+    assert (
+        "reason_text" in stored,
+        "text" in json.dumps([x["covered_by"] for x in encode(s)["lines"]]),
+    ) == (False, False)
+    assert ["cat1"] == wire["lines"][0]["reasons"] and wire["lines"][0]["reason_text"]
+    assert any(line["covered_by"] and line["covered_by"]["text"] for line in wire["lines"])
+
+
+def test_old_documents_with_prose_still_load() -> None:
+    """A document stored before the codec and the API were apart (the API document itself,
+    with ``reason_text`` and coverage ``text``) loads into the same shipment."""
+    s = approve(sh.seal(scan(scan(shipment(), MOTOR), GYRO, "S1"), CONTROLS, NOW).shipment)
+    s = s.shipment
+    old = to_doc(s)  # what the database used to keep
+    assert encode(s) == encode(decode(json.loads(json.dumps(old))))

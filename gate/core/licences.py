@@ -41,12 +41,24 @@ from enum import StrEnum
 
 from gate.core.countries import parse_country
 from gate.core.parties import normalise
-from gate.core.rules import CAT1, CAT2, require_aware
+from gate.core.rules import CAT1, CAT2, require_aware, require_instant
 from gate.errors import InvalidApproval, LicenceError, Overdraw
 
 #: The reasons a standing licence may release. Any other reason on the line (a denied party,
 #: stale data, a catch-all, an error) needs the central office's eyes on this shipment.
 STANDING_REASONS: frozenset[str] = frozenset({CAT1, CAT2})
+
+
+def _text_ok(*texts: str | None) -> bool:
+    """Whether every text is valid Unicode text (no lone surrogates, which JSON can carry but
+    no UTF-8 record can hold)."""
+    try:
+        for text in texts:
+            if text is not None:
+                text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class ApprovalDecision(StrEnum):
@@ -86,7 +98,8 @@ class Approval:
     """The central office's answer to a licence request (the approval callback's body).
 
     ``lines`` ``None`` means all lines of the request, as requested. An approval needs a
-    licence number and an aware ``valid_until``; a denial needs neither. Raises
+    licence number and an aware ``valid_until`` the gate can hold (``require_instant``); a
+    denial needs neither. Raises
     ``InvalidApproval`` for anything else, and for non-positive or repeated line quantities.
     """
 
@@ -121,10 +134,14 @@ class Approval:
                 raise InvalidApproval("an approval carries a licence number")
             if self.valid_until is None:
                 raise InvalidApproval("an approval carries the licence's valid_until")
+        if self.valid_until is not None:
             try:
-                require_aware(self.valid_until)
+                require_instant(self.valid_until)
             except ValueError as exc:
-                raise InvalidApproval(str(exc)) from None
+                raise InvalidApproval(f"valid_until: {exc}") from None
+        keys = [key for key, _ in self.lines or ()]
+        if not _text_ok(self.request_id, self.shipment_id, self.licence_number, self.reason, *keys):
+            raise InvalidApproval("an approval's text holds a lone surrogate")
 
     @property
     def approved(self) -> bool:
@@ -169,6 +186,8 @@ class StandingLicence:
         where = f"standing licence {self.number!r}"
         if not self.number:
             raise LicenceError("a standing licence needs a number")
+        if not _text_ok(self.number, self.consignee_name, *self.controls):
+            raise LicenceError(f"{where}: its text holds a lone surrogate")
         parse_country(self.consignee_country, where=f"{where} (consignee)")
         parse_country(self.destination, where=f"{where} (destination)")
         if type(self.quantity) is not int or self.quantity < 0:
@@ -176,8 +195,8 @@ class StandingLicence:
         if type(self.remaining) is not int or not 0 <= self.remaining <= self.quantity:
             raise LicenceError(f"{where}: remaining must be between 0 and {self.quantity}")
         try:
-            require_aware(self.valid_from)
-            require_aware(self.valid_until)
+            require_instant(self.valid_from)
+            require_instant(self.valid_until)
         except ValueError as exc:
             raise LicenceError(f"{where}: {exc}") from None
         if not self.valid_from < self.valid_until:

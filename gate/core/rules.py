@@ -159,6 +159,25 @@ def require_aware(moment: dt.datetime) -> dt.datetime:
     return moment
 
 
+#: The instants the gate can hold: stored as UTC RFC 3339 and used in date arithmetic (a
+#: data age, a licence's end) without overflow. An instant outside is refused where it comes in.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+def require_instant(moment: dt.datetime) -> dt.datetime:
+    """Return ``moment``; raise ``ValueError`` if it has no timezone or lies outside
+    [``EARLIEST``, ``LATEST``) (``9999-12-31T23:59:59-05:00`` is past the last year a UTC
+    timestamp can be written in)."""
+    require_aware(moment)
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(
+            f"{moment.isoformat()} is outside the times the gate can hold"
+            f" ({EARLIEST.date()} to {LATEST.date()})"
+        )
+    return moment
+
+
 def stale_at(policy: Policy, dates: ControlDates) -> dt.datetime | None:
     """The instant from which rule 9 holds every line, or ``None`` if it already does.
 

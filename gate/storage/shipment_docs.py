@@ -1,29 +1,23 @@
-"""Shipments as documents: the API's JSON shape, which is also what the database keeps.
+"""Shipments and licences as the API shows them: the wire renderer. Never stored.
 
-``to_doc`` renders a shipment in DESIGN.md's shape (names fixed there) plus what is needed
-to rebuild it after a restart; ``from_doc`` rebuilds it. A rebuilt shipment is evaluated
-again at start, so what is restored is what the evaluation needs (counts, serials, removals,
-denials, requests, approvals) and the last decision is kept only for display.
+``to_doc`` renders a shipment in DESIGN.md's shape (names fixed there) plus what operators
+read: each reason code in plain words (``reason_text``), a coverage's description, the door
+signal, the blocking lines. The database keeps a document of its own, with codes only
+(``gate.storage.shipment_codec``): rewording anything here changes no stored data, and
+nothing here is read back.
+
+(This renderer sits beside the storage codec only because the status page imports it from
+here; it belongs with the web face and moves there when the page's imports do.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from gate.core.classification import Classification
-from gate.core.licences import (
-    Approval,
-    ApprovalDecision,
-    Coverage,
-    CoverKind,
-    LicenceRequest,
-    RequestLine,
-    StandingLicence,
-)
-from gate.core.rules import Decision, LineDecision
-from gate.core.shipments import FINAL, Consignee, Line, Manifest, ManifestItem, Shipment, State
+from gate.core.licences import Approval, Coverage, LicenceRequest, StandingLicence
+from gate.core.shipment_values import Line, Shipment
 
 #: Plain-words reasons for operators (the codes are DESIGN.md's).
 REASON_TEXT = {
@@ -44,10 +38,6 @@ REASON_TEXT = {
 
 def ts(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(dt.UTC).isoformat()
-
-
-def parse_ts(text: str | None) -> dt.datetime | None:
-    return None if text is None else dt.datetime.fromisoformat(text)
 
 
 def coverage_doc(c: Coverage | None) -> dict[str, Any] | None:
@@ -134,7 +124,7 @@ def approval_doc(a: Approval) -> dict[str, Any]:
 
 
 def to_doc(s: Shipment, *, lines: bool = True) -> dict[str, Any]:
-    """The shipment in the API's shape (and the database's); without ``lines`` if asked."""
+    """The shipment in the API's shape; without ``lines`` if asked."""
     answered = {a.request_id: a.decision.value for a in s.approvals}
     doc = {
         "id": s.id,
@@ -172,134 +162,8 @@ def to_doc(s: Shipment, *, lines: bool = True) -> dict[str, Any]:
     return doc
 
 
-class DocRenderer:
-    """Renders shipments to the JSON text the database keeps, rendering again only the lines
-    that changed since the last time: a line is a value, so the same object gives the same
-    text. A scan changes one line, so a save costs that line plus the shipment's head, not
-    every serial of every line. Not thread-safe: one renderer per writer thread.
-    """
-
-    def __init__(self) -> None:
-        self._lines: dict[tuple[str, str], tuple[Line, str]] = {}
-
-    def text(self, s: Shipment) -> str:
-        parts = []
-        for line in s.lines:
-            key = (s.id, line.key)
-            cached = self._lines.get(key)
-            if cached is None or cached[0] is not line:
-                cached = (line, json.dumps(line_doc(line)))
-                self._lines[key] = cached
-            parts.append(cached[1])
-        if s.state in FINAL:
-            for line in s.lines:
-                self._lines.pop((s.id, line.key), None)
-        head = json.dumps(to_doc(s, lines=False))
-        return head[:-1] + ', "lines": [' + ", ".join(parts) + "]}"
-
-
-def _classification(d: dict[str, Any] | None) -> Classification | None:
-    if d is None:
-        return None
-    return Classification(
-        d["key"], d["description"], d["control"], d["category"], d["title"], frozenset(d["flags"])
-    )
-
-
-def _coverage(d: dict[str, Any] | None) -> Coverage | None:
-    if d is None:
-        return None
-    valid = parse_ts(d["valid_until"])
-    assert valid is not None
-    return Coverage(CoverKind(d["kind"]), d["licence"], valid, d["request_id"])
-
-
-def _line(d: dict[str, Any]) -> Line:
-    return Line(
-        key=d["key"],
-        classification=_classification(d["classification"]),
-        unserialised=d["unserialised"],
-        serials=frozenset(d["serials"]),
-        verdict=LineDecision(Decision(d["decision"]), tuple(d["reasons"]), d["rule"], d["detail"]),
-        covered_by=_coverage(d["covered_by"]),
-        removed=d["removed"],
-        denied=d["denied"],
-        container=d["container"],
-        lookup_error=d["lookup_error"],
-    )
-
-
-def _request(d: dict[str, Any]) -> LicenceRequest:
-    created = parse_ts(d["created_at"])
-    assert created is not None
-    return LicenceRequest(
-        d["request_id"],
-        d["shipment_id"],
-        tuple(
-            RequestLine(
-                x["key"],
-                x["description"],
-                x["control"],
-                x["category"],
-                x["quantity"],
-                tuple(x["serials"]),
-                tuple(x["reasons"]),
-            )
-            for x in d["lines"]
-        ),
-        created,
-    )
-
-
-def _approval(d: dict[str, Any]) -> Approval:
-    licence = d["licence"]
-    return Approval(
-        request_id=d["request_id"],
-        shipment_id=d["shipment_id"],
-        decision=ApprovalDecision(d["decision"]),
-        lines=None if d["lines"] is None else tuple((x["key"], x["quantity"]) for x in d["lines"]),
-        licence_number=None if licence is None else licence["number"],
-        valid_until=None if licence is None else parse_ts(licence["valid_until"]),
-        reason=d["reason"],
-    )
-
-
-def from_doc(d: dict[str, Any]) -> Shipment:
-    """Rebuilds a shipment from ``to_doc``'s output. Raises KeyError/ValueError if damaged."""
-    created, updated = parse_ts(d["created_at"]), parse_ts(d["updated_at"])
-    assert created is not None and updated is not None
-    return Shipment(
-        id=d["id"],
-        door=d["door"],
-        destination=d["destination"],
-        consignee=Consignee(d["consignee"]["name"], d["consignee"]["country"]),
-        end_use=d["end_use"],
-        transit=tuple(d["transit"]),
-        manifest=Manifest(
-            tuple(
-                (
-                    c["sscc"],
-                    tuple(
-                        ManifestItem(i["gtin"], i["quantity"], frozenset(i["serials"]))
-                        for i in c["contents"]
-                    ),
-                )
-                for c in d["manifest"]
-            )
-        ),
-        lines=tuple(_line(x) for x in d["lines"]),
-        state=State(d["state"]),
-        requests=tuple(_request(x) for x in d["requests"]),
-        approvals=tuple(_approval(x) for x in d["approvals"]),
-        containers=frozenset(d["containers"]),
-        created_at=created,
-        updated_at=updated,
-        sealed_at=parse_ts(d["sealed_at"]),
-        closed_at=parse_ts(d["closed_at"]),
-    )
-
-
 def licence_doc(lic: StandingLicence) -> dict[str, Any]:
+    """A standing licence in the API's shape (``GET /licences``, the ``licence`` event)."""
     return {
         "number": lic.number,
         "consignee": {"name": lic.consignee_name, "country": lic.consignee_country},
@@ -312,17 +176,18 @@ def licence_doc(lic: StandingLicence) -> dict[str, Any]:
     }
 
 
-def licence_from_doc(d: dict[str, Any], remaining: int | None = None) -> StandingLicence:
-    vf, vu = parse_ts(d["valid_from"]), parse_ts(d["valid_until"])
-    assert vf is not None and vu is not None
-    return StandingLicence(
-        d["number"],
-        d["consignee"]["name"],
-        d["consignee"]["country"],
-        d["destination"],
-        frozenset(d["controls"]),
-        d["quantity"],
-        d["remaining"] if remaining is None else remaining,
-        vf,
-        vu,
-    )
+def request_body(gate_id: str, shipment: Shipment, request: LicenceRequest) -> dict[str, Any]:
+    """A licence request as sent to the central office (DESIGN.md, central approval link)."""
+    return {
+        "request_id": request.request_id,
+        "gate_id": gate_id,
+        "shipment": {
+            "id": shipment.id,
+            "destination": shipment.destination,
+            "consignee": {"name": shipment.consignee.name, "country": shipment.consignee.country},
+            "end_use": shipment.end_use,
+            "transit": list(shipment.transit),
+        },
+        "lines": request_doc(request)["lines"],
+        "created_at": request.created_at.isoformat(),
+    }

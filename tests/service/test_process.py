@@ -412,12 +412,16 @@ async def test_recompiled_table_is_used_without_restart(
         served.proc.send_signal(signal.SIGHUP)
     await until(lambda: control == control_of(served.url, plain), "the new classification")
 
-    status, doc = call(served.url, "GET", "/api/v1/shipments/S1")
-    assert 200 == status, doc
-    line = next(x for x in doc["lines"] if x["key"] == plain)
-    assert ("licence_required", ["cat2"]) == (line["decision"], line["reasons"])
-    # The docks show a change before its journal record commits: wait for the record.
-    await until(lambda: reevaluation_reasons(demo_config), "the re-evaluation record")
+    # The table is in use before the re-evaluation commits; the docks show the new decision
+    # once it has (decide, write, then publish), with its journal record.
+    def decided() -> tuple[str, list[str]]:
+        status, doc = call(served.url, "GET", "/api/v1/shipments/S1")
+        assert 200 == status, doc
+        line = next(x for x in doc["lines"] if x["key"] == plain)
+        return line["decision"], line["reasons"]
+
+    await until(lambda: ("licence_required", ["cat2"]) == decided(), "the re-decided line")
+    assert reevaluation_reasons(demo_config)
     why = "reload: SIGHUP" if sighup else "reload: files changed"
     assert why == reevaluation_reasons(demo_config)[0]
     assert 0 == await served.stop(), served.stderr()

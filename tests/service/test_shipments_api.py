@@ -436,7 +436,7 @@ async def test_scans_after_seal_are_rejected(gate: Gate, demo_config: Path) -> N
     await gate.call("POST", "/api/v1/shipments/S1/seal")
     _, before = await gate.call("GET", "/api/v1/shipments/S1")
     result = await gate.scan(gtin_with(demo_config, "9.A.4"))
-    assert ("rejected", True) == (result["status"], "after seal" in result["error"])
+    assert ("rejected", True) == (result["status"], "is sealed" in result["error"])
     _, after = await gate.call("GET", "/api/v1/shipments/S1")
     assert before == after
 

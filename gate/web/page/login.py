@@ -9,16 +9,13 @@ are journaled by ``_record``.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from typing import Any
 
 from aiohttp import web
 
-from gate.errors import StoreError
-from gate.storage import journal
+from gate.errors import GateError
 from gate.web import app_keys
 from gate.web.auth import check_same_origin
-from gate.web.page import overview
 from gate.web.page.render.markup import h, icon
 from gate.web.page.responses import html_page, redirect, static_url, template
 from gate.web.problems import Problem
@@ -56,16 +53,11 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 
 
 async def _record(app: web.Application, kind: str, actor: str, data: dict[str, Any]) -> None:
-    """Journals a login or logout; a failed write is logged, and the page shows the failure."""
-    docks = app[app_keys.DOCKS]
-    at = overview.now_utc()
-
-    def write(conn: sqlite3.Connection) -> None:
-        journal.append(conn, kind=kind, actor=actor, subject=None, data=data, ts=at)
-
+    """Journals a login or logout through the docks (``Docks.record``, the one commit step);
+    a failed write is logged, and the page shows the failure."""
     try:
-        await docks.store.write(write)
-    except (StoreError, sqlite3.Error) as exc:
+        await app[app_keys.DOCKS].record(kind, None, data, actor)
+    except GateError as exc:
         log.error("could not journal %s for %s: %s", kind, actor, exc)
 
 

@@ -1,0 +1,406 @@
+"""A shipment's values: its states and door signals, lines, manifest, and what a transition
+returns. Pure data; the transitions that change them are in ``gate.core.shipments``.
+
+Rule 1: a shipment's state is *derived*, never set. Between ``seal`` and the end it is a
+function of the active (not removed) lines: ``blocked`` if any is prohibited, else ``held``
+if any needs a licence it does not have, else ``cleared``. Only the two final states are set
+by events: ``dispatched`` (from ``cleared``, after one more full evaluation at that instant)
+and ``cancelled``.
+
+Rule 2: the events a state accepts are a table (``ACCEPTS``), and so is the door signal
+(``SIGNALS``). A state not in a table accepts nothing and shows red. ``accepts`` is the one
+check of that table: the core's transitions call it, and so does the shell when it must
+refuse an event before doing any I/O for it (a scan at a sealed shipment).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from gate.core.classification import Classification
+from gate.core.countries import parse_country
+from gate.core.licences import Approval, Coverage, Drawdown, LicenceRequest, StandingLicence
+from gate.core.parties import normalise
+from gate.core.rules import (
+    ERROR,
+    ControlDates,
+    Decision,
+    Facts,
+    LineDecision,
+    Policy,
+    ShipmentContext,
+)
+from gate.errors import (
+    DispatchRefused,
+    InvalidApproval,
+    InvalidShipment,
+    NotOpen,
+    ShipmentFinal,
+    StateError,
+    UnknownState,
+)
+
+
+class State(StrEnum):
+    OPEN = "open"
+    HELD = "held"
+    BLOCKED = "blocked"
+    CLEARED = "cleared"
+    DISPATCHED = "dispatched"
+    CANCELLED = "cancelled"
+
+
+class Signal(StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+FINAL: frozenset[State] = frozenset({State.DISPATCHED, State.CANCELLED})
+_LIVE = frozenset({State.OPEN, State.HELD, State.BLOCKED, State.CLEARED})
+_SEALED = frozenset({State.HELD, State.BLOCKED, State.CLEARED})
+
+#: Which events each state accepts. Anything else raises a ``StateError`` subclass.
+ACCEPTS: Mapping[str, frozenset[State]] = {
+    "scan": frozenset({State.OPEN}),
+    "seal": frozenset({State.OPEN}),
+    "remove": _LIVE,
+    "approval": _SEALED,
+    "reevaluate": _LIVE,
+    "dispatch": frozenset({State.CLEARED}),
+    "cancel": _LIVE | {State.CANCELLED},
+}
+
+#: Door signal per state; ``None`` = depends on the lines (open: red once a prohibited item is
+#: scanned). A closed shipment no longer holds the door, which shows amber (nothing cleared).
+SIGNALS: Mapping[State, Signal | None] = {
+    State.OPEN: None,
+    State.HELD: Signal.AMBER,
+    State.BLOCKED: Signal.RED,
+    State.CLEARED: Signal.GREEN,
+    State.DISPATCHED: Signal.AMBER,
+    State.CANCELLED: Signal.AMBER,
+}
+
+_UNDECIDED = LineDecision(Decision.LICENCE_REQUIRED, (ERROR,), 0, "not evaluated yet")
+
+
+@dataclass(frozen=True, slots=True)
+class Consignee:
+    """The consignee; ``key`` is the normalised name licences and denials compare."""
+
+    name: str
+    country: str
+    key: str = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        parse_country(self.country, where="the consignee's country")
+        key = normalise(self.name)
+        if not key:
+            raise InvalidShipment("the consignee needs a name")
+        object.__setattr__(self, "key", key)
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestItem:
+    """One content of a container: a GTIN (stored as GTIN-14), a quantity, known serials.
+
+    ``serials`` are those of the ``quantity`` units that carry one; the rest count without.
+    """
+
+    gtin: str
+    quantity: int
+    serials: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        gtin = self.gtin
+        if not (gtin.isascii() and gtin.isdigit() and len(gtin) in (8, 12, 13, 14)):
+            raise InvalidShipment(f"manifest GTIN {gtin!r} is not 8, 12, 13 or 14 digits")
+        if type(self.quantity) is not int or self.quantity < 1:
+            raise InvalidShipment(f"manifest GTIN {gtin}: quantity must be a positive integer")
+        serials = frozenset(self.serials)
+        if len(serials) > self.quantity:
+            raise InvalidShipment(
+                f"manifest GTIN {gtin}: {len(serials)} serials for {self.quantity} units"
+            )
+        object.__setattr__(self, "gtin", gtin.zfill(14))
+        object.__setattr__(self, "serials", serials)
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """The shipment's manifest: SSCC -> contents."""
+
+    containers: tuple[tuple[str, tuple[ManifestItem, ...]], ...] = ()
+    _index: Mapping[str, tuple[ManifestItem, ...]] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        index: dict[str, tuple[ManifestItem, ...]] = {}
+        for sscc, contents in self.containers:
+            if not (sscc.isascii() and sscc.isdigit() and len(sscc) == 18):
+                raise InvalidShipment(f"manifest SSCC {sscc!r} is not 18 digits")
+            if sscc in index:
+                raise InvalidShipment(f"manifest lists SSCC {sscc} twice")
+            index[sscc] = tuple(contents)
+        object.__setattr__(self, "_index", index)
+
+    @classmethod
+    def from_mapping(
+        cls, mapping: Mapping[str, Iterable[ManifestItem | tuple[str, int, Iterable[str]]]]
+    ) -> Manifest:
+        """Build from ``{sscc: [(gtin, quantity, serials), ...]}``. Raises ``InvalidShipment``."""
+        return cls(
+            tuple(
+                (
+                    sscc,
+                    tuple(
+                        item
+                        if isinstance(item, ManifestItem)
+                        else ManifestItem(item[0], item[1], frozenset(item[2]))
+                        for item in contents
+                    ),
+                )
+                for sscc, contents in mapping.items()
+            )
+        )
+
+    def __contains__(self, sscc: object) -> bool:
+        return sscc in self._index
+
+    def contents(self, sscc: str) -> tuple[ManifestItem, ...] | None:
+        return self._index.get(sscc)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One item key (or unknown container) of a shipment, with its counts and decision.
+
+    ``quantity`` is the units without serial plus the distinct serials. ``classification``
+    is ``None`` when the key is not in the table (or the line is an unknown ``container``);
+    ``lookup_error`` records a lookup that failed, which holds the line with reason ``error``.
+    """
+
+    key: str
+    classification: Classification | None = None
+    unserialised: int = 0
+    serials: frozenset[str] = frozenset()
+    verdict: LineDecision = _UNDECIDED
+    covered_by: Coverage | None = None
+    removed: bool = False
+    denied: bool = False
+    container: bool = False
+    lookup_error: str | None = None
+
+    @property
+    def quantity(self) -> int:
+        return self.unserialised + len(self.serials)
+
+    @property
+    def decision(self) -> Decision:
+        return self.verdict.decision
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return self.verdict.reasons
+
+    @property
+    def description(self) -> str:
+        if self.container:
+            return "container (SSCC) not in the manifest"
+        return self.classification.description if self.classification else ""
+
+    @property
+    def control(self) -> str:
+        return self.classification.control if self.classification else ""
+
+    @property
+    def category(self) -> int | None:
+        return self.classification.category if self.classification else None
+
+    @property
+    def stops(self) -> bool:
+        """Whether this line, if active, keeps the shipment from being cleared.
+
+        Anything but ``clear`` stops it unless it is ``licence_required`` and covered; a
+        decision value we do not know stops it too.
+        """
+        if self.verdict.decision is Decision.CLEAR:
+            return False
+        covered = self.covered_by is not None
+        return not (self.verdict.decision is Decision.LICENCE_REQUIRED and covered)
+
+
+@dataclass(frozen=True, slots=True)
+class Controls:
+    """Everything outside a shipment its decisions depend on.
+
+    ``classify`` looks an item key up in the current table (``None`` = not in the table); it
+    is I/O-free from the core's point of view, and may raise: a failed lookup holds the line.
+    """
+
+    policy: Policy
+    classify: Callable[[str], Classification | None]
+    dates: ControlDates
+    licences: tuple[StandingLicence, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shipment:
+    """A shipment at a door. Build it with ``new_shipment``; change it with the transitions."""
+
+    id: str
+    door: str
+    destination: str
+    consignee: Consignee
+    end_use: str | None = None
+    transit: tuple[str, ...] = ()
+    manifest: Manifest = Manifest()
+    lines: tuple[Line, ...] = ()
+    state: State = State.OPEN
+    requests: tuple[LicenceRequest, ...] = ()
+    approvals: tuple[Approval, ...] = ()
+    containers: frozenset[str] = frozenset()
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    sealed_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+    # The last facts, so a scan does not redo the denial-list screening.
+    facts: Facts | None = field(default=None, compare=False, repr=False)
+
+    def line(self, key: str) -> Line | None:
+        for line in self.lines:
+            if line.key == key:
+                return line
+        return None
+
+    @property
+    def active_lines(self) -> tuple[Line, ...]:
+        return tuple(line for line in self.lines if not line.removed)
+
+    @property
+    def blocking(self) -> tuple[Line, ...]:
+        """The active lines that keep the shipment from being cleared."""
+        return tuple(line for line in self.active_lines if line.stops)
+
+    @property
+    def context(self) -> ShipmentContext:
+        return ShipmentContext(
+            destination=self.destination,
+            consignee_name=self.consignee.name,
+            consignee_country=self.consignee.country,
+            transit=self.transit,
+            end_use=self.end_use,
+        )
+
+    @property
+    def signal(self) -> Signal:
+        """The door signal: green cleared, amber open/held, red blocked or prohibited scan."""
+        signal = SIGNALS.get(self.state, Signal.RED)
+        if signal is not None:
+            return signal
+        # Red for a prohibited scan, and for a decision we cannot read: never less than amber.
+        holdable = (Decision.CLEAR, Decision.LICENCE_REQUIRED)
+        alarming = any(line.decision not in holdable for line in self.active_lines)
+        return Signal.RED if alarming else Signal.AMBER
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceRequestNeeded:
+    """Effect: queue ``request`` to the central office (it is already in ``requests``)."""
+
+    request: LicenceRequest
+
+
+Effect = LicenceRequestNeeded | Drawdown
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A transition's result: the new shipment, the lines the event touched, the effects.
+
+    ``licences`` is set by a dispatch only: every standing licence with the dispatch's
+    drawdowns taken (``gate.core.licences.draw_down``), what the shell stores and keeps.
+    """
+
+    shipment: Shipment
+    effects: tuple[Effect, ...] = ()
+    lines: tuple[Line, ...] = ()
+    licences: tuple[StandingLicence, ...] | None = None
+
+    @property
+    def requests(self) -> tuple[LicenceRequest, ...]:
+        return tuple(e.request for e in self.effects if isinstance(e, LicenceRequestNeeded))
+
+    @property
+    def drawdowns(self) -> tuple[Drawdown, ...]:
+        return tuple(e for e in self.effects if isinstance(e, Drawdown))
+
+
+Value = TypeVar("Value", Line, Shipment)
+_SET = object.__setattr__
+
+
+def evolve(value: Value, **changes: Any) -> Value:
+    """``dataclasses.replace`` for ``Line`` and ``Shipment``, at about half the cost.
+
+    Both are frozen and slotted with no ``__post_init__`` (a test keeps it so), so copying
+    the slots and setting the changes builds what their ``__init__`` would. It runs several
+    times per scan, which is the only reason it exists.
+    """
+    cls = type(value)
+    new = object.__new__(cls)
+    for name in cls.__slots__:
+        _SET(new, name, changes.pop(name) if name in changes else getattr(value, name))
+    if changes:
+        raise TypeError(f"{cls.__name__} has no fields {sorted(changes)}")
+    return new
+
+
+#: How a refusal names each event: "it cannot take <...>".
+_EVENT_WORDS = {
+    "scan": "scans",
+    "seal": "a seal",
+    "remove": "a removal",
+    "approval": "an approval or denial",
+    "reevaluate": "a re-evaluation",
+    "dispatch": "a dispatch",
+    "cancel": "a cancellation",
+}
+
+
+def accepts(shipment: Shipment, event: str) -> None:
+    """Raises the ``StateError`` (or ``InvalidApproval``) for an event ``ACCEPTS`` refuses in
+    the shipment's state; returns quietly when the state takes it."""
+    if shipment.state in ACCEPTS[event]:
+        return
+    state = shipment.state
+    where = {"shipment_id": shipment.id, "state": str(state)}
+    words = _EVENT_WORDS.get(event, event)
+    if state in FINAL:
+        raise ShipmentFinal(f"shipment {shipment.id} is {state}: it cannot take {words}", **where)
+    if not isinstance(state, State) or state not in SIGNALS:
+        raise UnknownState(f"shipment {shipment.id} is in unknown state {state!r}", **where)
+    if event == "dispatch":
+        raise refusal(shipment, f"shipment {shipment.id} is {state}, not cleared")
+    if event == "approval":
+        raise InvalidApproval(f"shipment {shipment.id} is {state}: no request to answer yet")
+    raise NotOpen(f"shipment {shipment.id} is sealed ({state}): it cannot take {words}", **where)
+
+
+def refusal(shipment: Shipment, message: str) -> StateError:
+    """The ``DispatchRefused`` naming every line that keeps ``shipment`` from leaving, with
+    each line's own decision and reasons."""
+    blocking = tuple((line.key, str(line.decision), line.reasons) for line in shipment.blocking)
+    listed = "; ".join(f"{key} {decision} ({', '.join(why)})" for key, decision, why in blocking)
+    return DispatchRefused(
+        f"{message}: {listed}" if listed else message,
+        shipment_id=shipment.id,
+        state=str(shipment.state),
+        blocking=blocking,
+    )

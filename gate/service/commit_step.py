@@ -1,0 +1,157 @@
+"""Decide, write, then publish: the one step every change of the docks goes through.
+
+An operation (a scan batch, create, seal, remove, cancel, dispatch, an approval, a licence
+push, a re-evaluation, an operator's action) first decides with the core, without awaiting,
+and describes the result as a ``Change``: the new shipment and licence values (each with the
+value it was decided from), door assignments, the SQL that stores them with their audit
+records, and the events that announce them. ``Committer.apply`` then
+
+1. stages the new values as pending (``LiveState``), so the next decision builds on them;
+2. writes everything in one transaction (``Store.write``: durable when it returns);
+3. only if that committed: takes the values into memory and publishes the events.
+
+On any failure memory keeps what the database holds and nothing is published; the error is
+raised to the caller (a storage failure as ``Unavailable``, after latching ``failed``: the
+gate then refuses changes until it is restarted). The step runs to its end even if the
+caller is cancelled while it waits, so memory cannot miss a commit that happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gate.core.licences import StandingLicence
+from gate.core.shipment_values import Shipment
+from gate.errors import StoreError, Unavailable
+from gate.service.event_shapes import storage_alert
+from gate.service.events import Events
+from gate.service.live_state import LiveState
+from gate.storage import shipment_rows
+from gate.storage.shipment_codec import ShipmentEncoder
+from gate.storage.store import Store
+
+log = logging.getLogger("gate.service.commit_step")
+
+Step = Callable[[sqlite3.Connection], None]
+
+
+@dataclass(slots=True)
+class Change:
+    """What one operation decided, ready to be written and then published.
+
+    ``shipments`` pairs each new value with the value it was decided from (``None`` for a new
+    shipment). ``sql`` runs in order in the write; ``in_view`` runs after, reading the new
+    values through ``LiveState.shipments``. The shipments themselves are saved once per group
+    commit, each in the value of the group's last change of it. ``committed`` runs after the
+    commit, with memory (before the events).
+    ``done`` is resolved with whether the change was stored.
+    """
+
+    shipments: list[tuple[Shipment | None, Shipment]] = field(default_factory=list)
+    doors: dict[str, str | None] = field(default_factory=dict)
+    licences: list[StandingLicence] = field(default_factory=list)
+    sql: list[Step] = field(default_factory=list)
+    in_view: list[Step] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    committed: list[Callable[[], None]] = field(default_factory=list)
+    outbox: bool = False
+    done: asyncio.Future[bool] | None = None
+
+    def add(self, base: Shipment | None, after: Shipment) -> None:
+        """Adds a shipment value; a later value of the same shipment replaces an earlier one
+        (its base stays the first one's)."""
+        for i, (first, earlier) in enumerate(self.shipments):
+            if earlier.id == after.id:
+                self.shipments[i] = (first, after)
+                return
+        self.shipments.append((base, after))
+
+
+class Committer:
+    """Runs changes through decide-write-publish and keeps the storage-failure latch."""
+
+    def __init__(self, store: Store, state: LiveState, events: Events) -> None:
+        self.store = store
+        self.state = state
+        self.events = events
+        self.failed: str | None = None
+        self.changed = asyncio.Event()
+        self.outbox_changed = asyncio.Event()
+        self._encoder = ShipmentEncoder()  # used on the writer thread only
+
+    def require_ok(self) -> None:
+        """Raises Unavailable once a write has failed."""
+        if self.failed is not None:
+            raise Unavailable(f"the gate is not taking changes: {self.failed}")
+
+    async def apply(self, change: Change) -> None:
+        """Writes ``change``, then takes it into memory and publishes it. Raises what the
+        write raised (storage failures as Unavailable); memory is then untouched."""
+        if change.done is None:
+            change.done = asyncio.get_running_loop().create_future()
+        # Staged before the first await: a decision made from here on builds on this change,
+        # and its write is submitted after this one (tasks start in the order made).
+        afters = [after for _, after in change.shipments]
+        self.state.stage(afters, change.doors, change.licences)
+        await asyncio.shield(asyncio.ensure_future(self._apply(change, afters)))
+
+    async def _apply(self, change: Change, afters: list[Shipment]) -> None:
+        try:
+            await self._write(change, afters)
+        except BaseException:
+            self.state.unstage(afters, change.doors, change.licences)
+            if change.done is not None and not change.done.done():
+                change.done.set_result(False)
+            raise
+        self.state.unstage(afters, change.doors, change.licences)
+        self.state.commit(afters, change.doors, change.licences)
+        for step in change.committed:
+            step()
+        if change.done is not None and not change.done.done():
+            change.done.set_result(True)
+        for kind, data in change.events:
+            self.events.publish(kind, data)
+        if change.shipments:
+            self.changed.set()
+        if change.outbox:
+            self.outbox_changed.set()
+
+    async def _write(self, change: Change, afters: list[Shipment]) -> None:
+        state, encoder = self.state, self._encoder
+        pairs = list(change.shipments)
+
+        def write(conn: sqlite3.Connection) -> None:
+            state.guard(pairs)
+            for step in change.sql:
+                step(conn)
+            if change.in_view:
+                with state.writing(afters):
+                    for step in change.in_view:
+                        step(conn)
+            state.written(afters)
+
+        # Every change saves its shipments at the end of its group, keyed by shipment: of the
+        # changes of one group, the last one's value is saved, whichever path made it (a seal
+        # saved inside its own change would be overwritten by an earlier scan's group save).
+        once: dict[Hashable, Step] = {
+            ("shipment", after.id): _saver(encoder, after) for after in afters
+        }
+        try:
+            await self.store.write(write, once=once)
+        except (StoreError, sqlite3.Error) as exc:
+            self.failed = f"storage failed: {exc}"
+            log.error("storage write failed; refusing changes until restart: %s", exc)
+            self.events.publish("alert", storage_alert(self.failed))
+            raise Unavailable(self.failed) from exc
+
+
+def _saver(encoder: ShipmentEncoder, shipment: Shipment) -> Step:
+    def save(conn: sqlite3.Connection) -> None:
+        shipment_rows.save(conn, shipment, encoder.text(shipment))
+
+    return save

@@ -1,0 +1,48 @@
+"""The live events the docks publish, one shape per kind (the ``scan`` event is
+``ScanOutcome.to_event``).
+
+- ``shipment``: ``{"id", "door", "state", "signal", "previous_state"}`` for every change of a
+  shipment, whatever made it (``previous_state`` is ``None`` for a new shipment). Scans and
+  operations publish this same shape.
+- ``door``: ``{"id", "signal", "shipment"}`` when a door's signal or shipment changes.
+- ``alert``: ``{"level", "text"}`` plus ``door`` and ``shipment`` when it concerns one.
+- ``request``: ``{"shipment", "request_id"}`` when a licence request is queued.
+- ``licence``: a standing licence in the API's shape, when one is pushed or drawn on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gate.core.shipment_values import Shipment, Signal
+
+
+def shipment_event(before: Shipment | None, after: Shipment, signal: Signal) -> dict[str, Any]:
+    return {
+        "id": after.id,
+        "door": after.door,
+        "state": after.state.value,
+        "signal": signal.value,
+        "previous_state": None if before is None else before.state.value,
+    }
+
+
+def door_event(door: str, signal: Signal, shipment_id: str | None) -> dict[str, Any]:
+    return {"id": door, "signal": signal.value, "shipment": shipment_id}
+
+
+def prohibited_alert(door: str, key: str | None, shipment_id: str | None) -> dict[str, Any]:
+    return {
+        "level": "critical",
+        "door": door,
+        "text": f"Prohibited item scanned at {door}: {key}",
+        "shipment": shipment_id,
+    }
+
+
+def storage_alert(text: str) -> dict[str, Any]:
+    return {"level": "critical", "text": text}
+
+
+def request_event(shipment_id: str, request_id: str) -> dict[str, Any]:
+    return {"shipment": shipment_id, "request_id": request_id}

@@ -1,0 +1,128 @@
+"""Checks on what comes in before anything is decided or stored: a scan's fields, a shipment
+body's ids and text, instants.
+
+Every check raises the error the web face turns into a 400 problem (or a rejected scan
+result) naming the field; nothing here changes state. Text must be storable as it came: a
+lone surrogate (``"\\ud800"``, which JSON can carry but UTF-8 cannot) is refused here,
+because SQLite would refuse it only at the write, after a decision was already made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gate.core.rules import require_instant
+from gate.errors import GateError, InvalidCode, InvalidShipment
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
+SCAN_KINDS = frozenset({"gs1", "gtin", "sscc", "epc", "epc_uri"})
+SCAN_FIELDS = frozenset({"scan_id", "reader", "door", "code", "kind", "ts", "shipment"})
+#: The longest scan code taken (a GS1 element string with every optional AI is far shorter).
+MAX_CODE = 512
+#: The longest scan id or reader name: they are stored and journaled with each scan.
+MAX_SCAN_NAME = 128
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInput:
+    """One scan as received, its fields checked by ``check_scan``."""
+
+    scan_id: str
+    reader: str
+    door: str
+    code: str
+    kind: str | None = None
+    ts: str | None = None
+    shipment: str | None = None
+
+
+def storable(value: str) -> bool:
+    """Whether ``value`` can be written as UTF-8 (no lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def scrub(value: Any) -> Any:
+    """``value`` (text, or dicts and lists of it) with every character UTF-8 cannot hold
+    written as a backslash escape: for journaling what was refused, as it came."""
+    if isinstance(value, str):
+        return value if storable(value) else value.encode("utf-8", "backslashreplace").decode()
+    if isinstance(value, Mapping):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    return value
+
+
+def check_scan(raw: Any) -> ScanInput:
+    """Checks one scan's shape. Raises InvalidCode naming the field that is wrong."""
+    if not isinstance(raw, dict):
+        raise InvalidCode("a scan must be an object", field="scan")
+    unknown = sorted(scrub(str(k)) for k in raw if k not in SCAN_FIELDS)
+    if unknown:
+        raise InvalidCode(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
+    values: dict[str, str | None] = {}
+    for name in ("scan_id", "reader", "door", "code"):
+        value = raw.get(name)
+        if not isinstance(value, str) or not value:
+            raise InvalidCode(f"{name} must be a non-empty string", field=name)
+        values[name] = value
+    for name in ("kind", "ts", "shipment"):
+        value = raw.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidCode(f"{name} must be a string", field=name)
+        values[name] = value
+    for name, text in values.items():
+        if text is not None and not storable(text):
+            raise InvalidCode(f"{name} is not valid text (a lone surrogate)", field=name)
+    for name in ("scan_id", "reader"):
+        text = values[name] or ""
+        if len(text) > MAX_SCAN_NAME or "|" in text:
+            raise InvalidCode(
+                f"{name} must be at most {MAX_SCAN_NAME} characters, without '|'", field=name
+            )
+    if len(values["code"] or "") > MAX_CODE:
+        raise InvalidCode(f"code is longer than {MAX_CODE} characters", field="code")
+    if values["kind"] is not None and values["kind"] not in SCAN_KINDS:
+        raise InvalidCode(f"kind must be one of {', '.join(sorted(SCAN_KINDS))}", field="kind")
+    if values["ts"] is not None:
+        try:
+            require_instant(dt.datetime.fromisoformat(values["ts"]))
+        except ValueError:
+            raise InvalidCode(
+                "ts must be an RFC 3339 timestamp with an offset, within the years the gate"
+                " can hold",
+                field="ts",
+            ) from None
+    return ScanInput(**values)  # type: ignore[arg-type]
+
+
+def check_id(value: Any, what: str) -> str:
+    """A shipment or door id. Raises InvalidShipment."""
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        raise InvalidShipment(
+            f"{what} must be 1-64 characters: letters, digits and . _ : / - (got {value!r})"
+        )
+    return value
+
+
+def check_text(body: Any, where: str = "body", error: type[GateError] = InvalidShipment) -> None:
+    """Refuses a body (any nesting of dicts and lists) holding text that cannot be stored.
+    Raises ``error`` (InvalidShipment unless told) naming where."""
+    if isinstance(body, str):
+        if not storable(body):
+            raise error(f"{where} is not valid text (a lone surrogate)")
+    elif isinstance(body, Mapping):
+        for key, value in body.items():
+            check_text(key, where, error)
+            check_text(value, f"{where}.{scrub(str(key))}", error)
+    elif isinstance(body, list | tuple):
+        for i, value in enumerate(body):
+            check_text(value, f"{where}[{i}]", error)

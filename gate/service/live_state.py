@@ -1,0 +1,178 @@
+"""The docks' live values: shipments, which shipment each door holds, standing licences.
+
+Two layers, and one rule between them: memory never runs ahead of the database.
+
+* **Committed**: what the database holds. Every read of the gate (the API, the page, the
+  metrics) sees these, and only a commit that succeeded changes them
+  (``gate.service.commit_step``).
+* **Pending**: what has been decided and is being written. The next decision builds on it
+  (a scan that arrives while the previous one's commit is in flight counts on top of it, a
+  second shipment for a door already being claimed is refused), and it is dropped, whatever
+  happens, when its write ends.
+
+A write that failed can still have later writes queued behind it that were decided on top
+of it. ``guard`` stops them on the writer thread: each write names the value it was decided
+from, and refuses (``Conflict``, nothing written) unless that is the value last written for
+the shipment. So the database never stores a change built on one it does not hold.
+
+Inside a write, on the writer thread, ``shipments`` shows the values that write stores: a
+write reads its own writes, as in a transaction (an approval's stored answer reports the
+state it brought).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+
+from gate.core.licences import StandingLicence
+from gate.core.shipment_values import FINAL, Shipment
+from gate.errors import Conflict
+
+
+class ShipmentsView(Mapping[str, Shipment]):
+    """The committed shipments, read-only (plus, on the writer thread inside a write, the
+    values that write is storing)."""
+
+    def __init__(self, committed: dict[str, Shipment], local: threading.local) -> None:
+        self._committed = committed
+        self._local = local
+
+    def __getitem__(self, sid: str) -> Shipment:
+        own: dict[str, Shipment] | None = getattr(self._local, "writing", None)
+        if own is not None and sid in own:
+            return own[sid]
+        return self._committed[sid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._committed)
+
+    def __len__(self) -> int:
+        return len(self._committed)
+
+
+class LiveState:
+    """Committed and pending shipments, door assignments and licences."""
+
+    def __init__(self) -> None:
+        self._shipments: dict[str, Shipment] = {}
+        self._local = threading.local()
+        self.shipments = ShipmentsView(self._shipments, self._local)
+        self.current: dict[str, str] = {}  # door -> its shipment that is not final
+        self.licences: dict[str, StandingLicence] = {}
+        self._pending: dict[str, Shipment] = {}
+        self._pending_doors: dict[str, str | None] = {}
+        self._pending_licences: dict[str, StandingLicence] = {}
+        # Written on the writer thread only (and at load, before any write).
+        self._written: dict[str, Shipment] = {}
+
+    # --- start ------------------------------------------------------------------------------
+
+    def loaded(self, shipments: Iterable[Shipment], licences: Iterable[StandingLicence]) -> None:
+        """Takes what the database holds at start."""
+        for shipment in shipments:
+            self._shipments[shipment.id] = shipment
+            self._written[shipment.id] = shipment
+            if shipment.state not in FINAL:
+                self.current[shipment.door] = shipment.id
+        for licence in licences:
+            self.licences[licence.number] = licence
+
+    # --- reading for a decision -------------------------------------------------------------
+
+    def latest(self, sid: str) -> Shipment | None:
+        """The shipment as the next decision must see it (pending, else committed)."""
+        found = self._pending.get(sid)
+        return found if found is not None else self._shipments.get(sid)
+
+    def door_shipment(self, door: str, *, latest: bool = True) -> Shipment | None:
+        """The shipment at ``door`` that is not final: as decided (``latest``) or as
+        committed."""
+        if latest and door in self._pending_doors:
+            sid = self._pending_doors[door]
+        else:
+            sid = self.current.get(door)
+        if sid is None:
+            return None
+        return self.latest(sid) if latest else self._shipments.get(sid)
+
+    def latest_licences(self) -> tuple[StandingLicence, ...]:
+        merged = dict(self.licences)
+        merged.update(self._pending_licences)
+        return tuple(merged.values())
+
+    # --- a write's life ---------------------------------------------------------------------
+
+    def stage(
+        self,
+        shipments: Iterable[Shipment],
+        doors: Mapping[str, str | None],
+        licences: Iterable[StandingLicence],
+    ) -> None:
+        """Marks values as decided and being written."""
+        for shipment in shipments:
+            self._pending[shipment.id] = shipment
+        self._pending_doors.update(doors)
+        for licence in licences:
+            self._pending_licences[licence.number] = licence
+
+    def unstage(
+        self,
+        shipments: Iterable[Shipment],
+        doors: Mapping[str, str | None],
+        licences: Iterable[StandingLicence],
+    ) -> None:
+        """Drops pending values whose write ended (unless a later decision replaced them)."""
+        for shipment in shipments:
+            if self._pending.get(shipment.id) is shipment:
+                del self._pending[shipment.id]
+        for door, sid in doors.items():
+            if door in self._pending_doors and self._pending_doors[door] == sid:
+                del self._pending_doors[door]
+        for licence in licences:
+            if self._pending_licences.get(licence.number) is licence:
+                del self._pending_licences[licence.number]
+
+    def commit(
+        self,
+        shipments: Iterable[Shipment],
+        doors: Mapping[str, str | None],
+        licences: Iterable[StandingLicence],
+    ) -> None:
+        """Takes values the database now holds into the committed layer."""
+        for shipment in shipments:
+            self._shipments[shipment.id] = shipment
+        for door, sid in doors.items():
+            if sid is None:
+                self.current.pop(door, None)
+            else:
+                self.current[door] = sid
+        for licence in licences:
+            self.licences[licence.number] = licence
+
+    # --- on the writer thread ---------------------------------------------------------------
+
+    def guard(self, changes: Iterable[tuple[Shipment | None, Shipment]]) -> None:
+        """Refuses a write decided from a value that is not the one last written. Raises
+        Conflict; runs on the writer thread inside the write."""
+        for base, after in changes:
+            if self._written.get(after.id) is not base:
+                raise Conflict(
+                    f"shipment {after.id} changed while this change was being written:"
+                    " nothing was stored, send it again"
+                )
+
+    def written(self, shipments: Iterable[Shipment]) -> None:
+        """Notes the values a write stored (its last step, on the writer thread)."""
+        for shipment in shipments:
+            self._written[shipment.id] = shipment
+
+    @contextlib.contextmanager
+    def writing(self, shipments: Iterable[Shipment]) -> Iterator[None]:
+        """On the writer thread: ``shipments`` reads these values for the duration."""
+        self._local.writing = {s.id: s for s in shipments}
+        try:
+            yield
+        finally:
+            self._local.writing = None

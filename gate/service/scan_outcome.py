@@ -1,0 +1,326 @@
+"""One scan's outcome: built once, as a typed value, and rendered once each to the wire
+result, the audit record, the live event and the stored row.
+
+The wire result is DESIGN.md's "scan answer" (field names fixed there, plus ``description``,
+``line`` and, for a rejection, ``field``); a duplicate repeats the first answer with
+``status: "duplicate"`` and ``first_status``. The stored row (the ``scans.result`` column) is
+this module's own codec: ``from_record`` reads it back after a restart to answer a retry, and
+also reads rows written when the column held the wire result itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from gate.core.classification import Classification
+from gate.core.identifiers import Identifier
+from gate.core.shipment_values import Line, Shipment, Signal
+
+
+class ScanStatus(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSeen:
+    """The decoded item as the answer shows it."""
+
+    kind: str
+    key: str | None
+    serial: str | None
+    sscc: str | None
+    batch: str | None
+
+    @classmethod
+    def of(cls, item: Identifier) -> ItemSeen:
+        return cls(item.kind, item.key, item.serial, item.sscc, item.batch)
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """The classification of a listed item (an unlisted one shows none)."""
+
+    control: str
+    category: int | None
+    title: str
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    """What became of one scan. ``reader``, ``door`` and ``code`` are as received (for the
+    audit); ``door_id``/``signal`` the door the answer reports, if any. ``lookup_error`` says
+    the table failed to answer for the item (the line is then held with reason ``error``).
+    ``first_status`` is set on a duplicate: the status the first answer had."""
+
+    scan_id: str | None
+    status: ScanStatus
+    reader: str | None = None
+    door: str | None = None
+    code: str | None = None
+    error: str | None = None
+    field: str | None = None
+    item: ItemSeen | None = None
+    listed: Listed | None = None
+    description: str | None = None
+    lookup_error: str | None = None
+    decision: str | None = None
+    reasons: tuple[str, ...] = ()
+    line_key: str | None = None
+    line_quantity: int | None = None
+    shipment_id: str | None = None
+    shipment_state: str | None = None
+    door_id: str | None = None
+    signal: str | None = None
+    first_status: ScanStatus | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status is ScanStatus.ACCEPTED
+
+    # --- building ---------------------------------------------------------------------------
+
+    @classmethod
+    def rejected(
+        cls,
+        scan_id: str | None,
+        error: str,
+        field: str,
+        *,
+        reader: str | None = None,
+        door: str | None = None,
+        code: str | None = None,
+        item: Identifier | None = None,
+        door_signal: tuple[str, Signal] | None = None,
+        shipment: Shipment | None = None,
+    ) -> ScanOutcome:
+        return cls(
+            scan_id,
+            ScanStatus.REJECTED,
+            reader=reader,
+            door=door,
+            code=code,
+            error=error,
+            field=field,
+            item=None if item is None else ItemSeen.of(item),
+            shipment_id=None if shipment is None else shipment.id,
+            shipment_state=None if shipment is None else shipment.state.value,
+            door_id=None if door_signal is None else door_signal[0],
+            signal=None if door_signal is None else door_signal[1].value,
+        )
+
+    @classmethod
+    def accepted_into(
+        cls,
+        scan_id: str,
+        reader: str,
+        door: str,
+        code: str,
+        item: Identifier,
+        classification: Classification | None,
+        lookup_error: str | None,
+        line: Line | None,
+        shipment: Shipment,
+        signal: Signal,
+    ) -> ScanOutcome:
+        listed = None
+        if classification is not None and classification.listed:
+            listed = Listed(
+                classification.control,
+                classification.category,
+                classification.title,
+                tuple(sorted(classification.flags)),
+            )
+        return cls(
+            scan_id,
+            ScanStatus.ACCEPTED,
+            reader=reader,
+            door=door,
+            code=code,
+            item=ItemSeen.of(item),
+            listed=listed,
+            description=None if classification is None else classification.description,
+            lookup_error=lookup_error,
+            decision=None if line is None else line.decision.value,
+            reasons=() if line is None else line.reasons,
+            line_key=None if line is None else line.key,
+            line_quantity=None if line is None else line.quantity,
+            shipment_id=shipment.id,
+            shipment_state=shipment.state.value,
+            door_id=shipment.door,
+            signal=signal.value,
+        )
+
+    def duplicate(self) -> ScanOutcome:
+        """The answer to a retry of this scan: this one again, marked as a duplicate."""
+        first = self.first_status or self.status
+        return dataclasses.replace(self, status=ScanStatus.DUPLICATE, first_status=first)
+
+    # --- rendering --------------------------------------------------------------------------
+
+    def _item(self) -> dict[str, Any] | None:
+        i = self.item
+        if i is None:
+            return None
+        return {"kind": i.kind, "key": i.key, "serial": i.serial, "sscc": i.sscc, "batch": i.batch}
+
+    def _shipment(self) -> dict[str, Any] | None:
+        if self.shipment_id is None:
+            return None
+        return {"id": self.shipment_id, "state": self.shipment_state}
+
+    def _door(self) -> dict[str, Any] | None:
+        return None if self.door_id is None else {"id": self.door_id, "signal": self.signal}
+
+    def _classification(self) -> dict[str, Any] | None:
+        c = self.listed
+        if c is None:
+            return None
+        return {
+            "control": c.control,
+            "category": c.category,
+            "title": c.title,
+            "flags": list(c.flags),
+        }
+
+    def to_wire(self) -> dict[str, Any]:
+        """The scan answer (DESIGN.md), the same over HTTP, the scanner socket and readers."""
+        status = self.first_status if self.status is ScanStatus.DUPLICATE else self.status
+        doc: dict[str, Any]
+        if status is ScanStatus.REJECTED:
+            doc = {
+                "scan_id": self.scan_id,
+                "status": ScanStatus.REJECTED.value,
+                "error": self.error,
+                "field": self.field,
+                "item": self._item(),
+                "classification": None,
+                "decision": None,
+                "reasons": [],
+                "shipment": self._shipment(),
+                "door": self._door(),
+            }
+        else:
+            doc = {
+                "scan_id": self.scan_id,
+                "status": ScanStatus.ACCEPTED.value,
+                "item": self._item(),
+                "classification": self._classification(),
+                "description": self.description,
+                "decision": self.decision,
+                "reasons": list(self.reasons),
+                "line": None
+                if self.line_key is None
+                else {"key": self.line_key, "quantity": self.line_quantity},
+                "shipment": self._shipment(),
+                "door": self._door(),
+            }
+        if self.status is ScanStatus.DUPLICATE:
+            doc["status"] = ScanStatus.DUPLICATE.value
+            doc["first_status"] = status.value if status is not None else None
+        return doc
+
+    def to_audit(self) -> dict[str, Any]:
+        """The ``scan`` audit record's data: what came in and what was decided, in codes. A
+        failed table lookup is named as such (``lookup_error``), never as an unlisted item."""
+        i = self.item
+        return {
+            "scan_id": self.scan_id,
+            "reader": self.reader,
+            "door": self.door,
+            "code": self.code,
+            "status": self.status.value,
+            "error": self.error,
+            "key": None if i is None else i.key,
+            "serial": None if i is None else i.serial,
+            "decision": self.decision,
+            "reasons": list(self.reasons),
+            "lookup_error": self.lookup_error,
+            "state": self.shipment_state,
+        }
+
+    def to_event(self) -> dict[str, Any]:
+        """The ``scan`` event (one shape for every status)."""
+        return {
+            "scan_id": self.scan_id,
+            "status": self.status.value,
+            "error": self.error,
+            "item": self._item(),
+            "decision": self.decision,
+            "reasons": list(self.reasons),
+            "shipment": self._shipment(),
+            "door": self._door(),
+        }
+
+    # --- the stored row ---------------------------------------------------------------------
+
+    def to_record(self) -> dict[str, Any]:
+        """The ``scans.result`` row: enough to give the same answer to a retry."""
+        c = self.listed
+        return {
+            "v": 2,
+            "scan_id": self.scan_id,
+            "status": self.status.value,
+            "error": self.error,
+            "field": self.field,
+            "item": self._item(),
+            "listed": None
+            if c is None
+            else {
+                "control": c.control,
+                "category": c.category,
+                "title": c.title,
+                "flags": list(c.flags),
+            },
+            "description": self.description,
+            "lookup_error": self.lookup_error,
+            "decision": self.decision,
+            "reasons": list(self.reasons),
+            "line": None
+            if self.line_key is None
+            else {"key": self.line_key, "quantity": self.line_quantity},
+            "shipment": self._shipment(),
+            "door": self._door(),
+        }
+
+    @classmethod
+    def from_record(cls, d: Mapping[str, Any]) -> ScanOutcome:
+        """Reads a stored row: this codec's, or an older one that held the wire result.
+        Raises KeyError, TypeError or ValueError if it is damaged."""
+        item = d.get("item")
+        listed = d.get("listed", d.get("classification"))
+        line = d.get("line")
+        shipment = d.get("shipment")
+        door = d.get("door")
+        return cls(
+            d.get("scan_id"),
+            ScanStatus(d["status"]),
+            error=d.get("error"),
+            field=d.get("field"),
+            item=None
+            if item is None
+            else ItemSeen(
+                item["kind"], item["key"], item["serial"], item["sscc"], item.get("batch")
+            ),
+            listed=None
+            if listed is None
+            else Listed(
+                listed["control"], listed["category"], listed["title"], tuple(listed["flags"])
+            ),
+            description=d.get("description"),
+            lookup_error=d.get("lookup_error"),
+            decision=d.get("decision"),
+            reasons=tuple(d.get("reasons") or ()),
+            line_key=None if line is None else line["key"],
+            line_quantity=None if line is None else line["quantity"],
+            shipment_id=None if shipment is None else shipment["id"],
+            shipment_state=None if shipment is None else shipment["state"],
+            door_id=None if door is None else door["id"],
+            signal=None if door is None else door["signal"],
+        )

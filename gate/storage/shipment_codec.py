@@ -1,0 +1,332 @@
+"""Shipments and standing licences as the database keeps them: the storage codec.
+
+A stored document holds facts and codes only: counts, serials, removals, denials, requests,
+approvals, coverage, and each line's last decision as its reason codes, deciding row and the
+core's explanation (``detail``, which carries data: a party's name, the data's age). Nothing
+here is presentation: the plain-words text of a reason code and the API's derived fields
+(``signal``, ``blocking``, a request's ``status``) are rendered at the edges
+(``gate.storage.shipment_docs``), so rewording the page never changes stored data.
+
+The API document and this one are two renderings of the same values; neither is read back as
+the other. ``decode`` also reads documents written before the two were apart (they carried
+``reason_text`` and a coverage ``text``, which it ignores).
+
+A rebuilt shipment is evaluated again at start, so what is restored is what the evaluation
+needs; the last decision is kept for final shipments, which are history and not re-decided.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from gate.core.classification import Classification
+from gate.core.licences import (
+    Approval,
+    ApprovalDecision,
+    Coverage,
+    CoverKind,
+    LicenceRequest,
+    RequestLine,
+    StandingLicence,
+)
+from gate.core.rules import Decision, LineDecision
+from gate.core.shipment_values import (
+    FINAL,
+    Consignee,
+    Line,
+    Manifest,
+    ManifestItem,
+    Shipment,
+    State,
+)
+
+
+def ts(moment: dt.datetime | None) -> str | None:
+    """An instant as stored: RFC 3339 in UTC (``None`` stays ``None``)."""
+    return None if moment is None else moment.astimezone(dt.UTC).isoformat()
+
+
+def parse_ts(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
+
+
+def _required_ts(text: str) -> dt.datetime:
+    moment = parse_ts(text)
+    if moment is None:
+        raise ValueError("a stored instant is missing")
+    return moment
+
+
+# --- encoding ------------------------------------------------------------------------------
+
+
+def _coverage(c: Coverage | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "kind": c.kind.value,
+        "licence": c.licence,
+        "valid_until": ts(c.valid_until),
+        "request_id": c.request_id,
+    }
+
+
+def _classification(c: Classification | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "key": c.key,
+        "description": c.description,
+        "control": c.control,
+        "category": c.category,
+        "title": c.title,
+        "flags": sorted(c.flags),
+    }
+
+
+def encode_line(line: Line) -> dict[str, Any]:
+    """One line as stored."""
+    v = line.verdict
+    return {
+        "key": line.key,
+        "quantity": line.quantity,
+        "serials": sorted(line.serials),
+        "unserialised": line.unserialised,
+        "decision": v.decision.value,
+        "reasons": list(v.reasons),
+        "rule": v.rule,
+        "detail": v.detail,
+        "covered_by": _coverage(line.covered_by),
+        "removed": line.removed,
+        "denied": line.denied,
+        "container": line.container,
+        "lookup_error": line.lookup_error,
+        "classification": _classification(line.classification),
+    }
+
+
+def encode_request(r: LicenceRequest) -> dict[str, Any]:
+    """A licence request as stored (and journaled)."""
+    return {
+        "request_id": r.request_id,
+        "shipment_id": r.shipment_id,
+        "created_at": ts(r.created_at),
+        "lines": [
+            {
+                "key": x.key,
+                "description": x.description,
+                "control": x.control,
+                "category": x.category,
+                "quantity": x.quantity,
+                "serials": list(x.serials),
+                "reasons": list(x.reasons),
+            }
+            for x in r.lines
+        ],
+    }
+
+
+def encode_approval(a: Approval) -> dict[str, Any]:
+    return {
+        "request_id": a.request_id,
+        "shipment_id": a.shipment_id,
+        "decision": a.decision.value,
+        "lines": None if a.lines is None else [{"key": k, "quantity": q} for k, q in a.lines],
+        "licence": None
+        if a.licence_number is None
+        else {"number": a.licence_number, "valid_until": ts(a.valid_until)},
+        "reason": a.reason,
+    }
+
+
+def encode_head(s: Shipment) -> dict[str, Any]:
+    """The shipment as stored, without its lines."""
+    return {
+        "id": s.id,
+        "door": s.door,
+        "state": s.state.value,
+        "destination": s.destination,
+        "consignee": {"name": s.consignee.name, "country": s.consignee.country},
+        "end_use": s.end_use,
+        "transit": list(s.transit),
+        "manifest": [
+            {
+                "sscc": sscc,
+                "contents": [
+                    {"gtin": i.gtin, "quantity": i.quantity, "serials": sorted(i.serials)}
+                    for i in items
+                ],
+            }
+            for sscc, items in s.manifest.containers
+        ],
+        "requests": [encode_request(r) for r in s.requests],
+        "approvals": [encode_approval(a) for a in s.approvals],
+        "containers": sorted(s.containers),
+        "created_at": ts(s.created_at),
+        "updated_at": ts(s.updated_at),
+        "sealed_at": ts(s.sealed_at),
+        "closed_at": ts(s.closed_at),
+    }
+
+
+def encode(s: Shipment) -> dict[str, Any]:
+    """The whole shipment as stored."""
+    return {**encode_head(s), "lines": [encode_line(line) for line in s.lines]}
+
+
+class ShipmentEncoder:
+    """Encodes shipments to the JSON text the database keeps, encoding again only the lines
+    that changed since the last time: a line is a value, so the same object gives the same
+    text. A scan changes one line, so a save costs that line plus the shipment's head, not
+    every serial of every line. Not thread-safe: one encoder per writer thread.
+    """
+
+    def __init__(self) -> None:
+        self._lines: dict[tuple[str, str], tuple[Line, str]] = {}
+
+    def text(self, s: Shipment) -> str:
+        parts = []
+        for line in s.lines:
+            key = (s.id, line.key)
+            cached = self._lines.get(key)
+            if cached is None or cached[0] is not line:
+                cached = (line, json.dumps(encode_line(line)))
+                self._lines[key] = cached
+            parts.append(cached[1])
+        if s.state in FINAL:
+            for line in s.lines:
+                self._lines.pop((s.id, line.key), None)
+        head = json.dumps(encode_head(s))
+        return head[:-1] + ', "lines": [' + ", ".join(parts) + "]}"
+
+
+def encode_licence(lic: StandingLicence) -> dict[str, Any]:
+    """A standing licence as stored (its ``remaining`` is also a column of its own)."""
+    return {
+        "number": lic.number,
+        "consignee": {"name": lic.consignee_name, "country": lic.consignee_country},
+        "destination": lic.destination,
+        "controls": sorted(lic.controls),
+        "quantity": lic.quantity,
+        "remaining": lic.remaining,
+        "valid_from": ts(lic.valid_from),
+        "valid_until": ts(lic.valid_until),
+    }
+
+
+# --- decoding ------------------------------------------------------------------------------
+
+
+def _decode_classification(d: dict[str, Any] | None) -> Classification | None:
+    if d is None:
+        return None
+    return Classification(
+        d["key"], d["description"], d["control"], d["category"], d["title"], frozenset(d["flags"])
+    )
+
+
+def _decode_coverage(d: dict[str, Any] | None) -> Coverage | None:
+    if d is None:
+        return None
+    return Coverage(
+        CoverKind(d["kind"]), d["licence"], _required_ts(d["valid_until"]), d["request_id"]
+    )
+
+
+def _decode_line(d: dict[str, Any]) -> Line:
+    return Line(
+        key=d["key"],
+        classification=_decode_classification(d["classification"]),
+        unserialised=d["unserialised"],
+        serials=frozenset(d["serials"]),
+        verdict=LineDecision(Decision(d["decision"]), tuple(d["reasons"]), d["rule"], d["detail"]),
+        covered_by=_decode_coverage(d["covered_by"]),
+        removed=d["removed"],
+        denied=d["denied"],
+        container=d["container"],
+        lookup_error=d["lookup_error"],
+    )
+
+
+def _decode_request(d: dict[str, Any]) -> LicenceRequest:
+    return LicenceRequest(
+        d["request_id"],
+        d["shipment_id"],
+        tuple(
+            RequestLine(
+                x["key"],
+                x["description"],
+                x["control"],
+                x["category"],
+                x["quantity"],
+                tuple(x["serials"]),
+                tuple(x["reasons"]),
+            )
+            for x in d["lines"]
+        ),
+        _required_ts(d["created_at"]),
+    )
+
+
+def _decode_approval(d: dict[str, Any]) -> Approval:
+    licence = d["licence"]
+    return Approval(
+        request_id=d["request_id"],
+        shipment_id=d["shipment_id"],
+        decision=ApprovalDecision(d["decision"]),
+        lines=None if d["lines"] is None else tuple((x["key"], x["quantity"]) for x in d["lines"]),
+        licence_number=None if licence is None else licence["number"],
+        valid_until=None if licence is None else parse_ts(licence["valid_until"]),
+        reason=d["reason"],
+    )
+
+
+def decode(d: dict[str, Any]) -> Shipment:
+    """Rebuilds a shipment from a stored document (this codec's, or the older one that was
+    also the API's). Raises KeyError, TypeError or ValueError if it is damaged."""
+    return Shipment(
+        id=d["id"],
+        door=d["door"],
+        destination=d["destination"],
+        consignee=Consignee(d["consignee"]["name"], d["consignee"]["country"]),
+        end_use=d["end_use"],
+        transit=tuple(d["transit"]),
+        manifest=Manifest(
+            tuple(
+                (
+                    c["sscc"],
+                    tuple(
+                        ManifestItem(i["gtin"], i["quantity"], frozenset(i["serials"]))
+                        for i in c["contents"]
+                    ),
+                )
+                for c in d["manifest"]
+            )
+        ),
+        lines=tuple(_decode_line(x) for x in d["lines"]),
+        state=State(d["state"]),
+        requests=tuple(_decode_request(x) for x in d["requests"]),
+        approvals=tuple(_decode_approval(x) for x in d["approvals"]),
+        containers=frozenset(d["containers"]),
+        created_at=_required_ts(d["created_at"]),
+        updated_at=_required_ts(d["updated_at"]),
+        sealed_at=parse_ts(d["sealed_at"]),
+        closed_at=parse_ts(d["closed_at"]),
+    )
+
+
+def decode_licence(d: dict[str, Any], remaining: int | None = None) -> StandingLicence:
+    """Rebuilds a standing licence; ``remaining`` (the column) wins over the document's."""
+    return StandingLicence(
+        d["number"],
+        d["consignee"]["name"],
+        d["consignee"]["country"],
+        d["destination"],
+        frozenset(d["controls"]),
+        d["quantity"],
+        d["remaining"] if remaining is None else remaining,
+        _required_ts(d["valid_from"]),
+        _required_ts(d["valid_until"]),
+    )
