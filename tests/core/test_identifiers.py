@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.core import identifiers
+from gate.core.gs1 import AI82, check_digit
 from gate.core.identifiers import (
     Identifier,
-    _check_digit,
     _decode_fast,
     _decode_with_libraries,
     decode,
@@ -62,7 +62,7 @@ def refusal(code: str, kind: str | None = None) -> InvalidCode:
 )
 def test_check_digit_matches_gs1_examples(payload: str, check: int) -> None:
     """The GS1 mod-10 check digit of published example numbers is computed."""
-    assert check == _check_digit(payload)
+    assert check == check_digit(payload)
 
 
 @pytest.mark.parametrize(
@@ -430,12 +430,11 @@ def test_bad_codes_are_refused_by_decode_too() -> None:
 # --------------------------------------------------------------------------------------
 # The fast path equals the libraries, on generated codes
 
-AI82 = identifiers._AI82
 DIGITS = "0123456789"
 
 
 def with_check_digit(payload: str) -> str:
-    return payload + str(_check_digit(payload))
+    return payload + str(check_digit(payload))
 
 
 def numbers(length: int) -> st.SearchStrategy[str]:
