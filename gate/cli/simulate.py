@@ -44,6 +44,7 @@ import aiohttp
 import msgpack
 
 from gate.config.settings import Config, load_config
+from gate.core import gs1
 from gate.errors import GateError
 
 API = "/api/v1"
@@ -76,9 +77,8 @@ class SimulationFailed(GateError):
 
 
 def check_digit(body: str) -> str:
-    """The GS1 mod-10 check digit of ``body`` (weights 3, 1, 3, ... from the right)."""
-    total = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
+    """The GS1 mod-10 check digit of ``body`` as a character (``gate.core.gs1`` computes it)."""
+    return str(gs1.check_digit(body))
 
 
 def sscc18(extension: int, company_prefix: str, serial_reference: int) -> str:
