@@ -51,21 +51,6 @@ def refusal(code: str, kind: str | None = None) -> InvalidCode:
 
 
 @pytest.mark.parametrize(
-    ("payload", "check"),
-    [
-        ("629104150021", 3),  # GS1 check digit calculation example: GTIN-13 6291041500213
-        ("950110153100", 0),  # GS1 General Specifications 7.9.1 (biip doctest): 9501101531000
-        ("9501234", 6),  # GS1 General Specifications 7.9.1 (biip doctest): GTIN-8 95012346
-        ("0950600013435", 2),  # GS1 Digital Link examples: GTIN 09506000134352
-        ("10614141234567890", 8),  # EPC TDS 2.x SSCC example 106141412345678908
-    ],
-)
-def test_check_digit_matches_gs1_examples(payload: str, check: int) -> None:
-    """The GS1 mod-10 check digit of published example numbers is computed."""
-    assert check == check_digit(payload)
-
-
-@pytest.mark.parametrize(
     ("code", "key"),
     [
         ("09506000134352", "09506000134352"),  # GTIN-14, GS1 Digital Link examples
