@@ -199,3 +199,16 @@ def test_manifest_and_scan_word_a_bad_sscc_alike(pair: tuple[str, str]) -> None:
     _, bad = pair
     scanned = refusal(lambda code: decode_uncached(code, "sscc"), bad)
     assert scanned == refusal(check_sscc, bad)
+
+
+def test_the_compiler_and_the_simulator_use_the_core_check_digit() -> None:
+    """The check digit has one owner: the table compiler's is the core's function, and the
+    simulator's only turns the core's answer into a character (issue 10)."""
+    import inspect
+
+    from gate.cli import simulate
+    from gate.table import compiler
+
+    assert check_digit is compiler.gtin_check_digit
+    assert "gs1.check_digit(" in inspect.getsource(simulate.check_digit)
+    assert "2" == simulate.check_digit("0950600013435")
