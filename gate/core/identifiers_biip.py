@@ -31,30 +31,21 @@ if TYPE_CHECKING:
 
 __all__ = ["decode_gs1", "decode_gtin", "decode_sscc"]
 
+# biip's messages and AI formats, read to reword them (the refusal tests pin the wording).
 _CHECK_DIGIT_ERROR: Final = re.compile(
     r"Invalid (?P<what>GTIN|SSCC|GLN) check digit for '(?P<number>\d+)': "
     r"Expected (?P<expected>\d+), got (?P<got>\d+)\."
 )
-
-
 _NO_AI_ERROR: Final = re.compile(
     r"Failed to get GS1 Application Identifier from (?P<rest>'.*'|\".*\")\.$", re.S
 )
-
-
 _PATTERN_ERROR: Final = re.compile(
     r"Failed to match (?P<data>'.*'|\".*\") with GS1 AI \((?P<ai>\d+)\) pattern", re.S
 )
-
-
 _DATE_ERROR: Final = re.compile(
     r"Failed to parse GS1 AI \((?P<ai>\d+)\) date/time from (?P<data>'.*'|\".*\")\.$", re.S
 )
-
-
 _MAX_LENGTH: Final = re.compile(r"\.\.(\d+)$")  # "N2+X..20" -> 20
-
-
 _UNKNOWN_AI_ERROR: Final = re.compile(r"Unknown GS1 Application Identifier '(?P<ai>\d+)'")
 
 

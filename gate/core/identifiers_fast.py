@@ -3,7 +3,7 @@
 Portals and handhelds send a few shapes over and over: plain GTIN and SSCC digits; element
 strings of AIs 00, 01, 10, 17 and 21, raw (with or without an AIM symbology identifier) or
 bracketed; SGTIN-96 and SSCC-96 hex; SGTIN and SSCC pure-identity URIs without escapes.
-This module decodes those about ten times faster than the reference libraries.
+This module decodes those 4 to 30 times faster than the reference libraries (``make bench``).
 
 Two rules hold here (the full statement is in :mod:`gate.core.identifiers`):
 
@@ -16,7 +16,7 @@ Two rules hold here (the full statement is in :mod:`gate.core.identifiers`):
   generated codes. A reader declines what it cannot decide alone (a leading FNC1, a
   29 February in year 00, %-escapes), rather than guess.
 
-Input has passed :func:`gate.core.identifiers.clean`: non-empty, printable ASCII or GS.
+Input has passed ``gate.core.identifiers._clean``: non-empty, printable ASCII or GS only.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def _fast_epc(text: str, raw: str) -> Identifier | None:
         data = bytes.fromhex(text)
     except ValueError:
         return None
-    if len(data) != 12:  # fromhex skips spaces; clean let none through, but be sure
+    if len(data) != 12:  # fromhex skips spaces; _clean let none through, but be sure
         return None
     bits = int.from_bytes(data, "big")
     filter_value = (bits >> 85) & 7
