@@ -50,7 +50,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
-from gate.core.gs1 import GTIN_SYMBOLOGIES
+from gate.core.gs1 import GTIN_LENGTHS, GTIN_SYMBOLOGIES, SSCC_LENGTH
 from gate.core.identifier import KINDS, MAX_CODE_LENGTH, Identifier
 from gate.core.identifiers_biip import decode_gs1, decode_gtin, decode_sscc
 from gate.core.identifiers_epcpy import decode_epc_hex, decode_epc_uri, epc_headers
@@ -192,9 +192,9 @@ def _auto(text: str, raw: str) -> Identifier:
         return decode_gs1(text, raw)
     if text.startswith("("):
         return decode_gs1(text, raw)
-    if text.isdigit() and len(text) in (8, 12, 13, 14):
+    if text.isdigit() and len(text) in GTIN_LENGTHS:
         return decode_gtin(text, raw)
-    if text.isdigit() and len(text) == 18:
+    if text.isdigit() and len(text) == SSCC_LENGTH:
         return decode_sscc(text, raw)
     if _tag_shaped(text):
         return _tag_or_elements(text, raw)

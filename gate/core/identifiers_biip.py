@@ -22,7 +22,14 @@ import ast
 import re
 from typing import TYPE_CHECKING, Final
 
-from gate.core.gs1 import AI_FIELDS, GS, GS1_SYMBOLOGIES, GTIN_SYMBOLOGIES
+from gate.core.gs1 import (
+    AI_FIELDS,
+    GS,
+    GS1_SYMBOLOGIES,
+    GTIN_LENGTHS,
+    GTIN_SYMBOLOGIES,
+    SSCC_LENGTH,
+)
 from gate.core.identifier import Identifier
 from gate.errors import InvalidCode
 
@@ -68,7 +75,7 @@ def decode_gtin(text: str, raw: str) -> Identifier:
             raise InvalidCode(
                 f"GTIN after {aim} must be {length} digits, got {body!r}", field="gtin"
             )
-    if len(body) not in (8, 12, 13, 14) or not body.isdigit():
+    if len(body) not in GTIN_LENGTHS or not body.isdigit():
         raise InvalidCode(
             f"GTIN must be 8, 12, 13 or 14 digits, got {body!r} ({len(body)} characters)",
             field="gtin",
@@ -84,7 +91,7 @@ def decode_sscc(text: str, raw: str) -> Identifier:
     """A plain SSCC-18. Raises InvalidCode."""
     from biip.sscc import Sscc
 
-    if len(text) != 18 or not text.isdigit():
+    if len(text) != SSCC_LENGTH or not text.isdigit():
         raise InvalidCode(
             f"SSCC must be 18 digits, got {text!r} ({len(text)} characters)", field="sscc"
         )

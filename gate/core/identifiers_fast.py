@@ -25,7 +25,15 @@ import re
 from typing import Final
 
 from gate.core.epc import SGTIN96_HEADER, SGTIN_PARTITIONS, SSCC96_HEADER, SSCC_PARTITIONS
-from gate.core.gs1 import AI82, GS, GS1_SYMBOLOGIES, check_digit, expiry_is_valid
+from gate.core.gs1 import (
+    AI82,
+    GS,
+    GS1_SYMBOLOGIES,
+    GTIN_LENGTHS,
+    SSCC_LENGTH,
+    check_digit,
+    expiry_is_valid,
+)
 from gate.core.identifier import Identifier
 
 __all__ = ["fast"]
@@ -47,9 +55,9 @@ def fast(text: str, raw: str, kind: str | None) -> Identifier | None:
         if size == 24 and text[:2] in _FAST_EPC_HEADERS:
             return _fast_epc(text, raw) if kind is None or kind == "epc" else None
         if text.isdigit():  # ASCII only, clean saw to that
-            if size in (8, 12, 13, 14):
+            if size in GTIN_LENGTHS:
                 return _fast_gtin(text, raw) if kind is None or kind == "gtin" else None
-            if size == 18:
+            if size == SSCC_LENGTH:
                 return _fast_sscc(text, raw) if kind is None or kind == "sscc" else None
         if kind is None or kind == "gs1":
             return _fast_elements(text, 0, raw)
