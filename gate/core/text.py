@@ -15,14 +15,17 @@ the character and its position:
   isolates U+2066 to U+2069 make text display in another order than it is stored
   ("Trojan Source", CVE-2021-42574), so an operator would read one name while another
   was screened.
-- **Invisible direction marks** U+200E, U+200F and U+061C: they change no letter, but two
-  names that look the same then compare different, which is how a name slips past an exact
-  match against a denial list.
+- **Invisible marks and separators**: the direction marks U+200E, U+200F and U+061C, and
+  the soft hyphen U+00AD, zero-width space U+200B, word joiner and invisible operators
+  U+2060 to U+2064 and zero-width no-break space U+FEFF. They change no letter a person
+  sees, but screening reads each as a break between words (``parties.fold``), so
+  "Ivan<RLM>ov" is compared as "ivan ov" and slips past an entry for "Ivanov".
 - **Line and paragraph separators** U+2028 and U+2029: line breaks in disguise (they end a
   line in JavaScript and in many log viewers); a multi-line field uses line feeds.
 
 Not refused: the zero-width joiner and non-joiner (U+200C, U+200D), which Persian, the
-Indic scripts and emoji need, and every letter, mark, digit, symbol and space of any script.
+Indic scripts and emoji need (screening must read them as part of a word, not as a break),
+and every letter, mark, digit, symbol and space of any script.
 
 The rule is a table (:data:`_REFUSED`), read by one regular expression per mode; the test
 ``tests/core/test_text.py`` checks the expression against the table over every code point.
@@ -35,49 +38,34 @@ from typing import Final
 
 __all__ = ["text_problem"]
 
+_INVISIBLE: Final = "it shows nothing, yet splits the words that screening compares"
+_BIDI: Final = "bidirectional controls make text display in another order than it is stored"
+_SURROGATE: Final = "half of a UTF-16 pair is not a character and cannot be stored as UTF-8"
+
 #: Refused ranges, inclusive: (first, last, what it is, why it is refused). Tab, line feed
 #: and carriage return are control characters too, allowed only in multi-line fields.
 _REFUSED: Final = (
     (0x0000, 0x001F, "control character", "control characters are not allowed"),
     (0x007F, 0x009F, "control character", "control characters are not allowed"),
-    (
-        0x061C,
-        0x061C,
-        "direction mark",
-        "invisible direction marks make names that look alike compare different",
-    ),
-    (
-        0x200E,
-        0x200F,
-        "direction mark",
-        "invisible direction marks make names that look alike compare different",
-    ),
+    (0x00AD, 0x00AD, "invisible character", _INVISIBLE),
+    (0x061C, 0x061C, "direction mark", _INVISIBLE),
+    (0x200B, 0x200B, "invisible character", _INVISIBLE),
+    (0x200E, 0x200F, "direction mark", _INVISIBLE),
     (0x2028, 0x2029, "line or paragraph separator", "use a line feed, where lines are allowed"),
-    (
-        0x202A,
-        0x202E,
-        "bidirectional control",
-        "bidirectional controls make text display in another order than it is stored",
-    ),
-    (
-        0x2066,
-        0x2069,
-        "bidirectional control",
-        "bidirectional controls make text display in another order than it is stored",
-    ),
-    (
-        0xD800,
-        0xDFFF,
-        "lone surrogate",
-        "half of a UTF-16 pair is not a character and cannot be stored as UTF-8",
-    ),
+    (0x202A, 0x202E, "bidirectional control", _BIDI),
+    (0x2060, 0x2064, "invisible character", _INVISIBLE),
+    (0x2066, 0x2069, "bidirectional control", _BIDI),
+    (0xD800, 0xDFFF, "lone surrogate", _SURROGATE),
+    (0xFEFF, 0xFEFF, "invisible character", _INVISIBLE),
 )
 # The table as character classes (the test compares them code point by code point).
 _SINGLE_LINE: Final = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+    r"[\x00-\x1f\x7f-\x9f\xad\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069"
+    r"\ud800-\udfff\ufeff]"
 )
 _MULTILINE: Final = re.compile(  # the same without tab, line feed and carriage return
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064"
+    r"\u2066-\u2069\ud800-\udfff\ufeff]"
 )
 
 

@@ -16,6 +16,8 @@ from gate.core.text import text_problem
 SETTINGS = settings(deadline=None, max_examples=300)
 BIDI_CONTROLS = frozenset({"LRE", "RLE", "PDF", "LRO", "RLO", "LRI", "RLI", "FSI", "PDI"})
 DIRECTION_MARKS = frozenset({"\u200e", "\u200f", "\u061c"})  # LRM, RLM, ALM
+# soft hyphen, zero-width space, word joiner, invisible operators, zero-width no-break space
+INVISIBLE = frozenset("\u00ad\u200b\u2060\u2061\u2062\u2063\u2064\ufeff")
 
 
 def refused_by_unicode(char: str, *, multiline: bool) -> bool:
@@ -26,13 +28,15 @@ def refused_by_unicode(char: str, *, multiline: bool) -> bool:
         unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
         or unicodedata.bidirectional(char) in BIDI_CONTROLS
         or char in DIRECTION_MARKS
+        or char in INVISIBLE
     )
 
 
 @pytest.mark.parametrize("multiline", [False, True])
 def test_every_code_point_is_judged_as_the_unicode_database_says(multiline: bool) -> None:
     """Over all 1,114,112 code points, a character is refused exactly when it is a control,
-    a surrogate, a line or paragraph separator, a bidirectional control or a direction mark."""
+    a surrogate, a line or paragraph separator, a bidirectional control, a direction mark or
+    one of the invisible characters listed."""
     wrong = [
         f"U+{point:04X}"
         for point in range(sys.maxunicode + 1)
@@ -61,9 +65,13 @@ def test_the_table_covers_what_the_expressions_refuse() -> None:
         ("a\u202ab", ["bidirectional control U+202A at position 1"]),
         ("a\u2066b", ["bidirectional control U+2066 at position 1"]),
         ("a\u2069", ["bidirectional control U+2069 at position 1"]),
-        ("Ivan\u200fov", ["direction mark U+200F at position 4", "compare different"]),
+        ("Ivan\u200fov", ["direction mark U+200F at position 4", "screening compares"]),
         ("\u200eX", ["direction mark U+200E at position 0"]),
         ("x\u061c", ["direction mark U+061C at position 1"]),
+        ("Ivan\u200bov", ["invisible character U+200B at position 4", "splits the words"]),
+        ("Ivan\u00adov", ["invisible character U+00AD at position 4"]),
+        ("\ufeffIvanov", ["invisible character U+FEFF at position 0"]),
+        ("a\u2060b", ["invisible character U+2060 at position 1"]),
         ("a\x00b", ["control character U+0000 at position 1"]),
         ("\x1b[31mred", ["control character U+001B at position 0"]),
         ("a\x7f", ["control character U+007F at position 1"]),
@@ -126,7 +134,7 @@ clean_text = st.text(
     st.characters(
         blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
         blacklist_characters=[chr(p) for p in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
-        + sorted(DIRECTION_MARKS),
+        + sorted(DIRECTION_MARKS | INVISIBLE),
     )
 )
 refused_chars = st.sampled_from(
@@ -142,7 +150,7 @@ refused_chars = st.sampled_from(
         ]
         for p in range(lo, hi + 1)
     ]
-    + sorted(DIRECTION_MARKS)
+    + sorted(DIRECTION_MARKS | INVISIBLE)
     + ["\u2028", "\u2029"]
 )
 
