@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gate.core.gs1 import check_digit as gtin_check_digit
 from gate.errors import CompileError
 from gate.table import native as lookup_table
 
@@ -43,14 +44,6 @@ class CompileResult:
     source_digest: str
     parse_seconds: float
     build_seconds: float
-
-
-def gtin_check_digit(body: str) -> int:
-    """The GS1 mod-10 check digit for the digits before it (weights 3, 1, ... from the right)."""
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        total += (ord(ch) - 48) * (3 if i % 2 == 0 else 1)
-    return (10 - total % 10) % 10
 
 
 class _Pool:

@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable
 
 from gate.core import identifiers
+from gate.core.gs1 import check_gtin, valid_sscc
 from gate.core.identifiers import _decode_with_libraries, decode, decode_uncached
+from gate.core.text import text_problem
 
 Emit = Callable[[str, str, str], None]
 
@@ -73,3 +75,13 @@ def run(emit: Emit) -> None:
         "",
     )
     emit("decode, cache hit (portal re-reads)", per_second(rate(decode, FORMS[4][1])), "")
+
+    # The checks a manifest line and a shipment's free text go through (gate.core.gs1, .text)
+    emit("check_gtin (manifest line)", per_second(rate(check_gtin, FORMS[0][1])), "")
+    emit("valid_sscc (manifest container)", per_second(rate(valid_sscc, "106141412345678908")), "")
+    name = "Müller & Söhne Präzisionsmechanik GmbH, Werk Süd (Lager 4)"
+    emit(
+        f"text_problem ({len(name)}-character party name)",
+        per_second(rate(lambda value: text_problem("name", value), name)),
+        "",
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gate.core import gs1
+
 GS = "\x1d"  # FNC1 as scanners transmit it inside an element string
 
 # EPC Tag Data Standard, SGTIN-96 partition table: company prefix digits -> (partition,
@@ -25,9 +27,8 @@ SSCC_COMPANY_PREFIX = "4012345"  # the demo catalogue's own prefix
 
 
 def check_digit(body: str) -> str:
-    """The GS1 mod-10 check digit of ``body`` (weights 3, 1, 3, ... from the right)."""
-    total = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
+    """The GS1 check digit of ``body`` as a character (the core owns the arithmetic)."""
+    return str(gs1.check_digit(body))
 
 
 def sscc18(extension: int, company_prefix: str, serial_reference: int) -> str:
