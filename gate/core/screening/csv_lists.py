@@ -61,6 +61,15 @@ def _rows(fmt: str, text: str, width: int, delimiter: str = ",") -> Iterator[tup
         raise ListFormatError(fmt, f"line {reader.line_num}: {exc}") from exc
 
 
+def _header(fmt: str, text: str, delimiter: str = ",") -> list[str]:
+    """The first row of ``text``, checked before any row width so a wrong file says so."""
+    try:
+        first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise ListFormatError(fmt, f"line 1: {exc}") from exc
+    return [cell.strip() for cell in first]
+
+
 def _value(cell: str) -> str:
     return "" if cell == _EMPTY else cell
 
@@ -94,10 +103,16 @@ _SDN_ID_KINDS = (
     "RIF #",
 )
 _SDN_ID = re.compile(
-    r"(?:^|;\s*)(?:alt\.\s+)?(" + "|".join(re.escape(k) for k in _SDN_ID_KINDS) + r")\s+([A-Z0-9][A-Za-z0-9/-]*)"
+    r"(?:^|;\s*)(?:alt\.\s+)?("
+    + "|".join(re.escape(k) for k in _SDN_ID_KINDS)
+    + r")\s+([A-Z0-9][A-Za-z0-9/-]*)"
 )
 _SDN_NATION = re.compile(r"(?:nationality|citizen)\s+([A-Z][A-Za-z ,]+?)(?:;|\.|$)")
-_SDN_KINDS = {"individual": EntryKind.PERSON, "vessel": EntryKind.VESSEL, "aircraft": EntryKind.AIRCRAFT}
+_SDN_KINDS = {
+    "individual": EntryKind.PERSON,
+    "vessel": EntryKind.VESSEL,
+    "aircraft": EntryKind.AIRCRAFT,
+}
 
 
 def parse_sdn_csv(
@@ -111,7 +126,9 @@ def parse_sdn_csv(
     records: dict[str, list[str]] = {}
     for line, row in _rows(SDN_FORMAT, decode(SDN_FORMAT, sdn), 12):
         if not row[0].isdigit():
-            raise ListFormatError(SDN_FORMAT, f"sdn.csv line {line}: ent_num {row[0]!r} is not a number")
+            raise ListFormatError(
+                SDN_FORMAT, f"sdn.csv line {line}: ent_num {row[0]!r} is not a number"
+            )
         records[row[0]] = row
     if not records:
         raise ListFormatError(SDN_FORMAT, "sdn.csv holds no entry")
@@ -150,14 +167,12 @@ def parse_sdn_csv(
     return ParsedList(list_id, SDN_FORMAT, tuple(entries))
 
 
-CSL_COLUMNS = (
-    "source,entity_number,type,programs,name,title,addresses,federal_register_notice,start_date,"
-    "end_date,standard_order,license_requirement,license_policy,call_sign,vessel_type,"
-    "gross_tonnage,gross_registered_tonnage,vessel_flag,vessel_owner,remarks,source_list_url,"
-    "alt_names,citizenships,dates_of_birth,nationalities,places_of_birth,source_information_url,ids"
-).split(",")
 _CSL_REQUIRED = ("source", "name", "alt_names", "addresses", "ids")
-_CSL_KINDS = {"individual": EntryKind.PERSON, "vessel": EntryKind.VESSEL, "entity": EntryKind.ENTITY}
+_CSL_KINDS = {
+    "individual": EntryKind.PERSON,
+    "vessel": EntryKind.VESSEL,
+    "entity": EntryKind.ENTITY,
+}
 _SOURCE_CODE = re.compile(r"\(([A-Z-]+)\)")
 
 
@@ -176,9 +191,13 @@ def parse_csl_csv(data: bytes, list_id: str = "us_csl") -> ParsedList:
             header = row
             missing = [c for c in _CSL_REQUIRED if c not in header]
             if missing:
-                raise ListFormatError(CSL_CSV_FORMAT, f"header lacks column(s) {', '.join(missing)}")
+                raise ListFormatError(
+                    CSL_CSV_FORMAT, f"header lacks column(s) {', '.join(missing)}"
+                )
             continue
-        entries.append(_csl_entry(CSL_CSV_FORMAT, list_id, line, dict(zip(header, row, strict=True))))
+        entries.append(
+            _csl_entry(CSL_CSV_FORMAT, list_id, line, dict(zip(header, row, strict=True)))
+        )
     if not entries:
         raise ListFormatError(CSL_CSV_FORMAT, "the file holds no entry (only a header?)")
     return ParsedList(list_id, CSL_CSV_FORMAT, tuple(entries))
@@ -202,7 +221,9 @@ def parse_csl_json(data: bytes, list_id: str = "us_csl") -> ParsedList:
     entries = []
     for number, item in enumerate(results, start=1):
         if not isinstance(item, dict) or not all(k in item for k in ("source", "name")):
-            raise ListFormatError(CSL_JSON_FORMAT, f"result {number} is not an object with source and name")
+            raise ListFormatError(
+                CSL_JSON_FORMAT, f"result {number} is not an object with source and name"
+            )
         entries.append(_csl_entry(CSL_JSON_FORMAT, list_id, number, item))
     if not entries:
         raise ListFormatError(CSL_JSON_FORMAT, "'results' is empty")
@@ -233,7 +254,9 @@ def _csl_entry(fmt: str, list_id: str, where: int, row: Mapping[str, object]) ->
     name = str(row.get("name") or "")
     reference = str(row.get("entity_number") or "") or f"{source_code}:{' '.join(name.split())}"
     names = [EntryName(name)] + [EntryName(a, alias=True) for a in _parts(row.get("alt_names"))]
-    places = [a.rsplit(",", 1)[-1] for a in _parts(row.get("addresses"), ("address", "city", "country"))]
+    places = [
+        a.rsplit(",", 1)[-1] for a in _parts(row.get("addresses"), ("address", "city", "country"))
+    ]
     places += _parts(row.get("citizenships")) + _parts(row.get("nationalities"))
     identifiers = []
     for text in _parts(row.get("ids"), ("country", "number", "type")):
@@ -268,11 +291,14 @@ def parse_dpl_tsv(data: bytes, list_id: str = "bis_dpl") -> ParsedList:
     and effective date are one entry, whose reference is "NAME (effective date)". Raises
     ListFormatError on a different header, a row of the wrong width or no entry.
     """
-    rows = _rows(DPL_FORMAT, decode(DPL_FORMAT, data), len(DPL_COLUMNS), delimiter="\t")
-    first = next(rows, None)
-    if first is None or tuple(first[1]) != DPL_COLUMNS:
-        raise ListFormatError(DPL_FORMAT, "the first line is not the DPL header (Name, Street_Address, ...)")
+    text = decode(DPL_FORMAT, data)
+    if tuple(_header(DPL_FORMAT, text, "\t")) != DPL_COLUMNS:
+        raise ListFormatError(
+            DPL_FORMAT, "the first line is not the DPL header (Name, Street_Address, ...)"
+        )
     grouped: dict[str, tuple[str, list[str]]] = {}
+    rows = _rows(DPL_FORMAT, text, len(DPL_COLUMNS), delimiter="\t")
+    next(rows)  # the header, checked above
     for _line, row in rows:
         name = " ".join(row[0].split())
         key = f"{name} ({row[6]})"
@@ -280,7 +306,9 @@ def parse_dpl_tsv(data: bytes, list_id: str = "bis_dpl") -> ParsedList:
     if not grouped:
         raise ListFormatError(DPL_FORMAT, "the file holds no entry (only a header?)")
     entries = [
-        make_entry(list_id, key, EntryKind.UNKNOWN, [EntryName(name)], country_codes(places), (), ["DPL"])
+        make_entry(
+            list_id, key, EntryKind.UNKNOWN, [EntryName(name)], country_codes(places), (), ["DPL"]
+        )
         for key, (name, places) in grouped.items()
         if name
     ]
@@ -297,10 +325,13 @@ def parse_gate_csv(data: bytes, list_id: str = "notices") -> ParsedList:
     a different header, a row of the wrong width, a row without name or reference, a repeated
     reference, an unknown country, or no entry.
     """
-    rows = _rows(GATE_FORMAT, decode(GATE_FORMAT, data), len(GATE_COLUMNS))
-    first = next(rows, None)
-    if first is None or tuple(c.casefold() for c in first[1]) != GATE_COLUMNS:
-        raise ListFormatError(GATE_FORMAT, f"the first line is not the header {','.join(GATE_COLUMNS)}")
+    text = decode(GATE_FORMAT, data)
+    if tuple(c.casefold() for c in _header(GATE_FORMAT, text)) != GATE_COLUMNS:
+        raise ListFormatError(
+            GATE_FORMAT, f"the first line is not the header {','.join(GATE_COLUMNS)}"
+        )
+    rows = _rows(GATE_FORMAT, text, len(GATE_COLUMNS))
+    next(rows)  # the header, checked above
     entries: dict[str, ListEntry] = {}
     for line, (name, aliases, country, reference, _date) in rows:
         if not name or not reference:

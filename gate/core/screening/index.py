@@ -43,7 +43,9 @@ class ListPolicy:
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
-            raise ValueError(f"list {self.list_id}: action {self.action!r} is not prohibit or licence")
+            raise ValueError(
+                f"list {self.list_id}: action {self.action!r} is not prohibit or licence"
+            )
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"list {self.list_id}: threshold {self.threshold} is not in (0, 1]")
 
@@ -110,9 +112,7 @@ class ScreeningIndex:
         self.max_weight = 1.0
 
     @classmethod
-    def build(
-        cls, lists: Iterable[ParsedList], policies: Sequence[ListPolicy]
-    ) -> ScreeningIndex:
+    def build(cls, lists: Iterable[ParsedList], policies: Sequence[ListPolicy]) -> ScreeningIndex:
         """Index every entry of ``lists``; each list needs a policy of the same list id."""
         index = cls()
         index.policies = {policy.list_id: policy for policy in policies}
@@ -127,7 +127,14 @@ class ScreeningIndex:
                     for form in fold_name(item.name):
                         if form.tokens:
                             folded.append(
-                                (number, item.name, item.weak, item.alias, form.tokens, form.legal_form)
+                                (
+                                    number,
+                                    item.name,
+                                    item.weak,
+                                    item.alias,
+                                    form.tokens,
+                                    form.legal_form,
+                                )
                             )
                 for identifier in entry.identifiers:
                     key = normalise_identifier(identifier.value)
@@ -157,7 +164,9 @@ class ScreeningIndex:
             ids = tuple(self.token_of[t] for t in tokens)
             number = len(self.names)
             self.names.append(
-                IndexedName(entry, name, weak, alias, ids, legal, sum(self.weights[i] for i in set(ids)))
+                IndexedName(
+                    entry, name, weak, alias, ids, legal, sum(self.weights[i] for i in set(ids))
+                )
             )
             for token_id in set(ids):
                 self.postings[token_id].append(number)

@@ -157,7 +157,10 @@ def _name_hit(index: ScreeningIndex, party: Party, number: int, scored: _Scored)
     if scored.score < policy.threshold:
         return None
     indexed = index.names[scored.name]
-    notes = [f"{'alias' if indexed.alias else 'name'} {indexed.name!r} of {entry.list_id} {entry.reference}"]
+    notes = [
+        f"{'alias' if indexed.alias else 'name'} {indexed.name!r} "
+        f"of {entry.list_id} {entry.reference}"
+    ]
     if indexed.weak:
         notes.append(f"weak alias: x{WEAK_FACTOR}")
     notes.extend(_differences(index, scored.form, indexed))
@@ -233,7 +236,7 @@ def _identifier_hits(index: ScreeningIndex, party: Party, already: set[str]) -> 
                     entry.primary_name,
                     1.0,
                     policy.action,
-                    f"identifier {kind} {value} of {entry.list_id} {entry.reference}: same identifier",
+                    f"identifier {kind} {value} of {entry.list_id} {entry.reference}",
                 )
             )
     return hits

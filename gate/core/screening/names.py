@@ -27,14 +27,13 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-import icu
+import icu  # type: ignore[import-untyped]  # PyICU ships no type information
 from rigour.names import remove_org_types, tokenize_name
 from rigour.text.translit import ascii_text
 
 #: Words that name a kind of business rather than a business: they count for little, and a
 #: name made only of them (after legal forms are removed) does not identify anyone.
-GENERIC_WORDS = frozenset(
-    """
+_GENERIC_TEXT = """
     and the of de del la le et und y al el
     co company companies corp corporation inc incorporated ltd limited llc plc pvt private
     group holding holdings trading trade traders international intl global general
@@ -45,9 +44,9 @@ GENERIC_WORDS = frozenset(
     national nacional internacional internationale corporacion corporacao compania companhia
     compagnie empresa empresas sociedad sociedade societe societa gesellschaft handels handel
     firma comercial comercializadora industrias grupo groupe inversiones investimentos
-    servicios importadora exportadora negocios commerce bank banco
-    """.split()
-)
+    servicios importadora exportadora negocios commerce
+"""
+GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
 
 _SPOOF = icu.SpoofChecker()
 
@@ -112,8 +111,7 @@ def _fold(text: str) -> FoldedName:
     tokens = tokenize_name(text.casefold())
     joined, removed = _strip_legal_forms(" ".join(tokens))
     ascii_tokens = [
-        "".join(c for c in ascii_text(token).casefold() if c.isalnum())
-        for token in joined.split()
+        "".join(c for c in ascii_text(token).casefold() if c.isalnum()) for token in joined.split()
     ]
     ascii_joined, removed_after = _strip_legal_forms(" ".join(t for t in ascii_tokens if t))
     return FoldedName(tuple(ascii_joined.split()), removed or removed_after)

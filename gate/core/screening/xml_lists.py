@@ -11,8 +11,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import date
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+from defusedxml.ElementTree import fromstring  # type: ignore[import-untyped]
 
 from gate.core.screening.entries import (
     EntryKind,
@@ -35,11 +35,14 @@ def parse_xml(fmt: str, data: bytes) -> ET.Element:
     if not data.strip():
         raise ListFormatError(fmt, "the file is empty")
     try:
-        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: ET.Element = fromstring(
+            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
     except DefusedXmlException as exc:
         raise ListFormatError(fmt, f"refused unsafe XML ({type(exc).__name__})") from exc
     except ET.ParseError as exc:
         raise ListFormatError(fmt, f"malformed XML: {exc}") from exc
+    return root
 
 
 def _text(element: ET.Element | None) -> str:
@@ -78,14 +81,18 @@ def parse_un_xml(data: bytes, list_id: str = "un") -> ParsedList:
             entries.append(_un_entry(list_id, kind, prefix, node))
     if not entries:
         raise ListFormatError(UN_FORMAT, "the list holds no INDIVIDUAL or ENTITY")
-    return ParsedList(list_id, UN_FORMAT, tuple(entries), _date(UN_FORMAT, root.get("dateGenerated")))
+    return ParsedList(
+        list_id, UN_FORMAT, tuple(entries), _date(UN_FORMAT, root.get("dateGenerated"))
+    )
 
 
 def _un_entry(list_id: str, kind: EntryKind, prefix: str, node: ET.Element) -> ListEntry:
     reference = _text(node.find("REFERENCE_NUMBER")) or _text(node.find("DATAID"))
     if not reference:
         raise ListFormatError(UN_FORMAT, f"an {prefix} has no REFERENCE_NUMBER")
-    parts = [_text(node.find(tag)) for tag in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]
+    parts = [
+        _text(node.find(tag)) for tag in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")
+    ]
     names = [EntryName(" ".join(p for p in parts if p))]
     original = _text(node.find("NAME_ORIGINAL_SCRIPT"))
     if original:
@@ -130,7 +137,9 @@ def parse_eu_fsf_xml(data: bytes, list_id: str = "eu_fsf") -> ParsedList:
     entries = [_eu_entry(list_id, node) for node in root.iterfind(f"{EU_NS}sanctionEntity")]
     if not entries:
         raise ListFormatError(EU_FORMAT, "the file holds no sanctionEntity")
-    return ParsedList(list_id, EU_FORMAT, tuple(entries), _date(EU_FORMAT, root.get("generationDate")))
+    return ParsedList(
+        list_id, EU_FORMAT, tuple(entries), _date(EU_FORMAT, root.get("generationDate"))
+    )
 
 
 def _eu_entry(list_id: str, node: ET.Element) -> ListEntry:
@@ -141,7 +150,9 @@ def _eu_entry(list_id: str, node: ET.Element) -> ListEntry:
     code = (subject.get("code", "") if subject is not None else "").casefold()
     names = [
         # An alias the EU does not mark strong is a weak alias.
-        EntryName(alias.get("wholeName", ""), weak=alias.get("strong", "true") == "false", alias=i > 0)
+        EntryName(
+            alias.get("wholeName", ""), weak=alias.get("strong", "true") == "false", alias=i > 0
+        )
         for i, alias in enumerate(node.iterfind(f"{EU_NS}nameAlias"))
     ]
     places = [a.get("countryIso2Code", "") for a in node.iterfind(f"{EU_NS}address")]
