@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from gate.core.screening.entries import ListEntry, ParsedList
-from gate.core.screening.names import GENERIC_WORDS, fold_name
+from gate.core.screening.names import GENERIC_WORDS, fold_name, sound_key
 
 PROHIBIT = "prohibit"
 LICENCE = "licence"
@@ -61,6 +61,7 @@ class IndexedName:
     tokens: tuple[int, ...]
     legal_form: bool
     weight: float
+    token_set: frozenset[int]
 
 
 _ID_CLEAN = re.compile(r"[^0-9A-Z]")
@@ -93,6 +94,7 @@ class ScreeningIndex:
         "names",
         "policies",
         "postings",
+        "sounds",
         "token_of",
         "tokens",
         "weights",
@@ -107,6 +109,7 @@ class ScreeningIndex:
         self.weights: list[float] = []
         self.postings: list[list[int]] = []
         self.deletes: dict[str, list[int]] = {}
+        self.sounds: dict[str, list[int]] = {}
         self.compact: dict[str, list[int]] = {}
         self.identifiers: dict[str, list[int]] = {}
         self.max_weight = 1.0
@@ -160,12 +163,20 @@ class ScreeningIndex:
         for token, number in self.token_of.items():
             for variant in deletions(token):
                 self.deletes.setdefault(variant, []).append(number)
+            self.sounds.setdefault(sound_key(token), []).append(number)
         for entry, name, weak, alias, tokens, legal in folded:
             ids = tuple(self.token_of[t] for t in tokens)
             number = len(self.names)
             self.names.append(
                 IndexedName(
-                    entry, name, weak, alias, ids, legal, sum(self.weights[i] for i in set(ids))
+                    entry,
+                    name,
+                    weak,
+                    alias,
+                    ids,
+                    legal,
+                    sum(self.weights[i] for i in set(ids)),
+                    frozenset(ids),
                 )
             )
             for token_id in set(ids):

@@ -30,7 +30,7 @@ from gate.core.screening.index import (
     deletions,
     normalise_identifier,
 )
-from gate.core.screening.names import GENERIC_WORDS, FoldedName, fold_name
+from gate.core.screening.names import GENERIC_WORDS, FoldedName, fold_name, sound_key
 
 COUNTRY_PENALTY = 0.05
 WEAK_FACTOR = 0.92
@@ -62,14 +62,24 @@ def _max_edits(length: int) -> int:
     return 1 if length < 8 else 2
 
 
-def expand(index: ScreeningIndex, token: str) -> list[tuple[int, float]]:
-    """The indexed tokens ``token`` may stand for, with their similarity (exact first)."""
+#: Similarity of two tokens that differ only by romanisation (same sound_key).
+SOUND_SIMILARITY = 0.95
+#: A query token whose postings (with its near spellings) number at most this many names
+#: drives candidate generation; commoner tokens ("al", "mohammad") only add to the score of
+#: candidates found through rarer ones, so one party costs a few hundred checks, not thousands.
+CANDIDATE_CAP = 400
+
+
+def expand(index: ScreeningIndex, token: str) -> dict[int, float]:
+    """The indexed tokens ``token`` may stand for, with their similarity (1 when exact)."""
     found: dict[int, float] = {}
+    for number in index.sounds.get(sound_key(token), ()):
+        found[number] = SOUND_SIMILARITY
     exact = index.token_of.get(token)
     if exact is not None:
         found[exact] = 1.0
     if len(token) < FUZZY_MIN_LENGTH:
-        return list(found.items())
+        return found
     near: set[int] = set(index.deletes.get(token, ()))
     for variant in deletions(token):
         shorter = index.token_of.get(variant)
@@ -77,16 +87,23 @@ def expand(index: ScreeningIndex, token: str) -> list[tuple[int, float]]:
             near.add(shorter)
         near.update(index.deletes.get(variant, ()))
     for number in near:
-        if number in found:
-            continue
         other = index.tokens[number]
         longest = max(len(token), len(other))
         if len(other) < FUZZY_MIN_LENGTH:
             continue
         edits = OSA.distance(token, other, score_cutoff=_max_edits(longest))
-        if edits <= _max_edits(longest):
-            found[number] = 1.0 - edits / (2.0 * longest)
-    return list(found.items())
+        similarity = 1.0 - edits / (2.0 * longest)
+        if edits <= _max_edits(longest) and similarity > found.get(number, 0.0):
+            found[number] = similarity
+    return found
+
+
+def _query_weight(index: ScreeningIndex, token: str, near: dict[int, float]) -> float:
+    """A party token's weight: its own, or that of the listed spelling it is closest to."""
+    if token in index.token_of or not near:
+        return index.weight(token)
+    closest = max(near, key=lambda number: (near[number], index.weights[number]))
+    return index.weights[closest]
 
 
 @dataclass(slots=True)
@@ -96,35 +113,63 @@ class _Scored:
     form: FoldedName
 
 
+@dataclass(frozen=True, slots=True)
+class _Term:
+    weight: float
+    gains: dict[int, float]
+    size: int
+    informative: bool
+
+
 def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[int, float]:
-    """Score every indexed name sharing a token with ``form``; keep those at ``floor`` or more."""
-    query_weight = 0.0
-    total: dict[int, float] = {}
-    informative: set[int] = set()
+    """Score the indexed names reachable from ``form``; keep those at ``floor`` or more."""
+    terms: list[_Term] = []
     for token in set(form.tokens):
-        weight = index.weight(token)
-        query_weight += weight
-        best: dict[int, float] = {}
-        for number, similarity in expand(index, token):
-            # The lighter of the two words is what they share: a generic word misspelt into a
-            # rare one ("corporation" as "corporacion") must not borrow the rare one's weight.
-            gain = min(weight, index.weights[number]) * similarity
-            for name in index.postings[number]:
-                if gain > best.get(name, 0.0):
-                    best[name] = gain
-            if token not in GENERIC_WORDS and index.tokens[number] not in GENERIC_WORDS:
-                informative.update(index.postings[number])
-        for name, gain in best.items():
-            total[name] = total.get(name, 0.0) + gain
+        near = expand(index, token)
+        weight = _query_weight(index, token, near)
+        # The lighter of the two words is what they share: a generic word misspelt into a
+        # rare one ("corporation" as "corporacion") must not borrow the rare one's weight.
+        gains = {number: min(weight, index.weights[number]) * sim for number, sim in near.items()}
+        size = sum(len(index.postings[number]) for number in gains)
+        terms.append(_Term(weight, gains, size, token not in GENERIC_WORDS))
+    drivers = [term for term in terms if term.size <= CANDIDATE_CAP]
+    if not drivers and terms:
+        drivers = [min(terms, key=lambda term: term.size)]
+    candidates: set[int] = set()
+    for term in drivers:
+        for number in term.gains:
+            candidates.update(index.postings[number])
     scores: dict[int, float] = {}
-    for name, shared in total.items():
-        if name not in informative:
+    for name in candidates:
+        indexed = index.names[name]
+        listed = indexed.token_set
+        shared = 0.0
+        # A matched party token weighs what it shares with its listed token (the lighter of
+        # the two), so a rare spelling of a commoner listed word ("iang" for "jang") costs
+        # only its similarity; an unmatched one weighs its own rarity.
+        query_weight = 0.0
+        informative = False
+        for term in terms:
+            best = 0.0
+            best_number = -1
+            for number, gain in term.gains.items():
+                if gain > best and number in listed:
+                    best, best_number = gain, number
+            if best_number >= 0:
+                shared += best
+                query_weight += min(term.weight, index.weights[best_number])
+                informative = informative or (
+                    term.informative and index.tokens[best_number] not in GENERIC_WORDS
+                )
+            else:
+                query_weight += term.weight
+        if not informative:
             continue
-        score = min(1.0, 2.0 * shared / (query_weight + index.names[name].weight))
+        score = min(1.0, 2.0 * shared / (query_weight + indexed.weight))
         if score >= floor:
             scores[name] = score
-    for name in index.compact.get(form.compact, ()):
-        if len(form.compact) >= FUZZY_MIN_LENGTH:
+    if len(form.compact) >= FUZZY_MIN_LENGTH:
+        for name in index.compact.get(form.compact, ()):
             scores[name] = 1.0
     return scores
 
@@ -190,7 +235,11 @@ def _differences(index: ScreeningIndex, form: FoldedName, indexed: IndexedName) 
         if token in listed:
             matched_order.append(listed.index(token))
             continue
-        near = [(s, index.tokens[n]) for n, s in expand(index, token) if index.tokens[n] in listed]
+        near = [
+            (s, index.tokens[n])
+            for n, s in expand(index, token).items()
+            if index.tokens[n] in listed
+        ]
         if near:
             spelt = max(near)[1]
             notes.append(f"{token!r} read as {spelt!r}")

@@ -45,6 +45,7 @@ _GENERIC_TEXT = """
     compagnie empresa empresas sociedad sociedade societe societa gesellschaft handels handel
     firma comercial comercializadora industrias grupo groupe inversiones investimentos
     servicios importadora exportadora negocios commerce
+    sa cv rl spr sas sac srl spa ag kg bv nv gmbh ooo oao zao jsc ojsc cjsc pjsc sdn bhd ltda
 """
 GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
 
@@ -114,7 +115,9 @@ def _fold(text: str) -> FoldedName:
         "".join(c for c in ascii_text(token).casefold() if c.isalnum()) for token in joined.split()
     ]
     ascii_joined, removed_after = _strip_legal_forms(" ".join(t for t in ascii_tokens if t))
-    return FoldedName(tuple(ascii_joined.split()), removed or removed_after)
+    return FoldedName(
+        tuple(_generic_spelling(t) for t in ascii_joined.split()), removed or removed_after
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -133,3 +136,44 @@ def fold_name(name: str) -> tuple[FoldedName, ...]:
         if alternative != forms[0]:
             forms.append(alternative)
     return tuple(forms)
+
+
+# Spellings that differ only by how a name went into Cyrillic and back (or came from another
+# romanisation): "committee" -> "Цоммиттее" -> "tsommittee", "Jang" -> "Йанг" -> "iang",
+# "Wa'el" -> "Уа'ел" -> "uael". Both sides are reduced to one key; tokens with the same key are
+# near matches. Multi-letter groups first, longest first.
+_SOUND_GROUPS = (
+    ("shch", "s"),
+    ("tsh", "c"),
+    ("ts", "c"),
+    ("tz", "c"),
+    ("kh", "h"),
+    ("zh", "j"),
+    ("ch", "c"),
+    ("sh", "s"),
+    ("ks", "x"),
+    ("ph", "f"),
+)
+_SOUND_LETTERS = str.maketrans({"w": "u", "y": "i", "j": "i", "q": "k", "h": None})
+
+
+def _generic_spelling(token: str) -> str:
+    """A generic word however romanised ("tso" -> "co", "llts" -> "llc"), else the token."""
+    if token in GENERIC_WORDS:
+        return token
+    return _GENERIC_BY_SOUND.get(sound_key(token), token)
+
+
+@lru_cache(maxsize=65536)
+def sound_key(token: str) -> str:
+    """The romanisation-neutral key of a folded token (see _SOUND_GROUPS)."""
+    for group, letter in _SOUND_GROUPS:
+        token = token.replace(group, letter)
+    key = token.translate(_SOUND_LETTERS)
+    return "".join(c for i, c in enumerate(key) if i == 0 or c != key[i - 1])
+
+
+# Keys of one letter ("y" -> "i", "ooo" -> "o") would turn initials into generic words.
+_GENERIC_BY_SOUND = {
+    sound_key(word): word for word in sorted(GENERIC_WORDS) if len(sound_key(word)) >= 2
+}
