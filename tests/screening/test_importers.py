@@ -130,7 +130,9 @@ def test_dpl_groups_rows_of_one_order() -> None:
 def test_gate_csv_reads_notices_with_aliases() -> None:
     """The demo notices file has 21 notices; an alias column is split on ';'."""
     assert 21 == len(parse_gate_csv(read("notices.csv")).entries)
-    data = b"name,aliases,country,reference,date\nAcme Rotors Ltd,Acme Rotor;AR Ltd,GB,N-1,2025-01-01\n"
+    data = (
+        b"name,aliases,country,reference,date\nAcme Rotors Ltd,Acme Rotor;AR Ltd,GB,N-1,2025-01-01"
+    )
     entry = parse_gate_csv(data).entries[0]
     assert ["Acme Rotors Ltd", "Acme Rotor", "AR Ltd"] == [n.name for n in entry.names]
     assert ("GB",) == entry.countries

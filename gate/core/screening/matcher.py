@@ -135,43 +135,63 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
     drivers = [term for term in terms if term.size <= CANDIDATE_CAP]
     if not drivers and terms:
         drivers = [min(terms, key=lambda term: term.size)]
-    candidates: set[int] = set()
+    # First pass, over the drivers' postings only: what each candidate shares with them.
+    reached: dict[int, tuple[float, float]] = {}
     for term in drivers:
-        for number in term.gains:
-            candidates.update(index.postings[number])
+        best: dict[int, float] = {}
+        for number, gain in term.gains.items():
+            for name in index.postings[number]:
+                if gain > best.get(name, 0.0):
+                    best[name] = gain
+        for name, gain in best.items():
+            shared, weight = reached.get(name, (0.0, 0.0))
+            reached[name] = (shared + gain, weight + term.weight)
+    # A bound on the full score prunes most candidates before the exact pass: the others
+    # can add at most their best gain, and a driver a candidate lacks weighs fully against it.
+    others = sum(max(t.gains.values(), default=0.0) for t in terms if t not in drivers)
+    driver_weight = sum(term.weight for term in drivers)
     scores: dict[int, float] = {}
-    for name in candidates:
+    for name, (shared, weight) in reached.items():
         indexed = index.names[name]
-        listed = indexed.token_set
-        shared = 0.0
-        # A matched party token weighs what it shares with its listed token (the lighter of
-        # the two), so a rare spelling of a commoner listed word ("iang" for "jang") costs
-        # only its similarity; an unmatched one weighs its own rarity.
-        query_weight = 0.0
-        informative = False
-        for term in terms:
-            best = 0.0
-            best_number = -1
-            for number, gain in term.gains.items():
-                if gain > best and number in listed:
-                    best, best_number = gain, number
-            if best_number >= 0:
-                shared += best
-                query_weight += min(term.weight, index.weights[best_number])
-                informative = informative or (
-                    term.informative and index.tokens[best_number] not in GENERIC_WORDS
-                )
-            else:
-                query_weight += term.weight
-        if not informative:
+        most = shared + others
+        if 2.0 * most / (most + driver_weight - weight + indexed.weight) < floor:
             continue
-        score = min(1.0, 2.0 * shared / (query_weight + indexed.weight))
+        score = _exact_score(index, terms, indexed)
         if score >= floor:
             scores[name] = score
     if len(form.compact) >= FUZZY_MIN_LENGTH:
         for name in index.compact.get(form.compact, ()):
             scores[name] = 1.0
     return scores
+
+
+def _exact_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedName) -> float:
+    """The weighted Dice score of the party's terms against one indexed name (0 if no word
+    but generic ones is shared)."""
+    shared = 0.0
+    # A matched party token weighs what it shares with its listed token (the lighter of the
+    # two), so a rare spelling of a commoner listed word ("iang" for "jang") costs only its
+    # similarity; an unmatched one weighs its own rarity.
+    query_weight = 0.0
+    informative = False
+    for term in terms:
+        best = 0.0
+        best_number = -1
+        for number in indexed.token_set:
+            gain = term.gains.get(number, 0.0)
+            if gain > best:
+                best, best_number = gain, number
+        if best_number >= 0:
+            shared += best
+            query_weight += min(term.weight, index.weights[best_number])
+            informative = informative or (
+                term.informative and index.tokens[best_number] not in GENERIC_WORDS
+            )
+        else:
+            query_weight += term.weight
+    if not informative:
+        return 0.0
+    return min(1.0, 2.0 * shared / (query_weight + indexed.weight))
 
 
 def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
