@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gate.core.screening import Hit, Party, screen
-from tests.screening.lists import demo_index
+from gate.core.screening import Hit, ListPolicy, Party, ScreeningIndex, screen
+from tests.screening.lists import demo_index, demo_lists
 
 ORBITAL = ("notices", "DEMO-DN-2024-021")
 
@@ -172,3 +172,22 @@ def test_case_and_punctuation_do_not_change_scores(
     before = [(h.list, h.entry, h.score) for h in hits_of(name)]
     after = [(h.list, h.entry, h.score) for h in hits_of(changed)]
     assert before == after
+
+
+def test_country_penalty_never_hides_a_hit_below_the_threshold() -> None:
+    """A hit just over a 0.97 threshold stays a hit, 0.05 lower, for a party in another country."""
+    notices = next(p for p in demo_lists() if p.list_id == "notices")
+    index = ScreeningIndex.build([notices], [ListPolicy("notices", "licence", 0.97)])
+    at_home = screen(index, Party("Orbital Tradewimds LLC", "US"))
+    abroad = screen(index, Party("Orbital Tradewimds LLC", "CN"))
+    assert 1 == len(at_home) == len(abroad)
+    assert 0.97 <= at_home[0].score < 1.0
+    assert round(at_home[0].score - 0.05, 3) == abroad[0].score
+
+
+def test_a_list_needs_a_valid_policy() -> None:
+    """An index refuses a list with no policy, and a policy refuses an unknown action."""
+    with pytest.raises(ValueError, match="has no policy"):
+        ScreeningIndex.build(demo_lists()[:1], [])
+    with pytest.raises(ValueError, match="not prohibit or licence"):
+        ListPolicy("un", "warn")

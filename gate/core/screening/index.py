@@ -3,9 +3,11 @@
 Screening one party must not compare it with all 30,000 names. The index keeps, per folded
 token, the names that hold it (a posting list), and per token its one-deletion variants
 (the SymSpell idea), so a misspelt token finds its listed spelling with a few dictionary
-look-ups instead of a distance to every token. Each token is weighted by its rarity over all
-loaded names (inverse document frequency): "trading" or "al" says little, "tradewinds" says
-much. Words of GENERIC_WORDS weigh little whatever their frequency.
+look-ups instead of a distance to every token, and per romanisation-neutral key (``sound_key``)
+the tokens that differ only by how a name was transliterated ("tsommittee", "committee"). Each
+token is weighted by its rarity over all loaded names (inverse document frequency): "trading"
+or "al" says little, "tradewinds" says much. Words of GENERIC_WORDS weigh little whatever their
+frequency.
 
 The index is built once per set of lists and never changed: a new list means a new index,
 swapped in whole by the shell, so a screening never sees half a reload.

@@ -67,7 +67,7 @@ SOUND_SIMILARITY = 0.95
 #: A query token whose postings (with its near spellings) number at most this many names
 #: drives candidate generation; commoner tokens ("al", "mohammad") only add to the score of
 #: candidates found through rarer ones, so one party costs a few hundred checks, not thousands.
-CANDIDATE_CAP = 400
+CANDIDATE_CAP = 200
 
 
 def expand(index: ScreeningIndex, token: str) -> dict[int, float]:
@@ -139,10 +139,9 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
     reached: dict[int, tuple[float, float]] = {}
     for term in drivers:
         best: dict[int, float] = {}
-        for number, gain in term.gains.items():
-            for name in index.postings[number]:
-                if gain > best.get(name, 0.0):
-                    best[name] = gain
+        # Ascending gains, so a name reached twice keeps its best gain (dict updates in C).
+        for number, gain in sorted(term.gains.items(), key=lambda item: item[1]):
+            best.update(dict.fromkeys(index.postings[number], gain))
         for name, gain in best.items():
             shared, weight = reached.get(name, (0.0, 0.0))
             reached[name] = (shared + gain, weight + term.weight)
