@@ -132,9 +132,12 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
         gains = {number: min(weight, index.weights[number]) * sim for number, sim in near.items()}
         size = sum(len(index.postings[number]) for number in gains)
         terms.append(_Term(weight, gains, size, token not in GENERIC_WORDS))
-    drivers = [term for term in terms if term.size <= CANDIDATE_CAP]
-    if not drivers and terms:
-        drivers = [min(terms, key=lambda term: term.size)]
+    # Only a word that is not generic can make a hit, so only such words drive; a rare
+    # generic word ("pvt") would otherwise be the only driver and miss the listed name.
+    informative = [term for term in terms if term.informative] or terms
+    drivers = [term for term in informative if term.size <= CANDIDATE_CAP]
+    if not drivers and informative:
+        drivers = [min(informative, key=lambda term: term.size)]
     # First pass, over the drivers' postings only: what each candidate shares with them.
     reached: dict[int, tuple[float, float]] = {}
     for term in drivers:
