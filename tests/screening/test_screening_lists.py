@@ -5,6 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
+from gate.service import screening_lists
 from gate.service.screening_lists import ListSource, load_lists
 from tests.screening.lists import LISTS
 
@@ -72,3 +75,14 @@ def test_changed_list_rebuilds_the_index(tmp_path: Path) -> None:
     assert () == refusals
     assert first.lists["bis_dpl"] is second.lists["bis_dpl"]
     assert 22 == len(second.lists["notices"].parsed.entries)
+
+
+def test_oversized_file_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file over the size limit is refused with its size, and the old version stays."""
+    copy_lists(tmp_path)
+    first, _ = load_lists(sources(tmp_path))
+    monkeypatch.setattr(screening_lists, "MAX_LIST_BYTES", 10_000)
+    second, refusals = load_lists(sources(tmp_path), first)
+    assert ["bis_dpl"] == [r.list_id for r in refusals]
+    assert "over 10000" in refusals[0].reason
+    assert first.lists["bis_dpl"] is second.lists["bis_dpl"]
