@@ -14,7 +14,7 @@ import platform
 import sys
 import time
 
-SECTIONS = ["table", "identifiers", "decisions", "service", "readers"]
+SECTIONS = ["table", "identifiers", "decisions", "service", "readers", "screening"]
 
 
 def main() -> int:

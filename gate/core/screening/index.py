@@ -1,0 +1,198 @@
+"""The index of every loaded name: tokens, their rarity, and the ways to reach a name fast.
+
+Screening one party must not compare it with all 30,000 names. The index keeps, per folded
+token, the names that hold it (a posting list), and per token its one-deletion variants
+(the SymSpell idea), so a misspelt token finds its listed spelling with a few dictionary
+look-ups instead of a distance to every token, and per romanisation-neutral key (``sound_key``)
+the tokens that differ only by how a name was transliterated ("tsommittee", "committee"). Each
+token is weighted by its rarity over all loaded names (inverse document frequency): "trading"
+or "al" says little, "tradewinds" says much. Words of GENERIC_WORDS weigh little whatever their
+frequency.
+
+The index is built once per set of lists and never changed: a new list means a new index,
+swapped in whole by the shell, so a screening never sees half a reload.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from gate.core.screening.entries import ListEntry, ParsedList
+from gate.core.screening.names import GENERIC_WORDS, fold_name, sound_key
+
+PROHIBIT = "prohibit"
+LICENCE = "licence"
+ACTIONS = frozenset({PROHIBIT, LICENCE})
+
+#: Weight of a generic word, whatever its rarity.
+GENERIC_WEIGHT = 0.3
+#: Tokens shorter than this are matched exactly only (a typo in "al" is another word).
+FUZZY_MIN_LENGTH = 4
+#: Identifiers shorter than this are too unspecific to be a hit on their own.
+MIN_ID_LENGTH = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ListPolicy:
+    """How a list is used: its action on a hit and the score a hit must reach."""
+
+    list_id: str
+    action: str
+    threshold: float = 0.88
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ValueError(
+                f"list {self.list_id}: action {self.action!r} is not prohibit or licence"
+            )
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError(f"list {self.list_id}: threshold {self.threshold} is not in (0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedName:
+    """One folded form of one name or alias of one entry."""
+
+    entry: int
+    name: str
+    weak: bool
+    alias: bool
+    tokens: tuple[int, ...]
+    legal_form: bool
+    weight: float
+    token_set: frozenset[int]
+
+
+_ID_CLEAN = re.compile(r"[^0-9A-Z]")
+
+
+def normalise_identifier(value: str) -> str:
+    """An identifier as compared: upper case letters and digits only."""
+    return _ID_CLEAN.sub("", value.upper())
+
+
+def deletions(token: str) -> list[str]:
+    """The token with one character removed, each way (for tokens long enough to fuzz)."""
+    if len(token) < FUZZY_MIN_LENGTH:
+        return []
+    return [token[:i] + token[i + 1 :] for i in range(len(token))]
+
+
+class ScreeningIndex:
+    """Every name and alias of the loaded lists, ready to screen parties against.
+
+    Build with ``ScreeningIndex.build``; it raises ValueError when a list has no policy.
+    """
+
+    __slots__ = (
+        "compact",
+        "deletes",
+        "entries",
+        "identifiers",
+        "max_weight",
+        "names",
+        "policies",
+        "postings",
+        "sounds",
+        "token_of",
+        "tokens",
+        "weights",
+    )
+
+    def __init__(self) -> None:
+        self.entries: list[ListEntry] = []
+        self.policies: dict[str, ListPolicy] = {}
+        self.names: list[IndexedName] = []
+        self.token_of: dict[str, int] = {}
+        self.tokens: list[str] = []
+        self.weights: list[float] = []
+        self.postings: list[list[int]] = []
+        self.deletes: dict[str, list[int]] = {}
+        self.sounds: dict[str, list[int]] = {}
+        self.compact: dict[str, list[int]] = {}
+        self.identifiers: dict[str, list[int]] = {}
+        self.max_weight = 1.0
+
+    @classmethod
+    def build(cls, lists: Iterable[ParsedList], policies: Sequence[ListPolicy]) -> ScreeningIndex:
+        """Index every entry of ``lists``; each list needs a policy of the same list id."""
+        index = cls()
+        index.policies = {policy.list_id: policy for policy in policies}
+        folded: list[tuple[int, str, bool, bool, tuple[str, ...], bool]] = []
+        for parsed in lists:
+            if parsed.list_id not in index.policies:
+                raise ValueError(f"list {parsed.list_id} has no policy (action, threshold)")
+            for entry in parsed.entries:
+                number = len(index.entries)
+                index.entries.append(entry)
+                for item in entry.names:
+                    for form in fold_name(item.name):
+                        if form.tokens:
+                            folded.append(
+                                (
+                                    number,
+                                    item.name,
+                                    item.weak,
+                                    item.alias,
+                                    form.tokens,
+                                    form.legal_form,
+                                )
+                            )
+                for identifier in entry.identifiers:
+                    key = normalise_identifier(identifier.value)
+                    if len(key) >= MIN_ID_LENGTH:
+                        index.identifiers.setdefault(key, []).append(number)
+        index._weigh(folded)
+        return index
+
+    def _weigh(self, folded: list[tuple[int, str, bool, bool, tuple[str, ...], bool]]) -> None:
+        frequency: dict[str, int] = {}
+        for *_, tokens, _legal in folded:
+            for token in set(tokens):
+                frequency[token] = frequency.get(token, 0) + 1
+        total = len(folded) + 1
+        for token, count in frequency.items():
+            self.token_of[token] = len(self.tokens)
+            self.tokens.append(token)
+            idf = math.log(total / count)
+            self.weights.append(min(idf, GENERIC_WEIGHT) if token in GENERIC_WORDS else idf)
+            self.postings.append([])
+        # A token never seen is as rare as the rarest: it tells the names apart most.
+        self.max_weight = math.log(total)
+        for token, number in self.token_of.items():
+            for variant in deletions(token):
+                self.deletes.setdefault(variant, []).append(number)
+            self.sounds.setdefault(sound_key(token), []).append(number)
+        for entry, name, weak, alias, tokens, legal in folded:
+            ids = tuple(self.token_of[t] for t in tokens)
+            number = len(self.names)
+            self.names.append(
+                IndexedName(
+                    entry,
+                    name,
+                    weak,
+                    alias,
+                    ids,
+                    legal,
+                    sum(self.weights[i] for i in set(ids)),
+                    frozenset(ids),
+                )
+            )
+            for token_id in set(ids):
+                self.postings[token_id].append(number)
+            self.compact.setdefault("".join(tokens), []).append(number)
+
+    def weight(self, token: str) -> float:
+        """The rarity weight of a folded token (the maximum for a token never seen)."""
+        number = self.token_of.get(token)
+        if number is not None:
+            return self.weights[number]
+        return GENERIC_WEIGHT if token in GENERIC_WORDS else self.max_weight
+
+    @property
+    def name_count(self) -> int:
+        """How many folded names the index holds."""
+        return len(self.names)
