@@ -47,6 +47,7 @@ from gate.errors import (
     TableError,
     Unavailable,
 )
+from gate.service.clock import utc_now
 from gate.service.commit_step import Change, Committer
 from gate.service.event_shapes import door_event, request_event, shipment_event
 from gate.service.events import Events
@@ -67,10 +68,6 @@ REJECTIONS_PER_SECOND = 50
 KEEP_FINAL = dt.timedelta(days=2)
 
 
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class Docks:
     """The gate's live state and every operation on it."""
 
@@ -81,20 +78,21 @@ class Docks:
         table: TableSlot,
         policy: PolicyData,
         events: Events,
-        clock: Callable[[], dt.datetime] = now_utc,
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.config = config
         self.store = store
         self.table = table
         self.policy = policy
         self.events = events
-        self.clock = clock
+        self._clock = clock
         self.doors = {d.id: d for d in config.doors}
         self.state = LiveState()
         self.committer = Committer(store, self.state, events)
         self.scan_path = ScanPath(
             self.state, self.committer, self.doors, table, self.scan_controls, clock
         )
+        events.clock = clock
         self.callbacks = asyncio.Lock()
         self.counters: dict[str, int] = {}
         self.decisions: dict[str, int] = {}
@@ -102,6 +100,19 @@ class Docks:
         self._rejections = 0
 
     # --- what the rest of the gate reads ----------------------------------------------------
+
+    @property
+    def clock(self) -> Callable[[], dt.datetime]:
+        """The gate's clock: every time of day the gate decides on, stamps or shows is read
+        here (the wall time in UTC unless a test gives another)."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], dt.datetime]) -> None:
+        # Whatever stamps on the docks' behalf follows: the scan path and the event bus.
+        self._clock = clock
+        self.scan_path.clock = clock
+        self.events.clock = clock
 
     @property
     def shipments(self) -> Mapping[str, Shipment]:

@@ -38,10 +38,6 @@ HISTORY_LIMIT = 1000
 HISTORY_MAX = 5000
 
 
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class Bulletin:
     """The last ``ALERT_LIMIT`` alerts and ``SCAN_LIMIT`` scan results, newest last.
 
@@ -186,7 +182,7 @@ async def status_doc(
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The whole status page as one document."""
-    now = now or now_utc()
+    now = now or docks.clock()
     return {
         "gate_id": config.gate_id,
         "now": now.isoformat(),
