@@ -391,10 +391,10 @@ class Docks:
         actor: str,
         kind: str,
         data: Mapping[str, Any],
-        in_view: Sequence[Callable[[sqlite3.Connection], None]] = (),
+        sql: Sequence[Callable[[sqlite3.Connection], None]] = (),
     ) -> Shipment:
         change = self._change(before, transition, actor=actor, kind=kind, data=data)
-        change.in_view.extend(in_view)
+        change.sql.extend(sql)
         await self.committer.apply(change)
         return transition.shipment
 
@@ -519,11 +519,15 @@ class Docks:
     # --- the central office -----------------------------------------------------------------
 
     async def apply_approval(
-        self, approval: Approval, extra: Callable[[sqlite3.Connection], None]
+        self,
+        approval: Approval,
+        remember: Callable[[Shipment], Callable[[sqlite3.Connection], None]],
     ) -> Shipment:
-        """Applies the office's answer (with ``extra`` in the same transaction: the webhook
-        id record; it reads the new shipment through ``shipments``). Raises NotFound (an
-        unknown shipment or request), InvalidApproval, StateError; changes nothing then."""
+        """Applies the office's answer; returns the shipment it brought. ``remember`` is
+        handed that decided shipment and gives the SQL that stores what a redelivery will be
+        answered (the webhook id record), run in the same transaction as the change. Raises
+        NotFound (an unknown shipment or request), InvalidApproval, StateError; changes
+        nothing then."""
         self.committer.require_ok()
         before = self._latest(approval.shipment_id)
         transition = apply_approval(before, approval, self.controls(), self.clock())
@@ -541,14 +545,15 @@ class Docks:
                 else approval.valid_until.isoformat(),
                 "reason": approval.reason,
             },
-            in_view=[extra],
+            sql=[remember(transition.shipment)],
         )
 
     async def push_licence(
         self, pushed: StandingLicence, extra: Callable[[sqlite3.Connection], None]
     ) -> StandingLicence:
         """Stores a standing licence (the same number replaces it, keeping what this gate
-        already drew) and re-evaluates live shipments."""
+        already drew), with ``extra`` (the webhook id record) in the same transaction, and
+        re-evaluates live shipments."""
         self.committer.require_ok()
         merged = upsert(self.state.latest_licences(), pushed)
         stored = next(x for x in merged if x.number == pushed.number)
