@@ -49,7 +49,7 @@ from gate.errors import (
 )
 from gate.service.clock import utc_now
 from gate.service.commit_step import Change, Committer
-from gate.service.event_shapes import door_event, request_event, shipment_event
+from gate.service.event_shapes import door_event, licence_doc, request_event, shipment_event
 from gate.service.events import Events
 from gate.service.input_checks import check_id, check_text, scrub
 from gate.service.live_state import LiveState
@@ -57,7 +57,6 @@ from gate.service.policy_files import PolicyData
 from gate.service.scan_path import RECENT_SCANS, ScanPath
 from gate.storage import journal, licence_rows, outbox_rows, scan_rows, shipment_rows
 from gate.storage.shipment_codec import decode, decode_licence, encode_licence, encode_request
-from gate.storage.shipment_docs import licence_doc, request_body
 from gate.storage.store import Store
 from gate.table.native import Table, TableSlot
 
@@ -238,7 +237,7 @@ class Docks:
                     conn,
                     request.request_id,
                     after.id,
-                    request_body(gate_id, after, request),
+                    outbox_rows.request_body(gate_id, after, request),
                     request.created_at,
                 )
             if after.state in FINAL:

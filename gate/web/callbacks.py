@@ -28,10 +28,10 @@ from gate.core.licences import Approval, StandingLicence
 from gate.core.shipment_values import Shipment
 from gate.core.signatures import SignatureError, Verifier, parse_public_key, parse_secret
 from gate.errors import GateError, InvalidApproval, LicenceError
-from gate.storage.shipment_docs import to_doc
 from gate.web import app_keys
 from gate.web.bodies import Check, array, ident, integer, obj, read_whole, string, validate
 from gate.web.problems import Problem
+from gate.web.shipment_docs import to_doc
 
 WEBHOOK_RETENTION_DAYS = 30
 MAX_CALLBACK_BYTES = 256 * 1024

@@ -29,8 +29,8 @@ from gate.errors import NotFound, TableError
 from gate.links.central import LinkHealth
 from gate.service.docks import Docks
 from gate.service.events import Event, Events
-from gate.storage.shipment_docs import REASON_TEXT, to_doc
 from gate.table.native import TableSlot
+from gate.web.shipment_docs import REASON_TEXT, to_doc
 
 ALERT_LIMIT = 50
 SCAN_LIMIT = 40
