@@ -7,7 +7,7 @@ import json
 
 from gate.core import shipments as sh
 from gate.storage.shipment_codec import ShipmentEncoder, decode, encode
-from gate.storage.shipment_docs import to_doc
+from gate.web.shipment_docs import to_doc
 from tests.core.test_shipments import (
     BOLT,
     CONTROLS,

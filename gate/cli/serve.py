@@ -49,7 +49,8 @@ async def run(config: Config) -> None:
     await runner.setup()
     scanner = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)
     app[app_keys.METRICS].watch_scanner(scanner)
-    sender = CheckpointSender(config, app[app_keys.DOCKS].store, app[app_keys.EVENTS])
+    docks = app[app_keys.DOCKS]
+    sender = CheckpointSender(config, docks.store, app[app_keys.EVENTS], docks.clock)
     checkpoints = asyncio.create_task(sender.run(), name="journal-checkpoints")
     try:
         site = web.TCPSite(runner, config.http.host, config.http.port, backlog=ACCEPT_BURST)

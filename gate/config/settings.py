@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gate.config.readers import ReaderConfig, parse_readers
+from gate.core.access import Role
 from gate.core.signatures import SignatureError, parse_public_key, parse_secret
 from gate.errors import ConfigError
 
@@ -37,7 +38,8 @@ DEFAULT_CONFIG = Path("configs/gate.toml")
 _HOSTNAME = re.compile(
     r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
 )
-ROLES = frozenset({"scanner", "wms", "operator"})
+#: The role names a configuration may use: ``gate.core.access.Role``'s.
+ROLES = frozenset(role.value for role in Role)
 
 
 @dataclass(frozen=True, slots=True)

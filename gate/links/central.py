@@ -40,6 +40,7 @@ import aiohttp
 
 from gate.config.settings import Config
 from gate.core.signatures import parse_secret, signed_headers
+from gate.service.clock import utc_now
 from gate.service.events import Events
 from gate.storage import journal
 from gate.storage.store import Store
@@ -70,7 +71,7 @@ class SystemClock:
     """The real clock: the wall time in UTC and the event loop's timers."""
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
+        return utc_now()
 
     async def wait(self, seconds: float, wake: asyncio.Event) -> None:
         # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that

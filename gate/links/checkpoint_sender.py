@@ -33,6 +33,7 @@ from gate.config.settings import Config
 from gate.core.signatures import parse_secret
 from gate.errors import GateError
 from gate.links.central import backoff
+from gate.service.clock import utc_now
 from gate.service.events import Events
 from gate.storage import checkpoints
 from gate.storage.store import Store
@@ -52,7 +53,7 @@ class CheckpointSender:
         config: Config,
         store: Store,
         events: Events,
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.config = config
         self.store = store

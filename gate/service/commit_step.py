@@ -45,8 +45,7 @@ class Change:
     """What one operation decided, ready to be written and then published.
 
     ``shipments`` pairs each new value with the value it was decided from (``None`` for a new
-    shipment). ``sql`` runs in order in the write; ``in_view`` runs after, reading the new
-    values through ``LiveState.shipments``. The shipments themselves are saved once per group
+    shipment). ``sql`` runs in order in the write. The shipments themselves are saved once per group
     commit, each in the value of the group's last change of it. ``committed`` runs after the
     commit, with memory (before the events).
     ``done`` is resolved with whether the change was stored.
@@ -56,7 +55,6 @@ class Change:
     doors: dict[str, str | None] = field(default_factory=dict)
     licences: list[StandingLicence] = field(default_factory=list)
     sql: list[Step] = field(default_factory=list)
-    in_view: list[Step] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     committed: list[Callable[[], None]] = field(default_factory=list)
     outbox: bool = False
@@ -129,10 +127,6 @@ class Committer:
             state.guard(pairs)
             for step in change.sql:
                 step(conn)
-            if change.in_view:
-                with state.writing(afters):
-                    for step in change.in_view:
-                        step(conn)
             state.written(afters)
 
         # Every change saves its shipments at the end of its group, keyed by shipment: of the

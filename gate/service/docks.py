@@ -47,8 +47,9 @@ from gate.errors import (
     TableError,
     Unavailable,
 )
+from gate.service.clock import utc_now
 from gate.service.commit_step import Change, Committer
-from gate.service.event_shapes import door_event, request_event, shipment_event
+from gate.service.event_shapes import door_event, licence_doc, request_event, shipment_event
 from gate.service.events import Events
 from gate.service.input_checks import check_id, check_text, scrub
 from gate.service.live_state import LiveState
@@ -56,7 +57,6 @@ from gate.service.policy_files import PolicyData
 from gate.service.scan_path import RECENT_SCANS, ScanPath
 from gate.storage import journal, licence_rows, outbox_rows, scan_rows, shipment_rows
 from gate.storage.shipment_codec import decode, decode_licence, encode_licence, encode_request
-from gate.storage.shipment_docs import licence_doc, request_body
 from gate.storage.store import Store
 from gate.table.native import Table, TableSlot
 
@@ -65,10 +65,6 @@ log = logging.getLogger("gate.service.docks")
 REJECTIONS_PER_SECOND = 50
 #: Final shipments loaded at start (for the page and the API) if closed this recently.
 KEEP_FINAL = dt.timedelta(days=2)
-
-
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Docks:
@@ -81,20 +77,21 @@ class Docks:
         table: TableSlot,
         policy: PolicyData,
         events: Events,
-        clock: Callable[[], dt.datetime] = now_utc,
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.config = config
         self.store = store
         self.table = table
         self.policy = policy
         self.events = events
-        self.clock = clock
+        self._clock = clock
         self.doors = {d.id: d for d in config.doors}
         self.state = LiveState()
         self.committer = Committer(store, self.state, events)
         self.scan_path = ScanPath(
             self.state, self.committer, self.doors, table, self.scan_controls, clock
         )
+        events.clock = clock
         self.callbacks = asyncio.Lock()
         self.counters: dict[str, int] = {}
         self.decisions: dict[str, int] = {}
@@ -102,6 +99,19 @@ class Docks:
         self._rejections = 0
 
     # --- what the rest of the gate reads ----------------------------------------------------
+
+    @property
+    def clock(self) -> Callable[[], dt.datetime]:
+        """The gate's clock: every time of day the gate decides on, stamps or shows is read
+        here (the wall time in UTC unless a test gives another)."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], dt.datetime]) -> None:
+        # Whatever stamps on the docks' behalf follows: the scan path and the event bus.
+        self._clock = clock
+        self.scan_path.clock = clock
+        self.events.clock = clock
 
     @property
     def shipments(self) -> Mapping[str, Shipment]:
@@ -227,7 +237,7 @@ class Docks:
                     conn,
                     request.request_id,
                     after.id,
-                    request_body(gate_id, after, request),
+                    outbox_rows.request_body(gate_id, after, request),
                     request.created_at,
                 )
             if after.state in FINAL:
@@ -380,10 +390,10 @@ class Docks:
         actor: str,
         kind: str,
         data: Mapping[str, Any],
-        in_view: Sequence[Callable[[sqlite3.Connection], None]] = (),
+        sql: Sequence[Callable[[sqlite3.Connection], None]] = (),
     ) -> Shipment:
         change = self._change(before, transition, actor=actor, kind=kind, data=data)
-        change.in_view.extend(in_view)
+        change.sql.extend(sql)
         await self.committer.apply(change)
         return transition.shipment
 
@@ -508,11 +518,15 @@ class Docks:
     # --- the central office -----------------------------------------------------------------
 
     async def apply_approval(
-        self, approval: Approval, extra: Callable[[sqlite3.Connection], None]
+        self,
+        approval: Approval,
+        remember: Callable[[Shipment], Callable[[sqlite3.Connection], None]],
     ) -> Shipment:
-        """Applies the office's answer (with ``extra`` in the same transaction: the webhook
-        id record; it reads the new shipment through ``shipments``). Raises NotFound (an
-        unknown shipment or request), InvalidApproval, StateError; changes nothing then."""
+        """Applies the office's answer; returns the shipment it brought. ``remember`` is
+        handed that decided shipment and gives the SQL that stores what a redelivery will be
+        answered (the webhook id record), run in the same transaction as the change. Raises
+        NotFound (an unknown shipment or request), InvalidApproval, StateError; changes
+        nothing then."""
         self.committer.require_ok()
         before = self._latest(approval.shipment_id)
         transition = apply_approval(before, approval, self.controls(), self.clock())
@@ -530,14 +544,15 @@ class Docks:
                 else approval.valid_until.isoformat(),
                 "reason": approval.reason,
             },
-            in_view=[extra],
+            sql=[remember(transition.shipment)],
         )
 
     async def push_licence(
         self, pushed: StandingLicence, extra: Callable[[sqlite3.Connection], None]
     ) -> StandingLicence:
         """Stores a standing licence (the same number replaces it, keeping what this gate
-        already drew) and re-evaluates live shipments."""
+        already drew), with ``extra`` (the webhook id record) in the same transaction, and
+        re-evaluates live shipments."""
         self.committer.require_ok()
         merged = upsert(self.state.latest_licences(), pushed)
         stored = next(x for x in merged if x.number == pushed.number)

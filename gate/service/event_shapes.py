@@ -12,8 +12,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from gate.core.licences import StandingLicence
 from gate.core.shipment_values import Shipment, Signal
 
 
@@ -46,3 +48,22 @@ def storage_alert(text: str) -> dict[str, Any]:
 
 def request_event(shipment_id: str, request_id: str) -> dict[str, Any]:
     return {"shipment": shipment_id, "request_id": request_id}
+
+
+def licence_doc(lic: StandingLicence) -> dict[str, Any]:
+    """A standing licence in the API's shape: the ``licence`` event, and ``GET /licences``
+    (``gate.web.shipment_docs`` names it for the API)."""
+    return {
+        "number": lic.number,
+        "consignee": {"name": lic.consignee_name, "country": lic.consignee_country},
+        "destination": lic.destination,
+        "controls": sorted(lic.controls),
+        "quantity": lic.quantity,
+        "remaining": lic.remaining,
+        "valid_from": _instant(lic.valid_from),
+        "valid_until": _instant(lic.valid_until),
+    }
+
+
+def _instant(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat()

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from aiohttp_sse import sse_response
+
+from gate.service.clock import utc_now
 
 QUEUE_LIMIT = 1000
 REPLAY_LIMIT = 500
@@ -39,9 +41,13 @@ class Event:
 
 
 class Events:
-    """The publisher and its subscribers."""
+    """The publisher and its subscribers.
 
-    def __init__(self) -> None:
+    ``clock`` stamps each event; the docks set it to their own clock (``Docks.clock``), so
+    an event carries the time the decisions were made on."""
+
+    def __init__(self, clock: Callable[[], dt.datetime] = utc_now) -> None:
+        self.clock = clock
         self._seq = 0
         self._subscribers: weakref.WeakSet[_Subscriber] = weakref.WeakSet()
         self._recent: deque[Event] = deque(maxlen=REPLAY_LIMIT)
@@ -49,7 +55,7 @@ class Events:
 
     def publish(self, kind: str, data: dict[str, Any]) -> Event:
         self._seq += 1
-        event = Event(self._seq, kind, data, datetime.now(UTC).isoformat())
+        event = Event(self._seq, kind, data, self.clock().isoformat())
         self._recent.append(event)
         for sub in list(self._subscribers):
             sub.offer(event)

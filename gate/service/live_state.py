@@ -15,41 +15,19 @@ of it. ``guard`` stops them on the writer thread: each write names the value it 
 from, and refuses (``Conflict``, nothing written) unless that is the value last written for
 the shipment. So the database never stores a change built on one it does not hold.
 
-Inside a write, on the writer thread, ``shipments`` shows the values that write stores: a
-write reads its own writes, as in a transaction (an approval's stored answer reports the
-state it brought).
+A write needs no view of its own values: whatever it stores is computed from the values
+decided before it was submitted (an approval's stored answer from the shipment the approval
+brought, handed to it by ``Docks.apply_approval``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 from gate.core.licences import StandingLicence
 from gate.core.shipment_values import FINAL, Shipment
 from gate.errors import Conflict
-
-
-class ShipmentsView(Mapping[str, Shipment]):
-    """The committed shipments, read-only (plus, on the writer thread inside a write, the
-    values that write is storing)."""
-
-    def __init__(self, committed: dict[str, Shipment], local: threading.local) -> None:
-        self._committed = committed
-        self._local = local
-
-    def __getitem__(self, sid: str) -> Shipment:
-        own: dict[str, Shipment] | None = getattr(self._local, "writing", None)
-        if own is not None and sid in own:
-            return own[sid]
-        return self._committed[sid]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._committed)
-
-    def __len__(self) -> int:
-        return len(self._committed)
 
 
 class LiveState:
@@ -57,8 +35,8 @@ class LiveState:
 
     def __init__(self) -> None:
         self._shipments: dict[str, Shipment] = {}
-        self._local = threading.local()
-        self.shipments = ShipmentsView(self._shipments, self._local)
+        #: The committed shipments, read-only.
+        self.shipments: Mapping[str, Shipment] = MappingProxyType(self._shipments)
         self.current: dict[str, str] = {}  # door -> its shipment that is not final
         self.licences: dict[str, StandingLicence] = {}
         self._pending: dict[str, Shipment] = {}
@@ -167,12 +145,3 @@ class LiveState:
         """Notes the values a write stored (its last step, on the writer thread)."""
         for shipment in shipments:
             self._written[shipment.id] = shipment
-
-    @contextlib.contextmanager
-    def writing(self, shipments: Iterable[Shipment]) -> Iterator[None]:
-        """On the writer thread: ``shipments`` reads these values for the duration."""
-        self._local.writing = {s.id: s for s in shipments}
-        try:
-            yield
-        finally:
-            self._local.writing = None

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import sqlite3
 from pathlib import Path
@@ -111,7 +110,7 @@ class Reloader:
 
     async def _journal(self, change: PolicyChange, why: str) -> None:
         """Records a change of the groups or the denial list; raises if it is not stored."""
-        at = dt.datetime.now(dt.UTC)
+        at = self.docks.clock()
         data = {"why": why, **change.audit_doc()}
 
         def write(conn: sqlite3.Connection) -> None:

@@ -1,6 +1,10 @@
 """The ``outbox`` table, as the docks fill it: licence requests queued for the central office
 (the link in ``gate.links.central`` sends them), and requests taken out before delivery
-because they became moot. Every function runs on the store's writer thread."""
+because they became moot. The SQL functions run on the store's writer thread.
+
+What is queued is the request's body exactly as the office is sent it (``request_body``,
+DESIGN.md's central approval link); it holds codes, never the page's prose.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,42 @@ import datetime as dt
 import json
 import sqlite3
 from typing import Any, Literal
+
+from gate.core.licences import LicenceRequest
+from gate.core.shipment_values import Shipment
+
+
+def request_body(gate_id: str, shipment: Shipment, request: LicenceRequest) -> dict[str, Any]:
+    """A licence request as sent to the central office (and queued here until it is)."""
+    return {
+        "request_id": request.request_id,
+        "gate_id": gate_id,
+        "shipment": {
+            "id": shipment.id,
+            "destination": shipment.destination,
+            "consignee": {"name": shipment.consignee.name, "country": shipment.consignee.country},
+            "end_use": shipment.end_use,
+            "transit": list(shipment.transit),
+        },
+        "lines": request_lines(request),
+        "created_at": request.created_at.isoformat(),
+    }
+
+
+def request_lines(request: LicenceRequest) -> list[dict[str, Any]]:
+    """A request's lines, as the office is sent them (and the API shows them)."""
+    return [
+        {
+            "key": x.key,
+            "description": x.description,
+            "control": x.control,
+            "category": x.category,
+            "quantity": x.quantity,
+            "serials": list(x.serials),
+            "reasons": list(x.reasons),
+        }
+        for x in request.lines
+    ]
 
 
 def queue(

@@ -5,7 +5,7 @@ approvals, coverage, and each line's last decision as its reason codes, deciding
 core's explanation (``detail``, which carries data: a party's name, the data's age). Nothing
 here is presentation: the plain-words text of a reason code and the API's derived fields
 (``signal``, ``blocking``, a request's ``status``) are rendered at the edges
-(``gate.storage.shipment_docs``), so rewording the page never changes stored data.
+(``gate.web.shipment_docs``), so rewording the page never changes stored data.
 
 The API document and this one are two renderings of the same values; neither is read back as
 the other. ``decode`` also reads documents written before the two were apart (they carried

@@ -17,7 +17,6 @@ from gate.core.shipments import State
 from gate.errors import InvalidCode, TableError
 from gate.service.docks import Docks
 from gate.service.events import stream
-from gate.storage.shipment_docs import licence_doc, to_doc
 from gate.table.native import Table
 from gate.web import app_keys
 from gate.web.bodies import SHIPMENT, read_body, validate
@@ -25,6 +24,7 @@ from gate.web.limits import busy_problem
 from gate.web.negotiation import respond
 from gate.web.page import overview
 from gate.web.problems import Problem
+from gate.web.shipment_docs import licence_doc, to_doc
 
 
 def _auth(request: web.Request, action: Action) -> str:

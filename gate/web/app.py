@@ -138,7 +138,8 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.RELOADER] = reloader
         link = CentralLink(config, store, app[app_keys.EVENTS], docks.outbox_changed)
         app[app_keys.CENTRAL] = link
-        app[app_keys.METRICS].watch_link(link, docks.clock)
+        # Through the docks on every read: a test may give the docks another clock later.
+        app[app_keys.METRICS].watch_link(link, lambda: docks.clock())
         # Readers start once the docks are loaded; one whose hardware is absent retries in
         # the background and never stops the start.
         readers = Readers.from_config(config.readers, ScanSink(docks))

@@ -152,11 +152,10 @@ class Clients:
                 found = client
         return found
 
-    def authenticate(self, request: web.Request, action: Action | frozenset[str]) -> Client:
+    def authenticate(self, request: web.Request, action: Action) -> Client:
         """The client behind the request's bearer token (or HTTP Basic operator, or, with no
         Authorization header, the page's session cookie), if its role may take ``action``
-        (``gate.core.access``). A set of role names is still taken for callers not yet
-        moved to actions.
+        (``gate.core.access``).
 
         Raises Problem 401 (no or unknown token, ended session), 403 (role not allowed, or
         a cookie-authenticated change without the CSRF token or from another origin) or 429
@@ -190,15 +189,11 @@ class Clients:
         return client
 
     @staticmethod
-    def check_role(role: str, action: Action | frozenset[str]) -> None:
+    def check_role(role: str, action: Action) -> None:
         """Raises Problem 403 unless ``role`` may take ``action``."""
-        if isinstance(action, Action):
-            allowed = may(role, action)
-            names = sorted(role.value for role in roles_for(action))
+        if not may(role, action):
+            names = sorted(allowed.value for allowed in roles_for(action))
             what = action.value.replace("_", " ")
-        else:
-            allowed, names, what = role in action, sorted(action), "do this"
-        if not allowed:
             raise Problem(
                 403,
                 "forbidden",
@@ -206,7 +201,7 @@ class Clients:
                 f"role {role!r} may not {what} (allowed: {', '.join(names) or 'nobody'})",
             )
 
-    def _basic(self, token: str, action: Action | frozenset[str], address: str | None) -> Client:
+    def _basic(self, token: str, action: Action, address: str | None) -> Client:
         """An operator on the API, with HTTP Basic credentials."""
         try:
             name, _, password = base64.b64decode(token, validate=True).decode().partition(":")
@@ -229,7 +224,7 @@ class Clients:
         """The live page session behind the request's cookie, if any (no other checks)."""
         return self.sessions.get(request.cookies.get(COOKIE_NAME, ""))
 
-    def _cookie(self, request: web.Request, action: Action | frozenset[str]) -> Client:
+    def _cookie(self, request: web.Request, action: Action) -> Client:
         """An operator on the status page, known by the session cookie; unsafe methods must
         also pass the CSRF checks."""
         session = self.session(request)

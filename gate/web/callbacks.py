@@ -25,12 +25,13 @@ from aiohttp import web
 
 from gate.config.settings import Config
 from gate.core.licences import Approval, StandingLicence
+from gate.core.shipment_values import Shipment
 from gate.core.signatures import SignatureError, Verifier, parse_public_key, parse_secret
 from gate.errors import GateError, InvalidApproval, LicenceError
-from gate.storage.shipment_docs import to_doc
 from gate.web import app_keys
 from gate.web.bodies import Check, array, ident, integer, obj, read_whole, string, validate
 from gate.web.problems import Problem
+from gate.web.shipment_docs import to_doc
 
 WEBHOOK_RETENTION_DAYS = 30
 MAX_CALLBACK_BYTES = 256 * 1024
@@ -220,19 +221,20 @@ async def post_approval(request: web.Request) -> web.StreamResponse:
             raise Problem(400, "invalid-approval", "Invalid approval", str(exc)) from exc
         if approval.shipment_id not in docks.shipments:
             raise Problem(404, "not-found", "Not found", f"no shipment {approval.shipment_id!r}")
-        answer: dict[str, Any] = {}
+        now = docks.clock()
 
-        def remember(conn: sqlite3.Connection) -> None:
-            # Runs in the apply transaction, after the new shipment is in memory: the answer a
-            # redelivery will get is stored with the change.
-            answer.update(_approval_answer(approval, to_doc(docks.shipments[approval.shipment_id])))
-            _remember(msg_id, body_hash, 200, answer, docks.clock())(conn)
+        def remember(decided: Shipment) -> Callable[[sqlite3.Connection], None]:
+            # The answer a redelivery will get, from the shipment the approval brought: stored
+            # in the same transaction as the change.
+            return _remember(msg_id, body_hash, 200, _approval_answer(approval, decided), now)
 
-        await docks.apply_approval(approval, remember)
-        return web.json_response(answer)
+        shipment = await docks.apply_approval(approval, remember)
+        return web.json_response(_approval_answer(approval, shipment))
 
 
-def _approval_answer(approval: Approval, doc: dict[str, Any]) -> dict[str, Any]:
+def _approval_answer(approval: Approval, shipment: Shipment) -> dict[str, Any]:
+    """What the office is answered for an applied approval (and again on a redelivery)."""
+    doc = to_doc(shipment)
     return {
         "applied": True,
         "request_id": approval.request_id,

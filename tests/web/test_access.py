@@ -10,13 +10,18 @@ from pathlib import Path
 
 import pytest
 
+from gate.config.settings import ROLES
 from gate.core.access import MAY, Action, Role, may, roles_for
 from tests.conftest import SCANNER_TOKEN
 from tests.service.harness import Gate, start_gate, stop_gate
 
-WEB = Path(__file__).resolve().parents[2] / "gate" / "web"
-#: gate/web's own modules; the page (gate/web/page) is checked once it is moved over.
-WEB_MODULES = sorted(WEB.glob("*.py"))
+PACKAGE = Path(__file__).resolve().parents[2] / "gate"
+#: gate/web's modules, the status page's (gate/web/page) included.
+WEB_MODULES = sorted((PACKAGE / "web").rglob("*.py"))
+#: Every module of the running gate above storage: what serves, links and is served.
+RUNNING_MODULES = sorted(
+    p for layer in ("service", "links", "web") for p in (PACKAGE / layer).rglob("*.py")
+)
 
 
 @pytest.fixture
@@ -51,9 +56,15 @@ def test_nobody_at_the_gate_releases_a_hold() -> None:
 
 
 def test_web_modules_define_no_role_sets() -> None:
-    """No module of gate/web spells out which roles may do something: they name actions."""
+    """No module of gate/web (the page's included) spells out which roles may do
+    something: they name actions."""
     spelled = re.compile(r"frozenset\(\{[^}]*\"(scanner|wms|operator)\"")
     assert [] == [p.name for p in WEB_MODULES if spelled.search(p.read_text())]
+
+
+def test_settings_take_the_role_names_from_the_table() -> None:
+    """The configuration accepts exactly the roles of gate.core.access."""
+    assert {role.value for role in Role} == set(ROLES)
 
 
 @pytest.mark.parametrize(
@@ -61,21 +72,55 @@ def test_web_modules_define_no_role_sets() -> None:
     [
         (r"\b512\b", None),
         (r"\"application/msgpack\"", "negotiation.py"),
-        (r"datetime\.now\(|\btime\.time\(\)", None),
     ],
-    ids=["code-length", "msgpack-type", "wall-clock"],
+    ids=["code-length", "msgpack-type"],
 )
 def test_one_owner_per_idea_in_the_web_layer(pattern: str, owner: str | None) -> None:
-    """The code length limit comes from gate.core.identifiers, the msgpack type is defined
-    in gate.web.negotiation only, and the web layer reads wall time through the docks'
-    injected clock only."""
+    """The code length limit comes from gate.core.identifiers and the msgpack type is
+    defined in gate.web.negotiation only."""
     found = [p.name for p in WEB_MODULES if re.search(pattern, p.read_text())]
     assert ([] if owner is None else [owner]) == found
+
+
+#: A read of the time of day (monotonic timers for rates and timeouts are not).
+CLOCK_READ = re.compile(r"datetime\.now\(|datetime\.utcnow\(|\btime\.time\(\)|date\.today\(")
+
+
+def clock_readers(root: Path, modules: list[Path]) -> list[str]:
+    """The modules (relative to ``root``) that read the time of day themselves."""
+    return [str(p.relative_to(root)) for p in modules if CLOCK_READ.search(p.read_text())]
+
+
+def test_only_the_clock_module_reads_the_time_of_day() -> None:
+    """In gate/service, gate/links and gate/web the wall time is read by gate.service.clock
+    alone; everything else is handed a clock (normally the docks')."""
+    assert ["service/clock.py"] == clock_readers(PACKAGE, RUNNING_MODULES)
+
+
+def test_a_module_that_reads_the_clock_is_found(tmp_path: Path) -> None:
+    """The clock check can fail: a module calling datetime.now or time.time is named,
+    one timing with time.monotonic is not."""
+    (tmp_path / "now.py").write_text("import datetime as dt\nAT = dt.datetime.now(dt.UTC)\n")
+    (tmp_path / "epoch.py").write_text("import time\nAT = time.time()\n")
+    (tmp_path / "timer.py").write_text("import time\nSTART = time.monotonic()\n")
+    assert ["epoch.py", "now.py"] == clock_readers(tmp_path, sorted(tmp_path.glob("*.py")))
 
 
 async def test_a_role_not_in_the_table_row_is_403(gate: Gate) -> None:
     """A scanner's token may not read shipments: 403 problem naming the action and who may."""
     status, doc = await gate.call("GET", "/api/v1/shipments", token=SCANNER_TOKEN)
+    assert (403, "role 'scanner' may not read (allowed: operator, wms)") == (
+        status,
+        doc["detail"],
+    )
+
+
+async def test_the_page_fragments_ask_the_table(gate: Gate) -> None:
+    """The status page's fragments are READ in the table: the WMS's token may fetch them,
+    a scanner's is 403 naming the action and who may."""
+    status, _ = await gate.call("GET", "/page/doors")
+    assert 200 == status
+    status, doc = await gate.call("GET", "/page/doors", token=SCANNER_TOKEN)
     assert (403, "role 'scanner' may not read (allowed: operator, wms)") == (
         status,
         doc["detail"],

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gate.core.access import Action
 from gate.web import app_keys
 from gate.web.page import overview
 from gate.web.page.render.doors import render_doors
@@ -27,12 +28,11 @@ from gate.web.page.render.markup import h
 from gate.web.page.render.side import render_side
 from gate.web.page.responses import html_page, redirect, static_url, template
 
-#: Who may read the page's fragments: an operator's session, or the WMS's token.
-READ_ROLES = frozenset({"wms", "operator"})
-
 
 def _reader(request: web.Request) -> str:
-    name = request.app[app_keys.CLIENTS].authenticate(request, READ_ROLES).name
+    """The name of the client behind the request, if its role may read (an operator's
+    session, or the WMS's token: ``gate.core.access``)."""
+    name = request.app[app_keys.CLIENTS].authenticate(request, Action.READ).name
     request[app_keys.ACTOR] = name
     return name
 

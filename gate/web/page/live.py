@@ -63,7 +63,7 @@ async def _watch_staleness(app: web.Application, interval: float = STALE_CHECK_S
     was_stale = False
     while True:
         try:
-            cd = overview.control_data_doc(docks, slot, overview.now_utc())
+            cd = overview.control_data_doc(docks, slot, docks.clock())
             if cd["stale"] and not was_stale:
                 text = (
                     f"Control data is older than {cd['max_age_days']:g} days: every line is held"

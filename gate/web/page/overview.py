@@ -29,17 +29,13 @@ from gate.errors import NotFound, TableError
 from gate.links.central import LinkHealth
 from gate.service.docks import Docks
 from gate.service.events import Event, Events
-from gate.storage.shipment_docs import REASON_TEXT, to_doc
 from gate.table.native import TableSlot
+from gate.web.shipment_docs import REASON_TEXT, to_doc
 
 ALERT_LIMIT = 50
 SCAN_LIMIT = 40
 HISTORY_LIMIT = 1000
 HISTORY_MAX = 5000
-
-
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Bulletin:
@@ -186,7 +182,7 @@ async def status_doc(
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The whole status page as one document."""
-    now = now or now_utc()
+    now = now or docks.clock()
     return {
         "gate_id": config.gate_id,
         "now": now.isoformat(),

@@ -1,4 +1,5 @@
-"""Shipments and licences as the API shows them: the wire renderer. Never stored.
+"""Shipments and licences as the API and the status page show them: the wire renderer.
+Never stored.
 
 ``to_doc`` renders a shipment in DESIGN.md's shape (names fixed there) plus what operators
 read: each reason code in plain words (``reason_text``), a coverage's description, the door
@@ -6,8 +7,8 @@ signal, the blocking lines. The database keeps a document of its own, with codes
 (``gate.storage.shipment_codec``): rewording anything here changes no stored data, and
 nothing here is read back.
 
-(This renderer sits beside the storage codec only because the status page imports it from
-here; it belongs with the web face and moves there when the page's imports do.)
+A standing licence's shape (``licence_doc``) is the ``licence`` event's, so it is owned by
+``gate.service.event_shapes`` and only named here, beside the shipment's.
 """
 
 from __future__ import annotations
@@ -16,8 +17,22 @@ import datetime as dt
 from typing import Any
 
 from gate.core.classification import Classification
-from gate.core.licences import Approval, Coverage, LicenceRequest, StandingLicence
+from gate.core.licences import Approval, Coverage, LicenceRequest
 from gate.core.shipment_values import Line, Shipment
+from gate.service.event_shapes import licence_doc
+from gate.storage.outbox_rows import request_lines
+
+__all__ = [
+    "REASON_TEXT",
+    "approval_doc",
+    "classification_doc",
+    "coverage_doc",
+    "licence_doc",
+    "line_doc",
+    "request_doc",
+    "to_doc",
+    "ts",
+]
 
 #: Plain-words reasons for operators (the codes are DESIGN.md's).
 REASON_TEXT = {
@@ -95,18 +110,7 @@ def request_doc(r: LicenceRequest) -> dict[str, Any]:
         "request_id": r.request_id,
         "shipment_id": r.shipment_id,
         "created_at": ts(r.created_at),
-        "lines": [
-            {
-                "key": x.key,
-                "description": x.description,
-                "control": x.control,
-                "category": x.category,
-                "quantity": x.quantity,
-                "serials": list(x.serials),
-                "reasons": list(x.reasons),
-            }
-            for x in r.lines
-        ],
+        "lines": request_lines(r),
     }
 
 
@@ -160,34 +164,3 @@ def to_doc(s: Shipment, *, lines: bool = True) -> dict[str, Any]:
     if not lines:
         del doc["lines"]
     return doc
-
-
-def licence_doc(lic: StandingLicence) -> dict[str, Any]:
-    """A standing licence in the API's shape (``GET /licences``, the ``licence`` event)."""
-    return {
-        "number": lic.number,
-        "consignee": {"name": lic.consignee_name, "country": lic.consignee_country},
-        "destination": lic.destination,
-        "controls": sorted(lic.controls),
-        "quantity": lic.quantity,
-        "remaining": lic.remaining,
-        "valid_from": ts(lic.valid_from),
-        "valid_until": ts(lic.valid_until),
-    }
-
-
-def request_body(gate_id: str, shipment: Shipment, request: LicenceRequest) -> dict[str, Any]:
-    """A licence request as sent to the central office (DESIGN.md, central approval link)."""
-    return {
-        "request_id": request.request_id,
-        "gate_id": gate_id,
-        "shipment": {
-            "id": shipment.id,
-            "destination": shipment.destination,
-            "consignee": {"name": shipment.consignee.name, "country": shipment.consignee.country},
-            "end_use": shipment.end_use,
-            "transit": list(shipment.transit),
-        },
-        "lines": request_doc(request)["lines"],
-        "created_at": request.created_at.isoformat(),
-    }
