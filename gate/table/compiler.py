@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gate.errors import CompileError
+from gate.errors import CompileError, TableError
 from gate.table import native as lookup_table
 
 CONTROL_LIST_HEADER = ["code", "category", "title", "flags"]
@@ -231,6 +231,8 @@ def compile_table(control_list: Path, catalogues: Sequence[Path], output: Path) 
             source_digest=digest,
         )
     except lookup_table.DuplicateKey as exc:
+        if exc.rows is None:  # the builder always names the rows; this keeps mypy honest
+            raise CompileError(str(control_list), 0, str(exc)) from exc
         first, second = (_origin(origins, row) for row in exc.rows)
         raise CompileError(
             second[0],
@@ -260,9 +262,20 @@ def _origin(origins: list[tuple[str, array[int]]], row: int) -> tuple[str, int]:
 
 
 def is_stale(output: Path, sources: Sequence[Path]) -> bool:
-    """True when the table is missing or older than any of its sources."""
+    """True when the table must be compiled before use: missing, older than any of its
+    sources, or unusable (the reader refuses it: truncated, overwritten, damaged). A start
+    then rebuilds the table from its sources instead of refusing to run.
+
+    Reads and verifies the whole table when it is newer than its sources.
+    """
     try:
         built = output.stat().st_mtime
     except FileNotFoundError:
         return True
-    return any(source.stat().st_mtime > built for source in sources)
+    if any(source.stat().st_mtime > built for source in sources):
+        return True
+    try:
+        lookup_table.Table.open(output)
+    except TableError:
+        return True
+    return False
