@@ -51,8 +51,8 @@ int gtab_abi_version(void) { return GTAB_ABI_VERSION; }
  *
  * What the registry cannot enforce is that a tag is used only while its table is open: a
  * table closed and a new one registered under the same tag would answer for it. That is the
- * caller's contract (gtab_control_of_tagged states it); gate/table/probe.py keeps it by
- * holding the table's handle in every closure that holds its tag.
+ * caller's contract (gtab_control_of_tagged states it); gate/table/native.py's Probe keeps
+ * it by holding the table's handle in every closure that holds its tag.
  */
 static const struct gtab_table *_Atomic gtab_registry[GTAB_REGISTRY_SIZE];
 
@@ -202,9 +202,11 @@ int gtab_attach(const uint8_t *data, uint64_t size, struct gtab_table *out) {
  * mapping faults (SIGBUS) once someone truncates the file, and shows whatever someone writes
  * over it in place, so whoever owns the path could crash or change a running reader. The
  * copy is the reader's own: after this returns, nothing done to the file reaches the table.
- * A file that changes while it is copied gives a torn copy, which the header checks here or
- * gtab_verify's body checksum refuse. Large copies ask for transparent huge pages, which
- * also spares random lookups most TLB misses. On GTAB_E_IO, errno holds the system's reason.
+ * A file that changes while it is copied gives a torn copy: the header checks here refuse a
+ * torn header or size, gtab_verify's body checksum a torn body (gate verifies every table it
+ * serves; an unverified torn body still reads only inside the copy). Copies of 2 MB and more
+ * ask for transparent huge pages, which also spare random lookups most TLB misses. On
+ * GTAB_E_IO, errno holds the system's reason.
  */
 int gtab_open_file(const char *path, struct gtab_table **out) {
     if (path == NULL || out == NULL) return GTAB_E_ARGUMENT;
@@ -283,7 +285,7 @@ void gtab_close(struct gtab_table *table) {
     free(table);
 }
 
-/* Reads the whole file: body checksum, then every slot's references and the entry count. */
+/* Reads the whole table: body checksum, then every slot's references and the entry count. */
 int gtab_verify(const struct gtab_table *t) {
     if (t == NULL || t->header == NULL) return GTAB_E_ARGUMENT;
     uint64_t body = gtab_checksum(t->base + GTAB_HEADER_SIZE, t->size - GTAB_HEADER_SIZE);

@@ -10,14 +10,14 @@
  *   [padding to 64 bytes]
  *   [slots: slot_count x struct gtab_slot]     (open addressing, linear probing)
  *
- * Every integer is little-endian (the builder refuses to run on a big-endian host).
+ * Every integer is little-endian (table.c refuses to compile for a big-endian host).
  * The header carries its own checksum, so a damaged header is refused in constant time;
- * the body checksum is checked by gtab_verify(), which reads the whole file once.
+ * the body checksum is checked by gtab_verify(), which reads the whole table once.
  *
  * Nothing in a file is trusted: gtab_attach() checks every count and offset of the header
  * against the file size, and each lookup checks the slot it returns (description inside the
  * pool, control index inside the control array), so no byte string can make the reader
- * touch memory outside the mapping. native/fuzz_table.c holds the reader to that under
+ * touch memory outside the table's bytes. native/fuzz_table.c holds the reader to that under
  * AddressSanitizer and UndefinedBehaviorSanitizer.
  */
 #ifndef GTAB_TABLE_H

@@ -365,7 +365,7 @@ class TableSlot:
 
     Readers call :meth:`current` and keep the table they got for as long as they need it;
     :meth:`swap` only replaces the reference, so the old copy is released when its last
-    reader lets go (CPython frees it then, and ``ffi.gc`` unmaps it).
+    reader lets go (CPython frees it then, and ``ffi.gc`` releases it).
     """
 
     def __init__(self, table: Table | None = None) -> None:
