@@ -204,9 +204,9 @@ int gtab_attach(const uint8_t *data, uint64_t size, struct gtab_table *out) {
  * copy is the reader's own: after this returns, nothing done to the file reaches the table.
  * A file that changes while it is copied gives a torn copy: the header checks here refuse a
  * torn header or size, gtab_verify's body checksum a torn body (gate verifies every table it
- * serves; an unverified torn body still reads only inside the copy). Copies of 2 MB and more
- * ask for transparent huge pages, which also spare random lookups most TLB misses. On
- * GTAB_E_IO, errno holds the system's reason.
+ * serves; an unverified torn body still reads only inside the copy). The copy costs a read
+ * of the file and its size in memory, per open table. On GTAB_E_IO, errno holds the
+ * system's reason.
  */
 int gtab_open_file(const char *path, struct gtab_table **out) {
     if (path == NULL || out == NULL) return GTAB_E_ARGUMENT;
@@ -239,9 +239,6 @@ int gtab_open_file(const char *path, struct gtab_table **out) {
         close(fd);
         return GTAB_E_NOMEM;
     }
-#ifdef MADV_HUGEPAGE
-    if (size >= (2u << 20)) (void)madvise(copy, size, MADV_HUGEPAGE);
-#endif
     uint64_t done = 0;
     while (done < size) {
         ssize_t n = pread(fd, copy + done, size - done, (off_t)done);
@@ -257,6 +254,12 @@ int gtab_open_file(const char *path, struct gtab_table **out) {
         done += (uint64_t)n;
     }
     close(fd);
+#ifdef MADV_HUGEPAGE
+    /* Only a hint, given after the copy: khugepaged may assemble huge pages later. Given
+     * before, every fault of the copy could wait for memory compaction (seconds for a
+     * 200 MB table on a busy host). */
+    if (size >= (2u << 20)) (void)madvise(copy, size, MADV_HUGEPAGE);
+#endif
     if (mprotect(copy, size, PROT_READ) != 0) {
         munmap(copy, size);
         return GTAB_E_NOMEM;
