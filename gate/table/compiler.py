@@ -176,7 +176,8 @@ def source_digest(paths: Sequence[Path]) -> bytes:
 def compile_table(control_list: Path, catalogues: Sequence[Path], output: Path) -> CompileResult:
     """Reads and checks the sources and writes the table to ``output`` atomically.
 
-    Raises CompileError naming the file, line and problem; nothing is written then.
+    Raises CompileError naming the file, line and problem (or the output, when it cannot be
+    written); nothing is written then.
     """
     started = time.perf_counter()
     if not catalogues:
@@ -240,6 +241,8 @@ def compile_table(control_list: Path, catalogues: Sequence[Path], output: Path) 
             f"GTIN {keys[exc.rows[1]]:014d} appears again with another control code "
             f"(first at {first[0]}:{first[1]})",
         ) from exc
+    except OSError as exc:
+        raise CompileError(str(output), 0, f"cannot write the table: {exc.strerror}") from exc
     built = time.perf_counter()
     return CompileResult(
         path=output,
