@@ -48,6 +48,8 @@ int gtab_abi_version(void) { return GTAB_ABI_VERSION; }
  * a free entry with a compare-and-swap (two opens never claim the same one), gtab_unregister
  * frees only the entry holding its own table, and gtab_control_of_tagged reads its entry
  * with an acquire load, which sees the table fully attached (the claim is a release).
+ * native/race_table.c runs opens, tagged lookups and closes on eight threads under
+ * ThreadSanitizer to hold the registry to that.
  *
  * What the registry cannot enforce is that a tag is used only while its table is open: a
  * table closed and a new one registered under the same tag would answer for it. That is the
