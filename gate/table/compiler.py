@@ -18,6 +18,7 @@ from pathlib import Path
 
 from gate.errors import CompileError, TableError
 from gate.table import native as lookup_table
+from gate.table.errors import DuplicateKey
 
 CONTROL_LIST_HEADER = ["code", "category", "title", "flags"]
 CATALOGUE_HEADER = ["gtin", "description", "control"]
@@ -231,7 +232,7 @@ def compile_table(control_list: Path, catalogues: Sequence[Path], output: Path) 
             build_time=int(time.time()),
             source_digest=digest,
         )
-    except lookup_table.DuplicateKey as exc:
+    except DuplicateKey as exc:
         if exc.rows is None:  # the builder always names the rows; this keeps mypy honest
             raise CompileError(str(control_list), 0, str(exc)) from exc
         first, second = (_origin(origins, row) for row in exc.rows)

@@ -2,8 +2,8 @@
 
 Everything else in gate talks to :class:`Table` and :class:`TableSlot`. The C side never
 raises: every function returns a status code, and every call here checks it; each code
-becomes a named :class:`~gate.errors.TableError` subclass (the table ``_ERRORS`` names one
-for every ``GTAB_E_*`` code, and a test holds it to that). Constants and the ABI version
+becomes a named :class:`~gate.errors.TableError` subclass (gate/table/errors.py names one
+for every code, and a test holds it to that). Constants and the ABI version
 come from ``native/table.h`` through the cdef's ``...``; the ABI and format versions are
 checked at import against the ones this code was written for.
 
@@ -29,6 +29,14 @@ from typing import Any
 
 from gate.core.classification import Classification
 from gate.errors import TableError
+from gate.table.errors import (
+    STATUS_ERRORS,
+    DuplicateKey,
+    TableABIMismatch,
+    TableArgument,
+    TableCorrupt,
+    TableUnreadable,
+)
 
 #: The ABI and table format this Python code was written against (native/table.h's
 #: GTAB_ABI_VERSION and GTAB_FORMAT_VERSION).
@@ -41,96 +49,6 @@ try:
     from gate.table._gtable import ffi, lib  # type: ignore[import-not-found,unused-ignore]
 except ImportError as exc:  # pragma: no cover - exercised by a fresh checkout without a build
     raise ImportError(f"gate's native table module is not built: {REBUILD_HINT}") from exc
-
-
-class TableEmpty(TableError):
-    """The table file is empty."""
-
-
-class TableTruncated(TableError):
-    """The table file is shorter than its header says (or shrank while it was read)."""
-
-
-class TableBadMagic(TableError):
-    """The file does not start with the gtab magic: not a gate table."""
-
-
-class TableVersionMismatch(TableError):
-    """The file's format version is not the one this gate reads."""
-
-
-class TableHeaderChecksum(TableError):
-    """The header's checksum does not match: the header is damaged."""
-
-
-class TableChecksum(TableError):
-    """The body checksum does not match: the file is damaged."""
-
-
-class TableBounds(TableError):
-    """A count or offset in the header points outside the file."""
-
-
-class TableCorrupt(TableError):
-    """An entry or control of the table is inconsistent."""
-
-
-class TableOversize(TableError):
-    """The file is longer than its header says."""
-
-
-class TableUnreadable(TableError):
-    """The file could not be opened or read."""
-
-
-class TableNoMemory(TableError):
-    """There was no memory for the table's private copy."""
-
-
-class TableArgument(TableError):
-    """The C code refused an argument: a slot, index or buffer that gate should never pass."""
-
-
-class TableTooBig(TableError):
-    """The rows, controls or strings exceed what the table format can hold."""
-
-
-class TableNoEntry(TableError):
-    """An entry was asked for at a slot that holds none."""
-
-
-class DuplicateKey(TableError):
-    """The same key appears in two rows with different controls.
-
-    ``rows`` are the two 0-based row indices, when the builder reported them.
-    """
-
-    def __init__(self, message: str, rows: tuple[int, int] | None = None) -> None:
-        super().__init__(message)
-        self.rows = rows
-
-
-class TableABIMismatch(TableError):
-    """The built native module is not the version this Python code expects."""
-
-
-_ERRORS: dict[int, tuple[type[TableError], str]] = {
-    lib.GTAB_NOT_FOUND: (TableNoEntry, "no entry there"),
-    lib.GTAB_E_EMPTY: (TableEmpty, "the file is empty"),
-    lib.GTAB_E_TRUNCATED: (TableTruncated, "the file is truncated"),
-    lib.GTAB_E_MAGIC: (TableBadMagic, "wrong magic: not a gate table file"),
-    lib.GTAB_E_VERSION: (TableVersionMismatch, "unsupported table format version"),
-    lib.GTAB_E_HEADER_CHECKSUM: (TableHeaderChecksum, "header checksum mismatch"),
-    lib.GTAB_E_CHECKSUM: (TableChecksum, "body checksum mismatch"),
-    lib.GTAB_E_BOUNDS: (TableBounds, "a count or offset points outside the file"),
-    lib.GTAB_E_CORRUPT: (TableCorrupt, "an entry or control is corrupt"),
-    lib.GTAB_E_IO: (TableUnreadable, "cannot open or read the file"),
-    lib.GTAB_E_NOMEM: (TableNoMemory, "out of memory for the table"),
-    lib.GTAB_E_ARGUMENT: (TableArgument, "argument refused by the table code"),
-    lib.GTAB_E_DUPLICATE: (DuplicateKey, "one key with two controls"),
-    lib.GTAB_E_TOO_BIG: (TableTooBig, "too large for the table format"),
-    lib.GTAB_E_SIZE: (TableOversize, "the file is longer than its header says"),
-}
 
 
 def check_abi(
@@ -147,6 +65,11 @@ def check_abi(
 check_abi(lib.gtab_abi_version())
 check_abi(lib.GTAB_ABI_VERSION, what="ABI", module="header")
 check_abi(lib.GTAB_FORMAT_VERSION, EXPECTED_FORMAT, what="table format", module="header")
+
+#: Each status code's error, by value (after the ABI check: a stale module lacks names).
+_ERRORS: dict[int, tuple[type[TableError], str]] = {
+    getattr(lib, name): error for name, error in STATUS_ERRORS.items()
+}
 
 FORMAT_VERSION: int = lib.GTAB_FORMAT_VERSION
 HEADER_SIZE: int = lib.GTAB_HEADER_SIZE
@@ -433,6 +356,8 @@ class Probe:
     def entry(self, slot: int) -> Classification:
         """The classification at a slot returned by a batch lookup. Raises TableNoEntry for
         a free slot, TableArgument for one out of range."""
+        if not 0 <= slot < self.table.info.slots:  # also keeps cffi from an OverflowError
+            raise TableArgument(f"table {self.table.info.path}: no slot {slot}")
         entry = ffi.new("struct gtab_entry *")
         _raise_for(lib.gtab_slot_entry(self._handle, slot, entry), self.table.info.path)
         return self.table._classification(entry)

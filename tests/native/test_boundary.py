@@ -10,6 +10,7 @@ import pytest
 
 import gate
 from gate.errors import GateError, TableError
+from gate.table import errors as te
 from gate.table import native as lt
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,9 +63,9 @@ def test_abi_and_format_checks_name_the_rebuild() -> None:
     lt.check_abi(lt.EXPECTED_ABI)
     assert lt.EXPECTED_ABI == lt.lib.gtab_abi_version() == lt.lib.GTAB_ABI_VERSION
     assert lt.EXPECTED_FORMAT == lt.FORMAT_VERSION
-    with pytest.raises(lt.TableABIMismatch, match="make native"):
+    with pytest.raises(te.TableABIMismatch, match="make native"):
         lt.check_abi(lt.EXPECTED_ABI + 1)
-    with pytest.raises(lt.TableABIMismatch, match=r"table format version 9.*make native"):
+    with pytest.raises(te.TableABIMismatch, match=r"table format version 9.*make native"):
         lt.check_abi(9, lt.EXPECTED_FORMAT, what="table format")
 
 

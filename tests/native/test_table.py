@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gate.errors import TableError
+from gate.table import errors as te
 from gate.table import native as lt
 
 # Header field offsets, from native/table.h's struct gtab_header.
@@ -227,7 +228,7 @@ def refused(tmp_path: Path, data: bytes | bytearray, kind: type[TableError], tex
 
 def test_empty_file_is_refused(tmp_path: Path) -> None:
     """An empty file is TableEmpty."""
-    refused(tmp_path, b"", lt.TableEmpty, "empty")
+    refused(tmp_path, b"", te.TableEmpty, "empty")
 
 
 def test_truncated_anywhere_is_refused(tmp_path: Path, good: bytearray) -> None:
@@ -235,39 +236,39 @@ def test_truncated_anywhere_is_refused(tmp_path: Path, good: bytearray) -> None:
     for cut in range(1, len(good)):
         path = tmp_path / "cut.gtab"
         path.write_bytes(bytes(good[:cut]))
-        with pytest.raises((lt.TableTruncated, lt.TableBadMagic)):
+        with pytest.raises((te.TableTruncated, te.TableBadMagic)):
             lt.Table.open(path)
-    refused(tmp_path, good[: len(good) - 1], lt.TableTruncated, "truncated")
-    refused(tmp_path, good[:100], lt.TableTruncated, "truncated")
+    refused(tmp_path, good[: len(good) - 1], te.TableTruncated, "truncated")
+    refused(tmp_path, good[:100], te.TableTruncated, "truncated")
 
 
 def test_wrong_magic_is_refused(tmp_path: Path, good: bytearray) -> None:
     """A file that does not start with the magic is not a gate table."""
     good[0:4] = b"GTAX"
-    refused(tmp_path, good, lt.TableBadMagic, "magic")
+    refused(tmp_path, good, te.TableBadMagic, "magic")
 
 
 def test_wrong_version_is_refused(tmp_path: Path, good: bytearray) -> None:
     """Another format version is refused even with a consistent header."""
     struct.pack_into("<I", good, VERSION_AT, 2)
-    refused(tmp_path, reseal(good), lt.TableVersionMismatch, "version")
+    refused(tmp_path, reseal(good), te.TableVersionMismatch, "version")
 
 
 def test_damaged_header_is_refused(tmp_path: Path, good: bytearray) -> None:
     """A header byte changed without resealing fails the header checksum."""
     good[ENTRIES_AT] ^= 1
-    refused(tmp_path, good, lt.TableHeaderChecksum, "header checksum")
+    refused(tmp_path, good, te.TableHeaderChecksum, "header checksum")
 
 
 def test_damaged_body_is_refused(tmp_path: Path, good: bytearray) -> None:
     """A body byte changed fails the body checksum when the table is verified."""
     good[-20] ^= 0x40
-    refused(tmp_path, good, lt.TableChecksum, "body checksum")
+    refused(tmp_path, good, te.TableChecksum, "body checksum")
 
 
 def test_appended_bytes_are_refused(tmp_path: Path, good: bytearray) -> None:
     """A file longer than its header says is refused."""
-    refused(tmp_path, good + b"\0" * 8, lt.TableOversize, "longer")
+    refused(tmp_path, good + b"\0" * 8, te.TableOversize, "longer")
 
 
 @pytest.mark.parametrize(
@@ -291,7 +292,7 @@ def test_counts_and_offsets_outside_the_file_are_refused(
 ) -> None:
     """A count or offset that points outside the file is refused before anything is read."""
     struct.pack_into("<Q", good, field, value)
-    refused(tmp_path, reseal(good, body=True), lt.TableBounds, "outside")
+    refused(tmp_path, reseal(good, body=True), te.TableBounds, "outside")
 
 
 def test_corrupt_entry_is_refused_by_verify_and_by_lookup(tmp_path: Path, good: bytearray) -> None:
@@ -305,16 +306,16 @@ def test_corrupt_entry_is_refused_by_verify_and_by_lookup(tmp_path: Path, good: 
             struct.pack_into("<H", good, at + 14, 999)
             break
     reseal(good, body=True)
-    refused(tmp_path, good, lt.TableCorrupt, "corrupt")
+    refused(tmp_path, good, te.TableCorrupt, "corrupt")
     path = tmp_path / "bad.gtab"
     table = lt.Table.open(path, verify=False)
-    with pytest.raises(lt.TableCorrupt):
+    with pytest.raises(te.TableCorrupt):
         table.lookup(key)
 
 
 def test_missing_file_is_refused(tmp_path: Path) -> None:
     """A path with no file is TableUnreadable, with the system's reason."""
-    with pytest.raises(lt.TableUnreadable, match="No such file"):
+    with pytest.raises(te.TableUnreadable, match="No such file"):
         lt.Table.open(tmp_path / "nope.gtab")
 
 
