@@ -170,8 +170,9 @@ class Table:
         """
         name = os.fspath(path)
         out = ffi.new("struct gtab_table **")
-        _raise_for(lib.gtab_open_file(name.encode(), out), name)
-        handle = ffi.gc(out[0], lib.gtab_close)
+        _raise_for(lib.gtab_open_file(os.fsencode(name), out), name)
+        # The copy is the table's size in private memory: say so to the collector.
+        handle = ffi.gc(out[0], lib.gtab_close, size=out[0].size)
         if verify:
             _raise_for(lib.gtab_verify(handle), name)
         return cls(handle, name)
