@@ -247,25 +247,32 @@ class Table:
         not listed, SLOT_NOT_FOUND for a GTIN not in the table, SLOT_CORRUPT for a damaged
         entry; SLOT_INVALID (and key 0) marks a line that is not a plain GTIN-8/12/13/14 with
         a valid check digit, for the caller to decode. Raises a TableError subclass."""
-        lines = text.count(b"\n") + (0 if text.endswith(b"\n") or not text else 1)
-        slots = array("q", bytes(8 * lines))
-        keys = array("Q", bytes(8 * lines))
-        count = ffi.new("size_t *")
-        _raise_for(
-            lib.gtab_lookup_lines(
-                self._handle,
-                ffi.from_buffer(text),
-                len(text),
-                ffi.cast("int64_t *", ffi.from_buffer(slots, require_writable=True)),
-                ffi.cast("uint64_t *", ffi.from_buffer(keys, require_writable=True)),
-                lines,
-                count,
-            ),
-            self.info.path,
-        )
-        if count[0] != lines:
-            raise TableArgument(f"table {self.info.path}: {count[0]} of {lines} lines read")
+        slots, keys = _lookup_lines(self, text)
         return _slot_controls(self, slots), keys
+
+
+def _lookup_lines(table: Table, text: bytes) -> tuple[array[int], array[int]]:
+    """The slot and GTIN-14 value of each line's plain GTIN (gtab_lookup_lines): a negative
+    SLOT_* value for a miss, SLOT_INVALID and key 0 for a line that is no plain GTIN."""
+    lines = text.count(b"\n") + (0 if text.endswith(b"\n") or not text else 1)
+    slots = array("q", bytes(8 * lines))
+    keys = array("Q", bytes(8 * lines))
+    count = ffi.new("size_t *")
+    _raise_for(
+        lib.gtab_lookup_lines(
+            table._handle,
+            ffi.from_buffer(text),
+            len(text),
+            ffi.cast("int64_t *", ffi.from_buffer(slots, require_writable=True)),
+            ffi.cast("uint64_t *", ffi.from_buffer(keys, require_writable=True)),
+            lines,
+            count,
+        ),
+        table.info.path,
+    )
+    if count[0] != lines:
+        raise TableArgument(f"table {table.info.path}: {count[0]} of {lines} lines read")
+    return slots, keys
 
 
 def _slot_controls(table: Table, slots: array[int]) -> array[int]:
@@ -364,9 +371,10 @@ class Probe:
         return self.table._classification(entry)
 
     def lookup_codes(self, codes: Sequence[str]) -> array[int]:
-        """Control indices for a list of plain GTIN strings (the Python-list batch)."""
-        controls, _ = self.table.classify_lines("\n".join(codes).encode("ascii", "replace"))
-        return controls
+        """Slots for a list of plain GTIN strings (the Python-list batch): one C pass that
+        parses, checks and looks up every line."""
+        slots, _ = _lookup_lines(self.table, "\n".join(codes).encode("ascii", "replace"))
+        return slots
 
 
 #: Control indices kept in front of the single-key probe, direct-mapped: a key that misses

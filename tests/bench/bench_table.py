@@ -205,7 +205,7 @@ def _lookups(emit: Emit, table: lt.Table, keys: array[int], n: int) -> None:
     e2e = timed(lambda: raw.lookup_codes(codes), repeat=3)
     dict_codes = timed(lambda: [getc(c) for c in codes], repeat=3)
     emit(
-        f"batch from a Python list of {len(codes):,} code strings (to controls)",
+        f"batch from a Python list of {len(codes):,} code strings",
         rate(len(codes), e2e),
         "",
     )

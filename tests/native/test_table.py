@@ -185,6 +185,9 @@ def test_text_lookup_parses_plain_gtins_and_leaves_the_rest(tmp_path: Path) -> N
         lt.SLOT_NOT_FOUND,
     ] == list(controls)
     assert [9506000134352, 9506000134352, 40123455, 0, 0, 0, 12345678901231] == list(keys)
+    probe = lt.Probe(table)
+    slots = probe.lookup_codes(["09506000134352", "abc", "12345678901231"])
+    assert [2, lt.SLOT_INVALID, lt.SLOT_NOT_FOUND] == list(probe.slot_controls(slots))
 
 
 def test_lookup_rejects_keys_outside_gtin14(tmp_path: Path) -> None:
