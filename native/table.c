@@ -6,14 +6,18 @@
  *    (each sum checked for overflow), so later pointer arithmetic over those regions is safe;
  *  - a probe never runs past slot_count slots, so a table with no free slot still ends;
  *  - a slot or control is returned only after its string references are checked against
- *    the pool, so callers can read the bytes they are given.
+ *    the pool, so callers can read the bytes they are given;
+ *  - a table opened from a path is the reader's private copy of the file (gtab_open_file),
+ *    so nothing done to the file afterwards can fault a lookup or change its answer.
  * The lookup functions never allocate, never call back and never write anything but their
  * out-parameters.
  */
 #define _GNU_SOURCE
 #include "table.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,33 +39,50 @@ int gtab_abi_version(void) { return GTAB_ABI_VERSION; }
 
 /*
  * Tables opened by gtab_open_file, by tag. A cffi call with one argument costs about half
- * one with two (cffi builds an argument tuple for two or more), so the Python hot path
- * passes the table's tag and the key in one integer: tag << GTAB_TAG_SHIFT | key. An entry
- * is set when a table opens and cleared when it closes; a caller only uses the tag of a
- * table it holds open, so the entry it reads is that table. Callers hold the GIL (cffi
- * keeps it for these calls unless released), which orders opens, closes and lookups.
+ * one with two (cffi builds an argument tuple for two or more), so a caller that wants the
+ * cheapest single lookup passes the table's tag and the key in one integer:
+ * tag << GTAB_TAG_SHIFT | key (gtab_control_of_tagged).
+ *
+ * cffi releases the GIL around every call, so opens, closes and lookups on other threads
+ * run at the same time as each other. Each entry is therefore atomic: gtab_register claims
+ * a free entry with a compare-and-swap (two opens never claim the same one), gtab_unregister
+ * frees only the entry holding its own table, and gtab_control_of_tagged reads its entry
+ * with an acquire load, which sees the table fully attached (the claim is a release).
+ * native/race_table.c runs opens, tagged lookups and closes on eight threads under
+ * ThreadSanitizer to hold the registry to that.
+ *
+ * What the registry cannot enforce is that a tag is used only while its table is open: a
+ * table closed and a new one registered under the same tag would answer for it. That is the
+ * caller's contract (gtab_control_of_tagged states it); gate/table/native.py's Probe keeps
+ * it by holding the table's handle in every closure that holds its tag.
  */
-static const struct gtab_table *gtab_registry[GTAB_REGISTRY_SIZE];
+static const struct gtab_table *_Atomic gtab_registry[GTAB_REGISTRY_SIZE];
 
 static uint64_t gtab_register(const struct gtab_table *t) {
     for (uint64_t i = 0; i < GTAB_REGISTRY_SIZE; i++) {
-        if (gtab_registry[i] == NULL) {
-            gtab_registry[i] = t;
+        const struct gtab_table *expected = NULL;
+        if (atomic_compare_exchange_strong_explicit(&gtab_registry[i], &expected, t,
+                                                    memory_order_acq_rel, memory_order_relaxed))
             return i + 1;
-        }
     }
     return 0;
 }
 
 static void gtab_unregister(const struct gtab_table *t) {
-    for (uint64_t i = 0; i < GTAB_REGISTRY_SIZE; i++)
-        if (gtab_registry[i] == t) gtab_registry[i] = NULL;
+    for (uint64_t i = 0; i < GTAB_REGISTRY_SIZE; i++) {
+        const struct gtab_table *expected = t;
+        atomic_compare_exchange_strong_explicit(&gtab_registry[i], &expected, NULL,
+                                                memory_order_release, memory_order_relaxed);
+    }
 }
 
-/* The tag of an open table, already shifted into place; 0 if it has none. */
+/* The tag of an open table, already shifted into place; 0 if it has none (registry full,
+ * or a table attached over a caller's buffer). */
 uint64_t gtab_tag(const struct gtab_table *t) {
+    if (t == NULL) return 0;
     for (uint64_t i = 0; i < GTAB_REGISTRY_SIZE; i++)
-        if (t != NULL && gtab_registry[i] == t) return (i + 1) << GTAB_TAG_SHIFT;
+        if (atomic_load_explicit(&gtab_registry[i], memory_order_acquire) == t)
+            return (i + 1) << GTAB_TAG_SHIFT;
     return 0;
 }
 
@@ -177,15 +198,33 @@ int gtab_attach(const uint8_t *data, uint64_t size, struct gtab_table *out) {
     return GTAB_OK;
 }
 
-/* Maps the file read-only and attaches it; the mapping lives until gtab_close. */
+/*
+ * Copies the file into private anonymous memory, makes that read-only and attaches it; the
+ * copy lives until gtab_close. The table is never a mapping of the file itself: a file
+ * mapping faults (SIGBUS) once someone truncates the file, and shows whatever someone writes
+ * over it in place, so whoever owns the path could crash or change a running reader. The
+ * copy is the reader's own: after this returns, nothing done to the file reaches the table.
+ * A file that changes while it is copied gives a torn copy: the header checks here refuse a
+ * torn header or size, gtab_verify's body checksum a torn body (gate verifies every table it
+ * serves; an unverified torn body still reads only inside the copy). The copy costs a read
+ * of the file and its size in memory, per open table. On GTAB_E_IO, errno holds the
+ * system's reason.
+ */
 int gtab_open_file(const char *path, struct gtab_table **out) {
     if (path == NULL || out == NULL) return GTAB_E_ARGUMENT;
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return GTAB_E_IO;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        int saved = errno;
         close(fd);
+        errno = saved;
+        return GTAB_E_IO;
+    }
+    if (!S_ISREG(st.st_mode)) { /* a FIFO or a device could block or never end */
+        close(fd);
+        errno = EINVAL;
         return GTAB_E_IO;
     }
     if (st.st_size == 0) {
@@ -193,22 +232,53 @@ int gtab_open_file(const char *path, struct gtab_table **out) {
         return GTAB_E_EMPTY;
     }
     uint64_t size = (uint64_t)st.st_size;
-    void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) return GTAB_E_IO;
-    struct gtab_table *t = malloc(sizeof *t);
-    if (t == NULL) {
-        munmap(map, size);
+    if (size > SIZE_MAX / 2) {
+        close(fd);
+        return GTAB_E_TOO_BIG;
+    }
+    uint8_t *copy = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (copy == MAP_FAILED) {
+        close(fd);
         return GTAB_E_NOMEM;
     }
-    int rc = gtab_attach(map, size, t);
+    uint64_t done = 0;
+    while (done < size) {
+        ssize_t n = pread(fd, copy + done, size - done, (off_t)done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int saved = errno;
+            close(fd);
+            munmap(copy, size);
+            errno = saved;
+            /* Shorter than it was a moment ago: truncated while being read. */
+            return n == 0 ? GTAB_E_TRUNCATED : GTAB_E_IO;
+        }
+        done += (uint64_t)n;
+    }
+    close(fd);
+#ifdef MADV_HUGEPAGE
+    /* Only a hint, given after the copy: khugepaged may assemble huge pages later. Given
+     * before, every fault of the copy could wait for memory compaction (seconds for a
+     * 200 MB table on a busy host). */
+    if (size >= (2u << 20)) (void)madvise(copy, size, MADV_HUGEPAGE);
+#endif
+    if (mprotect(copy, size, PROT_READ) != 0) {
+        munmap(copy, size);
+        return GTAB_E_NOMEM;
+    }
+    struct gtab_table *t = malloc(sizeof *t);
+    if (t == NULL) {
+        munmap(copy, size);
+        return GTAB_E_NOMEM;
+    }
+    int rc = gtab_attach(copy, size, t);
     if (rc != GTAB_OK) {
-        munmap(map, size);
+        munmap(copy, size);
         free(t);
         return rc;
     }
     t->mapped = 1;
-    gtab_register(t); /* a table without a tag still works, through the slower calls */
+    gtab_register(t); /* a table without a tag still works, through the two-argument calls */
     *out = t;
     return GTAB_OK;
 }
@@ -220,7 +290,7 @@ void gtab_close(struct gtab_table *table) {
     free(table);
 }
 
-/* Reads the whole file: body checksum, then every slot's references and the entry count. */
+/* Reads the whole table: body checksum, then every slot's references and the entry count. */
 int gtab_verify(const struct gtab_table *t) {
     if (t == NULL || t->header == NULL) return GTAB_E_ARGUMENT;
     uint64_t body = gtab_checksum(t->base + GTAB_HEADER_SIZE, t->size - GTAB_HEADER_SIZE);
@@ -276,7 +346,7 @@ int gtab_lookup(const struct gtab_table *t, uint64_t key, struct gtab_entry *out
 }
 
 /*
- * The cheapest single lookup, for Python's hot path: two arguments in, one integer out.
+ * The cheapest single lookup with a handle: two arguments in, one integer out.
  * Returns the key's control index (GTAB_NO_CONTROL when catalogued but not listed), or a
  * negative GTAB_SLOT_* value: not found, invalid key (or no table), corrupt entry.
  */
@@ -287,11 +357,17 @@ int32_t gtab_control_of(const struct gtab_table *t, uint64_t key) {
     return t->slots[slot].control;
 }
 
-/* gtab_control_of for the table whose tag is in the top bits of tagged. */
+/*
+ * gtab_control_of for the table whose tag (from gtab_tag) is in the top bits of tagged.
+ * The caller must hold that table open for the whole call: the registry is safe to read
+ * while others open and close tables, but a tag outliving its table names whichever table
+ * claims the entry next. A tag with no table is GTAB_SLOT_INVALID.
+ */
 int32_t gtab_control_of_tagged(uint64_t tagged) {
     uint64_t tag = tagged >> GTAB_TAG_SHIFT;
     if (tag == 0 || tag > GTAB_REGISTRY_SIZE) return GTAB_SLOT_INVALID;
-    return gtab_control_of(gtab_registry[tag - 1], tagged & ((1ULL << GTAB_TAG_SHIFT) - 1));
+    const struct gtab_table *t = atomic_load_explicit(&gtab_registry[tag - 1], memory_order_acquire);
+    return gtab_control_of(t, tagged & ((1ULL << GTAB_TAG_SHIFT) - 1));
 }
 
 int gtab_slot_entry(const struct gtab_table *t, int64_t slot, struct gtab_entry *out) {

@@ -1,7 +1,8 @@
 /*
  * gtab: the compiled control table of gate.
  *
- * One read-only file, opened by mmap in constant time and looked up without allocating.
+ * One read-only file, read once into the reader's private memory (so nobody can truncate or
+ * rewrite it under a running lookup) and looked up without allocating.
  *
  *   [header, GTAB_HEADER_SIZE bytes]
  *   [controls: control_count x struct gtab_control]
@@ -9,14 +10,14 @@
  *   [padding to 64 bytes]
  *   [slots: slot_count x struct gtab_slot]     (open addressing, linear probing)
  *
- * Every integer is little-endian (the builder refuses to run on a big-endian host).
+ * Every integer is little-endian (table.c refuses to compile for a big-endian host).
  * The header carries its own checksum, so a damaged header is refused in constant time;
- * the body checksum is checked by gtab_verify(), which reads the whole file once.
+ * the body checksum is checked by gtab_verify(), which reads the whole table once.
  *
  * Nothing in a file is trusted: gtab_attach() checks every count and offset of the header
  * against the file size, and each lookup checks the slot it returns (description inside the
  * pool, control index inside the control array), so no byte string can make the reader
- * touch memory outside the mapping. native/fuzz_table.c holds the reader to that under
+ * touch memory outside the table's bytes. native/fuzz_table.c holds the reader to that under
  * AddressSanitizer and UndefinedBehaviorSanitizer.
  */
 #ifndef GTAB_TABLE_H
@@ -25,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GTAB_ABI_VERSION 1
+#define GTAB_ABI_VERSION 2 /* 2: gtab_open_file copies the file, never maps it */
 #define GTAB_FORMAT_VERSION 1
 #define GTAB_HEADER_SIZE 144
 #define GTAB_SLOT_SIZE 16
@@ -102,7 +103,8 @@ struct gtab_control {
     uint32_t reserved1;
 };
 
-/* An attached table: a view over bytes someone else owns (a mapping or a buffer). */
+/* An attached table: a view over bytes it does not own (a caller's buffer), or over the
+   private copy gtab_open_file made (then mapped is 1 and gtab_close unmaps it). */
 struct gtab_table {
     const uint8_t *base;
     uint64_t size;
@@ -113,7 +115,7 @@ struct gtab_table {
     uint64_t slot_count;
     uint64_t control_count;
     uint64_t strings_size;
-    int mapped; /* 1 when base came from gtab_open_file's mmap */
+    int mapped; /* 1 when base is gtab_open_file's private copy */
 };
 
 /* What gtab_lookup writes for a found key. */

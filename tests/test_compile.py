@@ -180,3 +180,14 @@ def test_cli_compile_error_is_one_line_and_nonzero(tmp_path: Path) -> None:
         f"gate compile: {cat}:2: GTIN 09506000134353: check digit is 3, expected 2\n" == run.stderr
     )
     assert not out.exists()
+
+
+def test_output_that_cannot_be_written_is_a_compile_error(tmp_path: Path) -> None:
+    """An output path that cannot be written (here a folder) is a CompileError naming it,
+    not an OSError traceback."""
+    cl, cat = write(tmp_path)
+    out = tmp_path / "t.gtab"
+    out.mkdir()
+    with pytest.raises(CompileError, match="cannot write the table") as caught:
+        compile_table(cl, [cat], out)
+    assert str(out) == caught.value.path

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gate.core.gs1 import check_digit as gtin_check_digit
-from gate.errors import CompileError
+from gate.errors import CompileError, TableError
 from gate.table import native as lookup_table
+from gate.table.errors import DuplicateKey
 
 CONTROL_LIST_HEADER = ["code", "category", "title", "flags"]
 CATALOGUE_HEADER = ["gtin", "description", "control"]
@@ -169,7 +170,8 @@ def source_digest(paths: Sequence[Path]) -> bytes:
 def compile_table(control_list: Path, catalogues: Sequence[Path], output: Path) -> CompileResult:
     """Reads and checks the sources and writes the table to ``output`` atomically.
 
-    Raises CompileError naming the file, line and problem; nothing is written then.
+    Raises CompileError naming the file, line and problem (or the output, when it cannot be
+    written); nothing is written then.
     """
     started = time.perf_counter()
     if not catalogues:
@@ -223,7 +225,9 @@ def compile_table(control_list: Path, catalogues: Sequence[Path], output: Path) 
             build_time=int(time.time()),
             source_digest=digest,
         )
-    except lookup_table.DuplicateKey as exc:
+    except DuplicateKey as exc:
+        if exc.rows is None:  # the builder always names the rows; this keeps mypy honest
+            raise CompileError(str(control_list), 0, str(exc)) from exc
         first, second = (_origin(origins, row) for row in exc.rows)
         raise CompileError(
             second[0],
@@ -231,6 +235,8 @@ def compile_table(control_list: Path, catalogues: Sequence[Path], output: Path) 
             f"GTIN {keys[exc.rows[1]]:014d} appears again with another control code "
             f"(first at {first[0]}:{first[1]})",
         ) from exc
+    except OSError as exc:
+        raise CompileError(str(output), 0, f"cannot write the table: {exc.strerror}") from exc
     built = time.perf_counter()
     return CompileResult(
         path=output,
@@ -253,9 +259,20 @@ def _origin(origins: list[tuple[str, array[int]]], row: int) -> tuple[str, int]:
 
 
 def is_stale(output: Path, sources: Sequence[Path]) -> bool:
-    """True when the table is missing or older than any of its sources."""
+    """True when the table must be compiled before use: missing, older than any of its
+    sources, or unusable (the reader refuses it: truncated, overwritten, damaged). A start
+    then rebuilds the table from its sources instead of refusing to run.
+
+    Reads and verifies the whole table when it is newer than its sources.
+    """
     try:
         built = output.stat().st_mtime
     except FileNotFoundError:
         return True
-    return any(source.stat().st_mtime > built for source in sources)
+    if any(source.stat().st_mtime > built for source in sources):
+        return True
+    try:
+        lookup_table.Table.open(output)
+    except TableError:
+        return True
+    return False

@@ -1,15 +1,23 @@
 """The compiled control table: the one module that imports the native extension.
 
 Everything else in gate talks to :class:`Table` and :class:`TableSlot`. The C side never
-raises; each status code it returns becomes a named :class:`~gate.errors.TableError` here.
-A :class:`Table` owns its mapping through ``ffi.gc``: the mapping is released when the last
-reference to the table goes, so a reload can swap a new table in while lookups on the old
-one finish (:class:`TableSlot`).
+raises: every function returns a status code, and every call here checks it; each code
+becomes a named :class:`~gate.errors.TableError` subclass (gate/table/errors.py names one
+for every code, and a test holds it to that). Constants and the ABI version
+come from ``native/table.h`` through the cdef's ``...``; the ABI and format versions are
+checked at import against the ones this code was written for.
+
+A :class:`Table` reads its file once into private memory (``gtab_open_file``) and owns that
+copy through ``ffi.gc``: a table file truncated or rewritten in place cannot fault or change a
+table in use, and the copy is released when the last reference to the table goes, so a reload
+can swap a new table in while lookups on the old one finish (:class:`TableSlot`).
+
+:class:`Probe` holds the raw calls that only the benchmarks and the oracle tests use; the
+product never does (tests/native/test_boundary.py checks that).
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from array import array
@@ -21,9 +29,19 @@ from typing import Any
 
 from gate.core.classification import Classification
 from gate.errors import TableError
+from gate.table.errors import (
+    STATUS_ERRORS,
+    DuplicateKey,
+    TableABIMismatch,
+    TableArgument,
+    TableCorrupt,
+    TableUnreadable,
+)
 
-#: The ABI this Python code was written against; native/table.h says GTAB_ABI_VERSION.
-EXPECTED_ABI = 1
+#: The ABI and table format this Python code was written against (native/table.h's
+#: GTAB_ABI_VERSION and GTAB_FORMAT_VERSION).
+EXPECTED_ABI = 2
+EXPECTED_FORMAT = 1
 
 REBUILD_HINT = "rebuild the native module with `make native` (or `python native/build.py`)"
 
@@ -33,74 +51,25 @@ except ImportError as exc:  # pragma: no cover - exercised by a fresh checkout w
     raise ImportError(f"gate's native table module is not built: {REBUILD_HINT}") from exc
 
 
-class TableEmpty(TableError):
-    """The table file is empty."""
-
-
-class TableTruncated(TableError):
-    """The table file is shorter than its header says."""
-
-
-class TableBadMagic(TableError):
-    """The file does not start with the gtab magic: not a gate table."""
-
-
-class TableVersionMismatch(TableError):
-    """The file's format version is not the one this gate reads."""
-
-
-class TableHeaderChecksum(TableError):
-    """The header's checksum does not match: the header is damaged."""
-
-
-class TableChecksum(TableError):
-    """The body checksum does not match: the file is damaged."""
-
-
-class TableBounds(TableError):
-    """A count or offset in the header points outside the file."""
-
-
-class TableCorrupt(TableError):
-    """An entry or control of the table is inconsistent."""
-
-
-class TableOversize(TableError):
-    """The file is longer than its header says."""
-
-
-class TableUnreadable(TableError):
-    """The file could not be opened or mapped."""
-
-
-class TableABIMismatch(TableError):
-    """The built native module is not the version this Python code expects."""
-
-
-_ERRORS: dict[int, tuple[type[TableError], str]] = {
-    lib.GTAB_E_EMPTY: (TableEmpty, "the file is empty"),
-    lib.GTAB_E_TRUNCATED: (TableTruncated, "the file is truncated"),
-    lib.GTAB_E_MAGIC: (TableBadMagic, "wrong magic: not a gate table file"),
-    lib.GTAB_E_VERSION: (TableVersionMismatch, "unsupported table format version"),
-    lib.GTAB_E_HEADER_CHECKSUM: (TableHeaderChecksum, "header checksum mismatch"),
-    lib.GTAB_E_CHECKSUM: (TableChecksum, "body checksum mismatch"),
-    lib.GTAB_E_BOUNDS: (TableBounds, "a count or offset points outside the file"),
-    lib.GTAB_E_CORRUPT: (TableCorrupt, "an entry or control is corrupt"),
-    lib.GTAB_E_SIZE: (TableOversize, "the file is longer than its header says"),
-    lib.GTAB_E_IO: (TableUnreadable, "cannot open or map the file"),
-}
-
-
-def check_abi(found: int, expected: int = EXPECTED_ABI) -> None:
-    """Raises TableABIMismatch unless the native module's ABI is the expected one."""
+def check_abi(
+    found: int, expected: int = EXPECTED_ABI, *, what: str = "ABI", module: str = "module"
+) -> None:
+    """Raises TableABIMismatch, naming the rebuild, unless ``found`` is ``expected``."""
     if found != expected:
         raise TableABIMismatch(
-            f"native table module has ABI version {found}, gate expects {expected}: {REBUILD_HINT}"
+            f"native table {module} has {what} version {found}, gate expects {expected}: "
+            f"{REBUILD_HINT}"
         )
 
 
 check_abi(lib.gtab_abi_version())
-check_abi(lib.GTAB_ABI_VERSION)
+check_abi(lib.GTAB_ABI_VERSION, what="ABI", module="header")
+check_abi(lib.GTAB_FORMAT_VERSION, EXPECTED_FORMAT, what="table format", module="header")
+
+#: Each status code's error, by value (after the ABI check: a stale module lacks names).
+_ERRORS: dict[int, tuple[type[TableError], str]] = {
+    getattr(lib, name): error for name, error in STATUS_ERRORS.items()
+}
 
 FORMAT_VERSION: int = lib.GTAB_FORMAT_VERSION
 HEADER_SIZE: int = lib.GTAB_HEADER_SIZE
@@ -114,9 +83,10 @@ SLOT_CORRUPT: int = lib.GTAB_SLOT_CORRUPT
 
 
 def _raise_for(status: int, path: str) -> None:
+    """Raises the named TableError for a status other than GTAB_OK."""
     if status == lib.GTAB_OK:
         return
-    kind, text = _ERRORS.get(status, (TableError, f"status {status}"))
+    kind, text = _ERRORS.get(status, (TableError, f"unknown status {status}"))
     if kind is TableUnreadable:
         errno = ffi.errno
         text = f"{text} ({os.strerror(errno)})" if errno else text
@@ -126,38 +96,6 @@ def _raise_for(status: int, path: str) -> None:
 _MISSING = object()
 #: Classifications a Table keeps in front of the C lookup.
 CACHE_ENTRIES = 65536
-#: Control indices kept in front of the single-key lookup, direct-mapped: a key that misses
-#: (random keys) costs little more than the C call; a hot key is two list reads.
-INDEX_CACHE_MASK = 4095
-
-_control_of = lib.gtab_control_of
-_tagged = lib.gtab_control_of_tagged
-
-
-def _control_finder(handle: Any, tag: int) -> Callable[[int], int]:
-    """A closure over one table: everything it needs is a local, and a direct-mapped cache
-    (slot = the key's low bits, nothing allocated on a miss) answers a key seen lately
-    (portals repeat reads) without going into C. One integer into C otherwise: the table's
-    tag and the key together, because a cffi call with one argument costs about half one
-    with two."""
-    keys = [-1] * (INDEX_CACHE_MASK + 1)
-    values = [0] * (INDEX_CACHE_MASK + 1)
-    mask, top, invalid = INDEX_CACHE_MASK, MAX_KEY, SLOT_INVALID
-    call = _tagged if tag else functools.partial(_control_of, handle)
-    tagged = tag
-
-    def control_index(key: int) -> int:
-        slot = key & mask
-        if keys[slot] == key:
-            return values[slot]
-        if not 0 <= key <= top:
-            return invalid
-        found: int = call(tagged | key)
-        keys[slot] = key
-        values[slot] = found
-        return found
-
-    return control_index
 
 
 def checksum(data: bytes) -> int:
@@ -195,32 +133,22 @@ class Control:
 
 
 class Table:
-    """An open, read-only control table (a mapping of one file)."""
+    """An open, read-only control table: a private copy of one file, never a mapping of it."""
 
-    __slots__ = (
-        "__weakref__",
-        "_cache",
-        "_controls",
-        "_entry",
-        "_handle",
-        "_strings",
-        "_tag",
-        "control_index",
-        "info",
-    )
+    __slots__ = ("__weakref__", "_cache", "_controls", "_handle", "_strings", "info")
 
     def __init__(self, handle: Any, path: str) -> None:
         self._handle = handle
         header = handle.header
         self._strings = ffi.buffer(handle.strings, handle.strings_size)
-        self._entry = ffi.new("struct gtab_entry *")
-        self._controls = tuple(self._read_control(i) for i in range(handle.control_count))
-        self._tag: int = lib.gtab_tag(handle)
+        self._controls = tuple(self._read_control(i, path) for i in range(handle.control_count))
         self._cache: dict[int | str, Classification | None] = {}
-        #: control_index(key) -> the control index of one GTIN-14 value: NO_CONTROL when
-        #: catalogued but not listed, SLOT_NOT_FOUND when absent, SLOT_INVALID for a value
-        #: that is no GTIN-14, SLOT_CORRUPT for a damaged entry. The cheapest single lookup.
-        self.control_index: Callable[[int], int] = _control_finder(handle, self._tag)
+        try:
+            built_at = datetime.fromtimestamp(header.build_time, UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise TableCorrupt(
+                f"table {path}: build time {header.build_time} is not a date"
+            ) from exc
         self.info = TableInfo(
             path=path,
             format_version=header.format_version,
@@ -228,35 +156,37 @@ class Table:
             slots=header.slot_count,
             controls=header.control_count,
             file_size=header.file_size,
-            built_at=datetime.fromtimestamp(header.build_time, UTC),
+            built_at=built_at,
             source_digest=bytes(ffi.buffer(header.source_digest, 32)).hex(),
         )
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, verify: bool = True) -> Table:
-        """Maps the file and checks its header (constant time); with ``verify``, also reads
-        the whole file to check its body checksum and every entry.
+        """Reads the file into private memory and checks its header; with ``verify``, also
+        checks the body checksum and every entry. After this returns, nothing done to the
+        file (truncated, overwritten, removed) reaches the table.
 
         Raises a TableError subclass naming what is wrong.
         """
         name = os.fspath(path)
         out = ffi.new("struct gtab_table **")
-        _raise_for(lib.gtab_open_file(name.encode(), out), name)
-        handle = ffi.gc(out[0], lib.gtab_close)
+        _raise_for(lib.gtab_open_file(os.fsencode(name), out), name)
+        # The copy is the table's size in private memory: say so to the collector.
+        handle = ffi.gc(out[0], lib.gtab_close, size=out[0].size)
         if verify:
             _raise_for(lib.gtab_verify(handle), name)
         return cls(handle, name)
 
     def verify(self) -> None:
-        """Reads the whole file: body checksum and every entry. Raises a TableError."""
+        """Checks the body checksum and every entry. Raises a TableError subclass."""
         _raise_for(lib.gtab_verify(self._handle), self.info.path)
 
     def _text(self, offset: int, length: int) -> str:
         return bytes(self._strings[offset : offset + length]).decode("utf-8", "replace")
 
-    def _read_control(self, index: int) -> Control:
+    def _read_control(self, index: int, path: str) -> Control:
         info = ffi.new("struct gtab_control_info *")
-        _raise_for(lib.gtab_control_info(self._handle, index, info), "")
+        _raise_for(lib.gtab_control_info(self._handle, index, info), path)
         flags = self._text(info.flags_offset, info.flags_length)
         return Control(
             code=self._text(info.code_offset, info.code_length),
@@ -295,11 +225,14 @@ class Table:
         value = int(key) if isinstance(key, str) else key
         if not 0 <= value <= MAX_KEY:
             raise ValueError(f"not a GTIN-14 value: {key!r}")
-        status = lib.gtab_lookup(self._handle, value, self._entry)
+        # A fresh out-struct per call: cffi releases the GIL for the call, so a struct shared
+        # by the table could be overwritten by another thread's lookup before it is read.
+        entry = ffi.new("struct gtab_entry *")
+        status = lib.gtab_lookup(self._handle, value, entry)
         found = None
         if status != lib.GTAB_NOT_FOUND:
             _raise_for(status, self.info.path)
-            found = self._classification(self._entry)
+            found = self._classification(entry)
         # A table never changes, so its answers can be kept. The cache also spares the scan
         # path a C call, which releases the GIL and may wait for the storage thread to hand
         # it back. Bounded: cleared when full (a dock sees a working set, not the catalogue).
@@ -308,70 +241,62 @@ class Table:
         self._cache[key] = found
         return found
 
-    def entry(self, slot: int) -> Classification:
-        """The classification at a slot returned by a batch lookup."""
-        entry = ffi.new("struct gtab_entry *")
-        _raise_for(lib.gtab_slot_entry(self._handle, slot, entry), self.info.path)
-        return self._classification(entry)
+    def classify_lines(self, text: bytes) -> tuple[array[int], array[int]]:
+        """For each ``\\n``-separated line of text, the control index of the plain GTIN on
+        it and its GTIN-14 value. A control index is NO_CONTROL for a catalogued item that is
+        not listed, SLOT_NOT_FOUND for a GTIN not in the table, SLOT_CORRUPT for a damaged
+        entry; SLOT_INVALID (and key 0) marks a line that is not a plain GTIN-8/12/13/14 with
+        a valid check digit, for the caller to decode. Raises a TableError subclass."""
+        slots, keys = _lookup_lines(self, text)
+        return _slot_controls(self, slots), keys
 
-    def lookup_packed(self, keys: array[int], out: array[int] | None = None) -> array[int]:
-        """Batch lookup over keys already packed as ``array('Q')``; returns an ``array('q')``
-        of slots (SLOT_NOT_FOUND, SLOT_INVALID or SLOT_CORRUPT for the misses)."""
-        if keys.typecode != "Q":
-            raise ValueError("keys must be an array('Q')")
-        n = len(keys)
-        if out is None or len(out) != n:
-            out = array("q", bytes(8 * n))
-        lib.gtab_lookup_batch(
-            self._handle,
-            ffi.cast("uint64_t *", ffi.from_buffer(keys)),
-            n,
-            ffi.cast("int64_t *", ffi.from_buffer(out, require_writable=True)),
-        )
-        return out
 
-    def lookup_text(self, text: bytes) -> tuple[array[int], array[int]]:
-        """Looks up every ``\\n``-separated line of text that is a plain GTIN-8/12/13/14 with
-        a valid check digit. Returns (slots, keys); other lines get SLOT_INVALID and key 0."""
-        lines = text.count(b"\n") + (0 if text.endswith(b"\n") or not text else 1)
-        slots = array("q", bytes(8 * lines))
-        keys = array("Q", bytes(8 * lines))
-        count = ffi.new("size_t *")
+def _lookup_lines(table: Table, text: bytes) -> tuple[array[int], array[int]]:
+    """The slot and GTIN-14 value of each line's plain GTIN (gtab_lookup_lines): a negative
+    SLOT_* value for a miss, SLOT_INVALID and key 0 for a line that is no plain GTIN."""
+    lines = text.count(b"\n") + (0 if text.endswith(b"\n") or not text else 1)
+    slots = array("q", bytes(8 * lines))
+    keys = array("Q", bytes(8 * lines))
+    count = ffi.new("size_t *")
+    _raise_for(
         lib.gtab_lookup_lines(
-            self._handle,
+            table._handle,
             ffi.from_buffer(text),
             len(text),
             ffi.cast("int64_t *", ffi.from_buffer(slots, require_writable=True)),
             ffi.cast("uint64_t *", ffi.from_buffer(keys, require_writable=True)),
             lines,
             count,
-        )
-        return slots, keys
+        ),
+        table.info.path,
+    )
+    if count[0] != lines:
+        raise TableArgument(f"table {table.info.path}: {count[0]} of {lines} lines read")
+    return slots, keys
 
-    def slot_controls(self, slots: array[int]) -> array[int]:
-        """For each slot of a batch, its control index (NO_CONTROL when not listed), or the
-        negative miss value the batch gave."""
-        out = array("i", bytes(4 * len(slots)))
+
+def _slot_controls(table: Table, slots: array[int]) -> array[int]:
+    """For each slot of a batch, its control index (NO_CONTROL when not listed), or the
+    negative miss value the batch gave. Raises a TableError subclass."""
+    out = array("i", bytes(4 * len(slots)))
+    _raise_for(
         lib.gtab_slot_controls(
-            self._handle,
+            table._handle,
             ffi.cast("int64_t *", ffi.from_buffer(slots)),
             len(slots),
             ffi.cast("int32_t *", ffi.from_buffer(out, require_writable=True)),
-        )
-        return out
-
-    def lookup_codes(self, codes: Sequence[str]) -> array[int]:
-        """Batch lookup from a list of plain GTIN strings: one slot per code."""
-        slots, _ = self.lookup_text("\n".join(codes).encode("ascii", "replace"))
-        return slots
+        ),
+        table.info.path,
+    )
+    return out
 
 
 class TableSlot:
     """Holds the table in use and swaps a new one in.
 
     Readers call :meth:`current` and keep the table they got for as long as they need it;
-    :meth:`swap` only replaces the reference, so the old mapping is released when its last
-    reader lets go (CPython frees it then, and ``ffi.gc`` unmaps it).
+    :meth:`swap` only replaces the reference, so the old copy is released when its last
+    reader lets go (CPython frees it then, and ``ffi.gc`` releases it).
     """
 
     def __init__(self, table: Table | None = None) -> None:
@@ -395,6 +320,110 @@ class TableSlot:
         return old
 
 
+class Probe:
+    """Raw lookups over an open :class:`Table`, for ``make bench`` and the oracle tests only.
+
+    Not part of the product: nothing in gate uses it (tests/native/test_boundary.py checks).
+    It measures the table itself, apart from the product's answer cache and Classification
+    objects: one key to one control index in one cffi call, and batches of packed keys.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._handle = table._handle
+        #: control_index(key) -> the control index of one GTIN-14 value: NO_CONTROL when
+        #: catalogued but not listed, SLOT_NOT_FOUND when absent, SLOT_INVALID for a value
+        #: that is no GTIN-14, SLOT_CORRUPT for a damaged entry.
+        self.control_index: Callable[[int], int] = _control_finder(self._handle)
+
+    def lookup_packed(self, keys: array[int], out: array[int] | None = None) -> array[int]:
+        """Batch lookup over keys packed as ``array('Q')``; returns an ``array('q')`` of
+        slots (SLOT_NOT_FOUND, SLOT_INVALID or SLOT_CORRUPT for the misses)."""
+        if keys.typecode != "Q":
+            raise ValueError("keys must be an array('Q')")
+        n = len(keys)
+        if out is None or len(out) != n or out.typecode != "q":
+            out = array("q", bytes(8 * n))
+        _raise_for(
+            lib.gtab_lookup_batch(
+                self._handle,
+                ffi.cast("uint64_t *", ffi.from_buffer(keys)),
+                n,
+                ffi.cast("int64_t *", ffi.from_buffer(out, require_writable=True)),
+            ),
+            self.table.info.path,
+        )
+        return out
+
+    def slot_controls(self, slots: array[int]) -> array[int]:
+        """For each slot of a batch, its control index, or the negative miss value."""
+        if slots.typecode != "q":
+            raise ValueError("slots must be an array('q')")
+        return _slot_controls(self.table, slots)
+
+    def entry(self, slot: int) -> Classification:
+        """The classification at a slot returned by a batch lookup. Raises TableNoEntry for
+        a free slot, TableArgument for one out of range."""
+        if not 0 <= slot < self.table.info.slots:  # also keeps cffi from an OverflowError
+            raise TableArgument(f"table {self.table.info.path}: no slot {slot}")
+        entry = ffi.new("struct gtab_entry *")
+        _raise_for(lib.gtab_slot_entry(self._handle, slot, entry), self.table.info.path)
+        return self.table._classification(entry)
+
+    def lookup_codes(self, codes: Sequence[str]) -> array[int]:
+        """Slots for a list of plain GTIN strings (the Python-list batch): one C pass that
+        parses, checks and looks up every line."""
+        slots, _ = _lookup_lines(self.table, "\n".join(codes).encode("ascii", "replace"))
+        return slots
+
+
+#: Control indices kept in front of the single-key probe, direct-mapped: a key that misses
+#: (random keys) costs little more than the C call; a hot key is two list reads.
+INDEX_CACHE_MASK = 4095
+
+_control_of = lib.gtab_control_of
+_tagged = lib.gtab_control_of_tagged
+
+
+def _control_finder(handle: Any) -> Callable[[int], int]:
+    """A closure over one table: everything it needs is a local, and a direct-mapped cache
+    (slot = the key's low bits, nothing allocated on a miss) answers a key seen lately
+    without going into C. One integer into C otherwise: the table's tag and the key together,
+    because a cffi call with one argument costs about half one with two. The key is checked
+    to be a GTIN-14 value first, so it never reaches the tag's bits.
+
+    The closure holds ``handle`` (as a default argument), so its table stays open for as
+    long as the closure can use the tag: gtab_control_of_tagged's contract."""
+    tag: int = lib.gtab_tag(handle)
+    # None, not an int, marks an empty cache slot: any int could be asked for (-1 once
+    # answered 0 from an empty slot instead of SLOT_INVALID).
+    keys: list[int | None] = [None] * (INDEX_CACHE_MASK + 1)
+    values = [0] * (INDEX_CACHE_MASK + 1)
+    mask, top, invalid = INDEX_CACHE_MASK, MAX_KEY, SLOT_INVALID
+
+    if not tag:  # the registry is full: the two-argument call
+
+        def untagged(key: int, _handle: Any = handle) -> int:
+            if not 0 <= key <= top:
+                return invalid
+            return int(_control_of(_handle, key))
+
+        return untagged
+
+    def control_index(key: int, _keep: Any = handle) -> int:
+        slot = key & mask
+        if keys[slot] == key:
+            return values[slot]
+        if not 0 <= key <= top:
+            return invalid
+        found: int = _tagged(tag | key)
+        keys[slot] = key
+        values[slot] = found
+        return found
+
+    return control_index
+
+
 def write_table(
     path: str | os.PathLike[str],
     *,
@@ -412,8 +441,10 @@ def write_table(
     title_length, flags_offset, flags_length, category).
 
     Returns (entries, skipped duplicates, file size). Raises DuplicateKey when one key has
-    two controls (its ``rows`` are the 0-based row indices), TableError otherwise; on any
-    error the file at ``path`` is untouched.
+    two controls (its ``rows`` are the 0-based row indices), another TableError subclass
+    for what the builder refuses (TableTooBig, TableArgument), ValueError for arrays of the
+    wrong type or length and values out of their C range; on any error the file at ``path``
+    is untouched.
     """
     n = len(keys)
     if not (len(desc_offsets) == len(desc_lengths) == len(controls) == n):
@@ -427,6 +458,14 @@ def write_table(
         raise ValueError("row arrays must be array('Q'), array('I'), array('H'), array('H')")
     if len(source_digest) != 32:
         raise ValueError("source digest must be 32 bytes")
+    if not -(2**63) <= build_time < 2**63:
+        raise ValueError(f"build time {build_time} does not fit in 64 bits")
+    for row in control_table:
+        fields, category = row[:6], row[6]
+        if category not in (1, 2) or not all(
+            0 <= v < limit for v, limit in zip(fields, _CONTROL_LIMITS, strict=True)
+        ):
+            raise ValueError(f"control row {row} is out of range")
     ctab = ffi.new("struct gtab_control[]", max(1, len(control_table)))
     for i, (co, cl, to, tl, fo, fl, cat) in enumerate(control_table):
         c = ctab[i]
@@ -458,19 +497,19 @@ def write_table(
     report = ffi.new("struct gtab_build_report *")
     status = lib.gtab_build(spec, ffi.from_buffer(out, require_writable=True), size, report)
     if status == lib.GTAB_E_DUPLICATE:
-        raise DuplicateKey(report.duplicate_first, report.duplicate_second)
-    if status != lib.GTAB_OK:
-        raise TableError(f"table builder failed with status {status}")
+        first, second = int(report.duplicate_first), int(report.duplicate_second)
+        raise DuplicateKey(
+            f"rows {first} and {second} hold the same key with different controls",
+            (first, second),
+        )
+    _raise_for(status, os.fspath(path))
     _write_atomically(Path(path), out)
     return int(report.entries), int(report.skipped_duplicates), int(report.file_size)
 
 
-class DuplicateKey(TableError):
-    """The same key appears in two rows with different controls."""
-
-    def __init__(self, first: int, second: int) -> None:
-        super().__init__(f"rows {first} and {second} hold the same key with different controls")
-        self.rows = (first, second)
+#: The C widths of a control_table row's fields (struct gtab_control), checked before the
+#: call: cffi would raise OverflowError, not a TableError, for a value that does not fit.
+_CONTROL_LIMITS = (2**32, 2**16, 2**32, 2**16, 2**32, 2**16)
 
 
 def _write_atomically(path: Path, data: bytes | bytearray) -> None:

@@ -75,8 +75,7 @@ class LookupWriter:
         lines = chunk.split(b"\n")
         if lines and lines[-1] == b"":
             lines.pop()
-        slots, keys = self.table.lookup_text(chunk)
-        controls = self.table.slot_controls(slots)
+        controls, keys = self.table.classify_lines(chunk)
         parts: list[bytes] = []
         tails = self._tail_bytes
         for i, raw in enumerate(lines):
