@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +102,14 @@ def check_scan(raw: Any) -> ScanInput:
                 field="ts",
             ) from None
     return ScanInput(**values)  # type: ignore[arg-type]
+
+
+def foreign_doors(raws: Iterable[Any], doors: Collection[str]) -> list[str]:
+    """The doors outside ``doors`` that the scans in ``raws`` name, sorted, each once: what
+    a client bound to ``doors`` may not scan for. A scan naming no door as storable text is
+    left to ``check_scan``, which rejects it."""
+    named = {raw.get("door") for raw in raws if isinstance(raw, dict)}
+    return sorted(d for d in named if isinstance(d, str) and storable(d) and d not in doors)
 
 
 def check_id(value: Any, what: str) -> str:
