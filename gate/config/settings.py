@@ -22,7 +22,7 @@ import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,9 +102,13 @@ class Door:
 
 @dataclass(frozen=True, slots=True)
 class Client:
+    """A client of the API or the scanner socket. ``doors`` binds a scanner client to the
+    doors it may scan for (None: every door; production configs should bind every scanner)."""
+
     name: str
     role: str
     token: str = field(repr=False)
+    doors: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,9 +373,14 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         token = client.text("token")
         if len(token) < 16:
             raise ConfigError(f"{client.prefix}token: must be at least 16 characters")
-        clients.append(Client(client.text("name"), role, token))
+        clients.append(Client(client.text("name"), role, token, _bound_doors(client, role, doors)))
     if len({c.token for c in clients}) != len(clients):
         raise ConfigError("clients: two clients share a token")
+    names = [c.name for c in clients]
+    shared = sorted({n for n in names if names.count(n) > 1})
+    if shared:
+        # Scan ids are scoped to the client's name, and the journal names clients by it.
+        raise ConfigError(f"clients: two clients share the name {shared[0]!r}")
 
     operators = []
     for op in root.sections("operators"):
@@ -437,6 +446,27 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
     )
     root.check_unknown()
     return config
+
+
+def _bound_doors(client: _Reader, role: str, doors: Sequence[Door]) -> frozenset[str] | None:
+    """A client's ``doors``: absent is every door; present, a non-empty list of known door
+    ids, on a scanner client only (no other role scans)."""
+    if client.get("doors", list, None) is None:
+        return None
+    bound = client.strings("doors")
+    known = [d.id for d in doors]
+    if role != "scanner":
+        raise ConfigError(f"{client.prefix}doors: only scanner clients are bound to doors")
+    if not bound:
+        raise ConfigError(
+            f"{client.prefix}doors: must name at least one door (leave it out for every door)"
+        )
+    unknown = [d for d in bound if d not in known]
+    if unknown:
+        raise ConfigError(
+            f"{client.prefix}doors: unknown door {unknown[0]!r} (the doors are {', '.join(known)})"
+        )
+    return frozenset(bound)
 
 
 def _limits(http: _Reader) -> Limits:

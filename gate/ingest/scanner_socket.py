@@ -1,7 +1,9 @@
 """The scanner socket: fixed readers keep one TCP connection and stream msgpack maps.
 
 The first map is ``{"auth": TOKEN}`` (a ``scanner`` client); every later map is a scan of
-the same shape as ``POST /api/v1/scans``, answered by one map, in order. Scans that arrive
+the same shape as ``POST /api/v1/scans``, answered by one map, in order (the same answer as
+over HTTP; a scan for a door the client is not bound to is a rejected answer naming the door,
+where HTTP refuses the whole request with 403). Scans that arrive
 together are decided as one batch (one commit), and each answer goes out only after that
 commit. A map that is not a scan gets an error map; bytes that cannot be framed as msgpack
 (or a frame over the size limit) close that connection, and no other.
@@ -18,6 +20,7 @@ from typing import Any
 import msgpack
 
 from gate.config.settings import Client
+from gate.core.access import Action, may
 from gate.errors import GateError
 from gate.service.docks import Docks
 
@@ -84,7 +87,7 @@ class ScannerServer:
             max_array_len=10_000,
             max_map_len=1_000,
         )
-        client_name: str | None = None
+        client: Client | None = None
         loop = asyncio.get_running_loop()
         # One deadline for the whole handshake: a client trickling bytes of a frame it never
         # completes must not hold an unauthenticated connection open.
@@ -95,7 +98,7 @@ class ScannerServer:
 
         while True:
             try:
-                authed = client_name is not None
+                authed = client is not None
                 timeout = None if authed else max(0.0, auth_deadline - loop.time())
                 data = await asyncio.wait_for(reader.read(READ_CHUNK), timeout)
             except TimeoutError:
@@ -115,9 +118,9 @@ class ScannerServer:
                 broken = exc
             scans: list[Any] = []
             for frame in frames:
-                if client_name is None:
-                    client_name = self._auth(frame)
-                    if client_name is None:
+                if client is None:
+                    client = self._auth(frame)
+                    if client is None:
                         send(
                             {
                                 "error": AUTH_FIRST,
@@ -126,13 +129,14 @@ class ScannerServer:
                         )
                         await writer.drain()
                         return
-                    send({"ok": True, "client": client_name})
+                    send({"ok": True, "client": client.name})
                     continue
                 scans.append(frame)
             for start in range(0, len(scans), MAX_BATCH):
                 chunk = scans[start : start + MAX_BATCH]
                 try:
-                    results = await self.docks.scans(chunk, client_name or "?")
+                    assert client is not None  # scans are only taken after the auth frame
+                    results = await self.docks.scans(chunk, client.name, client.doors)
                 except GateError as exc:
                     results = [
                         {
@@ -156,7 +160,7 @@ class ScannerServer:
                 return
             await writer.drain()
 
-    def _auth(self, frame: Any) -> str | None:
+    def _auth(self, frame: Any) -> Client | None:
         if (
             not isinstance(frame, dict)
             or set(frame) != {"auth"}
@@ -164,6 +168,6 @@ class ScannerServer:
         ):
             return None
         client = self.by_token(frame["auth"])
-        if client is None or client.role != "scanner":
+        if client is None or not may(client.role, Action.SCAN):
             return None
-        return client.name
+        return client

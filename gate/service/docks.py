@@ -20,7 +20,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from gate.config.settings import Config
@@ -173,7 +173,7 @@ class Docks:
 
         def read(
             conn: sqlite3.Connection,
-        ) -> tuple[list[str], list[tuple[dict[str, Any], int]], list[tuple[str, str, str]]]:
+        ) -> tuple[list[str], list[tuple[dict[str, Any], int]], list[scan_rows.ScanRow]]:
             return (
                 shipment_rows.live_docs(conn, since),
                 licence_rows.all_docs(conn),
@@ -574,10 +574,13 @@ class Docks:
 
     # --- scans ------------------------------------------------------------------------------
 
-    async def scans(self, raws: Sequence[Any], actor: str) -> list[dict[str, Any]]:
-        """Processes a batch of scans in order; one result each (the scan answer), all
-        durable on return."""
-        outcomes = await self.scan_path.scans(raws, actor)
+    async def scans(
+        self, raws: Sequence[Any], actor: str, doors: Collection[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Processes a batch of scans from client ``actor`` in order; one result each (the
+        scan answer), all durable on return. ``doors``: the doors the client is bound to
+        (None for every door); a scan for another door is rejected."""
+        outcomes = await self.scan_path.scans(raws, actor, doors)
         results = [outcome.to_wire() for outcome in outcomes]
         self.count(results)
         return results

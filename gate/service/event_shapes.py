@@ -42,6 +42,17 @@ def prohibited_alert(door: str, key: str | None, shipment_id: str | None) -> dic
     }
 
 
+def scan_id_reused_alert(door: str, error: str, shipment_id: str | None) -> dict[str, Any]:
+    """A scan refused because its id was used for another scan: the item was not recorded."""
+    return {
+        "level": "critical",
+        "kind": "scan_id_reused",
+        "door": door,
+        "text": f"A scan at {door} was refused and not recorded: {error}",
+        "shipment": shipment_id,
+    }
+
+
 def storage_alert(text: str) -> dict[str, Any]:
     return {"level": "critical", "text": text}
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gate.core.identifiers import MAX_CODE_LENGTH
 from gate.core.rules import require_instant
 from gate.errors import GateError, InvalidCode, InvalidShipment
 
@@ -22,7 +23,7 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 SCAN_KINDS = frozenset({"gs1", "gtin", "sscc", "epc", "epc_uri"})
 SCAN_FIELDS = frozenset({"scan_id", "reader", "door", "code", "kind", "ts", "shipment"})
 #: The longest scan code taken (a GS1 element string with every optional AI is far shorter).
-MAX_CODE = 512
+MAX_CODE = MAX_CODE_LENGTH  # the one limit on a code's length, owned by the core
 #: The longest scan id or reader name: they are stored and journaled with each scan.
 MAX_SCAN_NAME = 128
 
@@ -102,6 +103,14 @@ def check_scan(raw: Any) -> ScanInput:
                 field="ts",
             ) from None
     return ScanInput(**values)  # type: ignore[arg-type]
+
+
+def foreign_doors(raws: Iterable[Any], doors: Collection[str]) -> list[str]:
+    """The doors outside ``doors`` that the scans in ``raws`` name, sorted, each once: what
+    a client bound to ``doors`` may not scan for. A scan naming no door as storable text is
+    left to ``check_scan``, which rejects it."""
+    named = {raw.get("door") for raw in raws if isinstance(raw, dict)}
+    return sorted(d for d in named if isinstance(d, str) and storable(d) and d not in doors)
 
 
 def check_id(value: Any, what: str) -> str:

@@ -1,6 +1,10 @@
 """One scan's outcome: built once, as a typed value, and rendered once each to the wire
 result, the audit record, the live event and the stored row.
 
+A scan id's first use (``FirstUse``: what was scanned, when, and this outcome) is what a
+later scan under the same id is compared with: the same scan again is a retry, answered with
+the first outcome; anything else is a reuse of the id, refused (``reuse_error``).
+
 The wire result is DESIGN.md's "scan answer" (field names fixed there, plus ``description``,
 ``line`` and, for a rejection, ``field``); a duplicate repeats the first answer with
 ``status: "duplicate"`` and ``first_status``. The stored row (the ``scans.result`` column) is
@@ -324,3 +328,55 @@ class ScanOutcome:
             door_id=None if door is None else door["id"],
             signal=None if door is None else door["signal"],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FirstUse:
+    """A scan id's first use: what was scanned (what a retry must repeat), when (``at``, RFC
+    3339) and the outcome given. ``exact`` is False for a scan stored before kind and shipment
+    were kept: a later scan is then compared on door and code only."""
+
+    door: str | None
+    code: str | None
+    kind: str | None
+    shipment: str | None
+    at: str
+    outcome: ScanOutcome
+    exact: bool = True
+
+    def differences(
+        self, door: str, code: str, kind: str | None, shipment: str | None
+    ) -> list[str]:
+        """The fields in which a scan under the same id differs from this one; none means
+        it is a retry of it. The reader and the time of the scan are not compared: a fixed
+        reader re-sends a read under the same id with a later ``ts`` (readers/dedupe.py)."""
+        pairs: list[tuple[str, str | None, str | None]] = [
+            ("code", self.code, code),
+            ("door", self.door, door),
+        ]
+        if self.exact:
+            pairs += [("kind", self.kind, kind), ("shipment", self.shipment, shipment)]
+        return [name for name, first, again in pairs if first != again]
+
+    def reuse_error(self, scan_id: str, reader: str, differs: list[str]) -> str:
+        """The rejection of a different scan under this id, naming the first use."""
+        shipment = "" if self.shipment is None else f" for shipment {self.shipment!r}"
+        return (
+            f"scan id {scan_id!r} of reader {reader!r} was already used at {self.at} for code"
+            f" {self.code!r} at door {self.door!r}{shipment} (answered"
+            f" {self.outcome.status.value}); this scan differs in {', '.join(differs)}, so it"
+            " was not recorded: send it again"
+            " under a new scan id"
+        )
+
+    def to_audit(self) -> dict[str, Any]:
+        """The first use as the ``scan.id_reused`` audit record names it."""
+        return {
+            "at": self.at,
+            "door": self.door,
+            "code": self.code,
+            "kind": self.kind,
+            "shipment": self.shipment,
+            "status": (self.outcome.first_status or self.outcome.status).value,
+            "shipment_id": self.outcome.shipment_id,
+        }

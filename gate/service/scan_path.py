@@ -2,10 +2,21 @@
 answered only after it.
 
 Each scan becomes one ``ScanOutcome``, built once and rendered to the wire answer, the audit
-record, the event and the stored row. A scan id already answered (``(reader, scan_id)``) is a
-retry and gets the first answer again, marked ``duplicate``; a retry of a scan whose first
-delivery is still being written waits for that write, and if it failed is refused
-(``Unavailable``) so the reader sends it again.
+record, the event and the stored row.
+
+Scan ids belong to the client that sent them: the key is ``(client, reader, scan_id)``, the
+client being the authenticated name (the journal's actor), so one client can neither collide
+with nor read back another's answers. Under a key already answered, the same scan again
+(same code, door, kind and named shipment) is a retry and gets the first answer again, marked
+``duplicate``; a retry of a scan whose first delivery is still being written waits for that
+write, and if it failed is refused (``Unavailable``) so the reader sends it again. A
+*different* scan under a used key (a handheld whose counter restarted) is never answered from
+the first one: it is rejected naming the first use, journaled as ``scan.id_reused`` and
+alerted, so the item is sent again under a new id instead of silently going unrecorded.
+
+A client bound to doors (``doors`` in its config) has a scan for any other door rejected
+(``scan.door_refused``) before anything is decided; the HTTP API refuses such a request
+whole (403) before it gets here.
 
 Fail closed: a table that cannot answer for an item holds its line with reason ``error``
 and the lookup failure recorded (``lookup_error``), never "not in the table"; with no table
@@ -19,7 +30,7 @@ import datetime as dt
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from gate.config.settings import Door
@@ -29,10 +40,15 @@ from gate.core.shipment_values import ACCEPTS, Controls, Shipment, Signal, accep
 from gate.core.shipments import add_scan
 from gate.errors import GateError, InvalidCode, StateError, TableError, Unavailable
 from gate.service.commit_step import Change, Committer
-from gate.service.event_shapes import door_event, prohibited_alert, shipment_event
+from gate.service.event_shapes import (
+    door_event,
+    prohibited_alert,
+    scan_id_reused_alert,
+    shipment_event,
+)
 from gate.service.input_checks import ScanInput, check_scan, storable
 from gate.service.live_state import LiveState
-from gate.service.scan_outcome import ScanOutcome
+from gate.service.scan_outcome import FirstUse, ScanOutcome
 from gate.storage import journal, scan_rows
 from gate.table.native import Table, TableSlot
 
@@ -41,7 +57,9 @@ log = logging.getLogger("gate.service.scan_path")
 #: Scan ids remembered in memory for answering retries (the database keeps them all).
 RECENT_SCANS = 200_000
 
-Ident = tuple[str, str]
+#: (client, reader, scan_id): a scan id is scoped to the client and reader that sent it.
+Ident = tuple[str, str, str]
+Audits = list[tuple[str, str, str | None, dict[str, Any]]]
 
 
 class ScanPath:
@@ -62,17 +80,29 @@ class ScanPath:
         self.table = table
         self.controls = controls
         self.clock = clock
-        self.recent: OrderedDict[Ident, ScanOutcome] = OrderedDict()
-        self._pending: dict[Ident, tuple[ScanOutcome, asyncio.Future[bool]]] = {}
+        self.recent: OrderedDict[Ident, FirstUse] = OrderedDict()
+        self._pending: dict[Ident, tuple[FirstUse, asyncio.Future[bool]]] = {}
         self._signals: dict[str, tuple[Shipment, Signal]] = {}
 
-    def loaded(self, rows: Sequence[tuple[str, str, str]]) -> None:
-        """Takes the recent scans stored at start: (reader, scan_id, stored outcome)."""
-        for reader, scan_id, record in rows:
-            self.recent[(reader, scan_id)] = ScanOutcome.from_record(json.loads(record))
+    def loaded(self, rows: Sequence[scan_rows.ScanRow]) -> None:
+        """Takes the recent scans stored at start, oldest first."""
+        for row in rows:
+            self.recent[(row.client, row.reader, row.scan_id)] = FirstUse(
+                row.door,
+                row.code,
+                row.kind,
+                row.shipment,
+                row.received_at,
+                ScanOutcome.from_record(json.loads(row.result)),
+                row.exact,
+            )
 
-    async def scans(self, raws: Sequence[Any], actor: str) -> list[ScanOutcome]:
-        """Processes a batch in order; one outcome each, all durable on return."""
+    async def scans(
+        self, raws: Sequence[Any], actor: str, doors: Collection[str] | None = None
+    ) -> list[ScanOutcome]:
+        """Processes a batch from client ``actor`` (bound to ``doors``, None for every door)
+        in order; one outcome each, all durable on return. Raises Unavailable when the gate
+        takes no changes or the first delivery of a retried scan was not stored."""
         self.committer.require_ok()
         try:
             table: Table | None = self.table.current()
@@ -83,12 +113,14 @@ class ScanPath:
         change = Change()
         change.done = asyncio.get_running_loop().create_future()
         rows: list[scan_rows.ScanRow] = []
-        audits: list[tuple[str, str, str | None, dict[str, Any]]] = []
-        seen: dict[Ident, ScanOutcome] = {}
+        audits: Audits = []
+        seen: dict[Ident, FirstUse] = {}
         waits: list[asyncio.Future[bool]] = []
         try:
             outcomes = [
-                self._scan(raw, actor, table, controls, now, change, rows, audits, seen, waits)
+                self._scan(
+                    raw, actor, doors, table, controls, now, change, rows, audits, seen, waits
+                )
                 for raw in raws
             ]
         except BaseException:
@@ -105,8 +137,8 @@ class ScanPath:
             # In flight until the change ends; remembered for retries once it committed. Both
             # run with the commit step, so a caller that goes away cannot skip them.
             done = change.done
-            for ident, outcome in seen.items():
-                self._pending[ident] = (outcome, done)
+            for ident, first in seen.items():
+                self._pending[ident] = (first, done)
             change.committed.append(lambda: self._remember(seen))
             done.add_done_callback(lambda _: self._forget(seen, done))
             await self.committer.apply(change)
@@ -116,15 +148,15 @@ class ScanPath:
                 raise Unavailable("the first delivery of a scan in this batch was not stored")
         return outcomes
 
-    def _forget(self, seen: Mapping[Ident, ScanOutcome], done: asyncio.Future[bool]) -> None:
+    def _forget(self, seen: Mapping[Ident, FirstUse], done: asyncio.Future[bool]) -> None:
         for ident in seen:
             pending = self._pending.get(ident)
             if pending is not None and pending[1] is done:
                 del self._pending[ident]
 
-    def _remember(self, seen: Mapping[Ident, ScanOutcome]) -> None:
-        for ident, outcome in seen.items():
-            self.recent[ident] = outcome
+    def _remember(self, seen: Mapping[Ident, FirstUse]) -> None:
+        for ident, first in seen.items():
+            self.recent[ident] = first
             if len(self.recent) > RECENT_SCANS:
                 self.recent.popitem(last=False)
 
@@ -132,13 +164,14 @@ class ScanPath:
         self,
         raw: Any,
         actor: str,
+        doors: Collection[str] | None,
         table: Table | None,
         controls: Controls,
         now: dt.datetime,
         change: Change,
         rows: list[scan_rows.ScanRow],
-        audits: list[tuple[str, str, str | None, dict[str, Any]]],
-        seen: dict[Ident, ScanOutcome],
+        audits: Audits,
+        seen: dict[Ident, FirstUse],
         waits: list[asyncio.Future[bool]],
     ) -> ScanOutcome:
         try:
@@ -149,23 +182,34 @@ class ScanPath:
             sid = sid if isinstance(sid, str) and storable(sid) else None
             audits.append(("scan.rejected", actor, None, {"error": str(exc), "scan": _safe(raw)}))
             return ScanOutcome.rejected(sid, str(exc), exc.field)
-        ident = (scan.reader, scan.scan_id)
+        if doors is not None and scan.door not in doors:
+            return self._door_refused(scan, actor, doors, change, audits)
+        ident = (actor, scan.reader, scan.scan_id)
+        pending = None
         first = self.recent.get(ident) or seen.get(ident)
+        if first is None:
+            pending = self._pending.get(ident)
+            first = None if pending is None else pending[0]
         if first is not None:
-            return first.duplicate()
-        pending = self._pending.get(ident)
-        if pending is not None:
-            waits.append(pending[1])
-            return pending[0].duplicate()
+            differs = first.differences(scan.door, scan.code, scan.kind, scan.shipment)
+            if differs:
+                return self._reused(scan, actor, first, differs, change, audits)
+            if pending is not None:
+                waits.append(pending[1])
+            return first.outcome.duplicate()
         outcome = self._decide(scan, table, controls, now, change)
-        seen[ident] = outcome
+        at = now.isoformat()
+        seen[ident] = FirstUse(scan.door, scan.code, scan.kind, scan.shipment, at, outcome)
         rows.append(
-            (
+            scan_rows.ScanRow(
+                actor,
                 scan.reader,
                 scan.scan_id,
                 scan.door,
                 scan.code,
-                now.isoformat(),
+                scan.kind,
+                scan.shipment,
+                at,
                 json.dumps(outcome.to_record()),
             )
         )
@@ -174,6 +218,68 @@ class ScanPath:
         if outcome.decision == "prohibited":
             key = None if outcome.item is None else outcome.item.key
             change.events.append(("alert", prohibited_alert(scan.door, key, outcome.shipment_id)))
+        return outcome
+
+    def _reused(
+        self,
+        scan: ScanInput,
+        actor: str,
+        first: FirstUse,
+        differs: list[str],
+        change: Change,
+        audits: Audits,
+    ) -> ScanOutcome:
+        """A different scan under a used id: rejected naming the first use, journaled and
+        alerted; nothing decided, nothing stored under the id (a retry of it is refused
+        again)."""
+        error = first.reuse_error(scan.scan_id, scan.reader, differs)
+        known = scan.door in self.doors
+        outcome = ScanOutcome.rejected(
+            scan.scan_id,
+            error,
+            "scan_id",
+            reader=scan.reader,
+            door=scan.door,
+            code=scan.code,
+            door_signal=self._door_signal(scan.door) if known else None,
+        )
+        # The shipment the item was meant for: the one at its door now.
+        at_door = self.state.door_shipment(scan.door) if known else None
+        subject = None if at_door is None else at_door.id
+        data = {
+            **outcome.to_audit(),
+            "kind": scan.kind,
+            "shipment": scan.shipment,
+            "differs": differs,
+            "first": first.to_audit(),
+        }
+        audits.append(("scan.id_reused", actor, subject, data))
+        change.events.append(("scan", outcome.to_event()))
+        if known:
+            change.events.append(("alert", scan_id_reused_alert(scan.door, error, subject)))
+        log.warning("client %s reused scan id %r of reader %r", actor, scan.scan_id, scan.reader)
+        return outcome
+
+    def _door_refused(
+        self,
+        scan: ScanInput,
+        actor: str,
+        doors: Collection[str],
+        change: Change,
+        audits: Audits,
+    ) -> ScanOutcome:
+        """A scan for a door its client is not bound to: rejected naming the door, journaled;
+        nothing decided or stored, and nothing said about that door."""
+        error = (
+            f"client {actor} may scan at door(s) {', '.join(sorted(doors))} only, not at door"
+            f" {scan.door!r}"
+        )
+        outcome = ScanOutcome.rejected(
+            scan.scan_id, error, "door", reader=scan.reader, door=scan.door, code=scan.code
+        )
+        data = {**outcome.to_audit(), "doors": sorted(doors)}
+        audits.append(("scan.door_refused", actor, None, data))
+        change.events.append(("scan", outcome.to_event()))
         return outcome
 
     def _decide(

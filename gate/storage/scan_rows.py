@@ -1,28 +1,66 @@
-"""The ``scans`` table: every answered scan under its reader and scan id, with the outcome
-given (so a retry of the same id is answered as before, also after a restart). Every
-function runs on the store's writer thread."""
+"""The ``scans`` table: every answered scan under its client, reader and scan id, with what
+was scanned and the outcome given (so a retry of the same id is answered as before, and a
+reuse of the id for another scan is recognised, also after a restart). Every function runs
+on the store's writer thread."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-#: (reader, scan_id, door, code, received_at, outcome as stored JSON)
-ScanRow = tuple[str, str, str, str, str, str]
+
+@dataclass(frozen=True, slots=True)
+class ScanRow:
+    """One stored scan. ``client`` is the authenticated client that sent it (the journal's
+    actor); ``shipment`` the shipment the scan named, if it named one. ``exact`` is False for
+    a row stored before kind and shipment were kept (schema migration 4)."""
+
+    client: str
+    reader: str
+    scan_id: str
+    door: str | None
+    code: str | None
+    kind: str | None
+    shipment: str | None
+    received_at: str
+    result: str  # the outcome, as ScanOutcome.to_record JSON
+    exact: bool = True
 
 
 def insert_many(conn: sqlite3.Connection, rows: Sequence[ScanRow]) -> None:
-    """Stores scans; a (reader, scan_id) already stored keeps its first outcome."""
+    """Stores scans. An id is only stored again once the gate no longer remembers it (it fell
+    out of the recent scans): the newer use then replaces the row, so a retry of it gets its
+    own answer."""
     conn.executemany(
-        "INSERT OR IGNORE INTO scans (reader, scan_id, door, code, received_at, result)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
+        "INSERT OR REPLACE INTO scans (client, reader, scan_id, door, code, kind, shipment,"
+        " exact, received_at, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                r.client,
+                r.reader,
+                r.scan_id,
+                r.door,
+                r.code,
+                r.kind,
+                r.shipment,
+                int(r.exact),
+                r.received_at,
+                r.result,
+            )
+            for r in rows
+        ],
     )
 
 
-def recent(conn: sqlite3.Connection, limit: int) -> list[tuple[str, str, str]]:
-    """The ``limit`` most recent scans, oldest first: (reader, scan_id, stored outcome)."""
+def recent(conn: sqlite3.Connection, limit: int) -> list[ScanRow]:
+    """The ``limit`` most recently stored scans, oldest first."""
     rows = conn.execute(
-        "SELECT reader, scan_id, result FROM scans ORDER BY rowid DESC LIMIT ?", (limit,)
+        "SELECT client, reader, scan_id, door, code, kind, shipment, received_at, result, exact"
+        " FROM scans ORDER BY rowid DESC LIMIT ?",
+        (limit,),
     ).fetchall()
-    return [(reader, scan_id, result) for reader, scan_id, result in reversed(rows)]
+    return [
+        ScanRow(client, reader, sid, door, code, kind, shipment, at, result, bool(exact))
+        for client, reader, sid, door, code, kind, shipment, at, result, exact in reversed(rows)
+    ]

@@ -130,6 +130,43 @@ MIGRATIONS: list[str] = [
     CREATE INDEX journal_checkpoints_pending ON journal_checkpoints (next_attempt_at)
         WHERE delivered_at IS NULL;
     """,
+    # 4: scan ids belong to the client that sent them, and a scan keeps what a retry must
+    # repeat (kind, the shipment it named). A row stored before this belongs to the client its
+    # `scan` journal record names (the actor; the first record if several), else to its reader
+    # name; its kind and shipment were not kept (`exact` 0: a retry is compared on door and
+    # code only). Copied in rowid order: the newest rows stay the newest.
+    """
+    CREATE TABLE scans_by_client (
+        client TEXT NOT NULL,           -- the authenticated client (the journal's actor)
+        reader TEXT NOT NULL,
+        scan_id TEXT NOT NULL,
+        door TEXT,
+        code TEXT,
+        kind TEXT,
+        shipment TEXT,                  -- the shipment the scan named, if it named one
+        exact INTEGER NOT NULL DEFAULT 1,
+        received_at TEXT NOT NULL,
+        result TEXT NOT NULL,           -- JSON: the outcome given, repeated for a retry
+        PRIMARY KEY (client, reader, scan_id)
+    );
+    INSERT INTO scans_by_client (client, reader, scan_id, door, code, exact, received_at, result)
+    SELECT coalesce(j.actor, s.reader), s.reader, s.scan_id, s.door, s.code, 0,
+           s.received_at, s.result
+    FROM scans AS s
+    LEFT JOIN (
+        -- A bare column beside min() takes the value of the row holding the minimum.
+        SELECT json_extract(data, '$.reader') AS reader,
+               json_extract(data, '$.scan_id') AS scan_id,
+               actor,
+               min(seq) AS first_seq
+        FROM audit
+        WHERE kind = 'scan' AND json_valid(data)
+        GROUP BY 1, 2
+    ) AS j ON j.reader = s.reader AND j.scan_id = s.scan_id
+    ORDER BY s.rowid;
+    DROP TABLE scans;
+    ALTER TABLE scans_by_client RENAME TO scans;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

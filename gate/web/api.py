@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gate.config.settings import Client
 from gate.core.access import Action
 from gate.core.classification import Classification
 from gate.core.identifiers import MAX_CODE_LENGTH, Identifier, decode
@@ -17,6 +18,7 @@ from gate.core.shipments import State
 from gate.errors import InvalidCode, TableError
 from gate.service.docks import Docks
 from gate.service.events import stream
+from gate.service.input_checks import foreign_doors
 from gate.table.native import Table
 from gate.web import app_keys
 from gate.web.bodies import SHIPMENT, read_body, validate
@@ -27,11 +29,16 @@ from gate.web.problems import Problem
 from gate.web.shipment_docs import licence_doc, to_doc
 
 
+def _client(request: web.Request, action: Action) -> Client:
+    """The client behind the request, if its role may take ``action``."""
+    client = request.app[app_keys.CLIENTS].authenticate(request, action)
+    request[app_keys.ACTOR] = client.name
+    return client
+
+
 def _auth(request: web.Request, action: Action) -> str:
     """The name of the client behind the request, if its role may take ``action``."""
-    name = request.app[app_keys.CLIENTS].authenticate(request, action).name
-    request[app_keys.ACTOR] = name
-    return name
+    return _client(request, action).name
 
 
 def _docks(request: web.Request) -> Docks:
@@ -204,8 +211,10 @@ async def cancel_shipment(request: web.Request) -> web.StreamResponse:
 
 
 async def post_scans(request: web.Request) -> web.StreamResponse:
-    """One scan or ``{"scans": [...]}``; one result per scan, each durable before the answer."""
-    actor = _auth(request, Action.SCAN)
+    """One scan or ``{"scans": [...]}``; one result per scan, each durable before the answer.
+    A client bound to doors that sends a scan for another door gets 403 for the whole request,
+    before anything is decided."""
+    client = _client(request, Action.SCAN)
     body = await read_body(request)
     limit = request.app[app_keys.CONFIG].limits.max_scans_per_request
     if isinstance(body, dict) and set(body) == {"scans"}:
@@ -239,7 +248,18 @@ async def post_scans(request: web.Request) -> web.StreamResponse:
             "Malformed body",
             'the body must be a scan object or {"scans": [...]}',
         )
-    results = await _docks(request).scans(scans, actor)
+    if client.doors is not None:
+        foreign = foreign_doors(scans, client.doors)
+        if foreign:
+            raise Problem(
+                403,
+                "door-not-allowed",
+                "Door not allowed",
+                f"client {client.name} may scan at door(s) {', '.join(sorted(client.doors))}"
+                f" only; this request has scans for {', '.join(foreign)}: nothing was recorded",
+                errors=[{"field": "door", "message": f"not allowed: {', '.join(foreign)}"}],
+            )
+    results = await _docks(request).scans(scans, client.name, client.doors)
     return respond(request, {"results": results})
 
 

@@ -37,6 +37,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
 WMS_TOKEN = "demo-3lVrZo-6sVXB5I5_aqEOnBdshGn_lbyQ"
 SCANNER_TOKEN = "demo-YbgSG0JhwUXNJzrAqAPeViCuwi8yecPm"
+#: The demo's scanner clients are bound to one door each (``doors`` in configs/gate.toml).
+SCANNER_TOKENS = {
+    "D1": SCANNER_TOKEN,
+    "D2": "demo-nPRBwDTV5zfnuwZdzcZJLp7JUQhLn75o",
+    "D3": "demo-w7BgUarFwk3CAGbv_ItBZiBDRxSJ-ibe",
+}
 OPERATOR = "Basic " + base64.b64encode(b"ops:demo-ops-password").decode()
 
 UNTIL_TIMEOUT = 15.0  # generous: only something hung ever reaches it
@@ -226,7 +232,8 @@ class Gate:
     async def scan(self, code: str, door: str = "D1", **extra: Any) -> dict[str, Any]:
         self.seq[0] += 1
         scan = {"scan_id": f"s{self.seq[0]}", "reader": "r1", "door": door, "code": code, **extra}
-        status, body = await self.call("POST", "/api/v1/scans", scan, token=SCANNER_TOKEN)
+        token = SCANNER_TOKENS.get(door, SCANNER_TOKEN)
+        status, body = await self.call("POST", "/api/v1/scans", scan, token=token)
         assert 200 == status, body
         return dict(body["results"][0])
 

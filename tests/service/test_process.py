@@ -30,6 +30,7 @@ from gate.storage.store import connect_readonly
 from tests.service.harness import (
     ROOT,
     SCANNER_TOKEN,
+    SCANNER_TOKENS,
     START_TIMEOUT,
     STOP_TIMEOUT,
     WMS_TOKEN,
@@ -61,7 +62,7 @@ def create(url: str, sid: str, door: str, destination: str) -> None:
 
 def scan_one(url: str, scan_id: str, door: str, code: str) -> dict[str, Any]:
     body = {"scan_id": scan_id, "reader": "setup", "door": door, "code": code}
-    status, doc = call(url, "POST", "/api/v1/scans", body, token=SCANNER_TOKEN)
+    status, doc = call(url, "POST", "/api/v1/scans", body, token=SCANNER_TOKENS[door])
     assert 200 == status, doc
     return dict(doc["results"][0])
 
@@ -276,7 +277,8 @@ async def test_sigkill_under_load_loses_no_acknowledged_scan(
     assert {"S1": "open", "S2": "held", "S3": "dispatched"} == states
 
     (reader, scan_id), _ = next(iter(load.acked.items()))
-    retry = {"scan_id": scan_id, "reader": reader, "door": "D1", "code": gtins[0]}
+    worker, i = (int(n) for n in scan_id.split("-"))
+    retry = {"scan_id": scan_id, "reader": reader, "door": "D1", "code": load.code(worker, i)}
     status, body = call(served.url, "POST", "/api/v1/scans", retry, token=SCANNER_TOKEN)
     assert (200, "duplicate") == (status, body["results"][0]["status"])
 

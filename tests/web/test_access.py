@@ -75,10 +75,10 @@ def test_settings_take_the_role_names_from_the_table() -> None:
     ],
     ids=["code-length", "msgpack-type"],
 )
-def test_one_owner_per_idea_in_the_web_layer(pattern: str, owner: str | None) -> None:
+def test_one_owner_per_idea_in_the_running_gate(pattern: str, owner: str | None) -> None:
     """The code length limit comes from gate.core.identifiers and the msgpack type is
-    defined in gate.web.negotiation only."""
-    found = [p.name for p in WEB_MODULES if re.search(pattern, p.read_text())]
+    defined in gate.web.negotiation only (in the service, the links and the web face)."""
+    found = [p.name for p in RUNNING_MODULES if re.search(pattern, p.read_text())]
     assert ([] if owner is None else [owner]) == found
 
 

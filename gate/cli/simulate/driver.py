@@ -74,10 +74,22 @@ class Simulation:
             raise SimulationFailed(f"the config has no {role} client")
         return client.token
 
-    def _scanner_tokens(self) -> tuple[str, ...]:
-        tokens = tuple(c.token for c in self.config.clients if c.role == "scanner")
-        if not tokens:
+    def _scanner_tokens(self) -> dict[str, str]:
+        """Door -> the token of a scanner client that may scan there (the first bound to the
+        door, else the first bound to none), spreading doors over unbound clients."""
+        scanners = [c for c in self.config.clients if c.role == "scanner"]
+        if not scanners:
             raise SimulationFailed("the config has no scanner client")
+        free = [c.token for c in scanners if c.doors is None]
+        tokens: dict[str, str] = {}
+        for i, door in enumerate(self.doors):
+            bound = [c.token for c in scanners if c.doors is not None and door in c.doors]
+            if bound:
+                tokens[door] = bound[0]
+            elif free:
+                tokens[door] = free[i % len(free)]
+            else:
+                raise SimulationFailed(f"no scanner client of the config may scan at {door}")
         return tokens
 
     async def run(self) -> Report:
@@ -109,10 +121,8 @@ class Simulation:
             try:
                 # One failing door stops them all (TaskGroup cancels the others).
                 async with asyncio.TaskGroup() as doors:
-                    for i, door in enumerate(self.doors):
-                        doors.create_task(
-                            self._drive(api, door, plans[door], tokens[i % len(tokens)])
-                        )
+                    for door in self.doors:
+                        doors.create_task(self._drive(api, door, plans[door], tokens[door]))
             except BaseExceptionGroup as group:
                 raise _first(group) from None
             elapsed = time.monotonic() - started

@@ -10,7 +10,8 @@ Every scan an adapter makes goes through a :class:`ScanSink`, a thin wrapper of
 ``POST /api/v1/scans``, with results returned only once they are durable. Scans are plain
 dicts of the ``POST /scans`` shape (``scan_id``, ``reader``, ``door``, ``code``, optional
 ``kind`` and ``ts``). The ``reader`` is the configured reader name and the journal's actor
-is ``reader:<name>``, so the gate's dedupe by ``(reader, scan_id)`` makes retries idempotent.
+(the client) is ``reader:<name>``, so the gate's dedupe by ``(client, reader, scan_id)``
+makes retries idempotent.
 
 A :class:`Forwarder` sends an adapter's scans in the background for adapters that need no
 answer per read (LLRP): what arrives while one commit is under way goes into the next (a
