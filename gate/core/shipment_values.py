@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from gate.core.classification import Classification
 from gate.core.countries import parse_country
+from gate.core.gs1 import check_gtin, check_sscc
 from gate.core.licences import Approval, Coverage, Drawdown, LicenceRequest, StandingLicence
 from gate.core.parties import normalise
 from gate.core.rules import (
@@ -37,6 +38,7 @@ from gate.core.rules import (
 from gate.errors import (
     DispatchRefused,
     InvalidApproval,
+    InvalidCode,
     InvalidShipment,
     NotOpen,
     ShipmentFinal,
@@ -118,8 +120,10 @@ class ManifestItem:
 
     def __post_init__(self) -> None:
         gtin = self.gtin
-        if not (gtin.isascii() and gtin.isdigit() and len(gtin) in (8, 12, 13, 14)):
-            raise InvalidShipment(f"manifest GTIN {gtin!r} is not 8, 12, 13 or 14 digits")
+        try:
+            check_gtin(gtin, field="manifest")
+        except InvalidCode as exc:
+            raise InvalidShipment(f"manifest: {exc}") from None
         if type(self.quantity) is not int or self.quantity < 1:
             raise InvalidShipment(f"manifest GTIN {gtin}: quantity must be a positive integer")
         serials = frozenset(self.serials)
@@ -143,8 +147,10 @@ class Manifest:
     def __post_init__(self) -> None:
         index: dict[str, tuple[ManifestItem, ...]] = {}
         for sscc, contents in self.containers:
-            if not (sscc.isascii() and sscc.isdigit() and len(sscc) == 18):
-                raise InvalidShipment(f"manifest SSCC {sscc!r} is not 18 digits")
+            try:
+                check_sscc(sscc, field="manifest")
+            except InvalidCode as exc:
+                raise InvalidShipment(f"manifest: {exc}") from None
             if sscc in index:
                 raise InvalidShipment(f"manifest lists SSCC {sscc} twice")
             index[sscc] = tuple(contents)

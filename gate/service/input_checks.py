@@ -17,6 +17,7 @@ from typing import Any
 
 from gate.core.identifiers import MAX_CODE_LENGTH
 from gate.core.rules import require_instant
+from gate.core.text import text_problem
 from gate.errors import GateError, InvalidCode, InvalidShipment
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
@@ -123,11 +124,16 @@ def check_id(value: Any, what: str) -> str:
 
 
 def check_text(body: Any, where: str = "body", error: type[GateError] = InvalidShipment) -> None:
-    """Refuses a body (any nesting of dicts and lists) holding text that cannot be stored.
-    Raises ``error`` (InvalidShipment unless told) naming where."""
+    """Refuses a body (any nesting of dicts and lists) holding text that cannot be stored or
+    that would display otherwise than it is stored: lone surrogates, control characters,
+    bidirectional overrides (the core's ``text_problem`` decides). Raises ``error``
+    (InvalidShipment unless told) naming where and the character."""
     if isinstance(body, str):
         if not storable(body):
             raise error(f"{where} is not valid text (a lone surrogate)")
+        problem = text_problem(where, body, multiline=True)
+        if problem is not None:
+            raise error(problem)
     elif isinstance(body, Mapping):
         for key, value in body.items():
             check_text(key, where, error)

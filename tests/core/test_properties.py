@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from gate.core import shipments as sh
 from gate.core.classification import Classification
 from gate.core.countries import CountryGroups
+from gate.core.gs1 import check_digit
 from gate.core.identifiers import Identifier
 from gate.core.licences import (
     Approval,
@@ -51,9 +52,10 @@ POLICY = Policy(
     cat2_exempt_groups=("partners",),
     denials=DenialList.of([DeniedParty("Rocket Dynamics Trading", "AE", "N-1")]),
 )
-KEYS = [f"0401234500{n:03d}{n % 10}" for n in range(6)]
+# GTIN-14 keys with valid check digits (a manifest refuses any other).
+KEYS = [f"0401234500{n:03d}{check_digit(f'0401234500{n:03d}')}" for n in range(6)]
 CONTROLS = ["9.A.3", "2.A.1.a", "6.C.1"]
-PALLET = "340123450000000018"
+PALLET = "340123450000000017"
 STRAY = "340123450000000025"
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

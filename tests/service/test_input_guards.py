@@ -1,0 +1,61 @@
+"""Input that would be stored wrong or shown otherwise than stored is refused at the door
+(issue 11, item 11): manifest GTINs and SSCCs with a wrong check digit, and names holding
+control characters or bidirectional overrides. Each is a 400 problem and creates nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.service.harness import Gate
+
+GOOD_SSCC = "340123450000000017"  # check digit 7 (GS1 mod-10)
+GOOD_GTIN = "09506000134352"  # GS1's published example GTIN
+
+
+def shipment(**extra: Any) -> dict[str, Any]:
+    return {
+        "id": "S1",
+        "door": "D1",
+        "destination": "DE",
+        "consignee": {"name": "Acme Precision GmbH", "country": "DE"},
+        **extra,
+    }
+
+
+def manifest(sscc: str, gtin: str) -> list[dict[str, Any]]:
+    return [{"sscc": sscc, "contents": [{"gtin": gtin, "quantity": 2}]}]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (shipment(manifest=manifest("340123450000000018", GOOD_GTIN)), "check digit is 8"),
+        (shipment(manifest=manifest(GOOD_SSCC, "09506000134353")), "check digit is 3"),
+        (
+            shipment(consignee={"name": "Acme\u202eHbmG", "country": "DE"}),
+            "U+202E",
+        ),
+        (shipment(consignee={"name": "Acme\x07 GmbH", "country": "DE"}), "U+0007"),
+        (shipment(end_use="civil\u2066 aviation"), "U+2066"),
+    ],
+    ids=["sscc-check-digit", "gtin-check-digit", "rtl-override", "control-char", "bidi-isolate"],
+)
+async def test_bad_input_is_a_400_problem_and_creates_nothing(
+    gate: Gate, body: dict[str, Any], expected: str
+) -> None:
+    """A manifest number with a wrong check digit, or a name with a control or bidi
+    character, is refused with a problem naming it, and no shipment exists afterwards."""
+    status, problem = await gate.call("POST", "/api/v1/shipments", body)
+    assert 400 == status, problem
+    assert expected in problem["detail"], problem
+    status, _ = await gate.call("GET", "/api/v1/shipments/S1")
+    assert 404 == status
+
+
+async def test_valid_manifest_and_plain_names_are_accepted(gate: Gate) -> None:
+    """The same shipment with correct check digits and ordinary text is created."""
+    body = shipment(manifest=manifest(GOOD_SSCC, GOOD_GTIN), end_use="civil aviation\nrepairs")
+    status, doc = await gate.call("POST", "/api/v1/shipments", body)
+    assert 201 == status, doc
