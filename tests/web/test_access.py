@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "gate"
 WEB_MODULES = sorted((PACKAGE / "web").rglob("*.py"))
 #: Every module of the running gate above storage: what serves, links and is served.
 RUNNING_MODULES = sorted(
-    p for layer in ("service", "links", "web") for p in (PACKAGE / layer).rglob("*.py")
+    p for layer in ("service", "links", "ingest", "web") for p in (PACKAGE / layer).rglob("*.py")
 )
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import time
 from collections import deque
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from gate.config.readers import ReaderConfig
 from gate.errors import GateError
 from gate.ingest.readers.health import Backoff, ReaderHealth
+from gate.service.clock import utc_now
 
 if TYPE_CHECKING:
     from gate.service.docks import Docks
@@ -47,10 +47,6 @@ STOP_TIMEOUT = 5.0
 
 Scan = dict[str, Any]
 Result = dict[str, Any]
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def describe(exc: BaseException) -> str:

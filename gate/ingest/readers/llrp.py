@@ -36,9 +36,10 @@ from llrpkit.exceptions import LLRPConnectionError
 from llrpkit.protocol import enums, messages
 
 from gate.config.readers import LlrpOptions, ReaderConfig
-from gate.ingest.readers.base import Forwarder, Reader, Result, Scan, ScanSink, utc_now
+from gate.ingest.readers.base import Forwarder, Reader, Result, Scan, ScanSink
 from gate.ingest.readers.dedupe import PortalDedupe
 from gate.ingest.readers.health import Backoff
+from gate.service.clock import utc_now
 
 log = logging.getLogger("gate.ingest.readers.llrp")
 
@@ -164,7 +165,7 @@ class LlrpReader(Reader):
         if not epc:
             health.refused += 1  # a tag with an empty EPC names nothing
             return
-        sid = self.dedupe.admit(epc, mono, time.time())
+        sid = self.dedupe.admit(epc, mono, utc_now().timestamp())
         if sid is None:
             return
         scan: Scan = {

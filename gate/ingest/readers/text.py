@@ -40,10 +40,11 @@ from typing import Any
 
 from gate.config.readers import ReaderConfig, TextOptions
 from gate.errors import GateError
-from gate.ingest.readers.base import Reader, Result, Scan, ScanSink, describe, utc_now
+from gate.ingest.readers.base import Reader, Result, Scan, ScanSink, describe
 from gate.ingest.readers.dedupe import PortalDedupe
 from gate.ingest.readers.health import Backoff
 from gate.ingest.readers.lines import LineSplitter, Overlong, Piece, to_code
+from gate.service.clock import utc_now
 
 log = logging.getLogger("gate.ingest.readers.text")
 
@@ -98,7 +99,7 @@ class TextReader(Reader):
     async def _handle(self, pieces: Sequence[Piece], peer: str) -> list[Result]:
         """One answer per piece that is not a blank line, in order."""
         opts = self.options
-        now, mono, wall = utc_now(), time.monotonic(), time.time()
+        now, mono, wall = utc_now(), time.monotonic(), utc_now().timestamp()
         answers: list[Result | int] = []  # an answer, or the index of a scan's result
         scans: list[Scan] = []
         for piece in pieces:
