@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from gate.core.classification import Classification
 from gate.core.countries import parse_country
 from gate.core.licences import Approval, Coverage, Drawdown, LicenceRequest, StandingLicence
-from gate.core.parties import normalise
+from gate.core.parties import CONSIGNEE, Party, normalise, parse_ids
 from gate.core.rules import (
     ERROR,
     ControlDates,
@@ -39,6 +39,7 @@ from gate.errors import (
     InvalidApproval,
     InvalidShipment,
     NotOpen,
+    PolicyError,
     ShipmentFinal,
     StateError,
     UnknownState,
@@ -70,6 +71,7 @@ ACCEPTS: Mapping[str, frozenset[State]] = {
     "seal": frozenset({State.OPEN}),
     "remove": _LIVE,
     "approval": _SEALED,
+    "amend": frozenset({State.OPEN}),
     "reevaluate": _LIVE,
     "dispatch": frozenset({State.CLEARED}),
     "cancel": _LIVE | {State.CANCELLED},
@@ -91,10 +93,12 @@ _UNDECIDED = LineDecision(Decision.LICENCE_REQUIRED, (ERROR,), 0, "not evaluated
 
 @dataclass(frozen=True, slots=True)
 class Consignee:
-    """The consignee; ``key`` is the normalised name licences and denials compare."""
+    """The consignee; ``key`` is the normalised name licences and lists compare, ``ids`` its
+    identifiers (``((scheme, value), ...)``, see ``gate.core.parties.Party``)."""
 
     name: str
     country: str
+    ids: tuple[tuple[str, str], ...] = ()
     key: str = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -102,7 +106,17 @@ class Consignee:
         key = normalise(self.name)
         if not key:
             raise InvalidShipment("the consignee needs a name")
+        try:
+            ids = parse_ids(dict(self.ids), where="the consignee's ids")
+        except PolicyError as exc:
+            raise InvalidShipment(str(exc)) from None
+        object.__setattr__(self, "ids", ids)
         object.__setattr__(self, "key", key)
+
+    @property
+    def party(self) -> Party:
+        """The consignee as a party of the shipment (role ``consignee``)."""
+        return Party(CONSIGNEE, self.name, self.country, self.ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +272,9 @@ class Shipment:
     door: str
     destination: str
     consignee: Consignee
+    parties: tuple[Party, ...] = ()
     end_use: str | None = None
+    end_use_codes: tuple[str, ...] = ()
     transit: tuple[str, ...] = ()
     manifest: Manifest = Manifest()
     lines: tuple[Line, ...] = ()
@@ -296,6 +312,9 @@ class Shipment:
             consignee_country=self.consignee.country,
             transit=self.transit,
             end_use=self.end_use,
+            parties=self.parties,
+            end_use_codes=self.end_use_codes,
+            consignee_ids=self.consignee.ids,
         )
 
     @property
@@ -368,6 +387,7 @@ _EVENT_WORDS = {
     "seal": "a seal",
     "remove": "a removal",
     "approval": "an approval or denial",
+    "amend": "changes to its parties, end use or transit",
     "reevaluate": "a re-evaluation",
     "dispatch": "a dispatch",
     "cancel": "a cancellation",

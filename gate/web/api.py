@@ -20,7 +20,7 @@ from gate.service.events import stream
 from gate.storage.shipment_docs import licence_doc, to_doc
 from gate.table.native import Table
 from gate.web import app_keys
-from gate.web.bodies import SHIPMENT, read_body, validate
+from gate.web.bodies import SHIPMENT, SHIPMENT_PATCH, read_body, validate
 from gate.web.limits import busy_problem
 from gate.web.negotiation import respond
 from gate.web.page import overview
@@ -133,6 +133,15 @@ async def create_shipment(request: web.Request) -> web.StreamResponse:
     validate(body, SHIPMENT)
     shipment = await _docks(request).create(body, actor)
     return respond(request, to_doc(shipment), status=201)
+
+
+async def amend_shipment(request: web.Request) -> web.StreamResponse:
+    """``PATCH /shipments/{id}``: parties, end use or transit, before seal (409 after)."""
+    actor = _auth(request, Action.CREATE)
+    body = await read_body(request)
+    validate(body, SHIPMENT_PATCH)
+    shipment = await _docks(request).amend(request.match_info["id"], body, actor)
+    return respond(request, to_doc(shipment))
 
 
 async def list_shipments(request: web.Request) -> web.StreamResponse:

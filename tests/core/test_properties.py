@@ -29,7 +29,7 @@ from gate.core.licences import (
     cover,
     draw_down,
 )
-from gate.core.parties import DenialList, DeniedParty, normalise
+from gate.core.parties import DenialList, DeniedParty, Party
 from gate.core.rules import (
     GENERAL_LICENCE,
     NOT_LISTED_REASON,
@@ -48,8 +48,11 @@ NOW = dt.datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
 GROUPS = CountryGroups.from_mapping({"embargoed": ["IR"], "partners": ["DE", "FR"]})
 POLICY = Policy(
     GROUPS,
-    cat2_exempt_groups=("partners",),
+    embargo_groups=("embargoed",),
+    general_licences=("partners",),
     denials=DenialList.of([DeniedParty("Rocket Dynamics Trading", "AE", "N-1")]),
+    control_max_age_days=90,
+    denials_max_age_days=90,
 )
 KEYS = [f"0401234500{n:03d}{n % 10}" for n in range(6)]
 CONTROLS = ["9.A.3", "2.A.1.a", "6.C.1"]
@@ -354,8 +357,7 @@ def test_coverage_is_monotone_under_removal(
             requests=(),
             approvals=(),
             licences=unique,
-            consignee_key=normalise("Gulf Avionics LLC"),
-            consignee_country="AE",
+            consignee=Party("consignee", "Gulf Avionics LLC", "AE"),
             destination="AE",
             now=NOW,
         )
@@ -390,7 +392,8 @@ def test_clear_only_when_no_row_holds(
     classification: Classification | None,
 ) -> None:
     """A line is clear only if it is classified, known, not denied, not stale, on a clean
-    route, and (if Category II) bound for an exempt destination."""
+    route, for no listed party or military end use, and (if Category II) under a general
+    licence."""
     dates = ControlDates(NOW - dt.timedelta(days=200 if stale else 1), NOW)
     context = ShipmentContext(destination, consignee, "AE", (), end_use)
     decision = decide(assess(POLICY, context, dates, NOW), classification, denied=denied)
@@ -400,6 +403,8 @@ def test_clear_only_when_no_row_holds(
         and not denied
         and not stale
         and destination in ("AE", "DE")
+        and end_use != "military"
+        and consignee != "Rocket Dynamics Trading"
     )
     if decision.decision is Decision.CLEAR:
         assert check()
