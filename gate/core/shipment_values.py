@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 
 from gate.core.classification import Classification
 from gate.core.countries import parse_country
+from gate.core.end_use import check_codes
+from gate.core.hits import PartyHits
 from gate.core.licences import Approval, Coverage, Drawdown, LicenceRequest, StandingLicence
 from gate.core.parties import CONSIGNEE, Party, normalise, parse_ids
 from gate.core.rules import (
@@ -286,6 +288,8 @@ class Shipment:
     updated_at: dt.datetime
     sealed_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
+    #: Every party's screening hits as the last decision saw them (DESIGN.md's ``screening``).
+    screening: tuple[PartyHits, ...] = ()
     # The last facts, so a scan does not redo the denial-list screening.
     facts: Facts | None = field(default=None, compare=False, repr=False)
 
@@ -424,3 +428,27 @@ def refusal(shipment: Shipment, message: str) -> StateError:
         state=str(shipment.state),
         blocking=blocking,
     )
+
+
+def checked_route(transit: Iterable[str]) -> tuple[str, ...]:
+    """``transit`` as a tuple of checked country codes. Raises ``InvalidCountry``."""
+    route = tuple(transit)
+    for code in route:
+        parse_country(code, where="the shipment's transit countries")
+    return route
+
+
+def checked_parties(parties: Iterable[Party]) -> tuple[Party, ...]:
+    """``parties`` as a tuple; the consignee has its own field. Raises ``InvalidShipment``."""
+    given = tuple(parties)
+    if any(party.role == CONSIGNEE for party in given):
+        raise InvalidShipment("the consignee is given as `consignee`, not among the parties")
+    return given
+
+
+def checked_codes(codes: Iterable[str]) -> tuple[str, ...]:
+    """``codes`` checked against the known end-use codes. Raises ``InvalidShipment``."""
+    try:
+        return check_codes(codes)
+    except PolicyError as exc:
+        raise InvalidShipment(str(exc)) from None

@@ -42,7 +42,6 @@ from typing import Any
 
 from gate.core.classification import Classification
 from gate.core.countries import parse_country
-from gate.core.end_use import check_codes
 from gate.core.identifiers import Identifier
 from gate.core.licences import (
     Approval,
@@ -57,7 +56,7 @@ from gate.core.licences import (
     next_expiry,
 )
 from gate.core.line_counting import count, count_container, fresh, reclassified
-from gate.core.parties import CONSIGNEE, Party
+from gate.core.parties import Party
 from gate.core.rules import Decision, Facts, assess, decide, failed, require_aware, stale_at
 from gate.core.shipment_values import (
     ACCEPTS,
@@ -75,6 +74,9 @@ from gate.core.shipment_values import (
     State,
     Transition,
     accepts,
+    checked_codes,
+    checked_parties,
+    checked_route,
     evolve,
     refusal,
 )
@@ -84,7 +86,6 @@ from gate.errors import (
     InvalidCode,
     InvalidShipment,
     Overdraw,
-    PolicyError,
     UnknownLine,
     UnknownRequest,
 )
@@ -143,35 +144,14 @@ def new_shipment(
         door=door,
         destination=destination,
         consignee=consignee,
-        parties=_parties(parties),
+        parties=checked_parties(parties),
         end_use=end_use or None,
-        end_use_codes=_codes(end_use_codes),
-        transit=_route(transit),
+        end_use_codes=checked_codes(end_use_codes),
+        transit=checked_route(transit),
         manifest=manifest or Manifest(),
         created_at=now,
         updated_at=now,
     )
-
-
-def _route(transit: Iterable[str]) -> tuple[str, ...]:
-    route = tuple(transit)
-    for code in route:
-        parse_country(code, where="the shipment's transit countries")
-    return route
-
-
-def _parties(parties: Iterable[Party]) -> tuple[Party, ...]:
-    given = tuple(parties)
-    if any(party.role == CONSIGNEE for party in given):
-        raise InvalidShipment("the consignee is given as `consignee`, not among the parties")
-    return given
-
-
-def _codes(codes: Iterable[str]) -> tuple[str, ...]:
-    try:
-        return check_codes(codes)
-    except PolicyError as exc:
-        raise InvalidShipment(str(exc)) from None
 
 
 #: Marks a field ``amend`` leaves as it is.
@@ -198,13 +178,13 @@ def amend(
     require_aware(now)
     changes: dict[str, Any] = {}
     if parties is not KEEP:
-        changes["parties"] = _parties(parties)
+        changes["parties"] = checked_parties(parties)
     if end_use is not KEEP:
         changes["end_use"] = end_use or None
     if end_use_codes is not KEEP:
-        changes["end_use_codes"] = _codes(end_use_codes)
+        changes["end_use_codes"] = checked_codes(end_use_codes)
     if transit is not KEEP:
-        changes["transit"] = _route(transit)
+        changes["transit"] = checked_route(transit)
     amended = evolve(shipment, **changes)
     return _settle(amended, controls, now, lines=amended.lines, redecide=None)
 
@@ -495,6 +475,7 @@ def _settle(
         lines=tuple(covered),
         state=state,
         facts=facts,
+        screening=facts.screening,
         updated_at=now,
         **changes,
     )

@@ -22,6 +22,7 @@ import json
 from typing import Any
 
 from gate.core.classification import Classification
+from gate.core.hits import Hit, HitAction, PartyHits
 from gate.core.licences import (
     Approval,
     ApprovalDecision,
@@ -152,6 +153,49 @@ def _decode_party(d: dict[str, Any]) -> Party:
     return Party(d["role"], d["name"], d["country"], tuple((d.get("ids") or {}).items()))
 
 
+def screening_json(screening: tuple[PartyHits, ...]) -> list[dict[str, Any]]:
+    """Each party with its hits, in DESIGN.md's shape (stored and shown alike)."""
+    return [
+        {
+            "party": party_doc(found.party),
+            "hits": [
+                {
+                    "list": h.list,
+                    "entry": h.entry,
+                    "version": h.version,
+                    "name": h.name,
+                    "score": h.score,
+                    "action": h.action.value,
+                    "explanation": h.explanation,
+                }
+                for h in found.hits
+            ],
+        }
+        for found in screening
+    ]
+
+
+def _decode_screening(rows: list[dict[str, Any]]) -> tuple[PartyHits, ...]:
+    return tuple(
+        PartyHits(
+            _decode_party(row["party"]),
+            tuple(
+                Hit(
+                    h["list"],
+                    h["entry"],
+                    h["version"],
+                    h["name"],
+                    h["score"],
+                    HitAction(h["action"]),
+                    h["explanation"],
+                )
+                for h in row["hits"]
+            ),
+        )
+        for row in rows
+    )
+
+
 def encode_head(s: Shipment) -> dict[str, Any]:
     """The shipment as stored, without its lines."""
     return {
@@ -168,6 +212,7 @@ def encode_head(s: Shipment) -> dict[str, Any]:
         "end_use": s.end_use,
         "end_use_codes": list(s.end_use_codes),
         "transit": list(s.transit),
+        "screening": screening_json(s.screening),
         "manifest": [
             {
                 "sscc": sscc,
@@ -327,6 +372,7 @@ def decode(d: dict[str, Any]) -> Shipment:
         parties=tuple(_decode_party(p) for p in d.get("parties") or ()),
         end_use=d["end_use"],
         end_use_codes=tuple(d.get("end_use_codes") or ()),
+        screening=_decode_screening(d.get("screening") or []),
         transit=tuple(d["transit"]),
         manifest=Manifest(
             tuple(

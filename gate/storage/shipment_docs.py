@@ -18,7 +18,7 @@ from typing import Any
 from gate.core.classification import Classification
 from gate.core.licences import Approval, Coverage, LicenceRequest, StandingLicence
 from gate.core.shipment_values import Line, Shipment
-from gate.storage.shipment_codec import party_doc
+from gate.storage.shipment_codec import party_doc, screening_json
 
 #: Plain-words reasons for operators (the codes are DESIGN.md's).
 REASON_TEXT = {
@@ -132,26 +132,7 @@ def approval_doc(a: Approval) -> dict[str, Any]:
 
 def screening_doc(s: Shipment) -> list[dict[str, Any]]:
     """Each party's screening hits as the last decision saw them (empty until decided)."""
-    if s.facts is None:
-        return []
-    return [
-        {
-            "party": party_doc(found.party),
-            "hits": [
-                {
-                    "list": h.list,
-                    "entry": h.entry,
-                    "version": h.version,
-                    "name": h.name,
-                    "score": h.score,
-                    "action": h.action.value,
-                    "explanation": h.explanation,
-                }
-                for h in found.hits
-            ],
-        }
-        for found in s.facts.screening
-    ]
+    return screening_json(s.screening)
 
 
 def to_doc(s: Shipment, *, lines: bool = True) -> dict[str, Any]:
