@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.service.harness import Gate, gtin_with
+from tests.config.test_settings_validation import edit
+from tests.service.harness import Gate, Gates, gtin_with
 
 END_USER_IN_IRAN = {"role": "end_user", "name": "Parsian Avionics", "country": "IR"}
 
@@ -88,3 +89,15 @@ async def test_bad_parties_and_codes_are_refused(gate: Gate) -> None:
         assert 400 == status, (extra, problem)
     status, _ = await gate.call("GET", "/api/v1/shipments/S9")
     assert 404 == status
+
+
+async def test_an_old_annex_holds_every_line_though_the_table_was_just_compiled(
+    gates: Gates, demo_config: Path
+) -> None:
+    """The control list's age is its Annex date, not when the table was compiled: a gate on
+    an Annex older than ``max_age_days`` holds even unlisted lines as stale_data."""
+    edit(demo_config, r"^annex_date = .*$", 'annex_date = "2020-01-01"')
+    gate = await gates.start()
+    await gate.create()
+    result = await gate.scan(gtin_with(demo_config, ""))
+    assert ("licence_required", ["stale_data"]) == (result["decision"], result["reasons"])
