@@ -15,6 +15,7 @@ from gate.core.classification import Classification
 from gate.core.identifiers import MAX_CODE_LENGTH, Identifier, decode
 from gate.core.shipments import State
 from gate.errors import InvalidCode, TableError
+from gate.service.data_ages import lists_doc
 from gate.service.docks import Docks
 from gate.service.events import stream
 from gate.storage.shipment_docs import licence_doc, to_doc
@@ -269,6 +270,13 @@ async def list_licences(request: web.Request) -> web.StreamResponse:
     return respond(
         request, {"licences": [licence_doc(x) for x in sorted(licences, key=lambda x: x.number)]}
     )
+
+
+async def list_data(request: web.Request) -> web.StreamResponse:
+    """``GET /lists``: each data source with its own date, age, limit and freshness."""
+    _auth(request, Action.READ)
+    docks = _docks(request)
+    return respond(request, lists_doc(docks.config, docks.policy, docks.clock()))
 
 
 async def link(request: web.Request) -> web.StreamResponse:
