@@ -175,6 +175,28 @@ def _sources(policy: Policy, dates: ControlDates) -> tuple[Source, ...]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SourceAge:
+    """One data source's age at an instant: ``dated`` ``None`` means no date (stale)."""
+
+    name: str
+    dated: dt.datetime | None
+    max_age: dt.timedelta
+    age: dt.timedelta | None
+    fresh: bool
+
+
+def source_ages(policy: Policy, dates: ControlDates, now: dt.datetime) -> tuple[SourceAge, ...]:
+    """Each data source the decisions use, with its age and whether row 12 lets it pass:
+    fresh while younger than its limit (the same test ``assess`` makes)."""
+    ages = []
+    for name, dated, days in _sources(policy, dates):
+        limit = dt.timedelta(days=days)
+        age = None if dated is None else now - dated
+        ages.append(SourceAge(name, dated, limit, age, age is not None and age < limit))
+    return tuple(ages)
+
+
 def stale_at(policy: Policy, dates: ControlDates) -> dt.datetime | None:
     """The instant from which row 12 holds every line, or ``None`` if it already does.
 

@@ -1,5 +1,6 @@
 """What ``GET /api/v1/lists`` says about each data source: its date (from inside the data,
-DESIGN.md 2.3), its age, its limit, fresh or stale.
+DESIGN.md 2.3), its age, its limit, fresh or stale, as the core's row 12 judges it
+(``gate.core.facts.source_ages``).
 
 Today the sources are the control list (its Annex edition and date from ``[table]``) and the
 gate's own denial list (its newest entry's date). The screening lists join ``lists`` when the
@@ -14,45 +15,38 @@ import datetime as dt
 from typing import Any
 
 from gate.config.settings import Config
+from gate.core.facts import ControlDates, source_ages
 from gate.service.policy_files import PolicyData
 
 
-def _age(dated: dt.datetime | None, limit: dt.timedelta, now: dt.datetime) -> dict[str, Any]:
-    """Age in hours and freshness; a source without a date is stale (its age unknown)."""
-    if dated is None:
-        return {"age_hours": None, "fresh": False}
-    age = now - dated
-    return {"age_hours": round(age.total_seconds() / 3600, 1), "fresh": age < limit}
-
-
-def lists_doc(config: Config, policy: PolicyData, now: dt.datetime) -> dict[str, Any]:
-    """The ``GET /lists`` answer at ``now`` (an aware datetime)."""
-    denials = policy.policy.denials
-    denial_limit = dt.timedelta(days=config.policy.denials_max_age_days)
+def lists_doc(
+    config: Config, policy: PolicyData, dates: ControlDates, now: dt.datetime
+) -> dict[str, Any]:
+    """The ``GET /lists`` answer at ``now`` (an aware datetime) for the data ``dates``."""
+    control, denials = source_ages(policy.policy, dates, now)
+    hours = 3600.0
     annex_date = config.table.annex_date
-    annex_at = None if annex_date is None else dt.datetime.combine(annex_date, dt.time(), dt.UTC)
-    control_limit = dt.timedelta(days=config.table.max_age_days)
-    control = _age(annex_at, control_limit, now)
     return {
         "lists": [
             {
                 "name": "denials",
                 "format": "gate-csv",
                 "action": "licence",
-                "entries": len(denials),
-                "names": len(denials),
-                "published": None
-                if policy.denials_dated is None
-                else policy.denials_dated.isoformat(),
-                "max_age_hours": denial_limit.total_seconds() / 3600,
-                **_age(policy.denials_dated, denial_limit, now),
+                "entries": len(policy.policy.denials),
+                "names": len(policy.policy.denials),
+                "published": None if denials.dated is None else denials.dated.isoformat(),
+                "age_hours": None
+                if denials.age is None
+                else round(denials.age.total_seconds() / hours, 1),
+                "max_age_hours": denials.max_age.total_seconds() / hours,
+                "fresh": denials.fresh,
             }
         ],
         "control_list": {
             "annex": config.table.annex,
             "annex_date": None if annex_date is None else annex_date.isoformat(),
-            "age_days": None if annex_at is None else (now - annex_at).days,
-            "max_age_days": config.table.max_age_days,
-            "fresh": control["fresh"],
+            "age_days": None if control.age is None else control.age.days,
+            "max_age_days": control.max_age.days,
+            "fresh": control.fresh,
         },
     }

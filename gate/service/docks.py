@@ -185,10 +185,10 @@ class Docks:
         decided: a dispatch being written has already drawn its licences)."""
         table = table if table is not None else self.table.current()
         return Controls(
-            self.policy.policy, table.lookup, self._dates(), self.state.latest_licences()
+            self.policy.policy, table.lookup, self.data_dates(), self.state.latest_licences()
         )
 
-    def _dates(self) -> ControlDates:
+    def data_dates(self) -> ControlDates:
         """The data's own dates (DESIGN.md 2.3): the control list's Annex date from
         ``[table] annex_date`` and the denial list's newest entry; never a file's mtime."""
         annex = self.config.table.annex_date
@@ -202,7 +202,7 @@ class Docks:
         fail, so every line is held."""
         if table is not None:
             return self.controls(table)
-        return Controls(self.policy.policy, _no_table, self._dates(), self.state.latest_licences())
+        return Controls(self.policy.policy, _no_table, self.data_dates(), self.state.latest_licences())
 
     def _latest(self, sid: str) -> Shipment:
         found = self.state.latest(sid)

@@ -276,7 +276,8 @@ async def list_data(request: web.Request) -> web.StreamResponse:
     """``GET /lists``: each data source with its own date, age, limit and freshness."""
     _auth(request, Action.READ)
     docks = _docks(request)
-    return respond(request, lists_doc(docks.config, docks.policy, docks.clock()))
+    dates = docks.data_dates()
+    return respond(request, lists_doc(docks.config, docks.policy, dates, docks.clock()))
 
 
 async def link(request: web.Request) -> web.StreamResponse:
