@@ -202,7 +202,9 @@ class Docks:
         fail, so every line is held."""
         if table is not None:
             return self.controls(table)
-        return Controls(self.policy.policy, _no_table, self.data_dates(), self.state.latest_licences())
+        return Controls(
+            self.policy.policy, _no_table, self.data_dates(), self.state.latest_licences()
+        )
 
     def _latest(self, sid: str) -> Shipment:
         found = self.state.latest(sid)

@@ -27,7 +27,7 @@ import csv
 import datetime as dt
 import difflib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +187,9 @@ class PolicyChange:
 
     ``lost`` maps each group that lost members to them, ``gained`` each group that gained
     members; ``denials_lost`` are the entries gone from the denial list, ``denials_gained``
-    counts the new ones.
+    counts the new ones. ``widened`` maps each general licence that now reaches more countries
+    to them, and ``unexcluded`` each general licence to the controls it no longer excludes:
+    both relax a rule, like a shrinking embargo, and are alerted the same way.
     """
 
     lost: dict[str, frozenset[str]]
@@ -195,15 +197,27 @@ class PolicyChange:
     denials_lost: tuple[DeniedParty, ...]
     denials_gained: int
     embargoes: frozenset[str] = frozenset()
+    widened: dict[str, frozenset[str]] = field(default_factory=dict)
+    unexcluded: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def between(cls, before: Policy, after: Policy) -> PolicyChange:
+        gained = before.groups.lost_since(after.groups)
+        unexcluded: dict[str, frozenset[str]] = {}
+        for name in after.general_licences:
+            if name in before.groups:
+                was = before.groups.info_of(name).excluded_controls
+                gone = was - after.groups.info_of(name).excluded_controls
+                if gone:
+                    unexcluded[name] = gone
         return cls(
             lost=after.groups.lost_since(before.groups),
-            gained=before.groups.lost_since(after.groups),
+            gained=gained,
             denials_lost=after.denials.lost_since(before.denials),
             denials_gained=len(before.denials.lost_since(after.denials)),
             embargoes=frozenset(before.embargo_groups),
+            widened={n: c for n, c in gained.items() if n in after.general_licences},
+            unexcluded=unexcluded,
         )
 
     @property
@@ -212,17 +226,28 @@ class PolicyChange:
         return any(name in self.embargoes for name in self.lost)
 
     def __bool__(self) -> bool:
-        return bool(self.lost or self.gained or self.denials_lost or self.denials_gained)
+        return bool(
+            self.lost or self.gained or self.denials_lost or self.denials_gained or self.unexcluded
+        )
 
     @property
     def removes(self) -> bool:
-        """Whether a group lost members or the denial list lost entries: worth an alert."""
-        return bool(self.lost or self.denials_lost)
+        """Whether a group lost members, the denial list lost entries or a general licence
+        was widened: worth an alert."""
+        return bool(self.lost or self.denials_lost or self.widened or self.unexcluded)
 
     def summary(self) -> str:
-        """One line for an operator naming what was taken away."""
+        """One line for an operator naming what was taken away or opened up."""
         parts = [
             f"group {name!r} lost {', '.join(sorted(codes))}" for name, codes in self.lost.items()
+        ]
+        parts += [
+            f"general licence {name!r} now reaches {', '.join(sorted(codes))}"
+            for name, codes in self.widened.items()
+        ]
+        parts += [
+            f"general licence {name!r} no longer excludes {', '.join(sorted(codes))}"
+            for name, codes in self.unexcluded.items()
         ]
         if self.denials_lost:
             shown = "; ".join(
@@ -243,4 +268,5 @@ class PolicyChange:
                 for e in self.denials_lost
             ],
             "denials_gained": self.denials_gained,
+            "licences_unexcluded": {name: sorted(codes) for name, codes in self.unexcluded.items()},
         }

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from gate.config.settings import load_config
+from gate.core.countries import CountryGroups
+from gate.core.rules import Policy
 from gate.errors import ConfigError
-from gate.service.policy_files import load_policy
+from gate.service.policy_files import PolicyChange, load_policy
 from tests.config.test_settings_validation import edit
 
 
@@ -106,3 +108,32 @@ def test_touching_the_files_does_not_make_old_data_fresh(demo_config: Path) -> N
     assert before == load_policy(again).denials_dated
     assert dt.datetime(2026, 10, 14, tzinfo=dt.UTC) == before
     assert dt.date(2024, 10, 1) == again.table.annex_date
+
+
+def test_a_wider_general_licence_is_a_change_worth_an_alert() -> None:
+    """A general licence gaining a country or losing an excluded control relaxes a rule: the
+    change says so and asks for the alert, like an embargo losing a member."""
+    before = Policy(
+        CountryGroups.from_mapping(
+            {
+                "embargo": {"members": ["IR"], "basis": "b"},
+                "eu001": {"members": ["US"], "basis": "b", "excluded_controls": ["3.A.4"]},
+            }
+        ),
+        ("embargo",),
+        ("eu001",),
+    )
+    after = Policy(
+        CountryGroups.from_mapping(
+            {"embargo": {"members": ["IR"], "basis": "b"}, "eu001": {"members": ["US", "IN"]}}
+        ),
+        ("embargo",),
+        ("eu001",),
+    )
+    change = PolicyChange.between(before, after)
+    assert (True, False) == (change.removes, change.embargo_lost)
+    assert (
+        "general licence 'eu001' now reaches IN; general licence 'eu001' no longer excludes 3.A.4"
+        == change.summary()
+    )
+    assert not PolicyChange.between(after, after).removes
