@@ -102,6 +102,8 @@ class Consignee:
     country: str
     ids: tuple[tuple[str, str], ...] = ()
     key: str = field(init=False, repr=False, compare=False, hash=False)
+    #: The consignee as a party of the shipment (role ``consignee``), made once.
+    party: Party = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         parse_country(self.country, where="the consignee's country")
@@ -114,11 +116,7 @@ class Consignee:
             raise InvalidShipment(str(exc)) from None
         object.__setattr__(self, "ids", ids)
         object.__setattr__(self, "key", key)
-
-    @property
-    def party(self) -> Party:
-        """The consignee as a party of the shipment (role ``consignee``)."""
-        return Party(CONSIGNEE, self.name, self.country, self.ids)
+        object.__setattr__(self, "party", Party(CONSIGNEE, self.name, self.country, ids))
 
 
 @dataclass(frozen=True, slots=True)
