@@ -10,13 +10,16 @@ catch-all rule empty. Each ``_Reader`` records the keys the parser asks it for; 
 file is read, any key nobody asked for is refused, naming the closest one that exists
 (``unknown key policy.catch_all_enduses; did you mean catch_all_end_uses?``). Recording what
 is asked, rather than keeping a second list of keys, means a new setting is known the moment
-the parser reads it. URLs (http or https, with a host), listen addresses (a host and a port
-1-65535) and the files the gate reads (present, not folders) are checked here too, so a bad
-value stops ``gate serve`` at once with one line instead of failing, or retrying, later.
+the parser reads it. A key the gate used to read and no longer does (``_RENAMED``) is refused
+naming the key that replaced it. URLs (http or https, with a host), listen addresses (a host
+and a port 1-65535) and the files the gate reads (present, not folders) are checked here too,
+so a bad value stops ``gate serve`` at once with one line instead of failing, or retrying,
+later.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import ipaddress
 import os
@@ -63,18 +66,32 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class TableConfig:
+    """``[table]``: the control list and catalogues, and the control list's own date.
+
+    ``annex`` and ``annex_date`` are the MTCR Annex edition the control list follows and its
+    date: the control list's age (DESIGN.md 2.3), never the file's modification time.
+    """
+
     path: Path
     control_list: Path
     catalogues: tuple[Path, ...]
+    annex: str = ""
+    annex_date: dt.date | None = None
+    max_age_days: int = 400
 
 
 @dataclass(frozen=True, slots=True)
 class PolicyConfig:
+    """``[policy]``: the country groups, which of them are embargoes (rows 2 and 8) and
+    general licences (row 13), the catch-all end uses added to the built-in vocabulary, and the
+    gate's own denial list with its age limit (its date is its newest entry's)."""
+
     countries: Path
-    cat2_exempt_groups: tuple[str, ...]
+    embargo_groups: tuple[str, ...]
+    general_licences: tuple[str, ...]
     denials: Path
-    max_list_age_days: int
     catch_all_end_uses: tuple[str, ...]
+    denials_max_age_days: int = 365
     denial_match_threshold: float = 0.88
     #: What may be empty on purpose: ``"denials"`` (the denial list) or the name of a country
     #: group the policy relies on. Anything else that is empty is refused (a header-only list
@@ -339,8 +356,45 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
     return parse_config(data, config_path)
 
 
+#: Keys the gate read once and no longer does, with what replaces them: refused by name, so
+#: an old config cannot start a gate whose rules quietly lost a setting.
+_RENAMED: Mapping[str, str] = {
+    "policy.cat2_exempt_groups": "policy.general_licences (groups in countries.toml with"
+    " members, basis and excluded_controls)",
+    "policy.max_list_age_days": "table.max_age_days for the control list (with"
+    " table.annex_date) and policy.denials_max_age_days for the denial list",
+}
+
+
+def _refuse_renamed(data: Mapping[str, Any]) -> None:
+    for dotted, new in _RENAMED.items():
+        section, key = dotted.split(".")
+        value = data.get(section)
+        if isinstance(value, dict) and key in value:
+            raise ConfigError(f"{dotted}: no longer read; use {new}")
+
+
+def _annex_date(table: _Reader) -> dt.date:
+    """``table.annex_date``: a TOML date or an ISO date text. Raises ConfigError."""
+    table.asked.add("annex_date")
+    if "annex_date" not in table.data:
+        raise table._missing("annex_date")
+    value = table.data["annex_date"]
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"table.annex_date: expected a date such as 2024-10-01, got {value!r}")
+
+
 def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
     """Builds a Config from parsed TOML; paths resolve against ``config_path``'s folder."""
+    _refuse_renamed(data)
     root = _Reader(data, "", config_path.parent)
     table = root.section("table")
     policy = root.section("policy")
@@ -350,9 +404,15 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         raise ConfigError("table.catalogues: at least one catalogue is needed")
     for i, catalogue in enumerate(catalogues):
         _check_input(f"table.catalogues[{i}]", catalogue)
-    max_age = policy.get("max_list_age_days", int, 90)
+    max_age = table.get("max_age_days", int, 400)
     if max_age < 1:
-        raise ConfigError("policy.max_list_age_days: must be at least 1")
+        raise ConfigError("table.max_age_days: must be at least 1")
+    denials_max_age = policy.get("denials_max_age_days", int, 365)
+    if denials_max_age < 1:
+        raise ConfigError("policy.denials_max_age_days: must be at least 1")
+    embargo_groups = policy.strings("embargo_groups")
+    if not embargo_groups:
+        raise ConfigError("policy.embargo_groups: name at least one group (rows 2 and 8 read it)")
     threshold = policy.get("denial_match_threshold", float, 0.88)
     if not 0.5 <= threshold <= 1.0:
         raise ConfigError("policy.denial_match_threshold: must be between 0.5 and 1.0")
@@ -418,13 +478,17 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
             path=table.output_file("path"),
             control_list=table.input_file("control_list"),
             catalogues=catalogues,
+            annex=table.text("annex"),
+            annex_date=_annex_date(table),
+            max_age_days=max_age,
         ),
         policy=PolicyConfig(
             countries=policy.input_file("countries"),
-            cat2_exempt_groups=policy.strings("cat2_exempt_groups", []),
+            embargo_groups=embargo_groups,
+            general_licences=policy.strings("general_licences", []),
             denials=policy.input_file("denials"),
-            max_list_age_days=max_age,
             catch_all_end_uses=policy.strings("catch_all_end_uses", []),
+            denials_max_age_days=denials_max_age,
             denial_match_threshold=threshold,
             allow_empty=policy.strings("allow_empty", []),
         ),

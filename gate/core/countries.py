@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from gate.errors import InvalidCountry, PolicyError
 
@@ -43,8 +44,27 @@ ISO_3166_ALPHA2: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-#: The group rule 2 reads. A policy without it is refused (see ``gate.core.rules.Policy``).
-EMBARGOED = "embargoed"
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    """What a group is beyond its members: the legal reference it rests on (a UN resolution,
+    an EU regulation) and, for a general licence, the control codes it does not cover.
+
+    ``excluded_controls`` holds Annex codes; a code excludes itself and everything under it
+    (``"9.A.1"`` excludes ``"9.A.1.c"``), as an Annex entry covers its sub-items.
+    """
+
+    basis: str = ""
+    excluded_controls: frozenset[str] = frozenset()
+
+    def excludes(self, control: str) -> bool:
+        """Whether ``control`` is one of ``excluded_controls`` or lies under one."""
+        if not self.excluded_controls:
+            return False
+        if control in self.excluded_controls:
+            return True
+        parts = control.split(".")
+        return any(".".join(parts[:n]) in self.excluded_controls for n in range(1, len(parts)))
 
 
 def parse_country(code: object, *, where: str | None = None) -> str:
@@ -69,7 +89,9 @@ class CountryGroups:
     """
 
     groups: tuple[tuple[str, frozenset[str]], ...]
+    info: tuple[tuple[str, GroupInfo], ...] = ()
     _index: Mapping[str, frozenset[str]] = field(init=False, repr=False, compare=False, hash=False)
+    _info: Mapping[str, GroupInfo] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         index: dict[str, frozenset[str]] = {}
@@ -81,21 +103,56 @@ class CountryGroups:
             for code in members:
                 parse_country(code, where=f"country group {name!r}")
             index[name] = frozenset(members)
+        info = dict(self.info)
+        for name in info:
+            if name not in index:
+                raise PolicyError(f"country group {name!r} has a basis but no members")
         object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_info", info)
 
     @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Iterable[str]]) -> CountryGroups:
-        """Build groups from ``{name: [codes]}``; every code is validated.
+    def from_mapping(
+        cls, mapping: Mapping[str, Iterable[str] | Mapping[str, Any]]
+    ) -> CountryGroups:
+        """Build groups from ``{name: [codes]}`` or ``{name: {"members": [codes], "basis":
+        text, "excluded_controls": [codes]}}``; every code is validated.
 
-        Raises ``InvalidCountry`` naming the group and the code, ``PolicyError`` for a bad name
-        or a group given as a bare string (``"IR"`` would read as the letters I and R).
+        Raises ``InvalidCountry`` naming the group and the code, ``PolicyError`` for a bad name,
+        an unknown key in a group's table, or members given as a bare string (``"IR"`` would
+        read as the letters I and R).
         """
         groups: list[tuple[str, frozenset[str]]] = []
-        for name, codes in mapping.items():
+        infos: list[tuple[str, GroupInfo]] = []
+        for name, value in mapping.items():
+            if isinstance(value, Mapping):
+                unknown = sorted(set(value) - {"members", "basis", "excluded_controls"})
+                if unknown:
+                    raise PolicyError(
+                        f"country group {name!r}: unknown key {unknown[0]!r} (known: members,"
+                        " basis, excluded_controls)"
+                    )
+                codes = value.get("members", ())
+                excluded = value.get("excluded_controls", ())
+                basis = value.get("basis", "")
+                if not isinstance(basis, str) or isinstance(excluded, str):
+                    raise PolicyError(
+                        f"country group {name!r}: basis is text, excluded_controls a list"
+                    )
+                if not all(isinstance(code, str) and code for code in excluded):
+                    raise PolicyError(f"country group {name!r}: excluded_controls holds a non-code")
+                infos.append((name, GroupInfo(basis, frozenset(excluded))))
+            else:
+                codes = value
             if isinstance(codes, str):
                 raise PolicyError(f"country group {name!r} must be a list of codes, not a string")
             groups.append((name, frozenset(codes)))
-        return cls(tuple(sorted(groups)))
+        return cls(tuple(sorted(groups)), tuple(sorted(infos, key=lambda pair: pair[0])))
+
+    def info_of(self, group: str) -> GroupInfo:
+        """The group's basis and exclusions (empty when none were given). Raises
+        ``PolicyError`` for an unknown group."""
+        self.members(group)
+        return self._info.get(group, GroupInfo())
 
     @property
     def names(self) -> frozenset[str]:

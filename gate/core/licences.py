@@ -5,7 +5,13 @@ Two things cover a line (DESIGN.md section 2):
 * an ``Approval`` from the central office that answers one of this shipment's licence
   requests, names the line's key with at least the line's quantity, and is still valid;
 * a ``StandingLicence`` pushed to the gate for a consignee and destination, for lines whose
-  reasons are all ``cat1``/``cat2``, with enough quantity left.
+  reasons are all ``cat1``/``cat2``, with enough quantity left. ``cat1`` only when the licence
+  says ``category_1``: a Category I item is a strong presumption of denial, and a licence
+  granted for Category II goods must not release one by sharing a control code's list. A line
+  held for ``listed_party``, ``catch_all``, ``unclassified``, ``stale_data`` (or any other
+  reason) needs the office's own approval. The consignee is the licence's when an identifier
+  matches (if either side has identifiers), else when the normalised name and the country are
+  equal (``gate.core.parties.Party.same_as``).
 
 Invariant: a standing licence's ``remaining`` never goes below zero. Coverage only counts
 quantity that is there, and ``draw_down`` refuses (``Overdraw``), all or nothing, a dispatch
@@ -40,13 +46,15 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from gate.core.countries import parse_country
-from gate.core.parties import normalise
+from gate.core.parties import Party, normalise, parse_ids
 from gate.core.rules import CAT1, CAT2, require_aware, require_instant
-from gate.errors import InvalidApproval, LicenceError, Overdraw
+from gate.errors import GateError, InvalidApproval, LicenceError, Overdraw
 
-#: The reasons a standing licence may release. Any other reason on the line (a denied party,
+#: The reasons a standing licence may release. Any other reason on the line (a listed party,
 #: stale data, a catch-all, an error) needs the central office's eyes on this shipment.
 STANDING_REASONS: frozenset[str] = frozenset({CAT1, CAT2})
+#: What a licence without ``category_1`` may release.
+CATEGORY_II_REASONS: frozenset[str] = frozenset({CAT2})
 
 
 def _text_ok(*texts: str | None) -> bool:
@@ -180,6 +188,8 @@ class StandingLicence:
     remaining: int
     valid_from: dt.datetime
     valid_until: dt.datetime
+    consignee_ids: tuple[tuple[str, str], ...] = ()
+    category_1: bool = False
     consignee_key: str = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -204,6 +214,13 @@ class StandingLicence:
         key = normalise(self.consignee_name)
         if not key:
             raise LicenceError(f"{where}: the consignee needs a name")
+        if type(self.category_1) is not bool:
+            raise LicenceError(f"{where}: category_1 must be true or false")
+        try:
+            ids = parse_ids(dict(self.consignee_ids), where=f"{where} (consignee ids)")
+        except GateError as exc:
+            raise LicenceError(str(exc)) from None
+        object.__setattr__(self, "consignee_ids", ids)
         object.__setattr__(self, "controls", frozenset(self.controls))
         object.__setattr__(self, "consignee_key", key)
 
@@ -219,6 +236,8 @@ class StandingLicence:
         quantity: int,
         valid_from: dt.datetime,
         valid_until: dt.datetime,
+        consignee_ids: tuple[tuple[str, str], ...] = (),
+        category_1: bool = False,
     ) -> StandingLicence:
         """A licence as pushed, nothing drawn yet (``remaining == quantity``)."""
         return cls(
@@ -231,18 +250,24 @@ class StandingLicence:
             quantity,
             valid_from,
             valid_until,
+            consignee_ids,
+            category_1,
         )
 
     def in_force(self, now: dt.datetime) -> bool:
         return self.valid_from <= now < self.valid_until
 
-    def serves(self, consignee_key: str, consignee_country: str, destination: str) -> bool:
-        """Whether the licence is for this consignee (normalised name and country) and place."""
-        return (
-            self.consignee_key == consignee_key
-            and self.consignee_country == consignee_country
-            and self.destination == destination
+    def serves(self, consignee: Party, destination: str) -> bool:
+        """Whether the licence is for this consignee and place: by identifier when either
+        side has one, else by normalised name and country (``Party.same_as``)."""
+        return self.destination == destination and consignee.same_as(
+            self.consignee_ids, self.consignee_key, self.consignee_country
         )
+
+    @property
+    def releases(self) -> frozenset[str]:
+        """The reasons this licence may release: ``cat2``, and ``cat1`` with ``category_1``."""
+        return STANDING_REASONS if self.category_1 else CATEGORY_II_REASONS
 
     @property
     def drawn(self) -> int:
@@ -328,24 +353,21 @@ def cover(
     requests: Sequence[LicenceRequest],
     approvals: Sequence[Approval],
     licences: Iterable[StandingLicence],
-    consignee_key: str,
-    consignee_country: str,
+    consignee: Party,
     destination: str,
     now: dt.datetime,
 ) -> tuple[Coverage | None, ...]:
     """Cover each of ``needs`` (in line order), by approval first, then standing licence.
 
-    ``consignee_key`` is the consignee's ``normalise``d name. The answer is aligned with
-    ``needs``; ``None`` marks a line nothing covers. See the module docstring for how lines
-    share a standing licence.
+    The answer is aligned with ``needs``; ``None`` marks a line nothing covers. See the module
+    docstring for how lines share a standing licence.
     """
     require_aware(now)
     usable = sorted(
         (
             licence
             for licence in licences
-            if licence.in_force(now)
-            and licence.serves(consignee_key, consignee_country, destination)
+            if licence.in_force(now) and licence.serves(consignee, destination)
         ),
         key=lambda licence: (licence.valid_until, licence.number),
     )
@@ -363,6 +385,8 @@ def _standing_cover(
     need: Need, usable: Sequence[StandingLicence], queued: dict[str, int]
 ) -> Coverage | None:
     for licence in usable:
+        if not licence.releases.issuperset(need.reasons):
+            continue
         if need.control in licence.controls and need.quantity <= licence.remaining:
             total = queued.get(licence.number, 0) + need.quantity
             queued[licence.number] = total

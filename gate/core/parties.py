@@ -94,6 +94,81 @@ def _join_initials(words: list[str]) -> list[str]:
     return joined
 
 
+#: The roles a party plays in a shipment (DESIGN.md section 2). The consignee is required;
+#: the others are given in the shipment's ``parties``.
+CONSIGNEE = "consignee"
+PARTY_ROLES: tuple[str, ...] = (
+    CONSIGNEE,
+    "end_user",
+    "intermediate_consignee",
+    "forwarder",
+    "purchaser",
+)
+
+#: Identifier schemes a party may carry (``ids``): the ones compliance systems key parties on.
+ID_SCHEMES: frozenset[str] = frozenset({"lei", "eori", "vat", "duns"})
+
+
+def normalise_id(value: str) -> str:
+    """An identifier's comparison form: upper case, no spaces, dots or dashes
+    (``"DE 123.456-789"`` and ``"de123456789"`` are one VAT number)."""
+    return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A party to a shipment: its ``role``, name, country and identifiers.
+
+    ``ids`` is ``((scheme, value), ...)`` sorted by scheme, schemes from ``ID_SCHEMES``, values
+    ``normalise_id``ed. Raises ``PolicyError`` for an unknown role or scheme, an empty name or
+    identifier, and ``InvalidCountry`` for an unknown country.
+    """
+
+    role: str
+    name: str
+    country: str
+    ids: tuple[tuple[str, str], ...] = ()
+    key: str = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.role not in PARTY_ROLES:
+            raise PolicyError(f"party role {self.role!r} is not one of {', '.join(PARTY_ROLES)}")
+        parse_country(self.country, where=f"the {self.role}'s country")
+        key = normalise(self.name)
+        if not key:
+            raise PolicyError(f"the {self.role} needs a name")
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "ids", parse_ids(dict(self.ids), where=f"the {self.role}'s ids"))
+
+    def same_as(self, other_ids: tuple[tuple[str, str], ...], name_key: str, country: str) -> bool:
+        """Whether this party is the one described by ``other_ids``, ``name_key`` (a
+        ``normalise``d name) and ``country``.
+
+        By identifier when either side has one (some scheme both carry, equal values); else by
+        exact normalised name and country. "Acme GmbH" and "Acme Inc" normalise alike only
+        because legal forms are dropped, so the country must agree as well.
+        """
+        if self.ids or other_ids:
+            mine = dict(self.ids)
+            return any(mine.get(scheme) == value for scheme, value in other_ids)
+        return self.key == name_key and self.country == country
+
+
+def parse_ids(ids: Mapping[str, object], *, where: str) -> tuple[tuple[str, str], ...]:
+    """``ids`` as ``Party`` keeps them. Raises ``PolicyError`` naming ``where`` for an unknown
+    scheme or a value that is not a non-empty text."""
+    parsed: list[tuple[str, str]] = []
+    for scheme, value in ids.items():
+        if scheme not in ID_SCHEMES:
+            raise PolicyError(
+                f"{where}: unknown identifier {scheme!r} (one of {', '.join(sorted(ID_SCHEMES))})"
+            )
+        if not isinstance(value, str) or not normalise_id(value):
+            raise PolicyError(f"{where}: {scheme} must be a non-empty text")
+        parsed.append((scheme, normalise_id(value)))
+    return tuple(sorted(parsed))
+
+
 def _sorted_words(normalised: str) -> str:
     return " ".join(sorted(normalised.split()))
 
@@ -128,7 +203,7 @@ class PartyMatch:
         """One line for an operator: who matched, on which notice, how closely."""
         how = "exactly" if self.exact else f"with score {self.score:.2f}"
         ref = f" ({self.entry.reference})" if self.entry.reference else ""
-        return f"consignee matches denied party {self.entry.name!r}{ref} {how}"
+        return f"matches denied party {self.entry.name!r}{ref} {how}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +239,12 @@ class DenialList:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    @property
+    def dated(self) -> dt.date | None:
+        """The list's own date: its newest entry's, ``None`` when no entry is dated (and an
+        undated list counts as stale, DESIGN.md 2.3). Never the file's modification time."""
+        return max((entry.date for entry in self.entries if entry.date is not None), default=None)
 
     def lost_since(self, before: DenialList) -> tuple[DeniedParty, ...]:
         """The entries of ``before`` this list no longer has, in ``before``'s order. An entry

@@ -1,46 +1,79 @@
 """The decision table: one line of a shipment in, clear / licence_required / prohibited out.
 
-Rule 1: the table below is DESIGN.md section 2, row for row, in the same order and with the
-same numbers and reason codes. Read the two side by side; a change to one is a change to the
-other. Anything that does not fit a row (how a country or a name is compared, how old the
-control data is) is computed beforehand into ``Facts`` and read by the rows, so the rows stay
-one line each.
+Rule 1: the table below is DESIGN.md section 2 (version 2), row for row, in the same order
+and with the same numbers and reason codes. Read the two side by side; a change to one is a
+change to the other. Anything that does not fit a row (which countries a shipment touches, what
+an end use names, which parties a list matched, how old the data is, which general licence
+could apply) is computed beforehand into ``Facts`` and read by the rows, so the rows stay one
+line each.
 
 Rule 2: nothing here ever answers ``clear`` by accident. ``assess`` and ``decide`` never
 raise: any exception, including facts that could not be established (an unknown country code,
-a naive timestamp), gives ``licence_required`` with reason ``error`` (a line the central office
-denied stays ``prohibited``). A category the table does not know is "not classified" (row 7),
-never "not listed".
+a naive timestamp, an unknown end-use code), gives ``licence_required`` with reason ``error``
+(a line the central office denied stays ``prohibited``). A category the table does not know is
+"not classified" (row 11), never "not listed".
 
 Theory of operation
 ===================
 
-The first matching row decides, and its reason comes first in ``LineDecision.reasons``. Every
-other row that matches *and would hold the line* (rows 1 to 9) is listed after it, in table
-order. The decision is still the first row's; the extra reasons are for people, and for one
-piece of logic that must not be misled by the first reason alone: a standing licence covers
-only lines whose reasons are all ``cat1``/``cat2`` (see ``gate.core.licences``). A category II
-line to a non-exempt destination with stale control data reads ``("cat2", "stale_list")``, and
-a standing licence does not release it: the licence was granted for the item we *think* it is,
-and the data saying so is out of date.
+Every row is evaluated; the first matching row decides, and its reason comes first in
+``LineDecision.reasons``. Every other matching row that would hold the line (rows 1 to 12) is
+listed after it, in table order, each code once. The extra reasons are for people, and for the
+standing licences, which must not be misled by the first reason alone: a standing licence
+covers only lines whose reasons are all ``cat1``/``cat2`` (see ``gate.core.licences``). A
+Category II line for a party on an entity list reads ``("listed_party", "cat2")``, and a
+standing licence does not release it.
 
-Per-shipment facts (route embargo, catch-all end use, denial-list screening, data age) are
-computed once by ``assess`` and shared by all lines; ``decide`` is then a handful of attribute
-reads per row, cheap enough to re-run over every line of every shipment whenever the table,
-the lists or the clock move.
+Parties. Every party of the shipment counts, not only the consignee: its country for the
+embargo rows (2 and 8) and the general licence (13), its screening hits for rows 4 and 6.
+
+A general licence (row 13) is chosen per shipment and per line: among ``policy.general_licences``
+in the configured order, the first whose group holds the destination and every party's country
+and does not exclude the line's control; and only for a Category II line that no row 2 to 8
+matched. The line's decision names it (``LineDecision.general_licence``).
+
+Per-shipment facts are computed once by ``assess`` and shared by all lines. ``decide`` then
+depends only on a few fields of the line (category, the production flag, the control code,
+denied, container), so its answer is memoised per shipment facts: re-evaluating a thousand
+lines of a few dozen kinds runs the table a few dozen times.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from gate.core.classification import CATEGORY_I, CATEGORY_II, NOT_LISTED, Classification
-from gate.core.countries import EMBARGOED, CountryGroups, parse_country
-from gate.core.parties import DEFAULT_THRESHOLD, DenialList, PartyMatch, fold
-from gate.errors import PolicyError
+from gate.core.facts import (
+    EARLIEST,
+    LATEST,
+    ControlDates,
+    Facts,
+    GeneralLicence,
+    Policy,
+    ShipmentContext,
+    assess,
+    require_aware,
+    require_instant,
+    stale_at,
+)
+from gate.core.hits import HitAction
+
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "ControlDates",
+    "Facts",
+    "GeneralLicence",
+    "Policy",
+    "ShipmentContext",
+    "assess",
+    "require_aware",
+    "require_instant",
+    "stale_at",
+]
 
 
 class Decision(StrEnum):
@@ -61,305 +94,41 @@ SEVERITY: Mapping[Decision, int] = {
 CAT1_PRODUCTION = "cat1_production"
 EMBARGO = "embargo"
 DENIED = "denied"
-DENIED_PARTY = "denied_party"
+SANCTIONED_PARTY = "sanctioned_party"
+WMD_END_USE = "wmd_end_use"
+LISTED_PARTY = "listed_party"
+CATCH_ALL = "catch_all"
 CAT1 = "cat1"
 CAT2 = "cat2"
 UNCLASSIFIED = "unclassified"
-CATCH_ALL = "catch_all"
-STALE_LIST = "stale_list"
+STALE_DATA = "stale_data"
 GENERAL_LICENCE = "general_licence"
 NOT_LISTED_REASON = "not_listed"
 ERROR = "error"
 
-#: The control-list flag of rule 1.
+#: The control-list flag of row 1.
 PRODUCTION = "production"
 
-DEFAULT_CATCH_ALL: frozenset[str] = frozenset({"missile", "wmd", "nuclear", "military"})
+#: The list name the gate's own denial list (partners' denial notices) reports its hits under.
 _KNOWN_CATEGORIES = frozenset({NOT_LISTED, CATEGORY_I, CATEGORY_II})
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """The ``[policy]`` section, loaded: groups, exemptions, denial list, limits.
-
-    Raises ``PolicyError`` when the pieces do not fit: no ``embargoed`` group (a misspelt name
-    would switch rule 2 off), an exempt group that does not exist or is ``embargoed``, a
-    non-positive age limit, a threshold outside (0, 1], an empty catch-all term. Catch-all end
-    uses are stored ``fold``ed (casefolded, accents and punctuation removed).
-    """
-
-    groups: CountryGroups
-    cat2_exempt_groups: tuple[str, ...] = ()
-    denials: DenialList = field(default_factory=DenialList)
-    catch_all_end_uses: frozenset[str] = DEFAULT_CATCH_ALL
-    max_list_age_days: float = 90
-    fuzzy_threshold: float = DEFAULT_THRESHOLD
-
-    def __post_init__(self) -> None:
-        if EMBARGOED not in self.groups:
-            raise PolicyError(f"the country groups have no {EMBARGOED!r} group (rule 2 needs it)")
-        for name in self.cat2_exempt_groups:
-            if name not in self.groups:
-                raise PolicyError(f"cat2_exempt_groups names {name!r}, which is not a group")
-            if name == EMBARGOED:
-                raise PolicyError(f"{EMBARGOED!r} cannot be a licence-exempt group")
-        if not self.max_list_age_days > 0:
-            raise PolicyError(f"max_list_age_days must be positive, not {self.max_list_age_days}")
-        if not 0.0 < self.fuzzy_threshold <= 1.0:
-            raise PolicyError(f"the fuzzy threshold must be in (0, 1], not {self.fuzzy_threshold}")
-        terms = frozenset(fold(term) for term in self.catch_all_end_uses)
-        if "" in terms:
-            raise PolicyError("catch_all_end_uses holds an empty term")
-        object.__setattr__(self, "catch_all_end_uses", terms)
-        object.__setattr__(self, "cat2_exempt_groups", tuple(self.cat2_exempt_groups))
-
-
-@dataclass(frozen=True, slots=True)
-class ShipmentContext:
-    """What the rules read about the shipment a line belongs to."""
-
-    destination: str
-    consignee_name: str
-    consignee_country: str
-    transit: tuple[str, ...] = ()
-    end_use: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ControlDates:
-    """When the control data was made: the table compiled, the denial list last changed.
-
-    ``None`` means unknown, and unknown counts as stale. Datetimes must be timezone-aware.
-    """
-
-    table_compiled_at: dt.datetime | None
-    denials_changed_at: dt.datetime | None
-
-    def __post_init__(self) -> None:
-        for moment in (self.table_compiled_at, self.denials_changed_at):
-            if moment is not None:
-                require_aware(moment)
-
-    @property
-    def oldest(self) -> dt.datetime | None:
-        """The older of the two dates, or ``None`` if either is unknown."""
-        if self.table_compiled_at is None or self.denials_changed_at is None:
-            return None
-        return min(self.table_compiled_at, self.denials_changed_at)
-
-
-def require_aware(moment: dt.datetime) -> dt.datetime:
-    """Return ``moment``; raise ``ValueError`` if it has no timezone.
-
-    Naive datetimes cannot be compared with the licences' RFC 3339 instants, and comparing two
-    naive ones would silently mix the box's local time with UTC.
-    """
-    if moment.tzinfo is None or moment.tzinfo.utcoffset(moment) is None:
-        raise ValueError(f"{moment.isoformat()} has no timezone; gate works in aware datetimes")
-    return moment
-
-
-#: The instants the gate can hold: stored as UTC RFC 3339 and used in date arithmetic (a
-#: data age, a licence's end) without overflow. An instant outside is refused where it comes in.
-EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
-
-
-def require_instant(moment: dt.datetime) -> dt.datetime:
-    """Return ``moment``; raise ``ValueError`` if it has no timezone or lies outside
-    [``EARLIEST``, ``LATEST``) (``9999-12-31T23:59:59-05:00`` is past the last year a UTC
-    timestamp can be written in)."""
-    require_aware(moment)
-    if not EARLIEST <= moment < LATEST:
-        raise ValueError(
-            f"{moment.isoformat()} is outside the times the gate can hold"
-            f" ({EARLIEST.date()} to {LATEST.date()})"
-        )
-    return moment
-
-
-def stale_at(policy: Policy, dates: ControlDates) -> dt.datetime | None:
-    """The instant from which rule 9 holds every line, or ``None`` if it already does.
-
-    The data is stale when its age reaches ``max_list_age_days``, so a timer set for this
-    instant sees the change (a strict "older than" would need a timer one tick later).
-    """
-    oldest = dates.oldest
-    if oldest is None:
-        return None
-    return oldest + dt.timedelta(days=policy.max_list_age_days)
-
-
-@dataclass(frozen=True, slots=True)
-class Screening:
-    """A denial-list screening of one consignee, kept so it is not redone for every scan."""
-
-    denials: DenialList
-    threshold: float
-    name: str
-    country: str
-    match: PartyMatch | None
-
-    def fits(self, policy: Policy, context: ShipmentContext) -> bool:
-        return (
-            self.name == context.consignee_name
-            and self.country == context.consignee_country
-            and self.threshold == policy.fuzzy_threshold
-            and (self.denials is policy.denials or self.denials == policy.denials)
-        )
-
-
-def screen(policy: Policy, context: ShipmentContext) -> Screening:
-    """Match the consignee against the denial list. Raises ``InvalidCountry``."""
-    match = policy.denials.match(
-        context.consignee_name, context.consignee_country, policy.fuzzy_threshold
-    )
-    return Screening(
-        policy.denials,
-        policy.fuzzy_threshold,
-        context.consignee_name,
-        context.consignee_country,
-        match,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """Everything about a shipment the rows read, computed once by ``assess``.
-
-    ``error`` set means the facts could not be established; every line then fails closed.
-    """
-
-    embargoed: tuple[str, ...] = ()
-    cat2_exempt: tuple[str, ...] = ()
-    catch_all_end_use: str | None = None
-    party: PartyMatch | None = None
-    stale: bool = True
-    age_days: int | None = None
-    max_age_days: float = 0.0
-    error: str | None = None
-    basis: Basis | None = field(default=None, compare=False, repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Basis:
-    """What a ``Facts`` value was computed from, and the time window in which it holds.
-
-    Lets ``assess`` hand back the previous facts for the next scan of the same shipment
-    without recomputing (folding the end use, screening the consignee).
-    """
-
-    policy: Policy
-    context: ShipmentContext
-    dates: ControlDates
-    since: dt.datetime
-    until: dt.datetime | None
-    screening: Screening
-
-    def holds(
-        self, policy: Policy, context: ShipmentContext, dates: ControlDates, now: dt.datetime
-    ) -> bool:
-        return (
-            (self.policy is policy or self.policy == policy)
-            and self.context == context
-            and self.dates == dates
-            and self.since <= now
-            and (self.until is None or now < self.until)
-        )
-
-
-def assess(
-    policy: Policy,
-    context: ShipmentContext,
-    dates: ControlDates,
-    now: dt.datetime,
-    previous: Facts | None = None,
-) -> Facts:
-    """Compute the per-shipment facts; never raises (a failure is recorded in ``error``).
-
-    ``previous`` (the shipment's last facts) is returned as is when it was computed from the
-    same policy, context and dates and ``now`` is still inside its window; its denial-list
-    screening is reused when only the clock moved.
-    """
-    try:
-        require_aware(now)
-        basis = previous.basis if previous is not None else None
-        if previous is not None and basis is not None and basis.holds(policy, context, dates, now):
-            return previous
-        parse_country(context.destination, where="the shipment's destination")
-        embargoed = policy.groups.any_in(EMBARGOED, (context.destination, *context.transit))
-        exempt = tuple(
-            name
-            for name in policy.cat2_exempt_groups
-            if policy.groups.contains(name, context.destination)
-        )
-        cached = basis.screening if basis is not None else None
-        screening = (
-            cached
-            if cached is not None and cached.fits(policy, context)
-            else screen(policy, context)
-        )
-        oldest = dates.oldest
-        limit = dt.timedelta(days=policy.max_list_age_days)
-        if oldest is None:
-            stale, age_days, until = True, None, None
-        else:
-            age = now - oldest
-            stale = age >= limit
-            # Whole days, so the facts stay equal (and lines are not re-decided) from one
-            # scan to the next; they change at the next day boundary or when the data
-            # turns stale.
-            age_days = age.days
-            until = oldest + dt.timedelta(days=age_days + 1)
-            if not stale:
-                until = min(until, oldest + limit)
-        return Facts(
-            embargoed=embargoed,
-            cat2_exempt=exempt,
-            catch_all_end_use=catch_all_term(policy, context.end_use),
-            party=screening.match,
-            stale=stale,
-            age_days=age_days,
-            max_age_days=policy.max_list_age_days,
-            basis=Basis(policy, context, dates, now, until, screening),
-        )
-    except Exception as exc:  # fail closed: any failure holds every line
-        return Facts(error=f"{type(exc).__name__}: {exc}")
-
-
-def catch_all_term(policy: Policy, end_use: str | None) -> str | None:
-    """The catch-all term the declared end use names, or ``None``.
-
-    Compared word-wise after ``fold``: "Military (aircraft)" names "military", and a
-    multi-word term matches as a run of words. A free-text end use naming a catch-all term
-    anywhere is caught; that errs towards holding, as a catch-all should.
-    """
-    if not end_use:
-        return None
-    padded = f" {fold(end_use)} "
-    for term in sorted(policy.catch_all_end_uses):
-        if f" {term} " in padded:
-            return term
-    return None
 
 
 class Case:
     """One line as the rows see it: the shipment's facts plus the line's classification.
 
     The yes/no questions the rows ask are answered once, here, so that each row is a couple
-    of attribute reads (the table runs for every line at every re-evaluation).
+    of attribute reads.
     """
 
     __slots__ = (
         "category",
         "container",
+        "control",
         "denied",
-        "denied_party",
-        "exempt",
         "facts",
-        "flags",
+        "general_licence",
         "listed",
-        "route_embargoed",
+        "production",
         "unclassified",
         "unlisted",
     )
@@ -367,23 +136,54 @@ class Case:
     def __init__(
         self,
         facts: Facts,
-        classification: Classification | None,
+        category: int | None,
+        control: str,
         *,
+        production: bool,
         denied: bool,
         container: bool,
     ) -> None:
-        category = None if classification is None else classification.category
         self.facts = facts
         self.category = category
-        self.flags: frozenset[str] = frozenset() if classification is None else classification.flags
+        self.control = control
+        self.production = production
         self.denied = denied
         self.container = container
         self.listed = category in (CATEGORY_I, CATEGORY_II)
         self.unlisted = category == NOT_LISTED
-        self.unclassified = category not in _KNOWN_CATEGORIES
-        self.route_embargoed = bool(facts.embargoed)
-        self.exempt = bool(facts.cat2_exempt)
-        self.denied_party = facts.party is not None
+        self.unclassified = category not in _KNOWN_CATEGORIES or container
+        self.general_licence = self._general_licence()
+
+    def _general_licence(self) -> str | None:
+        """The general licence row 13 would use, or ``None``: a Category II line, no row 2 to
+        8 matching, the first licence whose group holds every country and that does not
+        exclude the control."""
+        if self.category != CATEGORY_II or self.container or any(r(self) for r in _ROWS_2_TO_8):
+            return None
+        for licence in self.facts.general_licences:
+            if not licence.info.excludes(self.control):
+                return licence.name
+        return None
+
+
+def _embargo(c: Case) -> bool:
+    return bool(c.facts.embargoed)
+
+
+def _wmd(c: Case) -> bool:
+    return c.facts.end_use.wmd is not None
+
+
+# Rows 2 to 8, as conditions (the general licence needs to know none of them matched).
+_ROWS_2_TO_8: tuple[Callable[[Case], bool], ...] = (
+    lambda c: c.listed and _embargo(c),
+    lambda c: c.denied,
+    lambda c: bool(c.facts.prohibit_hits),
+    lambda c: c.category == CATEGORY_I and _wmd(c),
+    lambda c: bool(c.facts.licence_hits),
+    lambda c: c.facts.end_use.catch_all is not None,
+    lambda c: c.unlisted and _embargo(c),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,20 +200,26 @@ P, L, C = Decision.PROHIBITED, Decision.LICENCE_REQUIRED, Decision.CLEAR
 
 # DESIGN.md section 2. First match wins. Keep the numbers, the order and the reason codes.
 RULES: tuple[Rule, ...] = (
-    Rule(1, lambda c: PRODUCTION in c.flags, P, CAT1_PRODUCTION),
-    Rule(2, lambda c: c.listed and c.route_embargoed, P, EMBARGO),
-    Rule(3, lambda c: c.denied, P, DENIED),
-    Rule(4, lambda c: c.listed and c.denied_party, L, DENIED_PARTY),
-    Rule(5, lambda c: c.category == CATEGORY_I, L, CAT1),
-    Rule(6, lambda c: c.category == CATEGORY_II and not c.exempt, L, CAT2),
-    Rule(7, lambda c: c.unclassified, L, UNCLASSIFIED),
-    Rule(8, lambda c: c.unlisted and (
-        c.route_embargoed or c.facts.catch_all_end_use is not None or c.denied_party
-    ), L, CATCH_ALL),
-    Rule(9, lambda c: c.facts.stale, L, STALE_LIST),
-    Rule(10, lambda c: c.category == CATEGORY_II and c.exempt, C, GENERAL_LICENCE),
-    Rule(11, lambda c: True, C, NOT_LISTED_REASON),
+    Rule(1, lambda c: c.production, P, CAT1_PRODUCTION),
+    Rule(2, _ROWS_2_TO_8[0], P, EMBARGO),
+    Rule(3, _ROWS_2_TO_8[1], P, DENIED),
+    Rule(4, _ROWS_2_TO_8[2], P, SANCTIONED_PARTY),
+    Rule(5, _ROWS_2_TO_8[3], P, WMD_END_USE),
+    Rule(6, _ROWS_2_TO_8[4], L, LISTED_PARTY),
+    Rule(7, _ROWS_2_TO_8[5], L, CATCH_ALL),
+    Rule(8, _ROWS_2_TO_8[6], L, CATCH_ALL),
+    Rule(9, lambda c: c.category == CATEGORY_I, L, CAT1),
+    Rule(10, lambda c: c.category == CATEGORY_II and c.general_licence is None, L, CAT2),
+    Rule(11, lambda c: c.unclassified, L, UNCLASSIFIED),
+    Rule(12, lambda c: bool(c.facts.stale), L, STALE_DATA),
+    Rule(13, lambda c: c.category == CATEGORY_II and c.general_licence is not None, C,
+         GENERAL_LICENCE),
+    Rule(14, lambda c: True, C, NOT_LISTED_REASON),
 )  # fmt: skip
+
+
+def _countries(pairs: Iterable[tuple[str, str]]) -> str:
+    return ", ".join(f"{country} ({group})" for country, group in pairs)
 
 
 def _explain_unclassified(c: Case) -> str:
@@ -426,34 +232,44 @@ def _explain_unclassified(c: Case) -> str:
 
 def _explain_catch_all(c: Case) -> str:
     why = []
-    if c.facts.embargoed:
-        why.append(f"route through embargoed {', '.join(c.facts.embargoed)}")
-    if c.facts.catch_all_end_use is not None:
-        why.append(f"declared end use names {c.facts.catch_all_end_use!r}")
-    if c.facts.party is not None:
-        why.append(c.facts.party.describe())
-    return "unlisted item, but " + " and ".join(why)
+    end_use = c.facts.end_use
+    if end_use.wmd is not None:
+        why.append(f"the declared end use names {end_use.wmd!r} (WMD or missile delivery)")
+    elif end_use.military is not None:
+        why.append(f"the declared end use names {end_use.military!r} (military)")
+    if c.unlisted and c.facts.embargoed:
+        why.append(f"unlisted item to or via embargoed {_countries(c.facts.embargoed)}")
+    return "catch-all: " + " and ".join(why)
 
 
 def _explain_stale(c: Case) -> str:
-    if c.facts.age_days is None:
-        return "the age of the control data is unknown"
-    return f"control data is {c.facts.age_days} days old (limit {c.facts.max_age_days:g})"
+    parts = []
+    for name, age, limit in c.facts.stale:
+        if age is None:
+            parts.append(f"the {name} carries no date")
+        else:
+            parts.append(f"the {name} is {age} days old (limit {limit:g})")
+    return "; ".join(parts)
+
+
+def _explain_hits(c: Case, action: HitAction) -> str:
+    hits = c.facts.prohibit_hits if action is HitAction.PROHIBIT else c.facts.licence_hits
+    return "; ".join(h.describe(action) for h in hits)
 
 
 _EXPLAIN: Mapping[str, Callable[[Case], str]] = {
     CAT1_PRODUCTION: lambda c: "Category I production facility or technology",
-    EMBARGO: lambda c: f"listed item, route through embargoed {', '.join(c.facts.embargoed)}",
+    EMBARGO: lambda c: f"listed item, embargoed {_countries(c.facts.embargoed)}",
     DENIED: lambda c: "denied by the central office",
-    DENIED_PARTY: lambda c: c.facts.party.describe() if c.facts.party else "denied party",
-    CAT1: lambda c: "Category I item: strong presumption of denial",
-    CAT2: lambda c: "Category II item to a destination without a general licence",
-    UNCLASSIFIED: _explain_unclassified,
+    SANCTIONED_PARTY: lambda c: _explain_hits(c, HitAction.PROHIBIT),
+    WMD_END_USE: lambda c: f"Category I item, end use names {c.facts.end_use.wmd!r}",
+    LISTED_PARTY: lambda c: _explain_hits(c, HitAction.LICENCE),
     CATCH_ALL: _explain_catch_all,
-    STALE_LIST: _explain_stale,
-    GENERAL_LICENCE: lambda c: (
-        f"Category II item, general licence ({', '.join(c.facts.cat2_exempt)})"
-    ),
+    CAT1: lambda c: "Category I item: strong presumption of denial",
+    CAT2: lambda c: "Category II item, no general licence applies",
+    UNCLASSIFIED: _explain_unclassified,
+    STALE_DATA: _explain_stale,
+    GENERAL_LICENCE: lambda c: f"Category II item under general licence {c.general_licence}",
     NOT_LISTED_REASON: lambda c: "not listed",
 }
 
@@ -463,20 +279,24 @@ class LineDecision:
     """The answer for one line: decision, reasons (primary first), the deciding row.
 
     ``rule`` is 0 when the table was not reached (evaluation failed, reason ``error``).
-    ``detail`` explains each reason for an operator; ``party`` is the denial-list match when a
-    reason rests on one.
+    ``detail`` explains each reason for an operator; ``general_licence`` names the general
+    licence row 13 used (the exporter must record it), ``None`` otherwise.
     """
 
     decision: Decision
     reasons: tuple[str, ...]
     rule: int
     detail: str = ""
-    party: PartyMatch | None = None
+    general_licence: str | None = None
 
     @property
     def reason(self) -> str:
         """The primary reason: the first matching row's."""
         return self.reasons[0]
+
+
+#: Past this many kinds of line, a shipment's memo starts again (a bound, not a tuning knob).
+_MEMO_LIMIT = 4096
 
 
 def decide(
@@ -489,24 +309,45 @@ def decide(
     """Run the table over one line. Never raises and never clears on a failure.
 
     ``classification`` ``None`` means not in the table; ``container`` says the line is a
-    scanned SSCC missing from the manifest (also rule 7); ``denied`` that the central office
-    denied the line (rule 3).
+    scanned SSCC missing from the manifest (also row 11); ``denied`` that the central office
+    denied the line (row 3).
     """
     try:
         if facts.error is not None:
             raise _FactsUnavailable(facts.error)
-        case = Case(facts, classification, denied=denied, container=container)
+        if classification is None:
+            category: int | None = None
+            control = ""
+            production = False
+        else:
+            category = classification.category
+            control = classification.control
+            production = PRODUCTION in classification.flags
+        key = (category, control, production, denied, container)
+        memo = facts.memo
+        known = memo.get(key)
+        if known is not None:
+            return known
+        case = Case(
+            facts, category, control, production=production, denied=denied, container=container
+        )
         hits = [rule for rule in RULES if rule.applies(case)]
         first = hits[0]
-        reasons = (first.reason, *[r.reason for r in hits[1:] if r.decision is not C])
-        on_party = DENIED_PARTY in reasons or CATCH_ALL in reasons
-        return LineDecision(
+        reasons = [first.reason]
+        for rule in hits[1:]:
+            if rule.decision is not C and rule.reason not in reasons:
+                reasons.append(rule.reason)
+        answer = LineDecision(
             first.decision,
-            reasons,
+            tuple(reasons),
             first.number,
             "; ".join([_EXPLAIN[reason](case) for reason in reasons]),
-            facts.party if on_party else None,
+            case.general_licence if first.reason == GENERAL_LICENCE else None,
         )
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = answer
+        return answer
     except Exception as exc:  # fail closed, whatever went wrong
         return failed(exc, denied=denied)
 
@@ -518,7 +359,7 @@ class _FactsUnavailable(Exception):
 def failed(exc: BaseException | str, *, denied: bool = False) -> LineDecision:
     """The fail-closed answer when a line cannot be evaluated.
 
-    A line the office denied stays prohibited (rule 3 needs no other input); any other line
+    A line the office denied stays prohibited (row 3 needs no other input); any other line
     needs a licence, reason ``error``.
     """
     why = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"

@@ -23,9 +23,11 @@ from typing import Any, TypeVar
 
 from gate.core.classification import Classification
 from gate.core.countries import parse_country
+from gate.core.end_use import check_codes
 from gate.core.gs1 import check_gtin, check_sscc
+from gate.core.hits import PartyHits
 from gate.core.licences import Approval, Coverage, Drawdown, LicenceRequest, StandingLicence
-from gate.core.parties import normalise
+from gate.core.parties import CONSIGNEE, Party, normalise, parse_ids
 from gate.core.rules import (
     ERROR,
     ControlDates,
@@ -41,6 +43,7 @@ from gate.errors import (
     InvalidCode,
     InvalidShipment,
     NotOpen,
+    PolicyError,
     ShipmentFinal,
     StateError,
     UnknownState,
@@ -72,6 +75,7 @@ ACCEPTS: Mapping[str, frozenset[State]] = {
     "seal": frozenset({State.OPEN}),
     "remove": _LIVE,
     "approval": _SEALED,
+    "amend": frozenset({State.OPEN}),
     "reevaluate": _LIVE,
     "dispatch": frozenset({State.CLEARED}),
     "cancel": _LIVE | {State.CANCELLED},
@@ -93,18 +97,28 @@ _UNDECIDED = LineDecision(Decision.LICENCE_REQUIRED, (ERROR,), 0, "not evaluated
 
 @dataclass(frozen=True, slots=True)
 class Consignee:
-    """The consignee; ``key`` is the normalised name licences and denials compare."""
+    """The consignee; ``key`` is the normalised name licences and lists compare, ``ids`` its
+    identifiers (``((scheme, value), ...)``, see ``gate.core.parties.Party``)."""
 
     name: str
     country: str
+    ids: tuple[tuple[str, str], ...] = ()
     key: str = field(init=False, repr=False, compare=False, hash=False)
+    #: The consignee as a party of the shipment (role ``consignee``), made once.
+    party: Party = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         parse_country(self.country, where="the consignee's country")
         key = normalise(self.name)
         if not key:
             raise InvalidShipment("the consignee needs a name")
+        try:
+            ids = parse_ids(dict(self.ids), where="the consignee's ids")
+        except PolicyError as exc:
+            raise InvalidShipment(str(exc)) from None
+        object.__setattr__(self, "ids", ids)
         object.__setattr__(self, "key", key)
+        object.__setattr__(self, "party", Party(CONSIGNEE, self.name, self.country, ids))
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +278,9 @@ class Shipment:
     door: str
     destination: str
     consignee: Consignee
+    parties: tuple[Party, ...] = ()
     end_use: str | None = None
+    end_use_codes: tuple[str, ...] = ()
     transit: tuple[str, ...] = ()
     manifest: Manifest = Manifest()
     lines: tuple[Line, ...] = ()
@@ -276,6 +292,8 @@ class Shipment:
     updated_at: dt.datetime
     sealed_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
+    #: Every party's screening hits as the last decision saw them (DESIGN.md's ``screening``).
+    screening: tuple[PartyHits, ...] = ()
     # The last facts, so a scan does not redo the denial-list screening.
     facts: Facts | None = field(default=None, compare=False, repr=False)
 
@@ -302,6 +320,9 @@ class Shipment:
             consignee_country=self.consignee.country,
             transit=self.transit,
             end_use=self.end_use,
+            parties=self.parties,
+            end_use_codes=self.end_use_codes,
+            consignee_ids=self.consignee.ids,
         )
 
     @property
@@ -374,6 +395,7 @@ _EVENT_WORDS = {
     "seal": "a seal",
     "remove": "a removal",
     "approval": "an approval or denial",
+    "amend": "changes to its parties, end use or transit",
     "reevaluate": "a re-evaluation",
     "dispatch": "a dispatch",
     "cancel": "a cancellation",
@@ -410,3 +432,27 @@ def refusal(shipment: Shipment, message: str) -> StateError:
         state=str(shipment.state),
         blocking=blocking,
     )
+
+
+def checked_route(transit: Iterable[str]) -> tuple[str, ...]:
+    """``transit`` as a tuple of checked country codes. Raises ``InvalidCountry``."""
+    route = tuple(transit)
+    for code in route:
+        parse_country(code, where="the shipment's transit countries")
+    return route
+
+
+def checked_parties(parties: Iterable[Party]) -> tuple[Party, ...]:
+    """``parties`` as a tuple; the consignee has its own field. Raises ``InvalidShipment``."""
+    given = tuple(parties)
+    if any(party.role == CONSIGNEE for party in given):
+        raise InvalidShipment("the consignee is given as `consignee`, not among the parties")
+    return given
+
+
+def checked_codes(codes: Iterable[str]) -> tuple[str, ...]:
+    """``codes`` checked against the known end-use codes. Raises ``InvalidShipment``."""
+    try:
+        return check_codes(codes)
+    except PolicyError as exc:
+        raise InvalidShipment(str(exc)) from None

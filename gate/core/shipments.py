@@ -56,6 +56,7 @@ from gate.core.licences import (
     next_expiry,
 )
 from gate.core.line_counting import count, count_container, fresh, reclassified
+from gate.core.parties import Party
 from gate.core.rules import Decision, Facts, assess, decide, failed, require_aware, stale_at
 from gate.core.shipment_values import (
     ACCEPTS,
@@ -73,6 +74,9 @@ from gate.core.shipment_values import (
     State,
     Transition,
     accepts,
+    checked_codes,
+    checked_parties,
+    checked_route,
     evolve,
     refusal,
 )
@@ -103,6 +107,7 @@ __all__ = [
     "Transition",
     "accepts",
     "add_scan",
+    "amend",
     "apply_approval",
     "cancel",
     "dispatch",
@@ -125,26 +130,63 @@ def new_shipment(
     end_use: str | None = None,
     transit: Iterable[str] = (),
     manifest: Manifest | None = None,
+    parties: Iterable[Party] = (),
+    end_use_codes: Iterable[str] = (),
 ) -> Shipment:
-    """An open shipment with no lines. Raises ``InvalidCountry`` and ``InvalidShipment``."""
+    """An open shipment with no lines. Raises ``InvalidCountry`` and ``InvalidShipment``
+    (also for a party in the consignee's role or an unknown end-use code)."""
     require_aware(now)
     if not shipment_id or not door:
         raise InvalidShipment("a shipment needs an id and a door")
     parse_country(destination, where="the shipment's destination")
-    route = tuple(transit)
-    for code in route:
-        parse_country(code, where="the shipment's transit countries")
     return Shipment(
         id=shipment_id,
         door=door,
         destination=destination,
         consignee=consignee,
+        parties=checked_parties(parties),
         end_use=end_use or None,
-        transit=route,
+        end_use_codes=checked_codes(end_use_codes),
+        transit=checked_route(transit),
         manifest=manifest or Manifest(),
         created_at=now,
         updated_at=now,
     )
+
+
+#: Marks a field ``amend`` leaves as it is.
+KEEP: Any = object()
+
+
+def amend(
+    shipment: Shipment,
+    controls: Controls,
+    now: dt.datetime,
+    *,
+    parties: Iterable[Party] = KEEP,
+    end_use: str | None = KEEP,
+    end_use_codes: Iterable[str] = KEEP,
+    transit: Iterable[str] = KEEP,
+) -> Transition:
+    """Change an open shipment's parties, declared end use or transit, and decide every line
+    again (the parties are screened anew). Fields left at ``KEEP`` stay as they are.
+
+    Raises ``NotOpen`` once sealed (what was sealed is what was decided), ``ShipmentFinal``
+    if closed, ``InvalidCountry``/``InvalidShipment`` for bad values (nothing changes).
+    """
+    accepts(shipment, "amend")
+    require_aware(now)
+    changes: dict[str, Any] = {}
+    if parties is not KEEP:
+        changes["parties"] = checked_parties(parties)
+    if end_use is not KEEP:
+        changes["end_use"] = end_use or None
+    if end_use_codes is not KEEP:
+        changes["end_use_codes"] = checked_codes(end_use_codes)
+    if transit is not KEEP:
+        changes["transit"] = checked_route(transit)
+    amended = evolve(shipment, **changes)
+    return _settle(amended, controls, now, lines=amended.lines, redecide=None)
 
 
 # --- transitions ---------------------------------------------------------------------------
@@ -374,9 +416,7 @@ def next_review(shipment: Shipment, controls: Controls, now: dt.datetime) -> dt.
         licences=[
             licence
             for licence in controls.licences
-            if licence.serves(
-                shipment.consignee.key, shipment.consignee.country, shipment.destination
-            )
+            if licence.serves(shipment.consignee.party, shipment.destination)
         ],
     )
     stale = stale_at(controls.policy, controls.dates)
@@ -435,6 +475,7 @@ def _settle(
         lines=tuple(covered),
         state=state,
         facts=facts,
+        screening=facts.screening,
         updated_at=now,
         **changes,
     )
@@ -456,12 +497,11 @@ def _covered(
     controls: Controls,
     now: dt.datetime,
 ) -> list[Line]:
-    consignee = shipment.consignee
+    consignee = shipment.consignee.party
     usable = [
         licence
         for licence in controls.licences
-        if licence.in_force(now)
-        and licence.serves(consignee.key, consignee.country, shipment.destination)
+        if licence.in_force(now) and licence.serves(consignee, shipment.destination)
     ]
     if not usable and not approvals:
         # Nothing can cover anything: the usual case while loading, and the cheap one.
@@ -483,8 +523,7 @@ def _covered(
         requests=shipment.requests,
         approvals=approvals,
         licences=usable,
-        consignee_key=consignee.key,
-        consignee_country=consignee.country,
+        consignee=consignee,
         destination=shipment.destination,
         now=now,
     )

@@ -27,12 +27,12 @@ from gate.config.settings import Config
 from gate.core.classification import Classification
 from gate.core.licences import Approval, StandingLicence, upsert
 from gate.core.rules import ControlDates
-from gate.core.shipment_values import FINAL, Consignee, Controls, Manifest, Shipment, Transition
+from gate.core.shipment_values import FINAL, Controls, Shipment, Transition
 from gate.core.shipments import (
+    amend,
     apply_approval,
     cancel,
     dispatch,
-    new_shipment,
     overdraw_refusal,
     reevaluate,
     remove_line,
@@ -41,7 +41,6 @@ from gate.core.shipments import (
 from gate.errors import (
     Conflict,
     DispatchRefused,
-    InvalidShipment,
     NotFound,
     Overdraw,
     TableError,
@@ -55,6 +54,7 @@ from gate.service.input_checks import check_id, check_text, scrub
 from gate.service.live_state import LiveState
 from gate.service.policy_files import PolicyData
 from gate.service.scan_path import RECENT_SCANS, ScanPath
+from gate.service.shipment_bodies import amendments, shipment_from_body
 from gate.storage import journal, licence_rows, outbox_rows, scan_rows, shipment_rows
 from gate.storage.shipment_codec import decode, decode_licence, encode_licence, encode_request
 from gate.storage.store import Store
@@ -194,16 +194,27 @@ class Docks:
         """What decisions depend on outside a shipment: policy, table, dates, licences (as
         decided: a dispatch being written has already drawn its licences)."""
         table = table if table is not None else self.table.current()
-        dates = ControlDates(table.info.built_at, self.policy.denials_changed_at)
-        return Controls(self.policy.policy, table.lookup, dates, self.state.latest_licences())
+        return Controls(
+            self.policy.policy, table.lookup, self.data_dates(), self.state.latest_licences()
+        )
+
+    def data_dates(self) -> ControlDates:
+        """The data's own dates (DESIGN.md 2.3): the control list's Annex date from
+        ``[table] annex_date`` and the denial list's newest entry; never a file's mtime."""
+        annex = self.config.table.annex_date
+        return ControlDates(
+            None if annex is None else dt.datetime.combine(annex, dt.time(), dt.UTC),
+            self.policy.denials_dated,
+        )
 
     def scan_controls(self, table: Table | None) -> Controls:
         """The controls for a scan batch: ``table`` None (none loaded) makes every lookup
         fail, so every line is held."""
         if table is not None:
             return self.controls(table)
-        dates = ControlDates(None, self.policy.denials_changed_at)
-        return Controls(self.policy.policy, _no_table, dates, self.state.latest_licences())
+        return Controls(
+            self.policy.policy, _no_table, self.data_dates(), self.state.latest_licences()
+        )
 
     def _latest(self, sid: str) -> Shipment:
         found = self.state.latest(sid)
@@ -346,37 +357,19 @@ class Docks:
                 " dispatch or cancel it first",
                 extra={"shipment": busy.id},
             )
-        consignee = body["consignee"]
-        manifest = Manifest.from_mapping(
-            {
-                m["sscc"]: [
-                    (c["gtin"], c["quantity"], c.get("serials") or ()) for c in m["contents"]
-                ]
-                for m in body.get("manifest") or ()
-            }
-        )
-        if len(manifest.containers) != len(body.get("manifest") or ()):
-            raise InvalidShipment("the manifest lists an SSCC twice")
         now = self.clock()
-        shipment = new_shipment(
-            shipment_id=sid,
-            door=door,
-            destination=body["destination"],
-            consignee=Consignee(consignee["name"], consignee["country"]),
-            now=now,
-            end_use=body.get("end_use"),
-            transit=body.get("transit") or (),
-            manifest=manifest,
-        )
+        shipment = shipment_from_body(body, sid, now)
         # Decide the (empty) shipment once so its facts (screening) are in place.
         transition = reevaluate(shipment, self.controls(), now)
         data = {
             "door": door,
             "destination": shipment.destination,
-            "consignee": dict(consignee),
+            "consignee": dict(body["consignee"]),
+            "parties": list(body.get("parties") or ()),
             "end_use": shipment.end_use,
+            "end_use_codes": list(shipment.end_use_codes),
             "transit": list(shipment.transit),
-            "manifest_containers": len(manifest.containers),
+            "manifest_containers": len(shipment.manifest.containers),
         }
         change = self._change(None, transition, actor=actor, kind="shipment.created", data=data)
         await self.committer.apply(change)
@@ -396,6 +389,19 @@ class Docks:
         change.sql.extend(sql)
         await self.committer.apply(change)
         return transition.shipment
+
+    async def amend(self, sid: str, body: Mapping[str, Any], actor: str) -> Shipment:
+        """Changes an open shipment's parties, end use (text and codes) or transit from a
+        checked ``PATCH`` body and decides it again. Raises NotFound, NotOpen (sealed: 409),
+        ShipmentFinal, InvalidShipment/InvalidCountry (nothing changes)."""
+        self.committer.require_ok()
+        check_text(body)
+        before = self._latest(sid)
+        changes = amendments(body)
+        transition = amend(before, self.controls(), self.clock(), **changes)
+        return await self._transition(
+            before, transition, actor=actor, kind="shipment.amended", data=dict(body)
+        )
 
     async def seal(self, sid: str, actor: str) -> Shipment:
         self.committer.require_ok()

@@ -66,7 +66,12 @@ def licence_doc(lic: StandingLicence) -> dict[str, Any]:
     (``gate.web.shipment_docs`` names it for the API)."""
     return {
         "number": lic.number,
-        "consignee": {"name": lic.consignee_name, "country": lic.consignee_country},
+        "consignee": {
+            "name": lic.consignee_name,
+            "country": lic.consignee_country,
+            "ids": dict(lic.consignee_ids),
+        },
+        "category_1": lic.category_1,
         "destination": lic.destination,
         "controls": sorted(lic.controls),
         "quantity": lic.quantity,

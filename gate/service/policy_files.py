@@ -1,14 +1,18 @@
 """Loads the policy files the config names: country groups and the denial list.
 
+``countries.toml`` holds one table per group: ``members`` (ISO codes), ``basis`` (the legal
+reference) and, for a general licence, ``excluded_controls``. The old layout (one ``[groups]``
+table of bare lists) is refused with a message saying what to write instead.
+
 The files are read here (the core never touches a file) and turned into the core's
 ``Policy``. A file that is missing or wrong is a ConfigError naming the file and, for the
 denial list, the line: a policy that cannot be read must stop the gate from starting, or a
 reload from going through, never quietly weaken a rule.
 
 Empty is wrong too, unless the config says otherwise. A header-only denial list, or an
-``embargoed`` group emptied by a bad export, is well-formed and switches a rule off: so the
-denial list and every group the policy relies on (``embargoed`` and the licence-exempt
-groups) must have members, unless ``policy.allow_empty`` names it (``"denials"`` or the
+embargo group emptied by a bad export, is well-formed and switches a rule off: so the
+denial list and every group the policy relies on (the embargo groups and the general
+licences) must have members, unless ``policy.allow_empty`` names it (``"denials"`` or the
 group's name), which is how a gate with no partner notices yet says so on purpose.
 
 What a reload takes away is shown. ``PolicyChange`` compares the policy in use with the one
@@ -23,14 +27,14 @@ import csv
 import datetime as dt
 import difflib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gate.config.settings import Config
-from gate.core.countries import EMBARGOED, CountryGroups
+from gate.core.countries import CountryGroups
 from gate.core.parties import DenialList, DeniedParty
-from gate.core.rules import Policy
+from gate.core.rules import EARLIEST, Policy
 from gate.errors import ConfigError, GateError
 
 DENIALS_HEADER = ["name", "country", "reference", "date"]
@@ -40,15 +44,25 @@ DENIALS = "denials"
 
 @dataclass(frozen=True, slots=True)
 class PolicyData:
-    """The loaded policy and when the denial list last changed (its file's mtime)."""
+    """The loaded policy and the denial list's own date (its newest entry's, DESIGN.md 2.3;
+    ``None`` when no entry is dated, which counts as stale)."""
 
     policy: Policy
-    denials_changed_at: dt.datetime
+    denials_dated: dt.datetime | None
     countries_path: Path
     denials_path: Path
 
+    @property
+    def denials_changed_at(self) -> dt.datetime:
+        """The denial list's date for display; an undated list shows as the oldest instant
+        the gate can hold (it is stale either way)."""
+        return self.denials_dated if self.denials_dated is not None else EARLIEST
+
 
 def load_groups(path: Path) -> CountryGroups:
+    """Reads ``countries.toml``: one table per group with ``members``, ``basis`` and optional
+    ``excluded_controls``. Raises ConfigError naming the file, also for the old ``[groups]``
+    layout and for a group without its legal basis."""
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
@@ -56,11 +70,22 @@ def load_groups(path: Path) -> CountryGroups:
         raise ConfigError(f"country groups {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"country groups {path}: {exc}") from exc
-    groups = data.get("groups")
-    if not isinstance(groups, dict):
-        raise ConfigError(f"country groups {path}: no [groups] table")
+    old = data.get("groups")
+    if isinstance(old, dict) and any(not isinstance(v, dict) for v in old.values()):
+        raise ConfigError(
+            f"country groups {path}: [groups] of bare lists is the old layout; write one table"
+            ' per group, [NAME] with members = [...] and basis = "legal reference"'
+        )
+    for name, group in data.items():
+        if not isinstance(group, dict):
+            raise ConfigError(f"country groups {path}: {name} must be a table [{name}]")
+        basis = group.get("basis")
+        if not isinstance(basis, str) or not basis.strip():
+            raise ConfigError(f"country groups {path}: group {name!r} needs its basis")
+        if "members" not in group:
+            raise ConfigError(f"country groups {path}: group {name!r} needs its members")
     try:
-        return CountryGroups.from_mapping(groups)
+        return CountryGroups.from_mapping(data)
     except GateError as exc:
         raise ConfigError(f"country groups {path}: {exc}") from exc
 
@@ -99,8 +124,8 @@ def load_denials(path: Path) -> DenialList:
 
 
 def relied_on(config: Config) -> tuple[str, ...]:
-    """The groups the policy's rules read: ``embargoed`` and the licence-exempt groups."""
-    return (EMBARGOED, *config.policy.cat2_exempt_groups)
+    """The groups the policy's rules read: the embargo groups and the general licences."""
+    return (*config.policy.embargo_groups, *config.policy.general_licences)
 
 
 def check_not_empty(config: Config, groups: CountryGroups, denials: DenialList) -> None:
@@ -119,7 +144,7 @@ def check_not_empty(config: Config, groups: CountryGroups, denials: DenialList) 
     if len(denials) == 0 and DENIALS not in section.allow_empty:
         raise ConfigError(
             f"denial list {section.denials} has no entries: refused, it would switch the"
-            f' denied-party rule off (if it is empty on purpose, add "{DENIALS}" to'
+            f' listed-party rule off (if it is empty on purpose, add "{DENIALS}" to'
             " policy.allow_empty)"
         )
     for name in relied_on(config):
@@ -141,16 +166,19 @@ def load_policy(config: Config) -> PolicyData:
     try:
         policy = Policy(
             groups=groups,
-            cat2_exempt_groups=section.cat2_exempt_groups,
+            embargo_groups=section.embargo_groups,
+            general_licences=section.general_licences,
             denials=denials,
             catch_all_end_uses=frozenset(section.catch_all_end_uses),
-            max_list_age_days=section.max_list_age_days,
+            control_max_age_days=config.table.max_age_days,
+            denials_max_age_days=section.denials_max_age_days,
             fuzzy_threshold=section.denial_match_threshold,
         )
     except GateError as exc:
         raise ConfigError(f"policy: {exc}") from exc
-    changed = dt.datetime.fromtimestamp(section.denials.stat().st_mtime, dt.UTC)
-    return PolicyData(policy, changed, section.countries, section.denials)
+    dated = denials.dated
+    when = None if dated is None else dt.datetime.combine(dated, dt.time(), dt.UTC)
+    return PolicyData(policy, when, section.countries, section.denials)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,35 +187,67 @@ class PolicyChange:
 
     ``lost`` maps each group that lost members to them, ``gained`` each group that gained
     members; ``denials_lost`` are the entries gone from the denial list, ``denials_gained``
-    counts the new ones.
+    counts the new ones. ``widened`` maps each general licence that now reaches more countries
+    to them, and ``unexcluded`` each general licence to the controls it no longer excludes:
+    both relax a rule, like a shrinking embargo, and are alerted the same way.
     """
 
     lost: dict[str, frozenset[str]]
     gained: dict[str, frozenset[str]]
     denials_lost: tuple[DeniedParty, ...]
     denials_gained: int
+    embargoes: frozenset[str] = frozenset()
+    widened: dict[str, frozenset[str]] = field(default_factory=dict)
+    unexcluded: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def between(cls, before: Policy, after: Policy) -> PolicyChange:
+        gained = before.groups.lost_since(after.groups)
+        unexcluded: dict[str, frozenset[str]] = {}
+        for name in after.general_licences:
+            if name in before.groups:
+                was = before.groups.info_of(name).excluded_controls
+                gone = was - after.groups.info_of(name).excluded_controls
+                if gone:
+                    unexcluded[name] = gone
         return cls(
             lost=after.groups.lost_since(before.groups),
-            gained=before.groups.lost_since(after.groups),
+            gained=gained,
             denials_lost=after.denials.lost_since(before.denials),
             denials_gained=len(before.denials.lost_since(after.denials)),
+            embargoes=frozenset(before.embargo_groups),
+            widened={n: c for n, c in gained.items() if n in after.general_licences},
+            unexcluded=unexcluded,
         )
 
+    @property
+    def embargo_lost(self) -> bool:
+        """Whether a group the policy used as an embargo lost members: a critical alert."""
+        return any(name in self.embargoes for name in self.lost)
+
     def __bool__(self) -> bool:
-        return bool(self.lost or self.gained or self.denials_lost or self.denials_gained)
+        return bool(
+            self.lost or self.gained or self.denials_lost or self.denials_gained or self.unexcluded
+        )
 
     @property
     def removes(self) -> bool:
-        """Whether a group lost members or the denial list lost entries: worth an alert."""
-        return bool(self.lost or self.denials_lost)
+        """Whether a group lost members, the denial list lost entries or a general licence
+        was widened: worth an alert."""
+        return bool(self.lost or self.denials_lost or self.widened or self.unexcluded)
 
     def summary(self) -> str:
-        """One line for an operator naming what was taken away."""
+        """One line for an operator naming what was taken away or opened up."""
         parts = [
             f"group {name!r} lost {', '.join(sorted(codes))}" for name, codes in self.lost.items()
+        ]
+        parts += [
+            f"general licence {name!r} now reaches {', '.join(sorted(codes))}"
+            for name, codes in self.widened.items()
+        ]
+        parts += [
+            f"general licence {name!r} no longer excludes {', '.join(sorted(codes))}"
+            for name, codes in self.unexcluded.items()
         ]
         if self.denials_lost:
             shown = "; ".join(
@@ -208,4 +268,5 @@ class PolicyChange:
                 for e in self.denials_lost
             ],
             "denials_gained": self.denials_gained,
+            "licences_unexcluded": {name: sorted(codes) for name, codes in self.unexcluded.items()},
         }

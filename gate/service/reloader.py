@@ -20,7 +20,6 @@ import sqlite3
 from pathlib import Path
 
 from gate.config.settings import Config
-from gate.core.countries import EMBARGOED
 from gate.errors import GateError
 from gate.service.docks import Docks
 from gate.service.events import Events
@@ -122,7 +121,7 @@ class Reloader:
 
     def _alert_removals(self, change: PolicyChange) -> None:
         """An alert naming what the reload took away: critical if an embargo lost members."""
-        level = "critical" if EMBARGOED in change.lost else "warning"
+        level = "critical" if change.embargo_lost else "warning"
         text = f"Policy data reloaded with removals: {change.summary()}"
         log.warning("%s", text)
         self.events.publish(

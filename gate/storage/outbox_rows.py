@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from gate.core.licences import LicenceRequest
 from gate.core.shipment_values import Shipment
+from gate.storage.shipment_codec import party_doc
 
 
 def request_body(gate_id: str, shipment: Shipment, request: LicenceRequest) -> dict[str, Any]:
@@ -25,8 +26,14 @@ def request_body(gate_id: str, shipment: Shipment, request: LicenceRequest) -> d
         "shipment": {
             "id": shipment.id,
             "destination": shipment.destination,
-            "consignee": {"name": shipment.consignee.name, "country": shipment.consignee.country},
+            "consignee": {
+                "name": shipment.consignee.name,
+                "country": shipment.consignee.country,
+                "ids": dict(shipment.consignee.ids),
+            },
+            "parties": [party_doc(p) for p in shipment.parties],
             "end_use": shipment.end_use,
+            "end_use_codes": list(shipment.end_use_codes),
             "transit": list(shipment.transit),
         },
         "lines": request_lines(request),

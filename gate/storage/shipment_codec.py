@@ -22,6 +22,7 @@ import json
 from typing import Any
 
 from gate.core.classification import Classification
+from gate.core.hits import Hit, HitAction, PartyHits
 from gate.core.licences import (
     Approval,
     ApprovalDecision,
@@ -31,6 +32,7 @@ from gate.core.licences import (
     RequestLine,
     StandingLicence,
 )
+from gate.core.parties import Party
 from gate.core.rules import Decision, LineDecision
 from gate.core.shipment_values import (
     FINAL,
@@ -98,6 +100,7 @@ def encode_line(line: Line) -> dict[str, Any]:
         "reasons": list(v.reasons),
         "rule": v.rule,
         "detail": v.detail,
+        "general_licence": v.general_licence,
         "covered_by": _coverage(line.covered_by),
         "removed": line.removed,
         "denied": line.denied,
@@ -141,6 +144,58 @@ def encode_approval(a: Approval) -> dict[str, Any]:
     }
 
 
+def party_doc(p: Party) -> dict[str, Any]:
+    """A party as stored and shown: ``role``, ``name``, ``country``, ``ids``."""
+    return {"role": p.role, "name": p.name, "country": p.country, "ids": dict(p.ids)}
+
+
+def _decode_party(d: dict[str, Any]) -> Party:
+    return Party(d["role"], d["name"], d["country"], tuple((d.get("ids") or {}).items()))
+
+
+def screening_json(screening: tuple[PartyHits, ...]) -> list[dict[str, Any]]:
+    """Each party with its hits, in DESIGN.md's shape (stored and shown alike)."""
+    return [
+        {
+            "party": party_doc(found.party),
+            "hits": [
+                {
+                    "list": h.list,
+                    "entry": h.entry,
+                    "version": h.version,
+                    "name": h.name,
+                    "score": h.score,
+                    "action": h.action.value,
+                    "explanation": h.explanation,
+                }
+                for h in found.hits
+            ],
+        }
+        for found in screening
+    ]
+
+
+def _decode_screening(rows: list[dict[str, Any]]) -> tuple[PartyHits, ...]:
+    return tuple(
+        PartyHits(
+            _decode_party(row["party"]),
+            tuple(
+                Hit(
+                    h["list"],
+                    h["entry"],
+                    h["version"],
+                    h["name"],
+                    h["score"],
+                    HitAction(h["action"]),
+                    h["explanation"],
+                )
+                for h in row["hits"]
+            ),
+        )
+        for row in rows
+    )
+
+
 def encode_head(s: Shipment) -> dict[str, Any]:
     """The shipment as stored, without its lines."""
     return {
@@ -148,9 +203,16 @@ def encode_head(s: Shipment) -> dict[str, Any]:
         "door": s.door,
         "state": s.state.value,
         "destination": s.destination,
-        "consignee": {"name": s.consignee.name, "country": s.consignee.country},
+        "consignee": {
+            "name": s.consignee.name,
+            "country": s.consignee.country,
+            "ids": dict(s.consignee.ids),
+        },
+        "parties": [party_doc(p) for p in s.parties],
         "end_use": s.end_use,
+        "end_use_codes": list(s.end_use_codes),
         "transit": list(s.transit),
+        "screening": screening_json(s.screening),
         "manifest": [
             {
                 "sscc": sscc,
@@ -206,13 +268,18 @@ def encode_licence(lic: StandingLicence) -> dict[str, Any]:
     """A standing licence as stored (its ``remaining`` is also a column of its own)."""
     return {
         "number": lic.number,
-        "consignee": {"name": lic.consignee_name, "country": lic.consignee_country},
+        "consignee": {
+            "name": lic.consignee_name,
+            "country": lic.consignee_country,
+            "ids": dict(lic.consignee_ids),
+        },
         "destination": lic.destination,
         "controls": sorted(lic.controls),
         "quantity": lic.quantity,
         "remaining": lic.remaining,
         "valid_from": ts(lic.valid_from),
         "valid_until": ts(lic.valid_until),
+        "category_1": lic.category_1,
     }
 
 
@@ -241,7 +308,13 @@ def _decode_line(d: dict[str, Any]) -> Line:
         classification=_decode_classification(d["classification"]),
         unserialised=d["unserialised"],
         serials=frozenset(d["serials"]),
-        verdict=LineDecision(Decision(d["decision"]), tuple(d["reasons"]), d["rule"], d["detail"]),
+        verdict=LineDecision(
+            Decision(d["decision"]),
+            tuple(d["reasons"]),
+            d["rule"],
+            d["detail"],
+            d.get("general_licence"),
+        ),
         covered_by=_decode_coverage(d["covered_by"]),
         removed=d["removed"],
         denied=d["denied"],
@@ -290,8 +363,16 @@ def decode(d: dict[str, Any]) -> Shipment:
         id=d["id"],
         door=d["door"],
         destination=d["destination"],
-        consignee=Consignee(d["consignee"]["name"], d["consignee"]["country"]),
+        consignee=Consignee(
+            d["consignee"]["name"],
+            d["consignee"]["country"],
+            tuple((d["consignee"].get("ids") or {}).items()),
+        ),
+        # Documents written before parties and end-use codes existed have neither.
+        parties=tuple(_decode_party(p) for p in d.get("parties") or ()),
         end_use=d["end_use"],
+        end_use_codes=tuple(d.get("end_use_codes") or ()),
+        screening=_decode_screening(d.get("screening") or []),
         transit=tuple(d["transit"]),
         manifest=Manifest(
             tuple(
@@ -329,4 +410,6 @@ def decode_licence(d: dict[str, Any], remaining: int | None = None) -> StandingL
         d["remaining"] if remaining is None else remaining,
         _required_ts(d["valid_from"]),
         _required_ts(d["valid_until"]),
+        tuple((d["consignee"].get("ids") or {}).items()),
+        bool(d.get("category_1", False)),
     )

@@ -16,12 +16,13 @@ from gate.core.classification import Classification
 from gate.core.identifiers import MAX_CODE_LENGTH, Identifier, decode
 from gate.core.shipments import State
 from gate.errors import InvalidCode, TableError
+from gate.service.data_ages import lists_doc
 from gate.service.docks import Docks
 from gate.service.events import stream
 from gate.service.input_checks import foreign_doors
 from gate.table.native import Table
 from gate.web import app_keys
-from gate.web.bodies import SHIPMENT, read_body, validate
+from gate.web.bodies import SHIPMENT, SHIPMENT_PATCH, read_body, validate
 from gate.web.limits import busy_problem
 from gate.web.negotiation import respond
 from gate.web.page import overview
@@ -140,6 +141,15 @@ async def create_shipment(request: web.Request) -> web.StreamResponse:
     validate(body, SHIPMENT)
     shipment = await _docks(request).create(body, actor)
     return respond(request, to_doc(shipment), status=201)
+
+
+async def amend_shipment(request: web.Request) -> web.StreamResponse:
+    """``PATCH /shipments/{id}``: parties, end use or transit, before seal (409 after)."""
+    actor = _auth(request, Action.CREATE)
+    body = await read_body(request)
+    validate(body, SHIPMENT_PATCH)
+    shipment = await _docks(request).amend(request.match_info["id"], body, actor)
+    return respond(request, to_doc(shipment))
 
 
 async def list_shipments(request: web.Request) -> web.StreamResponse:
@@ -280,6 +290,14 @@ async def list_licences(request: web.Request) -> web.StreamResponse:
     return respond(
         request, {"licences": [licence_doc(x) for x in sorted(licences, key=lambda x: x.number)]}
     )
+
+
+async def list_data(request: web.Request) -> web.StreamResponse:
+    """``GET /lists``: each data source with its own date, age, limit and freshness."""
+    _auth(request, Action.READ)
+    docks = _docks(request)
+    dates = docks.data_dates()
+    return respond(request, lists_doc(docks.config, docks.policy, dates, docks.clock()))
 
 
 async def link(request: web.Request) -> web.StreamResponse:

@@ -138,6 +138,14 @@ def integer(minimum: int = 1, maximum: int = 10**9) -> Check:
     return check
 
 
+def boolean() -> Check:
+    def check(value: Any, path: str, errors: list[dict[str, str]]) -> None:
+        if type(value) is not bool:
+            _err(errors, path, "must be true or false")
+
+    return check
+
+
 def array(item: Check, max_items: int = 1000, optional: bool = False) -> Check:
     def check(value: Any, path: str, errors: list[dict[str, str]]) -> None:
         if value is None and optional:
@@ -177,6 +185,22 @@ def obj(fields: dict[str, tuple[Check, bool]], optional: bool = False) -> Check:
     return check
 
 
+def ids(max_items: int = 8) -> Check:
+    """A party's identifiers: an object of scheme -> value (``{"lei": "...", "vat": "..."}``);
+    which schemes are known is the core's call (``gate.core.parties.ID_SCHEMES``)."""
+
+    def check(value: Any, path: str, errors: list[dict[str, str]]) -> None:
+        if value is None:
+            return
+        if not isinstance(value, dict) or len(value) > max_items:
+            _err(errors, path, f"must be an object of at most {max_items} identifiers")
+            return
+        for scheme, text in value.items():
+            string(64)(text, f"{path}.{scheme}", errors)
+
+    return check
+
+
 def validate(value: Any, shape: Check) -> None:
     """Raises one Problem 400 listing every field error."""
     errors: list[dict[str, str]] = []
@@ -192,14 +216,31 @@ def validate(value: Any, shape: Check) -> None:
         )
 
 
+PARTY = obj(
+    {
+        "role": (string(32), True),
+        "name": (string(200), True),
+        "country": (string(2), True),
+        "ids": (ids(), False),
+    }
+)
+CONSIGNEE = obj({"name": (string(200), True), "country": (string(2), True), "ids": (ids(), False)})
+#: What ``PATCH /shipments/{id}`` may change before seal (DESIGN.md section 4).
+AMENDABLE = {
+    "parties": (array(PARTY, max_items=20, optional=True), False),
+    "end_use": (string(200, optional=True), False),
+    "end_use_codes": (array(string(32), max_items=20, optional=True), False),
+    "transit": (array(string(2), max_items=20, optional=True), False),
+}
+SHIPMENT_PATCH = obj(AMENDABLE)
+
 SHIPMENT = obj(
     {
         "id": (string(64), True),
         "door": (string(64), True),
         "destination": (string(2), True),
-        "consignee": (obj({"name": (string(200), True), "country": (string(2), True)}), True),
-        "end_use": (string(200, optional=True), False),
-        "transit": (array(string(2), max_items=20, optional=True), False),
+        "consignee": (CONSIGNEE, True),
+        **AMENDABLE,
         "manifest": (
             array(
                 obj(

@@ -29,7 +29,18 @@ from gate.core.shipment_values import Shipment
 from gate.core.signatures import SignatureError, Verifier, parse_public_key, parse_secret
 from gate.errors import GateError, InvalidApproval, LicenceError
 from gate.web import app_keys
-from gate.web.bodies import Check, array, ident, integer, obj, read_whole, string, validate
+from gate.web.bodies import (
+    Check,
+    array,
+    boolean,
+    ident,
+    ids,
+    integer,
+    obj,
+    read_whole,
+    string,
+    validate,
+)
 from gate.web.problems import Problem
 from gate.web.shipment_docs import to_doc
 
@@ -65,12 +76,22 @@ APPROVAL = obj(
 LICENCE = obj(
     {
         "number": (ident(64), True),
-        "consignee": (obj({"name": (string(200), True), "country": (string(2), True)}), True),
+        "consignee": (
+            obj(
+                {
+                    "name": (string(200), True),
+                    "country": (string(2), True),
+                    "ids": (ids(), False),
+                }
+            ),
+            True,
+        ),
         "destination": (string(2), True),
         "controls": (array(string(32), max_items=500), True),
         "quantity": (integer(0, 10**9), True),
         "valid_from": (string(40), True),
         "valid_until": (string(40), True),
+        "category_1": (boolean(), False),
     }
 )
 
@@ -256,6 +277,8 @@ async def post_licence(request: web.Request) -> web.StreamResponse:
                 body["number"],
                 consignee_name=body["consignee"]["name"],
                 consignee_country=body["consignee"]["country"],
+                consignee_ids=tuple(sorted((body["consignee"].get("ids") or {}).items())),
+                category_1=body.get("category_1", False),
                 destination=body["destination"],
                 controls=body["controls"],
                 quantity=body["quantity"],

@@ -21,6 +21,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(API + "/shipments", api.create_shipment)
     r.add_get(API + "/shipments", api.list_shipments)
     r.add_get(API + "/shipments/{id}", api.get_shipment)
+    r.add_patch(API + "/shipments/{id}", api.amend_shipment)
+    r.add_get(API + "/lists", api.list_data)
     r.add_get(API + "/shipments/{id}/history", api.shipment_history)
     r.add_post(API + "/shipments/{id}/seal", api.seal_shipment)
     r.add_post(API + "/shipments/{id}/lines/{key}/remove", api.remove_line)

@@ -21,6 +21,7 @@ from gate.core.licences import Approval, Coverage, LicenceRequest
 from gate.core.shipment_values import Line, Shipment
 from gate.service.event_shapes import licence_doc
 from gate.storage.outbox_rows import request_lines
+from gate.storage.shipment_codec import party_doc, screening_json
 
 __all__ = [
     "REASON_TEXT",
@@ -29,7 +30,9 @@ __all__ = [
     "coverage_doc",
     "licence_doc",
     "line_doc",
+    "party_doc",
     "request_doc",
+    "screening_json",
     "to_doc",
     "ts",
 ]
@@ -37,17 +40,22 @@ __all__ = [
 #: Plain-words reasons for operators (the codes are DESIGN.md's).
 REASON_TEXT = {
     "cat1_production": "Category I production item: transfer prohibited",
-    "embargo": "Embargoed destination or transit country",
+    "embargo": "Listed item and an embargoed destination, transit or party country",
     "denied": "Denied by the central office",
-    "denied_party": "Consignee matches the denial list",
+    "sanctioned_party": "A party is on a sanctions or denial-order list",
+    "wmd_end_use": "Category I item for a WMD or missile end use",
+    "listed_party": "A party is on an entity list or a partner's denial notice",
+    "catch_all": "Catch-all: WMD, missile or military end use, or an embargoed country",
     "cat1": "Category I: presumption of denial",
     "cat2": "Category II: licence required",
     "unclassified": "Not in the control table: hold until classified",
-    "catch_all": "Catch-all: sensitive end use, destination or consignee",
-    "stale_list": "Control data out of date",
+    "stale_data": "Control or list data out of date",
     "general_licence": "Category II under a general licence",
     "not_listed": "Not listed",
     "error": "Could not be evaluated: held",
+    # Codes of rules version 1, still found on old records.
+    "denied_party": "Consignee matches the denial list",
+    "stale_list": "Control data out of date",
 }
 
 
@@ -95,6 +103,7 @@ def line_doc(line: Line) -> dict[str, Any]:
         "reason_text": [REASON_TEXT.get(r, r) for r in v.reasons],
         "rule": v.rule,
         "detail": v.detail,
+        "general_licence": v.general_licence,
         "covered_by": coverage_doc(line.covered_by),
         "removed": line.removed,
         "denied": line.denied,
@@ -127,6 +136,11 @@ def approval_doc(a: Approval) -> dict[str, Any]:
     }
 
 
+def screening_doc(s: Shipment) -> list[dict[str, Any]]:
+    """Each party's screening hits as the last decision saw them (empty until decided)."""
+    return screening_json(s.screening)
+
+
 def to_doc(s: Shipment, *, lines: bool = True) -> dict[str, Any]:
     """The shipment in the API's shape; without ``lines`` if asked."""
     answered = {a.request_id: a.decision.value for a in s.approvals}
@@ -136,9 +150,16 @@ def to_doc(s: Shipment, *, lines: bool = True) -> dict[str, Any]:
         "state": s.state.value,
         "signal": s.signal.value,
         "destination": s.destination,
-        "consignee": {"name": s.consignee.name, "country": s.consignee.country},
+        "consignee": {
+            "name": s.consignee.name,
+            "country": s.consignee.country,
+            "ids": dict(s.consignee.ids),
+        },
+        "parties": [party_doc(p) for p in s.parties],
         "end_use": s.end_use,
+        "end_use_codes": list(s.end_use_codes),
         "transit": list(s.transit),
+        "screening": screening_doc(s),
         "manifest": [
             {
                 "sscc": sscc,

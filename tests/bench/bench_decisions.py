@@ -31,7 +31,9 @@ DENIALS = DenialList.of(
     [DeniedParty(f"Trading Company {n} Ltd", "AE", f"N-{n}") for n in range(2000)]
     + [DeniedParty("Rocket Dynamics Trading LLC", "AE", "BIS-117")]
 )
-POLICY = Policy(GROUPS, cat2_exempt_groups=("mtcr_partners",), denials=DENIALS)
+POLICY = Policy(
+    GROUPS, embargo_groups=("embargoed",), general_licences=("mtcr_partners",), denials=DENIALS
+)
 
 
 def catalogue(n: int, seed: int) -> dict[str, Classification]:
@@ -78,6 +80,18 @@ def run(emit: Emit) -> None:
             rate(len(mix), elapsed),
             ">= 100,000 /s (a 1,000-line re-evaluation in 10 ms)",
         )
+    # The same lines with the per-shipment memo emptied before each: every row evaluated.
+    facts = assess(POLICY, contexts[1], DATES, NOW)
+    cold = mix[:20_000]
+    started = time.perf_counter()
+    for classification in cold:
+        facts.memo.clear()
+        decide(facts, classification)
+    emit(
+        "rule table, every row evaluated (no memo), to AE",
+        rate(len(cold), time.perf_counter() - started),
+        ">= 25,000 /s (the table alone, before the memo)",
+    )
 
     rounds = 20
     started = time.perf_counter()

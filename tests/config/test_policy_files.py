@@ -33,7 +33,11 @@ def set_group(config: Path, group: str, members: list[str]) -> None:
     path = config.parent / "countries.toml"
     listed = json.dumps(members)
     text, count = re.subn(
-        rf"^{group} = \[[^\]]*\]", f"{group} = {listed}", path.read_text(), flags=re.M
+        rf"^(\[{group}\]\n(?:.*\n)*?)members = \[[^\]]*\]",
+        lambda m: f"{m.group(1)}members = {listed}",
+        path.read_text(),
+        count=1,
+        flags=re.M,
     )
     assert 1 == count
     path.write_text(text)
@@ -62,32 +66,33 @@ def test_header_only_denial_list_is_refused(demo_config: Path) -> None:
 
 
 def test_emptied_embargo_group_is_refused(demo_config: Path) -> None:
-    """An ``embargoed`` group with no members is refused: rule 2 would never match."""
-    set_group(demo_config, "embargoed", [])
-    assert "group 'embargoed' has no members" in refused(demo_config)
+    """An embargo group with no members is refused: rows 2 and 8 would never match it."""
+    set_group(demo_config, "un_arms_embargo", [])
+    assert "group 'un_arms_embargo' has no members" in refused(demo_config)
 
 
 def test_emptied_exempt_group_is_refused(demo_config: Path) -> None:
-    """A licence-exempt group the policy names must have members too."""
-    set_group(demo_config, "eu_general_licence", [])
-    assert "group 'eu_general_licence' has no members" in refused(demo_config)
+    """A general licence the policy names must have members too."""
+    set_group(demo_config, "eu001", [])
+    assert "group 'eu001' has no members" in refused(demo_config)
 
 
 def test_empty_is_accepted_when_the_config_says_so(demo_config: Path) -> None:
     """``policy.allow_empty`` naming the list and the group lets them be empty on purpose."""
     header_only_denials(demo_config)
-    set_group(demo_config, "embargoed", [])
-    allow_empty(demo_config, ["denials", "embargoed"])
+    set_group(demo_config, "un_arms_embargo", [])
+    allow_empty(demo_config, ["denials", "un_arms_embargo"])
     data = load_policy(load_config(demo_config))
-    assert (0, frozenset()) == (len(data.policy.denials), data.policy.groups.members("embargoed"))
+    members = data.policy.groups.members("un_arms_embargo")
+    assert (0, frozenset()) == (len(data.policy.denials), members)
 
 
 def test_allow_empty_must_name_a_list_or_a_group_in_use(demo_config: Path) -> None:
     """A misspelt ``allow_empty`` entry is refused, naming the closest name it could mean."""
-    allow_empty(demo_config, ["embargo"])
+    allow_empty(demo_config, ["un_arms_embargoes"])
     assert (
-        "policy.allow_empty: 'embargo' is not the denial list or a group the policy uses;"
-        " did you mean embargoed?" == refused(demo_config)
+        "policy.allow_empty: 'un_arms_embargoes' is not the denial list or a group the policy"
+        " uses; did you mean un_arms_embargo?" == refused(demo_config)
     )
 
 
@@ -97,10 +102,12 @@ def test_policy_change_lists_what_was_removed_and_added() -> None:
     gone = DeniedParty("Zarvand Pishro Sanat Co.", "IR", "DN-2")
     before = Policy(
         CountryGroups.from_mapping({"embargoed": ["IR", "KP", "SY"], "x": ["DE"]}),
+        embargo_groups=("embargoed",),
         denials=DenialList.of([kept, gone]),
     )
     after = Policy(
         CountryGroups.from_mapping({"embargoed": ["KP", "SY", "BY"], "x": ["DE"]}),
+        embargo_groups=("embargoed",),
         denials=DenialList.of([kept, DeniedParty("New Co", "FR")]),
     )
     change = PolicyChange.between(before, after)
@@ -171,19 +178,19 @@ async def test_reload_that_removes_members_and_entries_is_journaled_and_alerted(
     lines = denials.read_text().splitlines(keepends=True)
     removed = next(line for line in lines if line.startswith("Zarvand"))
     denials.write_text("".join(line for line in lines if line is not removed))
-    set_group(demo_config, "embargoed", ["KP", "SY"])
+    set_group(demo_config, "un_arms_embargo", ["KP"])
 
     assert True is await gate.app[app_keys.RELOADER].reload("test")
 
     records = policy_records(gate)
     assert 1 == len(records)
-    assert {"embargoed": ["IR"]} == records[0]["groups_lost"]
+    assert {"un_arms_embargo": ["IR"]} == records[0]["groups_lost"]
     assert ["Zarvand Pishro Sanat Co."] == [e["name"] for e in records[0]["denials_lost"]]
     assert "test" == records[0]["why"]
     reduced = [a for a in await alerts(gate.app[app_keys.EVENTS]) if a["kind"] == "policy_reduced"]
     assert 1 == len(reduced)
     assert "critical" == reduced[0]["level"]
-    assert "group 'embargoed' lost IR" in reduced[0]["text"]
+    assert "group 'un_arms_embargo' lost IR" in reduced[0]["text"]
     assert "Zarvand Pishro Sanat Co." in reduced[0]["text"]
 
 
@@ -191,9 +198,9 @@ async def test_reload_that_only_adds_is_journaled_without_an_alert(
     gate: Gate, demo_config: Path
 ) -> None:
     """Adding a country to the embargo group is journaled; nothing was removed, no alert."""
-    set_group(demo_config, "embargoed", ["KP", "IR", "SY", "BY"])
+    set_group(demo_config, "un_arms_embargo", ["KP", "IR", "SY"])
     assert True is await gate.app[app_keys.RELOADER].reload("test")
-    assert [{"embargoed": ["BY"]}] == [r["groups_gained"] for r in policy_records(gate)]
+    assert [{"un_arms_embargo": ["SY"]}] == [r["groups_gained"] for r in policy_records(gate)]
     assert [] == [
         a for a in await alerts(gate.app[app_keys.EVENTS]) if a.get("kind") == "policy_reduced"
     ]

@@ -41,9 +41,9 @@ def refused(config: Path) -> str:
             "unknown key policy.catch_all_enduses; did you mean catch_all_end_uses?",
         ),
         (
-            r"^max_list_age_days = ",
-            "max_list_age_day = ",
-            "unknown key policy.max_list_age_day; did you mean max_list_age_days?",
+            r"^max_age_days = ",
+            "max_age_day = ",
+            "unknown key table.max_age_day; did you mean max_age_days?",
         ),
         (
             r"^gate_id = .*$",
@@ -83,7 +83,7 @@ def refused(config: Path) -> str:
     ],
     ids=[
         "catch_all_enduses",
-        "max_list_age_day",
+        "max_age_day",
         "root",
         "central",
         "doors",

@@ -36,6 +36,7 @@ def licence(quantity: int = 3, **changes: object) -> StandingLicence:
         quantity=quantity,
         valid_from=NOW - dt.timedelta(days=1),
         valid_until=NOW + dt.timedelta(days=1),
+        category_1=True,  # it names 2.A.1.a, a Category I code
     )
     return dataclasses.replace(made, **changes) if changes else made
 

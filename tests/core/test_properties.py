@@ -30,7 +30,7 @@ from gate.core.licences import (
     cover,
     draw_down,
 )
-from gate.core.parties import DenialList, DeniedParty, normalise
+from gate.core.parties import DenialList, DeniedParty, Party
 from gate.core.rules import (
     GENERAL_LICENCE,
     NOT_LISTED_REASON,
@@ -49,8 +49,11 @@ NOW = dt.datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
 GROUPS = CountryGroups.from_mapping({"embargoed": ["IR"], "partners": ["DE", "FR"]})
 POLICY = Policy(
     GROUPS,
-    cat2_exempt_groups=("partners",),
+    embargo_groups=("embargoed",),
+    general_licences=("partners",),
     denials=DenialList.of([DeniedParty("Rocket Dynamics Trading", "AE", "N-1")]),
+    control_max_age_days=90,
+    denials_max_age_days=90,
 )
 # GTIN-14 keys with valid check digits (a manifest refuses any other).
 KEYS = [f"0401234500{n:03d}{check_digit(f'0401234500{n:03d}')}" for n in range(6)]
@@ -356,8 +359,7 @@ def test_coverage_is_monotone_under_removal(
             requests=(),
             approvals=(),
             licences=unique,
-            consignee_key=normalise("Gulf Avionics LLC"),
-            consignee_country="AE",
+            consignee=Party("consignee", "Gulf Avionics LLC", "AE"),
             destination="AE",
             now=NOW,
         )
@@ -392,7 +394,8 @@ def test_clear_only_when_no_row_holds(
     classification: Classification | None,
 ) -> None:
     """A line is clear only if it is classified, known, not denied, not stale, on a clean
-    route, and (if Category II) bound for an exempt destination."""
+    route, for no listed party or military end use, and (if Category II) under a general
+    licence."""
     dates = ControlDates(NOW - dt.timedelta(days=200 if stale else 1), NOW)
     context = ShipmentContext(destination, consignee, "AE", (), end_use)
     decision = decide(assess(POLICY, context, dates, NOW), classification, denied=denied)
@@ -402,6 +405,8 @@ def test_clear_only_when_no_row_holds(
         and not denied
         and not stale
         and destination in ("AE", "DE")
+        and end_use != "military"
+        and consignee != "Rocket Dynamics Trading"
     )
     if decision.decision is Decision.CLEAR:
         assert check()

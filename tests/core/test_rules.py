@@ -1,4 +1,5 @@
-"""The decision table of DESIGN.md section 2, one test per row, then the rows together."""
+"""The decision table of DESIGN.md section 2 (version 2): one test per row, the four probes of
+issue 12, then the rows together and failing closed."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import pytest
 from gate.core import shipments as sh
 from gate.core.classification import Classification
 from gate.core.countries import CountryGroups
+from gate.core.hits import Hit, HitAction, PartyHits
 from gate.core.identifiers import Identifier
-from gate.core.licences import Approval, ApprovalDecision, StandingLicence
-from gate.core.parties import DenialList, DeniedParty
+from gate.core.licences import Approval, ApprovalDecision
+from gate.core.parties import DenialList, DeniedParty, Party
 from gate.core.rules import (
     RULES,
     ControlDates,
@@ -31,18 +33,33 @@ from gate.errors import DispatchRefused, PolicyError
 APPROVED = ApprovalDecision.APPROVED
 UTC = dt.UTC
 NOW = dt.datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
-FRESH = ControlDates(NOW - dt.timedelta(days=3), NOW - dt.timedelta(days=10))
-OLD = ControlDates(NOW - dt.timedelta(days=3), NOW - dt.timedelta(days=120))
+FRESH = ControlDates(NOW - dt.timedelta(days=30), NOW - dt.timedelta(days=10))
+OLD_DENIALS = ControlDates(NOW - dt.timedelta(days=30), NOW - dt.timedelta(days=120))
 
+EU001 = ["AU", "CA", "GB", "IS", "JP", "LI", "NO", "NZ", "CH", "US"]
 GROUPS = CountryGroups.from_mapping(
     {
-        "embargoed": ["KP", "IR", "SY"],
-        "mtcr_partners": ["DE", "FR", "GB", "US", "JP"],
-        "adherents": ["IL"],
+        "un_arms_embargo": {"members": ["KP", "IR"], "basis": "UNSCR 1718; UNSCR 1737"},
+        "eu_dual_use_ban": {"members": ["RU", "BY"], "basis": "833/2014 Art 2; 765/2006"},
+        "eu001": {
+            "members": EU001,
+            "basis": "Regulation (EU) 2021/821 Annex II Section A",
+            "excluded_controls": ["3.A.4", "6.A.2"],
+        },
+        "mtcr_partners": ["DE", "FR", "GB", "US", "JP", "IN"],
     }
 )
-DENIALS = DenialList.of([DeniedParty("Rocket Dynamics Trading LLC", "AE", "BIS-117")])
-POLICY = Policy(GROUPS, cat2_exempt_groups=("mtcr_partners",), denials=DENIALS)
+DENIALS = DenialList.of(
+    [DeniedParty("Rocket Dynamics Trading LLC", "AE", "BIS-117", dt.date(2025, 5, 1))]
+)
+POLICY = Policy(
+    GROUPS,
+    embargo_groups=("un_arms_embargo", "eu_dual_use_ban"),
+    general_licences=("eu001",),
+    denials=DENIALS,
+    control_max_age_days=400,
+    denials_max_age_days=90,
+)
 
 
 def item(
@@ -55,17 +72,41 @@ def item(
 
 CAT1 = item(1, "2.A.1.a")
 CAT1_PRODUCTION = item(1, "1.B.1", "production")
-CAT2 = item(2, "9.A.3")
+IMU = item(2, "9.A.6")
 UNLISTED = item(0)
+
+FORWARDER = Party("forwarder", "Oceanic Freight Ltd", "AE")
+SDN_HIT = Hit(
+    "ofac-sdn", "36123", "2025-04-30", "OCEANIC FREIGHT", 0.97, HitAction.PROHIBIT, "SDN 36123"
+)
+ENTITY_HIT = Hit(
+    "bis-entity", "EL-88", "2025-03-01", "OCEANIC FREIGHT", 0.93, HitAction.LICENCE, "EL-88"
+)
 
 
 def ctx(
-    destination: str = "DE",
-    consignee: tuple[str, str] = ("Acme Avionik GmbH", "DE"),
+    destination: str = "US",
+    consignee: tuple[str, str] = ("Acme Avionics Inc", "US"),
     transit: tuple[str, ...] = (),
     end_use: str | None = None,
+    parties: tuple[Party, ...] = (),
+    hits: tuple[Hit, ...] = (),
+    codes: tuple[str, ...] = (),
 ) -> ShipmentContext:
-    return ShipmentContext(destination, consignee[0], consignee[1], transit, end_use)
+    """A shipment context; ``hits`` are hand-made screening hits of the forwarder."""
+    screening = (PartyHits(FORWARDER, hits),) if hits else ()
+    if hits and FORWARDER not in parties:
+        parties = (*parties, FORWARDER)
+    return ShipmentContext(
+        destination,
+        consignee[0],
+        consignee[1],
+        transit,
+        end_use,
+        parties=parties,
+        end_use_codes=codes,
+        screening=screening,
+    )
 
 
 def run(
@@ -74,288 +115,345 @@ def run(
     *,
     denied: bool = False,
     dates: ControlDates = FRESH,
+    policy: Policy = POLICY,
 ) -> LineDecision:
-    return decide_line(POLICY, classification, context or ctx(), dates, NOW, denied=denied)
+    return decide_line(policy, classification, context or ctx(), dates, NOW, denied=denied)
+
+
+def answer(decision: LineDecision) -> tuple[Decision, int, tuple[str, ...]]:
+    return (decision.decision, decision.rule, decision.reasons)
+
+
+P, L, C = Decision.PROHIBITED, Decision.LICENCE_REQUIRED, Decision.CLEAR
 
 
 # --- the table itself -----------------------------------------------------------------------
 
 
 def test_table_reads_like_the_design() -> None:
-    """The rows are DESIGN.md's, in its order, with its decisions and reason codes."""
+    """The rows are DESIGN.md's 14, in its order, with its decisions and reason codes."""
     assert [
         (1, "prohibited", "cat1_production"),
         (2, "prohibited", "embargo"),
         (3, "prohibited", "denied"),
-        (4, "licence_required", "denied_party"),
-        (5, "licence_required", "cat1"),
-        (6, "licence_required", "cat2"),
-        (7, "licence_required", "unclassified"),
+        (4, "prohibited", "sanctioned_party"),
+        (5, "prohibited", "wmd_end_use"),
+        (6, "licence_required", "listed_party"),
+        (7, "licence_required", "catch_all"),
         (8, "licence_required", "catch_all"),
-        (9, "licence_required", "stale_list"),
-        (10, "clear", "general_licence"),
-        (11, "clear", "not_listed"),
+        (9, "licence_required", "cat1"),
+        (10, "licence_required", "cat2"),
+        (11, "licence_required", "unclassified"),
+        (12, "licence_required", "stale_data"),
+        (13, "clear", "general_licence"),
+        (14, "clear", "not_listed"),
     ] == [(rule.number, str(rule.decision), rule.reason) for rule in RULES]
+
+
+# --- the four probes of issue 12 ------------------------------------------------------------
+
+
+def test_probe_category_2_imu_to_the_us_for_missile_guidance_is_held() -> None:
+    """A Category II IMU to the US declared for "missile guidance" is held (catch_all): the
+    general licence never wins over a WMD or missile end use."""
+    decision = run(IMU, ctx("US", end_use="missile guidance"))
+    assert (L, 7, ("catch_all", "cat2")) == answer(decision)
+    assert None is decision.general_licence
+
+
+def test_probe_consignee_in_iran_with_destination_elsewhere_is_prohibited() -> None:
+    """A listed item whose consignee sits in Iran is prohibited though the goods go to the
+    UAE: every party's country counts for the embargo."""
+    decision = run(IMU, ctx("AE", consignee=("Parsian Avionics", "IR")))
+    assert (P, 2, "embargo") == (decision.decision, decision.rule, decision.reason)
+    assert "IR (un_arms_embargo)" in decision.detail
+
+
+@pytest.mark.parametrize("end_use", ["ballistic rocket programme", "unmanned aerial vehicle"])
+def test_probe_unlisted_item_to_china_for_a_missile_end_use_is_held(end_use: str) -> None:
+    """An unlisted item to China for a "ballistic rocket programme" or an "unmanned aerial
+    vehicle" needs a licence (catch_all), though nothing else about it is listed."""
+    decision = run(UNLISTED, ctx("CN", consignee=("Harbin Precision", "CN"), end_use=end_use))
+    assert (L, 7, ("catch_all",)) == answer(decision)
+
+
+@pytest.mark.parametrize("destination", ["BY", "RU"])
+@pytest.mark.parametrize("listed", [CAT1, IMU], ids=["cat1", "cat2"])
+def test_probe_any_listed_item_to_belarus_or_russia_is_prohibited(
+    destination: str, listed: Classification
+) -> None:
+    """Any listed item to Belarus or Russia is prohibited (the EU's dual-use ban, an embargo
+    group), even though Russia is an MTCR partner."""
+    decision = run(listed, ctx(destination, consignee=("Any Buyer", destination)))
+    assert (P, 2, "embargo") == (decision.decision, decision.rule, decision.reason)
+    assert f"{destination} (eu_dual_use_ban)" in decision.detail
 
 
 # --- one test per row -----------------------------------------------------------------------
 
 
-def test_rule_1_production_is_prohibited() -> None:
-    """Category I production facilities or technology are prohibited, even to a partner."""
-    decision = run(CAT1_PRODUCTION)
-    assert (Decision.PROHIBITED, 1, "cat1_production") == (
-        decision.decision,
-        decision.rule,
-        decision.reason,
-    )
-
-
-def test_rule_2_listed_item_to_embargoed_destination_is_prohibited() -> None:
-    """A listed item to an embargoed destination is prohibited."""
-    decision = run(CAT2, ctx("IR", ("Tehran Parts Co", "IR")))
-    assert (Decision.PROHIBITED, 2, "embargo") == (
-        decision.decision,
-        decision.rule,
-        decision.reason,
-    )
-    assert "IR" in decision.detail
-
-
-def test_rule_3_line_denied_by_central_is_prohibited() -> None:
-    """A line the central office denied is prohibited, whatever it is."""
-    decision = run(UNLISTED, denied=True)
-    assert (Decision.PROHIBITED, 3, ("denied",)) == (
-        decision.decision,
-        decision.rule,
-        decision.reasons,
-    )
-
-
-def test_rule_4_listed_item_to_denied_party_needs_licence() -> None:
-    """A listed item for a consignee on the denial list needs a licence, with the match shown."""
-    decision = run(CAT2, ctx("AE", ("Rocket Dynamics Trading", "AE")))
-    assert (Decision.LICENCE_REQUIRED, 4, "denied_party") == (
-        decision.decision,
-        decision.rule,
-        decision.reason,
-    )
-    assert decision.party is not None
-    assert "BIS-117" in decision.detail
-
-
-def test_rule_5_category_1_needs_licence() -> None:
-    """A Category I item needs a licence even to an MTCR partner."""
-    decision = run(CAT1)
-    assert (Decision.LICENCE_REQUIRED, 5, ("cat1",)) == (
-        decision.decision,
-        decision.rule,
-        decision.reasons,
-    )
-
-
-def test_rule_6_category_2_to_non_exempt_destination_needs_licence() -> None:
-    """A Category II item to a destination outside the exempt groups needs a licence."""
-    decision = run(CAT2, ctx("AE", ("Gulf Avionics", "AE")))
-    assert (Decision.LICENCE_REQUIRED, 6, ("cat2",)) == (
-        decision.decision,
-        decision.rule,
-        decision.reasons,
-    )
-
-
-def test_rule_7_item_not_in_table_needs_licence() -> None:
-    """An item key not in the table needs a licence (unclassified)."""
-    decision = run(None)
-    assert (Decision.LICENCE_REQUIRED, 7, ("unclassified",)) == (
-        decision.decision,
-        decision.rule,
-        decision.reasons,
-    )
-
-
-def test_rule_7_unknown_category_is_unclassified_not_clear() -> None:
-    """A category value the rules do not know is treated as not classified."""
-    decision = run(item(7, "99.Z.9"))
-    assert (Decision.LICENCE_REQUIRED, 7, "unclassified") == (
-        decision.decision,
-        decision.rule,
-        decision.reason,
-    )
-    assert "category 7" in decision.detail
-
-
-def test_rule_7_unknown_container_needs_licence() -> None:
-    """A container missing from the manifest is unclassified, and says so."""
-    facts = assess(POLICY, ctx(), FRESH, NOW)
-    decision = decide(facts, None, container=True)
-    assert (Decision.LICENCE_REQUIRED, 7) == (decision.decision, decision.rule)
-    assert "manifest" in decision.detail
+def test_row_1_production_is_prohibited() -> None:
+    """Category I production facilities or technology are prohibited, even to the US."""
+    assert (P, 1, ("cat1_production", "cat1")) == answer(run(CAT1_PRODUCTION))
 
 
 @pytest.mark.parametrize(
     "context",
     [
-        ctx("KP", ("Pyongyang Trading", "KP")),
-        ctx("DE", end_use="Military aircraft maintenance"),
-        ctx("AE", ("Rocket Dynamics Trading LLC", "AE")),
+        ctx("IR", consignee=("Tehran Trading", "IR")),
+        ctx("AE", consignee=("Gulf Avionics", "AE"), transit=("KP",)),
+        ctx("AE", consignee=("Gulf Avionics", "AE"), parties=(Party("end_user", "X", "RU"),)),
+        ctx("AE", consignee=("Gulf Avionics", "AE"), parties=(Party("purchaser", "Y", "BY"),)),
     ],
-    ids=["embargoed-destination", "catch-all-end-use", "denied-consignee"],
+    ids=["destination", "transit", "end-user", "purchaser"],
 )
-def test_rule_8_catch_all_holds_unlisted_items(context: ShipmentContext) -> None:
-    """An unlisted item needs a licence for an embargoed route, a catch-all end use or a denied
-    consignee."""
-    decision = run(UNLISTED, context)
-    assert (Decision.LICENCE_REQUIRED, 8, "catch_all") == (
-        decision.decision,
-        decision.rule,
-        decision.reason,
-    )
+def test_row_2_listed_item_touching_an_embargo_is_prohibited(context: ShipmentContext) -> None:
+    """A listed item is prohibited when the destination, a transit country or any party's
+    country is in an embargo group."""
+    decision = run(IMU, context)
+    assert (P, 2, "embargo") == (decision.decision, decision.rule, decision.reason)
 
 
-def test_rule_9_stale_control_data_holds_everything() -> None:
-    """Control data older than the limit holds even an unlisted item."""
-    decision = run(UNLISTED, dates=OLD)
-    assert (Decision.LICENCE_REQUIRED, 9, ("stale_list",)) == (
-        decision.decision,
-        decision.rule,
-        decision.reasons,
-    )
-    assert "120 days old (limit 90)" in decision.detail
+def test_row_3_line_denied_by_the_office_is_prohibited() -> None:
+    """A line the central office denied is prohibited, whatever else holds."""
+    assert (P, 3, ("denied",)) == answer(run(UNLISTED, denied=True))
 
 
-def test_rule_9_unknown_data_age_counts_as_stale() -> None:
-    """When the table's or the list's date is unknown, the data counts as stale."""
-    decision = run(UNLISTED, dates=ControlDates(None, NOW))
-    assert "stale_list" == decision.reason
+@pytest.mark.parametrize("classification", [UNLISTED, IMU, None], ids=["unlisted", "cat2", "none"])
+def test_row_4_party_on_a_prohibit_list_is_prohibited(
+    classification: Classification | None,
+) -> None:
+    """Any party matching an entry of a ``prohibit`` list prohibits the line, listed or not."""
+    decision = run(classification, ctx(hits=(SDN_HIT,)))
+    assert (P, 4, "sanctioned_party") == (decision.decision, decision.rule, decision.reason)
+    assert "forwarder 'Oceanic Freight Ltd': SDN 36123" in decision.detail
 
 
-def test_rule_10_category_2_to_exempt_destination_is_clear() -> None:
-    """A Category II item to an exempt group member is clear under the general licence."""
-    decision = run(CAT2)
-    assert (Decision.CLEAR, 10, ("general_licence",)) == (
-        decision.decision,
-        decision.rule,
-        decision.reasons,
-    )
+def test_row_5_category_1_for_a_missile_end_use_is_prohibited() -> None:
+    """A Category I item declared for a missile end use is prohibited."""
+    decision = run(CAT1, ctx(end_use="Missiles (guidance)"))
+    assert (P, 5, ("wmd_end_use", "catch_all", "cat1")) == answer(decision)
 
 
-def test_rule_11_otherwise_clear() -> None:
-    """An unlisted item with nothing against it is clear."""
+def test_row_5_military_alone_is_not_a_wmd_end_use() -> None:
+    """ "Military" alone triggers row 7 only: a Category I item stays licence_required."""
+    assert (L, 7, ("catch_all", "cat1")) == answer(run(CAT1, ctx(end_use="military aircraft")))
+
+
+@pytest.mark.parametrize("classification", [UNLISTED, IMU], ids=["unlisted", "cat2"])
+def test_row_6_party_on_a_licence_list_needs_a_licence(
+    classification: Classification,
+) -> None:
+    """Any party matching an entry of a ``licence`` list holds the line, listed or not, and
+    keeps the general licence from applying."""
+    decision = run(classification, ctx(hits=(ENTITY_HIT,)))
+    assert (L, 6, "listed_party") == (decision.decision, decision.rule, decision.reason)
+    assert None is decision.general_licence
+
+
+def test_row_6_the_denial_list_matches_any_party() -> None:
+    """The gate's own denial list (action licence) screens every party, not only the
+    consignee: a denied forwarder holds the line."""
+    forwarder = Party("forwarder", "Rocket Dynamics Trading", "AE")
+    decision = run(UNLISTED, ctx("AE", ("Gulf Avionics", "AE"), parties=(forwarder,)))
+    assert (L, 6, ("listed_party",)) == answer(decision)
+    assert "BIS-117" in decision.detail
+
+
+@pytest.mark.parametrize(
+    ("end_use", "codes"),
+    [("WMD programme", ()), ("military", ()), (None, ("missile",)), (None, ("military",))],
+    ids=["wmd-text", "military-text", "wmd-code", "military-code"],
+)
+def test_row_7_catch_all_end_use_holds_unlisted_items(
+    end_use: str | None, codes: tuple[str, ...]
+) -> None:
+    """A WMD, missile or military end use, in text or as a code, holds an unlisted item."""
+    assert (L, 7, ("catch_all",)) == answer(run(UNLISTED, ctx(end_use=end_use, codes=codes)))
+
+
+def test_row_8_unlisted_item_touching_an_embargo_needs_a_licence() -> None:
+    """An unlisted item to, via or for a party in an embargoed country needs a licence."""
+    assert (L, 8, ("catch_all",)) == answer(run(UNLISTED, ctx("IR", ("Tehran Trading", "IR"))))
+    via = run(UNLISTED, ctx("AE", ("Gulf Avionics", "AE"), parties=(Party("end_user", "Z", "KP"),)))
+    assert (L, 8, ("catch_all",)) == answer(via)
+
+
+def test_row_9_category_1_needs_a_licence() -> None:
+    """Category I needs a licence even to a general-licence country."""
+    assert (L, 9, ("cat1",)) == answer(run(CAT1))
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        ctx("AE", ("Gulf Avionics", "AE")),
+        ctx("US", ("Acme Avionik GmbH", "DE")),
+        ctx("US", parties=(Party("end_user", "Acme", "IN"),)),
+    ],
+    ids=["destination-outside", "consignee-outside", "end-user-outside"],
+)
+def test_row_10_category_2_without_a_general_licence_needs_a_licence(
+    context: ShipmentContext,
+) -> None:
+    """Category II needs a licence unless the destination and every party's country are in
+    the general licence's group."""
+    assert (L, 10, ("cat2",)) == answer(run(IMU, context))
+
+
+@pytest.mark.parametrize("control", ["3.A.4", "6.A.2.a"])
+def test_row_10_excluded_control_gets_no_general_licence(control: str) -> None:
+    """A control the general licence excludes (or a sub-item of one) needs a licence."""
+    assert (L, 10, ("cat2",)) == answer(run(item(2, control)))
+
+
+def test_row_11_item_not_in_the_table_needs_a_licence() -> None:
+    """A key not in the table is unclassified: licence_required, never 'not listed'."""
+    assert (L, 11, ("unclassified",)) == answer(run(None))
+
+
+def test_row_11_unknown_category_is_unclassified_not_clear() -> None:
+    """A category the rules do not know is held as unclassified."""
+    decision = run(item(7, "99.Z.9"))
+    assert (L, 11, ("unclassified",)) == answer(decision)
+    assert "category 7" in decision.detail
+
+
+def test_row_11_unknown_container_needs_a_licence() -> None:
+    """A scanned SSCC missing from the manifest is unclassified."""
+    decision = decide(assess(POLICY, ctx(), FRESH, NOW), None, container=True)
+    assert (L, 11, ("unclassified",)) == answer(decision)
+    assert "container" in decision.detail
+
+
+@pytest.mark.parametrize(
+    ("dates", "why"),
+    [
+        (OLD_DENIALS, "the denial list is 120 days old (limit 90)"),
+        (ControlDates(NOW - dt.timedelta(days=500), NOW), "the control list is 500 days old"),
+        (ControlDates(None, NOW), "the control list carries no date"),
+    ],
+    ids=["denials-old", "control-list-old", "undated"],
+)
+def test_row_12_stale_data_holds_everything(dates: ControlDates, why: str) -> None:
+    """Any data source past its maximum age, or without a date, holds even unlisted items."""
+    decision = run(UNLISTED, dates=dates)
+    assert (L, 12, ("stale_data",)) == answer(decision)
+    assert why in decision.detail
+
+
+def test_row_13_category_2_under_a_general_licence_is_clear_and_named() -> None:
+    """Category II to the US, every party in the US, is clear under EU001, which the line's
+    decision names for the exporter's records."""
+    decision = run(IMU, ctx(parties=(Party("end_user", "Acme Space", "US"),)))
+    assert (C, 13, ("general_licence",)) == answer(decision)
+    assert "eu001" == decision.general_licence
+
+
+def test_row_14_otherwise_clear() -> None:
+    """An unlisted item on a clean shipment is clear, not listed."""
     decision = run(UNLISTED)
-    assert (Decision.CLEAR, 11, ("not_listed",)) == (
-        decision.decision,
-        decision.rule,
-        decision.reasons,
-    )
+    assert (C, 14, ("not_listed",)) == answer(decision)
+    assert None is decision.general_licence
 
 
-# --- rows together --------------------------------------------------------------------------
+# --- the rows together ----------------------------------------------------------------------
 
 
-def test_embargoed_transit_country() -> None:
-    """A transit country in the embargoed group prohibits a listed item to a partner, and
-    holds an unlisted one under the catch-all."""
-    through_iran = ctx("DE", transit=("AE", "IR"))
-    listed = run(CAT2, through_iran)
-    assert (Decision.PROHIBITED, "embargo") == (listed.decision, listed.reason)
-    unlisted = run(UNLISTED, through_iran)
-    assert (Decision.LICENCE_REQUIRED, "catch_all") == (unlisted.decision, unlisted.reason)
-    assert "IR" in unlisted.detail
-
-
-def test_denied_party_with_unlisted_item() -> None:
-    """An unlisted item for a denied party is caught by the catch-all row, match attached."""
-    decision = run(UNLISTED, ctx("AE", ("Rocket Dynamic Trading Co.", "AE")))
-    assert (Decision.LICENCE_REQUIRED, 8, ("catch_all",)) == (
-        decision.decision,
-        decision.rule,
-        decision.reasons,
-    )
-    assert decision.party is not None
-    assert not decision.party.exact
-
-
-def test_category_2_to_exempt_destination_with_stale_data() -> None:
-    """Stale data comes before the general licence: the Category II line is held."""
-    decision = run(CAT2, dates=OLD)
-    assert (Decision.LICENCE_REQUIRED, 9, ("stale_list",)) == (
-        decision.decision,
-        decision.rule,
-        decision.reasons,
-    )
-
-
-def test_further_hold_reasons_follow_the_first() -> None:
-    """Every other row that would hold the line is listed after the deciding one."""
-    decision = run(CAT2, ctx("AE", ("Gulf Avionics", "AE")), dates=OLD)
-    assert ("cat2", "stale_list") == decision.reasons
-    assert 6 == decision.rule
-    worst_case = run(CAT1, ctx("IR", ("Rocket Dynamics Trading", "AE")), denied=True, dates=OLD)
-    assert ("embargo", "denied", "denied_party", "cat1", "stale_list") == worst_case.reasons
-    assert Decision.PROHIBITED == worst_case.decision
+def test_every_matching_reason_is_kept_in_table_order() -> None:
+    """The first row decides; every other holding row follows, in table order, once each."""
+    context = ctx("IR", ("Tehran Trading", "IR"), end_use="ballistic missile", hits=(SDN_HIT,))
+    decision = run(CAT1, context, dates=OLD_DENIALS)
+    assert (P, 2) == (decision.decision, decision.rule)
+    assert (
+        "embargo",
+        "sanctioned_party",
+        "wmd_end_use",
+        "catch_all",
+        "cat1",
+        "stale_data",
+    ) == decision.reasons
+    assert 6 == len(decision.detail.split("; "))
 
 
 def test_stale_limit_is_reached_at_exactly_the_limit() -> None:
-    """At max_list_age_days to the second the data is stale; a second earlier it is not."""
-    dates = ControlDates(NOW - dt.timedelta(days=90), NOW)
+    """At the maximum age to the second the data is stale; a second earlier it is not."""
+    dates = ControlDates(NOW - dt.timedelta(days=10), NOW - dt.timedelta(days=90))
     assert NOW == stale_at(POLICY, dates)
-    assert "stale_list" == run(UNLISTED, dates=dates).reason
-    earlier = ControlDates(NOW - dt.timedelta(days=90) + dt.timedelta(seconds=1), NOW)
+    assert "stale_data" == run(UNLISTED, dates=dates).reason
+    earlier = ControlDates(dates.control_list, NOW - dt.timedelta(days=90, seconds=-1))
     assert "not_listed" == run(UNLISTED, dates=earlier).reason
+
+
+def test_the_first_general_licence_that_fits_is_named() -> None:
+    """With two general licences, the line names the first in the configured order whose
+    group holds every country and which does not exclude the control."""
+    groups = CountryGroups.from_mapping(
+        {
+            "un_arms_embargo": {"members": ["IR"], "basis": "UNSCR 1737"},
+            "eu001": {"members": EU001, "basis": "EU001", "excluded_controls": ["9.A.6"]},
+            "national": {"members": ["US", "DE"], "basis": "a national general licence"},
+        }
+    )
+    policy = Policy(groups, ("un_arms_embargo",), ("eu001", "national"), DENIALS)
+    assert "national" == run(IMU, policy=policy).general_licence
+    assert "eu001" == run(item(2, "9.A.4"), policy=policy).general_licence
 
 
 # --- fail closed ----------------------------------------------------------------------------
 
 
-def test_unknown_country_fails_closed() -> None:
-    """An unreadable destination code holds every line with reason 'error', even unlisted ones."""
-    decision = run(UNLISTED, ctx("XK"))
-    assert (Decision.LICENCE_REQUIRED, ("error",), 0) == (
-        decision.decision,
-        decision.reasons,
-        decision.rule,
-    )
-    assert "XK" in decision.detail
+@pytest.mark.parametrize(
+    "context",
+    [
+        ctx("XK"),
+        ctx(parties=(Party("end_user", "Acme", "US"),), codes=("space_tourism",)),
+    ],
+    ids=["unknown-country", "unknown-end-use-code"],
+)
+def test_unreadable_facts_fail_closed(context: ShipmentContext) -> None:
+    """A destination or an end-use code the gate cannot read holds every line ('error')."""
+    decision = run(UNLISTED, context)
+    assert (L, 0, ("error",)) == answer(decision)
 
 
 def test_naive_clock_fails_closed() -> None:
     """A timezone-less 'now' cannot be compared with the data's dates: the line is held."""
     decision = decide_line(POLICY, UNLISTED, ctx(), FRESH, NOW.replace(tzinfo=None))
-    assert (Decision.LICENCE_REQUIRED, ("error",)) == (decision.decision, decision.reasons)
+    assert (L, ("error",)) == (decision.decision, decision.reasons)
 
 
 def test_exception_inside_evaluation_fails_closed() -> None:
     """A malformed classification that makes a row raise gives licence_required, not clear."""
     broken = Classification("09506000134352", "x", "", 0, "", None)  # type: ignore[arg-type]
-    decision = run(broken)
-    assert (Decision.LICENCE_REQUIRED, ("error",)) == (decision.decision, decision.reasons)
+    assert (L, ("error",)) == (run(broken).decision, run(broken).reasons)
 
 
 def test_denied_line_stays_prohibited_when_evaluation_fails() -> None:
     """Failing closed never weakens a central denial to a licence hold."""
     decision = decide(Facts(error="boom"), UNLISTED, denied=True)
-    assert (Decision.PROHIBITED, ("denied", "error")) == (decision.decision, decision.reasons)
+    assert (P, ("denied", "error")) == (decision.decision, decision.reasons)
 
 
 def test_worst_orders_by_severity() -> None:
     """worst() picks prohibited over licence_required over clear."""
-    assert Decision.PROHIBITED == worst([Decision.CLEAR, Decision.PROHIBITED, Decision.CLEAR])
-    assert Decision.LICENCE_REQUIRED == worst([Decision.CLEAR, Decision.LICENCE_REQUIRED])
-    assert Decision.CLEAR == worst([])
+    assert P == worst([C, P, C])
+    assert L == worst([C, L])
+    assert C == worst([])
 
 
 @pytest.mark.parametrize(
     "build",
     [
-        lambda: Policy(CountryGroups.from_mapping({"embargo": ["IR"]})),
-        lambda: Policy(GROUPS, cat2_exempt_groups=("partners",)),
-        lambda: Policy(GROUPS, cat2_exempt_groups=("embargoed",)),
-        lambda: Policy(GROUPS, max_list_age_days=0),
-        lambda: Policy(GROUPS, fuzzy_threshold=1.5),
-        lambda: Policy(GROUPS, catch_all_end_uses=frozenset({"  "})),
+        lambda: Policy(GROUPS),
+        lambda: Policy(GROUPS, ("embargoed",)),
+        lambda: Policy(GROUPS, ("un_arms_embargo",), ("partners",)),
+        lambda: Policy(GROUPS, ("eu001",), ("eu001",)),
+        lambda: Policy(GROUPS, ("un_arms_embargo",), control_max_age_days=0),
+        lambda: Policy(GROUPS, ("un_arms_embargo",), fuzzy_threshold=1.5),
+        lambda: Policy(GROUPS, ("un_arms_embargo",), catch_all_end_uses=frozenset({"  "})),
     ],
-    ids=["no-embargoed", "unknown-exempt", "embargoed-exempt", "age", "threshold", "term"],
+    ids=["no-embargo", "unknown-embargo", "unknown-licence", "both", "age", "threshold", "term"],
 )
 def test_inconsistent_policy_is_refused(build: object) -> None:
     """A policy that would silently weaken a rule is refused when built."""
@@ -366,15 +464,13 @@ def test_inconsistent_policy_is_refused(build: object) -> None:
 # --- licences meeting the rules: shipment level ---------------------------------------------
 
 TABLE = {
-    "09506000134352": item(2, "9.A.3", key="09506000134352"),
+    "09506000134352": item(2, "9.A.6", key="09506000134352"),
     "04012345000019": item(1, "2.A.1.a", key="04012345000019"),
 }
 
 
-def controls(
-    dates: ControlDates = FRESH, licences: tuple[StandingLicence, ...] = ()
-) -> sh.Controls:
-    return sh.Controls(POLICY, TABLE.get, dates, licences)
+def controls(dates: ControlDates = FRESH) -> sh.Controls:
+    return sh.Controls(POLICY, TABLE.get, dates)
 
 
 def loaded(key: str, units: int, destination: str = "AE") -> sh.Shipment:
@@ -409,27 +505,6 @@ def test_licence_expiring_between_seal_and_dispatch() -> None:
     assert ["S-7-r2"] == [r.request_id for r in later.requests]
 
 
-def test_standing_licence_with_too_little_left() -> None:
-    """A standing licence with fewer units left than the line holds does not cover it."""
-    licence = StandingLicence(
-        "SL-1",
-        "Gulf Avionics",
-        "AE",
-        "AE",
-        frozenset({"9.A.3"}),
-        quantity=10,
-        remaining=2,
-        valid_from=NOW - dt.timedelta(days=1),
-        valid_until=NOW + dt.timedelta(days=30),
-    )
-    outcome = sh.seal(loaded("09506000134352", 3), controls(licences=(licence,)), NOW)
-    assert sh.State.HELD == outcome.shipment.state
-    assert outcome.shipment.lines[0].covered_by is None
-    assert 1 == len(outcome.requests)
-    enough = sh.seal(loaded("09506000134352", 2), controls(licences=(licence,)), NOW)
-    assert sh.State.CLEARED == enough.shipment.state
-
-
 def test_approval_for_fewer_units_than_loaded() -> None:
     """An approval for 2 of 3 loaded units does not cover the line; the gate asks again for 3."""
     held = sh.seal(loaded("09506000134352", 3), controls(), NOW)
@@ -447,20 +522,3 @@ def test_approval_for_fewer_units_than_loaded() -> None:
     assert outcome.shipment.lines[0].covered_by is None
     (again,) = outcome.requests
     assert 3 == again.lines[0].quantity
-
-
-def test_standing_licence_does_not_release_stale_data() -> None:
-    """A standing licence covers cat1/cat2 holds only: with stale data the line stays held."""
-    licence = StandingLicence.issued(
-        "SL-2",
-        consignee_name="Gulf Avionics",
-        consignee_country="AE",
-        destination="AE",
-        controls=["9.A.3"],
-        quantity=100,
-        valid_from=NOW - dt.timedelta(days=1),
-        valid_until=NOW + dt.timedelta(days=30),
-    )
-    outcome = sh.seal(loaded("09506000134352", 3), controls(OLD, (licence,)), NOW)
-    assert ("cat2", "stale_list") == outcome.shipment.lines[0].reasons
-    assert sh.State.HELD == outcome.shipment.state

@@ -63,7 +63,14 @@ TABLE = {
     TOOLING: entry(TOOLING, 1, "1.B.1", "production"),
 }
 GROUPS = CountryGroups.from_mapping({"embargoed": ["KP", "IR"], "partners": ["DE", "FR", "US"]})
-POLICY = Policy(GROUPS, cat2_exempt_groups=("partners",), denials=DenialList())
+POLICY = Policy(
+    GROUPS,
+    embargo_groups=("embargoed",),
+    general_licences=("partners",),
+    denials=DenialList(),
+    control_max_age_days=90,
+    denials_max_age_days=90,
+)
 CONTROLS = sh.Controls(POLICY, TABLE.get, FRESH)
 MANIFEST = sh.Manifest.from_mapping(
     {PALLET: [(GYRO, 4, ["P1", "P2", "P3", "P4"]), (BOLT, 100, [])]}
@@ -71,11 +78,13 @@ MANIFEST = sh.Manifest.from_mapping(
 
 
 def shipment(destination: str = "AE", manifest: sh.Manifest = MANIFEST) -> sh.Shipment:
+    # The consignee sits where the goods go, so a general licence for the destination can
+    # apply (it needs every party's country in its group).
     return sh.new_shipment(
         shipment_id="S-1",
         door="D1",
         destination=destination,
-        consignee=sh.Consignee("Gulf Avionics LLC", "AE"),
+        consignee=sh.Consignee("Gulf Avionics LLC", destination),
         now=NOW,
         manifest=manifest,
     )
@@ -440,6 +449,7 @@ def test_dispatch_draws_down_standing_licences() -> None:
         quantity=3,
         valid_from=NOW - dt.timedelta(days=1),
         valid_until=NOW + dt.timedelta(days=1),
+        category_1=True,  # it names 2.A.1.a, a Category I code
     )
     controls = dataclasses.replace(CONTROLS, licences=(licence,))
     s = scan(scan(shipment(), GYRO, "A"), MOTOR, "M")
@@ -472,7 +482,7 @@ def test_dispatch_after_data_went_stale_is_refused() -> None:
     assert NOW + dt.timedelta(days=1) == sh.next_review(cleared, controls, NOW)
     with pytest.raises(DispatchRefused) as refused:
         sh.dispatch(cleared, controls, NOW + dt.timedelta(days=1))
-    assert ((BOLT, "licence_required", ("stale_list",)),) == refused.value.blocking
+    assert ((BOLT, "licence_required", ("stale_data",)),) == refused.value.blocking
 
 
 def test_unknown_state_accepts_nothing_and_shows_red() -> None:

@@ -1,0 +1,408 @@
+"""What the decision table reads about a shipment, computed once per shipment: the facts.
+
+The rows of ``gate.core.rules`` are one line each because everything that takes more than an
+attribute read is worked out here first, by ``assess``: which countries of the route or of any
+party are in an embargo group, what the declared end use names (``gate.core.end_use``), which
+parties a list matched (``gate.core.hits``; the gate's own denial list is screened here), which
+general licences the shipment's countries all fall in, and which data sources are too old
+(DESIGN.md 2.3: the data's own dates, never a file's modification time).
+
+``assess`` never raises: a failure is recorded in ``Facts.error`` and every line then fails
+closed. It also hands back the previous facts unchanged when nothing they rest on moved, which
+is what keeps a portal's repeated reads cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from gate.core.countries import CountryGroups, GroupInfo, parse_country
+from gate.core.end_use import EndUse, Vocabulary
+from gate.core.hits import Hit, HitAction, PartyHits
+from gate.core.parties import CONSIGNEE, DEFAULT_THRESHOLD, DenialList, Party
+from gate.errors import PolicyError
+
+if TYPE_CHECKING:
+    from gate.core.rules import LineDecision
+
+#: The list name the gate's own denial list (partners' denial notices) reports its hits under.
+DENIAL_LIST = "denials"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The ``[policy]`` and ``[table]`` limits, loaded: groups, lists, vocabulary, ages.
+
+    ``embargo_groups`` are the groups rows 2 and 8 read, ``general_licences`` the groups row 13
+    may use, in order of preference. Raises ``PolicyError`` when the pieces do not fit: no
+    embargo group (rows 2 and 8 would be off), a named group that does not exist, a group that
+    is both an embargo and a general licence, a non-positive age limit, a threshold outside
+    (0, 1], an empty catch-all term.
+    """
+
+    groups: CountryGroups
+    embargo_groups: tuple[str, ...] = ()
+    general_licences: tuple[str, ...] = ()
+    denials: DenialList = field(default_factory=DenialList)
+    catch_all_end_uses: frozenset[str] = frozenset()
+    control_max_age_days: float = 400
+    denials_max_age_days: float = 365
+    fuzzy_threshold: float = DEFAULT_THRESHOLD
+    vocabulary: Vocabulary = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "embargo_groups", tuple(self.embargo_groups))
+        object.__setattr__(self, "general_licences", tuple(self.general_licences))
+        if not self.embargo_groups:
+            raise PolicyError("embargo_groups is empty: rows 2 and 8 would never match")
+        for name in (*self.embargo_groups, *self.general_licences):
+            if name not in self.groups:
+                raise PolicyError(f"the policy names group {name!r}, which is not a group")
+        both = sorted(set(self.embargo_groups) & set(self.general_licences))
+        if both:
+            raise PolicyError(f"group {both[0]!r} cannot be an embargo and a general licence")
+        for what, days in (
+            ("the control list's max_age_days", self.control_max_age_days),
+            ("the denial list's max age", self.denials_max_age_days),
+        ):
+            if not days > 0:
+                raise PolicyError(f"{what} must be positive, not {days}")
+        if not 0.0 < self.fuzzy_threshold <= 1.0:
+            raise PolicyError(f"the fuzzy threshold must be in (0, 1], not {self.fuzzy_threshold}")
+        vocabulary = Vocabulary(tuple(self.catch_all_end_uses))
+        object.__setattr__(self, "catch_all_end_uses", frozenset(vocabulary.extra))
+        object.__setattr__(self, "vocabulary", vocabulary)
+
+    @property
+    def max_list_age_days(self) -> float:
+        """The control list's age limit (the status page's name for it)."""
+        return self.control_max_age_days
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentContext:
+    """What the rules read about the shipment a line belongs to.
+
+    ``parties`` are the parties besides the consignee; ``screening`` the hits the list
+    screening found for any party (2.1), to which ``assess`` adds the denial list's.
+    """
+
+    destination: str
+    consignee_name: str
+    consignee_country: str
+    transit: tuple[str, ...] = ()
+    end_use: str | None = None
+    parties: tuple[Party, ...] = ()
+    end_use_codes: tuple[str, ...] = ()
+    consignee_ids: tuple[tuple[str, str], ...] = ()
+    screening: tuple[PartyHits, ...] = ()
+
+    @property
+    def consignee(self) -> Party:
+        return Party(CONSIGNEE, self.consignee_name, self.consignee_country, self.consignee_ids)
+
+    @property
+    def all_parties(self) -> tuple[Party, ...]:
+        """The consignee, then the other parties."""
+        return (self.consignee, *self.parties)
+
+
+@dataclass(frozen=True, slots=True)
+class ControlDates:
+    """When the data was made, by its own account (DESIGN.md 2.3): the control list's Annex
+    date and the denial list's newest entry. Never a file's modification time.
+
+    ``None`` means unknown, and unknown counts as stale. Datetimes must be timezone-aware.
+    """
+
+    control_list: dt.datetime | None
+    denials: dt.datetime | None
+
+    def __post_init__(self) -> None:
+        for moment in (self.control_list, self.denials):
+            if moment is not None:
+                require_aware(moment)
+
+    @property
+    def oldest(self) -> dt.datetime | None:
+        """The older of the two dates, or ``None`` if either is unknown."""
+        if self.control_list is None or self.denials is None:
+            return None
+        return min(self.control_list, self.denials)
+
+
+def require_aware(moment: dt.datetime) -> dt.datetime:
+    """Return ``moment``; raise ``ValueError`` if it has no timezone.
+
+    Naive datetimes cannot be compared with the licences' RFC 3339 instants, and comparing two
+    naive ones would silently mix the box's local time with UTC.
+    """
+    if moment.tzinfo is None or moment.tzinfo.utcoffset(moment) is None:
+        raise ValueError(f"{moment.isoformat()} has no timezone; gate works in aware datetimes")
+    return moment
+
+
+#: The instants the gate can hold: stored as UTC RFC 3339 and used in date arithmetic (a
+#: data age, a licence's end) without overflow. An instant outside is refused where it comes in.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+def require_instant(moment: dt.datetime) -> dt.datetime:
+    """Return ``moment``; raise ``ValueError`` if it has no timezone or lies outside
+    [``EARLIEST``, ``LATEST``) (``9999-12-31T23:59:59-05:00`` is past the last year a UTC
+    timestamp can be written in)."""
+    require_aware(moment)
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(
+            f"{moment.isoformat()} is outside the times the gate can hold"
+            f" ({EARLIEST.date()} to {LATEST.date()})"
+        )
+    return moment
+
+
+Source = tuple[str, dt.datetime | None, float]
+
+
+def _sources(policy: Policy, dates: ControlDates) -> tuple[Source, ...]:
+    """Each data source the decisions use: its name, its date, its age limit in days."""
+    return (
+        ("control list", dates.control_list, policy.control_max_age_days),
+        ("denial list", dates.denials, policy.denials_max_age_days),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceAge:
+    """One data source's age at an instant: ``dated`` ``None`` means no date (stale)."""
+
+    name: str
+    dated: dt.datetime | None
+    max_age: dt.timedelta
+    age: dt.timedelta | None
+    fresh: bool
+
+
+def source_ages(policy: Policy, dates: ControlDates, now: dt.datetime) -> tuple[SourceAge, ...]:
+    """Each data source the decisions use, with its age and whether row 12 lets it pass:
+    fresh while younger than its limit (the same test ``assess`` makes)."""
+    ages = []
+    for name, dated, days in _sources(policy, dates):
+        limit = dt.timedelta(days=days)
+        age = None if dated is None else now - dated
+        ages.append(SourceAge(name, dated, limit, age, age is not None and age < limit))
+    return tuple(ages)
+
+
+def stale_at(policy: Policy, dates: ControlDates) -> dt.datetime | None:
+    """The instant from which row 12 holds every line, or ``None`` if it already does.
+
+    Data is stale when its age reaches its limit, so a timer set for this instant sees the
+    change (a strict "older than" would need a timer one tick later).
+    """
+    moments: list[dt.datetime] = []
+    for _, dated, days in _sources(policy, dates):
+        if dated is None:
+            return None
+        moments.append(dated + dt.timedelta(days=days))
+    return min(moments)
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """The denial-list screening of a shipment's parties, kept so it is not redone for every
+    scan: the hits of each party, in the order of ``ShipmentContext.all_parties``."""
+
+    denials: DenialList
+    threshold: float
+    parties: tuple[Party, ...]
+    hits: tuple[PartyHits, ...]
+
+    def fits(self, policy: Policy, context: ShipmentContext) -> bool:
+        return (
+            self.parties == context.all_parties
+            and self.threshold == policy.fuzzy_threshold
+            and (self.denials is policy.denials or self.denials == policy.denials)
+        )
+
+
+def screen(policy: Policy, context: ShipmentContext) -> Screening:
+    """Match every party against the denial list (action ``licence``: partners' notices, no
+    undercut). Raises ``InvalidCountry``."""
+    parties = context.all_parties
+    found: list[PartyHits] = []
+    for party in parties:
+        match = policy.denials.match(party.name, party.country, policy.fuzzy_threshold)
+        if match is None:
+            found.append(PartyHits(party))
+            continue
+        entry = match.entry
+        hit = Hit(
+            list=DENIAL_LIST,
+            entry=entry.reference or entry.name,
+            version=entry.date.isoformat() if entry.date is not None else "",
+            name=entry.name,
+            score=match.score,
+            action=HitAction.LICENCE,
+            explanation=match.describe(),
+        )
+        found.append(PartyHits(party, (hit,)))
+    return Screening(policy.denials, policy.fuzzy_threshold, parties, tuple(found))
+
+
+@dataclass(frozen=True, slots=True)
+class GeneralLicence:
+    """A general licence the shipment's countries all fall in: its group name and exclusions."""
+
+    name: str
+    info: GroupInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything about a shipment the rows read, computed once by ``assess``.
+
+    ``embargoed`` pairs each country of the route or a party with the embargo group it is in;
+    ``prohibit_hits``/``licence_hits`` are the parties' screening hits by action;
+    ``general_licences`` the licences whose group holds the destination and every party's
+    country; ``stale`` names each data source past its limit, with its age in days (``None``:
+    no date). ``error`` set means the facts could not be established; every line then fails
+    closed.
+    """
+
+    embargoed: tuple[tuple[str, str], ...] = ()
+    end_use: EndUse = field(default_factory=EndUse)
+    prohibit_hits: tuple[PartyHits, ...] = ()
+    licence_hits: tuple[PartyHits, ...] = ()
+    general_licences: tuple[GeneralLicence, ...] = ()
+    stale: tuple[tuple[str, int | None, float], ...] = ()
+    age_days: int | None = None
+    error: str | None = None
+    screening: tuple[PartyHits, ...] = ()
+    basis: Basis | None = field(default=None, compare=False, repr=False)
+    memo: dict[tuple[object, ...], LineDecision] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """What a ``Facts`` value was computed from, and the time window in which it holds.
+
+    Lets ``assess`` hand back the previous facts for the next scan of the same shipment
+    without recomputing (reading the end use, screening the parties).
+    """
+
+    policy: Policy
+    context: ShipmentContext
+    dates: ControlDates
+    since: dt.datetime
+    until: dt.datetime | None
+    screening: Screening
+
+    def holds(
+        self, policy: Policy, context: ShipmentContext, dates: ControlDates, now: dt.datetime
+    ) -> bool:
+        return (
+            (self.policy is policy or self.policy == policy)
+            and (self.context is context or self.context == context)
+            and self.dates == dates
+            and self.since <= now
+            and (self.until is None or now < self.until)
+        )
+
+
+def _ages(
+    policy: Policy, dates: ControlDates, now: dt.datetime
+) -> tuple[tuple[tuple[str, int | None, float], ...], int | None, dt.datetime | None]:
+    """The stale sources, the oldest source's age in whole days, and the instant until which
+    both stay as they are (``None``: for ever, as unknown data stays stale)."""
+    stale: list[tuple[str, int | None, float]] = []
+    oldest: int | None = 0
+    until: dt.datetime | None = None
+    for name, dated, days in _sources(policy, dates):
+        if dated is None:
+            stale.append((name, None, days))
+            oldest = None
+            continue
+        age = now - dated
+        # Whole days, so the facts stay equal (and lines are not re-decided) from one scan to
+        # the next; they change at the next day boundary or when a source turns stale.
+        whole = age.days
+        if age >= dt.timedelta(days=days):
+            stale.append((name, whole, days))
+            turn = dated + dt.timedelta(days=whole + 1)
+        else:
+            turn = min(dated + dt.timedelta(days=whole + 1), dated + dt.timedelta(days=days))
+        until = turn if until is None else min(until, turn)
+        if oldest is not None:
+            oldest = max(oldest, whole)
+    return tuple(stale), oldest, until
+
+
+def assess(
+    policy: Policy,
+    context: ShipmentContext,
+    dates: ControlDates,
+    now: dt.datetime,
+    previous: Facts | None = None,
+) -> Facts:
+    """Compute the per-shipment facts; never raises (a failure is recorded in ``error``).
+
+    ``previous`` (the shipment's last facts) is returned as is when it was computed from the
+    same policy, context and dates and ``now`` is still inside its window; its denial-list
+    screening is reused when only the clock moved.
+    """
+    try:
+        require_aware(now)
+        basis = previous.basis if previous is not None else None
+        if previous is not None and basis is not None and basis.holds(policy, context, dates, now):
+            return previous
+        parse_country(context.destination, where="the shipment's destination")
+        parties = context.all_parties
+        countries = (context.destination, *context.transit, *(p.country for p in parties))
+        embargoed = tuple(
+            (country, group)
+            for group in policy.embargo_groups
+            for country in policy.groups.any_in(group, countries)
+        )
+        destination_and_parties = (context.destination, *(p.country for p in parties))
+        licences = tuple(
+            GeneralLicence(name, policy.groups.info_of(name))
+            for name in policy.general_licences
+            if all(policy.groups.contains(name, code) for code in destination_and_parties)
+        )
+        cached = basis.screening if basis is not None else None
+        screening = (
+            cached
+            if cached is not None and cached.fits(policy, context)
+            else screen(policy, context)
+        )
+        everything = _merge(screening.hits, context.screening)
+        stale, age_days, until = _ages(policy, dates, now)
+        return Facts(
+            embargoed=embargoed,
+            end_use=policy.vocabulary.read(context.end_use, context.end_use_codes),
+            prohibit_hits=tuple(h for h in everything if h.of(HitAction.PROHIBIT)),
+            licence_hits=tuple(h for h in everything if h.of(HitAction.LICENCE)),
+            general_licences=licences,
+            stale=stale,
+            age_days=age_days,
+            screening=everything,
+            basis=Basis(policy, context, dates, now, until, screening),
+        )
+    except Exception as exc:  # fail closed: any failure holds every line
+        return Facts(error=f"{type(exc).__name__}: {exc}")
+
+
+def _merge(*sources: Iterable[PartyHits]) -> tuple[PartyHits, ...]:
+    """The hits of each party from every source, one ``PartyHits`` per party, in first-seen
+    order."""
+    merged: dict[Party, list[Hit]] = {}
+    for source in sources:
+        for party_hits in source:
+            merged.setdefault(party_hits.party, []).extend(party_hits.hits)
+    return tuple(PartyHits(party, tuple(hits)) for party, hits in merged.items())

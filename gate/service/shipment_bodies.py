@@ -1,0 +1,73 @@
+"""A checked ``POST``/``PATCH /shipments`` body turned into the core's values.
+
+The web layer checks a body's shape (``gate.web.bodies``); what the values mean (a known
+country, role, identifier scheme or end-use code) is the core's call, and its refusals come
+out of here as ``InvalidShipment`` or ``InvalidCountry``: a 400 naming the field, nothing
+changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from gate.core.parties import Party
+from gate.core.shipment_values import Consignee, Manifest, Shipment
+from gate.core.shipments import new_shipment
+from gate.errors import InvalidShipment, PolicyError
+
+
+def ids(raw: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
+    """A body's ``ids`` object as ``((scheme, value), ...)``."""
+    return tuple((raw or {}).items())
+
+
+def parties(raw: Iterable[Mapping[str, Any]]) -> tuple[Party, ...]:
+    """The ``parties`` of a checked body as ``Party`` values. Raises InvalidShipment (an
+    unknown role or identifier scheme) and InvalidCountry."""
+    try:
+        return tuple(Party(p["role"], p["name"], p["country"], ids(p.get("ids"))) for p in raw)
+    except PolicyError as exc:
+        raise InvalidShipment(str(exc)) from None
+
+
+def shipment_from_body(body: Mapping[str, Any], sid: str, now: dt.datetime) -> Shipment:
+    """The open shipment a checked create body describes. Raises InvalidShipment and
+    InvalidCountry."""
+    consignee = body["consignee"]
+    manifest = Manifest.from_mapping(
+        {
+            m["sscc"]: [(c["gtin"], c["quantity"], c.get("serials") or ()) for c in m["contents"]]
+            for m in body.get("manifest") or ()
+        }
+    )
+    if len(manifest.containers) != len(body.get("manifest") or ()):
+        raise InvalidShipment("the manifest lists an SSCC twice")
+    return new_shipment(
+        shipment_id=sid,
+        door=body["door"],
+        destination=body["destination"],
+        consignee=Consignee(consignee["name"], consignee["country"], ids(consignee.get("ids"))),
+        now=now,
+        end_use=body.get("end_use"),
+        end_use_codes=body.get("end_use_codes") or (),
+        parties=parties(body.get("parties") or ()),
+        transit=body.get("transit") or (),
+        manifest=manifest,
+    )
+
+
+def amendments(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of ``gate.core.shipments.amend`` a checked ``PATCH`` body asks
+    for: only the fields present change. Raises InvalidShipment and InvalidCountry."""
+    changes: dict[str, Any] = {}
+    if "parties" in body:
+        changes["parties"] = parties(body["parties"] or ())
+    if "end_use" in body:
+        changes["end_use"] = body["end_use"]
+    if "end_use_codes" in body:
+        changes["end_use_codes"] = body["end_use_codes"] or ()
+    if "transit" in body:
+        changes["transit"] = body["transit"] or ()
+    return changes
