@@ -202,7 +202,8 @@ int gtab_attach(const uint8_t *data, uint64_t size, struct gtab_table *out) {
 
 /*
  * Copies the file into private anonymous memory, makes that read-only and attaches it; the
- * copy lives until gtab_close. The table is never a mapping of the file itself: a file
+ * copy lives until gtab_close. For a file the caller does not own (gate lookup --table, the
+ * check of a table just compiled; the service maps its own snapshots, gtab_map_file): a file
  * mapping faults (SIGBUS) once someone truncates the file, and shows whatever someone writes
  * over it in place, so whoever owns the path could crash or change a running reader. The
  * copy is the reader's own: after this returns, nothing done to the file reaches the table.

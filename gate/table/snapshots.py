@@ -31,6 +31,9 @@ What remains, stated rather than hidden:
   size, names a version that already has a verified snapshot, so the load serves that
   snapshot, the last good copy of that version, and never reads the damaged body;
   ``is_stale`` (the start) reads and verifies the configured file in full and rebuilds it.
+- The folder must belong to the gate's user and be writable by nobody else (checked, and
+  group or other write taken away, at every load): whoever could write it could put another
+  file under a snapshot's name.
 - One gate per database folder: :func:`prune` removes whatever else is in the folder,
   including another process's half-written snapshot.
 
@@ -74,6 +77,7 @@ def open_snapshot(source: Path, folder: Path) -> Table:
     Raises a TableError subclass when the source is no usable table (TableUnreadable for
     a file that cannot be read or copied); the folder then holds no new snapshot.
     """
+    _own_folder(folder, source)
     try:
         fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
@@ -93,6 +97,23 @@ def open_snapshot(source: Path, folder: Path) -> Table:
         return _copy(fd, size, source, folder)
     finally:
         os.close(fd)
+
+
+def _own_folder(folder: Path, source: Path) -> None:
+    """Makes sure the snapshot folder exists, belongs to the gate's user and nobody else may
+    write it (no group or other write bit): whoever can write the folder could put another
+    file under a snapshot's name. Raises TableUnreadable when that cannot be had."""
+    try:
+        folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+        st = folder.stat()
+        if st.st_uid != os.geteuid():
+            raise TableUnreadable(
+                f"table {source}: snapshot folder {folder} belongs to another user"
+            )
+        if st.st_mode & 0o022:
+            folder.chmod(stat.S_IMODE(st.st_mode) & ~0o022)
+    except OSError as exc:
+        raise TableUnreadable(f"table {source}: no snapshot folder {folder}: {exc}") from exc
 
 
 def prune(folder: Path, keep: Iterable[Table]) -> list[Path]:
@@ -152,7 +173,6 @@ def _copy(fd: int, size: int, source: Path, folder: Path) -> Table:
     verified in full, renamed to its version's name, the folder fsync'd. Returns the table
     mapped from the snapshot's final name."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         out, name = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
         tmp = Path(name)
     except OSError as exc:

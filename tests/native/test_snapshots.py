@@ -125,6 +125,18 @@ def test_a_snapshot_made_writable_is_replaced_not_mapped(tmp_path: Path) -> None
     assert "item 0" == table.lookup(9506000134352).description
 
 
+def test_the_snapshot_folder_is_writable_by_the_gate_alone(tmp_path: Path) -> None:
+    """A snapshot folder that group or others may write loses those bits at the next load:
+    whoever could write it could put another file under a snapshot's name."""
+    configured = tmp_path / "table.gtab"
+    build(configured, _rows())
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    folder.chmod(0o777)
+    snapshots.open_snapshot(configured, folder)
+    assert 0o755 == stat.S_IMODE(folder.stat().st_mode)
+
+
 @pytest.mark.parametrize(
     ("attack", "error"),
     [
