@@ -44,13 +44,19 @@ def _mapped_paths(pid: int | str = "self") -> set[str]:
     return paths
 
 
+def _permissions_of(path: Path) -> set[str]:
+    """The permissions column of this process's mappings of ``path``."""
+    lines = Path("/proc/self/maps").read_text().splitlines()
+    return {line.split()[1] for line in lines if line.endswith(f" {path}")}
+
+
 def _snapshot_files(folder: Path) -> list[Path]:
     return sorted(folder.iterdir()) if folder.exists() else []
 
 
 def test_the_snapshot_is_what_is_mapped_not_the_configured_file(tmp_path: Path) -> None:
-    """A table opened for the service maps a file in the snapshot folder; the configured
-    file appears in no mapping of the process."""
+    """A table opened for the service maps a file in the snapshot folder, shared and
+    read-only; the configured file appears in no mapping of the process."""
     configured = tmp_path / "table.gtab"
     build(configured, _rows())
     folder = tmp_path / "db" / "tables"
@@ -60,6 +66,9 @@ def test_the_snapshot_is_what_is_mapped_not_the_configured_file(tmp_path: Path) 
     [snapshot] = _snapshot_files(folder)
     assert str(snapshot) == table.info.path
     assert (True, False) == (str(snapshot) in mapped, str(configured) in mapped)
+    # Shared and read-only ("r--s"): the pages are the page cache's, one copy for every
+    # process that maps this snapshot.
+    assert {"r--s"} == _permissions_of(snapshot)
 
 
 def test_a_snapshot_is_read_only_and_holds_the_configured_table(tmp_path: Path) -> None:
