@@ -7,8 +7,10 @@
  *  - a probe never runs past slot_count slots, so a table with no free slot still ends;
  *  - a slot or control is returned only after its string references are checked against
  *    the pool, so callers can read the bytes they are given;
- *  - a table opened from a path is the reader's private copy of the file (gtab_open_file),
- *    so nothing done to the file afterwards can fault a lookup or change its answer.
+ *  - a table opened from a path is either the reader's private copy of the file
+ *    (gtab_open_file: any file, nothing done to it afterwards reaches the table) or a shared
+ *    read-only mapping of a file the caller owns and nobody rewrites in place (gtab_map_file:
+ *    gate maps only its own snapshots, see gtab_map_file and gate/table/snapshots.py).
  * The lookup functions never allocate, never call back and never write anything but their
  * out-parameters.
  */
@@ -38,7 +40,7 @@ _Static_assert(sizeof(struct gtab_control) == GTAB_CONTROL_SIZE, "control layout
 int gtab_abi_version(void) { return GTAB_ABI_VERSION; }
 
 /*
- * Tables opened by gtab_open_file, by tag. A cffi call with one argument costs about half
+ * Tables opened by gtab_open_file or gtab_map_file, by tag. A cffi call with one argument costs about half
  * one with two (cffi builds an argument tuple for two or more), so a caller that wants the
  * cheapest single lookup passes the table's tag and the key in one integer:
  * tag << GTAB_TAG_SHIFT | key (gtab_control_of_tagged).
@@ -200,7 +202,8 @@ int gtab_attach(const uint8_t *data, uint64_t size, struct gtab_table *out) {
 
 /*
  * Copies the file into private anonymous memory, makes that read-only and attaches it; the
- * copy lives until gtab_close. The table is never a mapping of the file itself: a file
+ * copy lives until gtab_close. For a file the caller does not own (gate lookup --table, the
+ * check of a table just compiled; the service maps its own snapshots, gtab_map_file): a file
  * mapping faults (SIGBUS) once someone truncates the file, and shows whatever someone writes
  * over it in place, so whoever owns the path could crash or change a running reader. The
  * copy is the reader's own: after this returns, nothing done to the file reaches the table.
@@ -279,6 +282,79 @@ int gtab_open_file(const char *path, struct gtab_table **out) {
     }
     t->mapped = 1;
     gtab_register(t); /* a table without a tag still works, through the two-argument calls */
+    *out = t;
+    return GTAB_OK;
+}
+
+/*
+ * Maps a table file read-only and shared (MAP_SHARED: every process that maps the same file
+ * reads the same page-cache pages, so ten gates hold one copy) and attaches it: constant
+ * time, whatever the size; the pages are read on first use.
+ *
+ * A file mapping is only as stable as its file. Truncating the file under the mapping makes
+ * the next touch of a page past the new end fault (SIGBUS, the process dies), and writing
+ * over it in place changes the table under running lookups. So the caller must map only a
+ * file it owns and that nobody rewrites in place: gate maps only its snapshots, files it
+ * copies into a folder of its own, verifies once, makes read-only (0444) and replaces only
+ * by rename (gate/table/snapshots.py). Never map a path a user or another program writes:
+ * open that with gtab_open_file.
+ *
+ * This function holds callers to the part it can see: the file must be a regular file with
+ * no write permission for anyone (GTAB_E_WRITABLE otherwise). What it cannot stop is the
+ * file's owner or root making it writable again and truncating it: that still faults the
+ * mapping. Unlinking or renaming the file is harmless (the mapping keeps the inode).
+ * On GTAB_E_IO, errno holds the system's reason.
+ */
+int gtab_map_file(const char *path, struct gtab_table **out) {
+    if (path == NULL || out == NULL) return GTAB_E_ARGUMENT;
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return GTAB_E_IO;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return GTAB_E_IO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return GTAB_E_IO;
+    }
+    if ((st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) != 0) {
+        close(fd);
+        return GTAB_E_WRITABLE;
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        return GTAB_E_EMPTY;
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    if (size > SIZE_MAX / 2) {
+        close(fd);
+        return GTAB_E_TOO_BIG;
+    }
+    void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    int saved = errno;
+    close(fd); /* the mapping keeps the file */
+    if (map == MAP_FAILED) {
+        errno = saved;
+        return GTAB_E_IO;
+    }
+    struct gtab_table *t = malloc(sizeof *t);
+    if (t == NULL) {
+        munmap(map, size);
+        return GTAB_E_NOMEM;
+    }
+    int rc = gtab_attach(map, size, t);
+    if (rc != GTAB_OK) {
+        munmap(map, size);
+        free(t);
+        return rc;
+    }
+    t->mapped = 1;
+    gtab_register(t);
     *out = t;
     return GTAB_OK;
 }

@@ -1,8 +1,11 @@
 /*
  * gtab: the compiled control table of gate.
  *
- * One read-only file, read once into the reader's private memory (so nobody can truncate or
- * rewrite it under a running lookup) and looked up without allocating.
+ * One read-only file, looked up without allocating. A reader either maps it shared and
+ * read-only (gtab_map_file: constant-time open, pages shared between processes through the
+ * page cache; only for a file the reader owns and nobody rewrites in place, because
+ * truncating a mapped file faults the reader) or reads it into private memory (gtab_open_file:
+ * any file, at the cost of a copy).
  *
  *   [header, GTAB_HEADER_SIZE bytes]
  *   [controls: control_count x struct gtab_control]
@@ -26,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GTAB_ABI_VERSION 2 /* 2: gtab_open_file copies the file, never maps it */
+#define GTAB_ABI_VERSION 3 /* 3: gtab_map_file maps an owned read-only file */
 #define GTAB_FORMAT_VERSION 1
 #define GTAB_HEADER_SIZE 144
 #define GTAB_SLOT_SIZE 16
@@ -57,6 +60,7 @@
 #define GTAB_E_DUPLICATE -12
 #define GTAB_E_TOO_BIG -13
 #define GTAB_E_SIZE -14
+#define GTAB_E_WRITABLE -15
 
 /* A lookup outcome per key in a batch (gtab_lookup_batch, gtab_lookup_lines). */
 #define GTAB_SLOT_NOT_FOUND -1
@@ -104,7 +108,8 @@ struct gtab_control {
 };
 
 /* An attached table: a view over bytes it does not own (a caller's buffer), or over the
-   private copy gtab_open_file made (then mapped is 1 and gtab_close unmaps it). */
+   private copy gtab_open_file made or the file mapping gtab_map_file made (then mapped is 1
+   and gtab_close unmaps it). */
 struct gtab_table {
     const uint8_t *base;
     uint64_t size;
@@ -115,7 +120,7 @@ struct gtab_table {
     uint64_t slot_count;
     uint64_t control_count;
     uint64_t strings_size;
-    int mapped; /* 1 when base is gtab_open_file's private copy */
+    int mapped; /* 1 when base is gtab_open_file's copy or gtab_map_file's mapping */
 };
 
 /* What gtab_lookup writes for a found key. */
@@ -167,6 +172,7 @@ uint64_t gtab_checksum(const uint8_t *data, uint64_t size);
 
 int gtab_attach(const uint8_t *data, uint64_t size, struct gtab_table *out);
 int gtab_open_file(const char *path, struct gtab_table **out);
+int gtab_map_file(const char *path, struct gtab_table **out);
 void gtab_close(struct gtab_table *table);
 int gtab_verify(const struct gtab_table *table);
 

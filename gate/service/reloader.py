@@ -2,8 +2,11 @@
 
 A new table is opened and fully verified before it is used; a table that fails is refused
 with an alert and the old one stays in use. After a swap, every shipment that is not final is
-decided again: a shipment cleared yesterday can be held today. The old table's mapping is
-released when the last lookup that holds it finishes (see ``TableSlot``).
+decided again: a shipment cleared yesterday can be held today. The table is mapped from the
+gate's own snapshot of the configured file (gate/table/snapshots.py: the configured file can
+be truncated or overwritten without reaching a table in use); after a swap the older
+snapshots are removed, and the old table's mapping is released when the last lookup that
+holds it finishes (see ``TableSlot``).
 
 Policy files are refused the same way (an empty denial list or relied-on group included, see
 ``policy_files``). A change to the groups or the denial list is journaled before it is used
@@ -25,7 +28,8 @@ from gate.service.docks import Docks
 from gate.service.events import Events
 from gate.service.policy_files import PolicyChange, load_policy
 from gate.storage import journal
-from gate.table.native import Table, TableSlot
+from gate.table import snapshots
+from gate.table.native import TableSlot
 
 log = logging.getLogger("gate.reload")
 
@@ -47,6 +51,7 @@ class Reloader:
         self.lock = asyncio.Lock()
         self.outcomes: dict[str, int] = {"ok": 0, "refused": 0}
         self._seen = self._stamps()
+        self.snapshots = snapshots.folder_for(config.database)
 
     def _stamps(self) -> tuple[object, ...]:
         p = self.config.policy
@@ -57,7 +62,9 @@ class Reloader:
         async with self.lock:
             self._seen = self._stamps()
             try:
-                table = await asyncio.to_thread(Table.open, self.config.table.path)
+                table = await asyncio.to_thread(
+                    snapshots.open_snapshot, self.config.table.path, self.snapshots
+                )
                 policy = load_policy(self.config)
                 change = PolicyChange.between(self.docks.policy.policy, policy.policy)
                 if change:
@@ -75,6 +82,7 @@ class Reloader:
                 )
                 return False
             old = self.slot.swap(table)
+            await asyncio.to_thread(snapshots.prune, self.snapshots, [table])
             self.docks.policy = policy
             if change.removes:
                 self._alert_removals(change)

@@ -78,6 +78,10 @@ class DuplicateKey(TableError):
         self.rows = rows
 
 
+class TableWritable(TableError):
+    """A file asked to be mapped is writable: only a read-only, gate-owned snapshot is."""
+
+
 class TableABIMismatch(TableError):
     """The built native module is not the version this Python code expects."""
 
@@ -98,4 +102,5 @@ STATUS_ERRORS: dict[str, tuple[type[TableError], str]] = {
     "GTAB_E_DUPLICATE": (DuplicateKey, "one key with two controls"),
     "GTAB_E_TOO_BIG": (TableTooBig, "too large for the table format"),
     "GTAB_E_SIZE": (TableOversize, "the file is longer than its header says"),
+    "GTAB_E_WRITABLE": (TableWritable, "the file is writable: only a read-only snapshot is mapped"),
 }

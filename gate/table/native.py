@@ -7,10 +7,20 @@ for every code, and a test holds it to that). Constants and the ABI version
 come from ``native/table.h`` through the cdef's ``...``; the ABI and format versions are
 checked at import against the ones this code was written for.
 
-A :class:`Table` reads its file once into private memory (``gtab_open_file``) and owns that
-copy through ``ffi.gc``: a table file truncated or rewritten in place cannot fault or change a
-table in use, and the copy is released when the last reference to the table goes, so a reload
-can swap a new table in while lookups on the old one finish (:class:`TableSlot`).
+A :class:`Table` is opened one of two ways, and owns what it opened through ``ffi.gc`` (released
+when the last reference to the table goes, so a reload can swap a new table in while lookups
+on the old one finish, :class:`TableSlot`):
+
+- :meth:`Table.map` maps a file shared and read-only (``gtab_map_file``): constant time at any
+  size, and every process mapping the file shares its pages through the page cache. A mapping
+  is only as stable as its file (truncating it kills the reader with SIGBUS, writing over it
+  changes the answers), so it is only for a file gate owns and nobody rewrites in place: the
+  service maps only its snapshots (gate/table/snapshots.py), and the C side refuses any file
+  with a write permission bit.
+- :meth:`Table.open` reads any file into private memory (``gtab_open_file``): after it returns,
+  nothing done to the file reaches the table, at the cost of a read of the whole file and its
+  size in private memory. For files gate does not own: ``gate lookup --table FILE``, the
+  compiler's check of the table it wrote, ``is_stale``.
 
 :class:`Probe` holds the raw calls that only the benchmarks and the oracle tests use; the
 product never does (tests/native/test_boundary.py checks that).
@@ -40,7 +50,7 @@ from gate.table.errors import (
 
 #: The ABI and table format this Python code was written against (native/table.h's
 #: GTAB_ABI_VERSION and GTAB_FORMAT_VERSION).
-EXPECTED_ABI = 2
+EXPECTED_ABI = 3
 EXPECTED_FORMAT = 1
 
 REBUILD_HINT = "rebuild the native module with `make native` (or `python native/build.py`)"
@@ -133,7 +143,8 @@ class Control:
 
 
 class Table:
-    """An open, read-only control table: a private copy of one file, never a mapping of it."""
+    """An open, read-only control table: a private copy of a file (:meth:`open`) or a shared
+    mapping of a gate-owned snapshot (:meth:`map`)."""
 
     __slots__ = ("__weakref__", "_cache", "_controls", "_handle", "_strings", "info")
 
@@ -176,6 +187,30 @@ class Table:
         if verify:
             _raise_for(lib.gtab_verify(handle), name)
         return cls(handle, name)
+
+    @classmethod
+    def map(cls, path: str | os.PathLike[str], *, verify: bool = False) -> Table:
+        """Maps a read-only file gate owns, shared, and checks its header (constant time);
+        with ``verify``, also checks the body checksum and every entry (reads it all).
+
+        Only for a file nobody rewrites in place (a snapshot, gate/table/snapshots.py):
+        truncating a mapped file faults the next lookup that touches the lost pages. Raises
+        TableWritable for a file anyone may write, another TableError subclass naming what
+        is wrong.
+        """
+        name = os.fspath(path)
+        out = ffi.new("struct gtab_table **")
+        _raise_for(lib.gtab_map_file(os.fsencode(name), out), name)
+        # The mapping's pages belong to the page cache, not to this process: nothing to
+        # report to the collector (size=).
+        handle = ffi.gc(out[0], lib.gtab_close)
+        if verify:
+            _raise_for(lib.gtab_verify(handle), name)
+        return cls(handle, name)
+
+    def header_bytes(self) -> bytes:
+        """The table's header as stored: what names its version (gate/table/snapshots.py)."""
+        return bytes(ffi.buffer(self._handle.base, HEADER_SIZE))
 
     def verify(self) -> None:
         """Checks the body checksum and every entry. Raises a TableError subclass."""
@@ -295,8 +330,8 @@ class TableSlot:
     """Holds the table in use and swaps a new one in.
 
     Readers call :meth:`current` and keep the table they got for as long as they need it;
-    :meth:`swap` only replaces the reference, so the old copy is released when its last
-    reader lets go (CPython frees it then, and ``ffi.gc`` releases it).
+    :meth:`swap` only replaces the reference, so the old table (copy or mapping) is released
+    when its last reader lets go (CPython frees it then, and ``ffi.gc`` releases it).
     """
 
     def __init__(self, table: Table | None = None) -> None:

@@ -23,6 +23,7 @@ from gate.service.events import Events
 from gate.service.policy_files import load_policy
 from gate.service.reloader import Reloader
 from gate.storage.store import Store
+from gate.table import snapshots
 from gate.table.compiler import compile_table, is_stale
 from gate.table.native import Table, TableSlot
 from gate.web import app_keys
@@ -42,15 +43,20 @@ log = logging.getLogger("gate.web.app")
 
 
 def load_table(config: Config) -> Table:
-    """Opens the configured table, compiling it first when it is missing or older than its
-    sources. Raises CompileError or TableError."""
+    """Opens the configured table, compiling it first when it is missing, older than its
+    sources or unusable; the table is mapped from the gate's own snapshot of the file
+    (gate/table/snapshots.py), and older snapshots are removed. Raises CompileError or
+    TableError."""
     sources = [config.table.control_list, *config.table.catalogues]
     if is_stale(config.table.path, sources):
         result = compile_table(
             config.table.control_list, config.table.catalogues, config.table.path
         )
         log.info("compiled %s entries into %s", result.entries, result.path)
-    return Table.open(config.table.path)
+    folder = snapshots.folder_for(config.database)
+    table = snapshots.open_snapshot(config.table.path, folder)
+    snapshots.prune(folder, [table])
+    return table
 
 
 @web.middleware

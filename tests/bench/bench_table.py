@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gate.table import native as lt
+from gate.table import snapshots
 from gate.table.compiler import compile_table
 
 Emit = Callable[[str, str, str], None]
@@ -115,29 +116,50 @@ def run(emit: Emit) -> None:
     big = 10**6 if os.environ.get("GATE_BENCH_QUICK") else 10**7
     with tempfile.TemporaryDirectory(prefix="gate-bench-") as tmp:
         folder = Path(tmp)
+        snapshot_folder = folder / "tables"
         for n in sorted({10**4, 10**6, big}):
             keys = make_keys(n, seed=n)
             path = folder / f"t{n}.gtab"
             build_s = write_arrays(path, keys)
-            open_s = timed(lambda p=path: lt.Table.open(p, verify=False), repeat=20)  # type: ignore[misc]
+            # The service's way in (gate/table/snapshots.py): the first load of a table
+            # version copies it into the gate's folder and verifies the copy, once; every
+            # later load of that version reads the configured header and maps the snapshot.
+            started = time.perf_counter()
+            snapshot = Path(snapshots.open_snapshot(path, snapshot_folder).info.path)
+            copy_s = time.perf_counter() - started
             emit(
-                f"open a {n:,}-entry table (private copy + header check)",
-                f"{open_s * 1e3:.2f} ms",
-                "was < 1 ms by mmap; a copy is O(size) (issue 11.6)",
+                f"snapshot a {n:,}-entry table (copy, fsync, full verify)",
+                f"{copy_s * 1e3:.0f} ms",
+                "once per table version",
             )
+            load = lambda p=path: snapshots.open_snapshot(p, snapshot_folder)  # noqa: E731
+            open_s = timed(load, repeat=20)  # type: ignore[misc]
+            emit(
+                f"open a {n:,}-entry table (snapshot reused: header + mmap)",
+                f"{open_s * 1e3:.2f} ms",
+                "< 1 ms, independent of size",
+            )
+            map_s = timed(lambda p=snapshot: lt.Table.map(p), repeat=20)  # type: ignore[misc]
+            emit("  of which Table.map of the snapshot", f"{map_s * 1e3:.2f} ms", "")
             if n == big:
                 emit(
                     f"C builder for {n:,} rows (build + fsync'd write)",
                     f"{build_s:.2f} s",
                     "< 5 s for 10^7",
                 )
-                verify_s = timed(lambda p=path: lt.Table.open(p, verify=True), repeat=3)  # type: ignore[misc]
+                private_s = timed(lambda p=path: lt.Table.open(p, verify=False), repeat=3)  # type: ignore[misc]
                 emit(
-                    f"open + full verify (copy, checksum, every slot), {n:,}",
-                    f"{verify_s * 1e3:.0f} ms",
-                    "(reload path only)",
+                    f"private copy of a {n:,}-entry user file (gate lookup --table)",
+                    f"{private_s * 1e3:.0f} ms",
+                    "O(size), not the service's open",
                 )
-                table = lt.Table.open(path)
+                verify_s = timed(lambda p=snapshot: lt.Table.map(p).verify(), repeat=3)  # type: ignore[misc]
+                emit(
+                    f"full verify (checksum, every slot) of a mapped {n:,}",
+                    f"{verify_s * 1e3:.0f} ms",
+                    "(part of the snapshot row)",
+                )
+                table = lt.Table.map(snapshot)
                 size = path.stat().st_size
                 emit(f"bytes per entry, whole file ({n:,})", f"{size / n:.1f} B", "< 32 B")
                 emit("bytes per entry, slots only", f"{table.info.slots * 16 / n:.1f} B", "")

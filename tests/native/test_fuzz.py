@@ -74,3 +74,4 @@ def test_reader_survives_random_and_mutated_files(tmp_path: Path) -> None:
     assert counts.get(0, 0) > 0, "some mutated files must open, to exercise lookups on them"
     # An open table whose file is truncated and overwritten under it answers as before.
     assert "file attack ok" in run.stdout.splitlines()
+    assert "map check ok" in run.stdout.splitlines()
