@@ -150,20 +150,6 @@ class Docks:
     def door_shipment(self, door: str) -> Shipment | None:
         return self.state.door_shipment(door, latest=False)
 
-    def door_doc(self, door: str) -> dict[str, Any]:
-        d = self.doors.get(door)
-        if d is None:
-            raise NotFound(f"unknown door {door!r}")
-        shipment = self.door_shipment(door)
-        return {
-            "id": d.id,
-            "name": d.name,
-            "signal": "green" if shipment is None else shipment.signal.value,
-            "shipment": None
-            if shipment is None
-            else {"id": shipment.id, "state": shipment.state.value},
-        }
-
     # --- start ------------------------------------------------------------------------------
 
     async def load(self) -> None:
@@ -282,7 +268,9 @@ class Docks:
             change.doors[after.door] = after.id
         if before is None or (before.state, before.signal) != (after.state, after.signal):
             change.events.append(("shipment", shipment_event(before, after, after.signal)))
-            change.events.append(("door", door_event(after.door, after.signal, after.id)))
+            final = after.state in FINAL  # the goods left or stay: the door is free again
+            signal = None if final else after.signal
+            change.events.append(("door", door_event(after.door, signal, after.id)))
         elif before is not after:
             change.events.append(("shipment", shipment_event(before, after, after.signal)))
         for request in requests:

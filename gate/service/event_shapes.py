@@ -29,8 +29,17 @@ def shipment_event(before: Shipment | None, after: Shipment, signal: Signal) -> 
     }
 
 
-def door_event(door: str, signal: Signal, shipment_id: str | None) -> dict[str, Any]:
-    return {"id": door, "signal": signal.value, "shipment": shipment_id}
+#: The signal of a door with no shipment: never green (green means a cleared shipment).
+IDLE = "idle"
+
+
+def door_event(door: str, signal: Signal | None, shipment_id: str | None) -> dict[str, Any]:
+    """A door's signal and shipment; ``signal`` None means no shipment stands there (idle)."""
+    return {
+        "id": door,
+        "signal": IDLE if signal is None else signal.value,
+        "shipment": None if signal is None else shipment_id,
+    }
 
 
 def prohibited_alert(door: str, key: str | None, shipment_id: str | None) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from gate.web.limits import busy_problem
 from gate.web.negotiation import respond
 from gate.web.page import overview
 from gate.web.problems import Problem
-from gate.web.shipment_docs import licence_doc, to_doc
+from gate.web.shipment_docs import door_doc, licence_doc, to_doc
 
 
 def _client(request: web.Request, action: Action) -> Client:
@@ -276,12 +276,12 @@ async def post_scans(request: web.Request) -> web.StreamResponse:
 async def list_doors(request: web.Request) -> web.StreamResponse:
     _auth(request, Action.READ)
     docks = _docks(request)
-    return respond(request, {"doors": [docks.door_doc(d) for d in docks.doors]})
+    return respond(request, {"doors": [door_doc(docks, d) for d in docks.doors]})
 
 
 async def get_door(request: web.Request) -> web.StreamResponse:
     _auth(request, Action.READ)
-    return respond(request, _docks(request).door_doc(request.match_info["door"]))
+    return respond(request, door_doc(_docks(request), request.match_info["door"]))
 
 
 async def list_licences(request: web.Request) -> web.StreamResponse:

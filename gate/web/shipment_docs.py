@@ -19,7 +19,9 @@ from typing import Any
 from gate.core.classification import Classification
 from gate.core.licences import Approval, Coverage, LicenceRequest
 from gate.core.shipment_values import Line, Shipment
-from gate.service.event_shapes import licence_doc
+from gate.errors import NotFound
+from gate.service.docks import Docks
+from gate.service.event_shapes import IDLE, licence_doc
 from gate.storage.outbox_rows import request_lines
 from gate.storage.shipment_codec import party_doc, screening_json
 
@@ -28,6 +30,7 @@ __all__ = [
     "approval_doc",
     "classification_doc",
     "coverage_doc",
+    "door_doc",
     "licence_doc",
     "line_doc",
     "party_doc",
@@ -185,3 +188,21 @@ def to_doc(s: Shipment, *, lines: bool = True) -> dict[str, Any]:
     if not lines:
         del doc["lines"]
     return doc
+
+
+def door_doc(docks: Docks, door: str) -> dict[str, Any]:
+    """A door in the API's shape: its signal and current shipment. A door with no shipment
+    is ``idle``, never ``green`` (green means a cleared shipment stands there). Raises
+    NotFound for a door the config does not name."""
+    d = docks.doors.get(door)
+    if d is None:
+        raise NotFound(f"unknown door {door!r}")
+    shipment = docks.door_shipment(door)
+    return {
+        "id": d.id,
+        "name": d.name,
+        "signal": IDLE if shipment is None else shipment.signal.value,
+        "shipment": None
+        if shipment is None
+        else {"id": shipment.id, "state": shipment.state.value},
+    }

@@ -71,7 +71,7 @@ async def test_held_shipment_path(gate: Gate, demo_config: Path) -> None:
     status, doc = await gate.call("POST", "/api/v1/shipments/S1/cancel")
     assert (200, "cancelled") == (status, doc["state"])
     status, door = await gate.call("GET", "/api/v1/doors/D1")
-    assert (200, None, "green") == (status, door["shipment"], door["signal"])
+    assert (200, None, "idle") == (status, door["shipment"], door["signal"])
 
 
 async def test_cleared_shipment_dispatches(gate: Gate, demo_config: Path) -> None:

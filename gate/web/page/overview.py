@@ -28,6 +28,7 @@ from gate.core.rules import stale_at
 from gate.errors import NotFound, TableError
 from gate.links.central import LinkHealth
 from gate.service.docks import Docks
+from gate.service.event_shapes import IDLE
 from gate.service.events import Event, Events
 from gate.table.native import TableSlot
 from gate.web.shipment_docs import REASON_TEXT, to_doc
@@ -154,7 +155,7 @@ async def doors_doc(docks: Docks, now: dt.datetime) -> list[dict[str, Any]]:
             "id": door.id,
             "name": door.name,
             "idle": doc is None,
-            "signal": "green" if doc is None else doc["signal"],
+            "signal": IDLE if doc is None else doc["signal"],
             "shipment": doc,
         }
         if doc is not None:
