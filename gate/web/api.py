@@ -44,10 +44,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: a verified table is loaded and the database takes writes."""
+    """Readiness: a verified table and every screening list are loaded, and the database
+    takes writes."""
     slot = request.app[app_keys.TABLE]
     docks = request.app.get(app_keys.DOCKS)
     checks: dict[str, Any] = {"table": slot.loaded}
+    screening = request.app.get(app_keys.SCREENING)
+    checks["lists"] = screening is not None and screening.ready
     if docks is not None:
         checks["database"] = docks.failed is None and await docks.store.writable()
     ready = all(checks.values())
