@@ -17,7 +17,7 @@ from gate.core.signatures import parse_secret, signed_headers
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
 from tests.conftest import SCANNER_TOKEN
-from tests.service.harness import OPERATOR, Gate
+from tests.service.harness import OPERATOR, Gate, until
 
 ORBITAL = "DEMO-DN-2024-021"  # the notices' "Orbital Tradewinds LLC"
 HIT_KEYS = {"list", "entry", "version", "name", "score", "action", "explanation"}
@@ -242,3 +242,20 @@ async def test_readyz_reports_the_lists(gate: Gate) -> None:
     async with aiohttp.ClientSession() as s, s.get(gate.url + "/readyz") as r:
         doc = await r.json()
     assert (200, True) == (r.status, doc["checks"]["lists"])
+
+
+async def test_an_edited_list_file_is_picked_up_by_the_file_watch(
+    gate: Gate, demo_config: Path
+) -> None:
+    """Replacing the notices file (as a download would, by rename) is noticed by the
+    reloader's watch and its new entry is screened, with no call and no restart."""
+    notices = demo_config.parent / "lists" / "notices.csv"
+    fresh = notices.with_name("notices.csv.new")
+    fresh.write_text(notices.read_text() + "Vantorel Dynamics SA,,CH,DEMO-DN-2026-901,2026-11-02\n")
+    fresh.replace(notices)
+
+    async def listed() -> bool:
+        doc = await screen(gate, "Vantorel Dynamics")
+        return ("notices", "DEMO-DN-2026-901") in refs(doc)
+
+    await until(listed, "the new notice to be screened")
