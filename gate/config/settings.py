@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gate.config.lists import ListConfig, parse_lists
 from gate.config.readers import ReaderConfig, parse_readers
 from gate.core.access import Role
 from gate.core.signatures import SignatureError, parse_public_key, parse_secret
@@ -151,6 +152,7 @@ class Config:
     clients: tuple[Client, ...]
     operators: tuple[Operator, ...]
     readers: tuple[ReaderConfig, ...] = ()  # [[readers]]: see gate/config/readers.py
+    lists: tuple[ListConfig, ...] = ()  # [[lists]]: see gate/config/lists.py
     #: How often the gate sends a signed checkpoint of its journal to the central office.
     journal_checkpoint_seconds: float = 900.0
 
@@ -506,6 +508,7 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         clients=tuple(clients),
         operators=tuple(operators),
         readers=parse_readers(root.sections("readers"), {d.id for d in doors}),
+        lists=parse_lists(root.sections("lists")),
         journal_checkpoint_seconds=checkpoint_every,
     )
     root.check_unknown()

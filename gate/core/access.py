@@ -1,11 +1,12 @@
 """Who may do what (DESIGN.md "Who may do what"), as one table.
 
 Every client of the gate has a role: a ``scanner`` posts scans; the ``wms`` creates, seals,
-dispatches and cancels shipments and reads everything; an ``operator`` (a person on the
-status page, or on the API with HTTP Basic) reads everything, seals, removes lines,
-dispatches and cancels. Nobody at the gate can release a licence hold: only a signed
-approval from the central office can, and the office is not a role here (it proves itself by
-signature, ``gate.core.signatures``). The table below is the one place that says this; the
+dispatches and cancels shipments, screens a party (``POST /screen``) and reads everything; an
+``operator`` (a person on the status page, or on the API with HTTP Basic) reads everything,
+seals, removes lines, dispatches, cancels and screens a party. Nobody at the gate can release
+a licence hold or clear a screening hit: only a signed approval or clearance from the central
+office can, and the office is not a role here (it proves itself by signature,
+``gate.core.signatures``). The table below is the one place that says this; the
 web layer asks ``may`` before a handler touches anything, and a test pins each row to the
 design's sentence.
 
@@ -38,6 +39,8 @@ class Action(StrEnum):
     DISPATCH = "dispatch"
     CANCEL = "cancel"
     RELEASE_HOLD = "release_hold"  # in the table so that "nobody" is written down
+    SCREEN = "screen"  # POST /screen: check a party before booking a shipment
+    CLEAR_HIT = "clear_hit"  # nobody: only a signed clearance from the central office can
 
 
 #: role -> the actions it may take; one line per role of DESIGN.md.
@@ -45,10 +48,24 @@ MAY: Mapping[Role, frozenset[Action]] = MappingProxyType(
     {
         Role.SCANNER: frozenset({Action.SCAN}),
         Role.WMS: frozenset(
-            {Action.READ, Action.CREATE, Action.SEAL, Action.DISPATCH, Action.CANCEL}
+            {
+                Action.READ,
+                Action.CREATE,
+                Action.SEAL,
+                Action.DISPATCH,
+                Action.CANCEL,
+                Action.SCREEN,
+            }
         ),
         Role.OPERATOR: frozenset(
-            {Action.READ, Action.SEAL, Action.REMOVE_LINE, Action.DISPATCH, Action.CANCEL}
+            {
+                Action.READ,
+                Action.SEAL,
+                Action.REMOVE_LINE,
+                Action.DISPATCH,
+                Action.CANCEL,
+                Action.SCREEN,
+            }
         ),
     }
 )

@@ -27,6 +27,7 @@ from gate.errors import GateError
 from gate.service.docks import Docks
 from gate.service.events import Events
 from gate.service.policy_files import PolicyChange, load_policy
+from gate.service.screening import ScreeningState
 from gate.storage import journal
 from gate.table import snapshots
 from gate.table.native import TableSlot
@@ -43,8 +44,16 @@ def _stamp(path: Path) -> tuple[int, int, float] | None:
 
 
 class Reloader:
-    def __init__(self, config: Config, slot: TableSlot, docks: Docks, events: Events) -> None:
+    def __init__(
+        self,
+        config: Config,
+        slot: TableSlot,
+        docks: Docks,
+        events: Events,
+        screening: ScreeningState | None = None,
+    ) -> None:
         self.config = config
+        self.screening = screening  # its lists reload with the rest, refused on their own
         self.slot = slot
         self.docks = docks
         self.events = events
@@ -55,10 +64,14 @@ class Reloader:
 
     def _stamps(self) -> tuple[object, ...]:
         p = self.config.policy
-        return (_stamp(self.config.table.path), _stamp(p.denials), _stamp(p.countries))
+        lists = () if self.screening is None else self.screening.stamps()
+        return (_stamp(self.config.table.path), _stamp(p.denials), _stamp(p.countries), lists)
 
     async def reload(self, why: str) -> bool:
-        """Reloads the table and the policy files; True if the new ones are in use."""
+        """Reloads the screening lists, the table and the policy files; True if the new table
+        and policy files are in use (a refused list alerts on its own, see ScreeningState)."""
+        if self.screening is not None:
+            await self.screening.reload(why)
         async with self.lock:
             self._seen = self._stamps()
             try:

@@ -167,6 +167,23 @@ MIGRATIONS: list[str] = [
     DROP TABLE scans;
     ALTER TABLE scans_by_client RENAME TO scans;
     """,
+    # 5: screening clearances:
+    # the central office's clearances of false positives (DESIGN 2.1), kept for as long as
+    # the journal.
+    """
+    CREATE TABLE clearances (
+        id INTEGER PRIMARY KEY,
+        list TEXT NOT NULL,
+        entry TEXT NOT NULL,
+        version TEXT NOT NULL,
+        name TEXT NOT NULL,
+        country TEXT NOT NULL,
+        ids TEXT NOT NULL,              -- JSON array of identifier values
+        cleared_at TEXT NOT NULL,
+        webhook_id TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX clearances_one ON clearances (list, entry, version, name, country, ids);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -16,7 +16,6 @@ from gate.core.classification import Classification
 from gate.core.identifiers import MAX_CODE_LENGTH, Identifier, decode
 from gate.core.shipments import State
 from gate.errors import InvalidCode, TableError
-from gate.service.data_ages import lists_doc
 from gate.service.docks import Docks
 from gate.service.events import stream
 from gate.service.input_checks import foreign_doors
@@ -52,10 +51,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: a verified table is loaded and the database takes writes."""
+    """Readiness: a verified table and every screening list are loaded, and the database
+    takes writes."""
     slot = request.app[app_keys.TABLE]
     docks = request.app.get(app_keys.DOCKS)
     checks: dict[str, Any] = {"table": slot.loaded}
+    screening = request.app.get(app_keys.SCREENING)
+    checks["lists"] = screening is not None and screening.ready
     if docks is not None:
         checks["database"] = docks.failed is None and await docks.store.writable()
     ready = all(checks.values())
@@ -290,14 +292,6 @@ async def list_licences(request: web.Request) -> web.StreamResponse:
     return respond(
         request, {"licences": [licence_doc(x) for x in sorted(licences, key=lambda x: x.number)]}
     )
-
-
-async def list_data(request: web.Request) -> web.StreamResponse:
-    """``GET /lists``: each data source with its own date, age, limit and freshness."""
-    _auth(request, Action.READ)
-    docks = _docks(request)
-    dates = docks.data_dates()
-    return respond(request, lists_doc(docks.config, docks.policy, dates, docks.clock()))
 
 
 async def link(request: web.Request) -> web.StreamResponse:

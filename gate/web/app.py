@@ -22,6 +22,7 @@ from gate.service.docks import Docks
 from gate.service.events import Events
 from gate.service.policy_files import load_policy
 from gate.service.reloader import Reloader
+from gate.service.screening import ScreeningState
 from gate.storage.store import Store
 from gate.table import snapshots
 from gate.table.compiler import compile_table, is_stale
@@ -140,7 +141,13 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.DOCKS] = docks
         app[REJECTION_RECORDER] = docks.record_rejection
         app[app_keys.METRICS].watch(docks)
-        reloader = Reloader(config, app[app_keys.TABLE], docks, app[app_keys.EVENTS])
+        # The lists load in a worker thread after the start (seconds); until then the
+        # screening is not ready and /readyz says so (gate.service.screening).
+        screening = ScreeningState(config.lists, store, app[app_keys.EVENTS], lambda: docks.clock())
+        await screening.open()
+        screening.on_change = docks.reevaluate_all
+        app[app_keys.SCREENING] = screening
+        reloader = Reloader(config, app[app_keys.TABLE], docks, app[app_keys.EVENTS], screening)
         app[app_keys.RELOADER] = reloader
         link = CentralLink(config, store, app[app_keys.EVENTS], docks.outbox_changed)
         app[app_keys.CENTRAL] = link
@@ -155,6 +162,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         tasks = [
             asyncio.create_task(link.run(), name="central-link"),
             asyncio.create_task(reloader.watch(), name="table-watch"),
+            asyncio.create_task(screening.first_load(), name="lists-load"),
             asyncio.create_task(_review(docks), name="review"),
         ]
         yield

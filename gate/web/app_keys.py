@@ -11,6 +11,7 @@ from gate.links.central import CentralLink
 from gate.service.docks import Docks
 from gate.service.events import Events
 from gate.service.reloader import Reloader
+from gate.service.screening import ScreeningState
 from gate.table.native import TableSlot
 from gate.web import problems
 from gate.web.auth import Clients
@@ -26,6 +27,7 @@ EVENTS = web.AppKey("events", Events)
 METRICS = web.AppKey("metrics", Metrics)
 DOCKS = web.AppKey("docks", Docks)
 RELOADER = web.AppKey("reloader", Reloader)
+SCREENING = web.AppKey("screening", ScreeningState)
 VERIFIER = web.AppKey("verifier", Verifier)
 CENTRAL = web.AppKey("central", CentralLink)
 SESSIONS = web.AppKey("sessions", SessionStore)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gate.web import api, callbacks
+from gate.web import api, callbacks, screening_api
 from gate.web.page import handlers as page
 from gate.web.page import login
 from gate.web.page.responses import STATIC_DIR, STATIC_ROUTE
@@ -22,7 +22,6 @@ def setup_routes(app: web.Application) -> None:
     r.add_get(API + "/shipments", api.list_shipments)
     r.add_get(API + "/shipments/{id}", api.get_shipment)
     r.add_patch(API + "/shipments/{id}", api.amend_shipment)
-    r.add_get(API + "/lists", api.list_data)
     r.add_get(API + "/shipments/{id}/history", api.shipment_history)
     r.add_post(API + "/shipments/{id}/seal", api.seal_shipment)
     r.add_post(API + "/shipments/{id}/lines/{key}/remove", api.remove_line)
@@ -34,6 +33,10 @@ def setup_routes(app: web.Application) -> None:
     r.add_get(API + "/licences", api.list_licences)
     r.add_post(API + "/licences", callbacks.post_licence)
     r.add_post(API + "/approvals", callbacks.post_approval)
+    r.add_post(API + "/screen", screening_api.post_screen)
+    r.add_get(API + "/lists", screening_api.get_lists)
+    r.add_post(API + "/clearances", screening_api.post_clearance)
+    r.add_get(API + "/clearances", screening_api.list_clearances)
     r.add_get(API + "/events", api.events)
     r.add_get(API + "/link", api.link)
     r.add_get(API + "/readers", api.list_readers)

@@ -238,6 +238,13 @@ class Gate:
         return dict(body["results"][0])
 
 
+async def lists_loaded(app: web.Application) -> None:
+    """Waits until a started app's screening lists are loaded: they load in the background
+    after the start (the first gate of a test process takes seconds, the next reuse its
+    index), and until then /readyz says not ready."""
+    await asyncio.wait_for(app[app_keys.SCREENING].loaded.wait(), START_TIMEOUT)
+
+
 async def start_gate(config_path: Path, clock: ManualClock | None = None) -> Gate:
     """The gate app on 127.0.0.1 port 0 over the config; with ``clock``, the docks and the
     central link read their time from it (and the link waits on it).
@@ -247,6 +254,7 @@ async def start_gate(config_path: Path, clock: ManualClock | None = None) -> Gat
     app = create_app(config)
     runner = web.AppRunner(app, shutdown_timeout=1.0)
     await runner.setup()
+    await lists_loaded(app)
     if clock is not None:
         app[app_keys.DOCKS].clock = clock.now
         app[app_keys.CENTRAL].clock = clock

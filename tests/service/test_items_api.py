@@ -36,7 +36,7 @@ async def test_health_and_readiness(base_url: str) -> None:
         async with s.get(base_url + "/healthz") as r:
             assert 200 == r.status
         async with s.get(base_url + "/readyz") as r:
-            assert (200, {"table": True, "database": True}) == (
+            assert (200, {"table": True, "lists": True, "database": True}) == (
                 r.status,
                 (await r.json())["checks"],
             )

@@ -111,7 +111,7 @@ async def test_lists_show_each_source_with_its_own_date(gate: Gate) -> None:
     assert {"annex": "MTCR/TEM/2024/Annex", "annex_date": "2024-10-01", "max_age_days": 1095} == {
         k: doc["control_list"][k] for k in ("annex", "annex_date", "max_age_days")
     }
-    (denials,) = doc["lists"]
+    (denials,) = [x for x in doc["lists"] if x["name"] == "denials"]
     assert ("denials", "licence", "2026-10-14T00:00:00+00:00", 730 * 24) == (
         denials["name"],
         denials["action"],

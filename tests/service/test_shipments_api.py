@@ -513,4 +513,4 @@ async def test_table_reload_reevaluates_and_bad_table_is_refused(
 async def test_readyz_reports_database(gate: Gate) -> None:
     """/readyz checks the table and that the database takes writes."""
     status, body = await gate.call("GET", "/readyz", token=None)
-    assert (200, {"table": True, "database": True}) == (status, body["checks"])
+    assert (200, {"table": True, "lists": True, "database": True}) == (status, body["checks"])

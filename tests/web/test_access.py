@@ -34,24 +34,35 @@ async def gate(demo_config: Path) -> AsyncIterator[Gate]:
 def test_table_reads_like_the_design() -> None:
     """`scanner` may post scans only; `wms` may create, seal, dispatch and cancel shipments
     and read everything; `operator` may read everything, seal, remove lines, dispatch and
-    cancel (DESIGN.md "Who may do what")."""
+    cancel (DESIGN.md "Who may do what"); `wms` and `operator` may screen a party (DESIGN 4,
+    `POST /screen`)."""
     assert {
         Role.SCANNER: {Action.SCAN},
-        Role.WMS: {Action.READ, Action.CREATE, Action.SEAL, Action.DISPATCH, Action.CANCEL},
+        Role.WMS: {
+            Action.READ,
+            Action.CREATE,
+            Action.SEAL,
+            Action.DISPATCH,
+            Action.CANCEL,
+            Action.SCREEN,
+        },
         Role.OPERATOR: {
             Action.READ,
             Action.SEAL,
             Action.REMOVE_LINE,
             Action.DISPATCH,
             Action.CANCEL,
+            Action.SCREEN,
         },
     } == {role: set(actions) for role, actions in MAY.items()}
 
 
 def test_nobody_at_the_gate_releases_a_hold() -> None:
-    """No role may release a licence hold (only a signed approval can), and an unknown
+    """No role may release a licence hold or clear a screening hit (only a signed approval or
+    clearance can), and an unknown
     role may do nothing."""
     assert frozenset() == roles_for(Action.RELEASE_HOLD)
+    assert frozenset() == roles_for(Action.CLEAR_HIT)
     assert [] == [a for a in Action if may("central", a) or may("", a)]
 
 

@@ -21,7 +21,7 @@ from gate.web import app_keys
 from gate.web.app import create_app
 from gate.web.limits import GateRunner, ServerLimits
 from tests.conftest import WMS_TOKEN
-from tests.service.harness import Gate, until
+from tests.service.harness import Gate, lists_loaded, until
 
 CAP = 50
 FLOOD = 200
@@ -40,6 +40,7 @@ async def serving(demo_config: Path, limits: ServerLimits) -> AsyncIterator[Gate
         app, limits, app[app_keys.ALARM], app[app_keys.IN_REQUEST], shutdown_timeout=1.0
     )
     await runner.setup()
+    await lists_loaded(app)
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     url = f"http://127.0.0.1:{runner.addresses[0][1]}"
     g = Gate(config, runner, url, aiohttp.ClientSession())

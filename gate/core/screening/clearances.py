@@ -1,0 +1,110 @@
+"""The central office's clearances of false positives (DESIGN 2.1), and applying them to hits.
+
+A clearance says "this party is not that entry": it names a party {name, country, ids}, a
+list, an entry and the entry's version as a hit reported them. It stops exactly that entry at
+exactly that version from matching that party: when the list publishes the entry again with
+anything changed (a new alias, a new address), the version changes and the hit comes back, to
+be looked at again.
+
+"That party" is decided the way a standing licence's consignee is: by an identifier when
+either side has one (both must then share one), else by the name as the screening folds it
+(case, accents, punctuation, legal form) and the same country. A clearance never widens: a
+party with a different country, or a different identifier, is not covered.
+
+Pure: values in, values out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from gate.core.screening.index import normalise_identifier
+from gate.core.screening.matcher import Hit, Party
+from gate.core.screening.names import fold_name
+
+
+def party_name_key(name: str) -> str:
+    """The name as the screening compares it: folded tokens, legal form removed."""
+    return " ".join(fold_name(name)[0].tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class Clearance:
+    """One clearance as the office sent it, with when and under which webhook id."""
+
+    list: str
+    entry: str
+    version: str
+    name: str
+    country: str
+    ids: tuple[str, ...]
+    cleared_at: dt.datetime
+    webhook_id: str = ""
+
+    @property
+    def name_key(self) -> str:
+        """The folded name the clearance covers."""
+        return party_name_key(self.name)
+
+    def covers(self, hit: Hit, party: Party) -> bool:
+        """Whether this clearance stops ``hit`` for ``party``."""
+        if (hit.list, hit.entry, hit.version) != (self.list, self.entry, self.version):
+            return False
+        if self.ids or party.ids:
+            mine = {normalise_identifier(v) for v in self.ids}
+            return bool(mine & {normalise_identifier(v) for v in party.ids})
+        return self.country == party.country and self.name_key == party_name_key(party.name)
+
+    def doc(self) -> dict[str, object]:
+        """The clearance as ``GET /clearances`` shows it and the journal records it."""
+        return {
+            "party": {"name": self.name, "country": self.country, "ids": list(self.ids)},
+            "list": self.list,
+            "entry": self.entry,
+            "version": self.version,
+            "cleared_at": self.cleared_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClearanceBook:
+    """Every clearance, found by (list, entry); immutable, ``with_added`` makes a new book."""
+
+    by_entry: Mapping[tuple[str, str], tuple[Clearance, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    @classmethod
+    def of(cls, clearances: Iterable[Clearance]) -> ClearanceBook:
+        """A book holding ``clearances``."""
+        found: dict[tuple[str, str], tuple[Clearance, ...]] = {}
+        for item in clearances:
+            key = (item.list, item.entry)
+            found[key] = (*found.get(key, ()), item)
+        return cls(MappingProxyType(found))
+
+    def with_added(self, clearance: Clearance) -> ClearanceBook:
+        """A new book with ``clearance`` added (the book itself does not change)."""
+        return ClearanceBook.of([*self.all(), clearance])
+
+    def all(self) -> tuple[Clearance, ...]:
+        """Every clearance, oldest first."""
+        items = [c for group in self.by_entry.values() for c in group]
+        return tuple(sorted(items, key=lambda c: c.cleared_at))
+
+    def __len__(self) -> int:
+        return sum(len(group) for group in self.by_entry.values())
+
+    def clearing(self, hit: Hit, party: Party) -> Clearance | None:
+        """The clearance that stops ``hit`` for ``party``, or None."""
+        for item in self.by_entry.get((hit.list, hit.entry), ()):
+            if item.covers(hit, party):
+                return item
+        return None
+
+    def apply(self, hits: Iterable[Hit], party: Party) -> tuple[Hit, ...]:
+        """``hits`` without those a clearance stops for ``party``, in their order."""
+        return tuple(hit for hit in hits if self.clearing(hit, party) is None)
