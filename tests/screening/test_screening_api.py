@@ -128,7 +128,7 @@ async def test_lists_show_counts_dates_and_freshness_by_the_gate_clock(gate: Gat
         sdn["fresh"],
     )
     assert sdn["names"] > sdn["entries"]
-    assert {"annex", "annex_date", "fresh"} == set(doc["control_list"])
+    assert {"annex", "annex_date", "fresh"} <= set(doc["control_list"])  # DESIGN names these
     docks.clock = lambda: dt.datetime(2026, 12, 6, 7, tzinfo=dt.UTC)
     _, later = await gate.call("GET", "/api/v1/lists")
     assert (False, True) == (later["lists"][1]["fresh"], later["lists"][4]["fresh"])
