@@ -111,27 +111,49 @@ class ShipmentContext:
 
 
 @dataclass(frozen=True, slots=True)
+class ListDate:
+    """A screening list's date by its own account (DESIGN.md 2.3) and its age limit.
+
+    ``dated`` ``None`` (not loaded, or no date) counts as stale. The shell passes one for every
+    configured list, so a list that is not loaded holds every line (row 12) rather than
+    letting a shipment clear on a screening that did not happen.
+    """
+
+    name: str
+    dated: dt.datetime | None
+    max_age_days: float
+
+    def __post_init__(self) -> None:
+        if self.dated is not None:
+            require_aware(self.dated)
+
+
+@dataclass(frozen=True, slots=True)
 class ControlDates:
     """When the data was made, by its own account (DESIGN.md 2.3): the control list's Annex
-    date and the denial list's newest entry. Never a file's modification time.
+    date, the legacy denial list's newest entry (read only when a ``Policy`` carries that list)
+    and each configured screening list's date. Never a file's modification time.
 
     ``None`` means unknown, and unknown counts as stale. Datetimes must be timezone-aware.
     """
 
     control_list: dt.datetime | None
-    denials: dt.datetime | None
+    denials: dt.datetime | None = None
+    lists: tuple[ListDate, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "lists", tuple(self.lists))
         for moment in (self.control_list, self.denials):
             if moment is not None:
                 require_aware(moment)
 
     @property
     def oldest(self) -> dt.datetime | None:
-        """The older of the two dates, or ``None`` if either is unknown."""
-        if self.control_list is None or self.denials is None:
+        """The oldest of the dates, or ``None`` if any is unknown."""
+        moments = (self.control_list, self.denials, *(x.dated for x in self.lists))
+        if any(moment is None for moment in moments):
             return None
-        return min(self.control_list, self.denials)
+        return min(moment for moment in moments if moment is not None)
 
 
 def require_aware(moment: dt.datetime) -> dt.datetime:
@@ -168,11 +190,14 @@ Source = tuple[str, dt.datetime | None, float]
 
 
 def _sources(policy: Policy, dates: ControlDates) -> tuple[Source, ...]:
-    """Each data source the decisions use: its name, its date, its age limit in days."""
-    return (
-        ("control list", dates.control_list, policy.control_max_age_days),
-        ("denial list", dates.denials, policy.denials_max_age_days),
+    """Each data source the decisions use: its name, its date, its age limit in days. The
+    legacy denial list counts only when the policy carries one (the service never does: the
+    partners' notices are the ``notices`` screening list)."""
+    legacy: tuple[Source, ...] = (
+        (("denial list", dates.denials, policy.denials_max_age_days),) if policy.denials else ()
     )
+    screening = tuple((f"list {x.name}", x.dated, x.max_age_days) for x in dates.lists)
+    return (("control list", dates.control_list, policy.control_max_age_days), *legacy, *screening)
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,5 +429,7 @@ def _merge(*sources: Iterable[PartyHits]) -> tuple[PartyHits, ...]:
     merged: dict[Party, list[Hit]] = {}
     for source in sources:
         for party_hits in source:
-            merged.setdefault(party_hits.party, []).extend(party_hits.hits)
+            known = merged.setdefault(party_hits.party, [])
+            # A hit fed back (the shipment's last screening) is not counted twice.
+            known.extend(hit for hit in party_hits.hits if hit not in known)
     return tuple(PartyHits(party, tuple(hits)) for party, hits in merged.items())

@@ -100,7 +100,6 @@ def _control_data(status: Mapping[str, Any]) -> str:
             f'<dt>Table</dt><dd class="mono">{h(cd["version"])}</dd>'
             f"<dt>Entries</dt><dd>{cd['entries']:,}</dd>"
             f"<dt>Compiled</dt><dd>{h(duration(cd['table_age_seconds']))} ago</dd>"
-            f"<dt>Denial list</dt><dd>changed {h(when(cd['denials_changed_at'])[:10])}</dd>"
             f"</dl>{state}"
         )
     return (
