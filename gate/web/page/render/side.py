@@ -29,8 +29,8 @@ def _conditions(status: Mapping[str, Any]) -> list[tuple[str, str]]:
         out.append(
             (
                 "alert-critical",
-                f"Control data is older than {cd['max_age_days']:g} days: every line is held "
-                "until the table or the denial list is renewed",
+                "Control data or a screening list is out of date (or not loaded yet): every"
+                " line is held until it is renewed",
             )
         )
     link = status["link"]
