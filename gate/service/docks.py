@@ -53,7 +53,7 @@ from gate.service.event_shapes import door_event, licence_doc, request_event, sh
 from gate.service.events import Events
 from gate.service.input_checks import check_id, check_text, scrub
 from gate.service.live_state import LiveState
-from gate.service.party_screening import list_dates, screened
+from gate.service.party_screening import hits_record, list_dates, screened
 from gate.service.policy_files import PolicyData
 from gate.service.scan_path import RECENT_SCANS, ScanPath
 from gate.service.screening import ScreeningState
@@ -234,6 +234,7 @@ class Docks:
         previous = None if before is None else before.state.value
         requests = transition.requests
         answered = [a for a in after.approvals if before is None or a not in before.approvals]
+        record = {**data, **hits_record(before, after)}  # new hits are journaled with it
 
         def write(conn: sqlite3.Connection) -> None:
             for request in requests:
@@ -254,7 +255,7 @@ class Docks:
                 kind=kind,
                 actor=actor,
                 subject=after.id,
-                data={**data, "state": after.state.value, "previous_state": previous},
+                data={**record, "state": after.state.value, "previous_state": previous},
                 ts=at,
             )
             for request in requests:

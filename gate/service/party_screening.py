@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from gate.config.lists import ListConfig
 from gate.core.facts import ListDate
@@ -22,6 +23,7 @@ from gate.core.parties import Party
 from gate.core.screening import Party as ScreenedParty
 from gate.core.shipment_values import Shipment, evolve
 from gate.service.screening import FUTURE_SLACK, ScreeningState, ScreeningUnavailable
+from gate.storage.shipment_codec import screening_json
 
 
 def _query(party: Party) -> ScreenedParty:
@@ -47,6 +49,14 @@ def screened(state: ScreeningState | None, shipment: Shipment) -> Shipment:
     """``shipment`` with its parties' hits as ``party_hits`` finds them (itself if unchanged)."""
     hits = party_hits(state, shipment)
     return shipment if hits == shipment.screening else evolve(shipment, screening=hits)
+
+
+def hits_record(before: Shipment | None, after: Shipment) -> dict[str, Any]:
+    """What a change's journal record says about the parties' hits: every party with its hits
+    (DESIGN.md's ``screening``) when they are new or changed, else nothing."""
+    if before is not None and before.screening == after.screening:
+        return {}
+    return {"screening": screening_json(after.screening)}
 
 
 def list_dates(

@@ -87,7 +87,7 @@ async def test_patch_adding_a_sanctioned_forwarder_prohibits_a_clear_line(
     gate: Gate, demo_config: Path
 ) -> None:
     """A clear line turns prohibited when a PATCH before seal adds a UN-listed forwarder, and
-    the forwarder's hit is journaled with the shipment."""
+    the forwarder's hits are stored and journaled with the shipment."""
     result = await category_ii_to_us(gate, demo_config)
     assert ("clear", ["general_licence"]) == (result["decision"], result["reasons"])
     forwarder = {"role": "forwarder", "name": UN_ENTITY, "country": "US"}
@@ -99,9 +99,13 @@ async def test_patch_adding_a_sanctioned_forwarder_prohibits_a_clear_line(
     conn = connect_readonly(gate.config.database)
     try:
         (stored,) = conn.execute("SELECT doc FROM shipments WHERE id = 'S1'").fetchone()
+        (record,) = conn.execute(
+            "SELECT data FROM audit WHERE kind = 'shipment.amended' AND subject = 'S1'"
+        ).fetchone()
     finally:
         conn.close()
     assert hits_of(doc, "forwarder") == hits_of(json.loads(stored), "forwarder")
+    assert hits_of(doc, "forwarder") == hits_of(json.loads(record), "forwarder")
 
 
 async def test_a_signed_clearance_releases_the_listed_party_hold(
