@@ -84,19 +84,16 @@ class TableConfig:
 @dataclass(frozen=True, slots=True)
 class PolicyConfig:
     """``[policy]``: the country groups, which of them are embargoes (rows 2 and 8) and
-    general licences (row 13), the catch-all end uses added to the built-in vocabulary, and the
-    gate's own denial list with its age limit (its date is its newest entry's)."""
+    general licences (row 13) and the catch-all end uses added to the built-in vocabulary.
+    Partners' denial notices are a ``[[lists]]`` entry of format ``gate-csv`` (rows 4 and 6
+    read every configured list)."""
 
     countries: Path
     embargo_groups: tuple[str, ...]
     general_licences: tuple[str, ...]
-    denials: Path
     catch_all_end_uses: tuple[str, ...]
-    denials_max_age_days: int = 365
-    denial_match_threshold: float = 0.88
-    #: What may be empty on purpose: ``"denials"`` (the denial list) or the name of a country
-    #: group the policy relies on. Anything else that is empty is refused (a header-only list
-    #: or an emptied embargo group would switch a rule off without a word).
+    #: The country groups the policy relies on that may be empty on purpose. Any other that is
+    #: empty is refused (an emptied embargo group would switch a rule off without a word).
     allow_empty: tuple[str, ...] = ()
 
 
@@ -364,7 +361,12 @@ _RENAMED: Mapping[str, str] = {
     "policy.cat2_exempt_groups": "policy.general_licences (groups in countries.toml with"
     " members, basis and excluded_controls)",
     "policy.max_list_age_days": "table.max_age_days for the control list (with"
-    " table.annex_date) and policy.denials_max_age_days for the denial list",
+    " table.annex_date); each [[lists]] entry has its own max_age_hours",
+    "policy.denials": 'a [[lists]] entry with format = "gate-csv" and action = "licence"'
+    " (partners' denial notices; see configs/gate.toml's notices)",
+    "policy.denials_max_age_days": "max_age_hours of the [[lists]] entry with format ="
+    ' "gate-csv" that holds the denial notices',
+    "policy.denial_match_threshold": "threshold of each [[lists]] entry",
 }
 
 
@@ -409,15 +411,9 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
     max_age = table.get("max_age_days", int, 400)
     if max_age < 1:
         raise ConfigError("table.max_age_days: must be at least 1")
-    denials_max_age = policy.get("denials_max_age_days", int, 365)
-    if denials_max_age < 1:
-        raise ConfigError("policy.denials_max_age_days: must be at least 1")
     embargo_groups = policy.strings("embargo_groups")
     if not embargo_groups:
         raise ConfigError("policy.embargo_groups: name at least one group (rows 2 and 8 read it)")
-    threshold = policy.get("denial_match_threshold", float, 0.88)
-    if not 0.5 <= threshold <= 1.0:
-        raise ConfigError("policy.denial_match_threshold: must be between 0.5 and 1.0")
 
     doors = []
     for door in root.sections("doors"):
@@ -488,10 +484,7 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
             countries=policy.input_file("countries"),
             embargo_groups=embargo_groups,
             general_licences=policy.strings("general_licences", []),
-            denials=policy.input_file("denials"),
             catch_all_end_uses=policy.strings("catch_all_end_uses", []),
-            denials_max_age_days=denials_max_age,
-            denial_match_threshold=threshold,
             allow_empty=policy.strings("allow_empty", []),
         ),
         central=CentralConfig(

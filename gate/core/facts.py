@@ -3,9 +3,10 @@
 The rows of ``gate.core.rules`` are one line each because everything that takes more than an
 attribute read is worked out here first, by ``assess``: which countries of the route or of any
 party are in an embargo group, what the declared end use names (``gate.core.end_use``), which
-parties a list matched (``gate.core.hits``; the gate's own denial list is screened here), which
-general licences the shipment's countries all fall in, and which data sources are too old
-(DESIGN.md 2.3: the data's own dates, never a file's modification time).
+parties a list matched (``gate.core.hits``: the shell screens the parties against the live lists
+and passes the hits in ``ShipmentContext.screening``), which general licences the shipment's
+countries all fall in, and which data sources are too old (DESIGN.md 2.3: the data's own dates,
+never a file's modification time; every screening list is one).
 
 ``assess`` never raises: a failure is recorded in ``Facts.error`` and every line then fails
 closed. It also hands back the previous facts unchanged when nothing they rest on moved, which
@@ -22,35 +23,28 @@ from typing import TYPE_CHECKING
 from gate.core.countries import CountryGroups, GroupInfo, parse_country
 from gate.core.end_use import EndUse, Vocabulary
 from gate.core.hits import Hit, HitAction, PartyHits
-from gate.core.parties import CONSIGNEE, DEFAULT_THRESHOLD, DenialList, Party
+from gate.core.parties import CONSIGNEE, Party
 from gate.errors import PolicyError
 
 if TYPE_CHECKING:
     from gate.core.rules import LineDecision
 
-#: The list name the gate's own denial list (partners' denial notices) reports its hits under.
-DENIAL_LIST = "denials"
-
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """The ``[policy]`` and ``[table]`` limits, loaded: groups, lists, vocabulary, ages.
+    """The ``[policy]`` and ``[table]`` limits, loaded: groups, vocabulary, the control list's age.
 
     ``embargo_groups`` are the groups rows 2 and 8 read, ``general_licences`` the groups row 13
     may use, in order of preference. Raises ``PolicyError`` when the pieces do not fit: no
     embargo group (rows 2 and 8 would be off), a named group that does not exist, a group that
-    is both an embargo and a general licence, a non-positive age limit, a threshold outside
-    (0, 1], an empty catch-all term.
+    is both an embargo and a general licence, a non-positive age limit, an empty catch-all term.
     """
 
     groups: CountryGroups
     embargo_groups: tuple[str, ...] = ()
     general_licences: tuple[str, ...] = ()
-    denials: DenialList = field(default_factory=DenialList)
     catch_all_end_uses: frozenset[str] = frozenset()
     control_max_age_days: float = 400
-    denials_max_age_days: float = 365
-    fuzzy_threshold: float = DEFAULT_THRESHOLD
     vocabulary: Vocabulary = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -64,14 +58,10 @@ class Policy:
         both = sorted(set(self.embargo_groups) & set(self.general_licences))
         if both:
             raise PolicyError(f"group {both[0]!r} cannot be an embargo and a general licence")
-        for what, days in (
-            ("the control list's max_age_days", self.control_max_age_days),
-            ("the denial list's max age", self.denials_max_age_days),
-        ):
-            if not days > 0:
-                raise PolicyError(f"{what} must be positive, not {days}")
-        if not 0.0 < self.fuzzy_threshold <= 1.0:
-            raise PolicyError(f"the fuzzy threshold must be in (0, 1], not {self.fuzzy_threshold}")
+        if not self.control_max_age_days > 0:
+            raise PolicyError(
+                f"the control list's max_age_days must be positive, not {self.control_max_age_days}"
+            )
         vocabulary = Vocabulary(tuple(self.catch_all_end_uses))
         object.__setattr__(self, "catch_all_end_uses", frozenset(vocabulary.extra))
         object.__setattr__(self, "vocabulary", vocabulary)
@@ -86,8 +76,8 @@ class Policy:
 class ShipmentContext:
     """What the rules read about the shipment a line belongs to.
 
-    ``parties`` are the parties besides the consignee; ``screening`` the hits the list
-    screening found for any party (2.1), to which ``assess`` adds the denial list's.
+    ``parties`` are the parties besides the consignee; ``screening`` the hits the shell's
+    screening against the live lists found for each party (2.1): rows 4 and 6 read them.
     """
 
     destination: str
@@ -111,27 +101,46 @@ class ShipmentContext:
 
 
 @dataclass(frozen=True, slots=True)
+class ListDate:
+    """A screening list's date by its own account (DESIGN.md 2.3) and its age limit.
+
+    ``dated`` ``None`` (not loaded, or no date) counts as stale. The shell passes one for every
+    configured list, so a list that is not loaded holds every line (row 12) rather than
+    letting a shipment clear on a screening that did not happen.
+    """
+
+    name: str
+    dated: dt.datetime | None
+    max_age_days: float
+
+    def __post_init__(self) -> None:
+        if self.dated is not None:
+            require_aware(self.dated)
+
+
+@dataclass(frozen=True, slots=True)
 class ControlDates:
     """When the data was made, by its own account (DESIGN.md 2.3): the control list's Annex
-    date and the denial list's newest entry. Never a file's modification time.
+    date and each configured screening list's date. Never a file's modification time.
 
     ``None`` means unknown, and unknown counts as stale. Datetimes must be timezone-aware.
     """
 
     control_list: dt.datetime | None
-    denials: dt.datetime | None
+    lists: tuple[ListDate, ...] = ()
 
     def __post_init__(self) -> None:
-        for moment in (self.control_list, self.denials):
-            if moment is not None:
-                require_aware(moment)
+        object.__setattr__(self, "lists", tuple(self.lists))
+        if self.control_list is not None:
+            require_aware(self.control_list)
 
     @property
     def oldest(self) -> dt.datetime | None:
-        """The older of the two dates, or ``None`` if either is unknown."""
-        if self.control_list is None or self.denials is None:
+        """The oldest of the dates, or ``None`` if any is unknown."""
+        moments = (self.control_list, *(x.dated for x in self.lists))
+        if any(moment is None for moment in moments):
             return None
-        return min(self.control_list, self.denials)
+        return min(moment for moment in moments if moment is not None)
 
 
 def require_aware(moment: dt.datetime) -> dt.datetime:
@@ -168,11 +177,10 @@ Source = tuple[str, dt.datetime | None, float]
 
 
 def _sources(policy: Policy, dates: ControlDates) -> tuple[Source, ...]:
-    """Each data source the decisions use: its name, its date, its age limit in days."""
-    return (
-        ("control list", dates.control_list, policy.control_max_age_days),
-        ("denial list", dates.denials, policy.denials_max_age_days),
-    )
+    """Each data source the decisions use: its name, its date, its age limit in days; the
+    control list first."""
+    screening = tuple((f"list {x.name}", x.dated, x.max_age_days) for x in dates.lists)
+    return (("control list", dates.control_list, policy.control_max_age_days), *screening)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,48 +217,6 @@ def stale_at(policy: Policy, dates: ControlDates) -> dt.datetime | None:
             return None
         moments.append(dated + dt.timedelta(days=days))
     return min(moments)
-
-
-@dataclass(frozen=True, slots=True)
-class Screening:
-    """The denial-list screening of a shipment's parties, kept so it is not redone for every
-    scan: the hits of each party, in the order of ``ShipmentContext.all_parties``."""
-
-    denials: DenialList
-    threshold: float
-    parties: tuple[Party, ...]
-    hits: tuple[PartyHits, ...]
-
-    def fits(self, policy: Policy, context: ShipmentContext) -> bool:
-        return (
-            self.parties == context.all_parties
-            and self.threshold == policy.fuzzy_threshold
-            and (self.denials is policy.denials or self.denials == policy.denials)
-        )
-
-
-def screen(policy: Policy, context: ShipmentContext) -> Screening:
-    """Match every party against the denial list (action ``licence``: partners' notices, no
-    undercut). Raises ``InvalidCountry``."""
-    parties = context.all_parties
-    found: list[PartyHits] = []
-    for party in parties:
-        match = policy.denials.match(party.name, party.country, policy.fuzzy_threshold)
-        if match is None:
-            found.append(PartyHits(party))
-            continue
-        entry = match.entry
-        hit = Hit(
-            list=DENIAL_LIST,
-            entry=entry.reference or entry.name,
-            version=entry.date.isoformat() if entry.date is not None else "",
-            name=entry.name,
-            score=match.score,
-            action=HitAction.LICENCE,
-            explanation=match.describe(),
-        )
-        found.append(PartyHits(party, (hit,)))
-    return Screening(policy.denials, policy.fuzzy_threshold, parties, tuple(found))
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +259,7 @@ class Basis:
     """What a ``Facts`` value was computed from, and the time window in which it holds.
 
     Lets ``assess`` hand back the previous facts for the next scan of the same shipment
-    without recomputing (reading the end use, screening the parties).
+    without recomputing (reading the end use, the groups, the ages).
     """
 
     policy: Policy
@@ -301,7 +267,6 @@ class Basis:
     dates: ControlDates
     since: dt.datetime
     until: dt.datetime | None
-    screening: Screening
 
     def holds(
         self, policy: Policy, context: ShipmentContext, dates: ControlDates, now: dt.datetime
@@ -353,8 +318,7 @@ def assess(
     """Compute the per-shipment facts; never raises (a failure is recorded in ``error``).
 
     ``previous`` (the shipment's last facts) is returned as is when it was computed from the
-    same policy, context and dates and ``now`` is still inside its window; its denial-list
-    screening is reused when only the clock moved.
+    same policy, context and dates and ``now`` is still inside its window.
     """
     try:
         require_aware(now)
@@ -375,13 +339,7 @@ def assess(
             for name in policy.general_licences
             if all(policy.groups.contains(name, code) for code in destination_and_parties)
         )
-        cached = basis.screening if basis is not None else None
-        screening = (
-            cached
-            if cached is not None and cached.fits(policy, context)
-            else screen(policy, context)
-        )
-        everything = _merge(screening.hits, context.screening)
+        everything = _merge(context.screening)
         stale, age_days, until = _ages(policy, dates, now)
         return Facts(
             embargoed=embargoed,
@@ -392,7 +350,7 @@ def assess(
             stale=stale,
             age_days=age_days,
             screening=everything,
-            basis=Basis(policy, context, dates, now, until, screening),
+            basis=Basis(policy, context, dates, now, until),
         )
     except Exception as exc:  # fail closed: any failure holds every line
         return Facts(error=f"{type(exc).__name__}: {exc}")
@@ -400,9 +358,10 @@ def assess(
 
 def _merge(*sources: Iterable[PartyHits]) -> tuple[PartyHits, ...]:
     """The hits of each party from every source, one ``PartyHits`` per party, in first-seen
-    order."""
+    order, each hit once."""
     merged: dict[Party, list[Hit]] = {}
     for source in sources:
         for party_hits in source:
-            merged.setdefault(party_hits.party, []).extend(party_hits.hits)
+            known = merged.setdefault(party_hits.party, [])
+            known.extend(hit for hit in party_hits.hits if hit not in known)
     return tuple(PartyHits(party, tuple(hits)) for party, hits in merged.items())

@@ -2,11 +2,11 @@
 
 A ``Hit`` is what rows 4 and 6 of the decision table read. It carries the fields DESIGN.md
 fixes for every hit (``list``, ``entry``, ``version``, ``name``, ``score``, ``action``,
-``explanation``) and nothing about how it was found, so any matcher can produce one: today the
-gate's own denial list (``gate.core.parties``), tomorrow the screening engine for the real
-lists. The list's ``action`` decides the row: ``prohibit`` (asset freezes, denial orders) is
-row 4, ``sanctioned_party``; ``licence`` (entity lists, partners' denial notices) is row 6,
-``listed_party``.
+``explanation``) and nothing about how it was found. It is the gate's one hit type: the
+screening engine (``gate.core.screening``) makes them, the clearances filter them, the rules
+read them and the store keeps them. The list's ``action`` decides the row: ``prohibit`` (asset
+freezes, denial orders) is row 4, ``sanctioned_party``; ``licence`` (entity lists, partners'
+denial notices) is row 6, ``listed_party``.
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ ERROR = "error"
 #: The control-list flag of row 1.
 PRODUCTION = "production"
 
-#: The list name the gate's own denial list (partners' denial notices) reports its hits under.
+#: The categories a classification may carry; any other fails closed.
 _KNOWN_CATEGORIES = frozenset({NOT_LISTED, CATEGORY_I, CATEGORY_II})
 
 

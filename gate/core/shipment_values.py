@@ -292,9 +292,10 @@ class Shipment:
     updated_at: dt.datetime
     sealed_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
-    #: Every party's screening hits as the last decision saw them (DESIGN.md's ``screening``).
+    #: Every party's list hits (DESIGN.md's ``screening``): the shell screens the parties
+    #: against the live lists and sets them here before deciding; rows 4 and 6 read them.
     screening: tuple[PartyHits, ...] = ()
-    # The last facts, so a scan does not redo the denial-list screening.
+    # The last facts, so a scan does not work them out again.
     facts: Facts | None = field(default=None, compare=False, repr=False)
 
     def line(self, key: str) -> Line | None:
@@ -323,6 +324,7 @@ class Shipment:
             parties=self.parties,
             end_use_codes=self.end_use_codes,
             consignee_ids=self.consignee.ids,
+            screening=self.screening,
         )
 
     @property

@@ -21,6 +21,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 from gate.config.settings import Config
@@ -52,8 +53,10 @@ from gate.service.event_shapes import door_event, licence_doc, request_event, sh
 from gate.service.events import Events
 from gate.service.input_checks import check_id, check_text, scrub
 from gate.service.live_state import LiveState
+from gate.service.party_screening import hits_record, list_dates, screened
 from gate.service.policy_files import PolicyData
 from gate.service.scan_path import RECENT_SCANS, ScanPath
+from gate.service.screening import ScreeningState
 from gate.service.shipment_bodies import amendments, shipment_from_body
 from gate.storage import journal, licence_rows, outbox_rows, scan_rows, shipment_rows
 from gate.storage.shipment_codec import decode, decode_licence, encode_licence, encode_request
@@ -63,6 +66,8 @@ from gate.table.native import Table, TableSlot
 log = logging.getLogger("gate.service.docks")
 
 REJECTIONS_PER_SECOND = 50
+#: What a re-evaluation must change to be recorded (new hits are journaled with their shipment).
+_DECIDED = attrgetter("state", "lines", "requests", "screening")
 #: Final shipments loaded at start (for the page and the API) if closed this recently.
 KEEP_FINAL = dt.timedelta(days=2)
 
@@ -93,6 +98,8 @@ class Docks:
         )
         events.clock = clock
         self.callbacks = asyncio.Lock()
+        #: The live lists every party is screened against (the app wires them before ``load``).
+        self.screening: ScreeningState | None = None
         self.counters: dict[str, int] = {}
         self.decisions: dict[str, int] = {}
         self._rejection_window = 0.0
@@ -186,11 +193,11 @@ class Docks:
 
     def data_dates(self) -> ControlDates:
         """The data's own dates (DESIGN.md 2.3): the control list's Annex date from
-        ``[table] annex_date`` and the denial list's newest entry; never a file's mtime."""
+        ``[table] annex_date`` and each screening list's; never a file's mtime."""
         annex = self.config.table.annex_date
         return ControlDates(
             None if annex is None else dt.datetime.combine(annex, dt.time(), dt.UTC),
-            self.policy.denials_dated,
+            lists=list_dates(self.screening, self.config.lists, self.clock()),
         )
 
     def scan_controls(self, table: Table | None) -> Controls:
@@ -227,6 +234,7 @@ class Docks:
         previous = None if before is None else before.state.value
         requests = transition.requests
         answered = [a for a in after.approvals if before is None or a not in before.approvals]
+        record = {**data, **hits_record(before, after)}  # new hits are journaled with it
 
         def write(conn: sqlite3.Connection) -> None:
             for request in requests:
@@ -247,7 +255,7 @@ class Docks:
                 kind=kind,
                 actor=actor,
                 subject=after.id,
-                data={**data, "state": after.state.value, "previous_state": previous},
+                data={**record, "state": after.state.value, "previous_state": previous},
                 ts=at,
             )
             for request in requests:
@@ -346,8 +354,8 @@ class Docks:
                 extra={"shipment": busy.id},
             )
         now = self.clock()
-        shipment = shipment_from_body(body, sid, now)
-        # Decide the (empty) shipment once so its facts (screening) are in place.
+        shipment = screened(self.screening, shipment_from_body(body, sid, now))
+        # Decide the (empty) shipment once so its facts are in place.
         transition = reevaluate(shipment, self.controls(), now)
         data = {
             "door": door,
@@ -385,8 +393,10 @@ class Docks:
         self.committer.require_ok()
         check_text(body)
         before = self._latest(sid)
-        changes = amendments(body)
-        transition = amend(before, self.controls(), self.clock(), **changes)
+        controls, now = self.controls(), self.clock()
+        transition = amend(before, controls, now, **amendments(body))
+        # Screen the parties as amended and decide on their hits.
+        transition = reevaluate(screened(self.screening, transition.shipment), controls, now)
         return await self._transition(
             before, transition, actor=actor, kind="shipment.amended", data=dict(body)
         )
@@ -494,14 +504,8 @@ class Docks:
             before = self.state.latest(sid)
             if before is None:
                 continue
-            transition = reevaluate(before, controls, now)
-            after = transition.shipment
-            same = (after.state, after.lines, after.requests) == (
-                before.state,
-                before.lines,
-                before.requests,
-            )
-            if same and not transition.requests:
+            transition = reevaluate(screened(self.screening, before), controls, now)
+            if _DECIDED(transition.shipment) == _DECIDED(before) and not transition.requests:
                 continue
             await self._transition(
                 before, transition, actor="gate", kind="shipment.reevaluated", data={"why": why}

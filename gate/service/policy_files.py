@@ -1,30 +1,28 @@
-"""Loads the policy files the config names: country groups and the denial list.
+"""Loads the policy files the config names: the country groups.
 
 ``countries.toml`` holds one table per group: ``members`` (ISO codes), ``basis`` (the legal
 reference) and, for a general licence, ``excluded_controls``. The old layout (one ``[groups]``
 table of bare lists) is refused with a message saying what to write instead.
 
 The files are read here (the core never touches a file) and turned into the core's
-``Policy``. A file that is missing or wrong is a ConfigError naming the file and, for the
-denial list, the line: a policy that cannot be read must stop the gate from starting, or a
-reload from going through, never quietly weaken a rule.
+``Policy``. A file that is missing or wrong is a ConfigError naming the file: a policy that
+cannot be read must stop the gate from starting, or a reload from going through, never quietly
+weaken a rule.
 
-Empty is wrong too, unless the config says otherwise. A header-only denial list, or an
-embargo group emptied by a bad export, is well-formed and switches a rule off: so the
-denial list and every group the policy relies on (the embargo groups and the general
-licences) must have members, unless ``policy.allow_empty`` names it (``"denials"`` or the
-group's name), which is how a gate with no partner notices yet says so on purpose.
+Empty is wrong too, unless the config says otherwise. An embargo group emptied by a bad export
+is well-formed and switches a rule off: so every group the policy relies on (the embargo groups
+and the general licences) must have members, unless ``policy.allow_empty`` names it.
 
 What a reload takes away is shown. ``PolicyChange`` compares the policy in use with the one
-just loaded; the reloader journals it and, when a group lost members or the denial list lost
-entries, raises an alert naming them, because a shrinking list is exactly what a mistake (or
-an attacker) would look like.
+just loaded; the reloader journals it and, when a group lost members, raises an alert naming
+them, because a shrinking group is exactly what a mistake (or an attacker) would look like.
+
+Partners' denial notices are no longer a policy file: they are the ``notices`` screening list
+(``[[lists]]``, format ``gate-csv``; ``gate.service.screening``).
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import difflib
 import tomllib
 from dataclasses import dataclass, field
@@ -33,30 +31,16 @@ from typing import Any
 
 from gate.config.settings import Config
 from gate.core.countries import CountryGroups
-from gate.core.parties import DenialList, DeniedParty
-from gate.core.rules import EARLIEST, Policy
+from gate.core.rules import Policy
 from gate.errors import ConfigError, GateError
-
-DENIALS_HEADER = ["name", "country", "reference", "date"]
-#: The name ``policy.allow_empty`` uses for the denial list.
-DENIALS = "denials"
 
 
 @dataclass(frozen=True, slots=True)
 class PolicyData:
-    """The loaded policy and the denial list's own date (its newest entry's, DESIGN.md 2.3;
-    ``None`` when no entry is dated, which counts as stale)."""
+    """The loaded policy and the file it came from."""
 
     policy: Policy
-    denials_dated: dt.datetime | None
     countries_path: Path
-    denials_path: Path
-
-    @property
-    def denials_changed_at(self) -> dt.datetime:
-        """The denial list's date for display; an undated list shows as the oldest instant
-        the gate can hold (it is stale either way)."""
-        return self.denials_dated if self.denials_dated is not None else EARLIEST
 
 
 def load_groups(path: Path) -> CountryGroups:
@@ -90,63 +74,23 @@ def load_groups(path: Path) -> CountryGroups:
         raise ConfigError(f"country groups {path}: {exc}") from exc
 
 
-def load_denials(path: Path) -> DenialList:
-    entries = []
-    try:
-        handle = open(path, encoding="utf-8", newline="")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise ConfigError(f"denial list {path}: {exc.strerror}") from exc
-    with handle:
-        reader = csv.reader(handle, strict=True)
-        try:
-            header = next(reader, None)
-            if header is None or [h.strip() for h in header] != DENIALS_HEADER:
-                raise ConfigError(
-                    f"denial list {path}:1: header must be {','.join(DENIALS_HEADER)}"
-                )
-            for fields in reader:
-                if not any(f.strip() for f in fields):
-                    continue
-                line = reader.line_num
-                if len(fields) != 4:
-                    raise ConfigError(f"denial list {path}:{line}: expected 4 fields")
-                name, country, reference, date = (f.strip() for f in fields)
-                try:
-                    when = dt.date.fromisoformat(date) if date else None
-                    entries.append(DeniedParty(name, country, reference, when))
-                except (GateError, ValueError) as exc:
-                    raise ConfigError(f"denial list {path}:{line}: {exc}") from exc
-        except csv.Error as exc:
-            raise ConfigError(f"denial list {path}:{reader.line_num}: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"denial list {path}: not UTF-8") from exc
-    return DenialList.of(entries)
-
-
 def relied_on(config: Config) -> tuple[str, ...]:
     """The groups the policy's rules read: the embargo groups and the general licences."""
     return (*config.policy.embargo_groups, *config.policy.general_licences)
 
 
-def check_not_empty(config: Config, groups: CountryGroups, denials: DenialList) -> None:
-    """Refuses an empty denial list or relied-on group that ``policy.allow_empty`` does not
-    name, and an ``allow_empty`` entry that names nothing. Raises ConfigError."""
+def check_not_empty(config: Config, groups: CountryGroups) -> None:
+    """Refuses an empty relied-on group that ``policy.allow_empty`` does not name, and an
+    ``allow_empty`` entry that names nothing. Raises ConfigError."""
     section = config.policy
-    names = (DENIALS, *relied_on(config))
+    names = relied_on(config)
     for allowed in section.allow_empty:
         if allowed not in names:
             close = difflib.get_close_matches(allowed, names, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]}?" if close else f" (one of: {', '.join(names)})"
             raise ConfigError(
-                f"policy.allow_empty: {allowed!r} is not the denial list or a group the policy"
-                f" uses{hint}"
+                f"policy.allow_empty: {allowed!r} is not a group the policy uses{hint}"
             )
-    if len(denials) == 0 and DENIALS not in section.allow_empty:
-        raise ConfigError(
-            f"denial list {section.denials} has no entries: refused, it would switch the"
-            f' listed-party rule off (if it is empty on purpose, add "{DENIALS}" to'
-            " policy.allow_empty)"
-        )
     for name in relied_on(config):
         if name in groups and not groups.members(name) and name not in section.allow_empty:
             raise ConfigError(
@@ -157,45 +101,36 @@ def check_not_empty(config: Config, groups: CountryGroups, denials: DenialList) 
 
 
 def load_policy(config: Config) -> PolicyData:
-    """Reads the country groups and the denial list. Raises ConfigError, also for an empty
-    list or relied-on group that ``policy.allow_empty`` does not name."""
+    """Reads the country groups. Raises ConfigError, also for an empty relied-on group that
+    ``policy.allow_empty`` does not name."""
     section = config.policy
     groups = load_groups(section.countries)
-    denials = load_denials(section.denials)
-    check_not_empty(config, groups, denials)
+    check_not_empty(config, groups)
     try:
         policy = Policy(
             groups=groups,
             embargo_groups=section.embargo_groups,
             general_licences=section.general_licences,
-            denials=denials,
             catch_all_end_uses=frozenset(section.catch_all_end_uses),
             control_max_age_days=config.table.max_age_days,
-            denials_max_age_days=section.denials_max_age_days,
-            fuzzy_threshold=section.denial_match_threshold,
         )
     except GateError as exc:
         raise ConfigError(f"policy: {exc}") from exc
-    dated = denials.dated
-    when = None if dated is None else dt.datetime.combine(dated, dt.time(), dt.UTC)
-    return PolicyData(policy, when, section.countries, section.denials)
+    return PolicyData(policy, section.countries)
 
 
 @dataclass(frozen=True, slots=True)
 class PolicyChange:
-    """What a reload changes in the country groups and the denial list.
+    """What a reload changes in the country groups.
 
     ``lost`` maps each group that lost members to them, ``gained`` each group that gained
-    members; ``denials_lost`` are the entries gone from the denial list, ``denials_gained``
-    counts the new ones. ``widened`` maps each general licence that now reaches more countries
+    members. ``widened`` maps each general licence that now reaches more countries
     to them, and ``unexcluded`` each general licence to the controls it no longer excludes:
     both relax a rule, like a shrinking embargo, and are alerted the same way.
     """
 
     lost: dict[str, frozenset[str]]
     gained: dict[str, frozenset[str]]
-    denials_lost: tuple[DeniedParty, ...]
-    denials_gained: int
     embargoes: frozenset[str] = frozenset()
     widened: dict[str, frozenset[str]] = field(default_factory=dict)
     unexcluded: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -213,8 +148,6 @@ class PolicyChange:
         return cls(
             lost=after.groups.lost_since(before.groups),
             gained=gained,
-            denials_lost=after.denials.lost_since(before.denials),
-            denials_gained=len(before.denials.lost_since(after.denials)),
             embargoes=frozenset(before.embargo_groups),
             widened={n: c for n, c in gained.items() if n in after.general_licences},
             unexcluded=unexcluded,
@@ -226,15 +159,12 @@ class PolicyChange:
         return any(name in self.embargoes for name in self.lost)
 
     def __bool__(self) -> bool:
-        return bool(
-            self.lost or self.gained or self.denials_lost or self.denials_gained or self.unexcluded
-        )
+        return bool(self.lost or self.gained or self.unexcluded)
 
     @property
     def removes(self) -> bool:
-        """Whether a group lost members, the denial list lost entries or a general licence
-        was widened: worth an alert."""
-        return bool(self.lost or self.denials_lost or self.widened or self.unexcluded)
+        """Whether a group lost members or a general licence was widened: worth an alert."""
+        return bool(self.lost or self.widened or self.unexcluded)
 
     def summary(self) -> str:
         """One line for an operator naming what was taken away or opened up."""
@@ -249,13 +179,6 @@ class PolicyChange:
             f"general licence {name!r} no longer excludes {', '.join(sorted(codes))}"
             for name, codes in self.unexcluded.items()
         ]
-        if self.denials_lost:
-            shown = "; ".join(
-                f"{e.name} ({e.country}{', ' + e.reference if e.reference else ''})"
-                for e in self.denials_lost[:5]
-            )
-            more = f" and {len(self.denials_lost) - 5} more" if len(self.denials_lost) > 5 else ""
-            parts.append(f"denial list lost {len(self.denials_lost)}: {shown}{more}")
         return "; ".join(parts) if parts else "nothing removed"
 
     def audit_doc(self) -> dict[str, Any]:
@@ -263,10 +186,5 @@ class PolicyChange:
         return {
             "groups_lost": {name: sorted(codes) for name, codes in self.lost.items()},
             "groups_gained": {name: sorted(codes) for name, codes in self.gained.items()},
-            "denials_lost": [
-                {"name": e.name, "country": e.country, "reference": e.reference}
-                for e in self.denials_lost
-            ],
-            "denials_gained": self.denials_gained,
             "licences_unexcluded": {name: sorted(codes) for name, codes in self.unexcluded.items()},
         }

@@ -8,10 +8,10 @@ be truncated or overwritten without reaching a table in use); after a swap the o
 snapshots are removed, and the old table's mapping is released when the last lookup that
 holds it finishes (see ``TableSlot``).
 
-Policy files are refused the same way (an empty denial list or relied-on group included, see
-``policy_files``). A change to the groups or the denial list is journaled before it is used
-(decide, write, then publish: a change that cannot be journaled is refused, the old data
-kept), and one that takes members or entries away raises an alert naming them.
+Policy files are refused the same way (an empty relied-on group included, see
+``policy_files``). A change to the groups is journaled before it is used (decide, write, then
+publish: a change that cannot be journaled is refused, the old data kept), and one that takes
+members away raises an alert naming them.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Reloader:
     def _stamps(self) -> tuple[object, ...]:
         p = self.config.policy
         lists = () if self.screening is None else self.screening.stamps()
-        return (_stamp(self.config.table.path), _stamp(p.denials), _stamp(p.countries), lists)
+        return (_stamp(self.config.table.path), _stamp(p.countries), lists)
 
     async def reload(self, why: str) -> bool:
         """Reloads the screening lists, the table and the policy files; True if the new table
@@ -129,7 +129,7 @@ class Reloader:
             return True
 
     async def _journal(self, change: PolicyChange, why: str) -> None:
-        """Records a change of the groups or the denial list; raises if it is not stored."""
+        """Records a change of the groups; raises if it is not stored."""
         at = self.docks.clock()
         data = {"why": why, **change.audit_doc()}
 

@@ -185,7 +185,8 @@ class ScreeningState:
         """Loads every configured list in a worker thread and publishes the snapshot.
 
         A list refused here stays absent (alerted) and keeps the state not ready; a later
-        reload that reads it makes it ready. Never raises but for cancellation.
+        reload that reads it makes it ready. Then re-decides the shipments (``on_change``).
+        Never raises but for cancellation.
         """
         async with self.lock:
             try:
@@ -197,12 +198,19 @@ class ScreeningState:
                 return
             self._refusals(refusals)
             self.snapshot = snapshot
-            self.loaded.set()
             log.info(
                 "screening lists loaded: %s",
                 ", ".join(f"{n} ({len(x.parsed.entries)})" for n, x in snapshot.lists.items()),
             )
             self.events.publish("lists", {"lists": self.status_docs(self.clock())})
+            # The shipments decided before (held: no list loaded) are screened and decided
+            # now; ``loaded`` is set once they are.
+            if self.on_change is not None:
+                try:
+                    await self.on_change("lists loaded")
+                except Exception:  # the review timer tries again; the lines stay held
+                    log.exception("re-deciding after the lists loaded")
+            self.loaded.set()
 
     async def reload(self, why: str) -> bool:
         """Reads the lists again; True when every list is in use at its current file.

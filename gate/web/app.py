@@ -137,16 +137,19 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
     store = await Store.open(config.database)
     try:
         docks = Docks(config, store, app[app_keys.TABLE], policy, app[app_keys.EVENTS])
+        # The lists load in a worker thread after the start (seconds); until then the
+        # screening is not ready, /readyz says so (gate.service.screening) and every decision
+        # holds (stale_data: gate.service.party_screening). Wired before the docks load, so
+        # the start's decisions already know the lists are not there.
+        screening = ScreeningState(config.lists, store, app[app_keys.EVENTS], lambda: docks.clock())
+        await screening.open()
+        docks.screening = screening
+        screening.on_change = docks.reevaluate_all
+        app[app_keys.SCREENING] = screening
         await docks.load()
         app[app_keys.DOCKS] = docks
         app[REJECTION_RECORDER] = docks.record_rejection
         app[app_keys.METRICS].watch(docks)
-        # The lists load in a worker thread after the start (seconds); until then the
-        # screening is not ready and /readyz says so (gate.service.screening).
-        screening = ScreeningState(config.lists, store, app[app_keys.EVENTS], lambda: docks.clock())
-        await screening.open()
-        screening.on_change = docks.reevaluate_all
-        app[app_keys.SCREENING] = screening
         reloader = Reloader(config, app[app_keys.TABLE], docks, app[app_keys.EVENTS], screening)
         app[app_keys.RELOADER] = reloader
         link = CentralLink(config, store, app[app_keys.EVENTS], docks.outbox_changed)

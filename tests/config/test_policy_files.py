@@ -1,7 +1,7 @@
 """Data that would switch a safety rule off is refused, and what a reload takes away is shown
-(issue 11, item 8): an empty denial list or relied-on group stops the start or the reload
-unless ``policy.allow_empty`` names it; a reload that removes members or entries is journaled
-and alerted."""
+(issue 11, item 8): an empty relied-on group stops the start or the reload unless
+``policy.allow_empty`` names it; a reload that removes members is journaled and alerted. (The
+partners' denial notices are a screening list now: tests/screening.)"""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import pytest
 
 from gate.config.settings import load_config
 from gate.core.countries import CountryGroups
-from gate.core.parties import DenialList, DeniedParty
 from gate.core.rules import Policy
 from gate.errors import ConfigError
 from gate.service.events import Events
@@ -23,10 +22,6 @@ from gate.service.policy_files import PolicyChange, load_policy
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
 from tests.service.harness import Gate, start_gate, stop_gate
-
-
-def header_only_denials(config: Path) -> None:
-    (config.parent / "denials.csv").write_text("name,country,reference,date\n")
 
 
 def set_group(config: Path, group: str, members: list[str]) -> None:
@@ -58,13 +53,6 @@ def refused(config: Path) -> str:
 # --- empty data at start -------------------------------------------------------------------
 
 
-def test_header_only_denial_list_is_refused(demo_config: Path) -> None:
-    """A denial list with a header and no entries stops the gate, saying how to allow it."""
-    header_only_denials(demo_config)
-    message = refused(demo_config)
-    assert "has no entries" in message and 'add "denials" to policy.allow_empty' in message
-
-
 def test_emptied_embargo_group_is_refused(demo_config: Path) -> None:
     """An embargo group with no members is refused: rows 2 and 8 would never match it."""
     set_group(demo_config, "un_arms_embargo", [])
@@ -78,46 +66,36 @@ def test_emptied_exempt_group_is_refused(demo_config: Path) -> None:
 
 
 def test_empty_is_accepted_when_the_config_says_so(demo_config: Path) -> None:
-    """``policy.allow_empty`` naming the list and the group lets them be empty on purpose."""
-    header_only_denials(demo_config)
+    """``policy.allow_empty`` naming the group lets it be empty on purpose."""
     set_group(demo_config, "un_arms_embargo", [])
-    allow_empty(demo_config, ["denials", "un_arms_embargo"])
+    allow_empty(demo_config, ["un_arms_embargo"])
     data = load_policy(load_config(demo_config))
-    members = data.policy.groups.members("un_arms_embargo")
-    assert (0, frozenset()) == (len(data.policy.denials), members)
+    assert frozenset() == data.policy.groups.members("un_arms_embargo")
 
 
-def test_allow_empty_must_name_a_list_or_a_group_in_use(demo_config: Path) -> None:
+def test_allow_empty_must_name_a_group_in_use(demo_config: Path) -> None:
     """A misspelt ``allow_empty`` entry is refused, naming the closest name it could mean."""
     allow_empty(demo_config, ["un_arms_embargoes"])
     assert (
-        "policy.allow_empty: 'un_arms_embargoes' is not the denial list or a group the policy"
-        " uses; did you mean un_arms_embargo?" == refused(demo_config)
+        "policy.allow_empty: 'un_arms_embargoes' is not a group the policy uses; did you mean"
+        " un_arms_embargo?" == refused(demo_config)
     )
 
 
 def test_policy_change_lists_what_was_removed_and_added() -> None:
-    """PolicyChange names the members each group lost and gained and the entries gone."""
-    kept = DeniedParty("Kestrelmoor Aerotech Ltd", "GB", "DN-1")
-    gone = DeniedParty("Zarvand Pishro Sanat Co.", "IR", "DN-2")
+    """PolicyChange names the members each group lost and gained."""
     before = Policy(
         CountryGroups.from_mapping({"embargoed": ["IR", "KP", "SY"], "x": ["DE"]}),
         embargo_groups=("embargoed",),
-        denials=DenialList.of([kept, gone]),
     )
     after = Policy(
         CountryGroups.from_mapping({"embargoed": ["KP", "SY", "BY"], "x": ["DE"]}),
         embargo_groups=("embargoed",),
-        denials=DenialList.of([kept, DeniedParty("New Co", "FR")]),
     )
     change = PolicyChange.between(before, after)
     assert {"embargoed": frozenset({"IR"})} == change.lost
     assert {"embargoed": frozenset({"BY"})} == change.gained
-    assert ((gone,), 1) == (change.denials_lost, change.denials_gained)
-    assert (
-        "group 'embargoed' lost IR; denial list lost 1: Zarvand Pishro Sanat Co. (IR, DN-2)"
-        == change.summary()
-    )
+    assert "group 'embargoed' lost IR" == change.summary()
     assert not PolicyChange.between(before, before)
 
 
@@ -153,31 +131,11 @@ def policy_records(gate: Gate) -> list[dict[str, Any]]:
     return [json.loads(r[0]) for r in rows]
 
 
-async def test_reload_of_a_header_only_list_keeps_the_old_one_and_alerts(
+async def test_reload_that_removes_members_is_journaled_and_alerted(
     gate: Gate, demo_config: Path
 ) -> None:
-    """A running gate refuses a reload that empties the denial list: the old entries stay in
-    use and a critical alert says why."""
-    docks = gate.app[app_keys.DOCKS]
-    before = len(docks.policy.policy.denials)
-    header_only_denials(demo_config)
-    assert False is await gate.app[app_keys.RELOADER].reload("test")
-    assert before == len(docks.policy.policy.denials) > 0
-    refusal = [a for a in await alerts(gate.app[app_keys.EVENTS]) if a["kind"] == "table_refused"]
-    assert 1 == len(refusal)
-    assert "critical" == refusal[0]["level"] and "has no entries" in refusal[0]["text"]
-    assert [] == policy_records(gate)
-
-
-async def test_reload_that_removes_members_and_entries_is_journaled_and_alerted(
-    gate: Gate, demo_config: Path
-) -> None:
-    """A reload that takes IR out of the embargo group and an entry off the denial list goes
-    through, but is journaled with what it removed and raises a critical alert naming it."""
-    denials = demo_config.parent / "denials.csv"
-    lines = denials.read_text().splitlines(keepends=True)
-    removed = next(line for line in lines if line.startswith("Zarvand"))
-    denials.write_text("".join(line for line in lines if line is not removed))
+    """A reload that takes IR out of the embargo group goes through, but is journaled with
+    what it removed and raises a critical alert naming it."""
     set_group(demo_config, "un_arms_embargo", ["KP"])
 
     assert True is await gate.app[app_keys.RELOADER].reload("test")
@@ -185,13 +143,11 @@ async def test_reload_that_removes_members_and_entries_is_journaled_and_alerted(
     records = policy_records(gate)
     assert 1 == len(records)
     assert {"un_arms_embargo": ["IR"]} == records[0]["groups_lost"]
-    assert ["Zarvand Pishro Sanat Co."] == [e["name"] for e in records[0]["denials_lost"]]
     assert "test" == records[0]["why"]
     reduced = [a for a in await alerts(gate.app[app_keys.EVENTS]) if a["kind"] == "policy_reduced"]
     assert 1 == len(reduced)
     assert "critical" == reduced[0]["level"]
     assert "group 'un_arms_embargo' lost IR" in reduced[0]["text"]
-    assert "Zarvand Pishro Sanat Co." in reduced[0]["text"]
 
 
 async def test_reload_that_only_adds_is_journaled_without_an_alert(

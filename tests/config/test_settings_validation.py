@@ -190,8 +190,8 @@ def test_http_and_scanner_cannot_share_an_address(demo_config: Path) -> None:
 
 def test_missing_input_file_is_refused_naming_the_key(demo_config: Path) -> None:
     """A file the gate reads that does not exist names its key and its resolved path."""
-    (demo_config.parent / "denials.csv").unlink()
-    expected = f"policy.denials: {demo_config.parent / 'denials.csv'} does not exist"
+    (demo_config.parent / "countries.toml").unlink()
+    expected = f"policy.countries: {demo_config.parent / 'countries.toml'} does not exist"
     assert expected == refused(demo_config)
 
 

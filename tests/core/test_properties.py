@@ -20,6 +20,7 @@ from gate.core import shipments as sh
 from gate.core.classification import Classification
 from gate.core.countries import CountryGroups
 from gate.core.gs1 import check_digit
+from gate.core.hits import Hit, HitAction, PartyHits
 from gate.core.identifiers import Identifier
 from gate.core.licences import (
     Approval,
@@ -30,7 +31,7 @@ from gate.core.licences import (
     cover,
     draw_down,
 )
-from gate.core.parties import DenialList, DeniedParty, Party
+from gate.core.parties import Party
 from gate.core.rules import (
     GENERAL_LICENCE,
     NOT_LISTED_REASON,
@@ -51,10 +52,10 @@ POLICY = Policy(
     GROUPS,
     embargo_groups=("embargoed",),
     general_licences=("partners",),
-    denials=DenialList.of([DeniedParty("Rocket Dynamics Trading", "AE", "N-1")]),
     control_max_age_days=90,
-    denials_max_age_days=90,
 )
+#: The hit the list screening reports for "Rocket Dynamics Trading" (a partner's notice).
+LISTED = Hit("notices", "N-1", "v1", "Rocket Dynamics Trading", 1.0, HitAction.LICENCE, "notice")
 # GTIN-14 keys with valid check digits (a manifest refuses any other).
 KEYS = [f"0401234500{n:03d}{check_digit(f'0401234500{n:03d}')}" for n in range(6)]
 CONTROLS = ["9.A.3", "2.A.1.a", "6.C.1"]
@@ -102,7 +103,7 @@ def worlds(draw: st.DrawFn) -> dict[str, Any]:
     )
     manifest = sh.Manifest.from_mapping({PALLET: [(k, q, []) for k, q in contents]})
     old = draw(st.booleans())
-    dates = ControlDates(NOW - dt.timedelta(days=200 if old else 5), NOW - dt.timedelta(days=80))
+    dates = ControlDates(NOW - dt.timedelta(days=200 if old else 5))
     pool = tuple(draw(licences(f"SL-{n}")) for n in range(draw(st.integers(0, 3))))
     return {
         "table": {k: v for k, v in table.items() if v is not None},
@@ -396,8 +397,10 @@ def test_clear_only_when_no_row_holds(
     """A line is clear only if it is classified, known, not denied, not stale, on a clean
     route, for no listed party or military end use, and (if Category II) under a general
     licence."""
-    dates = ControlDates(NOW - dt.timedelta(days=200 if stale else 1), NOW)
-    context = ShipmentContext(destination, consignee, "AE", (), end_use)
+    dates = ControlDates(NOW - dt.timedelta(days=200 if stale else 1))
+    listed = consignee == "Rocket Dynamics Trading"
+    screening = (PartyHits(Party("consignee", consignee, "AE"), (LISTED,)),) if listed else ()
+    context = ShipmentContext(destination, consignee, "AE", (), end_use, screening=screening)
     decision = decide(assess(POLICY, context, dates, NOW), classification, denied=denied)
     check: Callable[[], bool] = lambda: (  # noqa: E731
         classification is not None

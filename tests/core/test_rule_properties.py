@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from gate.core.classification import Classification
 from gate.core.countries import CountryGroups
+from gate.core.facts import ListDate
 from gate.core.hits import Hit, HitAction, PartyHits
-from gate.core.parties import DenialList, DeniedParty, Party
+from gate.core.parties import Party
 from gate.core.rules import (
     RULES,
     ControlDates,
@@ -38,9 +39,7 @@ POLICY = Policy(
     GROUPS,
     ("un_arms_embargo", "eu_dual_use_ban"),
     ("eu001",),
-    DenialList.of([DeniedParty("Rocket Dynamics Trading", "AE", "N-1", dt.date(2025, 5, 1))]),
     control_max_age_days=400,
-    denials_max_age_days=90,
 )
 COUNTRIES = ["US", "GB", "JP", "DE", "AE", "CN", "IR", "RU", "BY", "KP"]
 END_USES = [None, "civil aviation", "military", "missile guidance", "drone racing", "research"]
@@ -114,8 +113,8 @@ def contexts(draw: st.DrawFn) -> ShipmentContext:
 
 
 dates = st.builds(
-    lambda control, denials: ControlDates(
-        NOW - dt.timedelta(days=control), NOW - dt.timedelta(days=denials)
+    lambda control, listed: ControlDates(
+        NOW - dt.timedelta(days=control), (ListDate("sdn", NOW - dt.timedelta(days=listed), 90),)
     ),
     st.sampled_from([10, 500]),
     st.sampled_from([5, 120]),

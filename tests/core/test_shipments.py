@@ -21,7 +21,6 @@ from gate.core.licences import (
     draw_down,
     upsert,
 )
-from gate.core.parties import DenialList
 from gate.core.rules import ControlDates, Decision, Policy
 from gate.core.shipments import Signal, State
 from gate.errors import (
@@ -41,7 +40,7 @@ APPROVED = ApprovalDecision.APPROVED
 UTC = dt.UTC
 NOW = dt.datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
 LATER = NOW + dt.timedelta(hours=1)
-FRESH = ControlDates(NOW - dt.timedelta(days=3), NOW - dt.timedelta(days=10))
+FRESH = ControlDates(NOW - dt.timedelta(days=3))
 
 BOLT = "00000000000017"  # unlisted
 GYRO = "09506000134352"  # category II, 9.A.3
@@ -67,9 +66,7 @@ POLICY = Policy(
     GROUPS,
     embargo_groups=("embargoed",),
     general_licences=("partners",),
-    denials=DenialList(),
     control_max_age_days=90,
-    denials_max_age_days=90,
 )
 CONTROLS = sh.Controls(POLICY, TABLE.get, FRESH)
 MANIFEST = sh.Manifest.from_mapping(
@@ -476,7 +473,7 @@ def test_table_change_holds_yesterdays_cleared_shipment() -> None:
 
 def test_dispatch_after_data_went_stale_is_refused() -> None:
     """Dispatch evaluates once more: data that went stale since sealing stops it."""
-    dates = ControlDates(NOW - dt.timedelta(days=89), NOW)
+    dates = ControlDates(NOW - dt.timedelta(days=89))
     controls = dataclasses.replace(CONTROLS, dates=dates)
     cleared = sh.seal(scan(shipment("DE"), BOLT), controls, NOW).shipment
     assert NOW + dt.timedelta(days=1) == sh.next_review(cleared, controls, NOW)

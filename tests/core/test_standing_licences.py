@@ -10,12 +10,14 @@ import pytest
 
 from gate.core import shipments as sh
 from gate.core.classification import Classification
+from gate.core.hits import PartyHits
 from gate.core.identifiers import Identifier
 from gate.core.licences import StandingLicence
 from gate.core.parties import Party
 from gate.core.rules import ControlDates
+from gate.core.shipment_values import evolve
 from gate.errors import LicenceError
-from tests.core.test_rules import FRESH, NOW, OLD_DENIALS, POLICY
+from tests.core.test_rules import ENTITY_HIT, FORWARDER, FRESH, NOW, OLD_LIST, POLICY
 
 IMU_KEY = "09506000134352"
 MOTOR_KEY = "04012345000019"
@@ -57,6 +59,7 @@ def sealed(
     end_use: str | None = None,
     parties: tuple[Party, ...] = (),
     dates: ControlDates = FRESH,
+    screening: tuple[PartyHits, ...] = (),
 ) -> sh.Shipment:
     controls = sh.Controls(POLICY, TABLE.get, dates, (granted,))
     shipment = sh.new_shipment(
@@ -68,6 +71,8 @@ def sealed(
         end_use=end_use,
         parties=parties,
     )
+    # The parties' list hits, as the shell sets them before deciding.
+    shipment = evolve(shipment, screening=screening)
     scan = Identifier("gs1", "raw", key=key, serial="SN1")
     shipment = sh.add_scan(shipment, scan, TABLE[key], controls, NOW).shipment
     return sh.seal(shipment, controls, NOW).shipment
@@ -91,10 +96,10 @@ def test_category_2_is_covered_without_category_1() -> None:
         (IMU_KEY, {"end_use": "drone autopilot"}, "catch_all"),
         (
             IMU_KEY,
-            {"parties": (Party("forwarder", "Rocket Dynamics Trading", "AE"),)},
+            {"parties": (FORWARDER,), "screening": (PartyHits(FORWARDER, (ENTITY_HIT,)),)},
             "listed_party",
         ),
-        (IMU_KEY, {"dates": OLD_DENIALS}, "stale_data"),
+        (IMU_KEY, {"dates": OLD_LIST}, "stale_data"),
         (BOLT_KEY, {"end_use": "military"}, "catch_all"),
     ],
     ids=["catch-all", "listed-party", "stale-data", "unlisted-catch-all"],

@@ -112,7 +112,7 @@ async def test_lists_show_counts_dates_and_freshness_by_the_gate_clock(gate: Gat
     status, doc = await gate.call("GET", "/api/v1/lists")
     assert 200 == status
     by_name = {x["name"]: x for x in doc["lists"]}
-    assert ["un", "ofac-sdn", "csl", "bis-dpl", "notices", "denials"] == list(by_name)
+    assert ["un", "ofac-sdn", "csl", "bis-dpl", "notices"] == list(by_name)
     assert all(LIST_KEYS <= set(x) for x in doc["lists"])
     un, sdn = by_name["un"], by_name["ofac-sdn"]
     assert ("un-xml", 1003, "2026-02-27T00:00:00+00:00") == (

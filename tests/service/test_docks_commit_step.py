@@ -20,6 +20,7 @@ from gate.service.docks import Docks
 from gate.service.events import Event, Events
 from gate.service.policy_files import load_policy
 from gate.service.scan_path import ScanPath
+from gate.service.screening import ScreeningState
 from gate.storage.store import Store
 from gate.table.native import TableSlot
 from gate.web.app import load_table
@@ -37,7 +38,12 @@ BODY = {
 async def docks(demo_config: Path) -> AsyncIterator[Docks]:
     config = load_config(demo_config)
     store = await Store.open(config.database)
-    d = Docks(config, store, TableSlot(load_table(config)), load_policy(config), Events())
+    events = Events()
+    d = Docks(config, store, TableSlot(load_table(config)), load_policy(config), events)
+    # The screening lists, as the app wires them: without them nothing clears.
+    d.screening = ScreeningState(config.lists, store, events, lambda: d.clock())
+    await d.screening.open()
+    await d.screening.first_load()
     await d.load()
     yield d
     await store.close()

@@ -104,18 +104,19 @@ async def test_an_old_annex_holds_every_line_though_the_table_was_just_compiled(
 
 
 async def test_lists_show_each_source_with_its_own_date(gate: Gate) -> None:
-    """``GET /lists`` shows the control list's Annex, date and limit, and the denial list's
-    newest-entry date, age and limit, each fresh or not."""
+    """``GET /lists`` shows the control list's Annex, date and limit, and the partners' denial
+    notices as the ``notices`` screening list with its configured date and limit, each fresh or
+    not."""
     status, doc = await gate.call("GET", "/api/v1/lists")
     assert 200 == status, doc
     assert {"annex": "MTCR/TEM/2024/Annex", "annex_date": "2024-10-01", "max_age_days": 1095} == {
         k: doc["control_list"][k] for k in ("annex", "annex_date", "max_age_days")
     }
-    (denials,) = [x for x in doc["lists"] if x["name"] == "denials"]
-    assert ("denials", "licence", "2026-10-14T00:00:00+00:00", 730 * 24) == (
-        denials["name"],
-        denials["action"],
-        denials["published"],
-        denials["max_age_hours"],
+    (notices,) = [x for x in doc["lists"] if x["format"] == "gate-csv"]
+    assert ("notices", "licence", "2026-11-20T09:00:00+00:00", 2160) == (
+        notices["name"],
+        notices["action"],
+        notices["published"],
+        notices["max_age_hours"],
     )
-    assert isinstance(denials["fresh"], bool) and isinstance(doc["control_list"]["fresh"], bool)
+    assert isinstance(notices["fresh"], bool) and isinstance(doc["control_list"]["fresh"], bool)

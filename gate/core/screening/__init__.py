@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gate.core.hits import Hit
 from gate.core.screening.csv_lists import (
     CSL_CSV_FORMAT,
     CSL_JSON_FORMAT,
@@ -36,7 +37,7 @@ from gate.core.screening.entries import (
     ParsedList,
 )
 from gate.core.screening.index import LICENCE, PROHIBIT, ListPolicy, ScreeningIndex
-from gate.core.screening.matcher import Hit, Party, screen
+from gate.core.screening.matcher import Party, screen
 from gate.core.screening.names import FoldedName, fold_name
 from gate.core.screening.xml_lists import EU_FORMAT, UN_FORMAT, parse_eu_fsf_xml, parse_un_xml
 

@@ -21,8 +21,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from gate.core.hits import Hit
 from gate.core.screening.index import normalise_identifier
-from gate.core.screening.matcher import Hit, Party
+from gate.core.screening.matcher import Party
 from gate.core.screening.names import fold_name
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
 
+from gate.core.hits import Hit, HitAction
 from gate.core.screening.entries import ListEntry
 from gate.core.screening.index import (
     FUZZY_MIN_LENGTH,
@@ -43,19 +44,6 @@ class Party:
     name: str
     country: str | None = None
     ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One entry a party matches: DESIGN 2.1's fields, ``entry`` being the list's reference."""
-
-    list: str
-    entry: str
-    version: str
-    name: str
-    score: float
-    action: str
-    explanation: str
 
 
 def _max_edits(length: int) -> int:
@@ -240,7 +228,7 @@ def _name_hit(index: ScreeningIndex, party: Party, number: int, scored: _Scored)
         entry.version,
         indexed.name,
         round(score, 3),
-        policy.action,
+        HitAction(policy.action),
         "; ".join(notes),
     )
 
@@ -306,7 +294,7 @@ def _identifier_hits(index: ScreeningIndex, party: Party, already: set[str]) -> 
                     entry.version,
                     entry.primary_name,
                     1.0,
-                    policy.action,
+                    HitAction(policy.action),
                     f"identifier {kind} {value} of {entry.list_id} {entry.reference}",
                 )
             )

@@ -103,7 +103,6 @@ def control_data_doc(docks: Docks, slot: TableSlot, now: dt.datetime) -> dict[st
         "entries": info.entries,
         "built_at": info.built_at.isoformat(),
         "table_age_seconds": round((now - info.built_at).total_seconds()),
-        "denials_changed_at": docks.policy.denials_changed_at.isoformat(),
         "age_seconds": None if oldest is None else round((now - oldest).total_seconds()),
         "max_age_days": controls.policy.max_list_age_days,
         "stale_at": None if turns_stale is None else turns_stale.isoformat(),

@@ -29,8 +29,8 @@ def _conditions(status: Mapping[str, Any]) -> list[tuple[str, str]]:
         out.append(
             (
                 "alert-critical",
-                f"Control data is older than {cd['max_age_days']:g} days: every line is held "
-                "until the table or the denial list is renewed",
+                "Control data or a screening list is out of date (or not loaded yet): every"
+                " line is held until it is renewed",
             )
         )
     link = status["link"]
@@ -100,7 +100,6 @@ def _control_data(status: Mapping[str, Any]) -> str:
             f'<dt>Table</dt><dd class="mono">{h(cd["version"])}</dd>'
             f"<dt>Entries</dt><dd>{cd['entries']:,}</dd>"
             f"<dt>Compiled</dt><dd>{h(duration(cd['table_age_seconds']))} ago</dd>"
-            f"<dt>Denial list</dt><dd>changed {h(when(cd['denials_changed_at'])[:10])}</dd>"
             f"</dl>{state}"
         )
     return (
