@@ -23,6 +23,7 @@ from typing import Any
 from gate.core.classification import Classification
 from gate.core.identifiers import Identifier
 from gate.core.shipment_values import Line, Shipment, Signal
+from gate.service.event_shapes import IDLE
 
 
 class ScanStatus(StrEnum):
@@ -101,7 +102,7 @@ class ScanOutcome:
         door: str | None = None,
         code: str | None = None,
         item: Identifier | None = None,
-        door_signal: tuple[str, Signal] | None = None,
+        door_signal: tuple[str, Signal | None] | None = None,
         shipment: Shipment | None = None,
     ) -> ScanOutcome:
         return cls(
@@ -116,7 +117,7 @@ class ScanOutcome:
             shipment_id=None if shipment is None else shipment.id,
             shipment_state=None if shipment is None else shipment.state.value,
             door_id=None if door_signal is None else door_signal[0],
-            signal=None if door_signal is None else door_signal[1].value,
+            signal=None if door_signal is None else _signal_value(door_signal[1]),
         )
 
     @classmethod
@@ -380,3 +381,8 @@ class FirstUse:
             "status": (self.outcome.first_status or self.outcome.status).value,
             "shipment_id": self.outcome.shipment_id,
         }
+
+
+def _signal_value(signal: Signal | None) -> str:
+    """A door's signal on the wire: ``idle`` when no shipment stands there."""
+    return IDLE if signal is None else signal.value

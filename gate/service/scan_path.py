@@ -409,14 +409,19 @@ class ScanPath:
         self._signals[shipment.id] = (shipment, signal)
         return signal
 
-    def _door_signal(self, door: str) -> tuple[str, Signal]:
+    def _door_signal(self, door: str) -> tuple[str, Signal | None]:
+        """The door and its signal; ``None`` when no shipment stands there (idle: never
+        green, which means a cleared shipment)."""
         shipment = self.state.door_shipment(door)
-        # No shipment at the door: nothing is loading, so nothing to stop.
-        return (door, Signal.GREEN if shipment is None else self._signal(shipment))
+        return (door, None if shipment is None else self._signal(shipment))
 
 
 def _safe(raw: Any) -> str | None:
     """A bounded copy of a rejected input for the journal (lone surrogates escaped)."""
     if raw is None:
         return None
-    return json.dumps(raw, default=repr)[:1000]
+    try:
+        return json.dumps(raw, default=repr)[:1000]
+    except (TypeError, ValueError):
+        # msgpack can carry what JSON cannot (bytes or other non-text keys): keep its repr.
+        return repr(raw)[:1000]
