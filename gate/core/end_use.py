@@ -66,11 +66,39 @@ _WMD_PHRASES: tuple[tuple[str, ...], ...] = (
      r"weapons?|weaponry|warfare|bombs?|warheads?|munitions?|explosives?|devices?"),
     (r"bioweapons?|bioweaponry|nukes?",),
     (r"nerve", r"agents?"),
+    # What a diverter writes instead (found by attacking a running gate): misspellings,
+    # split words, other languages, system names, agents and delivery terms.
+    (r"mis{1,2}i?l(?:e|es|s|i|ista|istico|istica)?|misiles?|missils?",),
+    (r"mis", r"siles?"),
+    (r"war", r"heads?"),
+    (r"a|h|atom|atomic|hydrogen|dirty", r"bombs?"),
+    (r"bio|chem|chemo", r"weapons?|weaponry|warfare|agents?"),
+    (r"raketen?|raketa|raketen\w*|flugkorper\w*|lenkflugkorper\w*|misil\w*|missilistic\w*",),
+    (r"scuds?|shahab|hwasong|iskander|fateh|zelzal|nodong|taepodong|musudan|ghauri|shaheen"
+     r"|kn\d\d|sejjil|khorramshahr|tochka|burkan",),
+    (r"hypersonic", r"glide|vehicles?|weapons?"),
+    # Not "RV" or "HGV": at a dock they are camper vans and heavy goods vehicles.
+    (r"slvs?",),
+    (r"loitering", r"munitions?"),
+    (r"kamikaze", r"drones?|uavs?"),
+    (r"sarin|soman|tabun|novichok|vx|ricin|anthrax|mustard\s+gas",),
+    (r"weaponi[sz](?:e|ed|ing|ation)",),
 )  # fmt: skip
+
+#: Terms in scripts written without spaces between words (Chinese) or with attached prefixes
+#: (Arabic "al-"): found anywhere in the folded text, not only as whole words.
+_WMD_UNFENCED: tuple[str, ...] = (
+    "导弹", "飞弹", "火箭", "弹道", "核武", "化武", "无人机",
+    "صاروخ", "صواريخ", "باليستي", "مسيرة",
+    "ракет", "баллистич", "беспилот", "боеголов", "ядерн оруж", "химическ оруж",
+)  # fmt: skip
+
+#: Leetspeak inside a word that also holds letters ("m1ssile", "dr0ne").
+_LEET = str.maketrans("013457", "oieast")
 
 #: "Military" on its own: row 7 only.
 _MILITARY_PHRASES: tuple[tuple[str, ...], ...] = (
-    (r"military|militaries|militarily|militari[sz]ed|militari[sz]ation",),
+    (r"military|militaries|militarily|militari[sz]ed|militari[sz]ation|militar\w*",),
     (r"armed", r"forces?"),
     (r"weapons?|weaponry|weaponi[sz]ed|munitions?",),
 )
@@ -144,11 +172,32 @@ class Vocabulary:
                 military = f"code {code}"
         if text:
             folded = fold(text)
-            if wmd is None and (found := self._wmd.search(folded)) is not None:
-                wmd = found.group(0)
+            if wmd is None:
+                wmd = self._find_wmd(folded)
             if military is None and (found := self._military.search(folded)) is not None:
                 military = found.group(0)
         return EndUse(wmd, military)
+
+    def _find_wmd(self, folded: str) -> str | None:
+        """The first WMD or missile-delivery term in ``folded`` text: as whole words, in the
+        same text with leetspeak read as letters, or as an unspaced-script term anywhere."""
+        for candidate in (folded, _unleet(folded)):
+            found = self._wmd.search(candidate)
+            if found is not None:
+                return found.group(0)
+        joined = folded.replace(" ", "")
+        for term in _WMD_UNFENCED:
+            if term.replace(" ", "") in joined if " " in term else term in folded:
+                return term
+        return None
+
+
+def _unleet(folded: str) -> str:
+    """``folded`` with digits read as letters inside words that also hold letters."""
+    return " ".join(
+        word.translate(_LEET) if not word.isdigit() and any(c.isdigit() for c in word) else word
+        for word in folded.split()
+    )
 
 
 def check_codes(codes: Iterable[object]) -> tuple[str, ...]:

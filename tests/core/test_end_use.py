@@ -89,11 +89,11 @@ def test_military_alone_is_not_wmd(text: str) -> None:
 def test_configured_terms_are_added_with_their_plural() -> None:
     """``policy.catch_all_end_uses`` terms count as WMD or missile delivery, folded, with the
     plural of their last word, as whole words only."""
-    vocabulary = Vocabulary(("Hypersonic glide vehicle", "Loitering munition"))
-    assert "hypersonic glide vehicles" == vocabulary.read("HYPERSONIC-GLIDE VEHICLES").wmd
-    assert "loitering munitions" == vocabulary.read("loitering-munitions").wmd
-    assert None is vocabulary.read("hypersonic glider").wmd
-    assert ("hypersonic glide vehicle", "loitering munition") == vocabulary.extra
+    vocabulary = Vocabulary(("Boost glide body", "Payload adapter"))
+    assert "payload adapters" == vocabulary.read("payload-adapters").wmd
+    assert "boost glide body" == vocabulary.read("a boost glide body").wmd
+    assert None is vocabulary.read("payload adapterless").wmd
+    assert ("boost glide body", "payload adapter") == vocabulary.extra
 
 
 def test_an_empty_configured_term_is_refused() -> None:
@@ -122,3 +122,71 @@ def test_unknown_end_use_code_is_refused() -> None:
         check_codes(["civil", "space_tourism"])
     with pytest.raises(PolicyError):
         BUILT_IN.read("civil", ("space_tourism",))
+
+
+# What an attacker wrote instead of "missile" against a running gate (misspellings, split
+# words, leetspeak, other languages and scripts, system names, agents): each must be read as
+# WMD or missile delivery, so a Category I item is prohibited and anything else held.
+EVASIONS = [
+    "missle guidance",
+    "misile delivery system",
+    "misiles",
+    "mis-sile",
+    "war-head",
+    "a-bomb",
+    "m1ssile",
+    "dr0ne swarm",
+    "Raketen",
+    "ballistische Rakete",
+    "ракета",
+    "для ракетной программы",
+    "导弹",
+    "用于导弹制导",
+    "صاروخ",
+    "الصاروخ",
+    "Flugkörper",
+    "missilistico",
+    "Scud",
+    "Shahab-3",
+    "Hwasong-15",
+    "Iskander",
+    "hypersonic glide vehicle",
+    "SLV",
+    "sarin",
+    "VX agent",
+    "anthrax",
+    "bio weapon",
+    "loitering munition",
+]
+
+# Ordinary dock words near those spellings that must not be read as weapons.
+NOT_EVASIONS = [
+    "mission planning software",
+    "missing parts",
+    "dismissal letter",
+    "promissory note",
+    "Mississippi warehouse",
+    "RV parts",
+    "HGV tyres",
+    "bomber jacket",
+    "mustard seeds",
+    "nuclear medicine",
+]
+
+
+@pytest.mark.parametrize("text", EVASIONS)
+def test_evasive_spellings_are_read_as_wmd_end_use(text: str) -> None:
+    """Each spelling an attacker used to slip a missile end use past the gate is caught."""
+    assert Vocabulary().read(text).wmd is not None
+
+
+@pytest.mark.parametrize("text", NOT_EVASIONS)
+def test_near_spellings_of_ordinary_words_are_not_wmd(text: str) -> None:
+    """Words that merely look like the evasions are not read as WMD end uses."""
+    assert None is Vocabulary().read(text).wmd
+
+
+def test_military_in_german_is_military_only() -> None:
+    """'militär' is a military end use (row 7), not a WMD one."""
+    found = Vocabulary().read("für das Militär")
+    assert (None, "militar") == (found.wmd, found.military)
