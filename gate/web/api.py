@@ -311,6 +311,7 @@ async def status(request: web.Request) -> web.StreamResponse:
         app[app_keys.TABLE],
         app[app_keys.CENTRAL].health,
         app[app_keys.BULLETIN],
+        app[app_keys.SCREENING],
     )
     return respond(request, doc)
 

@@ -4,9 +4,10 @@ Three things live here, all read-only views over the running gate:
 
 - ``Bulletin``: the recent alerts and scans, fed by the event stream, so that a page loaded
   now shows the last ones and not only what happens from now on.
-- ``status_doc``: doors with their shipments (lines, holds, licence requests and whether the
-  office has received them), the control table and the age of the control data, the central
-  link's health, and the bulletin.
+- ``status_doc``: doors with their shipments (lines, parties and their list hits, holds,
+  licence requests and whether the office has received them), the control table, every
+  screening list and data source with its age against its limit (as ``GET /lists`` shows
+  them), the central link's health, and the bulletin.
 - ``history_doc``: one shipment's audit records (who did what when), each with a one-line
   summary in plain words.
 
@@ -27,9 +28,11 @@ from gate.config.settings import Config
 from gate.core.rules import stale_at
 from gate.errors import NotFound, TableError
 from gate.links.central import LinkHealth
+from gate.service.data_ages import lists_doc
 from gate.service.docks import Docks
 from gate.service.event_shapes import IDLE
 from gate.service.events import Event, Events
+from gate.service.screening import ScreeningState
 from gate.table.native import TableSlot
 from gate.web.shipment_docs import REASON_TEXT, to_doc
 
@@ -110,6 +113,17 @@ def control_data_doc(docks: Docks, slot: TableSlot, now: dt.datetime) -> dict[st
     }
 
 
+def sources_doc(docks: Docks, screening: ScreeningState, now: dt.datetime) -> dict[str, Any]:
+    """Every screening list and data source, and the control list's edition, exactly as
+    ``GET /api/v1/lists`` shows them: entries, published date, age against its limit and
+    whether it is fresh."""
+    sources = lists_doc(docks.config, docks.policy, docks.data_dates(), now)
+    return {
+        "lists": [*screening.status_docs(now), *sources["lists"]],
+        "control_list": sources["control_list"],
+    }
+
+
 # --- doors and holds ------------------------------------------------------------------------
 
 
@@ -179,17 +193,19 @@ async def status_doc(
     slot: TableSlot,
     link: LinkHealth,
     bulletin: Bulletin,
+    screening: ScreeningState,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The whole status page as one document."""
     now = now or docks.clock()
+    control_data = {**control_data_doc(docks, slot, now), **sources_doc(docks, screening, now)}
     return {
         "gate_id": config.gate_id,
         "now": now.isoformat(),
         "ready": docks.failed is None and slot.loaded,
         "failed": docks.failed,
         "doors": await doors_doc(docks, now),
-        "control_data": control_data_doc(docks, slot, now),
+        "control_data": control_data,
         "link": link.doc(),
         "alerts": bulletin.recent_alerts(),
         "scans": bulletin.recent_scans(),

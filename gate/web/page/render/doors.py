@@ -1,5 +1,6 @@
 """The doors region: a tile per door (its signal at a glance), then each door in detail with
-its shipment, what holds it, the actions an operator may take and its lines.
+its shipment, what holds it, its parties and their list hits (``render.parties``), the
+actions an operator may take and its lines.
 
 There is deliberately no action that releases a licence hold: only a signed approval from
 the central office can (DESIGN.md "Who may do what").
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gate.web.page.render.markup import DECISIONS, clock, h, icon, since, when
+from gate.web.page.render.parties import render_parties
 
 MAX_LINES_SHOWN = 300
 LIVE_STATES = frozenset({"open", "held", "blocked", "cleared"})
@@ -375,8 +377,8 @@ def _door_detail(door: Mapping[str, Any], link: Mapping[str, Any], now: dt.datet
     return (
         f'<article class="door" id="door-{h(door["id"])}" data-door="{h(door["id"])}"'
         f' data-shipment="{h(s["id"])}" data-state="{h(s["state"])}">{head}'
-        f'<div class="door-body">{meta}{_situation(door, s, link, now)}{_actions(door, s)}'
-        f"{_lines(s)}</div></article>"
+        f'<div class="door-body">{meta}{_situation(door, s, link, now)}{render_parties(s)}'
+        f"{_actions(door, s)}{_lines(s)}</div></article>"
     )
 
 

@@ -1,5 +1,6 @@
 """The side region: alerts (conditions that hold now, then recent events), the control
-data, the central office link and the latest scans."""
+data (the table, then every screening list and data source with its age against its
+limit), the central office link and the latest scans."""
 
 from __future__ import annotations
 
@@ -33,6 +34,20 @@ def _conditions(status: Mapping[str, Any]) -> list[tuple[str, str]]:
                 " line is held until it is renewed",
             )
         )
+    for source in cd.get("lists") or ():
+        if "loaded" not in source:
+            continue  # the denial list: its age is the control data's, said above
+        if source.get("loaded") is False:
+            out.append(("alert-critical", f"Screening list {source['name']} is not loaded"))
+        elif not source.get("fresh"):
+            out.append(
+                (
+                    "alert-critical",
+                    f"Screening list {source['name']} is out of date: age "
+                    f"{_hours(source.get('age_hours'))}, "
+                    f"limit {_limit(source.get('max_age_hours'))}",
+                )
+            )
     link = status["link"]
     if link.get("unreachable_since"):
         out.append(
@@ -84,6 +99,89 @@ def _alerts(status: Mapping[str, Any]) -> str:
     )
 
 
+def _hours(hours: float | None) -> str:
+    return duration(None if hours is None else hours * 3600)
+
+
+def _source_state(source: Mapping[str, Any]) -> tuple[str, str, str]:
+    """How a list reads: (css, symbol, word); never colour alone."""
+    if source.get("loaded") is False:
+        return ("bad", "i-stop", "NOT LOADED")
+    if not source.get("fresh"):
+        return ("bad", "i-warn", "STALE")
+    return ("good", "i-check", "fresh")
+
+
+def _limit(hours: float | None) -> str:
+    """A list's age limit: whole days as days (``7 d``), anything else in hours."""
+    if hours is None:
+        return "—"
+    return f"{hours / 24:g} d" if hours % 24 == 0 else f"{hours:g} h"
+
+
+def _source_item(
+    name: str,
+    entries: int | None,
+    published: str | None,
+    age: str,
+    limit: str,
+    state: tuple[str, str, str],
+    note: str = "",
+) -> str:
+    css, sym, word = state
+    counted = "" if entries is None else f"{entries:,} entries · "
+    # The list's date as the data states it, not moved into the box's time zone.
+    return (
+        f'<li class="source source-{h(css)}" data-source="{h(name)}">'
+        f'<div class="source-head"><span class="mono source-name">{h(name)}</span> '
+        f'<span class="{h(css)}">{icon(sym)} {h(word)}</span></div>'
+        f'<div class="small">{h(counted)}published {h((published or "—")[:10])}</div>'
+        f'<div class="small">age {h(age)} of {h(limit)}</div>{note}</li>'
+    )
+
+
+def _sources(cd: Mapping[str, Any]) -> str:
+    """Each screening list and data source: entries, published date, age against its limit,
+    fresh or STALE (what ``GET /api/v1/lists`` says)."""
+    items = []
+    for source in cd.get("lists") or ():
+        refused = (
+            f'<div class="small bad">refused: {h(source["refused"])}</div>'
+            if source.get("refused")
+            else ""
+        )
+        items.append(
+            _source_item(
+                str(source.get("name")),
+                int(source.get("entries") or 0),
+                source.get("published"),
+                _hours(source.get("age_hours")),
+                _limit(source.get("max_age_hours")),
+                _source_state(source),
+                refused,
+            )
+        )
+    control = cd.get("control_list")
+    if control:
+        days = control.get("age_days")
+        items.append(
+            _source_item(
+                f"control list {control.get('annex') or ''}".strip(),
+                None,
+                control.get("annex_date"),
+                "—" if days is None else f"{days} d",
+                f"{control.get('max_age_days')} d",
+                _source_state(control),
+            )
+        )
+    if not items:
+        return ""
+    return (
+        '<h3 class="sources-h">Lists and data sources</h3>'
+        f'<ul class="sources">{"".join(items)}</ul>'
+    )
+
+
 def _control_data(status: Mapping[str, Any]) -> str:
     cd = status["control_data"]
     if not cd.get("loaded"):
@@ -104,7 +202,7 @@ def _control_data(status: Mapping[str, Any]) -> str:
         )
     return (
         '<section class="panel" aria-labelledby="table-h"><h2 id="table-h">Control data</h2>'
-        f"{body}</section>"
+        f"{body}{_sources(cd)}</section>"
     )
 
 
