@@ -124,7 +124,7 @@ def hits_of(doc: dict[str, Any], role: str) -> list[dict[str, Any]]:
 async def test_the_door_shows_each_party_and_the_hits_of_a_created_shipment(
     gate: Gate,
 ) -> None:
-    """A shipment created through the API with a forwarder on the denial list shows that
+    """A shipment created through the API with a forwarder on the notices list shows that
     party's hits as the document gives them (list, entry, name, score, explanation) in
     plain words, and the clean end user (a name with markup, escaped) "no list match"."""
     await lists_loaded(gate.app)
@@ -136,8 +136,8 @@ async def test_the_door_shows_each_party_and_the_hits_of_a_created_shipment(
         ]
     )
     hits = hits_of(doc, "forwarder")
-    # On main today the denial list (configs/denials.csv) finds it; the lists may add more.
-    assert ("denials", "DEMO-DN-2024-021") in {(h["list"], h["entry"]) for h in hits}
+    # The notices list (partners' denial notices) finds it; other lists may add more.
+    assert ("notices", "DEMO-DN-2024-021") in {(h["list"], h["entry"]) for h in hits}
     assert [] == hits_of(doc, "end_user")
     status, _, doors = await get(gate, "/page/doors", Cookie=cookie)
     assert 200 == status
@@ -149,8 +149,8 @@ async def test_the_door_shows_each_party_and_the_hits_of_a_created_shipment(
     )
     assert "Forwarder Orbital Tradewinds LLC (US)" + expected == forwarder
     assert (
-        "HOLD matches denials entry DEMO-DN-2024-021 'Orbital Tradewinds LLC', score 1.00: "
-        "licence needed matches denied party 'Orbital Tradewinds LLC' (DEMO-DN-2024-021) exactly"
+        "HOLD matches notices entry DEMO-DN-2024-021 'Orbital Tradewinds LLC', score 1.00: "
+        "licence needed name 'Orbital Tradewinds LLC' of notices DEMO-DN-2024-021"
     ) in forwarder
     assert "End user <i>Helios</i> & Partner AG (CH) no list match" == text_of(
         party_item(doors, "end_user")
@@ -168,7 +168,7 @@ def source_row(side: str, name: str) -> str:
 async def test_the_control_data_panel_lists_every_source_and_a_stale_one_reads_stale(
     gate: Gate,
 ) -> None:
-    """The side panel lists every configured list (and the denial list and the control list)
+    """The side panel lists every configured list (and the control list)
     with its entries, published date and age against its limit; a week later by the gate's
     clock the SDN reads STALE and an alert says so, and /api/v1/status carries the same lists
     as /api/v1/lists."""
@@ -178,8 +178,8 @@ async def test_the_control_data_panel_lists_every_source_and_a_stale_one_reads_s
     docks.clock = lambda: dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC)
     _, _, side = await get(gate, "/page/side", Cookie=cookie)
     names = re.findall(r'<li class="source [^"]*" data-source="([^"]+)">', side)
-    assert ["un", "ofac-sdn", "csl", "bis-dpl", "notices", "denials"] == names[:6]
-    assert names[6].startswith("control list")
+    assert ["un", "ofac-sdn", "csl", "bis-dpl", "notices"] == names[:5]
+    assert names[5].startswith("control list")
     assert "ofac-sdn fresh 7,379 entries · published 2026-11-28 age 1 d 6 h of 7 d" == source_row(
         side, "ofac-sdn"
     )

@@ -8,7 +8,7 @@ from tests.service.harness import Gate, lists_loaded
 
 
 async def test_the_door_shows_a_party_and_its_hit_in_words(browser: Browser, gate: Gate) -> None:
-    """A shipment whose forwarder is on the denial list shows, visibly in the door's panel,
+    """A shipment whose forwarder is on the notices list shows, visibly in the door's panel,
     the forwarder with HOLD, the list, the entry, the score and the explanation, and the
     clean end user with "no list match"."""
     await lists_loaded(gate.app)
@@ -21,13 +21,14 @@ async def test_the_door_shows_a_party_and_its_hit_in_words(browser: Browser, gat
         ]
     )
     forwarder = 'article.door[data-door="D1"] li.party[data-role="forwarder"]'
-    # The denial list's hit (configs/denials.csv); the screening lists may add others.
-    hit = f'{forwarder} li.hit[data-list="denials"]'
+    # The notices list's hit (partners' denial notices); other lists may add others.
+    hit = f'{forwarder} li.hit[data-list="notices"]'
     await browser.run(browser.wait, "the forwarder's hit", lambda d: browser.text(hit))
     await browser.run(browser.screenshot, "parties")
     assert (
-        "HOLD matches denials entry DEMO-DN-2024-021 'Orbital Tradewinds LLC', score 1.00: "
-        "licence needed\nmatches denied party 'Orbital Tradewinds LLC' (DEMO-DN-2024-021) exactly"
+        "HOLD matches notices entry DEMO-DN-2024-021 'Orbital Tradewinds LLC', score 1.00: "
+        "licence needed\nname 'Orbital Tradewinds LLC' of notices DEMO-DN-2024-021; legal form "
+        "ignored"
     ) == await browser.run(
         lambda: browser.driver.execute_script(
             "return document.querySelector(arguments[0]).innerText.trim()", hit
