@@ -242,6 +242,17 @@ class ScreeningState:
                     for n, c in changes.items()
                 )
                 log.info("screening lists reloaded (%s): %s", why, summary or "no entry changed")
+                for name, c in changes.items():
+                    if c["removed"]:
+                        # A list that lost entries may have lost the one a party matched: a
+                        # person must see it (a truncated file can parse cleanly).
+                        self._alert(
+                            "warning",
+                            "list_reduced",
+                            f"Screening list {name} lost {c['removed']} entries ({why}):"
+                            f" {', '.join(c['removed_refs'][:5])}",
+                            list=name,
+                        )
                 self.events.publish(
                     "lists", {"lists": self.status_docs(self.clock()), "changes": changes}
                 )

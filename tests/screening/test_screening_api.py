@@ -259,3 +259,20 @@ async def test_an_edited_list_file_is_picked_up_by_the_file_watch(
         return ("notices", "DEMO-DN-2026-901") in refs(doc)
 
     await until(listed, "the new notice to be screened")
+
+
+async def test_a_list_that_loses_entries_on_reload_is_alerted(
+    gate: Gate, demo_config: Path
+) -> None:
+    """A notices file cut at a line boundary still parses: the reload is taken (journaled)
+    and alerted, naming the entries it lost, so a person sees that a hit may have gone."""
+    notices = demo_config.parent / "lists" / "notices.csv"
+    lines = notices.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if ORBITAL not in line]
+    notices.write_text("".join(kept))
+    await gate.app[app_keys.RELOADER].reload("test")
+    alerts = [e.data for e in gate.app[app_keys.EVENTS]._recent if e.kind == "alert"]
+    reduced = [a for a in alerts if a.get("kind") == "list_reduced"]
+    assert ["notices"] == [a["list"] for a in reduced]
+    assert ORBITAL in reduced[0]["text"]
+    assert ("notices", ORBITAL) not in refs(await screen(gate, "Orbital Tradewinds LLC"))
