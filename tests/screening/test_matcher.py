@@ -46,6 +46,7 @@ VARIATIONS = [
     ("case", "orbital TRADEWINDS llc", ORBITAL),
     ("accents", "Nordwald Prazisionsantriebe GmbH", ("notices", "DEMO-DN-2023-019")),
     ("punctuation", "Orbital-Tradewinds, L.L.C.", ORBITAL),
+    ("dots between words", "Orbital.Tradewinds.LLC", ORBITAL),
     ("spacing", "Orbital Trade winds LLC", ORBITAL),
     ("legal form OOO in Cyrillic", "Volgostar Avionika ООО", ("notices", "DEMO-DN-2024-025")),
     (

@@ -23,6 +23,7 @@ matcher keeps the better score.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -120,13 +121,18 @@ def _fold(text: str) -> FoldedName:
     )
 
 
+#: A dot between two words ("Orbital.Tradewinds.LLC") separates them; a dot between single
+#: letters ("L.L.C.", "S.p.A.") joins an abbreviation and is left to the tokenizer.
+_DOTTED_WORDS = re.compile(r"(?<=[^\W\d_]{2})\.(?=[^\W\d_]{2})")
+
+
 @lru_cache(maxsize=65536)
 def fold_name(name: str) -> tuple[FoldedName, ...]:
     """The forms under which ``name`` is compared (one, or two when its script is ambiguous).
 
     Never raises; a name with nothing left to compare gives one form with no tokens.
     """
-    text = unicodedata.normalize("NFKC", name)
+    text = _DOTTED_WORDS.sub(" ", unicodedata.normalize("NFKC", name))
     words = text.split()
     mixed = " ".join(_unspoof_word(w, whole=False) for w in words)
     forms = [_fold(mixed)]
