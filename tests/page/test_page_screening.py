@@ -180,10 +180,10 @@ async def test_the_control_data_panel_lists_every_source_and_a_stale_one_reads_s
     names = re.findall(r'<li class="source [^"]*" data-source="([^"]+)">', side)
     assert ["un", "ofac-sdn", "csl", "bis-dpl", "notices"] == names[:5]
     assert names[5].startswith("control list")
-    assert "ofac-sdn fresh 7,379 entries · published 2026-11-28 age 1 d 6 h of 7 d" == source_row(
+    assert "ofac-sdn fresh 7,379 entries · published 2026-11-28 age 1 d 6 h of 365 d" == source_row(
         side, "ofac-sdn"
     )
-    assert "un fresh 1,003 entries · published 2026-02-27 age 275 d 12 h of 366 d" == source_row(
+    assert "un fresh 1,003 entries · published 2026-02-27 age 275 d 12 h of 730 d" == source_row(
         side, "un"
     )
     _, lists = await gate.call("GET", "/api/v1/lists")
@@ -191,10 +191,11 @@ async def test_the_control_data_panel_lists_every_source_and_a_stale_one_reads_s
     assert lists["lists"] == status["control_data"]["lists"]
     assert lists["control_list"] == status["control_data"]["control_list"]
 
-    docks.clock = lambda: dt.datetime(2026, 12, 6, 7, tzinfo=dt.UTC)
+    docks.clock = lambda: dt.datetime(2027, 11, 29, 7, tzinfo=dt.UTC)
     _, _, later = await get(gate, "/page/side", Cookie=cookie)
-    assert "ofac-sdn STALE 7,379 entries · published 2026-11-28 age 8 d 1 h of 7 d" == source_row(
-        later, "ofac-sdn"
+    assert (
+        "ofac-sdn STALE 7,379 entries · published 2026-11-28 age 366 d 1 h of 365 d"
+        == source_row(later, "ofac-sdn")
     )
-    assert source_row(later, "notices").startswith("notices fresh 21 entries")
-    assert "Screening list ofac-sdn is out of date: age 8 d 1 h, limit 7 d" in later
+    assert source_row(later, "un").startswith("un fresh 1,003 entries")
+    assert "Screening list ofac-sdn is out of date: age 366 d 1 h, limit 365 d" in later

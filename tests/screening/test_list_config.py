@@ -48,7 +48,7 @@ def test_demo_lists_parse_with_their_formats_paths_and_dates() -> None:
         sdn.engine_format,
         [p.name for p in sdn.paths],
     )
-    assert ("prohibit", 0.88, 168.0) == (sdn.action, sdn.threshold, sdn.max_age_hours)
+    assert ("prohibit", 0.88, 8760.0) == (sdn.action, sdn.threshold, sdn.max_age_hours)
     assert dt.datetime(2026, 11, 28, 6, tzinfo=dt.UTC) == sdn.published
     assert None is config.lists[0].published
     assert ["licence", "licence"] == [config.lists[2].action, config.lists[4].action]

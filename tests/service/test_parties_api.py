@@ -109,11 +109,11 @@ async def test_lists_show_each_source_with_its_own_date(gate: Gate) -> None:
     not."""
     status, doc = await gate.call("GET", "/api/v1/lists")
     assert 200 == status, doc
-    assert {"annex": "MTCR/TEM/2024/Annex", "annex_date": "2024-10-01", "max_age_days": 1095} == {
+    assert {"annex": "MTCR/TEM/2024/Annex", "annex_date": "2024-10-01", "max_age_days": 1460} == {
         k: doc["control_list"][k] for k in ("annex", "annex_date", "max_age_days")
     }
     (notices,) = [x for x in doc["lists"] if x["format"] == "gate-csv"]
-    assert ("notices", "licence", "2026-11-20T09:00:00+00:00", 2160) == (
+    assert ("notices", "licence", "2026-11-20T09:00:00+00:00", 8760) == (
         notices["name"],
         notices["action"],
         notices["published"],

@@ -141,20 +141,21 @@ async def test_a_stale_list_holds_a_clear_line_and_turning_stale_redecides(
     gate: Gate, demo_config: Path
 ) -> None:
     """A line cleared while every list is fresh is held for ``stale_data`` once the SDN list
-    passes its age (168 hours after its configured date), as the review timer re-decides it;
+    passes its age (a year after its configured date: the notices list, the first to age), as
+    the review timer re-decides it;
     the timer is due at that instant."""
     docks = gate.app[app_keys.DOCKS]
     docks.clock = lambda: FRESH_DAY
     result = await category_ii_to_us(gate, demo_config)
     assert ("clear", ["general_licence"]) == (result["decision"], result["reasons"])
-    sdn_stale = dt.datetime(2026, 12, 5, 6, tzinfo=dt.UTC)
-    assert sdn_stale == next_review(docks.shipments["S1"], docks.controls(), FRESH_DAY)
-    docks.clock = lambda: sdn_stale
+    notices_stale = dt.datetime(2027, 11, 20, 9, tzinfo=dt.UTC)
+    assert notices_stale == next_review(docks.shipments["S1"], docks.controls(), FRESH_DAY)
+    docks.clock = lambda: notices_stale
     await docks.reevaluate_all("licence expiry or stale data check")
     _, doc = await gate.call("GET", "/api/v1/shipments/S1")
     line = doc["lines"][0]
     assert ("licence_required", ["stale_data"]) == (line["decision"], line["reasons"])
-    assert "list ofac-sdn" in line["detail"]
+    assert "list notices" in line["detail"]
 
 
 async def test_nothing_clears_while_a_list_is_not_loaded(gates: Gates, demo_config: Path) -> None:
