@@ -9,10 +9,7 @@ file, and old snapshots go.
 
 from __future__ import annotations
 
-import json
 import stat
-import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -22,7 +19,6 @@ from gate.config.settings import load_config
 from gate.table import errors as te
 from gate.table import native as lt
 from gate.table import snapshots
-from tests.conftest import ROOT
 from tests.native.test_table import CONTROLS, build
 from tests.native.test_table_rewritten_in_place import (
     _cut_in_half,
@@ -30,6 +26,7 @@ from tests.native.test_table_rewritten_in_place import (
     _overwrite_with_garbage,
     _rows,
     _truncate,
+    assert_reader_survives,
 )
 from tests.service.harness import Served, call, catalogue_rows, until
 
@@ -201,30 +198,9 @@ def test_configured_file_rewritten_under_a_mapped_snapshot(
     rows = _rows()
     configured = tmp_path / "table.gtab"
     build(configured, rows)
-    keys = [*list(rows)[::97], 9506000134352 + 5]
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(configured), str(tmp_path / "tables")],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    assert_reader_survives(
+        [READER, str(configured), str(tmp_path / "tables")], configured, attack, rows
     )
-    try:
-        assert reader.stdout is not None and reader.stdin is not None
-        assert "open" == reader.stdout.readline().strip(), reader.stderr
-        attack(configured)
-        out, err = reader.communicate(json.dumps(keys) + "\n", timeout=60)
-    finally:
-        if reader.poll() is None:
-            reader.kill()
-        reader.wait()
-    assert (0, "") == (reader.returncode, err), f"reader died: signal {-reader.returncode}"
-    expected = {
-        str(key): (None if key not in rows else [rows[key][0], CONTROLS[rows[key][1]][0]])
-        for key in keys
-    }
-    assert expected == json.loads(out)
 
 
 # --- a running gate -------------------------------------------------------------------------------

@@ -81,9 +81,21 @@ def test_table_rewritten_in_place_keeps_answering_from_the_table_it_opened(
     rows = _rows()
     path = tmp_path / "table.gtab"
     build(path, rows)
+    assert_reader_survives([READER, str(path)], path, attack, rows)
+
+
+def assert_reader_survives(
+    script: list[str],
+    path: Path,
+    attack: Callable[[Path], None],
+    rows: dict[int, tuple[str, int]],
+) -> None:
+    """Runs ``python -c SCRIPT...`` (a reader that opens the table, prints "open", then
+    answers the keys it reads as JSON), attacks ``path`` while it holds the table, and checks
+    that it neither died nor answered anything but the table it opened (``rows``)."""
     keys = [*list(rows)[::97], 9506000134352 + 5]
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(path)],
+        [sys.executable, "-c", *script],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
