@@ -54,7 +54,8 @@ from gate.table.native import Table, TableSlot
 
 log = logging.getLogger("gate.service.scan_path")
 
-#: Scan ids remembered in memory for answering retries (the database keeps them all).
+#: Scan ids remembered in memory for answering retries. The database keeps them all: once the
+#: memory has let one go, an id not in memory is looked up there before it counts as new.
 RECENT_SCANS = 200_000
 
 #: (client, reader, scan_id): a scan id is scoped to the client and reader that sent it.
@@ -81,21 +82,39 @@ class ScanPath:
         self.controls = controls
         self.clock = clock
         self.recent: OrderedDict[Ident, FirstUse] = OrderedDict()
+        #: True once an id stored in the database may be missing from ``recent``.
+        self.forgetting = False
         self._pending: dict[Ident, tuple[FirstUse, asyncio.Future[bool]]] = {}
         self._signals: dict[str, tuple[Shipment, Signal]] = {}
 
     def loaded(self, rows: Sequence[scan_rows.ScanRow]) -> None:
-        """Takes the recent scans stored at start, oldest first."""
+        """Takes the recent scans stored at start, oldest first (at most RECENT_SCANS: with
+        that many, older ones may be in the database only)."""
         for row in rows:
-            self.recent[(row.client, row.reader, row.scan_id)] = FirstUse(
-                row.door,
-                row.code,
-                row.kind,
-                row.shipment,
-                row.received_at,
-                ScanOutcome.from_record(json.loads(row.result)),
-                row.exact,
-            )
+            self.recent[(row.client, row.reader, row.scan_id)] = _first_use(row)
+        self.forgetting = self.forgetting or len(rows) >= RECENT_SCANS
+
+    async def _recall(self, raws: Sequence[Any], actor: str) -> None:
+        """Brings back from the database the first uses of this batch's ids that memory has
+        let go, so a retry of an old scan is a duplicate and a reuse is refused, never counted
+        again (one read per batch, and only once memory has forgotten anything)."""
+        wanted = {
+            (actor, raw["reader"], raw["scan_id"])
+            for raw in raws
+            if isinstance(raw, dict)
+            and isinstance(raw.get("reader"), str)
+            and isinstance(raw.get("scan_id"), str)
+            and storable(raw["reader"])
+            and storable(raw["scan_id"])
+        }
+        wanted -= self.recent.keys() | self._pending.keys()
+        if not wanted:
+            return
+        found = await self.committer.store.read(lambda conn: scan_rows.first_uses(conn, wanted))
+        for row in found:
+            ident = (row.client, row.reader, row.scan_id)
+            if ident not in self.recent:
+                self.recent[ident] = _first_use(row)
 
     async def scans(
         self, raws: Sequence[Any], actor: str, doors: Collection[str] | None = None
@@ -104,6 +123,8 @@ class ScanPath:
         in order; one outcome each, all durable on return. Raises Unavailable when the gate
         takes no changes or the first delivery of a retried scan was not stored."""
         self.committer.require_ok()
+        if self.forgetting:
+            await self._recall(raws, actor)
         try:
             table: Table | None = self.table.current()
         except TableError:
@@ -159,6 +180,7 @@ class ScanPath:
             self.recent[ident] = first
             if len(self.recent) > RECENT_SCANS:
                 self.recent.popitem(last=False)
+                self.forgetting = True
 
     def _scan(
         self,
@@ -414,6 +436,18 @@ class ScanPath:
         green, which means a cleared shipment)."""
         shipment = self.state.door_shipment(door)
         return (door, None if shipment is None else self._signal(shipment))
+
+
+def _first_use(row: scan_rows.ScanRow) -> FirstUse:
+    return FirstUse(
+        row.door,
+        row.code,
+        row.kind,
+        row.shipment,
+        row.received_at,
+        ScanOutcome.from_record(json.loads(row.result)),
+        row.exact,
+    )
 
 
 def _safe(raw: Any) -> str | None:

@@ -6,7 +6,7 @@ on the store's writer thread."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -51,6 +51,21 @@ def insert_many(conn: sqlite3.Connection, rows: Sequence[ScanRow]) -> None:
             for r in rows
         ],
     )
+
+
+def first_uses(conn: sqlite3.Connection, idents: Iterable[tuple[str, str, str]]) -> list[ScanRow]:
+    """The stored scans under these (client, reader, scan_id) ids (those stored at all)."""
+    found: list[ScanRow] = []
+    for client, reader, scan_id in idents:
+        row = conn.execute(
+            "SELECT client, reader, scan_id, door, code, kind, shipment, received_at, result,"
+            " exact FROM scans WHERE client = ? AND reader = ? AND scan_id = ?",
+            (client, reader, scan_id),
+        ).fetchone()
+        if row is not None:
+            c, r, sid, door, code, kind, shipment, at, result, exact = row
+            found.append(ScanRow(c, r, sid, door, code, kind, shipment, at, result, bool(exact)))
+    return found
 
 
 def recent(conn: sqlite3.Connection, limit: int) -> list[ScanRow]:

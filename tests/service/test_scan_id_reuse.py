@@ -271,3 +271,31 @@ async def test_a_restart_keeps_the_ids(gates: Gates, demo_config: Path) -> None:
     assert ("rejected", "rejected") == (reused[0]["status"], no_kind[0]["status"])
     assert {**first[0], "status": "duplicate", "first_status": "accepted"} == retried[0]
     assert {plain: 1} == await lines(gate)
+
+
+async def test_an_id_memory_let_go_is_looked_up_before_it_counts_again(
+    gate: Gate, demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eviction attack: once other scans push an id out of the gate's memory of recent ids
+    (one window for every client), a retry of it is still a duplicate with its first answer
+    and a new code under it is still refused: the database is asked, nothing counts twice."""
+    from gate.service import scan_path
+
+    monkeypatch.setattr(scan_path, "RECENT_SCANS", 2)
+    await gate.create()
+    plain = gtin_with(demo_config, "")
+    first = scan("old-1", plain)
+    _, (answer,) = await post(gate, first)
+    assert "accepted" == answer["status"]
+    for n in range(3):  # another reader's scans fill the window and push old-1 out
+        status, _ = await post(gate, scan(f"other-{n}", plain, reader="hh-9"))
+        assert 200 == status
+    assert ("hh-7", "old-1") not in {
+        (r, s) for _, r, s in gate.app[app_keys.DOCKS].scan_path.recent
+    }
+    _, (again,) = await post(gate, first)
+    assert ("duplicate", answer["line"]) == (again["status"], again.get("line")), again
+    _, (reused,) = await post(gate, scan("old-1", gtin_with(demo_config, "9.A.4")))
+    assert ("rejected", "scan_id") == (reused["status"], reused.get("field")), reused
+    _, doc = await gate.call("GET", "/api/v1/shipments/S1")
+    assert [4] == [line["quantity"] for line in doc["lines"] if line["key"] == plain]
