@@ -201,6 +201,40 @@ int gtab_attach(const uint8_t *data, uint64_t size, struct gtab_table *out) {
 }
 
 /*
+ * Opens ``path`` for reading and checks what both ways of attaching a file need: a regular
+ * file (a FIFO or a device could block or never end), not empty, not too big to address, and,
+ * with ``read_only``, writable by nobody. On GTAB_OK, *fd is open and *size holds the file's
+ * size; on any other status nothing is left open (on GTAB_E_IO, errno holds the reason).
+ */
+static int gtab_open_regular(const char *path, int read_only, int *fd, uint64_t *size) {
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0) return GTAB_E_IO;
+    struct stat st;
+    int rc = GTAB_OK;
+    if (fstat(*fd, &st) != 0) {
+        rc = GTAB_E_IO;
+    } else if (!S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        rc = GTAB_E_IO;
+    } else if (read_only && (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) != 0) {
+        rc = GTAB_E_WRITABLE;
+    } else if (st.st_size == 0) {
+        rc = GTAB_E_EMPTY;
+    } else if ((uint64_t)st.st_size > SIZE_MAX / 2) {
+        rc = GTAB_E_TOO_BIG;
+    }
+    if (rc != GTAB_OK) {
+        int saved = errno;
+        close(*fd);
+        errno = saved;
+        *fd = -1;
+        return rc;
+    }
+    *size = (uint64_t)st.st_size;
+    return GTAB_OK;
+}
+
+/*
  * Copies the file into private anonymous memory, makes that read-only and attaches it; the
  * copy lives until gtab_close. For a file the caller does not own (gate lookup --table, the
  * check of a table just compiled; the service maps its own snapshots, gtab_map_file): a file
@@ -216,29 +250,10 @@ int gtab_attach(const uint8_t *data, uint64_t size, struct gtab_table *out) {
 int gtab_open_file(const char *path, struct gtab_table **out) {
     if (path == NULL || out == NULL) return GTAB_E_ARGUMENT;
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return GTAB_E_IO;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return GTAB_E_IO;
-    }
-    if (!S_ISREG(st.st_mode)) { /* a FIFO or a device could block or never end */
-        close(fd);
-        errno = EINVAL;
-        return GTAB_E_IO;
-    }
-    if (st.st_size == 0) {
-        close(fd);
-        return GTAB_E_EMPTY;
-    }
-    uint64_t size = (uint64_t)st.st_size;
-    if (size > SIZE_MAX / 2) {
-        close(fd);
-        return GTAB_E_TOO_BIG;
-    }
+    int fd;
+    uint64_t size;
+    int opened = gtab_open_regular(path, 0, &fd, &size);
+    if (opened != GTAB_OK) return opened;
     uint8_t *copy = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (copy == MAP_FAILED) {
         close(fd);
@@ -308,33 +323,10 @@ int gtab_open_file(const char *path, struct gtab_table **out) {
 int gtab_map_file(const char *path, struct gtab_table **out) {
     if (path == NULL || out == NULL) return GTAB_E_ARGUMENT;
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return GTAB_E_IO;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return GTAB_E_IO;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        errno = EINVAL;
-        return GTAB_E_IO;
-    }
-    if ((st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) != 0) {
-        close(fd);
-        return GTAB_E_WRITABLE;
-    }
-    if (st.st_size == 0) {
-        close(fd);
-        return GTAB_E_EMPTY;
-    }
-    uint64_t size = (uint64_t)st.st_size;
-    if (size > SIZE_MAX / 2) {
-        close(fd);
-        return GTAB_E_TOO_BIG;
-    }
+    int fd;
+    uint64_t size;
+    int opened = gtab_open_regular(path, 1, &fd, &size);
+    if (opened != GTAB_OK) return opened;
     void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
     int saved = errno;
     close(fd); /* the mapping keeps the file */
