@@ -8,6 +8,7 @@ import json
 from gate.core import shipments as sh
 from gate.storage.shipment_codec import ShipmentEncoder, decode, encode
 from gate.web.shipment_docs import to_doc
+from tests import serial_books
 from tests.core.test_shipments import (
     BOLT,
     CONTROLS,
@@ -32,8 +33,8 @@ def test_open_shipment_with_every_kind_of_line_round_trips() -> None:
     """Serials, unserialised counts, containers (known and stray), removed lines and
     prohibited lines survive the document, and the rebuilt shipment decides the same."""
     s = scan(scan(scan(shipment(), GYRO, "A1"), GYRO, "A2"), BOLT)
-    s = sh.add_scan(s, container(PALLET), None, CONTROLS, NOW).shipment
-    s = sh.add_scan(s, container(STRAY), None, CONTROLS, NOW).shipment
+    s = serial_books.add_scan(s, container(PALLET), None, CONTROLS, NOW).shipment
+    s = serial_books.add_scan(s, container(STRAY), None, CONTROLS, NOW).shipment
     s = scan(s, TOOLING)
     s = sh.remove_line(s, TOOLING, CONTROLS, NOW).shipment
     back = round_trip(s)
@@ -65,7 +66,7 @@ def test_renderer_text_equals_the_document_as_lines_change() -> None:
         lambda x: scan(x, BOLT),
         lambda x: scan(x, GYRO, "A2"),
         lambda x: scan(x, BOLT),
-        lambda x: sh.add_scan(x, container(PALLET), None, CONTROLS, NOW).shipment,
+        lambda x: serial_books.add_scan(x, container(PALLET), None, CONTROLS, NOW).shipment,
         lambda x: sh.remove_line(x, BOLT, CONTROLS, NOW).shipment,
         lambda x: sh.seal(x, CONTROLS, NOW).shipment,
         lambda x: sh.cancel(x, NOW).shipment,
@@ -96,5 +97,22 @@ def test_old_documents_with_prose_still_load() -> None:
     with ``reason_text`` and coverage ``text``) loads into the same shipment."""
     s = approve(sh.seal(scan(scan(shipment(), MOTOR), GYRO, "S1"), CONTROLS, NOW).shipment)
     s = s.shipment
-    old = to_doc(s)  # what the database used to keep
+    old = to_doc(s)  # what the database used to keep, serials listed in the line
+    for line in old["lines"]:
+        line["serials"] = ["S1"] if line["key"] == GYRO else []
+        for request in old["requests"]:
+            for x in request["lines"]:
+                x["serials"] = ["S1"] if x["key"] == GYRO else []
     assert encode(s) == encode(decode(json.loads(json.dumps(old))))
+
+
+def test_documents_with_serials_inside_load_their_counts() -> None:
+    """A line stored before serials had a table of their own (a list in the document)
+    loads with its count, in epoch 0, where migration 6 moved its serials."""
+    s = scan(scan(shipment(), GYRO, "S1"), GYRO, "S2")
+    doc = encode(s)
+    for line in doc["lines"]:
+        del line["serialised"], line["epoch"]
+        line["serials"] = ["S1", "S2"]
+    line = decode(json.loads(json.dumps(doc))).lines[0]
+    assert (2, 2, 0) == (line.quantity, line.serialised, line.epoch)

@@ -76,14 +76,18 @@ class ApprovalDecision(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RequestLine:
-    """One uncovered line as sent to the central office in a licence request."""
+    """One uncovered line as sent to the central office in a licence request.
+
+    Its serials are those counted on line ``key`` in ``epoch``; the shell adds them to the
+    request it sends (they are kept apart from the values, see ``SerialBook``).
+    """
 
     key: str
     description: str
     control: str
     category: int | None
     quantity: int
-    serials: tuple[str, ...]
+    epoch: int
     reasons: tuple[str, ...]
 
 

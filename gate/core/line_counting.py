@@ -1,7 +1,10 @@
 """Counting reads into a shipment's lines, and looking their keys up.
 
-A serial counts once per shipment however often it is read; a read without a serial adds one
-unit. A container (SSCC) in the manifest expands into its contents once; one not in the
+A serial counts once per line however often it is read; a read without a serial adds one
+unit. Which serials are counted already is the shell's to keep (``SerialBook``: a shipment of
+100,000 tagged units must not copy a set of 100,000 serials per read); the core asks it and
+returns each serial it counts for the first time (``SerialRead``), which the shell stores.
+A container (SSCC) in the manifest expands into its contents once; one not in the
 manifest becomes an ``unclassified`` line keyed by the SSCC, also counted once. A removed line
 read again was put back on the truck and counts from that read on. A lookup that fails is
 kept on the line (``lookup_error``), which holds it: never "not in the table".
@@ -9,10 +12,17 @@ kept on the line (``lookup_error``), which holds it: never "not in the table".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from gate.core.classification import Classification
-from gate.core.shipment_values import Controls, Line, Shipment, evolve
+from gate.core.shipment_values import (
+    Controls,
+    Line,
+    SerialBook,
+    SerialRead,
+    Shipment,
+    evolve,
+)
 
 
 def fresh(line: Line | None, key: str, *, container: bool = False) -> Line:
@@ -21,19 +31,31 @@ def fresh(line: Line | None, key: str, *, container: bool = False) -> Line:
     if line is None:
         return Line(key, container=container)
     if line.removed:
-        return evolve(line, removed=False, unserialised=0, serials=frozenset())
+        # A new epoch: the serials counted before the removal left with the goods.
+        return evolve(line, removed=False, unserialised=0, serialised=0, epoch=line.epoch + 1)
     return line
 
 
-def count(line: Line, serial: str | None, units: int, serials: frozenset[str]) -> Line:
-    """``line`` with one read counted: a serial once, else ``units`` and ``serials``."""
-    if serial is not None:
-        if serial in line.serials:
-            return line
-        return evolve(line, serials=line.serials | {serial})
-    if serials - line.serials:
-        line = evolve(line, serials=line.serials | serials)
-    return evolve(line, unserialised=line.unserialised + units) if units else line
+def count(
+    line: Line,
+    units: int,
+    serials: Iterable[str],
+    book: SerialBook,
+    counted: list[SerialRead],
+) -> Line:
+    """``line`` with one read counted: ``units`` without serial, and each of ``serials`` the
+    ``book`` does not hold yet (appended to ``counted``). The same line when nothing is new."""
+    new = [
+        SerialRead(line.key, line.epoch, serial)
+        for serial in serials
+        if not book.counted(line.key, line.epoch, serial)
+    ]
+    if not units and not new:
+        return line
+    counted.extend(new)
+    return evolve(
+        line, unserialised=line.unserialised + units, serialised=line.serialised + len(new)
+    )
 
 
 def put(lines: dict[str, Line], order: list[str], line: Line) -> None:
@@ -49,15 +71,19 @@ def count_container(
     lines: dict[str, Line],
     order: list[str],
     classify: Callable[[str], Classification | None],
+    book: SerialBook,
+    counted: list[SerialRead],
 ) -> tuple[str, ...]:
-    """Counts a read of container ``sscc`` into ``lines``/``order``; returns the keys it
-    touched (its manifest contents, or the SSCC itself when the manifest lacks it)."""
+    """Counts a read of container ``sscc`` into ``lines``/``order`` (new serials appended to
+    ``counted``); returns the keys it touched (its manifest contents, or the SSCC itself
+    when the manifest lacks it)."""
     contents = shipment.manifest.contents(sscc)
     seen = sscc in shipment.containers
     if contents is None:
         line = lines.get(sscc)
         if not seen or line is None or line.removed:
-            put(lines, order, count(fresh(line, sscc, container=True), None, 1, frozenset()))
+            started = fresh(line, sscc, container=True)
+            put(lines, order, count(started, 1, (), book, counted))
         return (sscc,)
     touched: list[str] = []
     for item in contents:
@@ -67,7 +93,7 @@ def count_container(
             continue  # this container was counted already
         started = classified(fresh(line, item.gtin), classify)
         units = item.quantity - len(item.serials)
-        put(lines, order, count(started, None, units, item.serials))
+        put(lines, order, count(started, units, sorted(item.serials), book, counted))
     return tuple(dict.fromkeys(touched))
 
 

@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from gate.core.classification import Classification
 from gate.core.countries import parse_country
@@ -201,7 +201,11 @@ class Manifest:
 class Line:
     """One item key (or unknown container) of a shipment, with its counts and decision.
 
-    ``quantity`` is the units without serial plus the distinct serials. ``classification``
+    ``quantity`` is the units without serial plus the distinct serials counted in the line's
+    current ``epoch`` (``serialised``). The serials themselves are not part of the value: the
+    shell keeps them apart (one row each) and tells the core which are already counted
+    (``SerialBook``), so a line's value, and its save, stay the same size however many units
+    it holds. An epoch starts when a removed line is read again. ``classification``
     is ``None`` when the key is not in the table (or the line is an unknown ``container``);
     ``lookup_error`` records a lookup that failed, which holds the line with reason ``error``.
     """
@@ -209,7 +213,8 @@ class Line:
     key: str
     classification: Classification | None = None
     unserialised: int = 0
-    serials: frozenset[str] = frozenset()
+    serialised: int = 0
+    epoch: int = 0
     verdict: LineDecision = _UNDECIDED
     covered_by: Coverage | None = None
     removed: bool = False
@@ -219,7 +224,7 @@ class Line:
 
     @property
     def quantity(self) -> int:
-        return self.unserialised + len(self.serials)
+        return self.unserialised + self.serialised
 
     @property
     def decision(self) -> Decision:
@@ -350,9 +355,28 @@ Effect = LicenceRequestNeeded | Drawdown
 
 
 @dataclass(frozen=True, slots=True)
+class SerialRead:
+    """A serial counted on a line: the line's ``key`` and ``epoch``, and the ``serial``."""
+
+    key: str
+    epoch: int
+    serial: str
+
+
+class SerialBook(Protocol):
+    """What the shell tells the core about a shipment's serials: whether one is counted."""
+
+    def counted(self, key: str, epoch: int, serial: str) -> bool:
+        """Whether ``serial`` is already counted on line ``key`` in ``epoch``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     """A transition's result: the new shipment, the lines the event touched, the effects.
 
+    ``serials`` are the serials the event counted for the first time (a scan only), which the
+    shell stores and enters in its ``SerialBook``.
     ``licences`` is set by a dispatch only: every standing licence with the dispatch's
     drawdowns taken (``gate.core.licences.draw_down``), what the shell stores and keeps.
     """
@@ -361,6 +385,7 @@ class Transition:
     effects: tuple[Effect, ...] = ()
     lines: tuple[Line, ...] = ()
     licences: tuple[StandingLicence, ...] | None = None
+    serials: tuple[SerialRead, ...] = ()
 
     @property
     def requests(self) -> tuple[LicenceRequest, ...]:

@@ -12,7 +12,8 @@ and the *effects* the shell must carry out: ``LicenceRequestNeeded`` (queue a re
 central office) and, on dispatch, ``Drawdown``s of standing licences. The core never sends,
 stores or waits; it returns what should happen.
 
-Counting. A serial counts once per shipment however often it is read; a scan without a
+Counting. A serial counts once per line however often it is read (the shell's
+``SerialBook`` says which are counted; the transition returns the new ones); a scan without a
 serial adds one unit. A container (SSCC) in the manifest expands into its contents once
 (each content's GTIN classified through ``Controls.classify``); one not in the manifest
 becomes an ``unclassified`` line keyed by the SSCC, also counted once. Removing a line means
@@ -69,6 +70,8 @@ from gate.core.shipment_values import (
     Line,
     Manifest,
     ManifestItem,
+    SerialBook,
+    SerialRead,
     Shipment,
     Signal,
     State,
@@ -199,9 +202,11 @@ def add_scan(
     controls: Controls,
     now: dt.datetime,
     *,
+    book: SerialBook,
     lookup_error: str | None = None,
 ) -> Transition:
-    """Count one accepted scan into an open shipment.
+    """Count one accepted scan into an open shipment; ``book`` says which serials of it are
+    counted already (the transition's ``serials`` are the ones it counted first).
 
     ``classification`` is the table's answer for ``identifier.key`` (``None`` when not in the
     table). ``lookup_error`` says the lookup itself failed (the table could not answer): the
@@ -213,10 +218,13 @@ def add_scan(
     """
     accepts(shipment, "scan")
     require_aware(now)
+    counted: list[SerialRead] = []
     if identifier.sscc is not None:
         lines = {line.key: line for line in shipment.lines}
         order = [line.key for line in shipment.lines]
-        touched = count_container(identifier.sscc, shipment, lines, order, controls.classify)
+        touched = count_container(
+            identifier.sscc, shipment, lines, order, controls.classify, book, counted
+        )
         return _settle(
             shipment,
             controls,
@@ -224,6 +232,7 @@ def add_scan(
             lines=[lines[key] for key in order],
             redecide=frozenset(touched),
             touched=touched,
+            serials=tuple(counted),
             containers=shipment.containers | {identifier.sscc},
         )
     if identifier.key is None:
@@ -238,7 +247,11 @@ def add_scan(
     elif classification is not None and classification.key != key:
         error = f"lookup answered for {classification.key}, not {key}"
         classification = None
-    line = count(fresh(old, key), identifier.serial, 1, frozenset())
+    serial = identifier.serial
+    if serial is None:
+        line = count(fresh(old, key), 1, (), book, counted)
+    else:
+        line = count(fresh(old, key), 0, (serial,), book, counted)
     if line.classification != classification or line.lookup_error != error:
         line = evolve(line, classification=classification, lookup_error=error)
     if line is old and _facts_hold(shipment, controls, now):
@@ -255,7 +268,15 @@ def add_scan(
         error,
     )
     redecide = frozenset() if same_inputs else frozenset({key})
-    return _settle(shipment, controls, now, lines=changed, redecide=redecide, touched=(key,))
+    return _settle(
+        shipment,
+        controls,
+        now,
+        lines=changed,
+        redecide=redecide,
+        touched=(key,),
+        serials=tuple(counted),
+    )
 
 
 def seal(shipment: Shipment, controls: Controls, now: dt.datetime) -> Transition:
@@ -451,6 +472,7 @@ def _settle(
     lines: Sequence[Line],
     redecide: frozenset[str] | None,
     touched: Sequence[str] = (),
+    serials: tuple[SerialRead, ...] = (),
     **changes: Any,
 ) -> Transition:
     """Decide, cover, derive the state and queue requests, in one new shipment.
@@ -487,7 +509,7 @@ def _settle(
             effects = (LicenceRequestNeeded(request),)
     wanted = set(touched)
     reported = {line.key: line for line in covered if line.key in wanted}
-    return Transition(settled, effects, tuple(reported[key] for key in touched))
+    return Transition(settled, effects, tuple(reported[key] for key in touched), serials=serials)
 
 
 def _covered(
@@ -572,7 +594,7 @@ def _new_request(shipment: Shipment, now: dt.datetime) -> LicenceRequest | None:
                 control=line.control,
                 category=line.category,
                 quantity=line.quantity,
-                serials=tuple(sorted(line.serials)),
+                epoch=line.epoch,
                 reasons=line.reasons,
             )
             for line in wanted

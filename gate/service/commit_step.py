@@ -47,7 +47,8 @@ class Change:
     ``shipments`` pairs each new value with the value it was decided from (``None`` for a new
     shipment). ``sql`` runs in order in the write. The shipments themselves are saved once per group
     commit, each in the value of the group's last change of it. ``committed`` runs after the
-    commit, with memory (before the events).
+    commit, with memory (before the events); ``rolled_back`` runs instead when the write
+    failed, in the same step that drops the pending values (before any other decision).
     ``done`` is resolved with whether the change was stored.
     """
 
@@ -57,6 +58,7 @@ class Change:
     sql: list[Step] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     committed: list[Callable[[], None]] = field(default_factory=list)
+    rolled_back: list[Callable[[], None]] = field(default_factory=list)
     outbox: bool = False
     done: asyncio.Future[bool] | None = None
 
@@ -103,6 +105,8 @@ class Committer:
             await self._write(change, afters)
         except BaseException:
             self.state.unstage(afters, change.doors, change.licences)
+            for step in change.rolled_back:
+                step()
             if change.done is not None and not change.done.done():
                 change.done.set_result(False)
             raise

@@ -242,7 +242,7 @@ class Docks:
                     conn,
                     request.request_id,
                     after.id,
-                    outbox_rows.request_body(gate_id, after, request),
+                    outbox_rows.request_body(conn, gate_id, after, request),
                     request.created_at,
                 )
             if after.state in FINAL:

@@ -75,6 +75,10 @@ class LiveState:
             return None
         return self.latest(sid) if latest else self._shipments.get(sid)
 
+    def pending_ids(self) -> set[str]:
+        """The shipments with a change being written."""
+        return set(self._pending)
+
     def latest_licences(self) -> tuple[StandingLicence, ...]:
         merged = dict(self.licences)
         merged.update(self._pending_licences)

@@ -31,12 +31,13 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from gate.config.settings import Door
 from gate.core.classification import Classification
 from gate.core.identifiers import decode
-from gate.core.shipment_values import ACCEPTS, Controls, Shipment, Signal, accepts
+from gate.core.shipment_values import ACCEPTS, Controls, SerialRead, Shipment, Signal, accepts
 from gate.core.shipments import add_scan
 from gate.errors import GateError, InvalidCode, StateError, TableError, Unavailable
 from gate.service.commit_step import Change, Committer
@@ -49,7 +50,8 @@ from gate.service.event_shapes import (
 from gate.service.input_checks import ScanInput, check_scan, storable
 from gate.service.live_state import LiveState
 from gate.service.scan_outcome import FirstUse, ScanOutcome
-from gate.storage import journal, scan_rows
+from gate.service.serial_ledger import SerialLedger
+from gate.storage import journal, scan_rows, serial_rows
 from gate.table.native import Table, TableSlot
 
 log = logging.getLogger("gate.service.scan_path")
@@ -61,6 +63,12 @@ RECENT_SCANS = 200_000
 #: (client, reader, scan_id): a scan id is scoped to the client and reader that sent it.
 Ident = tuple[str, str, str]
 Audits = list[tuple[str, str, str | None, dict[str, Any]]]
+#: Serials a batch counted first, by shipment.
+Counted = dict[str, list[SerialRead]]
+
+#: Tries at loading the serial sets of a batch's shipments before it is refused (a door can
+#: get a new shipment while one load is read).
+_LOAD_TRIES = 3
 
 
 class ScanPath:
@@ -86,6 +94,7 @@ class ScanPath:
         self.forgetting = False
         self._pending: dict[Ident, tuple[FirstUse, asyncio.Future[bool]]] = {}
         self._signals: dict[str, tuple[Shipment, Signal]] = {}
+        self.ledger = SerialLedger()
 
     def loaded(self, rows: Sequence[scan_rows.ScanRow]) -> None:
         """Takes the recent scans stored at start, oldest first (at most RECENT_SCANS: with
@@ -116,6 +125,29 @@ class ScanPath:
             if ident not in self.recent:
                 self.recent[ident] = _first_use(row)
 
+    async def _load_serials(self, raws: Sequence[Any]) -> None:
+        """Loads the serial sets of the shipments at the batch's doors that are not loaded
+        yet (one read), so every scan of the batch is decided against its shipment's serials.
+        Raises Unavailable if doors keep getting new shipments while it reads."""
+        for _ in range(_LOAD_TRIES):
+            at_doors = {
+                shipment.id
+                for door in {raw.get("door") for raw in raws if isinstance(raw, dict)}
+                if isinstance(door, str)
+                and (shipment := self.state.door_shipment(door)) is not None
+            }
+            missing = self.ledger.missing(at_doors)
+            if not missing:
+                if self.ledger.loaded() > len(at_doors) + len(self.state.current):
+                    self.ledger.retain(
+                        {*at_doors, *self.state.current.values(), *self.state.pending_ids()}
+                    )
+                return
+            found = await self.committer.store.read(partial(_serials_of, missing))
+            for sid, rows in found.items():
+                self.ledger.install(sid, rows)
+        raise Unavailable("the doors' shipments changed while their serials were read: try again")
+
     async def scans(
         self, raws: Sequence[Any], actor: str, doors: Collection[str] | None = None
     ) -> list[ScanOutcome]:
@@ -125,6 +157,7 @@ class ScanPath:
         self.committer.require_ok()
         if self.forgetting:
             await self._recall(raws, actor)
+        await self._load_serials(raws)
         try:
             table: Table | None = self.table.current()
         except TableError:
@@ -137,21 +170,33 @@ class ScanPath:
         audits: Audits = []
         seen: dict[Ident, FirstUse] = {}
         waits: list[asyncio.Future[bool]] = []
+        counted: Counted = {}
+        change.rolled_back.append(lambda: self._uncount(counted))
         try:
             outcomes = [
                 self._scan(
-                    raw, actor, doors, table, controls, now, change, rows, audits, seen, waits
+                    raw,
+                    actor,
+                    doors,
+                    table,
+                    controls,
+                    now,
+                    change,
+                    (rows, audits, seen, waits, counted),
                 )
                 for raw in raws
             ]
         except BaseException:
             self.state.unstage([after for _, after in change.shipments], {}, ())
+            self._uncount(counted)
             raise
         if rows or audits:
             at = self.clock()
 
             def write(conn: Any) -> None:
                 scan_rows.insert_many(conn, rows)
+                for sid, reads in counted.items():
+                    serial_rows.insert_many(conn, sid, reads)
                 journal.append_many(conn, audits, ts=at)
 
             change.sql.append(write)
@@ -168,6 +213,11 @@ class ScanPath:
             if not await asyncio.shield(wait):
                 raise Unavailable("the first delivery of a scan in this batch was not stored")
         return outcomes
+
+    def _uncount(self, counted: Counted) -> None:
+        """Takes the serials of a batch that was not stored out of the ledger."""
+        for sid, reads in counted.items():
+            self.ledger.drop(sid, reads)
 
     def _forget(self, seen: Mapping[Ident, FirstUse], done: asyncio.Future[bool]) -> None:
         for ident in seen:
@@ -191,11 +241,15 @@ class ScanPath:
         controls: Controls,
         now: dt.datetime,
         change: Change,
-        rows: list[scan_rows.ScanRow],
-        audits: Audits,
-        seen: dict[Ident, FirstUse],
-        waits: list[asyncio.Future[bool]],
+        batch: tuple[
+            list[scan_rows.ScanRow],
+            Audits,
+            dict[Ident, FirstUse],
+            list[asyncio.Future[bool]],
+            Counted,
+        ],
     ) -> ScanOutcome:
+        rows, audits, seen, waits, counted = batch
         try:
             scan = check_scan(raw)
         except InvalidCode as exc:
@@ -219,7 +273,7 @@ class ScanPath:
             if pending is not None:
                 waits.append(pending[1])
             return first.outcome.duplicate()
-        outcome = self._decide(scan, table, controls, now, change)
+        outcome = self._decide(scan, table, controls, now, change, counted)
         at = now.isoformat()
         seen[ident] = FirstUse(scan.door, scan.code, scan.kind, scan.shipment, at, outcome)
         rows.append(
@@ -311,6 +365,7 @@ class ScanPath:
         controls: Controls,
         now: dt.datetime,
         change: Change,
+        counted: Counted,
     ) -> ScanOutcome:
         if scan.door not in self.doors:
             return ScanOutcome.rejected(
@@ -384,7 +439,13 @@ class ScanPath:
                 lookup_error = f"{type(exc).__name__}: {exc}"
         try:
             transition = add_scan(
-                shipment, item, classification, controls, now, lookup_error=lookup_error
+                shipment,
+                item,
+                classification,
+                controls,
+                now,
+                book=self.ledger.book(shipment.id),
+                lookup_error=lookup_error,
             )
         except GateError as exc:
             return ScanOutcome.rejected(
@@ -398,6 +459,10 @@ class ScanPath:
                 code=scan.code,
             )
         after = transition.shipment
+        if transition.serials:
+            # Counted from now on for the next decision; taken out again if not stored.
+            self.ledger.add(after.id, transition.serials)
+            counted.setdefault(after.id, []).extend(transition.serials)
         line = transition.lines[0] if transition.lines else None
         before_signal = self._signal(shipment)
         after_signal = self._signal(after)
@@ -436,6 +501,10 @@ class ScanPath:
         green, which means a cleared shipment)."""
         shipment = self.state.door_shipment(door)
         return (door, None if shipment is None else self._signal(shipment))
+
+
+def _serials_of(shipments: Sequence[str], conn: Any) -> dict[str, list[tuple[str, int, str]]]:
+    return {sid: serial_rows.of_shipment(conn, sid) for sid in shipments}
 
 
 def _first_use(row: scan_rows.ScanRow) -> FirstUse:

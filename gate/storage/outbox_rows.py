@@ -11,15 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import Any, Literal
 
 from gate.core.licences import LicenceRequest
 from gate.core.shipment_values import Shipment
+from gate.storage import serial_rows
 from gate.storage.shipment_codec import party_doc
 
 
-def request_body(gate_id: str, shipment: Shipment, request: LicenceRequest) -> dict[str, Any]:
-    """A licence request as sent to the central office (and queued here until it is)."""
+def request_body(
+    conn: sqlite3.Connection, gate_id: str, shipment: Shipment, request: LicenceRequest
+) -> dict[str, Any]:
+    """A licence request as sent to the central office (and queued here until it is), each
+    line with its serials read from their table (as of this transaction)."""
     return {
         "request_id": request.request_id,
         "gate_id": gate_id,
@@ -36,13 +41,19 @@ def request_body(gate_id: str, shipment: Shipment, request: LicenceRequest) -> d
             "end_use_codes": list(shipment.end_use_codes),
             "transit": list(shipment.transit),
         },
-        "lines": request_lines(request),
+        "lines": request_lines(
+            request,
+            lambda key, epoch: serial_rows.of_line(conn, shipment.id, key, epoch),
+        ),
         "created_at": request.created_at.isoformat(),
     }
 
 
-def request_lines(request: LicenceRequest) -> list[dict[str, Any]]:
-    """A request's lines, as the office is sent them (and the API shows them)."""
+def request_lines(
+    request: LicenceRequest, serials: Callable[[str, int], list[str]] | None = None
+) -> list[dict[str, Any]]:
+    """A request's lines, as the office is sent them with ``serials`` (a line's key and
+    epoch to its serials), and as the API shows them without (a line's serials are paged)."""
     return [
         {
             "key": x.key,
@@ -50,7 +61,7 @@ def request_lines(request: LicenceRequest) -> list[dict[str, Any]]:
             "control": x.control,
             "category": x.category,
             "quantity": x.quantity,
-            "serials": list(x.serials),
+            **({} if serials is None else {"serials": serials(x.key, x.epoch)}),
             "reasons": list(x.reasons),
         }
         for x in request.lines

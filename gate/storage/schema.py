@@ -184,6 +184,24 @@ MIGRATIONS: list[str] = [
     );
     CREATE UNIQUE INDEX clearances_one ON clearances (list, entry, version, name, country, ids);
     """,
+    # 6: serials apart from the shipment document:
+    # one row per serial counted on a line (in the line's epoch: a removed line read again
+    # starts a new one), written in the same transaction as its scan, so a document and its
+    # save stay the same size however many units a shipment holds. The serials stored inside
+    # the documents so far are moved here (the codec still reads those documents' counts).
+    """
+    CREATE TABLE serials (
+        shipment TEXT NOT NULL,
+        line TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        serial TEXT NOT NULL,
+        PRIMARY KEY (shipment, line, epoch, serial)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO serials (shipment, line, epoch, serial)
+    SELECT s.id, json_extract(l.value, '$.key'), 0, j.value
+    FROM shipments AS s, json_each(s.doc, '$.lines') AS l, json_each(l.value, '$.serials') AS j
+    WHERE json_valid(s.doc);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

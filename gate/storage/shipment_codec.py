@@ -1,6 +1,7 @@
 """Shipments and standing licences as the database keeps them: the storage codec.
 
-A stored document holds facts and codes only: counts, serials, removals, denials, requests,
+A stored document holds facts and codes only: counts (a line's serials are rows of their own,
+``gate.storage.serial_rows``, so a document does not grow with them), removals, denials, requests,
 approvals, coverage, and each line's last decision as its reason codes, deciding row and the
 core's explanation (``detail``, which carries data: a party's name, the data's age). Nothing
 here is presentation: the plain-words text of a reason code and the API's derived fields
@@ -94,8 +95,9 @@ def encode_line(line: Line) -> dict[str, Any]:
     return {
         "key": line.key,
         "quantity": line.quantity,
-        "serials": sorted(line.serials),
         "unserialised": line.unserialised,
+        "serialised": line.serialised,
+        "epoch": line.epoch,
         "decision": v.decision.value,
         "reasons": list(v.reasons),
         "rule": v.rule,
@@ -123,7 +125,7 @@ def encode_request(r: LicenceRequest) -> dict[str, Any]:
                 "control": x.control,
                 "category": x.category,
                 "quantity": x.quantity,
-                "serials": list(x.serials),
+                "epoch": x.epoch,
                 "reasons": list(x.reasons),
             }
             for x in r.lines
@@ -307,7 +309,9 @@ def _decode_line(d: dict[str, Any]) -> Line:
         key=d["key"],
         classification=_decode_classification(d["classification"]),
         unserialised=d["unserialised"],
-        serials=frozenset(d["serials"]),
+        # Documents before migration 6 listed the serials (which it moved to their table).
+        serialised=d["serialised"] if "serialised" in d else len(d["serials"]),
+        epoch=d.get("epoch", 0),
         verdict=LineDecision(
             Decision(d["decision"]),
             tuple(d["reasons"]),
@@ -334,7 +338,7 @@ def _decode_request(d: dict[str, Any]) -> LicenceRequest:
                 x["control"],
                 x["category"],
                 x["quantity"],
-                tuple(x["serials"]),
+                x.get("epoch", 0),
                 tuple(x["reasons"]),
             )
             for x in d["lines"]

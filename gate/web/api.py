@@ -19,6 +19,7 @@ from gate.errors import InvalidCode, TableError
 from gate.service.docks import Docks
 from gate.service.events import stream
 from gate.service.input_checks import foreign_doors
+from gate.storage import serial_rows
 from gate.table.native import Table
 from gate.web import app_keys
 from gate.web.bodies import SHIPMENT, SHIPMENT_PATCH, read_body, validate
@@ -26,7 +27,7 @@ from gate.web.limits import busy_problem
 from gate.web.negotiation import respond
 from gate.web.page import overview
 from gate.web.problems import Problem
-from gate.web.shipment_docs import door_doc, licence_doc, to_doc
+from gate.web.shipment_docs import door_doc, licence_doc, serials_doc, to_doc
 
 
 def _client(request: web.Request, action: Action) -> Client:
@@ -171,6 +172,28 @@ async def list_shipments(request: web.Request) -> web.StreamResponse:
 async def get_shipment(request: web.Request) -> web.StreamResponse:
     _auth(request, Action.READ)
     return respond(request, to_doc(_docks(request).shipment(request.match_info["id"])))
+
+
+async def line_serials(request: web.Request) -> web.StreamResponse:
+    """A page of a line's serials (``?after=`` the last serial seen, ``?limit=`` up to
+    10,000, 1,000 by default), so a shipment document stays small however many units it
+    holds."""
+    _auth(request, Action.READ)
+    text = request.query.get("limit", "1000")
+    if not text.isdigit() or not 1 <= int(text) <= serial_rows.MAX_PAGE:
+        raise Problem(
+            400,
+            "bad-request",
+            "Bad request",
+            f"limit must be a whole number from 1 to {serial_rows.MAX_PAGE}",
+        )
+    after = request.query.get("after", "")
+    if len(after) > MAX_CODE_LENGTH:
+        raise Problem(400, "bad-request", "Bad request", "after is longer than any serial")
+    doc = await serials_doc(
+        _docks(request), request.match_info["id"], request.match_info["key"], after, int(text)
+    )
+    return respond(request, doc)
 
 
 async def shipment_history(request: web.Request) -> web.StreamResponse:

@@ -24,6 +24,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_patch(API + "/shipments/{id}", api.amend_shipment)
     r.add_get(API + "/shipments/{id}/history", api.shipment_history)
     r.add_post(API + "/shipments/{id}/seal", api.seal_shipment)
+    r.add_get(API + "/shipments/{id}/lines/{key}/serials", api.line_serials)
     r.add_post(API + "/shipments/{id}/lines/{key}/remove", api.remove_line)
     r.add_post(API + "/shipments/{id}/dispatch", api.dispatch_shipment)
     r.add_post(API + "/shipments/{id}/cancel", api.cancel_shipment)

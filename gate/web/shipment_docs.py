@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 from gate.core.classification import Classification
 from gate.core.licences import Approval, Coverage, LicenceRequest
@@ -22,6 +23,7 @@ from gate.core.shipment_values import Line, Shipment
 from gate.errors import NotFound
 from gate.service.docks import Docks
 from gate.service.event_shapes import IDLE, licence_doc
+from gate.storage import serial_rows
 from gate.storage.outbox_rows import request_lines
 from gate.storage.shipment_codec import party_doc, screening_json
 
@@ -91,7 +93,40 @@ def classification_doc(c: Classification | None) -> dict[str, Any] | None:
     }
 
 
-def line_doc(line: Line) -> dict[str, Any]:
+def serials_href(shipment_id: str, key: str) -> str:
+    """Where a line's serials are paged (``GET .../serials?after=&limit=``)."""
+    return f"/api/v1/shipments/{quote(shipment_id, safe='')}/lines/{quote(key, safe='')}/serials"
+
+
+async def serials_doc(
+    docks: Docks, shipment_id: str, key: str, after: str, limit: int
+) -> dict[str, Any]:
+    """One page of a line's serials in its current epoch, in order: ``serials`` after
+    ``after``, at most ``limit``; ``next`` is the ``after`` of the next page, ``None`` on the
+    last. ``count`` is the line's count when the page was read. Raises NotFound."""
+    shipment = docks.shipment(shipment_id)
+    line = next((x for x in shipment.lines if x.key == key), None)
+    if line is None:
+        raise NotFound(f"shipment {shipment_id!r} has no line {key!r}")
+    epoch = line.epoch
+    found = await docks.store.read(
+        lambda conn: serial_rows.page(conn, shipment_id, key, epoch, after, limit + 1)
+    )
+    more = len(found) > limit
+    page = found[:limit]
+    return {
+        "shipment": shipment_id,
+        "line": key,
+        "epoch": epoch,
+        "count": line.serialised,
+        "serials": page,
+        "next": page[-1] if more else None,
+    }
+
+
+def line_doc(shipment_id: str, line: Line) -> dict[str, Any]:
+    """A line as the API shows it: its serials as a count and the link that pages them, so
+    a document stays small however many units the line holds."""
     v = line.verdict
     return {
         "key": line.key,
@@ -100,7 +135,7 @@ def line_doc(line: Line) -> dict[str, Any]:
         "category": line.category,
         "title": line.classification.title if line.classification else None,
         "quantity": line.quantity,
-        "serials": sorted(line.serials),
+        "serials": {"count": line.serialised, "href": serials_href(shipment_id, line.key)},
         "decision": v.decision.value,
         "reasons": list(v.reasons),
         "reason_text": [REASON_TEXT.get(r, r) for r in v.reasons],
@@ -173,7 +208,7 @@ def to_doc(s: Shipment, *, lines: bool = True) -> dict[str, Any]:
             }
             for sscc, items in s.manifest.containers
         ],
-        "lines": [line_doc(line) for line in s.lines],
+        "lines": [line_doc(s.id, line) for line in s.lines],
         "requests": [
             {**request_doc(r), "status": answered.get(r.request_id, "pending")} for r in s.requests
         ],

@@ -13,6 +13,7 @@ from gate.core.licences import Approval, StandingLicence
 from gate.core.rules import ERROR, Decision
 from gate.core.shipment_values import State
 from gate.errors import InvalidApproval, LicenceError, NotFound, Overdraw
+from tests import serial_books
 from tests.core.test_shipments import (
     CONTROLS,
     GYRO,
@@ -44,7 +45,7 @@ def licence(quantity: int = 3, **changes: object) -> StandingLicence:
 def test_failed_lookup_holds_the_line_as_a_lookup_failure() -> None:
     """A scan whose table lookup failed is held with reason ``error`` (rule 0) and the
     failure in its detail: never the unclassified row's "not in the table"."""
-    outcome = sh.add_scan(
+    outcome = serial_books.add_scan(
         shipment(), item(GYRO, "A"), None, CONTROLS, NOW, lookup_error="TableCorrupt: bad entry"
     )
     (line,) = outcome.lines

@@ -44,6 +44,7 @@ from gate.core.rules import (
 )
 from gate.core.shipments import State
 from gate.errors import GateError, Overdraw
+from tests import serial_books
 
 UTC = dt.UTC
 NOW = dt.datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
@@ -197,9 +198,9 @@ def step(
     kind = event[0]
     if kind == "scan":
         ident = Identifier("gs1", "x", key=event[1], serial=event[2])
-        return sh.add_scan(shipment, ident, world["table"].get(event[1]), controls, now)
+        return serial_books.add_scan(shipment, ident, world["table"].get(event[1]), controls, now)
     if kind == "container":
-        return sh.add_scan(
+        return serial_books.add_scan(
             shipment, Identifier("sscc", event[1], sscc=event[1]), None, controls, now
         )
     if kind == "seal":

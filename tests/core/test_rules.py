@@ -30,6 +30,7 @@ from gate.core.rules import (
     worst,
 )
 from gate.errors import DispatchRefused, PolicyError
+from tests import serial_books
 
 APPROVED = ApprovalDecision.APPROVED
 UTC = dt.UTC
@@ -479,7 +480,7 @@ def loaded(key: str, units: int, destination: str = "AE") -> sh.Shipment:
     )
     for n in range(units):
         scan = Identifier("gs1", f"raw{n}", key=key, serial=f"SN{n}")
-        shipment = sh.add_scan(shipment, scan, TABLE[key], controls(), NOW).shipment
+        shipment = serial_books.add_scan(shipment, scan, TABLE[key], controls(), NOW).shipment
     return shipment
 
 

@@ -17,6 +17,7 @@ from gate.core.parties import Party
 from gate.core.rules import ControlDates
 from gate.core.shipment_values import evolve
 from gate.errors import LicenceError
+from tests import serial_books
 from tests.core.test_rules import ENTITY_HIT, FORWARDER, FRESH, NOW, OLD_LIST, POLICY
 
 IMU_KEY = "09506000134352"
@@ -74,7 +75,7 @@ def sealed(
     # The parties' list hits, as the shell sets them before deciding.
     shipment = evolve(shipment, screening=screening)
     scan = Identifier("gs1", "raw", key=key, serial="SN1")
-    shipment = sh.add_scan(shipment, scan, TABLE[key], controls, NOW).shipment
+    shipment = serial_books.add_scan(shipment, scan, TABLE[key], controls, NOW).shipment
     return sh.seal(shipment, controls, NOW).shipment
 
 

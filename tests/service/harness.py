@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -229,6 +230,20 @@ class Gate:
         assert 201 == status, doc
         return dict(doc)
 
+    async def serials(self, sid: str, key: str, limit: int = 1000) -> list[str]:
+        """Every serial of a line, paged through ``GET .../serials`` to the last page."""
+        found: list[str] = []
+        after = ""
+        while True:
+            status, page = await self.call(
+                "GET", serials_path(sid, key, after, limit), token=WMS_TOKEN
+            )
+            assert 200 == status, page
+            found += page["serials"]
+            if page["next"] is None:
+                return found
+            after = page["next"]
+
     async def scan(self, code: str, door: str = "D1", **extra: Any) -> dict[str, Any]:
         self.seq[0] += 1
         scan = {"scan_id": f"s{self.seq[0]}", "reader": "r1", "door": door, "code": code, **extra}
@@ -316,6 +331,25 @@ def child_env(**extra: str) -> dict[str, str]:
 def gate_command(*args: str) -> list[str]:
     """``python -m gate ARGS`` with this interpreter."""
     return [sys.executable, "-m", "gate", *args]
+
+
+def serials_path(sid: str, key: str, after: str = "", limit: int = 1000) -> str:
+    """The path of one page of a line's serials."""
+    query = urllib.parse.urlencode({"after": after, "limit": limit})
+    return f"/api/v1/shipments/{sid}/lines/{key}/serials?{query}"
+
+
+def served_serials(base: str, sid: str, key: str) -> list[str]:
+    """Every serial of a line of a ``gate serve`` process, paged (blocking)."""
+    found: list[str] = []
+    after = ""
+    while True:
+        status, page = call(base, "GET", serials_path(sid, key, after))
+        assert 200 == status, page
+        found += page["serials"]
+        if page["next"] is None:
+            return found
+        after = page["next"]
 
 
 def call(

@@ -241,10 +241,10 @@ def _line_row(s: Mapping[str, Any], line: Mapping[str, Any]) -> str:
         if line.get("title")
         else ""
     )
+    serialised = line["serials"]["count"]
     serials = (
-        f'<div class="muted small">{len(line["serials"])} serial'
-        f"{'s' * (len(line['serials']) != 1)}</div>"
-        if line["serials"]
+        f'<div class="muted small">{serialised:,} serial{"s" * (serialised != 1)}</div>'
+        if serialised
         else ""
     )
     container = (
