@@ -247,11 +247,8 @@ def add_scan(
     elif classification is not None and classification.key != key:
         error = f"lookup answered for {classification.key}, not {key}"
         classification = None
-    serial = identifier.serial
-    if serial is None:
-        line = count(fresh(old, key), 1, (), book, counted)
-    else:
-        line = count(fresh(old, key), 0, (serial,), book, counted)
+    serials = () if identifier.serial is None else (identifier.serial,)
+    line = count(fresh(old, key), 0 if serials else 1, serials, book, counted)
     if line.classification != classification or line.lookup_error != error:
         line = evolve(line, classification=classification, lookup_error=error)
     if line is old and _facts_hold(shipment, controls, now):
@@ -268,14 +265,9 @@ def add_scan(
         error,
     )
     redecide = frozenset() if same_inputs else frozenset({key})
+    done = tuple(counted)
     return _settle(
-        shipment,
-        controls,
-        now,
-        lines=changed,
-        redecide=redecide,
-        touched=(key,),
-        serials=tuple(counted),
+        shipment, controls, now, lines=changed, redecide=redecide, touched=(key,), serials=done
     )
 
 
