@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import itertools
 import json
 import os
 import random
@@ -67,7 +68,8 @@ class Scans:
 
     def next(self) -> dict[str, str]:
         rng = self.rng
-        pool = self.controlled if rng.random() < self.CONTROLLED_SHARE else self.ordinary
+        controlled = not self.ordinary or rng.random() < self.CONTROLLED_SHARE
+        pool = self.controlled if controlled else self.ordinary
         gtin = rng.choice(pool)
         self.serial += 1
         self.n += 1
@@ -185,6 +187,53 @@ class Bench:
 
             await asyncio.gather(*(worker(i) for i in range(connections)))
         return tally
+
+    async def grow(self) -> dict[str, Any]:
+        """One line growing: batches of one serialised item into the first door's shipment
+        until ``--units`` are accepted; the rate of each tenth of them, and the CPU used."""
+        units = self.args.units
+        block = max(1, units // 10)
+        scans = self.scans(self.doors[0])
+        started = time.monotonic()
+        marks: list[float] = []
+        accepted = 0
+        cpu0 = server_cpu(self.args.server_pid) if self.args.server_pid else (0.0, 0.0)
+        own0 = own_cpu()
+        connector = aiohttp.TCPConnector(limit=self.args.connections)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def worker(i: int) -> None:
+                nonlocal accepted
+                headers = {
+                    "Authorization": f"Bearer {self.token(0)}",
+                    "Content-Type": "application/json",
+                }
+                while accepted < units:
+                    data = json.dumps({"scans": scans.batch(BATCH)}).encode()
+                    async with session.post(self.url, data=data, headers=headers) as response:
+                        payload = await response.read()
+                    if response.status != 200:
+                        raise RuntimeError(f"HTTP {response.status}: {payload[:300]!r}")
+                    results = json.loads(payload)["results"]
+                    accepted += sum(r.get("status") == "accepted" for r in results)
+                    while len(marks) < min(10, accepted // block):
+                        marks.append(time.monotonic())
+
+            await asyncio.gather(*(worker(i) for i in range(self.args.connections)))
+        elapsed = time.monotonic() - started
+        cpu1 = server_cpu(self.args.server_pid) if self.args.server_pid else (0.0, 0.0)
+        edges = [started, *marks]
+        return {
+            "mode": "grow",
+            "units": accepted,
+            "block": block,
+            "blocks_per_s": [block / (b - a) for a, b in itertools.pairwise(edges)],
+            "cores": {
+                "gate_loop": (cpu1[0] - cpu0[0]) / elapsed,
+                "gate_other": (cpu1[1] - cpu0[1]) / elapsed,
+                "loadgen": (own_cpu() - own0) / elapsed,
+            },
+        }
 
     async def http_paced(self) -> Tally:
         tally = self.window()
@@ -397,6 +446,8 @@ async def cpu_probe(tally: Tally, pid: int | None, out: dict[str, float]) -> Non
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     bench = Bench(load_config(args.config), args)
+    if args.mode == "grow":
+        return await bench.grow()
     runs = {
         "batches": lambda: bench.http(BATCH),
         "single": lambda: bench.http(1),
@@ -415,8 +466,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.loadgen")
     parser.add_argument(
-        "mode", choices=["batches", "single", "socket", "latency", "socket-latency"]
+        "mode", choices=["batches", "single", "socket", "latency", "socket-latency", "grow"]
     )
+    parser.add_argument("--units", type=int, default=100_000, help="grow: units to load")
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--doors", default="D1,D2,D3")
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring window")
