@@ -470,7 +470,9 @@ class ScanPath:
             change.add(shipment, after)
             # Staged at once, so the next scan of this batch builds on it.
             self.state.stage([after], {}, ())
-            change.events.append(("shipment", shipment_event(shipment, after, after_signal)))
+            if shipment.state is not after.state or before_signal != after_signal:
+                # A count alone is no shipment event: the scan event carries it.
+                change.events.append(("shipment", shipment_event(shipment, after, after_signal)))
         if before_signal != after_signal:
             change.events.append(("door", door_event(after.door, after_signal, after.id)))
         return ScanOutcome.accepted_into(
