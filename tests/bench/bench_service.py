@@ -65,6 +65,10 @@ PHASES = {
     "latency": Phase("latency", ("--rate", "500", "--connections", "64")),
     "socket-latency": Phase("socket-latency", ("--rate", "500")),
     "grow": Phase("grow", ("--connections", "4", "--skus", "1", "--doors", "D1")),
+    "latency-loaded": Phase(
+        "latency",
+        ("--rate", "500", "--connections", "64", "--doors", "D2,D3", "--streams", "10", "--page"),
+    ),
 }
 
 
@@ -275,6 +279,45 @@ def _growth(emit: Emit, server: Server, tag: str, quick: bool) -> None:
     server.close_shipments(ids)
 
 
+def _loaded_latency(emit: Emit, server: Server, tag: str, seconds: float) -> None:
+    """500 scans/s on D2 and D3 while a truck of 100,000 tagged units loads at D1 (another
+    load generator, batches of 100 as fast as the gate takes them), with 10 event streams
+    and the status page open (DESIGN.md section 5's latency row, all of its load)."""
+    ids = server.open_shipments(tag)
+    truck = [sys.executable, "-m", "tests.bench.loadgen", "grow", "--config"]
+    truck += [str(server.config.path), "--tag", f"{tag}-truck", "--doors", "D1"]
+    truck += ["--skus", "1", "--connections", "1", "--units", "100000"]
+    loading = subprocess.Popen(truck, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        result = loadgen(server, PHASES["latency-loaded"], tag, seconds)
+    finally:
+        loading.terminate()
+        loading.wait(30)
+    _, doc = server.call("GET", f"/api/v1/shipments/{ids[0]}")
+    lat = result.get("latency_ms") or {}
+    emit(
+        "scan to answer at 500 scans/s (HTTP single), a truck loading at another door,"
+        " 10 event streams, the page: p50",
+        f"{lat.get('p50', float('nan')):.1f} ms",
+        "",
+    )
+    emit(
+        "  p99 / max",
+        f"{lat.get('p99', float('nan')):.1f} / {lat.get('max', float('nan')):.1f} ms",
+        "p99 < 20 ms",
+    )
+    emit("  achieved rate", _rate(result["scans_per_s"], "scans/s"), "500 scans/s")
+    units = sum(line["quantity"] for line in doc.get("lines", [])) if isinstance(doc, dict) else 0
+    emit("  the truck's units by the end", f"{units:,}", "")
+    cores = result["cores"]
+    emit(
+        "  CPU: gate loop thread / gate other threads / load gen.",
+        f"{cores['gate_loop']:.2f} / {cores['gate_other']:.2f} / {cores['loadgen']:.2f} cores",
+        "",
+    )
+    server.close_shipments(ids)
+
+
 def run(emit: Emit) -> None:
     quick = bool(os.environ.get("GATE_BENCH_QUICK"))
     seconds = 3.0 if quick else 8.0
@@ -290,6 +333,9 @@ def run(emit: Emit) -> None:
             for name in names:
                 if name == "grow":
                     _growth(emit, server, f"{stamp}-{name}", quick)
+                    continue
+                if name == "latency-loaded":
+                    _loaded_latency(emit, server, f"{stamp}-{name}", seconds)
                     continue
                 phase = PHASES[name]
                 tag = f"{stamp}-{name}"

@@ -132,6 +132,16 @@ class Bench:
         self.url = f"http://{config.http.host}:{config.http.port}/api/v1/scans"
         self.scanner = (config.scanner.host, config.scanner.port)
         self.tokens = [c.token for c in config.clients if c.role == "scanner"]
+        #: The token of a scanner client bound to each door (or of one bound to none).
+        self.door_tokens = {
+            door: c.token
+            for c in config.clients
+            if c.role == "scanner"
+            for door in (c.doors or [d.id for d in config.doors])
+        }
+        self.wms = next(c.token for c in config.clients if c.role == "wms")
+        self.operator = config.operators[0] if config.operators else None
+        self.base = f"http://{config.http.host}:{config.http.port}"
         self.doors = args.doors.split(",")
         self.ordinary, self.controlled = catalogue(config)
         self.sources = 0
@@ -205,7 +215,7 @@ class Bench:
             async def worker(i: int) -> None:
                 nonlocal accepted
                 headers = {
-                    "Authorization": f"Bearer {self.token(0)}",
+                    "Authorization": f"Bearer {self.door_tokens[scans.door]}",
                     "Content-Type": "application/json",
                 }
                 while accepted < units:
@@ -243,8 +253,9 @@ class Bench:
         async with aiohttp.ClientSession(connector=connector) as session:
 
             async def one(i: int, due: float) -> None:
-                headers = {"Authorization": f"Bearer {self.token(i % len(sources))}"}
-                scan = sources[i % len(sources)].next()
+                source = sources[i % len(sources)]
+                headers = {"Authorization": f"Bearer {self.door_tokens[source.door]}"}
+                scan = source.next()
                 async with session.post(self.url, json=scan, headers=headers) as response:
                     payload = await response.read()
                 done = time.monotonic()
@@ -255,6 +266,12 @@ class Bench:
                 if tally.start <= due <= tally.end:
                     tally.latencies.append(done - due)
 
+            watchers = [
+                asyncio.create_task(self._stream(session, tally.end))
+                for _ in range(self.args.streams)
+            ]
+            if self.args.page:
+                watchers.append(asyncio.create_task(self._page(session, tally.end)))
             tasks = []
             for i, due in enumerate(_schedule(time.monotonic(), rate, tally.end)):
                 delay = due - time.monotonic()
@@ -262,7 +279,29 @@ class Bench:
                     await asyncio.sleep(delay)
                 tasks.append(asyncio.create_task(one(i, due)))
             await asyncio.gather(*tasks)
+            for watcher in watchers:
+                watcher.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
         return tally
+
+    async def _stream(self, session: aiohttp.ClientSession, end: float) -> None:
+        """One client holding ``GET /api/v1/events`` open and reading it to ``end``."""
+        headers = {"Authorization": f"Bearer {self.wms}"}
+        async with session.get(self.base + "/api/v1/events", headers=headers) as response:
+            while time.monotonic() < end and await response.content.readany():
+                pass
+
+    async def _page(self, session: aiohttp.ClientSession, end: float) -> None:
+        """The status page open: its fragments fetched every second, as its script does on
+        events (an operator's HTTP Basic login)."""
+        if self.operator is None:
+            return
+        auth = aiohttp.BasicAuth(self.operator.name, self.operator.password)
+        while time.monotonic() < end:
+            for path in ("/page/doors", "/page/side"):
+                async with session.get(self.base + path, auth=auth) as response:
+                    await response.read()
+            await asyncio.sleep(1.0)
 
     # --- the scanner socket -------------------------------------------------------------
 
@@ -469,6 +508,8 @@ def main() -> int:
         "mode", choices=["batches", "single", "socket", "latency", "socket-latency", "grow"]
     )
     parser.add_argument("--units", type=int, default=100_000, help="grow: units to load")
+    parser.add_argument("--streams", type=int, default=0, help="latency: event streams open")
+    parser.add_argument("--page", action="store_true", help="latency: the status page open")
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--doors", default="D1,D2,D3")
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring window")
