@@ -58,6 +58,7 @@ class Change:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     committed: list[Callable[[], None]] = field(default_factory=list)
     outbox: bool = False
+    epcis: bool = False  # an EPCIS document was queued (gate.service.epcis_out)
     done: asyncio.Future[bool] | None = None
 
     def add(self, base: Shipment | None, after: Shipment) -> None:
@@ -80,6 +81,7 @@ class Committer:
         self.failed: str | None = None
         self.changed = asyncio.Event()
         self.outbox_changed = asyncio.Event()
+        self.epcis_changed = asyncio.Event()
         self._encoder = ShipmentEncoder()  # used on the writer thread only
 
     def require_ok(self) -> None:
@@ -118,6 +120,8 @@ class Committer:
             self.changed.set()
         if change.outbox:
             self.outbox_changed.set()
+        if change.epcis:
+            self.epcis_changed.set()
 
     async def _write(self, change: Change, afters: list[Shipment]) -> None:
         state, encoder = self.state, self._encoder
