@@ -72,7 +72,7 @@ _SGLN: Final = re.compile(r"urn:epc:id:sgln:(?P<cp>[0-9]{6,12})\.(?P<ref>[0-9]{0
 #: An SGLN extension: 1-20 characters of GS1 AI set 82, URI-escaped (TDS 2.x section 6.3.4).
 _EXTENSION: Final = re.compile(r"(?:[A-Za-z0-9!'()*+,\-.:;=_]|%(?:2[2567F]|3[CEF])){1,20}")
 #: Characters an EPC URI serial escapes (TDS 2.x section 6.3).
-_URI_ESCAPES: Final = {c: f"%{ord(c):02X}" for c in '%"&/<>?'}
+_URI_ESCAPES: Final = str.maketrans({c: f"%{ord(c):02X}" for c in '%"&/<>?'})
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +328,7 @@ def _unit(gtin: str, serial: str, origin: Origin) -> str:
     GTIN's company prefix is not known (or the serial cannot be written as an EPC)."""
     prefix = origin.prefix_of(gtin[1:13])
     if prefix is not None:
-        escaped = "".join(_URI_ESCAPES.get(c, c) for c in serial)
+        escaped = serial.translate(_URI_ESCAPES)
         body = f"{prefix}.{gtin[0]}{gtin[1 + len(prefix) : 13]}.{escaped}"
         try:
             check_sgtin_uri_body(body, "sgtin")

@@ -31,6 +31,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Final
 
 from gate.core.gs1 import check_digit
@@ -265,13 +266,16 @@ def _items(name: str, value: Any) -> list[Any]:
     return value
 
 
+#: What a Digital Link path segment escapes beyond an EPC URI's own escapes.
+_DL_ESCAPES: Final = str.maketrans({c: f"%{ord(c):02X}" for c in "!()*+,:"})
+
+
 def _dl_escape(segment: str) -> str:
     """An EPC URI's (already escaped) serial as a Digital Link path segment."""
-    for char in "!()*+,:":
-        segment = segment.replace(char, f"%{ord(char):02X}")
-    return segment
+    return segment.translate(_DL_ESCAPES)
 
 
+@lru_cache(maxsize=4096)
 def _with_check(digits: str) -> str:
     return digits + str(check_digit(digits))
 

@@ -1,8 +1,8 @@
 """EPCIS at dispatch: the dispatch's change also queues its EPCIS document.
 
 The docks' dispatch calls ``queue_dispatch`` with the change it is about to commit. With an
-``[epcis]`` section, the shipment's document (``gate.core.epcis``) is built now, from the
-value the dispatch decided, and its row is written by the change's own transaction: the
+``[epcis]`` section, the shipment's document (``gate.core.epcis``) is built from the value
+the dispatch decided, and its row written, by the change's own transaction: the
 dispatch and its events commit together or not at all, so no dispatch is ever stored without
 its events queued, and no events of a dispatch that did not happen are ever sent. The
 change's ``epcis`` flag wakes the sender (``gate.links.epcis``) once it committed.
@@ -31,16 +31,18 @@ def line_serials(shipment: Shipment) -> Mapping[str, Iterable[str]]:
 
 def queue_dispatch(change: Change, config: Config, shipment: Shipment) -> None:
     """Adds the EPCIS document of the dispatched ``shipment`` to ``change`` (nothing when
-    the gate has no ``[epcis]`` section). Raises ``ValueError`` for a shipment that is not
-    dispatched: a bug, which refuses the dispatch rather than lose its events."""
+    the gate has no ``[epcis]`` section). A document that cannot be built (a shipment that is
+    not dispatched: a bug) fails the dispatch's write rather than lose its events."""
     if config.epcis is None:
         return
     door = config.door(shipment.door)
     origin = config.epcis.origin(config.gate_id, None if door is None else door.sgln)
-    document = build_document(shipment, line_serials(shipment), origin)
     at = shipment.closed_at or shipment.updated_at
 
     def write(conn: sqlite3.Connection) -> None:
+        # Built here, on the store's writer thread: a truck of 20,000 serialised units takes
+        # about half a second to build and hash, which the event loop must not wait out.
+        document = build_document(shipment, line_serials(shipment), origin)
         epcis_rows.queue(conn, shipment.id, document, at)
 
     change.sql.append(write)
