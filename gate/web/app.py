@@ -174,6 +174,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
                 config.epcis, store, app[app_keys.EVENTS], docks.committer.epcis_changed
             )
             app[app_keys.EPCIS] = epcis
+            app[app_keys.METRICS].watch_epcis(epcis)
             tasks.append(asyncio.create_task(epcis.run(), name="epcis-link"))
         yield
         await readers.stop()  # before the store closes: their last scans are stored

@@ -137,6 +137,9 @@ async def test_a_dispatch_arrives_as_a_valid_document_with_the_designed_events(
     assert (repository.url + "/1", None) == (row["capture_job"], row["next_attempt_at"])
     assert json.loads(row["body"]) == doc
     assert [repository.url + "/1"] == g.app[app_keys.EPCIS].jobs
+    status, text = await g.call("GET", "/metrics")
+    assert 200 == status
+    assert "gate_epcis_delivered 1.0" in text and "gate_epcis_backlog 0.0" in text
 
 
 async def test_a_503_is_retried_with_the_same_document(
