@@ -210,6 +210,29 @@ async def test_a_refusal_is_final_and_alerted(
     assert 2 == len(repository.received)
 
 
+async def test_a_single_event_too_large_is_refused_not_split_forever(
+    gates: Gates, epcis_config: Path, repository: Repository, gyro: str
+) -> None:
+    repository.event_limit = 0  # 413 to everything, stating no usable limit
+    g = await gates.start()
+    await dispatch(g, gyro, pallet=True)  # two events: split, then each part refused
+    await until(
+        lambda: len(rows(g)) == 3 and all(r["next_attempt_at"] is None for r in rows(g)),
+        "the document split and both parts refused",
+    )
+    whole, *parts = rows(g)
+    assert 2 == whole["split_into"]
+    assert all("one event is larger" in r["last_error"] for r in parts)
+    assert 3 == len(repository.received) and [] == repository.captured
+    status, history = await g.call("GET", "/api/v1/shipments/S1/history")
+    assert 200 == status, history
+    summaries = [r["summary"] for r in history["records"] if r["kind"].startswith("epcis.")]
+    assert summaries[0].startswith("EPCIS document split in 2")
+    assert ["EPCIS events refused by the repository"] * 2 == [
+        x.split(":")[0] for x in summaries[1:]
+    ]
+
+
 async def test_nothing_is_lost_across_a_restart_while_the_repository_is_down(
     gates: Gates, epcis_config: Path, repository: Repository, gyro: str
 ) -> None:
