@@ -286,3 +286,18 @@ def test_a_bad_door_sgln_is_refused(epcis_config: Path) -> None:
     epcis_config.write_text(epcis_config.read_text().replace(DOOR, "urn:epc:id:sgln:1.2.3"))
     with pytest.raises(ConfigError, match=r"doors\[0\]\.sgln"):
         load_config(epcis_config)
+
+
+def test_the_demo_configs_commented_example_loads(demo_config: Path) -> None:
+    text = demo_config.read_text()
+    text = re.sub(
+        r"^# (sgln = |\[epcis\]|capture_url|site_sgln|company_prefixes|namespace)",
+        r"\1",
+        text,
+        flags=re.M,
+    )
+    demo_config.write_text(text)
+    config = load_config(demo_config)
+    assert config.epcis is not None
+    assert "urn:epc:id:sgln:0614141.00777.0" == config.epcis.site_sgln
+    assert "urn:epc:id:sgln:0614141.00777.D1" == config.doors[0].sgln
