@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gate.core import shipments as sh
 from gate.core.classification import Classification
@@ -373,3 +375,21 @@ def test_fields_it_cannot_hash_are_refused_not_guessed() -> None:
         event_hash(event)
     with pytest.raises(ValueError, match="namespace"):
         event_hash({"type": "ObjectEvent", "undeclared:field": "1"})
+
+
+#: GS1 AI encodable character set 82: what a serial may hold.
+SET_82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    serials=st.lists(st.text(SET_82, min_size=1, max_size=20), min_size=1, max_size=4),
+    known=st.booleans(),
+)
+def test_any_serial_hashes_as_the_reference_does(serials: list[str], known: bool) -> None:
+    """Serials with every character URIs escape, as EPC or Digital Link URIs."""
+    s = dispatched(manifest=False)
+    origin = ORIGIN if known else Origin("g", "urn:epc:id:sgln:4012345.00777.0")
+    doc = build_document(s, {GYRO: serials[:2]}, origin)
+    assert [] == errors(doc)
+    assert oracle_hashes(doc) == [e["eventID"] for e in events(doc)]
