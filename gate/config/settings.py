@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gate.config.epcis import EpcisConfig, door_sgln, parse_epcis
 from gate.config.lists import ListConfig, parse_lists
 from gate.config.readers import ReaderConfig, parse_readers
 from gate.core.access import Role
@@ -113,6 +114,7 @@ class CentralConfig:
 class Door:
     id: str
     name: str
+    sgln: str | None = None  # the door as an EPCIS readPoint (gate/config/epcis.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,7 @@ class Config:
     operators: tuple[Operator, ...]
     readers: tuple[ReaderConfig, ...] = ()  # [[readers]]: see gate/config/readers.py
     lists: tuple[ListConfig, ...] = ()  # [[lists]]: see gate/config/lists.py
+    epcis: EpcisConfig | None = None  # [epcis]: see gate/config/epcis.py
     #: How often the gate sends a signed checkpoint of its journal to the central office.
     journal_checkpoint_seconds: float = 900.0
 
@@ -417,7 +420,8 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
 
     doors = []
     for door in root.sections("doors"):
-        doors.append(Door(door.text("id"), door.text("name", door.data.get("id", ""))))
+        name = door.text("name", door.data.get("id", ""))
+        doors.append(Door(door.text("id"), name, door_sgln(door)))
     if not doors:
         raise ConfigError("doors: at least one [[doors]] entry is needed")
     if len({d.id for d in doors}) != len(doors):
@@ -502,6 +506,7 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         operators=tuple(operators),
         readers=parse_readers(root.sections("readers"), {d.id for d in doors}),
         lists=parse_lists(root.sections("lists")),
+        epcis=parse_epcis(root.section("epcis", required=False)),
         journal_checkpoint_seconds=checkpoint_every,
     )
     root.check_unknown()

@@ -60,6 +60,7 @@ class Change:
     committed: list[Callable[[], None]] = field(default_factory=list)
     rolled_back: list[Callable[[], None]] = field(default_factory=list)
     outbox: bool = False
+    epcis: bool = False  # an EPCIS document was queued (gate.service.epcis_out)
     done: asyncio.Future[bool] | None = None
 
     def add(self, base: Shipment | None, after: Shipment) -> None:
@@ -82,6 +83,7 @@ class Committer:
         self.failed: str | None = None
         self.changed = asyncio.Event()
         self.outbox_changed = asyncio.Event()
+        self.epcis_changed = asyncio.Event()
         self._encoder = ShipmentEncoder()  # used on the writer thread only
 
     def require_ok(self) -> None:
@@ -122,6 +124,8 @@ class Committer:
             self.changed.set()
         if change.outbox:
             self.outbox_changed.set()
+        if change.epcis:
+            self.epcis_changed.set()
 
     async def _write(self, change: Change, afters: list[Shipment]) -> None:
         state, encoder = self.state, self._encoder

@@ -49,6 +49,7 @@ from gate.errors import (
 )
 from gate.service.clock import utc_now
 from gate.service.commit_step import Change, Committer
+from gate.service.epcis_out import queue_dispatch
 from gate.service.event_shapes import door_event, licence_doc, request_event, shipment_event
 from gate.service.events import Events
 from gate.service.input_checks import check_id, check_text, scrub
@@ -466,6 +467,7 @@ class Docks:
         change.sql.insert(0, draw)
         change.licences.extend(licences)
         change.events.extend(("licence", licence_doc(x)) for x in licences)
+        queue_dispatch(change, self.config, transition.shipment)  # EPCIS events, same commit
         try:
             await self.committer.apply(change)
         except Overdraw as exc:

@@ -202,6 +202,26 @@ MIGRATIONS: list[str] = [
     FROM shipments AS s, json_each(s.doc, '$.lines') AS l, json_each(l.value, '$.serials') AS j
     WHERE json_valid(s.doc);
     """,
+    # 7: EPCIS documents queued at dispatch for the company's EPCIS repository (DESIGN 4).
+    # A document the repository found too large is split: its row ends (next_attempt_at
+    # NULL, split_into set) and its parts are new rows, in the same transaction.
+    """
+    CREATE TABLE epcis_outbox (
+        id INTEGER PRIMARY KEY,
+        shipment_id TEXT NOT NULL,
+        body TEXT NOT NULL,             -- the EPCISDocument, as sent
+        events INTEGER NOT NULL,        -- how many events it holds
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,           -- NULL once delivered, refused or split
+        delivered_at TEXT,
+        capture_job TEXT,               -- the repository's capture job (its Location)
+        split_into INTEGER,             -- parts this document was split into
+        last_error TEXT
+    );
+    CREATE INDEX epcis_outbox_pending ON epcis_outbox (next_attempt_at)
+        WHERE next_attempt_at IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,6 +18,7 @@ from gate.core import identifiers
 from gate.ingest.readers.base import ScanSink
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
+from gate.links.epcis import EpcisLink
 from gate.service.docks import Docks
 from gate.service.events import Events
 from gate.service.policy_files import load_policy
@@ -168,6 +169,13 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(screening.first_load(), name="lists-load"),
             asyncio.create_task(_review(docks), name="review"),
         ]
+        if config.epcis is not None:
+            epcis = EpcisLink(
+                config.epcis, store, app[app_keys.EVENTS], docks.committer.epcis_changed
+            )
+            app[app_keys.EPCIS] = epcis
+            app[app_keys.METRICS].watch_epcis(epcis)
+            tasks.append(asyncio.create_task(epcis.run(), name="epcis-link"))
         yield
         await readers.stop()  # before the store closes: their last scans are stored
         for task in tasks:

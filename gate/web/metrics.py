@@ -12,6 +12,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from gate.links.central import CentralLink
+from gate.links.epcis import EpcisLink
 from gate.service.docks import Docks
 
 if TYPE_CHECKING:
@@ -45,6 +46,10 @@ class Metrics:
     def watch_link(self, link: CentralLink, clock: Callable[[], dt.datetime]) -> None:
         """Exports the link's health; ages are measured on ``clock`` (the docks' clock)."""
         self.registry.register(_LinkCollector(link, clock))
+
+    def watch_epcis(self, link: EpcisLink) -> None:
+        """Exports the EPCIS sender's backlog and outcomes (``gate_epcis_*``)."""
+        self.registry.register(_EpcisCollector(link))
 
     def watch_readers(self, readers: Readers) -> None:
         self.registry.register(_ReadersCollector(readers))
@@ -186,3 +191,26 @@ class _ReadersCollector(Collector):
             connects.add_metric(key, h.connects)
             dropped.add_metric(key, h.dropped)
         yield from (connected, last_read, rate, reads, scans, connects, dropped)
+
+
+class _EpcisCollector(Collector):
+    def __init__(self, link: EpcisLink) -> None:
+        self.link = link
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        h = self.link.health
+        now = h.clock()
+        yield GaugeMetricFamily(
+            "gate_epcis_backlog", "EPCIS documents not yet captured", value=h.backlog
+        )
+        yield GaugeMetricFamily(
+            "gate_epcis_unreachable_seconds",
+            "How long the EPCIS repository has been unreachable (0 = reachable)",
+            value=0 if h.unreachable_since is None else (now - h.unreachable_since).total_seconds(),
+        )
+        yield GaugeMetricFamily(
+            "gate_epcis_delivered", "EPCIS documents captured since start", value=h.delivered
+        )
+        yield GaugeMetricFamily(
+            "gate_epcis_refused", "EPCIS documents refused for good since start", value=h.refused
+        )
