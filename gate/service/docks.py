@@ -28,7 +28,7 @@ from gate.config.settings import Config
 from gate.core.classification import Classification
 from gate.core.licences import Approval, StandingLicence, upsert
 from gate.core.rules import ControlDates
-from gate.core.shipment_values import FINAL, Controls, Shipment, Transition
+from gate.core.shipment_values import Controls, Shipment, Transition
 from gate.core.shipments import (
     amend,
     apply_approval,
@@ -50,17 +50,18 @@ from gate.errors import (
 from gate.service.clock import utc_now
 from gate.service.commit_step import Change, Committer
 from gate.service.epcis_out import queue_dispatch
-from gate.service.event_shapes import door_event, licence_doc, request_event, shipment_event
+from gate.service.event_shapes import licence_doc
 from gate.service.events import Events
 from gate.service.input_checks import check_id, check_text, scrub
 from gate.service.live_state import LiveState
-from gate.service.party_screening import hits_record, list_dates, screened
+from gate.service.party_screening import list_dates, screened
 from gate.service.policy_files import PolicyData
 from gate.service.scan_path import RECENT_SCANS, ScanPath
 from gate.service.screening import ScreeningState
 from gate.service.shipment_bodies import amendments, shipment_from_body
-from gate.storage import journal, licence_rows, outbox_rows, scan_rows, shipment_rows
-from gate.storage.shipment_codec import decode, decode_licence, encode_licence, encode_request
+from gate.service.transition_change import change_of
+from gate.storage import journal, licence_rows, scan_rows, shipment_rows
+from gate.storage.shipment_codec import decode, decode_licence, encode_licence
 from gate.storage.store import Store
 from gate.table.native import Table, TableSlot
 
@@ -227,64 +228,16 @@ class Docks:
         kind: str,
         data: Mapping[str, Any],
     ) -> Change:
-        """A transition as a change: the shipment saved with its audit record, licence
-        requests queued, undelivered requests taken back when moot, and its events."""
-        after = transition.shipment
-        at = self.clock()
-        gate_id = self.config.gate_id
-        previous = None if before is None else before.state.value
-        requests = transition.requests
-        answered = [a for a in after.approvals if before is None or a not in before.approvals]
-        record = {**data, **hits_record(before, after)}  # new hits are journaled with it
-
-        def write(conn: sqlite3.Connection) -> None:
-            for request in requests:
-                outbox_rows.queue(
-                    conn,
-                    request.request_id,
-                    after.id,
-                    outbox_rows.request_body(conn, gate_id, after, request),
-                    request.created_at,
-                )
-            if after.state in FINAL:
-                # A request not yet delivered is moot once the truck left or was cancelled.
-                outbox_rows.stop_sending(conn, "shipment_id", after.id, f"shipment {after.state}")
-            for approval in answered:
-                outbox_rows.stop_sending(conn, "request_id", approval.request_id, "answered")
-            journal.append(
-                conn,
-                kind=kind,
-                actor=actor,
-                subject=after.id,
-                data={**record, "state": after.state.value, "previous_state": previous},
-                ts=at,
-            )
-            for request in requests:
-                journal.append(
-                    conn,
-                    kind="licence_request.queued",
-                    actor="gate",
-                    subject=after.id,
-                    data=encode_request(request),
-                    ts=at,
-                )
-
-        change = Change(sql=[write], outbox=bool(requests))
-        change.add(before, after)
-        if after.state in FINAL:
-            change.doors[after.door] = None
-        elif before is None:
-            change.doors[after.door] = after.id
-        if before is None or (before.state, before.signal) != (after.state, after.signal):
-            change.events.append(("shipment", shipment_event(before, after, after.signal)))
-            final = after.state in FINAL  # the goods left or stay: the door is free again
-            signal = None if final else after.signal
-            change.events.append(("door", door_event(after.door, signal, after.id)))
-        elif before is not after:
-            change.events.append(("shipment", shipment_event(before, after, after.signal)))
-        for request in requests:
-            change.events.append(("request", request_event(after.id, request.request_id)))
-        return change
+        """A transition as a change (``gate.service.transition_change``)."""
+        return change_of(
+            before,
+            transition,
+            actor=actor,
+            kind=kind,
+            data=data,
+            gate_id=self.config.gate_id,
+            at=self.clock(),
+        )
 
     async def record(
         self, kind: str, subject: str | None, data: Mapping[str, Any], actor: str
