@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gate.config.bundle_manifest import Manifest
 from gate.config.lists import ListConfig, parse_lists
 from gate.config.readers import ReaderConfig, parse_readers
+from gate.config.reference import ReferenceConfig, parse_reference
 from gate.core.access import Role
 from gate.core.signatures import SignatureError, parse_public_key, parse_secret
 from gate.errors import ConfigError
@@ -152,6 +154,10 @@ class Config:
     lists: tuple[ListConfig, ...] = ()  # [[lists]]: see gate/config/lists.py
     #: How often the gate sends a signed checkpoint of its journal to the central office.
     journal_checkpoint_seconds: float = 900.0
+    #: Signed reference-data bundles from the office (gate/config/reference.py), or None.
+    reference: ReferenceConfig | None = None
+    #: The signed bundle this config's data files come from (gate/service/reference_swap.py).
+    bundle: Manifest | None = None
 
     def door(self, door_id: str) -> Door | None:
         return next((d for d in self.doors if d.id == door_id), None)
@@ -503,6 +509,9 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         readers=parse_readers(root.sections("readers"), {d.id for d in doors}),
         lists=parse_lists(root.sections("lists")),
         journal_checkpoint_seconds=checkpoint_every,
+        reference=parse_reference(
+            central, root.section("reference", required=False), storage.output_file("database")
+        ),
     )
     root.check_unknown()
     return config

@@ -372,9 +372,12 @@ class ScreeningState:
     # --- ages ----------------------------------------------------------------------------------
 
     def published(self, name: str) -> dt.datetime | None:
-        """The publication time of list ``name``: inside its data, else configured, else None."""
+        """The publication time of list ``name``: its signed bundle's, else inside its data,
+        else configured, else None."""
         snapshot = self.snapshot
         loaded = None if snapshot is None else snapshot.lists.get(name)
+        if loaded is not None and self.configs[name].bundled:
+            return self.configs[name].published
         if loaded is not None and loaded.parsed.published is not None:
             day = loaded.parsed.published
             return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)

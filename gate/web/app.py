@@ -18,9 +18,11 @@ from gate.core import identifiers
 from gate.ingest.readers.base import ScanSink
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
+from gate.links.reference.poller import ReferencePoller
 from gate.service.docks import Docks
 from gate.service.events import Events
 from gate.service.policy_files import load_policy
+from gate.service.reference_swap import ReferenceSwap
 from gate.service.reloader import Reloader
 from gate.service.screening import ScreeningState
 from gate.storage.store import Store
@@ -152,6 +154,11 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.METRICS].watch(docks)
         reloader = Reloader(config, app[app_keys.TABLE], docks, app[app_keys.EVENTS], screening)
         app[app_keys.RELOADER] = reloader
+        swap = ReferenceSwap(
+            docks, screening, reloader, app[app_keys.EVENTS], lambda: docks.clock()
+        )
+        app[app_keys.REFERENCE] = swap
+        app[app_keys.METRICS].watch_reference(swap)
         link = CentralLink(config, store, app[app_keys.EVENTS], docks.outbox_changed)
         app[app_keys.CENTRAL] = link
         # Through the docks on every read: a test may give the docks another clock later.
@@ -168,6 +175,11 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(screening.first_load(), name="lists-load"),
             asyncio.create_task(_review(docks), name="review"),
         ]
+        if config.reference is not None:
+            # Outbound only: the office's signed bundles, checked and swapped in on a timer.
+            poller = ReferencePoller(config.reference, swap, screening.loaded)
+            app[app_keys.REFERENCE_POLLER] = poller
+            tasks.append(asyncio.create_task(poller.run(), name="reference-poll"))
         yield
         await readers.stop()  # before the store closes: their last scans are stored
         for task in tasks:

@@ -133,6 +133,8 @@ async def get_lists(request: web.Request) -> web.Response:
         {
             "lists": [*_screening(request).status_docs(now), *sources["lists"]],
             "control_list": sources["control_list"],
+            # The office's signed bundle the data comes from (None: local files).
+            "bundle": sources["bundle"],
         },
     )
 
