@@ -51,7 +51,7 @@ def cmd_make(args: argparse.Namespace) -> int:
     if args.expires_days is not None:
         expires = (published or dt.datetime.now(dt.UTC)) + dt.timedelta(days=args.expires_days)
     made = make_bundle(
-        Sources.from_config(config),
+        Sources.from_config(config, Path(args.clearances) if args.clearances else None),
         Path(args.output),
         key,
         root_key=root_key,
@@ -170,6 +170,9 @@ def add_parser(
     with_config(make)
     make.add_argument("--key", required=True, help="the office key (signs every role)")
     make.add_argument("--root-key", help="a separate key for the root role (kept offline)")
+    make.add_argument(
+        "--clearances", help="the office's clearances of false positives (a JSON array)"
+    )
     make.add_argument("-o", "--output", required=True, help="the repository folder (served)")
     make.add_argument(
         "--published", type=_instant, help="the data's publication time (default: now)"

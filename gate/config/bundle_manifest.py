@@ -60,6 +60,8 @@ class Manifest:
     catalogues: tuple[str, ...]
     countries: str
     lists: tuple[BundleList, ...] = ()
+    #: The office's clearances of false positives (``clearances.json``), if it sends any.
+    clearances: str | None = None
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -67,6 +69,8 @@ class Manifest:
         names = [self.control_list, *self.catalogues, self.countries]
         for item in self.lists:
             names.extend(item.files)
+        if self.clearances is not None:
+            names.append(self.clearances)
         return tuple(names)
 
     def doc(self) -> dict[str, Any]:
@@ -84,6 +88,7 @@ class Manifest:
             "lists": [
                 {"name": x.name, "format": x.format, "files": list(x.files)} for x in self.lists
             ],
+            "clearances": self.clearances,
         }
 
     def to_bytes(self) -> bytes:
@@ -143,6 +148,9 @@ def parse_manifest(data: bytes) -> Manifest:
         catalogues=tuple(check_name(c, "catalogue") for c in catalogues),
         countries=check_name(doc["countries"], "countries"),
         lists=parsed,
+        clearances=None
+        if doc.get("clearances") is None
+        else check_name(doc["clearances"], "clearances"),
     )
 
 

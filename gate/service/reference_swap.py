@@ -40,14 +40,16 @@ from typing import Any
 from gate.config.bundle_manifest import Manifest
 from gate.config.lists import ListConfig
 from gate.config.settings import Config
+from gate.core.screening.clearances import Clearance, ClearanceBook
 from gate.errors import GateError
+from gate.service.bundle_clearances import parse_clearances
 from gate.service.docks import Docks
 from gate.service.events import Events
 from gate.service.policy_files import PolicyChange, load_policy
 from gate.service.reloader import Reloader
 from gate.service.screening import ScreeningState, list_changes, load_snapshot
 from gate.service.screening_lists import ListSource, LoadedList, ScreeningSnapshot
-from gate.storage import journal
+from gate.storage import clearance_rows, journal
 from gate.table import snapshots
 from gate.table.compiler import compile_table
 
@@ -166,11 +168,11 @@ class ReferenceSwap:
                     raise BundleRefused(
                         "; ".join(f"list {r.list_id}: {r.reason}" for r in refusals)
                     )
+                clearances = self._clearances(new, manifest, folder)
                 change = PolicyChange.between(self.docks.policy.policy, policy.policy)
                 changes = list_changes(screening.snapshot, lists)
-                await self._journal(
-                    "reference.applied",
-                    {**self._doc(manifest), **change.audit_doc(), "lists": changes},
+                added = await self._record(
+                    {**self._doc(manifest), **change.audit_doc(), "lists": changes}, clearances
                 )
             except (GateError, OSError, sqlite3.Error) as exc:
                 refusal = exc if isinstance(exc, BundleRefused) else BundleRefused(str(exc))
@@ -185,6 +187,8 @@ class ReferenceSwap:
             screening.sources = sources
             screening.snapshot = lists
             screening.refused = {}
+            if added:
+                screening.book = ClearanceBook.of([*screening.book.all(), *added])
             reloader._seen = reloader._stamps()
             self.refused = None
             self.outcomes["applied"] += 1
@@ -200,6 +204,45 @@ class ReferenceSwap:
         self.events.publish("reference", {**self._doc(manifest), "shipments_changed": changed})
         self.events.publish("alert", {"level": "info", "kind": "reference_applied", "text": text})
         self.events.publish("lists", {"lists": screening.status_docs(self.clock())})
+
+    def _clearances(self, config: Config, manifest: Manifest, folder: Path) -> list[Clearance]:
+        """The bundle's clearances for the lists this gate screens against (raises
+        BundleError, OSError)."""
+        if manifest.clearances is None:
+            return []
+        found = parse_clearances((folder / manifest.clearances).read_bytes(), manifest)
+        names = {item.name for item in config.lists}
+        return [item for item in found if item.list in names]
+
+    async def _record(self, data: dict[str, Any], clearances: list[Clearance]) -> list[Clearance]:
+        """Journals the applied bundle and stores (and journals) each clearance not stored
+        before, in one transaction; returns those new clearances. Raises StoreError."""
+        at = self.clock()
+        added: list[Clearance] = []
+
+        def write(conn: sqlite3.Connection) -> None:
+            for item in clearances:
+                if clearance_rows.insert(conn, item):
+                    added.append(item)
+                    journal.append(
+                        conn,
+                        kind="clearance.added",
+                        actor="central",
+                        subject=f"{item.list}:{item.entry}",
+                        data={**item.doc(), "webhook_id": item.webhook_id},
+                        ts=at,
+                    )
+            journal.append(
+                conn,
+                kind="reference.applied",
+                actor="central",
+                subject=None,
+                data={**data, "clearances_added": len(added)},
+                ts=at,
+            )
+
+        await self.docks.store.write(write)
+        return added
 
     def _load_table(self, config: Config) -> Any:
         """Compiles the bundle's control list and catalogues and opens the result verified,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import shutil
 import sqlite3
 from collections.abc import AsyncIterator
@@ -23,7 +24,7 @@ from gate.links.reference.repository import Sources, load_signer, make_bundle, n
 from gate.service.events import Event
 from gate.web import app_keys
 from tests.conftest import free_port
-from tests.service.harness import CONFIGS, Gate, Gates, gtin_with, until
+from tests.service.harness import CONFIGS, Gate, Gates, catalogue_rows, gtin_with, until
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 PUBLISHED = NOW - dt.timedelta(days=2)
@@ -183,8 +184,6 @@ async def test_bundle_made_by_the_cli_is_verified_and_swapped_in(
 
 
 def _rows(config: Path) -> list[tuple[str, str, str]]:
-    from tests.service.harness import catalogue_rows
-
     return catalogue_rows(config)
 
 
@@ -203,8 +202,6 @@ async def assert_refused(gate: Gate, check: str, control: str | None, gtin: str)
 
 
 def _checks(records: list[str]) -> list[str]:
-    import json
-
     return [json.loads(r)["check"] for r in records]
 
 
@@ -309,3 +306,34 @@ async def test_a_restart_keeps_the_bundle_while_the_office_is_away(
     assert code == await control_of(gate, gtin)
     await until(lambda: alerts(gate, "reference_refused"), "the unreachable office alerted")
     assert ["download"] == [a["check"] for a in alerts(gate, "reference_refused")]
+
+
+async def test_clearances_in_a_bundle_are_stored_journaled_and_applied(
+    at_v1: tuple[Gate, str, str], office_repo: Office, tmp_path: Path
+) -> None:
+    """The office's clearances travel in the bundle: each is stored and journaled once and
+    stops that entry for that party, like one sent by callback."""
+    gate, _, _ = at_v1
+    orbital = "DEMO-DN-2024-021"  # the notices' "Orbital Tradewinds LLC"
+    party = {"name": "Orbital Tradewinds Holding LLC", "country": "US"}
+    status, found = await gate.call("POST", "/api/v1/screen", party)
+    version = next(h["version"] for h in found["hits"] if h["entry"] == orbital)
+    clearances = tmp_path / "clearances.json"
+    clearance = {"party": party, "list": "notices", "entry": orbital, "version": version}
+    clearances.write_text(json.dumps([clearance]))
+    sources = Sources.from_config(load_config(office_repo.data / "gate.toml"), clearances)
+    make_bundle(sources, office_repo.repo, load_signer(office_repo.key), published=NOW)
+    office_repo.publish()
+    assert await gate.app[app_keys.REFERENCE_POLLER].poll()
+    status, found = await gate.call("POST", "/api/v1/screen", party)
+    assert 200 == status
+    assert orbital not in {h["entry"] for h in found["hits"]}
+    _, listed = await gate.call("GET", "/api/v1/clearances")
+    assert [(orbital, True)] == [(c["entry"], c["active"]) for c in listed["clearances"]]
+    assert 1 == len(journaled(gate, "clearance.added"))
+    # The same clearance in the next bundle is not stored twice.
+    make_bundle(sources, office_repo.repo, load_signer(office_repo.key), published=NOW)
+    office_repo.publish()
+    assert await gate.app[app_keys.REFERENCE_POLLER].poll()
+    assert 1 == len(journaled(gate, "clearance.added"))
+    assert 3 == len(journaled(gate, "reference.applied"))

@@ -48,8 +48,10 @@ from tuf.api.serialization.json import JSONSerializer
 from gate.config.bundle_manifest import MANIFEST_NAME, BundleList, Manifest
 from gate.config.settings import Config
 from gate.errors import BundleError
+from gate.service.clock import utc_now
 
 ROOT_DAYS = 365
+CLEARANCES_NAME = "clearances.json"
 SERIALIZER = JSONSerializer(compact=False)
 
 
@@ -94,9 +96,11 @@ class Sources:
     lists: tuple[tuple[str, str, tuple[Path, ...]], ...]  # name, format, files
     annex: str
     annex_date: dt.date | None
+    #: The office's clearances of false positives (a JSON array), if it sends any.
+    clearances: Path | None = None
 
     @classmethod
-    def from_config(cls, config: Config) -> Sources:
+    def from_config(cls, config: Config, clearances: Path | None = None) -> Sources:
         """The files a gate config names: [table], [policy] countries and [[lists]]."""
         return cls(
             control_list=config.table.control_list,
@@ -105,6 +109,7 @@ class Sources:
             lists=tuple((x.name, x.format, x.paths) for x in config.lists),
             annex=config.table.annex,
             annex_date=config.table.annex_date,
+            clearances=clearances,
         )
 
 
@@ -133,6 +138,8 @@ def _layout(sources: Sources) -> tuple[dict[str, Path], list[BundleList], tuple[
         names = tuple(f"lists/{name}/{p.name}" for p in paths)
         files.update(zip(names, paths, strict=True))
         lists.append(BundleList(name, fmt, names))
+    if sources.clearances is not None:
+        files[CLEARANCES_NAME] = sources.clearances
     return files, lists, tuple(catalogues)
 
 
@@ -178,7 +185,7 @@ def _current(out: Path, signers: dict[str, CryptoSigner]) -> tuple[Metadata[Root
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return utc_now().replace(microsecond=0)
 
 
 def make_bundle(
@@ -215,6 +222,7 @@ def make_bundle(
         catalogues=catalogues,
         countries="countries.toml",
         lists=tuple(lists),
+        clearances=None if sources.clearances is None else CLEARANCES_NAME,
     )
     targets = Targets(version=version, expires=expires)
     blobs = {MANIFEST_NAME: manifest.to_bytes()}
