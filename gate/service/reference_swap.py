@@ -287,9 +287,12 @@ class ReferenceSwap:
 
         await self.docks.store.write(write)
 
-    def status_doc(self) -> dict[str, Any]:
-        """The bundle in use and the last refusal, for ``GET /lists`` and the page."""
+    def status_doc(self) -> dict[str, Any] | None:
+        """The bundle in use and the last refusal, for ``GET /lists``; None when the gate
+        has neither (it runs on its config's files and was never refused a bundle)."""
         bundle = self.applied
+        if bundle is None and self.refused is None:
+            return None
         return {
             "version": None if bundle is None else bundle.version,
             "published": None if bundle is None else bundle.published.isoformat(),
