@@ -261,9 +261,11 @@ class ReferenceSwap:
         kept = "local files" if in_use is None else f"bundle v{in_use.version}"
         message = f"Reference bundle refused ({check}), {kept} kept in use: {text}"
         log.error("%s", message)
+        # An office out of reach refuses nothing it sent: the data in use stays, and ages.
+        level = "warning" if check == "download" else "critical"
         self.events.publish(
             "alert",
-            {"level": "critical", "kind": "reference_refused", "check": check, "text": message},
+            {"level": level, "kind": "reference_refused", "check": check, "text": message},
         )
         try:
             await self._journal(
