@@ -58,6 +58,11 @@ class ReferenceConfig:
     def bundles_dir(self) -> Path:
         return self.cache / "bundles"
 
+    @property
+    def applied_file(self) -> Path:
+        """Holds the version of the bundle in use (the one a restart loads)."""
+        return self.cache / "applied"
+
 
 def parse_reference(central: Section, section: Section, database: Path) -> ReferenceConfig | None:
     """The reference settings, or None when ``reference_url`` is not set. Raises ConfigError

@@ -18,7 +18,7 @@ from gate.core import identifiers
 from gate.ingest.readers.base import ScanSink
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
-from gate.links.reference.poller import ReferencePoller
+from gate.links.reference.poller import ReferencePoller, start_config
 from gate.service.docks import Docks
 from gate.service.events import Events
 from gate.service.policy_files import load_policy
@@ -128,8 +128,12 @@ async def _table(app: web.Application) -> AsyncIterator[None]:
     slot = app[app_keys.TABLE]
     # The decoders' libraries load on first use; load them now, not on the first odd scan.
     await asyncio.to_thread(identifiers.preload)
+    config = app[app_keys.CONFIG]
+    if config.reference is not None:
+        # The office's bundle in use before the restart, not the config's older files.
+        app[app_keys.CONFIG] = config = await asyncio.to_thread(start_config, config)
     if not slot.loaded:
-        slot.swap(await asyncio.to_thread(load_table, app[app_keys.CONFIG]))
+        slot.swap(await asyncio.to_thread(load_table, config))
     yield
 
 

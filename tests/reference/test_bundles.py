@@ -300,18 +300,24 @@ async def test_a_bundle_whose_contents_do_not_load_is_refused(
 async def test_a_restart_keeps_the_bundle_while_the_office_is_away(
     gates: Gates, demo_config: Path, office_repo: Office
 ) -> None:
-    """The gate's last verified bundle is loaded from its own folder at start, not the
-    config's older files, even when the office cannot be reached."""
+    """The bundle in use is loaded from the gate's own folder at start, not the config's
+    older files, when the office cannot be reached, and after a newer one was refused."""
     gtin = gtin_with(demo_config, "")
     code = next(c for _, _, c in _rows(demo_config) if c)
     office_repo.set_control(gtin, code)
     gate = await gate_at_v1(gates, demo_config, office_repo)
     assert code == await control_of(gate, gtin)
+    (office_repo.data / "countries.toml").write_text("not toml [")
+    office_repo.set_control(gtin, "")
+    office_repo.make(published=NOW)
+    office_repo.publish()
+    assert not await gate.app[app_keys.REFERENCE_POLLER].poll()
     await gates.stop(gate)
     await office_repo.stop()
     gate = await gates.start()
     swap = gate.app[app_keys.REFERENCE]
-    await until(lambda: swap.applied is not None, "the cached bundle applied")
+    assert swap.applied is not None
+    assert 1 == swap.applied.version
     assert code == await control_of(gate, gtin)
     await until(lambda: alerts(gate, "reference_refused"), "the unreachable office alerted")
     assert ["download"] == [a["check"] for a in alerts(gate, "reference_refused")]
@@ -346,3 +352,22 @@ async def test_clearances_in_a_bundle_are_stored_journaled_and_applied(
     assert await gate.app[app_keys.REFERENCE_POLLER].poll()
     assert 1 == len(journaled(gate, "clearance.added"))
     assert 3 == len(journaled(gate, "reference.applied"))
+
+
+async def test_a_bundle_changed_on_the_gates_disk_is_not_started_on(
+    gates: Gates, demo_config: Path, office_repo: Office
+) -> None:
+    """At start the bundle in use is checked again: a file changed on disk since makes the
+    gate start on its config's files (and fetch the bundle again), never on the changed one."""
+    gtin = gtin_with(demo_config, "")
+    office_repo.set_control(gtin, next(c for _, _, c in _rows(demo_config) if c))
+    gate = await gate_at_v1(gates, demo_config, office_repo)
+    await gates.stop(gate)
+    reference = gate.config.reference
+    assert reference is not None
+    catalogue = next((reference.bundles_dir / "v1" / "catalogues").glob("*.csv"))
+    catalogue.write_bytes(catalogue.read_bytes() + b"\n")
+    await office_repo.stop()
+    gate = await gates.start()
+    assert gate.app[app_keys.REFERENCE].applied is None
+    assert await control_of(gate, gtin) is None

@@ -40,6 +40,10 @@ from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
 from gate.config.bundle_manifest import MANIFEST_NAME, Manifest, parse_manifest
 from gate.errors import BundleError
 
+#: The copy of the signed targets metadata kept in each bundle's folder (a name no manifest
+#: file can have: those start with a letter or digit).
+TARGETS_COPY = ".targets.json"
+
 
 class Refused(BundleError):
     """A bundle refused; ``check`` names the check that failed: ``signature``,
@@ -156,6 +160,9 @@ def fetch_bundle(
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
             updater.download_target(file_info, str(target))
+        # The signed targets this bundle was checked against, kept with it: a restart checks
+        # the files again against them (``cached_bundle``), whatever the office sent since.
+        shutil.copyfile(metadata_dir / "targets.json", staging / TARGETS_COPY)
         folder = bundles_dir / f"v{version}"
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(staging, folder)
@@ -164,21 +171,21 @@ def fetch_bundle(
         raise _refusal(exc) from exc
 
 
-def cached_bundle(metadata_dir: Path, bundles_dir: Path) -> Verified | None:
-    """The bundle this gate last verified, read back from its own folders at start (no
-    network): the trusted targets metadata, checked again against the trusted root, and
-    every file of the bundle checked again against it. None when there is none or any
-    check fails (the next poll fetches it again). Expiry is not checked: the bundle was in
-    use before the restart, and the data's own age still holds it (2.3).
+def cached_bundle(metadata_dir: Path, bundles_dir: Path, version: int) -> Verified | None:
+    """Bundle ``version``, the one this gate had in use, read back from its own folder at
+    start (no network): its signed targets (kept with it) checked again against the trusted
+    root, and every file checked again against them. None when it is not there or any check
+    fails. Expiry is not checked: the bundle was in use before the restart, and the data's
+    own age still holds it (2.3).
 
     Blocking: run it in a worker thread."""
+    folder = bundles_dir / f"v{version}"
     try:
         root = Metadata[Root].from_bytes((metadata_dir / "root.json").read_bytes())
-        trusted = Metadata[Targets].from_bytes((metadata_dir / "targets.json").read_bytes())
+        trusted = Metadata[Targets].from_bytes((folder / TARGETS_COPY).read_bytes())
         root.verify_delegate(Targets.type, trusted)
-        folder = bundles_dir / f"v{trusted.signed.version}"
         manifest = parse_manifest((folder / MANIFEST_NAME).read_bytes())
-        if manifest.version != trusted.signed.version:
+        if not manifest.version == trusted.signed.version == version:
             return None
         for name in (MANIFEST_NAME, *manifest.files):
             with open(folder / name, "rb") as f:

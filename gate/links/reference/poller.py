@@ -5,22 +5,51 @@ Every ``[reference] poll_seconds`` the gate asks the office's repository for a n
 thread; a verified bundle goes to ``ReferenceSwap.apply``, which loads it and swaps it in as
 one step. Any refusal, from either, is alerted and journaled, and the data in use stays.
 
-At start, once the local lists have loaded, the bundle the gate last verified is loaded from
-its own folder (``cached_bundle``: checked again, no network), so a restart never goes back
-to the older files of the config while the office is unreachable.
+A restart starts on the bundle in use before it (``start_config``: its version is kept in
+``reference/applied``, its files checked again, no network), never on the config's older
+files while the office is out of reach; a bundle refused after it does not change that.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from gate.config.reference import ReferenceConfig
+from gate.config.settings import Config
 from gate.errors import GateError
 from gate.links.reference.fetch import Refused, Verified, cached_bundle, fetch_bundle, prune
-from gate.service.reference_swap import ReferenceSwap
+from gate.service.reference_swap import ReferenceSwap, bundle_config
 
 log = logging.getLogger("gate.reference")
+
+
+def start_config(config: Config) -> Config:
+    """The config a gate starts on: ``config`` with its data files taken from the bundle it
+    had in use, when there is one and it checks out again; else ``config`` itself.
+
+    Blocking (reads and hashes the bundle's files): run it in a worker thread."""
+    ref = config.reference
+    if ref is None:
+        return config
+    try:
+        version = int(ref.applied_file.read_text().strip())
+    except (OSError, ValueError):
+        return config
+    cached = cached_bundle(ref.metadata_dir, ref.bundles_dir, version)
+    if cached is None:
+        log.error(
+            "reference bundle v%s in %s does not check out: starting on the config's files",
+            version,
+            ref.bundles_dir,
+        )
+        return config
+    try:
+        return bundle_config(config, cached.manifest, cached.folder)
+    except GateError as exc:
+        log.error("reference bundle v%s no longer fits the config (%s): its files", version, exc)
+        return config
 
 
 class ReferencePoller:
@@ -31,17 +60,11 @@ class ReferencePoller:
         self.swap = swap
         self.ready = ready
         self.lock = asyncio.Lock()
-        self.checks = 0
 
     async def run(self) -> None:
-        """Waits for the first load of the local data, loads the cached bundle, then polls
-        until cancelled. Never raises but for cancellation."""
+        """Waits for the first load of the lists (a swap before it would be overwritten by
+        it), then polls until cancelled. Never raises but for cancellation."""
         await self.ready.wait()
-        cached = await asyncio.to_thread(
-            cached_bundle, self.config.metadata_dir, self.config.bundles_dir
-        )
-        if cached is not None:
-            await self._apply(cached)
         while True:
             try:
                 await self.poll()
@@ -52,7 +75,6 @@ class ReferencePoller:
     async def poll(self) -> bool:
         """One round: True when the bundle in use is the office's latest (new or not)."""
         async with self.lock:
-            self.checks += 1
             applied = self.swap.applied
             try:
                 root = await asyncio.to_thread(self.config.root.read_bytes)
@@ -80,5 +102,13 @@ class ReferencePoller:
             await self.swap.apply(verified.manifest, verified.folder)
         except GateError:
             return False  # refused, alerted and journaled by the swap
-        await asyncio.to_thread(prune, self.config.bundles_dir, verified.folder)
+        await asyncio.to_thread(self._remember, verified)
         return True
+
+    def _remember(self, verified: Verified) -> None:
+        """Records the bundle in use for the next start, and removes the others."""
+        path = self.config.applied_file
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(f"{verified.manifest.version}\n")
+        os.replace(tmp, path)
+        prune(self.config.bundles_dir, verified.folder)
