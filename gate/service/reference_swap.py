@@ -33,6 +33,7 @@ import dataclasses
 import datetime as dt
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,7 @@ class ReferenceSwap:
         Raises BundleRefused (alerted and journaled, nothing changed) when anything in it
         does not load."""
         screening, reloader = self.screening, self.reloader
+        started = time.monotonic()
         async with screening.lock, reloader.lock:
             config = self.docks.config
             try:
@@ -198,7 +200,7 @@ class ReferenceSwap:
             changed = await self.docks.reevaluate_all(f"reference bundle v{manifest.version}")
         text = (
             f"Reference bundle v{manifest.version} (published {manifest.published.isoformat()})"
-            f" in use; {changed} shipments changed"
+            f" in use; {changed} shipments changed ({time.monotonic() - started:.2f} s)"
         )
         log.info("%s", text)
         self.events.publish("reference", {**self._doc(manifest), "shipments_changed": changed})
