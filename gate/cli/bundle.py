@@ -103,16 +103,15 @@ def _load(config_path: str, manifest: object, folder: Path) -> None:
     from gate.config.settings import load_config
     from gate.service.policy_files import load_policy
     from gate.service.reference_swap import TABLE_NAME, bundle_config
-    from gate.service.screening_lists import ListSource, load_lists
+    from gate.service.screening import list_source
+    from gate.service.screening_lists import load_lists
     from gate.table.compiler import compile_table
 
     assert isinstance(manifest, Manifest)
     config: Config = bundle_config(load_config(config_path), manifest, folder)
     compile_table(config.table.control_list, config.table.catalogues, folder / TABLE_NAME)
     load_policy(config)
-    sources = [
-        ListSource(x.name, x.engine_format, x.paths, x.action, x.threshold) for x in config.lists
-    ]
+    sources = [list_source(x) for x in config.lists]
     _, refusals = load_lists(sources)
     if refusals:
         raise BundleError("; ".join(f"list {r.list_id}: {r.reason}" for r in refusals))

@@ -48,7 +48,7 @@ from gate.service.docks import Docks
 from gate.service.events import Events
 from gate.service.policy_files import PolicyChange, load_policy
 from gate.service.reloader import Reloader
-from gate.service.screening import ScreeningState, list_changes, load_snapshot
+from gate.service.screening import ScreeningState, list_changes, list_source, load_snapshot
 from gate.service.screening_lists import ListSource, LoadedList, ScreeningSnapshot
 from gate.storage import clearance_rows, journal
 from gate.table import snapshots
@@ -100,10 +100,6 @@ def bundle_config(config: Config, manifest: Manifest, folder: Path) -> Config:
     return dataclasses.replace(
         config, table=table, policy=policy, lists=tuple(lists), bundle=manifest
     )
-
-
-def _sources(lists: tuple[ListConfig, ...]) -> tuple[ListSource, ...]:
-    return tuple(ListSource(x.name, x.engine_format, x.paths, x.action, x.threshold) for x in lists)
 
 
 def _rekeyed(
@@ -162,7 +158,7 @@ class ReferenceSwap:
                 new = bundle_config(config, manifest, folder)
                 table = await asyncio.to_thread(self._load_table, new)
                 policy = load_policy(new)
-                sources = _sources(new.lists)
+                sources = tuple(list_source(x) for x in new.lists)
                 lists, refusals = await asyncio.to_thread(
                     load_snapshot, sources, _rekeyed(screening.snapshot, sources)
                 )
@@ -184,19 +180,15 @@ class ReferenceSwap:
             self.docks.table.swap(table)
             self.docks.policy = policy
             self.docks.config = new
-            reloader.config = new
-            screening.configs = {item.name: item for item in new.lists}
-            screening.sources = sources
-            screening.snapshot = lists
-            screening.refused = {}
+            screening.follow(new.lists, lists)
             if added:
                 screening.book = ClearanceBook.of([*screening.book.all(), *added])
-            reloader._seen = reloader._stamps()
+            reloader.follow(new)
             self.refused = None
             self.outcomes["applied"] += 1
             await asyncio.to_thread(snapshots.prune, reloader.snapshots, [table])
             if change.removes:
-                reloader._alert_removals(change)
+                reloader.alert_removals(change)
             changed = await self.docks.reevaluate_all(f"reference bundle v{manifest.version}")
         text = (
             f"Reference bundle v{manifest.version} (published {manifest.published.isoformat()})"
