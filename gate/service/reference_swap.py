@@ -172,10 +172,11 @@ class ReferenceSwap:
                 added = await self._record(
                     {**self._doc(manifest), **change.audit_doc(), "lists": changes}, clearances
                 )
-            except (GateError, OSError, sqlite3.Error) as exc:
-                refusal = exc if isinstance(exc, BundleRefused) else BundleRefused(str(exc))
-                await self.refuse(manifest.version, "load", str(refusal))
-                raise refusal from exc
+            except Exception as exc:  # fail closed: whatever went wrong, nothing changed
+                await self.refuse(manifest.version, "load", str(exc) or repr(exc))
+                if isinstance(exc, BundleRefused):
+                    raise
+                raise BundleRefused(str(exc) or repr(exc)) from exc
             # The swap: nothing awaits between these lines.
             self.docks.table.swap(table)
             self.docks.policy = policy

@@ -23,6 +23,7 @@ from gate.config.settings import load_config
 from gate.links.reference.repository import Sources, load_signer, make_bundle, new_key
 from gate.service.events import Event
 from gate.web import app_keys
+from gate.web.page.render.side import render_side
 from tests.conftest import free_port
 from tests.service.harness import CONFIGS, Gate, Gates, catalogue_rows, gtin_with, until
 
@@ -169,6 +170,9 @@ async def test_bundle_made_by_the_cli_is_verified_and_swapped_in(
     assert {48.0} == {item["age_hours"] for item in lists["lists"]}
     status, metrics = await gate.call("GET", "/metrics")
     assert "gate_reference_bundle_version 1.0" in metrics
+    status, page = await gate.call("GET", "/api/v1/status")
+    assert 200 == status
+    assert f"v1 ({published[:10]})" in render_side(page)
     assert 1 == len(journaled(gate, "reference.applied"))
 
     # The open shipment is decided again with the next bundle, found by the timer.
