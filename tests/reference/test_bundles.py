@@ -375,3 +375,22 @@ async def test_a_bundle_changed_on_the_gates_disk_is_not_started_on(
     gate = await gates.start()
     assert gate.app[app_keys.REFERENCE].applied is None
     assert await control_of(gate, gtin) is None
+
+
+async def test_an_old_published_time_makes_the_data_stale_and_holds(
+    at_v1: tuple[Gate, str, str], office_repo: Office
+) -> None:
+    """The bundle's ``published`` is the data's age: re-signed today, data published long ago
+    is stale, and every line holds (row 12), though the files are the same."""
+    gate, _, _ = at_v1
+    await gate.create("S1")
+    result = await gate.scan(gtin_with(gate.config.path, ""))
+    assert "stale_data" not in result["reasons"]
+    office_repo.make(published=NOW - dt.timedelta(days=1500), expires=NOW + dt.timedelta(days=1))
+    office_repo.publish()
+    assert await gate.app[app_keys.REFERENCE_POLLER].poll()
+    _, lists = await gate.call("GET", "/api/v1/lists")
+    assert {False} == {item["fresh"] for item in lists["lists"]}
+    assert (1500, False) == (lists["control_list"]["age_days"], lists["control_list"]["fresh"])
+    _, shipment = await gate.call("GET", "/api/v1/shipments/S1")
+    assert ["stale_data"] == [r for r in shipment["lines"][0]["reasons"] if r == "stale_data"]

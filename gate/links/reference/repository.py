@@ -205,6 +205,8 @@ def make_bundle(
     Raises BundleError (nothing published) for a missing source or a wrong key.
     """
     published = (published or _now()).astimezone(dt.UTC)
+    if published > _now() + dt.timedelta(days=1):
+        raise BundleError(f"published {published.isoformat()} is in the future")
     expires = (expires or published + dt.timedelta(days=7)).astimezone(dt.UTC)
     signers = {role: key for role in TOP_LEVEL_ROLE_NAMES}
     if root_key is not None:
