@@ -45,7 +45,7 @@ from tuf.api.metadata import (
 )
 from tuf.api.serialization.json import JSONSerializer
 
-from gate.config.bundle_manifest import MANIFEST_NAME, BundleList, Manifest
+from gate.config.bundle_manifest import MANIFEST_NAME, BundleList, Manifest, check_name
 from gate.config.settings import Config
 from gate.errors import BundleError
 from gate.service.clock import utc_now
@@ -140,6 +140,8 @@ def _layout(sources: Sources) -> tuple[dict[str, Path], list[BundleList], tuple[
         lists.append(BundleList(name, fmt, names))
     if sources.clearances is not None:
         files[CLEARANCES_NAME] = sources.clearances
+    for name in files:
+        check_name(name, "file")  # refused here, not by every gate
     return files, lists, tuple(catalogues)
 
 
