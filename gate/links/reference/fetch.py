@@ -46,8 +46,10 @@ TARGETS_COPY = ".targets.json"
 
 
 class Refused(BundleError):
-    """A bundle refused; ``check`` names the check that failed: ``signature``,
-    ``rollback``, ``expired``, ``hash``, ``manifest``, ``download`` or ``load``."""
+    """A bundle refused by a TUF check; ``check`` names it: ``signature``, ``rollback``,
+    ``expired``, ``hash``, ``manifest``, ``metadata`` (any other fault of the metadata) or
+    ``download`` (the office out of reach). Its contents are checked later (``load``, in
+    gate/service/reference_swap.py)."""
 
     def __init__(self, check: str, text: str) -> None:
         super().__init__(f"{check}: {text}")
