@@ -262,10 +262,17 @@ class ReferenceSwap:
             "alert",
             {"level": level, "kind": "reference_refused", "check": check, "text": message},
         )
-        try:
-            await self._journal(
-                "reference.refused", {"version": version, "check": check, "reason": text}
+        at = self.clock()
+        data = {"version": version, "check": check, "reason": text}
+
+        def write(conn: sqlite3.Connection) -> None:
+            # The gate refused it: the office only sent it (or nothing, when out of reach).
+            journal.append(
+                conn, kind="reference.refused", actor="gate", subject=None, data=data, ts=at
             )
+
+        try:
+            await self.docks.store.write(write)
         except GateError:
             log.exception("a refused bundle could not be journaled")
 
@@ -275,14 +282,6 @@ class ReferenceSwap:
             "published": manifest.published.isoformat(),
             "files": list(manifest.files),
         }
-
-    async def _journal(self, kind: str, data: dict[str, Any]) -> None:
-        at = self.clock()
-
-        def write(conn: sqlite3.Connection) -> None:
-            journal.append(conn, kind=kind, actor="central", subject=None, data=data, ts=at)
-
-        await self.docks.store.write(write)
 
     def status_doc(self) -> dict[str, Any] | None:
         """The bundle in use and the last refusal, for ``GET /lists``; None when the gate
