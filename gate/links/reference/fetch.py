@@ -119,8 +119,9 @@ def fetch_bundle(
 
     Blocking (network and disk): run it in a worker thread. Raises Refused.
     """
-    metadata_dir.mkdir(parents=True, exist_ok=True)
-    bundles_dir.mkdir(parents=True, exist_ok=True)
+    # The gate's own folders: nobody else needs to read or write them.
+    metadata_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    bundles_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     fetcher: FetcherInterface
     if url.startswith("file:"):
         fetcher = FileFetcher()
