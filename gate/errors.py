@@ -17,6 +17,11 @@ class ConfigError(GateError):
     """The configuration file or a file it names is missing or malformed."""
 
 
+class BundleError(GateError):
+    """A signed reference-data bundle was refused: a failed TUF check (signature, rollback,
+    expiry, a file's hash), a manifest that is malformed, or contents that do not load."""
+
+
 class InvalidCode(GateError):
     """A scanned code could not be decoded.
 

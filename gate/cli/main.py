@@ -187,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gate.cli.approve import add_parser as add_approve
 
     add_approve(commands, with_config)
+    from gate.cli.bundle import add_parser as add_bundle
+
+    add_bundle(commands, with_config)
     return parser
 
 

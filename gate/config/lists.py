@@ -72,6 +72,9 @@ class ListConfig:
     threshold: float
     max_age_hours: float
     published: dt.datetime | None = None
+    #: Arrived in a signed bundle: ``published`` is the bundle's, and it is the list's age
+    #: whatever date the data carries (DESIGN 2.3).
+    bundled: bool = False
 
     @property
     def engine_format(self) -> str:

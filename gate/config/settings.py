@@ -31,9 +31,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gate.config.bundle_manifest import Manifest
 from gate.config.epcis import EpcisConfig, door_sgln, parse_epcis
 from gate.config.lists import ListConfig, parse_lists
 from gate.config.readers import ReaderConfig, parse_readers
+from gate.config.reference import ReferenceConfig, parse_reference
 from gate.core.access import Role
 from gate.core.signatures import SignatureError, parse_public_key, parse_secret
 from gate.errors import ConfigError
@@ -155,6 +157,10 @@ class Config:
     epcis: EpcisConfig | None = None  # [epcis]: see gate/config/epcis.py
     #: How often the gate sends a signed checkpoint of its journal to the central office.
     journal_checkpoint_seconds: float = 900.0
+    #: Signed reference-data bundles from the office (gate/config/reference.py), or None.
+    reference: ReferenceConfig | None = None
+    #: The signed bundle this config's data files come from (gate/service/reference_swap.py).
+    bundle: Manifest | None = None
 
     def door(self, door_id: str) -> Door | None:
         return next((d for d in self.doors if d.id == door_id), None)
@@ -508,6 +514,9 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         lists=parse_lists(root.sections("lists")),
         epcis=parse_epcis(root.section("epcis", required=False)),
         journal_checkpoint_seconds=checkpoint_every,
+        reference=parse_reference(
+            central, root.section("reference", required=False), storage.output_file("database")
+        ),
     )
     root.check_unknown()
     return config

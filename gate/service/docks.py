@@ -49,6 +49,7 @@ from gate.errors import (
 )
 from gate.service.clock import utc_now
 from gate.service.commit_step import Change, Committer
+from gate.service.data_ages import control_dated
 from gate.service.epcis_out import queue_dispatch
 from gate.service.event_shapes import licence_doc
 from gate.service.events import Events
@@ -195,10 +196,9 @@ class Docks:
 
     def data_dates(self) -> ControlDates:
         """The data's own dates (DESIGN.md 2.3): the control list's Annex date from
-        ``[table] annex_date`` and each screening list's; never a file's mtime."""
-        annex = self.config.table.annex_date
+        ``[table] annex_date`` (or its signed bundle's) and each list's; never a file's mtime."""
         return ControlDates(
-            None if annex is None else dt.datetime.combine(annex, dt.time(), dt.UTC),
+            control_dated(self.config),
             lists=list_dates(self.screening, self.config.lists, self.clock()),
         )
 

@@ -32,7 +32,7 @@ REPLAY_LIMIT = 500
 @dataclass(frozen=True, slots=True)
 class Event:
     """One published event; ``kind`` is the SSE event name (``scan``, ``shipment``, ``door``,
-    ``alert``, ``table``, ``link``)."""
+    ``alert``, ``table``, ``link``, ``reference``: a signed bundle swapped in)."""
 
     seq: int
     kind: str

@@ -98,7 +98,7 @@ class Reloader:
             await asyncio.to_thread(snapshots.prune, self.snapshots, [table])
             self.docks.policy = policy
             if change.removes:
-                self._alert_removals(change)
+                self.alert_removals(change)
             changed = await self.docks.reevaluate_all(f"reload: {why}")
             self.outcomes["ok"] += 1
             info = table.info
@@ -140,7 +140,7 @@ class Reloader:
 
         await self.docks.store.write(write)
 
-    def _alert_removals(self, change: PolicyChange) -> None:
+    def alert_removals(self, change: PolicyChange) -> None:
         """An alert naming what the reload took away: critical if an embargo lost members."""
         level = "critical" if change.embargo_lost else "warning"
         text = f"Policy data reloaded with removals: {change.summary()}"
@@ -148,6 +148,13 @@ class Reloader:
         self.events.publish(
             "alert", {"level": level, "kind": "policy_reduced", "text": text, **change.audit_doc()}
         )
+
+    def follow(self, config: Config) -> None:
+        """Reads ``config``'s files from now on (a signed bundle's, gate/service/
+        reference_swap.py), as they are now: the watch reloads when they change again. The
+        caller holds ``lock`` and has already pointed the screening state at the same lists."""
+        self.config = config
+        self._seen = self._stamps()
 
     async def watch(self, interval: float = 1.0) -> None:
         """Polls the table and policy files; a change (a new `gate compile`) reloads."""

@@ -64,7 +64,8 @@ class ScreeningUnavailable(GateError):
     """The lists are not loaded (yet, or one was refused at start): nobody may be cleared."""
 
 
-def _source(item: ListConfig) -> ListSource:
+def list_source(item: ListConfig) -> ListSource:
+    """The loader's view of a configured list: its files, format and how a hit is used."""
     return ListSource(item.name, item.engine_format, item.paths, item.action, item.threshold)
 
 
@@ -161,7 +162,7 @@ class ScreeningState:
         clock: Callable[[], dt.datetime],
     ) -> None:
         self.configs: Mapping[str, ListConfig] = {item.name: item for item in lists}
-        self.sources = tuple(_source(item) for item in lists)
+        self.sources = tuple(list_source(item) for item in lists)
         self.store = store
         self.events = events
         self.clock = clock
@@ -259,6 +260,16 @@ class ScreeningState:
                 if self.on_change is not None:
                     await self.on_change(f"lists changed: {why}")
             return not refusals
+
+    def follow(self, lists: Sequence[ListConfig], snapshot: ScreeningSnapshot) -> None:
+        """Uses ``lists`` (a signed bundle's, gate/service/reference_swap.py) and ``snapshot``,
+        loaded from their files, from now on. The caller holds ``lock``, has loaded every
+        list without a refusal and has journaled the changes (decide, write, then publish)."""
+        self.configs = {item.name: item for item in lists}
+        self.sources = tuple(list_source(item) for item in lists)
+        self.snapshot = snapshot
+        self.refused = {}
+        self.loaded.set()
 
     def _refusals(self, refusals: Sequence[Refusal]) -> None:
         self.refused = {r.list_id: r.reason for r in refusals}
@@ -372,9 +383,12 @@ class ScreeningState:
     # --- ages ----------------------------------------------------------------------------------
 
     def published(self, name: str) -> dt.datetime | None:
-        """The publication time of list ``name``: inside its data, else configured, else None."""
+        """The publication time of list ``name``: its signed bundle's, else inside its data,
+        else configured, else None."""
         snapshot = self.snapshot
         loaded = None if snapshot is None else snapshot.lists.get(name)
+        if loaded is not None and self.configs[name].bundled:
+            return self.configs[name].published
         if loaded is not None and loaded.parsed.published is not None:
             day = loaded.parsed.published
             return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)

@@ -19,9 +19,11 @@ from gate.ingest.readers.base import ScanSink
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
 from gate.links.epcis import EpcisLink
+from gate.links.reference.poller import ReferencePoller, start_config
 from gate.service.docks import Docks
 from gate.service.events import Events
 from gate.service.policy_files import load_policy
+from gate.service.reference_swap import ReferenceSwap
 from gate.service.reloader import Reloader
 from gate.service.screening import ScreeningState
 from gate.storage.store import Store
@@ -127,8 +129,12 @@ async def _table(app: web.Application) -> AsyncIterator[None]:
     slot = app[app_keys.TABLE]
     # The decoders' libraries load on first use; load them now, not on the first odd scan.
     await asyncio.to_thread(identifiers.preload)
+    config = app[app_keys.CONFIG]
+    if config.reference is not None:
+        # The office's bundle in use before the restart, not the config's older files.
+        app[app_keys.CONFIG] = config = await asyncio.to_thread(start_config, config)
     if not slot.loaded:
-        slot.swap(await asyncio.to_thread(load_table, app[app_keys.CONFIG]))
+        slot.swap(await asyncio.to_thread(load_table, config))
     yield
 
 
@@ -153,6 +159,11 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.METRICS].watch(docks)
         reloader = Reloader(config, app[app_keys.TABLE], docks, app[app_keys.EVENTS], screening)
         app[app_keys.RELOADER] = reloader
+        swap = ReferenceSwap(
+            docks, screening, reloader, app[app_keys.EVENTS], lambda: docks.clock()
+        )
+        app[app_keys.REFERENCE] = swap
+        app[app_keys.METRICS].watch_reference(swap)
         link = CentralLink(config, store, app[app_keys.EVENTS], docks.outbox_changed)
         app[app_keys.CENTRAL] = link
         # Through the docks on every read: a test may give the docks another clock later.
@@ -176,6 +187,11 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
             app[app_keys.EPCIS] = epcis
             app[app_keys.METRICS].watch_epcis(epcis)
             tasks.append(asyncio.create_task(epcis.run(), name="epcis-link"))
+        if config.reference is not None:
+            # Outbound only: the office's signed bundles, checked and swapped in on a timer.
+            poller = ReferencePoller(config.reference, swap, screening.loaded)
+            app[app_keys.REFERENCE_POLLER] = poller
+            tasks.append(asyncio.create_task(poller.run(), name="reference-poll"))
         yield
         await readers.stop()  # before the store closes: their last scans are stored
         for task in tasks:

@@ -9,8 +9,10 @@ from gate.core.signatures import Verifier
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
 from gate.links.epcis import EpcisLink
+from gate.links.reference.poller import ReferencePoller
 from gate.service.docks import Docks
 from gate.service.events import Events
+from gate.service.reference_swap import ReferenceSwap
 from gate.service.reloader import Reloader
 from gate.service.screening import ScreeningState
 from gate.table.native import TableSlot
@@ -29,6 +31,9 @@ METRICS = web.AppKey("metrics", Metrics)
 DOCKS = web.AppKey("docks", Docks)
 RELOADER = web.AppKey("reloader", Reloader)
 SCREENING = web.AppKey("screening", ScreeningState)
+#: The signed reference data in use (always there); its poller only with [central] reference_url.
+REFERENCE = web.AppKey("reference", ReferenceSwap)
+REFERENCE_POLLER = web.AppKey("reference_poller", ReferencePoller)
 VERIFIER = web.AppKey("verifier", Verifier)
 CENTRAL = web.AppKey("central", CentralLink)
 EPCIS = web.AppKey("epcis", EpcisLink)  # only with an [epcis] section

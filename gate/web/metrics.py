@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 from gate.links.central import CentralLink
 from gate.links.epcis import EpcisLink
 from gate.service.docks import Docks
+from gate.service.reference_swap import ReferenceSwap
 
 if TYPE_CHECKING:
     from gate.ingest.readers.fleet import Readers
@@ -50,6 +51,10 @@ class Metrics:
     def watch_epcis(self, link: EpcisLink) -> None:
         """Exports the EPCIS sender's backlog and outcomes (``gate_epcis_*``)."""
         self.registry.register(_EpcisCollector(link))
+
+    def watch_reference(self, swap: ReferenceSwap) -> None:
+        """Exports the signed reference bundle in use (the office sees its fleet's)."""
+        self.registry.register(_ReferenceCollector(swap))
 
     def watch_readers(self, readers: Readers) -> None:
         self.registry.register(_ReadersCollector(readers))
@@ -214,3 +219,30 @@ class _EpcisCollector(Collector):
         yield GaugeMetricFamily(
             "gate_epcis_refused", "EPCIS documents refused for good since start", value=h.refused
         )
+
+
+class _ReferenceCollector(Collector):
+    def __init__(self, swap: ReferenceSwap) -> None:
+        self.swap = swap
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        bundle = self.swap.applied
+        version = GaugeMetricFamily(
+            "gate_reference_bundle_version",
+            "Version of the office's signed reference bundle in use (0: local files)",
+        )
+        version.add_metric([], 0 if bundle is None else bundle.version)
+        yield version
+        published = GaugeMetricFamily(
+            "gate_reference_bundle_published_timestamp_seconds",
+            "Publication time of the bundle in use (its data's age), Unix seconds",
+        )
+        if bundle is not None:
+            published.add_metric([], bundle.published.timestamp())
+        yield published
+        outcomes = CounterMetricFamily(
+            "gate_reference_bundles", "Bundles applied and refused", labels=["outcome"]
+        )
+        for outcome, n in sorted(self.swap.outcomes.items()):
+            outcomes.add_metric([outcome], n)
+        yield outcomes

@@ -128,11 +128,15 @@ async def get_lists(request: web.Request) -> web.Response:
     docks = request.app[app_keys.DOCKS]
     now = docks.clock()
     sources = lists_doc(docks.config, docks.policy, docks.data_dates(), now)
+    reference = request.app.get(app_keys.REFERENCE)
     return respond(
         request,
         {
             "lists": [*_screening(request).status_docs(now), *sources["lists"]],
             "control_list": sources["control_list"],
+            # The office's signed bundle the data comes from, and the last refusal (None:
+            # local files, never refused).
+            "bundle": reference.status_doc() if reference is not None else sources["bundle"],
         },
     )
 

@@ -121,6 +121,7 @@ def sources_doc(docks: Docks, screening: ScreeningState, now: dt.datetime) -> di
     return {
         "lists": [*screening.status_docs(now), *sources["lists"]],
         "control_list": sources["control_list"],
+        "bundle": sources["bundle"],
     }
 
 

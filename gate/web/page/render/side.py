@@ -198,11 +198,21 @@ def _control_data(status: Mapping[str, Any]) -> str:
             f'<dt>Table</dt><dd class="mono">{h(cd["version"])}</dd>'
             f"<dt>Entries</dt><dd>{cd['entries']:,}</dd>"
             f"<dt>Compiled</dt><dd>{h(duration(cd['table_age_seconds']))} ago</dd>"
-            f"</dl>{state}"
+            f"{_bundle(cd.get('bundle'))}</dl>{state}"
         )
     return (
         '<section class="panel" aria-labelledby="table-h"><h2 id="table-h">Control data</h2>'
         f"{body}{_sources(cd)}</section>"
+    )
+
+
+def _bundle(bundle: Mapping[str, Any] | None) -> str:
+    """The office's signed bundle the data comes from, when it does (small: a version)."""
+    if not bundle:
+        return ""
+    return (
+        f'<dt>Bundle</dt><dd class="mono" title="published {h(bundle["published"])}">'
+        f"v{h(bundle['version'])} ({h(str(bundle['published'])[:10])})</dd>"
     )
 
 
