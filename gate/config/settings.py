@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gate.config.lists import ListConfig, parse_lists
+from gate.config.outputs import OutputConfig, parse_outputs
 from gate.config.readers import ReaderConfig, parse_readers
 from gate.core.access import Role
 from gate.core.signatures import SignatureError, parse_public_key, parse_secret
@@ -150,6 +151,7 @@ class Config:
     operators: tuple[Operator, ...]
     readers: tuple[ReaderConfig, ...] = ()  # [[readers]]: see gate/config/readers.py
     lists: tuple[ListConfig, ...] = ()  # [[lists]]: see gate/config/lists.py
+    outputs: tuple[OutputConfig, ...] = ()  # [[doors.outputs]]: see gate/config/outputs.py
     #: How often the gate sends a signed checkpoint of its journal to the central office.
     journal_checkpoint_seconds: float = 900.0
 
@@ -416,7 +418,8 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         raise ConfigError("policy.embargo_groups: name at least one group (rows 2 and 8 read it)")
 
     doors = []
-    for door in root.sections("doors"):
+    door_tables = root.sections("doors")
+    for door in door_tables:
         doors.append(Door(door.text("id"), door.text("name", door.data.get("id", ""))))
     if not doors:
         raise ConfigError("doors: at least one [[doors]] entry is needed")
@@ -500,8 +503,9 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         doors=tuple(doors),
         clients=tuple(clients),
         operators=tuple(operators),
-        readers=parse_readers(root.sections("readers"), {d.id for d in doors}),
+        readers=(readers := parse_readers(root.sections("readers"), {d.id for d in doors})),
         lists=parse_lists(root.sections("lists")),
+        outputs=parse_outputs(list(zip([d.id for d in doors], door_tables, strict=True)), readers),
         journal_checkpoint_seconds=checkpoint_every,
     )
     root.check_unknown()

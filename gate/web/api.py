@@ -320,7 +320,14 @@ async def list_readers(request: web.Request) -> web.StreamResponse:
     """Health of each configured reader: connected, last read, reads per second, errors."""
     _auth(request, Action.READ)
     readers = request.app.get(app_keys.READERS)
-    return respond(request, {"readers": [] if readers is None else readers.docs()})
+    lights = request.app.get(app_keys.LIGHTS)
+    return respond(
+        request,
+        {
+            "readers": [] if readers is None else readers.docs(),
+            "outputs": [] if lights is None else lights.docs(),
+        },
+    )
 
 
 async def events(request: web.Request) -> web.StreamResponse:

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from gate.config.settings import Config
 from gate.core import identifiers
+from gate.ingest.outputs.lights import DoorLights
 from gate.ingest.readers.base import ScanSink
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
@@ -135,6 +136,10 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
     config = app[app_keys.CONFIG]
     policy = load_policy(config)
     store = await Store.open(config.database)
+    # The stack lights show red from now until the docks have loaded (gate.core.stack_light).
+    lights = DoorLights(config.outputs, app[app_keys.EVENTS], lambda name: _session(app, name))
+    app[app_keys.LIGHTS] = lights
+    await lights.start()
     try:
         docks = Docks(config, store, app[app_keys.TABLE], policy, app[app_keys.EVENTS])
         # The lists load in a worker thread after the start (seconds); until then the
@@ -148,6 +153,8 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.SCREENING] = screening
         await docks.load()
         app[app_keys.DOCKS] = docks
+        lights.follow(docks)
+        app[app_keys.METRICS].watch_outputs(lights)
         app[REJECTION_RECORDER] = docks.record_rejection
         app[app_keys.METRICS].watch(docks)
         reloader = Reloader(config, app[app_keys.TABLE], docks, app[app_keys.EVENTS], screening)
@@ -169,6 +176,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(_review(docks), name="review"),
         ]
         yield
+        await lights.stop()  # red/off, before the readers stop: GPO writes go through them
         await readers.stop()  # before the store closes: their last scans are stored
         for task in tasks:
             task.cancel()
@@ -176,7 +184,16 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
     finally:
+        await lights.stop()  # a start that failed leaves the lights red too
         await store.close()
+
+
+def _session(app: web.Application, reader: str) -> object | None:
+    """The live llrpkit session of an LLRP reader adapter, or None (not connected)."""
+    readers = app.get(app_keys.READERS)
+    if readers is None:
+        return None
+    return getattr(readers[reader], "session", None)
 
 
 async def _review(docks: Docks) -> None:

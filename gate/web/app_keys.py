@@ -6,6 +6,7 @@ from aiohttp import web
 
 from gate.config.settings import Config
 from gate.core.signatures import Verifier
+from gate.ingest.outputs.lights import DoorLights
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
 from gate.service.docks import Docks
@@ -34,6 +35,7 @@ SESSIONS = web.AppKey("sessions", SessionStore)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 BULLETIN = web.AppKey("bulletin", Bulletin)
 READERS = web.AppKey("readers", Readers)
+LIGHTS = web.AppKey("lights", DoorLights)
 SERVER_LIMITS = web.AppKey("server_limits", ServerLimits)
 EVENT_STREAMS = web.AppKey("event_streams", Slots)
 IN_REQUEST = web.AppKey("in_request", InRequest)

@@ -15,6 +15,7 @@ from gate.links.central import CentralLink
 from gate.service.docks import Docks
 
 if TYPE_CHECKING:
+    from gate.ingest.outputs.lights import DoorLights
     from gate.ingest.readers.fleet import Readers
     from gate.ingest.scanner_socket import ScannerServer
 
@@ -48,6 +49,9 @@ class Metrics:
 
     def watch_readers(self, readers: Readers) -> None:
         self.registry.register(_ReadersCollector(readers))
+
+    def watch_outputs(self, lights: DoorLights) -> None:
+        self.registry.register(_OutputsCollector(lights))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -186,3 +190,25 @@ class _ReadersCollector(Collector):
             connects.add_metric(key, h.connects)
             dropped.add_metric(key, h.dropped)
         yield from (connected, last_read, rate, reads, scans, connects, dropped)
+
+
+class _OutputsCollector(Collector):
+    """Door output devices ([[doors.outputs]]), labelled by device and kind."""
+
+    def __init__(self, lights: DoorLights) -> None:
+        self.lights = lights
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        labels = ["device", "kind"]
+        up = GaugeMetricFamily(
+            "gate_output_reachable", "1 when the last write to the device succeeded", labels=labels
+        )
+        writes = CounterMetricFamily("gate_output_writes", "Writes that succeeded", labels=labels)
+        failures = CounterMetricFamily("gate_output_failures", "Writes that failed", labels=labels)
+        for output in self.lights.outputs:
+            h = output.health
+            key = [h.device, h.kind]
+            up.add_metric(key, 1 if h.state == "ok" else 0)
+            writes.add_metric(key, h.writes)
+            failures.add_metric(key, h.failures_total)
+        yield from (up, writes, failures)
