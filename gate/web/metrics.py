@@ -177,6 +177,14 @@ class _ReadersCollector(Collector):
         dropped = CounterMetricFamily(
             "gate_reader_dropped", "Reads given up while the gate refused them", labels=labels
         )
+        cross = CounterMetricFamily(
+            "gate_reader_cross_reads",
+            "New tags another door read stronger (counted there, not here)",
+            labels=labels,
+        )
+        weak = CounterMetricFamily(
+            "gate_reader_below_min_rssi", "Reads dropped under min_rssi", labels=labels
+        )
         mono = time.monotonic()
         for reader in self.readers:
             h = reader.health
@@ -189,7 +197,9 @@ class _ReadersCollector(Collector):
                 scans.add_metric([*key, status], n)
             connects.add_metric(key, h.connects)
             dropped.add_metric(key, h.dropped)
-        yield from (connected, last_read, rate, reads, scans, connects, dropped)
+            cross.add_metric(key, h.cross_reads)
+            weak.add_metric(key, sum(h.below_min_rssi.values()))
+        yield from (connected, last_read, rate, reads, scans, connects, dropped, cross, weak)
 
 
 class _OutputsCollector(Collector):

@@ -15,6 +15,12 @@ no answer within ``response_timeout`` ends the session. Then the gate reconnects
 exponential backoff and jitter, for as long as it runs; meanwhile the reader shows as
 disconnected, with the reason, on ``GET /api/v1/readers`` and in the metrics.
 
+A read weaker than the antenna's ``min_rssi`` is dropped first (counted per antenna in the
+reader's health). When LLRP readers serve more than one door, every read is also reported to
+the fleet's :class:`~gate.ingest.readers.crossread.CrossReads`, and a tag's new scan waits
+``cross_read_hold`` seconds before it is sent: it is sent only if this door read the tag
+strongest (or has counted it already); otherwise it is a cross-read, counted in the health.
+
 Reads go through the portal window (:mod:`gate.ingest.readers.dedupe`) and become scans of the
 reader's door, ``code`` the EPC in hex with ``kind = "epc"``, ``ts`` the reader's
 first-seen time. They are sent in the background (a :class:`~gate.ingest.readers.base.Forwarder`)
@@ -37,6 +43,7 @@ from llrpkit.protocol import enums, messages
 
 from gate.config.readers import LlrpOptions, ReaderConfig
 from gate.ingest.readers.base import Forwarder, Reader, Result, Scan, ScanSink
+from gate.ingest.readers.crossread import CrossReads
 from gate.ingest.readers.dedupe import PortalDedupe
 from gate.ingest.readers.health import Backoff
 from gate.service.clock import utc_now
@@ -51,7 +58,9 @@ CLOSE_TIMEOUT = 3.0
 class LlrpReader(Reader):
     """A fixed RFID reader spoken to over LLRP."""
 
-    def __init__(self, config: ReaderConfig, sink: ScanSink) -> None:
+    def __init__(
+        self, config: ReaderConfig, sink: ScanSink, cross: CrossReads | None = None
+    ) -> None:
         super().__init__(config, sink)
         if not isinstance(config.options, LlrpOptions) or config.host is None:
             raise TypeError(f"reader {config.name} is not an LLRP reader")
@@ -70,6 +79,8 @@ class LlrpReader(Reader):
         )
         self.session: llrpkit.Reader | None = None  # the live session's reader, if any
         self._last_heard = 0.0
+        self.cross = cross if self.options.cross_read_hold > 0 else None
+        self._holds: set[asyncio.TimerHandle] = set()
 
     async def run(self) -> None:
         self.forwarder.start()
@@ -77,6 +88,9 @@ class LlrpReader(Reader):
         await self.retry_forever(self._session, backoff)
 
     async def close(self) -> None:
+        for handle in self._holds:
+            handle.cancel()  # tags not yet decided: their next read starts a new episode
+        self._holds.clear()
         await self.forwarder.close()
 
     # --- one session --------------------------------------------------------------------------
@@ -165,6 +179,13 @@ class LlrpReader(Reader):
         if not epc:
             health.refused += 1  # a tag with an empty EPC names nothing
             return
+        floor = self.options.rssi_floor(tag.antenna)
+        if floor is not None and tag.rssi_dbm is not None and tag.rssi_dbm < floor:
+            antenna = tag.antenna or 0
+            health.below_min_rssi[antenna] = health.below_min_rssi.get(antenna, 0) + 1
+            return
+        if self.cross is not None:
+            self.cross.seen(epc, self.config.door, tag.rssi_dbm, mono)
         sid = self.dedupe.admit(epc, mono, utc_now().timestamp())
         if sid is None:
             return
@@ -177,7 +198,30 @@ class LlrpReader(Reader):
         }
         if seen is not None:
             scan["ts"] = seen
-        self.forwarder.put(epc, scan)
+        if self.cross is None:
+            self.forwarder.put(epc, scan)
+            return
+        loop = asyncio.get_running_loop()
+        handle = loop.call_later(self.options.cross_read_hold, lambda: self._decide(epc, scan))
+        self._holds.add(handle)
+
+    def _decide(self, epc: str, scan: Scan) -> None:
+        """After the hold: send the scan if the tag is this door's, else count a cross-read."""
+        self._holds = {h for h in self._holds if not h.cancelled() and h.when() > _now()}
+        assert self.cross is not None
+        verdict = self.cross.decide(epc, self.config.door, time.monotonic())
+        if verdict.counts:
+            self.forwarder.put(epc, scan)
+            return
+        self.health.cross_reads += 1
+        self.health.last_cross_read = {
+            "epc": epc,
+            "rssi_dbm": verdict.own_rssi,
+            "counted_at": verdict.winner,
+            "counted_rssi_dbm": verdict.winner_rssi,
+            "at": utc_now().isoformat(),
+        }
+        log.debug("%s: %s is a cross-read (counted at %s)", self.name, epc, verdict.winner)
 
     def _settled(self, batch: list[tuple[str, Scan]], results: list[Result]) -> None:
         now = time.monotonic()
@@ -188,7 +232,16 @@ class LlrpReader(Reader):
                     self.dedupe.refused(epc, scan["scan_id"], now)
 
     def extra(self) -> dict[str, Any]:
-        return {"pending": len(self.forwarder.pending), "in_window": len(self.dedupe)}
+        return {
+            "pending": len(self.forwarder.pending),
+            "in_window": len(self.dedupe),
+            "min_rssi": {str(a) if a else "*": dbm for a, dbm in self.options.min_rssi},
+            "cross_read_hold": self.options.cross_read_hold if self.cross else None,
+        }
+
+
+def _now() -> float:
+    return asyncio.get_running_loop().time()
 
 
 def _reader_time(microseconds: int | None) -> str | None:
