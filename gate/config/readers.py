@@ -59,6 +59,11 @@ class LlrpOptions:
     #: A new tag waits this long for the readers of other doors before it counts at the door
     #: that read it strongest (only when LLRP readers serve more than one door); 0 = never.
     cross_read_hold: float = 0.5
+    #: A sensor (motion sensor, light barrier) on this GPI port opens and closes the read
+    #: window; None = always reading. An empty window holds the door (DESIGN 4).
+    gpi_port: int | None = None
+    gpi_active_high: bool = True  # the sensor is active (goods passing) when the line is high
+    window_tail: float = 0.5  # reads this long after the sensor cleared still count
 
     def rssi_floor(self, antenna: int | None) -> float | None:
         """The weakest peak RSSI counted on ``antenna`` (None: every read counts)."""
@@ -211,6 +216,9 @@ LLRP_OPTIONS: Final[Mapping[str, _Opt]] = {
     "max_pending": _Opt(int, _between(1, 10_000_000)),
     "min_rssi": _Opt(object, _min_rssi, _to_min_rssi),
     "cross_read_hold": _Opt(float, _between(0, 10)),
+    "gpi_port": _Opt(int, _between(1, 65535)),
+    "gpi_active_high": _Opt(bool),
+    "window_tail": _Opt(float, _between(0, 60)),
     **_RETRY,
 }
 

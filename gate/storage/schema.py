@@ -184,6 +184,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE UNIQUE INDEX clearances_one ON clearances (list, entry, version, name, country, ids);
     """,
+    # 6: doors held because goods passed a portal without a readable tag, until an operator
+    # acknowledges it (gate.service.door_holds); the journal keeps the history.
+    """
+    CREATE TABLE door_holds (
+        door TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        reader TEXT NOT NULL,
+        held_at TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

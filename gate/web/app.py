@@ -20,6 +20,7 @@ from gate.ingest.readers.base import ScanSink
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
 from gate.service.docks import Docks
+from gate.service.door_holds import DoorHolds
 from gate.service.events import Events
 from gate.service.policy_files import load_policy
 from gate.service.reloader import Reloader
@@ -153,6 +154,11 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.SCREENING] = screening
         await docks.load()
         app[app_keys.DOCKS] = docks
+        holds = DoorHolds(docks)
+        await holds.load()
+        app[app_keys.HOLDS] = holds
+        docks.dispatch_check = holds.check_dispatch
+        lights.held = holds.is_held
         lights.follow(docks)
         app[app_keys.METRICS].watch_outputs(lights)
         app[REJECTION_RECORDER] = docks.record_rejection
@@ -165,7 +171,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.METRICS].watch_link(link, lambda: docks.clock())
         # Readers start once the docks are loaded; one whose hardware is absent retries in
         # the background and never stops the start.
-        readers = Readers.from_config(config.readers, ScanSink(docks))
+        readers = Readers.from_config(config.readers, ScanSink(docks, holds))
         app[app_keys.READERS] = readers
         app[app_keys.METRICS].watch_readers(readers)
         await readers.start()

@@ -10,6 +10,7 @@ from gate.ingest.outputs.lights import DoorLights
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
 from gate.service.docks import Docks
+from gate.service.door_holds import DoorHolds
 from gate.service.events import Events
 from gate.service.reloader import Reloader
 from gate.service.screening import ScreeningState
@@ -36,6 +37,7 @@ LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 BULLETIN = web.AppKey("bulletin", Bulletin)
 READERS = web.AppKey("readers", Readers)
 LIGHTS = web.AppKey("lights", DoorLights)
+HOLDS = web.AppKey("holds", DoorHolds)
 SERVER_LIMITS = web.AppKey("server_limits", ServerLimits)
 EVENT_STREAMS = web.AppKey("event_streams", Slots)
 IN_REQUEST = web.AppKey("in_request", InRequest)

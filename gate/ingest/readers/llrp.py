@@ -21,6 +21,11 @@ the fleet's :class:`~gate.ingest.readers.crossread.CrossReads`, and a tag's new 
 ``cross_read_hold`` seconds before it is sent: it is sent only if this door read the tag
 strongest (or has counted it already); otherwise it is a cross-read, counted in the health.
 
+With ``gpi_port`` set, a sensor on that GPI port opens and closes the read window
+(:mod:`gate.ingest.readers.read_window`): reads outside a window are dropped, and a window
+that closed with no read holds the door until an operator acknowledges it
+(:mod:`gate.service.door_holds`).
+
 Reads go through the portal window (:mod:`gate.ingest.readers.dedupe`) and become scans of the
 reader's door, ``code`` the EPC in hex with ``kind = "epc"``, ``ts`` the reader's
 first-seen time. They are sent in the background (a :class:`~gate.ingest.readers.base.Forwarder`)
@@ -46,6 +51,7 @@ from gate.ingest.readers.base import Forwarder, Reader, Result, Scan, ScanSink
 from gate.ingest.readers.crossread import CrossReads
 from gate.ingest.readers.dedupe import PortalDedupe
 from gate.ingest.readers.health import Backoff
+from gate.ingest.readers.read_window import ReadWindow
 from gate.service.clock import utc_now
 
 log = logging.getLogger("gate.ingest.readers.llrp")
@@ -81,6 +87,7 @@ class LlrpReader(Reader):
         self._last_heard = 0.0
         self.cross = cross if self.options.cross_read_hold > 0 else None
         self._holds: set[asyncio.TimerHandle] = set()
+        self.window = ReadWindow(self.options.window_tail) if self.options.gpi_port else None
 
     async def run(self) -> None:
         self.forwarder.start()
@@ -117,6 +124,8 @@ class LlrpReader(Reader):
             )
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._inventory(reader))
+                if self.window is not None:
+                    group.create_task(self._sensor(reader))
                 if opts.keepalive:
                     group.create_task(self._watch(reader))
         finally:
@@ -141,6 +150,39 @@ class LlrpReader(Reader):
             async for tag in tags:
                 self._read(tag)
         raise LLRPConnectionError("the reader ended the inventory")
+
+    async def _sensor(self, reader: llrpkit.Reader) -> None:
+        """Follows the sensor's GPI edges: opens and closes the read window, and holds the
+        door when a window settles empty."""
+        window, port = self.window, self.options.gpi_port
+        assert window is not None and port is not None
+        await reader.set_gpi_enabled(port, True)
+        edges = reader.client.gpi_edges
+        while True:
+            due = window.due(time.monotonic())
+            try:
+                edge = await asyncio.wait_for(edges.get(), 1.0 if due is None else due)
+            except TimeoutError:
+                if window.settle(time.monotonic()):
+                    await self._empty_window()
+                if not reader.client.connected:
+                    raise LLRPConnectionError("the reader closed the connection") from None
+                continue
+            if edge.port != port:
+                continue
+            self._last_heard = time.monotonic()
+            if edge.high == self.options.gpi_active_high:
+                if window.open(time.monotonic()):
+                    await self._empty_window()
+            else:
+                window.close(time.monotonic())
+
+    async def _empty_window(self) -> None:
+        log.warning("%s: goods passed without a readable tag", self.name)
+        try:
+            await self.sink.empty_window(self.config.door, self.name)
+        except Exception as exc:  # the gate refuses changes: shown there, and logged here
+            log.error("%s: the door could not be held: %s", self.name, exc)
 
     async def _watch(self, reader: llrpkit.Reader) -> None:
         """Ends the session when the reader has been silent for two keepalive periods and
@@ -184,6 +226,8 @@ class LlrpReader(Reader):
             antenna = tag.antenna or 0
             health.below_min_rssi[antenna] = health.below_min_rssi.get(antenna, 0) + 1
             return
+        if self.window is not None and not self.window.read(mono):
+            return  # no goods passing: a tag parked in the field is not loaded
         if self.cross is not None:
             self.cross.seen(epc, self.config.door, tag.rssi_dbm, mono)
         sid = self.dedupe.admit(epc, mono, utc_now().timestamp())
@@ -237,6 +281,7 @@ class LlrpReader(Reader):
             "in_window": len(self.dedupe),
             "min_rssi": {str(a) if a else "*": dbm for a, dbm in self.options.min_rssi},
             "cross_read_hold": self.options.cross_read_hold if self.cross else None,
+            "read_window": None if self.window is None else self.window.doc(),
         }
 
 

@@ -30,6 +30,7 @@ from gate.errors import NotFound, TableError
 from gate.links.central import LinkHealth
 from gate.service.data_ages import lists_doc
 from gate.service.docks import Docks
+from gate.service.door_holds import DoorHolds
 from gate.service.event_shapes import IDLE
 from gate.service.events import Event, Events
 from gate.service.screening import ScreeningState
@@ -157,8 +158,11 @@ def _deliveries(request_ids: list[str]) -> Callable[[sqlite3.Connection], dict[s
     return read
 
 
-async def doors_doc(docks: Docks, now: dt.datetime) -> list[dict[str, Any]]:
-    """Every configured door, in config order, with its current shipment in full."""
+async def doors_doc(
+    docks: Docks, now: dt.datetime, holds: DoorHolds | None = None
+) -> list[dict[str, Any]]:
+    """Every configured door, in config order, with its current shipment in full and its
+    hold (goods passed without a readable tag), if any."""
     doors: list[dict[str, Any]] = []
     request_ids: list[str] = []
     for door in docks.doors.values():
@@ -170,6 +174,7 @@ async def doors_doc(docks: Docks, now: dt.datetime) -> list[dict[str, Any]]:
             "idle": doc is None,
             "signal": IDLE if doc is None else doc["signal"],
             "shipment": doc,
+            "hold": None if holds is None else holds.doc(door.id),
         }
         if doc is not None:
             sealed = doc["sealed_at"]
@@ -195,6 +200,7 @@ async def status_doc(
     bulletin: Bulletin,
     screening: ScreeningState,
     now: dt.datetime | None = None,
+    holds: DoorHolds | None = None,
 ) -> dict[str, Any]:
     """The whole status page as one document."""
     now = now or docks.clock()
@@ -204,7 +210,7 @@ async def status_doc(
         "now": now.isoformat(),
         "ready": docks.failed is None and slot.loaded,
         "failed": docks.failed,
-        "doors": await doors_doc(docks, now),
+        "doors": await doors_doc(docks, now, holds),
         "control_data": control_data,
         "link": link.doc(),
         "alerts": bulletin.recent_alerts(),

@@ -65,7 +65,13 @@ LINE_ORDER = {"prohibited": 0, "licence_required": 1, "clear": 3}
 
 
 #: What the page says once an action is done ("Sealed: shipment S1 is now held").
-DONE = {"seal": "Sealed", "remove": "Line removed", "dispatch": "Dispatched", "cancel": "Cancelled"}
+DONE = {
+    "seal": "Sealed",
+    "remove": "Line removed",
+    "dispatch": "Dispatched",
+    "cancel": "Cancelled",
+    "acknowledge": "Acknowledged",
+}
 
 
 def _action(kind: str, url: str, label: str, title: str, text: str, *, css: str = "btn") -> str:
@@ -342,6 +348,27 @@ def _tile(door: Mapping[str, Any], now: dt.datetime) -> str:
     )
 
 
+def _door_hold(door: Mapping[str, Any]) -> str:
+    """A door held because goods passed its portal without a readable tag: what happened
+    and the operator's acknowledgement (after checking the goods by hand)."""
+    hold = door.get("hold")
+    if not hold:
+        return ""
+    button = _action(
+        "acknowledge",
+        "/api/v1/doors/" + quote(str(door["id"]), safe="") + "/acknowledge",
+        "Acknowledge",
+        f"Acknowledge the hold of {door['name']}?",
+        "Goods passed this door without a readable tag. Acknowledge only once the goods are "
+        "checked and scanned by hand. Your acknowledgement is journaled.",
+    )
+    return (
+        f'<div class="banner banner-amber door-hold" data-hold="{h(door["id"])}">'
+        f"{icon('i-stop')} Held: {h(hold['reason'])} (reader {h(hold['reader'])},"
+        f" {h(when(hold['at']))}). Dispatch waits for an operator. {button}</div>"
+    )
+
+
 def _door_detail(door: Mapping[str, Any], link: Mapping[str, Any], now: dt.datetime) -> str:
     lk = look(door)
     s = door.get("shipment")
@@ -349,7 +376,7 @@ def _door_detail(door: Mapping[str, Any], link: Mapping[str, Any], now: dt.datet
         f'<header class="door-head {lk.css}">{icon(lk.icon)}'
         f'<h2>{h(door["name"])} <span class="door-id">{h(door["id"])}</span></h2>'
         f'<span class="door-label">{h(lk.label)}</span></header>'
-    )
+    ) + _door_hold(door)
     if s is None:
         return (
             f'<article class="door door-idle" id="door-{h(door["id"])}" '

@@ -125,7 +125,7 @@
       setLive(true);
       refreshAll();
     });
-    for (const kind of ["scan", "shipment", "door", "request", "licence", "table", "lists"]) {
+    for (const kind of ["scan", "shipment", "door", "door_hold", "request", "licence", "table", "lists"]) {
       source.addEventListener(kind, refreshAll);
     }
     for (const kind of ["alert", "link"]) {
