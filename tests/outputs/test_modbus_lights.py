@@ -123,7 +123,7 @@ async def test_unreachable_device_is_shown_alerted_retried_and_never_blocks_scan
     result = await gate.scan(gtin_with(demo_config, "1.E.1"))
     assert ("accepted", "red") == (result["status"], result["door"]["signal"])
 
-    device = (await until(lambda: _failing(gate, 2), "two failed tries"))[0]
+    device = (await until(lambda: _failing(gate, 3), "three failed tries"))[0]
     assert ("unreachable", False) == (device["state"], device["reachable"])
     assert device["last_error"] and device["retry_at"]
     status, metrics = await gate.call("GET", "/metrics")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import logging
 from collections.abc import Callable, Mapping
 
 from gate.errors import GateError
@@ -52,6 +53,10 @@ class ModbusCoils(Device):
     def __init__(self, host: str, port: int, unit: int, timeout: float) -> None:
         self.host, self.port, self.unit, self.timeout = host, port, unit, timeout
         self._client: object | None = None
+        # pymodbus logs every failed connect and request at error level with a dump of the
+        # last frames; the controller logs each failure itself (loud at first, then now and
+        # then), so one voice says it.
+        logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
 
     async def write(self, states: Mapping[int, bool]) -> None:
         from pymodbus.client import AsyncModbusTcpClient

@@ -9,10 +9,10 @@ cleared shipment.
 
 A device that cannot be written is retried with exponential backoff and jitter; it is shown
 as ``unreachable`` with the reason (``GET /api/v1/readers`` under ``outputs``, and
-``/metrics``), and alerted once per outage (from its second failed try on, so one lost
-packet is not an alarm). Nothing here is on the scan path: the tasks wake on the event bus
-after a change is committed, and a device that hangs costs its own task a timeout, never a
-scan.
+``/metrics``), and alerted once per outage (from its third failed try on, so one lost
+packet, or a reader whose session is still coming up at start, is not an alarm). Nothing
+here is on the scan path: the tasks wake on the event bus after a change is committed, and a
+device that hangs costs its own task a timeout, never a scan.
 
 On a clean stop every device is written red on, everything else off (``STOPPED``), bounded
 by the device's timeout: a light that was green must not stay green over a gate that is no
@@ -45,8 +45,9 @@ log = logging.getLogger("gate.ingest.outputs")
 
 #: Events after which a door's lamps may differ (``door_hold``: gate.service.door_holds).
 WAKE_ON = frozenset({"door", "shipment", "door_hold"})
-#: Failed tries in a row before an outage is alerted.
-ALERT_AFTER = 2
+#: Failed tries in a row before an outage is alerted (a few seconds with the default
+#: backoff: an LLRP reader whose session is still coming up at start is not an alarm).
+ALERT_AFTER = 3
 
 
 @dataclass(slots=True)

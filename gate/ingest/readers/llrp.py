@@ -157,6 +157,14 @@ class LlrpReader(Reader):
         window, port = self.window, self.options.gpi_port
         assert window is not None and port is not None
         await reader.set_gpi_enabled(port, True)
+        # The sensor may have changed while no session was up: start from its level now.
+        level = (await reader.get_gpio()).gpis.get(port)
+        if level in ("high", "low"):
+            if (level == "high") == self.options.gpi_active_high:
+                if window.open(time.monotonic()):
+                    await self._empty_window()
+            else:
+                window.close(time.monotonic())
         edges = reader.client.gpi_edges
         while True:
             due = window.due(time.monotonic())
