@@ -332,6 +332,7 @@ async def status(request: web.Request) -> web.StreamResponse:
         app[app_keys.BULLETIN],
         app[app_keys.SCREENING],
         holds=app.get(app_keys.HOLDS),
+        lights=app.get(app_keys.LIGHTS),
     )
     return respond(request, doc)
 

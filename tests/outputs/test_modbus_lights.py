@@ -14,6 +14,7 @@ from gate.core.stack_light import STOPPED
 from gate.ingest.outputs.lights import DoorLights
 from gate.service.events import Events
 from gate.web import app_keys
+from gate.web.page.render.side import render_side
 from tests.conftest import free_port
 from tests.outputs.support import Plc, lit, modbus_output, wire
 from tests.service.harness import Gate, Gates, gtin_with, until
@@ -133,6 +134,8 @@ async def test_unreachable_device_is_shown_alerted_retried_and_never_blocks_scan
     )
     alerts = gate.app[app_keys.BULLETIN].recent_alerts()
     assert any(a.get("kind") == "output_unreachable" and a.get("door") == "D1" for a in alerts)
+    status, doc = await gate.call("GET", "/api/v1/status")
+    assert "Stack light of D1 unreachable since" in render_side(doc)  # on the page, now
 
     plc = Plc(port)
     await plc.start()
@@ -140,6 +143,8 @@ async def test_unreachable_device_is_shown_alerted_retried_and_never_blocks_scan
         await until(lambda: plc.lamps("D1") == RED, "D1 red once the device is there")
         (device,) = await outputs_doc(gate)
         assert ("ok", 0) == (device["state"], device["failures"])
+        status, doc = await gate.call("GET", "/api/v1/status")
+        assert "Stack light of D1 unreachable since" not in render_side(doc)
         status, metrics = await gate.call("GET", "/metrics")
         assert (
             f'gate_output_reachable{{device="modbus:127.0.0.1:{port}/1",kind="modbus"}} 1.0'

@@ -19,6 +19,8 @@ async def test_held_door_is_shown_and_acknowledged_from_the_page(gate: Gate) -> 
     assert 'data-hold="D1"' in doors
     assert "goods passed without a readable tag" in doors
     assert 'data-action="acknowledge" data-url="/api/v1/doors/D1/acknowledge"' in doors
+    _, _, side = await get(gate, "/page/side", Cookie=cookie)
+    assert "held: goods passed without a readable tag" in side
     async with gate.session.post(
         gate.url + "/api/v1/doors/D1/acknowledge",
         headers={"Cookie": cookie, "X-CSRF-Token": csrf, "Origin": gate.url},

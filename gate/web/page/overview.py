@@ -27,6 +27,7 @@ from typing import Any
 from gate.config.settings import Config
 from gate.core.rules import stale_at
 from gate.errors import NotFound, TableError
+from gate.ingest.outputs.lights import DoorLights
 from gate.links.central import LinkHealth
 from gate.service.data_ages import lists_doc
 from gate.service.docks import Docks
@@ -201,8 +202,9 @@ async def status_doc(
     screening: ScreeningState,
     now: dt.datetime | None = None,
     holds: DoorHolds | None = None,
+    lights: DoorLights | None = None,
 ) -> dict[str, Any]:
-    """The whole status page as one document."""
+    """The whole status page as one document (``outputs``: the stack lights' devices)."""
     now = now or docks.clock()
     control_data = {**control_data_doc(docks, slot, now), **sources_doc(docks, screening, now)}
     return {
@@ -215,6 +217,7 @@ async def status_doc(
         "link": link.doc(),
         "alerts": bulletin.recent_alerts(),
         "scans": bulletin.recent_scans(),
+        "outputs": [] if lights is None else lights.docs(),
     }
 
 
