@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import llrpkit
 from llrpkit.emulator import LLRPEmulator
 
 from gate.ingest.readers.llrp import LlrpReader
@@ -30,7 +31,8 @@ async def gpos(gate: Gate) -> dict[str, bool] | None:
 
 async def test_gpo_ports_follow_the_door_and_stop_red(demo_config: Path, gates: Gates) -> None:
     """An idle door is amber on the reader's GPOs, a prohibited scan turns red (and buzzer)
-    on and green off; when the reader drops and comes back, the ports are written again."""
+    on and green off; when the reader drops and comes back, the ports are written again; a
+    stopped gate leaves red on and the rest off (read back by another LLRP client)."""
     port = free_port()
     emu = LLRPEmulator(port=port, tags=[])
     await emu.start()
@@ -54,6 +56,12 @@ async def test_gpo_ports_follow_the_door_and_stop_red(demo_config: Path, gates: 
         emu = LLRPEmulator(port=port, tags=[])
         await emu.start()
         await until(lambda: _is(gate, red), "red again once the reader is back")
+        await gates.stop_all()
+        async with llrpkit.Reader("127.0.0.1", port) as other:
+            state = await other.get_gpio()
+        assert {"red": True, "amber": False, "green": False, "buzzer": False} == {
+            lamp: state.gpos[n] for lamp, n in GPO.items()
+        }
     finally:
         await gates.stop_all()
         await emu.stop()
