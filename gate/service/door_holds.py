@@ -25,6 +25,7 @@ from gate.core.shipment_values import Shipment
 from gate.errors import Conflict, NotFound
 from gate.service.commit_step import Change
 from gate.service.docks import Docks
+from gate.service.event_shapes import door_held_alert, door_hold_event
 from gate.storage import journal
 
 EMPTY_WINDOW: Final = "goods passed without a readable tag"
@@ -98,11 +99,8 @@ class DoorHolds:
             )
 
         change = Change(sql=[write], committed=[lambda: self._set(door, hold)])
-        change.events.append(("door_hold", {"door": door, "held": True, "hold": hold.doc()}))
-        text = f"Door {door} held: {reason} (reader {reader}); check the goods, then acknowledge"
-        change.events.append(
-            ("alert", {"level": "critical", "kind": "door_held", "door": door, "text": text})
-        )
+        change.events.append(("door_hold", door_hold_event(door, hold.doc())))
+        change.events.append(("alert", door_held_alert(door, reason, reader)))
         self._pending.add(door)
         try:
             await self.docks.committer.apply(change)
@@ -129,7 +127,7 @@ class DoorHolds:
             )
 
         change = Change(sql=[write], committed=[lambda: self._set(door, None)])
-        change.events.append(("door_hold", {"door": door, "held": False, "hold": None}))
+        change.events.append(("door_hold", door_hold_event(door, None)))
         await self.docks.committer.apply(change)
         return hold
 
