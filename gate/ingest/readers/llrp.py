@@ -169,7 +169,10 @@ class LlrpReader(Reader):
         while True:
             due = window.due(time.monotonic())
             try:
-                edge = await asyncio.wait_for(edges.get(), 1.0 if due is None else due)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation,
+                # and this task must end with its session.
+                async with asyncio.timeout(1.0 if due is None else due):
+                    edge = await edges.get()
             except TimeoutError:
                 if window.settle(time.monotonic()):
                     await self._empty_window()
