@@ -160,7 +160,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         docks.dispatch_check = holds.check_dispatch
         lights.held = holds.is_held
         lights.follow(docks)
-        app[app_keys.METRICS].watch_outputs(lights)
+        app[app_keys.METRICS].watch_outputs(lights, holds)
         app[REJECTION_RECORDER] = docks.record_rejection
         app[app_keys.METRICS].watch(docks)
         reloader = Reloader(config, app[app_keys.TABLE], docks, app[app_keys.EVENTS], screening)

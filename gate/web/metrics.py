@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from gate.ingest.outputs.lights import DoorLights
     from gate.ingest.readers.fleet import Readers
     from gate.ingest.scanner_socket import ScannerServer
+    from gate.service.door_holds import DoorHolds
 
 
 class Metrics:
@@ -50,8 +51,8 @@ class Metrics:
     def watch_readers(self, readers: Readers) -> None:
         self.registry.register(_ReadersCollector(readers))
 
-    def watch_outputs(self, lights: DoorLights) -> None:
-        self.registry.register(_OutputsCollector(lights))
+    def watch_outputs(self, lights: DoorLights, holds: DoorHolds) -> None:
+        self.registry.register(_OutputsCollector(lights, holds))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -205,8 +206,9 @@ class _ReadersCollector(Collector):
 class _OutputsCollector(Collector):
     """Door output devices ([[doors.outputs]]), labelled by device and kind."""
 
-    def __init__(self, lights: DoorLights) -> None:
+    def __init__(self, lights: DoorLights, holds: DoorHolds) -> None:
         self.lights = lights
+        self.holds = holds
 
     def collect(self):  # type: ignore[no-untyped-def]
         labels = ["device", "kind"]
@@ -222,3 +224,11 @@ class _OutputsCollector(Collector):
             writes.add_metric(key, h.writes)
             failures.add_metric(key, h.failures_total)
         yield from (up, writes, failures)
+        held = GaugeMetricFamily(
+            "gate_door_held",
+            "1 while the door is held: goods passed without a readable tag, not yet acknowledged",
+            labels=["door"],
+        )
+        for door in self.holds.docks.doors:
+            held.add_metric([door], 1 if self.holds.is_held(door) else 0)
+        yield held

@@ -100,6 +100,8 @@ async def test_empty_window_holds_the_door_until_an_operator_acknowledges(
         held["hold"]["reader"],
     )
     assert "amber" == held["light"]
+    status, metrics = await gate.call("GET", "/metrics")
+    assert 'gate_door_held{door="D1"} 1.0' in metrics
 
     status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
     assert (200, "cleared", "green") == (status, doc["state"], doc["signal"])
