@@ -17,6 +17,9 @@ async def test_held_door_is_shown_and_acknowledged_from_the_page(gate: Gate) -> 
     assert await gate.app[app_keys.HOLDS].hold("D1", "north")
     _, _, doors = await get(gate, "/page/doors", Cookie=cookie)
     assert 'data-hold="D1"' in doors
+    tile = doors[doors.index('class="tile') : doors.index("</a>")]  # D1's, the first
+    assert 'data-door="D1"' in tile
+    assert "sig-amber" in tile and "CHECK" in tile, tile
     assert "goods passed without a readable tag" in doors
     assert 'data-action="acknowledge" data-url="/api/v1/doors/D1/acknowledge"' in doors
     _, _, side = await get(gate, "/page/side", Cookie=cookie)

@@ -48,12 +48,19 @@ LOOKS: Mapping[tuple[str, str], Look] = {
 }
 
 
+#: A door held because goods passed its portal without a readable tag (amber, like its light;
+#: a red door stays red).
+HELD_DOOR = Look("sig-amber", "i-pause", "CHECK", "goods passed without a readable tag")
+
+
 def look(door: Mapping[str, Any]) -> Look:
-    """How ``door`` reads now: free, or its shipment's state and signal."""
-    shipment = door.get("shipment")
-    if shipment is None:
-        return IDLE
-    return LOOKS.get((shipment["state"], shipment["signal"]), UNKNOWN)
+    """How ``door`` reads now: free, or its shipment's state and signal; a held door reads
+    as held unless it is red."""
+    s = door.get("shipment")
+    shown = IDLE if s is None else LOOKS.get((s["state"], s["signal"]), UNKNOWN)
+    if door.get("hold") and shown.css != "sig-red":
+        return HELD_DOOR
+    return shown
 
 
 #: A line that needs a licence and has one, and a line unloaded: (css, symbol, word).
