@@ -64,7 +64,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from gate.cli.simulate import Options, main
 
     doors = tuple(d.strip() for d in (args.doors or "").split(",") if d.strip())
-    options = Options(Path(args.config), doors, args.shipments, args.rate, args.socket, args.seed)
+    options = Options(
+        Path(args.config), doors, args.shipments, args.rate, args.socket, args.seed, args.sensor
+    )
     return main(options)
 
 
@@ -182,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="send scans over the msgpack scanner socket instead of HTTP",
     )
     simulate.add_argument("--seed", type=int, help="seed for the traffic (default: random)")
+    simulate.add_argument(
+        "--sensor",
+        action="store_true",
+        help="play each door's RFID portal with its motion sensor (an LLRP reader with"
+        " options.gpi_port in the config): pallets pass, every second one with no readable tag",
+    )
     # --- end simulate ---
 
     from gate.cli.approve import add_parser as add_approve

@@ -53,6 +53,22 @@ class LlrpOptions:
     retry_initial: float = 1.0  # reconnect backoff: first wait ...
     retry_max: float = 60.0  # ... doubling (with jitter) up to this
     max_pending: int = 10_000  # reads kept while the gate cannot take them; oldest dropped
+    #: Reads weaker than this (peak RSSI, dBm) are dropped: (antenna, dBm) pairs, antenna 0
+    #: for every antenna not named; from ``min_rssi = -65`` or ``min_rssi = { 1 = -60 }``.
+    min_rssi: tuple[tuple[int, float], ...] = ()
+    #: A new tag waits this long for the readers of other doors before it counts at the door
+    #: that read it strongest (only when LLRP readers serve more than one door); 0 = never.
+    cross_read_hold: float = 0.5
+    #: A sensor (motion sensor, light barrier) on this GPI port opens and closes the read
+    #: window; None = always reading. An empty window holds the door (DESIGN 4).
+    gpi_port: int | None = None
+    gpi_active_high: bool = True  # the sensor is active (goods passing) when the line is high
+    window_tail: float = 0.5  # reads this long after the sensor cleared still count
+
+    def rssi_floor(self, antenna: int | None) -> float | None:
+        """The weakest peak RSSI counted on ``antenna`` (None: every read counts)."""
+        floors = dict(self.min_rssi)
+        return floors.get(antenna or 0, floors.get(0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +159,22 @@ def _antennas(values: list[Any]) -> str | None:
     return None if len(set(values)) == len(values) else "lists an antenna twice"
 
 
+def _min_rssi(value: Any) -> str | None:
+    shape = "must be a dBm value (-128 to 0) or a table of antenna = dBm (such as { 1 = -60 })"
+    values = value if isinstance(value, dict) else {"0": value}
+    for antenna, dbm in values.items():
+        if not str(antenna).isdigit() or not 0 <= int(antenna) <= 65535:
+            return shape
+        if isinstance(dbm, bool) or not isinstance(dbm, int | float) or not -128 <= dbm <= 0:
+            return shape
+    return None
+
+
+def _to_min_rssi(value: Any) -> tuple[tuple[int, float], ...]:
+    values = value if isinstance(value, dict) else {"0": value}
+    return tuple(sorted((int(antenna), float(dbm)) for antenna, dbm in values.items()))
+
+
 def _gs_substitute(value: str) -> str | None:
     if not value or len(value) > 16:
         return "must be 1-16 characters"
@@ -182,6 +214,11 @@ LLRP_OPTIONS: Final[Mapping[str, _Opt]] = {
     "dedupe_window": _Opt(float, _between(0.05, 3600)),
     "rejected_retry": _Opt(float, _between(0.05, 86400)),
     "max_pending": _Opt(int, _between(1, 10_000_000)),
+    "min_rssi": _Opt(object, _min_rssi, _to_min_rssi),
+    "cross_read_hold": _Opt(float, _between(0, 10)),
+    "gpi_port": _Opt(int, _between(1, 65535)),
+    "gpi_active_high": _Opt(bool),
+    "window_tail": _Opt(float, _between(0, 60)),
     **_RETRY,
 }
 

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from gate.config.bundle_manifest import Manifest
 from gate.config.epcis import EpcisConfig, door_sgln, parse_epcis
 from gate.config.lists import ListConfig, parse_lists
+from gate.config.outputs import OutputConfig, parse_outputs
 from gate.config.readers import ReaderConfig, parse_readers
 from gate.config.reference import ReferenceConfig, parse_reference
 from gate.core.access import Role
@@ -155,6 +156,7 @@ class Config:
     readers: tuple[ReaderConfig, ...] = ()  # [[readers]]: see gate/config/readers.py
     lists: tuple[ListConfig, ...] = ()  # [[lists]]: see gate/config/lists.py
     epcis: EpcisConfig | None = None  # [epcis]: see gate/config/epcis.py
+    outputs: tuple[OutputConfig, ...] = ()  # [[doors.outputs]]: see gate/config/outputs.py
     #: How often the gate sends a signed checkpoint of its journal to the central office.
     journal_checkpoint_seconds: float = 900.0
     #: Signed reference-data bundles from the office (gate/config/reference.py), or None.
@@ -425,7 +427,8 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         raise ConfigError("policy.embargo_groups: name at least one group (rows 2 and 8 read it)")
 
     doors = []
-    for door in root.sections("doors"):
+    door_tables = root.sections("doors")
+    for door in door_tables:
         name = door.text("name", door.data.get("id", ""))
         doors.append(Door(door.text("id"), name, door_sgln(door)))
     if not doors:
@@ -510,9 +513,10 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         doors=tuple(doors),
         clients=tuple(clients),
         operators=tuple(operators),
-        readers=parse_readers(root.sections("readers"), {d.id for d in doors}),
+        readers=(readers := parse_readers(root.sections("readers"), {d.id for d in doors})),
         lists=parse_lists(root.sections("lists")),
         epcis=parse_epcis(root.section("epcis", required=False)),
+        outputs=parse_outputs(list(zip([d.id for d in doors], door_tables, strict=True)), readers),
         journal_checkpoint_seconds=checkpoint_every,
         reference=parse_reference(
             central, root.section("reference", required=False), storage.output_file("database")

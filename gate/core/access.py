@@ -41,6 +41,8 @@ class Action(StrEnum):
     RELEASE_HOLD = "release_hold"  # in the table so that "nobody" is written down
     SCREEN = "screen"  # POST /screen: check a party before booking a shipment
     CLEAR_HIT = "clear_hit"  # nobody: only a signed clearance from the central office can
+    #: a person at the door: goods passed without a readable tag, checked by hand (DESIGN 4)
+    ACKNOWLEDGE_DOOR = "acknowledge_door"
 
 
 #: role -> the actions it may take; one line per role of DESIGN.md.
@@ -65,6 +67,7 @@ MAY: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 Action.DISPATCH,
                 Action.CANCEL,
                 Action.SCREEN,
+                Action.ACKNOWLEDGE_DOOR,
             }
         ),
     }

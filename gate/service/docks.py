@@ -103,6 +103,7 @@ class Docks:
         self.callbacks = asyncio.Lock()
         #: The live lists every party is screened against (the app wires them before ``load``).
         self.screening: ScreeningState | None = None
+        self.dispatch_check: Callable[[Shipment], None] = lambda s: None  # service.door_holds
         self.counters: dict[str, int] = {}
         self.decisions: dict[str, int] = {}
         self._rejection_window = 0.0
@@ -388,6 +389,7 @@ class Docks:
         """
         self.committer.require_ok()
         before = self._latest(sid)
+        self.dispatch_check(before)
         controls = self.controls()
         now = self.clock()
         try:

@@ -5,6 +5,9 @@
   shipment, whatever made it (``previous_state`` is ``None`` for a new shipment). Scans and
   operations publish this same shape.
 - ``door``: ``{"id", "signal", "shipment"}`` when a door's signal or shipment changes.
+- ``door_hold``: ``{"door", "held", "hold"}`` when a door is held (goods passed without a
+  readable tag; ``hold`` is ``{"door", "reason", "reader", "at"}``) or its hold is
+  acknowledged (``held`` false, ``hold`` None): gate.service.door_holds.
 - ``alert``: ``{"level", "text"}`` plus ``door`` and ``shipment`` when it concerns one.
 - ``request``: ``{"shipment", "request_id"}`` when a licence request is queued.
 - ``licence``: a standing licence in the API's shape, when one is pushed or drawn on.
@@ -39,6 +42,20 @@ def door_event(door: str, signal: Signal | None, shipment_id: str | None) -> dic
         "id": door,
         "signal": IDLE if signal is None else signal.value,
         "shipment": None if signal is None else shipment_id,
+    }
+
+
+def door_hold_event(door: str, hold: dict[str, Any] | None) -> dict[str, Any]:
+    """A door held (``hold`` its document) or released (None)."""
+    return {"door": door, "held": hold is not None, "hold": hold}
+
+
+def door_held_alert(door: str, reason: str, reader: str) -> dict[str, Any]:
+    return {
+        "level": "critical",
+        "kind": "door_held",
+        "door": door,
+        "text": f"Door {door} held: {reason} (reader {reader}); check the goods, then acknowledge",
     }
 
 

@@ -222,6 +222,16 @@ MIGRATIONS: list[str] = [
     CREATE INDEX epcis_outbox_pending ON epcis_outbox (next_attempt_at)
         WHERE next_attempt_at IS NOT NULL;
     """,
+    # 8: doors held because goods passed a portal without a readable tag, until an operator
+    # acknowledges it (gate.service.door_holds); the journal keeps the history.
+    """
+    CREATE TABLE door_holds (
+        door TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        reader TEXT NOT NULL,
+        held_at TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -298,15 +298,34 @@ async def post_scans(request: web.Request) -> web.StreamResponse:
     return respond(request, {"results": results})
 
 
+def _door(request: web.Request, door: str) -> dict[str, Any]:
+    """A door's document with its hold (goods passed without a readable tag) and the lamp
+    its stack light shows."""
+    doc = door_doc(_docks(request), door)
+    holds = request.app.get(app_keys.HOLDS)
+    lights = request.app.get(app_keys.LIGHTS)
+    doc["hold"] = None if holds is None else holds.doc(door)
+    doc["light"] = None if lights is None else lights.lamps(door).shown
+    return doc
+
+
 async def list_doors(request: web.Request) -> web.StreamResponse:
     _auth(request, Action.READ)
-    docks = _docks(request)
-    return respond(request, {"doors": [door_doc(docks, d) for d in docks.doors]})
+    return respond(request, {"doors": [_door(request, d) for d in _docks(request).doors]})
 
 
 async def get_door(request: web.Request) -> web.StreamResponse:
     _auth(request, Action.READ)
-    return respond(request, door_doc(_docks(request), request.match_info["door"]))
+    return respond(request, _door(request, request.match_info["door"]))
+
+
+async def acknowledge_door(request: web.Request) -> web.StreamResponse:
+    """An operator releases a door held for goods that passed without a readable tag."""
+    actor = _auth(request, Action.ACKNOWLEDGE_DOOR)
+    await _no_body(request)
+    door = request.match_info["door"]
+    await request.app[app_keys.HOLDS].acknowledge(door, actor)
+    return respond(request, _door(request, door))
 
 
 async def list_licences(request: web.Request) -> web.StreamResponse:
@@ -335,6 +354,8 @@ async def status(request: web.Request) -> web.StreamResponse:
         app[app_keys.CENTRAL].health,
         app[app_keys.BULLETIN],
         app[app_keys.SCREENING],
+        holds=app.get(app_keys.HOLDS),
+        lights=app.get(app_keys.LIGHTS),
     )
     return respond(request, doc)
 
@@ -343,7 +364,14 @@ async def list_readers(request: web.Request) -> web.StreamResponse:
     """Health of each configured reader: connected, last read, reads per second, errors."""
     _auth(request, Action.READ)
     readers = request.app.get(app_keys.READERS)
-    return respond(request, {"readers": [] if readers is None else readers.docs()})
+    lights = request.app.get(app_keys.LIGHTS)
+    return respond(
+        request,
+        {
+            "readers": [] if readers is None else readers.docs(),
+            "outputs": [] if lights is None else lights.docs(),
+        },
+    )
 
 
 async def events(request: web.Request) -> web.StreamResponse:

@@ -15,12 +15,14 @@ from aiohttp import web
 
 from gate.config.settings import Config
 from gate.core import identifiers
+from gate.ingest.outputs.lights import DoorLights
 from gate.ingest.readers.base import ScanSink
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
 from gate.links.epcis import EpcisLink
 from gate.links.reference.poller import ReferencePoller, start_config
 from gate.service.docks import Docks
+from gate.service.door_holds import DoorHolds
 from gate.service.events import Events
 from gate.service.policy_files import load_policy
 from gate.service.reference_swap import ReferenceSwap
@@ -142,6 +144,10 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
     config = app[app_keys.CONFIG]
     policy = load_policy(config)
     store = await Store.open(config.database)
+    # The stack lights show red from now until the docks have loaded (gate.core.stack_light).
+    lights = DoorLights(config.outputs, app[app_keys.EVENTS], lambda name: _session(app, name))
+    app[app_keys.LIGHTS] = lights
+    await lights.start()
     try:
         docks = Docks(config, store, app[app_keys.TABLE], policy, app[app_keys.EVENTS])
         # The lists load in a worker thread after the start (seconds); until then the
@@ -155,6 +161,13 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.SCREENING] = screening
         await docks.load()
         app[app_keys.DOCKS] = docks
+        holds = DoorHolds(docks)
+        await holds.load()
+        app[app_keys.HOLDS] = holds
+        docks.dispatch_check = holds.check_dispatch
+        lights.held = holds.is_held
+        lights.follow(docks)
+        app[app_keys.METRICS].watch_outputs(lights, holds)
         app[REJECTION_RECORDER] = docks.record_rejection
         app[app_keys.METRICS].watch(docks)
         reloader = Reloader(config, app[app_keys.TABLE], docks, app[app_keys.EVENTS], screening)
@@ -170,7 +183,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.METRICS].watch_link(link, lambda: docks.clock())
         # Readers start once the docks are loaded; one whose hardware is absent retries in
         # the background and never stops the start.
-        readers = Readers.from_config(config.readers, ScanSink(docks))
+        readers = Readers.from_config(config.readers, ScanSink(docks, holds))
         app[app_keys.READERS] = readers
         app[app_keys.METRICS].watch_readers(readers)
         await readers.start()
@@ -193,6 +206,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
             app[app_keys.REFERENCE_POLLER] = poller
             tasks.append(asyncio.create_task(poller.run(), name="reference-poll"))
         yield
+        await lights.stop()  # red/off, before the readers stop: GPO writes go through them
         await readers.stop()  # before the store closes: their last scans are stored
         for task in tasks:
             task.cancel()
@@ -200,7 +214,16 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
     finally:
+        await lights.stop()  # a start that failed leaves the lights red too
         await store.close()
+
+
+def _session(app: web.Application, reader: str) -> object | None:
+    """The live llrpkit session of an LLRP reader adapter, or None (not connected)."""
+    readers = app.get(app_keys.READERS)
+    if readers is None:
+        return None
+    return getattr(readers[reader], "session", None)
 
 
 async def _review(docks: Docks) -> None:

@@ -6,11 +6,13 @@ from aiohttp import web
 
 from gate.config.settings import Config
 from gate.core.signatures import Verifier
+from gate.ingest.outputs.lights import DoorLights
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
 from gate.links.epcis import EpcisLink
 from gate.links.reference.poller import ReferencePoller
 from gate.service.docks import Docks
+from gate.service.door_holds import DoorHolds
 from gate.service.events import Events
 from gate.service.reference_swap import ReferenceSwap
 from gate.service.reloader import Reloader
@@ -41,6 +43,8 @@ SESSIONS = web.AppKey("sessions", SessionStore)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 BULLETIN = web.AppKey("bulletin", Bulletin)
 READERS = web.AppKey("readers", Readers)
+LIGHTS = web.AppKey("lights", DoorLights)
+HOLDS = web.AppKey("holds", DoorHolds)
 SERVER_LIMITS = web.AppKey("server_limits", ServerLimits)
 EVENT_STREAMS = web.AppKey("event_streams", Slots)
 IN_REQUEST = web.AppKey("in_request", InRequest)

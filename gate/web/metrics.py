@@ -17,8 +17,10 @@ from gate.service.docks import Docks
 from gate.service.reference_swap import ReferenceSwap
 
 if TYPE_CHECKING:
+    from gate.ingest.outputs.lights import DoorLights
     from gate.ingest.readers.fleet import Readers
     from gate.ingest.scanner_socket import ScannerServer
+    from gate.service.door_holds import DoorHolds
 
 
 class Metrics:
@@ -58,6 +60,9 @@ class Metrics:
 
     def watch_readers(self, readers: Readers) -> None:
         self.registry.register(_ReadersCollector(readers))
+
+    def watch_outputs(self, lights: DoorLights, holds: DoorHolds) -> None:
+        self.registry.register(_OutputsCollector(lights, holds))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -183,6 +188,14 @@ class _ReadersCollector(Collector):
         dropped = CounterMetricFamily(
             "gate_reader_dropped", "Reads given up while the gate refused them", labels=labels
         )
+        cross = CounterMetricFamily(
+            "gate_reader_cross_reads",
+            "New tags another door read stronger (counted there, not here)",
+            labels=labels,
+        )
+        weak = CounterMetricFamily(
+            "gate_reader_below_min_rssi", "Reads dropped under min_rssi", labels=labels
+        )
         mono = time.monotonic()
         for reader in self.readers:
             h = reader.health
@@ -195,7 +208,9 @@ class _ReadersCollector(Collector):
                 scans.add_metric([*key, status], n)
             connects.add_metric(key, h.connects)
             dropped.add_metric(key, h.dropped)
-        yield from (connected, last_read, rate, reads, scans, connects, dropped)
+            cross.add_metric(key, h.cross_reads)
+            weak.add_metric(key, sum(h.below_min_rssi.values()))
+        yield from (connected, last_read, rate, reads, scans, connects, dropped, cross, weak)
 
 
 class _EpcisCollector(Collector):
@@ -246,3 +261,34 @@ class _ReferenceCollector(Collector):
         for outcome, n in sorted(self.swap.outcomes.items()):
             outcomes.add_metric([outcome], n)
         yield outcomes
+
+
+class _OutputsCollector(Collector):
+    """Door output devices ([[doors.outputs]]), labelled by device and kind."""
+
+    def __init__(self, lights: DoorLights, holds: DoorHolds) -> None:
+        self.lights = lights
+        self.holds = holds
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        labels = ["device", "kind"]
+        up = GaugeMetricFamily(
+            "gate_output_reachable", "1 when the last write to the device succeeded", labels=labels
+        )
+        writes = CounterMetricFamily("gate_output_writes", "Writes that succeeded", labels=labels)
+        failures = CounterMetricFamily("gate_output_failures", "Writes that failed", labels=labels)
+        for output in self.lights.outputs:
+            h = output.health
+            key = [h.device, h.kind]
+            up.add_metric(key, 1 if h.state == "ok" else 0)
+            writes.add_metric(key, h.writes)
+            failures.add_metric(key, h.failures_total)
+        yield from (up, writes, failures)
+        held = GaugeMetricFamily(
+            "gate_door_held",
+            "1 while the door is held: goods passed without a readable tag, not yet acknowledged",
+            labels=["door"],
+        )
+        for door in self.holds.docks.doors:
+            held.add_metric([door], 1 if self.holds.is_held(door) else 0)
+        yield held

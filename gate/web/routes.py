@@ -31,6 +31,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(API + "/scans", api.post_scans)
     r.add_get(API + "/doors", api.list_doors)
     r.add_get(API + "/doors/{door}", api.get_door)
+    r.add_post(API + "/doors/{door}/acknowledge", api.acknowledge_door)
     r.add_get(API + "/licences", api.list_licences)
     r.add_post(API + "/licences", callbacks.post_licence)
     r.add_post(API + "/approvals", callbacks.post_approval)

@@ -35,7 +35,8 @@ def test_table_reads_like_the_design() -> None:
     """`scanner` may post scans only; `wms` may create, seal, dispatch and cancel shipments
     and read everything; `operator` may read everything, seal, remove lines, dispatch and
     cancel (DESIGN.md "Who may do what"); `wms` and `operator` may screen a party (DESIGN 4,
-    `POST /screen`)."""
+    `POST /screen`); only an `operator` (a person at the door) acknowledges a door held for
+    goods that passed without a readable tag (DESIGN 4, "The door itself")."""
     assert {
         Role.SCANNER: {Action.SCAN},
         Role.WMS: {
@@ -53,6 +54,7 @@ def test_table_reads_like_the_design() -> None:
             Action.DISPATCH,
             Action.CANCEL,
             Action.SCREEN,
+            Action.ACKNOWLEDGE_DOOR,
         },
     } == {role: set(actions) for role, actions in MAY.items()}
 

@@ -25,6 +25,7 @@ from gate.cli.simulate.clients import (
 )
 from gate.cli.simulate.errors import SimulationFailed
 from gate.cli.simulate.report import Outcome, Printer, Report, blocking_lines, step_line
+from gate.cli.simulate.sensor import Portals
 from gate.cli.simulate.traffic import ShipmentPlan, Traffic, load_assortment
 from gate.config.settings import Config
 
@@ -37,6 +38,7 @@ class Options:
     rate: float = 20.0
     socket: bool = False
     seed: int | None = None
+    sensor: bool = False  # play each door's portal and motion sensor (sensor.py)
 
 
 class Simulation:
@@ -57,6 +59,7 @@ class Simulation:
             else f"http://{host}:{config.http.port}"
         )
         self.scanner_address = (_client_host(config.scanner.host), config.scanner.port)
+        self.portals = Portals(config, self.doors, self.wms) if options.sensor else None
 
     def _doors(self) -> tuple[str, ...]:
         known = [d.id for d in self.config.doors]
@@ -119,12 +122,18 @@ class Simulation:
             started = time.monotonic()
             tokens = self.scanner_tokens
             try:
+                if self.portals is not None:
+                    await self.portals.start()
+                    await self.portals.connected(api)
                 # One failing door stops them all (TaskGroup cancels the others).
                 async with asyncio.TaskGroup() as doors:
                     for door in self.doors:
                         doors.create_task(self._drive(api, door, plans[door], tokens[door]))
             except BaseExceptionGroup as group:
                 raise _first(group) from None
+            finally:
+                if self.portals is not None:
+                    await self.portals.stop()
             elapsed = time.monotonic() - started
         for text in self.report.summary(elapsed):
             print(text, file=self.printer.out, flush=True)
@@ -186,11 +195,14 @@ class Simulation:
             self.report.statuses.update(str(r.get("status")) for r in results)
             say(door, sid, step_line(step, results))
 
+        held = await self._portal(api, plan) if self.portals is not None else False
         sealed = await api.expect("POST", f"{API}/shipments/{sid}/seal", self.wms)
         outcome.sealed = sealed["state"]
         requests = [r for r in sealed.get("requests") or () if r.get("status") == "pending"]
         queued = " (licence request queued to the central office)" if requests else ""
         say(door, sid, f"sealed: {sealed['state']} {sealed['signal']}{queued}")
+        if held:
+            await self._release(api, plan, sealed["state"] == "cleared")
         if sealed["state"] == "cleared":
             status, doc = await api.call("POST", f"{API}/shipments/{sid}/dispatch", self.wms)
             if status == 200:
@@ -213,6 +225,38 @@ class Simulation:
             f"{cancelled['state']} by the simulator so door {door} is free for the next shipment",
         )
         return True
+
+    async def _portal(self, api: GateApi, plan: ShipmentPlan) -> bool:
+        """A pallet passes the door's portal and sensor; True when the door was held."""
+        assert self.portals is not None
+        say, door, sid = self.printer.line, plan.door, plan.id
+        unreadable = int(sid.rsplit("-", 1)[-1]) % 2 == 0 if sid[-1:].isdigit() else False
+        tags = sorted({r.code for s in plan.steps if s.what == "rfid" for r in s.reads})[:3]
+        if not unreadable and not tags:
+            return False
+        shown = "a pallet with no readable tag" if unreadable else f"a pallet ({len(tags)} tag(s))"
+        doc = await self.portals.pass_goods(api, door, [] if unreadable else tags)
+        hold = doc.get("hold")
+        if hold:
+            say(
+                door,
+                sid,
+                f"sensor: {shown} passed; door held: {hold['reason']}, light {doc['light']}",
+            )
+        else:
+            say(door, sid, f"sensor: {shown} passed the portal; light {doc['light']}")
+        return bool(hold)
+
+    async def _release(self, api: GateApi, plan: ShipmentPlan, cleared: bool) -> None:
+        """A held door: dispatch is refused until the operator acknowledges the hold."""
+        assert self.portals is not None
+        say, door, sid = self.printer.line, plan.door, plan.id
+        if cleared:
+            status, doc = await api.call("POST", f"{API}/shipments/{sid}/dispatch", self.wms)
+            detail = doc.get("detail") if isinstance(doc, Mapping) else doc
+            say(door, sid, f"dispatch answered {status}: {detail}")
+        await self.portals.acknowledge(api, door)
+        say(door, sid, f"the operator checked the goods by hand and acknowledged door {door}")
 
 
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -37,6 +37,7 @@ from gate.service.clock import utc_now
 
 if TYPE_CHECKING:
     from gate.service.docks import Docks
+    from gate.service.door_holds import DoorHolds
 
 log = logging.getLogger("gate.ingest.readers")
 
@@ -61,8 +62,15 @@ class ScanSink:
     """The adapters' one way into the gate: ``Docks.scans`` in bounded batches (counted
     there, like the HTTP API's and the scanner socket's)."""
 
-    def __init__(self, docks: Docks) -> None:
+    def __init__(self, docks: Docks, holds: DoorHolds | None = None) -> None:
         self.docks = docks
+        self.holds = holds
+
+    async def empty_window(self, door: str, reader: str) -> None:
+        """Goods passed ``reader``'s sensor and no tag was read: ``door`` is held until an
+        operator acknowledges it (gate.service.door_holds). Raises Unavailable."""
+        if self.holds is not None:
+            await self.holds.hold(door, reader)
 
     async def submit(self, scans: Sequence[Scan], actor: str) -> list[Result]:
         """One result per scan, in order, each durable on return.

@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from gate.config.readers import ReaderConfig
+from gate.config.readers import LlrpOptions, ReaderConfig
 from gate.ingest.readers.base import Reader, ScanSink
+from gate.ingest.readers.crossread import CrossReads
 from gate.ingest.readers.llrp import LlrpReader
 from gate.ingest.readers.text import TextSerialReader, TextTcpReader
 
@@ -33,7 +34,17 @@ class Readers:
 
     @classmethod
     def from_config(cls, configs: Sequence[ReaderConfig], sink: ScanSink) -> Readers:
-        return cls([ADAPTERS[c.kind](c, sink) for c in configs])
+        """The adapters; LLRP readers of more than one door share one cross-read arbiter."""
+        portals = [c for c in configs if isinstance(c.options, LlrpOptions)]
+        cross = None
+        if len({c.door for c in portals}) > 1:
+            cross = CrossReads(max(c.options.dedupe_window for c in portals))
+        return cls(
+            [
+                LlrpReader(c, sink, cross) if c.kind == "llrp" else ADAPTERS[c.kind](c, sink)
+                for c in configs
+            ]
+        )
 
     def __iter__(self) -> Iterator[Reader]:
         return iter(self._readers.values())

@@ -90,6 +90,9 @@ class ReaderHealth:
     clients: int = 0  # text-tcp: scanners connected now
     antennas: dict[int, int] = field(default_factory=dict)
     info: str | None = None  # what the reader said about itself (model, firmware)
+    below_min_rssi: dict[int, int] = field(default_factory=dict)  # antenna -> reads dropped
+    cross_reads: int = 0  # new tags another door read stronger (counted there, not here)
+    last_cross_read: dict[str, Any] | None = None
     rate: RateMeter = field(default_factory=RateMeter)
 
     @property
@@ -149,6 +152,9 @@ class ReaderHealth:
             "clients": self.clients,
             "antennas": {str(k): v for k, v in sorted(self.antennas.items())},
             "info": self.info,
+            "below_min_rssi": {str(k): v for k, v in sorted(self.below_min_rssi.items())},
+            "cross_reads": self.cross_reads,
+            "last_cross_read": self.last_cross_read,
         }
 
 

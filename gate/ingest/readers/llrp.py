@@ -15,6 +15,17 @@ no answer within ``response_timeout`` ends the session. Then the gate reconnects
 exponential backoff and jitter, for as long as it runs; meanwhile the reader shows as
 disconnected, with the reason, on ``GET /api/v1/readers`` and in the metrics.
 
+A read weaker than the antenna's ``min_rssi`` is dropped first (counted per antenna in the
+reader's health). When LLRP readers serve more than one door, every read is also reported to
+the fleet's :class:`~gate.ingest.readers.crossread.CrossReads`, and a tag's new scan waits
+``cross_read_hold`` seconds before it is sent: it is sent only if this door read the tag
+strongest (or has counted it already); otherwise it is a cross-read, counted in the health.
+
+With ``gpi_port`` set, a sensor on that GPI port opens and closes the read window
+(:mod:`gate.ingest.readers.read_window`): reads outside a window are dropped, and a window
+that closed with no read holds the door until an operator acknowledges it
+(:mod:`gate.service.door_holds`).
+
 Reads go through the portal window (:mod:`gate.ingest.readers.dedupe`) and become scans of the
 reader's door, ``code`` the EPC in hex with ``kind = "epc"``, ``ts`` the reader's
 first-seen time. They are sent in the background (a :class:`~gate.ingest.readers.base.Forwarder`)
@@ -37,8 +48,10 @@ from llrpkit.protocol import enums, messages
 
 from gate.config.readers import LlrpOptions, ReaderConfig
 from gate.ingest.readers.base import Forwarder, Reader, Result, Scan, ScanSink
+from gate.ingest.readers.crossread import CrossReads
 from gate.ingest.readers.dedupe import PortalDedupe
 from gate.ingest.readers.health import Backoff
+from gate.ingest.readers.read_window import ReadWindow
 from gate.service.clock import utc_now
 
 log = logging.getLogger("gate.ingest.readers.llrp")
@@ -51,7 +64,9 @@ CLOSE_TIMEOUT = 3.0
 class LlrpReader(Reader):
     """A fixed RFID reader spoken to over LLRP."""
 
-    def __init__(self, config: ReaderConfig, sink: ScanSink) -> None:
+    def __init__(
+        self, config: ReaderConfig, sink: ScanSink, cross: CrossReads | None = None
+    ) -> None:
         super().__init__(config, sink)
         if not isinstance(config.options, LlrpOptions) or config.host is None:
             raise TypeError(f"reader {config.name} is not an LLRP reader")
@@ -70,6 +85,9 @@ class LlrpReader(Reader):
         )
         self.session: llrpkit.Reader | None = None  # the live session's reader, if any
         self._last_heard = 0.0
+        self.cross = cross if self.options.cross_read_hold > 0 else None
+        self._holds: set[asyncio.TimerHandle] = set()
+        self.window = ReadWindow(self.options.window_tail) if self.options.gpi_port else None
 
     async def run(self) -> None:
         self.forwarder.start()
@@ -77,6 +95,9 @@ class LlrpReader(Reader):
         await self.retry_forever(self._session, backoff)
 
     async def close(self) -> None:
+        for handle in self._holds:
+            handle.cancel()  # tags not yet decided: their next read starts a new episode
+        self._holds.clear()
         await self.forwarder.close()
 
     # --- one session --------------------------------------------------------------------------
@@ -103,6 +124,8 @@ class LlrpReader(Reader):
             )
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._inventory(reader))
+                if self.window is not None:
+                    group.create_task(self._sensor(reader))
                 if opts.keepalive:
                     group.create_task(self._watch(reader))
         finally:
@@ -127,6 +150,50 @@ class LlrpReader(Reader):
             async for tag in tags:
                 self._read(tag)
         raise LLRPConnectionError("the reader ended the inventory")
+
+    async def _sensor(self, reader: llrpkit.Reader) -> None:
+        """Follows the sensor's GPI edges: opens and closes the read window, and holds the
+        door when a window settles empty."""
+        window, port = self.window, self.options.gpi_port
+        assert window is not None and port is not None
+        await reader.set_gpi_enabled(port, True)
+        # The sensor may have changed while no session was up: start from its level now.
+        level = (await reader.get_gpio()).gpis.get(port)
+        if level in ("high", "low"):
+            if (level == "high") == self.options.gpi_active_high:
+                if window.open(time.monotonic()):
+                    await self._empty_window()
+            else:
+                window.close(time.monotonic())
+        edges = reader.client.gpi_edges
+        while True:
+            due = window.due(time.monotonic())
+            try:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation,
+                # and this task must end with its session.
+                async with asyncio.timeout(1.0 if due is None else due):
+                    edge = await edges.get()
+            except TimeoutError:
+                if window.settle(time.monotonic()):
+                    await self._empty_window()
+                if not reader.client.connected:
+                    raise LLRPConnectionError("the reader closed the connection") from None
+                continue
+            if edge.port != port:
+                continue
+            self._last_heard = time.monotonic()
+            if edge.high == self.options.gpi_active_high:
+                if window.open(time.monotonic()):
+                    await self._empty_window()
+            else:
+                window.close(time.monotonic())
+
+    async def _empty_window(self) -> None:
+        log.warning("%s: goods passed without a readable tag", self.name)
+        try:
+            await self.sink.empty_window(self.config.door, self.name)
+        except Exception as exc:  # the gate refuses changes: shown there, and logged here
+            log.error("%s: the door could not be held: %s", self.name, exc)
 
     async def _watch(self, reader: llrpkit.Reader) -> None:
         """Ends the session when the reader has been silent for two keepalive periods and
@@ -165,6 +232,15 @@ class LlrpReader(Reader):
         if not epc:
             health.refused += 1  # a tag with an empty EPC names nothing
             return
+        floor = self.options.rssi_floor(tag.antenna)
+        if floor is not None and tag.rssi_dbm is not None and tag.rssi_dbm < floor:
+            antenna = tag.antenna or 0
+            health.below_min_rssi[antenna] = health.below_min_rssi.get(antenna, 0) + 1
+            return
+        if self.window is not None and not self.window.read(mono):
+            return  # no goods passing: a tag parked in the field is not loaded
+        if self.cross is not None:
+            self.cross.seen(epc, self.config.door, tag.rssi_dbm, mono)
         sid = self.dedupe.admit(epc, mono, utc_now().timestamp())
         if sid is None:
             return
@@ -177,7 +253,30 @@ class LlrpReader(Reader):
         }
         if seen is not None:
             scan["ts"] = seen
-        self.forwarder.put(epc, scan)
+        if self.cross is None:
+            self.forwarder.put(epc, scan)
+            return
+        loop = asyncio.get_running_loop()
+        handle = loop.call_later(self.options.cross_read_hold, lambda: self._decide(epc, scan))
+        self._holds.add(handle)
+
+    def _decide(self, epc: str, scan: Scan) -> None:
+        """After the hold: send the scan if the tag is this door's, else count a cross-read."""
+        self._holds = {h for h in self._holds if not h.cancelled() and h.when() > _now()}
+        assert self.cross is not None
+        verdict = self.cross.decide(epc, self.config.door, time.monotonic())
+        if verdict.counts:
+            self.forwarder.put(epc, scan)
+            return
+        self.health.cross_reads += 1
+        self.health.last_cross_read = {
+            "epc": epc,
+            "rssi_dbm": verdict.own_rssi,
+            "counted_at": verdict.winner,
+            "counted_rssi_dbm": verdict.winner_rssi,
+            "at": utc_now().isoformat(),
+        }
+        log.debug("%s: %s is a cross-read (counted at %s)", self.name, epc, verdict.winner)
 
     def _settled(self, batch: list[tuple[str, Scan]], results: list[Result]) -> None:
         now = time.monotonic()
@@ -188,7 +287,17 @@ class LlrpReader(Reader):
                     self.dedupe.refused(epc, scan["scan_id"], now)
 
     def extra(self) -> dict[str, Any]:
-        return {"pending": len(self.forwarder.pending), "in_window": len(self.dedupe)}
+        return {
+            "pending": len(self.forwarder.pending),
+            "in_window": len(self.dedupe),
+            "min_rssi": {str(a) if a else "*": dbm for a, dbm in self.options.min_rssi},
+            "cross_read_hold": self.options.cross_read_hold if self.cross else None,
+            "read_window": None if self.window is None else self.window.doc(),
+        }
+
+
+def _now() -> float:
+    return asyncio.get_running_loop().time()
 
 
 def _reader_time(microseconds: int | None) -> str | None:

@@ -45,6 +45,8 @@ async def _status(app: web.Application) -> dict[str, Any]:
         app[app_keys.CENTRAL].health,
         app[app_keys.BULLETIN],
         app[app_keys.SCREENING],
+        holds=app.get(app_keys.HOLDS),
+        lights=app.get(app_keys.LIGHTS),
     )
 
 

@@ -27,9 +27,11 @@ from typing import Any
 from gate.config.settings import Config
 from gate.core.rules import stale_at
 from gate.errors import NotFound, TableError
+from gate.ingest.outputs.lights import DoorLights
 from gate.links.central import LinkHealth
 from gate.service.data_ages import lists_doc
 from gate.service.docks import Docks
+from gate.service.door_holds import DoorHolds
 from gate.service.event_shapes import IDLE
 from gate.service.events import Event, Events
 from gate.service.screening import ScreeningState
@@ -158,8 +160,11 @@ def _deliveries(request_ids: list[str]) -> Callable[[sqlite3.Connection], dict[s
     return read
 
 
-async def doors_doc(docks: Docks, now: dt.datetime) -> list[dict[str, Any]]:
-    """Every configured door, in config order, with its current shipment in full."""
+async def doors_doc(
+    docks: Docks, now: dt.datetime, holds: DoorHolds | None = None
+) -> list[dict[str, Any]]:
+    """Every configured door, in config order, with its current shipment in full and its
+    hold (goods passed without a readable tag), if any."""
     doors: list[dict[str, Any]] = []
     request_ids: list[str] = []
     for door in docks.doors.values():
@@ -171,6 +176,7 @@ async def doors_doc(docks: Docks, now: dt.datetime) -> list[dict[str, Any]]:
             "idle": doc is None,
             "signal": IDLE if doc is None else doc["signal"],
             "shipment": doc,
+            "hold": None if holds is None else holds.doc(door.id),
         }
         if doc is not None:
             sealed = doc["sealed_at"]
@@ -196,8 +202,10 @@ async def status_doc(
     bulletin: Bulletin,
     screening: ScreeningState,
     now: dt.datetime | None = None,
+    holds: DoorHolds | None = None,
+    lights: DoorLights | None = None,
 ) -> dict[str, Any]:
-    """The whole status page as one document."""
+    """The whole status page as one document (``outputs``: the stack lights' devices)."""
     now = now or docks.clock()
     control_data = {**control_data_doc(docks, slot, now), **sources_doc(docks, screening, now)}
     return {
@@ -205,11 +213,12 @@ async def status_doc(
         "now": now.isoformat(),
         "ready": docks.failed is None and slot.loaded,
         "failed": docks.failed,
-        "doors": await doors_doc(docks, now),
+        "doors": await doors_doc(docks, now, holds),
         "control_data": control_data,
         "link": link.doc(),
         "alerts": bulletin.recent_alerts(),
         "scans": bulletin.recent_scans(),
+        "outputs": [] if lights is None else lights.docs(),
     }
 
 

@@ -48,12 +48,19 @@ LOOKS: Mapping[tuple[str, str], Look] = {
 }
 
 
+#: A door held because goods passed its portal without a readable tag (amber, like its light;
+#: a red door stays red).
+HELD_DOOR = Look("sig-amber", "i-pause", "CHECK", "goods passed without a readable tag")
+
+
 def look(door: Mapping[str, Any]) -> Look:
-    """How ``door`` reads now: free, or its shipment's state and signal."""
-    shipment = door.get("shipment")
-    if shipment is None:
-        return IDLE
-    return LOOKS.get((shipment["state"], shipment["signal"]), UNKNOWN)
+    """How ``door`` reads now: free, or its shipment's state and signal; a held door reads
+    as held unless it is red."""
+    s = door.get("shipment")
+    shown = IDLE if s is None else LOOKS.get((s["state"], s["signal"]), UNKNOWN)
+    if door.get("hold") and shown.css != "sig-red":
+        return HELD_DOOR
+    return shown
 
 
 #: A line that needs a licence and has one, and a line unloaded: (css, symbol, word).
@@ -65,7 +72,13 @@ LINE_ORDER = {"prohibited": 0, "licence_required": 1, "clear": 3}
 
 
 #: What the page says once an action is done ("Sealed: shipment S1 is now held").
-DONE = {"seal": "Sealed", "remove": "Line removed", "dispatch": "Dispatched", "cancel": "Cancelled"}
+DONE = {
+    "seal": "Sealed",
+    "remove": "Line removed",
+    "dispatch": "Dispatched",
+    "cancel": "Cancelled",
+    "acknowledge": "Acknowledged",
+}
 
 
 def _action(kind: str, url: str, label: str, title: str, text: str, *, css: str = "btn") -> str:
@@ -342,6 +355,27 @@ def _tile(door: Mapping[str, Any], now: dt.datetime) -> str:
     )
 
 
+def _door_hold(door: Mapping[str, Any]) -> str:
+    """A door held because goods passed its portal without a readable tag: what happened
+    and the operator's acknowledgement (after checking the goods by hand)."""
+    hold = door.get("hold")
+    if not hold:
+        return ""
+    button = _action(
+        "acknowledge",
+        "/api/v1/doors/" + quote(str(door["id"]), safe="") + "/acknowledge",
+        "Acknowledge",
+        f"Acknowledge the hold of {door['name']}?",
+        "Goods passed this door without a readable tag. Acknowledge only once the goods are "
+        "checked and scanned by hand. Your acknowledgement is journaled.",
+    )
+    return (
+        f'<div class="banner banner-amber door-hold" data-hold="{h(door["id"])}">'
+        f"{icon('i-stop')} Held: {h(hold['reason'])} (reader {h(hold['reader'])},"
+        f" {h(when(hold['at']))}). Dispatch waits for an operator. {button}</div>"
+    )
+
+
 def _door_detail(door: Mapping[str, Any], link: Mapping[str, Any], now: dt.datetime) -> str:
     lk = look(door)
     s = door.get("shipment")
@@ -349,7 +383,7 @@ def _door_detail(door: Mapping[str, Any], link: Mapping[str, Any], now: dt.datet
         f'<header class="door-head {lk.css}">{icon(lk.icon)}'
         f'<h2>{h(door["name"])} <span class="door-id">{h(door["id"])}</span></h2>'
         f'<span class="door-label">{h(lk.label)}</span></header>'
-    )
+    ) + _door_hold(door)
     if s is None:
         return (
             f'<article class="door door-idle" id="door-{h(door["id"])}" '

@@ -48,6 +48,25 @@ def _conditions(status: Mapping[str, Any]) -> list[tuple[str, str]]:
                     f"limit {_limit(source.get('max_age_hours'))}",
                 )
             )
+    for output in status.get("outputs") or ():
+        if output.get("state") == "unreachable" and output.get("failures", 0) >= 3:
+            out.append(
+                (
+                    "alert-critical",
+                    f"Stack light of {', '.join(output['doors'])} unreachable since "
+                    f"{clock(output['since'])} ({output['device']}: {output['last_error']}):"
+                    " the light may not show the door's signal",
+                )
+            )
+    for door in status.get("doors") or ():
+        if door.get("hold"):
+            out.append(
+                (
+                    "alert-critical",
+                    f"{door['name']} held: {door['hold']['reason']}; acknowledge once the goods"
+                    " are checked",
+                )
+            )
     link = status["link"]
     if link.get("unreachable_since"):
         out.append(

@@ -125,7 +125,7 @@
       setLive(true);
       refreshAll();
     });
-    for (const kind of ["scan", "shipment", "door", "request", "licence", "table", "lists", "reference"]) {
+    for (const kind of ["scan", "shipment", "door", "door_hold", "request", "licence", "table", "lists", "reference"]) {
       source.addEventListener(kind, refreshAll);
     }
     for (const kind of ["alert", "link"]) {
