@@ -82,6 +82,14 @@ class Committer:
         self.outbox_changed = asyncio.Event()
         self._encoder = ShipmentEncoder()  # used on the writer thread only
 
+    def latch(self, reason: str) -> None:
+        """Refuses every change from now until a restart (a failed write; a broken journal
+        found after the start), and alerts. The first reason stays."""
+        if self.failed is None:
+            self.failed = reason
+        log.error("refusing changes until restart: %s", reason)
+        self.events.publish("alert", storage_alert(reason))
+
     def require_ok(self) -> None:
         """Raises Unavailable once a write has failed."""
         if self.failed is not None:
@@ -138,10 +146,8 @@ class Committer:
         try:
             await self.store.write(write, once=once)
         except (StoreError, sqlite3.Error) as exc:
-            self.failed = f"storage failed: {exc}"
-            log.error("storage write failed; refusing changes until restart: %s", exc)
-            self.events.publish("alert", storage_alert(self.failed))
-            raise Unavailable(self.failed) from exc
+            self.latch(f"storage failed: {exc}")
+            raise Unavailable(f"storage failed: {exc}") from exc
 
 
 def _saver(encoder: ShipmentEncoder, shipment: Shipment) -> Step:

@@ -55,7 +55,7 @@ from gate.service.input_checks import check_id, check_text, scrub
 from gate.service.live_state import LiveState
 from gate.service.party_screening import hits_record, list_dates, screened
 from gate.service.policy_files import PolicyData
-from gate.service.scan_path import RECENT_SCANS, ScanPath
+from gate.service.scan_path import ScanPath
 from gate.service.screening import ScreeningState
 from gate.service.shipment_bodies import amendments, shipment_from_body
 from gate.storage import journal, licence_rows, outbox_rows, scan_rows, shipment_rows
@@ -170,7 +170,7 @@ class Docks:
             return (
                 shipment_rows.live_docs(conn, since),
                 licence_rows.all_docs(conn),
-                scan_rows.recent(conn, RECENT_SCANS),
+                scan_rows.recent(conn, self.scan_path.at_start),
             )
 
         ships, lics, scans = await self.store.read(read)

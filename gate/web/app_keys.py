@@ -10,6 +10,7 @@ from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
 from gate.service.docks import Docks
 from gate.service.events import Events
+from gate.service.journal_watch import JournalWatch
 from gate.service.reloader import Reloader
 from gate.service.screening import ScreeningState
 from gate.table.native import TableSlot
@@ -27,6 +28,7 @@ EVENTS = web.AppKey("events", Events)
 METRICS = web.AppKey("metrics", Metrics)
 DOCKS = web.AppKey("docks", Docks)
 RELOADER = web.AppKey("reloader", Reloader)
+JOURNAL_WATCH = web.AppKey("journal_watch", JournalWatch)
 SCREENING = web.AppKey("screening", ScreeningState)
 VERIFIER = web.AppKey("verifier", Verifier)
 CENTRAL = web.AppKey("central", CentralLink)

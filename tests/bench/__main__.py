@@ -14,7 +14,7 @@ import platform
 import sys
 import time
 
-SECTIONS = ["table", "identifiers", "decisions", "service", "readers", "screening"]
+SECTIONS = ["table", "identifiers", "decisions", "service", "readers", "screening", "restart"]
 
 
 def main() -> int:
