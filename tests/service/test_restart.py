@@ -116,3 +116,30 @@ async def test_a_tamper_after_the_mark_stops_the_start(gates: Gates, demo_config
     tamper(database, f"UPDATE audit SET data = '{{\"edited\":true}}' WHERE seq = {last - 1}")
     with pytest.raises(JournalBroken, match=f"audit journal BROKEN at record {last - 1}"):
         await gates.start()
+
+
+async def test_a_tamper_after_the_mark_while_running_latches_at_the_next_move(
+    gates: Gates, demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mark's next move checks the records added since it: an edit of one of them
+    while the gate runs is found then, and the gate refuses changes from there on; a clean
+    run moves the mark to the head."""
+    from gate.service import journal_watch
+
+    monkeypatch.setattr(journal_watch, "ADVANCE_RECORDS", 1)
+    gate = await gates.start()
+    watch = gate.app[app_keys.JOURNAL_WATCH]
+    await gate.create()
+    await watch.advance()
+    database = gate.config.database
+    conn = sqlite3.connect(database)
+    marked = journal_checks.read_mark(conn)
+    conn.close()
+    assert (_records(database), None) == (marked and marked[0], watch.broken)
+    await gate.scan(gtin_with(demo_config, ""))
+    last = _records(database)
+    tamper(database, f"UPDATE audit SET data = '{{\"edited\":true}}' WHERE seq = {last}")
+    await watch.advance()
+    assert f"audit journal BROKEN at record {last}: hash mismatch" in str(watch.broken)
+    status, problem = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert 503 == status, problem
