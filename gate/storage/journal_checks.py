@@ -24,14 +24,18 @@ start reads only what came after that; at a clean stop it does so once more.
 
 The trade, honestly: an edit inside the already-verified prefix that leaves the record at the
 mark alone (an altered record whose later hashes were not rewritten) is no longer found before
-the gate takes its first request, but seconds later, by the background check; the changes the
-gate accepted meanwhile are stored, journaled and chained from the head like any others (nothing
-is lost or unrecorded), and nothing more is accepted once the fault is found. Every fault the
-start used to find is still found at every start, only some of them a few seconds later; and
-rewriting the chain from an altered record on (the edit a check of the chain alone cannot see)
-changes the record at the mark or the checkpoint, which the start still refuses at once. The
-mark lives in the same file as the journal, so whoever can rewrite the file can move it: that
-only moves the work to the background check, which reads every record whatever the mark says.
+the gate takes its first request, but seconds later, by the background check (about 6 s for a
+million records). The changes the gate accepts meanwhile are decided as before (no decision
+reads the journal), stored, journaled and chained from the head like any others, so nothing is
+lost or unrecorded; nothing more is accepted once the fault is found. Every fault the start used
+to find is still found at every start, some of them a few seconds later. A chain rewritten from
+an altered record on (which no check of the chain alone can see, at start or after) is still
+refused at once when it changed the record at the mark and the mark was left alone, or when the
+newest checkpoint this database recorded no longer matches; one whose author also rewrote the
+mark and the recorded checkpoints passed the old full check too, and only the office's copy of
+a checkpoint finds it (``gate audit verify --checkpoint``). The mark lives in the same file as
+the journal, so whoever can rewrite the file can move it: that only moves work to the
+background check, which reads every record whatever the mark says.
 ``gate audit verify`` reads every record, always.
 """
 
