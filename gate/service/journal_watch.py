@@ -4,8 +4,8 @@ and the verified mark moved on now and then (``gate.storage.journal_checks`` has
 Each check runs in a process of its own (``python -m gate.storage.journal_checks``) on a
 read-only connection: never on the event loop, the writer thread or under this interpreter's
 lock, so scans go on at full speed while a million records are read on the other core. (Its
-snapshot keeps SQLite from recycling the WAL while it reads: the WAL file grows by what the
-gate writes in those seconds, and shrinks back at the next checkpoint.)
+snapshot keeps SQLite from starting the WAL over while it reads: the WAL file grows by what
+the gate writes in those seconds, and is reused from its start afterwards.)
 
 A check that finds the journal broken latches the gate (``Committer.latch``: every change
 refused, an alert, and ``/readyz`` not ready) until a person restores the database and
