@@ -41,7 +41,9 @@ background check, which reads every record whatever the mark says.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import sys
 from dataclasses import dataclass
@@ -152,12 +154,15 @@ def check_file(path: Path, *, full: bool) -> Checked:
 def main(argv: list[str]) -> int:
     """``python -m gate.storage.journal_checks (--full | --after-mark) DATABASE``: one
     ``check_file`` in a process of its own (the running gate starts it, so that reading a
-    million records takes a core of its own and never the gate's interpreter lock). Prints
+    million records takes a core of its own and never the gate's interpreter lock), at a lower
+    priority (nice 10: the gate's own work comes first). Prints
     one JSON object: ``problem`` (null when the journal verified), ``head`` ([seq, hash] or
     null), ``partial``; or ``error`` when the file could not be read (exit status 2)."""
     if len(argv) != 2 or argv[0] not in ("--full", "--after-mark"):
         print("usage: python -m gate.storage.journal_checks (--full | --after-mark) DATABASE")
         return 2
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(10)
     try:
         checked = check_file(Path(argv[1]), full=argv[0] == "--full")
     except (StoreError, sqlite3.Error) as exc:
