@@ -186,6 +186,7 @@ async def _start(config_path: Path, behind: int, emit: Emit) -> None:
     config = load_config(config_path)
     table = TableSlot(await asyncio.to_thread(load_table, config))
     set_mark(config.database, behind)
+    cpu = time.process_time()
     began = time.perf_counter()
     store = await Store.open(config.database)
     opened = time.perf_counter()
@@ -199,7 +200,12 @@ async def _start(config_path: Path, behind: int, emit: Emit) -> None:
         await docks.load()
         loaded = time.perf_counter()
         emit("docks load (shipments, licences, scan ids, re-evaluation)", _s(loaded - opened), "")
-        emit("store open to loaded, in this process", _s(loaded - began), f"< {TARGET:g} s")
+        used = time.process_time() - cpu
+        emit(
+            "store open to loaded, in this process: wall (CPU)",
+            f"{_s(loaded - began)} ({_s(used)})",
+            f"< {TARGET:g} s",
+        )
         await _parts(store, docks, emit)
         await _recall(store, emit)
     finally:
@@ -274,6 +280,15 @@ def _status(url: str) -> int:
         return 0
 
 
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _serve(config_path: Path, emit: Emit) -> None:
     config = load_config(config_path)
     base = f"http://{config.http.host}:{config.http.port}"
@@ -288,6 +303,7 @@ def _serve(config_path: Path, emit: Emit) -> None:
         )
     try:
         healthy = ready = None
+        healthy_cpu = float("nan")
         deadline = began + 120
         while time.perf_counter() < deadline and ready is None:
             if proc.poll() is not None:
@@ -295,12 +311,13 @@ def _serve(config_path: Path, emit: Emit) -> None:
                 return
             if healthy is None and _status(base + "/healthz") == 200:
                 healthy = time.perf_counter() - began
+                healthy_cpu = _cpu(proc.pid)
             if healthy is not None and _status(base + "/readyz") == 200:
                 ready = time.perf_counter() - began
             time.sleep(0.02)
         emit(
-            "gate serve: launch to /healthz (process start, start done)",
-            "timeout" if healthy is None else f"{healthy:.2f} s",
+            "gate serve: launch to /healthz (the start done): wall (CPU)",
+            "timeout" if healthy is None else f"{healthy:.2f} s ({healthy_cpu:.2f} s)",
             f"< {TARGET:g} s",
         )
         emit(
