@@ -37,6 +37,10 @@ log = logging.getLogger("gate.service.journal_watch")
 ADVANCE_SECONDS = 10.0
 #: Records after the mark worth a check of their own (fewer cost a start milliseconds).
 ADVANCE_RECORDS = 10_000
+#: How long a check may take before it counts as failed: this, plus ...
+CHECK_SECONDS = 60.0
+#: ... this per record of the journal (about ten times what a record costs a loaded box).
+CHECK_SECONDS_PER_RECORD = 50e-6
 
 
 class JournalWatch:
@@ -57,6 +61,9 @@ class JournalWatch:
         try:
             if self.store.prefix_unchecked:
                 await self.check(full=True)
+        except Exception as exc:  # fail closed: a journal not checked is not vouched for
+            log.exception("the audit journal's full check failed")
+            self._broken(f"the audit journal could not be checked after the start: {exc}")
         finally:
             self.settled.set()
         while self.broken is None:
@@ -96,24 +103,34 @@ class JournalWatch:
         return True
 
     async def _run_check(self, full: bool) -> journal_checks.Checked:
-        flag = "--full" if full else "--after-mark"
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "gate.storage.journal_checks",
-            flag,
-            str(self.store.path),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        """Raises _CheckFailed when the check could not run or gave no answer in time."""
+        try:
+            records = await self.store.read(_records)
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "gate.storage.journal_checks",
+                "--full" if full else "--after-mark",
+                str(self.store.path.resolve()),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        except (OSError, StoreError, sqlite3.Error) as exc:
+            raise _CheckFailed(str(exc)) from exc
+        # Generous (several times the measured few microseconds a record), yet bounded: a
+        # check that never answers must not leave the journal unchecked for good.
+        limit = CHECK_SECONDS + records * CHECK_SECONDS_PER_RECORD
         self._proc = proc
         try:
-            out, err = await proc.communicate()
-        except asyncio.CancelledError:
+            async with asyncio.timeout(limit):
+                out, err = await proc.communicate()
+        except BaseException as exc:  # cancelled, or no answer in time: the check ends
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
+            if isinstance(exc, TimeoutError):
+                raise _CheckFailed(f"no answer within {limit:.0f} s") from exc
             raise
         finally:
             self._proc = None
@@ -145,6 +162,10 @@ class JournalWatch:
     def _broken(self, problem: str) -> None:
         self.broken = problem
         self.committer.latch(f"audit journal broken: {problem}")
+
+
+def _records(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM audit").fetchone()[0])
 
 
 class _CheckFailed(Exception):

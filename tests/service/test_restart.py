@@ -143,3 +143,24 @@ async def test_a_tamper_after_the_mark_while_running_latches_at_the_next_move(
     assert f"audit journal BROKEN at record {last}: hash mismatch" in str(watch.broken)
     status, problem = await gate.call("POST", "/api/v1/shipments/S1/seal")
     assert 503 == status, problem
+
+
+async def test_a_full_check_that_gives_no_answer_latches_the_gate(
+    gates: Gates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fail closed: when the full check owed by the start does not answer in time, the
+    journal is not vouched for, and the gate refuses changes as if it were broken."""
+    from gate.service import journal_watch
+
+    monkeypatch.setattr(journal_watch, "ADVANCE_RECORDS", 1)  # the stop sets the mark
+    gate = await gates.start()
+    await gate.create()
+    await gates.stop(gate)
+    monkeypatch.setattr(journal_watch, "CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(journal_watch, "CHECK_SECONDS_PER_RECORD", 0.0)
+    gate = await gates.start()
+    watch = gate.app[app_keys.JOURNAL_WATCH]
+    await until(lambda: watch.broken, "the check to be given up")
+    assert "could not be checked after the start: no answer within 0 s" in str(watch.broken)
+    status, problem = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert 503 == status, problem
