@@ -9,8 +9,9 @@ the gate writes in those seconds, and is reused from its start afterwards.)
 
 A check that finds the journal broken latches the gate (``Committer.latch``: every change
 refused, an alert, and ``/readyz`` not ready) until a person restores the database and
-restarts it. A full check that cannot run at all latches it too: the journal is then not
-vouched for. A later check that fails to run only leaves the mark where it was.
+restarts it. A full check that cannot run, or gives no answer in time (CHECK_SECONDS plus
+CHECK_SECONDS_PER_RECORD a record), latches it too: the journal is then not vouched for. A
+later check that fails to run only leaves the mark where it was (the next start reads more).
 
 The mark moves every ADVANCE_SECONDS once ADVANCE_RECORDS have followed it, and at a clean
 stop: a start after a clean stop reads almost nothing, and one after a kill -9 at full ingest
