@@ -136,7 +136,7 @@ class Docks:
 
     @property
     def failed(self) -> str | None:
-        """Why the gate refuses changes (a failed write), or None."""
+        """Why the gate refuses changes (a failed write, a broken journal), or None."""
         return self.committer.failed
 
     @property
