@@ -499,7 +499,7 @@ class Docks:
             return 0
         controls = self.controls(table)
         now = self.clock()
-        count = 0
+        changes: list[Change] = []  # written together, in group commits, not one fsync each
         for sid in list(self.state.current.values()):
             before = self.state.latest(sid)
             if before is None:
@@ -507,11 +507,10 @@ class Docks:
             transition = reevaluate(screened(self.screening, before), controls, now)
             if _DECIDED(transition.shipment) == _DECIDED(before) and not transition.requests:
                 continue
-            await self._transition(
-                before, transition, actor="gate", kind="shipment.reevaluated", data={"why": why}
-            )
-            count += 1
-        return count
+            kind, data = "shipment.reevaluated", {"why": why}
+            changes.append(self._change(before, transition, actor="gate", kind=kind, data=data))
+        await self.committer.apply_all(changes)
+        return len(changes)
 
     # --- the central office -----------------------------------------------------------------
 
