@@ -70,7 +70,10 @@ class JournalWatch:
             self.settled.set()
         while self.broken is None:
             await asyncio.sleep(ADVANCE_SECONDS)
-            await self.advance()
+            try:
+                await self.advance()
+            except Exception:  # the mark stays; the next round tries again
+                log.exception("moving the audit journal's verified mark")
 
     async def advance(self) -> None:
         """Checks the records after the mark and moves it, if there are ADVANCE_RECORDS."""
