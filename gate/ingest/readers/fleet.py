@@ -14,12 +14,20 @@ from typing import Any, Final
 
 from gate.config.readers import ReaderConfig
 from gate.ingest.readers.base import Reader, ScanSink
-from gate.ingest.readers.llrp import LlrpReader
 from gate.ingest.readers.text import TextSerialReader, TextTcpReader
+
+
+def _llrp(config: ReaderConfig, sink: ScanSink) -> Reader:
+    # llrpkit is imported only by a gate that has an LLRP reader: importing it costs every
+    # start about a third of a second (python -X importtime).
+    from gate.ingest.readers.llrp import LlrpReader
+
+    return LlrpReader(config, sink)
+
 
 #: kind -> adapter
 ADAPTERS: Final[Mapping[str, Callable[[ReaderConfig, ScanSink], Reader]]] = {
-    "llrp": LlrpReader,
+    "llrp": _llrp,
     "text-tcp": TextTcpReader,
     "text-serial": TextSerialReader,
 }
