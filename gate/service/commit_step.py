@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +86,14 @@ class Committer:
         self.epcis_changed = asyncio.Event()
         self._encoder = ShipmentEncoder()  # used on the writer thread only
 
+    def latch(self, reason: str) -> None:
+        """Refuses every change from now until a restart (a failed write; a broken journal
+        found after the start), and alerts. The first reason stays."""
+        if self.failed is None:
+            self.failed = reason
+        log.error("refusing changes until restart: %s", reason)
+        self.events.publish("alert", storage_alert(reason))
+
     def require_ok(self) -> None:
         """Raises Unavailable once a write has failed."""
         if self.failed is not None:
@@ -94,13 +102,27 @@ class Committer:
     async def apply(self, change: Change) -> None:
         """Writes ``change``, then takes it into memory and publishes it. Raises what the
         write raised (storage failures as Unavailable); memory is then untouched."""
+        await self._begin(change)
+
+    async def apply_all(self, changes: Sequence[Change]) -> None:
+        """Applies changes decided together (of different shipments), each as ``apply``
+        does: all staged now, in order, and written in the same group commits (one fsync
+        for hundreds, not one each). Once every one has ended, raises the first error."""
+        results = await asyncio.gather(
+            *[self._begin(change) for change in changes], return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    def _begin(self, change: Change) -> asyncio.Future[None]:
         if change.done is None:
             change.done = asyncio.get_running_loop().create_future()
         # Staged before the first await: a decision made from here on builds on this change,
         # and its write is submitted after this one (tasks start in the order made).
         afters = [after for _, after in change.shipments]
         self.state.stage(afters, change.doors, change.licences)
-        await asyncio.shield(asyncio.ensure_future(self._apply(change, afters)))
+        return asyncio.shield(asyncio.ensure_future(self._apply(change, afters)))
 
     async def _apply(self, change: Change, afters: list[Shipment]) -> None:
         try:
@@ -146,10 +168,8 @@ class Committer:
         try:
             await self.store.write(write, once=once)
         except (StoreError, sqlite3.Error) as exc:
-            self.failed = f"storage failed: {exc}"
-            log.error("storage write failed; refusing changes until restart: %s", exc)
-            self.events.publish("alert", storage_alert(self.failed))
-            raise Unavailable(self.failed) from exc
+            self.latch(f"storage failed: {exc}")
+            raise Unavailable(f"storage failed: {exc}") from exc
 
 
 def _saver(encoder: ShipmentEncoder, shipment: Shipment) -> Step:

@@ -57,7 +57,7 @@ from gate.service.input_checks import check_id, check_text, scrub
 from gate.service.live_state import LiveState
 from gate.service.party_screening import list_dates, screened
 from gate.service.policy_files import PolicyData
-from gate.service.scan_path import RECENT_SCANS, ScanPath
+from gate.service.scan_path import ScanPath
 from gate.service.screening import ScreeningState
 from gate.service.shipment_bodies import amendments, shipment_from_body
 from gate.service.transition_change import change_of
@@ -140,7 +140,7 @@ class Docks:
 
     @property
     def failed(self) -> str | None:
-        """Why the gate refuses changes (a failed write), or None."""
+        """Why the gate refuses changes (a failed write, a broken journal), or None."""
         return self.committer.failed
 
     @property
@@ -174,7 +174,7 @@ class Docks:
             return (
                 shipment_rows.live_docs(conn, since),
                 licence_rows.all_docs(conn),
-                scan_rows.recent(conn, RECENT_SCANS),
+                scan_rows.recent(conn, self.scan_path.at_start),
             )
 
         ships, lics, scans = await self.store.read(read)
@@ -456,7 +456,7 @@ class Docks:
             return 0
         controls = self.controls(table)
         now = self.clock()
-        count = 0
+        changes: list[Change] = []  # written together, in group commits, not one fsync each
         for sid in list(self.state.current.values()):
             before = self.state.latest(sid)
             if before is None:
@@ -464,11 +464,10 @@ class Docks:
             transition = reevaluate(screened(self.screening, before), controls, now)
             if _DECIDED(transition.shipment) == _DECIDED(before) and not transition.requests:
                 continue
-            await self._transition(
-                before, transition, actor="gate", kind="shipment.reevaluated", data={"why": why}
-            )
-            count += 1
-        return count
+            kind, data = "shipment.reevaluated", {"why": why}
+            changes.append(self._change(before, transition, actor="gate", kind=kind, data=data))
+        await self.committer.apply_all(changes)
+        return len(changes)
 
     # --- the central office -----------------------------------------------------------------
 

@@ -59,6 +59,12 @@ log = logging.getLogger("gate.service.scan_path")
 #: Scan ids remembered in memory for answering retries. The database keeps them all: once the
 #: memory has let one go, an id not in memory is looked up there before it counts as new.
 RECENT_SCANS = 200_000
+#: Scan ids taken into memory at start, the newest (the likeliest to be retried). Not all of
+#: RECENT_SCANS: parsing each stored outcome costs tens of microseconds, 200,000 of them held
+#: a start for seconds, and the ids memory lacks cost their batch one indexed read
+#: (``_recall``; against a million stored scans, for a batch of 100: 0.1-0.3 ms when they
+#: are new, 1-4 ms when they are stored retries).
+RECENT_AT_START = 1_000
 
 #: (client, reader, scan_id): a scan id is scoped to the client and reader that sent it.
 Ident = tuple[str, str, str]
@@ -90,6 +96,8 @@ class ScanPath:
         self.controls = controls
         self.clock = clock
         self.recent: OrderedDict[Ident, FirstUse] = OrderedDict()
+        #: How many of the newest stored scans ``loaded`` is given at start.
+        self.at_start = RECENT_AT_START
         #: True once an id stored in the database may be missing from ``recent``.
         self.forgetting = False
         self._pending: dict[Ident, tuple[FirstUse, asyncio.Future[bool]]] = {}
@@ -97,11 +105,11 @@ class ScanPath:
         self.ledger = SerialLedger()
 
     def loaded(self, rows: Sequence[scan_rows.ScanRow]) -> None:
-        """Takes the recent scans stored at start, oldest first (at most RECENT_SCANS: with
-        that many, older ones may be in the database only)."""
+        """Takes the newest scans stored at start, oldest first (at most ``at_start``: with
+        that many, older ones may be in the database only, and are looked up there)."""
         for row in rows:
             self.recent[(row.client, row.reader, row.scan_id)] = _first_use(row)
-        self.forgetting = self.forgetting or len(rows) >= RECENT_SCANS
+        self.forgetting = self.forgetting or len(rows) >= min(self.at_start, RECENT_SCANS)
 
     async def _recall(self, raws: Sequence[Any], actor: str) -> None:
         """Brings back from the database the first uses of this batch's ids that memory has

@@ -326,38 +326,59 @@ def _malformed(record: AuditRecord) -> str | None:
     return None
 
 
-def verify(conn: sqlite3.Connection) -> VerifyResult:
+def verify(conn: sqlite3.Connection, after: tuple[int, str] | None = None) -> VerifyResult:
     """Checks the whole chain in ``seq`` order, streaming (constant memory), and reports the
     first record that is missing, altered or out of the chain; also checks that the journal
     ends at the head recorded in ``meta``. Reads one snapshot: safe beside a running writer.
+
+    With ``after`` = (seq, hash) of a record verified before, checks only the records after
+    it: that record must still carry that hash, and the later ones must chain from it. What
+    comes before it is taken as verified (``gate.storage.journal_checks`` says when that is
+    sound); ``records`` then counts it as intact.
     """
     own_snapshot = not conn.in_transaction
     if own_snapshot:
         conn.execute("BEGIN")
     try:
-        return _verify(conn)
+        return _verify(conn, after)
     finally:
         if own_snapshot and conn.in_transaction:
             conn.execute("ROLLBACK")
 
 
-def _verify(conn: sqlite3.Connection) -> VerifyResult:
-    last = _intact_chain(conn)
+def _verify(conn: sqlite3.Connection, after: tuple[int, str] | None) -> VerifyResult:
+    start: AuditRecord | None = None
+    if after is not None and after[0] > 0:
+        seq, digest = after
+        row = conn.execute(f"SELECT {_COLUMNS} FROM audit WHERE seq = ?", (seq,)).fetchone()
+        if row is None:
+            reason = f"truncated: record {seq}, verified before, is gone"
+            return VerifyResult(False, seq - 1, seq, reason)
+        start = AuditRecord(*row)
+        if start.hash != digest:
+            reason = f"re-chained: record {seq}'s hash is not the one verified before"
+            return VerifyResult(False, seq - 1, seq, reason)
+    last = _intact_chain(conn, start)
     if last is not None:
         return _check_head(conn, last[0], last[1])
-    return _verify_slowly(conn)
+    return _verify_slowly(conn, start)
 
 
-def _intact_chain(conn: sqlite3.Connection) -> tuple[AuditRecord | None, int] | None:
-    """The common case, fast: (the last record, the count) when every record is well-formed
-    and chained, else None and ``_verify_slowly`` finds and words the first fault. Checks what
-    ``_verify_slowly`` checks, on plain rows: it runs at every start, over years of records."""
+def _intact_chain(
+    conn: sqlite3.Connection, start: AuditRecord | None
+) -> tuple[AuditRecord | None, int] | None:
+    """The common case, fast: (the last record, the count) when every record after ``start``
+    (all, when None) is well-formed and chained, else None and ``_verify_slowly`` finds and
+    words the first fault. Checks what ``_verify_slowly`` checks, on plain rows: it runs at
+    every start, over years of records."""
     sha256 = hashlib.sha256
     ts_ok = _TS.match
-    prev_hash = GENESIS_HASH
-    expected = 1
+    prev_hash = GENESIS_HASH if start is None else start.hash
+    expected = 1 if start is None else start.seq + 1
     row: tuple[Any, ...] | None = None
-    cursor = conn.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY seq")
+    # From the start, every row (a record numbered 0 or below is a fault to find, too).
+    where, params = ("", ()) if start is None else ("WHERE seq > ?", (start.seq,))
+    cursor = conn.execute(f"SELECT {_COLUMNS} FROM audit {where} ORDER BY seq", params)
     cursor.arraysize = 1024
     while rows := cursor.fetchmany():
         for row in rows:
@@ -381,14 +402,15 @@ def _intact_chain(conn: sqlite3.Connection) -> tuple[AuditRecord | None, int] | 
                 return None
             prev_hash = digest
             expected += 1
-    last = AuditRecord(*row) if row is not None else None
+    last = AuditRecord(*row) if row is not None else start
     return last, expected - 1
 
 
-def _verify_slowly(conn: sqlite3.Connection) -> VerifyResult:
-    intact = 0
-    prev: AuditRecord | None = None
-    for record in _records(conn):
+def _verify_slowly(conn: sqlite3.Connection, start: AuditRecord | None) -> VerifyResult:
+    intact = 0 if start is None else start.seq
+    prev: AuditRecord | None = start
+    where, params = ("", ()) if start is None else ("WHERE seq > ?", (start.seq,))
+    for record in _records(conn, where, params):
         expected = prev.seq + 1 if prev else 1
         if record.seq != expected:
             after = f" after {prev.seq}" if prev else f" (the journal starts at {record.seq})"

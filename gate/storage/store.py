@@ -43,14 +43,15 @@ lock itself with a backoff (``RETRY_INITIAL`` doubling to ``RETRY_MAX`` seconds)
 without traffic. The first retry that gets the lock ends the episode: writes run as before, with
 no restart. ``Store.locked_out`` says why writes are refused meanwhile (None when they are not).
 
-**The journal is verified before the store opens.** ``Store.open`` checks the whole audit chain
-(``journal.verify``), and that it still holds the newest checkpoint this database recorded
-(``checkpoints.local_mismatch``), on the writer connection before it takes a request, and
-refuses to open a database whose journal is broken (``JournalBroken``): fail closed. A gate
-that kept running on an altered journal would go on adding records to a history nobody can
-vouch for; refusing to start makes a person look at it (``gate audit verify`` names the first
-broken record) and restore the database or move it aside. The check costs a few microseconds
-per record at start (a million records: seconds).
+**The journal is verified before the store opens.** ``Store.open`` checks the audit chain on
+the writer connection before it takes a request, and that it still holds the newest checkpoint
+this database recorded, and refuses to open a database whose journal is broken
+(``JournalBroken``): fail closed. A gate that kept running on an altered journal would go on
+adding records to a history nobody can vouch for; refusing makes a person look at it (``gate
+audit verify`` names the first broken record) and restore the database or move it aside. To
+keep a start with millions of records fast, it reads only the records after the last verified
+mark and leaves the full re-check of the rest to the seconds after the start
+(``gate.storage.journal_checks`` explains the trade; ``prefix_unchecked`` says it is owed).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from gate.errors import JournalBroken, StorageBusy, StoreError
-from gate.storage import checkpoints, journal, schema
+from gate.storage import journal_checks, schema
 from gate.storage.schema import (
     BUSY_TIMEOUT_MS,
     MIGRATIONS,
@@ -177,6 +178,9 @@ class Store:
         #: Why writes are refused now (another process holds the lock), or None. Written by
         #: the writer thread only; a plain read elsewhere sees the latest value or the one before.
         self.locked_out: str | None = None
+        #: True when the start took the journal up to its verified mark as checked: the full
+        #: check is owed (``gate.service.journal_watch`` runs it after the start).
+        self.prefix_unchecked = False
         self._retry_delay = RETRY_INITIAL
         self._retry_at = 0.0  # time.monotonic() of the next attempt to get the lock
         self._queue: queue.SimpleQueue[_Request[Any]] = queue.SimpleQueue()
@@ -356,12 +360,12 @@ class Store:
     def _check_journal(self, conn: sqlite3.Connection) -> None:
         """Raises JournalBroken when the audit chain does not verify (see the module essay)."""
         try:
-            result = journal.verify(conn)
-            problem = None if not result.ok else checkpoints.local_mismatch(conn)
+            checked = journal_checks.at_start(conn)
         except sqlite3.Error as exc:
             raise store_error(self.path, "cannot read the audit journal", exc) from exc
-        if not result.ok or problem:
-            raise JournalBroken(str(self.path), problem or str(result))
+        if checked.problem is not None:
+            raise JournalBroken(str(self.path), checked.problem)
+        self.prefix_unchecked = checked.partial
 
     # --- a lock held by another process ------------------------------------------------------
 

@@ -24,6 +24,7 @@ from gate.links.reference.poller import ReferencePoller, start_config
 from gate.service.docks import Docks
 from gate.service.door_holds import DoorHolds
 from gate.service.events import Events
+from gate.service.journal_watch import JournalWatch
 from gate.service.policy_files import load_policy
 from gate.service.reference_swap import ReferenceSwap
 from gate.service.reloader import Reloader
@@ -187,7 +188,10 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.READERS] = readers
         app[app_keys.METRICS].watch_readers(readers)
         await readers.start()
+        # The journal's full check the start left for later, then the mark moved on.
+        app[app_keys.JOURNAL_WATCH] = watch = JournalWatch(store, docks.committer)
         tasks = [
+            asyncio.create_task(watch.run(), name="journal-check"),
             asyncio.create_task(link.run(), name="central-link"),
             asyncio.create_task(reloader.watch(), name="table-watch"),
             asyncio.create_task(screening.first_load(), name="lists-load"),
@@ -213,6 +217,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await watch.stop()
     finally:
         await lights.stop()  # a start that failed leaves the lights red too
         await store.close()

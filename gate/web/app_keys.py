@@ -14,6 +14,7 @@ from gate.links.reference.poller import ReferencePoller
 from gate.service.docks import Docks
 from gate.service.door_holds import DoorHolds
 from gate.service.events import Events
+from gate.service.journal_watch import JournalWatch
 from gate.service.reference_swap import ReferenceSwap
 from gate.service.reloader import Reloader
 from gate.service.screening import ScreeningState
@@ -32,6 +33,7 @@ EVENTS = web.AppKey("events", Events)
 METRICS = web.AppKey("metrics", Metrics)
 DOCKS = web.AppKey("docks", Docks)
 RELOADER = web.AppKey("reloader", Reloader)
+JOURNAL_WATCH = web.AppKey("journal_watch", JournalWatch)
 SCREENING = web.AppKey("screening", ScreeningState)
 #: The signed reference data in use (always there); its poller only with [central] reference_url.
 REFERENCE = web.AppKey("reference", ReferenceSwap)

@@ -15,12 +15,20 @@ from typing import Any, Final
 from gate.config.readers import LlrpOptions, ReaderConfig
 from gate.ingest.readers.base import Reader, ScanSink
 from gate.ingest.readers.crossread import CrossReads
-from gate.ingest.readers.llrp import LlrpReader
 from gate.ingest.readers.text import TextSerialReader, TextTcpReader
+
+
+def _llrp(config: ReaderConfig, sink: ScanSink, cross: CrossReads | None = None) -> Reader:
+    # llrpkit is imported only by a gate that has an LLRP reader: importing it costs every
+    # start about a third of a second (python -X importtime).
+    from gate.ingest.readers.llrp import LlrpReader
+
+    return LlrpReader(config, sink, cross)
+
 
 #: kind -> adapter
 ADAPTERS: Final[Mapping[str, Callable[[ReaderConfig, ScanSink], Reader]]] = {
-    "llrp": LlrpReader,
+    "llrp": _llrp,
     "text-tcp": TextTcpReader,
     "text-serial": TextSerialReader,
 }
@@ -41,7 +49,7 @@ class Readers:
             cross = CrossReads(max(c.options.dedupe_window for c in portals))
         return cls(
             [
-                LlrpReader(c, sink, cross) if c.kind == "llrp" else ADAPTERS[c.kind](c, sink)
+                _llrp(c, sink, cross) if c.kind == "llrp" else ADAPTERS[c.kind](c, sink)
                 for c in configs
             ]
         )
