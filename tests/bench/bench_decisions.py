@@ -17,7 +17,7 @@ from gate.core.classification import Classification
 from gate.core.countries import CountryGroups
 from gate.core.identifiers import Identifier
 from gate.core.rules import ControlDates, Policy, ShipmentContext, assess, decide
-from tests import serial_books
+from gate.service.serial_ledger import SerialLedger
 
 Emit = Callable[[str, str, str], None]
 
@@ -111,16 +111,20 @@ def run(emit: Emit) -> None:
         consignee=sh.Consignee("Gulf Avionics LLC", "AE"),
         now=NOW,
     )
+    # The service's serial ledger, as the scan path keeps it (a set per shipment).
+    ledger = SerialLedger()
+    ledger.install(shipment.id, ())
+    book = ledger.book(shipment.id)
     started = time.perf_counter()
     for identifier, classification in scans:
-        shipment = serial_books.add_scan(
-            shipment, identifier, classification, controls, NOW
-        ).shipment
+        t = sh.add_scan(shipment, identifier, classification, controls, NOW, book=book)
+        ledger.add(shipment.id, t.serials)
+        shipment = t.shipment
     elapsed = time.perf_counter() - started
     emit(
         f"add_scan, serialised, {len(shipment.lines)} lines, {len(scans):,} scans",
         rate(len(scans), elapsed),
-        ">= 25,000 /s (5x the 5,000 scans/s ingest target)",
+        ">= 50,000 /s (5x the 10,000 scans/s ingest target)",
     )
 
     rounds = 50
