@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gate.config.lists import ListConfig, parse_lists
+from gate.config.mqtt import MqttConfig, parse_mqtt
 from gate.config.readers import ReaderConfig, parse_readers
 from gate.core.access import Role
 from gate.core.signatures import SignatureError, parse_public_key, parse_secret
@@ -152,6 +153,7 @@ class Config:
     lists: tuple[ListConfig, ...] = ()  # [[lists]]: see gate/config/lists.py
     #: How often the gate sends a signed checkpoint of its journal to the central office.
     journal_checkpoint_seconds: float = 900.0
+    mqtt: MqttConfig | None = None  # [mqtt]: see gate/config/mqtt.py
 
     def door(self, door_id: str) -> Door | None:
         return next((d for d in self.doors if d.id == door_id), None)
@@ -503,6 +505,7 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         readers=parse_readers(root.sections("readers"), {d.id for d in doors}),
         lists=parse_lists(root.sections("lists")),
         journal_checkpoint_seconds=checkpoint_every,
+        mqtt=parse_mqtt(root.section("mqtt") if "mqtt" in data else None, root.text("gate_id")),
     )
     root.check_unknown()
     return config

@@ -184,6 +184,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE UNIQUE INDEX clearances_one ON clearances (list, entry, version, name, country, ids);
     """,
+    # 6: messages for the MQTT broker, queued in the transaction of the change they announce
+    # and deleted once the broker acknowledged them (gate.links.mqtt); sent in id order.
+    """
+    CREATE TABLE mqtt_queue (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL,
+        payload TEXT NOT NULL,          -- JSON
+        retain INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from gate.core import identifiers
 from gate.ingest.readers.base import ScanSink
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
+from gate.links.mqtt import MqttLink
 from gate.service.docks import Docks
 from gate.service.events import Events
 from gate.service.policy_files import load_policy
@@ -137,6 +139,12 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
     store = await Store.open(config.database)
     try:
         docks = Docks(config, store, app[app_keys.TABLE], policy, app[app_keys.EVENTS])
+        mqtt = None
+        if config.mqtt is not None:
+            # Tapped before the docks load: every change from the first one queues its messages.
+            mqtt = MqttLink(config.mqtt, config.gate_id, store, docks, rng=random.Random())
+            docks.committer.taps.append(mqtt.tap)
+        app[app_keys.MQTT] = mqtt
         # The lists load in a worker thread after the start (seconds); until then the
         # screening is not ready, /readyz says so (gate.service.screening) and every decision
         # holds (stale_data: gate.service.party_screening). Wired before the docks load, so
@@ -161,6 +169,9 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         readers = Readers.from_config(config.readers, ScanSink(docks))
         app[app_keys.READERS] = readers
         app[app_keys.METRICS].watch_readers(readers)
+        if mqtt is not None:
+            mqtt.readers = readers.docs
+            app[app_keys.METRICS].watch_mqtt(mqtt)
         await readers.start()
         tasks = [
             asyncio.create_task(link.run(), name="central-link"),
@@ -168,6 +179,8 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(screening.first_load(), name="lists-load"),
             asyncio.create_task(_review(docks), name="review"),
         ]
+        if mqtt is not None:
+            tasks.append(asyncio.create_task(mqtt.run(), name="mqtt-link"))
         yield
         await readers.stop()  # before the store closes: their last scans are stored
         for task in tasks:

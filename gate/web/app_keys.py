@@ -8,6 +8,7 @@ from gate.config.settings import Config
 from gate.core.signatures import Verifier
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
+from gate.links.mqtt import MqttLink
 from gate.service.docks import Docks
 from gate.service.events import Events
 from gate.service.reloader import Reloader
@@ -30,6 +31,8 @@ RELOADER = web.AppKey("reloader", Reloader)
 SCREENING = web.AppKey("screening", ScreeningState)
 VERIFIER = web.AppKey("verifier", Verifier)
 CENTRAL = web.AppKey("central", CentralLink)
+#: The MQTT link, or None when the config has no [mqtt].
+MQTT = web.AppKey[MqttLink | None]("mqtt")
 SESSIONS = web.AppKey("sessions", SessionStore)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 BULLETIN = web.AppKey("bulletin", Bulletin)

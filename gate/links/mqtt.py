@@ -1,0 +1,371 @@
+"""Events out over MQTT (DESIGN.md 4, "Events out"): the gate's doors, shipment state changes,
+alerts and reader health, for a company's existing broker.
+
+Topics (``P`` is ``[mqtt] topic_prefix``, ``gate`` by default; every message QoS 1):
+
+- ``P/{gate_id}/status``: ``online`` (retained) at each connect; ``offline`` (retained) as
+  the Last Will, which the broker publishes when the gate vanishes, and before a clean stop;
+- ``P/{gate_id}/doors/{door}``: retained, a door's signal, shipment and state;
+- ``P/{gate_id}/shipments/{id}``: every state change of a shipment, with its reasons;
+- ``P/{gate_id}/alerts``: the alerts of the changes (a prohibited item scanned, ...);
+- ``P/{gate_id}/readers/{name}``: retained, a reader's health when it changed.
+
+**Nothing of a change is lost, and the broker never slows a scan.** The link is a *tap* on
+the committer (``gate.service.commit_step``): inside the write transaction of every change it
+inserts the messages that change announces into ``mqtt_queue`` (``gate.storage.mqtt_rows``).
+A message therefore exists if and only if its change committed, survives a restart, and costs
+the scan one INSERT, never a network wait. A background task sends the rows in id order
+(the order of the commits) and deletes each only after the broker's PUBACK; a row sent but not
+acknowledged when the connection broke is sent again (QoS 1 is at-least-once, so consumers
+see a duplicate rather than a gap; only a prefix of acknowledged rows is deleted, so a resend
+never overtakes a later message). Reader health is live state, not history: it is published
+from memory and not queued.
+
+**Reconnecting is this module's job.** aiomqtt (over paho-mqtt 2) does not reconnect by
+itself: ``run`` connects, and when the connection fails or breaks it waits an exponential
+backoff with jitter (``retry_initial_seconds`` doubling to ``retry_max_seconds``) and
+connects again, for as long as the gate runs. The session is persistent (clean session off,
+a fixed client id). At every connect the retained door states are re-published from the live
+state before the queue is sent, so a broker that lost its retained messages gets them back,
+and the queue's later rows leave each door at its newest state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import random
+import sqlite3
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiomqtt
+
+from gate.config.mqtt import MqttConfig
+from gate.core.shipment_values import Shipment
+from gate.links.central import backoff
+from gate.service.commit_step import Change
+from gate.service.docks import Docks
+from gate.service.event_shapes import door_event
+from gate.storage import mqtt_rows
+from gate.storage.store import Store
+
+log = logging.getLogger("gate.mqtt")
+
+#: Rows sent together (in flight at once) before their acknowledgements are awaited.
+BATCH = 100
+ERROR_TEXT_CHARS = 300
+
+
+def topic_level(value: str) -> str:
+    """``value`` as one topic level: ``/``, ``+``, ``#`` (and ``%``) percent-encoded, so an id
+    can neither add levels nor act as a wildcard for subscribers."""
+    for ch, code in (("%", "%25"), ("/", "%2F"), ("+", "%2B"), ("#", "%23"), ("\0", "%00")):
+        value = value.replace(ch, code)
+    return value
+
+
+@dataclass(slots=True)
+class MqttHealth:
+    """The link as the page and ``/metrics`` show it."""
+
+    url: str
+    connected: bool = False
+    since: dt.datetime | None = None
+    last_error: str | None = None
+    last_error_at: dt.datetime | None = None
+    connects: int = 0
+    sent: int = 0
+    dropped: int = 0
+    backlog: int = 0
+    oldest_pending: str | None = None
+
+    def doc(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "connected": self.connected,
+            "since": None if self.since is None else self.since.isoformat(),
+            "last_error": self.last_error,
+            "last_error_at": None if self.last_error_at is None else self.last_error_at.isoformat(),
+            "connects": self.connects,
+            "sent": self.sent,
+            "dropped": self.dropped,
+            "backlog": self.backlog,
+            "oldest_pending": self.oldest_pending,
+        }
+
+
+class MqttLink:
+    """The tap that queues a change's messages, and the task that sends them."""
+
+    def __init__(
+        self, config: MqttConfig, gate_id: str, store: Store, docks: Docks, *, rng: random.Random
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.docks = docks
+        self.base = f"{config.topic_prefix}/{topic_level(gate_id)}"
+        self.status_topic = f"{self.base}/status"
+        self.health = MqttHealth(config.url)
+        #: Reader health documents (``GET /api/v1/readers``); the app sets it once readers exist.
+        self.readers: Callable[[], list[dict[str, Any]]] = list
+        self._names = {d.id: d.name for d in docks.config.doors}
+        self._rng = rng
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._attempts = 0
+        self._readers_sent: dict[str, tuple[Any, ...]] = {}
+
+    # --- the tap: on the store's writer thread, inside the change's transaction ------------
+
+    def tap(self, conn: sqlite3.Connection, change: Change) -> None:
+        """Queues the messages of ``change``: its door states, shipment state changes and
+        alerts (a scan that changes none of them queues nothing)."""
+        messages = self.messages(change)
+        if not messages:
+            return
+        at = self.docks.clock()
+        for topic, payload, retain in messages:
+            mqtt_rows.queue(conn, topic, payload, retain, at)
+        loop = self._loop
+        if loop is not None:
+            # Woken before the commit: the sender reads through the store, which runs its
+            # read after this group committed (or rolled back: then it finds nothing new).
+            loop.call_soon_threadsafe(self._wake.set)
+
+    def messages(self, change: Change) -> list[tuple[str, str, bool]]:
+        """(topic, JSON payload, retain) for each message ``change`` announces."""
+        at = self.docks.clock().isoformat()
+        afters = {after.id: after for _, after in change.shipments}
+        out = []
+        for kind, data in change.events:
+            if kind == "door":
+                shipment = afters.get(data.get("shipment") or "")
+                doc = self._door_doc(data, shipment, at)
+                out.append((f"{self.base}/doors/{topic_level(data['id'])}", _json(doc), True))
+            elif kind == "shipment" and data.get("previous_state") != data.get("state"):
+                doc = {**data, **_reasons(afters.get(data["id"])), "at": at}
+                out.append((f"{self.base}/shipments/{topic_level(data['id'])}", _json(doc), False))
+            elif kind == "alert":
+                out.append((f"{self.base}/alerts", _json({**data, "at": at}), False))
+        return out
+
+    def _door_doc(self, data: dict[str, Any], shipment: Shipment | None, at: str) -> dict[str, Any]:
+        return {
+            **data,
+            "name": self._names.get(data["id"], data["id"]),
+            "state": None
+            if shipment is None or data.get("shipment") is None
+            else shipment.state.value,
+            "at": at,
+        }
+
+    def door_messages(self) -> list[tuple[str, str]]:
+        """Every door's retained state, from the live (committed) state."""
+        at = self.docks.clock().isoformat()
+        out = []
+        for door in self.docks.config.doors:
+            sid = self.docks.current.get(door.id)
+            shipment = None if sid is None else self.docks.shipments.get(sid)
+            signal = None if shipment is None else shipment.signal
+            data = door_event(door.id, signal, sid)
+            doc = self._door_doc(data, shipment, at)
+            out.append((f"{self.base}/doors/{topic_level(door.id)}", _json(doc)))
+        return out
+
+    # --- the sender ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connects, sends, and reconnects with backoff, until cancelled."""
+        self._loop = asyncio.get_running_loop()
+        await self._refresh_backlog()
+        while True:
+            try:
+                await self._session()
+            except aiomqtt.MqttError as exc:
+                self._failed(f"broker: {exc}")
+            except (OSError, ssl.SSLError) as exc:
+                self._failed(f"connection: {exc}")
+            except Exception as exc:
+                log.exception("mqtt link")
+                self._failed(f"{type(exc).__name__}: {exc}")
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # aiomqtt's __aexit__ raises the connection's error in place of a
+                # cancellation that arrived while the broker was gone: the stop still wins.
+                raise asyncio.CancelledError
+            wait = backoff(
+                self._attempts,
+                self.config.retry_initial_seconds,
+                self.config.retry_max_seconds,
+                self._rng,
+            )
+            self._attempts += 1
+            await asyncio.sleep(wait)
+
+    def _client(self) -> aiomqtt.Client:
+        tls = None
+        if self.config.tls:
+            ca = None if self.config.ca_file is None else str(self.config.ca_file)
+            tls = ssl.create_default_context(cafile=ca)
+        return aiomqtt.Client(
+            self.config.host,
+            self.config.port,
+            username=self.config.username,
+            password=self.config.password,
+            identifier=self.config.client_id,
+            clean_session=False,
+            will=aiomqtt.Will(self.status_topic, b"offline", qos=1, retain=True),
+            keepalive=self.config.keepalive_seconds,
+            timeout=self.config.timeout_seconds,
+            tls_context=tls,
+            logger=log,
+        )
+
+    async def _session(self) -> None:
+        async with self._client() as client:
+            client.pending_calls_threshold = 2 * BATCH
+            self._attempts = 0
+            self.health.connected, self.health.since = True, self.docks.clock()
+            self.health.connects += 1
+            log.info("connected to the MQTT broker %s", self.config.url)
+            tasks: list[asyncio.Task[None]] = []
+            try:
+                await client.publish(self.status_topic, b"online", qos=1, retain=True)
+                for topic, payload in self.door_messages():
+                    await client.publish(topic, payload.encode(), qos=1, retain=True)
+                self._readers_sent.clear()
+                tasks = [
+                    asyncio.create_task(_watch(client), name="mqtt-watch"),
+                    asyncio.create_task(self._send(client), name="mqtt-send"),
+                ]
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()
+            except asyncio.CancelledError:
+                # A clean stop: the broker does not publish the Will then, so say it here.
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(1.0):
+                        await client.publish(self.status_topic, b"offline", qos=1, retain=True)
+                raise
+            finally:
+                self.health.connected = False
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(BaseException):
+                        await task
+
+    async def _send(self, client: aiomqtt.Client) -> None:
+        readers_due = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            self._wake.clear()
+            if loop.time() >= readers_due:
+                await self._publish_readers(client)
+                readers_due = loop.time() + self.config.reader_health_seconds
+            rows = await self.store.read(lambda conn: mqtt_rows.oldest(conn, BATCH))
+            if rows:
+                await self._publish_rows(client, rows)
+                continue
+            await self._refresh_backlog()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.01, readers_due - loop.time())):
+                    await self._wake.wait()
+
+    async def _publish_rows(self, client: aiomqtt.Client, rows: list[mqtt_rows.Queued]) -> None:
+        # Created in order, so paho puts them on the wire in order; their PUBACKs are awaited
+        # together (up to paho's in-flight window at a time).
+        tasks = [
+            asyncio.create_task(client.publish(r.topic, r.payload.encode(), qos=1, retain=r.retain))
+            for r in rows
+        ]
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        acked: list[int] = []
+        error: BaseException | None = None
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, BaseException):
+                error = result
+                break
+            acked.append(row.id)
+        if acked:
+            await self.store.write(lambda conn: mqtt_rows.delete(conn, acked))
+            self.health.sent += len(acked)
+        if error is not None:
+            raise error
+
+    async def _publish_readers(self, client: aiomqtt.Client) -> None:
+        """Each reader's health, retained, when what it says about the reader changed."""
+        for doc in self.readers():
+            name = str(doc.get("name"))
+            seen = tuple(
+                doc.get(k) for k in ("state", "connected", "last_error", "door", "clients")
+            )
+            if self._readers_sent.get(name) == seen:
+                continue
+            topic = f"{self.base}/readers/{topic_level(name)}"
+            payload = {**doc, "at": self.docks.clock().isoformat()}
+            await client.publish(topic, _json(payload).encode(), qos=1, retain=True)
+            self._readers_sent[name] = seen
+
+    async def _refresh_backlog(self) -> None:
+        keep = self.config.max_queue
+        n, oldest = await self.store.read(mqtt_rows.backlog)
+        dropped = 0
+        if n > keep:
+            dropped = await self.store.write(lambda conn: mqtt_rows.trim(conn, keep))
+            n, oldest = await self.store.read(mqtt_rows.backlog)
+        self.health.backlog, self.health.oldest_pending = n, oldest
+        if dropped:
+            self.health.dropped += dropped
+            log.warning("MQTT queue over %s messages: dropped the %s oldest", keep, dropped)
+            self.docks.events.publish(
+                "alert",
+                {
+                    "level": "warning",
+                    "kind": "mqtt_dropped",
+                    "text": f"The MQTT broker has been away too long: {dropped} of the oldest "
+                    f"queued messages were dropped (max_queue {keep})",
+                },
+            )
+
+    def _failed(self, error: str) -> None:
+        error = error[:ERROR_TEXT_CHARS]
+        if error != self.health.last_error:
+            log.warning("MQTT broker %s: %s; retrying", self.config.url, error)
+        self.health.last_error, self.health.last_error_at = error, self.docks.clock()
+        self.health.connected = False
+
+
+async def _watch(client: aiomqtt.Client) -> None:
+    """Returns (raising MqttError) when the connection drops: aiomqtt says so only through its
+    message iterator (the link subscribes to nothing, so no message ever comes)."""
+    async for _ in client.messages:
+        pass
+    raise aiomqtt.MqttError("disconnected")
+
+
+def _reasons(shipment: Shipment | None) -> dict[str, Any]:
+    """A shipment's reasons: every reason code of its lines, and the lines not cleared."""
+    if shipment is None:
+        return {"reasons": [], "lines": []}
+    lines = [x for x in shipment.lines if not x.removed]
+    held = [
+        {"key": x.key, "decision": x.decision.value, "reasons": list(x.reasons)}
+        for x in lines
+        if x.reasons
+    ]
+    return {
+        "reasons": sorted({r for x in lines for r in x.reasons}),
+        "lines": held,
+        "updated_at": shipment.updated_at.isoformat(),
+    }
+
+
+def _json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, separators=(",", ":"), default=str, ensure_ascii=False)

@@ -1,0 +1,168 @@
+"""The MQTT link end to end: a real gate (in this process, or ``gate serve``), a real
+Mosquitto started by the test, and real subscribers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from gate.storage.store import connect_readonly
+from gate.web import app_keys
+from tests.mqtt.broker import Broker, Subscriber
+from tests.service.harness import Gate, Gates, Served, gtin_with, until
+
+BASE = "gate/dock-a"
+BELARUS = {"destination": "BY", "consignee": {"name": "Minsk Tool Works", "country": "BY"}}
+USA = {"destination": "US", "consignee": {"name": "Kinetic Parts Inc", "country": "US"}}
+
+
+def queued(config: Path) -> int:
+    """Rows waiting in the gate's MQTT queue."""
+    conn = connect_readonly(config.parent.parent / "var" / "gate.db")
+    try:
+        return int(conn.execute("SELECT count(*) FROM mqtt_queue").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def docs(sub: Subscriber, topic: str) -> list[dict[str, Any]]:
+    return [json.loads(p) for p in sub.on(topic)]
+
+
+def states(sub: Subscriber) -> list[tuple[str, str]]:
+    """(shipment, state) of every shipment message, in the order received."""
+    return [
+        (d["id"], d["state"])
+        for r in sub.received
+        if r.topic.startswith(f"{BASE}/shipments/")
+        for d in [json.loads(r.payload)]
+    ]
+
+
+async def dispatch_flow(gate: Gate, config: Path) -> None:
+    """S1 opens, clears at seal and is dispatched; S2 opens and is cancelled."""
+    await gate.create(**USA)
+    await gate.scan(gtin_with(config, "9.A.4"))
+    assert 200 == (await gate.call("POST", "/api/v1/shipments/S1/seal"))[0]
+    assert 200 == (await gate.call("POST", "/api/v1/shipments/S1/dispatch"))[0]
+    await gate.create("S2")
+    assert 200 == (await gate.call("POST", "/api/v1/shipments/S2/cancel"))[0]
+
+
+FLOW_STATES = [
+    ("S1", "open"),
+    ("S1", "cleared"),
+    ("S1", "dispatched"),
+    ("S2", "open"),
+    ("S2", "cancelled"),
+]
+
+
+async def test_door_state_is_retained_after_a_scan(
+    gates: Gates, mqtt_config: Path, broker: Broker
+) -> None:
+    """A scan that turns a door red leaves that state retained on the broker (a subscriber
+    that comes later gets it), and its alert goes out; a seal's state change goes out with its
+    reasons."""
+    live = await Subscriber(broker).start()
+    gate = await gates.start()
+    await until(lambda: "online" in live.on(f"{BASE}/status"), "online")
+    await gate.create(**BELARUS)
+    result = await gate.scan(gtin_with(mqtt_config, "9.A.4"))
+    assert ("prohibited", "red") == (result["decision"], result["door"]["signal"])
+    await until(
+        lambda: any(d["signal"] == "red" for d in docs(live, f"{BASE}/doors/D1")), "red door"
+    )
+    alerts = await until(lambda: docs(live, f"{BASE}/alerts"), "an alert")
+    assert ("critical", "D1", "S1") == (
+        alerts[0]["level"],
+        alerts[0]["door"],
+        alerts[0]["shipment"],
+    )
+
+    later = await Subscriber(broker, f"{BASE}/doors/D1").start()
+    retained = await until(lambda: later.received, "the retained door state")
+    assert True is retained[0].retain
+    door = json.loads(retained[0].payload)
+    assert ("D1", "red", "S1", "open") == (
+        door["id"],
+        door["signal"],
+        door["shipment"],
+        door["state"],
+    )
+    await later.stop()
+
+    assert 200 == (await gate.call("POST", "/api/v1/shipments/S1/seal"))[0]
+    sealed = await until(
+        lambda: [d for d in docs(live, f"{BASE}/shipments/S1") if d["state"] != "open"], "seal"
+    )
+    assert ("blocked", "open", ["cat2", "embargo"]) == (
+        sealed[0]["state"],
+        sealed[0]["previous_state"],
+        sealed[0]["reasons"],
+    )
+    assert ["embargo", "cat2"] == sealed[0]["lines"][0]["reasons"]
+    await live.stop()
+
+
+async def test_messages_queued_while_the_broker_is_down_arrive_in_order(
+    gates: Gates, mqtt_config: Path, broker: Broker
+) -> None:
+    """With the broker stopped the gate keeps working and queues its messages durably; when
+    the broker is back they arrive in the order of the changes, and the queue empties."""
+    sub = await Subscriber(broker, f"{BASE}/#", persistent=True).start()
+    gate = await gates.start()
+    link = gate.app[app_keys.MQTT]
+    assert link is not None
+    await until(lambda: link.health.connected, "connected")
+    await broker.stop()
+    await until(lambda: not link.health.connected, "the link sees the broker gone")
+    await dispatch_flow(gate, mqtt_config)
+    assert queued(mqtt_config) >= len(FLOW_STATES)
+    assert [] == states(sub)
+
+    await broker.start()
+    await until(lambda: len(states(sub)) >= len(FLOW_STATES), "the queued shipment messages")
+    assert FLOW_STATES == states(sub)
+    await until(lambda: queued(mqtt_config) == 0, "the queue emptied")
+    assert ["idle"] == [d["signal"] for d in docs(sub, f"{BASE}/doors/D1")][-1:]
+    await sub.stop()
+
+
+async def test_a_restarted_gate_sends_what_it_queued(
+    gates: Gates, mqtt_config: Path, broker: Broker
+) -> None:
+    """Messages queued while the broker was away survive a restart of the gate and are sent,
+    in order, by the next run."""
+    await broker.stop()
+    gate = await gates.start()
+    await dispatch_flow(gate, mqtt_config)
+    await gates.stop(gate)
+    assert queued(mqtt_config) >= len(FLOW_STATES)
+
+    await broker.start()
+    sub = await Subscriber(broker, f"{BASE}/#").start()
+    await gates.start()
+    await until(lambda: len(states(sub)) >= len(FLOW_STATES), "the queued shipment messages")
+    assert FLOW_STATES == states(sub)
+    await until(lambda: queued(mqtt_config) == 0, "the queue emptied")
+    await sub.stop()
+
+
+async def test_last_will_says_offline_when_the_gate_is_killed(
+    mqtt_config: Path, broker: Broker, serve: Callable[..., Awaitable[Served]]
+) -> None:
+    """``gate serve`` says ``online`` (retained) when it connects; killed with SIGKILL, it
+    cannot say anything, and the broker publishes its Last Will: ``offline``, retained."""
+    sub = await Subscriber(broker, f"{BASE}/status").start()
+    served = await serve(mqtt_config)
+    await until(lambda: sub.on(f"{BASE}/status")[-1:] == ["online"], "online")
+    served.kill()
+    await until(lambda: sub.on(f"{BASE}/status")[-1:] == ["offline"], "the Last Will")
+    await sub.stop()
+    later = await Subscriber(broker, f"{BASE}/status").start()
+    retained = await until(lambda: later.received, "the retained status")
+    assert ("offline", True) == (retained[0].payload, retained[0].retain)
+    await later.stop()
