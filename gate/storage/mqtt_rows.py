@@ -2,9 +2,9 @@
 
 A row is inserted in the same transaction as the change it announces (the MQTT link's tap on
 the committer), so a message exists if and only if its change committed, and survives a
-restart. The link sends rows in ``id`` order (AUTOINCREMENT: an id is never reused, so a newer
-row always has a larger one) and deletes a row only once the broker acknowledged it (PUBACK).
-The SQL functions run on the store's writer thread.
+restart. The link sends rows in ``id`` order (an INTEGER PRIMARY KEY: a new row gets the largest
+id plus one, so it sorts after every row still waiting) and deletes a row only once the broker
+acknowledged it (PUBACK). The SQL functions run on the store's writer thread.
 """
 
 from __future__ import annotations

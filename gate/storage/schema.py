@@ -188,7 +188,7 @@ MIGRATIONS: list[str] = [
     # and deleted once the broker acknowledged them (gate.links.mqtt); sent in id order.
     """
     CREATE TABLE mqtt_queue (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id INTEGER PRIMARY KEY,         -- max + 1: a new row always sorts after those waiting
         topic TEXT NOT NULL,
         payload TEXT NOT NULL,          -- JSON
         retain INTEGER NOT NULL,

@@ -3,6 +3,7 @@ Mosquitto started by the test, and real subscribers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
 from tests.mqtt.broker import Broker, Subscriber
-from tests.service.harness import Gate, Gates, Served, gtin_with, until
+from tests.service.harness import Gate, Gates, Served, free_port, gtin_with, until
 
 BASE = "gate/dock-a"
 BELARUS = {"destination": "BY", "consignee": {"name": "Minsk Tool Works", "country": "BY"}}
@@ -166,3 +167,46 @@ async def test_last_will_says_offline_when_the_gate_is_killed(
     retained = await until(lambda: later.received, "the retained status")
     assert ("offline", True) == (retained[0].payload, retained[0].retain)
     await later.stop()
+
+
+async def test_a_clean_stop_says_offline(
+    mqtt_config: Path, broker: Broker, serve: Callable[..., Awaitable[Served]]
+) -> None:
+    """A stopped gate (SIGTERM) disconnects cleanly, so the broker sends no Last Will: the
+    gate publishes ``offline`` itself before it goes."""
+    sub = await Subscriber(broker, f"{BASE}/status").start()
+    served = await serve(mqtt_config)
+    await until(lambda: sub.on(f"{BASE}/status")[-1:] == ["online"], "online")
+    assert 0 == await served.stop()
+    await until(lambda: sub.on(f"{BASE}/status")[-1:] == ["offline"], "offline")
+    await sub.stop()
+
+
+async def test_reader_health_is_published_when_it_changes(
+    gates: Gates, mqtt_config: Path, broker: Broker
+) -> None:
+    """A reader's health goes out retained on ``readers/{name}``: listening with no scanner,
+    then connected once a scanner connects."""
+    port = free_port()
+    sub = await Subscriber(broker, f"{BASE}/readers/#").start()
+    await gates.start(
+        readers=f"""
+        [[readers]]
+        name = "d1-scanner"
+        kind = "text-tcp"
+        address = "127.0.0.1:{port}"
+        door = "D1"
+        """
+    )
+    topic = f"{BASE}/readers/d1-scanner"
+    await until(lambda: [d for d in docs(sub, topic) if d["state"] == "listening"], "listening")
+    _, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        seen = await until(
+            lambda: [d for d in docs(sub, topic) if d["state"] == "connected"], "connected"
+        )
+        assert ("D1", "text-tcp", 1) == (seen[0]["door"], seen[0]["kind"], seen[0]["clients"])
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    await sub.stop()

@@ -287,6 +287,7 @@ async def test_migrations_apply_once(tmp_path: Path) -> None:
     expected_tables = {"shipments", "scans", "audit", "outbox", "webhook_ids", "licences", "meta"}
     expected_tables.add("journal_checkpoints")
     expected_tables.add("clearances")
+    expected_tables.add("mqtt_queue")
     assert expected_tables | {"schema_migrations"} == tables
     assert {"audit_no_update", "audit_no_delete", "audit_append_only"} == triggers
 
