@@ -60,6 +60,8 @@ log = logging.getLogger("gate.mqtt")
 #: Rows sent together (in flight at once) before their acknowledgements are awaited.
 BATCH = 100
 ERROR_TEXT_CHARS = 300
+#: Alerts of changes remembered until the event bus delivers them (see ``_alerts``).
+TAPPED_LIMIT = 1000
 
 
 def topic_level(value: str) -> str:
@@ -120,6 +122,7 @@ class MqttLink:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._attempts = 0
         self._readers_sent: dict[str, tuple[Any, ...]] = {}
+        self._tapped: dict[int, dict[str, Any]] = {}
 
     # --- the tap: on the store's writer thread, inside the change's transaction ------------
 
@@ -132,6 +135,9 @@ class MqttLink:
         at = self.docks.clock()
         for topic, payload, retain in messages:
             mqtt_rows.queue(conn, topic, payload, retain, at)
+        for kind, data in change.events:
+            if kind == "alert":
+                self._note_tapped(data)
         loop = self._loop
         if loop is not None:
             # Woken before the commit: the sender reads through the store, which runs its
@@ -154,6 +160,39 @@ class MqttLink:
             elif kind == "alert":
                 out.append((f"{self.base}/alerts", _json({**data, "at": at}), False))
         return out
+
+    def _note_tapped(self, data: dict[str, Any]) -> None:
+        # Held (not only its id) so the id cannot be reused by another alert meanwhile;
+        # bounded, for changes whose write failed and whose alerts are never published.
+        self._tapped[id(data)] = data
+        while len(self._tapped) > TAPPED_LIMIT:
+            self._tapped.pop(next(iter(self._tapped)), None)
+
+    async def _alerts(self) -> None:
+        """Queues the alerts published outside any change (a list that failed to load, the
+        office unreachable, a refused callback, ...): those of changes are queued by the tap,
+        in their transaction, and are recognised here by identity and skipped."""
+        events = self.docks.events
+        while not events.closed.is_set():
+            async with events.subscribe() as sub:
+                while (event := await sub.queue.get()) is not None:
+                    if event.kind != "alert":
+                        continue
+                    if self._tapped.pop(id(event.data), None) is event.data:
+                        continue
+                    payload = _json({**event.data, "at": event.at})
+                    at = dt.datetime.fromisoformat(event.at)
+
+                    def queue(
+                        conn: sqlite3.Connection, p: str = payload, at: dt.datetime = at
+                    ) -> None:
+                        mqtt_rows.queue(conn, f"{self.base}/alerts", p, False, at)
+
+                    try:
+                        await self.store.write(queue)
+                    except Exception as exc:  # the store refuses: nothing to queue it in
+                        log.warning("MQTT: alert not queued: %s", exc)
+                    self._wake.set()
 
     def _door_doc(self, data: dict[str, Any], shipment: Shipment | None, at: str) -> dict[str, Any]:
         return {
@@ -183,6 +222,15 @@ class MqttLink:
     async def run(self) -> None:
         """Connects, sends, and reconnects with backoff, until cancelled."""
         self._loop = asyncio.get_running_loop()
+        alerts = asyncio.create_task(self._alerts(), name="mqtt-alerts")
+        try:
+            await self._connect_forever()
+        finally:
+            alerts.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await alerts
+
+    async def _connect_forever(self) -> None:
         await self._refresh_backlog()
         while True:
             try:

@@ -210,3 +210,27 @@ async def test_reader_health_is_published_when_it_changes(
         writer.close()
         await writer.wait_closed()
     await sub.stop()
+
+
+async def test_alerts_outside_changes_go_out_once(
+    gates: Gates, mqtt_config: Path, broker: Broker
+) -> None:
+    """An alert raised outside any change (a refused central-office callback) goes out on
+    ``alerts`` too; an alert of a change (a prohibited scan) goes out exactly once."""
+    sub = await Subscriber(broker, f"{BASE}/alerts").start()
+    gate = await gates.start()
+    status, _ = await gate.call("POST", "/api/v1/approvals", {"request_id": "x"}, token=None)
+    assert 401 == status
+    await until(
+        lambda: [d for d in docs(sub, f"{BASE}/alerts") if d.get("kind") == "callback_refused"],
+        "the refused callback's alert",
+    )
+    await gate.create(**BELARUS)
+    await gate.scan(gtin_with(mqtt_config, "9.A.4"))
+    await gate.create("S2", door="D2")  # a later message on the same link, after the alert
+    sub2 = await Subscriber(broker, f"{BASE}/doors/D2").start()
+    await until(lambda: [d for d in docs(sub2, f"{BASE}/doors/D2") if d["shipment"]], "S2")
+    prohibited = [d for d in docs(sub, f"{BASE}/alerts") if d.get("shipment") == "S1"]
+    assert 1 == len(prohibited)
+    await sub.stop()
+    await sub2.stop()
