@@ -399,14 +399,15 @@ async def _watch(client: aiomqtt.Client) -> None:
 
 
 def _reasons(shipment: Shipment | None) -> dict[str, Any]:
-    """A shipment's reasons: every reason code of its lines, and the lines not cleared."""
+    """A shipment's reasons: every reason code of its lines, and the lines not cleared (a
+    message stays small however many clear lines the shipment holds)."""
     if shipment is None:
         return {"reasons": [], "lines": []}
     lines = [x for x in shipment.lines if not x.removed]
     held = [
         {"key": x.key, "decision": x.decision.value, "reasons": list(x.reasons)}
         for x in lines
-        if x.reasons
+        if x.decision != "clear"
     ]
     return {
         "reasons": sorted({r for x in lines for r in x.reasons}),

@@ -123,11 +123,18 @@ async def test_messages_queued_while_the_broker_is_down_arrive_in_order(
     await dispatch_flow(gate, mqtt_config)
     assert queued(mqtt_config) >= len(FLOW_STATES)
     assert [] == states(sub)
+    status, side = await gate.call("GET", "/page/side")
+    assert 200 == status and "Not connected to mqtt://127.0.0.1" in side
 
     await broker.start()
     await until(lambda: len(states(sub)) >= len(FLOW_STATES), "the queued shipment messages")
     assert FLOW_STATES == states(sub)
     await until(lambda: queued(mqtt_config) == 0, "the queue emptied")
+    await until(lambda: link.health.backlog == 0, "the link's backlog back to 0")
+    status, metrics = await gate.call("GET", "/metrics")
+    assert 200 == status
+    assert "gate_mqtt_connected 1.0" in metrics
+    assert "gate_mqtt_backlog 0.0" in metrics
     assert ["idle"] == [d["signal"] for d in docs(sub, f"{BASE}/doors/D1")][-1:]
     await sub.stop()
 
