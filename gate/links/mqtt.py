@@ -231,9 +231,11 @@ class MqttLink:
                 await alerts
 
     async def _connect_forever(self) -> None:
-        await self._refresh_backlog()
         while True:
             try:
+                # Also while the broker is away: the page shows what waits, and max_queue
+                # holds during a long outage.
+                await self._refresh_backlog()
                 await self._session()
             except aiomqtt.MqttError as exc:
                 self._failed(f"broker: {exc}")
