@@ -40,6 +40,7 @@ import logging
 import random
 import sqlite3
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -122,14 +123,22 @@ class MqttLink:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._attempts = 0
         self._readers_sent: dict[str, tuple[Any, ...]] = {}
+        # Written on the store's writer thread (the tap), read on the loop (``_alerts``).
         self._tapped: dict[int, dict[str, Any]] = {}
+        self._tapped_lock = threading.Lock()
 
     # --- the tap: on the store's writer thread, inside the change's transaction ------------
 
     def tap(self, conn: sqlite3.Connection, change: Change) -> None:
         """Queues the messages of ``change``: its door states, shipment state changes and
         alerts (a scan that changes none of them queues nothing)."""
-        messages = self.messages(change)
+        try:
+            messages = self.messages(change)
+        except Exception:
+            # A fault in shaping a message must not stop the dock: the change is stored
+            # without its messages, and the log says so.
+            log.exception("MQTT: messages of a change not queued")
+            return
         if not messages:
             return
         at = self.docks.clock()
@@ -164,9 +173,14 @@ class MqttLink:
     def _note_tapped(self, data: dict[str, Any]) -> None:
         # Held (not only its id) so the id cannot be reused by another alert meanwhile;
         # bounded, for changes whose write failed and whose alerts are never published.
-        self._tapped[id(data)] = data
-        while len(self._tapped) > TAPPED_LIMIT:
-            self._tapped.pop(next(iter(self._tapped)), None)
+        with self._tapped_lock:
+            self._tapped[id(data)] = data
+            while len(self._tapped) > TAPPED_LIMIT:
+                self._tapped.pop(next(iter(self._tapped)), None)
+
+    def _was_tapped(self, data: dict[str, Any]) -> bool:
+        with self._tapped_lock:
+            return self._tapped.pop(id(data), None) is data
 
     async def _alerts(self) -> None:
         """Queues the alerts published outside any change (a list that failed to load, the
@@ -178,7 +192,7 @@ class MqttLink:
                 while (event := await sub.queue.get()) is not None:
                     if event.kind != "alert":
                         continue
-                    if self._tapped.pop(id(event.data), None) is event.data:
+                    if self._was_tapped(event.data):
                         continue
                     payload = _json({**event.data, "at": event.at})
                     at = dt.datetime.fromisoformat(event.at)
