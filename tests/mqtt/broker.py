@@ -8,44 +8,105 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import ipaddress
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiomqtt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.service.harness import free_port, until
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+
+
+def write_tls(folder: Path) -> None:
+    """A test CA (``ca.pem``) and a server certificate for localhost and 127.0.0.1 signed by
+    it (``server.pem``, ``server.key``)."""
+    now = dt.datetime.now(dt.UTC)
+
+    def cert(subject: str, key: ec.EllipticCurvePrivateKey, issuer: str, signer: Any) -> Any:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+        )
+        if subject == issuer:
+            builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
+        else:
+            names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    ca = cert("gate test CA", ca_key, "gate test CA", ca_key)
+    server = cert("localhost", server_key, "gate test CA", ca_key)
+    (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (folder / "server.pem").write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    (folder / "server.key").write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
 
 
 class Broker:
     """``mosquitto -c CONF`` on 127.0.0.1 and a free port; ``start``/``stop`` as often as the
     test likes (same port, same persistence folder)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(
+        self, folder: Path, *, tls: bool = False, users: dict[str, str] | None = None
+    ) -> None:
         self.folder = folder
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        self.tls = tls
         folder.mkdir(parents=True, exist_ok=True)
         self.conf = folder / "mosquitto.conf"
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
+            f"allow_anonymous {'false' if users else 'true'}",
             "persistence true",
             f"persistence_location {folder}/",
             f"log_dest file {folder}/mosquitto.log",
         ]
+        if tls:
+            self.ca = folder / "ca.pem"
+            write_tls(folder)
+            lines += [f"cafile {self.ca}", f"certfile {folder}/server.pem"]
+            lines += [f"keyfile {folder}/server.key"]
+        if users:
+            passwd = folder / "passwd"
+            passwd.touch()
+            for user, password in users.items():
+                subprocess.run([PASSWD, "-b", str(passwd), user, password], check=True)
+            lines.append(f"password_file {passwd}")
         if os.geteuid() == 0:
             lines.append("user root")  # else it drops to a user that cannot write the folder
         self.conf.write_text("\n".join(lines) + "\n")
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        # The certificate names localhost (and 127.0.0.1): TLS checks the name.
+        return f"mqtts://localhost:{self.port}" if self.tls else f"mqtt://127.0.0.1:{self.port}"
 
     def _accepting(self) -> bool:
         assert self.proc is not None and self.proc.poll() is None, self.log()
@@ -93,8 +154,16 @@ class Subscriber:
     reconnects when the broker goes away. ``persistent`` keeps its session on the broker, so
     what is published while it is away is kept for it."""
 
-    def __init__(self, broker: Broker, topic: str = "gate/#", *, persistent: bool = False) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        topic: str = "gate/#",
+        *,
+        persistent: bool = False,
+        login: tuple[str, str] | None = None,
+    ) -> None:
         self.broker = broker
+        self.login = login
         self.topic = topic
         self.persistent = persistent
         self.client_id = f"test-sub-{free_port()}"
@@ -117,10 +186,15 @@ class Subscriber:
         while True:
             try:
                 async with aiomqtt.Client(
-                    "127.0.0.1",
+                    "localhost" if self.broker.tls else "127.0.0.1",
                     self.broker.port,
                     identifier=self.client_id,
                     clean_session=not self.persistent,
+                    username=None if self.login is None else self.login[0],
+                    password=None if self.login is None else self.login[1],
+                    tls_context=ssl.create_default_context(cafile=str(self.broker.ca))
+                    if self.broker.tls
+                    else None,
                 ) as client:
                     await client.subscribe(self.topic, qos=1)
                     self.subscribed.set()

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
 from tests.mqtt.broker import Broker, Subscriber
@@ -241,3 +243,40 @@ async def test_alerts_outside_changes_go_out_once(
     assert 1 == len(prohibited)
     await sub.stop()
     await sub2.stop()
+
+
+async def test_tls_and_credentials_from_the_environment(
+    gates: Gates, demo_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over mqtts:// to a broker that wants a login, with the CA given in ``ca_file`` and the
+    credentials read from the environment, the gate connects and says ``online``; with a
+    wrong password it is refused, shows why, keeps retrying, and never logs the password."""
+    broker = Broker(tmp_path / "tls-broker", tls=True, users={"gate": "right-pw", "sub": "sub-pw"})
+    await broker.start()
+    try:
+        monkeypatch.setenv("T_MQTT_USER", "gate")
+        monkeypatch.setenv("T_MQTT_PASSWORD", "right-pw")
+        with demo_config.open("a") as f:
+            f.write(
+                f'\n[mqtt]\nurl = "{broker.url}"\nca_file = "{broker.ca}"\n'
+                'username = "env:T_MQTT_USER"\npassword = "env:T_MQTT_PASSWORD"\n'
+                "retry_initial_seconds = 0.05\nretry_max_seconds = 0.2\n"
+            )
+        sub = await Subscriber(broker, f"{BASE}/status", login=("sub", "sub-pw")).start()
+        gate = await gates.start()
+        await until(lambda: sub.on(f"{BASE}/status")[-1:] == ["online"], "online over TLS")
+        await gates.stop(gate)
+        await sub.stop()
+
+        monkeypatch.setenv("T_MQTT_PASSWORD", "wrong-pw")
+        gate = await gates.start()
+        link = gate.app[app_keys.MQTT]
+        assert link is not None
+        error = await until(lambda: link.health.last_error, "the refusal")
+        first = link.health.last_error_at
+        await until(lambda: link.health.last_error_at != first, "a retry")
+        assert "authori" in error.lower(), error
+        assert (False, 0) == (link.health.connected, link.health.connects)
+        assert "wrong-pw" not in error
+    finally:
+        broker.kill()
