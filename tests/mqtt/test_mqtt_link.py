@@ -245,6 +245,7 @@ async def test_alerts_outside_changes_go_out_once(
     await sub2.stop()
 
 
+@pytest.mark.slow  # a broker process of its own
 async def test_tls_and_credentials_from_the_environment(
     gates: Gates, demo_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
