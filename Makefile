@@ -17,7 +17,8 @@ run: $(INSTALLED) $(NATIVE_SO)
 test: test-packages $(INSTALLED) $(NATIVE_SO)
 	$(PY) -m pytest
 
-# Chromium and its driver for the page's browser tests: pip cannot install them.
+# Chromium and its driver for the page's browser tests, Mosquitto for the MQTT tests: pip
+# cannot install them.
 test-packages:
 	@scripts/system-packages test
 

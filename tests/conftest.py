@@ -32,8 +32,9 @@ from tests.service.harness import (
 # Re-exported: test modules import these from here.
 __all__ = ["ROOT", "SCANNER_TOKEN", "WMS_TOKEN", "free_port"]
 
-# Fixtures whose tests are slow: a process of its own, or a real browser.
-SLOW_FIXTURES = frozenset({"serve", "served", "browser"})
+# Fixtures whose tests are slow: a process of its own (the gate, the MQTT broker), or a real
+# browser.
+SLOW_FIXTURES = frozenset({"serve", "served", "browser", "broker"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

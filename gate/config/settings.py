@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from gate.config.bundle_manifest import Manifest
 from gate.config.epcis import EpcisConfig, door_sgln, parse_epcis
 from gate.config.lists import ListConfig, parse_lists
+from gate.config.mqtt import MqttConfig, parse_mqtt
 from gate.config.outputs import OutputConfig, parse_outputs
 from gate.config.readers import ReaderConfig, parse_readers
 from gate.config.reference import ReferenceConfig, parse_reference
@@ -163,6 +164,7 @@ class Config:
     reference: ReferenceConfig | None = None
     #: The signed bundle this config's data files come from (gate/service/reference_swap.py).
     bundle: Manifest | None = None
+    mqtt: MqttConfig | None = None  # [mqtt]: see gate/config/mqtt.py
 
     def door(self, door_id: str) -> Door | None:
         return next((d for d in self.doors if d.id == door_id), None)
@@ -521,6 +523,7 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         reference=parse_reference(
             central, root.section("reference", required=False), storage.output_file("database")
         ),
+        mqtt=parse_mqtt(root.section("mqtt") if "mqtt" in data else None, root.text("gate_id")),
     )
     root.check_unknown()
     return config

@@ -73,6 +73,12 @@ class Change:
         self.shipments.append((base, after))
 
 
+#: Called with every change inside its write transaction (after its ``sql``): what a link
+#: must send about a change is stored with it, or not at all. A tap must not await or keep
+#: ``conn``; if it raises, the change is not stored.
+Tap = Callable[[sqlite3.Connection, Change], None]
+
+
 class Committer:
     """Runs changes through decide-write-publish and keeps the storage-failure latch."""
 
@@ -85,6 +91,7 @@ class Committer:
         self.outbox_changed = asyncio.Event()
         self.epcis_changed = asyncio.Event()
         self._encoder = ShipmentEncoder()  # used on the writer thread only
+        self.taps: list[Tap] = []
 
     def latch(self, reason: str) -> None:
         """Refuses every change from now until a restart (a failed write; a broken journal
@@ -150,13 +157,15 @@ class Committer:
             self.epcis_changed.set()
 
     async def _write(self, change: Change, afters: list[Shipment]) -> None:
-        state, encoder = self.state, self._encoder
+        state, encoder, taps = self.state, self._encoder, tuple(self.taps)
         pairs = list(change.shipments)
 
         def write(conn: sqlite3.Connection) -> None:
             state.guard(pairs)
             for step in change.sql:
                 step(conn)
+            for tap in taps:
+                tap(conn, change)
             state.written(afters)
 
         # Every change saves its shipments at the end of its group, keyed by shipment: of the

@@ -232,6 +232,17 @@ MIGRATIONS: list[str] = [
         held_at TEXT NOT NULL
     );
     """,
+    # 9: messages for the MQTT broker, queued in the transaction of the change they announce
+    # and deleted once the broker acknowledged them (gate.links.mqtt); sent in id order.
+    """
+    CREATE TABLE mqtt_queue (
+        id INTEGER PRIMARY KEY,         -- max + 1: a new row always sorts after those waiting
+        topic TEXT NOT NULL,
+        payload TEXT NOT NULL,          -- JSON
+        retain INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

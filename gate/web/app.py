@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from gate.ingest.readers.base import ScanSink
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
 from gate.links.epcis import EpcisLink
+from gate.links.mqtt import MqttLink
 from gate.links.reference.poller import ReferencePoller, start_config
 from gate.service.docks import Docks
 from gate.service.door_holds import DoorHolds
@@ -151,6 +153,12 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
     await lights.start()
     try:
         docks = Docks(config, store, app[app_keys.TABLE], policy, app[app_keys.EVENTS])
+        mqtt = None
+        if config.mqtt is not None:
+            # Tapped before the docks load: every change from the first one queues its messages.
+            mqtt = MqttLink(config.mqtt, config.gate_id, store, docks, rng=random.Random())
+            docks.committer.taps.append(mqtt.tap)
+        app[app_keys.MQTT] = mqtt
         # The lists load in a worker thread after the start (seconds); until then the
         # screening is not ready, /readyz says so (gate.service.screening) and every decision
         # holds (stale_data: gate.service.party_screening). Wired before the docks load, so
@@ -187,6 +195,11 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         readers = Readers.from_config(config.readers, ScanSink(docks, holds))
         app[app_keys.READERS] = readers
         app[app_keys.METRICS].watch_readers(readers)
+        if mqtt is not None:
+            mqtt.readers = readers.docs
+            mqtt.outputs = app[app_keys.LIGHTS].docs
+            mqtt.info = lambda: {"bundle": swap.status_doc()}
+            app[app_keys.METRICS].watch_mqtt(mqtt)
         await readers.start()
         # The journal's full check the start left for later, then the mark moved on.
         app[app_keys.JOURNAL_WATCH] = watch = JournalWatch(store, docks.committer)
@@ -209,6 +222,8 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
             poller = ReferencePoller(config.reference, swap, screening.loaded)
             app[app_keys.REFERENCE_POLLER] = poller
             tasks.append(asyncio.create_task(poller.run(), name="reference-poll"))
+        if mqtt is not None:
+            tasks.append(asyncio.create_task(mqtt.run(), name="mqtt-link"))
         yield
         await lights.stop()  # red/off, before the readers stop: GPO writes go through them
         await readers.stop()  # before the store closes: their last scans are stored

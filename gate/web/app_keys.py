@@ -10,6 +10,7 @@ from gate.ingest.outputs.lights import DoorLights
 from gate.ingest.readers.fleet import Readers
 from gate.links.central import CentralLink
 from gate.links.epcis import EpcisLink
+from gate.links.mqtt import MqttLink
 from gate.links.reference.poller import ReferencePoller
 from gate.service.docks import Docks
 from gate.service.door_holds import DoorHolds
@@ -41,6 +42,8 @@ REFERENCE_POLLER = web.AppKey("reference_poller", ReferencePoller)
 VERIFIER = web.AppKey("verifier", Verifier)
 CENTRAL = web.AppKey("central", CentralLink)
 EPCIS = web.AppKey("epcis", EpcisLink)  # only with an [epcis] section
+#: The MQTT link, or None when the config has no [mqtt].
+MQTT = web.AppKey[MqttLink | None]("mqtt")
 SESSIONS = web.AppKey("sessions", SessionStore)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 BULLETIN = web.AppKey("bulletin", Bulletin)

@@ -13,6 +13,7 @@ from prometheus_client.registry import Collector
 
 from gate.links.central import CentralLink
 from gate.links.epcis import EpcisLink
+from gate.links.mqtt import MqttLink
 from gate.service.docks import Docks
 from gate.service.reference_swap import ReferenceSwap
 
@@ -57,6 +58,9 @@ class Metrics:
     def watch_reference(self, swap: ReferenceSwap) -> None:
         """Exports the signed reference bundle in use (the office sees its fleet's)."""
         self.registry.register(_ReferenceCollector(swap))
+
+    def watch_mqtt(self, link: MqttLink) -> None:
+        self.registry.register(_MqttCollector(link))
 
     def watch_readers(self, readers: Readers) -> None:
         self.registry.register(_ReadersCollector(readers))
@@ -150,6 +154,33 @@ class _LinkCollector(Collector):
         )
         yield GaugeMetricFamily(
             "gate_central_refused", "Requests refused for good since start", value=h.refused
+        )
+
+
+class _MqttCollector(Collector):
+    """The MQTT link ([mqtt]): connected, queued, sent, dropped."""
+
+    def __init__(self, link: MqttLink) -> None:
+        self.link = link
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        h = self.link.health
+        yield GaugeMetricFamily(
+            "gate_mqtt_connected", "1 when connected to the MQTT broker", value=int(h.connected)
+        )
+        yield GaugeMetricFamily(
+            "gate_mqtt_backlog",
+            "Messages queued for the broker, not yet acknowledged",
+            value=h.backlog,
+        )
+        yield CounterMetricFamily(
+            "gate_mqtt_sent", "Queued messages the broker acknowledged", value=h.sent
+        )
+        yield CounterMetricFamily(
+            "gate_mqtt_dropped", "Queued messages dropped over max_queue", value=h.dropped
+        )
+        yield CounterMetricFamily(
+            "gate_mqtt_connects", "Connections made to the broker", value=h.connects
         )
 
 

@@ -38,7 +38,7 @@ def _reader(request: web.Request) -> str:
 
 
 async def _status(app: web.Application) -> dict[str, Any]:
-    return await overview.status_doc(
+    doc = await overview.status_doc(
         app[app_keys.CONFIG],
         app[app_keys.DOCKS],
         app[app_keys.TABLE],
@@ -48,6 +48,9 @@ async def _status(app: web.Application) -> dict[str, Any]:
         holds=app.get(app_keys.HOLDS),
         lights=app.get(app_keys.LIGHTS),
     )
+    mqtt = app[app_keys.MQTT]
+    doc["mqtt"] = None if mqtt is None else mqtt.health.doc()
+    return doc
 
 
 async def index(request: web.Request) -> web.StreamResponse:

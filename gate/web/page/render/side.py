@@ -265,6 +265,27 @@ def _link(status: Mapping[str, Any]) -> str:
     )
 
 
+def _mqtt(status: Mapping[str, Any]) -> str:
+    """The MQTT link's panel (only with ``[mqtt]``)."""
+    link = status.get("mqtt")
+    if not link:
+        return ""
+    if link["connected"]:
+        state = f'<p class="good">{icon("i-check")} Connected to {h(link["url"])}</p>'
+    else:
+        state = (
+            f'<p class="warn">{icon("i-warn")} Not connected to {h(link["url"])}, retrying: '
+            f"{h(link.get('last_error') or 'connecting')}</p>"
+        )
+    return (
+        '<section class="panel" aria-labelledby="mqtt-h"><h2 id="mqtt-h">MQTT events out</h2>'
+        f'{state}<dl class="kv"><dt>Waiting to send</dt><dd>{h(link["backlog"])}</dd>'
+        f"<dt>Sent</dt><dd>{h(link['sent'])}</dd>"
+        + (f"<dt>Dropped</dt><dd>{h(link['dropped'])}</dd>" if link["dropped"] else "")
+        + "</dl></section>"
+    )
+
+
 def _scans(status: Mapping[str, Any]) -> str:
     items = []
     for scan in status["scans"][:15]:
@@ -297,4 +318,4 @@ def _scans(status: Mapping[str, Any]) -> str:
 def render_side(status: Mapping[str, Any]) -> str:
     """The side region: alerts (conditions that hold now, then recent events), control data,
     the central link and the latest scans."""
-    return _alerts(status) + _control_data(status) + _link(status) + _scans(status)
+    return _alerts(status) + _control_data(status) + _link(status) + _mqtt(status) + _scans(status)
