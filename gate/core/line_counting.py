@@ -45,10 +45,13 @@ def count(
 ) -> Line:
     """``line`` with one read counted: ``units`` without serial, and each of ``serials`` the
     ``book`` does not hold yet (appended to ``counted``). The same line when nothing is new."""
+    # Once each, also within this read (a container's contents): never trust the input to
+    # hold each serial once, as the book and the table's key both count on it.
+    earlier = {r.serial for r in counted if r.key == line.key} if counted else ()
     new = [
         SerialRead(line.key, line.epoch, serial)
-        for serial in serials
-        if not book.counted(line.key, line.epoch, serial)
+        for serial in dict.fromkeys(serials)
+        if serial not in earlier and not book.counted(line.key, line.epoch, serial)
     ]
     if not units and not new:
         return line

@@ -160,6 +160,9 @@ class Manifest:
 
     def __post_init__(self) -> None:
         index: dict[str, tuple[ManifestItem, ...]] = {}
+        # A unit is in one place: one serial of a GTIN listed twice (in two containers, or
+        # twice in one) is a manifest mistake, and would count that unit twice.
+        units: dict[tuple[str, str], str] = {}
         for sscc, contents in self.containers:
             try:
                 check_sscc(sscc, field="manifest")
@@ -167,7 +170,17 @@ class Manifest:
                 raise InvalidShipment(f"manifest: {exc}") from None
             if sscc in index:
                 raise InvalidShipment(f"manifest lists SSCC {sscc} twice")
-            index[sscc] = tuple(contents)
+            items = tuple(contents)
+            for item in items:
+                for serial in item.serials:
+                    where = units.get((item.gtin, serial))
+                    if where is not None:
+                        raise InvalidShipment(
+                            f"manifest lists GTIN {item.gtin} serial {serial!r} twice"
+                            f" (in SSCC {where} and in SSCC {sscc})"
+                        )
+                    units[(item.gtin, serial)] = sscc
+            index[sscc] = items
         object.__setattr__(self, "_index", index)
 
     @classmethod

@@ -21,6 +21,7 @@ from gate.core.licences import (
     draw_down,
     upsert,
 )
+from gate.core.line_counting import count
 from gate.core.rules import ControlDates, Decision, Policy
 from gate.core.shipments import Signal, State
 from gate.errors import (
@@ -552,3 +553,24 @@ def test_repushed_standing_licence_keeps_what_was_drawn() -> None:
     assert (12, 8, frozenset({"9.A.1"})) == (merged.quantity, merged.remaining, merged.controls)
     assert (first,) == upsert((), first)
     assert (used,) == upsert((used,), first)
+
+
+def test_a_manifest_refuses_one_unit_in_two_places() -> None:
+    """One serial of a GTIN listed twice, in one container or in two, is refused when the
+    shipment is made: counted, it would be two units. A GTIN listed twice without serials
+    (two lots) is fine."""
+    twice = {PALLET: [(GYRO, 1, ["C"]), (GYRO, 1, ["C"])]}
+    with pytest.raises(InvalidShipment, match="serial 'C' twice"):
+        sh.Manifest.from_mapping(twice)
+    apart = {PALLET: [(GYRO, 1, ["C"])], "340123450000000024": [(GYRO, 1, ["C"])]}
+    with pytest.raises(InvalidShipment, match="serial 'C' twice"):
+        sh.Manifest.from_mapping(apart)
+    lots = sh.Manifest.from_mapping({PALLET: [(GYRO, 2, []), (GYRO, 3, ["D"])]})
+    assert 2 == len(lots.contents(PALLET) or ())
+
+
+def test_a_read_counts_each_serial_once_however_often_it_names_it() -> None:
+    """Counting is safe against input naming a serial twice in one read: once each."""
+    counted: list[sh.SerialRead] = []
+    line = count(sh.Line(GYRO), 0, ["A", "A", "B"], serial_books.FrozenBook(frozenset()), counted)
+    assert (2, ["A", "B"]) == (line.serialised, [r.serial for r in counted])

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gate.links.mqtt import topic_level
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
 from tests.mqtt.broker import Broker, Subscriber
@@ -294,7 +295,7 @@ async def test_output_health_and_the_gates_data_version_are_published(
     sub = await Subscriber(broker, f"{BASE}/#").start()
     gate = await gates.start()
     (device,) = (await gate.call("GET", "/api/v1/readers"))[1]["outputs"]
-    topic = f"{BASE}/outputs/{device['device']}"
+    topic = f"{BASE}/outputs/{topic_level(device['device'])}"
     seen = await until(
         lambda: [d for d in docs(sub, topic) if d["state"] != "ok" and d["last_error"]],
         "the failing device published",
