@@ -33,7 +33,7 @@ from tests.service.harness import (
 __all__ = ["ROOT", "SCANNER_TOKEN", "WMS_TOKEN", "free_port"]
 
 # Fixtures whose tests are slow: a process of its own, or a real browser.
-SLOW_FIXTURES = frozenset({"serve", "served", "browser"})
+SLOW_FIXTURES = frozenset({"serve", "served", "browser", "screen"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -94,7 +94,8 @@ def _alerts(status: Mapping[str, Any]) -> str:
     if not items:
         items.append(f'<li class="alert alert-none">{icon("i-check")} No alerts.</li>')
     return (
-        '<section class="panel" aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts</h2>'
+        '<section class="panel panel-alerts" aria-labelledby="alerts-h">'
+        '<h2 id="alerts-h">Alerts</h2>'
         f'<ol class="alerts" id="alerts">{"".join(items)}</ol></section>'
     )
 

@@ -58,6 +58,40 @@
     window.location.assign("/login");
   }
 
+  // What makes an element the same one after a swap: its id, or the attributes the page
+  // gives every button, tile and link. Keyboard focus and the open "why"s survive a refresh.
+  const KEYS = ["data-action", "data-url", "data-history", "data-ack", "data-door", "data-shipment"];
+  function selectorOf(el) {
+    if (!el || el === document.body) return null;
+    if (el.id) return "#" + CSS.escape(el.id);
+    const parts = KEYS.filter((k) => el.hasAttribute(k)).map(
+      (k) => "[" + k + '="' + CSS.escape(el.getAttribute(k)) + '"]'
+    );
+    if (!parts.length) return null;
+    return el.tagName.toLowerCase() + parts.join("");
+  }
+
+  function swap(region, text) {
+    const active = document.activeElement;
+    const focused = region.contains(active) ? selectorOf(active) : null;
+    const summary = active && active.tagName === "SUMMARY" && active.parentElement;
+    const focusedWhy = summary && summary.id ? summary.id : null;
+    const open = Array.from(region.querySelectorAll("details[open][id]"), (d) => d.id);
+    region.innerHTML = text;
+    for (const id of open) {
+      const d = document.getElementById(id);
+      if (d) d.open = true;
+    }
+    let target = null;
+    if (focusedWhy) {
+      const d = document.getElementById(focusedWhy);
+      target = d && d.querySelector("summary");
+    } else if (focused) {
+      target = region.querySelector(focused);
+    }
+    if (target) target.focus({ preventScroll: true });
+  }
+
   function makeRefresher(name) {
     const region = regions[name];
     const url = region.dataset.fragment;
@@ -76,7 +110,7 @@
         if (response.ok) {
           const text = await response.text();
           if (text !== last) {
-            region.innerHTML = text;
+            swap(region, text);
             last = text;
             if (name === "doors") readServerTime();
             tick();
