@@ -45,7 +45,9 @@ def door_event(door: str, signal: Signal | None, shipment_id: str | None) -> dic
 def prohibited_alert(door: str, key: str | None, shipment_id: str | None) -> dict[str, Any]:
     return {
         "level": "critical",
+        "kind": "prohibited_scan",
         "door": door,
+        "key": key,
         "text": f"Prohibited item scanned at {door}: {key}",
         "shipment": shipment_id,
     }

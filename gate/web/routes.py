@@ -50,4 +50,5 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/page/doors", page.doors_fragment)
     r.add_get("/page/side", page.side_fragment)
     r.add_get("/page/shipments/{id}/history", page.history_fragment)
+    r.add_post("/page/alerts/{id}/acknowledge", page.acknowledge_alert)
     r.add_static("/static", STATIC_DIR, name=STATIC_ROUTE)

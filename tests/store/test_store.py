@@ -289,6 +289,7 @@ async def test_migrations_apply_once(tmp_path: Path) -> None:
     expected_tables.add("clearances")
     expected_tables.add("serials")
     expected_tables.add("epcis_outbox")
+    expected_tables.add("page_alerts")
     assert expected_tables | {"schema_migrations"} == tables
     assert {"audit_no_update", "audit_no_delete", "audit_append_only"} == triggers
 

@@ -53,6 +53,7 @@ def test_table_reads_like_the_design() -> None:
             Action.DISPATCH,
             Action.CANCEL,
             Action.SCREEN,
+            Action.ACKNOWLEDGE,
         },
     } == {role: set(actions) for role, actions in MAY.items()}
 

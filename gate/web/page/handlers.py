@@ -27,6 +27,7 @@ from gate.web.page.render.history import render_history
 from gate.web.page.render.markup import h
 from gate.web.page.render.side import render_side
 from gate.web.page.responses import html_page, redirect, static_url, template
+from gate.web.problems import Problem
 
 
 def _reader(request: web.Request) -> str:
@@ -86,3 +87,22 @@ async def history_fragment(request: web.Request) -> web.StreamResponse:
     _reader(request)
     doc = await overview.history_doc(request.app[app_keys.DOCKS], request.match_info["id"])
     return html_page(render_history(doc))
+
+
+async def acknowledge_alert(request: web.Request) -> web.StreamResponse:
+    """An operator acknowledges an alert shown on the page (same-origin, CSRF token): the
+    acknowledgement is journaled with their name and kept with the alert. Raises Problem 400
+    for an id that is not a number, NotFound (404) for an alert not shown."""
+    client = request.app[app_keys.CLIENTS].authenticate(request, Action.ACKNOWLEDGE)
+    request[app_keys.ACTOR] = client.name
+    try:
+        alert_id = int(request.match_info["id"])
+    except ValueError:
+        raise Problem(400, "bad-request", "Bad request", "an alert id is a number") from None
+    alert = await request.app[app_keys.BULLETIN].book.acknowledge(alert_id, client.name)
+    request.app[app_keys.EVENTS].publish(
+        "page", {"what": "alert_acknowledged", "id": alert_id, "by": alert["acked_by"]}
+    )
+    return web.json_response(
+        {"id": alert_id, "acked_by": alert["acked_by"], "acked_at": alert["acked_at"]}
+    )

@@ -127,6 +127,7 @@ async def live_ctx(app: web.Application) -> AsyncIterator[None]:
         callbacks.note(info)
 
     app[REJECTION_RECORDER] = record
+    await app[app_keys.BULLETIN].book.open(app[app_keys.DOCKS])
     tasks = [
         asyncio.create_task(app[app_keys.BULLETIN].follow(app[app_keys.EVENTS]), name="bulletin"),
         asyncio.create_task(_watch_staleness(app), name="stale-watch"),

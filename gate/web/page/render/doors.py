@@ -409,7 +409,8 @@ def render_doors(status: Mapping[str, Any]) -> str:
     """The doors region: a tile per door (signal at a glance), then each door in detail."""
     now = dt.datetime.fromisoformat(status["now"])
     doors = urgency_order(status["doors"])
-    unacked = unacknowledged_by_door(status.get("alerts") or ())
+    alerts = status.get("alerts") or ()
+    unacked = unacknowledged_by_door(alerts)
     banner = ""
     if status.get("failed"):
         banner = (
@@ -420,7 +421,9 @@ def render_doors(status: Mapping[str, Any]) -> str:
         f'<div class="doors-inner" data-now="{h(status["now"])}">{banner}'
         '<div class="tiles">'
         + "".join(
-            _tile(d, now, look(d).rank == 0 and flashes(d, unacked), unacked.get(d["id"], 0))
+            _tile(
+                d, now, look(d).rank == 0 and flashes(d, unacked, alerts), unacked.get(d["id"], 0)
+            )
             for d in doors
         )
         + '</div><div class="details">'
@@ -444,7 +447,13 @@ def unacknowledged_by_door(alerts: Any) -> dict[str, int]:
     return out
 
 
-def flashes(door: Mapping[str, Any], unacked: Mapping[str, int]) -> bool:
-    """A STOP flashes until its alerts are acknowledged (or when it never raised one the
-    page knows of, e.g. a blocked shipment found at start: then until it is resolved)."""
-    return unacked.get(str(door["id"]), 0) > 0 or not door.get("acked")
+def acknowledged(door: Mapping[str, Any], alerts: Any) -> bool:
+    """Whether an operator acknowledged an alert about the door's current shipment."""
+    sid = (door.get("shipment") or {}).get("id")
+    return any(a.get("acked_by") and a.get("shipment") == sid for a in alerts)
+
+
+def flashes(door: Mapping[str, Any], unacked: Mapping[str, int], alerts: Any) -> bool:
+    """A STOP flashes until its alerts are acknowledged (a STOP with no alert the page
+    knows of, e.g. found blocked at start, flashes until it is resolved)."""
+    return unacked.get(str(door["id"]), 0) > 0 or not acknowledged(door, alerts)

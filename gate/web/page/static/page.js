@@ -162,7 +162,7 @@
     for (const kind of ["scan", "shipment", "door", "request", "licence", "table", "lists"]) {
       source.addEventListener(kind, refreshAll);
     }
-    for (const kind of ["alert", "link"]) {
+    for (const kind of ["alert", "link", "page"]) {
       source.addEventListener(kind, () => {
         refresh.side();
         refresh.doors();
@@ -264,11 +264,34 @@
     }
   }
 
+  async function acknowledge(button) {
+    button.disabled = true;
+    try {
+      const response = await fetch(button.dataset.ack, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
+      });
+      if (response.status === 401) return loginAgain();
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) show("ok", "Alert acknowledged by " + body.acked_by);
+      else show("bad", (body.title || "Refused") + ": " + (body.detail || response.status));
+    } catch (err) {
+      show("bad", "The gate did not answer: the alert is not acknowledged.");
+    } finally {
+      button.disabled = false;
+      refreshAll();
+    }
+  }
+
   document.addEventListener("click", (event) => {
-    const button = event.target.closest("button[data-action], button[data-history]");
+    const button = event.target.closest(
+      "button[data-action], button[data-history], button[data-ack]"
+    );
     if (!button) return;
     event.preventDefault();
     if (button.dataset.action) act(button);
+    else if (button.dataset.ack) acknowledge(button);
     else history(button);
   });
 
