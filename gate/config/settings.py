@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 from gate.config.epcis import EpcisConfig, door_sgln, parse_epcis
 from gate.config.lists import ListConfig, parse_lists
+from gate.config.page import PageConfig, parse_page
 from gate.config.readers import ReaderConfig, parse_readers
 from gate.core.access import Role
 from gate.core.signatures import SignatureError, parse_public_key, parse_secret
@@ -153,6 +154,7 @@ class Config:
     readers: tuple[ReaderConfig, ...] = ()  # [[readers]]: see gate/config/readers.py
     lists: tuple[ListConfig, ...] = ()  # [[lists]]: see gate/config/lists.py
     epcis: EpcisConfig | None = None  # [epcis]: see gate/config/epcis.py
+    page: PageConfig = field(default_factory=PageConfig)  # [page]: gate/config/page.py
     #: How often the gate sends a signed checkpoint of its journal to the central office.
     journal_checkpoint_seconds: float = 900.0
 
@@ -507,6 +509,7 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         readers=parse_readers(root.sections("readers"), {d.id for d in doors}),
         lists=parse_lists(root.sections("lists")),
         epcis=parse_epcis(root.section("epcis", required=False)),
+        page=parse_page(root.section("page", required=False), (c.token for c in clients)),
         journal_checkpoint_seconds=checkpoint_every,
     )
     root.check_unknown()

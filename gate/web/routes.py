@@ -45,6 +45,7 @@ def setup_routes(app: web.Application) -> None:
     # The operator status page (gate/web/page): HTML for people, fragments for its script.
     r.add_get("/", page.index)
     r.add_get("/login", login.login_form)
+    r.add_get("/display", page.display)
     r.add_post("/login", login.login)
     r.add_post("/logout", login.logout)
     r.add_get("/page/doors", page.doors_fragment)

@@ -87,9 +87,11 @@ def _shipment_url(sid: str, *rest: str) -> str:
     return "/api/v1/shipments/" + "/".join(quote(p, safe="") for p in (sid, *rest))
 
 
-def _actions(door: Mapping[str, Any], s: Mapping[str, Any]) -> str:
+def _actions(door: Mapping[str, Any], s: Mapping[str, Any], readonly: bool) -> str:
     sid, name, state = s["id"], door["name"], s["state"]
     out = []
+    if readonly:
+        state = "read-only"  # the display shows no action; the gate would refuse them too
     if state == "open":
         out.append(
             _action(
@@ -229,7 +231,7 @@ def _situation(
     return ""
 
 
-def _line_row(s: Mapping[str, Any], line: Mapping[str, Any]) -> str:
+def _line_row(s: Mapping[str, Any], line: Mapping[str, Any], readonly: bool) -> str:
     if line["removed"]:
         css, sym, word = REMOVED
     elif line["decision"] == "licence_required" and line["covered_by"]:
@@ -268,7 +270,7 @@ def _line_row(s: Mapping[str, Any], line: Mapping[str, Any]) -> str:
     else:
         coverage = '<span class="muted">not needed</span>'
     remove = ""
-    if s["state"] in LIVE_STATES and not line["removed"]:
+    if s["state"] in LIVE_STATES and not line["removed"] and not readonly:
         desc = line["description"] or line["key"]
         remove = _action(
             "remove",
@@ -292,7 +294,7 @@ def _line_row(s: Mapping[str, Any], line: Mapping[str, Any]) -> str:
     )
 
 
-def _lines(s: Mapping[str, Any]) -> str:
+def _lines(s: Mapping[str, Any], readonly: bool) -> str:
     lines = sorted(
         s["lines"],
         key=lambda x: (
@@ -308,7 +310,7 @@ def _lines(s: Mapping[str, Any]) -> str:
     return (
         '<table class="lines"><thead><tr><th>Item</th><th>Control</th><th class="num">Qty</th>'
         "<th>Decision</th><th>Why</th><th>Licence</th><th></th></tr></thead><tbody>"
-        + "".join(_line_row(s, x) for x in shown)
+        + "".join(_line_row(s, x, readonly) for x in shown)
         + "</tbody></table>"
         + tail
     )
@@ -365,7 +367,9 @@ def _tile(door: Mapping[str, Any], now: dt.datetime, flash: bool, action: int) -
     )
 
 
-def _door_detail(door: Mapping[str, Any], link: Mapping[str, Any], now: dt.datetime) -> str:
+def _door_detail(
+    door: Mapping[str, Any], link: Mapping[str, Any], now: dt.datetime, readonly: bool
+) -> str:
     lk = look(door)
     s = door.get("shipment")
     head = (
@@ -401,11 +405,11 @@ def _door_detail(door: Mapping[str, Any], link: Mapping[str, Any], now: dt.datet
         f'<article class="door" id="door-{h(door["id"])}" data-door="{h(door["id"])}"'
         f' data-shipment="{h(s["id"])}" data-state="{h(s["state"])}">{head}'
         f'<div class="door-body">{meta}{_situation(door, s, link, now)}{render_parties(s)}'
-        f"{_actions(door, s)}{_lines(s)}</div></article>"
+        f"{_actions(door, s, readonly)}{_lines(s, readonly)}</div></article>"
     )
 
 
-def render_doors(status: Mapping[str, Any]) -> str:
+def render_doors(status: Mapping[str, Any], *, readonly: bool = False) -> str:
     """The doors region: a tile per door (signal at a glance), then each door in detail."""
     now = dt.datetime.fromisoformat(status["now"])
     doors = urgency_order(status["doors"])
@@ -427,7 +431,7 @@ def render_doors(status: Mapping[str, Any]) -> str:
             for d in doors
         )
         + '</div><div class="details">'
-        + "".join(_door_detail(d, status["link"], now) for d in doors)
+        + "".join(_door_detail(d, status["link"], now, readonly) for d in doors)
         + "</div></div>"
     )
 

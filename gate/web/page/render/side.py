@@ -69,7 +69,7 @@ def _conditions(status: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _alerts(status: Mapping[str, Any]) -> str:
+def _alerts(status: Mapping[str, Any], readonly: bool) -> str:
     items = []
     for css, text in _conditions(status):
         items.append(
@@ -77,7 +77,7 @@ def _alerts(status: Mapping[str, Any]) -> str:
             f'<span class="alert-when">Now</span> {h(text)}</span></li>'
         )
     for a in status["alerts"][:ALERTS_SHOWN]:
-        items.append(alert_item(a))
+        items.append(alert_item(a, readonly))
     earlier = len(status["alerts"]) - ALERTS_SHOWN
     if earlier > 0:
         items.append(f'<li class="alert-more muted">and {earlier} earlier</li>')
@@ -107,7 +107,7 @@ def _about(a: Mapping[str, Any]) -> str:
     return out
 
 
-def _ack(a: Mapping[str, Any]) -> str:
+def _ack(a: Mapping[str, Any], readonly: bool) -> str:
     """The acknowledgement: who and when, or the button (blue: operator action needed)."""
     if a.get("acked_by"):
         return (
@@ -116,6 +116,8 @@ def _ack(a: Mapping[str, Any]) -> str:
         )
     if not a.get("needs_ack") or a.get("id") is None:
         return ""
+    if readonly:
+        return f'<span class="alert-need">{icon("i-info")} Operator action needed</span>'
     return (
         f'<span class="alert-need">{icon("i-info")} Operator action needed</span>'
         f'<button type="button" class="btn btn-small btn-ack" data-ack="/page/alerts/'
@@ -123,7 +125,7 @@ def _ack(a: Mapping[str, Any]) -> str:
     )
 
 
-def alert_item(a: Mapping[str, Any]) -> str:
+def alert_item(a: Mapping[str, Any], readonly: bool = False) -> str:
     """One alert: when, what (the item by name), its shipment, and its acknowledgement."""
     css, sym, _ = ALERT_LOOKS.get(a.get("level", "critical"), ALERT_LOOKS["critical"])
     count = a.get("count", 1)
@@ -137,7 +139,7 @@ def alert_item(a: Mapping[str, Any]) -> str:
         f'<li class="alert {css}{waiting}" data-kind="{h(a.get("kind", ""))}"'
         f' data-alert="{h(a.get("id"))}">{icon(sym)}'
         f'<span class="alert-body"><time class="alert-when" datetime="{h(a["at"])}">'
-        f"{h(clock(a['at']))}</time> {h(a.get('text', ''))}{repeats}{_about(a)}{_ack(a)}"
+        f"{h(clock(a['at']))}</time> {h(a.get('text', ''))}{repeats}{_about(a)}{_ack(a, readonly)}"
         "</span></li>"
     )
 
@@ -308,7 +310,7 @@ def _scans(status: Mapping[str, Any]) -> str:
     )
 
 
-def render_side(status: Mapping[str, Any]) -> str:
+def render_side(status: Mapping[str, Any], *, readonly: bool = False) -> str:
     """The side region: alerts (conditions that hold now, then recent events), control data,
     the central link and the latest scans."""
-    return _alerts(status) + _control_data(status) + _link(status) + _scans(status)
+    return _alerts(status, readonly) + _control_data(status) + _link(status) + _scans(status)

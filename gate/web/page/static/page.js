@@ -55,7 +55,7 @@
   // --- regions -----------------------------------------------------------------------------
 
   function loginAgain() {
-    window.location.assign("/login");
+    window.location.assign(document.body.dataset.login || "/login");
   }
 
   // What makes an element the same one after a swap: its id, or the attributes the page
