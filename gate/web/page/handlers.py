@@ -27,6 +27,7 @@ from gate.web.page.render.history import render_history
 from gate.web.page.render.markup import h
 from gate.web.page.render.side import render_side
 from gate.web.page.responses import html_page, redirect, static_url, template
+from gate.web.page.search import search_form
 from gate.web.problems import Problem
 from gate.web.sessions import DISPLAY_COOKIE
 
@@ -65,6 +66,7 @@ def _page(app: web.Application, status: dict[str, Any], who: str, csrf: str, ro:
         icon=h(static_url(app, "favicon.svg")),
         doors=render_doors(status, readonly=ro),
         side=render_side(status, readonly=ro),
+        search=search_form([(d["id"], d["name"]) for d in status["doors"]]),
     )
 
 

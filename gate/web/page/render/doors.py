@@ -334,6 +334,11 @@ def warnings(s: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def render_lines(s: Mapping[str, Any], *, readonly: bool = False) -> str:
+    """A shipment's lines, most urgent first, each with its why (for the shipment view)."""
+    return _lines(s, readonly)
+
+
 def _tile(door: Mapping[str, Any], now: dt.datetime, flash: bool, action: int) -> str:
     lk = look(door)
     s = door.get("shipment")
