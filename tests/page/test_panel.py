@@ -193,3 +193,28 @@ async def test_an_empty_door_is_idle_in_the_api_and_on_the_page(
     assert "sig-idle" in await browser.run(browser.tile_class, "D1")
     assert "FREE – no shipment" in await browser.run(browser.tile_text, "D1")
     assert ["D3", "D1", "D2"] == await browser.run(tile_order, browser)
+
+
+async def test_sound_and_theme_are_this_panels_choice(
+    browser: Browser, gate: Gate, demo_config: Path
+) -> None:
+    """The sound on STOP is off until turned on; a new STOP then counts a beep; the sound
+    and a dark theme chosen here are still chosen after a reload of the page."""
+    b = browser
+    await logged_in(b, gate)
+    assert "false" == await b.run(b.attribute, "#sound", "aria-pressed")
+    await b.run(b.click, "#sound")
+    await b.run(b.click, "#theme")
+    assert "dark" == await b.run(b.attribute, "html", "data-theme")
+    await gate.create()
+    await gate.scan(gtin_with(demo_config, "1.E.1"))
+    await b.run(b.wait, "a beep", lambda d: b.attribute("body", "data-beeps") == "1")
+    await b.run(b.screenshot, "dark")
+    await b.run(b.driver.refresh)
+    await b.run(b.wait_live)
+    assert "true" == await b.run(b.attribute, "#sound", "aria-pressed")
+    assert "dark" == await b.run(b.attribute, "html", "data-theme")
+    background = await b.run(
+        b.driver.execute_script, "return getComputedStyle(document.body).backgroundColor"
+    )
+    assert "rgb(16, 22, 28)" == background
