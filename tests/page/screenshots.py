@@ -33,9 +33,7 @@ def _config(folder: Path) -> Path:
     path = target / "gate.toml"
     text = path.read_text()
     for section in ("http", "scanner"):
-        text = re.sub(
-            rf'(\[{section}\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{free_port()}"', text
-        )
+        text = re.sub(rf'(\[{section}\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{free_port()}"', text)
     path.write_text(text)
     return path
 

@@ -35,6 +35,10 @@ async def alerts_of(g: Gate) -> list[dict[str, Any]]:
     return [a for a in doc["alerts"] if a.get("kind") == "prohibited_scan"]
 
 
+async def stored(g: Gate) -> list[dict[str, Any]]:
+    return [a for a in await alerts_of(g) if a.get("id") is not None]
+
+
 async def _none(g: Gate) -> bool:
     return not await alerts_of(g)
 
@@ -101,3 +105,25 @@ async def test_an_alert_is_cleared_when_its_line_is_removed(gate: Gate, demo_con
     await until(lambda: _none(gate), "the alert cleared")
     await gate.scan(gtin_with(demo_config, "9.A.4"))
     assert [] == await alerts_of(gate)
+
+
+async def test_only_an_operator_acknowledges_and_a_bad_request_changes_nothing(
+    gate: Gate, demo_config: Path
+) -> None:
+    """The WMS's token may not acknowledge (403), an unknown alert is 404, an id that is not
+    a number 400; none of them journals an acknowledgement. An operator's one is journaled
+    once, and a second acknowledgement changes nothing."""
+    await gate.create()
+    await gate.scan(gtin_with(demo_config, "1.E.1"))
+    [alert] = await until(lambda: stored(gate), "the alert stored")
+    path = f"/page/alerts/{alert['id']}/acknowledge"
+    assert 403 == (await gate.call("POST", path))[0]
+    ops = basic("ops", "demo-ops-password")
+    assert 404 == (await gate.call("POST", "/page/alerts/999999/acknowledge", auth=ops))[0]
+    assert 400 == (await gate.call("POST", "/page/alerts/x/acknowledge", auth=ops))[0]
+    assert [] == journal(gate, "alert.acknowledged")
+    for _ in range(2):
+        status, doc = await gate.call("POST", path, auth=ops)
+        assert 200 == status, doc
+        assert "ops" == doc["acked_by"]
+    assert 1 == len(journal(gate, "alert.acknowledged"))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -32,6 +33,7 @@ from gate.errors import NotFound
 from gate.service.docks import Docks
 
 ALERT_LIMIT = 50
+REPEAT_WRITE_SECONDS = 1.0
 #: Levels that ask an operator to acknowledge the alert (``info`` only informs).
 NEEDS_ACK = frozenset({"critical", "warning"})
 #: Alert kinds that a later alert of another kind clears: (cleared kind, clearing kind).
@@ -52,6 +54,7 @@ class AlertBook:
     def __init__(self) -> None:
         self.alerts: deque[dict[str, Any]] = deque(maxlen=ALERT_LIMIT)
         self.docks: Docks | None = None
+        self._written: dict[int, float] = {}
 
     # --- taking events (in memory; the stored copy follows in ``save``) --------------------
 
@@ -124,6 +127,12 @@ class AlertBook:
             return
         if alert.get("id") is not None:
             row_id, count, at = alert["id"], alert["count"], alert["at"]
+            # A portal repeats a read many times a second: the stored count follows at most
+            # once a second (a restart may show a count a second's repeats short).
+            now = time.monotonic()
+            if now - self._written.get(row_id, -REPEAT_WRITE_SECONDS) < REPEAT_WRITE_SECONDS:
+                return
+            self._written[row_id] = now
 
             def update(conn: sqlite3.Connection) -> None:
                 conn.execute(
@@ -199,6 +208,7 @@ class AlertBook:
             return 0
         for alert, _ in gone:
             self.alerts.remove(alert)
+            self._written.pop(alert.get("id") or 0, None)
         stored = [(why, a["id"]) for a, why in gone if a.get("id") is not None]
         if stored and self.docks is not None:
             at = self.docks.clock().astimezone(dt.UTC).isoformat()

@@ -288,6 +288,7 @@ SUMMARIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "licence_request.refused": lambda d: (
         f"Licence request {d.get('request_id')} refused by the central office: {d.get('error')}"
     ),
+    "alert.acknowledged": lambda d: f"Alert acknowledged: {d.get('text')}",
     "epcis.delivered": lambda d: f"EPCIS events ({d.get('events')}) captured by the repository",
     "epcis.split": lambda d: f"EPCIS document split in {d.get('parts')}: {d.get('reason')}",
     "epcis.refused": lambda d: f"EPCIS events refused by the repository: {d.get('error')}",
