@@ -151,13 +151,21 @@ class SessionStore:
                 path = self.key_folder / REVOKED_FILE
                 if path.exists():
                     now = self.wall()
-                    for row in path.read_text("ascii", "replace").splitlines():
+                    rows = path.read_text("ascii", "replace").splitlines()
+                    for row in rows:
                         digest, _, ends = row.partition(" ")
                         try:
                             if float(ends) > now:
                                 self._revoked[digest] = float(ends)
                         except ValueError:
                             continue
+                    if len(self._revoked) < len(rows):
+                        # Logouts of sessions that have ended anyway: forgotten, so the file
+                        # stays as small as the sessions that could still come back.
+                        kept = "".join(f"{d} {e:.0f}\n" for d, e in self._revoked.items())
+                        fresh = path.with_suffix(".tmp")
+                        fresh.write_text(kept, "ascii")
+                        os.replace(fresh, path)
         return self._revoked
 
     def _restore(self, token: str) -> Session | None:
@@ -166,6 +174,7 @@ class SessionStore:
         parts = token.split(".")
         if key is None or len(parts) != 5 or parts[0] != "v1":
             return None
+        revoked = self._revoked_tokens()
         body = ".".join(parts[:4])
         if not hmac.compare_digest(self._mac(key, body), parts[4]):
             return None
@@ -175,7 +184,7 @@ class SessionStore:
         except (ValueError, UnicodeDecodeError):
             return None
         left = issued + self.lifetime_seconds - self.wall()
-        if left <= 0 or left > self.lifetime_seconds or _digest(token) in self._revoked_tokens():
+        if left <= 0 or left > self.lifetime_seconds or _digest(token) in revoked:
             return None
         now = self.clock()
         session = Session(operator, self._mac(key, "csrf|" + token), now, now, now + left)

@@ -116,3 +116,23 @@ def test_a_signed_session_is_taken_back_after_a_restart_until_it_ends(tmp_path: 
     wall[0] += 3600
     late = SessionStore(key_folder=tmp_path, lifetime_seconds=3600, wall=lambda: wall[0])
     assert late.get(token) is None
+
+
+def test_a_logout_outlives_a_restart_and_is_forgotten_once_the_session_would_have_ended(
+    tmp_path: Path,
+) -> None:
+    """A dropped signed token is refused by a new store (a restart); once its lifetime is
+    over, the revocation leaves the file."""
+    wall = [1_000_000.0]
+    first = SessionStore(key_folder=tmp_path, lifetime_seconds=3600, wall=lambda: wall[0])
+    token, _ = first.create("ops")
+    kept, _ = first.create("ops")
+    assert first.drop(token)
+    again = SessionStore(key_folder=tmp_path, lifetime_seconds=3600, wall=lambda: wall[0])
+    assert again.get(token) is None
+    assert again.get(kept) is not None
+    assert 1 == len((tmp_path / "page-session.revoked").read_text().splitlines())
+    wall[0] += 3601
+    late = SessionStore(key_folder=tmp_path, lifetime_seconds=3600, wall=lambda: wall[0])
+    assert late.get(token) is None
+    assert "" == (tmp_path / "page-session.revoked").read_text()
