@@ -60,7 +60,9 @@ def check_follows(app: web.Application) -> None:
 async def _watch_staleness(app: web.Application, interval: float = STALE_CHECK_SECONDS) -> None:
     """Raises an alert when the control data turns stale (and a note when it is current)."""
     events, docks, slot = app[app_keys.EVENTS], app[app_keys.DOCKS], app[app_keys.TABLE]
-    was_stale = False
+    # A stale-data alert kept from before a restart is cleared by the "current" note, so it
+    # counts as stale until the first check says otherwise.
+    was_stale = any(a.get("kind") == "stale_data" for a in app[app_keys.BULLETIN].alerts)
     while True:
         try:
             cd = overview.control_data_doc(docks, slot, docks.clock())
