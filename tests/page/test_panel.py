@@ -122,6 +122,11 @@ async def test_the_why_needs_no_hover(screen: Browser, gate: Gate, demo_config: 
         )
     )
     await b.run(b.screenshot, "why-open")
+    # Nothing wider than the screen: on a phone the lines are cards, not a wide table.
+    assert await b.run(
+        b.driver.execute_script,
+        "return document.documentElement.scrollWidth <= window.innerWidth",
+    )
     # The keyboard reaches it too: close it, focus its summary, press Enter.
     await b.run(b.click, f"{row} summary")
 
