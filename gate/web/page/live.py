@@ -29,6 +29,7 @@ from gate.web.problems import REJECTION_RECORDER
 log = logging.getLogger("gate.web.page.live")
 
 STALE_CHECK_SECONDS = 30.0
+LISTS_GRACE_SECONDS = 120.0
 CALLBACK_PATHS = frozenset({"/api/v1/approvals", "/api/v1/licences"})
 CALLBACK_ALERT_INTERVAL = 5.0
 
@@ -63,6 +64,10 @@ async def _watch_staleness(app: web.Application, interval: float = STALE_CHECK_S
     # A stale-data alert kept from before a restart is cleared by the "current" note, so it
     # counts as stale until the first check says otherwise.
     was_stale = any(a.get("kind") == "stale_data" for a in app[app_keys.BULLETIN].alerts)
+    # While the screening lists load (seconds after a start) the data reads as not current:
+    # no alert for that (the page shows the condition), unless they take longer than the grace.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(app[app_keys.SCREENING].loaded.wait(), LISTS_GRACE_SECONDS)
     while True:
         try:
             cd = overview.control_data_doc(docks, slot, docks.clock())

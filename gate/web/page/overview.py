@@ -67,11 +67,16 @@ class Bulletin:
             self.scans.append({**event.data, "seq": event.seq, "at": event.at})
         return None
 
-    async def _keep(self, event: Event, alert: dict[str, Any] | None) -> None:
-        """Stores an alert and clears the alerts whose cause the event took away."""
+    async def _keep(self, events: Events, event: Event, alert: dict[str, Any] | None) -> None:
+        """Stores an alert and clears the alerts whose cause the event took away. A newly
+        stored alert is announced (``page``): only a stored one can be acknowledged, and the
+        pages fetched the alert when it was raised, a moment before."""
         try:
             if alert is not None:
+                new = alert.get("id") is None
                 await self.book.save(alert)
+                if new and alert.get("id") is not None:
+                    events.publish("page", {"what": "alert_stored", "id": alert["id"]})
             if alert is not None or event.kind in SWEEP_KINDS:
                 await self.book.sweep({str(event.data.get("kind"))} if alert else set())
         except GateError as exc:
@@ -82,7 +87,7 @@ class Bulletin:
         while not events.closed.is_set():
             async with events.subscribe() as sub:
                 while (event := await sub.queue.get()) is not None:
-                    await self._keep(event, self.take(event))
+                    await self._keep(events, event, self.take(event))
 
     def recent_alerts(self) -> list[dict[str, Any]]:
         return self.book.recent()
