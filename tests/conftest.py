@@ -34,7 +34,7 @@ __all__ = ["ROOT", "SCANNER_TOKEN", "WMS_TOKEN", "free_port"]
 
 # Fixtures whose tests are slow: a process of its own (the gate, the MQTT broker), or a real
 # browser.
-SLOW_FIXTURES = frozenset({"serve", "served", "browser", "broker"})
+SLOW_FIXTURES = frozenset({"serve", "served", "browser", "broker", "screen"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

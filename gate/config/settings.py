@@ -36,6 +36,7 @@ from gate.config.epcis import EpcisConfig, door_sgln, parse_epcis
 from gate.config.lists import ListConfig, parse_lists
 from gate.config.mqtt import MqttConfig, parse_mqtt
 from gate.config.outputs import OutputConfig, parse_outputs
+from gate.config.page import PageConfig, parse_page
 from gate.config.readers import ReaderConfig, parse_readers
 from gate.config.reference import ReferenceConfig, parse_reference
 from gate.core.access import Role
@@ -158,6 +159,7 @@ class Config:
     lists: tuple[ListConfig, ...] = ()  # [[lists]]: see gate/config/lists.py
     epcis: EpcisConfig | None = None  # [epcis]: see gate/config/epcis.py
     outputs: tuple[OutputConfig, ...] = ()  # [[doors.outputs]]: see gate/config/outputs.py
+    page: PageConfig = field(default_factory=PageConfig)  # [page]: gate/config/page.py
     #: How often the gate sends a signed checkpoint of its journal to the central office.
     journal_checkpoint_seconds: float = 900.0
     #: Signed reference-data bundles from the office (gate/config/reference.py), or None.
@@ -519,6 +521,7 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
         lists=parse_lists(root.sections("lists")),
         epcis=parse_epcis(root.section("epcis", required=False)),
         outputs=parse_outputs(list(zip([d.id for d in doors], door_tables, strict=True)), readers),
+        page=parse_page(root.section("page", required=False), (c.token for c in clients)),
         journal_checkpoint_seconds=checkpoint_every,
         reference=parse_reference(
             central, root.section("reference", required=False), storage.output_file("database")

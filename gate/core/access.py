@@ -3,12 +3,12 @@
 Every client of the gate has a role: a ``scanner`` posts scans; the ``wms`` creates, seals,
 dispatches and cancels shipments, screens a party (``POST /screen``) and reads everything; an
 ``operator`` (a person on the status page, or on the API with HTTP Basic) reads everything,
-seals, removes lines, dispatches, cancels and screens a party. Nobody at the gate can release
-a licence hold or clear a screening hit: only a signed approval or clearance from the central
-office can, and the office is not a role here (it proves itself by signature,
-``gate.core.signatures``). The table below is the one place that says this; the
-web layer asks ``may`` before a handler touches anything, and a test pins each row to the
-design's sentence.
+seals, removes lines, dispatches, cancels, screens a party and acknowledges an alert on the
+page. Nobody at the gate can release a licence hold or clear a screening hit: only a signed
+approval or clearance from the central office can, and the office is not a role here (it
+proves itself by signature, ``gate.core.signatures``). The table below is the one place that
+says this; the web layer asks ``may`` before a handler touches anything, and a test pins each
+row to the design's sentence.
 
 Pure: values in, values out; no I/O.
 """
@@ -43,6 +43,7 @@ class Action(StrEnum):
     CLEAR_HIT = "clear_hit"  # nobody: only a signed clearance from the central office can
     #: a person at the door: goods passed without a readable tag, checked by hand (DESIGN 4)
     ACKNOWLEDGE_DOOR = "acknowledge_door"
+    ACKNOWLEDGE = "acknowledge"  # an alert on the status page: "I have seen it"
 
 
 #: role -> the actions it may take; one line per role of DESIGN.md.
@@ -68,6 +69,7 @@ MAY: Mapping[Role, frozenset[Action]] = MappingProxyType(
                 Action.CANCEL,
                 Action.SCREEN,
                 Action.ACKNOWLEDGE_DOOR,
+                Action.ACKNOWLEDGE,
             }
         ),
     }

@@ -62,7 +62,9 @@ def door_held_alert(door: str, reason: str, reader: str) -> dict[str, Any]:
 def prohibited_alert(door: str, key: str | None, shipment_id: str | None) -> dict[str, Any]:
     return {
         "level": "critical",
+        "kind": "prohibited_scan",
         "door": door,
+        "key": key,
         "text": f"Prohibited item scanned at {door}: {key}",
         "shipment": shipment_id,
     }

@@ -243,6 +243,22 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # 10: the status page's alerts (gate.web.page.alert_book), kept across restarts: the
+    # alert's event data, repeats, who acknowledged it and when its cause was gone.
+    """
+    CREATE TABLE page_alerts (
+        id INTEGER PRIMARY KEY,
+        data TEXT NOT NULL,             -- JSON: the alert event's fields
+        count INTEGER NOT NULL,         -- times raised
+        first_at TEXT NOT NULL,
+        at TEXT NOT NULL,               -- raised last
+        acked_by TEXT,
+        acked_at TEXT,
+        cleared_at TEXT,
+        cleared_why TEXT
+    );
+    CREATE INDEX page_alerts_open ON page_alerts (id) WHERE cleared_at IS NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -112,7 +112,10 @@ def create_app(
     app[app_keys.ALARM] = ResourceAlarm()
     app[app_keys.EVENT_STREAMS] = Slots(limits.max_event_streams)
     app[app_keys.TABLE] = table or TableSlot()
-    app[app_keys.SESSIONS] = sessions = SessionStore()
+    # With [page] remember_sessions, a login is signed with a key beside the database and
+    # survives a restart of the gate (gate.web.sessions).
+    keys = config.database.parent if config.page.remember_sessions else None
+    app[app_keys.SESSIONS] = sessions = SessionStore(key_folder=keys)
     # One throttle for the page's login and HTTP Basic: a guesser cannot double its tries by
     # using both doors.
     app[app_keys.LOGIN_THROTTLE] = throttle = LoginThrottle()

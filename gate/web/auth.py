@@ -32,7 +32,14 @@ from aiohttp import web
 from gate.config.settings import Client, Config, Limits, Operator
 from gate.core.access import Action, Role, may, roles_for
 from gate.web.problems import Problem
-from gate.web.sessions import COOKIE_NAME, CSRF_HEADER, LoginThrottle, Session, SessionStore
+from gate.web.sessions import (
+    COOKIE_NAME,
+    CSRF_HEADER,
+    DISPLAY_COOKIE,
+    LoginThrottle,
+    Session,
+    SessionStore,
+)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -69,7 +76,9 @@ class Clients:
         sessions: SessionStore | None = None,
         throttle: LoginThrottle | None = None,
         clock: Callable[[], float] = time.monotonic,
+        display_token: str | None = None,
     ) -> None:
+        self._display_token = display_token
         self._clients = tuple(clients)
         self._operators = tuple(operators)
         self._limits = limits or Limits()
@@ -85,7 +94,14 @@ class Clients:
         sessions: SessionStore | None = None,
         throttle: LoginThrottle | None = None,
     ) -> Clients:
-        return cls(config.clients, config.operators, config.limits, sessions, throttle)
+        return cls(
+            config.clients,
+            config.operators,
+            config.limits,
+            sessions,
+            throttle,
+            display_token=config.page.display_token,
+        )
 
     def operator(self, name: str, password: str) -> Operator | None:
         """The operator with this name and password (compared in constant time)."""
@@ -164,6 +180,8 @@ class Clients:
         header = request.headers.get("Authorization", "")
         if not header and COOKIE_NAME in request.cookies:
             return self._cookie(request, action)
+        if not header and DISPLAY_COOKIE in request.cookies:
+            return self._display(request, action)
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "basic" and token.strip():
             return self._basic(token.strip(), action, request.remote)
@@ -247,6 +265,26 @@ class Clients:
         self.check_role(Role.OPERATOR, action)
         self.limit(f"operator:{session.operator}")
         return Client(session.operator, Role.OPERATOR, "")
+
+    def display_matches(self, presented: str) -> bool:
+        """Whether ``presented`` is the configured read-only display token (constant time);
+        False when there is none."""
+        want = self._display_token
+        return (
+            want is not None
+            and presented.isascii()
+            and hmac.compare_digest(want.encode(), presented.encode())
+        )
+
+    def _display(self, request: web.Request, action: Action) -> Client:
+        """The read-only display (``[page] display_token``), known by its cookie: it may read,
+        never change anything."""
+        if not self.display_matches(request.cookies.get(DISPLAY_COOKIE, "")):
+            raise Problem(401, "unauthorized", "Unauthorized", "the display token is not valid")
+        if action is not Action.READ or request.method not in SAFE_METHODS:
+            raise Problem(403, "forbidden", "Forbidden", "the read-only display changes nothing")
+        self.limit("display")
+        return Client("display", "display", "")
 
 
 def own_origin(request: web.Request) -> str:

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from gate.web import api, callbacks, screening_api
 from gate.web.page import handlers as page
-from gate.web.page import login
+from gate.web.page import login, search
 from gate.web.page.responses import STATIC_DIR, STATIC_ROUTE
 
 API = "/api/v1"
@@ -46,9 +46,13 @@ def setup_routes(app: web.Application) -> None:
     # The operator status page (gate/web/page): HTML for people, fragments for its script.
     r.add_get("/", page.index)
     r.add_get("/login", login.login_form)
+    r.add_get("/display", page.display)
     r.add_post("/login", login.login)
     r.add_post("/logout", login.logout)
     r.add_get("/page/doors", page.doors_fragment)
     r.add_get("/page/side", page.side_fragment)
     r.add_get("/page/shipments/{id}/history", page.history_fragment)
+    r.add_get("/page/shipments", search.find_fragment)
+    r.add_get("/page/shipments/{id}", search.shipment_fragment)
+    r.add_post("/page/alerts/{id}/acknowledge", page.acknowledge_alert)
     r.add_static("/static", STATIC_DIR, name=STATIC_ROUTE)

@@ -13,7 +13,17 @@ a random session token. What makes that safe:
   ports on one host are one *site*, so SameSite does not stop it) but cannot read the token.
 - The store is bounded: past ``max_sessions`` the least recently used session is dropped.
 
-Sessions live in memory: a restart logs everyone out, which is the safe direction.
+Without a key, sessions live in memory: a restart logs everyone out. With a key folder
+(``SessionStore(key_folder=...)``, the database's folder; ``[page] remember_sessions``), a
+panel at the dock stays logged in across a restart of the gate: the token is then signed,
+``v1.<operator>.<issued>.<nonce>.<mac>`` with an HMAC-SHA256 over the rest under a 256-bit key
+kept in ``page-session.key`` (created at the first need, mode 0600), and a token this process
+has not seen is taken back into memory if its signature holds and ``issued`` plus the lifetime
+has not passed (wall clock, since a restart resets the monotonic one; the idle time counts
+again from there). Its CSRF token is derived from the session token under the same key, so the
+page loaded before the restart keeps working. A logout is written to ``page-session.revoked``
+(the token's digest and its end) and a revoked token is never taken back. Losing the key folder
+logs everyone out; deleting the key file does too, on purpose.
 
 ``LoginThrottle`` bounds password guessing, for the page's login and HTTP Basic alike (one
 throttle, so the two doors share one count). A wrong password counts against three keys, each
@@ -35,19 +45,26 @@ checked), so a lock ends ``window_seconds`` after the failure that caused it.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import os
 import secrets
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 COOKIE_NAME = "gate_session"
+#: The read-only display's cookie (``[page] display_token``; ``gate.web.auth``).
+DISPLAY_COOKIE = "gate_display"
 CSRF_HEADER = "X-CSRF-Token"
 IDLE_SECONDS = 30 * 60
 LIFETIME_SECONDS = 12 * 60 * 60
 MAX_SESSIONS = 1000
+KEY_FILE = "page-session.key"
+REVOKED_FILE = "page-session.revoked"
 
 
 def _digest(token: str) -> str:
@@ -85,12 +102,94 @@ class SessionStore:
         lifetime_seconds: float = LIFETIME_SECONDS,
         max_sessions: int = MAX_SESSIONS,
         clock: Callable[[], float] = time.monotonic,
+        key_folder: Path | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.idle_seconds = idle_seconds
         self.lifetime_seconds = lifetime_seconds
         self.max_sessions = max_sessions
         self.clock = clock
+        self.wall = wall
+        self.key_folder = key_folder
+        self._key: bytes | None = None
+        self._revoked: dict[str, float] | None = None
         self._sessions: OrderedDict[str, Session] = OrderedDict()
+
+    # --- signed tokens (with a key folder) ---------------------------------------------------
+
+    def _signing_key(self) -> bytes | None:
+        """The key in the key folder, created (0600) if there is none; None without a folder."""
+        if self.key_folder is None:
+            return None
+        if self._key is None:
+            path = self.key_folder / KEY_FILE
+            try:
+                self.key_folder.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                key = path.read_bytes()
+            else:
+                key = secrets.token_bytes(32)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(key)
+                    f.flush()
+                    os.fsync(f.fileno())
+            if len(key) < 32:
+                raise ValueError(f"{path}: the session key is too short; delete it to make one")
+            self._key = key
+        return self._key
+
+    def _mac(self, key: bytes, what: str) -> str:
+        mac = hmac.new(key, what.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+    def _revoked_tokens(self) -> dict[str, float]:
+        """Digest -> wall time its session would have ended, read once from the folder."""
+        if self._revoked is None:
+            self._revoked = {}
+            if self.key_folder is not None:
+                path = self.key_folder / REVOKED_FILE
+                if path.exists():
+                    now = self.wall()
+                    rows = path.read_text("ascii", "replace").splitlines()
+                    for row in rows:
+                        digest, _, ends = row.partition(" ")
+                        try:
+                            if float(ends) > now:
+                                self._revoked[digest] = float(ends)
+                        except ValueError:
+                            continue
+                    if len(self._revoked) < len(rows):
+                        # Logouts of sessions that have ended anyway: forgotten, so the file
+                        # stays as small as the sessions that could still come back.
+                        kept = "".join(f"{d} {e:.0f}\n" for d, e in self._revoked.items())
+                        fresh = path.with_suffix(".tmp")
+                        fresh.write_text(kept, "ascii")
+                        os.replace(fresh, path)
+        return self._revoked
+
+    def _restore(self, token: str) -> Session | None:
+        """The session of a signed token from before a restart, if it still holds."""
+        key = self._signing_key()
+        parts = token.split(".")
+        if key is None or len(parts) != 5 or parts[0] != "v1":
+            return None
+        revoked = self._revoked_tokens()
+        body = ".".join(parts[:4])
+        if not hmac.compare_digest(self._mac(key, body), parts[4]):
+            return None
+        try:
+            operator = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode()
+            issued = int(parts[2])
+        except (ValueError, UnicodeDecodeError):
+            return None
+        left = issued + self.lifetime_seconds - self.wall()
+        if left <= 0 or left > self.lifetime_seconds or _digest(token) in revoked:
+            return None
+        now = self.clock()
+        session = Session(operator, self._mac(key, "csrf|" + token), now, now, now + left)
+        self._sessions[_digest(token)] = session
+        return session
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -100,9 +199,16 @@ class SessionStore:
         self._prune()
         now = self.clock()
         token = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        key = self._signing_key()
+        if key is not None:
+            name = base64.urlsafe_b64encode(operator.encode()).decode().rstrip("=")
+            body = f"v1.{name}.{int(self.wall())}.{secrets.token_urlsafe(16)}"
+            token = f"{body}.{self._mac(key, body)}"
+            csrf = self._mac(key, "csrf|" + token)
         session = Session(
             operator=operator,
-            csrf=secrets.token_urlsafe(32),
+            csrf=csrf,
             created=now,
             last_seen=now,
             expires=now + self.lifetime_seconds,
@@ -120,6 +226,8 @@ class SessionStore:
         key = _digest(token)
         session = self._sessions.get(key)
         if session is None:
+            session = self._restore(token)
+        if session is None:
             return None
         now = self.clock()
         if now >= session.expires or now - session.last_seen >= self.idle_seconds:
@@ -133,7 +241,20 @@ class SessionStore:
         """Ends the session behind ``token``; True if there was one."""
         if not token.isascii():
             return False
-        return self._sessions.pop(_digest(token), None) is not None
+        session = self._sessions.pop(_digest(token), None)
+        if session is not None and self._signing_key() is not None:
+            self._revoke(token, session)
+        return session is not None
+
+    def _revoke(self, token: str, session: Session) -> None:
+        """Remembers a logout beside the key, so the token is not taken back after a restart."""
+        assert self.key_folder is not None
+        ends = self.wall() + (session.expires - self.clock())
+        self._revoked_tokens()[_digest(token)] = ends
+        with (self.key_folder / REVOKED_FILE).open("a", encoding="ascii") as f:
+            f.write(f"{_digest(token)} {ends:.0f}\n")
+            f.flush()
+            os.fsync(f.fileno())
 
     def _prune(self) -> None:
         now = self.clock()

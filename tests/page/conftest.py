@@ -20,3 +20,19 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
     b = Browser(driver, profile, shots)
     yield b
     b.stop()
+
+
+#: The dock's 10-inch panel and a phone.
+SIZES = {"panel": (1280, 800), "phone": (400, 800)}
+
+
+@pytest.fixture(params=sorted(SIZES), ids=sorted(SIZES))
+def screen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Browser]:
+    """Headless Chromium at the dock's panel size (1280x800) and at a phone's (400x800)."""
+    width, height = SIZES[request.param]
+    shots = tmp_path / "screenshots"
+    shots.mkdir(exist_ok=True)
+    driver, profile = start_chromium(width, height)
+    b = Browser(driver, profile, shots)
+    yield b
+    b.stop()

@@ -19,7 +19,7 @@ async def test_held_door_is_shown_and_acknowledged_from_the_page(gate: Gate) -> 
     assert 'data-hold="D1"' in doors
     tile = doors[doors.index('class="tile') : doors.index("</a>")]  # D1's, the first
     assert 'data-door="D1"' in tile
-    assert "sig-amber" in tile and "CHECK" in tile, tile
+    assert "sig-action" in tile and "CHECK" in tile, tile  # blue: operator action needed
     assert "goods passed without a readable tag" in doors
     assert 'data-action="acknowledge" data-url="/api/v1/doors/D1/acknowledge"' in doors
     _, _, side = await get(gate, "/page/side", Cookie=cookie)

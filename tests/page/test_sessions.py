@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from gate.web.sessions import LoginThrottle, SessionStore
 
 
@@ -93,3 +95,44 @@ def test_throttle_blocks_after_failures_until_the_window_passes() -> None:
     throttle.failed("addr:b")
     throttle.succeeded("addr:b")
     assert 0.0 == throttle.wait("addr:b")
+
+
+def test_a_signed_session_is_taken_back_after_a_restart_until_it_ends(tmp_path: Path) -> None:
+    """With a key folder, a token survives a new store (a restart) with the same operator and
+    CSRF token; a token with one character changed, or past its lifetime, is refused; the key
+    file is created once, readable by the gate's user only."""
+    wall = [1_000_000.0]
+    first = SessionStore(key_folder=tmp_path, lifetime_seconds=3600, wall=lambda: wall[0])
+    token, session = first.create("ops")
+    assert 0o600 == (tmp_path / "page-session.key").stat().st_mode & 0o777
+    again = SessionStore(key_folder=tmp_path, lifetime_seconds=3600, wall=lambda: wall[0])
+    restored = again.get(token)
+    assert restored is not None
+    assert ("ops", session.csrf) == (restored.operator, restored.csrf)
+    forged = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    assert SessionStore(key_folder=tmp_path, wall=lambda: wall[0]).get(forged) is None
+    other = token.replace(token.split(".")[1], "YWRtaW4")  # "admin", same signature
+    assert SessionStore(key_folder=tmp_path, wall=lambda: wall[0]).get(other) is None
+    wall[0] += 3600
+    late = SessionStore(key_folder=tmp_path, lifetime_seconds=3600, wall=lambda: wall[0])
+    assert late.get(token) is None
+
+
+def test_a_logout_outlives_a_restart_and_is_forgotten_once_the_session_would_have_ended(
+    tmp_path: Path,
+) -> None:
+    """A dropped signed token is refused by a new store (a restart); once its lifetime is
+    over, the revocation leaves the file."""
+    wall = [1_000_000.0]
+    first = SessionStore(key_folder=tmp_path, lifetime_seconds=3600, wall=lambda: wall[0])
+    token, _ = first.create("ops")
+    kept, _ = first.create("ops")
+    assert first.drop(token)
+    again = SessionStore(key_folder=tmp_path, lifetime_seconds=3600, wall=lambda: wall[0])
+    assert again.get(token) is None
+    assert again.get(kept) is not None
+    assert 1 == len((tmp_path / "page-session.revoked").read_text().splitlines())
+    wall[0] += 3601
+    late = SessionStore(key_folder=tmp_path, lifetime_seconds=3600, wall=lambda: wall[0])
+    assert late.get(token) is None
+    assert "" == (tmp_path / "page-session.revoked").read_text()

@@ -291,6 +291,7 @@ async def test_migrations_apply_once(tmp_path: Path) -> None:
     expected_tables.add("epcis_outbox")
     expected_tables.add("door_holds")
     expected_tables.add("mqtt_queue")
+    expected_tables.add("page_alerts")
     assert expected_tables | {"schema_migrations"} == tables
     assert {"audit_no_update", "audit_no_delete", "audit_append_only"} == triggers
 

@@ -55,6 +55,7 @@ def test_table_reads_like_the_design() -> None:
             Action.CANCEL,
             Action.SCREEN,
             Action.ACKNOWLEDGE_DOOR,
+            Action.ACKNOWLEDGE,
         },
     } == {role: set(actions) for role, actions in MAY.items()}
 

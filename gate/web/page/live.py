@@ -29,6 +29,7 @@ from gate.web.problems import REJECTION_RECORDER
 log = logging.getLogger("gate.web.page.live")
 
 STALE_CHECK_SECONDS = 30.0
+LISTS_GRACE_SECONDS = 120.0
 CALLBACK_PATHS = frozenset({"/api/v1/approvals", "/api/v1/licences"})
 CALLBACK_ALERT_INTERVAL = 5.0
 
@@ -60,7 +61,13 @@ def check_follows(app: web.Application) -> None:
 async def _watch_staleness(app: web.Application, interval: float = STALE_CHECK_SECONDS) -> None:
     """Raises an alert when the control data turns stale (and a note when it is current)."""
     events, docks, slot = app[app_keys.EVENTS], app[app_keys.DOCKS], app[app_keys.TABLE]
-    was_stale = False
+    # A stale-data alert kept from before a restart is cleared by the "current" note, so it
+    # counts as stale until the first check says otherwise.
+    was_stale = any(a.get("kind") == "stale_data" for a in app[app_keys.BULLETIN].alerts)
+    # While the screening lists load (seconds after a start) the data reads as not current:
+    # no alert for that (the page shows the condition), unless they take longer than the grace.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(app[app_keys.SCREENING].loaded.wait(), LISTS_GRACE_SECONDS)
     while True:
         try:
             cd = overview.control_data_doc(docks, slot, docks.clock())
@@ -127,6 +134,7 @@ async def live_ctx(app: web.Application) -> AsyncIterator[None]:
         callbacks.note(info)
 
     app[REJECTION_RECORDER] = record
+    await app[app_keys.BULLETIN].book.open(app[app_keys.DOCKS])
     tasks = [
         asyncio.create_task(app[app_keys.BULLETIN].follow(app[app_keys.EVENTS]), name="bulletin"),
         asyncio.create_task(_watch_staleness(app), name="stale-watch"),

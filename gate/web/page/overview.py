@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -26,7 +27,7 @@ from typing import Any
 
 from gate.config.settings import Config
 from gate.core.rules import stale_at
-from gate.errors import NotFound, TableError
+from gate.errors import GateError, NotFound, TableError
 from gate.ingest.outputs.lights import DoorLights
 from gate.links.central import LinkHealth
 from gate.service.data_ages import lists_doc
@@ -36,54 +37,62 @@ from gate.service.event_shapes import IDLE
 from gate.service.events import Event, Events
 from gate.service.screening import ScreeningState
 from gate.table.native import TableSlot
+from gate.web.page.alert_book import AlertBook
 from gate.web.shipment_docs import REASON_TEXT, to_doc
 
-ALERT_LIMIT = 50
+log = logging.getLogger("gate.web.page.overview")
+#: Events after which an alert's cause may be gone (a shipment changed or left its door).
+SWEEP_KINDS = frozenset({"shipment", "door", "scan"})
+
 SCAN_LIMIT = 40
 HISTORY_LIMIT = 1000
 HISTORY_MAX = 5000
 
 
 class Bulletin:
-    """The last ``ALERT_LIMIT`` alerts and ``SCAN_LIMIT`` scan results, newest last.
-
-    An alert that repeats one already listed (an RFID portal reads the same prohibited tag
-    many times a second) is not listed again: the listed one moves up, counts the repeats
-    (``count``) and keeps the time it was first raised (``first_at``).
-    """
+    """The page's alerts (``gate.web.page.alert_book``: stored, acknowledged, cleared) and the
+    last ``SCAN_LIMIT`` scan results, newest last."""
 
     def __init__(self) -> None:
-        self.alerts: deque[dict[str, Any]] = deque(maxlen=ALERT_LIMIT)
+        self.book = AlertBook()
         self.scans: deque[dict[str, Any]] = deque(maxlen=SCAN_LIMIT)
 
-    @staticmethod
-    def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-        return all(a.get(k) == b.get(k) for k in ("level", "kind", "text", "door", "shipment"))
+    @property
+    def alerts(self) -> deque[dict[str, Any]]:
+        return self.book.alerts
 
-    def take(self, event: Event) -> None:
-        """Keeps the event if it is an alert or a scan."""
+    def take(self, event: Event) -> dict[str, Any] | None:
+        """Keeps the event if it is an alert (returned as kept) or a scan."""
         if event.kind == "alert":
-            alert = {**event.data, "seq": event.seq, "at": event.at, "count": 1}
-            alert["first_at"] = event.at
-            for old in self.alerts:
-                if self._same(old, alert):
-                    self.alerts.remove(old)
-                    alert["count"] = old["count"] + 1
-                    alert["first_at"] = old["first_at"]
-                    break
-            self.alerts.append(alert)
-        elif event.kind == "scan":
+            return self.book.take(event.data, event.seq, event.at)
+        if event.kind == "scan":
             self.scans.append({**event.data, "seq": event.seq, "at": event.at})
+        return None
+
+    async def _keep(self, events: Events, event: Event, alert: dict[str, Any] | None) -> None:
+        """Stores an alert and clears the alerts whose cause the event took away. A newly
+        stored alert is announced (``page``): only a stored one can be acknowledged, and the
+        pages fetched the alert when it was raised, a moment before."""
+        try:
+            if alert is not None:
+                new = alert.get("id") is None
+                await self.book.save(alert)
+                if new and alert.get("id") is not None:
+                    events.publish("page", {"what": "alert_stored", "id": alert["id"]})
+            if alert is not None or event.kind in SWEEP_KINDS:
+                await self.book.sweep({str(event.data.get("kind"))} if alert else set())
+        except GateError as exc:
+            log.error("could not store the page's alerts: %s", exc)
 
     async def follow(self, events: Events) -> None:
         """Takes every event until the gate stops; subscribes again if it fell behind."""
         while not events.closed.is_set():
             async with events.subscribe() as sub:
                 while (event := await sub.queue.get()) is not None:
-                    self.take(event)
+                    await self._keep(events, event, self.take(event))
 
     def recent_alerts(self) -> list[dict[str, Any]]:
-        return list(reversed(self.alerts))
+        return self.book.recent()
 
     def recent_scans(self) -> list[dict[str, Any]]:
         return list(reversed(self.scans))
@@ -294,6 +303,7 @@ SUMMARIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "licence_request.refused": lambda d: (
         f"Licence request {d.get('request_id')} refused by the central office: {d.get('error')}"
     ),
+    "alert.acknowledged": lambda d: f"Alert acknowledged: {d.get('text')}",
     "epcis.delivered": lambda d: f"EPCIS events ({d.get('events')}) captured by the repository",
     "epcis.split": lambda d: f"EPCIS document split in {d.get('parts')}: {d.get('reason')}",
     "epcis.refused": lambda d: f"EPCIS events refused by the repository: {d.get('error')}",

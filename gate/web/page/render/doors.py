@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from gate.web.page.render.markup import DECISIONS, clock, h, icon, since, when
 from gate.web.page.render.parties import render_parties
+from gate.web.page.render.why import render_why
 
 MAX_LINES_SHOWN = 300
 LIVE_STATES = frozenset({"open", "held", "blocked", "cleared"})
@@ -23,34 +24,41 @@ LIVE_STATES = frozenset({"open", "held", "blocked", "cleared"})
 
 @dataclass(frozen=True, slots=True)
 class Look:
-    """How a door signal reads: colour class, symbol, a word and what it means."""
+    """How a door signal reads: colour class, symbol, a word, what it means, and its urgency
+    (``rank``: the page shows doors by it, lowest first, then in the config's order)."""
 
     css: str
     icon: str
     word: str
     hint: str
+    rank: int
 
     @property
     def label(self) -> str:
         return f"{self.word} – {self.hint}"
 
 
-IDLE = Look("sig-idle", "i-idle", "FREE", "no shipment")
-UNKNOWN = Look("sig-red", "i-stop", "STOP", "state unknown: do not load or dispatch")
+# The dock's conventions (IEC 60073, ISA-101): colour for the abnormal, never colour alone.
+# STOP is red (and flashes until its alert is acknowledged), HOLD amber, a cleared truck green,
+# loading is the normal state and reads calm (no alarm colour), a free door grey.
+IDLE = Look("sig-idle", "i-idle", "FREE", "no shipment", 9)
+UNKNOWN = Look("sig-red", "i-stop", "STOP", "state unknown: do not load or dispatch", 0)
 
 #: (shipment state, door signal) -> how the door reads. Anything else reads UNKNOWN (red).
 LOOKS: Mapping[tuple[str, str], Look] = {
-    ("cleared", "green"): Look("sig-green", "i-check", "CLEARED", "may leave"),
-    ("held", "amber"): Look("sig-amber", "i-pause", "HOLD", "waiting for licence"),
-    ("blocked", "red"): Look("sig-red", "i-stop", "STOP", "prohibited item"),
-    ("open", "red"): Look("sig-red", "i-stop", "STOP", "prohibited item"),
-    ("open", "amber"): Look("sig-amber", "i-load", "LOADING", "seal when complete"),
+    ("cleared", "green"): Look("sig-green", "i-check", "CLEARED", "may leave", 2),
+    ("held", "amber"): Look("sig-amber", "i-pause", "HOLD", "waiting for licence", 1),
+    ("blocked", "red"): Look("sig-red", "i-stop", "STOP", "prohibited item", 0),
+    ("open", "red"): Look("sig-red", "i-stop", "STOP", "prohibited item", 0),
+    ("open", "amber"): Look("sig-loading", "i-load", "LOADING", "seal when complete", 3),
 }
 
 
-#: A door held because goods passed its portal without a readable tag (amber, like its light;
-#: a red door stays red).
-HELD_DOOR = Look("sig-amber", "i-pause", "CHECK", "goods passed without a readable tag")
+#: A door held because goods passed its portal without a readable tag: blue, "operator action
+#: needed" (its light is amber; a red door stays red). As urgent as a hold.
+HELD_DOOR = Look(
+    "sig-action", "i-pause", "CHECK", "goods passed without a readable tag: operator action", 1
+)
 
 
 def look(door: Mapping[str, Any]) -> Look:
@@ -94,9 +102,11 @@ def _shipment_url(sid: str, *rest: str) -> str:
     return "/api/v1/shipments/" + "/".join(quote(p, safe="") for p in (sid, *rest))
 
 
-def _actions(door: Mapping[str, Any], s: Mapping[str, Any]) -> str:
+def _actions(door: Mapping[str, Any], s: Mapping[str, Any], readonly: bool) -> str:
     sid, name, state = s["id"], door["name"], s["state"]
     out = []
+    if readonly:
+        state = "read-only"  # the display shows no action; the gate would refuse them too
     if state == "open":
         out.append(
             _action(
@@ -148,8 +158,7 @@ def _delivery(d: Mapping[str, Any] | None) -> str:
         return f"{icon('i-stop')} refused by the office: {h(d['last_error'])}"
     tries = d["attempts"]
     err = (
-        f'<div class="muted small clamp" title="{h(d["last_error"])}">last error: '
-        f"{h(d['last_error'])}</div>"
+        f'<div class="muted small">last error: {h(d["last_error"])}</div>'
         if d.get("last_error")
         else ""
     )
@@ -237,7 +246,7 @@ def _situation(
     return ""
 
 
-def _line_row(s: Mapping[str, Any], line: Mapping[str, Any]) -> str:
+def _line_row(s: Mapping[str, Any], line: Mapping[str, Any], readonly: bool) -> str:
     if line["removed"]:
         css, sym, word = REMOVED
     elif line["decision"] == "licence_required" and line["covered_by"]:
@@ -249,11 +258,7 @@ def _line_row(s: Mapping[str, Any], line: Mapping[str, Any]) -> str:
         if line["control"]
         else '<span class="muted">not listed</span>'
     )
-    title = (
-        f'<div class="muted small clamp" title="{h(line["title"])}">{h(line["title"])}</div>'
-        if line.get("title")
-        else ""
-    )
+    title = f'<div class="muted small">{h(line["title"])}</div>' if line.get("title") else ""
     serialised = line["serials"]["count"]
     serials = (
         f'<div class="muted small">{serialised:,} serial{"s" * (serialised != 1)}</div>'
@@ -263,13 +268,6 @@ def _line_row(s: Mapping[str, Any], line: Mapping[str, Any]) -> str:
     container = (
         f'<div class="muted small">in pallet {h(line["container"])}</div>'
         if line.get("container")
-        else ""
-    )
-    reasons = "; ".join(line.get("reason_text") or ())
-    shown_detail = line.get("detail") and str(line["detail"]).lower() not in reasons.lower()
-    detail = (
-        f'<div class="muted small clamp" title="{h(line["detail"])}">{h(line["detail"])}</div>'
-        if shown_detail
         else ""
     )
     cover = line["covered_by"]
@@ -287,7 +285,7 @@ def _line_row(s: Mapping[str, Any], line: Mapping[str, Any]) -> str:
     else:
         coverage = '<span class="muted">not needed</span>'
     remove = ""
-    if s["state"] in LIVE_STATES and not line["removed"]:
+    if s["state"] in LIVE_STATES and not line["removed"] and not readonly:
         desc = line["description"] or line["key"]
         remove = _action(
             "remove",
@@ -302,16 +300,16 @@ def _line_row(s: Mapping[str, Any], line: Mapping[str, Any]) -> str:
         f'<tr class="line {css}" data-key="{h(line["key"])}">'
         f'<td><div class="desc">{h(line["description"] or "(no description)")}</div>'
         f'<div class="mono small">{h(line["key"])}</div>{serials}{container}</td>'
-        f"<td>{control}{title}</td>"
-        f'<td class="num">{h(line["quantity"])}</td>'
+        f'<td data-label="Control">{control}{title}</td>'
+        f'<td class="num" data-label="Qty">{h(line["quantity"])}</td>'
         f'<td class="decision {css}">{icon(sym)} {h(word)}</td>'
-        f"<td>{h(reasons)}{detail}</td>"
-        f"<td>{coverage}</td>"
+        f'<td data-label="Why">{render_why(s, line)}</td>'
+        f'<td data-label="Licence">{coverage}</td>'
         f'<td class="act">{remove}</td></tr>'
     )
 
 
-def _lines(s: Mapping[str, Any]) -> str:
+def _lines(s: Mapping[str, Any], readonly: bool) -> str:
     lines = sorted(
         s["lines"],
         key=lambda x: (
@@ -327,15 +325,39 @@ def _lines(s: Mapping[str, Any]) -> str:
     return (
         '<table class="lines"><thead><tr><th>Item</th><th>Control</th><th class="num">Qty</th>'
         "<th>Decision</th><th>Why</th><th>Licence</th><th></th></tr></thead><tbody>"
-        + "".join(_line_row(s, x) for x in shown)
+        + "".join(_line_row(s, x, readonly) for x in shown)
         + "</tbody></table>"
         + tail
     )
 
 
-def _tile(door: Mapping[str, Any], now: dt.datetime) -> str:
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def warnings(s: Mapping[str, Any]) -> list[str]:
+    """What a door still loading already says about its goods: lines that need a licence
+    not yet covered, and parties on a list ("1 line needs a licence")."""
+    active = [x for x in s["lines"] if not x["removed"]]
+    out = []
+    licence = [x for x in active if x["decision"] == "licence_required" and not x["covered_by"]]
+    if licence:
+        out.append(_plural(len(licence), "line needs a licence", "lines need a licence"))
+    listed = [r for r in s.get("screening") or () if r.get("hits")]
+    if listed:
+        out.append(_plural(len(listed), "party hit a list", "parties hit a list"))
+    return out
+
+
+def render_lines(s: Mapping[str, Any], *, readonly: bool = False) -> str:
+    """A shipment's lines, most urgent first, each with its why (for the shipment view)."""
+    return _lines(s, readonly)
+
+
+def _tile(door: Mapping[str, Any], now: dt.datetime, flash: bool, action: int) -> str:
     lk = look(door)
     s = door.get("shipment")
+    note = ""
     if s is None:
         sub = "ready for the next one"
     else:
@@ -343,31 +365,45 @@ def _tile(door: Mapping[str, Any], now: dt.datetime) -> str:
         if s["state"] == "held" and s.get("sealed_at"):
             extra = f" · waiting {since(s['sealed_at'], now)}"
         sub = f"{h(s['id'])} · {h(s['state'])} · to {h(s['destination'])}{extra}"
+        said = warnings(s) if s["state"] in ("open", "held") else []
+        if said:
+            note = f'<span class="tile-note">{icon("i-warn")} {h(" · ".join(said))}</span>'
+    if action:
+        note += (
+            f'<span class="tile-action">{icon("i-info")} Operator action needed: '
+            f"{h(_plural(action, 'alert', 'alerts'))} to acknowledge</span>"
+        )
+    flashing = " sig-flash" if flash else ""
     return (
-        f'<a class="tile {lk.css}" href="#door-{h(door["id"])}" data-door="{h(door["id"])}"'
-        f' data-signal="{h(door["signal"])}">'
+        f'<a class="tile {lk.css}{flashing}" href="#door-{h(door["id"])}"'
+        f' data-door="{h(door["id"])}" data-signal="{h(door["signal"])}"'
+        f' data-rank="{lk.rank}">'
         f'<span class="tile-door">{h(door["name"])} <span class="tile-id">{h(door["id"])}</span>'
         f"</span>"
         f'<span class="tile-signal">{icon(lk.icon, "ico-big")}'
         f'<span class="tile-word">{h(lk.word)}</span></span>'
         f'<span class="tile-dash"> – </span><span class="tile-hint">{h(lk.hint)}</span>'
-        f'<span class="tile-ship">{sub}</span></a>'
+        f'<span class="tile-ship">{sub}</span>{note}</a>'
     )
 
 
-def _door_hold(door: Mapping[str, Any]) -> str:
+def _door_hold(door: Mapping[str, Any], readonly: bool) -> str:
     """A door held because goods passed its portal without a readable tag: what happened
     and the operator's acknowledgement (after checking the goods by hand)."""
     hold = door.get("hold")
     if not hold:
         return ""
-    button = _action(
-        "acknowledge",
-        "/api/v1/doors/" + quote(str(door["id"]), safe="") + "/acknowledge",
-        "Acknowledge",
-        f"Acknowledge the hold of {door['name']}?",
-        "Goods passed this door without a readable tag. Acknowledge only once the goods are "
-        "checked and scanned by hand. Your acknowledgement is journaled.",
+    button = (
+        ""
+        if readonly
+        else _action(
+            "acknowledge",
+            "/api/v1/doors/" + quote(str(door["id"]), safe="") + "/acknowledge",
+            "Acknowledge",
+            f"Acknowledge the hold of {door['name']}?",
+            "Goods passed this door without a readable tag. Acknowledge only once the goods are "
+            "checked and scanned by hand. Your acknowledgement is journaled.",
+        )
     )
     return (
         f'<div class="banner banner-amber door-hold" data-hold="{h(door["id"])}">'
@@ -376,14 +412,16 @@ def _door_hold(door: Mapping[str, Any]) -> str:
     )
 
 
-def _door_detail(door: Mapping[str, Any], link: Mapping[str, Any], now: dt.datetime) -> str:
+def _door_detail(
+    door: Mapping[str, Any], link: Mapping[str, Any], now: dt.datetime, readonly: bool
+) -> str:
     lk = look(door)
     s = door.get("shipment")
     head = (
         f'<header class="door-head {lk.css}">{icon(lk.icon)}'
         f'<h2>{h(door["name"])} <span class="door-id">{h(door["id"])}</span></h2>'
         f'<span class="door-label">{h(lk.label)}</span></header>'
-    ) + _door_hold(door)
+    ) + _door_hold(door, readonly)
     if s is None:
         return (
             f'<article class="door door-idle" id="door-{h(door["id"])}" '
@@ -412,14 +450,16 @@ def _door_detail(door: Mapping[str, Any], link: Mapping[str, Any], now: dt.datet
         f'<article class="door" id="door-{h(door["id"])}" data-door="{h(door["id"])}"'
         f' data-shipment="{h(s["id"])}" data-state="{h(s["state"])}">{head}'
         f'<div class="door-body">{meta}{_situation(door, s, link, now)}{render_parties(s)}'
-        f"{_actions(door, s)}{_lines(s)}</div></article>"
+        f"{_actions(door, s, readonly)}{_lines(s, readonly)}</div></article>"
     )
 
 
-def render_doors(status: Mapping[str, Any]) -> str:
+def render_doors(status: Mapping[str, Any], *, readonly: bool = False) -> str:
     """The doors region: a tile per door (signal at a glance), then each door in detail."""
     now = dt.datetime.fromisoformat(status["now"])
-    doors = status["doors"]
+    doors = urgency_order(status["doors"])
+    alerts = status.get("alerts") or ()
+    unacked = unacknowledged_by_door(alerts)
     banner = ""
     if status.get("failed"):
         banner = (
@@ -429,8 +469,40 @@ def render_doors(status: Mapping[str, Any]) -> str:
     return (
         f'<div class="doors-inner" data-now="{h(status["now"])}">{banner}'
         '<div class="tiles">'
-        + "".join(_tile(d, now) for d in doors)
+        + "".join(
+            _tile(
+                d, now, look(d).rank == 0 and flashes(d, unacked, alerts), unacked.get(d["id"], 0)
+            )
+            for d in doors
+        )
         + '</div><div class="details">'
-        + "".join(_door_detail(d, status["link"], now) for d in doors)
+        + "".join(_door_detail(d, status["link"], now, readonly) for d in doors)
         + "</div></div>"
     )
+
+
+def urgency_order(doors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """STOP doors first, then HOLD, then cleared, then loading, a free door last; doors of
+    one kind keep the config's order (the sort is stable)."""
+    return sorted(doors, key=lambda d: look(d).rank)
+
+
+def unacknowledged_by_door(alerts: Any) -> dict[str, int]:
+    """How many alerts of each door wait for an operator's acknowledgement."""
+    out: dict[str, int] = {}
+    for a in alerts:
+        if a.get("door") and a.get("needs_ack") and not a.get("acked_by"):
+            out[a["door"]] = out.get(a["door"], 0) + 1
+    return out
+
+
+def acknowledged(door: Mapping[str, Any], alerts: Any) -> bool:
+    """Whether an operator acknowledged an alert about the door's current shipment."""
+    sid = (door.get("shipment") or {}).get("id")
+    return any(a.get("acked_by") and a.get("shipment") == sid for a in alerts)
+
+
+def flashes(door: Mapping[str, Any], unacked: Mapping[str, int], alerts: Any) -> bool:
+    """A STOP flashes until its alerts are acknowledged (a STOP with no alert the page
+    knows of, e.g. found blocked at start, flashes until it is resolved)."""
+    return unacked.get(str(door["id"]), 0) > 0 or not acknowledged(door, alerts)

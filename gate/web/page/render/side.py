@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from gate.web.page.render.markup import DECISIONS, clock, duration, h, icon, when
 
@@ -87,7 +88,7 @@ def _conditions(status: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _alerts(status: Mapping[str, Any]) -> str:
+def _alerts(status: Mapping[str, Any], readonly: bool) -> str:
     items = []
     for css, text in _conditions(status):
         items.append(
@@ -95,26 +96,70 @@ def _alerts(status: Mapping[str, Any]) -> str:
             f'<span class="alert-when">Now</span> {h(text)}</span></li>'
         )
     for a in status["alerts"][:ALERTS_SHOWN]:
-        css, sym, _ = ALERT_LOOKS.get(a.get("level", "critical"), ALERT_LOOKS["critical"])
-        count = a.get("count", 1)
-        repeats = (
-            f' <span class="alert-count">×{count} since {h(clock(a.get("first_at")))}</span>'
-            if count > 1
-            else ""
-        )
-        items.append(
-            f'<li class="alert {css}" data-kind="{h(a.get("kind", ""))}">{icon(sym)}'
-            f'<span class="alert-body"><time class="alert-when" datetime="{h(a["at"])}">'
-            f"{h(clock(a['at']))}</time> {h(a.get('text', ''))}{repeats}</span></li>"
-        )
+        items.append(alert_item(a, readonly))
     earlier = len(status["alerts"]) - ALERTS_SHOWN
     if earlier > 0:
         items.append(f'<li class="alert-more muted">and {earlier} earlier</li>')
     if not items:
         items.append(f'<li class="alert alert-none">{icon("i-check")} No alerts.</li>')
     return (
-        '<section class="panel" aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts</h2>'
+        '<section class="panel panel-alerts" aria-labelledby="alerts-h">'
+        '<h2 id="alerts-h">Alerts</h2>'
         f'<ol class="alerts" id="alerts">{"".join(items)}</ol></section>'
+    )
+
+
+def _about(a: Mapping[str, Any]) -> str:
+    """The item by name, and links to the shipment (its door, its history)."""
+    out = ""
+    if a.get("item"):
+        out += f' <span class="alert-item">({h(a["item"])})</span>'
+    sid = a.get("shipment")
+    if sid:
+        door = f' <a href="#door-{h(a["door"])}">at {h(a["door"])}</a>' if a.get("door") else ""
+        out += (
+            f'<span class="alert-links">Shipment <strong class="mono">{h(sid)}</strong>{door}'
+            f' <button type="button" class="btn btn-quiet btn-small" data-history="'
+            f'{h("/page/shipments/" + quote(str(sid), safe="") + "/history")}"'
+            f' data-title="{h(f"History of shipment {sid}")}">History</button></span>'
+        )
+    return out
+
+
+def _ack(a: Mapping[str, Any], readonly: bool) -> str:
+    """The acknowledgement: who and when, or the button (blue: operator action needed)."""
+    if a.get("acked_by"):
+        return (
+            f'<span class="alert-acked">{icon("i-check")} acknowledged by '
+            f"<strong>{h(a['acked_by'])}</strong> at {h(clock(a.get('acked_at')))}</span>"
+        )
+    if not a.get("needs_ack") or a.get("id") is None:
+        return ""
+    if readonly:
+        return f'<span class="alert-need">{icon("i-info")} Operator action needed</span>'
+    return (
+        f'<span class="alert-need">{icon("i-info")} Operator action needed</span>'
+        f'<button type="button" class="btn btn-small btn-ack" data-ack="/page/alerts/'
+        f'{int(a["id"])}/acknowledge">Acknowledge</button>'
+    )
+
+
+def alert_item(a: Mapping[str, Any], readonly: bool = False) -> str:
+    """One alert: when, what (the item by name), its shipment, and its acknowledgement."""
+    css, sym, _ = ALERT_LOOKS.get(a.get("level", "critical"), ALERT_LOOKS["critical"])
+    count = a.get("count", 1)
+    repeats = (
+        f' <span class="alert-count">×{count} since {h(clock(a.get("first_at")))}</span>'
+        if count > 1
+        else ""
+    )
+    waiting = " alert-unacked" if a.get("needs_ack") and not a.get("acked_by") else ""
+    return (
+        f'<li class="alert {css}{waiting}" data-kind="{h(a.get("kind", ""))}"'
+        f' data-alert="{h(a.get("id"))}">{icon(sym)}'
+        f'<span class="alert-body"><time class="alert-when" datetime="{h(a["at"])}">'
+        f"{h(clock(a['at']))}</time> {h(a.get('text', ''))}{repeats}{_about(a)}{_ack(a, readonly)}"
+        "</span></li>"
     )
 
 
@@ -315,7 +360,13 @@ def _scans(status: Mapping[str, Any]) -> str:
     )
 
 
-def render_side(status: Mapping[str, Any]) -> str:
+def render_side(status: Mapping[str, Any], *, readonly: bool = False) -> str:
     """The side region: alerts (conditions that hold now, then recent events), control data,
     the central link and the latest scans."""
-    return _alerts(status) + _control_data(status) + _link(status) + _mqtt(status) + _scans(status)
+    return (
+        _alerts(status, readonly)
+        + _control_data(status)
+        + _link(status)
+        + _mqtt(status)
+        + _scans(status)
+    )

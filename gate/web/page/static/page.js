@@ -55,7 +55,41 @@
   // --- regions -----------------------------------------------------------------------------
 
   function loginAgain() {
-    window.location.assign("/login");
+    window.location.assign(document.body.dataset.login || "/login");
+  }
+
+  // What makes an element the same one after a swap: its id, or the attributes the page
+  // gives every button, tile and link. Keyboard focus and the open "why"s survive a refresh.
+  const KEYS = ["data-action", "data-url", "data-history", "data-ack", "data-door", "data-shipment"];
+  function selectorOf(el) {
+    if (!el || el === document.body) return null;
+    if (el.id) return "#" + CSS.escape(el.id);
+    const parts = KEYS.filter((k) => el.hasAttribute(k)).map(
+      (k) => "[" + k + '="' + CSS.escape(el.getAttribute(k)) + '"]'
+    );
+    if (!parts.length) return null;
+    return el.tagName.toLowerCase() + parts.join("");
+  }
+
+  function swap(region, text) {
+    const active = document.activeElement;
+    const focused = region.contains(active) ? selectorOf(active) : null;
+    const summary = active && active.tagName === "SUMMARY" && active.parentElement;
+    const focusedWhy = summary && summary.id ? summary.id : null;
+    const open = Array.from(region.querySelectorAll("details[open][id]"), (d) => d.id);
+    region.innerHTML = text;
+    for (const id of open) {
+      const d = document.getElementById(id);
+      if (d) d.open = true;
+    }
+    let target = null;
+    if (focusedWhy) {
+      const d = document.getElementById(focusedWhy);
+      target = d && d.querySelector("summary");
+    } else if (focused) {
+      target = region.querySelector(focused);
+    }
+    if (target) target.focus({ preventScroll: true });
   }
 
   function makeRefresher(name) {
@@ -76,9 +110,10 @@
         if (response.ok) {
           const text = await response.text();
           if (text !== last) {
-            region.innerHTML = text;
+            swap(region, text);
             last = text;
             if (name === "doors") readServerTime();
+            region.dispatchEvent(new Event("swapped"));
             tick();
           }
         }
@@ -128,7 +163,7 @@
     for (const kind of ["scan", "shipment", "door", "door_hold", "request", "licence", "table", "lists", "reference"]) {
       source.addEventListener(kind, refreshAll);
     }
-    for (const kind of ["alert", "link"]) {
+    for (const kind of ["alert", "link", "page"]) {
       source.addEventListener(kind, () => {
         refresh.side();
         refresh.doors();
@@ -230,13 +265,142 @@
     }
   }
 
+  async function acknowledge(button) {
+    button.disabled = true;
+    try {
+      const response = await fetch(button.dataset.ack, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
+      });
+      if (response.status === 401) return loginAgain();
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) show("ok", "Alert acknowledged by " + body.acked_by);
+      else show("bad", (body.title || "Refused") + ": " + (body.detail || response.status));
+    } catch (err) {
+      show("bad", "The gate did not answer: the alert is not acknowledged.");
+    } finally {
+      button.disabled = false;
+      refreshAll();
+    }
+  }
+
   document.addEventListener("click", (event) => {
-    const button = event.target.closest("button[data-action], button[data-history]");
+    const button = event.target.closest(
+      "button[data-action], button[data-history], button[data-ack]"
+    );
     if (!button) return;
     event.preventDefault();
     if (button.dataset.action) act(button);
+    else if (button.dataset.ack) acknowledge(button);
     else history(button);
   });
+
+  // --- finding shipments, closed ones too ---------------------------------------------------
+
+  const findForm = document.getElementById("find-form");
+  const findResults = document.getElementById("find-results");
+  findForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const query = new URLSearchParams(new FormData(findForm)).toString();
+    findResults.textContent = "Searching…";
+    try {
+      const response = await fetch("/page/shipments?" + query, { credentials: "same-origin" });
+      if (response.status === 401) return loginAgain();
+      if (response.ok) findResults.innerHTML = await response.text(); // escaped by the gate
+      else findResults.textContent = "The search failed (" + response.status + ").";
+    } catch (err) {
+      findResults.textContent = "The gate did not answer.";
+    }
+  });
+
+  // --- this panel's preferences (kept in its browser) ------------------------------------
+
+  const store = {
+    get: (k) => {
+      try {
+        return window.localStorage.getItem(k);
+      } catch (err) {
+        return null;
+      }
+    },
+    set: (k, v) => {
+      try {
+        window.localStorage.setItem(k, v);
+      } catch (err) {
+        // a browser without storage: the choice lasts until the page is reloaded
+      }
+    },
+  };
+
+  // A dark theme for night shifts: the system's choice (prefers-color-scheme) unless this
+  // panel chose otherwise.
+  const themeButton = document.getElementById("theme");
+  function dark() {
+    const chosen = document.documentElement.dataset.theme;
+    if (chosen) return chosen === "dark";
+    return window.matchMedia("(prefers-color-scheme: dark)").matches;
+  }
+  function showTheme() {
+    themeButton.textContent = dark() ? "Light" : "Dark";
+    themeButton.setAttribute("aria-label", dark() ? "Use the light theme" : "Use the dark theme");
+  }
+  const savedTheme = store.get("gate.theme");
+  if (savedTheme === "dark" || savedTheme === "light") {
+    document.documentElement.dataset.theme = savedTheme;
+  }
+  themeButton.addEventListener("click", () => {
+    const next = dark() ? "light" : "dark";
+    document.documentElement.dataset.theme = next;
+    store.set("gate.theme", next);
+    showTheme();
+  });
+  showTheme();
+
+  // A sound on a new STOP: muted unless this panel turned it on (remembered here).
+  const soundButton = document.getElementById("sound");
+  let audio = null;
+  let soundOn = store.get("gate.sound") === "on";
+  function showSound() {
+    soundButton.textContent = soundOn ? "Sound on" : "Sound off";
+    soundButton.setAttribute("aria-pressed", soundOn ? "true" : "false");
+  }
+  soundButton.addEventListener("click", () => {
+    soundOn = !soundOn;
+    store.set("gate.sound", soundOn ? "on" : "off");
+    if (soundOn && !audio && window.AudioContext) audio = new AudioContext();
+    showSound();
+  });
+  showSound();
+  function beep() {
+    document.body.dataset.beeps = String(Number(document.body.dataset.beeps || 0) + 1);
+    if (!soundOn) return;
+    if (!audio && window.AudioContext) audio = new AudioContext();
+    if (!audio) return;
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    tone.frequency.value = 880;
+    gain.gain.value = 0.2;
+    tone.connect(gain).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.6);
+  }
+  let stopped = new Set(
+    Array.from(document.querySelectorAll('.tile[data-rank="0"]'), (t) => t.dataset.door)
+  );
+  function watchStops() {
+    const now = new Set(
+      Array.from(document.querySelectorAll('.tile[data-rank="0"]'), (t) => t.dataset.door)
+    );
+    for (const door of now) {
+      if (!stopped.has(door)) {
+        beep();
+        break;
+      }
+    }
+    stopped = now;
+  }
+  regions.doors.addEventListener("swapped", watchStops);
 
   readServerTime();
   tick();
