@@ -184,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, help="seed for the traffic (default: random)")
     # --- end simulate ---
 
+    from gate.cli.report import add_parser as add_report
+
+    add_report(commands, with_config, parse_instant)
+
     from gate.cli.approve import add_parser as add_approve
 
     add_approve(commands, with_config)
