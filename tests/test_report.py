@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import html
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +198,38 @@ async def test_records_stand_alone(gate: Gate, demo_config: Path, office: Office
     assert scan["rule"] > 0 and scan["decision"] == "licence_required"
     held = next(d for k, s, d in records if k == "shipment.sealed" and s == "S1")
     assert [gyro] == [x["key"] for x in held["blocking"]]
+
+
+async def test_reports_page_and_downloads(
+    gate: Gate, demo_config: Path, office: Office, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``/reports`` (operator login) counts each report's rows for the range and links its
+    downloads; a download is byte for byte what ``gate report`` writes."""
+    from tests.page.test_page_http import get, session_of
+
+    await day_of_traffic(gate, demo_config, office)
+    status, headers, _ = await get(gate, "/reports")
+    assert (303, "/login") == (status, headers["Location"])
+    cookie, _ = await session_of(gate)
+    status, _, page = await get(gate, "/", Cookie=cookie)
+    assert 'href="/reports"' in page
+    today = dt.datetime.now(dt.UTC).date()
+    status, _, page = await get(gate, f"/reports?from={today.isoformat()}", Cookie=cookie)
+    assert 200 == status
+    lines = len(await expected_units(gate))
+    assert re.search(rf"<td>dispatched</td><td>[^<]*</td><td>{lines}</td>", page), page
+    links = re.findall(r'href="(/reports/dispatched\.csv\?[^"]+)"', page)
+    assert 1 == len(links)
+    status, headers, body = await get(gate, html.unescape(links[0]), Cookie=cookie)
+    assert (200, "text/csv") == (status, headers["Content-Type"].split(";")[0])
+    assert headers["Content-Disposition"].startswith("attachment;")
+    start = dt.datetime.combine(today, dt.time(), dt.UTC).isoformat()
+    end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), dt.UTC).isoformat()
+    cli = report(capsys, demo_config, "dispatched", "--from", start, "--to", end)
+    assert cli == body
+    status, _, _ = await get(gate, "/reports/dispatched.json")  # neither cookie nor token
+    assert 401 == status
+    status, _, _ = await get(gate, "/reports/nothing.csv", Cookie=cookie)
+    assert 404 == status
+    status, _, _ = await get(gate, "/reports?from=2024-05-02&to=2024-05-01", Cookie=cookie)
+    assert 400 == status

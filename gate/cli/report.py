@@ -9,12 +9,9 @@ opens the configured database read-only (beside a running gate) and writes one r
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import io
-import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,36 +28,11 @@ def parse_day(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (2024-05-01)") from None
 
 
-def render(
-    kind: str,
-    rows: Sequence[dict[str, Any]],
-    fmt: str,
-    start: dt.datetime | None,
-    end: dt.datetime | None,
-) -> str:
-    """A report's rows as CSV (header first; empty cells for none) or JSON."""
-    from gate.storage.reports import COLUMNS
-
-    if fmt == "json":
-        doc = {
-            "report": kind,
-            "from": None if start is None else start.isoformat(),
-            "to": None if end is None else end.isoformat(),
-            "rows": list(rows),
-        }
-        return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS[kind])
-    for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS[kind]])
-    return out.getvalue()
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     """Writes the report ``args.kind`` to ``-o FILE`` or standard output."""
     from gate.cli.audit import _readonly
     from gate.storage import reports
+    from gate.storage.reports import render
 
     kind = args.kind or args.kind_option
     if kind is None or (args.kind and args.kind_option and args.kind != args.kind_option):

@@ -20,7 +20,9 @@ A range is ``[start, end)`` on the journal's timestamps (either bound may be ``N
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -453,3 +455,28 @@ def run(
         raise JournalError(f"no report {kind!r} (reports: {', '.join(REPORTS)})")
     columns = COLUMNS[kind]
     return [{c: row.get(c) for c in columns} for row in report(conn, start, end)]
+
+
+def render(
+    kind: str,
+    rows: Sequence[Row],
+    fmt: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> str:
+    """A report's rows as CSV (a header row first; an empty cell for none) or as JSON
+    (``{"report", "from", "to", "rows"}``)."""
+    if fmt == "json":
+        doc = {
+            "report": kind,
+            "from": None if start is None else start.isoformat(),
+            "to": None if end is None else end.isoformat(),
+            "rows": list(rows),
+        }
+        return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS[kind])
+    for row in rows:
+        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS[kind]])
+    return out.getvalue()

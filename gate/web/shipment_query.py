@@ -12,7 +12,8 @@ from gate.service.shipment_search import Query
 from gate.web.problems import Problem
 
 
-def _instant(name: str, text: str | None) -> dt.datetime | None:
+def instant(name: str, text: str | None) -> dt.datetime | None:
+    """A query's date or date-time (UTC unless it has an offset). Raises Problem (400)."""
     if text is None:
         return None
     try:
@@ -34,8 +35,8 @@ def shipment_query(params: Mapping[str, str]) -> Query:
     states = {s.value: s for s in State}
     if state is not None and state not in states:
         raise Problem(400, "bad-request", "Bad request", f"unknown state {state[:40]!r}")
-    start = _instant("from", params.get("from"))
-    end = _instant("to", params.get("to"))
+    start = instant("from", params.get("from"))
+    end = instant("to", params.get("to"))
     if start is not None and end is not None and start >= end:
         raise Problem(400, "bad-request", "Bad request", "from must be before to")
     return Query(
