@@ -64,7 +64,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from gate.cli.simulate import Options, main
 
     doors = tuple(d.strip() for d in (args.doors or "").split(",") if d.strip())
-    options = Options(Path(args.config), doors, args.shipments, args.rate, args.socket, args.seed)
+    options = Options(
+        Path(args.config),
+        doors,
+        args.shipments,
+        args.rate,
+        args.socket,
+        args.seed,
+        close_all=args.close_all,
+    )
     return main(options)
 
 
@@ -182,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="send scans over the msgpack scanner socket instead of HTTP",
     )
     simulate.add_argument("--seed", type=int, help="seed for the traffic (default: random)")
+    simulate.add_argument(
+        "--close-all",
+        action="store_true",
+        help="cancel every held or blocked shipment (default: the last one of each door is"
+        " left standing for the operator, and cancelled by the next run)",
+    )
     # --- end simulate ---
 
     from gate.cli.report import add_parser as add_report
