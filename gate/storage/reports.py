@@ -446,15 +446,21 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
 
 
 def run(
-    conn: sqlite3.Connection, kind: str, start: dt.datetime | None, end: dt.datetime | None
+    conn: sqlite3.Connection,
+    kind: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    now: dt.datetime | None = None,
 ) -> list[Row]:
-    """The report ``kind`` over ``[start, end)``, each row in its columns' order. Raises
-    JournalError for an unknown kind or an empty range."""
+    """The report ``kind`` over ``[start, end)``, each row in its columns' order (a hold
+    still running is measured to ``now``). Raises JournalError for an unknown kind or an
+    empty range."""
     report = REPORTS.get(kind)
     if report is None:
         raise JournalError(f"no report {kind!r} (reports: {', '.join(REPORTS)})")
     columns = COLUMNS[kind]
-    return [{c: row.get(c) for c in columns} for row in report(conn, start, end)]
+    rows = holds(conn, start, end, now) if kind == "holds" else report(conn, start, end)
+    return [{c: row.get(c) for c in columns} for row in rows]
 
 
 def render(

@@ -2,7 +2,12 @@
 
 Plain GTINs (nearly every line of a bulk file) are parsed and looked up in C a chunk at a
 time; every other line goes through the full decoder. Each control's part of the output is
-rendered once and reused, so a line costs little more than writing it.
+rendered once and reused, and so is each item's description (``DESCRIPTIONS`` of them at a
+time), so a line costs little more than writing it.
+
+Each object: ``code``, ``key``, ``description`` (the catalogue's, ``null`` when the item is not
+in the table), ``serial``, ``control``, ``category``, ``title``, ``flags``, and ``note`` or
+``error`` when there is one.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from gate.errors import InvalidCode, TableError
 from gate.table.native import SLOT_NOT_FOUND, Table
 
 CHUNK_BYTES = 1 << 20
+#: Rendered descriptions kept (cleared when full: a file repeats a working set of items).
+DESCRIPTIONS = 65_536
 
 
 class LookupWriter:
@@ -26,6 +33,19 @@ class LookupWriter:
         self.out = out
         self._tails: dict[int, str] = {}
         self._tail_bytes: dict[int, bytes] = {}
+        self._descriptions: dict[int, bytes] = {}
+
+    def _description(self, key: int) -> bytes:
+        """``"description":...,`` of a catalogued item, rendered once."""
+        found = self._descriptions.get(key)
+        if found is None:
+            item = self.table.lookup(key)
+            text = None if item is None else item.description
+            found = b'"description":' + json.dumps(text).encode() + b","
+            if len(self._descriptions) >= DESCRIPTIONS:
+                self._descriptions.clear()
+            self._descriptions[key] = found
+        return found
 
     def _tail(self, control: int) -> str:
         tail = self._tails.get(control)
@@ -49,7 +69,7 @@ class LookupWriter:
         except InvalidCode as exc:
             record["error"] = str(exc)
             return json.dumps(record, separators=(",", ":")) + "\n"
-        record.update(key=item.key, serial=item.serial)
+        record.update(key=item.key, description=None, serial=item.serial)
         if item.key is None:
             record.update(sscc=item.sscc, control=None, category=None, title=None, flags=[])
             record["note"] = "logistics unit: contents come from a manifest"
@@ -63,6 +83,7 @@ class LookupWriter:
             record.update(control=None, category=None, title=None, flags=[], note="not in table")
         else:
             record.update(
+                description=found.description,
                 control=found.control or None,
                 category=found.category,
                 title=found.title or None,
@@ -87,7 +108,7 @@ class LookupWriter:
                 if tail is None:
                     tail = tails[control] = self._tail(control).encode()
                 parts.append(b'{"code":"' + code + b'","key":"' + code.zfill(14) + b'",')
-                parts.append(b'"serial":null,' + tail)
+                parts.append(self._description(keys[i]) + b'"serial":null,' + tail)
                 continue
             text = raw.decode("utf-8", "replace").strip()
             if not text:
@@ -95,7 +116,8 @@ class LookupWriter:
             if control == SLOT_NOT_FOUND:
                 parts.append(
                     (
-                        f'{{"code":{json.dumps(text)},"key":"{keys[i]:014d}","serial":null,'
+                        f'{{"code":{json.dumps(text)},"key":"{keys[i]:014d}",'
+                        '"description":null,"serial":null,'
                         '"control":null,"category":null,"title":null,"flags":[],'
                         '"note":"not in table"}\n'
                     ).encode()

@@ -41,7 +41,8 @@ def _range(request: web.Request) -> tuple[dt.datetime, dt.datetime]:
     start = instant("from", request.query.get("from") or None)
     end = instant("to", request.query.get("to") or None)
     if start is None:
-        today = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), dt.UTC)
+        now = request.app[app_keys.DOCKS].clock()
+        today = dt.datetime.combine(now.astimezone(dt.UTC).date(), dt.time(), dt.UTC)
         start = today if end is None else end - dt.timedelta(days=1)
     if end is None:
         end = start + dt.timedelta(days=1)
@@ -55,8 +56,9 @@ def _run(
 ) -> dict[str, list[reports.Row]]:
     """Runs the reports on a read-only connection of their own (on a worker thread)."""
     conn = connect_readonly(request.app[app_keys.CONFIG].database)
+    now = request.app[app_keys.DOCKS].clock()
     try:
-        return {kind: reports.run(conn, kind, start, end) for kind in kinds}
+        return {kind: reports.run(conn, kind, start, end, now) for kind in kinds}
     except sqlite3.Error as exc:
         raise Problem(
             503, "unavailable", "Unavailable", f"cannot read the database: {exc}"
