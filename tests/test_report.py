@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from gate.cli.main import main
+from gate.web import app_keys
 from tests.central.test_central_link import approval, callback, licence_body, office_key
 from tests.fake_office import Office
 from tests.service.harness import OPERATOR, Gate, gtin_with
@@ -233,3 +234,62 @@ async def test_reports_page_and_downloads(
     assert 404 == status
     status, _, _ = await get(gate, "/reports?from=2024-05-02&to=2024-05-01", Cookie=cookie)
     assert 400 == status
+
+
+async def test_screening_hits_and_how_they_were_resolved(
+    gate: Gate, demo_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A listed end user cleared by the office and a UN-listed consignee whose shipment was
+    cancelled: each hit once, with its score and resolution; the scan records name them."""
+    from tests.screening.test_screening_api import ORBITAL, clear, orbital_clearance
+    from tests.service.test_party_screening import UN_ENTITY, US_CONSIGNEE
+
+    gyro = gtin_with(demo_config, "9.A.4")
+    end_user = {"role": "end_user", "name": "Orbital Tradewinds Holding LLC", "country": "US"}
+    us = {"destination": "US", "consignee": US_CONSIGNEE, "parties": [end_user]}
+    assert "held" == await _sealed(gate, "S1", "D1", [gyro], **us)
+    _, doc = await gate.call("GET", "/api/v1/shipments/S1")
+    (found,) = [f for f in doc["screening"] if f["party"]["role"] == "end_user"]
+    version = next(h["version"] for h in found["hits"] if h["entry"] == ORBITAL)
+    status, _, _ = await clear(gate, orbital_clearance(version), "msg_clear_1")
+    assert 200 == status
+    un = {"destination": "US", "consignee": {"name": UN_ENTITY, "country": "US"}}
+    assert "blocked" == await _sealed(gate, "S2", "D2", [gyro], **un)
+    assert 200 == (await gate.call("POST", "/api/v1/shipments/S2/cancel"))[0]
+
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    doc = json.loads(report(capsys, demo_config, "screening", "--day", today, "--format", "json"))
+    rows = {(r["shipment"], r["role"], r["list"], r["entry"]): r for r in doc["rows"]}
+    orbital = rows[("S1", "end_user", "notices", ORBITAL)]
+    assert ("cleared by the office", "licence") == (orbital["resolution"], orbital["action"])
+    assert orbital["resolved_at"] and 0 < orbital["score"] <= 1
+    un_hits = [r for (sid, role, _, _), r in rows.items() if (sid, role) == ("S2", "consignee")]
+    assert {"shipment cancelled"} == {r["resolution"] for r in un_hits}
+    assert "prohibit" in {r["action"] for r in un_hits}
+    assert len(doc["rows"]) == len(rows), "each hit once"
+
+    from gate.storage.store import connect_readonly
+
+    conn = connect_readonly(gate.config.database)
+    try:
+        (data,) = conn.execute(
+            "SELECT data FROM audit WHERE kind = 'scan' AND subject = 'S2'"
+        ).fetchone()
+    finally:
+        conn.close()
+    scan = json.loads(data)
+    assert ("prohibited", "consignee", UN_ENTITY) == (
+        scan["decision"],
+        scan["hits"][0]["role"],
+        scan["hits"][0]["party"],
+    )
+    assert scan["rule"] > 0 and scan["detail"]
+
+    # Data freshness: a new version of the notices list, with its entries and its date.
+    notices = demo_config.parent / "lists" / "notices.csv"
+    notices.write_text(notices.read_text() + "Quillfeather Avionics Ltd,,GB,DEMO-DN-2026-900,\n")
+    assert await gate.app[app_keys.RELOADER].reload("test")
+    doc = json.loads(report(capsys, demo_config, "freshness", "--day", today, "--format", "json"))
+    (row,) = [r for r in doc["rows"] if r["kind"] == "lists.changed"]
+    assert ("notices", 1, 0, "test") == (row["source"], row["added"], row["removed"], row["why"])
+    assert row["entries"] > 1

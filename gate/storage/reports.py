@@ -193,16 +193,29 @@ def holds(
     now: dt.datetime | None = None,
 ) -> list[Row]:
     """Each spell of a shipment in ``held`` or ``blocked`` that began in the range; one
-    still running is measured to ``now`` (``ended_at`` empty)."""
+    still running is measured to ``now`` (``ended_at`` empty).
+
+    A spell begins at a record whose ``state`` is held or blocked and whose
+    ``previous_state`` differs, and ends at the shipment's next record in another state, found
+    after the range if need be. Scan records are skipped: a scan only meets an open shipment.
+    """
     now = now or dt.datetime.now(dt.UTC)
+    until = None if end is None else format_ts(end)
     open_spells: dict[str, Row] = {}
     rows: list[Row] = []
-    for rec in records(conn, None, end):
-        if rec.subject is None or '"state"' not in rec.data:
-            continue
+    where = "WHERE kind NOT LIKE 'scan%' AND data LIKE '%\"state\"%'"
+    params: list[Any] = []
+    if start is not None:
+        where += " AND ts >= ?"
+        params.append(format_ts(start))
+    for row in conn.execute(f"SELECT {_FIELDS} FROM audit {where} ORDER BY seq", params):
+        rec = AuditRecord(*row)
+        beyond = until is not None and rec.ts >= until
+        if beyond and not open_spells:
+            break
         d = rec.payload()
         state = d.get("state") if isinstance(d, dict) else None
-        if not isinstance(state, str):
+        if rec.subject is None or not isinstance(state, str):
             continue
         spell = open_spells.get(rec.subject)
         if spell is not None and spell["state"] != state:
@@ -214,8 +227,7 @@ def holds(
                 then=state,
             )
             del open_spells[rec.subject]
-            spell = None
-        if state in _STOPPED and spell is None:
+        if state in _STOPPED and d.get("previous_state") != state and not beyond:
             spell = {
                 "shipment": rec.subject,
                 "state": state,
@@ -229,8 +241,7 @@ def holds(
                 "then": None,
             }
             open_spells[rec.subject] = spell
-            if start is None or rec.ts >= format_ts(start):
-                rows.append(spell)
+            rows.append(spell)
     for spell in open_spells.values():
         spell["seconds"] = _seconds(spell["started_at"], format_ts(now))
     return rows
@@ -357,15 +368,20 @@ def freshness(
 
 
 def _freshness_row(rec: AuditRecord, d: Mapping[str, Any], name: str, change: Any) -> Row:
-    before = change.get("before") if isinstance(change, dict) else None
-    after = change.get("after") if isinstance(change, dict) else change
+    c = change if isinstance(change, dict) else {}
+    counted = "entries" in c  # a list's entries changed (lists.changed)
     return {
         "at": rec.ts,
         "kind": rec.kind,
         "source": name,
         "why": d.get("why"),
-        "before": _text(before),
-        "after": _text(after),
+        "entries": c.get("entries"),
+        "added": c.get("added"),
+        "removed": c.get("removed"),
+        "changed": c.get("changed"),
+        "published": c.get("published"),
+        "before": None if counted else _text(c.get("before")),
+        "after": None if counted else _text(c.get("after", change)),
     }
 
 
@@ -441,7 +457,19 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
         "resolution",
         "resolved_at",
     ),
-    "freshness": ("at", "kind", "source", "why", "before", "after"),
+    "freshness": (
+        "at",
+        "kind",
+        "source",
+        "why",
+        "entries",
+        "added",
+        "removed",
+        "changed",
+        "published",
+        "before",
+        "after",
+    ),
 }
 
 
