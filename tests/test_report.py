@@ -11,16 +11,19 @@ import html
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gate.cli.main import main
+from gate.cli.simulate import Options, Report, simulate
 from gate.web import app_keys
 from tests.central.test_central_link import approval, callback, licence_body, office_key
 from tests.fake_office import Office
-from tests.service.harness import OPERATOR, Gate, gtin_with
+from tests.service.harness import OPERATOR, ROOT, Gate, Served, gtin_with
 
 
 async def _sealed(gate: Gate, sid: str, door: str, codes: list[str], **extra: Any) -> str:
@@ -293,3 +296,45 @@ async def test_screening_hits_and_how_they_were_resolved(
     (row,) = [r for r in doc["rows"] if r["kind"] == "lists.changed"]
     assert ("notices", 1, 0, "test") == (row["source"], row["added"], row["removed"], row["why"])
     assert row["entries"] > 1
+
+
+async def test_report_beside_a_served_gate_after_simulated_traffic(served: Served) -> None:
+    """`gate simulate` drives three doors of a real `gate serve`; `gate report dispatched`,
+    run beside it on the read-only database, lists every line of every dispatched shipment
+    once, with its quantity, serial count and what let it leave, and nothing else."""
+    options = Options(served.config, ("D1", "D2", "D3"), 3, 1000.0, seed=7, close_all=True)
+    sim: Report = await simulate(options, io.StringIO())
+    assert sim.final("dispatched") > 0
+    expected = {}
+    for doc in served.api("/shipments?state=dispatched")["shipments"]:
+        for line in doc["lines"]:
+            if not line["removed"]:
+                covered = line["covered_by"] or {}
+                expected[(doc["id"], line["key"])] = (
+                    line["quantity"],
+                    line["serials"]["count"],
+                    covered.get("licence") or line.get("general_licence"),
+                )
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "gate", "report", "dispatched"),
+            *("--config", str(served.config), "--day", today, "--format", "json"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    rows = json.loads(done.stdout)["rows"]
+    got = {
+        (r["shipment"], r["line"]): (
+            r["quantity"],
+            r["serials"],
+            r["general_licence"] if r["cover"] == "general_licence" else r["licence"],
+        )
+        for r in rows
+    }
+    assert len(rows) == len(got), "each line once"
+    assert expected == got
+    assert sum(q for q, _, _ in expected.values()) == sum(r["quantity"] for r in rows)
