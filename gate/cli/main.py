@@ -54,7 +54,8 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     from gate.table.stream import LookupWriter
 
     table = Table.open(args.table if args.table else _config(args).table.path)
-    writer = LookupWriter(table, sys.stdout.buffer)
+    # A bulk stream describes items only when asked: it costs a lookup per item.
+    writer = LookupWriter(table, sys.stdout.buffer, describe=bool(args.codes) or args.describe)
     if args.codes:
         writer.write_codes(args.codes)
     else:
@@ -137,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     with_config(lookup)
     lookup.add_argument("--table", help="compiled table file (default: the config's [table] path)")
+    lookup.add_argument(
+        "--describe",
+        action="store_true",
+        help="also give each item's description when reading standard input (codes given as"
+        " arguments always have it)",
+    )
     lookup.add_argument("codes", nargs="*", metavar="CODE")
 
     # --- audit (storage, issue 4): the commands live in gate/audit_cli.py ---
