@@ -4,6 +4,7 @@ that left appears once, with what let it leave; nothing cancelled or unloaded ap
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import hashlib
@@ -20,6 +21,8 @@ import pytest
 
 from gate.cli.main import main
 from gate.cli.simulate import Options, Report, simulate
+from gate.config.settings import load_config
+from gate.storage.store import Store
 from gate.web import app_keys
 from tests.central.test_central_link import approval, callback, licence_body, office_key
 from tests.fake_office import Office
@@ -338,3 +341,38 @@ async def test_report_beside_a_served_gate_after_simulated_traffic(served: Serve
     assert len(rows) == len(got), "each line once"
     assert expected == got
     assert sum(q for q, _, _ in expected.values()) == sum(r["quantity"] for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("dispatched", "--from", "2024-05-02", "--to", "2024-05-01"), "empty range"),
+        (("dispatched", "--day", "2024-05-01", "--from", "2024-05-01"), "not both"),
+        (("dispatched", "--kind", "holds"), "name one report"),
+        ((), "name one report"),
+    ],
+)
+def test_report_refusals_are_one_line(
+    demo_config: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], error: str
+) -> None:
+    """A bad range or report name: exit 1, one line saying why, nothing on stdout (the
+    database is opened read-only: a missing one is refused the same way)."""
+
+    async def create() -> None:
+        async with await Store.open(load_config(demo_config).database):
+            pass
+
+    asyncio.run(create())
+    assert 1 == main(["report", "--config", str(demo_config), *args])
+    out, err = capsys.readouterr()
+    assert "" == out
+    assert 1 == len(err.splitlines()) and error in err, err
+
+
+def test_report_without_a_database_is_refused(
+    demo_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert 1 == main(["report", "dispatched", "--config", str(demo_config)])
+    out, err = capsys.readouterr()
+    assert ("", 1) == (out, len(err.splitlines()))
+    assert "does not exist" in err

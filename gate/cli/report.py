@@ -40,6 +40,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     start, end = args.start, args.end
     if args.day is not None:
+        if start is not None or end is not None:
+            raise ConfigError("give --day or --from/--to, not both")
         start = dt.datetime.combine(args.day, dt.time(), dt.UTC)
         end = start + dt.timedelta(days=1)
     with _readonly(config.database) as conn:
