@@ -376,3 +376,43 @@ def test_report_without_a_database_is_refused(
     out, err = capsys.readouterr()
     assert ("", 1) == (out, len(err.splitlines()))
     assert "does not exist" in err
+
+
+async def test_a_dispatch_record_without_lines_is_completed_from_the_store(
+    gate: Gate, demo_config: Path, office: Office
+) -> None:
+    """A ``shipment.dispatched`` record written before records named their lines (only its
+    drawdowns) is reported from the stored shipment: the same lines, quantities, serials'
+    digests and licences as a record that names them."""
+    from gate.storage import journal, reports
+
+    await day_of_traffic(gate, demo_config, office)
+    store = gate.app[app_keys.DOCKS].store
+
+    def old_style(conn: Any) -> None:
+        journal.append(
+            conn,
+            kind="shipment.dispatched",
+            actor="wms",
+            subject="S1",
+            data={"drawdowns": [], "gate_id": "dock-a", "state": "dispatched"},
+            ts=dt.datetime.now(dt.UTC),
+        )
+
+    await store.write(old_style)
+    from gate.storage.store import connect_readonly
+
+    conn = connect_readonly(gate.config.database)
+    try:
+        rows = reports.run(conn, "dispatched", None, None)
+    finally:
+        conn.close()
+    s1 = [r for r in rows if r["shipment"] == "S1"]
+    last = max(r["seq"] for r in s1)
+    old = [r for r in s1 if r["seq"] == last]
+    new = [r for r in s1 if r["seq"] != last]
+    same = ("line", "quantity", "serials", "serials_sha256", "cover", "licence", "door")
+    assert sorted(tuple(r[k] for k in same) for r in new) == sorted(
+        tuple(r[k] for k in same) for r in old
+    )
+    assert len(new) == 2
