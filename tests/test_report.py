@@ -290,6 +290,8 @@ async def test_screening_hits_and_how_they_were_resolved(
         scan["hits"][0]["party"],
     )
     assert scan["rule"] > 0 and scan["detail"]
+    assert "prohibit" in {h["action"] for h in scan["hits"]}
+    assert all(0 < h["score"] <= 1 and h["entry"] and h["list"] for h in scan["hits"])
 
     # Data freshness: a new version of the notices list, with its entries and its date.
     notices = demo_config.parent / "lists" / "notices.csv"

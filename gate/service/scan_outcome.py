@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from gate.core.classification import Classification
+from gate.core.hits import Hit
 from gate.core.identifiers import Identifier
 from gate.core.shipment_values import Line, Shipment, Signal
 from gate.service.event_shapes import IDLE
@@ -88,8 +89,8 @@ class ScanOutcome:
     rule: int | None = None
     detail: str | None = None
     cover: tuple[str | None, str | None] = (None, None)  # (licence, general licence)
-    #: Each party hit of the shipment: (role, party, list, entry, name matched, score).
-    hits: tuple[tuple[str, str, str, str, str, float], ...] = ()
+    #: Each list hit of the shipment's parties: (the party's role, its name, the hit).
+    hits: tuple[tuple[str, str, Hit], ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -403,25 +404,26 @@ def _cover(line: Line) -> tuple[str | None, str | None]:
     return (None if covered is None else covered.licence, line.verdict.general_licence)
 
 
-def _hits(shipment: Shipment) -> tuple[tuple[str, str, str, str, str, float], ...]:
+def _hits(shipment: Shipment) -> tuple[tuple[str, str, Hit], ...]:
     if not shipment.screening:
         return ()
     return tuple(
-        (found.party.role, found.party.name, h.list, h.entry, h.name, h.score)
-        for found in shipment.screening
-        for h in found.hits
+        (found.party.role, found.party.name, h) for found in shipment.screening for h in found.hits
     )
 
 
-def _hit_record(hit: tuple[str, str, str, str, str, float]) -> dict[str, Any]:
-    role, party, listed, entry, name, score = hit
+def _hit_record(hit: tuple[str, str, Hit]) -> dict[str, Any]:
+    """Which party matched which entry of which list, how closely, and what the list does."""
+    role, party, h = hit
     return {
         "role": role,
         "party": party,
-        "list": listed,
-        "entry": entry,
-        "name": name,
-        "score": score,
+        "list": h.list,
+        "entry": h.entry,
+        "version": h.version,
+        "name": h.name,
+        "score": h.score,
+        "action": h.action.value,
     }
 
 
