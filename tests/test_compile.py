@@ -191,3 +191,44 @@ def test_output_that_cannot_be_written_is_a_compile_error(tmp_path: Path) -> Non
     with pytest.raises(CompileError, match="cannot write the table") as caught:
         compile_table(cl, [cat], out)
     assert str(out) == caught.value.path
+
+
+def test_spreadsheet_csv_with_a_byte_order_mark_compiles(tmp_path: Path) -> None:
+    """A catalogue and control list saved by a spreadsheet as "CSV UTF-8" (a BOM first)
+    compile as without it."""
+    cl, cat = write(tmp_path)
+    for path in (cl, cat):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    out = tmp_path / "t.gtab"
+    assert 3 == compile_table(cl, [cat], out).entries
+    assert "9.A.4" == Table.open(out).lookup("09506000134369").control
+
+
+@pytest.mark.parametrize(
+    ("which", "code", "hint"),
+    [
+        ("catalogue", "9.a.4", "did you mean 9.A.4?"),
+        ("catalogue", "2.a.1.C", "did you mean 2.A.1.c?"),
+        ("control", "9.a.4", "did you mean 9.A.4?"),
+    ],
+)
+def test_a_control_code_in_the_wrong_case_gets_a_suggestion(
+    tmp_path: Path, which: str, code: str, hint: str
+) -> None:
+    """A control code in the wrong case is refused (never guessed), and the error names the
+    code it probably is."""
+    if which == "catalogue":
+        cl, cat = write(tmp_path, catalogue=CATALOGUE.replace(",9.A.4", f",{code}"))
+    else:
+        cl, cat = write(tmp_path, control_list=CONTROL_LIST.replace("9.A.4,", f"{code},"))
+    with pytest.raises(CompileError) as caught:
+        compile_table(cl, [cat], tmp_path / "t.gtab")
+    assert str(caught.value).endswith(hint), str(caught.value)
+    assert not (tmp_path / "t.gtab").exists()
+
+
+def test_an_unknown_code_in_no_case_gets_no_suggestion(tmp_path: Path) -> None:
+    cl, cat = write(tmp_path, catalogue=CATALOGUE.replace(",9.A.4", ",9.a.9"))
+    with pytest.raises(CompileError) as caught:
+        compile_table(cl, [cat], tmp_path / "t.gtab")
+    assert "did you mean" not in str(caught.value)

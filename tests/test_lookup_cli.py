@@ -30,9 +30,12 @@ def catalogue(control: str) -> str:
     raise AssertionError(control)
 
 
-def run(table: Path, *codes: str, stdin: str | None = None) -> list[dict[str, object]]:
+def run(
+    table: Path, *codes: str, stdin: str | None = None, describe: bool = False
+) -> list[dict[str, object]]:
+    flags = ["--describe"] if describe else []
     done = subprocess.run(
-        [sys.executable, "-m", "gate", "lookup", "--table", str(table), *codes],
+        [sys.executable, "-m", "gate", "lookup", "--table", str(table), *flags, *codes],
         input=stdin,
         capture_output=True,
         text=True,
@@ -93,3 +96,38 @@ def test_missing_table_is_one_line_error(tmp_path: Path) -> None:
     assert 1 == done.returncode
     assert 1 == len(done.stderr.strip().splitlines())
     assert "No such file" in done.stderr
+
+
+def test_descriptions_on_every_path(table: Path) -> None:
+    """Codes given as arguments, and standard input with --describe, name each item's
+    description from the catalogue, whichever path decoded it (a plain GTIN in C, an element
+    string in Python); an unknown GTIN's is null. A bulk stream leaves it out by default."""
+    gyro = catalogue("9.A.4")
+    described = {
+        line.partition(",")[0]: line.partition(",")[2].rpartition(",")[0]
+        for line in (CONFIGS / "catalogue.csv").read_text().splitlines()[1:]
+    }
+    lines = f"{gyro}\n(01){gyro}(21)SN7\n00000000000017\n"
+    out = run(table, stdin=lines, describe=True)
+    assert [described[gyro], described[gyro], None] == [o["description"] for o in out]
+    assert [described[gyro], None] == [o["description"] for o in run(table, gyro, "00000000000017")]
+    assert not any("description" in o for o in run(table, stdin=lines))
+
+
+def test_table_from_the_config(demo_config: Path) -> None:
+    """Without --table, `gate lookup --config` uses the config's compiled table, like the
+    other commands; before it is compiled, one line says which file is missing."""
+    from gate.config.settings import load_config
+
+    path = load_config(demo_config).table.path
+    gyro = catalogue("9.A.4")
+    command = [sys.executable, "-m", "gate", "lookup", "--config", str(demo_config), gyro]
+    missing = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert 1 == missing.returncode
+    assert [str(path)] == [x for x in [str(path)] if x in missing.stderr]
+    compile_table(
+        demo_config.parent / "control-list.csv", [demo_config.parent / "catalogue.csv"], path
+    )
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
+    (found,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert ("9.A.4", gyro) == (found["control"], found["key"])

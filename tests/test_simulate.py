@@ -91,7 +91,8 @@ def test_simulate_reports_what_the_gate_decided(served: Served) -> None:
     """`gate simulate` over HTTP reports shipments that exist in the gate in the states it
     names, and its summary counts are the gate's own counts of scan answers."""
     done = _simulate_cli(
-        served.config, "--doors", "D1", "--shipments", "2", "--rate", "200", "--seed", "1"
+        served.config,
+        *("--doors", "D1", "--shipments", "2", "--rate", "200", "--seed", "1", "--close-all"),
     )
     assert 0 == done.returncode, done.stderr
     out = done.stdout
@@ -128,7 +129,9 @@ async def test_simulate_over_the_scanner_socket(served: Served) -> None:
     """Over the msgpack scanner socket, the report's shipments and scan counts are the
     gate's."""
     out = io.StringIO()
-    options = Options(served.config, ("D1", "D2"), shipments=2, rate=500.0, socket=True, seed=5)
+    options = Options(
+        served.config, ("D1", "D2"), shipments=2, rate=500.0, socket=True, seed=5, close_all=True
+    )
     report: Report = await simulate(options, out)
     assert 4 == len(report.outcomes)
     docs = {doc["id"]: doc for doc in served.api("/shipments")["shipments"]}

@@ -46,7 +46,9 @@ async def test_simulated_sensor_holds_the_door_and_the_operator_releases_it(
     door is held (journaled by the reader) and acknowledged by the operator (journaled), and
     the door is left free and unheld."""
     out = io.StringIO()
-    options = Options(demo_config, ("D1",), shipments=2, rate=500.0, seed=7, sensor=True)
+    options = Options(
+        demo_config, ("D1",), shipments=2, rate=500.0, seed=7, sensor=True, close_all=True
+    )
     report = await simulate(options, out)
     text = out.getvalue()
     assert 2 == len(report.outcomes)

@@ -2,7 +2,9 @@
 
 Both open the configured database read-only (a ``mode=ro`` URI), so they may run while the
 gate serves and can never change the journal they check. ``verify`` exits 0 with
-``audit journal OK: N records``, or 1 with one line naming the first broken record and why.
+``audit journal OK: N records`` and ``head: record N, hash H`` (the last record's hash, for
+the officer to keep elsewhere: while record N still carries hash H and the chain verifies,
+no record up to N has changed), or 1 with one line naming the first broken record and why.
 With ``--checkpoint FILE`` (a signed checkpoint the central office kept, see
 ``gate.storage.checkpoints``) it also fails a journal cut short or re-chained since that
 checkpoint, which the chain alone cannot show.
@@ -65,7 +67,12 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             result = checkpoints.verify_against(
                 conn, checkpoint, secret=secret, gate_id=config.gate_id
             )
+        head = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     print(result)
+    if result.ok:
+        # What an officer records elsewhere: a later verify must show this record unchanged.
+        count, digest = head if head is not None else (0, journal.GENESIS_HASH)
+        print(f"head: record {count}, hash {digest}")
     return 0 if result.ok else 1
 
 

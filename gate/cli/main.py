@@ -5,13 +5,24 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from gate import __version__
 from gate.config.settings import DEFAULT_CONFIG, Config, load_config
 from gate.errors import GateError
 
 log = logging.getLogger("gate")
+
+
+def log_formatter() -> logging.Formatter:
+    """Log lines as ``2024-05-01T08:30:00.123Z INFO gate.service: text`` (UTC)."""
+    formatter = logging.Formatter(
+        "%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S"
+    )
+    formatter.converter = time.gmtime
+    return formatter
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -42,8 +53,9 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     from gate.table.native import Table
     from gate.table.stream import LookupWriter
 
-    table = Table.open(args.table)
-    writer = LookupWriter(table, sys.stdout.buffer)
+    table = Table.open(args.table if args.table else _config(args).table.path)
+    # A bulk stream describes items only when asked: it costs a lookup per item.
+    writer = LookupWriter(table, sys.stdout.buffer, describe=bool(args.codes) or args.describe)
     if args.codes:
         writer.write_codes(args.codes)
     else:
@@ -65,7 +77,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     doors = tuple(d.strip() for d in (args.doors or "").split(",") if d.strip())
     options = Options(
-        Path(args.config), doors, args.shipments, args.rate, args.socket, args.seed, args.sensor
+        Path(args.config),
+        doors,
+        args.shipments,
+        args.rate,
+        args.socket,
+        args.seed,
+        args.sensor,
+        close_all=args.close_all,
     )
     return main(options)
 
@@ -87,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gate", description="Export-control gate for warehouse dispatch docks."
     )
+    parser.add_argument("--version", action="version", version=f"gate {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(
@@ -117,7 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_lookup,
         "classify codes; with none given, each line of standard input (JSON lines out)",
     )
-    lookup.add_argument("--table", required=True, help="compiled table file")
+    with_config(lookup)
+    lookup.add_argument("--table", help="compiled table file (default: the config's [table] path)")
+    lookup.add_argument(
+        "--describe",
+        action="store_true",
+        help="also give each item's description when reading standard input (codes given as"
+        " arguments always have it)",
+    )
     lookup.add_argument("codes", nargs="*", metavar="CODE")
 
     # --- audit (storage, issue 4): the commands live in gate/audit_cli.py ---
@@ -190,7 +217,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="play each door's RFID portal with its motion sensor (an LLRP reader with"
         " options.gpi_port in the config): pallets pass, every second one with no readable tag",
     )
+    simulate.add_argument(
+        "--close-all",
+        action="store_true",
+        help="cancel every held or blocked shipment (default: the last one of each door is"
+        " left standing for the operator, and cancelled by the next run)",
+    )
     # --- end simulate ---
+
+    from gate.cli.report import add_parser as add_report
+
+    add_report(commands, with_config, parse_instant)
 
     from gate.cli.approve import add_parser as add_approve
 
@@ -204,7 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(log_formatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     try:
         code: int = args.run(args)
         return code

@@ -1,12 +1,19 @@
 """The scanner socket: fixed readers keep one TCP connection and stream msgpack maps.
 
-The first map is ``{"auth": TOKEN}`` (a ``scanner`` client); every later map is a scan of
-the same shape as ``POST /api/v1/scans``, answered by one map, in order (the same answer as
-over HTTP; a scan for a door the client is not bound to is a rejected answer naming the door,
-where HTTP refuses the whole request with 403). Scans that arrive
-together are decided as one batch (one commit), and each answer goes out only after that
-commit. A map that is not a scan gets an error map; bytes that cannot be framed as msgpack
-(or a frame over the size limit) close that connection, and no other.
+The first map is ``{"auth": TOKEN}`` (a ``scanner`` client), answered ``{"ok": true,
+"client": NAME}``; a token no client has is answered ``{"error": "unknown token", "status":
+"closed"}``, a client that may not scan ``{"error": "client NAME may not scan", ...}``, and
+anything else first ``{"error": AUTH_FIRST, ...}``; each of those closes the connection.
+
+Every later map is a scan of the same shape as ``POST /api/v1/scans``, answered by one map,
+in order (the same answer as over HTTP; a scan for a door the client is not bound to is a
+rejected answer naming the door, where HTTP refuses the whole request with 403), or a batch
+``{"scans": [...]}`` as over HTTP (1 to ``MAX_SCANS_PER_FRAME`` scans), answered by one map
+``{"results": [...]}``; a batch that is not a list of that size gets one error map
+(``"status": "error"``) and nothing of it is decided. Scans that arrive together are decided
+as one batch (one commit), and each answer goes out only after that commit. A map that is not
+a scan gets an error map; bytes that cannot be framed as msgpack (or a frame over the size
+limit) close that connection, and no other.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ MAX_FRAME = 64 * 1024
 READ_CHUNK = 64 * 1024
 AUTH_TIMEOUT = 10.0
 MAX_BATCH = 500
+MAX_SCANS_PER_FRAME = 1000  # as ``[http] max_scans_per_request`` by default
+UNKNOWN_TOKEN = "unknown token"
 AUTH_FIRST = 'the first message must be {"auth": TOKEN} of a scanner client'
 
 
@@ -116,29 +125,36 @@ class ScannerServer:
                     frames.append(frame)
             except (msgpack.BufferFull, ValueError, msgpack.UnpackException) as exc:
                 broken = exc
+            # Each frame after the auth is one answer: a scan (its result), a batch (its
+            # results), or a refusal; all the scans of this read are decided together.
             scans: list[Any] = []
+            answers: list[tuple[int, int] | dict[str, Any]] = []
             for frame in frames:
                 if client is None:
-                    client = self._auth(frame)
+                    client, refusal = self._auth(frame)
                     if client is None:
-                        send(
-                            {
-                                "error": AUTH_FIRST,
-                                "status": "closed",
-                            }
-                        )
+                        send({"error": refusal, "status": "closed"})
                         await writer.drain()
                         return
                     send({"ok": True, "client": client.name})
                     continue
-                scans.append(frame)
+                batch = _batch(frame)
+                if isinstance(batch, str):
+                    answers.append({"error": batch, "status": "error"})
+                elif batch is None:
+                    answers.append((len(scans), -1))
+                    scans.append(frame)
+                else:
+                    answers.append((len(scans), len(scans) + len(batch)))
+                    scans.extend(batch)
+            results: list[Any] = []
             for start in range(0, len(scans), MAX_BATCH):
                 chunk = scans[start : start + MAX_BATCH]
                 try:
                     assert client is not None  # scans are only taken after the auth frame
-                    results = await self.docks.scans(chunk, client.name, client.doors)
+                    results += await self.docks.scans(chunk, client.name, client.doors)
                 except GateError as exc:
-                    results = [
+                    failed = [
                         {
                             "scan_id": s.get("scan_id") if isinstance(s, dict) else None,
                             "status": "error",
@@ -146,9 +162,15 @@ class ScannerServer:
                         }
                         for s in chunk
                     ]
-                    self.docks.count(results)
-                for r in results:
-                    send(r)
+                    self.docks.count(failed)
+                    results += failed
+            for answer in answers:
+                if isinstance(answer, dict):
+                    send(answer)
+                elif answer[1] < 0:
+                    send(results[answer[0]])
+                else:
+                    send({"results": results[answer[0] : answer[1]]})
             if broken is not None:
                 send(
                     {
@@ -160,14 +182,27 @@ class ScannerServer:
                 return
             await writer.drain()
 
-    def _auth(self, frame: Any) -> Client | None:
+    def _auth(self, frame: Any) -> tuple[Client | None, str]:
+        """The client of an auth frame, or None and why it is refused."""
         if (
             not isinstance(frame, dict)
             or set(frame) != {"auth"}
             or not isinstance(frame["auth"], str)
         ):
-            return None
+            return None, AUTH_FIRST
         client = self.by_token(frame["auth"])
-        if client is None or not may(client.role, Action.SCAN):
-            return None
-        return client
+        if client is None:
+            return None, UNKNOWN_TOKEN
+        if not may(client.role, Action.SCAN):
+            return None, f"client {client.name} may not scan"
+        return client, ""
+
+
+def _batch(frame: Any) -> list[Any] | str | None:
+    """A batch frame's scans, a refusal of a bad one, or None for anything else (a scan)."""
+    if not isinstance(frame, dict) or set(frame) != {"scans"}:
+        return None
+    scans = frame["scans"]
+    if not isinstance(scans, list) or not 1 <= len(scans) <= MAX_SCANS_PER_FRAME:
+        return f"scans must be a list of 1 to {MAX_SCANS_PER_FRAME} scans"
+    return scans

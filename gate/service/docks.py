@@ -47,6 +47,7 @@ from gate.errors import (
     TableError,
     Unavailable,
 )
+from gate.service.audit_records import dispatched_lines, removed_record
 from gate.service.clock import utc_now
 from gate.service.commit_step import Change, Committer
 from gate.service.data_ages import control_dated
@@ -228,6 +229,7 @@ class Docks:
         actor: str,
         kind: str,
         data: Mapping[str, Any],
+        read: Callable[[sqlite3.Connection], Mapping[str, Any]] | None = None,
     ) -> Change:
         """A transition as a change (``gate.service.transition_change``)."""
         return change_of(
@@ -238,6 +240,7 @@ class Docks:
             data=data,
             gate_id=self.config.gate_id,
             at=self.clock(),
+            read=read,
         )
 
     async def record(
@@ -369,7 +372,7 @@ class Docks:
         before = self._latest(sid)
         transition = remove_line(before, key, self.controls(), self.clock())
         return await self._transition(
-            before, transition, actor=actor, kind="line.removed", data={"key": key}
+            before, transition, actor=actor, kind="line.removed", data=removed_record(before, key)
         )
 
     async def cancel(self, sid: str, actor: str) -> Shipment:
@@ -417,7 +420,9 @@ class Docks:
                     for d in taken
                 ],
                 "gate_id": self.config.gate_id,
+                "dispatched_by": actor,
             },
+            read=dispatched_lines(transition.shipment),  # lines, serials' digests: same commit
         )
         change.sql.insert(0, draw)
         change.licences.extend(licences)

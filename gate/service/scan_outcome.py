@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from gate.core.classification import Classification
+from gate.core.hits import Hit
 from gate.core.identifiers import Identifier
 from gate.core.shipment_values import Line, Shipment, Signal
 from gate.service.event_shapes import IDLE
@@ -84,6 +85,12 @@ class ScanOutcome:
     door_id: str | None = None
     signal: str | None = None
     first_status: ScanStatus | None = None
+    #: The deciding row of the line, its explanation, and what covers the line (the audit).
+    rule: int | None = None
+    detail: str | None = None
+    cover: tuple[str | None, str | None] = (None, None)  # (licence, general licence)
+    #: Each list hit of the shipment's parties: (the party's role, its name, the hit).
+    hits: tuple[tuple[str, str, Hit], ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -160,6 +167,10 @@ class ScanOutcome:
             shipment_state=shipment.state.value,
             door_id=shipment.door,
             signal=signal.value,
+            rule=None if line is None else line.verdict.rule,
+            detail=None if line is None else line.verdict.detail,
+            cover=(None, None) if line is None else _cover(line),
+            hits=_hits(shipment),
         )
 
     def duplicate(self) -> ScanOutcome:
@@ -248,6 +259,11 @@ class ScanOutcome:
             "reasons": list(self.reasons),
             "lookup_error": self.lookup_error,
             "state": self.shipment_state,
+            "rule": self.rule,
+            "detail": self.detail,
+            "licence": self.cover[0],
+            "general_licence": self.cover[1],
+            **({"hits": [_hit_record(h) for h in self.hits]} if self.hits else {}),
         }
 
     def to_event(self) -> dict[str, Any]:
@@ -381,6 +397,34 @@ class FirstUse:
             "status": (self.outcome.first_status or self.outcome.status).value,
             "shipment_id": self.outcome.shipment_id,
         }
+
+
+def _cover(line: Line) -> tuple[str | None, str | None]:
+    covered = line.covered_by
+    return (None if covered is None else covered.licence, line.verdict.general_licence)
+
+
+def _hits(shipment: Shipment) -> tuple[tuple[str, str, Hit], ...]:
+    if not shipment.screening:
+        return ()
+    return tuple(
+        (found.party.role, found.party.name, h) for found in shipment.screening for h in found.hits
+    )
+
+
+def _hit_record(hit: tuple[str, str, Hit]) -> dict[str, Any]:
+    """Which party matched which entry of which list, how closely, and what the list does."""
+    role, party, h = hit
+    return {
+        "role": role,
+        "party": party,
+        "list": h.list,
+        "entry": h.entry,
+        "version": h.version,
+        "name": h.name,
+        "score": h.score,
+        "action": h.action.value,
+    }
 
 
 def _signal_value(signal: Signal | None) -> str:

@@ -139,6 +139,7 @@ def list_changes(
         changed = sorted(r for r in after.keys() & before.keys() if after[r] != before[r])
         if not (added or removed or changed):
             continue
+        dated = loaded.parsed.published
         changes[name] = {
             "entries": len(after),
             "added": len(added),
@@ -147,6 +148,8 @@ def list_changes(
             "added_refs": added[:JOURNAL_REFERENCES],
             "removed_refs": removed[:JOURNAL_REFERENCES],
             "changed_refs": changed[:JOURNAL_REFERENCES],
+            # The data's own date, so the journal shows how fresh each version was.
+            "published": None if dated is None else dated.isoformat(),
         }
     return changes
 

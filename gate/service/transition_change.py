@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from gate.core.shipment_values import FINAL, Shipment, Transition
+from gate.service.audit_records import stopping_record
 from gate.service.commit_step import Change
 from gate.service.event_shapes import door_event, request_event, shipment_event
 from gate.service.party_screening import hits_record
@@ -32,14 +33,17 @@ def change_of(
     data: Mapping[str, Any],
     gate_id: str,
     at: dt.datetime,
+    read: Callable[[sqlite3.Connection], Mapping[str, Any]] | None = None,
 ) -> Change:
     """A transition as a change: the shipment saved with its audit record, licence
-    requests queued, undelivered requests taken back when moot, and its events."""
+    requests queued, undelivered requests taken back when moot, and its events. ``read``
+    adds to the record what must be read in the change's own transaction."""
     after = transition.shipment
     previous = None if before is None else before.state.value
     requests = transition.requests
     answered = [a for a in after.approvals if before is None or a not in before.approvals]
-    record = {**data, **hits_record(before, after)}  # new hits are journaled with it
+    # New hits are journaled with it, and so are the lines that hold or block it.
+    record = {**data, **hits_record(before, after), **stopping_record(after)}
 
     def write(conn: sqlite3.Connection) -> None:
         for request in requests:
@@ -60,7 +64,12 @@ def change_of(
             kind=kind,
             actor=actor,
             subject=after.id,
-            data={**record, "state": after.state.value, "previous_state": previous},
+            data={
+                **record,
+                **({} if read is None else read(conn)),
+                "state": after.state.value,
+                "previous_state": previous,
+            },
             ts=at,
         )
         for request in requests:

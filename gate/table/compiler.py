@@ -12,7 +12,7 @@ import hashlib
 import re
 import time
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +68,9 @@ def _rows(path: Path, header: list[str]) -> Iterator[tuple[int, list[str]]]:
     or a line the csv module cannot read."""
     name = str(path)
     try:
-        handle = open(path, encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+        # utf-8-sig: a spreadsheet saves "CSV UTF-8" with a byte order mark, which is no part
+        # of the header's first name.
+        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise CompileError(name, 0, f"cannot read: {exc.strerror}") from exc
     with handle:
@@ -101,7 +103,11 @@ def _read_control_list(path: Path, pool: _Pool) -> tuple[dict[str, int], list[tu
         code, category_text, title, flags_text = (f.strip() for f in fields)
         match = CODE_PATTERN.fullmatch(code)
         if match is None:
-            raise CompileError(name, line, f"control code {code!r} is not MTCR Annex numbering")
+            raise CompileError(
+                name,
+                line,
+                f"control code {code!r} is not MTCR Annex numbering{_did_you_mean(code, ())}",
+            )
         item = int(match.group(1))
         if not 1 <= item <= 20:
             raise CompileError(name, line, f"control code {code!r}: the Annex has items 1 to 20")
@@ -135,6 +141,27 @@ def _read_control_list(path: Path, pool: _Pool) -> tuple[dict[str, int], list[tu
         index[code] = len(table)
         table.append((co, cl, to, tl, fo, fl, category))
     return index, table
+
+
+def _annex_case(code: str) -> str:
+    """``code`` in the Annex's case: the category letter upper, a sub-item letter lower."""
+    parts = code.split(".")
+    if len(parts) >= 2:
+        parts[1] = parts[1].upper()
+    parts[2:] = [p.lower() for p in parts[2:]]
+    return ".".join(parts)
+
+
+def _did_you_mean(code: str, known: Iterable[str]) -> str:
+    """``; did you mean 9.A.4?`` when ``code`` in the Annex's case is a known code (or, with
+    no codes to compare, is Annex numbering at all), else nothing."""
+    fixed = _annex_case(code.strip())
+    if fixed == code:
+        return ""
+    codes = set(known)
+    if (fixed in codes) if codes else CODE_PATTERN.fullmatch(fixed) is not None:
+        return f"; did you mean {fixed}?"
+    return ""
 
 
 def _bounded(text: str, name: str, line: int, what: str) -> bytes:
@@ -202,7 +229,8 @@ def compile_table(control_list: Path, catalogues: Sequence[Path], output: Path) 
             if code:
                 control = codes.get(code)
                 if control is None:
-                    raise CompileError(name, line, f"unknown control code {code!r}")
+                    hint = _did_you_mean(code, codes)
+                    raise CompileError(name, line, f"unknown control code {code!r}{hint}")
             else:
                 control = no_control
             offset, length = pool.add(_bounded(description, name, line, "description"))

@@ -11,11 +11,13 @@ import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
 from gate.config.settings import Config
 from gate.core import identifiers
+from gate.errors import CompileError, TableError
 from gate.ingest.outputs.lights import DoorLights
 from gate.ingest.readers.base import ScanSink
 from gate.ingest.readers.fleet import Readers
@@ -56,16 +58,44 @@ def load_table(config: Config) -> Table:
     sources or unusable; the table is mapped from the gate's own snapshot of the file
     (gate/table/snapshots.py), and older snapshots are removed. Raises CompileError or
     TableError."""
+    return load_table_or_keep(config)[0]
+
+
+def load_table_or_keep(config: Config) -> tuple[Table, str | None]:
+    """``load_table``, except that sources that fail to compile while a good table (one the
+    reader verifies) is at the configured path leave that table in use: the dock keeps
+    working on the control data it had, and the second value says why, for an alert. Raises
+    CompileError when there is no good table to keep."""
     sources = [config.table.control_list, *config.table.catalogues]
+    problem = None
     if is_stale(config.table.path, sources):
-        result = compile_table(
-            config.table.control_list, config.table.catalogues, config.table.path
-        )
-        log.info("compiled %s entries into %s", result.entries, result.path)
+        try:
+            result = compile_table(
+                config.table.control_list, config.table.catalogues, config.table.path
+            )
+        except CompileError as exc:
+            if not _usable(config.table.path):
+                raise
+            problem = (
+                f"New control data refused, the table compiled before kept"
+                f" ({config.table.path}): {exc}"
+            )
+            log.error("%s", problem)
+        else:
+            log.info("compiled %s entries into %s", result.entries, result.path)
     folder = snapshots.folder_for(config.database)
     table = snapshots.open_snapshot(config.table.path, folder)
     snapshots.prune(folder, [table])
-    return table
+    return table, problem
+
+
+def _usable(path: Path) -> bool:
+    """Whether a table the reader verifies is at ``path``."""
+    try:
+        Table.open(path)
+    except (TableError, OSError):
+        return False
+    return True
 
 
 @web.middleware
@@ -142,7 +172,12 @@ async def _table(app: web.Application) -> AsyncIterator[None]:
         # The office's bundle in use before the restart, not the config's older files.
         app[app_keys.CONFIG] = config = await asyncio.to_thread(start_config, config)
     if not slot.loaded:
-        slot.swap(await asyncio.to_thread(load_table, config))
+        table, problem = await asyncio.to_thread(load_table_or_keep, app[app_keys.CONFIG])
+        slot.swap(table)
+        if problem is not None:
+            # Straight into the bulletin as well: the page's follower is not subscribed yet.
+            alert = {"level": "critical", "kind": "table_refused", "text": problem}
+            app[app_keys.BULLETIN].take(app[app_keys.EVENTS].publish("alert", alert))
     yield
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gate.web import api, callbacks, screening_api
+from gate.web import api, callbacks, reports_page, screening_api
 from gate.web.page import handlers as page
 from gate.web.page import login, search
 from gate.web.page.responses import STATIC_DIR, STATIC_ROUTE
@@ -55,4 +55,5 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/page/shipments", search.find_fragment)
     r.add_get("/page/shipments/{id}", search.shipment_fragment)
     r.add_post("/page/alerts/{id}/acknowledge", page.acknowledge_alert)
+    reports_page.setup(app)
     r.add_static("/static", STATIC_DIR, name=STATIC_ROUTE)

@@ -156,24 +156,59 @@ async def test_several_scans_in_one_write_answered_in_order(
 
 
 @pytest.mark.parametrize(
-    "first",
+    ("first", "error"),
     [
-        {"auth": WMS_TOKEN},
-        {"auth": "not-a-token-of-anybody-here"},
-        {"auth": SCANNER_TOKEN, "door": "D1"},
-        {"scan_id": "x", "reader": "r", "door": "D1", "code": "09506000014715"},
-        42,
-        "hello",
+        ({"auth": WMS_TOKEN}, "client wms may not scan"),
+        ({"auth": "not-a-token-of-anybody-here"}, "unknown token"),
+        ({"auth": SCANNER_TOKEN, "door": "D1"}, scanner_socket.AUTH_FIRST),
+        (
+            {"scan_id": "x", "reader": "r", "door": "D1", "code": "09506000014715"},
+            scanner_socket.AUTH_FIRST,
+        ),
+        (42, scanner_socket.AUTH_FIRST),
+        ("hello", scanner_socket.AUTH_FIRST),
     ],
     ids=["wms token", "unknown token", "extra key", "scan before auth", "int", "string"],
 )
-async def test_first_message_not_scanner_auth_closes(connect: Any, first: Any) -> None:
-    """Anything but {"auth": SCANNER_TOKEN} first gets an error map and the connection closed."""
+async def test_first_message_not_scanner_auth_closes(connect: Any, first: Any, error: str) -> None:
+    """Anything but {"auth": SCANNER_TOKEN} first gets an error map saying why (a token no
+    client has: "unknown token") and the connection closed."""
     conn = await connect()
     await conn.write(first)
     answer = await conn.recv()
-    assert (scanner_socket.AUTH_FIRST, "closed") == (answer["error"], answer["status"])
+    assert (error, "closed") == (answer["error"], answer["status"])
     assert await conn.closed_by_server()
+
+
+async def test_batches_answered_as_over_http(gate: Gate, demo_config: Path, connect: Any) -> None:
+    """{"scans": [...]} is decided like POST /scans with a batch and answered by one map
+    {"results": [...]}, in order among single scans; a bad batch gets one error map, decides
+    nothing, and the connection stays."""
+    await gate.create()
+    plain = gtin_with(demo_config, "")
+    conn = await connect()
+    assert True is (await conn.auth())["ok"]
+    batch = {"scans": [scan(f"b{i}", f"(01){plain}(21)S{i}") for i in range(3)]}
+    await conn.write(scan("one", f"(01){plain}(21)S9"), batch, {"scans": []}, {"scans": 7})
+    single = await conn.recv()
+    together = await conn.recv()
+    empty, bad = await conn.recv(), await conn.recv()
+    assert ("one", 1) == (single["scan_id"], single["line"]["quantity"])
+    assert ["b0", "b1", "b2"] == [r["scan_id"] for r in together["results"]]
+    assert [2, 3, 4] == [r["line"]["quantity"] for r in together["results"]]
+    for refused in (empty, bad):
+        assert "error" == refused["status"]
+        assert refused["error"].startswith("scans must be a list of 1 to")
+    await conn.write(scan("after", f"(01){plain}(21)S10"))
+    assert 5 == (await conn.recv())["line"]["quantity"]
+    status, http = await gate.call(
+        "POST",
+        "/api/v1/scans",
+        {"scans": [scan("h1", f"(01){plain}(21)S11")]},
+        token=SCANNER_TOKEN,
+    )
+    assert 200 == status
+    assert set(http) == set(together)
 
 
 async def test_scan_before_auth_changes_nothing(

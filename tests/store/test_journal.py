@@ -403,9 +403,18 @@ async def journal_db(demo_config: Path) -> Path:
 async def test_audit_verify_command_passes_a_clean_journal(
     demo_config: Path, journal_db: Path
 ) -> None:
-    """`gate audit verify` exits 0 with one line counting the records."""
+    """`gate audit verify` exits 0 with one line counting the records and one naming the
+    head (the last record and its hash), to be recorded elsewhere."""
     done = gate("audit", "verify", "--config", str(demo_config))
-    assert (0, "audit journal OK: 30 records\n") == (done.returncode, done.stdout)
+    conn = sqlite3.connect(journal_db)
+    try:
+        (head,) = conn.execute("SELECT hash FROM audit WHERE seq = 30").fetchone()
+    finally:
+        conn.close()
+    assert (0, ["audit journal OK: 30 records", f"head: record 30, hash {head}"]) == (
+        done.returncode,
+        done.stdout.splitlines(),
+    )
 
 
 async def test_audit_verify_command_reports_tampering(demo_config: Path, journal_db: Path) -> None:
@@ -426,7 +435,7 @@ async def test_audit_verify_command_runs_beside_the_open_store(demo_config: Path
         await append(store, 5)
         done = gate("audit", "verify", "--config", str(demo_config))
         await append(store, 1)
-    assert (0, "audit journal OK: 5 records\n") == (done.returncode, done.stdout)
+    assert (0, "audit journal OK: 5 records") == (done.returncode, done.stdout.splitlines()[0])
 
 
 async def test_audit_export_command_writes_json_lines(

@@ -1,5 +1,17 @@
 """The door driver: every chosen door driven at once, each shipment from creation to
-dispatch or cancel, with the door's own scanner connection."""
+dispatch or cancel, with the door's own scanner connection.
+
+What a run leaves behind, so that a demo has something to show and the next run a free dock:
+
+- by default the last shipment of each door, when it is held or blocked, is left standing for
+  the operator (the page shows it with its reasons); every other held or blocked shipment is
+  cancelled so the door takes the next one. ``close_all`` (``--close-all``) cancels them all,
+  as the simulator always did before;
+- a run first cancels what an earlier run left at its doors (a shipment of the simulator's,
+  ``SIM-`` ids, not yet final); a door busy with anyone else's shipment is left alone;
+- interrupted (Ctrl-C), a run cancels every shipment of its own not yet final, then prints
+  its summary.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +51,7 @@ class Options:
     socket: bool = False
     seed: int | None = None
     sensor: bool = False  # play each door's portal and motion sensor (sensor.py)
+    close_all: bool = False  # cancel every held or blocked shipment (leave none standing)
 
 
 class Simulation:
@@ -119,6 +132,7 @@ class Simulation:
                 file=self.printer.out,
                 flush=True,
             )
+            await self._free_doors(api, "SIM-", "left by an earlier run")
             started = time.monotonic()
             tokens = self.scanner_tokens
             try:
@@ -131,13 +145,51 @@ class Simulation:
                         doors.create_task(self._drive(api, door, plans[door], tokens[door]))
             except BaseExceptionGroup as group:
                 raise _first(group) from None
+            except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels this task
+                self.report.interrupted = True
+                await self._cancel_own(api, f"SIM-{run_tag}-")
+                self._summary(time.monotonic() - started)
+                raise
             finally:
                 if self.portals is not None:
                     await self.portals.stop()
             elapsed = time.monotonic() - started
+        self._summary(elapsed)
+        return self.report
+
+    def _summary(self, elapsed: float) -> None:
         for text in self.report.summary(elapsed):
             print(text, file=self.printer.out, flush=True)
-        return self.report
+
+    async def _free_doors(self, api: GateApi, prefix: str, why: str) -> None:
+        """Cancels the simulator's shipments (ids starting with ``prefix``) standing at the
+        chosen doors, so that each is free; anyone else's shipment is left alone."""
+        for door in self.doors:
+            status, doc = await api.call("GET", f"{API}/doors/{door}", self.wms)
+            if status != 200 or not isinstance(doc, Mapping):
+                continue
+            standing = doc.get("shipment") or {}
+            sid = str(standing.get("id") or "")
+            if sid.startswith(prefix) and standing.get("state") not in _FINAL:
+                await self._cancel(api, door, sid, why)
+
+    async def _cancel_own(self, api: GateApi, prefix: str) -> None:
+        """After an interrupt: cancels this run's shipments not yet final, those it knows
+        of and any its doors show (one created while the interrupt came)."""
+        for outcome in self.report.outcomes:
+            if outcome.final is None:
+                await self._cancel(api, outcome.door, outcome.id, "interrupted")
+        await self._free_doors(api, prefix, "interrupted")
+
+    async def _cancel(self, api: GateApi, door: str, sid: str, why: str) -> None:
+        status, doc = await api.call("POST", f"{API}/shipments/{sid}/cancel", self.wms)
+        if status == 200:
+            for outcome in self.report.outcomes:
+                if outcome.id == sid:
+                    outcome.final, outcome.left = "cancelled", False
+            self.printer.line(door, sid, f"cancelled by the simulator ({why}): door {door} free")
+        elif status != 409:  # 409: already final
+            self.printer.line(door, sid, f"could not cancel ({why}): {status} {doc}")
 
     async def _check_ready(self, api: GateApi) -> None:
         status, doc = await api.call("GET", "/readyz", None)
@@ -157,16 +209,18 @@ class Simulation:
         scanner = await self._scanner(api, token)
         pacer = Pacer(self.options.rate)
         try:
-            for plan in plans:
-                if not await self._shipment(api, scanner, pacer, plan):
+            for n, plan in enumerate(plans):
+                last = n == len(plans) - 1
+                if not await self._shipment(api, scanner, pacer, plan, last=last):
                     return
         finally:
             await scanner.close()
 
     async def _shipment(
-        self, api: GateApi, scanner: Scanner, pacer: Pacer, plan: ShipmentPlan
+        self, api: GateApi, scanner: Scanner, pacer: Pacer, plan: ShipmentPlan, *, last: bool
     ) -> bool:
-        """Runs one shipment from creation to dispatch or cancel; False if the door is busy."""
+        """Runs one shipment from creation to dispatch or cancel (or, the ``last`` of its
+        door held or blocked, to the operator); False if the door is busy."""
         say = self.printer.line
         door, sid = plan.door, plan.id
         status, doc = await api.call("POST", f"{API}/shipments", self.wms, plan.body)
@@ -217,6 +271,10 @@ class Simulation:
         else:
             for text in blocking_lines(sealed):
                 say(door, sid, text)
+            if last and not self.options.close_all:
+                outcome.left = True
+                say(door, sid, f"left for the operator: {sealed['state']} at door {door}")
+                return True
         cancelled = await api.expect("POST", f"{API}/shipments/{sid}/cancel", self.wms)
         outcome.final = cancelled["state"]
         say(
@@ -257,6 +315,9 @@ class Simulation:
             say(door, sid, f"dispatch answered {status}: {detail}")
         await self.portals.acknowledge(api, door)
         say(door, sid, f"the operator checked the goods by hand and acknowledged door {door}")
+
+
+_FINAL = ("dispatched", "cancelled")
 
 
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -19,6 +19,7 @@ class Outcome:
     door: str
     sealed: str | None = None  # the state seal answered: cleared, held or blocked
     final: str | None = None  # dispatched or cancelled, when the simulator closed it
+    left: bool = False  # held or blocked, left standing for the operator
 
 
 @dataclass(slots=True)
@@ -29,6 +30,7 @@ class Report:
     statuses: Counter[str] = field(default_factory=Counter)
     outcomes: list[Outcome] = field(default_factory=list)
     busy_doors: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
     def sealed(self, state: str) -> int:
         return sum(1 for o in self.outcomes if o.sealed == state)
@@ -51,8 +53,13 @@ class Report:
             f" {self.sealed('held')} held, {self.sealed('blocked')} blocked;"
             f" {self.final('dispatched')} dispatched, {self.final('cancelled')} cancelled"
         )
+        left = [f"{o.id} ({o.sealed}) at {o.door}" for o in self.outcomes if o.left]
+        if left:
+            yield f"summary: left for the operator: {', '.join(left)}"
         if self.busy_doors:
             yield f"summary: skipped busy door(s): {', '.join(self.busy_doors)}"
+        if self.interrupted:
+            yield "summary: interrupted; the run's open shipments were cancelled"
 
 
 class Printer:
