@@ -112,10 +112,14 @@ def fetch_bundle(
     bundles_dir: Path,
     *,
     applied: int | None = None,
+    floor: int = 0,
     timeout: float = 30.0,
 ) -> Verified | None:
     """Refreshes the trusted metadata from ``url`` and, when its bundle version is not
-    ``applied``, downloads and verifies the bundle; None when there is nothing new.
+    ``applied``, downloads and verifies the bundle; None when there is nothing new. A version
+    below ``floor`` (the newest this gate ever applied, kept outside ``metadata/``: TUF's
+    own rollback check forgets everything when that folder is lost) is refused
+    (``rollback``) before anything is downloaded.
 
     Blocking (network and disk): run it in a worker thread. Raises Refused.
     """
@@ -141,6 +145,11 @@ def fetch_bundle(
         version = trusted.signed.version
         if version == applied:
             return None
+        if version < floor:
+            raise Refused(
+                "rollback",
+                f"bundle v{version} is older than v{floor}, which this gate already applied",
+            )
         info = updater.get_targetinfo(MANIFEST_NAME)
         if info is None:
             raise Refused("manifest", f"the signed targets hold no {MANIFEST_NAME}")

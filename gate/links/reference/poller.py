@@ -77,6 +77,7 @@ class ReferencePoller:
         async with self.lock:
             applied = self.swap.applied
             try:
+                floor = await self.swap.floor()
                 root = await asyncio.to_thread(self.config.root.read_bytes)
                 verified = await asyncio.to_thread(
                     fetch_bundle,
@@ -85,6 +86,7 @@ class ReferencePoller:
                     self.config.metadata_dir,
                     self.config.bundles_dir,
                     applied=None if applied is None else applied.version,
+                    floor=floor,
                     timeout=self.config.timeout_seconds,
                 )
             except OSError as exc:
