@@ -37,7 +37,7 @@ def start_config(config: Config) -> Config:
         version = int(ref.applied_file.read_text().strip())
     except (OSError, ValueError):
         return config
-    cached = cached_bundle(ref.metadata_dir, ref.bundles_dir, version)
+    cached = cached_bundle(ref.metadata_dir, ref.bundles_dir, version, ref.root)
     if cached is None:
         log.error(
             "reference bundle v%s in %s does not check out: starting on the config's files",
