@@ -52,7 +52,14 @@ async def run(config: Config) -> None:
     scanner = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)
     app[app_keys.METRICS].watch_scanner(scanner)
     docks = app[app_keys.DOCKS]
-    sender = CheckpointSender(config, docks.store, app[app_keys.EVENTS], docks.clock)
+    sender = CheckpointSender(
+        config,
+        docks.store,
+        app[app_keys.EVENTS],
+        docks.committer,
+        app[app_keys.JOURNAL_WATCH],
+        docks.clock,
+    )
     checkpoints = asyncio.create_task(sender.run(), name="journal-checkpoints")
     try:
         site = web.TCPSite(runner, config.http.host, config.http.port, backlog=ACCEPT_BURST)

@@ -26,6 +26,10 @@ from gate.errors import BundleError
 MANIFEST_NAME = "bundle.json"
 MANIFEST_FORMAT = 1
 _PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+#: How far ahead of a clock a bundle's ``published`` time may be: the office's ``make``
+#: refuses a later time, and a gate refuses a bundle published later than its own now plus
+#: this (its data would have a negative age).
+MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 def check_name(name: object, what: str) -> str:

@@ -14,6 +14,13 @@ followed (a 3xx is a failure), whatever its encoding.
 
 A delivery is not journaled: a record for it would make the journal grow, and with it the next
 checkpoint, on an idle gate for ever. The outbox row keeps when it was delivered.
+
+A checkpoint vouches for the journal it covers, so none is taken before the audit journal's
+full check has passed since this start (``JournalWatch.settled`` and not ``broken``: a start
+checks only the records after its verified mark), and none is taken or sent once the gate has
+latched (``Committer.failed``): a checkpoint taken before a fault stays queued, undelivered,
+until a person restores the database and restarts the gate. (The take itself checks the latch
+again in the writer's transaction, so a latch between the check and the write still counts.)
 """
 
 from __future__ import annotations
@@ -34,7 +41,9 @@ from gate.core.signatures import parse_secret
 from gate.errors import GateError
 from gate.links.central import backoff
 from gate.service.clock import utc_now
+from gate.service.commit_step import Committer
 from gate.service.events import Events
+from gate.service.journal_watch import JournalWatch
 from gate.storage import checkpoints
 from gate.storage.store import Store
 
@@ -53,17 +62,23 @@ class CheckpointSender:
         config: Config,
         store: Store,
         events: Events,
+        committer: Committer,
+        watch: JournalWatch,
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.config = config
         self.store = store
         self.events = events
+        self.committer = committer
+        self.watch = watch
         self.clock = clock
         self.secret = parse_secret(config.central.signing_secret)
         self.url = f"{config.central.url}/{PATH}"
         self.rng = random.Random()
         self.delivered = 0
         self.last_error: str | None = None
+        #: True while the sender waits for the start's full check of the journal.
+        self.waiting = False
 
     async def run(self) -> None:
         """Takes and sends checkpoints until cancelled."""
@@ -73,6 +88,13 @@ class CheckpointSender:
         loop = asyncio.get_running_loop()
         async with aiohttp.ClientSession(timeout=timeout) as session:
             while True:
+                if not self.vouched():  # not checked yet, or latched: neither take nor send
+                    if self.committer.failed is not None or self.watch.broken is not None:
+                        return  # until a restart: the gate refuses every change too
+                    self.waiting = True
+                    await self.watch.settled.wait()
+                    self.waiting = False
+                    continue
                 try:
                     if loop.time() >= next_take:
                         await self.take()
@@ -86,12 +108,25 @@ class CheckpointSender:
                     wait = 5.0
                 await asyncio.sleep(max(0.01, min(wait, next_take - loop.time())))
 
+    def vouched(self) -> bool:
+        """Whether the journal may be vouched for now: its full check passed since this
+        start and the gate has not latched."""
+        return (
+            self.watch.settled.is_set()
+            and self.watch.broken is None
+            and self.committer.failed is None
+        )
+
     async def take(self) -> checkpoints.Checkpoint | None:
-        """Takes a checkpoint now if the journal grew since the last one."""
+        """Takes a checkpoint now if the journal grew since the last one (never while the
+        journal is not vouched for)."""
         now = self.clock()
         gate_id, secret = self.config.gate_id, self.secret
+        vouched = self.vouched
 
         def write(conn: sqlite3.Connection) -> checkpoints.Checkpoint | None:
+            if not vouched():  # latched since the caller looked
+                return None
             return checkpoints.take(conn, gate_id=gate_id, secret=secret, now=now)
 
         taken = await self.store.write(write)
@@ -108,6 +143,8 @@ class CheckpointSender:
         for row_id, checkpoint_id, body, signature, attempts, due_text in await self.store.read(
             _pending
         ):
+            if not self.vouched():  # latched meanwhile: what waits stays undelivered
+                break
             if dt.datetime.fromisoformat(due_text) <= now:
                 await self._send(session, row_id, checkpoint_id, body, signature, attempts)
         waiting = [dt.datetime.fromisoformat(row[5]) for row in await self.store.read(_pending)]

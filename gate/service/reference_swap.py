@@ -24,6 +24,14 @@ configure is not used (its action, threshold and maximum age are the gate's sett
 
 Ages (DESIGN 2.3): the bundle's ``published`` time is the age of every piece of data in it,
 the control list's and each list's (``ListConfig.bundled``), whatever date the data carries.
+A bundle published later than the gate's now (plus ``MAX_CLOCK_SKEW``) is refused
+(``published``): its data would have a negative age.
+
+Rollback: TUF refuses an older version than the metadata it trusts, but that lives in
+``reference/metadata/``; lose the folder and an older bundle would pass. So the swap also
+refuses any version below its ``floor`` (``rollback``): the newest version this gate ever
+applied, the highest of the ``reference/applied`` file and the ``reference.applied`` records
+of its journal (which a restored or deleted folder does not touch).
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gate.config.bundle_manifest import Manifest
+from gate.config.bundle_manifest import MAX_CLOCK_SKEW, Manifest
 from gate.config.lists import ListConfig
 from gate.config.settings import Config
 from gate.core.screening.clearances import Clearance, ClearanceBook
@@ -64,6 +72,18 @@ class BundleRefused(GateError):
     """A verified bundle whose contents do not load; ``check`` is ``load``."""
 
     check = "load"
+
+
+class BundleRolledBack(BundleRefused):
+    """A bundle older than one this gate already applied."""
+
+    check = "rollback"
+
+
+class BundleFromTheFuture(BundleRefused):
+    """A bundle published later than the gate's now (plus the clock skew allowed)."""
+
+    check = "published"
 
 
 def bundle_config(config: Config, manifest: Manifest, folder: Path) -> Config:
@@ -140,10 +160,49 @@ class ReferenceSwap:
         self.clock = clock
         self.refused: tuple[str, str] | None = None
         self.outcomes: dict[str, int] = {"applied": 0, "refused": 0}
+        self._journal_floor: int | None = None  # read once, then kept up to date
 
     @property
     def applied(self) -> Manifest | None:
         return self.docks.config.bundle
+
+    async def floor(self) -> int:
+        """The newest bundle version this gate ever applied (0: none): the highest of the
+        bundle in use, the ``applied`` file and the journal. Raises StoreError."""
+        if self._journal_floor is None:
+            self._journal_floor = await self.docks.store.read(_journal_floor)
+        found = [self._journal_floor]
+        if self.applied is not None:
+            found.append(self.applied.version)
+        ref = self.docks.config.reference
+        if ref is not None:
+            try:
+                found.append(int(ref.applied_file.read_text().strip()))
+            except FileNotFoundError:
+                pass
+            except (OSError, ValueError) as exc:  # fail closed: nothing known to be older
+                raise GateError(f"{ref.applied_file} unreadable: {exc}") from exc
+        return max(found)
+
+    async def _admit(self, manifest: Manifest) -> None:
+        """Raises BundleRefused (alerted and journaled) for a bundle older than the floor
+        or published in the future."""
+        refusal: BundleRefused | None = None
+        floor = await self.floor()
+        now = self.clock()
+        if manifest.version < floor:
+            refusal = BundleRolledBack(
+                f"bundle v{manifest.version} is older than v{floor}, which this gate"
+                " already applied"
+            )
+        elif manifest.published > now + MAX_CLOCK_SKEW:
+            refusal = BundleFromTheFuture(
+                f"bundle v{manifest.version} says it was published"
+                f" {manifest.published.isoformat()}, after the gate's now {now.isoformat()}"
+            )
+        if refusal is not None:
+            await self.refuse(manifest.version, refusal.check, str(refusal))
+            raise refusal
 
     async def apply(self, manifest: Manifest, folder: Path) -> None:
         """Loads the bundle in ``folder`` and swaps it in as one step, then re-decides.
@@ -153,6 +212,7 @@ class ReferenceSwap:
         screening, reloader = self.screening, self.reloader
         started = time.monotonic()
         async with screening.lock, reloader.lock:
+            await self._admit(manifest)
             config = self.docks.config
             try:
                 new = bundle_config(config, manifest, folder)
@@ -187,6 +247,7 @@ class ReferenceSwap:
             reloader.follow(new)
             self.refused = None
             self.outcomes["applied"] += 1
+            self._journal_floor = max(self._journal_floor or 0, manifest.version)
             await asyncio.to_thread(snapshots.prune, reloader.snapshots, [table])
             if change.removes:
                 reloader.alert_removals(change)
@@ -296,3 +357,12 @@ class ReferenceSwap:
             if self.refused is None
             else {"check": self.refused[0], "reason": self.refused[1]},
         }
+
+
+def _journal_floor(conn: sqlite3.Connection) -> int:
+    """The newest bundle version the journal says was applied (0: none)."""
+    row = conn.execute(
+        "SELECT max(CAST(json_extract(data, '$.version') AS INTEGER)) FROM audit"
+        " WHERE kind = 'reference.applied'"
+    ).fetchone()
+    return int(row[0] or 0)

@@ -22,7 +22,10 @@ from gate.config.settings import Config, load_config
 from gate.core.signatures import Verifier, parse_secret
 from gate.errors import JournalBroken
 from gate.links.checkpoint_sender import CheckpointSender
+from gate.service.commit_step import Committer
 from gate.service.events import Events
+from gate.service.journal_watch import JournalWatch
+from gate.service.live_state import LiveState
 from gate.storage import checkpoints, journal
 from gate.storage.store import Store, connect_readonly
 from tests.conftest import ROOT, free_port
@@ -374,7 +377,10 @@ async def test_sender_delivers_signed_checkpoints_that_verify_the_journal(
     office.answers = [302]
     async with await Store.open(config.database) as store:
         await append(store, 4)
-        sender = CheckpointSender(config, store, Events())
+        events = Events()
+        watch = JournalWatch(store, Committer(store, LiveState(), events))
+        watch.settled.set()  # the store's start checked the whole journal
+        sender = CheckpointSender(config, store, events, watch.committer, watch)
         task = asyncio.create_task(sender.run())
         try:
             deadline = time.monotonic() + 15

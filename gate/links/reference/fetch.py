@@ -112,10 +112,14 @@ def fetch_bundle(
     bundles_dir: Path,
     *,
     applied: int | None = None,
+    floor: int = 0,
     timeout: float = 30.0,
 ) -> Verified | None:
     """Refreshes the trusted metadata from ``url`` and, when its bundle version is not
-    ``applied``, downloads and verifies the bundle; None when there is nothing new.
+    ``applied``, downloads and verifies the bundle; None when there is nothing new. A version
+    below ``floor`` (the newest this gate ever applied, kept outside ``metadata/``: TUF's
+    own rollback check forgets everything when that folder is lost) is refused
+    (``rollback``) before anything is downloaded.
 
     Blocking (network and disk): run it in a worker thread. Raises Refused.
     """
@@ -141,6 +145,11 @@ def fetch_bundle(
         version = trusted.signed.version
         if version == applied:
             return None
+        if version < floor:
+            raise Refused(
+                "rollback",
+                f"bundle v{version} is older than v{floor}, which this gate already applied",
+            )
         info = updater.get_targetinfo(MANIFEST_NAME)
         if info is None:
             raise Refused("manifest", f"the signed targets hold no {MANIFEST_NAME}")
@@ -174,17 +183,23 @@ def fetch_bundle(
         raise _refusal(exc) from exc
 
 
-def cached_bundle(metadata_dir: Path, bundles_dir: Path, version: int) -> Verified | None:
+def cached_bundle(
+    metadata_dir: Path, bundles_dir: Path, version: int, bootstrap: Path | None = None
+) -> Verified | None:
     """Bundle ``version``, the one this gate had in use, read back from its own folder at
     start (no network): its signed targets (kept with it) checked again against the trusted
-    root, and every file checked again against them. None when it is not there or any check
-    fails. Expiry is not checked: the bundle was in use before the restart, and the data's
-    own age still holds it (2.3).
+    root (``metadata/root.json``, or the ``bootstrap`` root of the config when that folder
+    is lost), and every file checked again against them. None when it is not there or any
+    check fails. Expiry is not checked: the bundle was in use before the restart, and the
+    data's own age still holds it (2.3).
 
     Blocking: run it in a worker thread."""
     folder = bundles_dir / f"v{version}"
     try:
-        root = Metadata[Root].from_bytes((metadata_dir / "root.json").read_bytes())
+        trusted_root = metadata_dir / "root.json"
+        if bootstrap is not None and not trusted_root.exists():
+            trusted_root = bootstrap
+        root = Metadata[Root].from_bytes(trusted_root.read_bytes())
         trusted = Metadata[Targets].from_bytes((folder / TARGETS_COPY).read_bytes())
         root.verify_delegate(Targets.type, trusted)
         manifest = parse_manifest((folder / MANIFEST_NAME).read_bytes())

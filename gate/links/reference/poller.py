@@ -37,7 +37,7 @@ def start_config(config: Config) -> Config:
         version = int(ref.applied_file.read_text().strip())
     except (OSError, ValueError):
         return config
-    cached = cached_bundle(ref.metadata_dir, ref.bundles_dir, version)
+    cached = cached_bundle(ref.metadata_dir, ref.bundles_dir, version, ref.root)
     if cached is None:
         log.error(
             "reference bundle v%s in %s does not check out: starting on the config's files",
@@ -77,6 +77,7 @@ class ReferencePoller:
         async with self.lock:
             applied = self.swap.applied
             try:
+                floor = await self.swap.floor()
                 root = await asyncio.to_thread(self.config.root.read_bytes)
                 verified = await asyncio.to_thread(
                     fetch_bundle,
@@ -85,6 +86,7 @@ class ReferencePoller:
                     self.config.metadata_dir,
                     self.config.bundles_dir,
                     applied=None if applied is None else applied.version,
+                    floor=floor,
                     timeout=self.config.timeout_seconds,
                 )
             except OSError as exc:

@@ -45,7 +45,13 @@ from tuf.api.metadata import (
 )
 from tuf.api.serialization.json import JSONSerializer
 
-from gate.config.bundle_manifest import MANIFEST_NAME, BundleList, Manifest, check_name
+from gate.config.bundle_manifest import (
+    MANIFEST_NAME,
+    MAX_CLOCK_SKEW,
+    BundleList,
+    Manifest,
+    check_name,
+)
 from gate.config.settings import Config
 from gate.errors import BundleError
 from gate.service.clock import utc_now
@@ -207,7 +213,7 @@ def make_bundle(
     Raises BundleError (nothing published) for a missing source or a wrong key.
     """
     published = (published or _now()).astimezone(dt.UTC)
-    if published > _now() + dt.timedelta(days=1):
+    if published > _now() + MAX_CLOCK_SKEW:  # gates refuse it too
         raise BundleError(f"published {published.isoformat()} is in the future")
     expires = (expires or published + dt.timedelta(days=7)).astimezone(dt.UTC)
     signers = {role: key for role in TOP_LEVEL_ROLE_NAMES}
