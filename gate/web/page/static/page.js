@@ -228,10 +228,13 @@
     if (!ok) return;
     button.disabled = true;
     try {
+      const headers = { "X-CSRF-Token": csrf, Accept: "application/json" };
+      if (button.dataset.body) headers["Content-Type"] = "application/json";
       const response = await fetch(button.dataset.url, {
         method: "POST",
         credentials: "same-origin",
-        headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
+        headers: headers,
+        body: button.dataset.body || undefined,
       });
       if (response.status === 401) return loginAgain();
       const body = await response.json().catch(() => ({}));
