@@ -166,6 +166,9 @@ class DoorHolds:
         if door not in self._retries:
             try:
                 await self._flush(door)
+            except asyncio.CancelledError:  # the reader's session ended: the write goes on
+                self._retry(door)
+                raise
             except Exception as exc:  # kept in memory; retried until stored
                 log.error("door %s: the hold could not be stored yet (retrying): %s", door, exc)
                 self._retry(door)

@@ -6,6 +6,7 @@ acknowledges it on the page, journaled."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -213,6 +214,31 @@ async def test_a_dispatch_decided_while_a_hold_is_being_written_is_refused(gates
     assert not isinstance(held, BaseException) and holds.is_held("D1")
     status, doc = await gate.call("GET", "/api/v1/shipments/S1")
     assert (200, "cleared") == (status, doc["state"])
+
+
+async def test_a_hold_whose_caller_is_cancelled_mid_write_is_still_stored(gates: Gates) -> None:
+    """The reader's session ends (its task cancelled) while the hold waits for a locked
+    database, and the write then fails: the door stays held and the hold is retried and
+    stored once the lock is released."""
+    gate = await gates.start()
+    holds = gate.app[app_keys.HOLDS]
+    lock = sqlite3.connect(gate.config.database, isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        task = asyncio.create_task(holds.hold("D1", "north"))
+        await until(lambda: holds.is_held("D1"), "held in memory")
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert holds.is_held("D1") and 1 == holds.unwritten("D1")
+        # The write that was under way fails (busy) after the cancellation: none retried it.
+        await until(lambda: gate.app[app_keys.DOCKS].store.locked_out, "the write refused")
+        assert holds.is_held("D1") and 1 == holds.unwritten("D1")
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    await until(lambda: ["door.held"] == [k for k, _ in journal(gate, "reader:north")], "stored")
+    assert 0 == holds.unwritten("D1")
 
 
 async def _connected(gate: Gate) -> bool:
