@@ -8,7 +8,9 @@ import re
 from typing import Any
 
 from gate.web import app_keys
+from tests.page.browser import Browser
 from tests.page.test_page_http import get, session_of
+from tests.page.test_status_page import logged_in
 from tests.readers.support import journal
 from tests.service.harness import Gate
 
@@ -89,3 +91,29 @@ async def _press(gate: Gate, cookie: str, csrf: str, doors: str) -> tuple[int, A
         },
     ) as r:
         return r.status, await r.json(content_type=None)
+
+
+async def test_the_pages_button_acknowledges_the_count_it_shows(
+    browser: Browser, gate: Gate
+) -> None:
+    """In a browser: a door held for two empty windows shows the count, and its Acknowledge
+    button (page.js) sends it: the door is released, journaled with that count."""
+    holds = gate.app[app_keys.HOLDS]
+    await holds.hold("D1", "north")
+    await holds.hold("D1", "north")
+    await logged_in(browser, gate)
+    await browser.run(
+        browser.wait,
+        "door 1's hold with its count",
+        lambda d: "2 empty windows" in browser.text('article.door[data-door="D1"]'),
+    )
+    await browser.run(browser.click_action, "D1", "acknowledge")
+    assert "Acknowledge the hold of Door 1 (north)?" == await browser.run(browser.confirm)
+    await browser.run(
+        browser.wait,
+        "the acknowledgement",
+        lambda d: "door D1 is no longer held" in browser.text("#notice"),
+    )
+    assert not holds.is_held("D1")
+    acked = [d for k, d in journal(gate, "ops") if k == "door.hold_acknowledged"]
+    assert [2] == [d["windows"] for d in acked]

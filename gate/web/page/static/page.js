@@ -239,7 +239,10 @@
       if (response.status === 401) return loginAgain();
       const body = await response.json().catch(() => ({}));
       if (response.ok) {
-        show("ok", button.dataset.done + ": shipment " + body.id + " is now " + body.state);
+        const what = body.state
+          ? "shipment " + body.id + " is now " + body.state
+          : "door " + body.id + " is no longer held";
+        show("ok", button.dataset.done + ": " + what);
       } else {
         const blocking = (body.blocking || []).map(
           (b) => b.key + ": " + b.decision.replace("_", " ") + " (" + b.reasons.join(", ") + ")"
