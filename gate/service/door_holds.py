@@ -7,28 +7,48 @@ passed without a readable tag") until an operator acknowledges it on the page (h
 checked and scanned the goods by hand). While a door is held its shipment is not dispatched
 (409).
 
-A hold and its acknowledgement are changes like any other: decided, written with their
-journal record (``door.held``, ``door.hold_acknowledged``) in one transaction through the
-docks' commit step, and only then taken into memory and published (``door_hold`` events,
-and an alert). The open holds are kept in their own table (``door_holds``), so a restart
-keeps a door held: a hold is never lost to a restart.
+**Fail closed: memory first.** An empty window holds the door in memory at once, before
+any await: dispatch is refused, the light and the page show it (a ``door_hold`` event and
+an alert go out at once), even while the write is pending or failing. The window is then
+written (a ``door.held`` journal record and the ``door_holds`` row, in one transaction
+through the docks' commit step); a write that fails (the database locked by another
+process) is retried with a backoff until it is stored, or until the gate latches and
+refuses every change. A hold is never dropped: not by a failed write, and not by a restart
+(the table is read at the start).
+
+**Every window counts.** A second empty window at a held door is journaled and alerted
+too, and the hold counts them (``windows``). An acknowledgement names the count the
+operator saw (``{"windows": n}``, what the page's button sends): if another window came
+since, it is refused (409) and the door stays held; while a window is still being written
+it is refused too (503). The acknowledgement is journaled (``door.hold_acknowledged``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
+import logging
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from gate.core.shipment_values import Shipment
-from gate.errors import Conflict, NotFound
+from gate.errors import Conflict, NotFound, Unavailable
 from gate.service.commit_step import Change
 from gate.service.docks import Docks
 from gate.service.event_shapes import door_held_alert, door_hold_event
 from gate.storage import journal
 
+log = logging.getLogger("gate.service.door_holds")
+
 EMPTY_WINDOW: Final = "goods passed without a readable tag"
+
+
+#: Seconds between attempts to store a window whose write failed (doubling up to the max).
+RETRY_INITIAL: Final = 0.05
+RETRY_MAX: Final = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,104 +56,234 @@ class Hold:
     door: str
     reason: str
     reader: str
-    held_at: str
+    held_at: str  # the first window's time
+    windows: int = 1  # the empty windows since the door was held
+    last_at: str = ""  # the latest window's time
 
     def doc(self) -> dict[str, Any]:
-        return {"door": self.door, "reason": self.reason, "reader": self.reader, "at": self.held_at}
+        return {
+            "door": self.door,
+            "reason": self.reason,
+            "reader": self.reader,
+            "at": self.held_at,
+            "windows": self.windows,
+            "last_at": self.last_at or self.held_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """One empty window not yet stored: the hold as it was once this window counted."""
+
+    hold: Hold
+    at: dt.datetime
+    shipment: str | None
 
 
 class DoorHolds:
-    """The doors held now, and the two operations on them."""
+    """The doors held now (in memory at once, written after), and the two operations."""
 
     def __init__(self, docks: Docks) -> None:
         self.docks = docks
         self.held: dict[str, Hold] = {}
         self.on_change: Callable[[], None] = lambda: None
-        self._pending: set[str] = set()  # holds being written
+        self._unwritten: dict[str, list[_Window]] = {}  # windows held, not yet stored
+        self._locks: dict[str, asyncio.Lock] = {}  # one writer per door, acknowledge too
+        self._retries: dict[str, asyncio.Task[None]] = {}
 
     async def load(self) -> None:
         """Reads the open holds (a restart keeps a door held)."""
         rows = await self.docks.store.read(
             lambda conn: conn.execute(
-                "SELECT door, reason, reader, held_at FROM door_holds ORDER BY door"
+                "SELECT door, reason, reader, held_at, windows, last_at FROM door_holds"
+                " ORDER BY door"
             ).fetchall()
         )
-        self.held = {door: Hold(door, reason, reader, at) for door, reason, reader, at in rows}
+        self.held = {
+            door: Hold(door, reason, reader, at, windows, last_at or at)
+            for door, reason, reader, at, windows, last_at in rows
+        }
+
+    async def close(self) -> None:
+        """Stops the retries (the gate is stopping; an unwritten window is lost with the
+        process, and logged)."""
+        for door, task in list(self._retries.items()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            if self._unwritten.get(door):
+                log.error("door %s: a hold was not stored before the stop", door)
+        self._retries.clear()
 
     def is_held(self, door: str) -> bool:
         return door in self.held
 
+    def unwritten(self, door: str) -> int:
+        """How many of the door's empty windows are not stored yet."""
+        return len(self._unwritten.get(door, ()))
+
     def doc(self, door: str) -> dict[str, Any] | None:
         hold = self.held.get(door)
-        return None if hold is None else hold.doc()
+        if hold is None:
+            return None
+        return {**hold.doc(), "stored": not self._unwritten.get(door)}
 
     def check_dispatch(self, shipment: Shipment) -> None:
-        """Raises Conflict (409, nothing changes) while the shipment's door is held."""
+        """Raises Conflict (409, nothing changes) while the shipment's door is held, the
+        hold stored or still being written."""
         hold = self.held.get(shipment.door)
         if hold is not None:
             raise Conflict(
                 f"door {shipment.door} is held ({hold.reason}, reader {hold.reader}, at"
-                f" {hold.held_at}): an operator must acknowledge it on the page first",
+                f" {hold.held_at}, {hold.windows} window(s)): an operator must acknowledge"
+                " it on the page first",
                 extra={"door": shipment.door, "hold": hold.doc()},
             )
 
-    async def hold(self, door: str, reader: str, reason: str = EMPTY_WINDOW) -> bool:
-        """Holds ``door`` (journaled, alerted); False when it was held already (the first
-        hold stands until acknowledged). Raises Unavailable when it could not be written."""
-        if door in self.held or door in self._pending or door not in self.docks.doors:
-            return False
-        self.docks.committer.require_ok()
-        at = self.docks.clock()
-        hold = Hold(door, reason, reader, at.isoformat())
-        shipment = self.docks.door_shipment(door)
-        data = {**hold.doc(), "shipment": None if shipment is None else shipment.id}
-
-        def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT OR IGNORE INTO door_holds (door, reason, reader, held_at)"
-                " VALUES (?, ?, ?, ?)",
-                (door, reason, reader, hold.held_at),
-            )
-            journal.append(
-                conn, kind="door.held", actor=f"reader:{reader}", subject=door, data=data, ts=at
-            )
-
-        change = Change(sql=[write], committed=[lambda: self._set(door, hold)])
-        change.events.append(("door_hold", door_hold_event(door, hold.doc())))
-        change.events.append(("alert", door_held_alert(door, reason, reader)))
-        self._pending.add(door)
-        try:
-            await self.docks.committer.apply(change)
-        finally:
-            self._pending.discard(door)
-        return True
-
-    async def acknowledge(self, door: str, actor: str, note: str = "") -> Hold:
-        """An operator releases the hold (journaled with who and their note). Raises NotFound
-        (an unknown door), Conflict (the door is not held), Unavailable."""
+    async def hold(self, door: str, reader: str, reason: str = EMPTY_WINDOW) -> Hold:
+        """Holds ``door`` for one empty window: in memory at once (before any await), then
+        journaled and stored; a held door counts the window. Returns the hold. A failed
+        write is retried in the background (logged); the door stays held meanwhile.
+        Raises NotFound for an unknown door."""
         if door not in self.docks.doors:
             raise NotFound(f"unknown door {door!r}")
-        hold = self.held.get(door)
-        if hold is None:
-            raise Conflict(f"door {door} is not held")
-        self.docks.committer.require_ok()
         at = self.docks.clock()
-        data = {**hold.doc(), "note": note[:500]}
-
-        def write(conn: sqlite3.Connection) -> None:
-            conn.execute("DELETE FROM door_holds WHERE door = ?", (door,))
-            journal.append(
-                conn, kind="door.hold_acknowledged", actor=actor, subject=door, data=data, ts=at
-            )
-
-        change = Change(sql=[write], committed=[lambda: self._set(door, None)])
-        change.events.append(("door_hold", door_hold_event(door, None)))
-        await self.docks.committer.apply(change)
+        stamp = at.isoformat()
+        before = self.held.get(door)
+        hold = (
+            Hold(door, reason, reader, stamp, 1, stamp)
+            if before is None
+            else replace(before, windows=before.windows + 1, last_at=stamp)
+        )
+        shipment = self.docks.door_shipment(door)
+        self.held[door] = hold
+        self._unwritten.setdefault(door, []).append(
+            _Window(hold, at, None if shipment is None else shipment.id)
+        )
+        self.docks.events.publish("door_hold", door_hold_event(door, hold.doc()))
+        self.docks.events.publish("alert", door_held_alert(door, reason, reader, hold.windows))
+        self.on_change()
+        if door not in self._retries:
+            try:
+                await self._flush(door)
+            except asyncio.CancelledError:  # the reader's session ended: the write goes on
+                self._retry(door)
+                raise
+            except Exception as exc:  # kept in memory; retried until stored
+                log.error("door %s: the hold could not be stored yet (retrying): %s", door, exc)
+                self._retry(door)
         return hold
 
-    def _set(self, door: str, hold: Hold | None) -> None:
-        if hold is None:
-            self.held.pop(door, None)
-        else:
-            self.held[door] = hold
+    async def acknowledge(self, door: str, actor: str, windows: int | None, note: str = "") -> Hold:
+        """An operator releases the hold, naming the count of windows they saw (journaled
+        with who and their note). Raises NotFound (an unknown door), Conflict (the door is
+        not held, or another window came since), Unavailable (a window is not stored yet,
+        or the gate takes no changes)."""
+        if door not in self.docks.doors:
+            raise NotFound(f"unknown door {door!r}")
+        async with self._lock(door):
+            hold = self.held.get(door)
+            if hold is None:
+                raise Conflict(f"door {door} is not held")
+            if windows != hold.windows:
+                raise Conflict(
+                    f"door {door} is held for {hold.windows} empty window(s) (the latest at"
+                    f" {hold.last_at}), not the {windows} acknowledged: check the goods again"
+                    " and acknowledge what the page shows now",
+                    extra={"door": door, "hold": hold.doc()},
+                )
+            if self._unwritten.get(door):
+                raise Unavailable(f"door {door}: its hold is still being stored, try again")
+            self.docks.committer.require_ok()
+            at = self.docks.clock()
+            data = {**hold.doc(), "note": note[:500]}
+
+            def write(conn: sqlite3.Connection) -> None:
+                conn.execute("DELETE FROM door_holds WHERE door = ?", (door,))
+                journal.append(
+                    conn,
+                    kind="door.hold_acknowledged",
+                    actor=actor,
+                    subject=door,
+                    data=data,
+                    ts=at,
+                )
+
+            change = Change(sql=[write], committed=[lambda: self._release(door, hold)])
+            change.events.append(("door_hold", door_hold_event(door, None)))
+            await self.docks.committer.apply(change)
+        return hold
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def _lock(self, door: str) -> asyncio.Lock:
+        return self._locks.setdefault(door, asyncio.Lock())
+
+    async def _flush(self, door: str) -> None:
+        """Writes the door's unwritten windows, oldest first, in one change. Raises what the
+        write raised (the windows stay unwritten)."""
+        async with self._lock(door):
+            batch = list(self._unwritten.get(door, ()))
+            if not batch:
+                return
+            self.docks.committer.require_ok()
+            last = batch[-1].hold
+
+            def write(conn: sqlite3.Connection) -> None:
+                conn.execute(
+                    "INSERT INTO door_holds (door, reason, reader, held_at, windows, last_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (door) DO UPDATE SET"
+                    " windows = excluded.windows, last_at = excluded.last_at",
+                    (door, last.reason, last.reader, last.held_at, last.windows, last.last_at),
+                )
+                for w in batch:
+                    journal.append(
+                        conn,
+                        kind="door.held",
+                        actor=f"reader:{w.hold.reader}",
+                        subject=door,
+                        data={**w.hold.doc(), "shipment": w.shipment},
+                        ts=w.at,
+                    )
+
+            change = Change(sql=[write], committed=[lambda: self._stored(door, len(batch))])
+            change.events.append(("door_hold", door_hold_event(door, last.doc())))
+            await self.docks.committer.apply(change)
+
+    def _retry(self, door: str) -> None:
+        if door not in self._retries:
+            self._retries[door] = asyncio.create_task(
+                self._retry_until_stored(door), name=f"door-hold-{door}"
+            )
+
+    async def _retry_until_stored(self, door: str) -> None:
+        """Retries the door's unwritten windows with a backoff until they are stored, or
+        the gate latched (it then refuses every change; the hold stays in memory)."""
+        delay = RETRY_INITIAL
+        try:
+            while self._unwritten.get(door):
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+                if self.docks.committer.failed is not None:
+                    log.error("door %s: the hold stays in memory only: the gate is latched", door)
+                    return
+                try:
+                    await self._flush(door)
+                except Exception as exc:
+                    log.warning("door %s: the hold is still not stored: %s", door, exc)
+                    continue
+                log.info("door %s: the hold is stored", door)
+        finally:
+            self._retries.pop(door, None)
+
+    def _stored(self, door: str, n: int) -> None:
+        del self._unwritten[door][:n]
+        if not self._unwritten[door]:
+            del self._unwritten[door]
+        self.on_change()
+
+    def _release(self, door: str, hold: Hold) -> None:
+        # Only the hold acknowledged: a window counted meanwhile keeps the door held.
+        if self.held.get(door) == hold:
+            del self.held[door]
         self.on_change()

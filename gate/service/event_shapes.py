@@ -50,12 +50,15 @@ def door_hold_event(door: str, hold: dict[str, Any] | None) -> dict[str, Any]:
     return {"door": door, "held": hold is not None, "hold": hold}
 
 
-def door_held_alert(door: str, reason: str, reader: str) -> dict[str, Any]:
+def door_held_alert(door: str, reason: str, reader: str, windows: int = 1) -> dict[str, Any]:
+    again = "" if windows <= 1 else f" again ({windows} empty windows since it was held)"
     return {
         "level": "critical",
         "kind": "door_held",
         "door": door,
-        "text": f"Door {door} held: {reason} (reader {reader}); check the goods, then acknowledge",
+        "windows": windows,
+        "text": f"Door {door} held{again}: {reason} (reader {reader}); check the goods, then"
+        " acknowledge",
     }
 
 

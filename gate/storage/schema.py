@@ -259,6 +259,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX page_alerts_open ON page_alerts (id) WHERE cleared_at IS NULL;
     """,
+    # 11: a held door counts its empty windows (an acknowledgement names the count it saw:
+    # a window that came since is not released with it) and the latest one's time.
+    """
+    ALTER TABLE door_holds ADD COLUMN windows INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE door_holds ADD COLUMN last_at TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

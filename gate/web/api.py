@@ -22,7 +22,7 @@ from gate.service.shipment_search import search
 from gate.storage import serial_rows
 from gate.table.native import Table
 from gate.web import app_keys
-from gate.web.bodies import SHIPMENT, SHIPMENT_PATCH, read_body, validate
+from gate.web.bodies import DOOR_ACKNOWLEDGE, SHIPMENT, SHIPMENT_PATCH, read_body, validate
 from gate.web.limits import busy_problem
 from gate.web.negotiation import respond
 from gate.web.page import overview
@@ -320,11 +320,16 @@ async def get_door(request: web.Request) -> web.StreamResponse:
 
 
 async def acknowledge_door(request: web.Request) -> web.StreamResponse:
-    """An operator releases a door held for goods that passed without a readable tag."""
+    """An operator releases a door held for goods that passed without a readable tag; the
+    body names the count of empty windows they saw (``{"windows": n}``): 409 if another
+    came since."""
     actor = _auth(request, Action.ACKNOWLEDGE_DOOR)
-    await _no_body(request)
+    body = await read_body(request)
+    validate(body, DOOR_ACKNOWLEDGE)
     door = request.match_info["door"]
-    await request.app[app_keys.HOLDS].acknowledge(door, actor)
+    await request.app[app_keys.HOLDS].acknowledge(
+        door, actor, body["windows"], body.get("note") or ""
+    )
     return respond(request, _door(request, door))
 
 

@@ -271,3 +271,9 @@ SHIPMENT = obj(
         ),
     }
 )
+
+#: ``POST /doors/{door}/acknowledge``: the count of empty windows the operator saw (the hold's
+#: ``windows``); a window that came since refuses it (409, gate.service.door_holds).
+DOOR_ACKNOWLEDGE = obj(
+    {"windows": (integer(1, 10**9), True), "note": (string(500, optional=True), False)}
+)

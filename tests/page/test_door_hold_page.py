@@ -3,8 +3,15 @@ Acknowledge button, and the page's session (cookie, CSRF token, Origin) acknowle
 
 from __future__ import annotations
 
+import html
+import re
+from typing import Any
+
 from gate.web import app_keys
+from tests.page.browser import Browser
 from tests.page.test_page_http import get, session_of
+from tests.page.test_status_page import logged_in
+from tests.readers.support import journal
 from tests.service.harness import Gate
 
 
@@ -22,12 +29,91 @@ async def test_held_door_is_shown_and_acknowledged_from_the_page(gate: Gate) -> 
     assert "sig-action" in tile and "CHECK" in tile, tile  # blue: operator action needed
     assert "goods passed without a readable tag" in doors
     assert 'data-action="acknowledge" data-url="/api/v1/doors/D1/acknowledge"' in doors
+    assert "1 empty window" in doors
     _, _, side = await get(gate, "/page/side", Cookie=cookie)
     assert "held: goods passed without a readable tag" in side
-    async with gate.session.post(
-        gate.url + "/api/v1/doors/D1/acknowledge",
-        headers={"Cookie": cookie, "X-CSRF-Token": csrf, "Origin": gate.url},
-    ) as r:
-        assert (200, None) == (r.status, (await r.json())["hold"])
+    status, doc = await _press(gate, cookie, csrf, doors)
+    assert (200, None) == (status, doc["hold"])
     _, _, doors = await get(gate, "/page/doors", Cookie=cookie)
     assert 'data-hold="D1"' not in doors
+
+
+async def test_every_empty_window_counts_and_an_acknowledgement_releases_only_what_it_saw(
+    gate: Gate,
+) -> None:
+    """A second and a third empty window at a held door are each journaled and alerted and
+    counted; the page's button sends the count it shows, and an acknowledgement of an older
+    count (a window came since the page was drawn) is refused with 409: the door stays held."""
+    cookie, csrf = await session_of(gate)
+    holds = gate.app[app_keys.HOLDS]
+    async with gate.app[app_keys.EVENTS].subscribe() as sub:
+        await holds.hold("D1", "north")
+        await holds.hold("D1", "north")
+        _, _, doors = await get(gate, "/page/doors", Cookie=cookie)
+        assert "2 empty windows" in doors
+        await holds.hold("D1", "north")  # after the page was drawn
+        status, problem = await _press(gate, cookie, csrf, doors)
+        assert 409 == status, problem
+        assert "held for 3 empty window(s)" in problem["detail"], problem
+        assert 3 == problem["hold"]["windows"]
+        assert holds.is_held("D1")
+        _, _, doors = await get(gate, "/page/doors", Cookie=cookie)
+        assert "3 empty windows" in doors
+        status, doc = await _press(gate, cookie, csrf, doors)
+        assert (200, None) == (status, doc["hold"])
+        seen = []
+        while not sub.queue.empty():
+            event = sub.queue.get_nowait()
+            if event is not None and event.kind == "alert":
+                seen.append(event.data)
+    assert 3 == len([a for a in seen if a.get("kind") == "door_held"]), seen
+    held = [d for k, d in journal(gate, "reader:north") if k == "door.held"]
+    assert [1, 2, 3] == [d["windows"] for d in held]
+    acked = [d for k, d in journal(gate, "ops") if k == "door.hold_acknowledged"]
+    assert [3] == [d["windows"] for d in acked]
+
+
+async def _press(gate: Gate, cookie: str, csrf: str, doors: str) -> tuple[int, Any]:
+    """What page.js does for D1's Acknowledge button: POST its URL with its body."""
+    found = re.search(
+        r'data-action="acknowledge" data-url="/api/v1/doors/D1/acknowledge" data-body="([^"]*)"',
+        doors,
+    )
+    assert found is not None, doors
+    async with gate.session.post(
+        gate.url + "/api/v1/doors/D1/acknowledge",
+        data=html.unescape(found.group(1)).encode(),
+        headers={
+            "Cookie": cookie,
+            "X-CSRF-Token": csrf,
+            "Origin": gate.url,
+            "Content-Type": "application/json",
+        },
+    ) as r:
+        return r.status, await r.json(content_type=None)
+
+
+async def test_the_pages_button_acknowledges_the_count_it_shows(
+    browser: Browser, gate: Gate
+) -> None:
+    """In a browser: a door held for two empty windows shows the count, and its Acknowledge
+    button (page.js) sends it: the door is released, journaled with that count."""
+    holds = gate.app[app_keys.HOLDS]
+    await holds.hold("D1", "north")
+    await holds.hold("D1", "north")
+    await logged_in(browser, gate)
+    await browser.run(
+        browser.wait,
+        "door 1's hold with its count",
+        lambda d: "2 empty windows" in browser.text('article.door[data-door="D1"]'),
+    )
+    await browser.run(browser.click_action, "D1", "acknowledge")
+    assert "Acknowledge the hold of Door 1 (north)?" == await browser.run(browser.confirm)
+    await browser.run(
+        browser.wait,
+        "the acknowledgement",
+        lambda d: "door D1 is no longer held" in browser.text("#notice"),
+    )
+    assert not holds.is_held("D1")
+    acked = [d for k, d in journal(gate, "ops") if k == "door.hold_acknowledged"]
+    assert [2] == [d["windows"] for d in acked]

@@ -5,13 +5,18 @@ acknowledges it on the page, journaled."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from llrpkit.emulator import EmulatedTag, LLRPEmulator
 
+from gate.errors import Conflict
 from gate.ingest.readers.read_window import ReadWindow
+from gate.web import app_keys
 from tests.conftest import free_port
 from tests.readers.support import epc, journal, lines_of, readers_doc
 from tests.readers.test_cross_reads import portal
@@ -112,9 +117,16 @@ async def test_empty_window_holds_the_door_until_an_operator_acknowledges(
 
     status, _ = await gate.call("POST", "/api/v1/doors/D1/acknowledge", token=SCANNER_TOKEN)
     assert 403 == status
-    status, doc = await gate.call("POST", "/api/v1/doors/D1/acknowledge", auth=OPERATOR)
+    status, problem = await gate.call("POST", "/api/v1/doors/D1/acknowledge", {}, auth=OPERATOR)
+    # An acknowledgement names the count of windows it saw.
+    assert (400, "windows") == (status, problem["errors"][0]["field"]), problem
+    status, doc = await gate.call(
+        "POST", "/api/v1/doors/D1/acknowledge", {"windows": 1}, auth=OPERATOR
+    )
     assert (200, None, "green") == (status, doc["hold"], doc["light"])
-    status, _ = await gate.call("POST", "/api/v1/doors/D1/acknowledge", auth=OPERATOR)
+    status, _ = await gate.call(
+        "POST", "/api/v1/doors/D1/acknowledge", {"windows": 1}, auth=OPERATOR
+    )
     assert 409 == status  # not held any more
 
     kinds = [kind for kind, _ in journal(gate, "reader:north")] + [
@@ -139,6 +151,96 @@ async def test_a_hold_survives_a_restart(
     assert "goods passed without a readable tag" == (await door(gate))["hold"]["reason"]  # type: ignore[index]
 
 
+async def test_a_hold_that_cannot_be_stored_holds_the_door_at_once_and_is_stored_later(
+    demo_config: Path, emu: LLRPEmulator, gates: Gates
+) -> None:
+    """Another connection holds the database's write lock while goods pass with no tag,
+    twice: the door is held at once all the same (light amber, the hold not yet stored),
+    counts both windows, and both are stored (journaled) once the lock is released; the
+    shipment then seals but does not dispatch until an operator acknowledges both."""
+    gate = await gates.start(readers=portal("north", "D1", emu.port, gpi_port=1, window_tail=0.1))
+    await gate.create(
+        "S1", "D1", destination="US", consignee={"name": "Kinetic Parts Inc", "country": "US"}
+    )
+    await until(lambda: _connected(gate), "reader connected")
+    lock = sqlite3.connect(gate.config.database, isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        for n in (1, 2):
+            await emu.set_gpi(1, True)
+            await emu.set_gpi(1, False)
+            await until(lambda n=n: _windows(gate, n), f"window {n} settled")
+        held = await until(lambda: _held(gate, windows=2), "the door held for two windows")
+        assert ("amber", False) == (held["light"], held["hold"]["stored"])  # type: ignore[index]
+        assert [] == [k for k, _ in journal(gate, "reader:north")]
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    await until(
+        lambda: 2 == [k for k, _ in journal(gate, "reader:north")].count("door.held"),
+        "both windows stored",
+    )
+    assert (await door(gate))["hold"]["stored"]  # type: ignore[index]
+    status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert 200 == status, doc
+    status, problem = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
+    assert 409 == status and "door D1 is held" in problem["detail"], problem
+    status, problem = await gate.call(
+        "POST", "/api/v1/doors/D1/acknowledge", {"windows": 1}, auth=OPERATOR
+    )
+    assert 409 == status and "2 empty window(s)" in problem["detail"], problem
+    status, doc = await gate.call(
+        "POST", "/api/v1/doors/D1/acknowledge", {"windows": 2}, auth=OPERATOR
+    )
+    assert (200, None) == (status, doc["hold"])
+    status, doc = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
+    assert (200, "dispatched") == (status, doc["state"])
+
+
+async def test_a_dispatch_decided_while_a_hold_is_being_written_is_refused(gates: Gates) -> None:
+    """A hold and a dispatch at the same moment: the hold's write is still pending when the
+    dispatch decides, and the dispatch sees it (409), not only committed holds."""
+    gate = await gates.start()
+    await gate.create(
+        "S1", "D1", destination="US", consignee={"name": "Kinetic Parts Inc", "country": "US"}
+    )
+    status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert (200, "cleared") == (status, doc["state"]), doc
+    holds, docks = gate.app[app_keys.HOLDS], gate.app[app_keys.DOCKS]
+    held, dispatched = await asyncio.gather(
+        holds.hold("D1", "north"), docks.dispatch("S1", "wms"), return_exceptions=True
+    )
+    assert isinstance(dispatched, Conflict), dispatched
+    assert not isinstance(held, BaseException) and holds.is_held("D1")
+    status, doc = await gate.call("GET", "/api/v1/shipments/S1")
+    assert (200, "cleared") == (status, doc["state"])
+
+
+async def test_a_hold_whose_caller_is_cancelled_mid_write_is_still_stored(gates: Gates) -> None:
+    """The reader's session ends (its task cancelled) while the hold waits for a locked
+    database, and the write then fails: the door stays held and the hold is retried and
+    stored once the lock is released."""
+    gate = await gates.start()
+    holds = gate.app[app_keys.HOLDS]
+    lock = sqlite3.connect(gate.config.database, isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        task = asyncio.create_task(holds.hold("D1", "north"))
+        await until(lambda: holds.is_held("D1"), "held in memory")
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert holds.is_held("D1") and 1 == holds.unwritten("D1")
+        # The write that was under way fails (busy) after the cancellation: none retried it.
+        await until(lambda: gate.app[app_keys.DOCKS].store.locked_out, "the write refused")
+        assert holds.is_held("D1") and 1 == holds.unwritten("D1")
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    await until(lambda: ["door.held"] == [k for k, _ in journal(gate, "reader:north")], "stored")
+    assert 0 == holds.unwritten("D1")
+
+
 async def _connected(gate: Gate) -> bool:
     return bool((await readers_doc(gate))["north"]["connected"])
 
@@ -156,6 +258,7 @@ async def _quantity(gate: Gate, key: str, n: int) -> bool:
     return line is not None and n == line["quantity"]
 
 
-async def _held(gate: Gate) -> dict[str, object] | None:
+async def _held(gate: Gate, windows: int = 1) -> dict[str, object] | None:
     doc = await door(gate)
-    return doc if doc["hold"] else None
+    hold = doc["hold"]
+    return doc if hold and hold["windows"] >= windows else None  # type: ignore[index]

@@ -116,10 +116,13 @@ class Portals:
         return doc
 
     async def acknowledge(self, api: GateApi, door: str) -> None:
-        """The operator, having checked the goods by hand, releases the door."""
+        """The operator, having checked the goods by hand, releases the door (naming the
+        count of empty windows seen, as the page's button does)."""
+        hold = (await api.expect("GET", f"{API}/doors/{door}", self.wms)).get("hold") or {}
         path = f"{API}/doors/{door}/acknowledge"
         headers = {"Authorization": self.operator}
-        async with api.session.post(api.url + path, headers=headers) as response:
+        body = {"windows": hold.get("windows", 0)}
+        async with api.session.post(api.url + path, headers=headers, json=body) as response:
             if response.status != 200:
                 raise api_error("POST", path, response.status, await response.text())
 

@@ -68,7 +68,8 @@ class ScanSink:
 
     async def empty_window(self, door: str, reader: str) -> None:
         """Goods passed ``reader``'s sensor and no tag was read: ``door`` is held until an
-        operator acknowledges it (gate.service.door_holds). Raises Unavailable."""
+        operator acknowledges it (gate.service.door_holds): held in memory at once, the
+        write retried there until it is stored."""
         if self.holds is not None:
             await self.holds.hold(door, reader)
 

@@ -192,8 +192,8 @@ class LlrpReader(Reader):
         log.warning("%s: goods passed without a readable tag", self.name)
         try:
             await self.sink.empty_window(self.config.door, self.name)
-        except Exception as exc:  # the gate refuses changes: shown there, and logged here
-            log.error("%s: the door could not be held: %s", self.name, exc)
+        except Exception as exc:  # the hold is in memory before any write: never lost here
+            log.error("%s: the door's hold could not be stored yet: %s", self.name, exc)
 
     async def _watch(self, reader: llrpkit.Reader) -> None:
         """Ends the session when the reader has been silent for two keepalive periods and

@@ -9,6 +9,7 @@ the central office can (DESIGN.md "Who may do what").
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -89,10 +90,14 @@ DONE = {
 }
 
 
-def _action(kind: str, url: str, label: str, title: str, text: str, *, css: str = "btn") -> str:
-    """A button that asks ``title``/``text`` before page.js POSTs to ``url``."""
+def _action(
+    kind: str, url: str, label: str, title: str, text: str, *, css: str = "btn", body: str = ""
+) -> str:
+    """A button that asks ``title``/``text`` before page.js POSTs to ``url`` (with ``body``,
+    JSON, when given)."""
+    sent = f' data-body="{h(body)}"' if body else ""
     return (
-        f'<button type="button" class="{css}" data-action="{h(kind)}" data-url="{h(url)}"'
+        f'<button type="button" class="{css}" data-action="{h(kind)}" data-url="{h(url)}"{sent}'
         f' data-title="{h(title)}" data-text="{h(text)}" data-confirm="{h(label)}"'
         f' data-done="{h(DONE[kind])}">{h(label)}</button>'
     )
@@ -393,6 +398,8 @@ def _door_hold(door: Mapping[str, Any], readonly: bool) -> str:
     hold = door.get("hold")
     if not hold:
         return ""
+    n = int(hold["windows"])
+    windows = "1 empty window" if n == 1 else f"{n} empty windows"
     button = (
         ""
         if readonly
@@ -401,14 +408,16 @@ def _door_hold(door: Mapping[str, Any], readonly: bool) -> str:
             "/api/v1/doors/" + quote(str(door["id"]), safe="") + "/acknowledge",
             "Acknowledge",
             f"Acknowledge the hold of {door['name']}?",
-            "Goods passed this door without a readable tag. Acknowledge only once the goods are "
-            "checked and scanned by hand. Your acknowledgement is journaled.",
+            f"Goods passed this door without a readable tag ({windows}). Acknowledge only once"
+            " the goods are checked and scanned by hand. Your acknowledgement is journaled.",
+            body=json.dumps({"windows": hold["windows"]}),
         )
     )
     return (
-        f'<div class="banner banner-amber door-hold" data-hold="{h(door["id"])}">'
+        f'<div class="banner banner-amber door-hold" data-hold="{h(door["id"])}"'
+        f' data-windows="{h(str(hold["windows"]))}">'
         f"{icon('i-stop')} Held: {h(hold['reason'])} (reader {h(hold['reader'])},"
-        f" {h(when(hold['at']))}). Dispatch waits for an operator. {button}</div>"
+        f" {h(when(hold['at']))}; {h(windows)}). Dispatch waits for an operator. {button}</div>"
     )
 
 

@@ -228,15 +228,21 @@
     if (!ok) return;
     button.disabled = true;
     try {
+      const headers = { "X-CSRF-Token": csrf, Accept: "application/json" };
+      if (button.dataset.body) headers["Content-Type"] = "application/json";
       const response = await fetch(button.dataset.url, {
         method: "POST",
         credentials: "same-origin",
-        headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
+        headers: headers,
+        body: button.dataset.body || undefined,
       });
       if (response.status === 401) return loginAgain();
       const body = await response.json().catch(() => ({}));
       if (response.ok) {
-        show("ok", button.dataset.done + ": shipment " + body.id + " is now " + body.state);
+        const what = body.state
+          ? "shipment " + body.id + " is now " + body.state
+          : "door " + body.id + " is no longer held";
+        show("ok", button.dataset.done + ": " + what);
       } else {
         const blocking = (body.blocking || []).map(
           (b) => b.key + ": " + b.decision.replace("_", " ") + " (" + b.reasons.join(", ") + ")"
