@@ -26,14 +26,12 @@ they see exactly the committed data and never a half-done group.
 
 Usage (the store is opened asynchronously because the connection is made on its thread)::
 
-    store = await Store.open(config.database)
-    try:
+    async with await Store.open(config.database) as store:
         seq = await store.write(lambda conn: journal.append(conn, ...).seq)
         rows = await store.read(lambda conn: conn.execute("SELECT ...").fetchall())
-    finally:
-        await store.close()
 
-The schema and the connections live in ``gate.storage.schema``.
+The schema and the connections live in ``gate.storage.schema``; one open store per database
+(``gate.storage.owner_lock``).
 
 **A lock held by another process is not a failure.** An operator's ``sqlite3`` shell or a backup
 tool may hold the write lock for a while. A write that cannot get it (after ``busy_timeout``)
@@ -72,7 +70,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from gate.errors import JournalBroken, StorageBusy, StoreError
-from gate.storage import journal_checks, schema
+from gate.storage import journal_checks, owner_lock, schema
 from gate.storage.schema import (
     BUSY_TIMEOUT_MS,
     MIGRATIONS,
@@ -168,6 +166,7 @@ class Store:
 
     def __init__(self, path: Path, *, max_group: int, max_delay: float, verify: bool) -> None:
         """Internal: use ``Store.open``."""
+        self._owner: owner_lock.OwnerLock | None = None
         if max_group < 1:
             raise ValueError("max_group must be at least 1")
         self.path = path
@@ -209,7 +208,9 @@ class Store:
         ``verify_journal=False`` skips the journal check (for tools that report on a broken
         journal themselves). Raises StoreError, SchemaTooNew or JournalBroken.
         """
+        owner = owner_lock.take(Path(path))  # one gate per database: before anything is read
         store = cls(Path(path), max_group=max_group, max_delay=max_delay, verify=verify_journal)
+        store._owner = owner
         loop = asyncio.get_running_loop()
         opened: _Request[None] = _Request(_Kind.STOP, None, loop)
         store._thread = threading.Thread(
@@ -218,7 +219,7 @@ class Store:
         store._thread.start()
         try:
             await opened.future
-        except asyncio.CancelledError:
+        except BaseException:
             await store.close()
             raise
         return store
@@ -295,7 +296,11 @@ class Store:
                 else:
                     self._queue.put(self._closing)
             closing = self._closing
-        await asyncio.shield(closing.future)
+        try:
+            await asyncio.shield(closing.future)
+        finally:
+            if closing.future.done() and self._owner is not None:
+                self._owner.release()
 
     async def _submit(
         self,
