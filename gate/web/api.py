@@ -180,7 +180,7 @@ async def line_serials(request: web.Request) -> web.StreamResponse:
     holds."""
     _auth(request, Action.READ)
     text = request.query.get("limit", "1000")
-    if not text.isdigit() or not 1 <= int(text) <= serial_rows.MAX_PAGE:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= serial_rows.MAX_PAGE:
         raise Problem(
             400,
             "bad-request",
@@ -190,8 +190,16 @@ async def line_serials(request: web.Request) -> web.StreamResponse:
     after = request.query.get("after", "")
     if len(after) > MAX_CODE_LENGTH:
         raise Problem(400, "bad-request", "Bad request", "after is longer than any serial")
+    epoch = request.query.get("epoch")
+    if epoch is not None and not (epoch.isascii() and epoch.isdigit() and len(epoch) < 10):
+        raise Problem(400, "bad-request", "Bad request", "epoch must be a whole number")
     doc = await serials_doc(
-        _docks(request), request.match_info["id"], request.match_info["key"], after, int(text)
+        _docks(request),
+        request.match_info["id"],
+        request.match_info["key"],
+        after,
+        int(text),
+        None if epoch is None else int(epoch),
     )
     return respond(request, doc)
 
@@ -201,7 +209,7 @@ async def shipment_history(request: web.Request) -> web.StreamResponse:
     1000 by default)."""
     _auth(request, Action.READ)
     text = request.query.get("limit", str(overview.HISTORY_LIMIT))
-    if not text.isdigit() or not 1 <= int(text) <= overview.HISTORY_MAX:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= overview.HISTORY_MAX:
         raise Problem(
             400,
             "bad-request",

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from gate.core.classification import Classification
 from gate.core.licences import Approval, Coverage, LicenceRequest
 from gate.core.shipment_values import Line, Shipment
-from gate.errors import NotFound
+from gate.errors import Conflict, NotFound
 from gate.service.docks import Docks
 from gate.service.event_shapes import IDLE, licence_doc
 from gate.storage import serial_rows
@@ -99,15 +99,23 @@ def serials_href(shipment_id: str, key: str) -> str:
 
 
 async def serials_doc(
-    docks: Docks, shipment_id: str, key: str, after: str, limit: int
+    docks: Docks, shipment_id: str, key: str, after: str, limit: int, epoch: int | None = None
 ) -> dict[str, Any]:
     """One page of a line's serials in its current epoch, in order: ``serials`` after
     ``after``, at most ``limit``; ``next`` is the ``after`` of the next page, ``None`` on the
-    last. ``count`` is the line's count when the page was read. Raises NotFound."""
+    last. ``count`` is the line's count when the page was read. A walk passes the ``epoch``
+    its first page named: if the line was unloaded and read again since (a new epoch), the
+    page is refused with Conflict rather than mixing the goods that left with those loaded
+    after. Raises NotFound, Conflict."""
     shipment = docks.shipment(shipment_id)
     line = next((x for x in shipment.lines if x.key == key), None)
     if line is None:
         raise NotFound(f"shipment {shipment_id!r} has no line {key!r}")
+    if epoch is not None and epoch != line.epoch:
+        raise Conflict(
+            f"line {key} was unloaded and read again since this walk began (epoch {epoch},"
+            f" now {line.epoch}): start again without after"
+        )
     epoch = line.epoch
     found = await docks.store.read(
         lambda conn: serial_rows.page(conn, shipment_id, key, epoch, after, limit + 1)

@@ -19,7 +19,7 @@ from gate.service.docks import Docks
 from gate.storage.schema import MIGRATIONS
 from gate.storage.store import Store
 from gate.web import app_keys
-from tests.service.harness import SCANNER_TOKEN, Gate, Gates, gtin_with, serials_path
+from tests.service.harness import OPERATOR, SCANNER_TOKEN, Gate, Gates, gtin_with, serials_path
 
 #: The controlled gyro of the demo catalogue (9.A.4), read with serials.
 CONTROL = "9.A.4"
@@ -185,3 +185,27 @@ async def test_a_100000_unit_shipment_keeps_a_small_document_and_pages_every_ser
     assert len(text) < 4096, len(text)
     paged = await gate.serials("S1", gtin, limit=10_000)
     assert [f"U{i:06d}" for i in range(units)] == paged
+
+
+async def test_a_walk_names_its_epoch_and_is_refused_once_the_line_started_again(
+    gate: Gate, demo_config: Path
+) -> None:
+    """A page names the line's epoch; a walk that passes it back is refused (409) once the
+    goods were unloaded and read again, instead of mixing the serials of goods that left with
+    those loaded since. A limit that only looks like digits ("²") is a 400, not a 500."""
+    gtin = gtin_with(demo_config, CONTROL)
+    await gate.create()
+    await gate.scan(f"]C101{gtin}21S1")
+    await gate.scan(f"]C101{gtin}21S2")
+    base = f"/api/v1/shipments/S1/lines/{gtin}/serials"
+    _, first = await gate.call("GET", base + "?limit=1")
+    assert (0, ["S1"]) == (first["epoch"], first["serials"])
+    status, _ = await gate.call("POST", f"/api/v1/shipments/S1/lines/{gtin}/remove", auth=OPERATOR)
+    assert 200 == status
+    await gate.scan(f"]C101{gtin}21S3")
+    status, problem = await gate.call("GET", base + f"?limit=1&after=S1&epoch={first['epoch']}")
+    assert (409, "conflict") == (status, problem["type"].rsplit("/", 1)[-1])
+    _, fresh = await gate.call("GET", base)
+    assert (1, ["S3"]) == (fresh["epoch"], fresh["serials"])
+    assert 400 == (await gate.call("GET", base + "?limit=%C2%B2"))[0]
+    assert 400 == (await gate.call("GET", "/api/v1/shipments/S1/history?limit=%C2%B2"))[0]
