@@ -205,6 +205,8 @@ class Bench:
         block = max(1, units // 10)
         scans = self.scans(self.doors[0])
         started = time.monotonic()
+        paced = self.args.paced
+        sent = [0]
         marks: list[float] = []
         accepted = 0
         cpu0 = server_cpu(self.args.server_pid) if self.args.server_pid else (0.0, 0.0)
@@ -219,6 +221,11 @@ class Bench:
                     "Content-Type": "application/json",
                 }
                 while accepted < units:
+                    if paced:
+                        # --rate paces the truck: batches of 100 at rate/100 a second in all.
+                        due = started + sent[0] * BATCH / self.args.rate
+                        sent[0] += 1
+                        await asyncio.sleep(max(0.0, due - time.monotonic()))
                     data = json.dumps({"scans": scans.batch(BATCH)}).encode()
                     async with session.post(self.url, data=data, headers=headers) as response:
                         payload = await response.read()
@@ -510,6 +517,9 @@ def main() -> int:
     parser.add_argument("--units", type=int, default=100_000, help="grow: units to load")
     parser.add_argument("--streams", type=int, default=0, help="latency: event streams open")
     parser.add_argument("--page", action="store_true", help="latency: the status page open")
+    parser.add_argument(
+        "--paced", action="store_true", help="grow: at --rate scans/s, not as fast as taken"
+    )
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--doors", default="D1,D2,D3")
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring window")
