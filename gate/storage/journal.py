@@ -470,12 +470,9 @@ def _check_head(conn: sqlite3.Connection, last: AuditRecord | None, intact: int)
     return VerifyResult(True, intact)
 
 
-def export(
-    conn: sqlite3.Connection, start: datetime | None, end: datetime | None, out: TextIO
-) -> int:
-    """Writes the records with ``start <= ts < end`` (either bound may be None) to ``out`` as
-    JSON lines, one object per record with every column and ``data`` as an object, in ``seq``
-    order; returns how many. Raises JournalError for a naive bound or an empty range."""
+def time_range(start: datetime | None, end: datetime | None) -> tuple[list[str], list[str]]:
+    """The WHERE clauses and parameters of ``start <= ts < end`` (either bound may be None).
+    Raises JournalError for a naive bound or an empty range."""
     clauses: list[str] = []
     params: list[str] = []
     if start is not None:
@@ -486,6 +483,16 @@ def export(
         params.append(format_ts(end))
     if start is not None and end is not None and start >= end:
         raise JournalError(f"empty range: the start {params[0]} is not before the end {params[1]}")
+    return clauses, params
+
+
+def export(
+    conn: sqlite3.Connection, start: datetime | None, end: datetime | None, out: TextIO
+) -> int:
+    """Writes the records with ``start <= ts < end`` (either bound may be None) to ``out`` as
+    JSON lines, one object per record with every column and ``data`` as an object, in ``seq``
+    order; returns how many. Raises JournalError for a naive bound or an empty range."""
+    clauses, params = time_range(start, end)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     count = 0
     for record in _records(conn, where, tuple(params)):

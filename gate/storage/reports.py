@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from gate.errors import JournalError
-from gate.storage.journal import AuditRecord, format_ts
+from gate.storage.journal import AuditRecord, format_ts, time_range
 
 Row = dict[str, Any]
 
@@ -45,16 +45,8 @@ def records(
 ) -> Iterator[AuditRecord]:
     """The journal's records in ``[start, end)`` of ``kinds`` (all when ``None``), in order.
     Raises JournalError for a naive bound or an empty range."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if start is not None:
-        clauses.append("ts >= ?")
-        params.append(format_ts(start))
-    if end is not None:
-        clauses.append("ts < ?")
-        params.append(format_ts(end))
-    if start is not None and end is not None and start >= end:
-        raise JournalError(f"empty range: the start {params[0]} is not before the end {params[1]}")
+    clauses, bounds = time_range(start, end)
+    params: list[Any] = list(bounds)
     if kinds is not None:
         clauses.append(f"kind IN ({', '.join('?' for _ in kinds)})")
         params.extend(kinds)
