@@ -66,8 +66,7 @@ PHASES = {
     "socket-latency": Phase("socket-latency", ("--rate", "500")),
     "grow": Phase("grow", ("--connections", "4", "--skus", "1", "--doors", "D1")),
     "latency-loaded": Phase(
-        "latency",
-        ("--rate", "500", "--connections", "64", "--doors", "D2,D3", "--streams", "10", "--page"),
+        "latency", ("--rate", "500", "--connections", "64", "--doors", "D2,D3")
     ),
 }
 
@@ -293,17 +292,26 @@ def _loaded_latency(emit: Emit, server: Server, tag: str, seconds: float) -> Non
     truck += [str(server.config.path), "--tag", f"{tag}-truck", "--doors", "D1"]
     truck += ["--skus", "1", "--connections", "1", "--units", "100000"]
     truck += ["--paced", "--rate", str(TRUCK_RATE)]
-    loading = subprocess.Popen(truck, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The streams and the page read in a process of their own, as other machines would: in
+    # the measuring client's loop their reading would be counted as the gate's latency.
+    watch = [sys.executable, "-m", "tests.bench.loadgen", "watch", "--config"]
+    watch += [str(server.config.path), "--streams", "10", "--page", "--seconds", str(seconds)]
+    loading, watching = (
+        subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for command in (truck, watch)
+    )
     try:
         result = loadgen(server, PHASES["latency-loaded"], tag, seconds)
     finally:
         loading.terminate()
+        watching.terminate()
         loading.wait(30)
+        watching.wait(30)
     _, doc = server.call("GET", f"/api/v1/shipments/{ids[0]}")
     lat = result.get("latency_ms") or {}
     emit(
         f"scan to answer at 500 scans/s (HTTP single), a truck loading {TRUCK_RATE:,} units/s"
-        " at another door, 10 event streams, the page: p50",
+        " at another door, 10 event streams, the page (read by another process): p50",
         f"{lat.get('p50', float('nan')):.1f} ms",
         "",
     )

@@ -12,6 +12,10 @@ standard output. Modes:
              sent at its scheduled time whether or not earlier answers are back), latency
              measured from the scheduled time to the answer.
 ``socket-latency``  the same pacing over the scanner socket.
+``watch``    only ``--streams`` event streams and the page (``--page``), read until the window
+             ends: the watchers of the loaded latency row, in a process of their own so that
+             their reading does not delay the measuring client's answers (in a dock they are
+             other machines).
 
 Scans are what a dock sends: GS1-128 element strings and SGTIN-96 tags of catalogue goods
 (mostly unlisted, about one in ten controlled), every one a new unit (a fresh serial), so
@@ -291,12 +295,26 @@ class Bench:
             await asyncio.gather(*watchers, return_exceptions=True)
         return tally
 
-    async def _stream(self, session: aiohttp.ClientSession, end: float) -> None:
+    async def watch(self) -> dict[str, Any]:
+        """Event streams and the page, held open over the window; what the streams read."""
+        tally = self.window()
+        read = [0]
+        async with aiohttp.ClientSession() as session:
+            watchers = [self._stream(session, tally.end, read) for _ in range(self.args.streams)]
+            if self.args.page:
+                watchers.append(self._page(session, tally.end))
+            await asyncio.gather(*watchers)
+        return {"mode": "watch", "stream_bytes": read[0]}
+
+    async def _stream(
+        self, session: aiohttp.ClientSession, end: float, read: list[int] | None = None
+    ) -> None:
         """One client holding ``GET /api/v1/events`` open and reading it to ``end``."""
         headers = {"Authorization": f"Bearer {self.wms}"}
         async with session.get(self.base + "/api/v1/events", headers=headers) as response:
-            while time.monotonic() < end and await response.content.readany():
-                pass
+            while time.monotonic() < end and (chunk := await response.content.readany()):
+                if read is not None:
+                    read[0] += len(chunk)
 
     async def _page(self, session: aiohttp.ClientSession, end: float) -> None:
         """The status page open: its fragments fetched every second, as its script does on
@@ -494,6 +512,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     bench = Bench(load_config(args.config), args)
     if args.mode == "grow":
         return await bench.grow()
+    if args.mode == "watch":
+        return await bench.watch()
     runs = {
         "batches": lambda: bench.http(BATCH),
         "single": lambda: bench.http(1),
@@ -512,11 +532,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.loadgen")
     parser.add_argument(
-        "mode", choices=["batches", "single", "socket", "latency", "socket-latency", "grow"]
+        "mode",
+        choices=["batches", "single", "socket", "latency", "socket-latency", "grow", "watch"],
     )
     parser.add_argument("--units", type=int, default=100_000, help="grow: units to load")
-    parser.add_argument("--streams", type=int, default=0, help="latency: event streams open")
-    parser.add_argument("--page", action="store_true", help="latency: the status page open")
+    parser.add_argument("--streams", type=int, default=0, help="latency, watch: event streams open")
+    parser.add_argument("--page", action="store_true", help="latency, watch: the status page open")
     parser.add_argument(
         "--paced", action="store_true", help="grow: at --rate scans/s, not as fast as taken"
     )
