@@ -49,7 +49,9 @@ async def run(config: Config) -> None:
     )
     await runner.setup()
     _settle_the_heap()
-    scanner = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)
+    scanner = ScannerServer(
+        app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token, config.scanner_connections
+    )
     app[app_keys.METRICS].watch_scanner(scanner)
     docks = app[app_keys.DOCKS]
     sender = CheckpointSender(

@@ -167,6 +167,8 @@ class Config:
     #: The signed bundle this config's data files come from (gate/service/reference_swap.py).
     bundle: Manifest | None = None
     mqtt: MqttConfig | None = None  # [mqtt]: see gate/config/mqtt.py
+    #: ``[scanner] max_connections``: scanner socket connections open at once.
+    scanner_connections: int = 64
 
     def door(self, door_id: str) -> Door | None:
         return next((d for d in self.doors if d.id == door_id), None)
@@ -474,7 +476,11 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
             raise ConfigError(f"central.callback_public_key: {exc}") from None
 
     http = root.section("http")
-    scanner = root.section("scanner").listen("listen")
+    scanner_section = root.section("scanner")
+    scanner = scanner_section.listen("listen")
+    scanner_connections = scanner_section.get("max_connections", int, 64)
+    if not 1 <= scanner_connections <= 10_000:
+        raise ConfigError("scanner.max_connections: must be between 1 and 10000")
     if http.listen("listen") == scanner:
         raise ConfigError(f"scanner.listen: {scanner} is also http.listen")
     storage = root.section("storage")
@@ -527,6 +533,7 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
             central, root.section("reference", required=False), storage.output_file("database")
         ),
         mqtt=parse_mqtt(root.section("mqtt") if "mqtt" in data else None, root.text("gate_id")),
+        scanner_connections=scanner_connections,
     )
     root.check_unknown()
     return config

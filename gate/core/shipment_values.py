@@ -92,6 +92,9 @@ SIGNALS: Mapping[State, Signal | None] = {
     State.CANCELLED: Signal.AMBER,
 }
 
+#: The decisions an open shipment can carry and stay amber.
+_HOLDABLE = frozenset({Decision.CLEAR, Decision.LICENCE_REQUIRED})
+
 _UNDECIDED = LineDecision(Decision.LICENCE_REQUIRED, (ERROR,), 0, "not evaluated yet")
 
 
@@ -352,9 +355,11 @@ class Shipment:
         if signal is not None:
             return signal
         # Red for a prohibited scan, and for a decision we cannot read: never less than amber.
-        holdable = (Decision.CLEAR, Decision.LICENCE_REQUIRED)
-        alarming = any(line.decision not in holdable for line in self.active_lines)
-        return Signal.RED if alarming else Signal.AMBER
+        # One plain loop: an open shipment asks this after every scan, over every line.
+        for line in self.lines:
+            if not line.removed and line.verdict.decision not in _HOLDABLE:
+                return Signal.RED
+        return Signal.AMBER
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,11 @@ rejected answer naming the door, where HTTP refuses the whole request with 403),
 as one batch (one commit), and each answer goes out only after that commit. A map that is not
 a scan gets an error map; bytes that cannot be framed as msgpack (or a frame over the size
 limit) close that connection, and no other.
+
+At most ``max_connections`` connections are open at once (``[scanner] max_connections``). At
+the cap a new connection takes the place of the oldest one that has not authenticated yet;
+when every connection has, the new one is answered ``{"error": "...limit...", "status":
+"closed"}`` and closed. So connections that never send a token cannot lock the readers out.
 """
 
 from __future__ import annotations
@@ -43,11 +48,21 @@ AUTH_FIRST = 'the first message must be {"auth": TOKEN} of a scanner client'
 
 
 class ScannerServer:
-    def __init__(self, docks: Docks, by_token: Callable[[str], Client | None]) -> None:
+    def __init__(
+        self,
+        docks: Docks,
+        by_token: Callable[[str], Client | None],
+        max_connections: int = 64,
+    ) -> None:
         self.docks = docks
         self.by_token = by_token
+        self.max_connections = max_connections
         self.server: asyncio.Server | None = None
         self.connections: set[asyncio.Task[None]] = set()
+        #: The connections still waiting for their token, oldest first (dicts keep order).
+        self._unauthed: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        self.refused = 0  # connections refused at the cap
+        self.evicted = 0  # connections without a token closed for a new one
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         self.server = await asyncio.start_server(self._serve, host, port, limit=READ_CHUNK)
@@ -68,8 +83,17 @@ class ScannerServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self.connections.add(task)
         peer = writer.get_extra_info("peername")
+        if not self._make_room():
+            self.refused += 1
+            log.warning("scanner connection from %s refused: %d open", peer, len(self.connections))
+            with contextlib.suppress(ConnectionError):
+                writer.write(msgpack.packb({"error": self._full(), "status": "closed"}))
+                await writer.drain()
+            writer.close()
+            return
+        self.connections.add(task)
+        self._unauthed[task] = writer
         try:
             await self._session(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -82,9 +106,33 @@ class ScannerServer:
             log.exception("scanner connection %s failed", peer)
         finally:
             self.connections.discard(task)
+            self._unauthed.pop(task, None)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+    def _make_room(self) -> bool:
+        """Whether a new connection may open: below the cap, or after closing the oldest one
+        that has sent no token yet."""
+        if len(self.connections) < self.max_connections:
+            return True
+        oldest = next(iter(self._unauthed), None)
+        if oldest is None:
+            return False
+        writer = self._unauthed.pop(oldest)
+        self.connections.discard(oldest)
+        self.evicted += 1
+        with contextlib.suppress(Exception):
+            writer.write(msgpack.packb({"error": self._full(), "status": "closed"}))
+        writer.transport.abort()
+        oldest.cancel()
+        return True
+
+    def _full(self) -> str:
+        return (
+            f"the gate is serving its limit of {self.max_connections} scanner connections:"
+            " try again shortly"
+        )
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         unpacker = msgpack.Unpacker(
@@ -137,6 +185,9 @@ class ScannerServer:
                         await writer.drain()
                         return
                     send({"ok": True, "client": client.name})
+                    task = asyncio.current_task()
+                    if task is not None:
+                        self._unauthed.pop(task, None)  # no longer the first to make room
                     continue
                 batch = _batch(frame)
                 if isinstance(batch, str):

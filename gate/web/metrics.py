@@ -121,6 +121,16 @@ class _ScannerCollector(Collector):
             "Open scanner socket connections",
             value=len(self.server.connections),
         )
+        yield CounterMetricFamily(
+            "gate_scanner_connections_refused",
+            "Scanner socket connections refused at the cap (every open one had authenticated)",
+            value=self.server.refused,
+        )
+        yield CounterMetricFamily(
+            "gate_scanner_connections_evicted",
+            "Scanner socket connections without a token closed to make room for a new one",
+            value=self.server.evicted,
+        )
 
 
 class _LinkCollector(Collector):

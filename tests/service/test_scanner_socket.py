@@ -381,3 +381,60 @@ async def test_socket_scans_are_durable_and_share_idempotency_with_http(
     assert ("d4", "duplicate") == (again["scan_id"], again["status"])
     _, doc = await gate.call("GET", "/api/v1/shipments/S1")
     assert 25 == doc["lines"][0]["quantity"]
+
+
+@pytest.fixture
+async def capped(gate: Gate) -> AsyncIterator[tuple[ScannerServer, tuple[str, int]]]:
+    """A ScannerServer that takes at most two connections at once."""
+    app = gate.app
+    server = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token, 2)
+    bound = await server.start("127.0.0.1", 0)
+    yield server, bound
+    await server.close()
+
+
+async def test_at_the_cap_a_connection_without_a_token_makes_room(
+    capped: tuple[ScannerServer, tuple[str, int]], gate: Gate, demo_config: Path
+) -> None:
+    """Connections that never authenticate cannot lock the readers out: at the cap the
+    oldest of them is closed (told why) for the newcomer, and the reader keeps scanning."""
+    server, address = capped
+    await gate.create()
+    reader = await Reader.connect(address)
+    assert (await reader.auth())["ok"]
+    idle = await Reader.connect(address)
+    await idle.write(raw=b"")  # connected, no token
+    await asyncio.sleep(0.05)
+    newcomer = await Reader.connect(address)
+    told = await idle.recv()
+    assert "closed" == told["status"]
+    assert "limit of 2 scanner connections" in told["error"]
+    assert await idle.closed_by_server()
+    assert (await newcomer.auth())["ok"]
+    await reader.write(scan("cap-1", gtin_with(demo_config, "")))
+    assert "accepted" == (await reader.recv())["status"]
+    assert (1, 0) == (server.evicted, server.refused)
+    for conn in (reader, idle, newcomer):
+        await conn.close()
+
+
+async def test_at_the_cap_with_every_connection_authenticated_a_new_one_is_refused(
+    capped: tuple[ScannerServer, tuple[str, int]],
+) -> None:
+    server, address = capped
+    first, second = await Reader.connect(address), await Reader.connect(address)
+    assert (await first.auth())["ok"] and (await second.auth())["ok"]
+    third = await Reader.connect(address)
+    refusal = await third.recv()
+    assert "closed" == refusal["status"]
+    assert "limit of 2 scanner connections" in refusal["error"]
+    assert await third.closed_by_server()
+    await first.write({"scan_id": "x"})  # the open ones are untouched: answered
+    assert "rejected" == (await first.recv())["status"]
+    assert (0, 1) == (server.evicted, server.refused)
+    await first.close()
+    await asyncio.sleep(0.05)
+    again = await Reader.connect(address)
+    assert (await again.auth())["ok"], "a slot freed by a close is taken again"
+    for conn in (second, third, again):
+        await conn.close()
