@@ -33,9 +33,10 @@ QUEUE_LIMIT = 1000
 REPLAY_LIMIT = 500
 #: At most this many events go out in one write to one stream.
 WRITE_BATCH = 200
-#: A stream whose client takes no bytes for this long is cut (a stalled client).
+#: A stream whose client has not taken a write's frames (down to the transport's low-water
+#: mark) within this long is cut: a stalled client.
 SEND_TIMEOUT = 10.0
-#: What aiohttp_sse writes between lines, kept so that both kinds of frame look alike.
+#: The line separator of every frame: ours, and the hello and pings aiohttp_sse writes.
 _SEP = "\r\n"
 
 
@@ -48,12 +49,15 @@ class Event:
     kind: str
     data: dict[str, Any]
     at: str
-    _frame: bytes | None = field(default=None, compare=False, repr=False)
+    _frame: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
     def frame(self) -> bytes:
         """The event as one SSE frame (id, event, data with ``at``), encoded on first use
-        and shared by every stream. JSON escapes line breaks, so ``data`` is one line."""
+        and shared by every stream. JSON escapes line breaks, so ``data`` is one line; a
+        ``kind`` with a line break would add a field of its own, and raises ValueError."""
         if self._frame is None:
+            if "\r" in self.kind or "\n" in self.kind:
+                raise ValueError(f"an event kind must be one line, not {self.kind!r}")
             data = json.dumps({**self.data, "at": self.at})
             text = f"id: {self.seq}{_SEP}event: {self.kind}{_SEP}data: {data}{_SEP}{_SEP}"
             object.__setattr__(self, "_frame", text.encode())
@@ -128,8 +132,10 @@ class _Subscriber:
 async def stream(request: web.Request, events: Events) -> web.StreamResponse:
     """Serves events as server-sent events until the client goes or the gate stops."""
     last = request.headers.get("Last-Event-ID", "")
-    last_id = int(last) if last.isdigit() else None
-    async with sse_response(request, ping_interval=15, send_timeout=SEND_TIMEOUT) as response:
+    last_id = int(last) if last.isascii() and last.isdigit() else None
+    async with sse_response(
+        request, ping_interval=15, send_timeout=SEND_TIMEOUT, sep=_SEP
+    ) as response:
         async with events.subscribe(last_id) as sub:
             # A client that goes away mid-write ends its stream; nothing else is affected.
             with contextlib.suppress(ConnectionError, TimeoutError):
@@ -158,8 +164,8 @@ async def _take(sub: _Subscriber) -> tuple[list[bytes], bool]:
 
 
 async def _write(request: web.Request, response: web.StreamResponse, payload: bytes) -> None:
-    """Writes frames the way aiohttp_sse's ``send`` writes one: a client that takes nothing
-    for ``SEND_TIMEOUT`` is cut off rather than holding its buffer."""
+    """Writes frames the way aiohttp_sse's ``send`` writes one: a client that has not taken
+    them within ``SEND_TIMEOUT`` is cut off rather than holding its buffer."""
     try:
         async with asyncio.timeout(SEND_TIMEOUT):
             await response.write(payload)
