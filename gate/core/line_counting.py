@@ -5,14 +5,15 @@ unit. Which serials are counted already is the shell's to keep (``SerialBook``: 
 100,000 tagged units must not copy a set of 100,000 serials per read); the core asks it and
 returns each serial it counts for the first time (``SerialRead``), which the shell stores.
 A container (SSCC) in the manifest expands into its contents once; one not in the
-manifest becomes an ``unclassified`` line keyed by the SSCC, also counted once. A removed line
+manifest becomes an ``unclassified`` line keyed by the SSCC, also counted once. What a read
+added (``added``: 0 for a re-read) is what the scan answer reports as ``counted``. A removed line
 read again was put back on the truck and counts from that read on. A lookup that fails is
 kept on the line (``lookup_error``), which holds it: never "not in the table".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from gate.core.classification import Classification
 from gate.core.shipment_values import (
@@ -34,6 +35,21 @@ def fresh(line: Line | None, key: str, *, container: bool = False) -> Line:
         # A new epoch: the serials counted before the removal left with the goods.
         return evolve(line, removed=False, unserialised=0, serialised=0, epoch=line.epoch + 1)
     return line
+
+
+def added(before: Shipment, lines: Sequence[Line]) -> int:
+    """The units a read added to ``before``: how far each line it touched (``lines``, as the
+    read left them) grew from where ``fresh`` started it (nothing for a new or removed line,
+    whose count starts again). 0 for a re-read of serials counted already."""
+    if len(lines) == 1:  # a unit read: no index of every line for one look-up
+        olds = {lines[0].key: before.line(lines[0].key)}
+    else:
+        olds = {line.key: line for line in before.lines}
+    total = 0
+    for line in lines:
+        old = olds.get(line.key)
+        total += line.quantity - (0 if old is None or old.removed else old.quantity)
+    return total
 
 
 def count(

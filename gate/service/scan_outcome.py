@@ -6,10 +6,15 @@ later scan under the same id is compared with: the same scan again is a retry, a
 the first outcome; anything else is a reuse of the id, refused (``reuse_error``).
 
 The wire result is DESIGN.md's "scan answer" (field names fixed there, plus ``description``,
-``line`` and, for a rejection, ``field``); a duplicate repeats the first answer with
-``status: "duplicate"`` and ``first_status``. The stored row (the ``scans.result`` column) is
+``line``, ``counted`` and, for a rejection, ``field``); a duplicate repeats the first answer
+with ``status: "duplicate"`` and ``first_status``. The stored row (the ``scans.result`` column) is
 this module's own codec: ``from_record`` reads it back after a restart to answer a retry, and
 also reads rows written when the column held the wire result itself.
+
+``counted`` is the number of units the scan added to its shipment (0 for a re-read of a
+serial, or of a container, counted already); only an accepted answer has it. A row stored
+before it was kept has none: a retry of that scan answers ``"counted": null`` (not known),
+never a number it cannot vouch for.
 """
 
 from __future__ import annotations
@@ -80,6 +85,8 @@ class ScanOutcome:
     reasons: tuple[str, ...] = ()
     line_key: str | None = None
     line_quantity: int | None = None
+    #: The units this scan added to the shipment (accepted only; None: stored before kept).
+    counted: int | None = None
     shipment_id: str | None = None
     shipment_state: str | None = None
     door_id: str | None = None
@@ -140,6 +147,8 @@ class ScanOutcome:
         line: Line | None,
         shipment: Shipment,
         signal: Signal,
+        *,
+        counted: int,
     ) -> ScanOutcome:
         listed = None
         if classification is not None and classification.listed:
@@ -163,6 +172,7 @@ class ScanOutcome:
             reasons=() if line is None else line.reasons,
             line_key=None if line is None else line.key,
             line_quantity=None if line is None else line.quantity,
+            counted=counted,
             shipment_id=shipment.id,
             shipment_state=shipment.state.value,
             door_id=shipment.door,
@@ -234,6 +244,7 @@ class ScanOutcome:
                 "line": None
                 if self.line_key is None
                 else {"key": self.line_key, "quantity": self.line_quantity},
+                "counted": self.counted,
                 "shipment": self._shipment(),
                 "door": self._door(),
             }
@@ -267,7 +278,7 @@ class ScanOutcome:
         }
 
     def to_event(self) -> dict[str, Any]:
-        """The ``scan`` event (one shape for every status)."""
+        """The ``scan`` event (one shape for every status: ``counted`` null when rejected)."""
         return {
             "scan_id": self.scan_id,
             "status": self.status.value,
@@ -275,6 +286,7 @@ class ScanOutcome:
             "item": self._item(),
             "decision": self.decision,
             "reasons": list(self.reasons),
+            "counted": self.counted,
             "shipment": self._shipment(),
             "door": self._door(),
         }
@@ -306,6 +318,7 @@ class ScanOutcome:
             "line": None
             if self.line_key is None
             else {"key": self.line_key, "quantity": self.line_quantity},
+            "counted": self.counted,
             "shipment": self._shipment(),
             "door": self._door(),
         }
@@ -340,6 +353,7 @@ class ScanOutcome:
             reasons=tuple(d.get("reasons") or ()),
             line_key=None if line is None else line["key"],
             line_quantity=None if line is None else line["quantity"],
+            counted=d.get("counted"),
             shipment_id=None if shipment is None else shipment["id"],
             shipment_state=None if shipment is None else shipment["state"],
             door_id=None if door is None else door["id"],

@@ -37,6 +37,7 @@ from typing import Any
 from gate.config.settings import Door
 from gate.core.classification import Classification
 from gate.core.identifiers import decode
+from gate.core.line_counting import added
 from gate.core.shipment_values import ACCEPTS, Controls, SerialRead, Shipment, Signal, accepts
 from gate.core.shipments import add_scan
 from gate.errors import GateError, InvalidCode, StateError, TableError, Unavailable
@@ -494,6 +495,7 @@ class ScanPath:
             line,
             after,
             after_signal,
+            counted=added(shipment, transition.lines),
         )
 
     def _signal(self, shipment: Shipment) -> Signal:

@@ -21,7 +21,7 @@ from gate.core.licences import (
     draw_down,
     upsert,
 )
-from gate.core.line_counting import count
+from gate.core.line_counting import added, count
 from gate.core.rules import ControlDates, Decision, Policy
 from gate.core.shipments import Signal, State
 from gate.errors import (
@@ -574,3 +574,33 @@ def test_a_read_counts_each_serial_once_however_often_it_names_it() -> None:
     counted: list[sh.SerialRead] = []
     line = count(sh.Line(GYRO), 0, ["A", "A", "B"], serial_books.FrozenBook(frozenset()), counted)
     assert (2, ["A", "B"]) == (line.serialised, [r.serial for r in counted])
+
+
+def test_added_counts_what_a_read_added_and_nothing_for_a_re_read() -> None:
+    """A read adds its new units: a pallet its contents once, a serial once, an unserialised
+    read one each time, and a removed line read again its unit (not the units it lost)."""
+
+    def read(s: sh.Shipment, identifier: Identifier) -> tuple[sh.Shipment, int]:
+        key = identifier.key
+        t = serial_books.add_scan(s, identifier, TABLE.get(key or ""), CONTROLS, NOW)
+        return t.shipment, added(s, t.lines)
+
+    s, pallet = read(shipment(), container(PALLET))
+    s, pallet_again = read(s, container(PALLET))
+    s, inside = read(s, item(GYRO, "P1"))
+    s, new_serial = read(s, item(GYRO, "Q1"))
+    s, bolt = read(s, item(BOLT))
+    s = sh.remove_line(s, GYRO, CONTROLS, NOW).shipment
+    s, back = read(s, item(GYRO, "P1"))
+    s = sh.remove_line(s, BOLT, CONTROLS, NOW).shipment
+    s, reloaded = read(s, container(PALLET))
+    assert (104, 0, 0, 1, 1, 1, 100) == (
+        pallet,
+        pallet_again,
+        inside,
+        new_serial,
+        bolt,
+        back,
+        reloaded,
+    )
+    assert [(GYRO, 1), (BOLT, 100)] == [(line.key, line.quantity) for line in s.lines]

@@ -26,12 +26,12 @@ def accepted() -> ScanOutcome:
     line = sh.Line(GYRO.key, GYRO, unserialised=1)
     item = Identifier("gtin", GYRO.key, key=GYRO.key)
     return ScanOutcome.accepted_into(
-        "s1", "r1", "D1", GYRO.key, item, GYRO, None, line, shipment, sh.Signal.AMBER
+        "s1", "r1", "D1", GYRO.key, item, GYRO, None, line, shipment, sh.Signal.AMBER, counted=1
     )
 
 
 def test_accepted_answer_has_the_design_shape() -> None:
-    """An accepted scan answers with exactly the fields it always had."""
+    """An accepted scan answers with exactly the fields it always had, and ``counted``."""
     wire = accepted().to_wire()
     assert {
         "scan_id",
@@ -42,9 +42,11 @@ def test_accepted_answer_has_the_design_shape() -> None:
         "decision",
         "reasons",
         "line",
+        "counted",
         "shipment",
         "door",
     } == set(wire)
+    assert 1 == wire["counted"]
     assert ("accepted", {"id": "S1", "state": "open"}, {"id": "D1", "signal": "amber"}) == (
         wire["status"],
         wire["shipment"],
@@ -110,3 +112,20 @@ def test_event_and_audit_come_from_the_same_outcome() -> None:
         audit["state"],
     )
     assert ScanStatus.ACCEPTED == outcome.status
+
+
+def test_a_row_stored_before_counted_was_kept_answers_null() -> None:
+    """A stored row without ``counted`` (written before it was kept) reads back to an answer
+    whose ``counted`` is null (not known), the rest as it was; a new row keeps its count."""
+    first = accepted()
+    record = first.to_record()
+    assert 1 == ScanOutcome.from_record(record).duplicate().to_wire()["counted"]
+    del record["counted"]
+    again = ScanOutcome.from_record(record).to_wire()
+    assert {**first.to_wire(), "counted": None} == again
+
+
+def test_the_event_carries_the_count() -> None:
+    """The ``scan`` event says what the read counted (null for a rejected scan)."""
+    assert 1 == accepted().to_event()["counted"]
+    assert None is ScanOutcome.rejected("s2", "unknown door 'D9'", "door").to_event()["counted"]

@@ -155,6 +155,26 @@ async def test_several_scans_in_one_write_answered_in_order(
     assert list(range(1, 41)) == [a["line"]["quantity"] for a in answers]
 
 
+async def test_a_tag_read_again_answers_counted_0(
+    gate: Gate, demo_config: Path, connect: Any
+) -> None:
+    """Over the socket too, a scan answer says whether the read counted a unit: a tag's
+    first read 1, its re-reads 0 (single and in a batch), a retry of the first read 1."""
+    await gate.create()
+    tag = f"(01){gtin_with(demo_config, '9.A.4')}(21)SN-7"
+    conn = await connect()
+    assert True is (await conn.auth())["ok"]
+    await conn.write(
+        scan("t1", tag), scan("t2", tag), {"scans": [scan("t3", tag), scan("t1", tag)]}
+    )
+    single = [await conn.recv(), await conn.recv()]
+    batch = (await conn.recv())["results"]
+    assert [1, 0, 0, 1] == [a["counted"] for a in single + batch]
+    assert ["accepted", "accepted", "accepted", "duplicate"] == [
+        a["status"] for a in single + batch
+    ]
+
+
 @pytest.mark.parametrize(
     ("first", "error"),
     [
