@@ -50,8 +50,12 @@ def demo_config(tmp_path: Path) -> Path:
     shutil.copytree(CONFIGS, target)
     path = target / "gate.toml"
     text = path.read_text()
-    text = re.sub(r'(\[http\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{free_port()}"', text)
-    text = re.sub(r'(\[scanner\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{free_port()}"', text)
+    http = free_port()
+    scanner = free_port()
+    while scanner == http:  # two free ports asked one after the other can be the same one
+        scanner = free_port()
+    text = re.sub(r'(\[http\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{http}"', text)
+    text = re.sub(r'(\[scanner\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{scanner}"', text)
     path.write_text(text)
     return path
 

@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp_sse import sse_response
 
+from gate.core import json_text
 from gate.service.clock import utc_now
 
 QUEUE_LIMIT = 1000
@@ -58,7 +59,7 @@ class Event:
         if self._frame is None:
             if "\r" in self.kind or "\n" in self.kind:
                 raise ValueError(f"an event kind must be one line, not {self.kind!r}")
-            data = json.dumps({**self.data, "at": self.at})
+            data = json_text.dumps({**self.data, "at": self.at})
             text = f"id: {self.seq}{_SEP}event: {self.kind}{_SEP}data: {data}{_SEP}{_SEP}"
             object.__setattr__(self, "_frame", text.encode())
         assert self._frame is not None

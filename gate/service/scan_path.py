@@ -35,6 +35,7 @@ from functools import partial
 from typing import Any
 
 from gate.config.settings import Door
+from gate.core import json_text
 from gate.core.classification import Classification
 from gate.core.identifiers import decode
 from gate.core.line_counting import added
@@ -295,7 +296,7 @@ class ScanPath:
                 scan.kind,
                 scan.shipment,
                 at,
-                json.dumps(outcome.to_record()),
+                json_text.dumps(outcome.to_record()),
             )
         )
         audits.append(("scan", actor, outcome.shipment_id, outcome.to_audit()))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import msgpack
 from aiohttp import web
+
+from gate.core import json_text
 
 MSGPACK = "application/msgpack"
 
@@ -19,4 +20,9 @@ def respond(request: web.Request, body: Any, status: int = 200) -> web.Response:
     """Renders ``body`` as msgpack if the client asked for it, else JSON."""
     if wants_msgpack(request):
         return web.Response(status=status, body=msgpack.packb(body), content_type=MSGPACK)
-    return web.Response(status=status, text=json.dumps(body), content_type="application/json")
+    return web.Response(
+        status=status,
+        body=json_text.dumps_bytes(body),
+        content_type="application/json",
+        charset="utf-8",
+    )
