@@ -274,7 +274,7 @@ class Basis:
         return (
             (self.policy is policy or self.policy == policy)
             and (self.context is context or self.context == context)
-            and self.dates == dates
+            and (self.dates is dates or self.dates == dates)
             and self.since <= now
             and (self.until is None or now < self.until)
         )

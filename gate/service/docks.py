@@ -56,7 +56,7 @@ from gate.service.event_shapes import licence_doc
 from gate.service.events import Events
 from gate.service.input_checks import check_id, check_text, scrub
 from gate.service.live_state import LiveState
-from gate.service.party_screening import list_dates, screened
+from gate.service.party_screening import list_dates_until, screened
 from gate.service.policy_files import PolicyData
 from gate.service.scan_path import ScanPath
 from gate.service.screening import ScreeningState
@@ -104,6 +104,11 @@ class Docks:
         self.callbacks = asyncio.Lock()
         #: The live lists every party is screened against (the app wires them before ``load``).
         self.screening: ScreeningState | None = None
+        #: ``data_dates``' last answer: what it was made from, it, and the instants between
+        #: which it holds (from when it was made: a clock set back asks again).
+        self._dates: (
+            tuple[tuple[object, ...], ControlDates, dt.datetime, dt.datetime | None] | None
+        ) = None
         self.dispatch_check: Callable[[Shipment], None] = lambda s: None  # service.door_holds
         self.counters: dict[str, int] = {}
         self.decisions: dict[str, int] = {}
@@ -198,11 +203,31 @@ class Docks:
 
     def data_dates(self) -> ControlDates:
         """The data's own dates (DESIGN.md 2.3): the control list's Annex date from
-        ``[table] annex_date`` (or its signed bundle's) and each list's; never a file's mtime."""
-        return ControlDates(
-            control_dated(self.config),
-            lists=list_dates(self.screening, self.config.lists, self.clock()),
+        ``[table] annex_date`` (or its signed bundle's) and each list's; never a file's mtime.
+
+        Kept while the config, the screening state and its data are the same objects and the
+        clock has not reached the next instant they change at: every scan batch asks, and the
+        same value lets the core see at once (``is``) that a shipment's facts still hold."""
+        now = self.clock()
+        screening = self.screening
+        inputs = (
+            self.config,
+            screening,
+            None if screening is None else screening.snapshot,
+            None if screening is None else screening.configs,
         )
+        kept = self._dates
+        if (
+            kept is not None
+            and all(a is b for a, b in zip(kept[0], inputs, strict=True))
+            and kept[2] <= now
+            and (kept[3] is None or now < kept[3])
+        ):
+            return kept[1]
+        lists, until = list_dates_until(screening, self.config.lists, now)
+        dates = ControlDates(control_dated(self.config), lists=lists)
+        self._dates = (inputs, dates, now, until)
+        return dates
 
     def scan_controls(self, table: Table | None) -> Controls:
         """The controls for a scan batch: ``table`` None (none loaded) makes every lookup

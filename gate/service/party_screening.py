@@ -72,3 +72,21 @@ def list_dates(
             dated = None
         dates.append(ListDate(item.name, dated, item.max_age_hours / 24))
     return tuple(dates)
+
+
+def list_dates_until(
+    state: ScreeningState | None, lists: Sequence[ListConfig], now: dt.datetime
+) -> tuple[tuple[ListDate, ...], dt.datetime | None]:
+    """``list_dates`` and the instant before which they stay the same for the same ``state``
+    and its data (``None``: until the data changes): a date refused as too far ahead turns
+    good once ``now`` is within ``FUTURE_SLACK`` of it, and nothing else here moves with
+    the clock."""
+    dates = list_dates(state, lists, now)
+    turns = [
+        dated - FUTURE_SLACK
+        for item in lists
+        if state is not None
+        and (dated := state.published(item.name)) is not None
+        and dated - now > FUTURE_SLACK
+    ]
+    return dates, min(turns, default=None)
