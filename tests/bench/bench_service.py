@@ -61,6 +61,7 @@ PHASES = {
     "batches": Phase("batches", ("--connections", "4")),
     "batches-wide": Phase("batches", ("--connections", "4", "--skus", "0")),
     "single": Phase("single", ("--connections", "16")),
+    "single-64": Phase("single", ("--connections", "64")),
     "socket": Phase("socket", ("--window", "1000")),
     "latency": Phase("latency", ("--rate", "500", "--connections", "64")),
     "socket-latency": Phase("socket-latency", ("--rate", "500")),
@@ -199,7 +200,7 @@ def _report(emit: Emit, name: str, phase: Phase, r: dict[str, Any]) -> None:
         )
     elif phase.mode == "single":
         emit(
-            f"single-scan requests (HTTP, 16 conn., {LIMITER})",
+            f"single-scan requests (HTTP, {phase.args[1]} conn., {LIMITER})",
             _rate(r["requests_per_s"], "requests/s"),
             ">= 2,000 requests/s",
         )
