@@ -68,7 +68,7 @@ class InvalidCountry(GateError):
     is always this error, never a silent "not embargoed".
     """
 
-    def __init__(self, code: str, *, where: str | None = None) -> None:
+    def __init__(self, code: str, *, where: str | None = None, field: str = "country") -> None:
         place = f" in {where}" if where else ""
         super().__init__(
             f"{code!r}{place} is not an officially assigned ISO 3166-1 alpha-2 country code "
@@ -76,6 +76,8 @@ class InvalidCountry(GateError):
         )
         self.code = code
         self.where = where
+        #: The body field that held it, as a problem document names it (``consignee.country``).
+        self.field = field
 
 
 class InvalidShipment(GateError):

@@ -67,7 +67,7 @@ class GroupInfo:
         return any(".".join(parts[:n]) in self.excluded_controls for n in range(1, len(parts)))
 
 
-def parse_country(code: object, *, where: str | None = None) -> str:
+def parse_country(code: object, *, where: str | None = None, field: str = "country") -> str:
     """Return ``code`` if it is an assigned ISO 3166-1 alpha-2 code.
 
     Raises ``InvalidCountry`` for anything else, including lowercase or padded input: a
@@ -75,7 +75,7 @@ def parse_country(code: object, *, where: str | None = None) -> str:
     """
     if isinstance(code, str) and code in ISO_3166_ALPHA2:
         return code
-    raise InvalidCountry(code if isinstance(code, str) else repr(code), where=where)
+    raise InvalidCountry(code if isinstance(code, str) else repr(code), where=where, field=field)
 
 
 @dataclass(frozen=True, slots=True)

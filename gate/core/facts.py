@@ -325,7 +325,7 @@ def assess(
         basis = previous.basis if previous is not None else None
         if previous is not None and basis is not None and basis.holds(policy, context, dates, now):
             return previous
-        parse_country(context.destination, where="the shipment's destination")
+        parse_country(context.destination, where="the shipment's destination", field="destination")
         parties = context.all_parties
         countries = (context.destination, *context.transit, *(p.country for p in parties))
         embargoed = tuple(

@@ -123,7 +123,7 @@ class Party:
     def __post_init__(self) -> None:
         if self.role not in PARTY_ROLES:
             raise PolicyError(f"party role {self.role!r} is not one of {', '.join(PARTY_ROLES)}")
-        parse_country(self.country, where=f"the {self.role}'s country")
+        parse_country(self.country, where=f"the {self.role}'s country", field="parties")
         key = normalise(self.name)
         if not key:
             raise PolicyError(f"the {self.role} needs a name")

@@ -111,7 +111,7 @@ class Consignee:
     party: Party = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        parse_country(self.country, where="the consignee's country")
+        parse_country(self.country, where="the consignee's country", field="consignee.country")
         key = normalise(self.name)
         if not key:
             raise InvalidShipment("the consignee needs a name")
@@ -483,7 +483,7 @@ def checked_route(transit: Iterable[str]) -> tuple[str, ...]:
     """``transit`` as a tuple of checked country codes. Raises ``InvalidCountry``."""
     route = tuple(transit)
     for code in route:
-        parse_country(code, where="the shipment's transit countries")
+        parse_country(code, where="the shipment's transit countries", field="transit")
     return route
 
 

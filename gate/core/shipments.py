@@ -141,7 +141,7 @@ def new_shipment(
     require_aware(now)
     if not shipment_id or not door:
         raise InvalidShipment("a shipment needs an id and a door")
-    parse_country(destination, where="the shipment's destination")
+    parse_country(destination, where="the shipment's destination", field="destination")
     return Shipment(
         id=shipment_id,
         door=door,

@@ -33,6 +33,7 @@ from gate.web.bodies import (
     Check,
     array,
     boolean,
+    country,
     ident,
     ids,
     integer,
@@ -80,13 +81,13 @@ LICENCE = obj(
             obj(
                 {
                     "name": (string(200), True),
-                    "country": (string(2), True),
+                    "country": (country(), True),
                     "ids": (ids(), False),
                 }
             ),
             True,
         ),
-        "destination": (string(2), True),
+        "destination": (country(), True),
         "controls": (array(string(32), max_items=500), True),
         "quantity": (integer(0, 10**9), True),
         "valid_from": (string(40), True),

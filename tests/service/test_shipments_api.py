@@ -516,3 +516,38 @@ async def test_readyz_reports_database(gate: Gate) -> None:
     """/readyz checks the table and that the database takes writes."""
     status, body = await gate.call("GET", "/readyz", token=None)
     assert (200, {"table": True, "lists": True, "database": True}) == (status, body["checks"])
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "where"),
+    [
+        ({"destination": "Germany"}, "destination", "the shipment's destination"),
+        (
+            {"consignee": {"name": "Acme", "country": "Germany"}},
+            "consignee.country",
+            "the consignee's country",
+        ),
+        ({"transit": ["Germany"]}, "transit", "the shipment's transit countries"),
+        (
+            {"parties": [{"role": "end_user", "name": "Y", "country": "Germany"}]},
+            "parties",
+            "the end_user's country",
+        ),
+    ],
+)
+async def test_a_country_named_in_words_is_told_the_form_the_field_takes(
+    gate: Gate, change: dict[str, Any], field: str, where: str
+) -> None:
+    """ "Germany" is refused as what it is (not an ISO 3166-1 alpha-2 code), in the field
+    that held it, never as "at most 2 characters"; nothing is created."""
+    body = {"id": "S9", "door": "D1", "destination": "DE", **change}
+    body.setdefault("consignee", {"name": "Acme", "country": "DE"})
+    status, problem = await gate.call("POST", "/api/v1/shipments", body)
+    assert (400, "invalid-country") == (status, problem["type"].rsplit("/", 1)[1])
+    assert [field] == [e["field"] for e in problem["errors"]]
+    assert (
+        f"'Germany' in {where} is not an officially assigned ISO 3166-1 alpha-2"
+        in (problem["detail"])
+    )
+    assert "such as 'DE'" in problem["detail"]
+    assert 404 == (await gate.call("GET", "/api/v1/shipments/S9"))[0]
