@@ -122,8 +122,12 @@ class ScannerServer:
         writer = self._unauthed.pop(oldest)
         self.connections.discard(oldest)
         self.evicted += 1
+        evicted = (
+            "closed for a newer connection: the gate is at its limit of"
+            f" {self.max_connections} scanner connections and this one had not sent its token"
+        )
         with contextlib.suppress(Exception):
-            writer.write(msgpack.packb({"error": self._full(), "status": "closed"}))
+            writer.write(msgpack.packb({"error": evicted, "status": "closed"}))
         writer.transport.abort()
         oldest.cancel()
         return True
