@@ -92,28 +92,36 @@ def count_container(
     classify: Callable[[str], Classification | None],
     book: SerialBook,
     counted: list[SerialRead],
-) -> tuple[str, ...]:
+) -> tuple[tuple[str, ...], frozenset[tuple[str, str, int]]]:
     """Counts a read of container ``sscc`` into ``lines``/``order`` (new serials appended to
     ``counted``); returns the keys it touched (its manifest contents, or the SSCC itself
-    when the manifest lacks it)."""
+    when the manifest lacks it) and what it counted, as ``Shipment.container_counts`` keeps
+    it.
+
+    An entry of the manifest counts unless this container's read counted it into the line's
+    current start already: after a line is removed and the goods put back, every container
+    holding its GTIN counts it again, each entry of it (a GTIN can be listed twice in one
+    container) once."""
     contents = shipment.manifest.contents(sscc)
-    seen = sscc in shipment.containers
     if contents is None:
         line = lines.get(sscc)
-        if not seen or line is None or line.removed:
+        if sscc not in shipment.containers or line is None or line.removed:
             started = fresh(line, sscc, container=True)
             put(lines, order, count(started, 1, (), book, counted))
-        return (sscc,)
+        return (sscc,), frozenset()
+    already = shipment.container_counts
+    records: set[tuple[str, str, int]] = set()
     touched: list[str] = []
     for item in contents:
         line = lines.get(item.gtin)
         touched.append(item.gtin)
-        if seen and line is not None and not line.removed:
-            continue  # this container was counted already
+        if line is not None and not line.removed and (sscc, item.gtin, line.epoch) in already:
+            continue  # this container was counted into this start of the line already
         started = classified(fresh(line, item.gtin), classify)
         units = item.quantity - len(item.serials)
         put(lines, order, count(started, units, sorted(item.serials), book, counted))
-    return tuple(dict.fromkeys(touched))
+        records.add((sscc, item.gtin, started.epoch))
+    return tuple(dict.fromkeys(touched)), frozenset(records)
 
 
 def classified(line: Line, classify: Callable[[str], Classification | None]) -> Line:

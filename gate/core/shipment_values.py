@@ -309,6 +309,10 @@ class Shipment:
     requests: tuple[LicenceRequest, ...] = ()
     approvals: tuple[Approval, ...] = ()
     containers: frozenset[str] = frozenset()
+    #: (SSCC, GTIN, line epoch): the manifest contents each container read counted, into
+    #: which start of the line. A container read again counts an item again only into a
+    #: line started again since (removed, then put back), each entry of it once per start.
+    container_counts: frozenset[tuple[str, str, int]] = frozenset()
     created_at: dt.datetime
     updated_at: dt.datetime
     sealed_at: dt.datetime | None = None

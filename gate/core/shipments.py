@@ -222,7 +222,7 @@ def add_scan(
     if identifier.sscc is not None:
         lines = {line.key: line for line in shipment.lines}
         order = [line.key for line in shipment.lines]
-        touched = count_container(
+        touched, records = count_container(
             identifier.sscc, shipment, lines, order, controls.classify, book, counted
         )
         return _settle(
@@ -234,6 +234,7 @@ def add_scan(
             touched=touched,
             serials=tuple(counted),
             containers=shipment.containers | {identifier.sscc},
+            container_counts=shipment.container_counts | records,
         )
     if identifier.key is None:
         raise InvalidCode("the scan names neither an item nor a container", field="code")

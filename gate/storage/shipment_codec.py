@@ -51,6 +51,22 @@ def ts(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(dt.UTC).isoformat()
 
 
+def _container_counts(d: dict[str, Any]) -> frozenset[tuple[str, str, int]]:
+    """What each container read counted; a document written before they were kept gets what
+    it meant then: every container read counted its contents into their lines as they are."""
+    kept = d.get("container_counts")
+    if kept is not None:
+        return frozenset((str(sscc), str(gtin), int(epoch)) for sscc, gtin, epoch in kept)
+    epochs = {x["key"]: int(x.get("epoch", 0)) for x in d["lines"]}
+    return frozenset(
+        (c["sscc"], i["gtin"], epochs[i["gtin"]])
+        for c in d["manifest"]
+        if c["sscc"] in d["containers"]
+        for i in c["contents"]
+        if i["gtin"] in epochs
+    )
+
+
 def parse_ts(text: str | None) -> dt.datetime | None:
     return None if text is None else dt.datetime.fromisoformat(text)
 
@@ -228,6 +244,7 @@ def encode_head(s: Shipment) -> dict[str, Any]:
         "requests": [encode_request(r) for r in s.requests],
         "approvals": [encode_approval(a) for a in s.approvals],
         "containers": sorted(s.containers),
+        "container_counts": [list(x) for x in sorted(s.container_counts)],
         "created_at": ts(s.created_at),
         "updated_at": ts(s.updated_at),
         "sealed_at": ts(s.sealed_at),
@@ -395,6 +412,7 @@ def decode(d: dict[str, Any]) -> Shipment:
         requests=tuple(_decode_request(x) for x in d["requests"]),
         approvals=tuple(_decode_approval(x) for x in d["approvals"]),
         containers=frozenset(d["containers"]),
+        container_counts=_container_counts(d),
         created_at=_required_ts(d["created_at"]),
         updated_at=_required_ts(d["updated_at"]),
         sealed_at=parse_ts(d["sealed_at"]),

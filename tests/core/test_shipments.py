@@ -357,6 +357,37 @@ def test_rescanned_container_brings_back_its_removed_contents() -> None:
     ]
 
 
+def test_a_gtin_listed_twice_in_a_pallet_counts_both_entries_again_after_a_removal() -> None:
+    """Both manifest entries of one GTIN in one pallet count when the pallet is read again
+    after the line was unloaded, as they did the first time (the attacker's case (a))."""
+    twice = sh.Manifest.from_mapping({PALLET: [(BOLT, 3, []), (BOLT, 2, [])]})
+    first = serial_books.add_scan(
+        shipment(manifest=twice), container(PALLET), None, CONTROLS, NOW
+    ).shipment
+    s = sh.remove_line(first, BOLT, CONTROLS, NOW).shipment
+    s = serial_books.add_scan(s, container(PALLET), None, CONTROLS, NOW).shipment
+    again = serial_books.add_scan(s, container(PALLET), None, CONTROLS, NOW).shipment
+    assert [5, 5, 5] == [x.line(BOLT).quantity for x in (first, s, again)]  # type: ignore[union-attr]
+
+
+def test_every_pallet_of_a_removed_gtin_counts_again_once() -> None:
+    """One GTIN on two pallets: after its line is unloaded and both are put back, each
+    pallet read again counts its units once more, and a third read of either adds nothing
+    (the attacker's case (b): the second pallet counted nothing)."""
+    other = "340123450000000031"
+    two = sh.Manifest.from_mapping({PALLET: [(BOLT, 2, [])], other: [(BOLT, 2, [])]})
+    s = shipment(manifest=two)
+    for sscc in (PALLET, other):
+        s = serial_books.add_scan(s, container(sscc), None, CONTROLS, NOW).shipment
+    assert 4 == s.line(BOLT).quantity  # type: ignore[union-attr]
+    s = sh.remove_line(s, BOLT, CONTROLS, NOW).shipment
+    quantities = []
+    for sscc in (PALLET, other, PALLET, other):
+        s = serial_books.add_scan(s, container(sscc), None, CONTROLS, NOW).shipment
+        quantities.append(s.line(BOLT).quantity)  # type: ignore[union-attr]
+    assert [2, 4, 4, 4] == quantities
+
+
 # --- approvals and denials ------------------------------------------------------------------
 
 
@@ -592,9 +623,12 @@ def test_added_counts_what_a_read_added_and_nothing_for_a_re_read() -> None:
     s, bolt = read(s, item(BOLT))
     s = sh.remove_line(s, GYRO, CONTROLS, NOW).shipment
     s, back = read(s, item(GYRO, "P1"))
-    s = sh.remove_line(s, BOLT, CONTROLS, NOW).shipment
+    s = serial_books.carry(s, sh.remove_line(s, BOLT, CONTROLS, NOW).shipment)
+    # The pallet read again counts its contents into every line it was not counted into
+    # since that line started again: its 100 bolts, and the gyros P2-P4 beside P1 (put back
+    # and read alone before, so counted once).
     s, reloaded = read(s, container(PALLET))
-    assert (104, 0, 0, 1, 1, 1, 100) == (
+    assert (104, 0, 0, 1, 1, 1, 103) == (
         pallet,
         pallet_again,
         inside,
@@ -603,4 +637,4 @@ def test_added_counts_what_a_read_added_and_nothing_for_a_re_read() -> None:
         back,
         reloaded,
     )
-    assert [(GYRO, 1), (BOLT, 100)] == [(line.key, line.quantity) for line in s.lines]
+    assert [(GYRO, 4), (BOLT, 100)] == [(line.key, line.quantity) for line in s.lines]
