@@ -16,9 +16,13 @@ a scan gets an error map; bytes that cannot be framed as msgpack (or a frame ove
 limit) close that connection, and no other.
 
 At most ``max_connections`` connections are open at once (``[scanner] max_connections``). At
-the cap a new connection takes the place of the oldest one that has not authenticated yet;
-when every connection has, the new one is answered ``{"error": "...limit...", "status":
-"closed"}`` and closed. So connections that never send a token cannot lock the readers out.
+the cap a new connection takes the place of the oldest one that has not authenticated yet,
+else of the authenticated one that has sent nothing for longest, if that is at least
+``IDLE_EVICT`` seconds; otherwise the new one is answered ``{"error": "...limit...",
+"status": "closed"}`` and closed. So connections that never send a token, and readers that
+went away without closing theirs, cannot lock the readers out. TCP keepalive finds a peer
+that is gone (a reader that lost power) within about two minutes, and a client that does not
+read its answers for ``SEND_TIMEOUT`` seconds is closed.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +48,15 @@ READ_CHUNK = 64 * 1024
 AUTH_TIMEOUT = 10.0
 MAX_BATCH = 500
 MAX_SCANS_PER_FRAME = 1000  # as ``[http] max_scans_per_request`` by default
+#: At the cap, an authenticated connection silent for this long makes room for a new one.
+IDLE_EVICT = 60.0
+#: A client that takes none of its answers for this long is closed.
+SEND_TIMEOUT = 30.0
+#: TCP keepalive on every connection: first probe after this much silence, then every
+#: ``KEEPALIVE_INTERVAL`` seconds, closed after ``KEEPALIVE_PROBES`` unanswered ones.
+KEEPALIVE_IDLE = 60
+KEEPALIVE_INTERVAL = 15
+KEEPALIVE_PROBES = 4
 UNKNOWN_TOKEN = "unknown token"
 AUTH_FIRST = 'the first message must be {"auth": TOKEN} of a scanner client'
 
@@ -61,6 +75,8 @@ class ScannerServer:
         self.connections: set[asyncio.Task[None]] = set()
         #: The connections still waiting for their token, oldest first (dicts keep order).
         self._unauthed: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        #: The authenticated ones, with when each last sent something (loop time).
+        self._authed: dict[asyncio.Task[None], tuple[asyncio.StreamWriter, float]] = {}
         self.refused = 0  # connections refused at the cap
         self.evicted = 0  # connections without a token closed for a new one
 
@@ -94,10 +110,15 @@ class ScannerServer:
             return
         self.connections.add(task)
         self._unauthed[task] = writer
+        _keepalive(writer)
         try:
             await self._session(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except TimeoutError:
+            log.warning(
+                "scanner connection %s took no answers for %g s: closed", peer, SEND_TIMEOUT
+            )
         except asyncio.CancelledError:
             # Only close() cancels a session. Ending normally keeps Python 3.11's start_server
             # callback from logging a traceback for a cancelled task (CPython gh-113538).
@@ -107,6 +128,7 @@ class ScannerServer:
         finally:
             self.connections.discard(task)
             self._unauthed.pop(task, None)
+            self._authed.pop(task, None)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
@@ -117,14 +139,22 @@ class ScannerServer:
         if len(self.connections) < self.max_connections:
             return True
         oldest = next(iter(self._unauthed), None)
-        if oldest is None:
-            return False
-        writer = self._unauthed.pop(oldest)
+        why = "this one had not sent its token"
+        if oldest is not None:
+            writer = self._unauthed.pop(oldest)
+        else:
+            idle = min(self._authed.items(), key=lambda kv: kv[1][1], default=None)
+            now = asyncio.get_running_loop().time()
+            if idle is None or now - idle[1][1] < IDLE_EVICT:
+                return False
+            oldest, (writer, _) = idle
+            del self._authed[oldest]
+            why = f"this one had sent nothing for {now - idle[1][1]:.0f} s"
         self.connections.discard(oldest)
         self.evicted += 1
         evicted = (
             "closed for a newer connection: the gate is at its limit of"
-            f" {self.max_connections} scanner connections and this one had not sent its token"
+            f" {self.max_connections} scanner connections and {why}"
         )
         with contextlib.suppress(Exception):
             writer.write(msgpack.packb({"error": evicted, "status": "closed"}))
@@ -168,6 +198,9 @@ class ScannerServer:
                 return
             if not data:
                 return
+            this = asyncio.current_task()
+            if client is not None and this is not None and this in self._authed:
+                self._authed[this] = (writer, loop.time())
             # Frames complete before a framing error are still answered, then the error map.
             frames: list[Any] = []
             broken: Exception | None = None
@@ -192,6 +225,7 @@ class ScannerServer:
                     task = asyncio.current_task()
                     if task is not None:
                         self._unauthed.pop(task, None)  # no longer the first to make room
+                        self._authed[task] = (writer, loop.time())
                     continue
                 batch = _batch(frame)
                 if isinstance(batch, str):
@@ -233,9 +267,9 @@ class ScannerServer:
                         "status": "closed",
                     }
                 )
-                await writer.drain()
+                await _drain(writer)
                 return
-            await writer.drain()
+            await _drain(writer)
 
     def _auth(self, frame: Any) -> tuple[Client | None, str]:
         """The client of an auth frame, or None and why it is refused."""
@@ -251,6 +285,25 @@ class ScannerServer:
         if not may(client.role, Action.SCAN):
             return None, f"client {client.name} may not scan"
         return client, ""
+
+
+async def _drain(writer: asyncio.StreamWriter) -> None:
+    """Waits until the client takes its answers; one that takes none for ``SEND_TIMEOUT``
+    seconds is closed (``TimeoutError`` ends its session) rather than held open."""
+    async with asyncio.timeout(SEND_TIMEOUT):
+        await writer.drain()
+
+
+def _keepalive(writer: asyncio.StreamWriter) -> None:
+    """TCP keepalive on the connection, so a peer that is gone is found and its slot freed."""
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, KEEPALIVE_IDLE)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, KEEPALIVE_INTERVAL)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, KEEPALIVE_PROBES)
 
 
 def _batch(frame: Any) -> list[Any] | str | None:

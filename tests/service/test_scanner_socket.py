@@ -458,3 +458,28 @@ async def test_at_the_cap_with_every_connection_authenticated_a_new_one_is_refus
     assert (await again.auth())["ok"], "a slot freed by a close is taken again"
     for conn in (second, third, again):
         await conn.close()
+
+
+async def test_at_the_cap_a_reader_silent_for_long_makes_room(
+    capped: tuple[ScannerServer, tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every slot authenticated: the one that has sent nothing for IDLE_EVICT (a reader that
+    went away without closing) is closed for the newcomer, told why; the busy one stays."""
+    monkeypatch.setattr(scanner_socket, "IDLE_EVICT", 0.3)
+    server, address = capped
+    silent, busy = await Reader.connect(address), await Reader.connect(address)
+    assert (await silent.auth())["ok"] and (await busy.auth())["ok"]
+    await asyncio.sleep(0.4)
+    await busy.write({"scan_id": "x"})  # busy: just sent something
+    assert "rejected" == (await busy.recv())["status"]
+    newcomer = await Reader.connect(address)
+    told = await silent.recv()
+    assert "closed" == told["status"]
+    assert "had sent nothing for" in told["error"]
+    assert await silent.closed_by_server()
+    assert (await newcomer.auth())["ok"]
+    await busy.write({"scan_id": "y"})
+    assert "rejected" == (await busy.recv())["status"]
+    assert (1, 0) == (server.evicted, server.refused)
+    for conn in (silent, busy, newcomer):
+        await conn.close()
