@@ -133,7 +133,8 @@ class _Subscriber:
 async def stream(request: web.Request, events: Events) -> web.StreamResponse:
     """Serves events as server-sent events until the client goes or the gate stops."""
     last = request.headers.get("Last-Event-ID", "")
-    last_id = int(last) if last.isascii() and last.isdigit() else None
+    # ASCII digits of a sane length: ``int`` takes other digits, and refuses 4,301 of them.
+    last_id = int(last) if last.isascii() and last.isdigit() and len(last) <= 19 else None
     async with sse_response(
         request, ping_interval=15, send_timeout=SEND_TIMEOUT, sep=_SEP
     ) as response:

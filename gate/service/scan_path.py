@@ -29,6 +29,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import reprlib
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
@@ -533,11 +534,16 @@ def _first_use(row: scan_rows.ScanRow) -> FirstUse:
 
 
 def _safe(raw: Any) -> str | None:
-    """A bounded copy of a rejected input for the journal (lone surrogates escaped)."""
+    """A bounded copy of a rejected input for the journal (lone surrogates escaped), with
+    secrets taken out: a scanner's ``{"auth": TOKEN}`` sent again after its session began is
+    a rejected scan, and its token must not be kept."""
     if raw is None:
         return None
+    if isinstance(raw, dict) and "auth" in raw:
+        raw = {**raw, "auth": journal.REDACTED}
     try:
-        return json.dumps(raw, default=repr)[:1000]
-    except (TypeError, ValueError):
-        # msgpack can carry what JSON cannot (bytes or other non-text keys): keep its repr.
-        return repr(raw)[:1000]
+        return json.dumps(journal.redact(raw), default=repr)[:1000]
+    except (TypeError, ValueError, RecursionError):
+        # msgpack can carry what JSON cannot (bytes or other non-text keys), or nest deeper
+        # than the encoder goes: keep a bounded repr.
+        return reprlib.repr(raw)[:1000]

@@ -216,7 +216,8 @@ class Clients:
                 403,
                 "forbidden",
                 "Forbidden",
-                f"role {role!r} may not {what} (allowed: {', '.join(names) or 'nobody'})",
+                f"role {getattr(role, 'value', role)!r} may not {what}"
+                f" (allowed: {', '.join(names) or 'nobody'})",
             )
 
     def _basic(self, token: str, action: Action, address: str | None) -> Client:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import SCANNER_TOKEN
 from tests.service.harness import Gate
 
 GOOD_SSCC = "340123450000000017"  # check digit 7 (GS1 mod-10)
@@ -59,3 +60,32 @@ async def test_valid_manifest_and_plain_names_are_accepted(gate: Gate) -> None:
     body = shipment(manifest=manifest(GOOD_SSCC, GOOD_GTIN), end_use="civil aviation\nrepairs")
     status, doc = await gate.call("POST", "/api/v1/shipments", body)
     assert 201 == status, doc
+
+
+async def test_a_scan_nested_deeper_than_the_encoder_goes_is_rejected_not_a_500(
+    gate: Gate,
+) -> None:
+    """A msgpack batch whose one scan is 1,000 lists deep (msgpack reads it; JSON's encoder
+    does not go that deep): the scan is rejected and journaled, the request answered."""
+    body = b"\x81\xa5scans\x91" + b"\x91" * 1000 + b"\xc0"
+    async with gate.session.post(
+        gate.url + "/api/v1/scans",
+        data=body,
+        headers={
+            "Authorization": f"Bearer {SCANNER_TOKEN}",
+            "Content-Type": "application/msgpack",
+        },
+    ) as response:
+        assert 200 == response.status, await response.text()
+        answer = await response.json()
+    assert ["rejected"] == [r["status"] for r in answer["results"]]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/shipments/S1/history", "/api/v1/shipments/S1/lines/x/serials"]
+)
+async def test_a_limit_of_thousands_of_digits_is_a_400(gate: Gate, path: str) -> None:
+    """``int`` refuses more than 4,300 digits with an error of its own: not a 500."""
+    await gate.create()
+    status, problem = await gate.call("GET", f"{path}?limit={'9' * 4301}")
+    assert (400, "bad-request") == (status, problem["type"].rsplit("/", 1)[1])

@@ -483,3 +483,20 @@ async def test_at_the_cap_a_reader_silent_for_long_makes_room(
     assert (1, 0) == (server.evicted, server.refused)
     for conn in (silent, busy, newcomer):
         await conn.close()
+
+
+async def test_a_token_sent_again_mid_session_is_not_journaled(gate: Gate, connect: Any) -> None:
+    """A reader that repeats its auth frame gets a rejected answer; the journal keeps the
+    refusal, never the token."""
+    conn = await connect()
+    assert (await conn.auth())["ok"]
+    await conn.write({"auth": SCANNER_TOKEN})
+    assert "rejected" == (await conn.recv())["status"]
+    db = connect_readonly(gate.config.database)
+    try:
+        rows = db.execute("SELECT data FROM audit WHERE kind = 'scan.rejected'").fetchall()
+    finally:
+        db.close()
+    assert rows, "the refusal is journaled"
+    assert not [data for (data,) in rows if SCANNER_TOKEN in data]
+    assert any("[redacted]" in data for (data,) in rows)
