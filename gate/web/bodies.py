@@ -109,8 +109,19 @@ def string(max_len: int = 256, optional: bool = False) -> Check:
             _err(errors, path, "must be a non-empty string")
         elif len(value) > max_len:
             _err(errors, path, f"must be at most {max_len} characters")
+        elif not _storable(value):
+            _err(errors, path, "is not valid text (a lone surrogate)")
 
     return check
+
+
+def _storable(value: str) -> bool:
+    """Whether ``value`` can be written as UTF-8 (no lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def country() -> Check:
@@ -208,6 +219,9 @@ def ids(max_items: int = 8) -> Check:
             _err(errors, path, f"must be an object of at most {max_items} identifiers")
             return
         for scheme, text in value.items():
+            if not isinstance(scheme, str) or not _storable(scheme):
+                _err(errors, path, "must name each identifier's scheme as text")
+                return
             string(64)(text, f"{path}.{scheme}", errors)
 
     return check

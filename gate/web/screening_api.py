@@ -44,6 +44,11 @@ def _ids(value: Any, path: str, errors: list[dict[str, str]]) -> None:
     """Identifiers (LEI, EORI, VAT, ...): a list of values, or an object of kind -> value."""
     if value is None:
         return
+    if isinstance(value, dict) and not all(
+        isinstance(key, str) and key.isprintable() for key in value
+    ):
+        errors.append({"field": path, "message": "must name each id's kind as text"})
+        return
     values = list(value.values()) if isinstance(value, dict) else value
     if not isinstance(values, list) or len(values) > MAX_IDS:
         errors.append(
@@ -53,6 +58,8 @@ def _ids(value: Any, path: str, errors: list[dict[str, str]]) -> None:
     for i, item in enumerate(values):
         if not isinstance(item, str) or not item.strip() or len(item) > 64:
             errors.append({"field": f"{path}[{i}]", "message": "must be a string of 1-64"})
+        elif not item.isprintable():
+            errors.append({"field": f"{path}[{i}]", "message": "must be printable text"})
 
 
 def _party_shape(country_required: bool) -> Check:

@@ -89,3 +89,21 @@ async def test_a_limit_of_thousands_of_digits_is_a_400(gate: Gate, path: str) ->
     await gate.create()
     status, problem = await gate.call("GET", f"{path}?limit={'9' * 4301}")
     assert (400, "bad-request") == (status, problem["type"].rsplit("/", 1)[1])
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "Ac\ud800me", "country": "DE"}, "name"),
+        ({"name": "Acme", "ids": {"\udc00": "x"}}, "ids"),
+        ({"name": "Acme", "ids": {"lei": "X\ud800"}}, "ids[0]"),
+    ],
+)
+async def test_screening_text_that_cannot_be_stored_is_a_400(
+    gate: Gate, body: dict[str, Any], field: str
+) -> None:
+    """A lone surrogate in a name or an id is refused naming the field (was a 500 in the
+    name index)."""
+    status, problem = await gate.call("POST", "/api/v1/screen", body)
+    assert 400 == status, problem
+    assert field in [e["field"] for e in problem["errors"]]
