@@ -395,9 +395,15 @@ async def list_readers(request: web.Request) -> web.StreamResponse:
 
 async def events(request: web.Request) -> web.StreamResponse:
     """The live event stream (SSE), while a stream slot is free; else 503."""
-    _auth(request, Action.READ)
+    client = _auth(request, Action.READ)
     slots = request.app[app_keys.EVENT_STREAMS]
-    if not slots.take():
+    if slots.taken < slots.limit and slots.per_holder and slots.held(client) >= slots.per_holder:
+        raise busy_problem(
+            "too-many-streams",
+            f"client {client} holds {slots.per_holder} event streams, as many as one client"
+            " may: close one first",
+        )
+    if not slots.take(client):
         request.app[app_keys.ALARM].raised(
             "event-streams", f"{slots.limit} event streams open, the cap: new ones get 503"
         )
@@ -408,6 +414,6 @@ async def events(request: web.Request) -> web.StreamResponse:
     try:
         return await stream(request, request.app[app_keys.EVENTS])
     finally:
-        slots.release()
+        slots.release(client)
         if slots.taken < slots.limit:
             request.app[app_keys.ALARM].cleared("event-streams")

@@ -140,7 +140,11 @@ def create_app(
     app[app_keys.SERVER_LIMITS] = limits
     app[app_keys.IN_REQUEST] = in_request
     app[app_keys.ALARM] = ResourceAlarm()
-    app[app_keys.EVENT_STREAMS] = Slots(limits.max_event_streams)
+    # One client (a token, an operator) may hold half the streams: the other half stays free
+    # for everyone else, so a runaway integration cannot shut the page out.
+    app[app_keys.EVENT_STREAMS] = Slots(
+        limits.max_event_streams, per_holder=max(1, limits.max_event_streams // 2)
+    )
     app[app_keys.TABLE] = table or TableSlot()
     # With [page] remember_sessions, a login is signed with a key beside the database and
     # survives a restart of the gate (gate.web.sessions).

@@ -92,20 +92,34 @@ class ServerLimits:
 
 
 class Slots:
-    """A counted resource: ``take`` a slot or be told there is none."""
+    """A counted resource: ``take`` a slot or be told there is none. ``per_holder`` caps
+    what one holder (a client's name) takes, so one token cannot take every slot."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, per_holder: int | None = None) -> None:
         self.limit = limit
+        self.per_holder = per_holder
         self.taken = 0
+        self._held: dict[str, int] = {}
 
-    def take(self) -> bool:
+    def take(self, holder: str | None = None) -> bool:
         if self.taken >= self.limit:
             return False
+        if holder is not None and self.per_holder is not None:
+            if self._held.get(holder, 0) >= self.per_holder:
+                return False
+            self._held[holder] = self._held.get(holder, 0) + 1
         self.taken += 1
         return True
 
-    def release(self) -> None:
+    def held(self, holder: str) -> int:
+        return self._held.get(holder, 0)
+
+    def release(self, holder: str | None = None) -> None:
         self.taken = max(0, self.taken - 1)
+        if holder is not None and holder in self._held:
+            self._held[holder] -= 1
+            if not self._held[holder]:
+                del self._held[holder]
 
 
 def busy_problem(kind: str, detail: str) -> Problem:

@@ -21,7 +21,7 @@ from gate.web import app_keys
 from gate.web.app import create_app
 from gate.web.limits import GateRunner, ServerLimits
 from tests.conftest import WMS_TOKEN
-from tests.service.harness import Gate, lists_loaded, until
+from tests.service.harness import OPERATOR, Gate, lists_loaded, until
 
 CAP = 50
 FLOOD = 200
@@ -203,7 +203,8 @@ async def test_event_streams_are_capped_with_503(capped: Gate) -> None:
     has gone (found at the stream's next write), a new stream is served."""
     headers = {"Authorization": f"Bearer {WMS_TOKEN}"}
     first = await capped.session.get(capped.url + "/api/v1/events", headers=headers)
-    second = await capped.session.get(capped.url + "/api/v1/events", headers=headers)
+    operator = {"Authorization": OPERATOR}
+    second = await capped.session.get(capped.url + "/api/v1/events", headers=operator)
     assert (200, 200) == (first.status, second.status)
     async with capped.session.get(capped.url + "/api/v1/events", headers=headers) as third:
         doc = await third.json(content_type="application/problem+json")
@@ -223,3 +224,20 @@ async def test_event_streams_are_capped_with_503(capped: Gate) -> None:
 
     await until(served, "a new event stream to be served")
     second.close()
+
+
+async def test_one_client_holds_at_most_half_the_event_streams(capped: Gate) -> None:
+    """A token that opens streams until refused leaves the other half to everyone else: the
+    operator's page still gets its stream (cap 2: one each)."""
+    headers = {"Authorization": f"Bearer {WMS_TOKEN}"}
+    first = await capped.session.get(capped.url + "/api/v1/events", headers=headers)
+    assert 200 == first.status
+    async with capped.session.get(capped.url + "/api/v1/events", headers=headers) as again:
+        doc = await again.json(content_type="application/problem+json")
+        assert (503, "too-many-streams") == (again.status, doc["type"].rsplit("/", 1)[1])
+        assert "as many as one client may" in doc["detail"]
+    async with capped.session.get(
+        capped.url + "/api/v1/events", headers={"Authorization": OPERATOR}
+    ) as page:
+        assert 200 == page.status
+    first.close()
