@@ -109,7 +109,19 @@ def string(max_len: int = 256, optional: bool = False) -> Check:
             _err(errors, path, "must be a non-empty string")
         elif len(value) > max_len:
             _err(errors, path, f"must be at most {max_len} characters")
-        elif not _storable(value):
+
+    return check
+
+
+def text(max_len: int = 256) -> Check:
+    """``string`` that can also be stored: for fields that reach no other check of their
+    text before they are used (a lone surrogate is refused here, naming the field)."""
+    plain = string(max_len)
+
+    def check(value: Any, path: str, errors: list[dict[str, str]]) -> None:
+        before = len(errors)
+        plain(value, path, errors)
+        if len(errors) == before and not _storable(value):
             _err(errors, path, "is not valid text (a lone surrogate)")
 
     return check

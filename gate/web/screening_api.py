@@ -22,7 +22,7 @@ from gate.core.screening.clearances import Clearance
 from gate.service.data_ages import lists_doc
 from gate.service.screening import ScreeningState, ScreeningUnavailable
 from gate.web import app_keys
-from gate.web.bodies import Check, ident, obj, read_body, string, validate
+from gate.web.bodies import Check, ident, obj, read_body, text, validate
 from gate.web.callbacks import _received, _remember
 from gate.web.negotiation import respond
 from gate.web.problems import Problem
@@ -65,7 +65,7 @@ def _ids(value: Any, path: str, errors: list[dict[str, str]]) -> None:
 def _party_shape(country_required: bool) -> Check:
     return obj(
         {
-            "name": (string(200), True),
+            "name": (text(200), True),
             "country": (_country(optional=not country_required), country_required),
             "ids": (_ids, False),
         }
