@@ -55,6 +55,7 @@ from gate.service.live_state import LiveState
 from gate.service.scan_outcome import FirstUse, ScanOutcome
 from gate.service.serial_ledger import SerialLedger
 from gate.storage import journal, scan_rows, serial_rows
+from gate.storage.side_reads import SideReads
 from gate.table.native import Table, TableSlot
 
 log = logging.getLogger("gate.service.scan_path")
@@ -106,6 +107,7 @@ class ScanPath:
         self._pending: dict[Ident, tuple[FirstUse, asyncio.Future[bool]]] = {}
         self._signals: dict[str, tuple[Shipment, Signal]] = {}
         self.ledger = SerialLedger()
+        self.side = SideReads(committer.store.path)
 
     def loaded(self, rows: Sequence[scan_rows.ScanRow]) -> None:
         """Takes the newest scans stored at start, oldest first (at most ``at_start``: with
@@ -127,10 +129,13 @@ class ScanPath:
             and storable(raw["reader"])
             and storable(raw["scan_id"])
         }
-        wanted -= self.recent.keys() | self._pending.keys()
+        # Not ``recent.keys() | _pending.keys()``: that copies every id memory holds.
+        wanted = {i for i in wanted if i not in self.recent and i not in self._pending}
         if not wanted:
             return
-        found = await self.committer.store.read(lambda conn: scan_rows.first_uses(conn, wanted))
+        # On the loop, not queued behind the writer's commits: every batch asks once the
+        # gate forgets, and the lookup costs microseconds (gate.storage.side_reads).
+        found = self.side.read(lambda conn: scan_rows.first_uses(conn, wanted))
         for row in found:
             ident = (row.client, row.reader, row.scan_id)
             if ident not in self.recent:

@@ -278,6 +278,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         await watch.stop()
     finally:
         await lights.stop()  # a start that failed leaves the lights red too
+        app[app_keys.DOCKS].scan_path.side.close()
         await store.close()
 
 
