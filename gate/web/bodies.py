@@ -19,6 +19,7 @@ import msgpack
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from gate.service.input_checks import storable
 from gate.web.negotiation import MSGPACK
 from gate.web.problems import Problem
 
@@ -121,19 +122,10 @@ def text(max_len: int = 256) -> Check:
     def check(value: Any, path: str, errors: list[dict[str, str]]) -> None:
         before = len(errors)
         plain(value, path, errors)
-        if len(errors) == before and not _storable(value):
+        if len(errors) == before and not storable(value):
             _err(errors, path, "is not valid text (a lone surrogate)")
 
     return check
-
-
-def _storable(value: str) -> bool:
-    """Whether ``value`` can be written as UTF-8 (no lone surrogates)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def country() -> Check:
@@ -231,7 +223,7 @@ def ids(max_items: int = 8) -> Check:
             _err(errors, path, f"must be an object of at most {max_items} identifiers")
             return
         for scheme, text in value.items():
-            if not isinstance(scheme, str) or not _storable(scheme):
+            if not isinstance(scheme, str) or not storable(scheme):
                 _err(errors, path, "must name each identifier's scheme as text")
                 return
             string(64)(text, f"{path}.{scheme}", errors)
