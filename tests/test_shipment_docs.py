@@ -134,3 +134,22 @@ def test_what_each_pallet_counted_survives_and_old_documents_rebuild_it() -> Non
     unloaded = sh.remove_line(rebuilt, BOLT, CONTROLS, NOW).shipment
     back = serial_books.add_scan(unloaded, container(PALLET), None, CONTROLS, NOW).shipment
     assert [(GYRO, 4), (BOLT, 100)] == [(line.key, line.quantity) for line in back.lines]
+
+
+def test_an_old_document_of_a_line_started_again_counts_every_pallet_again() -> None:
+    """Written before pallets' counts were kept, a line removed and started again by one
+    pallet (the old code counted the second pallet's units nowhere) is rebuilt with no
+    records: each pallet read again counts it again, too many rather than too few."""
+    other = "340123450000000031"
+    two = sh.Manifest.from_mapping({PALLET: [(BOLT, 2, [])], other: [(BOLT, 2, [])]})
+    s = shipment(manifest=two)
+    for sscc in (PALLET, other):
+        s = serial_books.add_scan(s, container(sscc), None, CONTROLS, NOW).shipment
+    s = sh.remove_line(s, BOLT, CONTROLS, NOW).shipment
+    s = serial_books.add_scan(s, container(PALLET), None, CONTROLS, NOW).shipment
+    old = encode(s)
+    del old["container_counts"]
+    rebuilt = decode(json.loads(json.dumps(old)))
+    assert frozenset() == rebuilt.container_counts
+    again = serial_books.add_scan(rebuilt, container(other), None, CONTROLS, NOW).shipment
+    assert 4 == again.line(BOLT).quantity  # type: ignore[union-attr]

@@ -20,9 +20,11 @@ the cap a new connection takes the place of the oldest one that has not authenti
 else of the authenticated one that has sent nothing for longest, if that is at least
 ``IDLE_EVICT`` seconds; otherwise the new one is answered ``{"error": "...limit...",
 "status": "closed"}`` and closed. So connections that never send a token, and readers that
-went away without closing theirs, cannot lock the readers out. TCP keepalive finds a peer
-that is gone (a reader that lost power) within about two minutes, and a client that does not
-read its answers for ``SEND_TIMEOUT`` seconds is closed.
+went away without closing theirs, cannot lock the readers out. A connection without a token
+makes room only after ``TOKEN_GRACE``, so a flood of new ones cannot push out a reader before
+its token is read. TCP keepalive finds a silent peer that is gone (a reader that lost power)
+within about two minutes, ``TCP_USER_TIMEOUT`` one with answers unacknowledged within a
+minute, and a client that does not read its answers for ``SEND_TIMEOUT`` seconds is closed.
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ MAX_BATCH = 500
 MAX_SCANS_PER_FRAME = 1000  # as ``[http] max_scans_per_request`` by default
 #: At the cap, an authenticated connection silent for this long makes room for a new one.
 IDLE_EVICT = 60.0
+#: At the cap, a connection without a token makes room only once it has had this long.
+TOKEN_GRACE = 1.0
+#: Unacknowledged answers to a peer that is gone: the kernel closes after this (ms).
+USER_TIMEOUT_MS = 60_000
 #: A client that takes none of its answers for this long is closed.
 SEND_TIMEOUT = 30.0
 #: TCP keepalive on every connection: first probe after this much silence, then every
@@ -73,12 +79,13 @@ class ScannerServer:
         self.max_connections = max_connections
         self.server: asyncio.Server | None = None
         self.connections: set[asyncio.Task[None]] = set()
-        #: The connections still waiting for their token, oldest first (dicts keep order).
-        self._unauthed: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        #: The connections still waiting for their token, oldest first (dicts keep order),
+        #: with when each opened (loop time).
+        self._unauthed: dict[asyncio.Task[None], tuple[asyncio.StreamWriter, float]] = {}
         #: The authenticated ones, with when each last sent something (loop time).
         self._authed: dict[asyncio.Task[None], tuple[asyncio.StreamWriter, float]] = {}
         self.refused = 0  # connections refused at the cap
-        self.evicted = 0  # connections without a token closed for a new one
+        self.evicted = 0  # connections closed at the cap for a new one (no token, or silent)
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         self.server = await asyncio.start_server(self._serve, host, port, limit=READ_CHUNK)
@@ -109,7 +116,7 @@ class ScannerServer:
             writer.close()
             return
         self.connections.add(task)
-        self._unauthed[task] = writer
+        self._unauthed[task] = (writer, asyncio.get_running_loop().time())
         _keepalive(writer)
         try:
             await self._session(reader, writer)
@@ -134,17 +141,20 @@ class ScannerServer:
                 await writer.wait_closed()
 
     def _make_room(self) -> bool:
-        """Whether a new connection may open: below the cap, or after closing the oldest one
-        that has sent no token yet."""
+        """Whether a new connection may open: below the cap; or after closing the oldest one
+        that has had ``TOKEN_GRACE`` seconds to send its token and has not (a reader that
+        just reconnected keeps its chance against a flood of newer ones); or else the
+        authenticated one silent for longest, if for ``IDLE_EVICT`` seconds or more."""
         if len(self.connections) < self.max_connections:
             return True
-        oldest = next(iter(self._unauthed), None)
-        why = "this one had not sent its token"
-        if oldest is not None:
-            writer = self._unauthed.pop(oldest)
+        now = asyncio.get_running_loop().time()
+        first = next(iter(self._unauthed.items()), None)
+        if first is not None and now - first[1][1] >= TOKEN_GRACE:
+            oldest, (writer, _) = first
+            del self._unauthed[oldest]
+            why = "this one had not sent its token"
         else:
             idle = min(self._authed.items(), key=lambda kv: kv[1][1], default=None)
-            now = asyncio.get_running_loop().time()
             if idle is None or now - idle[1][1] < IDLE_EVICT:
                 return False
             oldest, (writer, _) = idle
@@ -287,11 +297,18 @@ class ScannerServer:
         return client, ""
 
 
+class _NoAnswersTaken(Exception):
+    """A client took none of its answers for ``SEND_TIMEOUT`` seconds."""
+
+
 async def _drain(writer: asyncio.StreamWriter) -> None:
     """Waits until the client takes its answers; one that takes none for ``SEND_TIMEOUT``
-    seconds is closed (``TimeoutError`` ends its session) rather than held open."""
-    async with asyncio.timeout(SEND_TIMEOUT):
-        await writer.drain()
+    seconds is closed (``_NoAnswersTaken`` ends its session) rather than held open."""
+    try:
+        async with asyncio.timeout(SEND_TIMEOUT):
+            await writer.drain()
+    except TimeoutError:
+        raise _NoAnswersTaken from None
 
 
 def _keepalive(writer: asyncio.StreamWriter) -> None:
@@ -304,6 +321,8 @@ def _keepalive(writer: asyncio.StreamWriter) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, KEEPALIVE_IDLE)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, KEEPALIVE_INTERVAL)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, KEEPALIVE_PROBES)
+        # Keepalive does not probe while answers wait for an acknowledgement: this does.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, USER_TIMEOUT_MS)
 
 
 def _batch(frame: Any) -> list[Any] | str | None:

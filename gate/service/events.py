@@ -54,11 +54,9 @@ class Event:
 
     def frame(self) -> bytes:
         """The event as one SSE frame (id, event, data with ``at``), encoded on first use
-        and shared by every stream. JSON escapes line breaks, so ``data`` is one line; a
-        ``kind`` with a line break would add a field of its own, and raises ValueError."""
+        and shared by every stream. JSON escapes line breaks, so ``data`` is one line, and
+        ``publish`` refuses a ``kind`` with a line break."""
         if self._frame is None:
-            if "\r" in self.kind or "\n" in self.kind:
-                raise ValueError(f"an event kind must be one line, not {self.kind!r}")
             data = json_text.dumps({**self.data, "at": self.at})
             text = f"id: {self.seq}{_SEP}event: {self.kind}{_SEP}data: {data}{_SEP}{_SEP}"
             object.__setattr__(self, "_frame", text.encode())
@@ -80,6 +78,8 @@ class Events:
         self.closed = asyncio.Event()
 
     def publish(self, kind: str, data: dict[str, Any]) -> Event:
+        if "\r" in kind or "\n" in kind:  # its frame would carry a field of its own
+            raise ValueError(f"an event kind must be one line, not {kind!r}")
         self._seq += 1
         event = Event(self._seq, kind, data, self.clock().isoformat())
         self._recent.append(event)

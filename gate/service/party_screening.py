@@ -65,13 +65,7 @@ def list_dates(
     """Each configured list's date for row 12: its data's own date, else its configured
     ``published``; ``None`` (stale) while it is not loaded or when dated beyond
     ``FUTURE_SLACK`` ahead of ``now`` (a wrong date, not a fresh list)."""
-    dates = []
-    for item in lists:
-        dated = None if state is None else state.published(item.name)
-        if dated is not None and dated - now > FUTURE_SLACK:
-            dated = None
-        dates.append(ListDate(item.name, dated, item.max_age_hours / 24))
-    return tuple(dates)
+    return list_dates_until(state, lists, now)[0]
 
 
 def list_dates_until(
@@ -81,12 +75,12 @@ def list_dates_until(
     and its data (``None``: until the data changes): a date refused as too far ahead turns
     good once ``now`` is within ``FUTURE_SLACK`` of it, and nothing else here moves with
     the clock."""
-    dates = list_dates(state, lists, now)
-    turns = [
-        dated - FUTURE_SLACK
-        for item in lists
-        if state is not None
-        and (dated := state.published(item.name)) is not None
-        and dated - now > FUTURE_SLACK
-    ]
-    return dates, min(turns, default=None)
+    dates = []
+    turns = []
+    for item in lists:
+        dated = None if state is None else state.published(item.name)
+        if dated is not None and dated - now > FUTURE_SLACK:
+            turns.append(dated - FUTURE_SLACK)
+            dated = None
+        dates.append(ListDate(item.name, dated, item.max_age_hours / 24))
+    return tuple(dates), min(turns, default=None)

@@ -42,7 +42,7 @@ from gate.core.identifiers import decode
 from gate.core.line_counting import added
 from gate.core.shipment_values import ACCEPTS, Controls, SerialRead, Shipment, Signal, accepts
 from gate.core.shipments import add_scan
-from gate.errors import GateError, InvalidCode, StateError, TableError, Unavailable
+from gate.errors import GateError, InvalidCode, StateError, StoreError, TableError, Unavailable
 from gate.service.commit_step import Change, Committer
 from gate.service.event_shapes import (
     door_event,
@@ -133,9 +133,18 @@ class ScanPath:
         wanted = {i for i in wanted if i not in self.recent and i not in self._pending}
         if not wanted:
             return
+
         # On the loop, not queued behind the writer's commits: every batch asks once the
-        # gate forgets, and the lookup costs microseconds (gate.storage.side_reads).
-        found = self.side.read(lambda conn: scan_rows.first_uses(conn, wanted))
+        # gate forgets, and the lookup costs microseconds (gate.storage.side_reads). If the
+        # side connection cannot answer at once, the writer's thread does.
+        def lookup(conn: Any) -> list[scan_rows.ScanRow]:
+            return scan_rows.first_uses(conn, wanted)
+
+        try:
+            found = self.side.read(lookup)
+        except StoreError as exc:
+            log.warning("forgotten scan ids looked up by the writer: %s", exc)
+            found = await self.committer.store.read(lookup)
         for row in found:
             ident = (row.client, row.reader, row.scan_id)
             if ident not in self.recent:

@@ -52,18 +52,21 @@ def ts(moment: dt.datetime | None) -> str | None:
 
 
 def _container_counts(d: dict[str, Any]) -> frozenset[tuple[str, str, int]]:
-    """What each container read counted; a document written before they were kept gets what
-    it meant then: every container read counted its contents into their lines as they are."""
+    """What each container read counted. A document written before they were kept gets the
+    records it can vouch for: a container read counted its contents into a line that was
+    never removed (epoch 0). A line started again since was counted from the first container
+    read after the removal only, so none is recorded for it: each container read again
+    counts it again, which may count too many (and holds) rather than too few."""
     kept = d.get("container_counts")
     if kept is not None:
         return frozenset((str(sscc), str(gtin), int(epoch)) for sscc, gtin, epoch in kept)
     epochs = {x["key"]: int(x.get("epoch", 0)) for x in d["lines"]}
     return frozenset(
-        (c["sscc"], i["gtin"], epochs[i["gtin"]])
+        (c["sscc"], i["gtin"], 0)
         for c in d["manifest"]
         if c["sscc"] in d["containers"]
         for i in c["contents"]
-        if i["gtin"] in epochs
+        if epochs.get(i["gtin"]) == 0
     )
 
 

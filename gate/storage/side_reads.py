@@ -11,7 +11,11 @@ indexed lookup that takes SQLite 8-14 µs. So they run here, on the loop, withou
 
 Only short indexed lookups belong here: the loop waits for them. In WAL mode a reader waits
 for no writer and sees every committed write; it sees nothing uncommitted, which is what
-these reads ask about (an id still being written is in the scan path's memory).
+these reads ask about (an id still being written is in the scan path's memory). The
+connection never waits for a lock (``busy_timeout`` 0): a busy answer, like any failure, is
+raised at once, and the caller asks the store's thread instead. This is the one exception
+to the store's rule that the loop never touches SQLite (``gate.storage.store``, rule 1); a
+read-only connection cannot checkpoint or write, so the one-writer rule still holds.
 """
 
 from __future__ import annotations
@@ -40,9 +44,11 @@ class SideReads:
         """``fn(conn)``. Raises StoreError when it fails or after ``close``."""
         if self._closed:
             raise StoreError(f"side reads of {self.path} are closed")
-        if self._conn is None:
-            self._conn = connect_readonly(self.path)
         try:
+            if self._conn is None:
+                conn = connect_readonly(self.path)
+                conn.execute("PRAGMA busy_timeout=0")
+                self._conn = conn
             return fn(self._conn)
         except sqlite3.Error as exc:
             raise store_error(self.path, "a side read failed", exc) from exc

@@ -6,7 +6,8 @@ rules keep that true, and everything in this module serves them:
 
 1. **One connection, one thread.** The database has exactly one connection, owned by one
    dedicated writer thread (the design of omnilib/aiosqlite). The event loop never touches
-   SQLite; it hands functions to the thread and awaits futures. One writer also keeps clear of
+   SQLite (but for ``side_reads``: lookups on a read-only connection that never waits); it
+   hands functions to the thread and awaits futures. One writer also keeps clear of
    the WAL-reset corruption bug of SQLite before 3.51.3, which needs two connections writing or
    checkpointing at once (so: no second writer, and no ``mmap_size``).
 2. **Never acknowledge before COMMIT returns.** The connection runs in WAL mode with

@@ -278,7 +278,9 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         await watch.stop()
     finally:
         await lights.stop()  # a start that failed leaves the lights red too
-        app[app_keys.DOCKS].scan_path.side.close()
+        docks_made = app.get(app_keys.DOCKS)  # absent when the start failed before it
+        if docks_made is not None:
+            docks_made.scan_path.side.close()
         await store.close()
 
 

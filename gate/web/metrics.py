@@ -123,12 +123,12 @@ class _ScannerCollector(Collector):
         )
         yield CounterMetricFamily(
             "gate_scanner_connections_refused",
-            "Scanner socket connections refused at the cap (every open one had authenticated)",
+            "Scanner socket connections refused at the cap (none open could make room)",
             value=self.server.refused,
         )
         yield CounterMetricFamily(
             "gate_scanner_connections_evicted",
-            "Scanner socket connections without a token closed to make room for a new one",
+            "Scanner socket connections closed at the cap for a new one (no token, or silent)",
             value=self.server.evicted,
         )
 

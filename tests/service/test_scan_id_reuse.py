@@ -299,3 +299,22 @@ async def test_an_id_memory_let_go_is_looked_up_before_it_counts_again(
     assert ("rejected", "scan_id") == (reused["status"], reused.get("field")), reused
     _, doc = await gate.call("GET", "/api/v1/shipments/S1")
     assert [4] == [line["quantity"] for line in doc["lines"] if line["key"] == plain]
+
+
+async def test_a_forgotten_id_is_looked_up_by_the_writer_when_the_side_read_cannot(
+    gate: Gate, demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop's own read-only lookup is closed (as it would fail busy): the writer's thread
+    answers instead, and a retry of a forgotten id is still a duplicate."""
+    from gate.service import scan_path
+
+    monkeypatch.setattr(scan_path, "RECENT_SCANS", 2)
+    await gate.create()
+    plain = gtin_with(demo_config, "")
+    first = scan("old-1", plain)
+    _, (answer,) = await post(gate, first)
+    for n in range(3):
+        await post(gate, scan(f"other-{n}", plain, reader="hh-9"))
+    gate.app[app_keys.DOCKS].scan_path.side.close()
+    _, (again,) = await post(gate, first)
+    assert ("duplicate", answer["line"]) == (again["status"], again.get("line")), again

@@ -414,10 +414,16 @@ async def capped(gate: Gate) -> AsyncIterator[tuple[ScannerServer, tuple[str, in
 
 
 async def test_at_the_cap_a_connection_without_a_token_makes_room(
-    capped: tuple[ScannerServer, tuple[str, int]], gate: Gate, demo_config: Path
+    capped: tuple[ScannerServer, tuple[str, int]],
+    gate: Gate,
+    demo_config: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Connections that never authenticate cannot lock the readers out: at the cap the
-    oldest of them is closed (told why) for the newcomer, and the reader keeps scanning."""
+    oldest of them, once it has had TOKEN_GRACE to send its token, is closed (told why) for
+    the newcomer, and the reader keeps scanning. Before its grace is up, the newcomer is
+    refused instead (a reader that just reconnected keeps its chance)."""
+    monkeypatch.setattr(scanner_socket, "TOKEN_GRACE", 0.3)
     server, address = capped
     await gate.create()
     reader = await Reader.connect(address)
@@ -425,6 +431,10 @@ async def test_at_the_cap_a_connection_without_a_token_makes_room(
     idle = await Reader.connect(address)
     await idle.write(raw=b"")  # connected, no token
     await asyncio.sleep(0.05)
+    early = await Reader.connect(address)
+    assert "limit of 2 scanner connections" in (await early.recv())["error"]
+    await early.close()
+    await asyncio.sleep(0.3)
     newcomer = await Reader.connect(address)
     told = await idle.recv()
     assert "closed" == told["status"]
@@ -433,7 +443,7 @@ async def test_at_the_cap_a_connection_without_a_token_makes_room(
     assert (await newcomer.auth())["ok"]
     await reader.write(scan("cap-1", gtin_with(demo_config, "")))
     assert "accepted" == (await reader.recv())["status"]
-    assert (1, 0) == (server.evicted, server.refused)
+    assert (1, 1) == (server.evicted, server.refused)
     for conn in (reader, idle, newcomer):
         await conn.close()
 
