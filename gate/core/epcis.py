@@ -147,10 +147,21 @@ def build_document(
     lines = [x for x in shipment.lines if not x.removed and not x.container and x.quantity > 0]
     common = _common(shipment, origin, at)
     events = [_object_event(shipment, lines, serials, origin, common)]
+    active = {x.key: x for x in shipment.lines if not x.removed}
     for sscc in sorted(shipment.containers):
         contents = shipment.manifest.contents(sscc)
-        if contents is not None:
-            events.append(_aggregation_event(sscc, contents, origin, common))
+        if contents is None:
+            continue
+        # What left on it: the contents whose line is still loaded and which this pallet's
+        # read counted into that line's current start (not goods unloaded since).
+        kept = tuple(
+            item
+            for item in contents
+            if (line := active.get(item.gtin)) is not None
+            and (sscc, item.gtin, line.epoch) in shipment.container_counts
+        )
+        if kept:
+            events.append(_aggregation_event(sscc, kept, origin, common))
     prefixes = {PREFIX: origin.namespace}
     for event in events:
         event["eventID"] = event_hash(event, prefixes)

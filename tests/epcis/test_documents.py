@@ -163,6 +163,34 @@ def test_dispatch_document_is_valid_and_holds_the_designed_events() -> None:
     )
 
 
+def test_a_pallet_aggregates_only_what_left_on_it() -> None:
+    """The pallet's bolts were unloaded (their line removed) before dispatch: its
+    AggregationEvent lists the gyros that left on it, not the bolts; and the document is
+    still valid against GS1's schema."""
+    s = sh.new_shipment(
+        shipment_id="S-2",
+        door="D1",
+        destination="DE",
+        consignee=sh.Consignee("Acme Precision GmbH", "DE", (("lei", "5299000J2N45DDNE4Y28"),)),
+        now=NOW,
+        manifest=sh.Manifest.from_mapping(
+            {PALLET: [(GYRO, 4, ["P1", "P2", "P3", "P4"]), (BOLT, 100, [])]}
+        ),
+    )
+    s = serial_books.add_scan(
+        s, Identifier("sscc", PALLET, sscc=PALLET), None, CONTROLS, NOW
+    ).shipment
+    s = sh.remove_line(s, BOLT, CONTROLS, NOW).shipment
+    s = sh.dispatch(sh.seal(s, CONTROLS, NOW).shipment, CONTROLS, NOW).shipment
+    doc = build_document(s, {GYRO: frozenset({"P1", "P2", "P3", "P4"})}, ORIGIN)
+    assert [] == errors(doc)
+    (aggregation,) = [e for e in events(doc) if e["type"] == "AggregationEvent"]
+    assert [f"urn:epc:id:sgtin:9506000.013435.P{n}" for n in range(1, 5)] == aggregation[
+        "childEPCs"
+    ]
+    assert [] == aggregation.get("childQuantityList", [])
+
+
 def test_unknown_company_prefix_gives_digital_link_uris_not_a_guess() -> None:
     s = dispatched(manifest=False)
     origin = Origin(gate_id="dock-a", site_sgln="urn:epc:id:sgln:4012345.00777.0")
