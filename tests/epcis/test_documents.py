@@ -60,18 +60,27 @@ ORIGIN = Origin(
 )
 
 
-def dispatched(*, manifest: bool = True) -> sh.Shipment:
-    """S-1 to Germany: two serialised gyros, three loose bolts and, with ``manifest``, a
-    pallet of four serialised gyros and 100 bolts; dispatched at NOW."""
-    contents = {PALLET: [(GYRO, 4, ["P1", "P2", "P3", "P4"]), (BOLT, 100, [])]}
-    s = sh.new_shipment(
-        shipment_id="S-1",
+PALLET_OF_GYROS_AND_BOLTS: dict[str, Any] = {
+    PALLET: [(GYRO, 4, ["P1", "P2", "P3", "P4"]), (BOLT, 100, [])]
+}
+
+
+def opened(shipment_id: str, contents: dict[str, Any]) -> sh.Shipment:
+    """A new shipment to Germany at door D1 with the manifest ``contents``."""
+    return sh.new_shipment(
+        shipment_id=shipment_id,
         door="D1",
         destination="DE",
         consignee=sh.Consignee("Acme Precision GmbH", "DE", (("lei", "5299000J2N45DDNE4Y28"),)),
         now=NOW,
-        manifest=sh.Manifest.from_mapping(contents if manifest else {}),
+        manifest=sh.Manifest.from_mapping(contents),
     )
+
+
+def dispatched(*, manifest: bool = True) -> sh.Shipment:
+    """S-1 to Germany: two serialised gyros, three loose bolts and, with ``manifest``, a
+    pallet of four serialised gyros and 100 bolts; dispatched at NOW."""
+    s = opened("S-1", PALLET_OF_GYROS_AND_BOLTS if manifest else {})
     scans = [Identifier("gs1", "x", key=GYRO, serial=x) for x in ("A/1", "B2")]
     scans += [Identifier("gtin", BOLT, key=BOLT)] * 3
     if manifest:
@@ -167,16 +176,7 @@ def test_a_pallet_aggregates_only_what_left_on_it() -> None:
     """The pallet's bolts were unloaded (their line removed) before dispatch: its
     AggregationEvent lists the gyros that left on it, not the bolts; and the document is
     still valid against GS1's schema."""
-    s = sh.new_shipment(
-        shipment_id="S-2",
-        door="D1",
-        destination="DE",
-        consignee=sh.Consignee("Acme Precision GmbH", "DE", (("lei", "5299000J2N45DDNE4Y28"),)),
-        now=NOW,
-        manifest=sh.Manifest.from_mapping(
-            {PALLET: [(GYRO, 4, ["P1", "P2", "P3", "P4"]), (BOLT, 100, [])]}
-        ),
-    )
+    s = opened("S-2", PALLET_OF_GYROS_AND_BOLTS)
     s = serial_books.add_scan(
         s, Identifier("sscc", PALLET, sscc=PALLET), None, CONTROLS, NOW
     ).shipment
