@@ -122,7 +122,7 @@ class ScannerServer:
             await self._session(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
-        except TimeoutError:
+        except _NoAnswersTaken:
             log.warning(
                 "scanner connection %s took no answers for %g s: closed", peer, SEND_TIMEOUT
             )
