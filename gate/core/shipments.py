@@ -500,8 +500,12 @@ def _settle(
         if request is not None:
             settled = evolve(settled, requests=(*settled.requests, request))
             effects = (LicenceRequestNeeded(request),)
-    wanted = set(touched)
-    reported = {line.key: line for line in covered if line.key in wanted}
+    if len(touched) == 1:  # a unit read: find its one line, no index of every line
+        key = touched[0]
+        reported = {key: next(line for line in covered if line.key == key)}
+    else:
+        wanted = set(touched)
+        reported = {line.key: line for line in covered if line.key in wanted}
     return Transition(settled, effects, tuple(reported[key] for key in touched), serials=serials)
 
 

@@ -147,8 +147,8 @@ class Committer:
             step()
         if change.done is not None and not change.done.done():
             change.done.set_result(True)
-        for kind, data in change.events:
-            self.events.publish(kind, data)
+        if change.events:
+            self.events.publish_all(change.events)
         if change.shipments:
             self.changed.set()
         if change.outbox:

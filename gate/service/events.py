@@ -18,9 +18,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,17 +72,31 @@ class Events:
     def __init__(self, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self.clock = clock
         self._seq = 0
-        self._subscribers: weakref.WeakSet[_Subscriber] = weakref.WeakSet()
+        # A plain set: ``subscribe`` takes each one out when its stream ends, and a publish
+        # walks it once per event (a WeakSet's guarded walk cost more than the offers).
+        self._subscribers: set[_Subscriber] = set()
         self._recent: deque[Event] = deque(maxlen=REPLAY_LIMIT)
         self.closed = asyncio.Event()
 
     def publish(self, kind: str, data: dict[str, Any]) -> Event:
+        """Stamps, keeps and offers one event to every stream. Raises ValueError for a
+        ``kind`` with a line break."""
+        return self._publish(kind, data, self.clock().isoformat())
+
+    def publish_all(self, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Publishes ``(kind, data)`` events in order, stamped with one instant: what one
+        change decided (a batch of scans is one event per scan)."""
+        at = self.clock().isoformat()
+        for kind, data in events:
+            self._publish(kind, data, at)
+
+    def _publish(self, kind: str, data: dict[str, Any], at: str) -> Event:
         if "\r" in kind or "\n" in kind:  # its frame would carry a field of its own
             raise ValueError(f"an event kind must be one line, not {kind!r}")
         self._seq += 1
-        event = Event(self._seq, kind, data, self.clock().isoformat())
+        event = Event(self._seq, kind, data, at)
         self._recent.append(event)
-        for sub in list(self._subscribers):
+        for sub in tuple(self._subscribers):
             sub.offer(event)
         return event
 
@@ -107,7 +120,7 @@ class Events:
     def close(self) -> None:
         """Ends every stream (at shutdown)."""
         self.closed.set()
-        for sub in list(self._subscribers):
+        for sub in tuple(self._subscribers):
             sub.end()
 
 

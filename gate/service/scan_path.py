@@ -189,6 +189,7 @@ class ScanPath:
             table = None
         controls = self.controls(table)
         now = self.clock()
+        at = now.isoformat()  # every scan of the batch is received at this instant
         change = Change()
         change.done = asyncio.get_running_loop().create_future()
         rows: list[scan_rows.ScanRow] = []
@@ -205,7 +206,7 @@ class ScanPath:
                     doors,
                     table,
                     controls,
-                    now,
+                    (now, at),
                     change,
                     (rows, audits, seen, waits, counted),
                 )
@@ -264,7 +265,7 @@ class ScanPath:
         doors: Collection[str] | None,
         table: Table | None,
         controls: Controls,
-        now: dt.datetime,
+        received: tuple[dt.datetime, str],
         change: Change,
         batch: tuple[
             list[scan_rows.ScanRow],
@@ -275,6 +276,7 @@ class ScanPath:
         ],
     ) -> ScanOutcome:
         rows, audits, seen, waits, counted = batch
+        now, at = received
         try:
             scan = check_scan(raw)
         except InvalidCode as exc:
@@ -299,7 +301,6 @@ class ScanPath:
                 waits.append(pending[1])
             return first.outcome.duplicate()
         outcome = self._decide(scan, table, controls, now, change, counted)
-        at = now.isoformat()
         seen[ident] = FirstUse(scan.door, scan.code, scan.kind, scan.shipment, at, outcome)
         rows.append(
             scan_rows.ScanRow(

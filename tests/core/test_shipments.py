@@ -12,6 +12,8 @@ from gate.core import shipment_values
 from gate.core import shipments as sh
 from gate.core.classification import Classification
 from gate.core.countries import CountryGroups
+from gate.core.facts import ShipmentContext
+from gate.core.hits import PartyHits
 from gate.core.identifiers import Identifier
 from gate.core.licences import (
     Approval,
@@ -564,6 +566,60 @@ def test_fast_copy_equals_dataclasses_replace() -> None:
     assert dataclasses.replace(line, removed=True) == shipment_values.evolve(line, removed=True)
     with pytest.raises(TypeError):
         shipment_values.evolve(line, colour="red")
+    # Every slot, the ones == skips (facts) too: copied as they are, or set as asked.
+    held = shipment_values.evolve(s, state=State.HELD)
+    for name in sh.Shipment.__slots__:
+        expected = State.HELD if name == "state" else getattr(s, name)
+        assert expected is getattr(held, name), name
+
+
+def test_a_scan_reuses_the_context_its_facts_were_worked_out_from() -> None:
+    """A shipment whose context fields are the very values its facts were worked out from
+    hands back that context (what lets a scan skip building one); a change to any field the
+    context reads gives a new context equal to one built from scratch."""
+    s = scan(shipment(), GYRO, "A")
+    assert s.facts is not None and s.facts.basis is not None
+    assert s.facts.basis.context is s.context
+    party = sh.Party("end_user", "Desert Test Range", "AE")
+    consignee = sh.Consignee("Other Avionics LLC", "AE")
+    changed = {
+        "destination": "SA",
+        "consignee_name": shipment_values.evolve(s, consignee=consignee),
+        "consignee_country": shipment_values.evolve(
+            s, consignee=sh.Consignee(s.consignee.name, "SA")
+        ),
+        "consignee_ids": shipment_values.evolve(
+            s, consignee=sh.Consignee(s.consignee.name, s.consignee.country, (("lei", "X1"),))
+        ),
+        "transit": ("TR",),
+        "end_use": "test range",
+        "parties": (party,),
+        "end_use_codes": ("missile",),
+        "screening": (PartyHits(party, ()),),
+    }
+    # Each field of the context is changed once below: a new field must be added here too.
+    assert {f.name for f in dataclasses.fields(ShipmentContext)} == set(changed)
+    for name, change in changed.items():
+        other = (
+            change
+            if isinstance(change, sh.Shipment)
+            else shipment_values.evolve(s, **{name: change})
+        )
+        context = other.context
+        assert context is not s.facts.basis.context, name
+        assert getattr(context, name) != getattr(s.context, name), name
+        fresh = ShipmentContext(
+            destination=other.destination,
+            consignee_name=other.consignee.name,
+            consignee_country=other.consignee.country,
+            transit=other.transit,
+            end_use=other.end_use,
+            parties=other.parties,
+            end_use_codes=other.end_use_codes,
+            consignee_ids=other.consignee.ids,
+            screening=other.screening,
+        )
+        assert fresh == context, name
 
 
 def test_repushed_standing_licence_keeps_what_was_drawn() -> None:
