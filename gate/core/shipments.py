@@ -37,7 +37,7 @@ is on the truck; unloading it is the only way on.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
@@ -54,11 +54,11 @@ from gate.core.licences import (
     cover,
     draw_down,
     drawdowns,
-    next_expiry,
 )
 from gate.core.line_counting import count, count_container, fresh, reclassified
 from gate.core.parties import Party
-from gate.core.rules import Decision, Facts, assess, decide, failed, require_aware, stale_at
+from gate.core.review import next_review
+from gate.core.rules import Decision, Facts, assess, decide, failed, require_aware
 from gate.core.shipment_values import (
     ACCEPTS,
     FINAL,
@@ -240,7 +240,8 @@ def add_scan(
         raise InvalidCode("the scan names neither an item nor a container", field="code")
     # The common case, a unit read at a door: touch one line, keep the others as they are.
     key = identifier.key
-    position = next((i for i, line in enumerate(shipment.lines) if line.key == key), None)
+    index = shipment.positions()
+    position = index.get(key)
     old = None if position is None else shipment.lines[position]
     error = lookup_error
     if error is not None:
@@ -258,6 +259,7 @@ def add_scan(
         return Transition(shipment, lines=(line,))
     if position is None:
         changed = [*shipment.lines, line]
+        index = {**index, key: len(shipment.lines)}
     else:
         changed = [*shipment.lines[:position], line, *shipment.lines[position + 1 :]]
     # Counts do not enter the table; only a new line or a new lookup answer is decided again.
@@ -268,7 +270,14 @@ def add_scan(
     redecide = frozenset() if same_inputs else frozenset({key})
     done = tuple(counted)
     return _settle(
-        shipment, controls, now, lines=changed, redecide=redecide, touched=(key,), serials=done
+        shipment,
+        controls,
+        now,
+        lines=changed,
+        redecide=redecide,
+        touched=(key,),
+        serials=done,
+        index=index,
     )
 
 
@@ -415,29 +424,6 @@ def cancel(shipment: Shipment, now: dt.datetime) -> Transition:
     return Transition(evolve(shipment, state=State.CANCELLED, closed_at=now, updated_at=now))
 
 
-def next_review(shipment: Shipment, controls: Controls, now: dt.datetime) -> dt.datetime | None:
-    """When the shell should re-evaluate this shipment next even if nothing else happens.
-
-    The earliest of: a cover or licence starting or ending, and the control data turning
-    stale. ``None`` for a final shipment or when nothing is due.
-    """
-    if shipment.state in FINAL:
-        return None
-    expiry = next_expiry(
-        now,
-        coverages=(line.covered_by for line in shipment.active_lines),
-        approvals=shipment.approvals,
-        licences=[
-            licence
-            for licence in controls.licences
-            if licence.serves(shipment.consignee.party, shipment.destination)
-        ],
-    )
-    stale = stale_at(controls.policy, controls.dates)
-    moments = [m for m in (expiry, stale) if m is not None and m > now]
-    return min(moments, default=None)
-
-
 # --- the machinery -------------------------------------------------------------------------
 
 
@@ -466,13 +452,16 @@ def _settle(
     redecide: frozenset[str] | None,
     touched: Sequence[str] = (),
     serials: tuple[SerialRead, ...] = (),
+    index: Mapping[str, int] | None = None,
     **changes: Any,
 ) -> Transition:
     """Decide, cover, derive the state and queue requests, in one new shipment.
 
     ``lines`` are the event's new lines; the keys in ``redecide`` are run through the table
     again (``None``: every line), and so is every line when the shipment's facts changed.
-    ``changes`` are the event's other field changes.
+    ``index`` is each of ``lines``' key and place, when the caller knows it (a unit read),
+    kept with the new shipment for the next read. ``changes`` are the event's other field
+    changes.
     """
     facts = assess(controls.policy, shipment.context, controls.dates, now, shipment.facts)
     if redecide is None or (facts is not shipment.facts and facts != shipment.facts):
@@ -485,9 +474,12 @@ def _settle(
     covered = _covered(decided, shipment, approvals, controls, now)
     sealed = changes.get("sealed_at", shipment.sealed_at) is not None
     state = _derive(covered, sealed=sealed)
+    settled_lines = tuple(covered)
     settled = evolve(
         shipment,
-        lines=tuple(covered),
+        lines=settled_lines,
+        # Deciding and covering keep each line in its place, so the caller's index holds.
+        line_index=None if index is None else (settled_lines, index),
         state=state,
         facts=facts,
         screening=facts.screening,

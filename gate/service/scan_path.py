@@ -40,7 +40,16 @@ from gate.core import json_text
 from gate.core.classification import Classification
 from gate.core.identifiers import decode
 from gate.core.line_counting import added
-from gate.core.shipment_values import ACCEPTS, Controls, SerialRead, Shipment, Signal, accepts
+from gate.core.shipment_values import (
+    ACCEPTS,
+    Controls,
+    Line,
+    SerialRead,
+    Shipment,
+    Signal,
+    accepts,
+    signal_after,
+)
 from gate.core.shipments import add_scan
 from gate.errors import GateError, InvalidCode, StateError, StoreError, TableError, Unavailable
 from gate.service.commit_step import Change, Committer
@@ -189,7 +198,7 @@ class ScanPath:
             table = None
         controls = self.controls(table)
         now = self.clock()
-        at = now.isoformat()  # every scan of the batch is received at this instant
+        received = now.isoformat()  # every scan of the batch is received at this instant
         change = Change()
         change.done = asyncio.get_running_loop().create_future()
         rows: list[scan_rows.ScanRow] = []
@@ -206,7 +215,7 @@ class ScanPath:
                     doors,
                     table,
                     controls,
-                    (now, at),
+                    (now, received),
                     change,
                     (rows, audits, seen, waits, counted),
                 )
@@ -491,7 +500,7 @@ class ScanPath:
             counted.setdefault(after.id, []).extend(transition.serials)
         line = transition.lines[0] if transition.lines else None
         before_signal = self._signal(shipment)
-        after_signal = self._signal(after)
+        after_signal = self._signal(after, (shipment, before_signal, transition.lines))
         if shipment is not after:
             change.add(shipment, after)
             # Staged at once, so the next scan of this batch builds on it.
@@ -515,13 +524,20 @@ class ScanPath:
             counted=added(shipment, transition.lines),
         )
 
-    def _signal(self, shipment: Shipment) -> Signal:
+    def _signal(
+        self, shipment: Shipment, scanned: tuple[Shipment, Signal, Sequence[Line]] | None = None
+    ) -> Signal:
         """The shipment's door signal, computed once per shipment value (it reads every
-        line, and a scan asks for it before and after)."""
+        line, and a scan asks for it before and after). ``scanned``: the shipment before the
+        scan, its signal and the lines the scan touched, which usually tell the signal after
+        without reading every line (``signal_after``)."""
         cached = self._signals.get(shipment.id)
         if cached is not None and cached[0] is shipment:
             return cached[1]
-        signal = shipment.signal
+        if scanned is None:
+            signal = shipment.signal
+        else:
+            signal = signal_after(scanned[0], scanned[1], shipment, scanned[2])
         self._signals[shipment.id] = (shipment, signal)
         return signal
 

@@ -42,6 +42,7 @@ from gate.core.rules import (
     assess,
     decide,
 )
+from gate.core.shipment_values import signal_after
 from gate.core.shipments import State
 from gate.errors import GateError, Overdraw
 from tests import serial_books
@@ -247,6 +248,57 @@ def test_never_cleared_or_dispatched_over_a_stopping_line(
             assert all(0 <= licence.remaining <= licence.quantity for licence in drawn)
             world["controls"] = dataclasses.replace(controls, licences=drawn)
         hypothesis.event(f"reached {shipment.state}")
+
+
+@SETTINGS
+@given(worlds(), st.lists(EVENT, max_size=25))
+def test_the_signal_after_a_scan_is_the_one_every_line_gives(
+    world: dict[str, Any], events: list[tuple[Any, ...]]
+) -> None:
+    """After any scan or container read, in any history, the signal worked out from the one
+    before and the lines the read touched (what the service shows at the door) is the signal
+    read off every line."""
+    shipment: sh.Shipment = world["shipment"]
+    now = NOW
+    for event in events:
+        if event[0] == "tick":
+            now += dt.timedelta(hours=event[1])
+        if event[0] == "approve" and not shipment.requests:
+            continue
+        try:
+            outcome = step(world, shipment, event, now)
+        except GateError:
+            continue
+        if event[0] in ("scan", "container"):
+            after = outcome.shipment
+            shortcut = signal_after(shipment, shipment.signal, after, outcome.lines)
+            assert after.signal is shortcut
+            hypothesis.event(f"{shipment.signal} -> {after.signal}")
+        shipment = outcome.shipment
+
+
+@SETTINGS
+@given(worlds(), st.lists(EVENT, max_size=25))
+def test_the_line_index_a_shipment_keeps_is_always_its_lines(
+    world: dict[str, Any], events: list[tuple[Any, ...]]
+) -> None:
+    """Whatever happened (scans, removals, seals, approvals), the place a shipment gives for
+    each key is that line's place in its lines: an index left by an earlier value is never
+    used for lines it does not belong to."""
+    shipment: sh.Shipment = world["shipment"]
+    now = NOW
+    for event in events:
+        if event[0] == "approve" and not shipment.requests:
+            continue
+        try:
+            shipment = step(world, shipment, event, now).shipment
+        except GateError:
+            continue
+        assert {line.key: i for i, line in enumerate(shipment.lines)} == dict(
+            shipment.positions()
+        )
+        kept = shipment.line_index
+        hypothesis.event("index kept" if kept and kept[0] is shipment.lines else "index built")
 
 
 @SETTINGS
