@@ -329,6 +329,10 @@ class Shipment:
     )
 
     def line(self, key: str) -> Line | None:
+        kept = self.line_index
+        if kept is not None and kept[0] is self.lines:
+            position = kept[1].get(key)
+            return None if position is None else self.lines[position]
         for line in self.lines:
             if line.key == key:
                 return line

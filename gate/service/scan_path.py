@@ -71,6 +71,9 @@ log = logging.getLogger("gate.service.scan_path")
 
 #: Scan ids remembered in memory for answering retries. The database keeps them all: once the
 #: memory has let one go, an id not in memory is looked up there before it counts as new.
+#: Each is remembered as a plain tuple of text (``Remembered``), not as objects: the
+#: collector stops walking a tuple of text after one look, and 200,000 remembered outcomes
+#: as objects made every older-generation collection a pause of tens of milliseconds.
 RECENT_SCANS = 200_000
 #: Scan ids taken into memory at start, the newest (the likeliest to be retried). Not all of
 #: RECENT_SCANS: parsing each stored outcome costs tens of microseconds, 200,000 of them held
@@ -81,6 +84,9 @@ RECENT_AT_START = 1_000
 
 #: (client, reader, scan_id): a scan id is scoped to the client and reader that sent it.
 Ident = tuple[str, str, str]
+#: A scan id's first use as memory keeps it: door, code, kind, shipment, received at, the
+#: stored outcome record (JSON) and whether kind and shipment were kept (``FirstUse.exact``).
+Remembered = tuple[str | None, str | None, str | None, str | None, str, str, bool]
 Audits = list[tuple[str, str, str | None, dict[str, Any]]]
 #: Serials a batch counted first, by shipment.
 Counted = dict[str, list[SerialRead]]
@@ -108,7 +114,7 @@ class ScanPath:
         self.table = table
         self.controls = controls
         self.clock = clock
-        self.recent: OrderedDict[Ident, FirstUse] = OrderedDict()
+        self.recent: OrderedDict[Ident, Remembered] = OrderedDict()
         #: How many of the newest stored scans ``loaded`` is given at start.
         self.at_start = RECENT_AT_START
         #: True once an id stored in the database may be missing from ``recent``.
@@ -122,7 +128,7 @@ class ScanPath:
         """Takes the newest scans stored at start, oldest first (at most ``at_start``: with
         that many, older ones may be in the database only, and are looked up there)."""
         for row in rows:
-            self.recent[(row.client, row.reader, row.scan_id)] = _first_use(row)
+            self.recent[(row.client, row.reader, row.scan_id)] = _remembered(row)
         self.forgetting = self.forgetting or len(rows) >= min(self.at_start, RECENT_SCANS)
 
     async def _recall(self, raws: Sequence[Any], actor: str) -> None:
@@ -157,7 +163,7 @@ class ScanPath:
         for row in found:
             ident = (row.client, row.reader, row.scan_id)
             if ident not in self.recent:
-                self.recent[ident] = _first_use(row)
+                self.recent[ident] = _remembered(row)
 
     async def _load_serials(self, raws: Sequence[Any]) -> None:
         """Loads the serial sets of the shipments at the batch's doors that are not loaded
@@ -204,6 +210,7 @@ class ScanPath:
         rows: list[scan_rows.ScanRow] = []
         audits: Audits = []
         seen: dict[Ident, FirstUse] = {}
+        kept: dict[Ident, Remembered] = {}
         waits: list[asyncio.Future[bool]] = []
         counted: Counted = {}
         change.rolled_back.append(lambda: self._uncount(counted))
@@ -217,7 +224,7 @@ class ScanPath:
                     controls,
                     (now, received),
                     change,
-                    (rows, audits, seen, waits, counted),
+                    (rows, audits, seen, kept, waits, counted),
                 )
                 for raw in raws
             ]
@@ -240,7 +247,7 @@ class ScanPath:
             done = change.done
             for ident, first in seen.items():
                 self._pending[ident] = (first, done)
-            change.committed.append(lambda: self._remember(seen))
+            change.committed.append(lambda: self._remember(kept))
             done.add_done_callback(lambda _: self._forget(seen, done))
             await self.committer.apply(change)
         for wait in waits:
@@ -260,8 +267,8 @@ class ScanPath:
             if pending is not None and pending[1] is done:
                 del self._pending[ident]
 
-    def _remember(self, seen: Mapping[Ident, FirstUse]) -> None:
-        for ident, first in seen.items():
+    def _remember(self, kept: Mapping[Ident, Remembered]) -> None:
+        for ident, first in kept.items():
             self.recent[ident] = first
             if len(self.recent) > RECENT_SCANS:
                 self.recent.popitem(last=False)
@@ -280,11 +287,12 @@ class ScanPath:
             list[scan_rows.ScanRow],
             Audits,
             dict[Ident, FirstUse],
+            dict[Ident, Remembered],
             list[asyncio.Future[bool]],
             Counted,
         ],
     ) -> ScanOutcome:
-        rows, audits, seen, waits, counted = batch
+        rows, audits, seen, kept, waits, counted = batch
         now, at = received
         try:
             scan = check_scan(raw)
@@ -298,7 +306,8 @@ class ScanPath:
             return self._door_refused(scan, actor, doors, change, audits)
         ident = (actor, scan.reader, scan.scan_id)
         pending = None
-        first = self.recent.get(ident) or seen.get(ident)
+        remembered = self.recent.get(ident)
+        first = seen.get(ident) if remembered is None else _first_use(remembered)
         if first is None:
             pending = self._pending.get(ident)
             first = None if pending is None else pending[0]
@@ -311,6 +320,8 @@ class ScanPath:
             return first.outcome.duplicate()
         outcome = self._decide(scan, table, controls, now, change, counted)
         seen[ident] = FirstUse(scan.door, scan.code, scan.kind, scan.shipment, at, outcome)
+        record = json_text.dumps(outcome.to_record())
+        kept[ident] = (scan.door, scan.code, scan.kind, scan.shipment, at, record, True)
         rows.append(
             scan_rows.ScanRow(
                 actor,
@@ -321,7 +332,7 @@ class ScanPath:
                 scan.kind,
                 scan.shipment,
                 at,
-                json_text.dumps(outcome.to_record()),
+                record,
             )
         )
         audits.append(("scan", actor, outcome.shipment_id, outcome.to_audit()))
@@ -552,15 +563,16 @@ def _serials_of(shipments: Sequence[str], conn: Any) -> dict[str, list[tuple[str
     return {sid: serial_rows.of_shipment(conn, sid) for sid in shipments}
 
 
-def _first_use(row: scan_rows.ScanRow) -> FirstUse:
+def _remembered(row: scan_rows.ScanRow) -> Remembered:
+    return (row.door, row.code, row.kind, row.shipment, row.received_at, row.result, row.exact)
+
+
+def _first_use(remembered: Remembered) -> FirstUse:
+    """A remembered scan as the first use a later scan under its id is compared with (its
+    outcome read back from the stored record, as after a restart)."""
+    door, code, kind, shipment, at, record, exact = remembered
     return FirstUse(
-        row.door,
-        row.code,
-        row.kind,
-        row.shipment,
-        row.received_at,
-        ScanOutcome.from_record(json.loads(row.result)),
-        row.exact,
+        door, code, kind, shipment, at, ScanOutcome.from_record(json.loads(record)), exact
     )
 
 

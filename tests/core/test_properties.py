@@ -297,6 +297,9 @@ def test_the_line_index_a_shipment_keeps_is_always_its_lines(
         assert {line.key: i for i, line in enumerate(shipment.lines)} == dict(
             shipment.positions()
         )
+        for line in shipment.lines:
+            assert line is shipment.line(line.key)
+        assert shipment.line("no such key") is None
         kept = shipment.line_index
         hypothesis.event("index kept" if kept and kept[0] is shipment.lines else "index built")
 

@@ -9,6 +9,7 @@ scoped to the authenticated client; a client bound to doors cannot scan elsewher
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -318,3 +319,21 @@ async def test_a_forgotten_id_is_looked_up_by_the_writer_when_the_side_read_cann
     gate.app[app_keys.DOCKS].scan_path.side.close()
     _, (again,) = await post(gate, first)
     assert ("duplicate", answer["line"]) == (again["status"], again.get("line")), again
+
+
+async def test_remembered_scans_leave_the_collector_nothing_to_walk(
+    gate: Gate, demo_config: Path
+) -> None:
+    """What memory keeps of each answered scan, for retries, is text the garbage collector
+    stops tracking after one look (a gate remembers 200,000: as objects they made every
+    older-generation collection a pause of tens of milliseconds), and a retry of a remembered
+    scan still gets its first answer."""
+    await gate.create()
+    plain = gtin_with(demo_config, "")
+    answers = [(await post(gate, scan(f"gc-{n}", plain)))[1][0] for n in range(5)]
+    gc.collect()
+    recent = gate.app[app_keys.DOCKS].scan_path.recent
+    assert 5 <= len(recent)
+    assert [] == [first for first in recent.values() if gc.is_tracked(first)]
+    _, (again,) = await post(gate, scan("gc-3", plain))
+    assert {**answers[3], "status": "duplicate", "first_status": "accepted"} == again
