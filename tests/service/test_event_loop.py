@@ -1,0 +1,84 @@
+"""The event loop: ``gate serve`` runs on uvloop unless ``GATE_LOOP=asyncio`` asks for
+asyncio's own, falls back to asyncio's own when uvloop is missing, and the async tests run on
+uvloop too, so they exercise the loop production uses."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+import uvloop
+
+from gate.cli.serve import loop_factory
+from gate.errors import ConfigError
+from tests.service.harness import STOP_TIMEOUT, Served, until
+
+
+async def test_async_tests_run_on_uvloop() -> None:
+    """An async test's running loop is uvloop's (tests/conftest.py's loop factory hook)."""
+    assert isinstance(asyncio.get_running_loop(), uvloop.Loop)
+
+
+async def test_served_gate_runs_on_uvloop(
+    demo_config: Path,
+    serve: Callable[..., Awaitable[Served]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``gate serve`` with no ``GATE_LOOP`` set says at start that it runs on uvloop."""
+    monkeypatch.delenv("GATE_LOOP", raising=False)
+    served = await serve(demo_config)
+    line = await until(lambda: _start_line(served), "the start line")
+    assert line.endswith("event loop uvloop"), line
+
+
+async def test_gate_loop_asyncio_runs_on_asyncios_loop(
+    demo_config: Path, serve: Callable[..., Awaitable[Served]]
+) -> None:
+    """``GATE_LOOP=asyncio gate serve`` runs on asyncio's own loop and says so."""
+    served = await serve(demo_config, GATE_LOOP="asyncio")
+    line = await until(lambda: _start_line(served), "the start line")
+    assert line.endswith("event loop asyncio"), line
+
+
+async def test_unknown_gate_loop_is_refused(
+    demo_config: Path, serve: Callable[..., Awaitable[Served]]
+) -> None:
+    """``GATE_LOOP`` naming no loop stops ``gate serve`` with exit 1 and a one-line reason."""
+    served = await serve(demo_config, ready=False, GATE_LOOP="trio")
+    code = await until(lambda: served.proc.poll() is not None, "exit", timeout=STOP_TIMEOUT)
+    assert code
+    assert 1 == served.proc.returncode
+    assert "gate serve: GATE_LOOP: 'trio' is not a loop; uvloop or asyncio" in served.stderr()
+
+
+def test_without_uvloop_the_service_falls_back_to_asyncio(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With uvloop not importable, the service runs on asyncio's own loop and logs it once."""
+    monkeypatch.delenv("GATE_LOOP", raising=False)
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # `import uvloop` raises ImportError
+    with caplog.at_level(logging.INFO, logger="gate.cli.serve"):
+        factory = loop_factory()
+    assert factory is None
+    assert ["uvloop is not installed: running on asyncio's own event loop"] == [
+        r.getMessage() for r in caplog.records
+    ]
+
+
+def test_unknown_gate_loop_raises_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``GATE_LOOP`` other than uvloop or asyncio is a ConfigError naming the variable."""
+    monkeypatch.setenv("GATE_LOOP", "Uvloop")
+    with pytest.raises(ConfigError, match="GATE_LOOP"):
+        loop_factory()
+
+
+def _start_line(served: Served) -> str | None:
+    """The start line ("gate ... serving ...") from the process's log, once it is there."""
+    for line in served.stderr().splitlines():
+        if " serving http://" in line:
+            return line
+    return None
