@@ -15,7 +15,7 @@ import uvloop
 
 from gate.cli.serve import loop_factory
 from gate.errors import ConfigError
-from tests.service.harness import STOP_TIMEOUT, Served, until
+from tests.service.harness import STOP_TIMEOUT, Gate, Served, until
 
 
 async def test_async_tests_run_on_uvloop() -> None:
@@ -74,6 +74,26 @@ def test_unknown_gate_loop_raises_config_error(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("GATE_LOOP", "Uvloop")
     with pytest.raises(ConfigError, match="GATE_LOOP"):
         loop_factory()
+
+
+async def test_request_durations_are_finer_than_a_millisecond(gate: Gate) -> None:
+    """/metrics' request durations are measured finer than uvloop's clock, which counts whole
+    milliseconds (``loop.time()``): a sub-millisecond request is not recorded as 0 or 1 ms."""
+    for _ in range(20):
+        assert 200 == (await gate.call("GET", "/healthz", token=None))[0]
+    status, text = await gate.call("GET", "/metrics")
+    assert 200 == status
+    total = _metric(text, 'gate_http_request_seconds_sum{method="GET",route="/healthz"')
+    milliseconds = total * 1000
+    assert 0 < total
+    assert 1e-6 < abs(milliseconds - round(milliseconds)), total
+
+
+def _metric(text: str, prefix: str) -> float:
+    """The value of the one sample in a Prometheus text exposition whose line starts with
+    ``prefix`` (labels in the exposition's order)."""
+    [line] = [line for line in text.splitlines() if line.startswith(prefix)]
+    return float(line.rpartition(" ")[2])
 
 
 def _start_line(served: Served) -> str | None:
