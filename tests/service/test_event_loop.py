@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import msgpack
 import pytest
 import uvloop
 
 from gate.cli.serve import loop_factory
 from gate.errors import ConfigError
-from tests.service.harness import STOP_TIMEOUT, Gate, Served, until
+from gate.ingest import scanner_socket
+from gate.ingest.scanner_socket import ScannerServer
+from gate.web import app_keys
+from tests.service.harness import SCANNER_TOKEN, STOP_TIMEOUT, Gate, Served, until
 
 
 async def test_async_tests_run_on_uvloop() -> None:
@@ -87,6 +92,31 @@ async def test_request_durations_are_finer_than_a_millisecond(gate: Gate) -> Non
     milliseconds = total * 1000
     assert 0 < total
     assert 1e-6 < abs(milliseconds - round(milliseconds)), total
+
+
+async def test_scanner_connections_get_keepalive_on_uvloop(gate: Gate) -> None:
+    """On uvloop's sockets too, a scanner connection gets TCP keepalive and the user timeout
+    (``scanner_socket._keepalive`` sets them through uvloop's socket stand-in, and would
+    pass over a failure in silence)."""
+    app = gate.app
+    server = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)
+    host, port = await server.start("127.0.0.1", 0)
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(msgpack.packb({"auth": SCANNER_TOKEN}))
+        answer = msgpack.unpackb(await asyncio.wait_for(reader.read(4096), STOP_TIMEOUT))
+        assert {"ok": True, "client": "scanner-door-1"} == answer
+        [(served, _)] = server._authed.values()
+        sock = served.get_extra_info("socket")
+        assert isinstance(asyncio.get_running_loop(), uvloop.Loop)
+        assert (1, scanner_socket.KEEPALIVE_IDLE, scanner_socket.USER_TIMEOUT_MS) == (
+            sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+            sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+            sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT),
+        )
+    finally:
+        writer.close()
+        await server.close()
 
 
 def _metric(text: str, prefix: str) -> float:
