@@ -1,7 +1,8 @@
 """``gate serve``: runs the HTTP service and the scanner socket until a signal stops it.
 
 SIGTERM/SIGINT stop it (event streams are closed first, so it ends within a few seconds);
-SIGHUP reloads the table and policy files. Under systemd (``NOTIFY_SOCKET`` set) it sends
+SIGHUP reloads the table and policy files. It runs on uvloop's event loop (``loop_factory``;
+``GATE_LOOP=asyncio`` for asyncio's own). Under systemd (``NOTIFY_SOCKET`` set) it sends
 READY=1 once both sockets listen, and WATCHDOG=1 at half the watchdog interval.
 
 The HTTP side runs under ``GateRunner``: slow request heads and bodies time out, connections
