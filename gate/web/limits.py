@@ -33,7 +33,7 @@ import json
 import resource
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -155,7 +155,10 @@ class _Refusal(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # A cast, not an isinstance check: uvloop's transports do not derive from asyncio's
+        # classes (the check failed there, and the refused connection was never answered
+        # nor closed). A stream server's transport is a Transport either way.
+        transport = cast(asyncio.Transport, transport)
         self._transport = transport
         transport.write(self._answer)
         with contextlib.suppress(OSError, RuntimeError):
