@@ -294,9 +294,7 @@ def test_the_line_index_a_shipment_keeps_is_always_its_lines(
             shipment = step(world, shipment, event, now).shipment
         except GateError:
             continue
-        assert {line.key: i for i, line in enumerate(shipment.lines)} == dict(
-            shipment.positions()
-        )
+        assert {line.key: i for i, line in enumerate(shipment.lines)} == dict(shipment.positions())
         for line in shipment.lines:
             assert line is shipment.line(line.key)
         assert shipment.line("no such key") is None
