@@ -76,8 +76,9 @@ log = logging.getLogger("gate.service.scan_path")
 #: as objects made every older-generation collection a pause of tens of milliseconds.
 RECENT_SCANS = 200_000
 #: Scan ids taken into memory at start, the newest (the likeliest to be retried). Not all of
-#: RECENT_SCANS: parsing each stored outcome costs tens of microseconds, 200,000 of them held
-#: a start for seconds, and the ids memory lacks cost their batch one indexed read
+#: RECENT_SCANS: reading 200,000 rows would take a good part of the start's budget (they were
+#: parsed too then, which held a start for seconds; a stored outcome is now parsed only when
+#: its id comes again), and the ids memory lacks cost their batch one indexed read
 #: (``_recall``; against a million stored scans, for a batch of 100: 0.1-0.3 ms when they
 #: are new, 1-4 ms when they are stored retries).
 RECENT_AT_START = 1_000

@@ -268,7 +268,7 @@ async def _parts(store: Store, docks: Docks, emit: Emit) -> None:
         t2 = time.perf_counter()
         what = "now" if count == docks.scan_path.at_start else "before: the start replayed"
         emit(
-            f"  scan ids into memory ({what}): read / parse {len(rows):,}",
+            f"  scan ids into memory ({what}): read / keep {len(rows):,}",
             f"{t1 - t0:.2f} / {_s(t2 - t1)}",
             "",
         )
