@@ -6,20 +6,18 @@
 Tests that spawn ``gate serve`` or drive a browser are marked ``slow`` here, by the fixtures
 they use, so ``make test-fast`` (``-m "not slow"``) leaves them out.
 
-Every async test runs on uvloop, the loop ``gate serve`` runs on
-(``pytest_asyncio_loop_factories``).
+Async tests run on asyncio's own loop, the one ``gate serve`` runs on unless
+``GATE_LOOP=uvloop`` (tests/service/test_event_loop.py covers that choice).
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-import uvloop
 
 from tests.fake_office import Office, point_at
 from tests.service.harness import (
@@ -40,13 +38,6 @@ __all__ = ["ROOT", "SCANNER_TOKEN", "WMS_TOKEN", "free_port"]
 # Fixtures whose tests are slow: a process of its own (the gate, the MQTT broker), or a real
 # browser.
 SLOW_FIXTURES = frozenset({"serve", "served", "browser", "broker", "screen"})
-
-
-def pytest_asyncio_loop_factories(
-    config: pytest.Config, item: pytest.Item
-) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
-    """Async tests and their fixtures run on the loop production uses (``gate serve``)."""
-    return {"uvloop": uvloop.new_event_loop}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
