@@ -340,6 +340,10 @@ def assess(
             if all(policy.groups.contains(name, code) for code in destination_and_parties)
         )
         everything = _merge(context.screening)
+        if everything == context.screening:
+            # The same hits: keep the context's own tuple, so the shipment that stores these
+            # facts' screening is known by identity to hold them still (``Shipment.context``).
+            everything = context.screening
         stale, age_days, until = _ages(policy, dates, now)
         return Facts(
             embargoed=embargoed,

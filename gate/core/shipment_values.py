@@ -19,6 +19,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
 from gate.core.classification import Classification
@@ -348,7 +349,8 @@ class Shipment:
         index: dict[str, int] = {}
         for position, line in enumerate(self.lines):
             index.setdefault(line.key, position)
-        return index
+        # Read-only: the next values of this shipment share it while their keys stay put.
+        return MappingProxyType(index)
 
     @property
     def active_lines(self) -> tuple[Line, ...]:
@@ -405,20 +407,22 @@ class Shipment:
         return Signal.AMBER
 
 
-def signal_after(
-    before: Shipment, signal: Signal, after: Shipment, touched: Iterable[Line]
-) -> Signal:
-    """``after.signal``, where ``after`` is ``before`` (whose signal is ``signal``) with the
-    ``touched`` lines counted, without reading every line in the usual case: the door was
-    amber, the state and the facts are the very same (so no other line was decided again),
-    and each touched line is holdable or removed. A shipment of thousands of lines would
-    otherwise read them all after every scan."""
+def signal_after(before: Shipment, signal: Signal, transition: Transition) -> Signal:
+    """The door signal of ``transition.shipment``, made from ``before`` (whose signal is
+    ``signal``), without reading every line in the usual case of a scan: the door was amber,
+    the state is the same, no line outside the event's own (``transition.lines``, every line
+    an event changes) was decided again (``transition.redecided``), and each of its own is
+    holdable or removed. A shipment of thousands of lines would otherwise be read whole
+    after every scan. Any other transition gets the signal read off every line."""
+    after = transition.shipment
+    decided = transition.redecided
+    touched = transition.lines
     if (
         signal is Signal.AMBER
         and after.state is before.state
         and SIGNALS.get(after.state, Signal.RED) is None
-        and after.facts is not None
-        and after.facts is before.facts
+        and decided is not None
+        and decided.issubset(line.key for line in touched)
         and all(line.removed or line.verdict.decision in _HOLDABLE for line in touched)
     ):
         return Signal.AMBER
@@ -467,6 +471,8 @@ class Transition:
     lines: tuple[Line, ...] = ()
     licences: tuple[StandingLicence, ...] | None = None
     serials: tuple[SerialRead, ...] = ()
+    #: The keys of the lines decided again; None: every line, or not known.
+    redecided: frozenset[str] | None = None
 
     @property
     def requests(self) -> tuple[LicenceRequest, ...]:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from operator import attrgetter
+from types import MappingProxyType
 from typing import Any
 
 from gate.core.classification import Classification
@@ -259,7 +260,7 @@ def add_scan(
         return Transition(shipment, lines=(line,))
     if position is None:
         changed = [*shipment.lines, line]
-        index = {**index, key: len(shipment.lines)}
+        index = MappingProxyType({**index, key: len(shipment.lines)})
     else:
         changed = [*shipment.lines[:position], line, *shipment.lines[position + 1 :]]
     # Counts do not enter the table; only a new line or a new lookup answer is decided again.
@@ -464,8 +465,10 @@ def _settle(
     changes.
     """
     facts = assess(controls.policy, shipment.context, controls.dates, now, shipment.facts)
+    redecided: frozenset[str] | None = redecide
     if redecide is None or (facts is not shipment.facts and facts != shipment.facts):
         decided = [_decided(line, facts) for line in lines]
+        redecided = None
     elif redecide:
         decided = [_decided(line, facts) if line.key in redecide else line for line in lines]
     else:
@@ -492,13 +495,18 @@ def _settle(
         if request is not None:
             settled = evolve(settled, requests=(*settled.requests, request))
             effects = (LicenceRequestNeeded(request),)
-    if len(touched) == 1:  # a unit read: find its one line, no index of every line
-        key = touched[0]
-        reported = {key: next(line for line in covered if line.key == key)}
+    if index is not None and len(touched) == 1:  # a unit read: its line's place is known
+        reported = {touched[0]: covered[index[touched[0]]]}
     else:
         wanted = set(touched)
         reported = {line.key: line for line in covered if line.key in wanted}
-    return Transition(settled, effects, tuple(reported[key] for key in touched), serials=serials)
+    return Transition(
+        settled,
+        effects,
+        tuple(reported[key] for key in touched),
+        serials=serials,
+        redecided=redecided,
+    )
 
 
 def _covered(

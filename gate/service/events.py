@@ -85,7 +85,8 @@ class Events:
 
     def publish_all(self, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
         """Publishes ``(kind, data)`` events in order, stamped with one instant: what one
-        change decided (a batch of scans is one event per scan)."""
+        change decided (a batch of scans is one event per scan). Raises ValueError at the
+        first ``kind`` with a line break; the events before it are out already."""
         at = self.clock().isoformat()
         for kind, data in events:
             self._publish(kind, data, at)

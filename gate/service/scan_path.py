@@ -43,10 +43,10 @@ from gate.core.line_counting import added
 from gate.core.shipment_values import (
     ACCEPTS,
     Controls,
-    Line,
     SerialRead,
     Shipment,
     Signal,
+    Transition,
     accepts,
     signal_after,
 )
@@ -512,7 +512,7 @@ class ScanPath:
             counted.setdefault(after.id, []).extend(transition.serials)
         line = transition.lines[0] if transition.lines else None
         before_signal = self._signal(shipment)
-        after_signal = self._signal(after, (shipment, before_signal, transition.lines))
+        after_signal = self._signal(after, (shipment, before_signal, transition))
         if shipment is not after:
             change.add(shipment, after)
             # Staged at once, so the next scan of this batch builds on it.
@@ -537,11 +537,11 @@ class ScanPath:
         )
 
     def _signal(
-        self, shipment: Shipment, scanned: tuple[Shipment, Signal, Sequence[Line]] | None = None
+        self, shipment: Shipment, scanned: tuple[Shipment, Signal, Transition] | None = None
     ) -> Signal:
         """The shipment's door signal, computed once per shipment value (it reads every
         line, and a scan asks for it before and after). ``scanned``: the shipment before the
-        scan, its signal and the lines the scan touched, which usually tell the signal after
+        scan, its signal and the scan's transition, which usually tell the signal after
         without reading every line (``signal_after``)."""
         cached = self._signals.get(shipment.id)
         if cached is not None and cached[0] is shipment:
@@ -549,7 +549,7 @@ class ScanPath:
         if scanned is None:
             signal = shipment.signal
         else:
-            signal = signal_after(scanned[0], scanned[1], shipment, scanned[2])
+            signal = signal_after(scanned[0], scanned[1], scanned[2])
         self._signals[shipment.id] = (shipment, signal)
         return signal
 

@@ -271,7 +271,7 @@ def test_the_signal_after_a_scan_is_the_one_every_line_gives(
             continue
         if event[0] in ("scan", "container"):
             after = outcome.shipment
-            shortcut = signal_after(shipment, shipment.signal, after, outcome.lines)
+            shortcut = signal_after(shipment, shipment.signal, outcome)
             assert after.signal is shortcut
             hypothesis.event(f"{shipment.signal} -> {after.signal}")
         shipment = outcome.shipment

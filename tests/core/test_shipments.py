@@ -263,6 +263,43 @@ def test_prohibited_scan_turns_open_door_red() -> None:
     assert (State.OPEN, Signal.RED) == (s.state, s.signal)
 
 
+def test_the_signal_after_a_prohibited_scan_is_red_without_reading_every_line() -> None:
+    """An amber door with the same facts turns red on a prohibited scan, as every line says
+    (the shortcut must never keep it amber); a clear scan keeps it amber."""
+    amber = scan(shipment(), BOLT)
+    assert Signal.AMBER is amber.signal
+    red = serial_books.add_scan(amber, item(TOOLING), TABLE.get(TOOLING), CONTROLS, NOW)
+    assert red.shipment.facts is amber.facts
+    assert (Signal.RED, Signal.RED) == (
+        red.shipment.signal,
+        shipment_values.signal_after(amber, Signal.AMBER, red),
+    )
+    clear = serial_books.add_scan(amber, item(BOLT), TABLE.get(BOLT), CONTROLS, NOW)
+    assert Signal.AMBER is shipment_values.signal_after(amber, Signal.AMBER, clear)
+
+
+def test_a_transition_that_decides_every_line_again_gets_the_signal_of_every_line() -> None:
+    """A re-evaluation against a table that now lists a loaded item as prohibited turns the
+    door red, even though the lines it reports are none: the signal is read off every line."""
+    amber = scan(shipment(), BOLT)
+    table = {**TABLE, BOLT: entry(BOLT, 1, "1.B.1", "production")}
+    controls = dataclasses.replace(CONTROLS, classify=table.get)
+    again = sh.reevaluate(amber, controls, NOW)
+    assert None is again.redecided
+    assert again.shipment.signal is shipment_values.signal_after(amber, Signal.AMBER, again)
+
+
+def test_lines_read_in_any_order_are_counted_into_their_own_line() -> None:
+    """Three new items, then the first and the last again (new serials): each count lands on
+    its own line, found through the index the scans keep."""
+    s = shipment()
+    for key, serial in ((GYRO, "A"), (MOTOR, "M1"), (BOLT, None), (GYRO, "B"), (BOLT, None)):
+        s = scan(s, key, serial)
+    assert [(GYRO, 2), (MOTOR, 1), (BOLT, 2)] == [(line.key, line.quantity) for line in s.lines]
+    assert {GYRO: 0, MOTOR: 1, BOLT: 2} == dict(s.positions())
+    assert s.line_index is not None and s.line_index[0] is s.lines
+
+
 # --- sealing --------------------------------------------------------------------------------
 
 
@@ -580,6 +617,17 @@ def test_a_scan_reuses_the_context_its_facts_were_worked_out_from() -> None:
     s = scan(shipment(), GYRO, "A")
     assert s.facts is not None and s.facts.basis is not None
     assert s.facts.basis.context is s.context
+    # Screened as the service screens every shipment (one entry per party, no hits): the
+    # facts keep the shipment's own screening, so the next scan still finds its context.
+    screened = scan(
+        shipment_values.evolve(s, screening=tuple(PartyHits(p) for p in s.context.all_parties)),
+        GYRO,
+        "B",
+    )
+    again = scan(screened, GYRO, "C")
+    assert screened.facts is again.facts
+    assert again.facts is not None and again.facts.basis is not None
+    assert again.facts.basis.context is again.context
     party = sh.Party("end_user", "Desert Test Range", "AE")
     consignee = sh.Consignee("Other Avionics LLC", "AE")
     changed = {
