@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import hypothesis
@@ -217,16 +217,12 @@ def step(
     return sh.cancel(shipment, now)
 
 
-# --- properties -----------------------------------------------------------------------------
-
-
-@SETTINGS
-@given(worlds(), st.lists(EVENT, max_size=25))
-def test_never_cleared_or_dispatched_over_a_stopping_line(
+def history(
     world: dict[str, Any], events: list[tuple[Any, ...]]
-) -> None:
-    """Whatever happens, a cleared or dispatched shipment has no prohibited or uncovered line,
-    and its standing licences are never drawn below zero."""
+) -> Iterator[tuple[sh.Shipment, tuple[Any, ...], sh.Transition]]:
+    """Plays ``events`` on the world's shipment (a tick moves the clock; an approval with no
+    request and a refused event are skipped): each shipment before an event, the event, and
+    what it did. ``world["controls"]`` may be changed between steps by the caller."""
     shipment: sh.Shipment = world["shipment"]
     now = NOW
     for event in events:
@@ -238,6 +234,21 @@ def test_never_cleared_or_dispatched_over_a_stopping_line(
             outcome = step(world, shipment, event, now)
         except GateError:
             continue
+        yield shipment, event, outcome
+        shipment = outcome.shipment
+
+
+# --- properties -----------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(worlds(), st.lists(EVENT, max_size=25))
+def test_never_cleared_or_dispatched_over_a_stopping_line(
+    world: dict[str, Any], events: list[tuple[Any, ...]]
+) -> None:
+    """Whatever happens, a cleared or dispatched shipment has no prohibited or uncovered line,
+    and its standing licences are never drawn below zero."""
+    for _, _, outcome in history(world, events):
         shipment = outcome.shipment
         check_state(shipment)
         if outcome.licences is not None:
@@ -258,23 +269,11 @@ def test_the_signal_after_a_scan_is_the_one_every_line_gives(
     """After any scan or container read, in any history, the signal worked out from the one
     before and the lines the read touched (what the service shows at the door) is the signal
     read off every line."""
-    shipment: sh.Shipment = world["shipment"]
-    now = NOW
-    for event in events:
-        if event[0] == "tick":
-            now += dt.timedelta(hours=event[1])
-        if event[0] == "approve" and not shipment.requests:
-            continue
-        try:
-            outcome = step(world, shipment, event, now)
-        except GateError:
-            continue
+    for before, event, outcome in history(world, events):
         if event[0] in ("scan", "container"):
             after = outcome.shipment
-            shortcut = signal_after(shipment, shipment.signal, outcome)
-            assert after.signal is shortcut
-            hypothesis.event(f"{shipment.signal} -> {after.signal}")
-        shipment = outcome.shipment
+            assert after.signal is signal_after(before, before.signal, outcome)
+            hypothesis.event(f"{before.signal} -> {after.signal}")
 
 
 @SETTINGS
@@ -285,15 +284,8 @@ def test_the_line_index_a_shipment_keeps_is_always_its_lines(
     """Whatever happened (scans, removals, seals, approvals), the place a shipment gives for
     each key is that line's place in its lines: an index left by an earlier value is never
     used for lines it does not belong to."""
-    shipment: sh.Shipment = world["shipment"]
-    now = NOW
-    for event in events:
-        if event[0] == "approve" and not shipment.requests:
-            continue
-        try:
-            shipment = step(world, shipment, event, now).shipment
-        except GateError:
-            continue
+    for _, _, outcome in history(world, events):
+        shipment = outcome.shipment
         assert {line.key: i for i, line in enumerate(shipment.lines)} == dict(shipment.positions())
         for line in shipment.lines:
             assert line is shipment.line(line.key)
