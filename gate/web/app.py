@@ -18,6 +18,7 @@ from aiohttp import web
 
 from gate.config.settings import Config
 from gate.core import identifiers
+from gate.core.review import Reviews
 from gate.errors import CompileError, TableError
 from gate.ingest.outputs.lights import DoorLights
 from gate.ingest.readers.base import ScanSink
@@ -297,18 +298,14 @@ def _session(app: web.Application, reader: str) -> object | None:
 
 async def _review(docks: Docks) -> None:
     """Re-evaluates shipments when a licence or approval runs out or the data turns stale."""
-    from gate.core.shipments import next_review
-
+    reviews = Reviews()
     while True:
         try:
             controls = docks.controls()
             now = docks.clock()
-            due = [
-                t
-                for sid in docks.current.values()
-                if (t := next_review(docks.shipments[sid], controls, now)) is not None
-            ]
-            wait = min([(t - now).total_seconds() for t in due] + [30.0])
+            shipments = [docks.shipments[sid] for sid in docks.current.values()]
+            due = reviews.earliest(shipments, controls, now)
+            wait = 30.0 if due is None else min((due - now).total_seconds(), 30.0)
         except Exception:
             log.exception("review timer")
             wait = 5.0
