@@ -13,7 +13,7 @@ import json
 
 from gate.config.bundle_manifest import Manifest
 from gate.core.countries import parse_country
-from gate.core.screening.clearances import Clearance
+from gate.core.screening.clearances import Clearance, cleared_ids
 from gate.errors import BundleError, GateError
 
 
@@ -47,9 +47,8 @@ def parse_clearances(data: bytes, manifest: Manifest) -> tuple[Clearance, ...]:
         try:
             party = item["party"]
             name, country = party["name"], parse_country(party["country"], where=where)
-            ids = party.get("ids") or []
-            ids = list(ids.values()) if isinstance(ids, dict) else ids
-            texts = [item["list"], item["entry"], item["version"], name, *ids]
+            ids = cleared_ids(party.get("ids"))
+            texts = [item["list"], item["entry"], item["version"], name, *(v for _, v in ids)]
             if not all(isinstance(t, str) and t.strip() and len(t) <= 200 for t in texts):
                 raise BundleError("list, entry, version, name and ids must be text")
             cleared = item.get("cleared_at")
@@ -58,6 +57,8 @@ def parse_clearances(data: bytes, manifest: Manifest) -> tuple[Clearance, ...]:
             raise BundleError(f"{where}: malformed ({exc!r} missing or wrong)") from None
         except GateError as exc:
             raise BundleError(f"{where}: {exc}") from None
+        except ValueError as exc:  # ids neither an object nor a list
+            raise BundleError(f"{where}: {exc}") from None
         found.append(
             Clearance(
                 list=item["list"],
@@ -65,7 +66,7 @@ def parse_clearances(data: bytes, manifest: Manifest) -> tuple[Clearance, ...]:
                 version=item["version"],
                 name=name,
                 country=country,
-                ids=tuple(ids),
+                ids=ids,
                 cleared_at=at,
                 webhook_id=f"bundle-v{manifest.version}",
             )

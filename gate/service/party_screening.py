@@ -27,8 +27,10 @@ from gate.storage.shipment_codec import screening_json
 
 
 def _query(party: Party) -> ScreenedParty:
-    """A shipment's party as the matcher takes it: name, country, identifier values."""
-    return ScreenedParty(party.name, party.country, tuple(value for _, value in party.ids))
+    """A shipment's party as the matcher takes it: name, country, identifiers (values, and
+    with their schemes for clearances)."""
+    values = tuple(value for _, value in party.ids)
+    return ScreenedParty(party.name, party.country, values, schemes=tuple(party.ids))
 
 
 def party_hits(state: ScreeningState | None, shipment: Shipment) -> tuple[PartyHits, ...]:

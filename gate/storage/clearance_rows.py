@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import sqlite3
 
-from gate.core.screening.clearances import Clearance
+from gate.core.screening.clearances import Clearance, cleared_ids, ids_doc
 
 
 def insert(conn: sqlite3.Connection, clearance: Clearance) -> bool:
@@ -25,7 +25,7 @@ def insert(conn: sqlite3.Connection, clearance: Clearance) -> bool:
             clearance.version,
             clearance.name,
             clearance.country,
-            json.dumps(list(clearance.ids)),
+            json.dumps(ids_doc(clearance.ids)),
             clearance.cleared_at.isoformat(),
             clearance.webhook_id,
         ),
@@ -46,7 +46,7 @@ def load_all(conn: sqlite3.Connection) -> list[Clearance]:
             version=row[2],
             name=row[3],
             country=row[4],
-            ids=tuple(json.loads(row[5])),
+            ids=cleared_ids(json.loads(row[5])),
             cleared_at=dt.datetime.fromisoformat(row[6]),
             webhook_id=row[7],
         )

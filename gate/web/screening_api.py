@@ -18,7 +18,7 @@ from aiohttp import web
 from gate.core.access import Action
 from gate.core.countries import ISO_3166_ALPHA2
 from gate.core.screening import Hit, Party
-from gate.core.screening.clearances import Clearance
+from gate.core.screening.clearances import Clearance, cleared_ids
 from gate.service.data_ages import lists_doc
 from gate.service.screening import ScreeningState, ScreeningUnavailable
 from gate.web import app_keys
@@ -113,7 +113,9 @@ async def post_screen(request: web.Request) -> web.Response:
     )
     body = await read_body(request)
     validate(body, SCREEN)
-    party = Party(body["name"], body.get("country"), _id_values(body.get("ids")))
+    ids = body.get("ids")
+    schemes = tuple(ids.items()) if isinstance(ids, dict) else ()
+    party = Party(body["name"], body.get("country"), _id_values(ids), schemes)
     try:
         hits = _screening(request).screen(party)
     except ScreeningUnavailable as exc:
@@ -174,7 +176,7 @@ async def post_clearance(request: web.Request) -> web.StreamResponse:
             version=body["version"],
             name=party["name"],
             country=party["country"],
-            ids=_id_values(party.get("ids")),
+            ids=cleared_ids(party.get("ids")),
             cleared_at=now,
             webhook_id=msg_id,
         )

@@ -9,7 +9,11 @@ be looked at again.
 "That party" is decided the way a standing licence's consignee is: by an identifier when
 either side has one (both must then share one), else by the name as the screening folds it
 (case, accents, punctuation, legal form) and the same country. A clearance never widens: a
-party with a different country, or a different identifier, is not covered.
+party with a different country, or a different identifier, is not covered. An identifier is
+its scheme and value when the office names the scheme (``{"vat": "DE123"}``): that clears a
+party whose VAT number is DE123, not one whose LEI or EORI happens to read the same, nor a
+party whose identifiers came without schemes. Identifiers sent as a bare list (``["DE123"]``)
+say no scheme, and match the value under any.
 
 Pure: values in, values out.
 """
@@ -26,6 +30,10 @@ from gate.core.screening.index import normalise_identifier
 from gate.core.screening.matcher import Party
 from gate.core.screening.names import fold_name
 
+#: An identifier a clearance names: its scheme (lower case; None when the office named
+#: none) and its value.
+ClearedId = tuple[str | None, str]
+
 
 def party_name_key(name: str) -> str:
     """The name as the screening compares it: folded tokens, legal form removed."""
@@ -41,7 +49,7 @@ class Clearance:
     version: str
     name: str
     country: str
-    ids: tuple[str, ...]
+    ids: tuple[ClearedId, ...]
     cleared_at: dt.datetime
     webhook_id: str = ""
 
@@ -55,19 +63,53 @@ class Clearance:
         if (hit.list, hit.entry, hit.version) != (self.list, self.entry, self.version):
             return False
         if self.ids or party.ids:
-            mine = {normalise_identifier(v) for v in self.ids}
-            return bool(mine & {normalise_identifier(v) for v in party.ids})
+            theirs: tuple[tuple[str | None, str], ...] = party.schemes or tuple(
+                (None, value) for value in party.ids
+            )
+            return any(_same_id(mine, other) for mine in self.ids for other in theirs)
         return self.country == party.country and self.name_key == party_name_key(party.name)
 
     def doc(self) -> dict[str, object]:
         """The clearance as ``GET /clearances`` shows it and the journal records it."""
         return {
-            "party": {"name": self.name, "country": self.country, "ids": list(self.ids)},
+            "party": {"name": self.name, "country": self.country, "ids": ids_doc(self.ids)},
             "list": self.list,
             "entry": self.entry,
             "version": self.version,
             "cleared_at": self.cleared_at.isoformat(),
         }
+
+
+def cleared_ids(ids: object) -> tuple[ClearedId, ...]:
+    """The identifiers of a clearance as the office sends them: an object of scheme -> value,
+    or a list of values (no scheme). Raises ValueError for anything else."""
+    if ids is None:
+        return ()
+    if isinstance(ids, Mapping):
+        pairs = list(ids.items())
+    elif isinstance(ids, list | tuple):
+        pairs = [(None, value) for value in ids]
+    else:
+        raise ValueError("ids must be an object of scheme -> value or a list of values")
+    if not all(isinstance(v, str) and (s is None or isinstance(s, str)) for s, v in pairs):
+        raise ValueError("each identifier and its scheme must be text")
+    return tuple((None if s is None else s.strip().lower(), v) for s, v in pairs)
+
+
+def ids_doc(ids: tuple[ClearedId, ...]) -> object:
+    """The identifiers as the office sent them: an object when they came with schemes."""
+    if ids and all(scheme is not None for scheme, _ in ids):
+        return {scheme: value for scheme, value in ids}
+    return [value for _, value in ids]
+
+
+def _same_id(mine: ClearedId, theirs: tuple[str | None, str]) -> bool:
+    """Whether a cleared identifier is the party's: the same value, and the same scheme when
+    the clearance names one (a party identifier with no scheme is then not the same)."""
+    scheme, value = mine
+    if normalise_identifier(value) != normalise_identifier(theirs[1]):
+        return False
+    return scheme is None or (theirs[0] is not None and scheme == theirs[0].strip().lower())
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,11 +39,17 @@ WEAK_FACTOR = 0.92
 
 @dataclass(frozen=True, slots=True)
 class Party:
-    """A party to screen: its name, country (ISO alpha-2) if known, identifier values if any."""
+    """A party to screen: its name, country (ISO alpha-2) if known, identifier values if any.
+
+    ``schemes`` are the same identifiers with the scheme each is under (``("vat", "DE12")``),
+    when the caller knows them (a shipment's parties do): a list entry is matched on the value
+    alone, but a clearance that names a scheme covers an identifier under that scheme only.
+    """
 
     name: str
     country: str | None = None
     ids: tuple[str, ...] = ()
+    schemes: tuple[tuple[str, str], ...] = ()
 
 
 def _max_edits(length: int) -> int:
