@@ -15,8 +15,10 @@ extra row loads the whole catalogue into each shipment, to show how a shipment's
 weighs on each scan.
 
 Environment: ``GATE_BENCH_QUICK=1`` shortens each window; ``GATE_BENCH_SERVICE=batches,single``
-runs only those phases; ``GATE_BENCH_PROFILE=FILE`` runs the server under cProfile and writes
-its profile (the event-loop thread) to FILE when the server stops.
+runs only those phases; ``GATE_BENCH_REPEAT=N`` runs each latency row N times (3, or 1 when
+quick) and reports the median run with the p99 of every run; ``GATE_BENCH_PROFILE=FILE`` runs
+the server under cProfile and writes its profile (the event-loop thread) to FILE when the
+server stops.
 """
 
 from __future__ import annotations
@@ -184,7 +186,10 @@ def _rate(value: float, unit: str) -> str:
     return f"{value:,.0f} {unit}"
 
 
-def _report(emit: Emit, name: str, phase: Phase, r: dict[str, Any]) -> None:
+def _report(
+    emit: Emit, name: str, phase: Phase, r: dict[str, Any], runs: list[dict[str, Any]] | None = None
+) -> None:
+    """One phase's rows; ``runs``: every run of a latency phase (``r`` is the median's)."""
     others = {k: v for k, v in r["statuses"].items() if k != "accepted"}
     if name == "batches":
         emit(
@@ -212,18 +217,7 @@ def _report(emit: Emit, name: str, phase: Phase, r: dict[str, Any]) -> None:
         )
     else:
         via = f"HTTP single ({LIMITER})" if phase.mode == "latency" else "scanner socket"
-        lat = r.get("latency_ms") or {}
-        emit(
-            f"scan to answer at 500 scans/s, {via}: p50",
-            f"{lat.get('p50', float('nan')):.1f} ms",
-            "",
-        )
-        emit(
-            "  p99 / max",
-            f"{lat.get('p99', float('nan')):.1f} / {lat.get('max', float('nan')):.1f} ms",
-            "p99 < 20 ms",
-        )
-        emit("  achieved rate", _rate(r["scans_per_s"], "scans/s"), "500 scans/s")
+        _report_latency(emit, f"scan to answer at 500 scans/s, {via}", runs or [r])
     cores = r["cores"]
     emit(
         "  CPU: gate loop thread / gate other threads / load gen.",
@@ -239,6 +233,38 @@ def _report(emit: Emit, name: str, phase: Phase, r: dict[str, Any]) -> None:
         )
     if others or r["errors"]:
         emit("  not accepted", json.dumps({**others, **r["errors"]}), "")
+
+
+def _latency(r: dict[str, Any], key: str) -> float:
+    value = (r.get("latency_ms") or {}).get(key)
+    return float("nan") if value is None else float(value)
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run whose p99 is the median of ``runs`` (the lower middle one of an even count)."""
+    ordered = sorted(runs, key=lambda r: _latency(r, "p99"))
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def _report_latency(emit: Emit, what: str, runs: list[dict[str, Any]]) -> None:
+    """A latency row from several runs of it: the median run's p50, p99 and max, and the
+    range of p99 over the runs (one run on this kind of machine can be several times another)."""
+    r = median_run(runs)
+    several = len(runs) > 1
+    emit(
+        f"{what}: p50" + (f" (the median of {len(runs)} runs)" if several else ""),
+        f"{_latency(r, 'p50'):.1f} ms",
+        "",
+    )
+    emit(
+        "  p99 / max",
+        f"{_latency(r, 'p99'):.1f} / {_latency(r, 'max'):.1f} ms",
+        "p99 < 20 ms",
+    )
+    if several:
+        p99s = sorted(_latency(x, "p99") for x in runs)
+        emit("  p99 of each run", " / ".join(f"{x:.1f}" for x in p99s) + " ms", "")
+    emit("  achieved rate", _rate(r["scans_per_s"], "scans/s"), "500 scans/s")
 
 
 def _report_growth(emit: Emit, r: dict[str, Any], doc_bytes: int, page_ms: float) -> None:
@@ -283,11 +309,9 @@ def _growth(emit: Emit, server: Server, tag: str, quick: bool) -> None:
 TRUCK_RATE = 1000
 
 
-def _loaded_latency(emit: Emit, server: Server, tag: str, seconds: float) -> None:
-    """500 scans/s on D2 and D3 while a truck of 100,000 tagged units loads at D1 (another
-    load generator: a portal's batches of 100 at 1,000 units/s, the truck already holding
-    thousands when the window opens), with 10 event streams and the status page open
-    (DESIGN.md section 5's latency row, all of its load)."""
+def _loaded_run(server: Server, tag: str, seconds: float) -> tuple[dict[str, Any], int]:
+    """One run of the loaded latency row: the measuring load generator's result and the
+    truck's units by its end."""
     ids = server.open_shipments(tag)
     truck = [sys.executable, "-m", "tests.bench.loadgen", "grow", "--config"]
     truck += [str(server.config.path), "--tag", f"{tag}-truck", "--doors", "D1"]
@@ -309,20 +333,25 @@ def _loaded_latency(emit: Emit, server: Server, tag: str, seconds: float) -> Non
         loading.wait(30)
         watching.wait(30)
     _, doc = server.call("GET", f"/api/v1/shipments/{ids[0]}")
-    lat = result.get("latency_ms") or {}
-    emit(
-        f"scan to answer at 500 scans/s (HTTP single), a truck loading {TRUCK_RATE:,} units/s"
-        " at another door, 10 event streams, the page (read by another process): p50",
-        f"{lat.get('p50', float('nan')):.1f} ms",
-        "",
-    )
-    emit(
-        "  p99 / max",
-        f"{lat.get('p99', float('nan')):.1f} / {lat.get('max', float('nan')):.1f} ms",
-        "p99 < 20 ms",
-    )
-    emit("  achieved rate", _rate(result["scans_per_s"], "scans/s"), "500 scans/s")
     units = sum(line["quantity"] for line in doc.get("lines", [])) if isinstance(doc, dict) else 0
+    server.close_shipments(ids)
+    return result, units
+
+
+def _loaded_latency(emit: Emit, server: Server, tag: str, seconds: float, repeat: int) -> None:
+    """500 scans/s on D2 and D3 while a truck of 100,000 tagged units loads at D1 (another
+    load generator: a portal's batches of 100 at 1,000 units/s, the truck already holding
+    thousands when the window opens), with 10 event streams and the status page open
+    (DESIGN.md section 5's latency row, all of its load); ``repeat`` runs, the median shown."""
+    runs = [_loaded_run(server, f"{tag}-{i}", seconds) for i in range(repeat)]
+    result = median_run([r for r, _ in runs])
+    units = next(u for r, u in runs if r is result)
+    _report_latency(
+        emit,
+        f"scan to answer at 500 scans/s (HTTP single), a truck loading {TRUCK_RATE:,} units/s"
+        " at another door, 10 event streams, the page (read by another process)",
+        [r for r, _ in runs],
+    )
     emit("  the truck's units by the end", f"{units:,}", "")
     cores = result["cores"]
     emit(
@@ -330,7 +359,6 @@ def _loaded_latency(emit: Emit, server: Server, tag: str, seconds: float) -> Non
         f"{cores['gate_loop']:.2f} / {cores['gate_other']:.2f} / {cores['loadgen']:.2f} cores",
         "",
     )
-    server.close_shipments(ids)
 
 
 def run(emit: Emit) -> None:
@@ -339,6 +367,9 @@ def run(emit: Emit) -> None:
     chosen = os.environ.get("GATE_BENCH_SERVICE")
     names = chosen.split(",") if chosen else list(PHASES)
     profile = os.environ.get("GATE_BENCH_PROFILE")
+    # The latency rows swing between runs far more than the other rows: each is run this
+    # many times (3; 1 with GATE_BENCH_QUICK) and the median run reported, with the range.
+    repeat = int(os.environ.get("GATE_BENCH_REPEAT") or (1 if quick else 3))
     with tempfile.TemporaryDirectory(prefix="gate-bench-service-") as tmp:
         config_path = prepare(Path(tmp))
         server = Server(config_path, Path(tmp) / "gate.log", profile)
@@ -350,14 +381,17 @@ def run(emit: Emit) -> None:
                     _growth(emit, server, f"{stamp}-{name}", quick)
                     continue
                 if name == "latency-loaded":
-                    _loaded_latency(emit, server, f"{stamp}-{name}", seconds)
+                    _loaded_latency(emit, server, f"{stamp}-{name}", seconds, repeat)
                     continue
                 phase = PHASES[name]
-                tag = f"{stamp}-{name}"
-                ids = server.open_shipments(tag)
-                result = loadgen(server, phase, tag, seconds)
-                loaded = server.close_shipments(ids)
-                _report(emit, name, phase, result)
+                runs = []
+                for i in range(repeat if "latency" in name else 1):
+                    tag = f"{stamp}-{name}-{i}"
+                    ids = server.open_shipments(tag)
+                    runs.append(loadgen(server, phase, tag, seconds))
+                    loaded = server.close_shipments(ids)
+                result = median_run(runs)
+                _report(emit, name, phase, result, runs)
                 if phase.mode in ("batches", "single", "socket"):
                     emit(
                         "  shipments at the end: lines / units (3 doors)",
