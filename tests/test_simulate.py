@@ -30,6 +30,7 @@ SCANS = re.compile(
     r" (?P<duplicate>\d+) duplicate, (?P<rejected>\d+) rejected$",
     re.M,
 )
+UNITS = re.compile(r"^summary: (?P<units>\d+) units counted into the shipments ", re.M)
 SHIPMENTS = re.compile(
     r"^summary: (?P<total>\d+) shipments: (?P<cleared>\d+) cleared, (?P<held>\d+) held,"
     r" (?P<blocked>\d+) blocked; (?P<dispatched>\d+) dispatched, (?P<cancelled>\d+) cancelled$",
@@ -113,6 +114,11 @@ def test_simulate_reports_what_the_gate_decided(served: Served) -> None:
     assert int(scans["sent"]) == sum(statuses.values())
     assert int(scans["sent"]) > 0
     _check_counts(served, statuses)
+    units = UNITS.search(out)
+    assert units is not None, out
+    assert sum(line["quantity"] for doc in docs.values() for line in doc["lines"]) == int(
+        units["units"]
+    )
 
     shipments = SHIPMENTS.search(out)
     assert shipments is not None, out

@@ -247,6 +247,9 @@ class Simulation:
             results = await scanner.send(step.reads)
             self.report.scans_sent += len(step.reads)
             self.report.statuses.update(str(r.get("status")) for r in results)
+            self.report.units += sum(
+                r.get("counted") or 0 for r in results if r.get("status") == "accepted"
+            )
             say(door, sid, step_line(step, results))
 
         held = await self._portal(api, plan) if self.portals is not None else False

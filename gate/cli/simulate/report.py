@@ -28,6 +28,8 @@ class Report:
 
     scans_sent: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
+    #: Units the accepted scans counted into their shipments (a re-read counts none).
+    units: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
     busy_doors: list[str] = field(default_factory=list)
     interrupted: bool = False
@@ -47,6 +49,10 @@ class Report:
             f"summary: {self.scans_sent} scans sent in {seconds:.1f} s ({rate:.0f}/s):"
             f" {s['accepted']} accepted, {s['duplicate']} duplicate, {s['rejected']} rejected"
             + other
+        )
+        yield (
+            f"summary: {self.units} units counted into the shipments (an accepted re-read of a"
+            " serial or a pallet already counted adds none)"
         )
         yield (
             f"summary: {len(self.outcomes)} shipments: {self.sealed('cleared')} cleared,"
