@@ -296,6 +296,13 @@ def _session(app: web.Application, reader: str) -> object | None:
     return getattr(readers[reader], "session", None)
 
 
+#: Seconds the review timer lets changes gather before it works the review moments out again.
+#: A busy dock changes its shipments hundreds of times a second, and the moment a change can
+#: bring closer (a cover, licence or the data running out) is rarely seconds away; a review
+#: due meanwhile runs at most this much later (and a dispatch decides again anyway).
+REVIEW_PAUSE = 0.05
+
+
 async def _review(docks: Docks) -> None:
     """Re-evaluates shipments when a licence or approval runs out or the data turns stale."""
     reviews = Reviews()
@@ -315,11 +322,15 @@ async def _review(docks: Docks) -> None:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(max(0.05, wait)):
                 await docks.changed.wait()
-        if wait <= 0.05 or not docks.changed.is_set():
-            try:
-                await docks.reevaluate_all("licence expiry or stale data check")
-            except Exception:
-                log.exception("review re-evaluation")
+        if wait > 0.05 and docks.changed.is_set():
+            # Changed: the moments are worked out again once the changes of the next
+            # REVIEW_PAUSE are in too, not after each of them.
+            await asyncio.sleep(REVIEW_PAUSE)
+            continue
+        try:
+            await docks.reevaluate_all("licence expiry or stale data check")
+        except Exception:
+            log.exception("review re-evaluation")
 
 
 async def _close_streams(app: web.Application) -> None:
