@@ -89,7 +89,12 @@ class InvalidApproval(GateError):
 
 
 class LicenceError(GateError):
-    """A standing licence is malformed, or using it would break its terms."""
+    """A standing licence is malformed, or using it would break its terms. ``field`` names the
+    part of a pushed licence that is wrong (``valid_until``, ``consignee.ids``), when one is."""
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.field = field
 
 
 class Overdraw(LicenceError):

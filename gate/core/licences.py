@@ -199,31 +199,37 @@ class StandingLicence:
     def __post_init__(self) -> None:
         where = f"standing licence {self.number!r}"
         if not self.number:
-            raise LicenceError("a standing licence needs a number")
+            raise LicenceError("a standing licence needs a number", field="number")
         if not _text_ok(self.number, self.consignee_name, *self.controls):
             raise LicenceError(f"{where}: its text holds a lone surrogate")
-        parse_country(self.consignee_country, where=f"{where} (consignee)")
-        parse_country(self.destination, where=f"{where} (destination)")
+        parse_country(
+            self.consignee_country, where=f"{where} (consignee)", field="consignee.country"
+        )
+        parse_country(self.destination, where=f"{where} (destination)", field="destination")
         if type(self.quantity) is not int or self.quantity < 0:
-            raise LicenceError(f"{where}: quantity must be a non-negative integer")
+            raise LicenceError(
+                f"{where}: quantity must be a non-negative integer", field="quantity"
+            )
         if type(self.remaining) is not int or not 0 <= self.remaining <= self.quantity:
             raise LicenceError(f"{where}: remaining must be between 0 and {self.quantity}")
-        try:
-            require_instant(self.valid_from)
-            require_instant(self.valid_until)
-        except ValueError as exc:
-            raise LicenceError(f"{where}: {exc}") from None
+        for name, instant in (("valid_from", self.valid_from), ("valid_until", self.valid_until)):
+            try:
+                require_instant(instant)
+            except ValueError as exc:
+                raise LicenceError(f"{where}: {exc}", field=name) from None
         if not self.valid_from < self.valid_until:
-            raise LicenceError(f"{where}: valid_from must be before valid_until")
+            raise LicenceError(
+                f"{where}: valid_from must be before valid_until", field="valid_until"
+            )
         key = normalise(self.consignee_name)
         if not key:
-            raise LicenceError(f"{where}: the consignee needs a name")
+            raise LicenceError(f"{where}: the consignee needs a name", field="consignee.name")
         if type(self.category_1) is not bool:
-            raise LicenceError(f"{where}: category_1 must be true or false")
+            raise LicenceError(f"{where}: category_1 must be true or false", field="category_1")
         try:
             ids = parse_ids(dict(self.consignee_ids), where=f"{where} (consignee ids)")
         except GateError as exc:
-            raise LicenceError(str(exc)) from None
+            raise LicenceError(str(exc), field="consignee.ids") from None
         object.__setattr__(self, "consignee_ids", ids)
         object.__setattr__(self, "controls", frozenset(self.controls))
         object.__setattr__(self, "consignee_key", key)

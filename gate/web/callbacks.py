@@ -287,7 +287,12 @@ async def post_licence(request: web.Request) -> web.StreamResponse:
                 valid_until=_instant(body["valid_until"], "valid_until"),
             )
         except (LicenceError, GateError) as exc:
-            raise Problem(400, "invalid-licence", "Invalid licence", str(exc)) from exc
+            # The field at fault, as the body names it (InvalidCountry and LicenceError say).
+            field = getattr(exc, "field", None)
+            errors = [{"field": field, "message": str(exc)}] if isinstance(field, str) else None
+            raise Problem(
+                400, "invalid-licence", "Invalid licence", str(exc), errors=errors
+            ) from exc
         answer = {"stored": True, "number": pushed.number}
         await docks.push_licence(pushed, _remember(msg_id, body_hash, 200, answer, docks.clock()))
         return web.json_response(answer)

@@ -89,6 +89,32 @@ async def test_bad_pushed_licence_is_a_400_problem_and_stores_nothing(
     assert [] == listed["licences"]
 
 
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"valid_from": "2027-01-01T00:00:00+00:00"}, "valid_until"),
+        ({"consignee": {"name": "...", "country": "DE"}}, "consignee.name"),
+        ({"consignee": {"name": "Acme", "country": "DE", "ids": {"ssn": "1"}}}, "consignee.ids"),
+    ],
+    ids=["ends-before-it-starts", "nameless-consignee", "unknown-id-scheme"],
+)
+async def test_a_licence_the_core_refuses_is_a_400_naming_the_field(
+    gate: Gate, demo_config: Path, change: dict[str, object], field: str
+) -> None:
+    """A signed licence of the right shape whose terms cannot hold (it ends before it starts,
+    its consignee has no name, an identifier's scheme is unknown) is an ``invalid-licence``
+    problem naming the field, and no licence is stored."""
+    body = {**licence("L9"), **change}
+    status, doc = await callback(gate, "/api/v1/licences", body, key=office_key(demo_config))
+    assert (400, "invalid-licence", [field]) == (
+        status,
+        doc["type"].rsplit("/", 1)[-1],
+        [e["field"] for e in doc.get("errors") or ()],
+    )
+    _, listed = await gate.call("GET", "/api/v1/licences")
+    assert [] == listed["licences"]
+
+
 async def test_approval_with_an_overflowing_date_is_a_400_and_the_shipment_stays_held(
     gate: Gate, demo_config: Path, office: Office
 ) -> None:
