@@ -357,15 +357,21 @@ async def test_denial_is_final_and_denial_after_dispatch_refused(
 async def test_approval_for_fewer_units_keeps_the_hold(
     gate: Gate, demo_config: Path, office: Office
 ) -> None:
-    """Approving 2 of 3 loaded units leaves the line uncovered and asks again for 3."""
+    """Approving 2 of 3 loaded units leaves the line uncovered and asks again for 3; the
+    shipment's history says what was approved and what is asked for next."""
     gyro, request = await held(gate, demo_config, office, units=3)
     body = approval(request["request_id"], "L-2", lines=[{"key": gyro, "quantity": 2}])
     status, answer = await callback(gate, "/api/v1/approvals", body, key=office_key(demo_config))
     assert (200, "held") == (status, answer["shipment"]["state"])
     await office.wait_for(2)
-    assert [(gyro, 3)] == [
-        (x["key"], x["quantity"]) for x in json.loads(office.received[1][1])["lines"]
-    ]
+    again = json.loads(office.received[1][1])
+    assert [(gyro, 3)] == [(x["key"], x["quantity"]) for x in again["lines"]]
+    _, history = await gate.call("GET", "/api/v1/shipments/S1/history")
+    summaries = [r["summary"] for r in history["records"]]
+    approved = f"Central office approved request {request['request_id']} for {gyro} ×2 only"
+    assert any(s.startswith(approved + ", licence L-2") for s in summaries), summaries
+    asked = f"Licence request {again['request_id']} queued for the central office: {gyro} ×3"
+    assert any(s.startswith(asked) for s in summaries), summaries
 
 
 async def test_approval_expiry_holds_the_shipment_again(

@@ -269,7 +269,15 @@ def _approval(verb: str) -> Callable[[Mapping[str, Any]], str]:
     def text(d: Mapping[str, Any]) -> str:
         licence = f", licence {d['licence']}" if d.get("licence") else ""
         reason = f": {d['reason']}" if d.get("reason") else ""
-        return f"Central office {verb} request {d.get('request_id')}{licence}{reason}"
+        # An answer for some lines or fewer units than asked says which: a line it does not
+        # cover stays held, and the next request for it follows in the history.
+        lines = d.get("lines")
+        only = (
+            " for " + ", ".join(f"{key} ×{quantity}" for key, quantity in lines) + " only"
+            if lines
+            else ""
+        )
+        return f"Central office {verb} request {d.get('request_id')}{only}{licence}{reason}"
 
     return text
 
