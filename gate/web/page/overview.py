@@ -272,11 +272,7 @@ def _approval(verb: str) -> Callable[[Mapping[str, Any]], str]:
         # An answer for some lines or fewer units than asked says which: a line it does not
         # cover stays held, and the next request for it follows in the history.
         lines = d.get("lines")
-        only = (
-            " for " + ", ".join(f"{key} ×{quantity}" for key, quantity in lines) + " only"
-            if lines
-            else ""
-        )
+        only = " for " + ", ".join(f"{key} ×{quantity}" for key, quantity in lines) if lines else ""
         return f"Central office {verb} request {d.get('request_id')}{only}{licence}{reason}"
 
     return text
