@@ -397,13 +397,14 @@ async def events(request: web.Request) -> web.StreamResponse:
     """The live event stream (SSE), while a stream slot is free; else 503."""
     client = _auth(request, Action.READ)
     slots = request.app[app_keys.EVENT_STREAMS]
-    if slots.taken < slots.limit and slots.per_holder and slots.held(client) >= slots.per_holder:
+    refused = slots.refusal(client, take=True)
+    if refused == "holder":
         raise busy_problem(
             "too-many-streams",
             f"client {client} holds {slots.per_holder} event streams, as many as one client"
             " may: close one first",
         )
-    if not slots.take(client):
+    if refused is not None:
         request.app[app_keys.ALARM].raised(
             "event-streams", f"{slots.limit} event streams open, the cap: new ones get 503"
         )

@@ -102,17 +102,23 @@ class Slots:
         self._held: dict[str, int] = {}
 
     def take(self, holder: str | None = None) -> bool:
+        """Takes a slot; False when there is none (``refusal`` says why)."""
+        return self.refusal(holder, take=True) is None
+
+    def refusal(self, holder: str | None = None, *, take: bool = False) -> str | None:
+        """Why ``holder`` would get no slot now: ``"full"`` (every slot is taken) or
+        ``"holder"`` (it holds its share already); None when it would, and then, with
+        ``take``, the slot is taken."""
         if self.taken >= self.limit:
-            return False
+            return "full"
         if holder is not None and self.per_holder is not None:
             if self._held.get(holder, 0) >= self.per_holder:
-                return False
-            self._held[holder] = self._held.get(holder, 0) + 1
-        self.taken += 1
-        return True
-
-    def held(self, holder: str) -> int:
-        return self._held.get(holder, 0)
+                return "holder"
+            if take:
+                self._held[holder] = self._held.get(holder, 0) + 1
+        if take:
+            self.taken += 1
+        return None
 
     def release(self, holder: str | None = None) -> None:
         self.taken = max(0, self.taken - 1)
