@@ -12,24 +12,25 @@ without a re-evaluation, the parties amended.
 from __future__ import annotations
 
 import dataclasses
-import os
 import datetime as dt
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import hypothesis
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gate.core import shipments as sh
 from gate.core.classification import Classification
 from gate.core.countries import CountryGroups
+from gate.core.facts import ListDate
 from gate.core.gs1 import check_digit
 from gate.core.hits import Hit, HitAction, PartyHits
 from gate.core.identifiers import Identifier
-from gate.core.licences import Approval, StandingLicence
+from gate.core.licences import Approval, ApprovalDecision, StandingLicence
 from gate.core.parties import Party
-from gate.core.facts import ListDate
 from gate.core.rules import ControlDates, Policy, ShipmentContext, assess
 from gate.core.shipment_values import Line, Shipment, evolve, signal_after
 from gate.core.shipments import _covered, _decided, _derive  # the oracle: the full settle
@@ -55,7 +56,11 @@ KEYS = [f"0401234500{n:03d}{check_digit(f'0401234500{n:03d}')}" for n in range(5
 CONTROLS = ["9.A.3", "2.A.1.a"]
 PALLETS = ["340123450000000017", "340123450000000024"]
 STRAY = "340123450000000031"
-SETTINGS = settings(max_examples=int(os.environ.get("ORACLE_EXAMPLES", "400")), deadline=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=int(os.environ.get("ORACLE_EXAMPLES", "400")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 CONSIGNEE = sh.Consignee("Gulf Avionics", "AE")
 OTHERS = (
     Party("end_user", "Desert Research Institute", "AE"),
@@ -216,7 +221,9 @@ def screening_of(shipment: Shipment, spec: list[tuple[int, HitAction, int]]) -> 
     for who, action, n in spec:
         if who < len(parties):
             found.setdefault(who, []).append(hit(action, n))
-    hits = tuple(PartyHits(p, tuple(dict.fromkeys(found.get(i, [])))) for i, p in enumerate(parties))
+    hits = tuple(
+        PartyHits(p, tuple(dict.fromkeys(found.get(i, [])))) for i, p in enumerate(parties)
+    )
     return shipment if hits == shipment.screening else evolve(shipment, screening=hits)
 
 
@@ -263,7 +270,7 @@ def step(world: dict[str, Any], shipment: Shipment, event: tuple[Any, ...]) -> s
         answer = Approval(
             request.request_id,
             shipment.id,
-            "approved" if approved else "denied",
+            ApprovalDecision.APPROVED if approved else ApprovalDecision.DENIED,
             None,
             "LIC-1" if approved else None,
             now + dt.timedelta(days=2) if approved else None,
@@ -388,3 +395,111 @@ def test_evolve_is_replace(
             d = dataclasses.replace(line, removed=not line.removed)
             for f in (f.name for f in dataclasses.fields(Line)):
                 assert getattr(c, f) is getattr(d, f), f
+
+
+# --- targeted cases: each a way another line's decision could change without the read ------
+
+
+PLAIN = Classification(KEYS[0], "bearing", "", 0, "", frozenset())
+GYRO = Classification(KEYS[1], "gyro", "9.A.3", 2, "", frozenset())
+STAGE = Classification(KEYS[2], "stage", "2.A.1.a", 1, "", frozenset({"production"}))
+TABLE = {c.key: c for c in (PLAIN, GYRO, STAGE)}
+
+
+def _scan(shipment: Shipment, key: str, controls: sh.Controls, now: dt.datetime) -> Any:
+    ident = Identifier("gtin", key, key=key)
+    return serial_books.add_scan(shipment, ident, TABLE.get(key), controls, now)
+
+
+def _open(destination: str = "AE") -> Shipment:
+    manifest = sh.Manifest.from_mapping({PALLETS[0]: [(KEYS[0], 2, []), (KEYS[2], 1, [])]})
+    return sh.new_shipment(
+        shipment_id="S-1",
+        door="D1",
+        destination=destination,
+        consignee=CONSIGNEE,
+        now=NOW,
+        manifest=manifest,
+    )
+
+
+def _controls(policy: int = 0, dates: ControlDates | None = None) -> sh.Controls:
+    return sh.Controls(POLICIES[policy], TABLE.get, dates or ControlDates(NOW - dt.timedelta(1)))
+
+
+def _prohibit_hits(shipment: Shipment) -> Shipment:
+    return evolve(shipment, screening=(PartyHits(CONSIGNEE.party, (hit(HitAction.PROHIBIT, 1),)),))
+
+
+def _plain_then(change: str) -> tuple[Shipment, sh.Transition]:
+    """An open shipment with a plain line (amber), then ``change`` done the shell's way
+    between reads, then a repeat read of the plain unit: (before the read, the read)."""
+    controls = _controls()
+    shipment = _scan(_open(), KEYS[0], controls, NOW).shipment
+    now = NOW
+    if change == "sanctioned consignee":
+        shipment = _prohibit_hits(shipment)
+    elif change == "embargoed route":
+        shipment = sh.amend(shipment, controls, now, transit=["IR"]).shipment
+    elif change == "wmd end use, no re-decision":
+        shipment = evolve(shipment, end_use="ballistic missile")
+    elif change == "policy swapped":
+        controls = _controls(1)
+    elif change == "clock past a day":
+        now = NOW + dt.timedelta(days=2)
+    before = shipment
+    return before, _scan(before, KEYS[0], controls, now)
+
+
+@pytest.mark.parametrize(
+    ("change", "signal"),
+    [
+        ("sanctioned consignee", sh.Signal.RED),
+        ("embargoed route", sh.Signal.AMBER),
+        ("wmd end use, no re-decision", sh.Signal.AMBER),
+        ("policy swapped", sh.Signal.AMBER),
+        ("clock past a day", sh.Signal.AMBER),
+    ],
+)
+def test_a_repeat_read_after_a_change_between_reads_shows_every_lines_signal(
+    change: str, signal: sh.Signal
+) -> None:
+    """A repeat read of a unit already decided, after the shell changed what the facts rest
+    on, answers the signal every line gives (red for a sanctioned party), not the amber it
+    would carry forward."""
+    before, t = _plain_then(change)
+    assert signal is t.shipment.signal is signal_after(before, sh.Signal.AMBER, t)
+    check_against_full({"now": t.shipment.updated_at, **_world_of(change)}, before, t)
+
+
+def _world_of(change: str) -> dict[str, Any]:
+    return {
+        "tables": (TABLE, TABLE),
+        "table": 0,
+        "policy": 1 if change == "policy swapped" else 0,
+        "dates": ControlDates(NOW - dt.timedelta(1)),
+        "licences": (),
+    }
+
+
+def test_a_removed_production_line_read_again_is_red() -> None:
+    """A Category I production item unloaded (the door back to amber) and read again: the
+    line starts again with the same inputs, is not decided again, and the door is red."""
+    controls = _controls()
+    s = _scan(_scan(_open(), KEYS[0], controls, NOW).shipment, KEYS[2], controls, NOW).shipment
+    assert sh.Signal.RED is s.signal
+    removed = sh.remove_line(s, KEYS[2], controls, NOW)
+    assert sh.Signal.AMBER is signal_after(s, sh.Signal.RED, removed) is removed.shipment.signal
+    again = _scan(removed.shipment, KEYS[2], controls, NOW)
+    assert sh.Signal.RED is signal_after(removed.shipment, sh.Signal.AMBER, again)
+
+
+def test_a_pallet_holding_a_production_item_is_red() -> None:
+    """A manifest pallet read at an amber door expands into a plain line and a production
+    line: the door is red."""
+    controls = _controls()
+    s = _scan(_open(), KEYS[0], controls, NOW).shipment
+    pallet = serial_books.add_scan(
+        s, Identifier("sscc", PALLETS[0], sscc=PALLETS[0]), None, controls, NOW
+    )
+    assert sh.Signal.RED is signal_after(s, sh.Signal.AMBER, pallet) is pallet.shipment.signal

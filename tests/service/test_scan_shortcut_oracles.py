@@ -49,7 +49,11 @@ async def test_answers_match_the_full_signal_and_the_first_answer(
     await gate.create("S1", "D1")
     await gate.create("S2", "D2", destination="IR", consignee={"name": "Pars", "country": "IR"})
     shipment_of = {"D1": "S1", "D2": "S2"}
-    codes = [gtin_with(demo_config, ""), gtin_with(demo_config, "9.A.4"), gtin_with(demo_config, "")]
+    codes = [
+        gtin_with(demo_config, ""),
+        gtin_with(demo_config, "9.A.4"),
+        gtin_with(demo_config, ""),
+    ]
     codes += [gtin_with(demo_config, "9.A.4", 1), gtin_with(demo_config, "", 1)]
     first: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
     counts: dict[str, dict[str, int]] = {"D1": {}, "D2": {}}
