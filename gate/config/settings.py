@@ -52,6 +52,11 @@ _HOSTNAME = re.compile(
 ROLES = frozenset(role.value for role in Role)
 
 
+#: The longest the control list may go unrenewed (ten years: a larger number only overflows
+#: the date arithmetic, which then holds every line).
+MAX_AGE_DAYS = 3660
+
+
 @dataclass(frozen=True, slots=True)
 class Listen:
     host: str
@@ -426,8 +431,8 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
     for i, catalogue in enumerate(catalogues):
         _check_input(f"table.catalogues[{i}]", catalogue)
     max_age = table.get("max_age_days", int, 400)
-    if max_age < 1:
-        raise ConfigError("table.max_age_days: must be at least 1")
+    if not 1 <= max_age <= MAX_AGE_DAYS:
+        raise ConfigError(f"table.max_age_days: must be at least 1 and at most {MAX_AGE_DAYS}")
     embargo_groups = policy.strings("embargo_groups")
     if not embargo_groups:
         raise ConfigError("policy.embargo_groups: name at least one group (rows 2 and 8 read it)")

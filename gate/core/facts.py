@@ -357,7 +357,9 @@ def assess(
             basis=Basis(policy, context, dates, now, until),
         )
     except Exception as exc:  # fail closed: any failure holds every line
-        return Facts(error=f"{type(exc).__name__}: {exc}")
+        # ... and keeps what the shell screened: the next decision (and this one's record)
+        # must still see a sanctioned party.
+        return Facts(error=f"{type(exc).__name__}: {exc}", screening=context.screening)
 
 
 def _merge(*sources: Iterable[PartyHits]) -> tuple[PartyHits, ...]:

@@ -459,6 +459,14 @@ class Docks:
             refusal = overdraw_refusal(transition.shipment, taken, exc)
             await self._refused(self._latest(sid), self.controls(), self.clock(), actor, refusal)
             raise refusal from exc
+        if taken:
+            # A licence drawn down is a changed licence: every other live shipment it covered
+            # is decided again now, so no door stays green on units that have left. The
+            # dispatch is stored: a failure here is logged (a storage failure has latched).
+            try:
+                await self.reevaluate_all(f"standing licence drawn by {sid}")
+            except Exception:
+                log.exception("re-evaluation after the dispatch of %s", sid)
         return transition.shipment
 
     async def _refused(

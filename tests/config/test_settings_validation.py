@@ -252,3 +252,13 @@ def test_serve_with_a_typo_exits_1_with_one_line(demo_config: Path) -> None:
     assert [
         "gate serve: unknown key policy.catch_all_enduses; did you mean catch_all_end_uses?"
     ] == done.stderr.strip().splitlines()
+
+
+@pytest.mark.parametrize("days", ["0", "3661", "4000000"])
+def test_a_control_list_age_outside_one_day_to_ten_years_is_refused(
+    demo_config: Path, days: str
+) -> None:
+    """``[table] max_age_days`` takes 1 to 3660 days: a larger one would only overflow the date
+    arithmetic of every decision (which then holds every line)."""
+    edit(demo_config, r"^max_age_days = .*$", f"max_age_days = {days}")
+    assert "table.max_age_days: must be at least 1 and at most 3660" == refused(demo_config)

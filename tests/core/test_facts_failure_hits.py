@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from gate.core import shipments as sh
 from gate.core.classification import Classification
 from gate.core.countries import CountryGroups
@@ -20,8 +18,8 @@ from tests import serial_books
 NOW = dt.datetime(2026, 11, 29, 9, 0, tzinfo=dt.UTC)
 GROUPS = CountryGroups.from_mapping({"embargoed": ["IR"], "partners": ["DE"]})
 GOOD = Policy(GROUPS, embargo_groups=("embargoed",), general_licences=("partners",))
-# [table] max_age_days is checked to be at least 1 and nothing more: a value this large makes
-# the facts' date arithmetic overflow, so every assessment fails (and holds every line).
+# A policy the config would now refuse ([table] max_age_days is at most 3660): a value this
+# large makes the facts' date arithmetic overflow, so every assessment fails.
 OVERFLOWING = Policy(GROUPS, embargo_groups=("embargoed",), control_max_age_days=4_000_000)
 DATES = ControlDates(NOW - dt.timedelta(days=3))
 KEY = "04012345000009"
@@ -29,10 +27,6 @@ PLAIN = Classification(KEY, "ball bearing", "", 0, "", frozenset())
 FROZEN = Hit("asset-freeze", "F-1", "v1", "Acme", 1.0, HitAction.PROHIBIT, "asset freeze")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_settle sets screening=facts.screening, and failed Facts(error=...) carry ()",
-)
 def test_a_failed_assessment_keeps_the_parties_hits() -> None:
     """A sanctioned consignee's hits survive an assessment that failed, and once the facts
     can be established again the line is prohibited, never cleared."""

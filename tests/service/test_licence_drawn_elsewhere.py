@@ -7,17 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.central.test_central_link import callback, licence_body, office_key
 from tests.service.harness import Gate, gtin_with
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Docks.dispatch draws the licence down but does not re-evaluate the other live"
-    " shipments (push_licence does); the other door stays cleared/green",
-)
 async def test_a_dispatch_that_uses_up_a_licence_holds_the_other_shipment_it_covered(
     gate: Gate, demo_config: Path
 ) -> None:
