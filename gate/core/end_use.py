@@ -40,7 +40,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gate.core.parties import fold
+from gate.core.parties import fold, join_initials
+from gate.core.screening.names import read_as_latin
 from gate.errors import PolicyError
 
 #: Word forms: the stem, then the endings that inflect it. Each entry of a phrase is a regular
@@ -170,11 +171,10 @@ class Vocabulary:
                 wmd = f"code {code}"
             elif kind == MILITARY and military is None:
                 military = f"code {code}"
-        if text:
-            folded = fold(text)
+        for reading in _readings(text) if text else ():
             if wmd is None:
-                wmd = self._find_wmd(folded)
-            if military is None and (found := self._military.search(folded)) is not None:
+                wmd = self._find_wmd(reading)
+            if military is None and (found := self._military.search(reading)) is not None:
                 military = found.group(0)
         return EndUse(wmd, military)
 
@@ -190,6 +190,20 @@ class Vocabulary:
             if term.replace(" ", "") in joined if " " in term else term in folded:
                 return term
         return None
+
+
+def _readings(text: str) -> list[str]:
+    """The ways a declared end use is read for the vocabulary's terms, each folded: as
+    written; with look-alike letters read as Latin ("mіssile" with a Cyrillic "і", as party
+    names are screened); and each of those with runs of single letters joined ("m i s s i l
+    e"). A term in any of them counts: reading more can only hold more."""
+    readings: list[str] = []
+    for form in (text, *read_as_latin(text)):
+        folded = fold(form)
+        for reading in (folded, " ".join(join_initials(folded.split()))):
+            if reading not in readings:
+                readings.append(reading)
+    return readings
 
 
 def _unleet(folded: str) -> str:

@@ -63,12 +63,13 @@ def normalise(name: str) -> str:
     noise words. A name made only of such words keeps them, so "Limited" does not become the
     empty string that would equal every other such name.
     """
-    words = _join_initials(fold(name).split())
+    words = join_initials(fold(name).split())
     kept = [w for w in words if w not in LEGAL_FORMS and w not in NOISE_WORDS]
     return " ".join(kept or words)
 
 
-def _join_initials(words: list[str]) -> list[str]:
+def join_initials(words: list[str]) -> list[str]:
+    """``words`` with each run of single letters joined into one word ("s a r l" -> "sarl")."""
     joined: list[str] = []
     run = ""
     for word in words:

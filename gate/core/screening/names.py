@@ -89,6 +89,15 @@ def _unspoof_word(word: str, *, whole: bool) -> str:
     return mapped
 
 
+def read_as_latin(text: str) -> tuple[str, ...]:
+    """``text`` with look-alike letters read as Latin ones, as names are screened: first in
+    words that mix scripts ("mіssile" with a Cyrillic "і"), then also in words made only of
+    look-alikes ("МІSSІLЕ"). Only the forms that differ from ``text``, each once."""
+    mixed = " ".join(_unspoof_word(w, whole=False) for w in text.split())
+    whole = " ".join(_unspoof_word(w, whole=True) for w in mixed.split())
+    return tuple(dict.fromkeys(f for f in (mixed, whole) if f != " ".join(text.split())))
+
+
 @dataclass(frozen=True, slots=True)
 class FoldedName:
     """A name as compared: ASCII tokens with legal forms removed, and what was removed."""
