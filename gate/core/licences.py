@@ -334,7 +334,9 @@ def approval_cover(
 
     ``requests`` and ``approvals`` must be the shipment's own (its id is checked where an
     approval is applied). An approval covers the line if it answers one of those requests,
-    names the key with at least the line's quantity, and its licence is valid at ``now``.
+    names the key with at least the line's quantity, and its licence is valid at ``now``, and
+    only for the reasons the request gave: a line held since for a reason the office was not
+    asked about (a party listed after the approval, data gone stale) is not covered by it.
     Quantities of several approvals do not add up: each is checked against the whole line.
     Of several that cover, the one valid longest is reported.
     """
@@ -345,6 +347,9 @@ def approval_cover(
         if request is None or not approval.in_force(now) or approval.licence_number is None:
             continue
         if approval.granted(request).get(need.key, 0) < need.quantity:
+            continue
+        asked = {r for line in request.lines if line.key == need.key for r in line.reasons}
+        if not asked.issuperset(need.reasons):
             continue
         assert approval.valid_until is not None  # in_force() checked it
         if best is None or approval.valid_until > best.valid_until:
