@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from gate.core.licences import StandingLicence, next_expiry
 from gate.core.rules import ControlDates, Policy, stale_at
@@ -38,41 +39,59 @@ def next_review(shipment: Shipment, controls: Controls, now: dt.datetime) -> dt.
     return min(moments, default=None)
 
 
-class Reviews:
-    """``next_review`` of many shipments, worked out again only where something changed.
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    shipment: Shipment
+    policy: Policy
+    dates: ControlDates
+    licences: tuple[StandingLicence, ...]
+    since: dt.datetime  # the instant the shipment was last decided (or reviewed) at
+    due: dt.datetime | None  # its first review moment after ``since``
+    current: bool = True  # False: ``since`` moved, ``due`` is to be worked out again
 
-    A shipment's review moment depends on its value, on the controls' policy, dates and
-    licences, and on ``now`` only through "the earliest moment after now". So while the value,
-    policy and dates are the same objects, the licences equal and the moment kept is still
-    ahead, that moment is still the answer (no moment can lie between the last ``now`` and
-    it). Not thread-safe: one per review timer.
+
+class Reviews:
+    """When the doors' shipments are next due to be decided again, worked out again only
+    where something changed.
+
+    A shipment is due at the first moment (``next_review``) after the instant it was last
+    decided: its value's ``updated_at``, or the last re-evaluation of every shipment
+    (``reviewed``). Counting from then, not from the time of asking, a moment that passed
+    before anyone asked (the clock moved on while changes were gathering) is due at once,
+    not skipped. While the value, policy and dates are the same objects and the licences
+    equal, the moment kept is still the answer. Not thread-safe: one per review timer.
     """
 
     def __init__(self) -> None:
-        self._kept: dict[
-            str,
-            tuple[Shipment, Policy, ControlDates, tuple[StandingLicence, ...], dt.datetime | None],
-        ] = {}
+        self._kept: dict[str, _Kept] = {}
 
     def earliest(
         self, shipments: Iterable[Shipment], controls: Controls, now: dt.datetime
     ) -> dt.datetime | None:
-        """The earliest ``next_review`` of ``shipments``; None when none is due. Forgets the
-        shipments not given."""
+        """The earliest moment at which one of ``shipments`` is due to be decided again (at
+        or before ``now``: due already); None when none is. Forgets the shipments not given."""
         kept = {}
         for shipment in shipments:
             was = self._kept.get(shipment.id)
-            if (
-                was is not None
-                and was[0] is shipment
-                and was[1] is controls.policy
-                and was[2] is controls.dates
-                and was[3] == controls.licences
-                and (was[4] is None or was[4] > now)
-            ):
-                due = was[4]
+            if was is not None and was.shipment is shipment:
+                since = was.since
+                if (
+                    was.current
+                    and was.policy is controls.policy
+                    and was.dates is controls.dates
+                    and was.licences == controls.licences
+                ):
+                    kept[shipment.id] = was
+                    continue
             else:
-                due = next_review(shipment, controls, now)
-            kept[shipment.id] = (shipment, controls.policy, controls.dates, controls.licences, due)
+                since = min(shipment.updated_at, now)
+            due = next_review(shipment, controls, since)
+            kept[shipment.id] = _Kept(
+                shipment, controls.policy, controls.dates, controls.licences, since, due
+            )
         self._kept = kept
-        return min((k[4] for k in kept.values() if k[4] is not None), default=None)
+        return min((k.due for k in kept.values() if k.due is not None), default=None)
+
+    def reviewed(self, at: dt.datetime) -> None:
+        """Every shipment was decided again at ``at``: only moments after it count now."""
+        self._kept = {sid: replace(k, since=at, current=False) for sid, k in self._kept.items()}

@@ -90,6 +90,8 @@ class DoorHolds:
         self._unwritten: dict[str, list[_Window]] = {}  # windows held, not yet stored
         self._locks: dict[str, asyncio.Lock] = {}  # one writer per door, acknowledge too
         self._retries: dict[str, asyncio.Task[None]] = {}
+        self._storing: set[asyncio.Task[None]] = set()  # hold_now's writes, kept referenced
+        docks.scan_path.late_read = self.hold_now
 
     async def load(self) -> None:
         """Reads the open holds (a restart keeps a door held)."""
@@ -145,6 +147,22 @@ class DoorHolds:
         journaled and stored; a held door counts the window. Returns the hold. A failed
         write is retried in the background (logged); the door stays held meanwhile.
         Raises NotFound for an unknown door."""
+        hold = self._take(door, reader, reason)
+        await self._store(door)
+        return hold
+
+    def hold_now(self, door: str, reader: str, reason: str) -> Hold:
+        """``hold`` for a caller that cannot await (the scan path deciding a batch): held in
+        memory before it returns, stored by a task of its own. Raises NotFound."""
+        hold = self._take(door, reader, reason)
+        task = asyncio.get_running_loop().create_task(self._store(door), name=f"hold-{door}")
+        self._storing.add(task)
+        task.add_done_callback(self._storing.discard)
+        return hold
+
+    def _take(self, door: str, reader: str, reason: str) -> Hold:
+        """The hold, in memory and announced (events, alert), its window queued to be
+        written. Raises NotFound for an unknown door."""
         if door not in self.docks.doors:
             raise NotFound(f"unknown door {door!r}")
         at = self.docks.clock()
@@ -163,6 +181,10 @@ class DoorHolds:
         self.docks.events.publish("door_hold", door_hold_event(door, hold.doc()))
         self.docks.events.publish("alert", door_held_alert(door, reason, reader, hold.windows))
         self.on_change()
+        return hold
+
+    async def _store(self, door: str) -> None:
+        """Writes the door's queued windows, or leaves them to the retries."""
         if door not in self._retries:
             try:
                 await self._flush(door)
@@ -172,7 +194,6 @@ class DoorHolds:
             except Exception as exc:  # kept in memory; retried until stored
                 log.error("door %s: the hold could not be stored yet (retrying): %s", door, exc)
                 self._retry(door)
-        return hold
 
     async def acknowledge(self, door: str, actor: str, windows: int | None, note: str = "") -> Hold:
         """An operator releases the hold, naming the count of windows they saw (journaled

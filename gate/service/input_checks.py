@@ -10,7 +10,9 @@ because SQLite would refuse it only at the write, after a decision was already m
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import reprlib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +21,7 @@ from gate.core.identifiers import MAX_CODE_LENGTH
 from gate.core.rules import require_instant
 from gate.core.text import text_problem
 from gate.errors import GateError, InvalidCode, InvalidShipment
+from gate.storage import journal
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 SCAN_KINDS = frozenset({"gs1", "gtin", "sscc", "epc", "epc_uri"})
@@ -61,6 +64,22 @@ def scrub(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [scrub(v) for v in value]
     return value
+
+
+def refused_copy(raw: Any) -> str | None:
+    """A bounded copy of a rejected input for the journal (lone surrogates escaped), with
+    secrets taken out: a scanner's ``{"auth": TOKEN}`` sent again after its session began is
+    a rejected scan, and its token must not be kept."""
+    if raw is None:
+        return None
+    if isinstance(raw, dict) and "auth" in raw:
+        raw = {**raw, "auth": journal.REDACTED}
+    try:
+        return json.dumps(journal.redact(raw), default=repr)[:1000]
+    except (TypeError, ValueError, RecursionError):
+        # msgpack can carry what JSON cannot (bytes or other non-text keys), or nest deeper
+        # than the encoder goes: keep a bounded repr.
+        return reprlib.repr(raw)[:1000]
 
 
 def check_scan(raw: Any) -> ScanInput:

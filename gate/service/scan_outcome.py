@@ -20,6 +20,7 @@ never a number it cannot vouch for.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -30,6 +31,7 @@ from gate.core.hits import Hit
 from gate.core.identifiers import Identifier
 from gate.core.shipment_values import Line, Shipment, Signal
 from gate.service.event_shapes import IDLE
+from gate.storage.scan_rows import ScanRow
 
 
 class ScanStatus(StrEnum):
@@ -450,3 +452,23 @@ def _hit_record(hit: tuple[str, str, Hit]) -> dict[str, Any]:
 def _signal_value(signal: Signal | None) -> str:
     """A door's signal on the wire: ``idle`` when no shipment stands there."""
     return IDLE if signal is None else signal.value
+
+
+#: A scan id's first use as memory keeps it: door, code, kind, shipment, received at, the
+#: stored outcome record (JSON) and whether kind and shipment were kept (``FirstUse.exact``).
+#: A tuple of text, not objects: the collector stops walking it after one look.
+Remembered = tuple[str | None, str | None, str | None, str | None, str, str, bool]
+
+
+def remembered(row: ScanRow) -> Remembered:
+    """A stored scan as memory keeps it."""
+    return (row.door, row.code, row.kind, row.shipment, row.received_at, row.result, row.exact)
+
+
+def first_use(remembered: Remembered) -> FirstUse:
+    """A remembered scan as the first use a later scan under its id is compared with (its
+    outcome read back from the stored record, as after a restart)."""
+    door, code, kind, shipment, at, record, exact = remembered
+    return FirstUse(
+        door, code, kind, shipment, at, ScanOutcome.from_record(json.loads(record)), exact
+    )

@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
-import reprlib
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
@@ -38,7 +36,7 @@ from typing import Any
 from gate.config.settings import Door
 from gate.core import json_text
 from gate.core.classification import Classification
-from gate.core.identifiers import decode
+from gate.core.identifiers import Identifier, decode
 from gate.core.line_counting import added
 from gate.core.shipment_values import (
     ACCEPTS,
@@ -59,9 +57,9 @@ from gate.service.event_shapes import (
     scan_id_reused_alert,
     shipment_event,
 )
-from gate.service.input_checks import ScanInput, check_scan, storable
+from gate.service.input_checks import ScanInput, check_scan, refused_copy, storable
 from gate.service.live_state import LiveState
-from gate.service.scan_outcome import FirstUse, ScanOutcome
+from gate.service.scan_outcome import FirstUse, Remembered, ScanOutcome, first_use, remembered
 from gate.service.serial_ledger import SerialLedger
 from gate.storage import journal, scan_rows, serial_rows
 from gate.storage.side_reads import SideReads
@@ -85,9 +83,6 @@ RECENT_AT_START = 1_000
 
 #: (client, reader, scan_id): a scan id is scoped to the client and reader that sent it.
 Ident = tuple[str, str, str]
-#: A scan id's first use as memory keeps it: door, code, kind, shipment, received at, the
-#: stored outcome record (JSON) and whether kind and shipment were kept (``FirstUse.exact``).
-Remembered = tuple[str | None, str | None, str | None, str | None, str, str, bool]
 Audits = list[tuple[str, str, str | None, dict[str, Any]]]
 #: Serials a batch counted first, by shipment.
 Counted = dict[str, list[SerialRead]]
@@ -124,12 +119,17 @@ class ScanPath:
         self._signals: dict[str, tuple[Shipment, Signal]] = {}
         self.ledger = SerialLedger()
         self.side = SideReads(committer.store.path)
+        #: Called with (door, reader, reason) for goods read at a door whose shipment is
+        #: sealed, unless they are counted on it already: they are going onto a truck that
+        #: was cleared without them, so the door is held for an operator to check
+        #: (``DoorHolds.hold_now``: at once, in memory first). None until wired.
+        self.late_read: Callable[[str, str, str], object] | None = None
 
     def loaded(self, rows: Sequence[scan_rows.ScanRow]) -> None:
         """Takes the newest scans stored at start, oldest first (at most ``at_start``: with
         that many, older ones may be in the database only, and are looked up there)."""
         for row in rows:
-            self.recent[(row.client, row.reader, row.scan_id)] = _remembered(row)
+            self.recent[(row.client, row.reader, row.scan_id)] = remembered(row)
         self.forgetting = self.forgetting or len(rows) >= min(self.at_start, RECENT_SCANS)
 
     async def _recall(self, raws: Sequence[Any], actor: str) -> None:
@@ -164,7 +164,7 @@ class ScanPath:
         for row in found:
             ident = (row.client, row.reader, row.scan_id)
             if ident not in self.recent:
-                self.recent[ident] = _remembered(row)
+                self.recent[ident] = remembered(row)
 
     async def _load_serials(self, raws: Sequence[Any]) -> None:
         """Loads the serial sets of the shipments at the batch's doors that are not loaded
@@ -301,14 +301,16 @@ class ScanPath:
             # Not storable under its id: answered, journaled, not kept as a scan.
             sid = raw.get("scan_id") if isinstance(raw, dict) else None
             sid = sid if isinstance(sid, str) and storable(sid) else None
-            audits.append(("scan.rejected", actor, None, {"error": str(exc), "scan": _safe(raw)}))
+            audits.append(
+                ("scan.rejected", actor, None, {"error": str(exc), "scan": refused_copy(raw)})
+            )
             return ScanOutcome.rejected(sid, str(exc), exc.field)
         if doors is not None and scan.door not in doors:
             return self._door_refused(scan, actor, doors, change, audits)
         ident = (actor, scan.reader, scan.scan_id)
         pending = None
-        remembered = self.recent.get(ident)
-        first = seen.get(ident) if remembered is None else _first_use(remembered)
+        memory = self.recent.get(ident)
+        first = seen.get(ident) if memory is None else first_use(memory)
         if first is None:
             pending = self._pending.get(ident)
             first = None if pending is None else pending[0]
@@ -465,7 +467,7 @@ class ScanPath:
             except StateError as exc:
                 return ScanOutcome.rejected(
                     scan.scan_id,
-                    str(exc),
+                    str(exc) + self._read_after_seal(scan, item, shipment),
                     "shipment",
                     item=item,
                     door_signal=at_door,
@@ -536,6 +538,28 @@ class ScanPath:
             counted=added(shipment, transition.lines),
         )
 
+    def _read_after_seal(self, scan: ScanInput, item: Identifier, shipment: Shipment) -> str:
+        """Holds the door for goods read after its shipment was sealed (``late_read``), unless
+        the read is of a unit or pallet the shipment counted already (a portal re-reading the
+        loaded truck); what the rejection adds to its error."""
+        if self.late_read is None:
+            return ""
+        if item.sscc is not None:
+            counted = item.sscc in shipment.containers
+        else:
+            line = None if item.key is None else shipment.line(item.key)
+            book = self.ledger.book(shipment.id)
+            counted = (
+                line is not None
+                and item.serial is not None
+                and book.counted(line.key, line.epoch, item.serial)
+            )
+        if counted:
+            return ""
+        what = item.key or item.sscc or scan.code
+        self.late_read(scan.door, scan.reader, f"{what} read after {shipment.id} was sealed")
+        return f"; door {scan.door} is held until an operator has checked the goods"
+
     def _signal(
         self, shipment: Shipment, scanned: tuple[Shipment, Signal, Transition] | None = None
     ) -> Signal:
@@ -562,32 +586,3 @@ class ScanPath:
 
 def _serials_of(shipments: Sequence[str], conn: Any) -> dict[str, list[tuple[str, int, str]]]:
     return {sid: serial_rows.of_shipment(conn, sid) for sid in shipments}
-
-
-def _remembered(row: scan_rows.ScanRow) -> Remembered:
-    return (row.door, row.code, row.kind, row.shipment, row.received_at, row.result, row.exact)
-
-
-def _first_use(remembered: Remembered) -> FirstUse:
-    """A remembered scan as the first use a later scan under its id is compared with (its
-    outcome read back from the stored record, as after a restart)."""
-    door, code, kind, shipment, at, record, exact = remembered
-    return FirstUse(
-        door, code, kind, shipment, at, ScanOutcome.from_record(json.loads(record)), exact
-    )
-
-
-def _safe(raw: Any) -> str | None:
-    """A bounded copy of a rejected input for the journal (lone surrogates escaped), with
-    secrets taken out: a scanner's ``{"auth": TOKEN}`` sent again after its session began is
-    a rejected scan, and its token must not be kept."""
-    if raw is None:
-        return None
-    if isinstance(raw, dict) and "auth" in raw:
-        raw = {**raw, "auth": journal.REDACTED}
-    try:
-        return json.dumps(journal.redact(raw), default=repr)[:1000]
-    except (TypeError, ValueError, RecursionError):
-        # msgpack can carry what JSON cannot (bytes or other non-text keys), or nest deeper
-        # than the encoder goes: keep a bounded repr.
-        return reprlib.repr(raw)[:1000]

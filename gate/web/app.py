@@ -308,10 +308,13 @@ async def _review(docks: Docks) -> None:
     reviews = Reviews()
     while True:
         try:
-            controls = docks.controls()
             now = docks.clock()
             shipments = [docks.shipments[sid] for sid in docks.current.values()]
-            due = reviews.earliest(shipments, controls, now)
+            due = reviews.earliest(shipments, docks.controls(), now)
+            if due is not None and due <= now:
+                await docks.reevaluate_all("licence expiry or stale data check")
+                reviews.reviewed(now)
+                continue
             wait = 30.0 if due is None else min((due - now).total_seconds(), 30.0)
         except Exception:
             log.exception("review timer")
@@ -320,17 +323,12 @@ async def _review(docks: Docks) -> None:
         # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
         # races with the event, and this loop must end when the app stops.
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(max(0.05, wait)):
+            async with asyncio.timeout(wait):
                 await docks.changed.wait()
-        if wait > 0.05 and docks.changed.is_set():
+        if docks.changed.is_set():
             # Changed: the moments are worked out again once the changes of the next
             # REVIEW_PAUSE are in too, not after each of them.
             await asyncio.sleep(REVIEW_PAUSE)
-            continue
-        try:
-            await docks.reevaluate_all("licence expiry or stale data check")
-        except Exception:
-            log.exception("review re-evaluation")
 
 
 async def _close_streams(app: web.Application) -> None:
