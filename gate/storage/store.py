@@ -57,18 +57,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
+import os
 import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from gate.errors import JournalBroken, StorageBusy, StoreError
 from gate.storage import journal_checks, owner_lock, schema
@@ -81,6 +80,7 @@ from gate.storage.schema import (
     migrate,
     store_error,
 )
+from gate.storage.write_requests import Kind, Outcome, StoreStats, WriteRequest, settle
 
 # The schema's names stay importable from here, where callers have always found them.
 __all__ = [
@@ -110,53 +110,6 @@ DEFAULT_MAX_GROUP = 512
 _SAVEPOINT = "gate_write_request"
 
 
-@dataclass(slots=True)
-class StoreStats:
-    """Counters of the writer thread, for metrics and tests. Written only by that thread.
-
-    ``writes`` counts write requests that committed, ``failed_writes`` those that got an
-    exception (their own, or a failed COMMIT's), ``commits`` the transactions committed: so
-    ``writes / commits`` is the mean group size. ``largest_group`` is the most requests one
-    transaction carried, ``failed_commits`` the groups whose COMMIT failed.
-    """
-
-    commits: int = 0
-    writes: int = 0
-    failed_writes: int = 0
-    failed_commits: int = 0
-    largest_group: int = 0
-    reads: int = 0
-
-
-class _Kind(enum.Enum):
-    WRITE = "write"
-    READ = "read"
-    STOP = "stop"
-
-
-class _Request(Generic[T]):
-    """A function for the writer thread and the future, on its caller's loop, that awaits it."""
-
-    __slots__ = ("fn", "future", "kind", "loop", "once")
-
-    def __init__(
-        self,
-        kind: _Kind,
-        fn: Callable[[sqlite3.Connection], T] | None,
-        loop: asyncio.AbstractEventLoop,
-        once: Mapping[Hashable, Callable[[sqlite3.Connection], None]] | None = None,
-    ) -> None:
-        self.kind = kind
-        self.fn = fn
-        self.loop = loop
-        self.once = once
-        self.future: asyncio.Future[T] = loop.create_future()
-
-
-# An outcome to hand to a future: (request, succeeded, value or exception).
-_Outcome = tuple[_Request[Any], bool, Any]
-
-
 class Store:
     """The gate's SQLite database, reached only through its writer thread.
 
@@ -181,11 +134,15 @@ class Store:
         #: True when the start took the journal up to its verified mark as checked: the full
         #: check is owed (``gate.service.journal_watch`` runs it after the start).
         self.prefix_unchecked = False
+        #: Why this store writes no more: its file was removed or replaced while it ran (a
+        #: commit into the unlinked file would be lost at the next start). None until then.
+        self.lost: str | None = None
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
         self._retry_delay = RETRY_INITIAL
         self._retry_at = 0.0  # time.monotonic() of the next attempt to get the lock
-        self._queue: queue.SimpleQueue[_Request[Any]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[WriteRequest[Any]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._closing: _Request[None] | None = None
+        self._closing: WriteRequest[None] | None = None
         # Guards _closing and _stopped against the thread's shutdown: once _stopped is set
         # nothing more enters the queue, so the shutdown drain answers every request.
         self._lock = threading.Lock()
@@ -213,7 +170,7 @@ class Store:
         store = cls(Path(path), max_group=max_group, max_delay=max_delay, verify=verify_journal)
         store._owner = owner
         loop = asyncio.get_running_loop()
-        opened: _Request[None] = _Request(_Kind.STOP, None, loop)
+        opened: WriteRequest[None] = WriteRequest(Kind.STOP, None, loop)
         store._thread = threading.Thread(
             target=store._run, args=(opened,), name=f"gate-store:{store.path.name}", daemon=True
         )
@@ -261,12 +218,12 @@ class Store:
         If the COMMIT fails, raises StoreError and nothing ``fn`` did is stored. A request is
         run even if its awaiting task is cancelled after submitting it.
         """
-        return await self._submit(_Kind.WRITE, fn, once)
+        return await self._submit(Kind.WRITE, fn, once)
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Runs ``fn(conn)`` on the writer thread outside any transaction, after every write
         submitted before it has finished, and returns its result. ``fn`` must only read."""
-        return await self._submit(_Kind.READ, fn)
+        return await self._submit(Kind.READ, fn)
 
     async def writable(self, timeout: float = 2.0) -> bool:
         """For readiness checks: True when a small write to ``meta`` commits within
@@ -291,7 +248,7 @@ class Store:
         thread. Requests submitted afterwards raise StoreError. Safe to call twice."""
         with self._lock:
             if self._closing is None:
-                self._closing = _Request(_Kind.STOP, None, asyncio.get_running_loop())
+                self._closing = WriteRequest(Kind.STOP, None, asyncio.get_running_loop())
                 if self._stopped:
                     self._closing.future.set_result(None)
                 else:
@@ -305,11 +262,11 @@ class Store:
 
     async def _submit(
         self,
-        kind: _Kind,
+        kind: Kind,
         fn: Callable[[sqlite3.Connection], T],
         once: Mapping[Hashable, Callable[[sqlite3.Connection], None]] | None = None,
     ) -> T:
-        request = _Request(kind, fn, asyncio.get_running_loop(), once)
+        request = WriteRequest(kind, fn, asyncio.get_running_loop(), once)
         with self._lock:
             if self._closing is not None or self._stopped:
                 raise StoreError(f"database {self.path} is closed")
@@ -318,11 +275,11 @@ class Store:
 
     # --- the writer thread ---------------------------------------------------------------------
 
-    def _run(self, opened: _Request[None]) -> None:
+    def _run(self, opened: WriteRequest[None]) -> None:
         try:
             conn = connect_writer(self.path)
         except BaseException as exc:
-            _settle([(opened, False, exc)])
+            settle([(opened, False, exc)])
             self._shut_down()
             return
         try:
@@ -331,11 +288,12 @@ class Store:
         except BaseException as exc:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
-            _settle([(opened, False, exc)])
+            settle([(opened, False, exc)])
             self._shut_down()
             return
-        _settle([(opened, True, None)])
-        held: _Request[Any] | None = None
+        self._identity = _identity(self.path)
+        settle([(opened, True, None)])
+        held: WriteRequest[Any] | None = None
         try:
             while True:
                 if held is not None:
@@ -352,10 +310,10 @@ class Store:
                         self._probe_lock(conn)
                         continue
                 held = None
-                if request.kind is _Kind.WRITE:
+                if request.kind is Kind.WRITE:
                     held = self._run_group(conn, request)
-                elif request.kind is _Kind.READ:
-                    _settle([self._run_read(conn, request)])
+                elif request.kind is Kind.READ:
+                    settle([self._run_read(conn, request)])
                 else:
                     break
         finally:
@@ -421,7 +379,7 @@ class Store:
         with self._lock:
             self._stopped = True
         closed = StoreError(f"database {self.path} is closed")
-        outcomes: list[_Outcome] = []
+        outcomes: list[Outcome] = []
         while True:
             try:
                 request = self._queue.get_nowait()
@@ -431,9 +389,9 @@ class Store:
                 outcomes.append((request, False, closed))
         if self._closing is not None:
             outcomes.append((self._closing, True, None))
-        _settle(outcomes)
+        settle(outcomes)
 
-    def _run_read(self, conn: sqlite3.Connection, request: _Request[Any]) -> _Outcome:
+    def _run_read(self, conn: sqlite3.Connection, request: WriteRequest[Any]) -> Outcome:
         assert request.fn is not None
         self.stats.reads += 1
         try:
@@ -446,7 +404,7 @@ class Store:
                     conn.execute("ROLLBACK")
         return (request, True, value)
 
-    def _next_write(self, deadline: float) -> _Request[Any] | None:
+    def _next_write(self, deadline: float) -> WriteRequest[Any] | None:
         """The next queued request, waiting until ``deadline`` at most; None if there is none."""
         try:
             remaining = deadline - time.monotonic()
@@ -456,30 +414,36 @@ class Store:
         except queue.Empty:
             return None
 
-    def _run_group(self, conn: sqlite3.Connection, first: _Request[Any]) -> _Request[Any] | None:
+    def _run_group(
+        self, conn: sqlite3.Connection, first: WriteRequest[Any]
+    ) -> WriteRequest[Any] | None:
         """Runs ``first`` and every write queued behind it (up to ``max_group``) in one
         transaction, commits, then answers them. Returns a read or stop request it dequeued and
         did not run, for the main loop to run next."""
+        if self.lost is not None:
+            self.stats.failed_writes += 1
+            settle([(first, False, StoreError(self.lost))])
+            return None
         if self.locked_out is not None and time.monotonic() < self._retry_at:
             # Known to be locked and not yet time to retry: answer at once, do not wait again.
             self.stats.failed_writes += 1
-            _settle([(first, False, self._busy())])
+            settle([(first, False, self._busy())])
             return None
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             self.stats.failed_writes += 1
             if _is_busy(exc):
-                _settle([(first, False, self._locked(conn, exc))])
+                settle([(first, False, self._locked(conn, exc))])
             else:
                 error = store_error(self.path, "cannot begin a transaction", exc)
-                _settle([(first, False, error)])
+                settle([(first, False, error)])
             return None
         self._unlocked(conn)
-        done: list[_Outcome] = []
-        held: _Request[Any] | None = None
+        done: list[Outcome] = []
+        held: WriteRequest[Any] | None = None
         deadline = time.monotonic() + self._max_delay
-        request: _Request[Any] | None = first
+        request: WriteRequest[Any] | None = first
         finals: dict[Hashable, Callable[[sqlite3.Connection], None]] = {}
         while request is not None:
             outcome = self._run_in_savepoint(conn, request)
@@ -494,7 +458,7 @@ class Store:
             if len(done) >= self._max_group:
                 break
             request = self._next_write(deadline)
-            if request is not None and request.kind is not _Kind.WRITE:
+            if request is not None and request.kind is not Kind.WRITE:
                 held, request = request, None
         try:
             for final in finals.values():
@@ -506,7 +470,7 @@ class Store:
             error = store_error(self.path, "a group's final step failed, nothing was stored", exc)
             self.stats.failed_commits += 1
             self.stats.failed_writes += len(done)
-            _settle([(req, False, error) for req, _, _ in done])
+            settle([(req, False, error) for req, _, _ in done])
             return held
         try:
             conn.execute("COMMIT")
@@ -521,17 +485,30 @@ class Store:
             )
             self.stats.failed_commits += 1
             self.stats.failed_writes += len(done)
-            _settle([(req, False, lost) for req, _, _ in done])
+            settle([(req, False, lost) for req, _, _ in done])
+            return held
+        if _identity(self.path) != self._identity:
+            # Committed into a file the path no longer names (removed, or another put in its
+            # place): nothing of it would be there after a restart, so none of it is answered
+            # as stored, and nothing more is written.
+            self.lost = (
+                f"database {self.path} was removed or replaced while the gate ran: writes"
+                " since then are not in it (restore the file, then restart)"
+            )
+            log.error("%s", self.lost)
+            self.stats.failed_commits += 1
+            self.stats.failed_writes += len(done)
+            settle([(req, False, StoreError(self.lost)) for req, _, _ in done])
             return held
         succeeded = sum(1 for _, ok, _ in done if ok)
         self.stats.commits += 1
         self.stats.writes += succeeded
         self.stats.failed_writes += len(done) - succeeded
         self.stats.largest_group = max(self.stats.largest_group, len(done))
-        _settle(done)
+        settle(done)
         return held
 
-    def _run_in_savepoint(self, conn: sqlite3.Connection, request: _Request[Any]) -> _Outcome:
+    def _run_in_savepoint(self, conn: sqlite3.Connection, request: WriteRequest[Any]) -> Outcome:
         assert request.fn is not None
         try:
             conn.execute(f"SAVEPOINT {_SAVEPOINT}")
@@ -559,14 +536,23 @@ class Store:
             return (request, False, store_error(self.path, "cannot release a savepoint", exc))
         return (request, True, value)
 
-    def _abandon(self, done: list[_Outcome], last: _Outcome) -> None:
+    def _abandon(self, done: list[Outcome], last: Outcome) -> None:
         """Answers a group whose transaction SQLite ended before COMMIT: all failed."""
         cause = last[2] if not last[1] else None
         lost = StoreError(f"database {self.path}: the transaction was rolled back ({cause})")
-        outcomes: list[_Outcome] = [(req, False, lost) for req, _, _ in done]
+        outcomes: list[Outcome] = [(req, False, lost) for req, _, _ in done]
         outcomes.append(last if not last[1] else (last[0], False, lost))
         self.stats.failed_writes += len(outcomes)
-        _settle(outcomes)
+        settle(outcomes)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file ``path`` names now (device and inode), or None when it names none."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -574,27 +560,3 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     SQLITE_LOCKED, extended codes included), as opposed to a real failure."""
     code = getattr(exc, "sqlite_errorcode", None)
     return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-
-
-def _settle(outcomes: list[_Outcome]) -> None:
-    """Hands outcomes to their futures on their loops: one wake-up per loop, not per request."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
-    for outcome in outcomes:
-        by_loop.setdefault(outcome[0].loop, []).append(outcome)
-    for loop, batch in by_loop.items():
-        # A loop that is already closed has nobody left waiting for an answer.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(_resolve, batch)
-
-
-def _resolve(outcomes: list[_Outcome]) -> None:
-    for request, ok, value in outcomes:
-        future = request.future
-        if future.done():
-            continue
-        if ok:
-            future.set_result(value)
-        elif isinstance(value, StopIteration | StopAsyncIteration):
-            future.set_exception(RuntimeError(f"write function raised {value!r}"))
-        else:
-            future.set_exception(value)
