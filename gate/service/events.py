@@ -36,6 +36,13 @@ WRITE_BATCH = 200
 #: A stream whose client has not taken a write's frames (down to the transport's low-water
 #: mark) within this long is cut: a stalled client.
 SEND_TIMEOUT = 10.0
+#: Seconds between the comments a stream sends to keep its connection open; a client that
+#: went away is found out by the first of them that cannot be written.
+PING_INTERVAL = 15.0
+#: Seconds a stream with nothing to send waits before it looks whether its client is still
+#: there: a client gone from a quiet gate gives its stream slot back within PING_INTERVAL
+#: and this (it waited for the next event before, however long that took).
+IDLE_CHECK = 1.0
 #: The line separator of every frame: ours, and the hello and pings aiohttp_sse writes.
 _SEP = "\r\n"
 
@@ -150,7 +157,7 @@ async def stream(request: web.Request, events: Events) -> web.StreamResponse:
     # ASCII digits of a sane length: ``int`` takes other digits, and refuses 4,301 of them.
     last_id = int(last) if last.isascii() and last.isdigit() and len(last) <= 19 else None
     async with sse_response(
-        request, ping_interval=15, send_timeout=SEND_TIMEOUT, sep=_SEP
+        request, ping_interval=PING_INTERVAL, send_timeout=SEND_TIMEOUT, sep=_SEP
     ) as response:
         async with events.subscribe(last_id) as sub:
             # A client that goes away mid-write ends its stream; nothing else is affected.
@@ -158,7 +165,11 @@ async def stream(request: web.Request, events: Events) -> web.StreamResponse:
                 await response.send(json.dumps({"connected": True}), event="hello")
                 ended = False
                 while not ended and response.is_connected():
-                    frames, ended = await _take(sub)
+                    try:
+                        async with asyncio.timeout(IDLE_CHECK):
+                            frames, ended = await _take(sub)
+                    except TimeoutError:
+                        continue  # nothing to send: is the client still there?
                     if frames:
                         await _write(request, response, b"".join(frames))
     return response

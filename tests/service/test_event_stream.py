@@ -167,3 +167,26 @@ async def test_a_client_that_falls_too_far_behind_is_ended(gate: Gate) -> None:
         body = await asyncio.wait_for(stream.content.read(), 10)  # to the end of the stream
     assert events_module.QUEUE_LIMIT == body.count(b"event: link\r\n")
     await until(lambda: events.subscribers == others, "the ended stream to unsubscribe")
+
+
+async def test_a_client_gone_from_a_quiet_gate_gives_its_slot_back(
+    gate: Gate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream whose client closes while nothing happens at the gate gives its slot and its
+    subscription back once its keep-alive finds the client gone, not at the next event (the
+    attack held every slot this way for minutes on a quiet gate)."""
+    monkeypatch.setattr(events_module, "PING_INTERVAL", 0.5)
+    events = gate.app[app_keys.EVENTS]
+    slots = gate.app[app_keys.EVENT_STREAMS]
+    others = events.subscribers
+    host, port = gate.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head = f"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {WMS_TOKEN}\r\n\r\n"
+    writer.write(head.encode())
+    await writer.drain()
+    await until(lambda: slots.taken == 1, "the stream to take its slot")
+    assert b"200" in await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    await until(lambda: slots.taken == 0, "the closed stream to give its slot back")
+    assert others == events.subscribers
