@@ -103,6 +103,10 @@ class Clients:
             display_token=config.page.display_token,
         )
 
+    def is_operator(self, name: str) -> bool:
+        """Whether ``name`` is a configured operator's name (names are not secrets)."""
+        return any(hmac.compare_digest(op.name.encode(), name.encode()) for op in self._operators)
+
     def operator(self, name: str, password: str) -> Operator | None:
         """The operator with this name and password (compared in constant time)."""
         found = None

@@ -91,7 +91,12 @@ async def login(request: web.Request) -> web.StreamResponse:
             app,
             "operator.login_failed",
             "anonymous",
-            {"name": _safe_name(name), "remote": request.remote},
+            # A name no operator has is not kept: it may be a password typed in the wrong
+            # field, and the journal is kept for years.
+            {
+                "name": _safe_name(name) if clients.is_operator(name) else None,
+                "remote": request.remote,
+            },
         )
         return _login_page(app, "Name or password is wrong.", name[:MAX_NAME], 401)
     old = request.cookies.get(COOKIE_NAME)
