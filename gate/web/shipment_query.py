@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from gate.core.facts import require_instant
 from gate.core.shipments import State
 from gate.service.shipment_search import Query
 from gate.web.problems import Problem
@@ -25,7 +26,13 @@ def instant(name: str, text: str | None) -> dt.datetime | None:
             "Bad request",
             f"{name}: {text[:40]!r} is not an ISO 8601 date or date-time (2024-05-01)",
         ) from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    value = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    try:
+        # Year 1 with a positive offset, or year 9999 with a negative one, is no instant in
+        # UTC (comparing or storing it would fail later, as a 500).
+        return require_instant(value)
+    except ValueError as exc:
+        raise Problem(400, "bad-request", "Bad request", f"{name}: {exc}") from None
 
 
 def shipment_query(params: Mapping[str, str]) -> Query:

@@ -44,6 +44,8 @@ async def test_filters_by_state_door_and_range(gate: Gate, demo_config: Path) ->
         "?to=2024-13-01",
         "?state=gone",
         "?from=2024-05-02&to=2024-05-01",
+        "?from=0001-01-01T00:00:00%2B01:00",  # no instant in UTC (was a 500)
+        "?to=9999-12-31T23:59:59-05:00",
     ):
         status, problem = await gate.call("GET", "/api/v1/shipments" + query)
         assert 400 == status, query
