@@ -119,6 +119,18 @@ async def timing_middleware(request: web.Request, handler):  # type: ignore[no-u
             ).observe(time.perf_counter() - started)
 
 
+#: Paths whose body is read without a known client: a signed callback (its signature covers
+#: the body, so the body comes first) and the page's login and logout forms.
+OPEN_BODIES = frozenset(
+    {"/api/v1/approvals", "/api/v1/licences", "/api/v1/clearances", "/login", "/logout"}
+)
+
+
+def _admits_body(request: web.Request) -> bool:
+    """Whether the body of ``request`` is read at all (``body_middleware``)."""
+    return request.path in OPEN_BODIES or request.app[app_keys.CLIENTS].presented(request)
+
+
 def create_app(
     config: Config, table: TableSlot | None = None, limits: ServerLimits | None = None
 ) -> web.Application:
@@ -135,7 +147,7 @@ def create_app(
             in_request.middleware,
             timing_middleware,
             problem_middleware,
-            body_middleware(limits.body_seconds),
+            body_middleware(limits.body_seconds, _admits_body),
         ],
         client_max_size=config.limits.max_body_bytes,
         handler_args=limits.handler_args(),

@@ -243,6 +243,27 @@ class Clients:
         self.limit(f"operator:{op.name}")
         return Client(op.name, Role.OPERATOR, "")
 
+    def presented(self, request: web.Request) -> bool:
+        """Whether the request names a credential the gate knows, before its body is read:
+        a client's bearer token, an operator's name over HTTP Basic (the password is checked
+        with the request), a live page session or the display cookie. No role checks."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() == "bearer" and token:
+            return self.by_token(token) is not None
+        if scheme.lower() == "basic" and token:
+            try:
+                name = base64.b64decode(token, validate=True).decode().partition(":")[0]
+            except ValueError:
+                return False
+            return self.is_operator(name)
+        if header:
+            return False
+        return self.session(request) is not None or self.display_matches(
+            request.cookies.get(DISPLAY_COOKIE, "")
+        )
+
     def session(self, request: web.Request) -> Session | None:
         """The live page session behind the request's cookie, if any (no other checks)."""
         return self.sessions.get(request.cookies.get(COOKIE_NAME, ""))

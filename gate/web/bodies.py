@@ -26,17 +26,30 @@ from gate.web.problems import Problem
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def body_middleware(seconds: float) -> Middleware:
+def body_middleware(
+    seconds: float, admits: Callable[[web.Request], bool] | None = None
+) -> Middleware:
     """A middleware that reads each request's whole body, within ``seconds``, before its
-    handler; the handler's ``request.read()`` then returns it from memory.
+    handler; the handler's ``request.read()`` then returns it from memory. With ``admits``,
+    a body is read only from a request it admits (a known client): any other is answered 401
+    at once and its connection closed, so that nobody without a credential can hold a
+    connection open for ``seconds`` by sending a body slowly.
 
-    Raises Problem 408 (not whole in time), 413 (over ``client_max_size``) or 400 (the
-    body's framing is broken).
+    Raises Problem 401 (not admitted), 408 (not whole in time), 413 (over
+    ``client_max_size``) or 400 (the body's framing is broken).
     """
 
     @web.middleware
     async def read_first(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.body_exists:
+            if admits is not None and not admits(request):
+                raise Problem(
+                    401,
+                    "unauthorized",
+                    "Unauthorized",
+                    "a request with a body needs a valid bearer token, operator or session",
+                    headers={"Connection": "close", "WWW-Authenticate": 'Bearer realm="gate"'},
+                )
             await read_whole(request, seconds)
         return await handler(request)
 

@@ -1,0 +1,54 @@
+"""A body is read only from a known client (``gate.web.bodies.body_middleware``): anyone else
+is answered 401 at once, before sending a byte of it, so a crowd without tokens cannot hold
+the gate's connections by sending bodies slowly (the attack held 1,100 that way and every real
+request got 503 for as long as it liked)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.conftest import WMS_TOKEN
+from tests.service.harness import Gate
+
+HEAD = (
+    "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{auth}"
+    "Content-Length: 1000\r\n\r\n"
+)
+
+
+async def first_line(gate: Gate, path: str, auth: str = "", wait: float = 5) -> bytes:
+    """Sends the head of a 1,000-byte body and none of the body; the answer's status line
+    (TimeoutError when none comes within ``wait`` seconds)."""
+    host, port = gate.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(HEAD.format(path=path, auth=auth).encode())
+        await writer.drain()
+        return await asyncio.wait_for(reader.readline(), wait)
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    "auth",
+    ["", "Authorization: Bearer not-a-token\r\n", "Authorization: Basic bm9ib2R5Ong=\r\n"],
+    ids=["none", "unknown-token", "unknown-operator"],
+)
+async def test_a_body_from_nobody_known_is_refused_before_it_arrives(gate: Gate, auth: str) -> None:
+    """No credential, an unknown token or a name no operator has: 401 while the body is
+    still owed."""
+    assert b"HTTP/1.1 401" == (await first_line(gate, "/api/v1/scans", auth))[:12]
+
+
+async def test_a_known_client_and_a_signed_callback_are_waited_for(gate: Gate) -> None:
+    """A known client's body, and a callback's (its signature covers the body, so it is
+    read first), are waited for: no answer comes before the body (the test stops waiting
+    after a moment)."""
+    for path, auth in (
+        ("/api/v1/scans", f"Authorization: Bearer {WMS_TOKEN}\r\n"),
+        ("/api/v1/approvals", ""),
+    ):
+        with pytest.raises(TimeoutError):
+            await first_line(gate, path, auth, wait=0.5)
