@@ -54,6 +54,11 @@ MAX_SCANS_PER_FRAME = 1000  # as ``[http] max_scans_per_request`` by default
 IDLE_EVICT = 60.0
 #: At the cap, a connection without a token makes room only once it has had this long.
 TOKEN_GRACE = 1.0
+#: Connections from one address that may wait for their token at once: more are refused at
+#: once, so one host opening connections as fast as it can cannot keep the readers' table
+#: full of newcomers (the attack refused a reader's reconnect 23 times in 30 that way) nor push
+#: a quiet reader out to make room for them.
+UNAUTHED_PER_PEER = 4
 #: Unacknowledged answers to a peer that is gone: the kernel closes after this (ms).
 USER_TIMEOUT_MS = 60_000
 #: A client that takes none of its answers for this long is closed.
@@ -80,8 +85,10 @@ class ScannerServer:
         self.server: asyncio.Server | None = None
         self.connections: set[asyncio.Task[None]] = set()
         #: The connections still waiting for their token, oldest first (dicts keep order),
-        #: with when each opened (loop time).
-        self._unauthed: dict[asyncio.Task[None], tuple[asyncio.StreamWriter, float]] = {}
+        #: with when each opened (loop time) and the address it came from.
+        self._unauthed: dict[
+            asyncio.Task[None], tuple[asyncio.StreamWriter, float, str | None]
+        ] = {}
         #: The authenticated ones, with when each last sent something (loop time).
         self._authed: dict[asyncio.Task[None], tuple[asyncio.StreamWriter, float]] = {}
         self.refused = 0  # connections refused at the cap
@@ -107,6 +114,26 @@ class ScannerServer:
         task = asyncio.current_task()
         assert task is not None
         peer = writer.get_extra_info("peername")
+        host = peer[0] if isinstance(peer, tuple) and peer else None
+        waiting = sum(1 for _, _, h in self._unauthed.values() if h == host)
+        if host is not None and waiting >= UNAUTHED_PER_PEER:
+            self.refused += 1
+            log.warning(
+                "scanner connection from %s refused: %d from it without a token", peer, waiting
+            )
+            with contextlib.suppress(ConnectionError):
+                writer.write(
+                    msgpack.packb(
+                        {
+                            "error": f"{waiting} connections from {host} are waiting to send"
+                            " their token: send it on one of them first",
+                            "status": "closed",
+                        }
+                    )
+                )
+                await writer.drain()
+            writer.close()
+            return
         if not self._make_room():
             self.refused += 1
             log.warning("scanner connection from %s refused: %d open", peer, len(self.connections))
@@ -116,7 +143,7 @@ class ScannerServer:
             writer.close()
             return
         self.connections.add(task)
-        self._unauthed[task] = (writer, asyncio.get_running_loop().time())
+        self._unauthed[task] = (writer, asyncio.get_running_loop().time(), host)
         _keepalive(writer)
         try:
             await self._session(reader, writer)
@@ -150,7 +177,7 @@ class ScannerServer:
         now = asyncio.get_running_loop().time()
         first = next(iter(self._unauthed.items()), None)
         if first is not None and now - first[1][1] >= TOKEN_GRACE:
-            oldest, (writer, _) = first
+            oldest, (writer, _, _) = first
             del self._unauthed[oldest]
             why = "this one had not sent its token"
         else:

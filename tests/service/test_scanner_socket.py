@@ -35,8 +35,10 @@ class Reader:
         self.unpacker = msgpack.Unpacker(raw=False)
 
     @classmethod
-    async def connect(cls, address: tuple[str, int]) -> Reader:
-        reader, writer = await asyncio.open_connection(*address)
+    async def connect(cls, address: tuple[str, int], source: str | None = None) -> Reader:
+        """Connects (from the loopback address ``source`` when given, e.g. 127.0.0.2)."""
+        local = None if source is None else (source, 0)
+        reader, writer = await asyncio.open_connection(*address, local_addr=local)
         return cls(reader, writer)
 
     async def write(self, *objs: Any, raw: bytes = b"") -> None:
@@ -492,6 +494,29 @@ async def test_at_the_cap_a_reader_silent_for_long_makes_room(
     assert "rejected" == (await busy.recv())["status"]
     assert (1, 0) == (server.evicted, server.refused)
     for conn in (silent, busy, newcomer):
+        await conn.close()
+
+
+async def test_one_address_cannot_fill_the_table_with_connections_waiting_for_a_token(
+    capped: tuple[ScannerServer, tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With UNAUTHED_PER_PEER connections from one address waiting for their token, another
+    from it is refused at once (told why) and pushes nobody out, while a reader from another
+    address still gets in."""
+    monkeypatch.setattr(scanner_socket, "UNAUTHED_PER_PEER", 1)
+    server, address = capped
+    waiting = await Reader.connect(address)
+    await waiting.write(raw=b"")
+    await asyncio.sleep(0.05)
+    again = await Reader.connect(address)
+    refusal = await again.recv()
+    assert "closed" == refusal["status"]
+    assert "waiting to send their token" in refusal["error"]
+    assert await again.closed_by_server()
+    other = await Reader.connect(address, source="127.0.0.2")
+    assert (await other.auth())["ok"]
+    assert (0, 1) == (server.evicted, server.refused)
+    for conn in (waiting, again, other):
         await conn.close()
 
 
