@@ -61,7 +61,8 @@ async def readyz(request: web.Request) -> web.Response:
     screening = request.app.get(app_keys.SCREENING)
     checks["lists"] = screening is not None and screening.ready
     if docks is not None:
-        checks["database"] = docks.failed is None and await docks.store.writable()
+        probe = request.app[app_keys.READY_PROBE]
+        checks["database"] = docks.failed is None and await probe(docks.store.writable)
     ready = all(checks.values())
     return web.json_response(
         {"status": "ready" if ready else "not ready", "checks": checks},

@@ -44,7 +44,7 @@ from gate.web.alarms import ResourceAlarm
 from gate.web.auth import Clients
 from gate.web.bodies import body_middleware
 from gate.web.callbacks import verifier
-from gate.web.limits import InRequest, ServerLimits, Slots
+from gate.web.limits import InRequest, ServerLimits, SharedProbe, Slots
 from gate.web.metrics import Metrics
 from gate.web.page.live import live_ctx
 from gate.web.page.overview import Bulletin
@@ -155,6 +155,7 @@ def create_app(
     app[app_keys.CONFIG] = config
     app[app_keys.SERVER_LIMITS] = limits
     app[app_keys.IN_REQUEST] = in_request
+    app[app_keys.READY_PROBE] = SharedProbe()
     app[app_keys.ALARM] = ResourceAlarm()
     # One client (a token, an operator) may hold half the streams: the other half stays free
     # for everyone else, so a runaway integration cannot shut the page out.

@@ -22,7 +22,7 @@ from gate.service.screening import ScreeningState
 from gate.table.native import TableSlot
 from gate.web import problems
 from gate.web.auth import Clients
-from gate.web.limits import InRequest, ServerLimits, Slots
+from gate.web.limits import InRequest, ServerLimits, SharedProbe, Slots
 from gate.web.metrics import Metrics
 from gate.web.page.overview import Bulletin
 from gate.web.sessions import LoginThrottle, SessionStore
@@ -53,5 +53,7 @@ HOLDS = web.AppKey("holds", DoorHolds)
 SERVER_LIMITS = web.AppKey("server_limits", ServerLimits)
 EVENT_STREAMS = web.AppKey("event_streams", Slots)
 IN_REQUEST = web.AppKey("in_request", InRequest)
+#: The database check of ``/readyz``, one commit answering every caller for half a second.
+READY_PROBE = web.AppKey("ready_probe", SharedProbe)
 ALARM = problems.ALARM
 ACTOR = problems.ACTOR

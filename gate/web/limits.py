@@ -128,6 +128,24 @@ class Slots:
                 del self._held[holder]
 
 
+class SharedProbe:
+    """A check that answers every caller from one run for ``every`` seconds: ``/readyz``
+    needs no token and its database check commits a write, so a flood of it must not become
+    a flood of commits (the attack made 1,900 a second)."""
+
+    def __init__(self, every: float = 0.5) -> None:
+        self.every = every
+        self._last: tuple[float, asyncio.Future[bool]] | None = None
+
+    async def __call__(self, probe: Callable[[], Awaitable[bool]]) -> bool:
+        loop = asyncio.get_running_loop()
+        kept = self._last
+        if kept is None or loop.time() - kept[0] >= self.every:
+            kept = (loop.time(), asyncio.ensure_future(probe()))
+            self._last = kept
+        return await asyncio.shield(kept[1])
+
+
 def busy_problem(kind: str, detail: str) -> Problem:
     """The 503 answer for a limit met."""
     return Problem(

@@ -1,7 +1,8 @@
-"""A body is read only from a known client (``gate.web.bodies.body_middleware``): anyone else
-is answered 401 at once, before sending a byte of it, so a crowd without tokens cannot hold
-the gate's connections by sending bodies slowly (the attack held 1,100 that way and every real
-request got 503 for as long as it liked)."""
+"""Requests from nobody known cost the gate little. A body is read only from a known client
+(``gate.web.bodies.body_middleware``): anyone else is answered 401 at once, before sending a
+byte of it, so a crowd without tokens cannot hold the gate's connections by sending bodies
+slowly (the attack held 1,100 that way, and every real request got 503 for as long as it
+liked). And a flood of ``/readyz`` shares one database probe."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import asyncio
 
 import pytest
 
+from gate.web import app_keys
 from tests.conftest import WMS_TOKEN
 from tests.service.harness import Gate
 
@@ -52,3 +54,18 @@ async def test_a_known_client_and_a_signed_callback_are_waited_for(gate: Gate) -
     ):
         with pytest.raises(TimeoutError):
             await first_line(gate, path, auth, wait=0.5)
+
+
+async def test_a_flood_of_readyz_costs_one_commit_per_half_second(gate: Gate) -> None:
+    """/readyz needs no token and its database check commits a write: fifty at once share
+    one probe (the attack's flood made 1,900 commits a second)."""
+    store = gate.app[app_keys.DOCKS].store
+    before = store.stats.commits
+
+    async def ready() -> int:
+        async with gate.session.get(gate.url + "/readyz") as r:
+            await r.read()
+            return r.status
+
+    assert [200] * 50 == list(await asyncio.gather(*(ready() for _ in range(50))))
+    assert store.stats.commits - before <= 2
