@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.screening.test_screening_api import ORBITAL, clear, orbital_clearance
+from tests.screening.test_screening_api import clear, orbital_clearance
 from tests.service.harness import Gate, until
-from tests.service.test_party_screening import category_ii_to_us, reevaluations
+from tests.service.test_party_screening import held_for_listed_end_user, reevaluations
 
 LEI = "5493001KJTIIGC8Y1R12"
 
@@ -25,12 +25,7 @@ async def test_a_clearance_under_another_scheme_leaves_the_party_held(
         "country": "US",
         "ids": {"lei": LEI},
     }
-    result = await category_ii_to_us(gate, demo_config, parties=[end_user])
-    assert ("licence_required", "listed_party") == (result["decision"], result["reasons"][0])
-    status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
-    assert (200, "held") == (status, doc["state"])
-    (found,) = [f for f in doc["screening"] if f["party"]["role"] == "end_user"]
-    version = next(h["version"] for h in found["hits"] if h["entry"] == ORBITAL)
+    version = await held_for_listed_end_user(gate, demo_config, end_user)
 
     def clearance(scheme: str) -> dict[str, Any]:
         body = orbital_clearance(version)

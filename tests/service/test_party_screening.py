@@ -108,18 +108,24 @@ async def test_patch_adding_a_sanctioned_forwarder_prohibits_a_clear_line(
     assert hits_of(doc, "forwarder") == hits_of(json.loads(record), "forwarder")
 
 
+async def held_for_listed_end_user(gate: Gate, demo_config: Path, end_user: dict[str, Any]) -> str:
+    """S1 to the US with ``end_user`` (a notices entry, ORBITAL) sealed and held for it;
+    the version of the entry its hit names."""
+    result = await category_ii_to_us(gate, demo_config, parties=[end_user])
+    assert ("licence_required", "listed_party") == (result["decision"], result["reasons"][0])
+    status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert (200, "held") == (status, doc["state"])
+    (found,) = [f for f in doc["screening"] if f["party"]["role"] == "end_user"]
+    return str(next(h["version"] for h in found["hits"] if h["entry"] == ORBITAL))
+
+
 async def test_a_signed_clearance_releases_the_listed_party_hold(
     gate: Gate, demo_config: Path
 ) -> None:
     """A sealed shipment held for a listed end user is cleared once the central office clears
     that entry for that party: the clearance re-decides it."""
     end_user = {"role": "end_user", "name": "Orbital Tradewinds Holding LLC", "country": "US"}
-    result = await category_ii_to_us(gate, demo_config, parties=[end_user])
-    assert ("licence_required", "listed_party") == (result["decision"], result["reasons"][0])
-    status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
-    assert (200, "held") == (status, doc["state"])
-    (found,) = [f for f in doc["screening"] if f["party"]["role"] == "end_user"]
-    version = next(h["version"] for h in found["hits"] if h["entry"] == ORBITAL)
+    version = await held_for_listed_end_user(gate, demo_config, end_user)
     status, answer, _ = await clear(gate, orbital_clearance(version), "msg_release_1")
     assert (200, True) == (status, answer["active"])
 
