@@ -208,6 +208,9 @@ class ScannerServer:
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         unpacker = msgpack.Unpacker(
             raw=False,
+            # Text that is not UTF-8 still frames: it comes out with lone surrogates, and the
+            # scan checks refuse it as a rejected answer; the connection stays.
+            unicode_errors="surrogateescape",
             strict_map_key=True,
             max_buffer_size=4 * MAX_FRAME,
             max_str_len=MAX_FRAME,

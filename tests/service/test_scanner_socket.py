@@ -276,6 +276,23 @@ async def test_invalid_scan_is_rejected_and_connection_stays(
     assert ("ok1", "accepted") == (answer["scan_id"], answer["status"])
 
 
+async def test_text_that_is_not_utf8_is_a_rejected_scan_and_the_connection_stays(
+    gate: Gate, demo_config: Path, connect: Any
+) -> None:
+    """A scan whose code is a msgpack string of bytes that are not UTF-8 is framed and
+    rejected naming the field; the same connection then scans normally (it was closed)."""
+    await gate.create()
+    conn = await connect()
+    await conn.auth()
+    frame = msgpack.packb(scan("u8", "ZZZZ")).replace(b"\xa4ZZZZ", b"\xa4\xff\xfe\xfd\xfc")
+    await conn.write(raw=frame)
+    answer = await conn.recv()
+    assert ("u8", "rejected", "code") == (answer["scan_id"], answer["status"], answer["field"])
+    await conn.write(scan("ok2", gtin_with(demo_config, "")))
+    answer = await conn.recv()
+    assert ("ok2", "accepted") == (answer["scan_id"], answer["status"])
+
+
 async def test_unframeable_bytes_close_only_that_connection(
     gate: Gate, demo_config: Path, connect: Any
 ) -> None:
