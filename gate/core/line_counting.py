@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from gate.core.classification import Classification
+from gate.core.identifiers import Identifier
 from gate.core.shipment_values import (
     Controls,
     Line,
@@ -140,3 +141,25 @@ def classified(line: Line, classify: Callable[[str], Classification | None]) -> 
 def reclassified(shipment: Shipment, controls: Controls) -> list[Line]:
     """Every line of ``shipment`` looked up again in the current table."""
     return [classified(line, controls.classify) for line in shipment.lines]
+
+
+def counted_already(shipment: Shipment, item: Identifier, book: SerialBook) -> bool:
+    """Whether a read of ``item`` would add nothing to ``shipment``: a serial its line counted
+    in the line's current start (not removed since), or a container whose every manifest entry
+    was counted into lines still on the truck (one not in the manifest: its own line, not
+    removed). A read without a serial always adds a unit."""
+    if item.sscc is not None:
+        contents = shipment.manifest.contents(item.sscc)
+        if contents is None:
+            own = shipment.line(item.sscc)
+            return item.sscc in shipment.containers and own is not None and not own.removed
+        return all(
+            (line := shipment.line(entry.gtin)) is not None
+            and not line.removed
+            and (item.sscc, entry.gtin, line.epoch) in shipment.container_counts
+            for entry in contents
+        )
+    if item.key is None or item.serial is None:
+        return False
+    line = shipment.line(item.key)
+    return line is not None and not line.removed and book.counted(line.key, line.epoch, item.serial)

@@ -90,8 +90,6 @@ class DoorHolds:
         self._unwritten: dict[str, list[_Window]] = {}  # windows held, not yet stored
         self._locks: dict[str, asyncio.Lock] = {}  # one writer per door, acknowledge too
         self._retries: dict[str, asyncio.Task[None]] = {}
-        self._storing: set[asyncio.Task[None]] = set()  # hold_now's writes, kept referenced
-        docks.scan_path.late_read = self.hold_now
 
     async def load(self) -> None:
         """Reads the open holds (a restart keeps a door held)."""
@@ -151,17 +149,23 @@ class DoorHolds:
         await self._store(door)
         return hold
 
-    def hold_now(self, door: str, reader: str, reason: str) -> Hold:
-        """``hold`` for a caller that cannot await (the scan path deciding a batch): held in
-        memory before it returns, stored by a task of its own. Raises NotFound."""
-        hold = self._take(door, reader, reason)
-        task = asyncio.get_running_loop().create_task(self._store(door), name=f"hold-{door}")
-        self._storing.add(task)
-        task.add_done_callback(self._storing.discard)
+    def hold_in(self, change: Change, door: str, reader: str, reason: str) -> Hold:
+        """``hold`` for a caller deciding a change it has not written yet (the scan path
+        deciding a batch): held in memory before it returns, and the window written in
+        ``change`` itself, so the answer that says the door is held goes out only once the
+        hold is stored. If ``change`` is not stored, the window is retried on its own.
+        Raises NotFound."""
+        hold = self._take(door, reader, reason, announce=False)
+        window = self._unwritten[door][-1]
+        change.sql.append(self._writer(door, [window]))
+        change.committed.append(lambda: self._stored(door, [window]))
+        change.events.append(("door_hold", door_hold_event(door, hold.doc())))
+        change.events.append(("alert", door_held_alert(door, reason, reader, hold.windows)))
+        change.rolled_back.append(lambda: self._retry(door))
         return hold
 
-    def _take(self, door: str, reader: str, reason: str) -> Hold:
-        """The hold, in memory and announced (events, alert), its window queued to be
+    def _take(self, door: str, reader: str, reason: str, *, announce: bool = True) -> Hold:
+        """The hold, in memory (and announced: events, alert), its window queued to be
         written. Raises NotFound for an unknown door."""
         if door not in self.docks.doors:
             raise NotFound(f"unknown door {door!r}")
@@ -178,8 +182,9 @@ class DoorHolds:
         self._unwritten.setdefault(door, []).append(
             _Window(hold, at, None if shipment is None else shipment.id)
         )
-        self.docks.events.publish("door_hold", door_hold_event(door, hold.doc()))
-        self.docks.events.publish("alert", door_held_alert(door, reason, reader, hold.windows))
+        if announce:
+            self.docks.events.publish("door_hold", door_hold_event(door, hold.doc()))
+            self.docks.events.publish("alert", door_held_alert(door, reason, reader, hold.windows))
         self.on_change()
         return hold
 
@@ -249,25 +254,9 @@ class DoorHolds:
                 return
             self.docks.committer.require_ok()
             last = batch[-1].hold
-
-            def write(conn: sqlite3.Connection) -> None:
-                conn.execute(
-                    "INSERT INTO door_holds (door, reason, reader, held_at, windows, last_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (door) DO UPDATE SET"
-                    " windows = excluded.windows, last_at = excluded.last_at",
-                    (door, last.reason, last.reader, last.held_at, last.windows, last.last_at),
-                )
-                for w in batch:
-                    journal.append(
-                        conn,
-                        kind="door.held",
-                        actor=f"reader:{w.hold.reader}",
-                        subject=door,
-                        data={**w.hold.doc(), "shipment": w.shipment},
-                        ts=w.at,
-                    )
-
-            change = Change(sql=[write], committed=[lambda: self._stored(door, len(batch))])
+            change = Change(
+                sql=[self._writer(door, batch)], committed=[lambda: self._stored(door, batch)]
+            )
             change.events.append(("door_hold", door_hold_event(door, last.doc())))
             await self.docks.committer.apply(change)
 
@@ -297,10 +286,38 @@ class DoorHolds:
         finally:
             self._retries.pop(door, None)
 
-    def _stored(self, door: str, n: int) -> None:
-        del self._unwritten[door][:n]
-        if not self._unwritten[door]:
-            del self._unwritten[door]
+    @staticmethod
+    def _writer(door: str, windows: list[_Window]) -> Callable[[sqlite3.Connection], None]:
+        """The SQL that stores ``windows`` of ``door``: the hold as of the last of them, and
+        a ``door.held`` record each."""
+        last = windows[-1].hold
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO door_holds (door, reason, reader, held_at, windows, last_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (door) DO UPDATE SET"
+                " windows = MAX(windows, excluded.windows), last_at = excluded.last_at",
+                (door, last.reason, last.reader, last.held_at, last.windows, last.last_at),
+            )
+            for w in windows:
+                journal.append(
+                    conn,
+                    kind="door.held",
+                    actor=f"reader:{w.hold.reader}",
+                    subject=door,
+                    data={**w.hold.doc(), "shipment": w.shipment},
+                    ts=w.at,
+                )
+
+        return write
+
+    def _stored(self, door: str, windows: list[_Window]) -> None:
+        """Takes the stored ``windows`` out of the door's unwritten ones."""
+        left = [w for w in self._unwritten.get(door, ()) if all(w is not x for x in windows)]
+        if left:
+            self._unwritten[door] = left
+        else:
+            self._unwritten.pop(door, None)
         self.on_change()
 
     def _release(self, door: str, hold: Hold) -> None:

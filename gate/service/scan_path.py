@@ -37,7 +37,7 @@ from gate.config.settings import Door
 from gate.core import json_text
 from gate.core.classification import Classification
 from gate.core.identifiers import Identifier, decode
-from gate.core.line_counting import added
+from gate.core.line_counting import added, counted_already
 from gate.core.shipment_values import (
     ACCEPTS,
     Controls,
@@ -123,7 +123,7 @@ class ScanPath:
         #: sealed, unless they are counted on it already: they are going onto a truck that
         #: was cleared without them, so the door is held for an operator to check
         #: (``DoorHolds.hold_now``: at once, in memory first). None until wired.
-        self.late_read: Callable[[str, str, str], object] | None = None
+        self.late_read: Callable[[Change, str, str, str], object] | None = None
 
     def loaded(self, rows: Sequence[scan_rows.ScanRow]) -> None:
         """Takes the newest scans stored at start, oldest first (at most ``at_start``: with
@@ -231,7 +231,8 @@ class ScanPath:
             ]
         except BaseException:
             self.state.unstage([after for _, after in change.shipments], {}, ())
-            self._uncount(counted)
+            for undo in change.rolled_back:  # the serials counted; a hold's own retry
+                undo()
             raise
         if rows or audits:
             at = self.clock()
@@ -453,7 +454,8 @@ class ScanPath:
         if scan.shipment is not None and scan.shipment != shipment.id:
             return ScanOutcome.rejected(
                 scan.scan_id,
-                f"shipment {scan.shipment!r} is not the one at door {scan.door} ({shipment.id})",
+                f"shipment {scan.shipment!r} is not the one at door {scan.door} ({shipment.id})"
+                + self._read_after_seal(scan, item, shipment, change),
                 "shipment",
                 item=item,
                 door_signal=at_door,
@@ -467,7 +469,7 @@ class ScanPath:
             except StateError as exc:
                 return ScanOutcome.rejected(
                     scan.scan_id,
-                    str(exc) + self._read_after_seal(scan, item, shipment),
+                    str(exc) + self._read_after_seal(scan, item, shipment, change),
                     "shipment",
                     item=item,
                     door_signal=at_door,
@@ -538,26 +540,19 @@ class ScanPath:
             counted=added(shipment, transition.lines),
         )
 
-    def _read_after_seal(self, scan: ScanInput, item: Identifier, shipment: Shipment) -> str:
-        """Holds the door for goods read after its shipment was sealed (``late_read``), unless
-        the read is of a unit or pallet the shipment counted already (a portal re-reading the
-        loaded truck); what the rejection adds to its error."""
-        if self.late_read is None:
+    def _read_after_seal(
+        self, scan: ScanInput, item: Identifier, shipment: Shipment, change: Change
+    ) -> str:
+        """Holds the door for goods read after its shipment was sealed (``late_read``, the
+        hold written with ``change``), unless the read adds nothing to the shipment (a portal
+        re-reading the loaded truck); what the rejection adds to its error."""
+        if self.late_read is None or shipment.state in ACCEPTS["scan"]:
             return ""
-        if item.sscc is not None:
-            counted = item.sscc in shipment.containers
-        else:
-            line = None if item.key is None else shipment.line(item.key)
-            book = self.ledger.book(shipment.id)
-            counted = (
-                line is not None
-                and item.serial is not None
-                and book.counted(line.key, line.epoch, item.serial)
-            )
-        if counted:
+        if counted_already(shipment, item, self.ledger.book(shipment.id)):
             return ""
         what = item.key or item.sscc or scan.code
-        self.late_read(scan.door, scan.reader, f"{what} read after {shipment.id} was sealed")
+        reason = f"{what} read after {shipment.id} was sealed"
+        self.late_read(change, scan.door, scan.reader, reason)
         return f"; door {scan.door} is held until an operator has checked the goods"
 
     def _signal(

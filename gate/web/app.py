@@ -233,6 +233,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         await holds.load()
         app[app_keys.HOLDS] = holds
         docks.dispatch_check = holds.check_dispatch
+        docks.scan_path.late_read = holds.hold_in
         lights.held = holds.is_held
         lights.follow(docks)
         app[app_keys.METRICS].watch_outputs(lights, holds)

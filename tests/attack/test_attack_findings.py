@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gate.core.end_use import Vocabulary
+from gate.storage.store import connect_readonly
 from gate.web import app_keys
 from tests.service.harness import OPERATOR, Gate, gtin_with, until
 
@@ -73,3 +74,48 @@ async def test_a_re_read_of_a_counted_unit_after_seal_holds_nothing(
     assert gate.app[app_keys.HOLDS].held == {}
     status, doc = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
     assert (200, "dispatched") == (status, doc["state"]), doc
+
+
+async def test_removed_goods_put_back_after_seal_hold_the_door(
+    gate: Gate, demo_config: Path
+) -> None:
+    """A unit the operator took off the truck (its line removed) and read again after the
+    seal is goods going back on: the door is held, although that serial was counted once."""
+    await gate.create()
+    key = gtin_with(demo_config, "1.E.1")
+    unit = f"(01){key}(21)X-1"
+    assert "accepted" == (await gate.scan(unit))["status"]
+    status, _ = await gate.call(
+        "POST", f"/api/v1/shipments/S1/lines/{key}/remove", {}, auth=OPERATOR
+    )
+    assert 200 == status
+    await gate.scan(gtin_with(demo_config, ""))
+    status, sealed = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert (200, "cleared") == (status, sealed["state"])
+    again = await gate.scan(unit)
+    assert "door D1 is held" in again["error"]
+    status, _ = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
+    assert 409 == status
+
+
+async def test_a_late_read_naming_another_shipment_holds_the_door_and_is_stored_first(
+    gate: Gate, demo_config: Path
+) -> None:
+    """A read at a sealed door that names another shipment holds the door too; and the hold
+    is in the database (its row and its ``door.held`` record) by the time the answer that
+    says so comes back."""
+    await gate.create()
+    await gate.scan(gtin_with(demo_config, ""))
+    status, sealed = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert (200, "cleared") == (status, sealed["state"])
+    late = await gate.scan(gtin_with(demo_config, "1.E.1"), shipment="S2")
+    assert "door D1 is held" in late["error"]
+    conn = connect_readonly(gate.config.database)
+    try:
+        row = conn.execute("SELECT windows FROM door_holds WHERE door = 'D1'").fetchone()
+        held = conn.execute("SELECT count(*) FROM audit WHERE kind = 'door.held'").fetchone()
+    finally:
+        conn.close()
+    assert ((1,), (1,)) == (tuple(row), tuple(held))
+    status, _ = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
+    assert 409 == status
