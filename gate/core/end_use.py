@@ -40,7 +40,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gate.core.parties import fold, join_initials
+from gate.core.parties import fold
 from gate.core.screening.names import read_as_latin
 from gate.errors import PolicyError
 
@@ -171,11 +171,15 @@ class Vocabulary:
                 wmd = f"code {code}"
             elif kind == MILITARY and military is None:
                 military = f"code {code}"
-        for reading in _readings(text) if text else ():
+        readings, runs = _readings(text) if text else ([], [])
+        for reading in readings:
             if wmd is None:
                 wmd = self._find_wmd(reading)
             if military is None and (found := self._military.search(reading)) is not None:
                 military = found.group(0)
+        for run in runs:
+            wmd = wmd or _inside(self._wmd, run)
+            military = military or _inside(self._military, run)
         return EndUse(wmd, military)
 
     def _find_wmd(self, folded: str) -> str | None:
@@ -192,18 +196,43 @@ class Vocabulary:
         return None
 
 
-def _readings(text: str) -> list[str]:
-    """The ways a declared end use is read for the vocabulary's terms, each folded: as
-    written; with look-alike letters read as Latin ("mіssile" with a Cyrillic "і", as party
-    names are screened); and each of those with runs of single letters joined ("m i s s i l
-    e"). A term in any of them counts: reading more can only hold more."""
+def _readings(text: str) -> tuple[list[str], list[str]]:
+    """The ways a declared end use is read for the vocabulary's terms, folded: as written,
+    and with look-alike letters read as Latin ("mіssile" with a Cyrillic "і", as party names
+    are screened); and the runs of three or more letters spaced out in them ("for a m i s s
+    i l e"), each joined ("amissile") to be searched inside (``_inside``). A term found in any
+    of them counts: reading more can only hold more."""
     readings: list[str] = []
+    runs: list[str] = []
     for form in (text, *read_as_latin(text)):
         folded = fold(form)
-        for reading in (folded, " ".join(join_initials(folded.split()))):
-            if reading not in readings:
-                readings.append(reading)
-    return readings
+        if folded not in readings:
+            readings.append(folded)
+        for found in _SPACED.finditer(form):
+            run = fold(found.group(0)).replace(" ", "")[:_LONGEST_RUN]
+            if run not in runs:
+                runs.append(run)
+    return readings, runs
+
+
+#: Three or more letters, each a word of its own, separated by spaces only: "V-X" or
+#: "S, L, V" is not spelling anything out, "m i s s i l e" is.
+_SPACED = re.compile(r"(?<!\S)(?:[^\W\d_] +){2,}[^\W\d_](?!\S)")
+#: The longest run searched (a term is found within its first this many letters), and the
+#: longest term looked for inside one.
+_LONGEST_RUN = 200
+_LONGEST_TERM = 40
+
+
+def _inside(terms: re.Pattern[str], run: str) -> str | None:
+    """The first of ``terms`` spelt anywhere inside ``run`` (joined letters have no word
+    boundaries: "amissile" holds "missile")."""
+    for start in range(len(run)):  # the earliest, and there the longest
+        for end in range(min(len(run), start + _LONGEST_TERM), start + 2, -1):
+            found = terms.fullmatch(run[start:end])
+            if found is not None:
+                return found.group(0)
+    return None
 
 
 def _unleet(folded: str) -> str:

@@ -23,6 +23,9 @@ BUILT_IN = Vocabulary()
         "b\u0430llistic",  # Cyrillic a
         "\u041c\u0406SS\u0406L\u0415 parts",  # a word of Cyrillic look-alikes and Latin
         "m i s s i l e guidance",  # spaced letters
+        "for a m i s s i l e",  # ... after a one-letter word
+        "parts for a U A V",
+        "I m i s s i l e",
     ],
 )
 def test_an_end_use_with_look_alike_letters_names_the_missile(text: str) -> None:
@@ -30,6 +33,22 @@ def test_an_end_use_with_look_alike_letters_names_the_missile(text: str) -> None
     letters spaced out, is read as that term (rows 5 and 7), as party names already are:
     otherwise catch_all is dodged."""
     assert BUILT_IN.read(text).wmd is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "replacement seals for V-X series valves",
+        "Model V X",
+        "sizes S, L, V",
+        "grades M, I, R, V",
+        "ball bearings for a conveyor",
+    ],
+)
+def test_letters_that_spell_nothing_out_are_not_read_as_a_term(text: str) -> None:
+    """Single letters joined by hyphens or commas, or only two of them, are not a word spelt
+    out: no VX nerve agent in a valve's model name, no MIRV in a list of grades."""
+    assert BUILT_IN.read(text).wmd is None
 
 
 async def test_goods_read_at_a_sealed_cleared_door_hold_it_until_checked(
