@@ -120,15 +120,20 @@ async def timing_middleware(request: web.Request, handler):  # type: ignore[no-u
 
 
 #: Paths whose body is read without a known client: a signed callback (its signature covers
-#: the body, so the body comes first) and the page's login and logout forms.
+#: the body, so the body comes first) and the page's login and logout forms ...
 OPEN_BODIES = frozenset(
     {"/api/v1/approvals", "/api/v1/licences", "/api/v1/clearances", "/login", "/logout"}
 )
+#: ... within this many seconds (a known client has ``ServerLimits.body_seconds``): a body
+#: sent slowly on purpose holds a connection this long at most.
+OPEN_BODY_SECONDS = 5.0
 
 
-def _admits_body(request: web.Request) -> bool:
-    """Whether the body of ``request`` is read at all (``body_middleware``)."""
-    return request.path in OPEN_BODIES or request.app[app_keys.CLIENTS].presented(request)
+def _admits_body(request: web.Request, seconds: float) -> float | None:
+    """The seconds the body of ``request`` may take, or None: not read (``body_middleware``)."""
+    if request.app[app_keys.CLIENTS].presented(request):
+        return seconds
+    return min(seconds, OPEN_BODY_SECONDS) if request.path in OPEN_BODIES else None
 
 
 def create_app(

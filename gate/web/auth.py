@@ -245,8 +245,10 @@ class Clients:
 
     def presented(self, request: web.Request) -> bool:
         """Whether the request names a credential the gate knows, before its body is read:
-        a client's bearer token, an operator's name over HTTP Basic (the password is checked
-        with the request), a live page session or the display cookie. No role checks."""
+        a client's bearer token, an operator's name and password over HTTP Basic (a wrong one
+        counted against the login throttle, as on any request: this is no way around it), a
+        live page session or the display cookie. No role checks. Raises Problem 429 as
+        ``login`` does."""
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         token = token.strip()
@@ -254,10 +256,10 @@ class Clients:
             return self.by_token(token) is not None
         if scheme.lower() == "basic" and token:
             try:
-                name = base64.b64decode(token, validate=True).decode().partition(":")[0]
+                name, _, password = base64.b64decode(token, validate=True).decode().partition(":")
             except ValueError:
                 return False
-            return self.is_operator(name)
+            return self.login(name, password, request.remote) is not None
         if header:
             return False
         return self.session(request) is not None or self.display_matches(

@@ -27,13 +27,14 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def body_middleware(
-    seconds: float, admits: Callable[[web.Request], bool] | None = None
+    seconds: float, admits: Callable[[web.Request, float], float | None] | None = None
 ) -> Middleware:
     """A middleware that reads each request's whole body, within ``seconds``, before its
-    handler; the handler's ``request.read()`` then returns it from memory. With ``admits``,
-    a body is read only from a request it admits (a known client): any other is answered 401
-    at once and its connection closed, so that nobody without a credential can hold a
-    connection open for ``seconds`` by sending a body slowly.
+    handler; the handler's ``request.read()`` then returns it from memory. With ``admits``
+    (the request and ``seconds`` in, the seconds its body may take out, or None), a body is
+    read only from a request it admits: any other is answered 401 at once and its connection
+    closed, so that nobody without a credential can hold a connection open by sending a body
+    slowly.
 
     Raises Problem 401 (not admitted), 408 (not whole in time), 413 (over
     ``client_max_size``) or 400 (the body's framing is broken).
@@ -42,7 +43,8 @@ def body_middleware(
     @web.middleware
     async def read_first(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.body_exists:
-            if admits is not None and not admits(request):
+            allowed = seconds if admits is None else admits(request, seconds)
+            if allowed is None:
                 raise Problem(
                     401,
                     "unauthorized",
@@ -50,7 +52,7 @@ def body_middleware(
                     "a request with a body needs a valid bearer token, operator or session",
                     headers={"Connection": "close", "WWW-Authenticate": 'Bearer realm="gate"'},
                 )
-            await read_whole(request, seconds)
+            await read_whole(request, allowed)
         return await handler(request)
 
     return read_first

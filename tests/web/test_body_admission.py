@@ -7,9 +7,11 @@ liked). And a flood of ``/readyz`` shares one database probe."""
 from __future__ import annotations
 
 import asyncio
+import base64
 
 import pytest
 
+from gate.web import app as app_module
 from gate.web import app_keys
 from tests.conftest import WMS_TOKEN
 from tests.service.harness import Gate
@@ -69,3 +71,23 @@ async def test_a_flood_of_readyz_costs_one_commit_per_half_second(gate: Gate) ->
 
     assert [200] * 50 == list(await asyncio.gather(*(ready() for _ in range(50))))
     assert store.stats.commits - before <= 2
+
+
+async def test_an_operator_name_without_its_password_is_refused_before_the_body(
+    gate: Gate,
+) -> None:
+    """HTTP Basic with an operator's name and a wrong password is refused before the body
+    like an unknown name (no way to tell names apart), and counts against the login
+    throttle: guessing through bodies is throttled like any other (429 after five)."""
+    wrong = "Authorization: Basic " + base64.b64encode(b"ops:wrong").decode() + "\r\n"
+    lines = [await first_line(gate, "/api/v1/scans", wrong) for _ in range(6)]
+    assert [b"HTTP/1.1 401"] * 5 + [b"HTTP/1.1 429"] == [line[:12] for line in lines]
+
+
+async def test_a_signed_callback_path_waits_for_its_body_only_briefly(
+    gate: Gate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An open path (a callback, the login form) waits OPEN_BODY_SECONDS for a body from
+    anyone, then answers 408 and closes: a slow body cannot hold the connection longer."""
+    monkeypatch.setattr(app_module, "OPEN_BODY_SECONDS", 0.3)
+    assert b"HTTP/1.1 408" == (await first_line(gate, "/api/v1/approvals", wait=5))[:12]
