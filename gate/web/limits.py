@@ -131,7 +131,9 @@ class Slots:
 class SharedProbe:
     """A check that answers every caller from one run for ``every`` seconds: ``/readyz``
     needs no token and its database check commits a write, so a flood of it must not become
-    a flood of commits (the attack made 1,900 a second)."""
+    a flood of commits (the attack made 1,900 a second). A run that answered False is not
+    kept: the next caller checks again (a failing write is refused at once, and readiness
+    comes back as soon as it does)."""
 
     def __init__(self, every: float = 0.5) -> None:
         self.every = every
@@ -140,10 +142,17 @@ class SharedProbe:
     async def __call__(self, probe: Callable[[], Awaitable[bool]]) -> bool:
         loop = asyncio.get_running_loop()
         kept = self._last
-        if kept is None or loop.time() - kept[0] >= self.every:
+        if kept is None or loop.time() - kept[0] >= self.every or _not_true(kept[1]):
             kept = (loop.time(), asyncio.ensure_future(probe()))
             self._last = kept
         return await asyncio.shield(kept[1])
+
+
+def _not_true(future: asyncio.Future[bool]) -> bool:
+    """Whether ``future`` has ended other than with True (False, an error, cancelled)."""
+    if not future.done():
+        return False
+    return future.cancelled() or future.exception() is not None or future.result() is not True
 
 
 def busy_problem(kind: str, detail: str) -> Problem:
