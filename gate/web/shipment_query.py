@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from gate.core.facts import require_instant
+from gate.core.facts import EARLIEST, LATEST
 from gate.core.shipments import State
 from gate.service.shipment_search import Query
 from gate.web.problems import Problem
@@ -30,9 +30,14 @@ def instant(name: str, text: str | None) -> dt.datetime | None:
     try:
         # Year 1 with a positive offset, or year 9999 with a negative one, is no instant in
         # UTC (comparing or storing it would fail later, as a 500).
-        return require_instant(value)
-    except ValueError as exc:
-        raise Problem(400, "bad-request", "Bad request", f"{name}: {exc}") from None
+        value = value.astimezone(dt.UTC)
+    except OverflowError:
+        raise Problem(
+            400, "bad-request", "Bad request", f"{name}: {text[:40]!r} is no instant in UTC"
+        ) from None
+    # A range reaching past the times the gate holds ("to=9999-12-31" for "no end") is cut to
+    # them: nothing outside them is stored.
+    return min(max(value, EARLIEST), LATEST - dt.timedelta(microseconds=1))
 
 
 def shipment_query(params: Mapping[str, str]) -> Query:
