@@ -326,6 +326,11 @@ async def _review(docks: Docks) -> None:
     """Re-evaluates shipments when a licence or approval runs out or the data turns stale."""
     reviews = Reviews()
     while True:
+        if not docks.table.loaded:
+            # Nothing can be decided again without a table (and nothing is dispatched): a
+            # moment that comes meanwhile is still due once one loads.
+            await asyncio.sleep(5.0)
+            continue
         try:
             now = docks.clock()
             shipments = [docks.shipments[sid] for sid in docks.current.values()]
@@ -337,7 +342,8 @@ async def _review(docks: Docks) -> None:
             wait = 30.0 if due is None else min((due - now).total_seconds(), 30.0)
         except Exception:
             log.exception("review timer")
-            wait = 5.0
+            await asyncio.sleep(5.0)  # not woken by changes: a failure is not retried hot
+            continue
         docks.changed.clear()
         # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
         # races with the event, and this loop must end when the app stops.

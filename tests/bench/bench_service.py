@@ -369,7 +369,7 @@ def run(emit: Emit) -> None:
     profile = os.environ.get("GATE_BENCH_PROFILE")
     # The latency rows swing between runs far more than the other rows: each is run this
     # many times (3; 1 with GATE_BENCH_QUICK) and the median run reported, with the range.
-    repeat = int(os.environ.get("GATE_BENCH_REPEAT") or (1 if quick else 3))
+    repeat = max(1, int(os.environ.get("GATE_BENCH_REPEAT") or (1 if quick else 3)))
     with tempfile.TemporaryDirectory(prefix="gate-bench-service-") as tmp:
         config_path = prepare(Path(tmp))
         server = Server(config_path, Path(tmp) / "gate.log", profile)
