@@ -122,11 +122,14 @@ END_USE_CODES: dict[str, str | None] = {
 }
 
 
-def _compile(phrases: Iterable[tuple[str, ...]]) -> re.Pattern[str]:
+def _compile(phrases: Iterable[tuple[str, ...]], *, fenced: bool = True) -> re.Pattern[str]:
     # Folded text is words of letters and digits separated by single spaces, so a phrase is
     # its words joined by one space, fenced so it never matches inside another word.
-    alternatives = [" ".join(f"(?:{word})" for word in phrase) for phrase in phrases]
-    return re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
+    # Unfenced (for letters spelt out and joined, which have no spaces): words run together.
+    joiner = " " if fenced else ""
+    alternatives = [joiner.join(f"(?:{word})" for word in phrase) for phrase in phrases]
+    body = "(?:" + "|".join(alternatives) + ")"
+    return re.compile(r"(?<![^\W_])" + body + r"(?![^\W_])" if fenced else body)
 
 
 def _term_phrase(term: str) -> tuple[str, ...]:
@@ -149,6 +152,9 @@ class Vocabulary:
     extra: tuple[str, ...] = ()
     _wmd: re.Pattern[str] = field(init=False, repr=False, compare=False, hash=False)
     _military: re.Pattern[str] = field(init=False, repr=False, compare=False, hash=False)
+    # The same terms unfenced, for inside a run of spelt-out letters ("amissile").
+    _wmd_inside: re.Pattern[str] = field(init=False, repr=False, compare=False, hash=False)
+    _military_inside: re.Pattern[str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         extra = tuple(sorted({" ".join(fold(term).split()) for term in self.extra}))
@@ -156,6 +162,8 @@ class Vocabulary:
         object.__setattr__(self, "extra", extra)
         object.__setattr__(self, "_wmd", _compile(phrases))
         object.__setattr__(self, "_military", _compile(_MILITARY_PHRASES))
+        object.__setattr__(self, "_wmd_inside", _compile(phrases, fenced=False))
+        object.__setattr__(self, "_military_inside", _compile(_MILITARY_PHRASES, fenced=False))
 
     def read(self, text: str | None, codes: Iterable[str] = ()) -> EndUse:
         """What ``text`` and ``codes`` declare. Raises ``PolicyError`` for an unknown code."""
@@ -178,8 +186,8 @@ class Vocabulary:
             if military is None and (found := self._military.search(reading)) is not None:
                 military = found.group(0)
         for run in runs:
-            wmd = wmd or _inside(self._wmd, run)
-            military = military or _inside(self._military, run)
+            wmd = wmd or _found(self._wmd_inside.search(run))
+            military = military or _found(self._military_inside.search(run))
         return EndUse(wmd, military)
 
     def _find_wmd(self, folded: str) -> str | None:
@@ -199,40 +207,35 @@ class Vocabulary:
 def _readings(text: str) -> tuple[list[str], list[str]]:
     """The ways a declared end use is read for the vocabulary's terms, folded: as written,
     and with look-alike letters read as Latin ("mіssile" with a Cyrillic "і", as party names
-    are screened); and the runs of three or more letters spaced out in them ("for a m i s s
-    i l e"), each joined ("amissile") to be searched inside (``_inside``). A term found in any
-    of them counts: reading more can only hold more."""
+    are screened); each also with every run of three or more spelt-out letters joined into one
+    word ("a t o m i c bomb" reads "atomic bomb"); and those runs themselves, to be searched
+    inside ("for a m i s s i l e" joins into "amissile"). A term found in any of them counts:
+    reading more can only hold more."""
     readings: list[str] = []
     runs: list[str] = []
     for form in (text, *read_as_latin(text)):
-        folded = fold(form)
-        if folded not in readings:
-            readings.append(folded)
+        joined = _SPACED.sub(lambda m: _SEPARATORS.sub("", m.group(0)), form)
+        for reading in (fold(form), fold(joined)):
+            if reading not in readings:
+                readings.append(reading)
         for found in _SPACED.finditer(form):
-            run = fold(found.group(0)).replace(" ", "")[:_LONGEST_RUN]
+            run = fold(_SEPARATORS.sub("", found.group(0)))[:_LONGEST_RUN]
             if run not in runs:
                 runs.append(run)
     return readings, runs
 
 
-#: Three or more letters, each a word of its own, separated by spaces only: "V-X" or
-#: "S, L, V" is not spelling anything out, "m i s s i l e" is.
-_SPACED = re.compile(r"(?<!\S)(?:[^\W\d_] +){2,}[^\W\d_](?!\S)")
-#: The longest run searched (a term is found within its first this many letters), and the
-#: longest term looked for inside one.
+#: Three or more letters, each a word of its own, separated by spaces, tabs, hyphens, dots
+#: or slashes ("m-i-s-s-i-l-e", "U.A.V"), but not commas: "grades M, I, R, V" is a list,
+#: and two letters ("V-X", "Model V X") spell nothing out.
+_SEPARATORS = re.compile(r"[\s\-./]+")
+_SPACED = re.compile(r"(?<![^\W_])(?:[^\W\d_][\s\-./]+){2,}[^\W\d_](?![^\W_])")
+#: The longest run searched (a term is found within its first this many letters).
 _LONGEST_RUN = 200
-_LONGEST_TERM = 40
 
 
-def _inside(terms: re.Pattern[str], run: str) -> str | None:
-    """The first of ``terms`` spelt anywhere inside ``run`` (joined letters have no word
-    boundaries: "amissile" holds "missile")."""
-    for start in range(len(run)):  # the earliest, and there the longest
-        for end in range(min(len(run), start + _LONGEST_TERM), start + 2, -1):
-            found = terms.fullmatch(run[start:end])
-            if found is not None:
-                return found.group(0)
-    return None
+def _found(match: re.Match[str] | None) -> str | None:
+    return None if match is None else match.group(0)
 
 
 def _unleet(folded: str) -> str:

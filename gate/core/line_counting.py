@@ -153,7 +153,7 @@ def counted_already(shipment: Shipment, item: Identifier, book: SerialBook) -> b
         if contents is None:
             own = shipment.line(item.sscc)
             return item.sscc in shipment.containers and own is not None and not own.removed
-        return all(
+        return item.sscc in shipment.containers and all(
             (line := shipment.line(entry.gtin)) is not None
             and not line.removed
             and (item.sscc, entry.gtin, line.epoch) in shipment.container_counts

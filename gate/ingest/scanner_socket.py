@@ -225,7 +225,9 @@ class ScannerServer:
         auth_deadline = loop.time() + AUTH_TIMEOUT
 
         def send(obj: Any) -> None:
-            writer.write(msgpack.packb(obj))
+            # An answer can echo text that came as bytes that are not UTF-8 (a scan id):
+            # written back as those bytes, never an error that ends the session.
+            writer.write(msgpack.packb(obj, unicode_errors="surrogateescape"))
 
         while True:
             try:

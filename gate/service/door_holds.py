@@ -90,6 +90,7 @@ class DoorHolds:
         self._unwritten: dict[str, list[_Window]] = {}  # windows held, not yet stored
         self._locks: dict[str, asyncio.Lock] = {}  # one writer per door, acknowledge too
         self._retries: dict[str, asyncio.Task[None]] = {}
+        self._claimed: list[_Window] = []  # windows a scan batch's change is writing
 
     async def load(self) -> None:
         """Reads the open holds (a restart keeps a door held)."""
@@ -157,11 +158,21 @@ class DoorHolds:
         Raises NotFound."""
         hold = self._take(door, reader, reason, announce=False)
         window = self._unwritten[door][-1]
+        self._claimed.append(window)  # written by ``change``: not by a flush meanwhile
+        events = [
+            ("door_hold", door_hold_event(door, hold.doc())),
+            ("alert", door_held_alert(door, reason, reader, hold.windows)),
+        ]
         change.sql.append(self._writer(door, [window]))
         change.committed.append(lambda: self._stored(door, [window]))
-        change.events.append(("door_hold", door_hold_event(door, hold.doc())))
-        change.events.append(("alert", door_held_alert(door, reason, reader, hold.windows)))
-        change.rolled_back.append(lambda: self._retry(door))
+        change.events.extend(events)
+
+        def not_stored() -> None:  # held in memory still: say so now, and write it later
+            self._claimed[:] = [w for w in self._claimed if w is not window]
+            self.docks.events.publish_all(events)
+            self._retry(door)
+
+        change.rolled_back.append(not_stored)
         return hold
 
     def _take(self, door: str, reader: str, reason: str, *, announce: bool = True) -> Hold:
@@ -249,7 +260,9 @@ class DoorHolds:
         """Writes the door's unwritten windows, oldest first, in one change. Raises what the
         write raised (the windows stay unwritten)."""
         async with self._lock(door):
-            batch = list(self._unwritten.get(door, ()))
+            batch = [
+                w for w in self._unwritten.get(door, ()) if all(w is not c for c in self._claimed)
+            ]
             if not batch:
                 return
             self.docks.committer.require_ok()
@@ -313,6 +326,7 @@ class DoorHolds:
 
     def _stored(self, door: str, windows: list[_Window]) -> None:
         """Takes the stored ``windows`` out of the door's unwritten ones."""
+        self._claimed[:] = [c for c in self._claimed if all(c is not w for w in windows)]
         left = [w for w in self._unwritten.get(door, ()) if all(w is not x for x in windows)]
         if left:
             self._unwritten[door] = left

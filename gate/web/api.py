@@ -62,7 +62,11 @@ async def readyz(request: web.Request) -> web.Response:
     checks["lists"] = screening is not None and screening.ready
     if docks is not None:
         probe = request.app[app_keys.READY_PROBE]
-        checks["database"] = docks.failed is None and await probe(docks.store.writable)
+        checks["database"] = (
+            docks.failed is None
+            and docks.store.locked_out is None  # known: no write needed to tell
+            and await probe(docks.store.writable)
+        )
     ready = all(checks.values())
     return web.json_response(
         {"status": "ready" if ready else "not ready", "checks": checks},

@@ -132,8 +132,8 @@ class SharedProbe:
     """A check that answers every caller from one run for ``every`` seconds: ``/readyz``
     needs no token and its database check commits a write, so a flood of it must not become
     a flood of commits (the attack made 1,900 a second). A run that answered False is not
-    kept: the next caller checks again (a failing write is refused at once, and readiness
-    comes back as soon as it does)."""
+    kept, so that readiness comes back as soon as the database takes writes again (the
+    caller answers a known lock without a probe: ``Store.locked_out``)."""
 
     def __init__(self, every: float = 0.5) -> None:
         self.every = every

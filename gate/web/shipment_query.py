@@ -35,9 +35,7 @@ def instant(name: str, text: str | None) -> dt.datetime | None:
         raise Problem(
             400, "bad-request", "Bad request", f"{name}: {text[:40]!r} is no instant in UTC"
         ) from None
-    # A range reaching past the times the gate holds ("to=9999-12-31" for "no end") is cut to
-    # them: nothing outside them is stored.
-    return min(max(value, EARLIEST), LATEST - dt.timedelta(microseconds=1))
+    return value
 
 
 def shipment_query(params: Mapping[str, str]) -> Query:
@@ -51,6 +49,10 @@ def shipment_query(params: Mapping[str, str]) -> Query:
     end = instant("to", params.get("to"))
     if start is not None and end is not None and start >= end:
         raise Problem(400, "bad-request", "Bad request", "from must be before to")
+    # A range reaching past the times the gate holds ("to=9999-12-31" for "no end") is cut to
+    # them (nothing outside them is stored); one wholly outside them finds nothing.
+    start = None if start is None else min(max(start, EARLIEST), LATEST)
+    end = None if end is None else min(max(end, EARLIEST), LATEST)
     return Query(
         state=None if state is None else states[state],
         door=params.get("door"),

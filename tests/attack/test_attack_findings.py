@@ -3,6 +3,8 @@ the product), each pinned by a test that failed before its fix."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,11 @@ BUILT_IN = Vocabulary()
         "for a m i s s i l e",  # ... after a one-letter word
         "parts for a U A V",
         "I m i s s i l e",
+        "a t o m i c bomb",  # a spelt-out word inside a phrase
+        "n e r v e agent",
+        "m-i-s-s-i-l-e",  # other separators
+        "U.A.V",
+        "m\u00a0i\u00a0s\u00a0s\u00a0i\u00a0l\u00a0e",
     ],
 )
 def test_an_end_use_with_look_alike_letters_names_the_missile(text: str) -> None:
@@ -43,6 +50,8 @@ def test_an_end_use_with_look_alike_letters_names_the_missile(text: str) -> None
         "sizes S, L, V",
         "grades M, I, R, V",
         "ball bearings for a conveyor",
+        "Type A/B/C bracket",
+        "U.S.A. customer",
     ],
 )
 def test_letters_that_spell_nothing_out_are_not_read_as_a_term(text: str) -> None:
@@ -138,3 +147,40 @@ async def test_a_late_read_naming_another_shipment_holds_the_door_and_is_stored_
     assert ((1,), (1,)) == (tuple(row), tuple(held))
     status, _ = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
     assert 409 == status
+
+
+async def test_a_window_written_with_its_scan_is_not_written_again_by_another_hold(
+    gate: Gate, demo_config: Path
+) -> None:
+    """While a late read's batch is being written (the writer held), an empty read window at
+    the same door is stored on its own: two windows, two ``door.held`` records, not three (the
+    second review found the batch's window written twice)."""
+    await gate.create()
+    await gate.scan(gtin_with(demo_config, ""))
+    status, sealed = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert (200, "cleared") == (status, sealed["state"])
+    store = gate.app[app_keys.DOCKS].store
+    holds = gate.app[app_keys.HOLDS]
+    entered, release = threading.Event(), threading.Event()
+
+    def block(conn: object) -> None:
+        entered.set()
+        release.wait(10)
+
+    blocker = asyncio.ensure_future(store.write(block))
+    assert await asyncio.to_thread(entered.wait, 10)
+    late = asyncio.ensure_future(gate.scan(gtin_with(demo_config, "1.E.1")))
+    await until(lambda: holds.unwritten("D1") == 1, "the late read to be held")
+    portal = asyncio.ensure_future(holds.hold("D1", "r9"))
+    await until(lambda: holds.unwritten("D1") == 2, "the empty window to be held")
+    release.set()
+    await blocker
+    assert "door D1 is held" in (await late)["error"]
+    assert 2 == (await portal).windows
+    conn = connect_readonly(gate.config.database)
+    try:
+        records = conn.execute("SELECT count(*) FROM audit WHERE kind = 'door.held'").fetchone()
+        row = conn.execute("SELECT windows FROM door_holds WHERE door = 'D1'").fetchone()
+    finally:
+        conn.close()
+    assert ((2,), (2,)) == (tuple(records), tuple(row))

@@ -35,6 +35,7 @@ async def test_filters_by_state_door_and_range(gate: Gate, demo_config: Path) ->
         f"?from={tomorrow}&state=open": ["A"],  # still at the dock then
         f"?from={tomorrow}&state=dispatched": [],  # it left before the range
         "?from=1900-01-01&to=9999-12-31": ["A", "B", "C"],  # past what the gate holds: cut
+        "?from=1900-01-01&to=1950-01-01": [],  # wholly before it: nothing
     }
     for query, expected in cases.items():
         status, doc = await gate.call("GET", "/api/v1/shipments" + query)
