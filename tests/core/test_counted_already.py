@@ -53,3 +53,20 @@ def test_a_counted_pallet_adds_nothing_until_a_line_of_it_is_removed() -> None:
     stray = scanned(shipment(), container(STRAY))
     assert counted_already(stray, container(STRAY), book(stray))
     assert not counted_already(removed(stray, STRAY), container(STRAY), book(stray))
+
+
+def test_a_pallet_listed_empty_adds_nothing_only_once_read() -> None:
+    """A manifest pallet with no contents listed is not counted until it is read (the second
+    review found it passed after seal unheld: every one of no entries was 'counted')."""
+    empty = "340123450000000031"
+    s = sh.new_shipment(
+        shipment_id="S-1",
+        door="D1",
+        destination="AE",
+        consignee=sh.Consignee("Gulf Avionics LLC", "AE"),
+        now=NOW,
+        manifest=sh.Manifest.from_mapping({empty: []}),
+    )
+    assert not counted_already(s, container(empty), book(s))
+    read = scanned(s, container(empty))
+    assert counted_already(read, container(empty), book(read))
