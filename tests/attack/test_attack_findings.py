@@ -42,6 +42,14 @@ def test_an_end_use_with_look_alike_letters_names_the_missile(text: str) -> None
     assert BUILT_IN.read(text).wmd is not None
 
 
+async def sealed_and_cleared(gate: Gate, demo_config: Path) -> None:
+    """S1 at D1 with one unlisted item, sealed: cleared."""
+    await gate.create()
+    await gate.scan(gtin_with(demo_config, ""))
+    status, sealed = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert (200, "cleared") == (status, sealed["state"])
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -66,10 +74,7 @@ async def test_goods_read_at_a_sealed_cleared_door_hold_it_until_checked(
     """A Category I production item read at a door whose shipment is sealed and cleared is
     not loaded unseen: the answer says the door is held, the shipment cannot be dispatched
     until an operator has checked the goods and acknowledged the hold (then it can)."""
-    await gate.create()
-    await gate.scan(gtin_with(demo_config, ""))
-    status, sealed = await gate.call("POST", "/api/v1/shipments/S1/seal")
-    assert (200, "cleared") == (status, sealed["state"])
+    await sealed_and_cleared(gate, demo_config)
     late = await gate.scan(gtin_with(demo_config, "1.E.1"))
     assert "rejected" == late["status"]
     assert "door D1 is held until an operator has checked the goods" in late["error"]
@@ -132,10 +137,7 @@ async def test_a_late_read_naming_another_shipment_holds_the_door_and_is_stored_
     """A read at a sealed door that names another shipment holds the door too; and the hold
     is in the database (its row and its ``door.held`` record) by the time the answer that
     says so comes back."""
-    await gate.create()
-    await gate.scan(gtin_with(demo_config, ""))
-    status, sealed = await gate.call("POST", "/api/v1/shipments/S1/seal")
-    assert (200, "cleared") == (status, sealed["state"])
+    await sealed_and_cleared(gate, demo_config)
     late = await gate.scan(gtin_with(demo_config, "1.E.1"), shipment="S2")
     assert "door D1 is held" in late["error"]
     conn = connect_readonly(gate.config.database)
@@ -155,10 +157,7 @@ async def test_a_window_written_with_its_scan_is_not_written_again_by_another_ho
     """While a late read's batch is being written (the writer held), an empty read window at
     the same door is stored on its own: two windows, two ``door.held`` records, not three (the
     second review found the batch's window written twice)."""
-    await gate.create()
-    await gate.scan(gtin_with(demo_config, ""))
-    status, sealed = await gate.call("POST", "/api/v1/shipments/S1/seal")
-    assert (200, "cleared") == (status, sealed["state"])
+    await sealed_and_cleared(gate, demo_config)
     store = gate.app[app_keys.DOCKS].store
     holds = gate.app[app_keys.HOLDS]
     entered, release = threading.Event(), threading.Event()
