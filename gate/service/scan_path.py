@@ -119,10 +119,10 @@ class ScanPath:
         self._signals: dict[str, tuple[Shipment, Signal]] = {}
         self.ledger = SerialLedger()
         self.side = SideReads(committer.store.path)
-        #: Called with (door, reader, reason) for goods read at a door whose shipment is
-        #: sealed, unless they are counted on it already: they are going onto a truck that
-        #: was cleared without them, so the door is held for an operator to check
-        #: (``DoorHolds.hold_now``: at once, in memory first). None until wired.
+        #: Called with (the batch's change, door, reader, reason) for goods read at a door
+        #: whose shipment is sealed, unless they add nothing to it: they are going onto a
+        #: truck that was cleared without them, so the door is held for an operator to check
+        #: (``DoorHolds.hold_in``: in memory at once, stored with the batch). None until wired.
         self.late_read: Callable[[Change, str, str, str], object] | None = None
 
     def loaded(self, rows: Sequence[scan_rows.ScanRow]) -> None:
