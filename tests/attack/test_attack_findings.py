@@ -42,6 +42,18 @@ def test_an_end_use_with_look_alike_letters_names_the_missile(text: str) -> None
     assert BUILT_IN.read(text).wmd is not None
 
 
+def stored_hold(gate: Gate, door: str) -> tuple[int | None, int]:
+    """What the database holds for ``door``: its hold's window count (None: no hold) and how
+    many ``door.held`` records the journal has."""
+    conn = connect_readonly(gate.config.database)
+    try:
+        row = conn.execute("SELECT windows FROM door_holds WHERE door = ?", (door,)).fetchone()
+        records = conn.execute("SELECT count(*) FROM audit WHERE kind = 'door.held'").fetchone()
+    finally:
+        conn.close()
+    return (None if row is None else int(row[0]), int(records[0]))
+
+
 async def sealed_and_cleared(gate: Gate, demo_config: Path) -> None:
     """S1 at D1 with one unlisted item, sealed: cleared."""
     await gate.create()
@@ -140,13 +152,7 @@ async def test_a_late_read_naming_another_shipment_holds_the_door_and_is_stored_
     await sealed_and_cleared(gate, demo_config)
     late = await gate.scan(gtin_with(demo_config, "1.E.1"), shipment="S2")
     assert "door D1 is held" in late["error"]
-    conn = connect_readonly(gate.config.database)
-    try:
-        row = conn.execute("SELECT windows FROM door_holds WHERE door = 'D1'").fetchone()
-        held = conn.execute("SELECT count(*) FROM audit WHERE kind = 'door.held'").fetchone()
-    finally:
-        conn.close()
-    assert ((1,), (1,)) == (tuple(row), tuple(held))
+    assert (1, 1) == stored_hold(gate, "D1")
     status, _ = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
     assert 409 == status
 
@@ -176,10 +182,4 @@ async def test_a_window_written_with_its_scan_is_not_written_again_by_another_ho
     await blocker
     assert "door D1 is held" in (await late)["error"]
     assert 2 == (await portal).windows
-    conn = connect_readonly(gate.config.database)
-    try:
-        records = conn.execute("SELECT count(*) FROM audit WHERE kind = 'door.held'").fetchone()
-        row = conn.execute("SELECT windows FROM door_holds WHERE door = 'D1'").fetchone()
-    finally:
-        conn.close()
-    assert ((2,), (2,)) == (tuple(records), tuple(row))
+    assert (2, 2) == stored_hold(gate, "D1")

@@ -31,11 +31,12 @@ from gate.core.hits import Hit, HitAction, PartyHits
 from gate.core.identifiers import Identifier
 from gate.core.licences import Approval, ApprovalDecision, StandingLicence
 from gate.core.parties import Party
-from gate.core.rules import ControlDates, Policy, ShipmentContext, assess
+from gate.core.rules import ControlDates, Policy, assess
 from gate.core.shipment_values import Line, Shipment, evolve, signal_after
 from gate.core.shipments import _covered, _decided, _derive  # the oracle: the full settle
 from gate.errors import GateError
 from tests import serial_books
+from tests.core.test_shipments import fresh_context
 
 UTC = dt.UTC
 NOW = dt.datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
@@ -305,20 +306,6 @@ def history(
             continue
         yield shipment, event, outcome
         shipment = outcome.shipment
-
-
-def fresh_context(shipment: Shipment) -> ShipmentContext:
-    return ShipmentContext(
-        destination=shipment.destination,
-        consignee_name=shipment.consignee.name,
-        consignee_country=shipment.consignee.country,
-        transit=shipment.transit,
-        end_use=shipment.end_use,
-        parties=shipment.parties,
-        end_use_codes=shipment.end_use_codes,
-        consignee_ids=shipment.consignee.ids,
-        screening=shipment.screening,
-    )
 
 
 def check_against_full(world: dict[str, Any], before: Shipment, t: sh.Transition) -> None:
