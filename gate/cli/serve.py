@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -28,6 +27,7 @@ from gate.config.settings import Config, Listen
 from gate.errors import ConfigError
 from gate.ingest.scanner_socket import ScannerServer
 from gate.links.checkpoint_sender import CheckpointSender
+from gate.service import heap
 from gate.web import app_keys
 from gate.web.alarms import ResourceAlarm, is_exhaustion
 from gate.web.app import create_app
@@ -49,7 +49,7 @@ async def run(config: Config) -> None:
         access_log=None,
     )
     await runner.setup()
-    _settle_the_heap()
+    heap.manage()
     scanner = ScannerServer(
         app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token, config.scanner_connections
     )
@@ -122,26 +122,6 @@ def _exception_handler(
         loop.default_exception_handler(context)
 
     return handle
-
-
-#: Allocations between young-generation collections (CPython's default is 700).
-GC_YOUNG = 20_000
-
-
-def _settle_the_heap() -> None:
-    """Moves what start loaded (table metadata, lists, the screening index, recent scan ids)
-    out of the collector's sight, and lets the young generation grow before it is collected.
-
-    A scan allocates a few hundred short-lived objects; with CPython's defaults the
-    collector ran every few scans and now and then walked the whole loaded heap, about 26 µs
-    per scan (10 %) in ``python -m tests.bench service``; frozen and with this threshold,
-    about 2 µs. Nothing of this is needed for correctness: reference counting frees almost
-    everything, and the collector still runs for cycles.
-    """
-    gc.collect()
-    gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG, older, oldest)
 
 
 @contextlib.contextmanager

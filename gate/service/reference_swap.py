@@ -51,6 +51,7 @@ from gate.config.lists import ListConfig
 from gate.config.settings import Config
 from gate.core.screening.clearances import Clearance, ClearanceBook
 from gate.errors import GateError
+from gate.service import heap
 from gate.service.bundle_clearances import parse_clearances
 from gate.service.docks import Docks
 from gate.service.events import Events
@@ -249,6 +250,7 @@ class ReferenceSwap:
             self.outcomes["applied"] += 1
             self._journal_floor = max(self._journal_floor or 0, manifest.version)
             await asyncio.to_thread(snapshots.prune, reloader.snapshots, [table])
+            heap.settle(f"reference bundle v{manifest.version}")
             if change.removes:
                 reloader.alert_removals(change)
             changed = await self.docks.reevaluate_all(f"reference bundle v{manifest.version}")

@@ -39,6 +39,7 @@ from gate.config.lists import ListConfig
 from gate.core.screening import Hit, Party, screen
 from gate.core.screening.clearances import Clearance, ClearanceBook
 from gate.errors import GateError
+from gate.service import heap
 from gate.service.events import Events
 from gate.service.screening_lists import (
     ListSource,
@@ -202,6 +203,7 @@ class ScreeningState:
                 return
             self._refusals(refusals)
             self.snapshot = snapshot
+            heap.settle("screening lists loaded")
             log.info(
                 "screening lists loaded: %s",
                 ", ".join(f"{n} ({len(x.parsed.entries)})" for n, x in snapshot.lists.items()),
@@ -240,6 +242,8 @@ class ScreeningState:
             self.snapshot = snapshot
             self.loaded.set()
             self.outcomes["ok" if not refusals else "refused"] += 1
+            if snapshot is not old:
+                heap.settle(f"screening lists reloaded ({why})")
             if changes or old is None:
                 summary = "; ".join(
                     f"{n}: +{c['added']} -{c['removed']} ~{c['changed']}"
