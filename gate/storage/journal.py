@@ -59,6 +59,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from gate.errors import JournalError
+from gate.storage.row_inserts import insert_rows
 
 GENESIS_HASH = "0" * 64
 REDACTED = "[redacted]"
@@ -285,8 +286,9 @@ def append_many(
         digest = record_hash(seq, ts_text, kind, actor, subject, data_text, prev_hash)
         rows.append(AuditRecord(seq, ts_text, kind, actor, subject, data_text, prev_hash, digest))
         prev_hash = digest
-    conn.executemany(
-        f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    insert_rows(
+        conn,
+        f"INSERT INTO audit ({_COLUMNS})",
         [(r.seq, r.ts, r.kind, r.actor, r.subject, r.data, r.prev_hash, r.hash) for r in rows],
     )
     conn.execute(

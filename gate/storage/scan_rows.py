@@ -9,6 +9,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from gate.storage.row_inserts import insert_rows
+
 
 @dataclass(frozen=True, slots=True)
 class ScanRow:
@@ -32,9 +34,10 @@ def insert_many(conn: sqlite3.Connection, rows: Sequence[ScanRow]) -> None:
     """Stores scans. An id is only stored again once the gate no longer remembers it (it fell
     out of the recent scans): the newer use then replaces the row, so a retry of it gets its
     own answer."""
-    conn.executemany(
+    insert_rows(
+        conn,
         "INSERT OR REPLACE INTO scans (client, reader, scan_id, door, code, kind, shipment,"
-        " exact, received_at, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " exact, received_at, result)",
         [
             (
                 r.client,

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from gate.core.shipment_values import SerialRead
+from gate.storage.row_inserts import insert_rows
 
 #: The most serials one page answers.
 MAX_PAGE = 10_000
@@ -22,8 +23,9 @@ MAX_PAGE = 10_000
 def insert_many(conn: sqlite3.Connection, shipment: str, reads: Iterable[SerialRead]) -> None:
     """Stores serials first counted on ``shipment``. Raises sqlite3.IntegrityError for a
     serial already stored (a bug upstream: the write then stores nothing)."""
-    conn.executemany(
-        "INSERT INTO serials (shipment, line, epoch, serial) VALUES (?, ?, ?, ?)",
+    insert_rows(
+        conn,
+        "INSERT INTO serials (shipment, line, epoch, serial)",
         [(shipment, r.key, r.epoch, r.serial) for r in reads],
     )
 
