@@ -15,7 +15,16 @@ import platform
 import sys
 import time
 
-SECTIONS = ["table", "identifiers", "decisions", "service", "readers", "screening", "restart"]
+SECTIONS = [
+    "table",
+    "identifiers",
+    "decisions",
+    "writer",
+    "service",
+    "readers",
+    "screening",
+    "restart",
+]
 
 
 def main() -> int:
