@@ -19,9 +19,9 @@ needs; the last decision is kept for final shipments, which are history and not 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
+from gate.core import json_text
 from gate.core.classification import Classification
 from gate.core.hits import Hit, HitAction, PartyHits
 from gate.core.licences import (
@@ -276,14 +276,14 @@ class ShipmentEncoder:
             key = (s.id, line.key)
             cached = self._lines.get(key)
             if cached is None or cached[0] is not line:
-                cached = (line, json.dumps(encode_line(line)))
+                cached = (line, json_text.dumps(encode_line(line)))
                 self._lines[key] = cached
             parts.append(cached[1])
         if s.state in FINAL:
             for line in s.lines:
                 self._lines.pop((s.id, line.key), None)
-        head = json.dumps(encode_head(s))
-        return head[:-1] + ', "lines": [' + ", ".join(parts) + "]}"
+        head = json_text.dumps(encode_head(s))
+        return head[:-1] + ',"lines":[' + ",".join(parts) + "]}"
 
 
 def encode_licence(lic: StandingLicence) -> dict[str, Any]:
