@@ -1,0 +1,87 @@
+"""``gate.service.heap``: settling freezes what is live and collects what is not, only in a
+process that manages its heap (``gate serve``). Each case runs in a child interpreter: a
+frozen heap would outlive the test in this one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _child(code: str) -> dict[str, int]:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result: dict[str, int] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+PRELUDE = """
+import gc, json, weakref
+from gate.service import heap
+
+class Node:
+    def __init__(self):
+        self.me = self  # a cycle: only the collector frees it
+
+def cycle_ref():
+    return weakref.ref(Node())
+"""
+
+
+def test_settle_does_nothing_unless_the_heap_is_managed() -> None:
+    out = _child(
+        PRELUDE
+        + """
+kept = [Node() for _ in range(1000)]
+heap.settle("a test")
+print(json.dumps({"frozen": gc.get_freeze_count()}))
+"""
+    )
+    assert out["frozen"] == 0
+
+
+def test_settle_freezes_what_loaded_after_start_and_collects_what_it_left() -> None:
+    out = _child(
+        PRELUDE
+        + """
+heap.manage()
+at_start = gc.get_freeze_count()
+loaded = [Node() for _ in range(5000)]  # reference data loaded after start
+young_before = len(gc.get_objects(0)) + len(gc.get_objects(1)) + len(gc.get_objects(2))
+gc.disable()  # nothing collects but settle
+garbage = cycle_ref()  # dead at once, kept alive only by its cycle
+loaded_then_dropped = [weakref.ref(x) for x in loaded[:10]]
+heap.settle("lists loaded")
+frozen_once = gc.get_freeze_count()
+del loaded  # dropped while frozen: the cycles wait for the next settle
+dropped_alive = sum(r() is not None for r in loaded_then_dropped)
+heap.settle("lists reloaded")
+print(json.dumps({
+    "at_start": at_start,
+    "frozen_once": frozen_once,
+    "young_before": young_before,
+    "young_after": len(gc.get_objects(0)) + len(gc.get_objects(1)) + len(gc.get_objects(2)),
+    "garbage_alive": garbage() is not None,
+    "dropped_alive_while_frozen": dropped_alive,
+    "dropped_alive_after": sum(r() is not None for r in loaded_then_dropped),
+    "threshold": gc.get_threshold()[0],
+}))
+"""
+    )
+    assert out["frozen_once"] >= out["at_start"] + 5000
+    assert out["young_before"] >= 5000 and out["young_after"] < 100
+    assert out["garbage_alive"] is False
+    assert out["dropped_alive_while_frozen"] == 10  # dropped while frozen: still there...
+    assert out["dropped_alive_after"] == 0  # ...until the next settle unfreezes them
+    assert out["threshold"] == 20_000
