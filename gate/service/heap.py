@@ -12,8 +12,14 @@ service``, every scan in flight waiting for it.
 freed by reference counting, never walked again). A frozen object that later becomes part of
 a garbage cycle is not collected until the next ``settle``, which unfreezes first: settling
 after each load of reference data (start, a list reload, a reference swap) collects what the
-last load left. One settle walks the whole heap once (about 0.1 to 0.3 s on the box beside
-the doors), so it runs after those rare loads only, never per request.
+last load left. One settle walks the whole heap once, on the event loop: about 0.1 to 0.3 s
+on the box beside the doors (the log says how long), during which scans wait. That pause comes
+once per load of reference data (the first list load, a reload that changed a list, a
+reference bundle), where unsettled the same data cost a 35-130 ms pause at every older
+collection, several a minute under load. Objects of requests in flight at that moment are
+frozen too; any that end up in a garbage cycle stay until the next settle (a bounded amount
+per settle, not a growing one). Call it from the loop's thread only: a collection already
+running in another thread would make this one return without collecting.
 
 Only ``gate serve`` manages the heap (``manage``); in any other process (the tests, the
 CLI's one-shot commands) ``settle`` does nothing.

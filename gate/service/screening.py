@@ -242,7 +242,7 @@ class ScreeningState:
             self.snapshot = snapshot
             self.loaded.set()
             self.outcomes["ok" if not refusals else "refused"] += 1
-            if snapshot is not old:
+            if changes or old is None:
                 heap.settle(f"screening lists reloaded ({why})")
             if changes or old is None:
                 summary = "; ".join(

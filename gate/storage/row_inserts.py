@@ -4,12 +4,14 @@
 GIL around every step. On the gate that is the cost: the writer thread shares the interpreter
 with the event loop, and a thread that lets go of the GIL while the loop has work gets it
 back only when the loop yields it (up to the switch interval, 5 ms). A group commit of a few
-portal batches wrote several hundred rows, one wait each; in the loaded latency row of
-``python -m tests.bench service`` the writer spent about two thirds of its wall time waiting
-so, and the scans behind it waited with it. One statement per table per batch waits once.
+portal batches wrote several hundred rows, one wait each. Cut into a few statements of fixed
+sizes (``_SIZES``: a batch of 100 rows is four), it waits a few times, not a hundred
+(``python -m tests.bench writer``: 100 rows beside a busy thread, about 8x faster).
 
-Statements are made for a few fixed sizes (``_SIZES``), so the connection's statement cache
-holds a handful of texts per table, not one per row count.
+The fixed sizes keep the connection's statement cache to a handful of texts per table, not
+one per row count. A piece never binds more parameters than the connection allows
+(``SQLITE_LIMIT_VARIABLE_NUMBER``: 32,766 since SQLite 3.32, 999 before or where a build
+lowers it): larger pieces are skipped, so an old SQLite gets smaller statements, not an error.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-#: Rows per statement, largest first: a batch is cut into pieces of these sizes. At 10 columns
-#: 256 rows bind 2,560 parameters, well under SQLite's bound (32,766 since 3.32).
+#: Rows per statement, largest first: a batch is cut into pieces of these sizes (those the
+#: connection's parameter limit allows).
 _SIZES = (256, 64, 16, 4, 1)
 
 
@@ -38,8 +40,14 @@ def insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any
     if not rows:
         return
     width = len(rows[0])
+    if any(len(row) != width for row in rows):
+        # Bound together, rows of other widths would shift values into the wrong columns.
+        raise ValueError(f"insert_rows: every row must have {width} values")
+    most = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width
     start = 0
     for size in _SIZES:
+        if size > most and size > 1:
+            continue
         while len(rows) - start >= size:
             params = [value for row in rows[start : start + size] for value in row]
             conn.execute(_statement(head, width, size), params)

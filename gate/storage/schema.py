@@ -287,7 +287,11 @@ def connect_writer(path: Path) -> sqlite3.Connection:
     except OSError as exc:
         raise store_error(path, f"cannot create folder {path.parent}", exc) from exc
     try:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # A larger statement cache than the default 128: the multi-row inserts add a few
+        # texts per table (``row_inserts``), the id lookups one per piece size.
+        conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, cached_statements=512
+        )
     except sqlite3.Error as exc:
         raise store_error(path, "cannot open", exc) from exc
     try:

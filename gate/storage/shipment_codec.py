@@ -276,6 +276,8 @@ class ShipmentEncoder:
             key = (s.id, line.key)
             cached = self._lines.get(key)
             if cached is None or cached[0] is not line:
+                # orjson would write a non-finite float as null; the only float here is a
+                # hit's score, checked to lie between 0 and 1 (``gate.core.hits``).
                 cached = (line, json_text.dumps(encode_line(line)))
                 self._lines[key] = cached
             parts.append(cached[1])

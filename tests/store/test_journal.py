@@ -477,11 +477,13 @@ def test_audit_export_refuses_a_bad_date(demo_config: Path) -> None:
 
 
 async def test_append_many_equals_one_append_per_record(tmp_path: Path) -> None:
-    """append_many writes the same records, hashes and chain head as one append each."""
+    """append_many writes the same records, hashes and chain head as one append each: 301
+    records, so its multi-row statements come in every piece size (``row_inserts``), and
+    the table's triggers check each row's seq as it goes in."""
     at = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
     records = [
         ("scan", "reader-1", "S1", {"code": "09506000134352", "n": i, "token": "x"})
-        for i in range(5)
+        for i in range(300)
     ] + [("shipment.sealed", "wms", "S1", {"state": "held"})]
 
     def one_by_one(conn: sqlite3.Connection) -> None:
