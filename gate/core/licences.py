@@ -9,9 +9,9 @@ Two things cover a line (DESIGN.md section 2):
   says ``category_1``: a Category I item is a strong presumption of denial, and a licence
   granted for Category II goods must not release one by sharing a control code's list. A line
   held for ``listed_party``, ``catch_all``, ``unclassified``, ``stale_data`` (or any other
-  reason) needs the office's own approval. The consignee is the licence's when an identifier
-  matches (if either side has identifiers), else when the normalised name and the country are
-  equal (``gate.core.parties.Party.same_as``).
+  reason) needs the office's own approval. The consignee is the licence's when its country is
+  the licence's and an identifier matches (if either side has identifiers), else when the
+  normalised name matches too (``gate.core.parties.Party.same_as``).
 
 Invariant: a standing licence's ``remaining`` never goes below zero. Coverage only counts
 quantity that is there, and ``draw_down`` refuses (``Overdraw``), all or nothing, a dispatch
@@ -268,8 +268,8 @@ class StandingLicence:
         return self.valid_from <= now < self.valid_until
 
     def serves(self, consignee: Party, destination: str) -> bool:
-        """Whether the licence is for this consignee and place: by identifier when either
-        side has one, else by normalised name and country (``Party.same_as``)."""
+        """Whether the licence is for this consignee and place: the country always, and by
+        identifier when either side has one, else by normalised name (``Party.same_as``)."""
         return self.destination == destination and consignee.same_as(
             self.consignee_ids, self.consignee_key, self.consignee_country
         )

@@ -136,13 +136,17 @@ class Party:
         ``normalise``d name) and ``country``.
 
         By identifier when either side has one (some scheme both carry, equal values); else by
-        exact normalised name and country. "Acme GmbH" and "Acme Inc" normalise alike only
-        because legal forms are dropped, so the country must agree as well.
+        exact normalised name. The country must agree either way: "Acme GmbH" and "Acme Inc"
+        normalise alike only because legal forms are dropped, and an identifier such as an LEI
+        is public, so anyone can quote one (an attack put a licensee's LEI on a consignee in
+        another country and cleared on the licence).
         """
+        if self.country != country:
+            return False
         if self.ids or other_ids:
             mine = dict(self.ids)
             return any(mine.get(scheme) == value for scheme, value in other_ids)
-        return self.key == name_key and self.country == country
+        return self.key == name_key
 
 
 def parse_ids(ids: Mapping[str, object], *, where: str) -> tuple[tuple[str, str], ...]:

@@ -126,6 +126,11 @@ def test_holds_a_standing_licence_never_releases(
             licence(ids=(("lei", "529900ABCDEF12345678"),)),
             True,
         ),
+        (
+            sh.Consignee("Shenzhen Other Trading", "CN", (("lei", "529900ABCDEF12345678"),)),
+            licence(ids=(("lei", "529900ABCDEF12345678"),)),
+            False,
+        ),
         (sh.Consignee("Gulf Avionics LLC", "AE"), licence(ids=(("lei", "529900X"),)), False),
         (sh.Consignee("Gulf Avionics LLC", "AE", (("vat", "AE100"),)), licence(), False),
         (
@@ -138,6 +143,7 @@ def test_holds_a_standing_licence_never_releases(
         "same-name-normalised",
         "other-country",
         "same-lei-other-name",
+        "same-lei-other-country",
         "licence-has-id-consignee-none",
         "consignee-has-id-licence-none",
         "different-vat",
@@ -147,7 +153,8 @@ def test_consignee_matching(
     consignee: sh.Consignee, granted: StandingLicence, covers: bool
 ) -> None:
     """By identifier when either side has one (spacing and case aside), else by exact
-    normalised name and country: "Acme GmbH" in DE is not "Acme LLC" in AE."""
+    normalised name; the country agreeing either way: "Acme GmbH" in DE is not "Acme LLC" in
+    AE, and a quoted LEI does not carry a licence to another country."""
     state = sealed(IMU_KEY, granted, consignee=consignee).state
     assert (sh.State.CLEARED if covers else sh.State.HELD) == state
 
