@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gate.core.parties import Party
+from gate.core.parties import Party, name_problem
 from gate.core.shipment_values import Consignee, Manifest, Shipment
 from gate.core.shipments import new_shipment
 from gate.errors import InvalidShipment, PolicyError
@@ -25,17 +25,33 @@ def ids(raw: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
 
 def parties(raw: Iterable[Mapping[str, Any]]) -> tuple[Party, ...]:
     """The ``parties`` of a checked body as ``Party`` values. Raises InvalidShipment (an
-    unknown role or identifier scheme) and InvalidCountry."""
+    unknown role or identifier scheme, a name with nothing to screen) and InvalidCountry."""
+    given = list(raw)
+    for p in given:
+        screenable(p["name"], p["role"])
     try:
-        return tuple(Party(p["role"], p["name"], p["country"], ids(p.get("ids"))) for p in raw)
+        return tuple(Party(p["role"], p["name"], p["country"], ids(p.get("ids"))) for p in given)
     except PolicyError as exc:
         raise InvalidShipment(str(exc)) from None
+
+
+def screenable(name: str, role: str) -> None:
+    """Raises InvalidShipment (naming the role) for a party name the lists cannot be checked
+    against (``gate.core.parties.name_problem``). Checked on what comes in only: a stored
+    shipment with such a name still loads."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise InvalidShipment(
+            f"the {role}'s name {name!r} {problem}: give the party's real name, which the gate"
+            " screens against the sanctions lists"
+        )
 
 
 def shipment_from_body(body: Mapping[str, Any], sid: str, now: dt.datetime) -> Shipment:
     """The open shipment a checked create body describes. Raises InvalidShipment and
     InvalidCountry."""
     consignee = body["consignee"]
+    screenable(consignee["name"], "consignee")
     manifest = Manifest.from_mapping(
         {
             m["sscc"]: [(c["gtin"], c["quantity"], c.get("serials") or ()) for c in m["contents"]]

@@ -45,7 +45,7 @@ async def test_a_tap_that_raises_stores_nothing_of_the_change(gate: Gate) -> Non
             "id": "S1",
             "door": "D1",
             "destination": "DE",
-            "consignee": {"name": "A", "country": "DE"},
+            "consignee": {"name": "Acme Optics", "country": "DE"},
         },
     )
     assert 500 <= status

@@ -77,11 +77,11 @@ async def test_bad_parties_and_codes_are_refused(gate: Gate) -> None:
     """An unknown role, identifier scheme, end-use code or country is a 400 problem, and no
     shipment is created."""
     for extra in (
-        {"parties": [{"role": "broker", "name": "X", "country": "DE"}]},
-        {"parties": [{"role": "consignee", "name": "X", "country": "DE"}]},
-        {"consignee": {"name": "X", "country": "DE", "ids": {"passport": "1"}}},
+        {"parties": [{"role": "broker", "name": "Xeron Optics", "country": "DE"}]},
+        {"parties": [{"role": "consignee", "name": "Xeron Optics", "country": "DE"}]},
+        {"consignee": {"name": "Xeron Optics", "country": "DE", "ids": {"passport": "1"}}},
         {"end_use_codes": ["space_tourism"]},
-        {"parties": [{"role": "end_user", "name": "X", "country": "XK"}]},
+        {"parties": [{"role": "end_user", "name": "Xeron Optics", "country": "XK"}]},
     ):
         body = {"id": "S9", "door": "D1", "destination": "DE"}
         body.setdefault("consignee", {"name": "Acme", "country": "DE"})
@@ -120,3 +120,38 @@ async def test_lists_show_each_source_with_its_own_date(gate: Gate) -> None:
         notices["max_age_hours"],
     )
     assert isinstance(notices["fresh"], bool) and isinstance(doc["control_list"]["fresh"], bool)
+
+
+async def test_a_party_named_by_a_placeholder_is_refused(gate: Gate) -> None:
+    """A party or consignee whose name has nothing to screen ("N/A", "LLC", "x", "1",
+    "Co., Ltd.", "unknown") is a 400 naming the party, and no shipment is created or
+    changed; short real names ("3M", "BP") are taken."""
+    body = {"id": "S9", "door": "D1", "destination": "DE"}
+    consignee = {"name": "Acme", "country": "DE"}
+    for name in ("N/A", "LLC", "x", "1", "Co., Ltd.", "Unknown", "TBD", " - "):
+        party = {"role": "end_user", "name": name, "country": "DE"}
+        status, problem = await gate.call(
+            "POST", "/api/v1/shipments", {**body, "consignee": consignee, "parties": [party]}
+        )
+        assert 400 == status, (name, problem)
+        assert "the end_user's name" in problem["detail"] and "real name" in problem["detail"]
+        status, problem = await gate.call(
+            "POST", "/api/v1/shipments", {**body, "consignee": {"name": name, "country": "DE"}}
+        )
+        assert 400 == status, (name, problem)
+        assert "the consignee's name" in problem["detail"]
+    status, _ = await gate.call("GET", "/api/v1/shipments/S9")
+    assert 404 == status
+    await gate.create(consignee={"name": "3M Deutschland GmbH", "country": "DE"})
+    status, problem = await gate.call(
+        "PATCH",
+        "/api/v1/shipments/S1",
+        {"parties": [{"role": "end_user", "name": "n/a", "country": "DE"}]},
+    )
+    assert 400 == status, problem
+    status, doc = await gate.call(
+        "PATCH",
+        "/api/v1/shipments/S1",
+        {"parties": [{"role": "end_user", "name": "BP", "country": "GB"}]},
+    )
+    assert (200, ["BP"]) == (status, [p["name"] for p in doc["parties"]]), doc

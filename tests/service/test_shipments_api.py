@@ -222,7 +222,7 @@ BAD_REQUESTS: list[tuple[str, str, str, dict[str, Any], int, str]] = [
                 "id": 7,
                 "door": "D2",
                 "destination": "DE",
-                "consignee": {"name": "X", "country": "DE"},
+                "consignee": {"name": "Xeron Optics", "country": "DE"},
             }
         },
         400,
@@ -237,7 +237,7 @@ BAD_REQUESTS: list[tuple[str, str, str, dict[str, Any], int, str]] = [
                 "id": "S2",
                 "door": "D2",
                 "destination": "DE",
-                "consignee": {"name": "X", "country": "DE"},
+                "consignee": {"name": "Xeron Optics", "country": "DE"},
                 "priority": 1,
             }
         },
@@ -253,7 +253,7 @@ BAD_REQUESTS: list[tuple[str, str, str, dict[str, Any], int, str]] = [
                 "id": "S2",
                 "door": "D2",
                 "destination": "XX",
-                "consignee": {"name": "X", "country": "DE"},
+                "consignee": {"name": "Xeron Optics", "country": "DE"},
             }
         },
         400,
@@ -268,7 +268,7 @@ BAD_REQUESTS: list[tuple[str, str, str, dict[str, Any], int, str]] = [
                 "id": "S2",
                 "door": "D9",
                 "destination": "DE",
-                "consignee": {"name": "X", "country": "DE"},
+                "consignee": {"name": "Xeron Optics", "country": "DE"},
             }
         },
         404,
@@ -283,7 +283,7 @@ BAD_REQUESTS: list[tuple[str, str, str, dict[str, Any], int, str]] = [
                 "id": "S2",
                 "door": "D1",
                 "destination": "DE",
-                "consignee": {"name": "X", "country": "DE"},
+                "consignee": {"name": "Xeron Optics", "country": "DE"},
             }
         },
         409,
@@ -298,7 +298,7 @@ BAD_REQUESTS: list[tuple[str, str, str, dict[str, Any], int, str]] = [
                 "id": "S1",
                 "door": "D2",
                 "destination": "DE",
-                "consignee": {"name": "X", "country": "DE"},
+                "consignee": {"name": "Xeron Optics", "country": "DE"},
             }
         },
         409,
@@ -529,7 +529,7 @@ async def test_readyz_reports_database(gate: Gate) -> None:
         ),
         ({"transit": ["Germany"]}, "transit", "the shipment's transit countries"),
         (
-            {"parties": [{"role": "end_user", "name": "Y", "country": "Germany"}]},
+            {"parties": [{"role": "end_user", "name": "Ypsilon Werke", "country": "Germany"}]},
             "parties",
             "the end_user's country",
         ),
