@@ -83,9 +83,12 @@ async def test_a_label_the_manifest_confirms_counts_as_before(
 
 async def test_a_held_label_stays_held_after_a_restart(gates: Gates, demo_config: Path) -> None:
     """What the label contradicted is stored with the pallet's line: after a restart the
-    shipment is still held and the line still says what contradicted what."""
+    shipment is still held and the line still says what contradicted what. The scan answer's
+    item shows the label's AI 02 and AI 37."""
     gate = await gates.start()
-    _, pallet, _ = await loaded(gate, demo_config, "(00){pallet}(02){gyro}(37)10")
+    answer, pallet, _ = await loaded(gate, demo_config, "(00){pallet}(02){gyro}(37)10")
+    gyro = gtin_with(demo_config, CONTROL)
+    assert (pallet, gyro, 10) == tuple(answer["item"][k] for k in ("sscc", "content", "count"))
     before = await seal(gate)
     await gates.stop(gate)
     gate = await gates.start()
