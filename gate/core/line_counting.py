@@ -162,19 +162,20 @@ def _count_unvouched(
     put(lines, order, evolve(line, labels=line.labels + new) if new else line)
     already = shipment.container_counts
     records: set[tuple[str, str, int]] = set()
-    touched = [sscc]
+    # Each GTIN once, at the most units any claim gives it (a count naming no GTIN counts
+    # nothing: the unit's own line holds for it).
+    units: dict[str, int] = {}
     for claim in said:
-        if claim.gtin is None:
-            continue  # a count naming no GTIN: the unit's own line holds it
-        gtin = claim.gtin
+        if claim.gtin is not None:
+            units[claim.gtin] = max(units.get(claim.gtin, 0), claim.units)
+    for gtin, wanted in units.items():
         own = lines.get(gtin)
-        touched.append(gtin)
         if own is not None and not own.removed and (sscc, gtin, own.epoch) in already:
             continue  # counted from this unit (its label or its manifest) into this start
         started = classified(fresh(own, gtin), classify)
-        put(lines, order, count(started, claim.units, (), book, counted))
+        put(lines, order, count(started, wanted, (), book, counted))
         records.add((sscc, gtin, started.epoch))
-    return tuple(dict.fromkeys(touched)), frozenset(records)
+    return (sscc, *units), frozenset(records)
 
 
 def worst_first(lines: tuple[Line, ...]) -> tuple[Line, ...]:

@@ -15,8 +15,8 @@ stores or waits; it returns what should happen.
 Counting. A serial counts once per line however often it is read (the shell's
 ``SerialBook`` says which are counted; the transition returns the new ones); a scan without a
 serial adds one unit. A container (SSCC) in the manifest expands into its contents once
-(each content's GTIN classified through ``Controls.classify``); one not in the manifest
-becomes an ``unclassified`` line keyed by the SSCC, also counted once. Removing a line means
+(classified through ``Controls.classify``); one not in it, or whose label it contradicts,
+is an ``unclassified`` line keyed by the SSCC (``container_labels``). Removing a line means
 all goods of that key were unloaded: its counts are kept for the record, and any later read
 of those goods (in an open shipment) starts the line again from that read, so goods put back
 on the truck are never missed. A read that changes nothing (a serial already counted) returns

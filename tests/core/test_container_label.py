@@ -180,3 +180,29 @@ def test_the_decoder_carries_ai_02_and_ai_37() -> None:
     raw = decode(f"00{sscc}02{gtin}3710")
     for item in (bracketed, raw):
         assert (sscc, None, gtin, 10) == (item.sscc, item.key, item.content, item.count)
+
+
+def test_a_label_gtin_unloaded_and_put_back_counts_again() -> None:
+    """The label's gyro line removed (unloaded), then the pallet read again: the gyro counts
+    again from that read, the pallet's own line (still loaded) does not."""
+    s = shipment(manifest=BEARINGS)
+    first = label(PALLET, content=GYRO, count=3)
+    s = serial_books.carry(s, read(s, first).shipment)
+    s = serial_books.carry(s, sh.remove_line(s, GYRO, CONTROLS, NOW).shipment)
+    book = serial_books.FrozenBook(serial_books.counted(s))
+    assert not counted_already(s, first, book)
+    s = read(s, first).shipment
+    gyro, pallet = s.line(GYRO), s.line(PALLET)
+    assert gyro is not None and pallet is not None
+    assert (3, False, 1) == (gyro.quantity, gyro.removed, gyro.epoch)
+    assert 1 == pallet.quantity
+
+
+def test_one_gtin_named_twice_on_a_label_counts_once() -> None:
+    """A label naming the same GTIN in AI 01 and AI 02 (GS1 forbids the pair) counts it once,
+    at the larger of its claims (AI 02's 5, not AI 01's one unit)."""
+    s = read(shipment(manifest=BEARINGS), label(PALLET, key=GYRO, content=GYRO, count=5))
+    pallet = s.shipment.line(PALLET)
+    assert pallet is not None
+    assert {PALLET: 1, GYRO: 5} == {x.key: x.quantity for x in s.shipment.lines}
+    assert (Label(GYRO, None, 0), Label(GYRO, 5, 0)) == pallet.labels
