@@ -322,9 +322,9 @@ class Shipment:
     requests: tuple[LicenceRequest, ...] = ()
     approvals: tuple[Approval, ...] = ()
     containers: frozenset[str] = frozenset()
-    #: (SSCC, GTIN, line epoch): the manifest contents each container read counted, into
-    #: which start of the line. A container read again counts an item again only into a
-    #: line started again since (removed, then put back), each entry of it once per start.
+    #: (SSCC, GTIN, line epoch): the contents (of the manifest, or of a label it did not
+    #: confirm) each container read counted, into which start of the line. Read again, it
+    #: counts an item only into a line started again since (removed, then put back).
     container_counts: frozenset[tuple[str, str, int]] = frozenset()
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -470,12 +470,12 @@ class SerialBook(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """A transition's result: the new shipment, the lines the event touched, the effects.
+    """A transition's result: the new shipment, the lines the event touched (the most severe
+    first: a scan answer reports the first), the effects.
 
-    ``serials`` are the serials the event counted for the first time (a scan only), which the
-    shell stores and enters in its ``SerialBook``.
-    ``licences`` is set by a dispatch only: every standing licence with the dispatch's
-    drawdowns taken (``gate.core.licences.draw_down``), what the shell stores and keeps.
+    ``serials`` are the serials the event counted first (a scan only), which the shell stores
+    and enters in its ``SerialBook``. ``licences`` is set by a dispatch only: every standing
+    licence with the dispatch's drawdowns taken (``licences.draw_down``), which it keeps.
     """
 
     shipment: Shipment
