@@ -7,7 +7,7 @@ build one without importing the others. Import it from :mod:`gate.core.identifie
 What the decoder promises (the type does not check it, since the core and the tests also
 build identifiers from plain values): it returns an ``Identifier`` only for a code with
 exactly one reading, and that identifier has a ``key`` (the item's GTIN-14), an ``sscc`` or
-both, each with a valid check digit.
+both, each with a valid check digit; a ``content`` GTIN-14 has a valid check digit too.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ class Identifier:
     (a plain SSCC-18), ``epc`` (hex tag) or ``epc_uri``; ``scheme`` is the EPC scheme for
     tags (``sgtin-96``, ...). ``key`` is the item's GTIN-14 or ``None`` for a logistics unit;
     ``sscc`` the SSCC-18 of a logistics unit. ``filter`` is the EPC filter value (0-7) of a
-    hex tag or tag URI, ``None`` for every other form.
+    hex tag or tag URI, ``None`` for every other form. ``content`` is AI (02), the GTIN-14 of
+    the trade items a logistics unit holds, and ``count`` AI (37), how many it holds, as its
+    label states them: what the manifest must confirm (``gate.core.container_labels``).
     """
 
     kind: str
@@ -44,3 +46,5 @@ class Identifier:
     batch: str | None = None
     scheme: str | None = None
     filter: int | None = None
+    content: str | None = None
+    count: int | None = None

@@ -149,7 +149,7 @@ def decode_gs1(text: str, raw: str) -> Identifier:
             )
 
     found: dict[str, str] = {}
-    key = sscc = None
+    key = sscc = content = None
     for element in elements:
         ai = element.ai.ai
         for error in (element.gtin_error, element.sscc_error, element.gln_error):
@@ -163,14 +163,25 @@ def decode_gs1(text: str, raw: str) -> Identifier:
             )
         if ai == "01" and element.gtin is not None:
             key = element.gtin.as_gtin_14()
+        elif ai == "02" and element.gtin is not None:
+            content = element.gtin.as_gtin_14()
         elif ai == "00" and element.sscc is not None:
             sscc = element.sscc.value
     if key is None and sscc is None:
         raise InvalidCode(
             "GS1 element string has neither AI (01) GTIN nor AI (00) SSCC", field="gs1"
         )
+    # AI (37) is digits only (biip matched its N..8 format): a count the label states.
+    count = found.get("37")
     return Identifier(
-        kind="gs1", raw=raw, key=key, serial=found.get("21"), sscc=sscc, batch=found.get("10")
+        kind="gs1",
+        raw=raw,
+        key=key,
+        serial=found.get("21"),
+        sscc=sscc,
+        batch=found.get("10"),
+        content=content,
+        count=None if count is None else int(count),
     )
 
 

@@ -5,10 +5,12 @@ unit. Which serials are counted already is the shell's to keep (``SerialBook``: 
 100,000 tagged units must not copy a set of 100,000 serials per read); the core asks it and
 returns each serial it counts for the first time (``SerialRead``), which the shell stores.
 A container (SSCC) in the manifest expands into its contents once; one not in the
-manifest becomes an ``unclassified`` line keyed by the SSCC, also counted once. What a read
-added (``added``: 0 for a re-read) is what the scan answer reports as ``counted``. A removed line
-read again was put back on the truck and counts from that read on. A lookup that fails is
-kept on the line (``lookup_error``), which holds it: never "not in the table".
+manifest, or whose label says what the manifest does not confirm
+(:mod:`gate.core.container_labels`), becomes an ``unclassified`` line keyed by the SSCC, also
+counted once, and each GTIN its label names counts from the label, as a line of its own. What
+a read added (``added``: 0 for a re-read) is what the scan answer reports as ``counted``. A
+removed line read again was put back on the truck and counts from that read on. A lookup that
+fails is kept on the line (``lookup_error``), which holds it: never "not in the table".
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from gate.core.classification import Classification
+from gate.core.container_labels import Claim, Label, claims, unconfirmed
 from gate.core.identifiers import Identifier
+from gate.core.rules import SEVERITY
 from gate.core.shipment_values import (
     Controls,
     Line,
+    ManifestItem,
     SerialBook,
     SerialRead,
     Shipment,
@@ -87,6 +92,7 @@ def put(lines: dict[str, Line], order: list[str], line: Line) -> None:
 
 def count_container(
     sscc: str,
+    item: Identifier,
     shipment: Shipment,
     lines: dict[str, Line],
     order: list[str],
@@ -94,35 +100,92 @@ def count_container(
     book: SerialBook,
     counted: list[SerialRead],
 ) -> tuple[tuple[str, ...], frozenset[tuple[str, str, int]]]:
-    """Counts a read of container ``sscc`` into ``lines``/``order`` (new serials appended to
-    ``counted``); returns the keys it touched (its manifest contents, or the SSCC itself
-    when the manifest lacks it) and what it counted, as ``Shipment.container_counts`` keeps
-    it.
+    """Counts a read ``item`` of container ``sscc`` into ``lines``/``order`` (new
+    serials appended to ``counted``); returns the keys it touched (its manifest contents, or
+    the SSCC itself and its label's GTINs when the manifest does not vouch for it) and what
+    it counted, as ``Shipment.container_counts`` keeps it.
 
     An entry of the manifest counts unless this container's read counted it into the line's
     current start already: after a line is removed and the goods put back, every container
     holding its GTIN counts it again, each entry of it (a GTIN can be listed twice in one
-    container) once."""
-    contents = shipment.manifest.contents(sscc)
-    if contents is None:
-        line = lines.get(sscc)
-        if sscc not in shipment.containers or line is None or line.removed:
-            started = fresh(line, sscc, container=True)
-            put(lines, order, count(started, 1, (), book, counted))
-        return (sscc,), frozenset()
+    container) once. A GTIN of the label counts the same way, once per start of its line."""
+    contents, said, contradicted = vouching(shipment, sscc, item)
+    if contents is None or contradicted:
+        return _count_unvouched(
+            sscc, said, contradicted, shipment, lines, order, classify, book, counted
+        )
     already = shipment.container_counts
     records: set[tuple[str, str, int]] = set()
     touched: list[str] = []
-    for item in contents:
-        line = lines.get(item.gtin)
-        touched.append(item.gtin)
-        if line is not None and not line.removed and (sscc, item.gtin, line.epoch) in already:
+    for entry in contents:
+        line = lines.get(entry.gtin)
+        touched.append(entry.gtin)
+        if line is not None and not line.removed and (sscc, entry.gtin, line.epoch) in already:
             continue  # this container was counted into this start of the line already
-        started = classified(fresh(line, item.gtin), classify)
-        units = item.quantity - len(item.serials)
-        put(lines, order, count(started, units, sorted(item.serials), book, counted))
-        records.add((sscc, item.gtin, started.epoch))
+        started = classified(fresh(line, entry.gtin), classify)
+        units = entry.quantity - len(entry.serials)
+        put(lines, order, count(started, units, sorted(entry.serials), book, counted))
+        records.add((sscc, entry.gtin, started.epoch))
     return tuple(dict.fromkeys(touched)), frozenset(records)
+
+
+def vouching(
+    shipment: Shipment, sscc: str, item: Identifier
+) -> tuple[tuple[ManifestItem, ...] | None, tuple[Claim, ...], tuple[Label, ...]]:
+    """For a read ``item`` of container ``sscc``: the unit's manifest contents (``None``: not
+    in the manifest), what its label claims, and the claims the manifest does not confirm.
+    The manifest vouches for the read only when it lists the unit and confirms every claim."""
+    contents = shipment.manifest.contents(sscc)
+    said = claims(item)
+    if contents is None or not said:
+        return contents, said, ()
+    return contents, said, unconfirmed(said, contents)
+
+
+def _count_unvouched(
+    sscc: str,
+    said: tuple[Claim, ...],
+    contradicted: tuple[Label, ...],
+    shipment: Shipment,
+    lines: dict[str, Line],
+    order: list[str],
+    classify: Callable[[str], Classification | None],
+    book: SerialBook,
+    counted: list[SerialRead],
+) -> tuple[tuple[str, ...], frozenset[tuple[str, str, int]]]:
+    """A container the manifest does not vouch for: its own line (held, row 11), counted once
+    and holding what contradicted the manifest, then each GTIN its label names."""
+    line = lines.get(sscc)
+    if sscc not in shipment.containers or line is None or line.removed:
+        line = count(fresh(line, sscc, container=True), 1, (), book, counted)
+    new = tuple(label for label in contradicted if label not in line.labels)
+    put(lines, order, evolve(line, labels=line.labels + new) if new else line)
+    already = shipment.container_counts
+    records: set[tuple[str, str, int]] = set()
+    # Each GTIN once, at the most units any claim gives it (a count naming no GTIN counts
+    # nothing: the unit's own line holds for it).
+    units: dict[str, int] = {}
+    for claim in said:
+        if claim.gtin is not None:
+            units[claim.gtin] = max(units.get(claim.gtin, 0), claim.units)
+    for gtin, wanted in units.items():
+        own = lines.get(gtin)
+        if own is not None and not own.removed and (sscc, gtin, own.epoch) in already:
+            continue  # counted from this unit (its label or its manifest) into this start
+        started = classified(fresh(own, gtin), classify)
+        put(lines, order, count(started, wanted, (), book, counted))
+        records.add((sscc, gtin, started.epoch))
+    return (sscc, *units), frozenset(records)
+
+
+def worst_first(lines: tuple[Line, ...]) -> tuple[Line, ...]:
+    """``lines`` (those a read touched) with the most severe decision first, the rest in their
+    order: a scan answer reports the first, so a pallet's answer is never more lenient than
+    its worst line. A decision the table does not know counts as the most severe."""
+    if len(lines) < 2:
+        return lines
+    worst = len(SEVERITY)
+    return tuple(sorted(lines, key=lambda line: -SEVERITY.get(line.decision, worst)))
 
 
 def classified(line: Line, classify: Callable[[str], Classification | None]) -> Line:
@@ -146,13 +209,26 @@ def reclassified(shipment: Shipment, controls: Controls) -> list[Line]:
 def counted_already(shipment: Shipment, item: Identifier, book: SerialBook) -> bool:
     """Whether a read of ``item`` would add nothing to ``shipment``: a serial its line counted
     in the line's current start (not removed since), or a container whose every manifest entry
-    was counted into lines still on the truck (one not in the manifest: its own line, not
-    removed). A read without a serial always adds a unit."""
+    was counted into lines still on the truck (one the manifest does not vouch for: its own
+    line, not removed, holding what its label contradicted, and each GTIN its label names
+    counted from it). A read without a serial always adds a unit."""
     if item.sscc is not None:
-        contents = shipment.manifest.contents(item.sscc)
-        if contents is None:
+        contents, said, contradicted = vouching(shipment, item.sscc, item)
+        if contents is None or contradicted:
             own = shipment.line(item.sscc)
-            return item.sscc in shipment.containers and own is not None and not own.removed
+            return (
+                item.sscc in shipment.containers
+                and own is not None
+                and not own.removed
+                and all(label in own.labels for label in contradicted)
+                and all(
+                    (line := shipment.line(claim.gtin)) is not None
+                    and not line.removed
+                    and (item.sscc, claim.gtin, line.epoch) in shipment.container_counts
+                    for claim in said
+                    if claim.gtin is not None
+                )
+            )
         return item.sscc in shipment.containers and all(
             (line := shipment.line(entry.gtin)) is not None
             and not line.removed

@@ -141,7 +141,7 @@ class Case:
         *,
         production: bool,
         denied: bool,
-        container: bool,
+        container: bool | str,
     ) -> None:
         self.facts = facts
         self.category = category
@@ -151,7 +151,7 @@ class Case:
         self.container = container
         self.listed = category in (CATEGORY_I, CATEGORY_II)
         self.unlisted = category == NOT_LISTED
-        self.unclassified = category not in _KNOWN_CATEGORIES or container
+        self.unclassified = category not in _KNOWN_CATEGORIES or bool(container)
         self.general_licence = self._general_licence()
 
     def _general_licence(self) -> str | None:
@@ -223,6 +223,8 @@ def _countries(pairs: Iterable[tuple[str, str]]) -> str:
 
 
 def _explain_unclassified(c: Case) -> str:
+    if isinstance(c.container, str) and c.container:
+        return c.container  # what the line says its manifest failed to confirm
     if c.container:
         return "container (SSCC) not in the shipment's manifest"
     if c.category is None:
@@ -304,13 +306,14 @@ def decide(
     classification: Classification | None,
     *,
     denied: bool = False,
-    container: bool = False,
+    container: bool | str = False,
 ) -> LineDecision:
     """Run the table over one line. Never raises and never clears on a failure.
 
     ``classification`` ``None`` means not in the table; ``container`` says the line is a
-    scanned SSCC missing from the manifest (also row 11); ``denied`` that the central office
-    denied the line (row 3).
+    scanned SSCC the manifest does not vouch for (row 11): ``True`` when it is missing from
+    the manifest, or a text saying what its label said that the manifest did not confirm
+    (the row's explanation); ``denied`` that the central office denied the line (row 3).
     """
     try:
         if facts.error is not None:

@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
 from gate.core.classification import Classification
+from gate.core.container_labels import Label
 from gate.core.countries import parse_country
 from gate.core.end_use import check_codes
 from gate.core.gs1 import check_gtin, check_sscc
@@ -225,6 +226,8 @@ class Line:
     it holds. An epoch starts when a removed line is read again. ``classification``
     is ``None`` when the key is not in the table (or the line is an unknown ``container``);
     ``lookup_error`` records a lookup that failed, which holds the line with reason ``error``.
+    ``labels``: for a ``container`` in the manifest, what its label said that the manifest
+    did not confirm (``gate.core.container_labels``).
     """
 
     key: str
@@ -238,6 +241,7 @@ class Line:
     denied: bool = False
     container: bool = False
     lookup_error: str | None = None
+    labels: tuple[Label, ...] = ()
 
     @property
     def quantity(self) -> int:
@@ -253,9 +257,17 @@ class Line:
 
     @property
     def description(self) -> str:
+        if self.container and self.labels:
+            said = "; ".join(label.describe() for label in self.labels)
+            return f"container (SSCC) whose label contradicts its manifest: {said}"
         if self.container:
             return "container (SSCC) not in the manifest"
         return self.classification.description if self.classification else ""
+
+    @property
+    def unvouched(self) -> bool | str:
+        """Row 11's ``container`` (``rules.decide``): what contradicted the manifest, if any."""
+        return self.description if self.container and self.labels else self.container
 
     @property
     def control(self) -> str:
@@ -310,9 +322,9 @@ class Shipment:
     requests: tuple[LicenceRequest, ...] = ()
     approvals: tuple[Approval, ...] = ()
     containers: frozenset[str] = frozenset()
-    #: (SSCC, GTIN, line epoch): the manifest contents each container read counted, into
-    #: which start of the line. A container read again counts an item again only into a
-    #: line started again since (removed, then put back), each entry of it once per start.
+    #: (SSCC, GTIN, line epoch): the contents (of the manifest, or of a label it did not
+    #: confirm) each container read counted, into which start of the line. Read again, it
+    #: counts an item only into a line started again since (removed, then put back).
     container_counts: frozenset[tuple[str, str, int]] = frozenset()
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -458,12 +470,12 @@ class SerialBook(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """A transition's result: the new shipment, the lines the event touched, the effects.
+    """A transition's result: the new shipment, the lines the event touched (the most severe
+    first: a scan answer reports the first), the effects.
 
-    ``serials`` are the serials the event counted for the first time (a scan only), which the
-    shell stores and enters in its ``SerialBook``.
-    ``licences`` is set by a dispatch only: every standing licence with the dispatch's
-    drawdowns taken (``gate.core.licences.draw_down``), what the shell stores and keeps.
+    ``serials`` are the serials the event counted first (a scan only), which the shell stores
+    and enters in its ``SerialBook``. ``licences`` is set by a dispatch only: every standing
+    licence with the dispatch's drawdowns taken (``licences.draw_down``), which it keeps.
     """
 
     shipment: Shipment

@@ -15,8 +15,8 @@ stores or waits; it returns what should happen.
 Counting. A serial counts once per line however often it is read (the shell's
 ``SerialBook`` says which are counted; the transition returns the new ones); a scan without a
 serial adds one unit. A container (SSCC) in the manifest expands into its contents once
-(each content's GTIN classified through ``Controls.classify``); one not in the manifest
-becomes an ``unclassified`` line keyed by the SSCC, also counted once. Removing a line means
+(classified through ``Controls.classify``); one not in it, or whose label it contradicts,
+is an ``unclassified`` line keyed by the SSCC (``container_labels``). Removing a line means
 all goods of that key were unloaded: its counts are kept for the record, and any later read
 of those goods (in an open shipment) starts the line again from that read, so goods put back
 on the truck are never missed. A read that changes nothing (a serial already counted) returns
@@ -56,7 +56,7 @@ from gate.core.licences import (
     draw_down,
     drawdowns,
 )
-from gate.core.line_counting import count, count_container, fresh, reclassified
+from gate.core.line_counting import count, count_container, fresh, reclassified, worst_first
 from gate.core.parties import Party
 from gate.core.review import next_review
 from gate.core.rules import Decision, Facts, assess, decide, failed, require_aware
@@ -212,9 +212,9 @@ def add_scan(
     ``classification`` is the table's answer for ``identifier.key`` (``None`` when not in the
     table). ``lookup_error`` says the lookup itself failed (the table could not answer): the
     line is then held with reason ``error`` and the failure in its detail, never recorded as
-    "not in the table", never cleared. A logistics unit
-    (``identifier.sscc`` set) expands from the manifest, its contents classified through
-    ``controls.classify``. Raises ``NotOpen``/``ShipmentFinal`` after sealing, and
+    "not in the table", never cleared. A logistics unit (``identifier.sscc`` set) expands from
+    the manifest, unless its label says what the manifest does not confirm (then it is held:
+    ``gate.core.container_labels``). Raises ``NotOpen``/``ShipmentFinal`` after sealing, and
     ``InvalidCode`` for an identifier with neither a key nor an SSCC.
     """
     accepts(shipment, "scan")
@@ -224,7 +224,7 @@ def add_scan(
         lines = {line.key: line for line in shipment.lines}
         order = [line.key for line in shipment.lines]
         touched, records = count_container(
-            identifier.sscc, shipment, lines, order, controls.classify, book, counted
+            identifier.sscc, identifier, shipment, lines, order, controls.classify, book, counted
         )
         return _settle(
             shipment,
@@ -432,7 +432,7 @@ def _decided(line: Line, facts: Facts) -> Line:
     if line.lookup_error is not None:
         verdict = failed(f"table lookup failed: {line.lookup_error}", denied=line.denied)
     else:
-        verdict = decide(facts, line.classification, denied=line.denied, container=line.container)
+        verdict = decide(facts, line.classification, denied=line.denied, container=line.unvouched)
     return evolve(line, verdict=verdict)
 
 
@@ -503,7 +503,7 @@ def _settle(
     return Transition(
         settled,
         effects,
-        tuple(reported[key] for key in touched),
+        worst_first(tuple(reported[key] for key in touched)),
         serials=serials,
         redecided=redecided,
     )

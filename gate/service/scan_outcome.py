@@ -48,17 +48,22 @@ _REJECTED = ScanStatus.REJECTED.value
 
 @dataclass(frozen=True, slots=True)
 class ItemSeen:
-    """The decoded item as the answer shows it."""
+    """The decoded item as the answer shows it; ``content`` and ``count`` are a logistics
+    unit's AI (02) and AI (37), what its label says it holds."""
 
     kind: str
     key: str | None
     serial: str | None
     sscc: str | None
     batch: str | None
+    content: str | None = None
+    count: int | None = None
 
     @classmethod
     def of(cls, item: Identifier) -> ItemSeen:
-        return cls(item.kind, item.key, item.serial, item.sscc, item.batch)
+        return cls(
+            item.kind, item.key, item.serial, item.sscc, item.batch, item.content, item.count
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +207,15 @@ class ScanOutcome:
         i = self.item
         if i is None:
             return None
-        return {"kind": i.kind, "key": i.key, "serial": i.serial, "sscc": i.sscc, "batch": i.batch}
+        return {
+            "kind": i.kind,
+            "key": i.key,
+            "serial": i.serial,
+            "sscc": i.sscc,
+            "batch": i.batch,
+            "content": i.content,
+            "count": i.count,
+        }
 
     def _shipment(self) -> dict[str, Any] | None:
         if self.shipment_id is None:
@@ -348,7 +361,13 @@ class ScanOutcome:
             item=None
             if item is None
             else ItemSeen(
-                item["kind"], item["key"], item["serial"], item["sscc"], item.get("batch")
+                item["kind"],
+                item["key"],
+                item["serial"],
+                item["sscc"],
+                item.get("batch"),
+                item.get("content"),
+                item.get("count"),
             ),
             listed=None
             if listed is None

@@ -23,6 +23,7 @@ from typing import Any
 
 from gate.core import json_text
 from gate.core.classification import Classification
+from gate.core.container_labels import Label
 from gate.core.hits import Hit, HitAction, PartyHits
 from gate.core.licences import (
     Approval,
@@ -128,6 +129,7 @@ def encode_line(line: Line) -> dict[str, Any]:
         "container": line.container,
         "lookup_error": line.lookup_error,
         "classification": _classification(line.classification),
+        "labels": [[x.gtin, x.count, x.listed] for x in line.labels],
     }
 
 
@@ -346,6 +348,8 @@ def _decode_line(d: dict[str, Any]) -> Line:
         denied=d["denied"],
         container=d["container"],
         lookup_error=d["lookup_error"],
+        # Documents written before labels were kept have none (no read was held for one).
+        labels=tuple(Label(gtin, count, listed) for gtin, count, listed in d.get("labels", ())),
     )
 
 

@@ -98,6 +98,8 @@ def item_json(item: Identifier) -> dict[str, Any]:
         "serial": item.serial,
         "sscc": item.sscc,
         "batch": item.batch,
+        "content": item.content,
+        "count": item.count,
     }
 
 
