@@ -184,8 +184,9 @@ class Vocabulary:
 
 def _readings(text: str) -> tuple[list[str], list[str]]:
     """The ways a declared end use is read for the vocabulary's terms, folded: as written,
-    and with look-alike letters read as Latin ("mіssile" with a Cyrillic "і", as party names
-    are screened); each also with every run of three or more spelt-out letters joined into one
+    with look-alike letters read as Latin ("mіssile" with a Cyrillic "і", as party names
+    are screened) and, in a Cyrillic word, Latin look-alikes read as Cyrillic ("ракeта" with
+    a Latin "e"); each also with every run of three or more spelt-out letters joined into one
     word ("a t o m i c bomb" reads "atomic bomb"); and those runs themselves, to be searched
     inside ("for a m i s s i l e" joins into "amissile"). A term found in any of them counts:
     reading more can only hold more."""
@@ -193,14 +194,33 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
     runs: list[str] = []
     for form in (text, *read_as_latin(text)):
         joined = _SPACED.sub(lambda m: _SEPARATORS.sub("", m.group(0)), form)
-        for reading in (_fold(form), _fold(joined)):
-            if reading not in readings:
-                readings.append(reading)
+        for folded in (_fold(form), _fold(joined)):
+            for reading in (folded, _as_cyrillic(folded)):
+                if reading not in readings:
+                    readings.append(reading)
         for found in _SPACED.finditer(form):
             run = _fold(_SEPARATORS.sub("", found.group(0)))[:_LONGEST_RUN]
             if run not in runs:
                 runs.append(run)
     return readings, runs
+
+
+#: Latin letters that look like Cyrillic ones once folded to lower case (capital T, H, M, B
+#: and K look like Т, Н, М, В and К).
+_CYRILLIC_LOOKALIKES = str.maketrans("aeopcxyktmhb", "аеорсхуктмнв")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[a-z]")
+
+
+def _as_cyrillic(folded: str) -> str:
+    """``folded`` with the Latin look-alikes of a word that also holds Cyrillic letters read
+    as Cyrillic: "ядерноe oружиe" (Latin "e" and "o") reads "ядерное оружие"."""
+    return " ".join(
+        word.translate(_CYRILLIC_LOOKALIKES)
+        if _CYRILLIC.search(word) and _LATIN.search(word)
+        else word
+        for word in folded.split()
+    )
 
 
 #: Three or more letters, each a word of its own, separated by spaces, tabs, hyphens, dots

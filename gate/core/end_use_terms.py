@@ -171,7 +171,7 @@ ANYWHERE: tuple[str, ...] = (
     # German and Dutch compounds ("Atomwaffenprogramm"), not a waffle ("Bio-Waffeln").
     r"(?:kern|atom|nuklear|chemie|bio|abc|nbc|massenvernichtungs|wasserstoff|neutronen"
     r"|giftgas)waffe(?!l)",
-    r"atombombe|wasserstoffbombe|sprengkopf|gefechtskopf|rakete|flugkorper|lenkwaffe"
+    r"atombombe|wasserstoffbombe|sprengkopf|gefechtskopf|rakete|flugkorper|lenkwaffe|drohne"
     r"|kernwapen|atoomwapen|lancia(?:razzi|missili)",
     # Russian and Ukrainian compounds ("противоракетный", "межконтинентальная").
     r"ракет(?!к)|баллистич|балістичн|беспилот|безпілот|боеголов|боєголов",
@@ -222,8 +222,8 @@ MILITARY: tuple[tuple[str, ...], ...] = (
     (r"milli", r"savunma"),
     (r"army|armies", r"procurement|contracts?|units?|bases?|depots?|use"),
     (r"bundeswehr|verteidigungsministerium\w*|irgc|pasdaran",),
-    (r"weapons?|weaponry|weaponi[sz]ed|munitions?|armes?|armas|armi|waffen?|silah\w*|оруж\w*"
-     r"|збро\w*|[הובלשכמ]{0,2}נשק",),
+    (r"weapons?|weaponry|weaponi[sz]ed|munitions?|armes?|armas|armi|waffen?|bron|broni|silah\w*"
+     r"|оруж\w*|збро\w*|[הובלשכמ]{0,2}נשק",),
 )  # fmt: skip
 
 #: Military in Chinese, Japanese, Korean, Arabic and Persian, found with spaces removed.
