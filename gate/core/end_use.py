@@ -183,7 +183,8 @@ class Vocabulary:
 
 
 def _readings(text: str) -> tuple[list[str], list[str]]:
-    """The ways a declared end use is read for the vocabulary's terms, folded: as written,
+    """The ways a declared end use is read for the vocabulary's terms, folded: as written
+    (an invisible character read as a space, and again as nothing: "ядер\u200bное"),
     with look-alike letters read as Latin ("mіssile" with a Cyrillic "і", as party names
     are screened) and, in a Cyrillic word, Latin look-alikes read as Cyrillic ("ракeта" with
     a Latin "e"); each also with every run of three or more spelt-out letters joined into one
@@ -192,7 +193,10 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
     reading more can only hold more."""
     readings: list[str] = []
     runs: list[str] = []
-    for form in (text, *read_as_latin(text)):
+    forms = [text, *read_as_latin(text)]
+    if (unformatted := _INVISIBLE.sub("", text)) != text:
+        forms += [unformatted, *read_as_latin(unformatted)]
+    for form in forms:
         joined = _SPACED.sub(lambda m: _SEPARATORS.sub("", m.group(0)), form)
         for folded in (_fold(form), _fold(joined)):
             for reading in (folded, _as_cyrillic(folded)):
@@ -204,6 +208,10 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
                 runs.append(run)
     return readings, runs
 
+
+#: Characters that show nothing: soft hyphen, zero-width space, non-joiner and joiner,
+#: direction marks, word joiner and invisible operators, byte order mark.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 
 #: Latin letters that look like Cyrillic ones once folded to lower case (capital T, H, M, B
 #: and K look like Т, Н, М, В and К).

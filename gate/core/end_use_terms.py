@@ -106,7 +106,9 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     (r"a|h|atom|atomic|hydrogen|dirty", r"bombs?"),
     (r"bio|chem|chemo", r"weapons?|weaponry|warfare|agents?"),
     (r"scuds?|shahab|hwasong|iskander|fateh|zelzal|nodong|taepodong|musudan|ghauri|shaheen"
-     r"|kn\d\d|sejjil|khorramshahr|tochka|burkan",),
+     r"|kn\d\d|sejjil|khorramshahr|tochka|burkan|mlrs|gmlrs|himars|shahed",),
+    # Drones named by their model number ("Geran-2", "Orlan-10"): the name alone is a person's.
+    (r"geran|orlan", r"\d{1,2}"),
     (r"hypersonic", r"glide|vehicles?|weapons?"),
     (r"loitering", r"munitions?"),
     (r"kamikaze", r"drones?|uavs?"),
@@ -124,7 +126,7 @@ FOREIGN: tuple[tuple[str, ...], ...] = (
     # racket ("ракетка", Czech "raketka") is another word and is not.
     (r"ball?ist\w*",),
     (r"misseis|missilistic\w*",),
-    (r"raket(?!k)\w*|rakiet\w*|roket\w*|pocisk\w*|fuze\w*|razz[oi]|cohetes?|foguetes?"
+    (r"raket(?!k)\w*|rakiet\w*|roket\w*|pocisk\w*|fuze\w*|razz[oi]|cohete\w*|foguet\w*"
      r"|roquettes?|flugkorper\w*|lenkflugkorper\w*|lenkwaff\w*",),
     # French "fusée" is a rocket, but the stub axle of a car's steering is one too.
     (r"fusees?(?! d essieux?| de direction| de roue)",),
@@ -150,7 +152,7 @@ FOREIGN: tuple[tuple[str, ...], ...] = (
     (r"[הובלשכמ]{0,2}כטב", r"ם|מים"),
     (r"[הובלשכמ]{0,2}ראשי?", r"נפץ"),
     (r"[הובלשכמ]{0,2}(?:נשק|פצצ(?:ה|ת|ות))",
-     r"ה?(?:גרעיני|כימי|ביולוגי|אטומי|רדיולוגי|בקטריולוגי|מימן)\w*"),
+     r"ה?(?:גרעיני|כימי|ביולוגי|אטומ|אטום|רדיולוגי|בקטריולוגי|מימן)\w*"),
     (r"ל?ה?השמדה", r"המונית"),
 )  # fmt: skip
 
@@ -172,7 +174,7 @@ ANYWHERE: tuple[str, ...] = (
     r"(?:kern|atom|nuklear|chemie|bio|abc|nbc|massenvernichtungs|wasserstoff|neutronen"
     r"|giftgas)waffe(?!l)",
     r"atombombe|wasserstoffbombe|sprengkopf|gefechtskopf|rakete|flugkorper|lenkwaffe|drohne"
-    r"|kernwapen|atoomwapen|lancia(?:razzi|missili)",
+    r"|kernwapen|atoomwapen|lancia(?:razzi|missili)|giftgas|nervengas|nervenkampfstoff",
     # Russian and Ukrainian compounds ("противоракетный", "межконтинентальная").
     r"ракет(?!к)|баллистич|балістичн|беспилот|безпілот|боеголов|боєголов",
 )  # fmt: skip
@@ -221,6 +223,7 @@ MILITARY: tuple[tuple[str, ...], ...] = (
     (r"ministerstw\w*|министерств\w*|міністерств\w*", r"obrony|оборон\w*"),
     (r"milli", r"savunma"),
     (r"army|armies", r"procurement|contracts?|units?|bases?|depots?|use"),
+    (r"aerospace|strategic", r"forces?"),
     (r"bundeswehr|verteidigungsministerium\w*|irgc|pasdaran",),
     (r"weapons?|weaponry|weaponi[sz]ed|munitions?|armes?|armas|armi|waffen?|bron|broni|silah\w*"
      r"|оруж\w*|збро\w*|[הובלשכמ]{0,2}נשק",),

@@ -37,6 +37,7 @@ WMD_ELSEWHERE = [
     ("de", "Massenvernichtungswaffen"),
     ("de", "Lenkwaffe"),
     ("de", "Kampfdrohne"),
+    ("de", "Giftgas"),
     # Dutch
     ("nl", "kernwapen"),
     ("nl", "raket"),
@@ -46,12 +47,14 @@ WMD_ELSEWHERE = [
     ("es", "ojiva nuclear"),
     ("es", "bomba atómica"),
     ("es", "cohete"),
+    ("es", "cohetería"),
     ("es", "arma de destrucción masiva"),
     ("es", "vehículo aéreo no tripulado"),
     # Portuguese
     ("pt", "arma química"),
     ("pt", "mísseis balísticos"),
     ("pt", "foguete"),
+    ("pt", "foguetão"),
     ("pt", "destruição em massa"),
     # Italian
     ("it", "armi chimiche"),
@@ -85,6 +88,7 @@ WMD_ELSEWHERE = [
     ("ru", "дроны"),
     ("ru", "БПЛА"),
     ("ru", "рак" + "e" + "та"),  # the "e" is Latin
+    ("ru", "ядер\u200bное оружие"),  # a zero-width space inside a word
     ("ru", "ядерно" + "e " + "o" + "ружи" + "e"),  # "e" and "o" Latin
     # Ukrainian
     ("uk", "ядерна зброя"),
@@ -113,6 +117,7 @@ WMD_ELSEWHERE = [
     ("he", "הטילים"),
     ("he", "רקטות"),
     ("he", "פצצה אטומית"),
+    ("he", "פצצת אטום"),
     ("he", "ראש נפץ"),
     ("he", 'כטב"ם'),
     ("he", "נשק להשמדה המונית"),
@@ -147,6 +152,11 @@ WMD_ELSEWHERE = [
     ("en", "nuc1ear weapons"),
     ("en", "N-weapon"),
     ("en", "mass destruction"),
+    # Systems found in the attack: rocket artillery, drones named with their model number
+    ("en", "MLRS"),
+    ("en", "Shahed-136"),
+    ("en", "Geran-2"),
+    ("en", "Orlan-10"),
 ]
 
 
@@ -201,6 +211,7 @@ ORDINARY = [
     ("ko", "핵의학"),
     ("en", "chemical-free bath bombs"),
     ("en", "drongo figurines"),
+    ("en", "Orlan family bakery"),
 ]
 
 
@@ -229,6 +240,7 @@ def test_a_rocket_word_in_a_civil_compound_is_held_on_purpose(text: str) -> None
         ("für die Bundeswehr", "bundeswehr"),
         ("usage militaire", "militaire"),
         ("armas de fuego", "armas"),
+        ("Aerospace Force", "aerospace force"),
         ("военного назначения", "военного"),
         ("для збройних сил", "зброиних сил"),  # folded: й reads и
         ("军事用途", "军事"),
