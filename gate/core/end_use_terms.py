@@ -74,8 +74,9 @@ def _pair(qualifier: str, noun: str) -> tuple[str]:
 
 # --- whole-word phrases --------------------------------------------------------------------------
 
-#: The vocabulary as DESIGN.md 2.2 names it, in English. These are also read with "l" and "1"
-#: taken as "i" ("MISSlLE", "missi1e"), so none of them may be a loose misspelling pattern.
+#: The vocabulary as DESIGN.md 2.2 names it, in English. These and ``FOREIGN`` are also read
+#: with "l" and "1" taken as "i" ("MISSlLE", "missi1e"), so none of them may be a loose
+#: misspelling pattern (those go in ``LOOSE``).
 ENGLISH: tuple[tuple[str, ...], ...] = (
     (r"missile(?:s|ry)?",),
     (r"ballistics?|ballistically",),
