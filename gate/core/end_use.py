@@ -17,6 +17,14 @@ word with its plural and inflected forms ("missiles", "rocketry", "drones", "wea
 multi-word term as a run of words ("unmanned aerial vehicles", "space launcher"). A term never
 matches inside another word: "Crockett" does not name a rocket, "pocket" no rocket either.
 
+The vocabulary (``gate.core.end_use_terms``) is in the languages a diverter writes in: English,
+French, German, Dutch, Spanish, Portuguese, Italian, Polish, Turkish, Russian, Ukrainian,
+Hebrew as whole words with their inflections ("ядерного оружия", "broń jądrowa"); German and
+Russian compounds inside words ("Kernwaffenprogramm", "противоракетный"); Chinese, Japanese,
+Korean, Arabic and Persian with the spaces removed, since those scripts join words, particles
+or prefixes ("핵무기를", "الأسلحة الكيميائية"). The text is also read with digits for letters
+("m1ssile") and, for the strict terms, with "l" and "1" taken as "i" ("MISSlLE", "missi1e").
+
 The built-in vocabulary takes each word that names a delivery system or a WMD on its own
 (missile, ballistic, rocket, cruise, UAV, drone, warhead, ICBM, WMD, ...) and, for words that
 are ordinary in civil trade, only the phrase that makes them a weapon ("nuclear weapon", not
@@ -40,69 +48,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from gate.core import end_use_terms as terms
 from gate.core.parties import fold
 from gate.core.screening.names import read_as_latin
 from gate.errors import PolicyError
 
-#: Word forms: the stem, then the endings that inflect it. Each entry of a phrase is a regular
-#: expression over one folded word.
-_WMD_PHRASES: tuple[tuple[str, ...], ...] = (
-    (r"missile(?:s|ry)?",),
-    (r"ballistics?|ballistically",),
-    (r"rocket(?:s|ry|ries|eer|eers)?",),
-    (r"cruise",),
-    (r"uavs?|ucavs?|uass?",),
-    (r"drones?",),
-    (r"unmanned|uncrewed|unpiloted|pilotless", r"aerial|air|aircraft"),
-    (r"remotely", r"piloted", r"aircraft|air|aerial|vehicles?"),
-    (r"space", r"launch(?:es|ers?|ing)?"),
-    (r"launch", r"vehicles?"),
-    (r"re", r"entry"),
-    (r"reentry",),
-    (r"warheads?",),
-    (r"icbms?|irbms?|mrbms?|srbms?|slbms?|mirvs?",),
-    (r"wmds?",),
-    (r"weapons?", r"of", r"mass", r"destruction"),
-    (r"nuclear|chemical|biological|bacteriological|radiological|atomic|thermonuclear",
-     r"weapons?|weaponry|warfare|bombs?|warheads?|munitions?|explosives?|devices?"),
-    (r"bioweapons?|bioweaponry|nukes?",),
-    (r"nerve", r"agents?"),
-    # What a diverter writes instead (found by attacking a running gate): misspellings,
-    # split words, other languages, system names, agents and delivery terms.
-    (r"mis{1,2}i?l(?:e|es|s|i|ista|istico|istica)?|misiles?|missils?",),
-    (r"mis", r"siles?"),
-    (r"war", r"heads?"),
-    (r"a|h|atom|atomic|hydrogen|dirty", r"bombs?"),
-    (r"bio|chem|chemo", r"weapons?|weaponry|warfare|agents?"),
-    (r"raketen?|raketa|raketen\w*|flugkorper\w*|lenkflugkorper\w*|misil\w*|missilistic\w*",),
-    (r"scuds?|shahab|hwasong|iskander|fateh|zelzal|nodong|taepodong|musudan|ghauri|shaheen"
-     r"|kn\d\d|sejjil|khorramshahr|tochka|burkan",),
-    (r"hypersonic", r"glide|vehicles?|weapons?"),
-    # Not "RV" or "HGV": at a dock they are camper vans and heavy goods vehicles.
-    (r"slvs?",),
-    (r"loitering", r"munitions?"),
-    (r"kamikaze", r"drones?|uavs?"),
-    (r"sarin|soman|tabun|novichok|vx|ricin|anthrax|mustard\s+gas",),
-    (r"weaponi[sz](?:e|ed|ing|ation)",),
-)  # fmt: skip
-
-#: Terms in scripts written without spaces between words (Chinese) or with attached prefixes
-#: (Arabic "al-"): found anywhere in the folded text, not only as whole words.
-_WMD_UNFENCED: tuple[str, ...] = (
-    "导弹", "飞弹", "火箭", "弹道", "核武", "化武", "无人机",
-    "صاروخ", "صواريخ", "باليستي", "مسيرة",
-    "ракет", "баллистич", "беспилот", "боеголов", "ядерн оруж", "химическ оруж",
-)  # fmt: skip
-
 #: Leetspeak inside a word that also holds letters ("m1ssile", "dr0ne").
 _LEET = str.maketrans("013457", "oieast")
-
-#: "Military" on its own: row 7 only.
-_MILITARY_PHRASES: tuple[tuple[str, ...], ...] = (
-    (r"military|militaries|militarily|militari[sz]ed|militari[sz]ation|militar\w*",),
-    (r"armed", r"forces?"),
-    (r"weapons?|weaponry|weaponi[sz]ed|munitions?",),
-)
 
 #: ``end_use_codes``: what each declares. ``None`` = a civil end use (no finding).
 WMD = "wmd"
@@ -122,14 +74,30 @@ END_USE_CODES: dict[str, str | None] = {
 }
 
 
-def _compile(phrases: Iterable[tuple[str, ...]], *, fenced: bool = True) -> re.Pattern[str]:
+def _compile(
+    phrases: Iterable[tuple[str, ...]], *, fenced: bool = True, skeleton: bool = False
+) -> re.Pattern[str]:
     # Folded text is words of letters and digits separated by single spaces, so a phrase is
     # its words joined by one space, fenced so it never matches inside another word.
     # Unfenced (for letters spelt out and joined, which have no spaces): words run together.
+    # As a skeleton, every "l" of the phrase is an "i", as in the text it is searched in.
     joiner = " " if fenced else ""
-    alternatives = [joiner.join(f"(?:{word})" for word in phrase) for phrase in phrases]
-    body = "(?:" + "|".join(alternatives) + ")"
+    alternatives = [
+        joiner.join(f"(?:{_skeleton(word) if skeleton else word})" for word in phrase)
+        for phrase in phrases
+    ]
+    body = terms.script_form("(?:" + "|".join(alternatives) + ")")
     return re.compile(r"(?<![^\W_])" + body + r"(?![^\W_])" if fenced else body)
+
+
+def _compile_inside(patterns: Iterable[str]) -> re.Pattern[str]:
+    """``patterns`` as one expression found anywhere, in the form folded text has."""
+    return re.compile(terms.script_form("|".join(f"(?:{p})" for p in patterns)))
+
+
+def _skeleton(text: str) -> str:
+    """``text`` with "l" read as "i": a capital I and a small l look alike ("MISSlLE")."""
+    return text.replace("l", "i")
 
 
 def _term_phrase(term: str) -> tuple[str, ...]:
@@ -152,18 +120,22 @@ class Vocabulary:
     extra: tuple[str, ...] = ()
     _wmd: re.Pattern[str] = field(init=False, repr=False, compare=False, hash=False)
     _military: re.Pattern[str] = field(init=False, repr=False, compare=False, hash=False)
+    # The strict terms with "l" read as "i", searched in the text read the same way.
+    _wmd_skeleton: re.Pattern[str] = field(init=False, repr=False, compare=False, hash=False)
     # The same terms unfenced, for inside a run of spelt-out letters ("amissile").
     _wmd_inside: re.Pattern[str] = field(init=False, repr=False, compare=False, hash=False)
     _military_inside: re.Pattern[str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         extra = tuple(sorted({" ".join(fold(term).split()) for term in self.extra}))
-        phrases = (*_WMD_PHRASES, *(_term_phrase(term) for term in self.extra))
+        strict = (*terms.ENGLISH, *terms.FOREIGN, *(_term_phrase(term) for term in self.extra))
+        phrases = (*strict, *terms.LOOSE)
         object.__setattr__(self, "extra", extra)
         object.__setattr__(self, "_wmd", _compile(phrases))
-        object.__setattr__(self, "_military", _compile(_MILITARY_PHRASES))
+        object.__setattr__(self, "_wmd_skeleton", _compile(strict, skeleton=True))
+        object.__setattr__(self, "_military", _compile(terms.MILITARY))
         object.__setattr__(self, "_wmd_inside", _compile(phrases, fenced=False))
-        object.__setattr__(self, "_military_inside", _compile(_MILITARY_PHRASES, fenced=False))
+        object.__setattr__(self, "_military_inside", _compile(terms.MILITARY, fenced=False))
 
     def read(self, text: str | None, codes: Iterable[str] = ()) -> EndUse:
         """What ``text`` and ``codes`` declare. Raises ``PolicyError`` for an unknown code."""
@@ -183,8 +155,10 @@ class Vocabulary:
         for reading in readings:
             if wmd is None:
                 wmd = self._find_wmd(reading)
-            if military is None and (found := self._military.search(reading)) is not None:
-                military = found.group(0)
+            if military is None:
+                military = _found(self._military.search(reading)) or _found(
+                    _MILITARY_SPACELESS.search(reading.replace(" ", ""))
+                )
         for run in runs:
             wmd = wmd or _found(self._wmd_inside.search(run))
             military = military or _found(self._military_inside.search(run))
@@ -192,37 +166,69 @@ class Vocabulary:
 
     def _find_wmd(self, folded: str) -> str | None:
         """The first WMD or missile-delivery term in ``folded`` text: as whole words, in the
-        same text with leetspeak read as letters, or as an unspaced-script term anywhere."""
-        for candidate in (folded, _unleet(folded)):
+        same text with leetspeak read as letters, then also with "l" read as "i" (the term
+        is reported as written: "missi1e"); inside a word; or with the spaces removed."""
+        unleet = _unleet(folded)
+        for candidate in (folded, unleet):
             found = self._wmd.search(candidate)
             if found is not None:
                 return found.group(0)
-        joined = folded.replace(" ", "")
-        for term in _WMD_UNFENCED:
-            if term.replace(" ", "") in joined if " " in term else term in folded:
-                return term
-        return None
+        # Leetspeak and the skeleton change letters one for one: the span is the written one.
+        found = self._wmd_skeleton.search(_skeleton(unleet))
+        if found is not None:
+            return folded[found.start() : found.end()]
+        return _found(_WMD_ANYWHERE.search(folded)) or _found(
+            _WMD_SPACELESS.search(folded.replace(" ", ""))
+        )
 
 
 def _readings(text: str) -> tuple[list[str], list[str]]:
-    """The ways a declared end use is read for the vocabulary's terms, folded: as written,
-    and with look-alike letters read as Latin ("mіssile" with a Cyrillic "і", as party names
-    are screened); each also with every run of three or more spelt-out letters joined into one
+    """The ways a declared end use is read for the vocabulary's terms, folded: as written
+    (an invisible character read as a space, and again as nothing: "ядер\u200bное"),
+    with look-alike letters read as Latin ("mіssile" with a Cyrillic "і", as party names
+    are screened) and, in a Cyrillic word, Latin look-alikes read as Cyrillic ("ракeта" with
+    a Latin "e"); each also with every run of three or more spelt-out letters joined into one
     word ("a t o m i c bomb" reads "atomic bomb"); and those runs themselves, to be searched
     inside ("for a m i s s i l e" joins into "amissile"). A term found in any of them counts:
     reading more can only hold more."""
     readings: list[str] = []
     runs: list[str] = []
-    for form in (text, *read_as_latin(text)):
+    forms = [text, *read_as_latin(text)]
+    if (unformatted := _INVISIBLE.sub("", text)) != text:
+        forms += [unformatted, *read_as_latin(unformatted)]
+    for form in forms:
         joined = _SPACED.sub(lambda m: _SEPARATORS.sub("", m.group(0)), form)
-        for reading in (fold(form), fold(joined)):
-            if reading not in readings:
-                readings.append(reading)
+        for folded in (_fold(form), _fold(joined)):
+            for reading in (folded, _as_cyrillic(folded)):
+                if reading not in readings:
+                    readings.append(reading)
         for found in _SPACED.finditer(form):
-            run = fold(_SEPARATORS.sub("", found.group(0)))[:_LONGEST_RUN]
+            run = _fold(_SEPARATORS.sub("", found.group(0)))[:_LONGEST_RUN]
             if run not in runs:
                 runs.append(run)
     return readings, runs
+
+
+#: Characters that show nothing: soft hyphen, zero-width space, non-joiner and joiner,
+#: direction marks, word joiner and invisible operators, byte order mark.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
+
+#: Latin letters that look like Cyrillic ones once folded to lower case (capital T, H, M, B
+#: and K look like Т, Н, М, В and К).
+_CYRILLIC_LOOKALIKES = str.maketrans("aeopcxyktmhb", "аеорсхуктмнв")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[a-z]")
+
+
+def _as_cyrillic(folded: str) -> str:
+    """``folded`` with the Latin look-alikes of a word that also holds Cyrillic letters read
+    as Cyrillic: "ядерноe oружиe" (Latin "e" and "o") reads "ядерное оружие"."""
+    return " ".join(
+        word.translate(_CYRILLIC_LOOKALIKES)
+        if _CYRILLIC.search(word) and _LATIN.search(word)
+        else word
+        for word in folded.split()
+    )
 
 
 #: Three or more letters, each a word of its own, separated by spaces, tabs, hyphens, dots
@@ -232,6 +238,16 @@ _SEPARATORS = re.compile(r"[\s\-./]+")
 _SPACED = re.compile(r"(?<![^\W_])(?:[^\W\d_][\s\-./]+){2,}[^\W\d_](?![^\W_])")
 #: The longest run searched (a term is found within its first this many letters).
 _LONGEST_RUN = 200
+
+
+_WMD_ANYWHERE = _compile_inside(terms.ANYWHERE)
+_WMD_SPACELESS = _compile_inside(terms.SPACELESS)
+_MILITARY_SPACELESS = _compile_inside(terms.MILITARY_SPACELESS)
+
+
+def _fold(text: str) -> str:
+    """``text`` folded as party names are, with Arabic-script letters in one form."""
+    return fold(text).translate(terms.SCRIPT_FORMS)
 
 
 def _found(match: re.Match[str] | None) -> str | None:

@@ -1,0 +1,256 @@
+"""The words of a declared end use that name WMD, missile delivery or the military (DESIGN.md
+2.2), in the languages and scripts a diverter writes them in; ``gate.core.end_use`` reads
+text against them.
+
+Every entry is written over *folded* text (``gate.core.parties.fold``: casefolded, accents and
+other combining marks gone, punctuation turned to single spaces), so "Atomwaffenprogramm"
+reads "atomwaffenprogramm", "jądrowa" "jadrowa", "ядерной" "ядернои" and "зброї" "зброі".
+Arabic-script letters are read in one form (``SCRIPT_FORMS``) and so are the tables.
+
+Three kinds of entry:
+
+* **phrases**: a tuple of word patterns, found as a run of whole words ("arme nucleaire",
+  "ядерн\\w* оруж\\w*"): scripts that separate words with spaces (Latin, Cyrillic, Hebrew);
+* **anywhere**: a pattern found inside any word, for languages that build compounds
+  ("Kernwaffenprogramm", "противоракетный", "Marschflugkörper");
+* **spaceless**: a pattern found in the text with every space removed, for scripts written
+  without spaces (Chinese, Japanese) or whose words take attached particles and prefixes and
+  are spaced either way (Korean "핵 무기를", Arabic "الأسلحة", Persian "سلاح‌های هسته‌ای" with
+  or without its zero-width joiners).
+
+A word that is ordinary in civil trade counts only beside the word that makes it a weapon:
+"nucléaire" and "chemisch" alone are not caught, "arme nucléaire" and "chemische Waffe" are; a
+bomb word only beside a nuclear or atomic one, because "bomba química" is a chemical pump.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# --- WMD qualifiers and weapon nouns, paired ----------------------------------------------------
+
+#: Nuclear, atomic, thermonuclear, hydrogen: paired with a weapon, warfare, bomb or warhead word.
+_NUCLEAR = (
+    r"nuclear\w*|nucleair\w*|nuklear\w*|nukleer\w*|jadrow\w*|atom\w*"
+    r"|th?ermo(?:nuclear|nucleair|nuklear|nukleer|jadrow)\w*"
+    r"|hydrogen\w*|hidrogen\w*|hidrojen\w*|idrogeno|wasserstoff\w*|wodorow\w*"
+    r"|ядерн\w*|атомн\w*|термоядерн\w*|водородн\w*|воднев\w*"
+)
+#: Chemical, biological, bacteriological, radiological (and NBC's abbreviations): paired with a
+#: weapon or warfare word only.
+_AGENT = (
+    r"chemical\w*|chimique\w*|chemisch\w*|chemiczn\w*|quimic\w*|chimic\w*|kimyasal\w*"
+    r"|химическ\w*|хімічн\w*"
+    r"|biolog\w*|biyolojik\w*|биологическ\w*|біологічн\w*"
+    r"|bacteriolog\w*|bakteriolog\w*|бактериологическ\w*|бактеріологічн\w*"
+    r"|radiolog\w*|radyolojik\w*|радиологическ\w*|радіологічн\w*"
+    r"|abc|nbc|nrbc|cbrne?|nbq|qbrn|рхб"
+)
+#: Weapon, armament, warfare and munition words.
+_ARMS = (
+    r"weapons?|weaponry|warfare|arms|armes?|armements?|armas?|armi|armamentos?|armamenti"
+    r"|waffen?|wapens?|bron|broni|bronia|uzbrojen\w*|silah\w*"
+    r"|оруж\w*|вооружен\w*|збро\w*|озброєн\w*"
+    r"|guerre|guerra|krieg\w*|wojn\w*|savas\w*|войн\w*|війн\w*"
+    r"|munitions?|munic(?:ao|oes|ion\w*)|munizion\w*|amunic\w*|muhimmat\w*"
+    r"|боеприпас\w*|боєприпас\w*|kampfstoff\w*"
+)
+#: Bomb, warhead and charge words: a weapon only beside a nuclear word.
+_BOMBS = (
+    r"bomb\w*|бомб\w*|warheads?|ogives?|ojivas?|ogivas?|testat[ae]|glowic\w*|baslik\w*"
+    r"|sprengk[oö]pf\w*|tetes?|cabezas?|заряд\w*|боезаряд\w*|боєзаряд\w*"
+)
+#: Words that may stand between a qualifier and its noun: "nuclear and chemical weapons".
+_AND = r"and|or|und|oder|et|ou|y|o|e|i|ve|veya|ile|lub|albo|oraz|и|или|і|та|або"
+
+
+def _pair(qualifier: str, noun: str) -> tuple[str]:
+    """The phrase of ``qualifier`` and ``noun`` next to each other in either order ("armes
+    chimiques", "chemische Waffen"), the qualifier first perhaps with a joining word after it
+    ("nuclear or chemical weapons"; not "weapons and nuclear medicine")."""
+    q, n, a = f"(?:{qualifier})", f"(?:{noun})", f"(?: (?:{_AND}))?"
+    return (f"{q}{a} {n}|{n} {q}",)
+
+
+# --- whole-word phrases --------------------------------------------------------------------------
+
+#: The vocabulary as DESIGN.md 2.2 names it, in English. These and ``FOREIGN`` are also read
+#: with "l" and "1" taken as "i" ("MISSlLE", "missi1e"), so none of them may be a loose
+#: misspelling pattern (those go in ``LOOSE``).
+ENGLISH: tuple[tuple[str, ...], ...] = (
+    (r"missile(?:s|ry)?",),
+    (r"ballistics?|ballistically",),
+    (r"rocket(?:s|ry|ries|eer|eers)?",),
+    (r"cruise",),
+    (r"uavs?|ucavs?|uass?",),
+    (r"drones?",),
+    (r"unmanned|uncrewed|unpiloted|pilotless", r"aerial|air|aircraft"),
+    (r"remotely", r"piloted", r"aircraft|air|aerial|vehicles?"),
+    (r"space", r"launch(?:es|ers?|ing)?"),
+    (r"launch", r"vehicles?"),
+    (r"re", r"entry"),
+    (r"reentry",),
+    (r"warheads?",),
+    (r"icbms?|irbms?|mrbms?|srbms?|slbms?|mirvs?",),
+    (r"wmds?",),
+    (r"weapons?", r"of", r"mass", r"destruction"),
+    (r"nuclear|chemical|biological|bacteriological|radiological|atomic|thermonuclear",
+     r"weapons?|weaponry|warfare|bombs?|warheads?|munitions?|explosives?|devices?"),
+    (r"bioweapons?|bioweaponry|nukes?",),
+    (r"nerve", r"agents?"),
+    (r"mass", r"destruction"),
+    (r"n", r"weapons?|bombs?"),
+    # What a diverter writes instead (found by attacking a running gate): split words,
+    # system names, agents and delivery terms.
+    (r"mis", r"siles?"),
+    (r"war", r"heads?"),
+    (r"a|h|atom|atomic|hydrogen|dirty", r"bombs?"),
+    (r"bio|chem|chemo", r"weapons?|weaponry|warfare|agents?"),
+    (r"scuds?|shahab|hwasong|iskander|fateh|zelzal|nodong|taepodong|musudan|ghauri|shaheen"
+     r"|kn\d\d|sejjil|khorramshahr|tochka|burkan|mlrs|gmlrs|himars|shahed",),
+    # Drones named by their model number ("Geran-2", "Orlan-10"): the name alone is a person's.
+    (r"geran|orlan", r"\d{1,2}"),
+    (r"hypersonic", r"glide|vehicles?|weapons?"),
+    (r"loitering", r"munitions?"),
+    (r"kamikaze", r"drones?|uavs?"),
+    (r"sarin|soman|tabun|novichok|vx|ricin|anthrax|mustard\s+gas",),
+    (r"weaponi[sz](?:e|ed|ing|ation)",),
+)  # fmt: skip
+
+#: Other languages that separate their words: French, German, Dutch, Spanish, Portuguese,
+#: Italian, Polish, Turkish, Russian, Ukrainian, Hebrew. Inflections are the stem and any
+#: ending (``\w*``); Hebrew words take their attached prefixes (the, and, in, to, that, as).
+FOREIGN: tuple[tuple[str, ...], ...] = (
+    _pair(_NUCLEAR + "|" + _AGENT, _ARMS),
+    _pair(_NUCLEAR, _BOMBS),
+    # Missiles and rockets. "Raketenofen" (a rocket stove) is held like "rocket salad"; the
+    # racket ("ракетка", Czech "raketka") is another word and is not.
+    (r"ball?ist\w*",),
+    (r"misseis|missilistic\w*",),
+    (r"raket(?!k)\w*|rakiet\w*|roket\w*|pocisk\w*|fuze\w*|razz[oi]|cohete\w*|foguet\w*"
+     r"|roquettes?|flugkorper\w*|lenkflugkorper\w*|lenkwaff\w*",),
+    # French "fusée" is a rocket, but the stub axle of a car's steering is one too.
+    (r"fusees?(?! d essieux?| de direction| de roue)",),
+    (r"lanceurs?", r"spatia\w*"),
+    (r"kitle", r"imha"),
+    (r"destruction", r"massive|de masse"),
+    (r"destruccion|destruicao|distruzione", r"masiva|em massa|di massa|de massa"),
+    (r"masowego|masowej", r"razenia|zaglady"),
+    (r"massenvernichtung\w*",),
+    (r"массов\w*", r"поражен\w*|уничтожен\w*"),
+    (r"масов\w*", r"ураженн\w*|знищенн\w*"),
+    # Drones and unmanned aircraft.
+    (r"dron(?:es|y|ow|a|u|ami|om|ach|e|i|lar\w*)?|drohnen?",),
+    (r"aereos?|aerea|aereas", r"no|nao", r"tripulad\w*"),
+    (r"bezzalogow\w*", r"stat\w*|samolot\w*|aparat\w*|lotnicz\w*|powietrzn\w*"),
+    (r"insansiz", r"hava", r"arac\w*"),
+    (r"s?iha(?:lar|lari|si|sina|nin|ya)?",),
+    (r"дрон\w*|бпла|мбр|зарин|рицин",),
+    # Hebrew: missile, rocket, ballistic, drone, UAV (abbreviated with gershayim), warhead,
+    # nuclear (chemical, ...) weapon or bomb, mass destruction.
+    (r"[הובלשכ]{0,2}טיל(?:ים|י)?|[הובלשכמ]{0,2}רקט(?:ה|ות|י|ית|יים)",),
+    (r"[הובלשכמ]{0,2}(?:בליסטי\w*|רחפן|רחפנים)",),
+    (r"[הובלשכמ]{0,2}כטב", r"ם|מים"),
+    (r"[הובלשכמ]{0,2}ראשי?", r"נפץ"),
+    (r"[הובלשכמ]{0,2}(?:נשק|פצצ(?:ה|ת|ות))",
+     r"ה?(?:גרעיני|כימי|ביולוגי|אטומ|אטום|רדיולוגי|בקטריולוגי|מימן)\w*"),
+    (r"ל?ה?השמדה", r"המונית"),
+)  # fmt: skip
+
+#: Read as written only, never with "l" taken as "i": a loose misspelling ("missle",
+#: "misile", Spanish "misil", Italian "missili") would read the Polish "misie" (teddy bears),
+#: and "SLV" would read "siv".
+LOOSE: tuple[tuple[str, ...], ...] = (
+    (r"mis{1,2}i?l(?:e|es|s|i|ista|istico|istica)?|misiles?|missils?|misil\w*|missil\w*",),
+    # Not "RV" or "HGV": at a dock they are camper vans and heavy goods vehicles.
+    (r"slvs?",),
+)
+
+# --- inside words -------------------------------------------------------------------------------
+
+#: Found inside any word of the folded text (never across words: "икра кетовая", salmon
+#: roe, holds no "ракет").
+ANYWHERE: tuple[str, ...] = (
+    # German and Dutch compounds ("Atomwaffenprogramm"), not a waffle ("Bio-Waffeln").
+    r"(?:kern|atom|nuklear|chemie|bio|abc|nbc|massenvernichtungs|wasserstoff|neutronen"
+    r"|giftgas)waffe(?!l)",
+    r"atombombe|wasserstoffbombe|sprengkopf|gefechtskopf|rakete|flugkorper|lenkwaffe|drohne"
+    r"|kernwapen|atoomwapen|lancia(?:razzi|missili)|giftgas|nervengas|nervenkampfstoff",
+    # Russian and Ukrainian compounds ("противоракетный", "межконтинентальная").
+    r"ракет(?!к)|баллистич|балістичн|беспилот|безпілот|боеголов|боєголов",
+)  # fmt: skip
+
+#: Found in the folded text with its spaces removed.
+SPACELESS: tuple[str, ...] = (
+    # Chinese (simplified, traditional): missile, rocket, ballistic, warhead, nuclear,
+    # atomic, hydrogen and dirty bombs, chemical, biological, germ and radiological weapons,
+    # WMD, drones. "化武"/"核武" not before Wuhan (武汉), martial arts (武术), ...
+    r"导弹|導彈|飞弹|飛彈|火箭|弹道|彈道|弹头|彈頭|核弹|核彈|原子弹|原子彈|氢弹|氫彈|脏弹|髒彈",
+    r"(?:核|化)武(?![汉漢昌术術当當夷威陵装裝])|化学武器|化學武器|生化武器|生物武器|细菌武器"
+    r"|細菌武器|放射性武器|化学战|化學戰|大规模杀伤性武器|大規模殺傷性武器|无人机|無人機",
+    # Japanese: missile, rocket (not the locket pendant), ballistic, warhead, nuclear,
+    # chemical, biological weapons, WMD, atomic bomb, guided missile, drone.
+    r"ミサイル|ロケット(?!ペンダント|ネックレス)|弾道|弾頭|核兵器|化学兵器|生物兵器"
+    r"|放射能兵器|大量破壊兵器|原子爆弾|原爆|水爆|核爆弾|誘導弾|ドローン",
+    # Korean: missile, rocket (not the locket necklace), ballistic missile, warhead, nuclear
+    # weapon and bomb, chemical, biological weapons, WMD, unmanned aircraft, drone.
+    r"미사일|로켓(?!목걸이|펜던트)|탄도탄|탄도미사일|탄두|핵무기|핵폭탄|원자폭탄|수소폭탄"
+    r"|화학무기|생물무기|생물학무기|생화학무기|대량살상무기|무인기|무인항공기|드론",
+    # Arabic and Persian: missile(s), ballistic, drone ("without pilot", Persian "pahpad"),
+    # warhead, mass destruction, a weapon or bomb that is nuclear, atomic, chemical, ...
+    r"صاروخ|صواريخ|باليستي|بالستيك|موشك|مسيرة|بدونطيار|پهپاد|(?:راس|رووس)(?:ال)?حربي",
+    r"دمار(?:ال)?شامل|كشتارجمعي",
+    r"(?:سلاح|اسلحة|اسلحه|تسليح|جنگافزار|بمب|قنبلة|قنابل|كلاهك)(?:ها|هاي|ي)?(?:ال)?"
+    r"(?:نوو|هسته|اتم|ذري|كيم|شيمي|بيولوژ|بيولوج|ميكروب|جرثوم|اشعاع|راديولوژ|راديولوج|پرتو)",
+    # Hebrew: the abbreviation for a UAV, written with or without its gershayim.
+    r"כטב(?:ם|מים)",
+)  # fmt: skip
+
+# --- military (row 7 only) ----------------------------------------------------------------------
+
+#: "Military" alone, and its plain equivalents: armed forces, defence ministries, weapons.
+MILITARY: tuple[tuple[str, ...], ...] = (
+    (r"military|militaries|militarily|militari[sz]ed|militari[sz]ation|militar\w*"
+     r"|militaire\w*|wojsk\w*|askeri\w*|военн\w*|військов\w*|[הובלשכמ]{0,2}צבא\w*",),
+    (r"armed", r"forces?"),
+    (r"forces", r"armees"),
+    (r"fuerzas|forcas|forze", r"armadas|armate"),
+    (r"вооруженн\w*|збройн\w*", r"сил\w*"),
+    (r"silahli", r"kuvvet\w*"),
+    (r"ministry|ministries|department|minister|secretary", r"of", r"defen[cs]e"),
+    (r"defen[cs]e", r"ministry|ministries|department|forces?|procurement"),
+    (r"ministere|ministerio|ministero", r"(?:de|da|della|del)(?: la| l)?",
+     r"defense|defensa|difesa|defesa"),
+    (r"ministerstw\w*|министерств\w*|міністерств\w*", r"obrony|оборон\w*"),
+    (r"milli", r"savunma"),
+    (r"army|armies", r"procurement|contracts?|units?|bases?|depots?|use"),
+    (r"aerospace|strategic", r"forces?"),
+    (r"bundeswehr|verteidigungsministerium\w*|irgc|pasdaran",),
+    (r"weapons?|weaponry|weaponi[sz]ed|munitions?|armes?|armas|armi|waffen?|bron|broni|silah\w*"
+     r"|оруж\w*|збро\w*|[הובלשכמ]{0,2}נשק",),
+)  # fmt: skip
+
+#: Military in Chinese, Japanese, Korean, Arabic and Persian, found with spaces removed.
+MILITARY_SPACELESS: tuple[str, ...] = (
+    r"军事|軍事|军用|軍用|武器|兵器|解放军|解放軍|自衛隊|군사|군용|국방부"
+    r"|عسكري|سلاح|اسلحة|اسلحه|جنگافزار",
+)
+
+# --- one form for Arabic-script letters ---------------------------------------------------------
+
+#: Arabic and Persian spellings of one letter read as one: the Persian yeh and kaf as the
+#: Arabic ones, alef maksura as yeh, alef wasla as alef; the tatweel (a stretching stroke)
+#: dropped. "Ta marbuta" stays: it is written in the tables as it is in Arabic text.
+SCRIPT_FORMS = str.maketrans(
+    {"ی": "ي", "ى": "ي", "ې": "ي", "ک": "ك", "ڪ": "ك", "ٱ": "ا", "ۀ": "ه", "ـ": None}
+)
+
+
+def script_form(pattern: str) -> str:
+    """``pattern`` in the form folded text has: compatibility forms and composed letters split
+    (NFKD: Hangul syllables into their letters, half-width kana to full-width), combining marks
+    dropped (Japanese voicing marks, Arabic vowels and hamza), Arabic-script letters in one
+    form. Regular-expression syntax is ASCII and unchanged."""
+    decomposed = unicodedata.normalize("NFKD", pattern)
+    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return kept.translate(SCRIPT_FORMS)
