@@ -124,6 +124,7 @@ class _Scored:
     score: float
     name: int
     form: FoldedName
+    part: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,32 +288,36 @@ _SEPARATORS = re.compile(
 )
 
 
-def _forms(name: str) -> list[FoldedName]:
-    """The forms ``name`` is screened under: its own, those of each part when separators
-    divide it into several names (each part is screened as a name of its own), and for a
-    part in Arabic script the one read by its consonants (names.read_abjad)."""
+def _forms(name: str) -> list[tuple[FoldedName, bool]]:
+    """The forms ``name`` is screened under, each with whether it is one part of a name of
+    several: its own, those of each part when separators divide it (each part is screened as
+    a name of its own), and for a name or part in Arabic script the one read by its
+    consonants (names.read_abjad)."""
     parts = [part for part in _SEPARATORS.split(name) if part.strip()]
-    forms: list[FoldedName] = []
-    for part in [name, *parts] if len(parts) > 1 else [name]:
+    forms: dict[FoldedName, bool] = {}
+    for number, part in enumerate([name, *parts] if len(parts) > 1 else [name]):
         abjad = read_abjad(part)
         for form in (*fold_name(part), *([abjad] if abjad else [])):
-            if form not in forms:
-                forms.append(form)
-    return forms
+            forms.setdefault(form, number > 0)
+    return list(forms.items())
 
 
 def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     """Every hit of ``party`` on the indexed lists, best first, at most one per entry."""
     floor = min((p.threshold for p in index.policies.values()), default=1.0) * WEAK_FACTOR
     best: dict[int, _Scored] = {}
-    for form in _forms(party.name):
+    for form, part in _forms(party.name):
         for name, score in _score_form(index, form, floor).items():
+            # A one-word part ("(Miami)", "; Tehran") is a place or a note more often than a
+            # name: it counts only when it is a listed name exactly ("(Hizballah)").
+            if part and len(form.tokens) == 1 and score < 1.0:
+                continue
             indexed = index.names[name]
             if indexed.weak:
                 score *= WEAK_FACTOR
             current = best.get(indexed.entry)
             if current is None or score > current.score:
-                best[indexed.entry] = _Scored(score, name, form)
+                best[indexed.entry] = _Scored(score, name, form, part)
     hits = [
         hit
         for number, scored in best.items()
@@ -335,6 +340,10 @@ def _name_hit(index: ScreeningIndex, party: Party, number: int, scored: _Scored)
     ]
     if indexed.weak:
         notes.append(f"weak alias: x{WEAK_FACTOR}")
+    if scored.part:
+        notes.append(f"found in {' '.join(scored.form.tokens)!r}, one part of the party's name")
+    if scored.form.abjad:
+        notes.append(f"Arabic script read by its consonants as {' '.join(scored.form.tokens)!r}")
     notes.extend(_differences(index, scored.form, indexed))
     score, country_note = _country(entry, party, scored.score)
     if country_note:
