@@ -27,7 +27,11 @@ def hits_of(name: str, country: str | None = None) -> list[Hit]:
 
 
 EVASIONS = [
-    ("inside, after", "Global Logistics Services Inc on behalf of Tanchon Commercial Bank", TANCHON),
+    (
+        "inside, after",
+        "Global Logistics Services Inc on behalf of Tanchon Commercial Bank",
+        TANCHON,
+    ),
     ("inside, after 'for'", "Global Logistics Services Ltd for Tanchon Commercial Bank", TANCHON),
     (
         "inside, before c/o",
