@@ -8,6 +8,14 @@ difference (similarity 1 - edits / (2 * length)). So "Orbital Tradewinds Holding
 "EMMA OIL GROUP" keeps only what "emma" weighs against the rare "oil" it lacks. Word order
 plays no part (token sets), which is what "MAKENGA, Sultani" = "Sultani Makenga" needs.
 
+Dice weighs the party's extra words against it, so two more ways find a listed name inside a
+longer party name. A name that separators divide ("X c/o Y", "X on behalf of Y", "X; Tehran",
+"X (Y)") is also screened part by part. And a listed name specific enough
+(IndexedName.specific) found whole in the party's name, its words in order with at most generic
+words between them, scores the share of it found times CONTAINED_FACTOR ("Global Logistics
+Services Ltd for Tanchon Commercial Bank"). A name in Arabic script is also read by its
+consonants (names.read_abjad), as a screener reads it.
+
 A hit needs, besides its list's threshold, at least one shared word that is not generic:
 "General Trading" must not hit every general trading company on a list. A hit is decided on the
 name score; a differing country then lowers the score reported (by COUNTRY_PENALTY) but never

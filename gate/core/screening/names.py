@@ -14,7 +14,12 @@ order, what does not change who is meant:
    OOO, ООО, GmbH, Sdn Bhd, Pvt Ltd, Общество с ограниченной ответственностью, ...), removed
    before and after transliteration so both spellings go;
 5. script: every token is transliterated to ASCII (rigour: Cyrillic, Greek, Armenian,
-   Georgian, Hangul; normality/ICU for Arabic, CJK and the rest).
+   Georgian, Hangul; normality/ICU for Arabic, CJK and the rest);
+6. generic words: an abbreviation ("Comm.", "Ind.", "Grp.", "Intl") or a romanised or
+   phonetic spelling ("tso", "Коммершиал" -> "kommershial") of a generic word becomes the word.
+
+A name in Arabic script, which mostly leaves out vowels, is also read by its consonants:
+``read_abjad`` and ``abjad_key``.
 
 A name written wholly in a look-alike script ("АВС" in Cyrillic) is ambiguous: it reads as
 "avs" transliterated and as "abc" by its look. ``fold_name`` returns both forms then, and the
