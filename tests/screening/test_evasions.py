@@ -9,11 +9,14 @@ entries are real OFAC SDN and UN entries of the demo lists, used here as data on
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gate.core.screening import Hit, Party, fold_name, screen
 from tests.screening.lists import demo_index
 from tests.service.harness import Gate
+from tests.service.test_party_screening import category_ii_to_us
 
 TANCHON = ("ofac_sdn", "9346")  # TANCHON COMMERCIAL BANK
 SHIG = ("ofac_sdn", "9349")  # SHAHID HEMMAT INDUSTRIAL GROUP
@@ -134,3 +137,17 @@ async def test_the_attack_names_hit_over_http(gate: Gate) -> None:
         assert 200 == status, doc
         found = {(h["list"], h["entry"], h["action"]) for h in doc["hits"]}
         assert ("ofac-sdn", entry, "prohibit") in found, (name, found)
+
+
+async def test_a_listed_bank_inside_an_end_user_name_prohibits_the_line(
+    gate: Gate, demo_config: Path
+) -> None:
+    """An end user "... on behalf of Tanchon Commercial Bank" prohibits a Category II line to
+    the US that EU001 would otherwise clear (row 4), as the attack's shipment should have."""
+    party = {
+        "role": "end_user",
+        "name": "Global Logistics Services Inc on behalf of Tanchon Commercial Bank",
+        "country": "US",
+    }
+    result = await category_ii_to_us(gate, demo_config, parties=[party])
+    assert ("prohibited", "sanctioned_party") == (result["decision"], result["reasons"][0])
