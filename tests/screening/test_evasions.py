@@ -119,6 +119,7 @@ def test_ordinary_long_names_sharing_a_word_hit_nothing(name: str) -> None:
         ("Shahid Hemmat Ind. Grp.", ("shahid", "hemmat", "industrial", "group")),
         ("Acme Intl Mfg", ("acme", "international", "manufacturing")),
         ("Корпорейшн Трейдинг Девелопмент", ("corporation", "trading", "development")),
+        ("Интернешнл Текнолоджис Энджиниринг", ("international", "technologies", "engineering")),
         ("Expert Zazueta Handal", ("expert", "zazueta", "handal")),
     ],
 )

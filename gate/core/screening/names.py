@@ -224,6 +224,7 @@ _ENGLISH_SOUNDS = (
     ("sion", "shn"),
     ("cial", "shal"),
     ("tial", "shal"),
+    ("ctu", "kchu"),
     ("dzh", "j"),
     ("zh", "j"),
     ("sch", "s"),
@@ -236,6 +237,9 @@ _ENGLISH_SOUNDS = (
     ("ce", "se"),
     ("ci", "si"),
     ("cy", "si"),
+    ("ge", "je"),
+    ("gi", "ji"),
+    ("gy", "ji"),
     ("c", "k"),
     ("q", "k"),
     ("x", "ks"),
@@ -244,6 +248,7 @@ _ENGLISH_SOUNDS = (
     ("h", ""),
 )
 _VOWEL_RUNS = re.compile(r"[aeiouy]+")
+_LAST_SYLLABLE = re.compile(r"(?<=[^*])\*([lmn])$")
 #: Shorter tokens are left alone: too many short words share a sound.
 _HEARD_MIN_LENGTH = 5
 
@@ -254,7 +259,8 @@ def heard_as_english(token: str) -> str:
     give "k*m*rs*l")."""
     for spelling, sound in _ENGLISH_SOUNDS:
         token = token.replace(spelling, sound)
-    key = _VOWEL_RUNS.sub("*", token)
+    # An unstressed last vowel is often not written ("Интернешнл", "Нэшнл").
+    key = _LAST_SYLLABLE.sub(r"\1", _VOWEL_RUNS.sub("*", token))
     return "".join(c for i, c in enumerate(key) if i == 0 or c != key[i - 1])
 
 
@@ -263,9 +269,12 @@ def heard_as_english(token: str) -> str:
 # "export" sounds like "expert", an ordinary word; those are matched by their spelling only.
 _SPELT_ONLY = frozenset({"export", "exports", "import", "imports"})
 _GENERIC_BY_EAR: dict[str, str] = {}
-for _word in sorted(GENERIC_WORDS - _SPELT_ONLY, key=lambda w: (len(w), w)):  # shortest wins
+# The first in the table wins: the English word before its other languages' spellings.
+for _word in dict.fromkeys(entry.split("=")[0] for entry in _GENERIC_TEXT.split()):
     _heard = heard_as_english(_word)
-    if len(_word) >= _HEARD_MIN_LENGTH and len(_heard.replace("*", "")) >= 4:
+    if _word in _SPELT_ONLY or len(_word) < _HEARD_MIN_LENGTH:
+        continue
+    if len(_heard.replace("*", "")) >= 4:
         _GENERIC_BY_EAR.setdefault(_heard, _word)
 
 
