@@ -21,7 +21,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from gate.core.screening.entries import ListEntry, ParsedList
-from gate.core.screening.names import GENERIC_WORDS, fold_name, sound_key
+from gate.core.screening.names import (
+    ABJAD_MIN_KEY,
+    GENERIC_WORDS,
+    abjad_key,
+    abjad_name_key,
+    fold_name,
+    sound_key,
+)
 
 PROHIBIT = "prohibit"
 LICENCE = "licence"
@@ -31,6 +38,13 @@ ACTIONS = frozenset({PROHIBIT, LICENCE})
 GENERIC_WEIGHT = 0.3
 #: Tokens shorter than this are matched exactly only (a typo in "al" is another word).
 FUZZY_MIN_LENGTH = 4
+#: The rarity weight (log of names over names holding it) one word of a listed name needs for
+#: the name to be looked for inside a longer one: about 1 name in 600 or rarer ("tanchon",
+#: "hemmat", "mining" are rarer; "bank", "korea", "mohammad", "ali" are commoner).
+CONTAINED_RARE = 6.4
+#: A whole name is found by its consonants alone (a name in Arabic script) only when it has at
+#: least this many: "hzblh" (Hizballah) is one name, "mhmd" is a crowd.
+ABJAD_COMPACT_MIN_KEY = 5
 #: Identifiers shorter than this are too unspecific to be a hit on their own.
 MIN_ID_LENGTH = 5
 
@@ -64,6 +78,11 @@ class IndexedName:
     legal_form: bool
     weight: float
     token_set: frozenset[int]
+    #: Specific enough to be looked for inside a longer party name: two words or more that
+    #: are not generic, one of them rare (CONTAINED_RARE), and not a weak alias. "EMMA OIL",
+    #: "Mohammad Ali" or a one-word alias inside a long name is a coincidence; "Tanchon
+    #: Commercial Bank" is not.
+    specific: bool = False
 
 
 _ID_CLEAN = re.compile(r"[^0-9A-Z]")
@@ -88,6 +107,8 @@ class ScreeningIndex:
     """
 
     __slots__ = (
+        "abjad",
+        "abjad_compact",
         "compact",
         "deletes",
         "entries",
@@ -114,6 +135,11 @@ class ScreeningIndex:
         self.sounds: dict[str, list[int]] = {}
         self.compact: dict[str, list[int]] = {}
         self.identifiers: dict[str, list[int]] = {}
+        #: Per abjad_key, the listed tokens with those consonants ("hmt": "hemmat", ...), and
+        #: the names whose words joined have them ("hzblh": "Hizballah"): how a name written
+        #: in Arabic script reads.
+        self.abjad: dict[str, list[int]] = {}
+        self.abjad_compact: dict[str, list[int]] = {}
         self.max_weight = 1.0
 
     @classmethod
@@ -169,6 +195,7 @@ class ScreeningIndex:
         for entry, name, weak, alias, tokens, legal in folded:
             ids = tuple(self.token_of[t] for t in tokens)
             number = len(self.names)
+            informative = [self.weights[i] for i in set(ids) if self.tokens[i] not in GENERIC_WORDS]
             self.names.append(
                 IndexedName(
                     entry,
@@ -179,11 +206,19 @@ class ScreeningIndex:
                     legal,
                     sum(self.weights[i] for i in set(ids)),
                     frozenset(ids),
+                    not weak and len(informative) >= 2 and max(informative) >= CONTAINED_RARE,
                 )
             )
             for token_id in set(ids):
                 self.postings[token_id].append(number)
             self.compact.setdefault("".join(tokens), []).append(number)
+            key = abjad_name_key(tokens)
+            if len(key) >= ABJAD_COMPACT_MIN_KEY:
+                self.abjad_compact.setdefault(key, []).append(number)
+        for token, number in self.token_of.items():
+            key = abjad_key(token)
+            if len(key) >= ABJAD_MIN_KEY:
+                self.abjad.setdefault(key, []).append(number)
 
     def weight(self, token: str) -> float:
         """The rarity weight of a folded token (the maximum for a token never seen)."""

@@ -8,6 +8,14 @@ difference (similarity 1 - edits / (2 * length)). So "Orbital Tradewinds Holding
 "EMMA OIL GROUP" keeps only what "emma" weighs against the rare "oil" it lacks. Word order
 plays no part (token sets), which is what "MAKENGA, Sultani" = "Sultani Makenga" needs.
 
+Dice weighs the party's extra words against it, so two more ways find a listed name inside a
+longer party name. A name that separators divide ("X c/o Y", "X on behalf of Y", "X; Tehran",
+"X (Y)") is also screened part by part. And a listed name specific enough
+(IndexedName.specific) found whole in the party's name, its words in order with at most generic
+words between them, scores the share of it found times CONTAINED_FACTOR ("Global Logistics
+Services Ltd for Tanchon Commercial Bank"). A name in Arabic script is also read by its
+consonants (names.read_abjad), as a screener reads it.
+
 A hit needs, besides its list's threshold, at least one shared word that is not generic:
 "General Trading" must not hit every general trading company on a list. A hit is decided on the
 name score; a differing country then lowers the score reported (by COUNTRY_PENALTY) but never
@@ -18,6 +26,7 @@ the names say.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
@@ -31,7 +40,15 @@ from gate.core.screening.index import (
     deletions,
     normalise_identifier,
 )
-from gate.core.screening.names import GENERIC_WORDS, FoldedName, fold_name, sound_key
+from gate.core.screening.names import (
+    GENERIC_WORDS,
+    FoldedName,
+    abjad_keys,
+    abjad_name_key,
+    fold_name,
+    read_abjad,
+    sound_key,
+)
 
 COUNTRY_PENALTY = 0.05
 WEAK_FACTOR = 0.92
@@ -58,15 +75,25 @@ def _max_edits(length: int) -> int:
 
 #: Similarity of two tokens that differ only by romanisation (same sound_key).
 SOUND_SIMILARITY = 0.95
+#: Similarity of a word read from Arabic script to a listed word with the same consonants.
+ABJAD_SIMILARITY = 0.95
+#: A listed name found whole inside a longer party name scores at most this (the party's
+#: other words are not evidence against it, but an exact match ranks first).
+CONTAINED_FACTOR = 0.95
 #: A query token whose postings (with its near spellings) number at most this many names
 #: drives candidate generation; commoner tokens ("al", "mohammad") only add to the score of
 #: candidates found through rarer ones, so one party costs a few hundred checks, not thousands.
 CANDIDATE_CAP = 200
 
 
-def expand(index: ScreeningIndex, token: str) -> dict[int, float]:
-    """The indexed tokens ``token`` may stand for, with their similarity (1 when exact)."""
+def expand(index: ScreeningIndex, token: str, abjad: bool = False) -> dict[int, float]:
+    """The indexed tokens ``token`` may stand for, with their similarity (1 when exact); with
+    ``abjad`` (a word read from Arabic script) also those with its consonants."""
     found: dict[int, float] = {}
+    if abjad:
+        for key in abjad_keys(token):
+            for number in index.abjad.get(key, ()):
+                found[number] = ABJAD_SIMILARITY
     for number in index.sounds.get(sound_key(token), ()):
         found[number] = SOUND_SIMILARITY
     exact = index.token_of.get(token)
@@ -105,6 +132,7 @@ class _Scored:
     score: float
     name: int
     form: FoldedName
+    part: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +146,9 @@ class _Term:
 def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[int, float]:
     """Score the indexed names reachable from ``form``; keep those at ``floor`` or more."""
     terms: list[_Term] = []
-    for token in set(form.tokens):
-        near = expand(index, token)
+    tokens = tuple(dict.fromkeys(form.tokens))
+    for token in tokens:
+        near = expand(index, token, form.abjad)
         weight = _query_weight(index, token, near)
         # The lighter of the two words is what they share: a generic word misspelt into a
         # rare one ("corporation" as "corporacion") must not borrow the rare one's weight.
@@ -144,20 +173,33 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
             reached[name] = (shared + gain, weight + term.weight)
     # A bound on the full score prunes most candidates before the exact pass: the others
     # can add at most their best gain, and a driver a candidate lacks weighs fully against it.
+    # A listed name inside a longer party name scores by the share of the listed name found
+    # (at most CONTAINED_FACTOR), whatever the party's other words weigh.
     others = sum(max(t.gains.values(), default=0.0) for t in terms if t not in drivers)
     driver_weight = sum(term.weight for term in drivers)
+    gains_of = dict(zip(tokens, (term.gains for term in terms), strict=True))
     scores: dict[int, float] = {}
     for name, (shared, weight) in reached.items():
         indexed = index.names[name]
         most = shared + others
-        if 2.0 * most / (most + driver_weight - weight + indexed.weight) < floor:
-            continue
-        score = _exact_score(index, terms, indexed)
+        score = 0.0
+        if 2.0 * most / (most + driver_weight - weight + indexed.weight) >= floor:
+            score = _exact_score(index, terms, indexed)
+        if (
+            indexed.specific
+            and score < CONTAINED_FACTOR
+            and len(indexed.tokens) < len(form.tokens)
+            and CONTAINED_FACTOR * most >= floor * indexed.weight
+        ):
+            score = max(score, _contained_score(index, form, gains_of, indexed))
         if score >= floor:
             scores[name] = score
     if len(form.compact) >= FUZZY_MIN_LENGTH:
         for name in index.compact.get(form.compact, ()):
             scores[name] = 1.0
+    if form.abjad:
+        for name in index.abjad_compact.get(abjad_name_key(form.tokens), ()):
+            scores[name] = max(scores.get(name, 0.0), ABJAD_SIMILARITY)
     return scores
 
 
@@ -190,18 +232,100 @@ def _exact_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedName
     return min(1.0, 2.0 * shared / (query_weight + indexed.weight))
 
 
+def _contained_score(
+    index: ScreeningIndex,
+    form: FoldedName,
+    gains_of: dict[str, dict[int, float]],
+    indexed: IndexedName,
+) -> float:
+    """The score of a listed name found whole inside a longer party name, or 0.
+
+    The listed words must appear in the party's name in their order, one after another, with
+    at most generic words between them ("Tanchon Commercial Bank" in "Global Logistics Services
+    on behalf of Tanchon Commercial Bank"); a listed generic word may be missing. Only a listed
+    name specific enough to stand out of a longer text counts (IndexedName.specific). The score is
+    the share of the listed name's weight found, times CONTAINED_FACTOR.
+    """
+    party = form.tokens
+    best = 0.0
+    for start in range(len(party)):
+        shared = _run_from(index, party, start, gains_of, indexed)
+        best = max(best, shared)
+    return CONTAINED_FACTOR * min(1.0, best / indexed.weight)
+
+
+def _run_from(
+    index: ScreeningIndex,
+    party: tuple[str, ...],
+    start: int,
+    gains_of: dict[str, dict[int, float]],
+    indexed: IndexedName,
+) -> float:
+    """The weight the listed words share with the party's words from ``start`` on, taken in
+    order with only generic words between them; 0 when a listed word that is not generic is
+    missing or the run does not begin at ``start``."""
+    shared = 0.0
+    position = start
+    for number in indexed.tokens:
+        at = position
+        # Between listed words the party may have generic words ("Tanchon Commercial Trading
+        # Bank"), but the run starts at ``start`` itself.
+        while (
+            at > start
+            and at < len(party)
+            and party[at] in GENERIC_WORDS
+            and number not in gains_of[party[at]]
+        ):
+            at += 1
+        gain = gains_of[party[at]].get(number, 0.0) if at < len(party) else 0.0
+        if gain > 0.0:
+            shared += gain
+            position = at + 1
+        elif index.tokens[number] not in GENERIC_WORDS:
+            return 0.0
+    return shared if position > start else 0.0
+
+
+#: Where one party name holds several: "X c/o Y", "X on behalf of Y", "X; Tehran", "X (Y)".
+#: Not "," ("MAKENGA, Sultani" is one name), "/" (punctuation between the words of one name,
+#: "Saddam / Hussein") nor " for " ("Yousser Company for Finance and Investment" is one
+#: listed name); a listed name after those is found whole inside the longer name anyway.
+_SEPARATORS = re.compile(
+    r"\s(?:c/o|care\s+of|on\s+behalf\s+of|acting\s+for|via|attn\.?)\s|[;()\[\]|]",
+    re.IGNORECASE,
+)
+
+
+def _forms(name: str) -> list[tuple[FoldedName, bool]]:
+    """The forms ``name`` is screened under, each with whether it is one part of a name of
+    several: its own, those of each part when separators divide it (each part is screened as
+    a name of its own), and for a name or part in Arabic script the one read by its
+    consonants (names.read_abjad)."""
+    parts = [part for part in _SEPARATORS.split(name) if part.strip()]
+    forms: dict[FoldedName, bool] = {}
+    for number, part in enumerate([name, *parts] if len(parts) > 1 else [name]):
+        abjad = read_abjad(part)
+        for form in (*fold_name(part), *([abjad] if abjad else [])):
+            forms.setdefault(form, number > 0)
+    return list(forms.items())
+
+
 def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     """Every hit of ``party`` on the indexed lists, best first, at most one per entry."""
     floor = min((p.threshold for p in index.policies.values()), default=1.0) * WEAK_FACTOR
     best: dict[int, _Scored] = {}
-    for form in fold_name(party.name):
+    for form, part in _forms(party.name):
         for name, score in _score_form(index, form, floor).items():
+            # A one-word part ("(Miami)", "; Tehran") is a place or a note more often than a
+            # name: it counts only when it is a listed name exactly ("(Hizballah)").
+            if part and len(form.tokens) == 1 and score < 1.0:
+                continue
             indexed = index.names[name]
             if indexed.weak:
                 score *= WEAK_FACTOR
             current = best.get(indexed.entry)
             if current is None or score > current.score:
-                best[indexed.entry] = _Scored(score, name, form)
+                best[indexed.entry] = _Scored(score, name, form, part)
     hits = [
         hit
         for number, scored in best.items()
@@ -224,6 +348,10 @@ def _name_hit(index: ScreeningIndex, party: Party, number: int, scored: _Scored)
     ]
     if indexed.weak:
         notes.append(f"weak alias: x{WEAK_FACTOR}")
+    if scored.part:
+        notes.append(f"found in {' '.join(scored.form.tokens)!r}, one part of the party's name")
+    if scored.form.abjad:
+        notes.append(f"Arabic script read by its consonants as {' '.join(scored.form.tokens)!r}")
     notes.extend(_differences(index, scored.form, indexed))
     score, country_note = _country(entry, party, scored.score)
     if country_note:

@@ -14,7 +14,12 @@ order, what does not change who is meant:
    OOO, ООО, GmbH, Sdn Bhd, Pvt Ltd, Общество с ограниченной ответственностью, ...), removed
    before and after transliteration so both spellings go;
 5. script: every token is transliterated to ASCII (rigour: Cyrillic, Greek, Armenian,
-   Georgian, Hangul; normality/ICU for Arabic, CJK and the rest).
+   Georgian, Hangul; normality/ICU for Arabic, CJK and the rest);
+6. generic words: an abbreviation ("Comm.", "Ind.", "Grp.", "Intl") or a romanised or
+   phonetic spelling ("tso", "Коммершиал" -> "kommershial") of a generic word becomes the word.
+
+A name in Arabic script, which mostly leaves out vowels, is also read by its consonants:
+``read_abjad`` and ``abjad_key``.
 
 A name written wholly in a look-alike script ("АВС" in Cyrillic) is ambiguous: it reads as
 "avs" transliterated and as "abc" by its look. ``fold_name`` returns both forms then, and the
@@ -33,22 +38,31 @@ from rigour.names import remove_org_types, tokenize_name
 from rigour.text.translit import ascii_text
 
 #: Words that name a kind of business rather than a business: they count for little, and a
-#: name made only of them (after legal forms are removed) does not identify anyone.
+#: name made only of them (after legal forms are removed) does not identify anyone. A word
+#: written ``word=abbr=abbr`` also stands for its abbreviations ("Tanchon Comm. Bank"), which
+#: fold to the word on both sides.
 _GENERIC_TEXT = """
     and the of de del la le et und y al el
-    co company companies corp corporation inc incorporated ltd limited llc plc pvt private
-    group holding holdings trading trade traders international intl global general
-    industries industry industrial enterprise enterprises services service import export
-    imports exports commercial company's firm partners associates ventures investment
-    investments development technology technologies tech systems solutions logistics
-    manufacturing products supply supplies engineering works factory import-export
-    national nacional internacional internationale corporacion corporacao compania companhia
-    compagnie empresa empresas sociedad sociedade societe societa gesellschaft handels handel
-    firma comercial comercializadora industrias grupo groupe inversiones investimentos
-    servicios importadora exportadora negocios commerce
+    co company=cmpy companies corp corporation=corpn inc incorporated ltd limited llc plc pvt
+    private group=grp holding holdings=hldgs=hldg trading=trdg trade traders
+    international=intl=intnl=internat global general industries=inds industry
+    industrial=ind=indl enterprise enterprises=ent=enterp=entps services=svcs=svc=serv service
+    import export imports exports commercial=comm=coml=cml=comml=commerc company's firm partners
+    associates=assoc=assocs ventures investment=invt investments development=devt
+    technology=technol technologies tech systems=sys solutions logistics
+    manufacturing=mfg=manuf=mfr products=prods supply supplies engineering=engg works
+    factory import-export national=natl nacional internacional internationale corporacion
+    corporacao compania companhia compagnie empresa empresas sociedad sociedade societe societa
+    gesellschaft handels handel firma comercial comercializadora industrias grupo groupe
+    inversiones investimentos servicios importadora exportadora negocios commerce
     sa cv rl spr sas sac srl spa ag kg bv nv gmbh ooo oao zao jsc ojsc cjsc pjsc sdn bhd ltda
 """
-GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
+_ABBREVIATED = {
+    short: spellings[0]
+    for spellings in (entry.split("=") for entry in _GENERIC_TEXT.split())
+    for short in spellings[1:]
+}
+GENERIC_WORDS = frozenset(word.split("=")[0] for word in _GENERIC_TEXT.split())
 
 _SPOOF = icu.SpoofChecker()
 
@@ -104,6 +118,8 @@ class FoldedName:
 
     tokens: tuple[str, ...]
     legal_form: bool
+    #: Read from Arabic script: tokens are matched by their consonants (abjad_key).
+    abjad: bool = False
 
     @property
     def compact(self) -> str:
@@ -173,10 +189,14 @@ _SOUND_LETTERS = str.maketrans({"w": "u", "y": "i", "j": "i", "q": "k", "h": Non
 
 
 def _generic_spelling(token: str) -> str:
-    """A generic word however romanised ("tso" -> "co", "llts" -> "llc"), else the token."""
+    """A generic word however abbreviated or romanised ("comm" -> "commercial", "tso" -> "co",
+    "llts" -> "llc", "korporeishn" -> "corporation"), else the token."""
     if token in GENERIC_WORDS:
         return token
-    return _GENERIC_BY_SOUND.get(sound_key(token), token)
+    spelt = _ABBREVIATED.get(token) or _GENERIC_BY_SOUND.get(sound_key(token))
+    if spelt is None and len(token) >= _HEARD_MIN_LENGTH:
+        spelt = _GENERIC_BY_EAR.get(heard_as_english(token))
+    return spelt or token
 
 
 @lru_cache(maxsize=65536)
@@ -192,3 +212,126 @@ def sound_key(token: str) -> str:
 _GENERIC_BY_SOUND = {
     sound_key(word): word for word in sorted(GENERIC_WORDS) if len(sound_key(word)) >= 2
 }
+
+
+# English words written in Cyrillic as they sound ("Коммершиал", "Корпорейшн", "Трейдинг")
+# come back letter by letter as "kommershial", "korporeishn", "treiding": far from the
+# spelling, close to the sound. A generic word is recognised by its English sound: the
+# spellings of one sound made one, then every run of vowels made one mark, so the consonants
+# and where the vowels are decide (vowels differ most between a spelling and its sound).
+_ENGLISH_SOUNDS = (
+    ("tion", "shn"),
+    ("sion", "shn"),
+    ("cial", "shal"),
+    ("tial", "shal"),
+    ("ctu", "kchu"),
+    ("dzh", "j"),
+    ("zh", "j"),
+    ("sch", "s"),
+    ("sh", "s"),
+    ("ch", "k"),
+    ("ts", "s"),
+    ("kh", "h"),
+    ("ph", "f"),
+    ("ck", "k"),
+    ("ce", "se"),
+    ("ci", "si"),
+    ("cy", "si"),
+    ("ge", "je"),
+    ("gi", "ji"),
+    ("gy", "ji"),
+    ("c", "k"),
+    ("q", "k"),
+    ("x", "ks"),
+    ("z", "s"),
+    ("w", "u"),
+    ("h", ""),
+)
+_VOWEL_RUNS = re.compile(r"[aeiouy]+")
+_LAST_SYLLABLE = re.compile(r"(?<=[^*])\*([lmn])$")
+#: Shorter tokens are left alone: too many short words share a sound.
+_HEARD_MIN_LENGTH = 5
+
+
+@lru_cache(maxsize=65536)
+def heard_as_english(token: str) -> str:
+    """How a folded token sounds read as English, as a key ("commercial" and "kommershial"
+    give "k*m*rs*l")."""
+    for spelling, sound in _ENGLISH_SOUNDS:
+        token = token.replace(spelling, sound)
+    # An unstressed last vowel is often not written ("Интернешнл", "Нэшнл").
+    key = _LAST_SYLLABLE.sub(r"\1", _VOWEL_RUNS.sub("*", token))
+    return "".join(c for i, c in enumerate(key) if i == 0 or c != key[i - 1])
+
+
+# Keys with fewer than four consonants ("s*s*t*" of "societa" is also "zazueta") would turn
+# ordinary words into generic ones.
+# "export" sounds like "expert", an ordinary word; those are matched by their spelling only.
+_SPELT_ONLY = frozenset({"export", "exports", "import", "imports"})
+_GENERIC_BY_EAR: dict[str, str] = {}
+# The first in the table wins: the English word before its other languages' spellings.
+for _word in dict.fromkeys(entry.split("=")[0] for entry in _GENERIC_TEXT.split()):
+    _heard = heard_as_english(_word)
+    if _word in _SPELT_ONLY or len(_word) < _HEARD_MIN_LENGTH:
+        continue
+    if len(_heard.replace("*", "")) >= 4:
+        _GENERIC_BY_EAR.setdefault(_heard, _word)
+
+
+# Arabic script writes a name's consonants and long vowels, rarely its short vowels: "حزب الله"
+# comes back as "hzb allh", "شهيد همت" as "shhyd hmt". Such a name is read the way a screener
+# reads it, by its consonants: each word is keyed by its letters without vowels (nor "w" and
+# "y", which Arabic also writes for long vowels), doubled letters once, and the key finds the
+# listed Latin spelling ("hizb", "allah", "shahid", "hemmat").
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_ABJAD_DROPPED = str.maketrans({c: None for c in "aeiouwy"} | {"q": "k"})
+
+
+def in_arabic_script(name: str) -> bool:
+    """Whether ``name`` has a letter of the Arabic script (Arabic, Persian, Urdu)."""
+    return _ARABIC.search(name) is not None
+
+
+@lru_cache(maxsize=65536)
+def abjad_key(token: str) -> str:
+    """A folded ASCII token as Arabic script would write it: consonants only, each once in a
+    row ("hizballah" and "hzballh" give "hzblh", "hemmat" and "hmt" give "hmt"); a "w" or "y"
+    that begins the word is a consonant ("wali" gives "wl", not "l" as "ali" does)."""
+    key = token[:1].replace("q", "k") + token[1:].translate(_ABJAD_DROPPED)
+    key = key if key[:1] in ("w", "y") else key.translate(_ABJAD_DROPPED)
+    return "".join(c for i, c in enumerate(key) if i == 0 or c != key[i - 1])
+
+
+def abjad_name_key(tokens: tuple[str, ...]) -> str:
+    """The abjad key of a whole name, its words' keys joined ("hzb allh" and "hizballah" give
+    "hzblh"; "mhmd ly" and "mohammad wali" do not meet)."""
+    key = "".join(abjad_key(token) for token in tokens)
+    return "".join(c for i, c in enumerate(key) if i == 0 or c != key[i - 1])
+
+
+def abjad_keys(token: str) -> tuple[str, ...]:
+    """The abjad keys a word read from Arabic script may have: its own, and without the
+    article joined to it ("altkryty" is "al" + "tkryty", "lltjart" is "li-l" + "tjart")."""
+    keys = [abjad_key(token)]
+    for article in ("al", "ll", "l"):
+        if token.startswith(article) and len(token) > len(article) + 2:
+            keys.append(abjad_key(token[len(article) :]))
+            break
+    return tuple(key for key in dict.fromkeys(keys) if len(key) >= ABJAD_MIN_KEY)
+
+
+#: Keys shorter than this ("l" of "ly", Arabic "Ali") name too many words to read one.
+ABJAD_MIN_KEY = 2
+
+
+def read_abjad(name: str) -> FoldedName | None:
+    """``name`` as a screener reads Arabic script: its words in ASCII, as written (no generic
+    word folded: "allh" is "Allah", not the article), to be matched by their consonants.
+    None when ``name`` has no letter of the Arabic script."""
+    if not in_arabic_script(name):
+        return None
+    words = (
+        "".join(c for c in ascii_text(token).casefold() if c.isalnum())
+        for token in tokenize_name(unicodedata.normalize("NFKC", name).casefold())
+    )
+    return FoldedName(tuple(word for word in words if word), legal_form=False, abjad=True)
