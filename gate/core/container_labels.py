@@ -49,9 +49,10 @@ class Claim:
 
     @property
     def units(self) -> int:
-        """The units of ``gtin`` the label vouches for: its count, else one (the label shows
-        at least one is there; how many more is for the office to ask, not for us to guess)."""
-        return 1 if self.count is None else self.count
+        """The units of ``gtin`` the label vouches for: its count, else one, and never fewer
+        than one (the label shows at least one is there; how many more is for the office to
+        ask, not for us to guess)."""
+        return 1 if self.count is None else max(1, self.count)
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,13 +110,16 @@ def count_container(
     holding its GTIN counts it again, each entry of it (a GTIN can be listed twice in one
     container) once. A GTIN of the label counts the same way, once per start of its line."""
     contents, said, contradicted = vouching(shipment, sscc, item)
-    if contents is None or contradicted:
+    if contents is None:
         return _count_unvouched(
-            sscc, said, contradicted, shipment, lines, order, classify, book, counted
+            sscc, said, contradicted, shipment, lines, order, classify, book, counted, ()
         )
     already = shipment.container_counts
     records: set[tuple[str, str, int]] = set()
     touched: list[str] = []
+    # The manifest's contents count whatever the label says: a label that contradicts the
+    # manifest adds to what is held, never takes the manifest's goods (a prohibited item
+    # among them) out of the decision.
     for entry in contents:
         line = lines.get(entry.gtin)
         touched.append(entry.gtin)
@@ -126,7 +129,12 @@ def count_container(
         units = entry.quantity - len(entry.serials)
         put(lines, order, count(started, units, sorted(entry.serials), book, counted))
         records.add((sscc, entry.gtin, started.epoch))
-    return tuple(dict.fromkeys(touched)), frozenset(records)
+    if not contradicted:
+        return tuple(dict.fromkeys(touched)), frozenset(records)
+    held, more = _count_unvouched(
+        sscc, said, contradicted, shipment, lines, order, classify, book, counted, contents
+    )
+    return tuple(dict.fromkeys((*held, *touched))), frozenset(records | more)
 
 
 def vouching(
@@ -152,9 +160,14 @@ def _count_unvouched(
     classify: Callable[[str], Classification | None],
     book: SerialBook,
     counted: list[SerialRead],
+    contents: Sequence[ManifestItem],
 ) -> tuple[tuple[str, ...], frozenset[tuple[str, str, int]]]:
     """A container the manifest does not vouch for: its own line (held, row 11), counted once
-    and holding what contradicted the manifest, then each GTIN its label names."""
+    and holding what contradicted the manifest, then each GTIN its label names, beyond what
+    the manifest's ``contents`` (counted by the caller) already put on that line: the label's
+    units of a GTIN and the manifest's are the same goods, so the line gets the larger. Those
+    top-ups are recorded under ``label_record``'s key, apart from the manifest's entries,
+    so a bare read of the unit later still counts the manifest."""
     line = lines.get(sscc)
     if sscc not in shipment.containers or line is None or line.removed:
         line = count(fresh(line, sscc, container=True), 1, (), book, counted)
@@ -162,20 +175,37 @@ def _count_unvouched(
     put(lines, order, evolve(line, labels=line.labels + new) if new else line)
     already = shipment.container_counts
     records: set[tuple[str, str, int]] = set()
-    # Each GTIN once, at the most units any claim gives it (a count naming no GTIN counts
-    # nothing: the unit's own line holds for it).
+    key = label_record(sscc)
+    claimed = [claim.gtin for claim in said if claim.gtin is not None]
+    for gtin, extra in beyond_manifest(said, contents).items():
+        own = lines.get(gtin)
+        if own is not None and not own.removed and (key, gtin, own.epoch) in already:
+            continue  # counted from this unit's label into this start
+        started = classified(fresh(own, gtin), classify)
+        put(lines, order, count(started, extra, (), book, counted))
+        records.add((key, gtin, started.epoch))
+    return (sscc, *dict.fromkeys(claimed)), frozenset(records)
+
+
+def beyond_manifest(said: Sequence[Claim], contents: Sequence[ManifestItem]) -> dict[str, int]:
+    """Each GTIN a label names, with the units it claims beyond what ``contents`` (the unit's
+    manifest entries, empty when it has none) list of that GTIN; only GTINs with some beyond.
+    A GTIN named twice counts at its largest claim; a count naming no GTIN counts nothing
+    (the unit's own line holds for it)."""
     units: dict[str, int] = {}
     for claim in said:
         if claim.gtin is not None:
             units[claim.gtin] = max(units.get(claim.gtin, 0), claim.units)
-    for gtin, wanted in units.items():
-        own = lines.get(gtin)
-        if own is not None and not own.removed and (sscc, gtin, own.epoch) in already:
-            continue  # counted from this unit (its label or its manifest) into this start
-        started = classified(fresh(own, gtin), classify)
-        put(lines, order, count(started, wanted, (), book, counted))
-        records.add((sscc, gtin, started.epoch))
-    return (sscc, *units), frozenset(records)
+    listed: dict[str, int] = {}
+    for entry in contents:
+        listed[entry.gtin] = listed.get(entry.gtin, 0) + entry.quantity
+    return {gtin: n - listed.get(gtin, 0) for gtin, n in units.items() if n > listed.get(gtin, 0)}
+
+
+def label_record(sscc: str) -> str:
+    """The key under which ``Shipment.container_counts`` records what a unit's label added
+    beyond its manifest (not an SSCC, so nothing takes it for a unit of the manifest)."""
+    return f"{sscc} label"
 
 
 def worst_first(lines: tuple[Line, ...]) -> tuple[Line, ...]:
@@ -185,7 +215,14 @@ def worst_first(lines: tuple[Line, ...]) -> tuple[Line, ...]:
     if len(lines) < 2:
         return lines
     worst = len(SEVERITY)
-    return tuple(sorted(lines, key=lambda line: -SEVERITY.get(line.decision, worst)))
+    # Within one decision, a line nothing covers before a covered one (a licence_required
+    # line the answer reports must be one that holds, if any does).
+    return tuple(
+        sorted(
+            lines,
+            key=lambda line: (-SEVERITY.get(line.decision, worst), line.covered_by is not None),
+        )
+    )
 
 
 def classified(line: Line, classify: Callable[[str], Classification | None]) -> Line:
@@ -213,27 +250,26 @@ def counted_already(shipment: Shipment, item: Identifier, book: SerialBook) -> b
     line, not removed, holding what its label contradicted, and each GTIN its label names
     counted from it). A read without a serial always adds a unit."""
     if item.sscc is not None:
-        contents, said, contradicted = vouching(shipment, item.sscc, item)
-        if contents is None or contradicted:
-            own = shipment.line(item.sscc)
-            return (
-                item.sscc in shipment.containers
-                and own is not None
-                and not own.removed
-                and all(label in own.labels for label in contradicted)
-                and all(
-                    (line := shipment.line(claim.gtin)) is not None
-                    and not line.removed
-                    and (item.sscc, claim.gtin, line.epoch) in shipment.container_counts
-                    for claim in said
-                    if claim.gtin is not None
-                )
-            )
-        return item.sscc in shipment.containers and all(
-            (line := shipment.line(entry.gtin)) is not None
-            and not line.removed
-            and (item.sscc, entry.gtin, line.epoch) in shipment.container_counts
-            for entry in contents
+        sscc = item.sscc
+        contents, said, contradicted = vouching(shipment, sscc, item)
+        if sscc not in shipment.containers:
+            return False
+        done = shipment.container_counts
+
+        def recorded(key: str, gtin: str) -> bool:
+            line = shipment.line(gtin)
+            return line is not None and not line.removed and (key, gtin, line.epoch) in done
+
+        if not all(recorded(sscc, entry.gtin) for entry in contents or ()):
+            return False
+        if contents is not None and not contradicted:
+            return True
+        own = shipment.line(sscc)
+        return (
+            own is not None
+            and not own.removed
+            and all(label in own.labels for label in contradicted)
+            and all(recorded(label_record(sscc), g) for g in beyond_manifest(said, contents or ()))
         )
     if item.key is None or item.serial is None:
         return False

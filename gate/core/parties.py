@@ -68,34 +68,6 @@ def normalise(name: str) -> str:
     return " ".join(kept or words)
 
 
-#: Whole names (normalised, legal forms dropped) that stand for no party: what a form filled in
-#: without the name gives. Nothing on a list can match them, so the party goes unscreened.
-PLACEHOLDER_NAMES: frozenset[str] = frozenset(
-    {
-        "na", "none", "nil", "null", "unknown", "not known", "not applicable", "unspecified",
-        "tbd", "tba", "tbc", "to be advised", "to be confirmed", "test", "sample", "dummy",
-        "xx", "xxx", "xxxx", "various", "private", "anonymous", "same", "idem", "see above",
-        "same as consignee", "same as above",
-    }
-)  # fmt: skip
-
-
-def name_problem(name: str) -> str | None:
-    """Why ``name`` cannot be screened as a party's name, or None when it can.
-
-    A name must keep, once legal forms and noise words are dropped, a word of two characters
-    or more with a letter in it ("3M" and "BP" do; "x", "1", "LLC" and "Co., Ltd." do not),
-    and must not be a placeholder (``PLACEHOLDER_NAMES``: "N/A", "unknown", "TBD"). An attack
-    cleared shipments whose end user was named so: screened, such a party matches nothing.
-    """
-    words = [w for w in join_initials(fold(name).split()) if w not in LEGAL_FORMS | NOISE_WORDS]
-    if not any(len(w) >= 2 and any(ch.isalpha() for ch in w) for w in words):
-        return "has no word to screen (only legal forms, single letters or digits)"
-    if " ".join(words) in PLACEHOLDER_NAMES:
-        return "is a placeholder, not a name"
-    return None
-
-
 def join_initials(words: list[str]) -> list[str]:
     """``words`` with each run of single letters joined into one word ("s a r l" -> "sarl")."""
     joined: list[str] = []

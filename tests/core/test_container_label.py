@@ -26,6 +26,8 @@ from tests.core.test_shipments import (
     shipment,
 )
 
+#: A pallet the WMS lists as ten gyros.
+GYROS = sh.Manifest.from_mapping({PALLET: [(GYRO, 10, [])]})
 #: The attack's pallet, as the WMS lists it: ten unlisted units (bearings).
 BEARINGS = sh.Manifest.from_mapping({PALLET: [(BOLT, 10, [])]})
 
@@ -56,13 +58,15 @@ def lines(s: sh.Shipment) -> dict[str, tuple[int, str, tuple[str, ...]]]:
 def test_a_label_gtin_the_manifest_does_not_list_holds_the_pallet() -> None:
     """The attack's first read, (00) pallet (01) gyro, against a manifest of 10 bearings: the
     pallet is its own line held ``unclassified`` saying what contradicted what, the gyro is
-    counted and decided as a gyro (cat2), the bearings are not taken on the manifest's word,
-    and the shipment is held, its dispatch refused."""
+    counted and decided as a gyro (cat2), the manifest's bearings are counted as well (a
+    label adds to what is held, never takes the manifest's goods away), and the shipment is
+    held, its dispatch refused."""
     s = sealed(label(PALLET, key=GYRO))
     assert State.HELD == s.state
     assert {
         PALLET: (1, "licence_required", ("unclassified",)),
         GYRO: (1, "licence_required", ("cat2",)),
+        BOLT: (10, "clear", ("not_listed",)),
     } == lines(s)
     pallet = s.line(PALLET)
     assert pallet is not None
@@ -75,12 +79,13 @@ def test_a_label_gtin_the_manifest_does_not_list_holds_the_pallet() -> None:
 
 def test_a_content_gtin_and_count_the_manifest_does_not_list_hold_the_pallet() -> None:
     """The attack's second read, (00) pallet (02) gyro (37) 10: held, and the gyro line counts
-    the label's 10."""
+    the label's 10, the bearings the manifest's 10."""
     s = sealed(label(PALLET, content=GYRO, count=10))
     assert State.HELD == s.state
     assert {
         PALLET: (1, "licence_required", ("unclassified",)),
         GYRO: (10, "licence_required", ("cat2",)),
+        BOLT: (10, "clear", ("not_listed",)),
     } == lines(s)
 
 
@@ -122,7 +127,7 @@ def test_a_prohibited_gtin_on_the_label_blocks_and_is_what_the_scan_reports() ->
     prohibited one, not the pallet's licence_required."""
     s = shipment(manifest=BEARINGS)
     t = read(s, label(PALLET, key=TOOLING))
-    assert [TOOLING, PALLET] == [x.key for x in t.lines]
+    assert [TOOLING, PALLET, BOLT] == [x.key for x in t.lines]
     assert Decision.PROHIBITED == t.lines[0].decision
     assert State.BLOCKED == sh.seal(t.shipment, CONTROLS, NOW).shipment.state
 
@@ -153,7 +158,7 @@ def test_a_contradicting_label_read_again_counts_nothing_and_another_label_adds(
     pallet = s.line(PALLET)
     assert pallet is not None
     assert (Label(GYRO, None, 0), Label(TOOLING, 2, 0)) == pallet.labels
-    assert {PALLET: 1, GYRO: 1, TOOLING: 2} == {x.key: x.quantity for x in s.lines}
+    assert {PALLET: 1, GYRO: 1, TOOLING: 2, BOLT: 10} == {x.key: x.quantity for x in s.lines}
 
 
 def test_a_count_naming_no_gtin_is_not_confirmed() -> None:
@@ -162,7 +167,10 @@ def test_a_count_naming_no_gtin_is_not_confirmed() -> None:
     assert (Label(None, 10, 0),) == unconfirmed(claims(label(PALLET, count=10)), [])
     s = sealed(label(PALLET, count=10))
     assert State.HELD == s.state
-    assert {PALLET: (1, "licence_required", ("unclassified",))} == lines(s)
+    assert {
+        PALLET: (1, "licence_required", ("unclassified",)),
+        BOLT: (10, "clear", ("not_listed",)),
+    } == lines(s)
 
 
 def test_claims_read_ai_01_and_ai_02_with_37() -> None:
@@ -204,5 +212,55 @@ def test_one_gtin_named_twice_on_a_label_counts_once() -> None:
     s = read(shipment(manifest=BEARINGS), label(PALLET, key=GYRO, content=GYRO, count=5))
     pallet = s.shipment.line(PALLET)
     assert pallet is not None
-    assert {PALLET: 1, GYRO: 5} == {x.key: x.quantity for x in s.shipment.lines}
+    assert {PALLET: 1, GYRO: 5, BOLT: 10} == {x.key: x.quantity for x in s.shipment.lines}
     assert (Label(GYRO, None, 0), Label(GYRO, 5, 0)) == pallet.labels
+
+
+@pytest.mark.parametrize(
+    "item",
+    [label(PALLET, content=BOLT, count=10), label(PALLET, key=BOLT), label(PALLET, count=10)],
+    ids=["02+37", "01", "37"],
+)
+def test_a_contradicting_label_never_takes_the_manifest_prohibited_goods_away(
+    item: Identifier,
+) -> None:
+    """The manifest lists gyros going to an embargoed country (prohibited); a label
+    naming something else (or only a count) must not turn the block into a hold the office
+    could approve: the gyros are counted and block (a review found the first fix counting
+    the label instead of the manifest)."""
+    s = shipment(destination="KP", manifest=GYROS)
+    s = serial_books.carry(s, read(s, item).shipment)
+    s = sh.seal(s, CONTROLS, NOW).shipment
+    assert State.BLOCKED == s.state
+    assert (10, "prohibited") == lines(s)[GYRO][:2]
+
+
+def test_a_label_counting_fewer_than_the_manifest_never_lowers_the_count() -> None:
+    """(02) gyro (37) 1 where the manifest lists 10 gyros: the line holds the manifest's 10,
+    and a bare read of the pallet afterwards adds nothing and takes nothing away."""
+    s = shipment(manifest=GYROS)
+    s = serial_books.carry(s, read(s, label(PALLET, content=GYRO, count=1)).shipment)
+    assert 10 == lines(s)[GYRO][0]
+    book = serial_books.FrozenBook(serial_books.counted(s))
+    assert counted_already(s, label(PALLET), book)
+    s = serial_books.carry(s, read(s, label(PALLET)).shipment)
+    assert 10 == lines(s)[GYRO][0]
+
+
+def test_a_label_counting_more_after_a_bare_read_tops_the_line_up_once() -> None:
+    """A bare read counts the manifest's 10 gyros; a label then claiming 12 adds the 2 more
+    (the larger of label and manifest), and the same label read again adds nothing."""
+    s = shipment(manifest=GYROS)
+    s = serial_books.carry(s, read(s, label(PALLET)).shipment)
+    more = label(PALLET, content=GYRO, count=12)
+    s = serial_books.carry(s, read(s, more).shipment)
+    assert 12 == lines(s)[GYRO][0]
+    book = serial_books.FrozenBook(serial_books.counted(s))
+    assert counted_already(s, more, book)
+    s = serial_books.carry(s, read(s, more).shipment)
+    assert 12 == lines(s)[GYRO][0]
+
+
+def test_a_count_of_zero_still_counts_one_unit() -> None:
+    """A label showing a GTIN with a count of 0 still shows one is there: one unit."""
+    assert 1 == Claim(GYRO, 0).units

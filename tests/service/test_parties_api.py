@@ -128,7 +128,19 @@ async def test_a_party_named_by_a_placeholder_is_refused(gate: Gate) -> None:
     changed; short real names ("3M", "BP") are taken."""
     body = {"id": "S9", "door": "D1", "destination": "DE"}
     consignee = {"name": "Acme", "country": "DE"}
-    for name in ("N/A", "LLC", "x", "1", "Co., Ltd.", "Unknown", "TBD", " - "):
+    for name in (
+        "N/A",
+        "LLC",
+        "x",
+        "1",
+        "Co., Ltd.",
+        "Unknown",
+        "TBD",
+        " - ",
+        "N/A Trading",
+        "неизвестно",
+        "ـــ",
+    ):
         party = {"role": "end_user", "name": name, "country": "DE"}
         status, problem = await gate.call(
             "POST", "/api/v1/shipments", {**body, "consignee": consignee, "parties": [party]}
