@@ -198,7 +198,10 @@ async def test_a_late_pallet_is_decided_by_its_manifest_contents(
     safe_pallet, bad_pallet = sscc18(3, "4012345", 1), sscc18(3, "4012345", 2)
     manifest = [
         {"sscc": safe_pallet, "contents": [{"gtin": plain, "quantity": 2}]},
-        {"sscc": bad_pallet, "contents": [{"gtin": plain, "quantity": 1}, {"gtin": banned, "quantity": 1}]},
+        {
+            "sscc": bad_pallet,
+            "contents": [{"gtin": plain, "quantity": 1}, {"gtin": banned, "quantity": 1}],
+        },
     ]
     await gate.create(manifest=manifest)
     await gate.scan(plain)
