@@ -9,6 +9,9 @@ drivers that write it out:
   never green.
 - A door held because goods passed its portal without a readable tag shows amber (and the
   buzzer) over whatever its shipment says, except red: red always wins.
+- A door held because a prohibited item was read after its shipment was sealed shows red
+  (and the buzzer) over whatever its shipment says, until an operator acknowledges it: a
+  prohibited item turns the door red at once (DESIGN 2), sealed or not.
 
 The buzzer sounds with red (and with a held door). On a clean stop the gate writes
 ``STOPPED``: red on, everything else off. A device that cannot be reached shows nothing we
@@ -62,15 +65,21 @@ SIGNAL_LAMPS: Final[Mapping[str, Lamps]] = {
 }
 
 
-def lamps(signal: str | None, *, loaded: bool, held: bool = False) -> Lamps:
+def lamps(
+    signal: str | None, *, loaded: bool, held: bool = False, prohibited_hold: bool = False
+) -> Lamps:
     """The lamps a door shows.
 
     ``signal``: the door's signal (``green``, ``amber``, ``red``, ``idle``; None = idle);
     ``loaded``: the gate has loaded its state; ``held``: goods passed without a readable tag
-    and no operator has acknowledged it yet. An unknown signal shows red (fail closed).
+    and no operator has acknowledged it yet; ``prohibited_hold``: the door's hold is for a
+    prohibited item read after the seal (red, whatever ``held`` and the signal say). An
+    unknown signal shows red (fail closed).
     """
     if not loaded:
         return NOT_LOADED
+    if prohibited_hold:
+        return RED
     shown = SIGNAL_LAMPS.get(signal or "idle", RED)
     if held and shown is not RED:
         return HELD

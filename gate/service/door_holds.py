@@ -21,6 +21,14 @@ too, and the hold counts them (``windows``). An acknowledgement names the count 
 operator saw (``{"windows": n}``, what the page's button sends): if another window came
 since, it is refused (409) and the door stays held; while a window is still being written
 it is refused too (503). The acknowledgement is journaled (``door.hold_acknowledged``).
+
+**A prohibited item held is red.** Goods read after their shipment was sealed hold the door
+too (``hold_in``, from the scan path); when the rules would prohibit that item in that
+shipment the window is *prohibited*, and so is the hold from then on (``Hold.prohibited``):
+the light shows red, not amber (``gate.core.stack_light``), until an operator acknowledges
+it. Sticky: a later ordinary window at the door counts, and never makes it amber again.
+Stored with the hold (its ``prohibited`` column, journaled in each ``door.held`` record), so
+a restart keeps the door red.
 """
 
 from __future__ import annotations
@@ -59,6 +67,22 @@ class Hold:
     held_at: str  # the first window's time
     windows: int = 1  # the empty windows since the door was held
     last_at: str = ""  # the latest window's time
+    prohibited: bool = False  # a window was a prohibited item read after the seal: red
+
+    def counted(self, at: str, reason: str, reader: str, *, prohibited: bool) -> Hold:
+        """This hold with one more window at ``at``; prohibited once any window was. The
+        window that makes it prohibited gives it its reason and reader (what the operator
+        must see: why the door is red)."""
+        if prohibited and not self.prohibited:
+            return replace(
+                self,
+                reason=reason,
+                reader=reader,
+                windows=self.windows + 1,
+                last_at=at,
+                prohibited=True,
+            )
+        return replace(self, windows=self.windows + 1, last_at=at)
 
     def doc(self) -> dict[str, Any]:
         return {
@@ -68,6 +92,7 @@ class Hold:
             "at": self.held_at,
             "windows": self.windows,
             "last_at": self.last_at or self.held_at,
+            "prohibited": self.prohibited,
         }
 
 
@@ -96,13 +121,13 @@ class DoorHolds:
         """Reads the open holds (a restart keeps a door held)."""
         rows = await self.docks.store.read(
             lambda conn: conn.execute(
-                "SELECT door, reason, reader, held_at, windows, last_at FROM door_holds"
-                " ORDER BY door"
+                "SELECT door, reason, reader, held_at, windows, last_at, prohibited"
+                " FROM door_holds ORDER BY door"
             ).fetchall()
         )
         self.held = {
-            door: Hold(door, reason, reader, at, windows, last_at or at)
-            for door, reason, reader, at, windows, last_at in rows
+            door: Hold(door, reason, reader, at, windows, last_at or at, bool(prohibited))
+            for door, reason, reader, at, windows, last_at, prohibited in rows
         }
 
     async def close(self) -> None:
@@ -118,6 +143,11 @@ class DoorHolds:
 
     def is_held(self, door: str) -> bool:
         return door in self.held
+
+    def is_prohibited(self, door: str) -> bool:
+        """Whether ``door``'s hold is for a prohibited item (its light shows red)."""
+        hold = self.held.get(door)
+        return hold is not None and hold.prohibited
 
     def unwritten(self, door: str) -> int:
         """How many of the door's empty windows are not stored yet."""
@@ -141,22 +171,27 @@ class DoorHolds:
                 extra={"door": shipment.door, "hold": hold.doc()},
             )
 
-    async def hold(self, door: str, reader: str, reason: str = EMPTY_WINDOW) -> Hold:
-        """Holds ``door`` for one empty window: in memory at once (before any await), then
-        journaled and stored; a held door counts the window. Returns the hold. A failed
-        write is retried in the background (logged); the door stays held meanwhile.
-        Raises NotFound for an unknown door."""
-        hold = self._take(door, reader, reason)
+    async def hold(
+        self, door: str, reader: str, reason: str = EMPTY_WINDOW, *, prohibited: bool = False
+    ) -> Hold:
+        """Holds ``door`` for one empty window (``prohibited``: a prohibited item's, which
+        makes the hold prohibited): in memory at once (before any await), then journaled and
+        stored; a held door counts the window. Returns the hold. A failed write is retried in
+        the background (logged); the door stays held meanwhile. Raises NotFound for an
+        unknown door."""
+        hold = self._take(door, reader, reason, prohibited=prohibited)
         await self._store(door)
         return hold
 
-    def hold_in(self, change: Change, door: str, reader: str, reason: str) -> Hold:
+    def hold_in(
+        self, change: Change, door: str, reader: str, reason: str, *, prohibited: bool = False
+    ) -> Hold:
         """``hold`` for a caller deciding a change it has not written yet (the scan path
         deciding a batch): held in memory before it returns, and the window written in
         ``change`` itself, so the answer that says the door is held goes out only once the
         hold is stored. If ``change`` is not stored, the window is retried on its own.
         Raises NotFound."""
-        hold = self._take(door, reader, reason, announce=False)
+        hold = self._take(door, reader, reason, announce=False, prohibited=prohibited)
         window = self._unwritten[door][-1]
         self._claimed.append(window)  # written by ``change``: not by a flush meanwhile
         events = [
@@ -175,18 +210,21 @@ class DoorHolds:
         change.rolled_back.append(not_stored)
         return hold
 
-    def _take(self, door: str, reader: str, reason: str, *, announce: bool = True) -> Hold:
+    def _take(
+        self, door: str, reader: str, reason: str, *, announce: bool = True, prohibited: bool
+    ) -> Hold:
         """The hold, in memory (and announced: events, alert), its window queued to be
-        written. Raises NotFound for an unknown door."""
+        written; a prohibited window makes the hold prohibited (never the other way). Raises
+        NotFound for an unknown door."""
         if door not in self.docks.doors:
             raise NotFound(f"unknown door {door!r}")
         at = self.docks.clock()
         stamp = at.isoformat()
         before = self.held.get(door)
         hold = (
-            Hold(door, reason, reader, stamp, 1, stamp)
+            Hold(door, reason, reader, stamp, 1, stamp, prohibited)
             if before is None
-            else replace(before, windows=before.windows + 1, last_at=stamp)
+            else before.counted(stamp, reason, reader, prohibited=prohibited)
         )
         shipment = self.docks.door_shipment(door)
         self.held[door] = hold
@@ -307,10 +345,24 @@ class DoorHolds:
 
         def write(conn: sqlite3.Connection) -> None:
             conn.execute(
-                "INSERT INTO door_holds (door, reason, reader, held_at, windows, last_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (door) DO UPDATE SET"
-                " windows = MAX(windows, excluded.windows), last_at = excluded.last_at",
-                (door, last.reason, last.reader, last.held_at, last.windows, last.last_at),
+                "INSERT INTO door_holds"
+                " (door, reason, reader, held_at, windows, last_at, prohibited)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (door) DO UPDATE SET"
+                " windows = MAX(windows, excluded.windows), last_at = excluded.last_at,"
+                # Windows can be written out of order (one with its scan batch, one on its
+                # own): prohibited only ever turns on, and brings the reason that turned it.
+                " reason = IIF(excluded.prohibited > prohibited, excluded.reason, reason),"
+                " reader = IIF(excluded.prohibited > prohibited, excluded.reader, reader),"
+                " prohibited = MAX(prohibited, excluded.prohibited)",
+                (
+                    door,
+                    last.reason,
+                    last.reader,
+                    last.held_at,
+                    last.windows,
+                    last.last_at,
+                    int(last.prohibited),
+                ),
             )
             for w in windows:
                 journal.append(

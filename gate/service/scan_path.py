@@ -37,7 +37,7 @@ from gate.config.settings import Door
 from gate.core import json_text
 from gate.core.classification import Classification
 from gate.core.identifiers import Identifier, decode
-from gate.core.line_counting import added, counted_already
+from gate.core.line_counting import added
 from gate.core.shipment_values import (
     ACCEPTS,
     Controls,
@@ -58,6 +58,7 @@ from gate.service.event_shapes import (
     shipment_event,
 )
 from gate.service.input_checks import ScanInput, check_scan, refused_copy, storable
+from gate.service.late_reads import LateRead, read_after_seal
 from gate.service.live_state import LiveState
 from gate.service.scan_outcome import FirstUse, Remembered, ScanOutcome, first_use, remembered
 from gate.service.serial_ledger import SerialLedger
@@ -122,8 +123,9 @@ class ScanPath:
         #: Called with (the batch's change, door, reader, reason) for goods read at a door
         #: whose shipment is sealed, unless they add nothing to it: they are going onto a
         #: truck that was cleared without them, so the door is held for an operator to check
-        #: (``DoorHolds.hold_in``: in memory at once, stored with the batch). None until wired.
-        self.late_read: Callable[[Change, str, str, str], object] | None = None
+        #: (``DoorHolds.hold_in``: in memory at once, stored with the batch), as prohibited
+        #: when the rules prohibit those goods there (gate.service.late_reads). None until wired.
+        self.late_read: LateRead | None = None
 
     def loaded(self, rows: Sequence[scan_rows.ScanRow]) -> None:
         """Takes the newest scans stored at start, oldest first (at most ``at_start``: with
@@ -455,7 +457,7 @@ class ScanPath:
             return ScanOutcome.rejected(
                 scan.scan_id,
                 f"shipment {scan.shipment!r} is not the one at door {scan.door} ({shipment.id})"
-                + self._read_after_seal(scan, item, shipment, change),
+                + self._read_after_seal(scan, item, shipment, change, (table, controls, now)),
                 "shipment",
                 item=item,
                 door_signal=at_door,
@@ -469,7 +471,8 @@ class ScanPath:
             except StateError as exc:
                 return ScanOutcome.rejected(
                     scan.scan_id,
-                    str(exc) + self._read_after_seal(scan, item, shipment, change),
+                    str(exc)
+                    + self._read_after_seal(scan, item, shipment, change, (table, controls, now)),
                     "shipment",
                     item=item,
                     door_signal=at_door,
@@ -478,16 +481,7 @@ class ScanPath:
                     door=scan.door,
                     code=scan.code,
                 )
-        classification: Classification | None = None
-        lookup_error: str | None = None
-        if table is None:
-            lookup_error = "no control table is loaded"
-        elif item.key is not None:
-            try:
-                classification = table.lookup(item.key)
-            except TableError as exc:
-                log.error("lookup failed for %s: %s", item.key, exc)
-                lookup_error = f"{type(exc).__name__}: {exc}"
+        classification, lookup_error = _looked_up(table, item)
         try:
             transition = add_scan(
                 shipment,
@@ -541,19 +535,28 @@ class ScanPath:
         )
 
     def _read_after_seal(
-        self, scan: ScanInput, item: Identifier, shipment: Shipment, change: Change
+        self,
+        scan: ScanInput,
+        item: Identifier,
+        shipment: Shipment,
+        change: Change,
+        lookup: tuple[Table | None, Controls, dt.datetime],
     ) -> str:
-        """Holds the door for goods read after its shipment was sealed (``late_read``, the
-        hold written with ``change``), unless the read adds nothing to the shipment (a portal
-        re-reading the loaded truck); what the rejection adds to its error."""
+        """Holds the door for goods read after its shipment was sealed, red when they are
+        prohibited there (gate.service.late_reads); what the rejection adds to its error."""
         if self.late_read is None or shipment.state in ACCEPTS["scan"]:
             return ""
-        if counted_already(shipment, item, self.ledger.book(shipment.id)):
-            return ""
-        what = item.key or item.sscc or scan.code
-        reason = f"{what} read after {shipment.id} was sealed"
-        self.late_read(change, scan.door, scan.reader, reason)
-        return f"; door {scan.door} is held until an operator has checked the goods"
+        table, controls, now = lookup
+        return read_after_seal(
+            self.late_read,
+            (scan.door, scan.reader, scan.code),
+            item,
+            shipment,
+            change,
+            _looked_up(table, item),
+            (controls, now),
+            self.ledger.book(shipment.id),
+        )
 
     def _signal(
         self, shipment: Shipment, scanned: tuple[Shipment, Signal, Transition] | None = None
@@ -581,3 +584,17 @@ class ScanPath:
 
 def _serials_of(shipments: Sequence[str], conn: Any) -> dict[str, list[tuple[str, int, str]]]:
     return {sid: serial_rows.of_shipment(conn, sid) for sid in shipments}
+
+
+def _looked_up(table: Table | None, item: Identifier) -> tuple[Classification | None, str | None]:
+    """The table's answer for ``item``'s key and the lookup's failure (None: it answered);
+    no table is a failure, never "not in the table"."""
+    if table is None:
+        return None, "no control table is loaded"
+    if item.key is None:
+        return None, None
+    try:
+        return table.lookup(item.key), None
+    except TableError as exc:
+        log.error("lookup failed for %s: %s", item.key, exc)
+        return None, f"{type(exc).__name__}: {exc}"

@@ -265,6 +265,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE door_holds ADD COLUMN windows INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE door_holds ADD COLUMN last_at TEXT;
     """,
+    # 12: a hold for a prohibited item read after its shipment was sealed shows the door red
+    # until an operator acknowledges it (gate.service.door_holds); a restart keeps it red.
+    """
+    ALTER TABLE door_holds ADD COLUMN prohibited INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -240,6 +240,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         docks.dispatch_check = holds.check_dispatch
         docks.scan_path.late_read = holds.hold_in
         lights.held = holds.is_held
+        lights.prohibited_hold = holds.is_prohibited
         lights.follow(docks)
         app[app_keys.METRICS].watch_outputs(lights, holds)
         app[REJECTION_RECORDER] = docks.record_rejection

@@ -136,6 +136,8 @@ class DoorLights:
         self.signal_of: Callable[[str], str | None] = lambda door: None
         #: door -> held (goods passed without a readable tag, not yet acknowledged)
         self.held: Callable[[str], bool] = lambda door: False
+        #: door -> its hold is for a prohibited item read after the seal (shown red)
+        self.prohibited_hold: Callable[[str], bool] = lambda door: False
         by_device: dict[str, list[OutputConfig]] = {}
         for config in configs:
             by_device.setdefault(config.device, []).append(config)
@@ -159,7 +161,12 @@ class DoorLights:
 
     def lamps(self, door: str) -> Lamps:
         """What ``door`` shows now (the core's table over the gate's state)."""
-        return lamps(self.signal_of(door), loaded=self.loaded, held=self.held(door))
+        return lamps(
+            self.signal_of(door),
+            loaded=self.loaded,
+            held=self.held(door),
+            prohibited_hold=self.prohibited_hold(door),
+        )
 
     async def start(self) -> None:
         """Starts one task per device; they write red (not loaded) at once."""

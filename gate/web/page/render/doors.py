@@ -62,12 +62,22 @@ HELD_DOOR = Look(
 )
 
 
+#: A door held because a prohibited item was read after its shipment was sealed: red, its
+#: light red too, whatever the shipment says (DESIGN 2: a prohibited item turns the door red).
+PROHIBITED_HOLD = Look(
+    "sig-red", "i-stop", "STOP", "prohibited item read after the seal: operator action", 0
+)
+
+
 def look(door: Mapping[str, Any]) -> Look:
     """How ``door`` reads now: free, or its shipment's state and signal; a held door reads
-    as held unless it is red."""
+    as held unless it is red, and a prohibited hold reads red."""
     s = door.get("shipment")
     shown = IDLE if s is None else LOOKS.get((s["state"], s["signal"]), UNKNOWN)
-    if door.get("hold") and shown.css != "sig-red":
+    hold = door.get("hold")
+    if hold and hold.get("prohibited"):
+        return PROHIBITED_HOLD
+    if hold and shown.css != "sig-red":
         return HELD_DOOR
     return shown
 
@@ -393,13 +403,15 @@ def _tile(door: Mapping[str, Any], now: dt.datetime, flash: bool, action: int) -
 
 
 def _door_hold(door: Mapping[str, Any], readonly: bool) -> str:
-    """A door held because goods passed its portal without a readable tag: what happened
-    and the operator's acknowledgement (after checking the goods by hand)."""
+    """A door held because goods passed its portal without a readable tag, or were read
+    after the seal (red when prohibited there): what happened and the operator's
+    acknowledgement (after checking the goods by hand)."""
     hold = door.get("hold")
     if not hold:
         return ""
     n = int(hold["windows"])
     windows = "1 empty window" if n == 1 else f"{n} empty windows"
+    prohibited = bool(hold.get("prohibited"))
     button = (
         ""
         if readonly
@@ -408,15 +420,22 @@ def _door_hold(door: Mapping[str, Any], readonly: bool) -> str:
             "/api/v1/doors/" + quote(str(door["id"]), safe="") + "/acknowledge",
             "Acknowledge",
             f"Acknowledge the hold of {door['name']}?",
-            f"Goods passed this door without a readable tag ({windows}). Acknowledge only once"
-            " the goods are checked and scanned by hand. Your acknowledgement is journaled.",
+            (
+                "A prohibited item was read at this door after its shipment was sealed"
+                f" ({windows}). Acknowledge only once it is off the truck."
+                if prohibited
+                else f"Goods passed this door without a readable tag ({windows}). Acknowledge"
+                " only once the goods are checked and scanned by hand."
+            )
+            + " Your acknowledgement is journaled.",
             body=json.dumps({"windows": hold["windows"]}),
         )
     )
+    css, held = ("banner-red", "Held, prohibited") if prohibited else ("banner-amber", "Held")
     return (
-        f'<div class="banner banner-amber door-hold" data-hold="{h(door["id"])}"'
-        f' data-windows="{h(str(hold["windows"]))}">'
-        f"{icon('i-stop')} Held: {h(hold['reason'])} (reader {h(hold['reader'])},"
+        f'<div class="banner {css} door-hold" data-hold="{h(door["id"])}"'
+        f' data-windows="{h(str(hold["windows"]))}" data-prohibited="{str(prohibited).lower()}">'
+        f"{icon('i-stop')} {held}: {h(hold['reason'])} (reader {h(hold['reader'])},"
         f" {h(when(hold['at']))}; {h(windows)}). Dispatch waits for an operator. {button}</div>"
     )
 

@@ -64,7 +64,9 @@ def _conditions(status: Mapping[str, Any]) -> list[tuple[str, str]]:
             out.append(
                 (
                     "alert-critical",
-                    f"{door['name']} held: {door['hold']['reason']}; acknowledge once the goods"
+                    f"{door['name']} held"
+                    + (", prohibited" if door["hold"].get("prohibited") else "")
+                    + f": {door['hold']['reason']}; acknowledge once the goods"
                     " are checked",
                 )
             )

@@ -1,0 +1,76 @@
+"""Goods read at a door after its shipment was sealed: the door held until an operator has
+checked them, red when they are prohibited.
+
+A sealed shipment takes no more scans: what was sealed is what was decided. Goods read at its
+door afterwards that would add to it are going onto a truck that was cleared without them,
+so the scan is rejected and the door held (``DoorHolds.hold_in``, written with the batch):
+amber, "held", like goods that passed without a readable tag. Unless the rules would prohibit
+those goods in that shipment (``gate.core.late_reads``): then the hold is a prohibited one,
+the door red at once (DESIGN 2: "a prohibited item turns the door red at once"), its reason
+names the item, the rule and why, and a prohibited alert goes out with the change, as for a
+prohibited scan into an open shipment. A read that adds nothing (a portal re-reading the
+loaded truck) holds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from gate.core.classification import Classification
+from gate.core.identifiers import Identifier
+from gate.core.late_reads import late_lines, prohibitions
+from gate.core.line_counting import counted_already
+from gate.core.shipment_values import Controls, SerialBook, Shipment
+from gate.service.commit_step import Change
+from gate.service.event_shapes import prohibited_alert
+
+
+class LateRead(Protocol):
+    """Holds a door for goods read after its shipment was sealed, the hold written with the
+    change (``DoorHolds.hold_in``); ``prohibited``: those goods are prohibited there."""
+
+    def __call__(
+        self, change: Change, door: str, reader: str, reason: str, *, prohibited: bool = ...
+    ) -> object: ...
+
+
+def read_after_seal(
+    late_read: LateRead,
+    at: tuple[str, str, str],
+    item: Identifier,
+    shipment: Shipment,
+    change: Change,
+    looked_up: tuple[Classification | None, str | None],
+    decided: tuple[Controls, dt.datetime],
+    book: SerialBook,
+) -> str:
+    """Holds the door (``at``: door, reader, the code read) for ``item`` read after
+    ``shipment`` was sealed, unless the read adds nothing to it; a prohibited hold and a
+    prohibited alert when the rules prohibit the item there (``looked_up``: the table's
+    answer for its key and the lookup's failure; ``decided``: the controls and the time the
+    batch is decided with).
+    Returns what the rejection adds to its error. Raises what ``late_read`` raises."""
+    door, reader, code = at
+    if counted_already(shipment, item, book):
+        return ""
+    classification, lookup_error = looked_up
+    controls, now = decided
+    lines = late_lines(
+        shipment, item, classification, controls, now, book=book, lookup_error=lookup_error
+    )
+    why = "; ".join(
+        f"{key}: rule {verdict.rule}, {', '.join(verdict.reasons)} ({verdict.detail})"
+        for key, verdict in prohibitions(lines)
+    )
+    what = item.key or item.sscc or code
+    reason = f"{what} read after {shipment.id} was sealed"
+    if not why:
+        late_read(change, door, reader, reason)
+        return f"; door {door} is held until an operator has checked the goods"
+    late_read(change, door, reader, f"prohibited item {reason}: {why}", prohibited=True)
+    change.events.append(("alert", prohibited_alert(door, what, shipment.id)))
+    return (
+        f"; the item is prohibited ({why}): door {door} is held until an operator has checked"
+        " the goods"
+    )
