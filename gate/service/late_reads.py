@@ -15,6 +15,7 @@ loaded truck) holds nothing.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Protocol
 
 from gate.core.classification import Classification
@@ -24,6 +25,12 @@ from gate.core.line_counting import counted_already
 from gate.core.shipment_values import Controls, SerialBook, Shipment
 from gate.service.commit_step import Change
 from gate.service.event_shapes import prohibited_alert
+
+log = logging.getLogger("gate.service.late_reads")
+
+#: The most characters of the rules' reasons a prohibited hold keeps (its reason is stored,
+#: journaled, shown on the page and alerted).
+MAX_WHY = 500
 
 
 class LateRead(Protocol):
@@ -52,19 +59,24 @@ def read_after_seal(
     batch is decided with).
     Returns what the rejection adds to its error. Raises what ``late_read`` raises."""
     door, reader, code = at
-    if counted_already(shipment, item, book):
-        return ""
-    classification, lookup_error = looked_up
-    controls, now = decided
-    lines = late_lines(
-        shipment, item, classification, controls, now, book=book, lookup_error=lookup_error
-    )
-    why = "; ".join(
-        f"{key}: rule {verdict.rule}, {', '.join(verdict.reasons)} ({verdict.detail})"
-        for key, verdict in prohibitions(lines)
-    )
     what = item.key or item.sscc or code
     reason = f"{what} read after {shipment.id} was sealed"
+    try:
+        if counted_already(shipment, item, book):
+            return ""
+        classification, lookup_error = looked_up
+        controls, now = decided
+        lines = late_lines(
+            shipment, item, classification, controls, now, book=book, lookup_error=lookup_error
+        )
+        why = "; ".join(
+            f"{key}: rule {verdict.rule}, {', '.join(verdict.reasons)} ({verdict.detail})"
+            for key, verdict in prohibitions(lines)
+        )[:MAX_WHY]
+    except Exception as exc:  # fail closed: goods nobody could decide still hold the door
+        log.exception("deciding a read after the seal of %s failed", shipment.id)
+        late_read(change, door, reader, f"{reason} (not decided: {type(exc).__name__})")
+        return f"; door {door} is held until an operator has checked the goods"
     if not why:
         late_read(change, door, reader, reason)
         return f"; door {door} is held until an operator has checked the goods"

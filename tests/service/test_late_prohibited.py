@@ -11,8 +11,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gate.cli.simulate import sscc18
 from gate.core.stack_light import HELD, RED, lamps
+from gate.service import late_reads
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
 from tests.attack.test_attack_findings import sealed_and_cleared
@@ -213,3 +216,25 @@ async def test_a_late_pallet_is_decided_by_its_manifest_contents(
     _, (bad,) = await post(gate, scan("p2", bad_pallet, kind="sscc"))
     assert f"{banned}: rule 1, cat1_production" in bad["error"], bad["error"]
     assert True is (await door_hold(gate))["prohibited"]
+
+
+async def test_a_late_read_nobody_could_decide_still_holds_the_door(
+    gate: Gate, demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure while deciding goods read after the seal (a fault injected into the
+    deciding) fails closed: the scan is still rejected and the door held, its reason saying
+    the goods were not decided; the batch is not lost (a review found the failure lost both
+    the rejection and the hold)."""
+    await sealed_and_cleared(gate, demo_config)
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("deciding failed")
+
+    monkeypatch.setattr(late_reads, "late_lines", broken)
+    late = await gate.scan(gtin_with(demo_config, "9.A.4"))
+    assert "rejected" == late["status"], late
+    assert "door D1 is held until an operator has checked the goods" in late["error"]
+    hold = await door_hold(gate)
+    assert False is hold["prohibited"]
+    assert "(not decided: RuntimeError)" in hold["reason"], hold["reason"]
+    assert HELD == gate.app[app_keys.LIGHTS].lamps("D1")
