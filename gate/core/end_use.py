@@ -196,6 +196,10 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
     forms = [text, *read_as_latin(text)]
     if (unformatted := _INVISIBLE.sub("", text)) != text:
         forms += [unformatted, *read_as_latin(unformatted)]
+    if (unelided := _APOSTROPHES.sub(" ", text)) != text:
+        # Folding drops apostrophes, which joins an elided article to its word ("l'arme"
+        # reads "larme"): read them as spaces too.
+        forms += [unelided, *read_as_latin(unelided)]
     for form in forms:
         joined = _SPACED.sub(lambda m: _SEPARATORS.sub("", m.group(0)), form)
         for folded in (_fold(form), _fold(joined)):
@@ -208,6 +212,9 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
                 runs.append(run)
     return readings, runs
 
+
+#: Apostrophes, straight and typographic, and the letters written for them.
+_APOSTROPHES = re.compile("['\u2018\u2019\u02bc\u00b4`]")
 
 #: Characters that show nothing: soft hyphen, zero-width space, non-joiner and joiner,
 #: direction marks, word joiner and invisible operators, byte order mark.

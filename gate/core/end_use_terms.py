@@ -35,6 +35,7 @@ _NUCLEAR = (
     r"|th?ermo(?:nuclear|nucleair|nuklear|nukleer|jadrow)\w*"
     r"|hydrogen\w*|hidrogen\w*|hidrojen\w*|idrogeno|wasserstoff\w*|wodorow\w*"
     r"|ядерн\w*|атомн\w*|термоядерн\w*|водородн\w*|воднев\w*"
+    r"|nuklir|jadern\w*|jadrov\w*|πυρηνικ\w*|ατομικ\w*"
 )
 #: Chemical, biological, bacteriological, radiological (and NBC's abbreviations): paired with a
 #: weapon or warfare word only.
@@ -45,6 +46,7 @@ _AGENT = (
     r"|bacteriolog\w*|bakteriolog\w*|бактериологическ\w*|бактеріологічн\w*"
     r"|radiolog\w*|radyolojik\w*|радиологическ\w*|радіологічн\w*"
     r"|abc|nbc|nrbc|cbrne?|nbq|qbrn|рхб"
+    r"|kimia|kemisk\w*|kjemisk\w*|chemick\w*|χημικ\w*|βιολογικ\w*"
 )
 #: Weapon, armament, warfare and munition words.
 _ARMS = (
@@ -54,6 +56,7 @@ _ARMS = (
     r"|guerre|guerra|krieg\w*|wojn\w*|savas\w*|войн\w*|війн\w*"
     r"|munitions?|munic(?:ao|oes|ion\w*)|munizion\w*|amunic\w*|muhimmat\w*"
     r"|боеприпас\w*|боєприпас\w*|kampfstoff\w*"
+    r"|vapen|vapnen|vaben|senjata|zbran\w*|οπλ\w*"
 )
 #: Bomb, warhead and charge words: a weapon only beside a nuclear word.
 _BOMBS = (
@@ -155,6 +158,16 @@ FOREIGN: tuple[tuple[str, ...], ...] = (
     (r"[הובלשכמ]{0,2}(?:נשק|פצצ(?:ה|ת|ות))",
      r"ה?(?:גרעיני|כימי|ביולוגי|אטומ|אטום|רדיולוגי|בקטריולוגי|מימן)\w*"),
     (r"ל?ה?השמדה", r"המונית"),
+    # Found by a second attack: Indonesian and Malay, Greek and Vietnamese missiles and
+    # weapons (Swedish, Danish, Norwegian, Czech and the Greek weapon words are in the pairs).
+    (r"rudal\w*",),
+    (r"peluru", r"kendali"),
+    (r"πυραυλ\w*|βαλλιστικ\w*",),
+    (r"ten", r"lua"),
+    (r"vu", r"khi", r"hat", r"nhan"),
+    (r"vu", r"khi", r"hoa|sinh", r"hoc"),
+    (r"bom", r"hat", r"nhan"),
+    (r"bom", r"nguyen", r"tu"),
 )  # fmt: skip
 
 #: Read as written only, never with "l" taken as "i": a loose misspelling ("missle",
@@ -178,6 +191,9 @@ ANYWHERE: tuple[str, ...] = (
     r"|kernwapen|atoomwapen|lancia(?:razzi|missili)|giftgas|nervengas|nervenkampfstoff",
     # Russian and Ukrainian compounds ("противоракетный", "межконтинентальная").
     r"ракет(?!к)|баллистич|балістичн|беспилот|безпілот|боеголов|боєголов",
+    # Scandinavian compounds ("kärnvapen", "atomvåben"), and English written as one word.
+    r"(?:karn|kjerne|kerne|atom|kem|kemi|kjemi|bio)va[pb]en",
+    r"(?:nuclear|chemical|biological|atomic)weapon",
 )  # fmt: skip
 
 #: Found in the folded text with its spaces removed.
@@ -202,6 +218,9 @@ SPACELESS: tuple[str, ...] = (
     r"دمار(?:ال)?شامل|كشتارجمعي",
     r"(?:سلاح|اسلحة|اسلحه|تسليح|جنگافزار|بمب|قنبلة|قنابل|كلاهك)(?:ها|هاي|ي)?(?:ال)?"
     r"(?:نوو|هسته|اتم|ذري|كيم|شيمي|بيولوژ|بيولوج|ميكروب|جرثوم|اشعاع|راديولوژ|راديولوج|پرتو)",
+    # Hindi, as folding leaves it (its vowel signs go): nuclear (paramanu, nabhikiya),
+    # chemical and biological weapon, atom bomb, missile (misail, prakshepastra).
+    r"परमणहथयर|नभकयहथयर|रसयनकहथयर|जवकहथयर|परमणबम|मसइल|परकषपसतर",
     # Hebrew: the abbreviation for a UAV, written with or without its gershayim.
     r"כטב(?:ם|מים)",
 )  # fmt: skip

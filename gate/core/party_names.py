@@ -21,10 +21,18 @@ PLACEHOLDER_NAMES: frozenset[str] = frozenset(
         "tbd", "tba", "tbc", "to be advised", "to be confirmed", "test", "sample", "dummy",
         "xx", "xxx", "xxxx", "various", "private", "anonymous", "same", "idem", "see above",
         "same as consignee", "same as above", "suppliers", "various suppliers",
+        "nicht bekannt", "aa",
         "inconnu", "unbekannt", "desconocido", "sconosciuto", "desconhecido", "nieznany",
         "неизвестно", "неизвестен", "невідомо", "غير معروف", "مجهول", "نامعلوم", "不明", "未知",
     }
 )  # fmt: skip
+
+
+#: Words that are a placeholder as the whole name ("Customer", "Firma GmbH") but may begin a
+#: real one among generic words ("Client Services Ltd").
+PLACEHOLDER_ALONE: frozenset[str] = frozenset(
+    {"customer", "client", "kunde", "kunden", "sonstige", "diverse", "firma", "consignee"}
+)
 
 
 def name_problem(name: str) -> str | None:
@@ -41,7 +49,11 @@ def name_problem(name: str) -> str | None:
     # A placeholder stays one with generic words around it ("N/A Trading", "TBD Holdings");
     # a real name of only generic words ("Global Trading") is left to the screening.
     specific = [w for w in words if w not in GENERIC_WORDS]
-    if " ".join(words) in PLACEHOLDER_NAMES or " ".join(specific) in PLACEHOLDER_NAMES:
+    whole = " ".join(join_initials(fold(name).split()))  # "same as consignee": "as" is a form
+    if {whole, " ".join(words), " ".join(specific)} & PLACEHOLDER_NAMES or {
+        whole,
+        " ".join(words),
+    } & PLACEHOLDER_ALONE:
         return "is a placeholder, not a name"
     return None
 

@@ -157,6 +157,30 @@ WMD_ELSEWHERE = [
     ("en", "Shahed-136"),
     ("en", "Geran-2"),
     ("en", "Orlan-10"),
+    # A second attack, on the fixed build: elided articles, more languages, one word
+    ("fr", "l'arme nucléaire"),
+    ("fr", "d'armes chimiques"),
+    ("fr", "l’arme atomique"),
+    ("it", "dell'arma nucleare"),
+    ("fr", "l'ICBM"),
+    ("sv", "kärnvapen"),
+    ("sv", "kemiska vapen"),
+    ("da", "atomvåben"),
+    ("no", "kjernevåpen"),
+    ("id", "senjata nuklir"),
+    ("id", "senjata kimia"),
+    ("id", "rudal balistik"),
+    ("id", "peluru kendali"),
+    ("cs", "jaderná zbraň"),
+    ("cs", "chemické zbraně"),
+    ("el", "πυρηνικά όπλα"),
+    ("el", "πύραυλος"),
+    ("hi", "परमाणु हथियार"),
+    ("hi", "मिसाइल"),
+    ("vi", "vũ khí hạt nhân"),
+    ("vi", "tên lửa"),
+    ("vi", "bom hạt nhân"),
+    ("en", "NUCLEARWEAPON"),
 ]
 
 
@@ -184,6 +208,11 @@ def test_the_finding_names_the_words_as_written(text: str, term: str) -> None:
 
 #: Ordinary words of those languages near the weapon words: each reads as no end use at all.
 ORDINARY = [
+    ("sv", "kärnkraft"),  # nuclear power
+    ("sv", "vapen"),  # weapon alone: military at most, no WMD
+    ("sv", "kemikalier"),
+    ("id", "bahan kimia"),  # chemicals
+    ("el", "χημικά προϊόντα"),  # chemical products
     ("fr", "médecine nucléaire"),
     ("fr", "fusée de direction avant gauche"),  # a car's stub axle
     ("de", "Bio-Waffeln"),  # organic waffles
