@@ -50,10 +50,8 @@ def name_problem(name: str) -> str | None:
     # a real name of only generic words ("Global Trading") is left to the screening.
     specific = [w for w in words if w not in GENERIC_WORDS]
     whole = " ".join(join_initials(fold(name).split()))  # "same as consignee": "as" is a form
-    if {whole, " ".join(words), " ".join(specific)} & PLACEHOLDER_NAMES or {
-        whole,
-        " ".join(words),
-    } & PLACEHOLDER_ALONE:
+    forms = {whole, " ".join(words)}
+    if (forms | {" ".join(specific)}) & PLACEHOLDER_NAMES or forms & PLACEHOLDER_ALONE:
         return "is a placeholder, not a name"
     return None
 

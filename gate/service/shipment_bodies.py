@@ -27,18 +27,18 @@ def ids(raw: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
 def parties(raw: Iterable[Mapping[str, Any]]) -> tuple[Party, ...]:
     """The ``parties`` of a checked body as ``Party`` values. Raises InvalidShipment (an
     unknown role or identifier scheme, a name with nothing to screen) and InvalidCountry."""
-    given = list(raw)
-    for p in given:
-        screenable(p["name"], p["role"])
     try:
-        return tuple(Party(p["role"], p["name"], p["country"], ids(p.get("ids"))) for p in given)
+        made = tuple(Party(p["role"], p["name"], p["country"], ids(p.get("ids"))) for p in raw)
     except PolicyError as exc:
         raise InvalidShipment(str(exc)) from None
+    for party in made:  # after the role and country checks, which say more about the body
+        screenable(party.name, party.role)
+    return made
 
 
 def screenable(name: str, role: str) -> None:
     """Raises InvalidShipment (naming the role) for a party name the lists cannot be checked
-    against (``gate.core.parties.name_problem``). Checked on what comes in only: a stored
+    against (``gate.core.party_names.name_problem``). Checked on what comes in only: a stored
     shipment with such a name still loads."""
     problem = name_problem(name)
     if problem is not None:
