@@ -54,13 +54,13 @@ from gate.service.commit_step import Change, Committer
 from gate.service.event_shapes import (
     door_event,
     prohibited_alert,
-    scan_id_reused_alert,
     shipment_event,
 )
 from gate.service.input_checks import ScanInput, check_scan, refused_copy, storable
 from gate.service.late_reads import LateRead, read_after_seal
 from gate.service.live_state import LiveState
 from gate.service.scan_outcome import FirstUse, Remembered, ScanOutcome, first_use, remembered
+from gate.service.scan_refusals import door_refused, reused
 from gate.service.serial_ledger import SerialLedger
 from gate.storage import journal, scan_rows, serial_rows
 from gate.storage.side_reads import SideReads
@@ -309,7 +309,7 @@ class ScanPath:
             )
             return ScanOutcome.rejected(sid, str(exc), exc.field)
         if doors is not None and scan.door not in doors:
-            return self._door_refused(scan, actor, doors, change, audits)
+            return door_refused(scan, actor, doors, change, audits)
         ident = (actor, scan.reader, scan.scan_id)
         pending = None
         memory = self.recent.get(ident)
@@ -320,7 +320,7 @@ class ScanPath:
         if first is not None:
             differs = first.differences(scan.door, scan.code, scan.kind, scan.shipment)
             if differs:
-                return self._reused(scan, actor, first, differs, change, audits)
+                return reused(scan, actor, first, differs, (change, audits), self._at(scan.door))
             if pending is not None:
                 waits.append(pending[1])
             return first.outcome.duplicate()
@@ -346,68 +346,6 @@ class ScanPath:
         if outcome.decision == "prohibited":
             key = None if outcome.item is None else outcome.item.key
             change.events.append(("alert", prohibited_alert(scan.door, key, outcome.shipment_id)))
-        return outcome
-
-    def _reused(
-        self,
-        scan: ScanInput,
-        actor: str,
-        first: FirstUse,
-        differs: list[str],
-        change: Change,
-        audits: Audits,
-    ) -> ScanOutcome:
-        """A different scan under a used id: rejected naming the first use, journaled and
-        alerted; nothing decided, nothing stored under the id (a retry of it is refused
-        again)."""
-        error = first.reuse_error(scan.scan_id, scan.reader, differs)
-        known = scan.door in self.doors
-        outcome = ScanOutcome.rejected(
-            scan.scan_id,
-            error,
-            "scan_id",
-            reader=scan.reader,
-            door=scan.door,
-            code=scan.code,
-            door_signal=self._door_signal(scan.door) if known else None,
-        )
-        # The shipment the item was meant for: the one at its door now.
-        at_door = self.state.door_shipment(scan.door) if known else None
-        subject = None if at_door is None else at_door.id
-        data = {
-            **outcome.to_audit(),
-            "kind": scan.kind,
-            "shipment": scan.shipment,
-            "differs": differs,
-            "first": first.to_audit(),
-        }
-        audits.append(("scan.id_reused", actor, subject, data))
-        change.events.append(("scan", outcome.to_event()))
-        if known:
-            change.events.append(("alert", scan_id_reused_alert(scan.door, error, subject)))
-        log.warning("client %s reused scan id %r of reader %r", actor, scan.scan_id, scan.reader)
-        return outcome
-
-    def _door_refused(
-        self,
-        scan: ScanInput,
-        actor: str,
-        doors: Collection[str],
-        change: Change,
-        audits: Audits,
-    ) -> ScanOutcome:
-        """A scan for a door its client is not bound to: rejected naming the door, journaled;
-        nothing decided or stored, and nothing said about that door."""
-        error = (
-            f"client {actor} may scan at door(s) {', '.join(sorted(doors))} only, not at door"
-            f" {scan.door!r}"
-        )
-        outcome = ScanOutcome.rejected(
-            scan.scan_id, error, "door", reader=scan.reader, door=scan.door, code=scan.code
-        )
-        data = {**outcome.to_audit(), "doors": sorted(doors)}
-        audits.append(("scan.door_refused", actor, None, data))
-        change.events.append(("scan", outcome.to_event()))
         return outcome
 
     def _decide(
@@ -574,6 +512,13 @@ class ScanPath:
             signal = signal_after(scanned[0], scanned[1], scanned[2])
         self._signals[shipment.id] = (shipment, signal)
         return signal
+
+    def _at(self, door: str) -> tuple[tuple[str, Signal | None], str | None] | None:
+        """The door's signal and the id of the shipment there; None for an unknown door."""
+        if door not in self.doors:
+            return None
+        shipment = self.state.door_shipment(door)
+        return self._door_signal(door), None if shipment is None else shipment.id
 
     def _door_signal(self, door: str) -> tuple[str, Signal | None]:
         """The door and its signal; ``None`` when no shipment stands there (idle: never
