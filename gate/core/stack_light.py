@@ -65,6 +65,17 @@ SIGNAL_LAMPS: Final[Mapping[str, Lamps]] = {
 }
 
 
+def held_signal(signal: str, *, held: bool, prohibited_hold: bool) -> str:
+    """The door's signal as its light shows it (``GET /doors``, the MQTT door topic): red
+    while it is held for a prohibited item; amber while it is held over anything but red
+    (an idle door included: goods passed it); else ``signal``. A held door is never green."""
+    if prohibited_hold:
+        return "red"
+    if held and signal != "red":
+        return "amber"
+    return signal
+
+
 def lamps(
     signal: str | None, *, loaded: bool, held: bool = False, prohibited_hold: bool = False
 ) -> Lamps:

@@ -54,6 +54,7 @@ import aiomqtt
 
 from gate.config.mqtt import MqttConfig
 from gate.core.shipment_values import Shipment
+from gate.core.stack_light import held_signal
 from gate.links.central import backoff
 from gate.service.commit_step import Change
 from gate.service.docks import Docks
@@ -127,6 +128,8 @@ class MqttLink:
         self.outputs: Callable[[], list[dict[str, Any]]] = list
         #: What ``P/{gate_id}/info`` says (the app sets it: the bundle in use).
         self.info: Callable[[], dict[str, Any]] = dict
+        #: A door's hold document (None: not held); the app sets it once the holds exist.
+        self.hold_of: Callable[[str], dict[str, Any] | None] = lambda door: None
         self._names = {d.id: d.name for d in docks.config.doors}
         self._rng = rng
         self._wake = asyncio.Event()
@@ -173,8 +176,17 @@ class MqttLink:
         for kind, data in change.events:
             if kind == "door":
                 shipment = afters.get(data.get("shipment") or "")
-                doc = self._door_doc(data, shipment, at)
+                doc = self._door_doc(data, shipment, at, self.hold_of(data["id"]))
                 out.append((f"{self.base}/doors/{topic_level(data['id'])}", _json(doc), True))
+            elif kind == "door_hold":
+                # Held or released: the door's signal changes with it (never green held).
+                door = data["door"]
+                shipment = next((a for a in afters.values() if a.door == door), None)
+                shipment = shipment or self.docks.door_shipment(door)
+                signal = None if shipment is None else shipment.signal
+                state = door_event(door, signal, None if shipment is None else shipment.id)
+                doc = self._door_doc(state, shipment, at, data["hold"])
+                out.append((f"{self.base}/doors/{topic_level(door)}", _json(doc), True))
             elif kind == "shipment" and data.get("previous_state") != data.get("state"):
                 doc = {**data, **_reasons(afters.get(data["id"])), "at": at}
                 out.append((f"{self.base}/shipments/{topic_level(data['id'])}", _json(doc), False))
@@ -220,9 +232,16 @@ class MqttLink:
                         log.warning("MQTT: alert not queued: %s", exc)
                     self._wake.set()
 
-    def _door_doc(self, data: dict[str, Any], shipment: Shipment | None, at: str) -> dict[str, Any]:
+    def _door_doc(
+        self, data: dict[str, Any], shipment: Shipment | None, at: str, hold: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        signal = data["signal"]
+        if hold is not None:
+            signal = held_signal(signal, held=True, prohibited_hold=bool(hold.get("prohibited")))
         return {
             **data,
+            "signal": signal,
+            "held": hold is not None,
             "name": self._names.get(data["id"], data["id"]),
             "state": None
             if shipment is None or data.get("shipment") is None
@@ -239,7 +258,7 @@ class MqttLink:
             shipment = None if sid is None else self.docks.shipments.get(sid)
             signal = None if shipment is None else shipment.signal
             data = door_event(door.id, signal, sid)
-            doc = self._door_doc(data, shipment, at)
+            doc = self._door_doc(data, shipment, at, self.hold_of(door.id))
             out.append((f"{self.base}/doors/{topic_level(door.id)}", _json(doc)))
         return out
 

@@ -14,6 +14,7 @@ from gate.config.settings import Client
 from gate.core.access import Action
 from gate.core.classification import Classification
 from gate.core.identifiers import MAX_CODE_LENGTH, Identifier, decode
+from gate.core.stack_light import held_signal
 from gate.errors import InvalidCode, TableError
 from gate.service.docks import KEEP_FINAL, Docks
 from gate.service.events import stream
@@ -325,8 +326,11 @@ def _door(request: web.Request, door: str) -> dict[str, Any]:
     doc = door_doc(_docks(request), door)
     holds = request.app.get(app_keys.HOLDS)
     lights = request.app.get(app_keys.LIGHTS)
-    doc["hold"] = None if holds is None else holds.doc(door)
+    hold = doc["hold"] = None if holds is None else holds.doc(door)
     doc["light"] = None if lights is None else lights.lamps(door).shown
+    if hold is not None:
+        # The door is not what its shipment says while it is held: never green then.
+        doc["signal"] = held_signal(doc["signal"], held=True, prohibited_hold=hold["prohibited"])
     return doc
 
 

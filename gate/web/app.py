@@ -263,6 +263,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.METRICS].watch_readers(readers)
         if mqtt is not None:
             mqtt.readers = readers.docs
+            mqtt.hold_of = holds.doc
             mqtt.outputs = app[app_keys.LIGHTS].docs
             mqtt.info = lambda: {"bundle": swap.status_doc()}
             app[app_keys.METRICS].watch_mqtt(mqtt)
