@@ -89,6 +89,14 @@ def valid_gtin(code: str) -> bool:
     )
 
 
+def groups_units(gtin: str) -> bool:
+    """Whether ``gtin`` (a line's GTIN-14 key) names a grouping of trade items: indicator
+    digit 1 to 8, a case, tray or pack of one item (GS1 General Specifications 3.3.2). One
+    read of it is then an unknown number of units; 0 is a unit's own GTIN padded, 9 a
+    variable measure item."""
+    return len(gtin) == 14 and gtin.isdigit() and gtin[0] in "12345678"
+
+
 def valid_sscc(code: str) -> bool:
     """Whether ``code`` is an SSCC-18: 18 ASCII digits ending in the check digit of the others."""
     return (

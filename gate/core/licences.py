@@ -11,7 +11,11 @@ Two things cover a line (DESIGN.md section 2):
   held for ``listed_party``, ``catch_all``, ``unclassified``, ``stale_data`` (or any other
   reason) needs the office's own approval. The consignee is the licence's when its country is
   the licence's and an identifier matches (if either side has identifiers), else when the
-  normalised name matches too (``gate.core.parties.Party.same_as``).
+  normalised name matches too (``gate.core.parties.Party.same_as``). Not for a line whose
+  key is a case (``gate.core.gs1.groups_units``): a licence counts units, and a case read
+  once counts 1 on its line whatever it holds, so "a licence for 1 unit" would release a case
+  of 10. Such a line is asked of the office, whose request shows the case's key and
+  description.
 
 Invariant: a standing licence's ``remaining`` never goes below zero. Coverage only counts
 quantity that is there, and ``draw_down`` refuses (``Overdraw``), all or nothing, a dispatch
@@ -46,6 +50,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from gate.core.countries import parse_country
+from gate.core.gs1 import groups_units
 from gate.core.parties import Party, normalise, parse_ids
 from gate.core.rules import CAT1, CAT2, require_aware, require_instant
 from gate.errors import GateError, InvalidApproval, LicenceError, Overdraw
@@ -390,7 +395,12 @@ def cover(
     answer: list[Coverage | None] = []
     for need in needs:
         found = approval_cover(need, requests=requests, approvals=approvals, now=now)
-        if found is None and need.reasons and STANDING_REASONS.issuperset(need.reasons):
+        if (
+            found is None
+            and need.reasons
+            and STANDING_REASONS.issuperset(need.reasons)
+            and not groups_units(need.key)
+        ):
             found = _standing_cover(need, usable, queued)
         answer.append(found)
     return tuple(answer)
