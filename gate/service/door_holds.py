@@ -149,6 +149,11 @@ class DoorHolds:
         hold = self.held.get(door)
         return hold is not None and hold.prohibited
 
+    def kind(self, door: str) -> bool | None:
+        """None when ``door`` is not held; else whether its hold is for a prohibited item."""
+        hold = self.held.get(door)
+        return None if hold is None else hold.prohibited
+
     def unwritten(self, door: str) -> int:
         """How many of the door's empty windows are not stored yet."""
         return len(self._unwritten.get(door, ()))

@@ -30,6 +30,7 @@ import datetime as dt
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -49,9 +50,11 @@ from gate.core.shipment_values import (
     signal_after,
 )
 from gate.core.shipments import add_scan
+from gate.core.stack_light import held_signal
 from gate.errors import GateError, InvalidCode, StateError, StoreError, TableError, Unavailable
 from gate.service.commit_step import Change, Committer
 from gate.service.event_shapes import (
+    IDLE,
     door_event,
     prohibited_alert,
     shipment_event,
@@ -126,6 +129,10 @@ class ScanPath:
         #: (``DoorHolds.hold_in``: in memory at once, stored with the batch), as prohibited
         #: when the rules prohibit those goods there (gate.service.late_reads). None until wired.
         self.late_read: LateRead | None = None
+        #: A door's hold (gate.service.door_holds): None when it is not held, else whether
+        #: for a prohibited item. An answer then gives the door's signal as its light shows
+        #: it (amber, red), never green. None until wired.
+        self.held: Callable[[str], bool | None] | None = None
 
     def loaded(self, rows: Sequence[scan_rows.ScanRow]) -> None:
         """Takes the newest scans stored at start, oldest first (at most ``at_start``: with
@@ -324,7 +331,7 @@ class ScanPath:
             if pending is not None:
                 waits.append(pending[1])
             return first.outcome.duplicate()
-        outcome = self._decide(scan, table, controls, now, change, counted)
+        outcome = self._held(self._decide(scan, table, controls, now, change, counted))
         seen[ident] = FirstUse(scan.door, scan.code, scan.kind, scan.shipment, at, outcome)
         record = json_text.dumps(outcome.to_record())
         kept[ident] = (scan.door, scan.code, scan.kind, scan.shipment, at, record, True)
@@ -513,12 +520,25 @@ class ScanPath:
         self._signals[shipment.id] = (shipment, signal)
         return signal
 
+    def _held(self, outcome: ScanOutcome) -> ScanOutcome:
+        """``outcome`` with its door's signal as a hold shows it, if the door is held."""
+        prohibited = None if self.held is None else self.held(outcome.door_id or "")
+        if prohibited is None:
+            return outcome
+        shown = held_signal(outcome.signal or IDLE, held=True, prohibited_hold=prohibited)
+        return replace(outcome, signal=shown)
+
     def _at(self, door: str) -> tuple[tuple[str, Signal | None], str | None] | None:
         """The door's signal and the id of the shipment there; None for an unknown door."""
         if door not in self.doors:
             return None
         shipment = self.state.door_shipment(door)
-        return self._door_signal(door), None if shipment is None else shipment.id
+        at_door = self._door_signal(door)
+        prohibited = None if self.held is None else self.held(door)
+        if prohibited is not None:
+            value = IDLE if at_door[1] is None else at_door[1].value
+            at_door = (door, Signal(held_signal(value, held=True, prohibited_hold=prohibited)))
+        return at_door, None if shipment is None else shipment.id
 
     def _door_signal(self, door: str) -> tuple[str, Signal | None]:
         """The door and its signal; ``None`` when no shipment stands there (idle: never

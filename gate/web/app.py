@@ -239,6 +239,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.HOLDS] = holds
         docks.dispatch_check = holds.check_dispatch
         docks.scan_path.late_read = holds.hold_in
+        docks.scan_path.held = holds.kind
         lights.held = holds.is_held
         lights.prohibited_hold = holds.is_prohibited
         lights.follow(docks)

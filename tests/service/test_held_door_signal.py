@@ -11,7 +11,7 @@ from typing import Any
 
 from gate.web import app_keys
 from tests.attack.test_attack_findings import sealed_and_cleared
-from tests.service.harness import Gate
+from tests.service.harness import Gate, gtin_with
 from tests.service.test_late_prohibited import acknowledge
 
 
@@ -46,4 +46,18 @@ async def test_an_idle_door_held_says_amber(gate: Gate) -> None:
     """Goods passed a door with no shipment: held, so amber, not idle."""
     assert ("idle", "idle", False) == await signals(gate)
     await gate.app[app_keys.HOLDS].hold("D1", "north")
+    assert ("amber", "amber", True) == await signals(gate)
+
+
+async def test_a_scan_answer_at_a_held_door_says_its_held_signal(
+    gate: Gate, demo_config: Path
+) -> None:
+    """Goods read at a cleared door after its seal hold it; the answer to that read, and to
+    a later one, say the door amber as its light does, not the shipment's green."""
+    await sealed_and_cleared(gate, demo_config)
+    late = await gate.scan(gtin_with(demo_config, "", 1))
+    again = await gate.scan(gtin_with(demo_config, "", 2))
+    assert [("rejected", "amber")] * 2 == [
+        (a["status"], a["door"]["signal"]) for a in (late, again)
+    ]
     assert ("amber", "amber", True) == await signals(gate)
