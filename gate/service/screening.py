@@ -73,7 +73,9 @@ def list_source(item: ListConfig) -> ListSource:
 # --- the last index built, shared by gates of one process ------------------------------------
 # An index is immutable and depends only on the lists' bytes and policies. Several gates in
 # one process (the tests start dozens) load the same files: the last snapshot built is kept
-# and reused when every list's bytes and policy match, so only the first pays the seconds.
+# and reused by a first load when every list's bytes and policy match, so only the first pays
+# the seconds. A reload replaces it too, so a gate that reloads its lists for months keeps no
+# index but the one in use (the first one stayed alive for the process's life).
 _LAST: tuple[tuple[object, ...], ScreeningSnapshot] | None = None
 _LAST_LOCK = threading.Lock()
 
@@ -100,10 +102,10 @@ def load_snapshot(
     Blocking (reads files, builds the index): run it in a worker thread.
     """
     global _LAST
-    key = _content_key(sources) if previous is None else None
+    key = _content_key(sources)
     with _LAST_LOCK:
         last = _LAST
-    if key is not None and last is not None and last[0] == key:
+    if previous is None and key is not None and last is not None and last[0] == key:
         cached = last[1]
         lists = {
             s.list_id: LoadedList(s, cached.lists[s.list_id].parsed, cached.lists[s.list_id].digest)
