@@ -1,9 +1,11 @@
 """Counting reads into a shipment's lines, and looking their keys up.
 
 A serial counts once per line however often it is read; a read without a serial adds one
-unit. Which serials are counted already is the shell's to keep (``SerialBook``: a shipment of
-100,000 tagged units must not copy a set of 100,000 serials per read); the core asks it and
-returns each serial it counts for the first time (``SerialRead``), which the shell stores.
+unit, or the count of units its label states (AI 37: a label that says 10 counts 10, never
+fewer than the label claims, whatever GS1 says of pairing AI 37 with AI 01). Which serials
+are counted already is the shell's to keep (``SerialBook``: a shipment of 100,000 tagged
+units must not copy a set of 100,000 serials per read); the core asks it and returns each
+serial it counts for the first time (``SerialRead``), which the shell stores.
 A container (SSCC) in the manifest expands into its contents once; one not in the
 manifest, or whose label says what the manifest does not confirm
 (:mod:`gate.core.container_labels`), becomes an ``unclassified`` line keyed by the SSCC, also

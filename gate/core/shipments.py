@@ -239,7 +239,6 @@ def add_scan(
         )
     if identifier.key is None:
         raise InvalidCode("the scan names neither an item nor a container", field="code")
-    # The common case, a unit read at a door: touch one line, keep the others as they are.
     key = identifier.key
     index = shipment.positions()
     position = index.get(key)
@@ -251,7 +250,8 @@ def add_scan(
         error = f"lookup answered for {classification.key}, not {key}"
         classification = None
     serials = () if identifier.serial is None else (identifier.serial,)
-    line = count(fresh(old, key), 0 if serials else 1, serials, book, counted)
+    units = 0 if serials else max(1, identifier.count or 1)  # what its label says (AI 37)
+    line = count(fresh(old, key), units, serials, book, counted)
     if line.classification != classification or line.lookup_error != error:
         line = evolve(line, classification=classification, lookup_error=error)
     if line is old and _facts_hold(shipment, controls, now):

@@ -1,0 +1,34 @@
+"""A unit's label that states a count (AI 37) counts that many units, never one: a label
+saying 10 thermal batteries is 10 against a standing licence for 1 (held, asked of the
+office), not 1 it would release."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.central.test_central_link import callback, licence_body, office_key
+from tests.service.harness import Gate, gtin_with
+
+BATTERY = "12.A.6"
+
+
+async def test_a_label_stating_ten_units_counts_ten(gate: Gate, demo_config: Path) -> None:
+    body = {**licence_body(1), "controls": [BATTERY]}
+    status, answer = await callback(gate, "/api/v1/licences", body, key=office_key(demo_config))
+    assert 200 == status, answer
+    await gate.create()
+    unit = gtin_with(demo_config, BATTERY)
+    answer = await gate.scan(f"(01){unit}(37)10")
+    assert ("accepted", 10, 10) == (
+        answer["status"],
+        answer["counted"],
+        answer["line"]["quantity"],
+    )
+    status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert (200, "held", 10) == (status, doc["state"], doc["lines"][0]["quantity"])
+
+
+async def test_a_label_without_a_count_counts_one(gate: Gate, demo_config: Path) -> None:
+    await gate.create()
+    answer = await gate.scan(f"(01){gtin_with(demo_config, '')}")
+    assert (1, 1) == (answer["counted"], answer["line"]["quantity"])
