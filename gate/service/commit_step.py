@@ -37,6 +37,12 @@ from gate.storage.store import Store
 
 log = logging.getLogger("gate.service.commit_step")
 
+#: What a client is told once storage failed (not why: the reason names the database's path).
+UNAVAILABLE = (
+    "the gate is not taking changes until it is restarted: its storage failed (the gate's log,"
+    " its alerts and the status page say why)"
+)
+
 Step = Callable[[sqlite3.Connection], None]
 
 
@@ -102,9 +108,11 @@ class Committer:
         self.events.publish("alert", storage_alert(reason))
 
     def require_ok(self) -> None:
-        """Raises Unavailable once a write has failed."""
+        """Raises Unavailable once a write has failed. Its text (a client's 503 problem
+        document) does not repeat the reason, which names the database's path: the log, the
+        alert and the status page give it to the people who run the gate."""
         if self.failed is not None:
-            raise Unavailable(f"the gate is not taking changes: {self.failed}")
+            raise Unavailable(UNAVAILABLE)
 
     async def apply(self, change: Change) -> None:
         """Writes ``change``, then takes it into memory and publishes it. Raises what the
@@ -178,7 +186,9 @@ class Committer:
             await self.store.write(write, once=once)
         except (StoreError, sqlite3.Error) as exc:
             self.latch(f"storage failed: {exc}")
-            raise Unavailable(f"storage failed: {exc}") from exc
+            raise Unavailable(
+                f"storage failed, nothing of this change was stored; {UNAVAILABLE}"
+            ) from exc
 
 
 def _saver(encoder: ShipmentEncoder, shipment: Shipment) -> Step:

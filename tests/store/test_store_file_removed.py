@@ -12,6 +12,7 @@ import pytest
 
 from gate.errors import StoreError
 from gate.storage.store import Store
+from gate.web import app_keys
 from tests.conftest import SCANNER_TOKEN
 from tests.service.harness import Gate, gtin_with
 from tests.store.test_store import put
@@ -65,3 +66,24 @@ async def test_a_gate_whose_database_was_removed_refuses_scans_and_is_not_ready(
     assert 503 == status, problem
     status, ready = await gate.call("GET", "/readyz")
     assert 503 == status, ready
+
+
+async def test_a_storage_failure_tells_clients_no_path(gate: Gate, demo_config: Path) -> None:
+    """The 503 problem documents after a storage failure do not name the database's path
+    (the operators' alert does): a scanner's token must not learn where the gate keeps it."""
+    await gate.create()
+    remove(gate.config.database)
+    folder = str(gate.config.database.parent)
+    details = []
+    for n in range(2):  # the failing write, then the latched gate
+        scan = {
+            "scan_id": f"p-{n}",
+            "reader": "r1",
+            "door": "D1",
+            "code": gtin_with(demo_config, ""),
+        }
+        status, problem = await gate.call("POST", "/api/v1/scans", scan, token=SCANNER_TOKEN)
+        details.append((status, folder in problem["detail"]))
+    alerts = [e.data for e in gate.app[app_keys.EVENTS]._recent if e.kind == "alert"]
+    assert [(503, False), (503, False)] == details
+    assert any(folder in str(alert) for alert in alerts)
