@@ -37,12 +37,6 @@ from gate.storage.store import Store
 
 log = logging.getLogger("gate.service.commit_step")
 
-#: What a client is told once storage failed (not why: the reason names the database's path).
-UNAVAILABLE = (
-    "the gate is not taking changes until it is restarted: its storage failed (the gate's log,"
-    " its alerts and the status page say why)"
-)
-
 Step = Callable[[sqlite3.Connection], None]
 
 
@@ -108,11 +102,17 @@ class Committer:
         self.events.publish("alert", storage_alert(reason))
 
     def require_ok(self) -> None:
-        """Raises Unavailable once a write has failed. Its text (a client's 503 problem
-        document) does not repeat the reason, which names the database's path: the log, the
-        alert and the status page give it to the people who run the gate."""
+        """Raises Unavailable once a write has failed, saying why (a client's 503 problem
+        document) but not where: the database's folder is left out of the reason, which the
+        log, the alert and the status page give whole to the people who run the gate."""
         if self.failed is not None:
-            raise Unavailable(UNAVAILABLE)
+            raise Unavailable(f"the gate is not taking changes: {self.public(self.failed)}")
+
+    def public(self, text: str) -> str:
+        """``text`` without the database's path or folder, for a client's eyes."""
+        path = self.store.path
+        text = text.replace(str(path), "<database>")
+        return text.replace(str(path.parent), "<database folder>") if path.is_absolute() else text
 
     async def apply(self, change: Change) -> None:
         """Writes ``change``, then takes it into memory and publishes it. Raises what the
@@ -186,9 +186,7 @@ class Committer:
             await self.store.write(write, once=once)
         except (StoreError, sqlite3.Error) as exc:
             self.latch(f"storage failed: {exc}")
-            raise Unavailable(
-                f"storage failed, nothing of this change was stored; {UNAVAILABLE}"
-            ) from exc
+            raise Unavailable(self.public(f"storage failed: {exc}")) from exc
 
 
 def _saver(encoder: ShipmentEncoder, shipment: Shipment) -> Step:

@@ -334,7 +334,8 @@ class Store:
     # --- a lock held by another process ------------------------------------------------------
 
     def _busy(self) -> StorageBusy:
-        return StorageBusy(f"database {self.path} is locked by another process: {self.locked_out}")
+        # A client's 503 says why, not where: the log names the file.
+        return StorageBusy(f"the database is locked by another process: {self.locked_out}")
 
     def _locked(self, conn: sqlite3.Connection, exc: sqlite3.Error) -> StorageBusy:
         """Another process holds the lock: refuse writes until a retry gets it (backoff)."""

@@ -87,3 +87,23 @@ async def test_a_storage_failure_tells_clients_no_path(gate: Gate, demo_config: 
     alerts = [e.data for e in gate.app[app_keys.EVENTS]._recent if e.kind == "alert"]
     assert [(503, False), (503, False)] == details
     assert any(folder in str(alert) for alert in alerts)
+
+
+async def test_a_locked_database_tells_clients_no_path(gate: Gate, demo_config: Path) -> None:
+    """Another process holding the write lock answers a scan 503 saying the database is
+    locked, without naming where it is."""
+    await gate.create()
+    lock = sqlite3.connect(gate.config.database, isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        scan = {"scan_id": "b-1", "reader": "r1", "door": "D1", "code": gtin_with(demo_config, "")}
+        status, problem = await gate.call("POST", "/api/v1/scans", scan, token=SCANNER_TOKEN)
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    folder = str(gate.config.database.parent)
+    assert (503, True, False) == (
+        status,
+        "locked" in problem["detail"],
+        folder in problem["detail"],
+    )
