@@ -1,8 +1,9 @@
 """Counting reads into a shipment's lines, and looking their keys up.
 
 A serial counts once per line however often it is read; a read without a serial adds one
-unit, or the count of units its label states (AI 37: a label that says 10 counts 10, never
-fewer than the label claims, whatever GS1 says of pairing AI 37 with AI 01). Which serials
+unit, or the count of units its label states (AI 37: a label that says 10 counts 10, with
+or without a serial, the first time that serial is read; never fewer than the label claims,
+whatever GS1 says of pairing AI 37 with AI 01). Which serials
 are counted already is the shell's to keep (``SerialBook``: a shipment of 100,000 tagged
 units must not copy a set of 100,000 serials per read); the core asks it and returns each
 serial it counts for the first time (``SerialRead``), which the shell stores.
@@ -66,9 +67,13 @@ def count(
     serials: Iterable[str],
     book: SerialBook,
     counted: list[SerialRead],
+    *,
+    beyond: int = 0,
 ) -> Line:
     """``line`` with one read counted: ``units`` without serial, and each of ``serials`` the
-    ``book`` does not hold yet (appended to ``counted``). The same line when nothing is new."""
+    ``book`` does not hold yet (appended to ``counted``). ``beyond``: the units a serialised
+    label says it holds besides its own (its AI 37 count less one), counted with its serial's
+    first read only (a re-read adds nothing). The same line when nothing is new."""
     # Once each, also within this read (a container's contents): never trust the input to
     # hold each serial once, as the book and the table's key both count on it.
     earlier = {r.serial for r in counted if r.key == line.key} if counted else ()
@@ -80,6 +85,7 @@ def count(
     if not units and not new:
         return line
     counted.extend(new)
+    units += beyond if new else 0
     return evolve(
         line, unserialised=line.unserialised + units, serialised=line.serialised + len(new)
     )

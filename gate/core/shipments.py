@@ -12,11 +12,11 @@ and the *effects* the shell must carry out: ``LicenceRequestNeeded`` (queue a re
 central office) and, on dispatch, ``Drawdown``s of standing licences. The core never sends,
 stores or waits; it returns what should happen.
 
-Counting. A serial counts once per line however often it is read (the shell's
-``SerialBook`` says which are counted; the transition returns the new ones); a scan without a
-serial adds one unit. A container (SSCC) in the manifest expands into its contents once
-(classified through ``Controls.classify``); one not in it, or whose label it contradicts,
-is an ``unclassified`` line keyed by the SSCC (``container_labels``). Removing a line means
+Counting (``line_counting``). A serial counts once per line however often it is read (the
+shell's ``SerialBook`` says which are counted; the transition returns the new ones); a read
+adds the units its label states (AI 37), one without. A manifest container (SSCC) expands
+into its contents once; one not in it, or whose label it contradicts, is an ``unclassified``
+line keyed by the SSCC (``container_labels``). Removing a line means
 all goods of that key were unloaded: its counts are kept for the record, and any later read
 of those goods (in an open shipment) starts the line again from that read, so goods put back
 on the truck are never missed. A read that changes nothing (a serial already counted) returns
@@ -250,13 +250,13 @@ def add_scan(
         error = f"lookup answered for {classification.key}, not {key}"
         classification = None
     serials = () if identifier.serial is None else (identifier.serial,)
-    units = 0 if serials else max(1, identifier.count or 1)  # what its label says (AI 37)
-    line = count(fresh(old, key), units, serials, book, counted)
+    stated = max(1, identifier.count or 1)  # the units its label says it is (AI 37)
+    units, beyond = (0, stated - 1) if serials else (stated, 0)
+    line = count(fresh(old, key), units, serials, book, counted, beyond=beyond)
     if line.classification != classification or line.lookup_error != error:
         line = evolve(line, classification=classification, lookup_error=error)
     if line is old and _facts_hold(shipment, controls, now):
-        # A repeated read of a unit already counted (portals report a tag many times a
-        # second): nothing changed, so nothing is re-decided.
+        # A tag read again (portals report one many times a second): nothing to re-decide.
         return Transition(shipment, lines=(line,))
     if position is None:
         changed = [*shipment.lines, line]

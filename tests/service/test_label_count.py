@@ -32,3 +32,20 @@ async def test_a_label_without_a_count_counts_one(gate: Gate, demo_config: Path)
     await gate.create()
     answer = await gate.scan(f"(01){gtin_with(demo_config, '')}")
     assert (1, 1) == (answer["counted"], answer["line"]["quantity"])
+
+
+async def test_a_serialised_label_stating_ten_counts_ten_once(
+    gate: Gate, demo_config: Path
+) -> None:
+    """A label with a serial and a count of 10 counts 10 the first time that serial is read
+    and nothing when it is read again (a portal's re-reads); the licence for 1 does not
+    cover it."""
+    body = {**licence_body(1), "controls": [BATTERY]}
+    status, answer = await callback(gate, "/api/v1/licences", body, key=office_key(demo_config))
+    assert 200 == status, answer
+    await gate.create()
+    code = f"(01){gtin_with(demo_config, BATTERY)}(21)S1(37)10"
+    first, again = await gate.scan(code), await gate.scan(code)
+    assert [(10, 10), (0, 10)] == [(a["counted"], a["line"]["quantity"]) for a in (first, again)]
+    status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert (200, "held") == (status, doc["state"])
