@@ -90,11 +90,12 @@ def valid_gtin(code: str) -> bool:
 
 
 def groups_units(gtin: str) -> bool:
-    """Whether ``gtin`` (a line's GTIN-14 key) names a grouping of trade items: indicator
-    digit 1 to 8, a case, tray or pack of one item (GS1 General Specifications 3.3.2). One
-    read of it is then an unknown number of units; 0 is a unit's own GTIN padded, 9 a
-    variable measure item."""
-    return len(gtin) == 14 and gtin.isdigit() and gtin[0] in "12345678"
+    """Whether ``gtin`` (a line's GTIN-14 key) may stand for more than one unit: indicator
+    digit 1 to 8, a case, tray or pack of one item (GS1 General Specifications 3.3.2), or 9,
+    a variable measure item (sold by weight or count). One read of it is then an unknown
+    number of units. 0 is a unit's GTIN-8, -12 or -13 padded; a case given a GTIN-13 of its
+    own cannot be told from a unit by its number."""
+    return len(gtin) == 14 and gtin.isdigit() and gtin[0] != "0"
 
 
 def valid_sscc(code: str) -> bool:

@@ -12,10 +12,10 @@ Two things cover a line (DESIGN.md section 2):
   reason) needs the office's own approval. The consignee is the licence's when its country is
   the licence's and an identifier matches (if either side has identifiers), else when the
   normalised name matches too (``gate.core.parties.Party.same_as``). Not for a line whose
-  key is a case (``gate.core.gs1.groups_units``): a licence counts units, and a case read
-  once counts 1 on its line whatever it holds, so "a licence for 1 unit" would release a case
-  of 10. Such a line is asked of the office, whose request shows the case's key and
-  description.
+  key may stand for more than one unit (``gate.core.gs1.groups_units``: a case, tray, pack or
+  variable measure item): a licence counts units, and a case read once counts 1 on its line
+  whatever it holds, so "a licence for 1 unit" would release a case of 10. Such a line is
+  asked of the office, whose request shows the key and its description.
 
 Invariant: a standing licence's ``remaining`` never goes below zero. Coverage only counts
 quantity that is there, and ``draw_down`` refuses (``Overdraw``), all or nothing, a dispatch

@@ -24,6 +24,8 @@ def battery(config: Path, *, case: bool) -> str:
 async def test_a_licence_for_units_does_not_release_a_case(
     gate: Gate, demo_config: Path, case: bool, state: str
 ) -> None:
+    """A licence for 1 battery clears a shipment of 1 battery, and holds (uncovered, nothing
+    drawn) a shipment of one case of 10 read once."""
     body = {**licence_body(1), "controls": [BATTERY]}
     status, answer = await callback(gate, "/api/v1/licences", body, key=office_key(demo_config))
     assert 200 == status, answer

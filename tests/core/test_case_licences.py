@@ -1,5 +1,5 @@
 """A standing licence counts units, and a case read once counts 1 on its line: a line whose
-key is a case, tray or pack (GTIN-14 indicator 1-8) is never covered by a standing licence,
+key may be more than one unit (GTIN-14 indicator 1-9) is never covered by a standing licence,
 only by the office's approval (``gate.core.licences``)."""
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ CASE_KEY = "19506000134359"
         ("09506000134352", False),  # a unit's GTIN-13, padded
         ("19506000134359", True),
         ("89506000134353", True),
-        ("99506000134350", False),  # variable measure
+        ("99506000134350", True),  # variable measure: a count or a weight
         ("950600013435", False),  # not padded to 14
     ],
 )
-def test_indicators_1_to_8_group_units(key: str, grouped: bool) -> None:
+def test_indicators_1_to_9_may_be_more_than_one_unit(key: str, grouped: bool) -> None:
+    """A GTIN-14 key with indicator 1-9 may stand for several units; 0 (a unit's own GTIN,
+    padded) and a key not padded to 14 digits do not."""
     assert grouped == groups_units(key)
 
 

@@ -17,6 +17,8 @@ from tests.service.test_late_prohibited import acknowledge
 async def test_the_door_topic_says_amber_while_held_and_green_once_acknowledged(
     gates: Gates, mqtt_config: Path, broker: Broker
 ) -> None:
+    """Cleared D1 goes out green; held, amber with held true (also to a later subscriber:
+    retained); acknowledged, green again."""
     live = await Subscriber(broker).start()
     gate = await gates.start()
     await until(lambda: "online" in live.on(f"{BASE}/status"), "online")

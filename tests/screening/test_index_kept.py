@@ -12,6 +12,8 @@ from tests.service.harness import Gate
 
 
 async def test_a_reload_leaves_only_the_index_in_use(gate: Gate, demo_config: Path) -> None:
+    """After a reload of a changed list, the kept snapshot is the one the gate screens with,
+    not the first load's."""
     state = gate.app[app_keys.SCREENING]
     assert state.snapshot is not None
     first = state.snapshot.index

@@ -28,6 +28,8 @@ async def signals(gate: Gate) -> tuple[Any, Any, Any]:
 async def test_a_held_door_with_a_cleared_shipment_says_amber_until_acknowledged(
     gate: Gate, demo_config: Path
 ) -> None:
+    """A cleared door says green; held, amber in its document and the list; acknowledged,
+    green again."""
     await sealed_and_cleared(gate, demo_config)
     assert ("green", "green", False) == await signals(gate)
     await gate.app[app_keys.HOLDS].hold("D1", "north")
@@ -37,6 +39,7 @@ async def test_a_held_door_with_a_cleared_shipment_says_amber_until_acknowledged
 
 
 async def test_a_door_held_for_a_prohibited_item_says_red(gate: Gate, demo_config: Path) -> None:
+    """A cleared door held for a prohibited item says red."""
     await sealed_and_cleared(gate, demo_config)
     await gate.app[app_keys.HOLDS].hold("D1", "north", prohibited=True)
     assert ("red", "red", True) == await signals(gate)

@@ -13,6 +13,7 @@ BATTERY = "12.A.6"
 
 
 async def test_a_label_stating_ten_units_counts_ten(gate: Gate, demo_config: Path) -> None:
+    """(01) battery (37) 10 counts 10, and the licence for 1 leaves the shipment held."""
     body = {**licence_body(1), "controls": [BATTERY]}
     status, answer = await callback(gate, "/api/v1/licences", body, key=office_key(demo_config))
     assert 200 == status, answer
@@ -29,6 +30,7 @@ async def test_a_label_stating_ten_units_counts_ten(gate: Gate, demo_config: Pat
 
 
 async def test_a_label_without_a_count_counts_one(gate: Gate, demo_config: Path) -> None:
+    """A GTIN alone counts one unit."""
     await gate.create()
     answer = await gate.scan(f"(01){gtin_with(demo_config, '')}")
     assert (1, 1) == (answer["counted"], answer["line"]["quantity"])
