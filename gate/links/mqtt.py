@@ -129,7 +129,10 @@ class MqttLink:
         #: What ``P/{gate_id}/info`` says (the app sets it: the bundle in use).
         self.info: Callable[[], dict[str, Any]] = dict
         #: A door's hold document (None: not held); the app sets it once the holds exist.
+        #: Called on the store's writer thread (the tap): a dict read of frozen values.
         self.hold_of: Callable[[str], dict[str, Any] | None] = lambda door: None
+        #: Each door's last state a door message was queued with (writer thread only).
+        self._doors_queued: dict[str, tuple[dict[str, Any], Shipment | None]] = {}
         self._names = {d.id: d.name for d in docks.config.doors}
         self._rng = rng
         self._wake = asyncio.Event()
@@ -176,15 +179,13 @@ class MqttLink:
         for kind, data in change.events:
             if kind == "door":
                 shipment = afters.get(data.get("shipment") or "")
+                self._doors_queued[data["id"]] = (data, shipment)
                 doc = self._door_doc(data, shipment, at, self.hold_of(data["id"]))
                 out.append((f"{self.base}/doors/{topic_level(data['id'])}", _json(doc), True))
             elif kind == "door_hold":
                 # Held or released: the door's signal changes with it (never green held).
                 door = data["door"]
-                shipment = next((a for a in afters.values() if a.door == door), None)
-                shipment = shipment or self.docks.door_shipment(door)
-                signal = None if shipment is None else shipment.signal
-                state = door_event(door, signal, None if shipment is None else shipment.id)
+                state, shipment = self._door_now(door, afters)
                 doc = self._door_doc(state, shipment, at, data["hold"])
                 out.append((f"{self.base}/doors/{topic_level(door)}", _json(doc), True))
             elif kind == "shipment" and data.get("previous_state") != data.get("state"):
@@ -193,6 +194,19 @@ class MqttLink:
             elif kind == "alert":
                 out.append((f"{self.base}/alerts", _json({**data, "at": at}), False))
         return out
+
+    def _door_now(
+        self, door: str, afters: dict[str, Shipment]
+    ) -> tuple[dict[str, Any], Shipment | None]:
+        """The door's state and shipment for a message about its hold: this change's, else the
+        last one queued (the tap runs in commit order; the loop's committed state may not have
+        caught up with a change earlier in the same group), else the committed one."""
+        shipment = next((a for a in afters.values() if a.door == door), None)
+        if shipment is None and door in self._doors_queued:
+            return self._doors_queued[door]
+        shipment = shipment or self.docks.door_shipment(door)
+        signal = None if shipment is None else shipment.signal
+        return door_event(door, signal, None if shipment is None else shipment.id), shipment
 
     def _note_tapped(self, data: dict[str, Any]) -> None:
         # Held (not only its id) so the id cannot be reused by another alert meanwhile;

@@ -313,7 +313,10 @@ class DoorHolds:
             change = Change(
                 sql=[self._writer(door, batch)], committed=[lambda: self._stored(door, batch)]
             )
-            change.events.append(("door_hold", door_hold_event(door, last.doc())))
+            # The hold as memory has it now: windows are written out of order (a prohibited
+            # one with its scan batch may be stored before an earlier ordinary one).
+            now = self.held.get(door, last)
+            change.events.append(("door_hold", door_hold_event(door, now.doc())))
             await self.docks.committer.apply(change)
 
     def _retry(self, door: str) -> None:

@@ -232,14 +232,18 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         docks.screening = screening
         screening.on_change = docks.reevaluate_all
         app[app_keys.SCREENING] = screening
-        await docks.load()
-        app[app_keys.DOCKS] = docks
+        # The holds before the docks: the start's decisions (and their MQTT door messages)
+        # already know which doors are held.
         holds = DoorHolds(docks)
         await holds.load()
+        docks.scan_path.held = holds.kind
+        if mqtt is not None:
+            mqtt.hold_of = holds.doc
+        await docks.load()
+        app[app_keys.DOCKS] = docks
         app[app_keys.HOLDS] = holds
         docks.dispatch_check = holds.check_dispatch
         docks.scan_path.late_read = holds.hold_in
-        docks.scan_path.held = holds.kind
         lights.held = holds.is_held
         lights.prohibited_hold = holds.is_prohibited
         lights.follow(docks)
@@ -264,7 +268,6 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.METRICS].watch_readers(readers)
         if mqtt is not None:
             mqtt.readers = readers.docs
-            mqtt.hold_of = holds.doc
             mqtt.outputs = app[app_keys.LIGHTS].docs
             mqtt.info = lambda: {"bundle": swap.status_doc()}
             app[app_keys.METRICS].watch_mqtt(mqtt)
