@@ -238,7 +238,9 @@ class ReferenceSwap:
                 if isinstance(exc, BundleRefused):
                     raise
                 raise BundleRefused(str(exc) or repr(exc)) from exc
-            # The swap: nothing awaits between these lines.
+            # The swap: nothing awaits between these lines, nor until every shipment is
+            # re-decided and staged (``reevaluate_all`` stages them all before its first
+            # await): a dispatch never decides on the new data with the old decisions.
             self.docks.table.swap(table)
             self.docks.policy = policy
             self.docks.config = new
@@ -249,11 +251,11 @@ class ReferenceSwap:
             self.refused = None
             self.outcomes["applied"] += 1
             self._journal_floor = max(self._journal_floor or 0, manifest.version)
-            await asyncio.to_thread(snapshots.prune, reloader.snapshots, [table])
-            heap.settle(f"reference bundle v{manifest.version}")
             if change.removes:
                 reloader.alert_removals(change)
             changed = await self.docks.reevaluate_all(f"reference bundle v{manifest.version}")
+            await asyncio.to_thread(snapshots.prune, reloader.snapshots, [table])
+            heap.settle(f"reference bundle v{manifest.version}")
         text = (
             f"Reference bundle v{manifest.version} (published {manifest.published.isoformat()})"
             f" in use; {changed} shipments changed ({time.monotonic() - started:.2f} s)"

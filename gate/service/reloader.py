@@ -94,12 +94,15 @@ class Reloader:
                     },
                 )
                 return False
+            # Nothing awaits from the swap until every shipment is re-decided and staged
+            # (``reevaluate_all`` stages them all before its first await): a dispatch never
+            # decides on the new table with the old policy, or on the old decisions.
             old = self.slot.swap(table)
-            await asyncio.to_thread(snapshots.prune, self.snapshots, [table])
             self.docks.policy = policy
             if change.removes:
                 self.alert_removals(change)
             changed = await self.docks.reevaluate_all(f"reload: {why}")
+            await asyncio.to_thread(snapshots.prune, self.snapshots, [table])
             self.outcomes["ok"] += 1
             info = table.info
             log.info(
