@@ -171,8 +171,9 @@ def decode_gs1(text: str, raw: str) -> Identifier:
         raise InvalidCode(
             "GS1 element string has neither AI (01) GTIN nor AI (00) SSCC", field="gs1"
         )
-    # AI (37) is digits only (biip matched its N..8 format): a count the label states.
-    count = found.get("37")
+    # AI (37) and (30) are digits only (biip matched their N..8 format): a count the label
+    # states, of the trade items in a logistic unit (37) or of a variable count item (30).
+    count = found.get("37") or found.get("30")
     return Identifier(
         kind="gs1",
         raw=raw,

@@ -51,3 +51,10 @@ async def test_a_serialised_label_stating_ten_counts_ten_once(
     assert [(10, 10), (0, 10)] == [(a["counted"], a["line"]["quantity"]) for a in (first, again)]
     status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
     assert (200, "held") == (status, doc["state"])
+
+
+async def test_a_variable_count_label_counts_its_count(gate: Gate, demo_config: Path) -> None:
+    """(01) gyro (30) 50, a label saying 50 items, counts 50, never 1."""
+    await gate.create()
+    answer = await gate.scan(f"(01){gtin_with(demo_config, '9.A.4')}(30)50")
+    assert (50, 50) == (answer["counted"], answer["line"]["quantity"])
