@@ -504,5 +504,20 @@ def render(
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS[kind])
     for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS[kind]])
+        writer.writerow([_cell(row[c]) for c in COLUMNS[kind]])
     return out.getvalue()
+
+
+#: What a spreadsheet reads as the start of a formula (OWASP's "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """``value`` for a CSV cell: empty for none, and text a spreadsheet would run as a formula
+    (a consignee named ``=HYPERLINK(...)``) behind a ``'``, so it shows as the text it is.
+    Numbers stay numbers (a negative one is not text)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
