@@ -71,6 +71,7 @@ APPROVAL = obj(
             False,
         ),
         "reason": (string(2000, optional=True), False),
+        "gate_id": (ident(64), False),
     }
 )
 
@@ -93,6 +94,7 @@ LICENCE = obj(
         "valid_from": (string(40), True),
         "valid_until": (string(40), True),
         "category_1": (boolean(), False),
+        "gate_id": (ident(64), False),
     }
 )
 
@@ -213,7 +215,25 @@ async def _received(request: web.Request, shape: Check) -> tuple[str, str, Any] 
         return replay
     body = _json(raw)
     validate(body, shape)
+    _for_this_gate(request, body)
     return msg_id, body_hash, body
+
+
+def _for_this_gate(request: web.Request, body: dict[str, Any]) -> None:
+    """Refuses (409, nothing changes) a callback that names another gate. The office knows
+    each request's gate (``gate_id`` in every licence request) and may bind its answer and
+    its pushes to it: request ids repeat across gates (``<shipment id>-r<n>``), so without it
+    an approval signed for one gate, or a licence pushed to one, would be taken by another
+    gate that trusts the same key."""
+    named = body.get("gate_id")
+    own = request.app[app_keys.CONFIG].gate_id
+    if named is not None and named != own:
+        raise Problem(
+            409,
+            "wrong-gate",
+            "Meant for another gate",
+            f"this callback is for gate {named!r}, and this is gate {own!r}: nothing changed",
+        )
 
 
 async def post_approval(request: web.Request) -> web.StreamResponse:
