@@ -53,7 +53,7 @@ from gate.core.countries import parse_country
 from gate.core.gs1 import groups_units
 from gate.core.parties import Party, normalise, parse_ids
 from gate.core.rules import CAT1, CAT2, require_aware, require_instant
-from gate.errors import GateError, InvalidApproval, LicenceError, Overdraw
+from gate.errors import Conflict, GateError, InvalidApproval, LicenceError, Overdraw
 
 #: The reasons a standing licence may release. Any other reason on the line (a listed party,
 #: stale data, a catch-all, an error) needs the central office's eyes on this shipment.
@@ -199,6 +199,9 @@ class StandingLicence:
     valid_until: dt.datetime
     consignee_ids: tuple[tuple[str, str], ...] = ()
     category_1: bool = False
+    #: When the office signed the push (its webhook timestamp, Unix seconds; 0: not known):
+    #: an older push of the same number, delivered late, must not replace a newer one.
+    signed_at: int = field(default=0, compare=False)
     consignee_key: str = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -253,6 +256,7 @@ class StandingLicence:
         valid_until: dt.datetime,
         consignee_ids: tuple[tuple[str, str], ...] = (),
         category_1: bool = False,
+        signed_at: int = 0,
     ) -> StandingLicence:
         """A licence as pushed, nothing drawn yet (``remaining == quantity``)."""
         return cls(
@@ -267,6 +271,7 @@ class StandingLicence:
             valid_until,
             consignee_ids,
             category_1,
+            signed_at,
         )
 
     def in_force(self, now: dt.datetime) -> bool:
@@ -468,11 +473,17 @@ def upsert(
 
     A replacement keeps what this gate already drew on the old one (``remaining`` is the new
     quantity less the quantity drawn, never below zero): a re-push that resets the count
-    would let the gate ship the same units twice.
+    would let the gate ship the same units twice. Raises Conflict for a push signed before
+    the one in use (delivered late, it would bring back what the newer one took away).
     """
     kept: list[StandingLicence] = []
     merged = pushed
     for licence in licences:
+        if licence.number == pushed.number and pushed.signed_at < licence.signed_at:
+            raise Conflict(
+                f"standing licence {pushed.number}: this push was signed at {pushed.signed_at},"
+                f" before the one in use ({licence.signed_at}): nothing changed"
+            )
         if licence.number == pushed.number:
             left = max(0, min(pushed.remaining, pushed.quantity - licence.drawn))
             merged = replace(pushed, remaining=left)

@@ -306,6 +306,7 @@ def encode_licence(lic: StandingLicence) -> dict[str, Any]:
         "valid_from": ts(lic.valid_from),
         "valid_until": ts(lic.valid_until),
         "category_1": lic.category_1,
+        "signed_at": lic.signed_at,
     }
 
 
@@ -443,4 +444,5 @@ def decode_licence(d: dict[str, Any], remaining: int | None = None) -> StandingL
         _required_ts(d["valid_until"]),
         tuple((d["consignee"].get("ids") or {}).items()),
         bool(d.get("category_1", False)),
+        int(d.get("signed_at", 0)),
     )

@@ -305,6 +305,8 @@ async def post_licence(request: web.Request) -> web.StreamResponse:
                 quantity=body["quantity"],
                 valid_from=_instant(body["valid_from"], "valid_from"),
                 valid_until=_instant(body["valid_until"], "valid_until"),
+                # Verified within the tolerance by ``_received``: an integer.
+                signed_at=int(request.headers["webhook-timestamp"]),
             )
         except (LicenceError, GateError) as exc:
             # The field at fault, as the body names it (InvalidCountry and LicenceError say).
