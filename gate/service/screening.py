@@ -75,7 +75,8 @@ def list_source(item: ListConfig) -> ListSource:
 # one process (the tests start dozens) load the same files: the last snapshot built is kept
 # and reused by a first load when every list's bytes and policy match, so only the first pays
 # the seconds. A reload replaces it too, so a gate that reloads its lists for months keeps no
-# index but the one in use (the first one stayed alive for the process's life).
+# index but the one in use (the first one stayed alive for the process's life); after a
+# reload that refused a list, the last clean one is kept until the next clean reload.
 _LAST: tuple[tuple[object, ...], ScreeningSnapshot] | None = None
 _LAST_LOCK = threading.Lock()
 
