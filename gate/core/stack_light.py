@@ -66,10 +66,11 @@ SIGNAL_LAMPS: Final[Mapping[str, Lamps]] = {
 
 
 def held_signal(signal: str, *, held: bool, prohibited_hold: bool) -> str:
-    """The door's signal as its light shows it (``GET /doors``, the MQTT door topic): red
-    while it is held for a prohibited item; amber while it is held over anything but red
-    (an idle door included: goods passed it); else ``signal``. A held door is never green."""
-    if prohibited_hold:
+    """The door's signal as its light shows it (the lamps, ``GET /doors``, scan answers, the
+    MQTT door topic): red while it is held for a prohibited item, or for a signal it does not
+    know (fail closed); amber while it is held over anything but red (an idle door included:
+    goods passed it); else ``signal``. A held door is never green."""
+    if prohibited_hold or signal not in SIGNAL_LAMPS:
         return "red"
     if held and signal != "red":
         return "amber"
@@ -89,9 +90,7 @@ def lamps(
     """
     if not loaded:
         return NOT_LOADED
-    if prohibited_hold:
-        return RED
-    shown = SIGNAL_LAMPS.get(signal or "idle", RED)
-    if held and shown is not RED:
-        return HELD
-    return shown
+    shown = held_signal(signal or "idle", held=held, prohibited_hold=prohibited_hold)
+    if held and shown == "amber":
+        return HELD  # amber with the buzzer: someone must look
+    return SIGNAL_LAMPS[shown]
