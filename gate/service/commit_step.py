@@ -92,6 +92,9 @@ class Committer:
         self.epcis_changed = asyncio.Event()
         self._encoder = ShipmentEncoder()  # used on the writer thread only
         self.taps: list[Tap] = []
+        #: A ``door`` event as it is published: its signal as the door's hold shows it
+        #: (gate.service.door_holds); None until wired.
+        self.door_shown: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def latch(self, reason: str) -> None:
         """Refuses every change from now until a restart (a failed write; a broken journal
@@ -156,7 +159,10 @@ class Committer:
         if change.done is not None and not change.done.done():
             change.done.set_result(True)
         if change.events:
-            self.events.publish_all(change.events)
+            events, shown = change.events, self.door_shown
+            if shown is not None:
+                events = [(kind, shown(d) if kind == "door" else d) for kind, d in events]
+            self.events.publish_all(events)
         if change.shipments:
             self.changed.set()
         if change.outbox:

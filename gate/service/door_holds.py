@@ -43,6 +43,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from gate.core.shipment_values import Shipment
+from gate.core.stack_light import held_signal
 from gate.errors import Conflict, NotFound, Unavailable
 from gate.service.commit_step import Change
 from gate.service.docks import Docks
@@ -153,6 +154,14 @@ class DoorHolds:
         """None when ``door`` is not held; else whether its hold is for a prohibited item."""
         hold = self.held.get(door)
         return None if hold is None else hold.prohibited
+
+    def shown(self, door_event: dict[str, Any]) -> dict[str, Any]:
+        """A ``door`` event with its signal as the door's hold shows it (never green held)."""
+        prohibited = self.kind(door_event["id"])
+        if prohibited is None:
+            return door_event
+        signal = held_signal(door_event["signal"], held=True, prohibited_hold=prohibited)
+        return {**door_event, "signal": signal}
 
     def unwritten(self, door: str) -> int:
         """How many of the door's empty windows are not stored yet."""

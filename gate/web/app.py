@@ -237,6 +237,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         holds = DoorHolds(docks)
         await holds.load()
         docks.scan_path.held = holds.kind
+        docks.committer.door_shown = holds.shown
         if mqtt is not None:
             mqtt.hold_of = holds.doc
         await docks.load()

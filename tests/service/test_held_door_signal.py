@@ -64,3 +64,21 @@ async def test_a_scan_answer_at_a_held_door_says_its_held_signal(
         (a["status"], a["door"]["signal"]) for a in (late, again)
     ]
     assert ("amber", "amber", True) == await signals(gate)
+
+
+async def test_the_door_event_of_a_held_door_is_never_green(
+    gate: Gate, demo_config: Path
+) -> None:
+    """Sealing a clear shipment at a held door publishes its door event amber, not green
+    (what the event stream and the page follow)."""
+    await gate.create()
+    await gate.scan(gtin_with(demo_config, ""))
+    await gate.app[app_keys.HOLDS].hold("D1", "north")
+    async with gate.app[app_keys.EVENTS].subscribe() as sub:
+        status, sealed = await gate.call("POST", "/api/v1/shipments/S1/seal")
+        seen = []
+        while not sub.queue.empty():
+            event = sub.queue.get_nowait()
+            if event is not None and event.kind == "door":
+                seen.append(event.data["signal"])
+    assert (200, "cleared", ["amber"]) == (status, sealed["state"], seen)

@@ -27,6 +27,7 @@ from typing import Any
 
 from gate.config.settings import Config
 from gate.core.rules import stale_at
+from gate.core.stack_light import held_signal
 from gate.errors import GateError, NotFound, TableError
 from gate.ingest.outputs.lights import DoorLights
 from gate.links.central import LinkHealth
@@ -179,13 +180,17 @@ async def doors_doc(
     for door in docks.doors.values():
         shipment = docks.door_shipment(door.id)
         doc = None if shipment is None else to_doc(shipment)
+        hold = None if holds is None else holds.doc(door.id)
+        signal = IDLE if doc is None else doc["signal"]
+        if hold is not None:  # never green held, as GET /api/v1/doors says
+            signal = held_signal(signal, held=True, prohibited_hold=hold["prohibited"])
         entry: dict[str, Any] = {
             "id": door.id,
             "name": door.name,
             "idle": doc is None,
-            "signal": IDLE if doc is None else doc["signal"],
+            "signal": signal,
             "shipment": doc,
-            "hold": None if holds is None else holds.doc(door.id),
+            "hold": hold,
         }
         if doc is not None:
             sealed = doc["sealed_at"]
