@@ -166,6 +166,12 @@ async def problem_middleware(request: web.Request, handler: Any) -> web.StreamRe
             raise
         kind = exc.reason.lower().replace(" ", "-")
         return await _answer(request, Problem(exc.status, kind, exc.reason, exc.text or exc.reason))
+    except ConnectionResetError:
+        # The client went away mid-request (a body cut short): nothing was read or changed
+        # and nobody is there to answer. Not the gate's error: a traceback or a journal
+        # record each would let anyone, unauthenticated, fill the log or the journal.
+        log.debug("client went away: %s %s", request.method, request.path[:200])
+        return Problem(400, "connection-closed", "Connection closed", "mid-request").response()
     except Exception as exc:
         if is_exhaustion(exc):
             alarm = request.app.get(ALARM)

@@ -66,9 +66,7 @@ async def test_a_scan_answer_at_a_held_door_says_its_held_signal(
     assert ("amber", "amber", True) == await signals(gate)
 
 
-async def test_the_door_event_of_a_held_door_is_never_green(
-    gate: Gate, demo_config: Path
-) -> None:
+async def test_the_door_event_of_a_held_door_is_never_green(gate: Gate, demo_config: Path) -> None:
     """Sealing a clear shipment at a held door publishes its door event amber, not green
     (what the event stream and the page follow)."""
     await gate.create()
