@@ -9,7 +9,9 @@ remember_sessions = true                  # a login survives a restart of the ga
 - ``display_token`` (optional, at least 24 characters, not any client's token): a screen
   that opens ``/display?token=...`` once shows the doors, the alerts and the health, live,
   without a login, and can change nothing (no buttons; the gate refuses every change made with
-  the display's cookie). It survives restarts: the token is the config's.
+  the display's cookie) nor read anything else (its cookie reads the doors, the side panel and
+  the event stream only: no shipment documents, licences, clearances or reports). It survives
+  restarts: the token is the config's.
 - ``remember_sessions`` (default true): an operator's login is a signed cookie (HMAC-SHA256
   with a key the gate keeps beside its database, ``page-session.key``, created at the first
   login), so a panel stays logged in across a restart of the gate until the session's

@@ -311,8 +311,21 @@ class Clients:
             raise Problem(401, "unauthorized", "Unauthorized", "the display token is not valid")
         if action is not Action.READ or request.method not in SAFE_METHODS:
             raise Problem(403, "forbidden", "Forbidden", "the read-only display changes nothing")
+        if request.path not in DISPLAY_READS:
+            raise Problem(
+                403,
+                "forbidden",
+                "Forbidden",
+                "the read-only display shows the doors, the alerts and the health: it reads"
+                " nothing else (no shipment documents, licences, clearances or reports)",
+            )
         self.limit("display")
         return Client("display", "display", "")
+
+
+#: What the display's page reads (gate/web/page/static/page.js): the doors and the side panel
+#: (alerts, health), and the event stream that tells it when to read them again.
+DISPLAY_READS: frozenset[str] = frozenset({"/page/doors", "/page/side", "/api/v1/events"})
 
 
 def own_origin(request: web.Request) -> str:
