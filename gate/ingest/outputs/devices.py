@@ -62,23 +62,28 @@ class ModbusCoils(Device):
         from pymodbus.client import AsyncModbusTcpClient
         from pymodbus.exceptions import ModbusException
 
-        client = self._client
-        if not isinstance(client, AsyncModbusTcpClient) or not client.connected:
-            await self.close()
-            client = AsyncModbusTcpClient(
-                self.host, port=self.port, timeout=self.timeout, retries=0, reconnect_delay=0
-            )
-            self._client = client
-            if not await client.connect():
-                raise OutputError(f"cannot connect to {self.host}:{self.port}")
+        cancels = _Cancels()
         try:
+            client = self._client
+            if not isinstance(client, AsyncModbusTcpClient) or not client.connected:
+                await self.close()
+                client = AsyncModbusTcpClient(
+                    self.host, port=self.port, timeout=self.timeout, retries=0, reconnect_delay=0
+                )
+                self._client = client
+                connected = await client.connect()
+                cancels.check()
+                if not connected:
+                    raise OutputError(f"cannot connect to {self.host}:{self.port}")
             for value in (False, True):
                 for first, values in runs(states, value):
                     answer = await client.write_coils(first, values, device_id=self.unit)
+                    cancels.check()
                     if answer.isError():
                         raise OutputError(f"unit {self.unit} refused coils {first}+: {answer}")
         except ModbusException as exc:
             await self.close()
+            cancels.check()
             raise OutputError(f"{self.host}:{self.port}: {exc}") from None
         except BaseException:
             await self.close()
@@ -88,6 +93,25 @@ class ModbusCoils(Device):
         client, self._client = self._client, None
         if client is not None:
             client.close()  # type: ignore[attr-defined]
+
+
+class _Cancels:
+    """The running task's cancel requests when a pymodbus call began, to tell whether one
+    arrived during the call and the call kept it. pymodbus turns a cancelled request into
+    ``ModbusIOException`` ("Request cancelled outside pymodbus"), and its connect and
+    requests wait with ``asyncio.wait_for``, which on Python 3.11 returns a result that lands
+    in the same turn of the loop as the cancel (python/cpython#86296). Either way the cancel,
+    a stop's or the write's own timeout's, must go on as one: taken for a failed write, the
+    controller would retry the device instead of ending (a stop that never returned)."""
+
+    def __init__(self) -> None:
+        self.task = asyncio.current_task()
+        self.asked = 0 if self.task is None else self.task.cancelling()
+
+    def check(self) -> None:
+        """Raises CancelledError if the task was asked to cancel since this was made."""
+        if self.task is not None and self.task.cancelling() > self.asked:
+            raise asyncio.CancelledError
 
 
 class LlrpGpo(Device):

@@ -48,6 +48,8 @@ WAKE_ON = frozenset({"door", "shipment", "door_hold"})
 #: Failed tries in a row before an outage is alerted (a few seconds with the default
 #: backoff: an LLRP reader whose session is still coming up at start is not an alarm).
 ALERT_AFTER = 3
+#: How long ``stop`` waits for a cancelled task before asking it again.
+RECANCEL_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -155,6 +157,7 @@ class DoorLights:
             log.debug("door output %s for %s", name, ", ".join(c.door for c in group))
         self._watcher: asyncio.Task[None] | None = None
         self._stopped_once = False
+        self._stopping = False  # set by ``stop``: a device's loop writes nothing more
 
     def __len__(self) -> int:
         return len(self.outputs)
@@ -188,17 +191,29 @@ class DoorLights:
 
     async def stop(self) -> None:
         """Ends the tasks, then writes red/off to every device (bounded by its timeout).
-        Once: a second call does nothing."""
+        Once: a second call does nothing. A cancel of the caller is the caller's: it goes
+        on (the devices are then left as they are)."""
         if self._stopped_once:
             return
         self._stopped_once = True
+        self._stopping = True
         tasks = [t for t in (self._watcher, *(o.task for o in self.outputs)) if t is not None]
         self._watcher = None
         for task in tasks:
             task.cancel()
+        # Waited on, not awaited: awaiting a cancelled task raises CancelledError, and
+        # suppressing that would swallow a cancel of the caller as well. A task still running
+        # after a while lost its cancel somewhere below (``devices`` guards pymodbus, which
+        # is known to): it is asked again, and ``_stopping`` ends its loop at its next turn.
+        pending = set(tasks)
+        while pending:
+            _, pending = await asyncio.wait(pending, timeout=RECANCEL_SECONDS)
+            for task in pending:
+                log.warning("%s still running after its cancel; cancelled again", task.get_name())
+                task.cancel()
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            if not task.cancelled() and (exc := task.exception()) is not None:
+                log.error("%s had failed: %s", task.get_name(), describe(exc), exc_info=exc)
         await asyncio.gather(*(self._stopped(o) for o in self.outputs))
 
     async def _stopped(self, output: _Output) -> None:
@@ -209,10 +224,12 @@ class DoorLights:
                 await output.device.write(states)
             output.health.shown = dict.fromkeys(output.health.doors, STOPPED.shown)
         except Exception as exc:
+            output.health.shown = {}  # as after any failed write: what it shows is unknown
             log.warning("output %s: red/off not written at stop: %s", output.name, describe(exc))
-        with contextlib.suppress(Exception):
-            await output.device.close()
-        output.health.set_state("stopped", utc_now())
+        finally:
+            with contextlib.suppress(Exception):
+                await output.device.close()
+            output.health.set_state("stopped", utc_now())
 
     def docs(self) -> list[dict[str, Any]]:
         return [output.health.doc() for output in self.outputs]
@@ -235,7 +252,7 @@ class DoorLights:
     async def _run(self, output: _Output) -> None:
         written: dict[int, bool] | None = None
         last = 0.0
-        while True:
+        while not self._stopping:
             output.wake.clear()
             states, shown = output.states(self.lamps)
             due = time.monotonic() - last >= output.reassert
