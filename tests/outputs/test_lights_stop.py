@@ -16,9 +16,11 @@ import pytest
 from gate.config.settings import load_config
 from gate.ingest.outputs.lights import DoorLights
 from gate.service.events import Events
-from tests.conftest import free_port
 from tests.outputs.support import Plc, lit, modbus_output, wire
+from tests.outputs.test_modbus_lights import plc
 from tests.service.harness import Gates, gtin_with, until
+
+__all__ = ["plc"]  # the real Modbus device, the fixture of the stack-light tests
 
 #: Far longer than a stop takes (a device's timeout at most), far shorter than re-asserting.
 STOP_DEADLINE = 10.0
@@ -91,14 +93,6 @@ class Relay:
             pass
         finally:
             writer.close()
-
-
-@pytest.fixture
-async def plc() -> AsyncIterator[Plc]:
-    device = Plc(free_port())
-    await device.start()
-    yield device
-    await device.stop()
 
 
 @pytest.fixture
