@@ -70,10 +70,14 @@ class Reloader:
     async def reload(self, why: str) -> bool:
         """Reloads the screening lists, the table and the policy files; True if the new table
         and policy files are in use (a refused list alerts on its own, see ScreeningState)."""
+        # The files as they are before anything is read: one written while this reload reads
+        # (a list, the table) differs from them, so the watch reloads again. Taken after the
+        # reading, such an edit counted as seen and was never loaded.
+        stamps = self._stamps()
         if self.screening is not None:
             await self.screening.reload(why)
         async with self.lock:
-            self._seen = self._stamps()
+            self._seen = stamps
             try:
                 table = await asyncio.to_thread(
                     snapshots.open_snapshot, self.config.table.path, self.snapshots
