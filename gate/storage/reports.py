@@ -508,8 +508,9 @@ def render(
     return out.getvalue()
 
 
-#: What a spreadsheet reads as the start of a formula (OWASP's "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: What a spreadsheet reads as the start of a formula (OWASP's "CSV injection"), also in
+#: their full-width forms, and the line breaks and tabs before one.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def _cell(value: object) -> object:
@@ -518,6 +519,7 @@ def _cell(value: object) -> object:
     Numbers stay numbers (a negative one is not text)."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    # Spaces first (plain, no-break, ideographic) do not stop every spreadsheet.
+    if isinstance(value, str) and value.lstrip(" \u00a0\u3000").startswith(_FORMULA_START):
         return "'" + value
     return value
