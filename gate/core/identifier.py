@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from gate.core.frozen_init import quick_init
+
 __all__ = ["KINDS", "MAX_CODE_LENGTH", "Identifier"]
 
 #: The values ``kind`` may take: the form a caller says a code is in.
@@ -25,6 +27,7 @@ KINDS: Final = frozenset({"gs1", "gtin", "sscc", "epc", "epc_uri"})
 MAX_CODE_LENGTH: Final = 512
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Identifier:
     """A decoded scan.

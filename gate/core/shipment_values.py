@@ -26,6 +26,7 @@ from gate.core.classification import Classification
 from gate.core.container_labels import Label
 from gate.core.countries import parse_country
 from gate.core.end_use import check_codes
+from gate.core.frozen_init import quick_init
 from gate.core.gs1 import check_gtin, check_sscc
 from gate.core.hits import PartyHits
 from gate.core.licences import Approval, Coverage, Drawdown, LicenceRequest, StandingLicence
@@ -215,6 +216,7 @@ class Manifest:
         return self._index.get(sscc)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Line:
     """One item key (or unknown container) of a shipment, with its counts and decision.
@@ -304,6 +306,7 @@ class Controls:
     licences: tuple[StandingLicence, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Shipment:
     """A shipment at a door. Build it with ``new_shipment``; change it with the transitions."""
@@ -468,6 +471,7 @@ class SerialBook(Protocol):
         ...
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Transition:
     """A transition's result: the new shipment, the lines the event touched (the most severe

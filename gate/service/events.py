@@ -27,6 +27,7 @@ from aiohttp import web
 from aiohttp_sse import sse_response
 
 from gate.core import json_text
+from gate.core.frozen_init import quick_init
 from gate.service.clock import utc_now
 
 QUEUE_LIMIT = 1000
@@ -47,6 +48,7 @@ IDLE_CHECK = 1.0
 _SEP = "\r\n"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Event:
     """One published event; ``kind`` is the SSE event name (``scan``, ``shipment``, ``door``,

@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gate.core.frozen_init import quick_init
 from gate.core.identifiers import MAX_CODE_LENGTH
 from gate.core.rules import require_instant
 from gate.core.text import text_problem
@@ -32,6 +33,7 @@ MAX_CODE = MAX_CODE_LENGTH  # the one limit on a code's length, owned by the cor
 MAX_SCAN_NAME = 128
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ScanInput:
     """One scan as received, its fields checked by ``check_scan``."""

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from gate.core.classification import Classification
+from gate.core.frozen_init import quick_init
 from gate.core.hits import Hit
 from gate.core.identifiers import Identifier
 from gate.core.shipment_values import Line, Shipment, Signal
@@ -46,6 +47,7 @@ _ACCEPTED = ScanStatus.ACCEPTED.value
 _REJECTED = ScanStatus.REJECTED.value
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ItemSeen:
     """The decoded item as the answer shows it; ``content`` and ``count`` are a logistics
@@ -66,6 +68,7 @@ class ItemSeen:
         )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Listed:
     """The classification of a listed item (an unlisted one shows none)."""
@@ -76,6 +79,7 @@ class Listed:
     flags: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ScanOutcome:
     """What became of one scan. ``reader``, ``door`` and ``code`` are as received (for the
@@ -388,6 +392,7 @@ class ScanOutcome:
         )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FirstUse:
     """A scan id's first use: what was scanned (what a retry must repeat), when (``at``, RFC

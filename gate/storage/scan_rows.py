@@ -9,9 +9,11 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from gate.core.frozen_init import quick_init
 from gate.storage.row_inserts import insert_rows
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ScanRow:
     """One stored scan. ``client`` is the authenticated client that sent it (the journal's
