@@ -22,34 +22,44 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+#: Every class given the faster ``__init__``: the tests compare each with its dataclass's own.
+DECORATED: list[type] = []
+#: The generated function's own names start so; no field may.
+_OWN = "__quick_"
+
+
 def quick_init(cls: type[T]) -> type[T]:
     """Gives ``cls`` (a ``dataclass(frozen=True, slots=True)``) the faster ``__init__``.
-    Raises TypeError for a class that is not one, or that has ``InitVar`` pseudo-fields
-    (which it does not handle)."""
+    Raises TypeError for a class that is not one, or that it does not handle: ``InitVar``
+    pseudo-fields, fields inherited from a base class, a field outside ``__init__`` without
+    a default, a field named like the function's own names."""
     params = getattr(cls, "__dataclass_params__", None)
     if params is None or not params.frozen or "__slots__" not in cls.__dict__:
         raise TypeError(f"quick_init: {cls.__name__} is not a frozen, slotted dataclass")
     if any("InitVar" in str(annotation) for annotation in cls.__annotations__.values()):
         raise TypeError(f"quick_init: {cls.__name__} has InitVar fields")
-    scope: dict[str, Any] = {"_MISSING": dataclasses.MISSING}
+    scope: dict[str, Any] = {f"{_OWN}MISSING": dataclasses.MISSING}
     positional: list[str] = []
     keyword: list[str] = []
     body: list[str] = []
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        setter = f"_set_{f.name}"
+        if f.name not in cls.__dict__["__slots__"] or f.name.startswith(_OWN):
+            raise TypeError(f"quick_init: {cls.__name__}.{f.name} is inherited or misnamed")
+        setter = f"{_OWN}set_{f.name}"
         scope[setter] = cls.__dict__[f.name].__set__
         if f.default is not dataclasses.MISSING:
-            scope[f"_default_{f.name}"] = f.default
-            given = f"{f.name}=_default_{f.name}"
-            value = f.name if f.init else f"_default_{f.name}"
+            scope[f"{_OWN}default_{f.name}"] = f.default
+            given = f"{f.name}={_OWN}default_{f.name}"
+            value = f.name if f.init else f"{_OWN}default_{f.name}"
         elif f.default_factory is not dataclasses.MISSING:
-            scope[f"_factory_{f.name}"] = f.default_factory
-            given = f"{f.name}=_MISSING"
-            made = f"_factory_{f.name}()"
-            value = f"{made} if {f.name} is _MISSING else {f.name}" if f.init else made
+            scope[f"{_OWN}factory_{f.name}"] = f.default_factory
+            given = f"{f.name}={_OWN}MISSING"
+            made = f"{_OWN}factory_{f.name}()"
+            value = f"{made} if {f.name} is {_OWN}MISSING else {f.name}" if f.init else made
+        elif f.init:
+            given = value = f.name
         else:
-            given = f.name
-            value = f.name
+            raise TypeError(f"quick_init: {cls.__name__}.{f.name} is outside __init__ unset")
         if f.init:
             (keyword if f.kw_only else positional).append(given)
         body.append(f"    {setter}(self, {value})\n")
@@ -66,4 +76,5 @@ def quick_init(cls: type[T]) -> type[T]:
     init.__annotations__ = dict(cls.__init__.__annotations__)
     init.dataclass_init = cls.__init__  # what it replaces: the tests compare the two
     setattr(cls, "__init__", init)  # noqa: B010 (a class attribute, not a frozen instance's)
+    DECORATED.append(cls)
     return cls

@@ -110,7 +110,7 @@ def check_scan(raw: Any) -> ScanInput:
             and "|" not in scan_id
             and "|" not in reader
             # ASCII text has no lone surrogate: every field is storable as it is.
-            and f"{scan_id}{reader}{door}{code}{shipment or ''}".isascii()
+            and f"{scan_id}{reader}{door}{code}{shipment or ''}{ts or ''}".isascii()
         ):
             return ScanInput(scan_id, reader, door, code, kind, ts, shipment)
     return check_scan_fully(raw)
@@ -122,7 +122,7 @@ def _instant(text: str) -> bool:
         require_instant(dt.datetime.fromisoformat(text))
     except ValueError:
         return False
-    return text.isascii()
+    return True
 
 
 def check_scan_fully(raw: Any) -> ScanInput:

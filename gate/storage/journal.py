@@ -158,7 +158,7 @@ def format_ts(ts: datetime) -> str:
 #: writes it). Subclasses are not here: an ``IntEnum`` or ``StrEnum`` takes the slow path.
 _PLAIN: frozenset[type] = frozenset({str, int, bool, type(None)})
 _TEXT: frozenset[type] = frozenset({str})
-#: Nesting beyond this goes to the standard library, which raises as it always did.
+#: Nesting beyond this is written by the standard library, as before.
 _DEEPEST = 32
 
 
@@ -189,7 +189,8 @@ def canonical_json(value: Any) -> str:
     other than numbers, objects that are not JSON types).
 
     The text is the standard library's (the module docstring's ``json.dumps`` call); orjson
-    writes it where it provably writes the same bytes (``_orjson_exact``), several times
+    writes it where it writes the same bytes (``_orjson_exact``; tested on every code point
+    and on generated values, in ``tests/store/test_canonical_json.py``), several times
     faster: a record's data is encoded on the store's thread, which shares the interpreter
     lock with the event loop."""
     if _orjson_exact(value):

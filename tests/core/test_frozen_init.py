@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gate.core import identifier, shipment_values
-from gate.core.frozen_init import quick_init
+from gate.core.frozen_init import DECORATED, quick_init
 from gate.service import events, input_checks, scan_outcome
 from gate.storage import scan_rows
 
@@ -27,6 +27,12 @@ APPLIED = [
     shipment_values.Shipment,
     shipment_values.Transition,
 ]
+
+
+def test_every_class_given_the_quick_init_is_compared_here() -> None:
+    """The classes below are every class decorated in the gate (a class decorated later
+    must join them, and so be compared)."""
+    assert set(APPLIED) == {cls for cls in DECORATED if cls.__module__.startswith("gate.")}
 
 
 def _slots(value: Any) -> dict[str, Any]:
@@ -126,4 +132,31 @@ def test_only_frozen_slotted_dataclasses_are_taken() -> None:
 
     for cls in (Open, Unslotted, Plain):
         with pytest.raises(TypeError, match="frozen, slotted dataclass"):
+            quick_init(cls)
+
+
+def test_what_it_does_not_handle_is_refused_at_decoration() -> None:
+    """A field outside ``__init__`` without a default, fields inherited from a base class
+    and a field named like the generated function's own names are refused, not built
+    wrongly."""
+
+    @dataclass(frozen=True, slots=True)
+    class Unset:
+        a: int
+        b: int = field(init=False)
+
+    @dataclass(frozen=True, slots=True)
+    class Base:
+        a: int
+
+    @dataclass(frozen=True, slots=True)
+    class Derived(Base):
+        b: int = 0
+
+    @dataclass(frozen=True, slots=True)
+    class Clash:
+        __quick_MISSING__: int = 0  # not mangled: it ends in two underscores
+
+    for cls in (Unset, Derived, Clash):
+        with pytest.raises(TypeError, match="quick_init"):
             quick_init(cls)

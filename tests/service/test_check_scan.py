@@ -43,9 +43,29 @@ _times = st.sampled_from(
         "yesterday",
         "0001-01-01T00:00:00+14:00",
         "٢٠٢٦-11-30T01:02:03+00:00",  # Arabic-Indic digits
+        "2026-11-30\ud80001:02:03+00:00",  # any one character parts date and time
+        "2026-11-30é01:02:03+00:00",
     ]
 )
-_values = st.one_of(st.none(), _texts, _times, st.integers(), st.lists(st.text(max_size=2)))
+
+
+class Text(str):
+    """A str subclass: JSON never makes one, a caller in process might."""
+
+
+class Table(dict[str, Any]):
+    """A dict subclass, likewise."""
+
+
+_values = st.one_of(
+    st.none(),
+    _texts,
+    _times,
+    st.integers(),
+    st.booleans(),
+    _texts.map(Text),
+    st.lists(st.text(max_size=2)),
+)
 _scans = st.one_of(
     st.fixed_dictionaries(
         {
@@ -65,6 +85,10 @@ _scans = st.one_of(
     ),
     st.dictionaries(
         st.sampled_from(["scan_id", "reader", "door", "code", "kind", "ts", "other"]), _values
+    ),
+    st.dictionaries(st.one_of(st.integers(), st.sampled_from(["door", Text("code")])), _values),
+    st.builds(
+        Table, st.dictionaries(st.sampled_from(["scan_id", "reader", "door", "code"]), _texts)
     ),
     _values,
 )
@@ -111,8 +135,33 @@ def test_the_everyday_scan_takes_the_quick_path(raw: Any, monkeypatch: pytest.Mo
     )
 
 
-def test_a_non_ascii_scan_is_checked_fully_and_still_taken() -> None:
-    """Text beyond ASCII is not refused by the quick path, only left to the full check."""
-    raw = {"scan_id": "scan-é", "reader": "lecteur-ü", "door": "D1", "code": "0950600001471"}
-    assert "scan-é" == check_scan(raw).scan_id
+@pytest.mark.parametrize(
+    "field, value",
+    [("scan_id", "scan-é"), ("reader", "lecteur-ü"), ("ts", "2026-11-30é01:02:03+00:00")],
+)
+def test_a_non_ascii_scan_is_checked_fully_and_still_taken(
+    field: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text beyond ASCII (in any field, the time too) is not refused by the quick path, only
+    left to the full check, which takes it."""
+    raw = {"scan_id": "s1", "reader": "r", "door": "D1", "code": "0950600001471", field: value}
+    full: list[Any] = []
+    fully = input_checks.check_scan_fully
+
+    def counted(raw: Any) -> Any:
+        full.append(raw)
+        return fully(raw)
+
+    monkeypatch.setattr(input_checks, "check_scan_fully", counted)
+    assert value == getattr(check_scan(raw), field)
+    assert [raw] == full
+
+
+def test_a_lone_surrogate_in_the_time_is_refused_by_both() -> None:
+    """A time that parses but cannot be stored (a lone surrogate between date and time,
+    which ``fromisoformat`` takes) is refused, on the quick path as on the full one."""
+    raw = {"scan_id": "s", "reader": "r", "door": "D1", "code": "c"}
+    raw["ts"] = "2026-11-30\ud80001:02:03+00:00"
+    with pytest.raises(InvalidCode, match="lone surrogate"):
+        check_scan(raw)
     _same(raw)
