@@ -1,12 +1,14 @@
 """Counting reads into a shipment's lines, and looking their keys up.
 
 A serial counts once per line however often it is read; a read without a serial adds one
-unit, or the count of units its label states (AI 37: a label that says 10 counts 10, with
-or without a serial, the first time that serial is read; never fewer than the label claims,
-whatever GS1 says of pairing AI 37 with AI 01). Which serials
-are counted already is the shell's to keep (``SerialBook``: a shipment of 100,000 tagged
-units must not copy a set of 100,000 serials per read); the core asks it and returns each
-serial it counts for the first time (``SerialRead``), which the shell stores.
+unit, or the count of units its label states (AI 37 or AI 30: a label that says 10 counts 10,
+with or without a serial; never fewer than the label claims, whatever GS1 says of pairing AI
+37 with AI 01). A serial's label counts at the most units any of its reads stated: read first
+saying 1 and again saying 50, it counts 50 (the second read adds 49), in either order; a
+re-read stating the same or fewer adds nothing. Which serials are counted already, and at how
+many units, is the shell's to keep (``SerialBook``: a shipment of 100,000 tagged units must
+not copy a set of 100,000 serials per read); the core asks it and returns each serial it
+counts first or at more units (``SerialRead``), which the shell stores.
 A container (SSCC) in the manifest expands into its contents once; one not in the
 manifest, or whose label says what the manifest does not confirm
 (:mod:`gate.core.container_labels`), becomes an ``unclassified`` line keyed by the SSCC, also
@@ -68,27 +70,47 @@ def count(
     book: SerialBook,
     counted: list[SerialRead],
     *,
-    beyond: int = 0,
+    stated: int = 1,
 ) -> Line:
-    """``line`` with one read counted: ``units`` without serial, and each of ``serials`` the
-    ``book`` does not hold yet (appended to ``counted``). ``beyond``: the units a serialised
-    label says it holds besides its own (its AI 37 count less one), counted with its serial's
-    first read only (a re-read adds nothing). The same line when nothing is new."""
+    """``line`` with one read counted: ``units`` without serial, and each of ``serials``
+    whose label states ``stated`` units (``stated_units``). A serial the ``book`` does not
+    hold counts as one serialised unit and ``stated`` less one unserialised; one it holds at
+    fewer units than ``stated`` counts the difference (a label never counts for fewer units
+    than it claims, whichever of its reads comes first); one it holds at ``stated`` or more
+    adds nothing. Each serial that counted is appended to ``counted``. The same line when
+    nothing is new."""
     # Once each, also within this read (a container's contents): never trust the input to
     # hold each serial once, as the book and the table's key both count on it.
     earlier = {r.serial for r in counted if r.key == line.key} if counted else ()
-    new = [
-        SerialRead(line.key, line.epoch, serial)
-        for serial in dict.fromkeys(serials)
-        if serial not in earlier and not book.counted(line.key, line.epoch, serial)
-    ]
-    if not units and not new:
+    reads = []
+    for serial in dict.fromkeys(serials):
+        if serial not in earlier:
+            before = book.stated(line.key, line.epoch, serial)
+            if before < stated:
+                reads.append(SerialRead(line.key, line.epoch, serial, stated, before))
+    if not units and not reads:
         return line
-    counted.extend(new)
-    units += beyond if new else 0
-    return evolve(
-        line, unserialised=line.unserialised + units, serialised=line.serialised + len(new)
-    )
+    counted.extend(reads)
+    # A serial counted first is one serialised unit and the rest of its label's units; a
+    # re-read stating more adds the difference, unserialised too: the line's serialised count
+    # stays its serials (one row each, ``gate.storage.serial_rows``).
+    units += sum(r.units - max(r.before, 1) for r in reads)
+    new = sum(1 for r in reads if not r.before)
+    return evolve(line, unserialised=line.unserialised + units, serialised=line.serialised + new)
+
+
+def count_unit(line: Line, item: Identifier, book: SerialBook, counted: list[SerialRead]) -> Line:
+    """``line`` with a read of one unit's label ``item`` counted (``count``): its serial at
+    the units the label states, or without a serial those units."""
+    stated = stated_units(item)
+    if item.serial is None:
+        return count(line, stated, (), book, counted)
+    return count(line, 0, (item.serial,), book, counted, stated=stated)
+
+
+def stated_units(item: Identifier) -> int:
+    """The units a unit's label says it is: its count (AI 37, or AI 30), at least 1."""
+    return max(1, item.count or 1)
 
 
 def put(lines: dict[str, Line], order: list[str], line: Line) -> None:
@@ -282,4 +304,6 @@ def counted_already(shipment: Shipment, item: Identifier, book: SerialBook) -> b
     if item.key is None or item.serial is None:
         return False
     line = shipment.line(item.key)
-    return line is not None and not line.removed and book.counted(line.key, line.epoch, item.serial)
+    if line is None or line.removed:
+        return False
+    return book.stated(line.key, line.epoch, item.serial) >= stated_units(item)

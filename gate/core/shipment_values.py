@@ -453,30 +453,30 @@ Effect = LicenceRequestNeeded | Drawdown
 
 @dataclass(frozen=True, slots=True)
 class SerialRead:
-    """A serial counted on a line: the line's ``key`` and ``epoch``, and the ``serial``."""
+    """A serial counted on line ``key`` in ``epoch``: at the ``units`` its label states, up
+    from ``before`` (a re-read stating more; 0: this read counted it first)."""
 
     key: str
     epoch: int
     serial: str
+    units: int = 1
+    before: int = 0
 
 
 class SerialBook(Protocol):
-    """What the shell tells the core about a shipment's serials: whether one is counted."""
+    """What the shell tells the core about a shipment's serials."""
 
-    def counted(self, key: str, epoch: int, serial: str) -> bool:
-        """Whether ``serial`` is already counted on line ``key`` in ``epoch``."""
-        ...
+    def stated(self, key: str, epoch: int, serial: str) -> int:
+        """The units ``serial`` is counted at on line ``key`` in ``epoch`` (0: not counted)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Transition:
     """A transition's result: the new shipment, the lines the event touched (the most severe
-    first: a scan answer reports the first), the effects.
-
-    ``serials`` are the serials the event counted first (a scan only), which the shell stores
-    and enters in its ``SerialBook``. ``licences`` is set by a dispatch only: every standing
-    licence with the dispatch's drawdowns taken (``licences.draw_down``), which it keeps.
-    """
+    first: a scan answer reports the first), the effects. ``serials``: the serials a scan
+    counted, first or at more units, which the shell stores and enters in its ``SerialBook``.
+    ``licences`` is set by a dispatch only: every standing licence with the dispatch's
+    drawdowns taken (``licences.draw_down``), which it keeps."""
 
     shipment: Shipment
     effects: tuple[Effect, ...] = ()
