@@ -35,14 +35,19 @@ def test_a_reread_stating_more_adds_the_difference_as_unserialised_units() -> No
     assert {(GYRO, 0, "S1"): 50} == dict(serial_books.stated(more.shipment))
 
 
-def test_a_reread_stating_the_same_or_fewer_leaves_the_shipment_as_it_was() -> None:
-    """S1 saying 50, then bare and saying 50 again: the same shipment value, nothing counted."""
-    first = read(shipment(), 50)
-    bare = read(first.shipment)
+def test_either_order_gives_the_same_line_and_a_smaller_claim_changes_nothing() -> None:
+    """S1 saying 50 then bare, and bare then saying 50, give the same line (1 serial, 49 more
+    units); after the read saying 50, the bare one and another saying 50 return the shipment
+    value as it was, counting nothing."""
+    fifty = read(shipment(), 50)
+    bare = read(fifty.shipment)
     same = read(bare.shipment, 50)
-    assert (first.shipment, first.shipment) == (bare.shipment, same.shipment)
+    other_way = read(read(shipment()).shipment, 50)
+    assert (fifty.shipment, fifty.shipment) == (bare.shipment, same.shipment)
     assert ((), ()) == (bare.serials, same.serials)
-    assert 50 == first.shipment.lines[0].quantity
+    (line,), (other,) = fifty.shipment.lines, other_way.shipment.lines
+    assert (1, 49) == (line.serialised, line.unserialised)
+    assert (1, 49) == (other.serialised, other.unserialised)
 
 
 def test_counted_already_only_when_the_label_states_no_more() -> None:
