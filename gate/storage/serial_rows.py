@@ -31,6 +31,10 @@ def insert_many(conn: sqlite3.Connection, shipment: str, reads: Sequence[SerialR
     units (to the most any of ``reads`` stated). Raises sqlite3.IntegrityError for a new
     serial already stored, StoreError for a raise without its row (a bug upstream either way:
     the write then stores nothing)."""
+    head = "INSERT INTO serials (shipment, line, epoch, serial, units)"
+    if not any(r.before for r in reads):  # the usual case: no re-read stated more
+        insert_rows(conn, head, [(shipment, r.key, r.epoch, r.serial, r.units) for r in reads])
+        return
     most: dict[tuple[str, int, str], int] = {}
     for r in reads:
         entry = (r.key, r.epoch, r.serial)
@@ -41,9 +45,7 @@ def insert_many(conn: sqlite3.Connection, shipment: str, reads: Sequence[SerialR
         for r in reads
         if not r.before
     ]
-    insert_rows(conn, "INSERT INTO serials (shipment, line, epoch, serial, units)", fresh)
-    if len(fresh) == len(reads):
-        return  # the usual case: no re-read stated more
+    insert_rows(conn, head, fresh)
     new = {(key, epoch, serial) for _, key, epoch, serial, _ in fresh}
     raised = [(units, shipment, *entry) for entry, units in most.items() if entry not in new]
     for row in raised:
