@@ -12,8 +12,10 @@ counts first or at more units (``SerialRead``), which the shell stores.
 A container (SSCC) in the manifest expands into its contents once; one not in the
 manifest, or whose label says what the manifest does not confirm
 (:mod:`gate.core.container_labels`), becomes an ``unclassified`` line keyed by the SSCC, also
-counted once, and each GTIN its label names counts from the label, as a line of its own. What
-a read added (``added``: 0 for a re-read) is what the scan answer reports as ``counted``. A
+counted once, and each GTIN its label names counts from the label, as a line of its own, at
+the largest claim any read of the label made (``Shipment.label_counts``), as a serial does.
+What a read added (``added``: 0 for a re-read claiming no more) is what the scan answer
+reports as ``counted``. A
 removed line read again was put back on the truck and counts from that read on. A lookup that
 fails is kept on the line (``lookup_error``), which holds it: never "not in the table".
 """
