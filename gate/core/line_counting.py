@@ -92,12 +92,16 @@ def count(
                 reads.append(SerialRead(line.key, line.epoch, serial, stated, before))
     if not units and not reads:
         return line
-    counted.extend(reads)
-    # A serial counted first is one serialised unit and the rest of its label's units; a
-    # re-read stating more adds the difference, unserialised too: the line's serialised count
-    # stays its serials (one row each, ``gate.storage.serial_rows``).
-    units += sum(r.units - max(r.before, 1) for r in reads)
-    new = sum(1 for r in reads if not r.before)
+    new = 0
+    if reads:
+        counted.extend(reads)
+        # A serial counted first is one serialised unit and the rest of its label's units; a
+        # re-read stating more adds the difference, unserialised too: the line's serialised
+        # count stays its serials (one row each, ``gate.storage.serial_rows``).
+        for r in reads:
+            units += r.units - max(r.before, 1)
+            if not r.before:
+                new += 1
     return evolve(line, unserialised=line.unserialised + units, serialised=line.serialised + new)
 
 
