@@ -38,6 +38,11 @@ from gate.core.shipment_values import (
     evolve,
 )
 
+#: (SSCC, GTIN, line epoch), as ``Shipment.container_counts`` keeps it
+Record = tuple[str, str, int]
+#: (SSCC, GTIN, line epoch, units), as ``Shipment.label_counts`` keeps it
+LabelCount = tuple[str, str, int, int]
+
 
 def fresh(line: Line | None, key: str, *, container: bool = False) -> Line:
     """The line a read of ``key`` counts into: a new one, or a removed one started again."""
@@ -135,23 +140,26 @@ def count_container(
     classify: Callable[[str], Classification | None],
     book: SerialBook,
     counted: list[SerialRead],
-) -> tuple[tuple[str, ...], frozenset[tuple[str, str, int]]]:
+) -> tuple[tuple[str, ...], frozenset[Record], frozenset[LabelCount]]:
     """Counts a read ``item`` of container ``sscc`` into ``lines``/``order`` (new
     serials appended to ``counted``); returns the keys it touched (its manifest contents, or
-    the SSCC itself and its label's GTINs when the manifest does not vouch for it) and what
-    it counted, as ``Shipment.container_counts`` keeps it.
+    the SSCC itself and its label's GTINs when the manifest does not vouch for it), what it
+    counted of the manifest, as ``Shipment.container_counts`` keeps it, and the shipment's
+    ``label_counts`` after it.
 
     An entry of the manifest counts unless this container's read counted it into the line's
     current start already: after a line is removed and the goods put back, every container
     holding its GTIN counts it again, each entry of it (a GTIN can be listed twice in one
-    container) once. A GTIN of the label counts the same way, once per start of its line."""
+    container) once. A GTIN of the label counts the same way, once per start of its line,
+    topped up when a later read of the label claims more."""
     contents, said, contradicted = vouching(shipment, sscc, item)
     if contents is None:
-        return _count_unvouched(
+        held, labelled = _count_unvouched(
             sscc, said, contradicted, shipment, lines, order, classify, book, counted, ()
         )
+        return held, frozenset(), labelled
     already = shipment.container_counts
-    records: set[tuple[str, str, int]] = set()
+    records: set[Record] = set()
     touched: list[str] = []
     # The manifest's contents count whatever the label says: a label that contradicts the
     # manifest adds to what is held, never takes the manifest's goods (a prohibited item
@@ -166,11 +174,11 @@ def count_container(
         put(lines, order, count(started, units, sorted(entry.serials), book, counted))
         records.add((sscc, entry.gtin, started.epoch))
     if not contradicted:
-        return tuple(dict.fromkeys(touched)), frozenset(records)
-    held, more = _count_unvouched(
+        return tuple(dict.fromkeys(touched)), frozenset(records), shipment.label_counts
+    held, labelled = _count_unvouched(
         sscc, said, contradicted, shipment, lines, order, classify, book, counted, contents
     )
-    return tuple(dict.fromkeys((*held, *touched))), frozenset(records | more)
+    return tuple(dict.fromkeys((*held, *touched))), frozenset(records), labelled
 
 
 def vouching(
@@ -197,30 +205,36 @@ def _count_unvouched(
     book: SerialBook,
     counted: list[SerialRead],
     contents: Sequence[ManifestItem],
-) -> tuple[tuple[str, ...], frozenset[tuple[str, str, int]]]:
+) -> tuple[tuple[str, ...], frozenset[LabelCount]]:
     """A container the manifest does not vouch for: its own line (held, row 11), counted once
     and holding what contradicted the manifest, then each GTIN its label names, beyond what
     the manifest's ``contents`` (counted by the caller) already put on that line: the label's
     units of a GTIN and the manifest's are the same goods, so the line gets the larger. Those
-    top-ups are recorded under ``label_record``'s key, apart from the manifest's entries,
-    so a bare read of the unit later still counts the manifest."""
+    top-ups are recorded with their units in ``Shipment.label_counts``, apart from the
+    manifest's entries, so a bare read of the unit later still counts the manifest, and a
+    read of the label claiming more than an earlier one counts the difference (never fewer
+    units than a label claims). Returns the keys it touched and the new ``label_counts``."""
     line = lines.get(sscc)
     if sscc not in shipment.containers or line is None or line.removed:
         line = count(fresh(line, sscc, container=True), 1, (), book, counted)
     new = tuple(label for label in contradicted if label not in line.labels)
     put(lines, order, evolve(line, labels=line.labels + new) if new else line)
-    already = shipment.container_counts
-    records: set[tuple[str, str, int]] = set()
-    key = label_record(sscc)
+    had = label_units(shipment, sscc)
+    raised: dict[tuple[str, int], int] = {}
     claimed = [claim.gtin for claim in said if claim.gtin is not None]
     for gtin, extra in beyond_manifest(said, contents).items():
         own = lines.get(gtin)
-        if own is not None and not own.removed and (key, gtin, own.epoch) in already:
-            continue  # counted from this unit's label into this start
+        before = 0 if own is None or own.removed else had.get((gtin, own.epoch), 0)
+        if before >= extra:
+            continue  # counted from this unit's label into this start, at this claim or more
         started = classified(fresh(own, gtin), classify)
-        put(lines, order, count(started, extra, (), book, counted))
-        records.add((key, gtin, started.epoch))
-    return (sscc, *dict.fromkeys(claimed)), frozenset(records)
+        put(lines, order, count(started, extra - before, (), book, counted))
+        raised[gtin, started.epoch] = extra
+    keys = (sscc, *dict.fromkeys(claimed))
+    if not raised:
+        return keys, shipment.label_counts
+    kept = {c for c in shipment.label_counts if c[0] != sscc or (c[1], c[2]) not in raised}
+    return keys, frozenset(kept | {(sscc, g, epoch, n) for (g, epoch), n in raised.items()})
 
 
 def beyond_manifest(said: Sequence[Claim], contents: Sequence[ManifestItem]) -> dict[str, int]:
@@ -238,10 +252,10 @@ def beyond_manifest(said: Sequence[Claim], contents: Sequence[ManifestItem]) -> 
     return {gtin: n - listed.get(gtin, 0) for gtin, n in units.items() if n > listed.get(gtin, 0)}
 
 
-def label_record(sscc: str) -> str:
-    """The key under which ``Shipment.container_counts`` records what a unit's label added
-    beyond its manifest (not an SSCC, so nothing takes it for a unit of the manifest)."""
-    return f"{sscc} label"
+def label_units(shipment: Shipment, sscc: str) -> dict[tuple[str, int], int]:
+    """What unit ``sscc``'s label counted beyond its manifest (``Shipment.label_counts``):
+    the units of each (GTIN, line epoch)."""
+    return {(g, epoch): n for unit, g, epoch, n in shipment.label_counts if unit == sscc}
 
 
 def worst_first(lines: tuple[Line, ...]) -> tuple[Line, ...]:
@@ -292,20 +306,26 @@ def counted_already(shipment: Shipment, item: Identifier, book: SerialBook) -> b
             return False
         done = shipment.container_counts
 
-        def recorded(key: str, gtin: str) -> bool:
+        def recorded(gtin: str) -> bool:
             line = shipment.line(gtin)
-            return line is not None and not line.removed and (key, gtin, line.epoch) in done
+            return line is not None and not line.removed and (sscc, gtin, line.epoch) in done
 
-        if not all(recorded(sscc, entry.gtin) for entry in contents or ()):
+        if not all(recorded(entry.gtin) for entry in contents or ()):
             return False
         if contents is not None and not contradicted:
             return True
         own = shipment.line(sscc)
+        had = label_units(shipment, sscc)
+
+        def labelled(gtin: str, extra: int) -> bool:
+            line = shipment.line(gtin)
+            return line is not None and not line.removed and had.get((gtin, line.epoch), 0) >= extra
+
         return (
             own is not None
             and not own.removed
             and all(label in own.labels for label in contradicted)
-            and all(recorded(label_record(sscc), g) for g in beyond_manifest(said, contents or ()))
+            and all(labelled(g, n) for g, n in beyond_manifest(said, contents or ()).items())
         )
     if item.key is None or item.serial is None:
         return False

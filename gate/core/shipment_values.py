@@ -322,10 +322,11 @@ class Shipment:
     requests: tuple[LicenceRequest, ...] = ()
     approvals: tuple[Approval, ...] = ()
     containers: frozenset[str] = frozenset()
-    #: (SSCC, GTIN, line epoch): the contents (of the manifest, or of a label it did not
-    #: confirm) each container read counted, into which start of the line. Read again, it
-    #: counts an item only into a line started again since (removed, then put back).
+    #: (SSCC, GTIN, line epoch): the manifest's contents each container read counted, into
+    #: which start of the line (read again, only into one started again since); with the units,
+    #: ``label_counts``: what a label the manifest did not confirm counted (its largest claim).
     container_counts: frozenset[tuple[str, str, int]] = frozenset()
+    label_counts: frozenset[tuple[str, str, int, int]] = frozenset()
     created_at: dt.datetime
     updated_at: dt.datetime
     sealed_at: dt.datetime | None = None
@@ -453,8 +454,7 @@ Effect = LicenceRequestNeeded | Drawdown
 
 @dataclass(frozen=True, slots=True)
 class SerialRead:
-    """A serial counted on line ``key`` in ``epoch``: at the ``units`` its label states, up
-    from ``before`` (a re-read stating more; 0: this read counted it first)."""
+    """A serial of line ``key`` in ``epoch`` counted at ``units``, up from ``before`` (0: new)."""
 
     key: str
     epoch: int
@@ -464,10 +464,10 @@ class SerialRead:
 
 
 class SerialBook(Protocol):
-    """What the shell tells the core about a shipment's serials."""
+    """What the shell tells the core of a serial of line ``key`` in ``epoch``: the units it is
+    counted at (``stated``; 0: not counted)."""
 
-    def stated(self, key: str, epoch: int, serial: str) -> int:
-        """The units ``serial`` is counted at on line ``key`` in ``epoch`` (0: not counted)."""
+    def stated(self, key: str, epoch: int, serial: str) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)

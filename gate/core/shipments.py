@@ -224,7 +224,7 @@ def add_scan(
     if identifier.sscc is not None:
         lines = {line.key: line for line in shipment.lines}
         order = [line.key for line in shipment.lines]
-        touched, records = count_container(
+        touched, records, labelled = count_container(
             identifier.sscc, identifier, shipment, lines, order, controls.classify, book, counted
         )
         return _settle(
@@ -237,6 +237,7 @@ def add_scan(
             serials=tuple(counted),
             containers=shipment.containers | {identifier.sscc},
             container_counts=shipment.container_counts | records,
+            label_counts=labelled,
         )
     if identifier.key is None:
         raise InvalidCode("the scan names neither an item nor a container", field="code")
