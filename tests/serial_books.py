@@ -9,6 +9,8 @@ serial counted once per line and epoch, as the service does.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from gate.core import shipments as sh
@@ -18,26 +20,34 @@ from gate.core.shipment_values import Controls, Shipment, Transition
 
 Entry = tuple[str, int, str]
 
-#: id(shipment value) -> (the value, the serials counted on the way to it). Bounded: tests
-#: never branch from a value this many scans back.
-_COUNTED: dict[int, tuple[Shipment, frozenset[Entry]]] = {}
+#: id(shipment value) -> (the value, the serials counted on the way to it, each with the
+#: units its label stated). Bounded: tests never branch from a value this many scans back.
+_COUNTED: dict[int, tuple[Shipment, Mapping[Entry, int]]] = {}
 _KEEP = 50_000
+_NONE: Mapping[Entry, int] = MappingProxyType({})
 
 
 class FrozenBook:
-    """A ``SerialBook`` over a fixed set."""
+    """A ``SerialBook`` over fixed entries: a mapping to the units each counted, or a set
+    (each counted at 1 unit)."""
 
-    def __init__(self, entries: frozenset[Entry]) -> None:
-        self.entries = entries
+    def __init__(self, entries: Mapping[Entry, int] | Iterable[Entry]) -> None:
+        self.units = dict(entries) if isinstance(entries, Mapping) else dict.fromkeys(entries, 1)
 
-    def counted(self, key: str, epoch: int, serial: str) -> bool:
-        return (key, epoch, serial) in self.entries
+    def stated(self, key: str, epoch: int, serial: str) -> int:
+        return self.units.get((key, epoch, serial), 0)
+
+
+def stated(shipment: Shipment) -> Mapping[Entry, int]:
+    """The serials counted on the way to ``shipment`` by ``add_scan`` here, with the units
+    each counted at."""
+    known = _COUNTED.get(id(shipment))
+    return known[1] if known is not None and known[0] is shipment else _NONE
 
 
 def counted(shipment: Shipment) -> frozenset[Entry]:
     """The serials counted on the way to ``shipment`` by ``add_scan`` here."""
-    known = _COUNTED.get(id(shipment))
-    return known[1] if known is not None and known[0] is shipment else frozenset()
+    return frozenset(stated(shipment))
 
 
 def add_scan(
@@ -49,21 +59,20 @@ def add_scan(
     **kwargs: Any,
 ) -> Transition:
     """``gate.core.shipments.add_scan`` with the book of ``shipment``'s serials."""
-    before = counted(shipment)
+    before = stated(shipment)
     t = sh.add_scan(
         shipment, identifier, classification, controls, now, book=FrozenBook(before), **kwargs
     )
     if len(_COUNTED) > _KEEP:
         _COUNTED.clear()
-    _COUNTED[id(t.shipment)] = (
-        t.shipment,
-        before | {(r.key, r.epoch, r.serial) for r in t.serials},
-    )
+    after = dict(before)
+    after.update({(r.key, r.epoch, r.serial): r.units for r in t.serials})
+    _COUNTED[id(t.shipment)] = (t.shipment, MappingProxyType(after))
     return t
 
 
 def carry(before: Shipment, after: Shipment) -> Shipment:
     """``after`` (made from ``before`` by another transition: a removal, a seal) with
     ``before``'s serials, as the service's ledger keeps them whatever changed the shipment."""
-    _COUNTED[id(after)] = (after, counted(before))
+    _COUNTED[id(after)] = (after, stated(before))
     return after

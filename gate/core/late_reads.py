@@ -52,7 +52,7 @@ def late_lines(
     if item.sscc is not None:
         lines = {line.key: line for line in shipment.lines}
         order = [line.key for line in shipment.lines]
-        touched, _ = count_container(item.sscc, item, shipment, lines, order, classify, book, [])
+        touched, _, _ = count_container(item.sscc, item, shipment, lines, order, classify, book, [])
         return tuple(_decided(lines[key], facts) for key in touched)
     if item.key is None:
         return ()

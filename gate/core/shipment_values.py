@@ -325,10 +325,11 @@ class Shipment:
     requests: tuple[LicenceRequest, ...] = ()
     approvals: tuple[Approval, ...] = ()
     containers: frozenset[str] = frozenset()
-    #: (SSCC, GTIN, line epoch): the contents (of the manifest, or of a label it did not
-    #: confirm) each container read counted, into which start of the line. Read again, it
-    #: counts an item only into a line started again since (removed, then put back).
+    #: (SSCC, GTIN, line epoch): the manifest's contents each container read counted, into
+    #: which start of the line (read again, only into one started again since); with the units,
+    #: ``label_counts``: what a label the manifest did not confirm counted (its largest claim).
     container_counts: frozenset[tuple[str, str, int]] = frozenset()
+    label_counts: frozenset[tuple[str, str, int, int]] = frozenset()
     created_at: dt.datetime
     updated_at: dt.datetime
     sealed_at: dt.datetime | None = None
@@ -456,31 +457,30 @@ Effect = LicenceRequestNeeded | Drawdown
 
 @dataclass(frozen=True, slots=True)
 class SerialRead:
-    """A serial counted on a line: the line's ``key`` and ``epoch``, and the ``serial``."""
+    """A serial of line ``key`` in ``epoch`` counted at ``units``, up from ``before`` (0: new)."""
 
     key: str
     epoch: int
     serial: str
+    units: int = 1
+    before: int = 0
 
 
 class SerialBook(Protocol):
-    """What the shell tells the core about a shipment's serials: whether one is counted."""
+    """What the shell tells the core of a serial of line ``key`` in ``epoch``: the units it is
+    counted at (``stated``; 0: not counted)."""
 
-    def counted(self, key: str, epoch: int, serial: str) -> bool:
-        """Whether ``serial`` is already counted on line ``key`` in ``epoch``."""
-        ...
+    def stated(self, key: str, epoch: int, serial: str) -> int: ...
 
 
 @quick_init
 @dataclass(frozen=True, slots=True)
 class Transition:
     """A transition's result: the new shipment, the lines the event touched (the most severe
-    first: a scan answer reports the first), the effects.
-
-    ``serials`` are the serials the event counted first (a scan only), which the shell stores
-    and enters in its ``SerialBook``. ``licences`` is set by a dispatch only: every standing
-    licence with the dispatch's drawdowns taken (``licences.draw_down``), which it keeps.
-    """
+    first: a scan answer reports the first), the effects. ``serials``: the serials a scan
+    counted, first or at more units, which the shell stores and enters in its ``SerialBook``.
+    ``licences`` is set by a dispatch only: every standing licence with the dispatch's
+    drawdowns taken (``licences.draw_down``), which it keeps."""
 
     shipment: Shipment
     effects: tuple[Effect, ...] = ()

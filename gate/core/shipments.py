@@ -12,9 +12,10 @@ and the *effects* the shell must carry out: ``LicenceRequestNeeded`` (queue a re
 central office) and, on dispatch, ``Drawdown``s of standing licences. The core never sends,
 stores or waits; it returns what should happen.
 
-Counting (``line_counting``). A serial counts once per line however often it is read (the
-shell's ``SerialBook`` says which are counted; the transition returns the new ones); a read
-adds the units its label states (AI 37), one without. A manifest container (SSCC) expands
+Counting (``line_counting``). A serial counts once per line however often it is read, at
+the most units any read of its label stated (the shell's ``SerialBook`` says which are counted
+and at how many; the transition returns those it counted first or at more); a read adds the
+units its label states (AI 37 or AI 30), one without. A manifest container (SSCC) expands
 into its contents once; one not in it, or whose label it contradicts, is an ``unclassified``
 line keyed by the SSCC (``container_labels``). Removing a line means
 all goods of that key were unloaded: its counts are kept for the record, and any later read
@@ -56,7 +57,7 @@ from gate.core.licences import (
     draw_down,
     drawdowns,
 )
-from gate.core.line_counting import count, count_container, fresh, reclassified, worst_first
+from gate.core.line_counting import count_container, count_unit, fresh, reclassified, worst_first
 from gate.core.parties import Party
 from gate.core.review import next_review
 from gate.core.rules import Decision, Facts, assess, decide, failed, require_aware
@@ -223,7 +224,7 @@ def add_scan(
     if identifier.sscc is not None:
         lines = {line.key: line for line in shipment.lines}
         order = [line.key for line in shipment.lines]
-        touched, records = count_container(
+        touched, records, labelled = count_container(
             identifier.sscc, identifier, shipment, lines, order, controls.classify, book, counted
         )
         return _settle(
@@ -236,6 +237,7 @@ def add_scan(
             serials=tuple(counted),
             containers=shipment.containers | {identifier.sscc},
             container_counts=shipment.container_counts | records,
+            label_counts=labelled,
         )
     if identifier.key is None:
         raise InvalidCode("the scan names neither an item nor a container", field="code")
@@ -249,10 +251,7 @@ def add_scan(
     elif classification is not None and classification.key != key:
         error = f"lookup answered for {classification.key}, not {key}"
         classification = None
-    serials = () if identifier.serial is None else (identifier.serial,)
-    stated = max(1, identifier.count or 1)  # the units its label says it is (AI 37)
-    units, beyond = (0, stated - 1) if serials else (stated, 0)
-    line = count(fresh(old, key), units, serials, book, counted, beyond=beyond)
+    line = count_unit(fresh(old, key), identifier, book, counted)
     if line.classification != classification or line.lookup_error != error:
         line = evolve(line, classification=classification, lookup_error=error)
     if line is old and _facts_hold(shipment, controls, now):

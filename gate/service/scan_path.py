@@ -64,7 +64,7 @@ from gate.service.late_reads import LateRead, read_after_seal
 from gate.service.live_state import LiveState
 from gate.service.scan_outcome import FirstUse, Remembered, ScanOutcome, first_use, remembered
 from gate.service.scan_refusals import door_refused, reused
-from gate.service.serial_ledger import SerialLedger
+from gate.service.serial_ledger import Row, SerialLedger
 from gate.storage import journal, scan_rows, serial_rows
 from gate.storage.side_reads import SideReads
 from gate.table.native import Table, TableSlot
@@ -547,7 +547,7 @@ class ScanPath:
         return (door, None if shipment is None else self._signal(shipment))
 
 
-def _serials_of(shipments: Sequence[str], conn: Any) -> dict[str, list[tuple[str, int, str]]]:
+def _serials_of(shipments: Sequence[str], conn: Any) -> dict[str, list[Row]]:
     return {sid: serial_rows.of_shipment(conn, sid) for sid in shipments}
 
 

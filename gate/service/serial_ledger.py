@@ -1,27 +1,35 @@
-"""Which serials each live shipment's lines have counted: the docks' ``SerialBook``.
+"""Which serials each live shipment's lines have counted, and at how many units: the docks'
+``SerialBook``.
 
 A portal reports every tag of a truck many times; a serial must count once per line (per
-epoch: a removed line read again starts over). The shipment values keep only the count, so a
-shipment of 100,000 tagged units costs a scan what the first unit did. The serials themselves
-are rows (``gate.storage.serial_rows``), and this ledger holds, per shipment, the set of
-(line key, epoch, serial) that the next decision must treat as counted.
+epoch: a removed line read again starts over), at the most units any read of its label
+stated (a label read saying 1 and then 50 is 50 units). The shipment values keep only the
+count, so a shipment of 100,000 tagged units costs a scan what the first unit did. The
+serials themselves are rows (``gate.storage.serial_rows``), and this ledger holds, per
+shipment, the (line key, epoch, serial) that the next decision must treat as counted, each
+with the units it counts at.
 
 It follows the docks' one rule, memory never runs ahead of the database, the way
-``LiveState`` does, and with the same two layers folded into one set:
+``LiveState`` does, and with the same two layers folded into one mapping:
 
-* a scan's new serials enter the set when it is **decided** (``add``), so the next scan,
-  even in the same batch, sees them;
-* if the scan's write then fails, they leave it again (``drop``), in the same step in which
-  its shipment value is unstaged (``Change.rolled_back``), before any other decision runs.
-  A decision made in between built on the failed value and is refused by the write guard
-  (``LiveState.guard``), so its own serials are dropped too: the set equals the database
-  plus what is being written, at every point a decision can see it.
+* a scan's serials (new ones, and re-reads stating more units) enter the mapping when it is
+  **decided** (``add``), so the next scan, even in the same batch, sees them;
+* if the scan's write then fails, they are taken back (``drop``), in the same step in which
+  its shipment value is unstaged (``Change.rolled_back``), before any other decision runs: a
+  new serial leaves the mapping, a re-read's serial goes back to the units it counted at
+  before. A decision made in between built on the failed value and is refused by the write
+  guard (``LiveState.guard``), so its own serials are taken back too: the mapping equals the
+  database plus what is being written, at every point a decision can see it. A serial's
+  units only grow, so of the failed reads of one serial the earliest knows the smallest
+  units it counted at before; ``drop`` keeps the smaller of that and what it holds, which
+  ends at the earliest's whatever order the failed changes are taken back in.
 
-Loading is lazy: a shipment's set is read from the database the first time a scan needs it
-(``missing`` then ``install``), so a restart reads no serials at all. No scan of a shipment is
-decided before its set is installed (``book`` raises instead), so the rows read are complete;
-two loads racing for one shipment keep the first set installed, which may have grown since.
-Sets of shipments no longer at a door (final ones) are let go (``retain``).
+Loading is lazy: a shipment's mapping is read from the database the first time a scan needs
+it (``missing`` then ``install``), so a restart reads no serials at all. No scan of a
+shipment is decided before its mapping is installed (``book`` raises instead), so the rows
+read are complete; two loads racing for one shipment keep the first mapping installed, which
+may have grown since. Mappings of shipments no longer at a door (final ones) are let go
+(``retain``).
 """
 
 from __future__ import annotations
@@ -32,59 +40,73 @@ from gate.core.shipment_values import SerialBook, SerialRead
 
 #: (line key, epoch, serial)
 Entry = tuple[str, int, str]
+#: (line key, epoch, serial, units), as ``serial_rows.of_shipment`` reads them
+Row = tuple[str, int, str, int]
 
 
 class SerialLedger:
-    """Counted serials of the shipments that scans are arriving for."""
+    """Counted serials (and the units each counts at) of the shipments scans arrive for."""
 
     def __init__(self) -> None:
-        self._sets: dict[str, set[Entry]] = {}
+        self._books: dict[str, dict[Entry, int]] = {}
 
     def missing(self, shipments: Iterable[str]) -> list[str]:
-        """The shipments among ``shipments`` whose set is not loaded yet."""
-        return [sid for sid in dict.fromkeys(shipments) if sid not in self._sets]
+        """The shipments among ``shipments`` whose mapping is not loaded yet."""
+        return [sid for sid in dict.fromkeys(shipments) if sid not in self._books]
 
-    def install(self, shipment: str, rows: Iterable[Entry]) -> None:
-        """Takes a shipment's stored serials; a set already installed (by a concurrent
+    def install(self, shipment: str, rows: Iterable[Row]) -> None:
+        """Takes a shipment's stored serials; a mapping already installed (by a concurrent
         load, and perhaps added to since) is kept."""
-        if shipment not in self._sets:
-            self._sets[shipment] = set(rows)
+        if shipment not in self._books:
+            self._books[shipment] = {
+                (key, epoch, serial): units for key, epoch, serial, units in rows
+            }
 
     def book(self, shipment: str) -> SerialBook:
-        """The core's view of one shipment. Raises KeyError when its set is not loaded (a
+        """The core's view of one shipment. Raises KeyError when its mapping is not loaded (a
         decision must never take "not loaded" for "not counted")."""
-        return _Book(self._sets[shipment])
+        return _Book(self._books[shipment])
 
     def add(self, shipment: str, reads: Iterable[SerialRead]) -> None:
-        """Enters serials just decided as counted (being written)."""
-        entries = self._sets[shipment]
+        """Enters serials just decided as counted, at their units (being written)."""
+        units = self._books[shipment]
         for r in reads:
-            entries.add((r.key, r.epoch, r.serial))
+            entry = (r.key, r.epoch, r.serial)
+            units[entry] = max(units.get(entry, 0), r.units)
 
     def drop(self, shipment: str, reads: Iterable[SerialRead]) -> None:
-        """Takes out serials whose write failed."""
-        entries = self._sets.get(shipment)
-        if entries is not None:
-            for r in reads:
-                entries.discard((r.key, r.epoch, r.serial))
+        """Takes back serials whose write failed: each at the units it counted at before the
+        read (``before``), or out when the read counted it first."""
+        units = self._books.get(shipment)
+        if units is None:
+            return
+        for r in reads:
+            entry = (r.key, r.epoch, r.serial)
+            now = units.get(entry)
+            if now is None:
+                continue  # taken out by an earlier failed read of it already
+            if r.before <= 0:
+                del units[entry]
+            else:
+                units[entry] = min(now, r.before)
 
     def retain(self, live: Iterable[str]) -> None:
-        """Keeps the sets of the ``live`` shipments only (the ones at a door: a final
+        """Keeps the mappings of the ``live`` shipments only (the ones at a door: a final
         shipment counts nothing more)."""
         keep = set(live)
-        for sid in [sid for sid in self._sets if sid not in keep]:
-            del self._sets[sid]
+        for sid in [sid for sid in self._books if sid not in keep]:
+            del self._books[sid]
 
     def loaded(self) -> int:
-        """How many shipments' sets are held (for tests and metrics)."""
-        return len(self._sets)
+        """How many shipments' mappings are held (for tests and metrics)."""
+        return len(self._books)
 
 
 class _Book:
-    __slots__ = ("_entries",)
+    __slots__ = ("_units",)
 
-    def __init__(self, entries: set[Entry]) -> None:
-        self._entries = entries
+    def __init__(self, units: dict[Entry, int]) -> None:
+        self._units = units
 
-    def counted(self, key: str, epoch: int, serial: str) -> bool:
-        return (key, epoch, serial) in self._entries
+    def stated(self, key: str, epoch: int, serial: str) -> int:
+        return self._units.get((key, epoch, serial), 0)

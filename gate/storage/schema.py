@@ -270,6 +270,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE door_holds ADD COLUMN prohibited INTEGER NOT NULL DEFAULT 0;
     """,
+    # 13: a serial keeps the units its label stated (AI 37 or AI 30; the most any read of it
+    # stated), so a re-read stating more counts the difference, also after a restart
+    # (gate.storage.serial_rows). A serial stored before stated 1, as those gates counted it.
+    """
+    ALTER TABLE serials ADD COLUMN units INTEGER NOT NULL DEFAULT 1;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

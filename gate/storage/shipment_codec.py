@@ -52,15 +52,25 @@ def ts(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(dt.UTC).isoformat()
 
 
+#: How a document written before ``label_counts`` keyed what a unit's label counted beyond
+#: its manifest in ``container_counts``: "<SSCC> label".
+_OLD_LABEL = " label"
+
+
 def _container_counts(d: dict[str, Any]) -> frozenset[tuple[str, str, int]]:
-    """What each container read counted. A document written before they were kept gets the
-    records it can vouch for: a container read counted its contents into a line that was
-    never removed (epoch 0). A line started again since was counted from the first container
-    read after the removal only, so none is recorded for it: each container read again
-    counts it again, which may count too many (and holds) rather than too few."""
+    """What each container read counted of its manifest. A document written before they were
+    kept gets the records it can vouch for: a container read counted its contents into a
+    line that was never removed (epoch 0). A line started again since was counted from the
+    first container read after the removal only, so none is recorded for it: each container
+    read again counts it again, which may count too many (and holds) rather than too few.
+    What a label counted is not among them (``_label_counts``)."""
     kept = d.get("container_counts")
     if kept is not None:
-        return frozenset((str(sscc), str(gtin), int(epoch)) for sscc, gtin, epoch in kept)
+        return frozenset(
+            (str(sscc), str(gtin), int(epoch))
+            for sscc, gtin, epoch in kept
+            if not str(sscc).endswith(_OLD_LABEL)
+        )
     epochs = {x["key"]: int(x.get("epoch", 0)) for x in d["lines"]}
     return frozenset(
         (c["sscc"], i["gtin"], 0)
@@ -68,6 +78,21 @@ def _container_counts(d: dict[str, Any]) -> frozenset[tuple[str, str, int]]:
         if c["sscc"] in d["containers"]
         for i in c["contents"]
         if epochs.get(i["gtin"]) == 0
+    )
+
+
+def _label_counts(d: dict[str, Any]) -> frozenset[tuple[str, str, int, int]]:
+    """What each label the manifest did not confirm counted, with its units. A document
+    written before they were kept recorded that a label counted a GTIN, not how many
+    units: those count as 1, so a read of the label claiming more counts all but one unit
+    again, too many (which holds) rather than too few."""
+    kept = d.get("label_counts")
+    if kept is not None:
+        return frozenset((str(s), str(g), int(e), int(n)) for s, g, e, n in kept)
+    return frozenset(
+        (str(key)[: -len(_OLD_LABEL)], str(gtin), int(epoch), 1)
+        for key, gtin, epoch in d.get("container_counts") or ()
+        if str(key).endswith(_OLD_LABEL)
     )
 
 
@@ -250,6 +275,7 @@ def encode_head(s: Shipment) -> dict[str, Any]:
         "approvals": [encode_approval(a) for a in s.approvals],
         "containers": sorted(s.containers),
         "container_counts": [list(x) for x in sorted(s.container_counts)],
+        "label_counts": [list(x) for x in sorted(s.label_counts)],
         "created_at": ts(s.created_at),
         "updated_at": ts(s.updated_at),
         "sealed_at": ts(s.sealed_at),
@@ -423,6 +449,7 @@ def decode(d: dict[str, Any]) -> Shipment:
         approvals=tuple(_decode_approval(x) for x in d["approvals"]),
         containers=frozenset(d["containers"]),
         container_counts=_container_counts(d),
+        label_counts=_label_counts(d),
         created_at=_required_ts(d["created_at"]),
         updated_at=_required_ts(d["updated_at"]),
         sealed_at=parse_ts(d["sealed_at"]),

@@ -160,7 +160,9 @@ async def test_serials_in_documents_before_migration_6_move_to_their_table(
         conn.close()
     async with await Store.open(path) as store:
         rows = await store.read(
-            lambda c: c.execute("SELECT * FROM serials ORDER BY serial").fetchall()
+            lambda c: c.execute(
+                "SELECT shipment, line, epoch, serial FROM serials ORDER BY serial"
+            ).fetchall()
         )
     assert [("OLD", "K1", 0, "A"), ("OLD", "K1", 0, "B")] == rows
 
