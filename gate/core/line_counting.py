@@ -27,11 +27,11 @@ from collections.abc import Callable, Iterable, Sequence
 from gate.core.classification import Classification
 from gate.core.container_labels import Claim, Label, claims, unconfirmed
 from gate.core.identifiers import Identifier
+from gate.core.manifest import ManifestItem
 from gate.core.rules import SEVERITY
 from gate.core.shipment_values import (
     Controls,
     Line,
-    ManifestItem,
     SerialBook,
     SerialRead,
     Shipment,

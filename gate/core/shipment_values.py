@@ -1,5 +1,6 @@
-"""A shipment's values: its states and door signals, lines, manifest, and what a transition
-returns. Pure data; the transitions that change them are in ``gate.core.shipments``.
+"""A shipment's values: its states and door signals, lines, and what a transition returns
+(its manifest is ``gate.core.manifest``). Pure data; the transitions that change them are
+in ``gate.core.shipments``.
 
 Rule 1: a shipment's state is *derived*, never set. Between ``seal`` and the end it is a
 function of the active (not removed) lines: ``blocked`` if any is prohibited, else ``held``
@@ -27,9 +28,9 @@ from gate.core.container_labels import Label
 from gate.core.countries import parse_country
 from gate.core.end_use import check_codes
 from gate.core.frozen_init import quick_init
-from gate.core.gs1 import check_gtin, check_sscc
 from gate.core.hits import PartyHits
 from gate.core.licences import Approval, Coverage, Drawdown, LicenceRequest, StandingLicence
+from gate.core.manifest import Manifest
 from gate.core.parties import CONSIGNEE, Party, normalise, parse_ids
 from gate.core.rules import (
     ERROR,
@@ -43,7 +44,6 @@ from gate.core.rules import (
 from gate.errors import (
     DispatchRefused,
     InvalidApproval,
-    InvalidCode,
     InvalidShipment,
     NotOpen,
     PolicyError,
@@ -125,95 +125,6 @@ class Consignee:
         object.__setattr__(self, "ids", ids)
         object.__setattr__(self, "key", key)
         object.__setattr__(self, "party", Party(CONSIGNEE, self.name, self.country, ids))
-
-
-@dataclass(frozen=True, slots=True)
-class ManifestItem:
-    """One content of a container: a GTIN (stored as GTIN-14), a quantity, known serials.
-
-    ``serials`` are those of the ``quantity`` units that carry one; the rest count without.
-    """
-
-    gtin: str
-    quantity: int
-    serials: frozenset[str] = frozenset()
-
-    def __post_init__(self) -> None:
-        gtin = self.gtin
-        try:
-            check_gtin(gtin, field="manifest")
-        except InvalidCode as exc:
-            raise InvalidShipment(f"manifest: {exc}") from None
-        if type(self.quantity) is not int or self.quantity < 1:
-            raise InvalidShipment(f"manifest GTIN {gtin}: quantity must be a positive integer")
-        serials = frozenset(self.serials)
-        if len(serials) > self.quantity:
-            raise InvalidShipment(
-                f"manifest GTIN {gtin}: {len(serials)} serials for {self.quantity} units"
-            )
-        object.__setattr__(self, "gtin", gtin.zfill(14))
-        object.__setattr__(self, "serials", serials)
-
-
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    """The shipment's manifest: SSCC -> contents."""
-
-    containers: tuple[tuple[str, tuple[ManifestItem, ...]], ...] = ()
-    _index: Mapping[str, tuple[ManifestItem, ...]] = field(
-        init=False, repr=False, compare=False, hash=False
-    )
-
-    def __post_init__(self) -> None:
-        index: dict[str, tuple[ManifestItem, ...]] = {}
-        # A unit is in one place: one serial of a GTIN listed twice (in two containers, or
-        # twice in one) is a manifest mistake, and would count that unit twice.
-        units: dict[tuple[str, str], str] = {}
-        for sscc, contents in self.containers:
-            try:
-                check_sscc(sscc, field="manifest")
-            except InvalidCode as exc:
-                raise InvalidShipment(f"manifest: {exc}") from None
-            if sscc in index:
-                raise InvalidShipment(f"manifest lists SSCC {sscc} twice")
-            items = tuple(contents)
-            for item in items:
-                for serial in item.serials:
-                    where = units.get((item.gtin, serial))
-                    if where is not None:
-                        raise InvalidShipment(
-                            f"manifest lists GTIN {item.gtin} serial {serial!r} twice"
-                            f" (in SSCC {where} and in SSCC {sscc})"
-                        )
-                    units[(item.gtin, serial)] = sscc
-            index[sscc] = items
-        object.__setattr__(self, "_index", index)
-
-    @classmethod
-    def from_mapping(
-        cls, mapping: Mapping[str, Iterable[ManifestItem | tuple[str, int, Iterable[str]]]]
-    ) -> Manifest:
-        """Build from ``{sscc: [(gtin, quantity, serials), ...]}``. Raises ``InvalidShipment``."""
-        return cls(
-            tuple(
-                (
-                    sscc,
-                    tuple(
-                        item
-                        if isinstance(item, ManifestItem)
-                        else ManifestItem(item[0], item[1], frozenset(item[2]))
-                        for item in contents
-                    ),
-                )
-                for sscc, contents in mapping.items()
-            )
-        )
-
-    def __contains__(self, sscc: object) -> bool:
-        return sscc in self._index
-
-    def contents(self, sscc: str) -> tuple[ManifestItem, ...] | None:
-        return self._index.get(sscc)
 
 
 @quick_init
@@ -319,7 +230,7 @@ class Shipment:
     end_use: str | None = None
     end_use_codes: tuple[str, ...] = ()
     transit: tuple[str, ...] = ()
-    manifest: Manifest = Manifest()
+    manifest: Manifest = Manifest()  # noqa: RUF009 (frozen: one empty manifest shared)
     lines: tuple[Line, ...] = ()
     state: State = State.OPEN
     requests: tuple[LicenceRequest, ...] = ()
@@ -455,6 +366,7 @@ class LicenceRequestNeeded:
 Effect = LicenceRequestNeeded | Drawdown
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SerialRead:
     """A serial of line ``key`` in ``epoch`` counted at ``units``, up from ``before`` (0: new)."""

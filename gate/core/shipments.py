@@ -58,6 +58,7 @@ from gate.core.licences import (
     drawdowns,
 )
 from gate.core.line_counting import count_container, count_unit, fresh, reclassified, worst_first
+from gate.core.manifest import Manifest, ManifestItem
 from gate.core.parties import Party
 from gate.core.review import next_review
 from gate.core.rules import Decision, Facts, assess, decide, failed, require_aware
@@ -70,8 +71,6 @@ from gate.core.shipment_values import (
     Effect,
     LicenceRequestNeeded,
     Line,
-    Manifest,
-    ManifestItem,
     SerialBook,
     SerialRead,
     Shipment,

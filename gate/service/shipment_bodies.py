@@ -12,9 +12,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from gate.core.manifest import Manifest
 from gate.core.parties import Party
 from gate.core.party_names import name_problem
-from gate.core.shipment_values import Consignee, Manifest, Shipment
+from gate.core.shipment_values import Consignee, Shipment
 from gate.core.shipments import new_shipment
 from gate.errors import InvalidShipment, PolicyError
 

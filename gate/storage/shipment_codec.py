@@ -34,14 +34,13 @@ from gate.core.licences import (
     RequestLine,
     StandingLicence,
 )
+from gate.core.manifest import Manifest, ManifestItem
 from gate.core.parties import Party
 from gate.core.rules import Decision, LineDecision
 from gate.core.shipment_values import (
     FINAL,
     Consignee,
     Line,
-    Manifest,
-    ManifestItem,
     Shipment,
     State,
 )

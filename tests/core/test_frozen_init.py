@@ -26,6 +26,7 @@ APPLIED = [
     shipment_values.Line,
     shipment_values.Shipment,
     shipment_values.Transition,
+    shipment_values.SerialRead,
 ]
 
 
