@@ -16,9 +16,9 @@ from gate.core.shipment_values import evolve
 from gate.errors import Conflict, InvalidShipment
 from gate.service.commit_step import Change
 from gate.service.docks import Docks
-from gate.storage.schema import MIGRATIONS
 from gate.storage.store import Store
 from gate.web import app_keys
+from tests.old_schema import database_at
 from tests.service.harness import OPERATOR, SCANNER_TOKEN, Gate, Gates, gtin_with, serials_path
 
 #: The controlled gyro of the demo catalogue (9.A.4), read with serials.
@@ -143,14 +143,8 @@ async def test_serials_in_documents_before_migration_6_move_to_their_table(
     """A database at schema 5 whose documents list their lines' serials gets one row per
     serial (epoch 0) when it opens at schema 6."""
     path = tmp_path / "gate.db"
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = database_at(path, 5)
     try:
-        conn.execute(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
-        )
-        for version, script in enumerate(MIGRATIONS[:5], start=1):
-            conn.executescript(script)
-            conn.execute("INSERT INTO schema_migrations VALUES (?, 'then')", (version,))
         doc = {"id": "OLD", "lines": [{"key": "K1", "serials": ["A", "B"]}, {"key": "K2"}]}
         conn.execute(
             "INSERT INTO shipments (id, door, state, doc) VALUES ('OLD', 'D1', 'open', ?)",

@@ -5,15 +5,14 @@ the order, and still answers a retry from that client after the upgrade."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 from gate.config.settings import load_config
 from gate.service.scan_outcome import ScanOutcome
 from gate.storage import journal, scan_rows
-from gate.storage.schema import MIGRATIONS
 from gate.storage.store import Store
+from tests.old_schema import database_at
 from tests.service.harness import SCANNER_TOKEN, Gates
 
 AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -28,15 +27,8 @@ OLD = [
 def old_database(path: Path) -> None:
     """A gate database at schema version 3 holding the OLD scans (rejected at D1, no open
     shipment), each journaled by its actor, if it has one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = database_at(path, 3)
     try:
-        conn.execute(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
-        )
-        for version, script in enumerate(MIGRATIONS[:3], start=1):
-            conn.executescript(script)
-            conn.execute("INSERT INTO schema_migrations VALUES (?, 'then')", (version,))
         conn.execute("BEGIN")
         for reader, sid, code, actor in OLD:
             outcome = ScanOutcome.rejected(

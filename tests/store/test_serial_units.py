@@ -4,7 +4,6 @@ that finds no row stores nothing of its write."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,20 +11,14 @@ import pytest
 from gate.core.shipment_values import SerialRead
 from gate.errors import StoreError
 from gate.storage import serial_rows
-from gate.storage.schema import MIGRATIONS
 from gate.storage.store import Store
+from tests.old_schema import database_at
 
 
 def database_at_12(path: Path) -> None:
     """A gate database at schema version 12 with two serials of shipment OLD stored."""
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = database_at(path, 12)
     try:
-        conn.execute(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
-        )
-        for version, script in enumerate(MIGRATIONS[:12], start=1):
-            conn.executescript(script)
-            conn.execute("INSERT INTO schema_migrations VALUES (?, 'then')", (version,))
         conn.execute(
             "INSERT INTO serials (shipment, line, epoch, serial)"
             " VALUES ('OLD', 'K1', 0, 'A'), ('OLD', 'K1', 1, 'B')"
