@@ -78,12 +78,14 @@ class Label:
 
 
 def claims(item: Identifier) -> tuple[Claim, ...]:
-    """What ``item``'s label says about the unit's contents: AI (01), and AI (02) with its
-    AI (37) (or a lone AI 37); empty for a label that names nothing (a bare SSCC)."""
+    """What ``item``'s label says about the unit's contents: AI (01) with the count the label
+    gives (AI 37 or 30), or AI (02) with its count, or a lone count naming no GTIN; empty for
+    a label that names nothing (a bare SSCC). The decoder refuses (01) with (02); were both
+    there, (01) would claim one unit and (02) the count."""
     found: list[Claim] = []
     if item.key is not None:
-        found.append(Claim(item.key, None))
-    if item.content is not None or item.count is not None:
+        found.append(Claim(item.key, item.count if item.content is None else None))
+    if item.content is not None or (item.count is not None and item.key is None):
         found.append(Claim(item.content, item.count))
     return tuple(found)
 

@@ -171,9 +171,19 @@ def decode_gs1(text: str, raw: str) -> Identifier:
         raise InvalidCode(
             "GS1 element string has neither AI (01) GTIN nor AI (00) SSCC", field="gs1"
         )
+    if key is not None and content is not None:
+        # An invalid pair (GS1 General Specifications 4.14): a label naming an item (01) and
+        # the items it contains (02) says two things of one unit; which goods are there?
+        raise InvalidCode(
+            "GS1 element string has both AI (01) GTIN and AI (02) content GTIN, which GS1"
+            " does not allow together",
+            field="gs1",
+        )
     # AI (37) and (30) are digits only (biip matched their N..8 format): a count the label
     # states, of the trade items in a logistic unit (37) or of a variable count item (30).
-    count = found.get("37") or found.get("30")
+    # A label giving both is counted at the larger: never fewer units than it claims.
+    counts = [int(found[ai]) for ai in ("37", "30") if ai in found]
+    count = max(counts) if counts else None
     return Identifier(
         kind="gs1",
         raw=raw,
@@ -182,7 +192,7 @@ def decode_gs1(text: str, raw: str) -> Identifier:
         sscc=sscc,
         batch=found.get("10"),
         content=content,
-        count=None if count is None else int(count),
+        count=count,
     )
 
 
