@@ -272,9 +272,45 @@ MIGRATIONS: list[str] = [
     """,
     # 13: a serial keeps the units its label stated (AI 37 or AI 30; the most any read of it
     # stated), so a re-read stating more counts the difference, also after a restart
-    # (gate.storage.serial_rows). A serial stored before stated 1, as those gates counted it.
+    # (gate.storage.serial_rows). A serial stored before counts at what the gate that stored
+    # it counted: the units its scan answer says it added (``counted``: the label's count on
+    # the serial's first read; 1 where no answer says more). Only a line read in its first
+    # epoch alone is looked up: an answer of an earlier epoch could name more units than the
+    # current one counted, and a serial set too high would count too few. A serial set too
+    # low counts again (held, never cleared).
     """
     ALTER TABLE serials ADD COLUMN units INTEGER NOT NULL DEFAULT 1;
+    CREATE TEMP TABLE migration_13_counted (
+        shipment TEXT NOT NULL,
+        line TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        units INTEGER NOT NULL,
+        PRIMARY KEY (shipment, line, serial)
+    );
+    INSERT INTO migration_13_counted (shipment, line, serial, units)
+    SELECT json_extract(result, '$.shipment.id'), json_extract(result, '$.item.key'),
+        json_extract(result, '$.item.serial'), max(json_extract(result, '$.counted'))
+    FROM scans
+    WHERE json_valid(result)
+        AND json_extract(result, '$.status') = 'accepted'
+        AND json_type(result, '$.counted') = 'integer'
+        AND json_extract(result, '$.counted') > 1
+        AND json_type(result, '$.shipment.id') = 'text'
+        AND json_type(result, '$.item.key') = 'text'
+        AND json_type(result, '$.item.serial') = 'text'
+    GROUP BY 1, 2, 3;
+    UPDATE serials SET units = (
+        SELECT c.units FROM migration_13_counted AS c
+        WHERE c.shipment = serials.shipment AND c.line = serials.line AND c.serial = serials.serial
+    )
+    WHERE epoch = 0
+        AND (shipment, line, serial) IN (SELECT shipment, line, serial FROM migration_13_counted)
+        AND NOT EXISTS (
+            SELECT 1 FROM serials AS later
+            WHERE later.shipment = serials.shipment AND later.line = serials.line
+                AND later.epoch > 0
+        );
+    DROP TABLE migration_13_counted;
     """,
 ]
 

@@ -4,6 +4,7 @@ that finds no row stores nothing of its write."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,58 @@ async def test_a_raise_without_its_row_stores_nothing(tmp_path: Path) -> None:
             await store.write(lambda c: serial_rows.insert_many(c, "OLD", reads))
         rows = await store.read(lambda c: sorted(serial_rows.of_shipment(c, "OLD")))
     assert [("K1", 0, "A", 1), ("K1", 1, "B", 1)] == rows
+
+
+def _answer(sid: str, key: str, serial: str, counted: int, status: str = "accepted") -> str:
+    return json.dumps(
+        {
+            "v": 2,
+            "status": status,
+            "counted": counted,
+            "shipment": {"id": sid, "state": "open"},
+            "item": {"kind": "gs1", "key": key, "serial": serial, "count": counted or None},
+        }
+    )
+
+
+async def test_serials_of_an_older_gate_count_at_what_their_first_read_counted(
+    tmp_path: Path,
+) -> None:
+    """Upgrading a gate whose answers say a labelled serial counted 10 (its label's count,
+    on its first read), the serial is stored at 10, so the same label read again adds
+    nothing; a serial that counted 1, one whose only larger answer was a rejection, and one
+    on a line read in a later epoch (where an earlier epoch's answer could say more than the
+    current one counted) stay at 1."""
+    path = tmp_path / "gate.db"
+    conn = database_at(path, 12)
+    try:
+        conn.execute(
+            "INSERT INTO serials (shipment, line, epoch, serial) VALUES ('OLD', 'K1', 0, 'A'),"
+            " ('OLD', 'K1', 0, 'C'), ('OLD', 'K1', 0, 'D'), ('OLD', 'K2', 0, 'B'),"
+            " ('OLD', 'K2', 1, 'B')"
+        )
+        answers = [
+            ("a1", _answer("OLD", "K1", "A", 10)),
+            ("a2", _answer("OLD", "K1", "A", 0)),  # the portal's re-read
+            ("c1", _answer("OLD", "K1", "C", 1)),
+            ("d1", _answer("OLD", "K1", "D", 1)),
+            ("d2", _answer("OLD", "K1", "D", 50, status="rejected")),
+            ("b1", _answer("OLD", "K2", "B", 10)),
+            ("x1", _answer("OTHER", "K1", "C", 40)),  # another shipment's serial C
+        ]
+        conn.executemany(
+            "INSERT INTO scans (client, reader, scan_id, received_at, result)"
+            " VALUES ('scanner', 'r1', ?, '2026-11-29T10:00:00+00:00', ?)",
+            answers,
+        )
+    finally:
+        conn.close()
+    async with await Store.open(path) as store:
+        rows = await store.read(lambda c: sorted(serial_rows.of_shipment(c, "OLD")))
+    assert [
+        ("K1", 0, "A", 10),
+        ("K1", 0, "C", 1),
+        ("K1", 0, "D", 1),
+        ("K2", 0, "B", 1),
+        ("K2", 1, "B", 1),
+    ] == rows
