@@ -274,7 +274,8 @@ MIGRATIONS: list[str] = [
     # stated), so a re-read stating more counts the difference, also after a restart
     # (gate.storage.serial_rows). A serial stored before counts at what the gate that stored
     # it counted: the units its scan answer says it added (``counted``: the label's count on
-    # the serial's first read; 1 where no answer says more). Only a line read in its first
+    # the serial's first read; 1 where no answer says more), from the reads of one unit's
+    # label only (a pallet's read counts its whole contents). Only a line read in its first
     # epoch alone is looked up: an answer of an earlier epoch could name more units than the
     # current one counted, and a serial set too high would count too few. A serial set too
     # low counts again (held, never cleared).
@@ -298,6 +299,9 @@ MIGRATIONS: list[str] = [
         AND json_type(result, '$.shipment.id') = 'text'
         AND json_type(result, '$.item.key') = 'text'
         AND json_type(result, '$.item.serial') = 'text'
+        AND json_extract(result, '$.item.sscc') IS NULL
+        AND json_extract(result, '$.counted')
+            <= max(1, coalesce(json_extract(result, '$.item.count'), 1))
     GROUP BY 1, 2, 3;
     UPDATE serials SET units = (
         SELECT c.units FROM migration_13_counted AS c

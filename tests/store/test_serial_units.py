@@ -69,15 +69,24 @@ async def test_a_raise_without_its_row_stores_nothing(tmp_path: Path) -> None:
     assert [("K1", 0, "A", 1), ("K1", 1, "B", 1)] == rows
 
 
-def _answer(sid: str, key: str, serial: str, counted: int, status: str = "accepted") -> str:
+def _answer(
+    sid: str,
+    key: str,
+    serial: str,
+    counted: int,
+    status: str = "accepted",
+    *,
+    sscc: str | None = None,
+    count: int | None = None,
+) -> str:
+    """A scan answer as an older gate stored it: a read of ``serial`` on line ``key`` that
+    counted ``counted`` units (a unit's label stating ``count``, by default what it counted;
+    a pallet's label when ``sscc`` is given)."""
+    item = {"kind": "gs1", "key": key, "serial": serial, "sscc": sscc}
+    item["count"] = count if count is not None or sscc else (counted if counted > 1 else None)
+    shipment = {"id": sid, "state": "open"}
     return json.dumps(
-        {
-            "v": 2,
-            "status": status,
-            "counted": counted,
-            "shipment": {"id": sid, "state": "open"},
-            "item": {"kind": "gs1", "key": key, "serial": serial, "count": counted or None},
-        }
+        {"v": 2, "status": status, "counted": counted, "shipment": shipment, "item": item}
     )
 
 
@@ -86,16 +95,17 @@ async def test_serials_of_an_older_gate_count_at_what_their_first_read_counted(
 ) -> None:
     """Upgrading a gate whose answers say a labelled serial counted 10 (its label's count,
     on its first read), the serial is stored at 10, so the same label read again adds
-    nothing; a serial that counted 1, one whose only larger answer was a rejection, and one
-    on a line read in a later epoch (where an earlier epoch's answer could say more than the
-    current one counted) stay at 1."""
+    nothing; a serial that counted 1, one whose only larger answer was a rejection, one read
+    on a pallet's label (whose answer counts the pallet's whole contents), one whose answer
+    counted more than its label stated, and one on a line read in a later epoch (where an
+    earlier epoch's answer could say more than the current one counted) stay at 1."""
     path = tmp_path / "gate.db"
     conn = database_at(path, 12)
     try:
         conn.execute(
             "INSERT INTO serials (shipment, line, epoch, serial) VALUES ('OLD', 'K1', 0, 'A'),"
             " ('OLD', 'K1', 0, 'C'), ('OLD', 'K1', 0, 'D'), ('OLD', 'K2', 0, 'B'),"
-            " ('OLD', 'K2', 1, 'B')"
+            " ('OLD', 'K2', 1, 'B'), ('OLD', 'K1', 0, 'E'), ('OLD', 'K1', 0, 'G')"
         )
         answers = [
             ("a1", _answer("OLD", "K1", "A", 10)),
@@ -105,6 +115,9 @@ async def test_serials_of_an_older_gate_count_at_what_their_first_read_counted(
             ("d2", _answer("OLD", "K1", "D", 50, status="rejected")),
             ("b1", _answer("OLD", "K2", "B", 10)),
             ("x1", _answer("OTHER", "K1", "C", 40)),  # another shipment's serial C
+            ("e1", _answer("OLD", "K1", "E", 50, sscc="340123400000000017", count=50)),
+            ("e2", _answer("OLD", "K1", "E", 1)),  # the unit's own label
+            ("g1", _answer("OLD", "K1", "G", 30, count=3)),  # counted more than it stated
         ]
         conn.executemany(
             "INSERT INTO scans (client, reader, scan_id, received_at, result)"
@@ -119,6 +132,8 @@ async def test_serials_of_an_older_gate_count_at_what_their_first_read_counted(
         ("K1", 0, "A", 10),
         ("K1", 0, "C", 1),
         ("K1", 0, "D", 1),
+        ("K1", 0, "E", 1),
+        ("K1", 0, "G", 1),
         ("K2", 0, "B", 1),
         ("K2", 1, "B", 1),
     ] == rows
