@@ -6,22 +6,20 @@ read after the seal stating more is goods the shipment does not count (the door 
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gate.core.shipment_values import SerialRead, evolve
+from gate.core.shipment_values import SerialRead
 from gate.errors import Conflict, InvalidShipment
-from gate.service.commit_step import Change
 from gate.service.serial_ledger import SerialLedger
 from tests.central.test_central_link import callback, licence_body, office_key
 from tests.service.harness import Gate, Gates, gtin_with
 from tests.service.test_label_count import BATTERY
 from tests.service.test_late_prohibited import door_hold
-from tests.service.test_serials import docks_of
+from tests.service.test_serials import docks_of, failing_change
 
 
 async def licensed_for_one(gate: Gate, demo_config: Path) -> None:
@@ -134,14 +132,7 @@ async def test_a_raise_whose_write_failed_leaves_the_serial_at_its_old_units(
     assert 10 == first["counted"]
     shipment = docks.state.latest("S1")
     assert shipment is not None
-
-    def refuse(conn: sqlite3.Connection) -> None:
-        raise InvalidShipment("refused inside the write")
-
-    failing = Change(sql=[refuse])
-    failing.add(shipment, evolve(shipment, end_use="civil aviation spares"))
-    doomed = asyncio.ensure_future(docks.committer.apply(failing))
-    await asyncio.sleep(0)  # one turn of the loop: the failing change is staged, not written
+    doomed = await failing_change(docks, shipment)
     fifty = f"(01){unit}(21)S1(37)50"
     with pytest.raises(Conflict):
         await docks.scans([read(fifty, "b")], "scanner-door-1")

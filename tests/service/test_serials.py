@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gate.config.settings import load_config
-from gate.core.shipment_values import evolve
+from gate.core.shipment_values import Shipment, evolve
 from gate.errors import Conflict, InvalidShipment
 from gate.service.commit_step import Change
 from gate.service.docks import Docks
@@ -104,6 +104,20 @@ async def test_serials_are_loaded_again_after_a_restart_and_still_count_once(
     assert ["S1", "S2", "S3"] == [s for _, _, s in stored_serials(database, "S1")]
 
 
+async def failing_change(docks: Docks, shipment: Shipment) -> asyncio.Future[None]:
+    """A change of ``shipment`` whose write will fail (``InvalidShipment``), staged and left
+    for the caller to await: scans decided meanwhile build on it and are refused with it."""
+
+    def refuse(conn: sqlite3.Connection) -> None:
+        raise InvalidShipment("refused inside the write")
+
+    failing = Change(sql=[refuse])
+    failing.add(shipment, evolve(shipment, end_use="civil aviation spares"))
+    doomed = asyncio.ensure_future(docks.committer.apply(failing))
+    await asyncio.sleep(0)  # one turn of the loop: the failing change is staged, not written
+    return doomed
+
+
 async def test_a_serial_whose_write_failed_counts_when_read_again(
     gate: Gate, demo_config: Path
 ) -> None:
@@ -120,14 +134,7 @@ async def test_a_serial_whose_write_failed_counts_when_read_again(
         },
         "wms",
     )
-
-    def refuse(conn: sqlite3.Connection) -> None:
-        raise InvalidShipment("refused inside the write")
-
-    failing = Change(sql=[refuse])
-    failing.add(shipment, evolve(shipment, end_use="civil aviation spares"))
-    doomed = asyncio.ensure_future(docks.committer.apply(failing))
-    await asyncio.sleep(0)  # one turn of the loop: the failing change is staged, not written
+    doomed = await failing_change(docks, shipment)
     with pytest.raises(Conflict):
         await docks.scans([read(gtin, "S1", "a")], "scanner-door-1")
     with pytest.raises(InvalidShipment):
