@@ -43,6 +43,7 @@ from gate.core.screening.index import (
 from gate.core.screening.names import (
     GENERIC_WORDS,
     FoldedName,
+    abjad_key,
     abjad_keys,
     abjad_name_key,
     fold_name,
@@ -77,6 +78,13 @@ def _max_edits(length: int) -> int:
 SOUND_SIMILARITY = 0.95
 #: Similarity of a word read from Arabic script to a listed word with the same consonants.
 ABJAD_SIMILARITY = 0.95
+#: A Latin word and a listed one with the same consonants, in order (``abjad_key``), where
+#: those are at least ``VOWELS_APART_MIN_KEY``: two romanisations of one Arabic or Persian
+#: word, whose vowels differ more than one edit ("Hezbollah", "Hizballah", "Hizbullah"). Below
+#: the edit similarity of one changed letter in eight, above a list's usual threshold.
+VOWELS_APART_SIMILARITY = 0.92
+#: Fewer consonants than this meet too many other words ("mhmd": Mahmoud and Muhammad).
+VOWELS_APART_MIN_KEY = 5
 #: A listed name found whole inside a longer party name scores at most this (the party's
 #: other words are not evidence against it, but an exact match ranks first).
 CONTAINED_FACTOR = 0.95
@@ -94,6 +102,9 @@ def expand(index: ScreeningIndex, token: str, abjad: bool = False) -> dict[int, 
         for key in abjad_keys(token):
             for number in index.abjad.get(key, ()):
                 found[number] = ABJAD_SIMILARITY
+    elif len(key := abjad_key(token)) >= VOWELS_APART_MIN_KEY:
+        for number in index.abjad.get(key, ()):
+            found[number] = VOWELS_APART_SIMILARITY
     for number in index.sounds.get(sound_key(token), ()):
         found[number] = SOUND_SIMILARITY
     exact = index.token_of.get(token)
