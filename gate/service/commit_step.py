@@ -31,13 +31,20 @@ from gate.errors import StoreError, Unavailable
 from gate.service.event_shapes import storage_alert
 from gate.service.events import Events
 from gate.service.live_state import LiveState
-from gate.storage import shipment_rows
+from gate.storage import scan_batch, shipment_rows
+from gate.storage.scan_batch import ScanBatch
 from gate.storage.shipment_codec import ShipmentEncoder
 from gate.storage.store import Store
+from gate.storage.writer_process import WriterProcess
 
 log = logging.getLogger("gate.service.commit_step")
 
 Step = Callable[[sqlite3.Connection], None]
+#: Whether a change goes to the writer process, the future resolved when it was handed to its
+#: writer and the one resolved when its write ended.
+Turn = tuple[bool, "asyncio.Future[None]", "asyncio.Future[None]"]
+#: The turn of the change begun before (None for the first) and the change's own.
+Order = tuple[Turn | None, Turn]
 
 
 @dataclass(slots=True)
@@ -56,6 +63,9 @@ class Change:
     doors: dict[str, str | None] = field(default_factory=dict)
     licences: list[StandingLicence] = field(default_factory=list)
     sql: list[Step] = field(default_factory=list)
+    #: A scan batch's rows, serials and audit records, written after ``sql``: by the writer
+    #: process when the gate runs one (and the change has no other step), else as a step.
+    batch: ScanBatch | None = None
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     committed: list[Callable[[], None]] = field(default_factory=list)
     rolled_back: list[Callable[[], None]] = field(default_factory=list)
@@ -92,6 +102,15 @@ class Committer:
         self.epcis_changed = asyncio.Event()
         self._encoder = ShipmentEncoder()  # used on the writer thread only
         self.taps: list[Tap] = []
+        #: The writer process the scan batches go to (``GATE_WRITER=process``); None: every
+        #: change is written on the store's thread.
+        self.writer: WriterProcess | None = None
+        self._sent_encoder = ShipmentEncoder()  # the loop's, for the writer process's rows
+        #: The last change begun: whether it goes to the writer process, a future resolved
+        #: once it was handed to its writer and one resolved once its write ended.
+        self._last: Turn | None = None
+        #: Changes waiting for the other writer to end the change begun before them.
+        self.crossing = 0
         #: A ``door`` event as it is published: its signal as the door's hold shows it
         #: (gate.service.door_holds); None until wired.
         self.door_shown: Callable[[dict[str, Any]], dict[str, Any]] | None = None
@@ -140,11 +159,21 @@ class Committer:
         # and its write is submitted after this one (tasks start in the order made).
         afters = [after for _, after in change.shipments]
         self.state.stage(afters, change.doors, change.licences)
-        return asyncio.shield(asyncio.ensure_future(self._apply(change, afters)))
+        loop = asyncio.get_running_loop()
+        turn = (self._by_process(change), loop.create_future(), loop.create_future())
+        before, self._last = self._last, turn
+        return asyncio.shield(asyncio.ensure_future(self._apply(change, afters, (before, turn))))
 
-    async def _apply(self, change: Change, afters: list[Shipment]) -> None:
+    def _by_process(self, change: Change) -> bool:
+        """Whether ``change`` goes to the writer process: a scan batch and nothing else
+        (a tap needs the transaction's connection, so with taps every change stays here)."""
+        if self.writer is None or change.batch is None:
+            return False
+        return not change.sql and not self.taps
+
+    async def _apply(self, change: Change, afters: list[Shipment], order: Order) -> None:
         try:
-            await self._write(change, afters)
+            await self._write(change, afters, order)
         except BaseException:
             self.state.unstage(afters, change.doors, change.licences)
             for step in change.rolled_back:
@@ -170,14 +199,65 @@ class Committer:
         if change.epcis:
             self.epcis_changed.set()
 
-    async def _write(self, change: Change, afters: list[Shipment]) -> None:
+    async def _write(self, change: Change, afters: list[Shipment], order: Order) -> None:
+        """Writes ``change`` in its turn: after the change begun before it was handed to its
+        writer, and, when that one went to the other writer, after its write ended (the
+        thread and the process never write at once, and commit in the order decided)."""
+        before, (by_process, handed, ended) = order
+        try:
+            if before is not None:
+                before_by_process, before_handed, before_ended = before
+                await before_handed
+                if before_by_process is not by_process and not before_ended.done():
+                    self.crossing += 1
+                    try:
+                        await asyncio.wait([before_ended])
+                    finally:
+                        self.crossing -= 1
+            if self.failed is not None:
+                # Latched while this change waited: a change decided on a failed one's values
+                # must not be stored after it.
+                raise Unavailable(f"the gate is not taking changes: {self.public(self.failed)}")
+            if by_process:
+                await self._send(change, afters, handed)
+            else:
+                await self._write_here(change, afters, handed)
+        finally:
+            if not handed.done():
+                handed.set_result(None)
+            ended.set_result(None)
+
+    async def _send(
+        self, change: Change, afters: list[Shipment], handed: asyncio.Future[None]
+    ) -> None:
+        writer, batch = self.writer, change.batch
+        assert writer is not None and batch is not None  # _by_process said so
+        try:
+            # Checked and noted here, in the order the changes are handed over: the process
+            # writes them in that order, and its first failure latches the gate.
+            self.state.guard(change.shipments)
+            self.state.written(afters)
+            rows = [shipment_rows.row_of(a, self._sent_encoder.text(a)) for a in afters]
+            done = writer.write(batch, rows)
+            handed.set_result(None)
+            await done
+        except StoreError as exc:
+            self.latch(f"storage failed: {exc}")
+            raise Unavailable(self.public(f"storage failed: {exc}")) from exc
+
+    async def _write_here(
+        self, change: Change, afters: list[Shipment], handed: asyncio.Future[None]
+    ) -> None:
         state, encoder, taps = self.state, self._encoder, tuple(self.taps)
         pairs = list(change.shipments)
+        batch = change.batch
 
         def write(conn: sqlite3.Connection) -> None:
             state.guard(pairs)
             for step in change.sql:
                 step(conn)
+            if batch is not None:
+                scan_batch.write(conn, batch)
             for tap in taps:
                 tap(conn, change)
             state.written(afters)
@@ -189,7 +269,11 @@ class Committer:
             ("shipment", after.id): _saver(encoder, after) for after in afters
         }
         try:
-            await self.store.write(write, once=once)
+            written = self.store.write(write, once=once)
+            # The next change resumes only once this task yields, inside ``written`` after
+            # its request is queued: handed over in order.
+            handed.set_result(None)
+            await written
         except (StoreError, sqlite3.Error) as exc:
             self.latch(f"storage failed: {exc}")
             raise Unavailable(self.public(f"storage failed: {exc}")) from exc

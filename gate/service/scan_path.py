@@ -65,7 +65,8 @@ from gate.service.live_state import LiveState
 from gate.service.scan_outcome import FirstUse, Remembered, ScanOutcome, first_use, remembered
 from gate.service.scan_refusals import door_refused, reused
 from gate.service.serial_ledger import Row, SerialLedger
-from gate.storage import journal, scan_rows, serial_rows
+from gate.storage import scan_rows, serial_rows
+from gate.storage.scan_batch import ScanBatch
 from gate.storage.side_reads import SideReads
 from gate.table.native import Table, TableSlot
 
@@ -244,15 +245,9 @@ class ScanPath:
                 undo()
             raise
         if rows or audits:
-            at = self.clock()
-
-            def write(conn: Any) -> None:
-                scan_rows.insert_many(conn, rows)
-                for sid, reads in counted.items():
-                    serial_rows.insert_many(conn, sid, reads)
-                journal.append_many(conn, audits, ts=at)
-
-            change.sql.append(write)
+            # Written after the change's other steps (a hold a late read raised), on the
+            # store's thread or by the writer process (gate.service.commit_step).
+            change.batch = ScanBatch(rows, counted, audits, self.clock())
             # In flight until the change ends; remembered for retries once it committed. Both
             # run with the commit step, so a caller that goes away cannot skip them.
             done = change.done

@@ -5,24 +5,35 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Sequence
 
 from gate.core.shipment_values import Shipment
 
 
 def save(conn: sqlite3.Connection, shipment: Shipment, doc: str) -> None:
     """Writes the shipment's row with ``doc`` (its ``shipment_codec`` text)."""
+    save_row(conn, row_of(shipment, doc))
+
+
+def row_of(shipment: Shipment, doc: str) -> tuple[str, str, str, str, str, str]:
+    """The shipment's row as ``save_row`` takes it (and the writer process receives it)."""
+    return (
+        shipment.id,
+        shipment.door,
+        shipment.state.value,
+        doc,
+        shipment.created_at.astimezone(dt.UTC).isoformat(),
+        shipment.updated_at.astimezone(dt.UTC).isoformat(),
+    )
+
+
+def save_row(conn: sqlite3.Connection, row: Sequence[object]) -> None:
+    """Writes a shipment's row: id, door, state, document, created and updated times."""
     conn.execute(
         "INSERT INTO shipments (id, door, state, doc, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
         " doc = excluded.doc, updated_at = excluded.updated_at",
-        (
-            shipment.id,
-            shipment.door,
-            shipment.state.value,
-            doc,
-            shipment.created_at.astimezone(dt.UTC).isoformat(),
-            shipment.updated_at.astimezone(dt.UTC).isoformat(),
-        ),
+        tuple(row),
     )
 
 

@@ -35,7 +35,9 @@ from gate.service.policy_files import load_policy
 from gate.service.reference_swap import ReferenceSwap
 from gate.service.reloader import Reloader
 from gate.service.screening import ScreeningState
+from gate.storage import writer_process
 from gate.storage.store import Store
+from gate.storage.writer_process import WriterProcess
 from gate.table import snapshots
 from gate.table.compiler import compile_table, is_stale
 from gate.table.native import Table, TableSlot
@@ -210,13 +212,18 @@ async def _table(app: web.Application) -> AsyncIterator[None]:
 async def _docks(app: web.Application) -> AsyncIterator[None]:
     config = app[app_keys.CONFIG]
     policy = load_policy(config)
+    writes_apart = writer_process.wanted()  # a bad GATE_WRITER stops the start here
     store = await Store.open(config.database)
+    writer: WriterProcess | None = None
     # The stack lights show red from now until the docks have loaded (gate.core.stack_light).
     lights = DoorLights(config.outputs, app[app_keys.EVENTS], lambda name: _session(app, name))
     app[app_keys.LIGHTS] = lights
     await lights.start()
     try:
         docks = Docks(config, store, app[app_keys.TABLE], policy, app[app_keys.EVENTS])
+        if writes_apart:
+            writer = await WriterProcess.start(store.path)
+            docks.committer.writer = writer
         mqtt = None
         if config.mqtt is not None:
             # Tapped before the docks load: every change from the first one queues its messages.
@@ -311,6 +318,8 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         docks_made = app.get(app_keys.DOCKS)  # absent when the start failed before it
         if docks_made is not None:
             docks_made.scan_path.side.close()
+        if writer is not None:
+            await writer.close()  # after the readers' last scans, before the lock goes
         await store.close()
 
 

@@ -14,8 +14,12 @@ per door (about one in ten controlled), as GS1-128 element strings and SGTIN-96 
 extra row loads the whole catalogue into each shipment, to show how a shipment's line count
 weighs on each scan.
 
+The throughput rows and the loaded latency row run again on a second gate whose scan batches
+are written by its writer process (``GATE_WRITER=process``, gate.storage.writer_process),
+under a heading that says so; its CPU is reported with the gate's.
+
 Environment: ``GATE_BENCH_QUICK=1`` shortens each window; ``GATE_BENCH_SERVICE=batches,single``
-runs only those phases; ``GATE_BENCH_REPEAT=N`` runs each latency row N times (3, or 1 when
+runs only those phases (``process:batches`` on the writer process's gate); ``GATE_BENCH_REPEAT=N`` runs each latency row N times (3, or 1 when
 quick) and reports the median run with the p99 of every run; ``GATE_BENCH_PROFILE=FILE`` runs
 the server under cProfile and writes its profile (the event-loop thread) to FILE when the
 server stops.
@@ -100,7 +104,9 @@ def prepare(folder: Path) -> Path:
 class Server:
     """``python -m gate serve`` in its own process."""
 
-    def __init__(self, config_path: Path, log: Path, profile: str | None) -> None:
+    def __init__(
+        self, config_path: Path, log: Path, profile: str | None, writer: str = "thread"
+    ) -> None:
         self.config: Config = load_config(config_path)
         self.url = f"http://{self.config.http.host}:{self.config.http.port}"
         self.log = log
@@ -108,8 +114,11 @@ class Server:
         if profile:
             command += ["-m", "cProfile", "-o", profile]
         command += ["-m", "gate", "serve", "--config", str(config_path)]
+        env = {**os.environ, "GATE_WRITER": writer}
         with open(log, "wb") as out:
-            self.process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
         self.wms = next(c.token for c in self.config.clients if c.role == "wms")
 
     def wait_ready(self, timeout: float = 120.0) -> None:
@@ -218,12 +227,7 @@ def _report(
     else:
         via = f"HTTP single ({LIMITER})" if phase.mode == "latency" else "scanner socket"
         _report_latency(emit, f"scan to answer at 500 scans/s, {via}", runs or [r])
-    cores = r["cores"]
-    emit(
-        "  CPU: gate loop thread / gate other threads / load gen.",
-        f"{cores['gate_loop']:.2f} / {cores['gate_other']:.2f} / {cores['loadgen']:.2f} cores",
-        "",
-    )
+    _cpu(emit, r["cores"])
     per_second = r["per_second"]
     if phase.mode in ("batches", "single", "socket") and len(per_second) >= 2:
         emit(
@@ -233,6 +237,17 @@ def _report(
         )
     if others or r["errors"]:
         emit("  not accepted", json.dumps({**others, **r["errors"]}), "")
+
+
+def _cpu(emit: Emit, cores: dict[str, float]) -> None:
+    """The CPU split of a run: the gate's loop thread, its other threads, its writer
+    process (0 on the store's thread alone) and the load generator."""
+    emit(
+        "  CPU: gate loop / other threads / writer process / load gen.",
+        f"{cores['gate_loop']:.2f} / {cores['gate_other']:.2f} /"
+        f" {cores.get('gate_writer', 0.0):.2f} / {cores['loadgen']:.2f} cores",
+        "",
+    )
 
 
 def _latency(r: dict[str, Any], key: str) -> float:
@@ -279,12 +294,7 @@ def _report_growth(emit: Emit, r: dict[str, Any], doc_bytes: int, page_ms: float
     emit("  each tenth", " ".join(f"{x:,.0f}" for x in rates), "scans/s")
     emit("  the shipment's document at the end", f"{doc_bytes:,} bytes", "a few KB")
     emit("  one page of 1,000 serials", f"{page_ms:.1f} ms", "")
-    cores = r["cores"]
-    emit(
-        "  CPU: gate loop thread / gate other threads / load gen.",
-        f"{cores['gate_loop']:.2f} / {cores['gate_other']:.2f} / {cores['loadgen']:.2f} cores",
-        "",
-    )
+    _cpu(emit, r["cores"])
 
 
 def _growth(emit: Emit, server: Server, tag: str, quick: bool) -> None:
@@ -353,50 +363,64 @@ def _loaded_latency(emit: Emit, server: Server, tag: str, seconds: float, repeat
         [r for r, _ in runs],
     )
     emit("  the truck's units by the end", f"{units:,}", "")
-    cores = result["cores"]
-    emit(
-        "  CPU: gate loop thread / gate other threads / load gen.",
-        f"{cores['gate_loop']:.2f} / {cores['gate_other']:.2f} / {cores['loadgen']:.2f} cores",
-        "",
-    )
+    _cpu(emit, result["cores"])
+
+
+#: The rows run again on a gate whose scan batches are written by its writer process
+#: (``GATE_WRITER=process``); ``GATE_BENCH_SERVICE`` names them ``process:batches`` and so on.
+WRITER_PHASES = ("batches", "single", "single-64", "latency-loaded")
 
 
 def run(emit: Emit) -> None:
     quick = bool(os.environ.get("GATE_BENCH_QUICK"))
     seconds = 3.0 if quick else 8.0
     chosen = os.environ.get("GATE_BENCH_SERVICE")
-    names = chosen.split(",") if chosen else list(PHASES)
+    names = chosen.split(",") if chosen else [*PHASES, *(f"process:{n}" for n in WRITER_PHASES)]
     profile = os.environ.get("GATE_BENCH_PROFILE")
     # The latency rows swing between runs far more than the other rows: each is run this
     # many times (3; 1 with GATE_BENCH_QUICK) and the median run reported, with the range.
     repeat = max(1, int(os.environ.get("GATE_BENCH_REPEAT") or (1 if quick else 3)))
-    with tempfile.TemporaryDirectory(prefix="gate-bench-service-") as tmp:
-        config_path = prepare(Path(tmp))
-        server = Server(config_path, Path(tmp) / "gate.log", profile)
-        try:
-            server.wait_ready()
-            stamp = time.strftime("%H%M%S")
-            for name in names:
-                if name == "grow":
-                    _growth(emit, server, f"{stamp}-{name}", quick)
-                    continue
-                if name == "latency-loaded":
-                    _loaded_latency(emit, server, f"{stamp}-{name}", seconds, repeat)
-                    continue
-                phase = PHASES[name]
-                runs = []
-                for i in range(repeat if "latency" in name else 1):
-                    tag = f"{stamp}-{name}-{i}"
-                    ids = server.open_shipments(tag)
-                    runs.append(loadgen(server, phase, tag, seconds))
-                    loaded = server.close_shipments(ids)
-                result = median_run(runs)
-                _report(emit, name, phase, result, runs)
-                if phase.mode in ("batches", "single", "socket"):
-                    emit(
-                        "  shipments at the end: lines / units (3 doors)",
-                        f"{loaded['lines']} / {loaded['quantity']:,}",
-                        "",
-                    )
-        finally:
-            server.stop()
+    for writer in ("thread", "process"):
+        prefix = "process:" if writer == "process" else ""
+        mine = [n.removeprefix(prefix) for n in names if (":" in n) == bool(prefix)]
+        if not mine:
+            continue
+        if writer == "process":
+            emit("scan batches written by the writer process (GATE_WRITER=process)", "", "")
+        with tempfile.TemporaryDirectory(prefix="gate-bench-service-") as tmp:
+            config_path = prepare(Path(tmp))
+            server = Server(config_path, Path(tmp) / "gate.log", profile, writer)
+            try:
+                server.wait_ready()
+                _phases(emit, server, mine, (seconds, repeat, quick))
+            finally:
+                server.stop()
+
+
+def _phases(emit: Emit, server: Server, names: list[str], how: tuple[float, int, bool]) -> None:
+    """Runs the phases ``names`` on ``server``: each window ``seconds`` long, each latency
+    row ``repeat`` times; ``quick`` loads the grow row less."""
+    seconds, repeat, quick = how
+    stamp = time.strftime("%H%M%S")
+    for name in names:
+        if name == "grow":
+            _growth(emit, server, f"{stamp}-{name}", quick)
+            continue
+        if name == "latency-loaded":
+            _loaded_latency(emit, server, f"{stamp}-{name}", seconds, repeat)
+            continue
+        phase = PHASES[name]
+        runs = []
+        for i in range(repeat if "latency" in name else 1):
+            tag = f"{stamp}-{name}-{i}"
+            ids = server.open_shipments(tag)
+            runs.append(loadgen(server, phase, tag, seconds))
+            loaded = server.close_shipments(ids)
+        result = median_run(runs)
+        _report(emit, name, phase, result, runs)
+        if phase.mode in ("batches", "single", "socket"):
+            emit(
+                "  shipments at the end: lines / units (3 doors)",
+                f"{loaded['lines']} / {loaded['quantity']:,}",
+                "",
+            )

@@ -216,14 +216,16 @@ async def load_until_killed(load: Load, proc: subprocess.Popen[bytes]) -> None:
             await asyncio.gather(*workers, return_exceptions=True)
 
 
+@pytest.mark.parametrize("writer", ["thread", "process"])
 async def test_sigkill_under_load_loses_no_acknowledged_scan(
-    demo_config: Path, serve: Serve
+    demo_config: Path, serve: Serve, writer: str
 ) -> None:
     """After a SIGKILL in the middle of a scan load and a restart, every scan the gate had
-    acknowledged is stored and counted, the journal verifies, and no shipment went back."""
+    acknowledged is stored and counted, the journal verifies, and no shipment went back;
+    with the scan batches written on the store's thread or by the writer process."""
     gtins = [gtin_with(demo_config, "", n) for n in range(4)]
     gyro = gtin_with(demo_config, "9.A.4")
-    served = await serve(demo_config)
+    served = await serve(demo_config, GATE_WRITER=writer)
     url = served.url
     # S2: sealed and held (Category II to a destination without a general licence).
     create(url, "S2", "D2", "DE")
@@ -246,7 +248,7 @@ async def test_sigkill_under_load_loses_no_acknowledged_scan(
     assert ACKED_BEFORE_KILL <= len(load.acked)
     assert load.sent > len(load.acked)  # it really was killed mid-load
 
-    served = await serve(demo_config)
+    served = await serve(demo_config, GATE_WRITER=writer)
     db = connect_readonly(load_config(demo_config).database)
     try:
         stored = set(db.execute("SELECT reader, scan_id FROM scans").fetchall())

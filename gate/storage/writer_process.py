@@ -1,0 +1,297 @@
+"""The scan batches' writer in a process of its own (``GATE_WRITER=process``).
+
+The store's writer thread shares the interpreter lock with the event loop: whatever Python
+the writer runs (binding rows, the journal's canonical JSON and hashes), the loop waits for,
+and every statement hands the lock back and forth. Together the two never use more than one
+of the box's two cores. This process takes the hot path's writes off that lock: it owns a
+second write connection to the same database and stores the scan batches the loop sends it
+(``gate.storage.scan_batch``), with the shipment rows they changed, in group commits of its
+own. Every other write stays on the store's thread; the commit step keeps the two in order
+(``gate.service.commit_step``), so SQLite never sees them overlap.
+
+The protocol is a msgpack stream on a socket pair. The loop sends ``[id, batch, shipment
+rows]``; the process answers ``["ready", pid]`` once its connection is open (``["refused",
+reason]`` if it cannot be), then ``[ids, error]`` per group after its COMMIT returned
+(``error`` None) or failed. It fails closed: the first failure rolls its whole group back,
+and every later batch gets the same error without touching the database, as the gate latches
+and refuses changes until a restart. When the loop's end of the socket closes (the gate
+stopped or died), the process stores what it already received and exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+from gate.errors import ConfigError, StoreError
+from gate.storage import scan_batch, shipment_rows
+from gate.storage.scan_batch import ScanBatch
+
+log = logging.getLogger("gate.storage.writer_process")
+
+#: Batches one transaction takes at most (the thread's groups are bounded the same way).
+MAX_GROUP = 512
+#: Bytes one message may take on the wire: a batch of the largest request the API takes,
+#: with room (the loop is the only sender; this bounds a bug, not an attacker).
+MAX_MESSAGE = 64 * 1024 * 1024
+#: Seconds the process may take to open its connection, and to exit once told to.
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+def wanted() -> bool:
+    """Whether ``GATE_WRITER`` asks for the writer process (``process``) rather than the
+    store's thread alone (``thread``, the default). Raises ConfigError for anything else."""
+    choice = os.environ.get("GATE_WRITER", "thread")
+    if choice not in ("thread", "process"):
+        raise ConfigError(f"GATE_WRITER: {choice!r} is not a writer; thread or process")
+    return choice == "process"
+
+
+class _Link(asyncio.Protocol):
+    """The loop's end of the socket: resolves each batch's future from the answers."""
+
+    def __init__(self, writer: WriterProcess) -> None:
+        self.writer = writer
+        self.unpacker = msgpack.Unpacker(raw=False, max_buffer_size=MAX_MESSAGE)
+
+    def data_received(self, data: bytes) -> None:
+        self.unpacker.feed(data)
+        for message in self.unpacker:
+            self.writer._answered(message)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.writer._ended(exc)
+
+
+class WriterProcess:
+    """The loop's handle on the writer process: ``write`` sends a batch and returns the
+    future its commit resolves; ``close`` lets the process finish and waits for it."""
+
+    def __init__(self, path: Path, process: subprocess.Popen[bytes]) -> None:
+        self.path = path
+        self.process = process
+        #: Why this writer stores nothing more (its first failure); None while it works.
+        self.failed: str | None = None
+        self.commits = 0
+        self.writes = 0
+        self._ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending: dict[int, asyncio.Future[None]] = {}
+        self._next = 0
+        self._transport: asyncio.Transport | None = None
+        self._closing = False
+
+    @property
+    def pending(self) -> int:
+        """Batches sent and not yet answered."""
+        return len(self._pending)
+
+    @classmethod
+    async def start(cls, path: Path, *, timeout: float = START_TIMEOUT) -> WriterProcess:
+        """Starts the process on database ``path`` (already opened and migrated by the
+        store) and waits until its connection is open. Raises StoreError if it cannot."""
+        ours, theirs = socket.socketpair()
+        try:
+            command = [sys.executable, "-m", "gate.storage.writer_process"]
+            process = subprocess.Popen(
+                [*command, str(theirs.fileno()), str(path)],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+            )
+        except OSError as exc:
+            ours.close()
+            raise StoreError(f"cannot start the writer process: {exc}") from exc
+        finally:
+            theirs.close()
+        writer = cls(path, process)
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_connection(lambda: _Link(writer), sock=ours)
+        writer._transport = transport
+        try:
+            pid = await asyncio.wait_for(asyncio.shield(writer._ready), timeout)
+        except BaseException:
+            await writer.close()
+            raise
+        log.info("writer process %d stores the scan batches of %s", pid, path)
+        return writer
+
+    def write(self, batch: ScanBatch, shipments: Sequence[Sequence[Any]]) -> asyncio.Future[None]:
+        """Sends ``batch`` with the ``shipment_rows.row_of`` rows its change saves; the future
+        resolves once they are committed, or fails with StoreError (nothing of them stored).
+        Raises StoreError at once when the writer failed or ended."""
+        if self.failed is not None:
+            raise StoreError(self.failed)
+        if self._transport is None or self._transport.is_closing():
+            raise StoreError("the writer process is stopping")
+        try:
+            message = msgpack.packb([self._next, batch.to_wire(), list(shipments)])
+        except (TypeError, ValueError, OverflowError) as exc:
+            # Data msgpack cannot carry is data the journal could not hold either.
+            raise StoreError(f"a scan batch could not be sent to the writer: {exc}") from exc
+        future = asyncio.get_running_loop().create_future()
+        self._pending[self._next] = future
+        self._next += 1
+        self._transport.write(message)
+        return future
+
+    async def close(self) -> None:
+        """Waits for the batches sent (up to ``STOP_TIMEOUT``), closes the socket so the
+        process exits, and waits for it (killed if it does not)."""
+        if self._pending:
+            await asyncio.wait(list(self._pending.values()), timeout=STOP_TIMEOUT)
+        self._closing = True
+        if self._transport is not None:
+            self._transport.close()
+        try:
+            await asyncio.to_thread(self.process.wait, STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            log.error("writer process %d did not stop: killed", self.process.pid)
+            self.process.kill()
+            await asyncio.to_thread(self.process.wait)
+
+    def _answered(self, message: Any) -> None:
+        if isinstance(message, list) and len(message) == 2 and message[0] == "ready":
+            if not self._ready.done():
+                self._ready.set_result(int(message[1]))
+            return
+        if isinstance(message, list) and len(message) == 2 and message[0] == "refused":
+            self._fail(f"the writer process could not open the database: {message[1]}")
+            return
+        ids, error = message
+        if error is not None:
+            self._fail(str(error))
+        else:
+            self.commits += 1
+            self.writes += len(ids)
+        for ident in ids:
+            future = self._pending.pop(ident, None)
+            if future is None or future.done():
+                continue
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(StoreError(str(error)))
+
+    def _ended(self, exc: Exception | None) -> None:
+        if self._closing:
+            self.failed = self.failed or "the writer process was stopped"
+            self._fail(self.failed)
+            return
+        code = self.process.poll()
+        why = "the writer process ended" + ("" if code is None else f" (exit status {code})")
+        self._fail(why if exc is None else f"{why}: {exc}")
+
+    def _fail(self, reason: str) -> None:
+        if self.failed is None:
+            self.failed = reason
+            log.error("writer process: %s", reason)
+        if not self._ready.done():
+            self._ready.set_exception(StoreError(self.failed))
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(StoreError(self.failed))
+
+
+# --- the process ----------------------------------------------------------------------------
+
+
+def _commit(
+    conn: Any, group: list[Any], path: Path, identity: tuple[int, int] | None
+) -> str | None:
+    """Stores ``group`` in one transaction; None when it committed, else why not (then
+    nothing of it is stored)."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        rows: dict[str, Sequence[Any]] = {}
+        for _, wire, shipments in group:
+            scan_batch.write(conn, ScanBatch.from_wire(wire))
+            for row in shipments:
+                rows[row[0]] = row  # a later batch's value of a shipment replaces an earlier
+        for row in rows.values():
+            shipment_rows.save_row(conn, row)
+        conn.execute("COMMIT")
+    except Exception as exc:
+        with contextlib.suppress(Exception):
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        return f"database {path}: a scan batch was not stored: {exc}"
+    if _identity(path) != identity:
+        return (
+            f"database {path} was removed or replaced while the gate ran: writes since then"
+            " are not in it (restore the file, then restart)"
+        )
+    return None
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
+def _receive(sock: socket.socket, unpacker: Any, queue: deque[Any], *, wait: bool) -> bool:
+    """Reads what the socket holds into ``queue`` (waiting for something if ``wait``);
+    False once the loop's end is closed."""
+    sock.setblocking(wait)
+    while True:
+        try:
+            data = sock.recv(1 << 20)
+        except BlockingIOError:
+            return True
+        if not data:
+            return False
+        unpacker.feed(data)
+        queue.extend(unpacker)
+        if wait and queue:
+            sock.setblocking(False)
+            wait = False
+
+
+def main(argv: Sequence[str]) -> int:
+    """The process: ``writer_process FD DATABASE``."""
+    from gate.storage.schema import connect_writer
+
+    sock = socket.socket(fileno=int(argv[0]))
+    path = Path(argv[1])
+    try:
+        conn = connect_writer(path)
+    except StoreError as exc:
+        sock.sendall(msgpack.packb(["refused", str(exc)]))
+        return 1
+    identity = _identity(path)
+    sock.sendall(msgpack.packb(["ready", os.getpid()]))
+    unpacker = msgpack.Unpacker(raw=False, max_buffer_size=MAX_MESSAGE)
+    queue: deque[Any] = deque()
+    failed: str | None = None
+    open_ = True
+    while open_ or queue:
+        if open_:
+            open_ = _receive(sock, unpacker, queue, wait=not queue)
+        if not queue:
+            continue
+        group = [queue.popleft() for _ in range(min(len(queue), MAX_GROUP))]
+        if failed is None:
+            failed = _commit(conn, group, path, identity)
+        with contextlib.suppress(OSError):
+            sock.setblocking(True)
+            sock.sendall(msgpack.packb([[message[0] for message in group], failed]))
+    conn.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
