@@ -19,10 +19,10 @@ are written by its writer process (``GATE_WRITER=process``, gate.storage.writer_
 under a heading that says so; its CPU is reported with the gate's.
 
 Environment: ``GATE_BENCH_QUICK=1`` shortens each window; ``GATE_BENCH_SERVICE=batches,single``
-runs only those phases (``process:batches`` on the writer process's gate); ``GATE_BENCH_REPEAT=N`` runs each latency row N times (3, or 1 when
-quick) and reports the median run with the p99 of every run; ``GATE_BENCH_PROFILE=FILE`` runs
-the server under cProfile and writes its profile (the event-loop thread) to FILE when the
-server stops.
+runs only those phases (``process:batches`` on the writer process's gate);
+``GATE_BENCH_REPEAT=N`` runs each latency row N times (3, or 1 when quick) and reports the
+median run with the p99 of every run; ``GATE_BENCH_PROFILE=FILE`` runs the server under
+cProfile and writes its profile (the event-loop thread) to FILE when the server stops.
 """
 
 from __future__ import annotations
