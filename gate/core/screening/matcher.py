@@ -35,6 +35,7 @@ from gate.core.hits import Hit, HitAction
 from gate.core.screening.entries import ListEntry
 from gate.core.screening.index import (
     FUZZY_MIN_LENGTH,
+    VOWELS_APART_MIN_KEY,
     IndexedName,
     ScreeningIndex,
     deletions,
@@ -80,11 +81,11 @@ SOUND_SIMILARITY = 0.95
 ABJAD_SIMILARITY = 0.95
 #: A Latin word and a listed one with the same consonants, in order (``abjad_key``), where
 #: those are at least ``VOWELS_APART_MIN_KEY``: two romanisations of one Arabic or Persian
-#: word, whose vowels differ more than one edit ("Hezbollah", "Hizballah", "Hizbullah"). Below
-#: the edit similarity of one changed letter in eight, above a list's usual threshold.
+#: word, whose vowels differ more than one edit ("Hezbollah", "Hizballah", "Hizbullah"), or
+#: the listed word's "z" written "s" as German and Dutch write it (``consonant_key``:
+#: "Hisbollah"). Below the edit similarity of one changed letter in eight, above a list's
+#: usual threshold.
 VOWELS_APART_SIMILARITY = 0.92
-#: Fewer consonants than this meet too many other words ("mhmd": Mahmoud and Muhammad).
-VOWELS_APART_MIN_KEY = 5
 #: A listed name found whole inside a longer party name scores at most this (the party's
 #: other words are not evidence against it, but an exact match ranks first).
 CONTAINED_FACTOR = 0.95
@@ -103,7 +104,9 @@ def expand(index: ScreeningIndex, token: str, abjad: bool = False) -> dict[int, 
             for number in index.abjad.get(key, ()):
                 found[number] = ABJAD_SIMILARITY
     elif len(key := abjad_key(token)) >= VOWELS_APART_MIN_KEY:
-        for number in index.abjad.get(key, ()):
+        # The listed word's consonants as written, or with its "z" written "s" (never the
+        # party's "z" read as "s": a German or Dutch "z" is "ts", another sound).
+        for number in (*index.abjad.get(key, ()), *index.consonants.get(key, ())):
             found[number] = VOWELS_APART_SIMILARITY
     for number in index.sounds.get(sound_key(token), ()):
         found[number] = SOUND_SIMILARITY
