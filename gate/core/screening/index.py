@@ -227,9 +227,9 @@ class ScreeningIndex:
             key = abjad_key(token)
             if len(key) >= ABJAD_MIN_KEY:
                 self.abjad.setdefault(key, []).append(number)
-            folded = consonant_key(token)
-            if folded != key and len(folded) >= VOWELS_APART_MIN_KEY:
-                self.consonants.setdefault(folded, []).append(number)
+            z_as_s = consonant_key(token)
+            if z_as_s != key and len(z_as_s) >= VOWELS_APART_MIN_KEY:
+                self.consonants.setdefault(z_as_s, []).append(number)
 
     def weight(self, token: str) -> float:
         """The rarity weight of a folded token (the maximum for a token never seen)."""

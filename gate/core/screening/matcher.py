@@ -14,7 +14,8 @@ longer party name. A name that separators divide ("X c/o Y", "X on behalf of Y",
 (IndexedName.specific) found whole in the party's name, its words in order with at most generic
 words between them, scores the share of it found times CONTAINED_FACTOR ("Global Logistics
 Services Ltd for Tanchon Commercial Bank"). A name in Arabic script is also read by its
-consonants (names.read_abjad), as a screener reads it.
+consonants (names.read_abjad), as a screener reads it, and a word made of a listed word and a
+business word written together as the two words ("Mahan Airlines" as "Mahan Air Lines").
 
 A hit needs, besides its list's threshold, at least one shared word that is not generic:
 "General Trading" must not hit every general trading company on a list. A hit is decided on the
