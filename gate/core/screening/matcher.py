@@ -328,10 +328,10 @@ def _forms(name: str) -> list[tuple[FoldedName, bool]]:
 
 
 #: Words naming a kind of business that are often written joined to the name word before them
-#: ("Airlines", "Airways", "Tradecorp"): the generic words of four letters or more, and the
-#: carriers' "lines" and "ways" (the lists write one airline "Mahan Air" and "Mahan Airways",
-#: another "Dena Airways" and "Dena Airlines"). Shorter generic words ("co", "sa", "ag") end
-#: too many ordinary words.
+#: ("Airlines", "Airways", "Petroservices"): the generic words of four letters or more, and
+#: the carriers' "lines" and "ways" (the lists write one airline "Mahan Air" and "Mahan
+#: Airways", another "Dena Airways" and "Dena Airlines"). Shorter generic words ("co", "sa",
+#: "ag") end too many ordinary words.
 JOINED_BUSINESS_WORDS = frozenset(
     {word for word in GENERIC_WORDS if len(word) >= 4} | {"lines", "line", "ways"}
 )
