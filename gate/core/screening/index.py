@@ -26,6 +26,7 @@ from gate.core.screening.names import (
     GENERIC_WORDS,
     abjad_key,
     abjad_name_key,
+    consonant_key,
     fold_name,
     sound_key,
 )
@@ -45,6 +46,9 @@ CONTAINED_RARE = 6.4
 #: A whole name is found by its consonants alone (a name in Arabic script) only when it has at
 #: least this many: "hzblh" (Hizballah) is one name, "mhmd" is a crowd.
 ABJAD_COMPACT_MIN_KEY = 5
+#: A Latin word is matched by its consonants (``abjad_key``, ``consonant_key``) only when it
+#: has at least this many: fewer meet too many other words ("mhmd": Mahmoud and Muhammad).
+VOWELS_APART_MIN_KEY = 5
 #: Identifiers shorter than this are too unspecific to be a hit on their own.
 MIN_ID_LENGTH = 5
 
@@ -110,6 +114,7 @@ class ScreeningIndex:
         "abjad",
         "abjad_compact",
         "compact",
+        "consonants",
         "deletes",
         "entries",
         "identifiers",
@@ -140,6 +145,9 @@ class ScreeningIndex:
         #: in Arabic script reads.
         self.abjad: dict[str, list[int]] = {}
         self.abjad_compact: dict[str, list[int]] = {}
+        #: Per consonant_key of VOWELS_APART_MIN_KEY letters or more, the listed tokens with a
+        #: "z" that have it ("hsblh": "hizballah"): how they read with "z" written "s".
+        self.consonants: dict[str, list[int]] = {}
         self.max_weight = 1.0
 
     @classmethod
@@ -219,6 +227,9 @@ class ScreeningIndex:
             key = abjad_key(token)
             if len(key) >= ABJAD_MIN_KEY:
                 self.abjad.setdefault(key, []).append(number)
+            z_as_s = consonant_key(token)
+            if z_as_s != key and len(z_as_s) >= VOWELS_APART_MIN_KEY:
+                self.consonants.setdefault(z_as_s, []).append(number)
 
     def weight(self, token: str) -> float:
         """The rarity weight of a folded token (the maximum for a token never seen)."""

@@ -14,7 +14,8 @@ longer party name. A name that separators divide ("X c/o Y", "X on behalf of Y",
 (IndexedName.specific) found whole in the party's name, its words in order with at most generic
 words between them, scores the share of it found times CONTAINED_FACTOR ("Global Logistics
 Services Ltd for Tanchon Commercial Bank"). A name in Arabic script is also read by its
-consonants (names.read_abjad), as a screener reads it.
+consonants (names.read_abjad), as a screener reads it, and a word made of a listed word and a
+business word written together as the two words ("Mahan Airlines" as "Mahan Air Lines").
 
 A hit needs, besides its list's threshold, at least one shared word that is not generic:
 "General Trading" must not hit every general trading company on a list. A hit is decided on the
@@ -35,6 +36,7 @@ from gate.core.hits import Hit, HitAction
 from gate.core.screening.entries import ListEntry
 from gate.core.screening.index import (
     FUZZY_MIN_LENGTH,
+    VOWELS_APART_MIN_KEY,
     IndexedName,
     ScreeningIndex,
     deletions,
@@ -80,11 +82,11 @@ SOUND_SIMILARITY = 0.95
 ABJAD_SIMILARITY = 0.95
 #: A Latin word and a listed one with the same consonants, in order (``abjad_key``), where
 #: those are at least ``VOWELS_APART_MIN_KEY``: two romanisations of one Arabic or Persian
-#: word, whose vowels differ more than one edit ("Hezbollah", "Hizballah", "Hizbullah"). Below
-#: the edit similarity of one changed letter in eight, above a list's usual threshold.
+#: word, whose vowels differ more than one edit ("Hezbollah", "Hizballah", "Hizbullah"), or
+#: the listed word's "z" written "s" as German and Dutch write it (``consonant_key``:
+#: "Hisbollah"). Below the edit similarity of one changed letter in eight, above a list's
+#: usual threshold.
 VOWELS_APART_SIMILARITY = 0.92
-#: Fewer consonants than this meet too many other words ("mhmd": Mahmoud and Muhammad).
-VOWELS_APART_MIN_KEY = 5
 #: A listed name found whole inside a longer party name scores at most this (the party's
 #: other words are not evidence against it, but an exact match ranks first).
 CONTAINED_FACTOR = 0.95
@@ -103,7 +105,9 @@ def expand(index: ScreeningIndex, token: str, abjad: bool = False) -> dict[int, 
             for number in index.abjad.get(key, ()):
                 found[number] = ABJAD_SIMILARITY
     elif len(key := abjad_key(token)) >= VOWELS_APART_MIN_KEY:
-        for number in index.abjad.get(key, ()):
+        # The listed word's consonants as written, or with its "z" written "s" (never the
+        # party's "z" read as "s": a German or Dutch "z" is "ts", another sound).
+        for number in (*index.abjad.get(key, ()), *index.consonants.get(key, ())):
             found[number] = VOWELS_APART_SIMILARITY
     for number in index.sounds.get(sound_key(token), ()):
         found[number] = SOUND_SIMILARITY
@@ -144,6 +148,8 @@ class _Scored:
     name: int
     form: FoldedName
     part: bool
+    #: How the party's name was read to find this one ("'airlines' read as 'air lines'"), or "".
+    reading: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,22 +327,50 @@ def _forms(name: str) -> list[tuple[FoldedName, bool]]:
     return list(forms.items())
 
 
+#: Words naming a kind of business that are often written joined to the name word before them
+#: ("Airlines", "Airways", "Petroservices"): the generic words of four letters or more, and
+#: the carriers' "lines" and "ways" (the lists write one airline "Mahan Air" and "Mahan
+#: Airways", another "Dena Airways" and "Dena Airlines"). Shorter generic words ("co", "sa",
+#: "ag") end too many ordinary words.
+JOINED_BUSINESS_WORDS = frozenset(
+    {word for word in GENERIC_WORDS if len(word) >= 4} | {"lines", "line", "ways"}
+)
+#: The listed word a business word is joined to has at least this many letters ("air").
+COMPOUND_MIN_HEAD = 3
+
+
+def _compounds(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
+    """``form`` with one of its words read as a listed word (not a generic one) and a business
+    word written together (JOINED_BUSINESS_WORDS), each reading with how it was read: "Mahan
+    Airlines" is also "Mahan Air Lines", which holds the listed "Mahan Air" whole and is
+    screened as any name is. Any other cut of a word reads too many ordinary words as listed
+    ones ("Sprite" as "spr ite"), and a name needs another word that is not generic: alone, a
+    word read so ("Biotechnologies" as "Bio Technologies") is too weak a sign."""
+    readings: list[tuple[FoldedName, str]] = []
+    informative = [at for at, token in enumerate(form.tokens) if token not in GENERIC_WORDS]
+    if len(informative) < 2:
+        return readings
+    for at, token in enumerate(form.tokens):
+        for cut in range(COMPOUND_MIN_HEAD, len(token) - 3):
+            head, tail = token[:cut], token[cut:]
+            if tail in JOINED_BUSINESS_WORDS and head in index.token_of:
+                if head in GENERIC_WORDS:
+                    continue
+                tokens = (*form.tokens[:at], head, tail, *form.tokens[at + 1 :])
+                reading = f"{token!r} read as {head + ' ' + tail!r}"
+                readings.append((FoldedName(tokens, form.legal_form), reading))
+    return readings
+
+
 def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     """Every hit of ``party`` on the indexed lists, best first, at most one per entry."""
     floor = min((p.threshold for p in index.policies.values()), default=1.0) * WEAK_FACTOR
     best: dict[int, _Scored] = {}
-    for form, part in _forms(party.name):
-        for name, score in _score_form(index, form, floor).items():
-            # A one-word part ("(Miami)", "; Tehran") is a place or a note more often than a
-            # name: it counts only when it is a listed name exactly ("(Hizballah)").
-            if part and len(form.tokens) == 1 and score < 1.0:
-                continue
-            indexed = index.names[name]
-            if indexed.weak:
-                score *= WEAK_FACTOR
-            current = best.get(indexed.entry)
-            if current is None or score > current.score:
-                best[indexed.entry] = _Scored(score, name, form, part)
+    for read, part in _forms(party.name):
+        # A one-word part is taken only as written (see _keep_best).
+        whole = read.abjad or (part and len(read.tokens) == 1)
+        for form, reading in [(read, ""), *([] if whole else _compounds(index, read))]:
+            _keep_best(index, form, part, reading, floor, best)
     hits = [
         hit
         for number, scored in best.items()
@@ -345,6 +379,28 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     hits.extend(_identifier_hits(index, party, {h.entry for h in hits}))
     hits.sort(key=lambda h: (-h.score, h.list, h.entry))
     return tuple(hits)
+
+
+def _keep_best(
+    index: ScreeningIndex,
+    form: FoldedName,
+    part: bool,
+    reading: str,
+    floor: float,
+    best: dict[int, _Scored],
+) -> None:
+    """Score ``form`` and keep, per entry in ``best``, the best scored name."""
+    for name, score in _score_form(index, form, floor).items():
+        # A one-word part ("(Miami)", "; Tehran") is a place or a note more often than a
+        # name: it counts only when it is a listed name exactly ("(Hizballah)").
+        if part and len(form.tokens) == 1 and score < 1.0:
+            continue
+        indexed = index.names[name]
+        if indexed.weak:
+            score *= WEAK_FACTOR
+        current = best.get(indexed.entry)
+        if current is None or score > current.score:
+            best[indexed.entry] = _Scored(score, name, form, part, reading)
 
 
 def _name_hit(index: ScreeningIndex, party: Party, number: int, scored: _Scored) -> Hit | None:
@@ -361,6 +417,8 @@ def _name_hit(index: ScreeningIndex, party: Party, number: int, scored: _Scored)
         notes.append(f"weak alias: x{WEAK_FACTOR}")
     if scored.part:
         notes.append(f"found in {' '.join(scored.form.tokens)!r}, one part of the party's name")
+    if scored.reading:
+        notes.append(scored.reading)
     if scored.form.abjad:
         notes.append(f"Arabic script read by its consonants as {' '.join(scored.form.tokens)!r}")
     notes.extend(_differences(index, scored.form, indexed))

@@ -302,6 +302,22 @@ def abjad_key(token: str) -> str:
     return "".join(c for i, c in enumerate(key) if i == 0 or c != key[i - 1])
 
 
+# Latin romanisations also differ in a consonant: German and Dutch write "s" where English
+# writes "z" (their "s" before a vowel is the English "z": "Hisbollah" for "Hizbollah"). So a
+# listed word's "z" may be written "s", never the other way: a German or Dutch "z" is "ts",
+# another sound ("Umsturz" is not "Masters"). Used for Latin words with enough consonants to
+# tell names apart (matcher.expand); Arabic script itself writes "z" and "s" as two letters.
+_Z_WRITTEN_S = str.maketrans({"z": "s"})
+
+
+@lru_cache(maxsize=65536)
+def consonant_key(token: str) -> str:
+    """The ``abjad_key`` of a listed Latin word with its "z" written "s", as German and Dutch
+    write it ("hizballah" gives "hsblh", the key of "hisbollah")."""
+    key = abjad_key(token).translate(_Z_WRITTEN_S)
+    return "".join(c for i, c in enumerate(key) if i == 0 or c != key[i - 1])
+
+
 def abjad_name_key(tokens: tuple[str, ...]) -> str:
     """The abjad key of a whole name, its words' keys joined ("hzb allh" and "hizballah" give
     "hzblh"; "mhmd ly" and "mohammad wali" do not meet)."""
