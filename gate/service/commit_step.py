@@ -105,7 +105,6 @@ class Committer:
         #: The writer process the scan batches go to (``GATE_WRITER=process``); None: every
         #: change is written on the store's thread.
         self.writer: WriterProcess | None = None
-        self._sent_encoder = ShipmentEncoder()  # the loop's, for the writer process's rows
         #: The last change begun: whether it goes to the writer process, a future resolved
         #: once it was handed to its writer and one resolved once its write ended.
         self._last: Turn | None = None
@@ -237,8 +236,7 @@ class Committer:
             # writes them in that order, and its first failure latches the gate.
             self.state.guard(change.shipments)
             self.state.written(afters)
-            rows = [shipment_rows.row_of(a, self._sent_encoder.text(a)) for a in afters]
-            done = writer.write(batch, rows)
+            done = writer.write(batch, afters)
             handed.set_result(None)
             await done
         except StoreError as exc:

@@ -9,13 +9,15 @@ second write connection to the same database and stores the scan batches the loo
 own. Every other write stays on the store's thread; the commit step keeps the two in order
 (``gate.service.commit_step``), so SQLite never sees them overlap.
 
-The protocol is a msgpack stream on a socket pair. The loop sends ``[id, batch, shipment
-rows]``; the process answers ``["ready", pid]`` once its connection is open (``["refused",
-reason]`` if it cannot be), then ``[ids, error]`` per group after its COMMIT returned
-(``error`` None) or failed. It fails closed: the first failure rolls its whole group back,
-and every later batch gets the same error without touching the database, as the gate latches
-and refuses changes until a restart. When the loop's end of the socket closes (the gate
-stopped or died), the process stores what it already received and exits.
+The protocol is a msgpack stream on a socket pair. The loop sends, once per turn of its loop,
+``["batch", id, batch]`` for each batch decided in it, then ``["end", shipment rows]`` with
+the last row of each shipment they changed. The process answers ``["ready", pid]`` once its
+connection is open (``["refused", reason]`` if it cannot be), then ``[ids, error]`` per
+group after its COMMIT returned (``error`` None) or failed. It fails closed: the first
+failure rolls its whole group back, and every later batch gets the same error without
+touching the database, as the gate latches and refuses changes until a restart. When the
+loop's end of the socket closes (the gate stopped or died), the process stores what it
+already received and exits.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ from typing import Any
 
 import msgpack
 
+from gate.core.shipment_values import Shipment
 from gate.errors import ConfigError, StoreError
 from gate.storage import scan_batch, shipment_rows
 from gate.storage.scan_batch import ScanBatch
+from gate.storage.shipment_codec import ShipmentEncoder
 
 log = logging.getLogger("gate.storage.writer_process")
 
@@ -91,6 +95,12 @@ class WriterProcess:
         self._next = 0
         self._transport: asyncio.Transport | None = None
         self._closing = False
+        #: Packed batches not sent yet, and the last value of each shipment they changed.
+        self._unsent: list[tuple[int, bytes]] = []
+        #: The batches of the send the process has not answered yet.
+        self._sent: set[int] = set()
+        self._shipments: dict[str, Shipment] = {}
+        self._encoder = ShipmentEncoder()
 
     @property
     def pending(self) -> int:
@@ -126,24 +136,55 @@ class WriterProcess:
         log.info("writer process %d stores the scan batches of %s", pid, path)
         return writer
 
-    def write(self, batch: ScanBatch, shipments: Sequence[Sequence[Any]]) -> asyncio.Future[None]:
-        """Sends ``batch`` with the ``shipment_rows.row_of`` rows its change saves; the future
-        resolves once they are committed, or fails with StoreError (nothing of them stored).
-        Raises StoreError at once when the writer failed or ended."""
+    def write(self, batch: ScanBatch, shipments: Sequence[Shipment]) -> asyncio.Future[None]:
+        """Sends ``batch`` with the shipments its change saves; the future resolves once they
+        are committed, or fails with StoreError (nothing of them stored). Raises StoreError
+        at once when the writer failed or ended.
+
+        Batches go in one send while the process commits the send before (``_flush``), with
+        each shipment's last value encoded once: on the two-core box waking the process
+        costs more than writing its data, and most of a shipment's text is its head. So
+        the process commits one send while the loop decides the next, and is woken once per
+        commit, not once per batch."""
         if self.failed is not None:
             raise StoreError(self.failed)
         if self._transport is None or self._transport.is_closing():
             raise StoreError("the writer process is stopping")
         try:
-            message = msgpack.packb([self._next, batch.to_wire(), list(shipments)])
+            packed = msgpack.packb(["batch", self._next, batch.to_wire()])
         except (TypeError, ValueError, OverflowError) as exc:
             # Data msgpack cannot carry is data the journal could not hold either.
             raise StoreError(f"a scan batch could not be sent to the writer: {exc}") from exc
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self._pending[self._next] = future
+        self._unsent.append((self._next, packed))
         self._next += 1
-        self._transport.write(message)
+        for shipment in shipments:
+            self._shipments[shipment.id] = shipment
+        if not self._sent and len(self._unsent) == 1:
+            loop.call_soon(self._flush)  # at the end of this turn: its other batches join
         return future
+
+    def _flush(self) -> None:
+        """Sends the batches written since the last send, then their shipments' rows, unless
+        the last send is still being committed (its answer flushes again)."""
+        if self._sent or not self._unsent:
+            return
+        unsent, self._unsent = self._unsent, []
+        shipments, self._shipments = self._shipments, {}
+        if not unsent or self._transport is None or self._transport.is_closing():
+            return
+        try:
+            rows = [shipment_rows.row_of(s, self._encoder.text(s)) for s in shipments.values()]
+            end = msgpack.packb(["end", rows])
+        except Exception as exc:
+            # Sent without their shipments the batches would leave the documents behind.
+            error = StoreError(f"the shipments of scan batches could not be sent: {exc}")
+            self._fail(str(error))
+            return
+        self._sent.update(ident for ident, _ in unsent)
+        self._transport.write(b"".join([packed for _, packed in unsent]) + end)
 
     async def close(self) -> None:
         """Waits for the batches sent (up to ``STOP_TIMEOUT``), closes the socket so the
@@ -174,6 +215,7 @@ class WriterProcess:
         else:
             self.commits += 1
             self.writes += len(ids)
+        self._sent.difference_update(ids)
         for ident in ids:
             future = self._pending.pop(ident, None)
             if future is None or future.done():
@@ -182,6 +224,8 @@ class WriterProcess:
                 future.set_result(None)
             else:
                 future.set_exception(StoreError(str(error)))
+        if not self._sent:
+            self._flush()  # what the loop decided while the process committed
 
     def _ended(self, exc: Exception | None) -> None:
         if self._closing:
@@ -199,6 +243,7 @@ class WriterProcess:
         if not self._ready.done():
             self._ready.set_exception(StoreError(self.failed))
         pending, self._pending = self._pending, {}
+        self._unsent, self._shipments, self._sent = [], {}, set()
         for future in pending.values():
             if not future.done():
                 future.set_exception(StoreError(self.failed))
@@ -210,15 +255,16 @@ class WriterProcess:
 def _commit(
     conn: Any, group: list[Any], path: Path, identity: tuple[int, int] | None
 ) -> str | None:
-    """Stores ``group`` in one transaction; None when it committed, else why not (then
-    nothing of it is stored)."""
+    """Stores ``group`` (sends of the loop: their batches, then their shipments' rows) in one
+    transaction; None when it committed, else why not (then nothing of it is stored)."""
     try:
         conn.execute("BEGIN IMMEDIATE")
         rows: dict[str, Sequence[Any]] = {}
-        for _, wire, shipments in group:
-            scan_batch.write(conn, ScanBatch.from_wire(wire))
+        for batches, shipments in group:
+            for _, wire in batches:
+                scan_batch.write(conn, ScanBatch.from_wire(wire))
             for row in shipments:
-                rows[row[0]] = row  # a later batch's value of a shipment replaces an earlier
+                rows[row[0]] = row  # a later send's value of a shipment replaces an earlier
         for row in rows.values():
             shipment_rows.save_row(conn, row)
         conn.execute("COMMIT")
@@ -244,8 +290,9 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 
 def _receive(sock: socket.socket, unpacker: Any, queue: deque[Any], *, wait: bool) -> bool:
-    """Reads what the socket holds into ``queue`` (waiting for something if ``wait``);
-    False once the loop's end is closed."""
+    """Reads what the socket holds, and queues each whole send of the loop (its batches and
+    their shipments' rows) as ``(batches, rows)`` (waiting for one if ``wait``); False once
+    the loop's end is closed."""
     sock.setblocking(wait)
     while True:
         try:
@@ -255,10 +302,19 @@ def _receive(sock: socket.socket, unpacker: Any, queue: deque[Any], *, wait: boo
         if not data:
             return False
         unpacker.feed(data)
-        queue.extend(unpacker)
+        for message in unpacker:
+            if message[0] == "batch":
+                _UNIT.append((message[1], message[2]))
+            else:
+                queue.append((list(_UNIT), message[1]))
+                _UNIT.clear()
         if wait and queue:
             sock.setblocking(False)
             wait = False
+
+
+#: The batches of the send being read, until its ``end``.
+_UNIT: list[tuple[int, Any]] = []
 
 
 def main(argv: Sequence[str]) -> int:
@@ -288,7 +344,8 @@ def main(argv: Sequence[str]) -> int:
             failed = _commit(conn, group, path, identity)
         with contextlib.suppress(OSError):
             sock.setblocking(True)
-            sock.sendall(msgpack.packb([[message[0] for message in group], failed]))
+            ids = [ident for batches, _ in group for ident, _ in batches]
+            sock.sendall(msgpack.packb([ids, failed]))
     conn.close()
     return 0
 
