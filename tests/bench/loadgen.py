@@ -213,7 +213,7 @@ class Bench:
         sent = [0]
         marks: list[float] = []
         accepted = 0
-        cpu0 = server_cpu(self.args.server_pid) if self.args.server_pid else (0.0, 0.0, 0.0)
+        cpu0 = server_cpu(self.args.server_pid) if self.args.server_pid else (0.0, 0.0, {})
         own0 = own_cpu()
         connector = aiohttp.TCPConnector(limit=self.args.connections)
         async with aiohttp.ClientSession(connector=connector) as session:
@@ -242,7 +242,7 @@ class Bench:
 
             await asyncio.gather(*(worker(i) for i in range(self.args.connections)))
         elapsed = time.monotonic() - started
-        cpu1 = server_cpu(self.args.server_pid) if self.args.server_pid else (0.0, 0.0, 0.0)
+        cpu1 = server_cpu(self.args.server_pid) if self.args.server_pid else (0.0, 0.0, {})
         edges = [started, *marks]
         return {
             "mode": "grow",
@@ -252,7 +252,7 @@ class Bench:
             "cores": {
                 "gate_loop": (cpu1[0] - cpu0[0]) / elapsed,
                 "gate_other": (cpu1[1] - cpu0[1]) / elapsed,
-                "gate_writer": (cpu1[2] - cpu0[2]) / elapsed,
+                "gate_writer": children_cpu(cpu0[2], cpu1[2]) / elapsed,
                 "loadgen": (own_cpu() - own0) / elapsed,
             },
         }
@@ -474,9 +474,9 @@ def result(mode: str, tally: Tally) -> dict[str, Any]:
     return out
 
 
-def server_cpu(pid: int) -> tuple[float, float, float]:
-    """CPU seconds of a process's main (event-loop) thread, of its other threads, and of its
-    child processes that run now (the writer process, ``GATE_WRITER=process``)."""
+def server_cpu(pid: int) -> tuple[float, float, dict[int, float]]:
+    """CPU seconds of a process's main (event-loop) thread, of its other threads, and of each
+    of its child processes that runs now (the writer process, ``GATE_WRITER=process``)."""
     main = other = 0.0
     for task in Path(f"/proc/{pid}/task").iterdir():
         seconds = _stat_cpu(task / "stat")
@@ -484,11 +484,18 @@ def server_cpu(pid: int) -> tuple[float, float, float]:
             main += seconds
         else:
             other += seconds
-    children = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and _stat_field(entry / "stat", 1) == pid:
-            children += _stat_cpu(entry / "stat")
+    children = {
+        int(entry.name): _stat_cpu(entry / "stat")
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _stat_field(entry / "stat", 1) == pid
+    }
     return main, other, children
+
+
+def children_cpu(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the child processes running at the end used since ``before`` (all of it
+    for one started in between; one that ended is not counted)."""
+    return sum(seconds - before.get(child, 0.0) for child, seconds in after.items())
 
 
 def _stat_field(path: Path, index: int) -> int:
@@ -514,14 +521,14 @@ def own_cpu() -> float:
 async def cpu_probe(tally: Tally, pid: int | None, out: dict[str, float]) -> None:
     """CPU used inside the measuring window: the gate's threads and this process."""
     await asyncio.sleep(max(0.0, tally.start - time.monotonic()))
-    main0, other0, writer0 = server_cpu(pid) if pid else (0.0, 0.0, 0.0)
+    main0, other0, writer0 = server_cpu(pid) if pid else (0.0, 0.0, {})
     own0 = own_cpu()
     await asyncio.sleep(max(0.0, tally.end - time.monotonic()))
-    main1, other1, writer1 = server_cpu(pid) if pid else (0.0, 0.0, 0.0)
+    main1, other1, writer1 = server_cpu(pid) if pid else (0.0, 0.0, {})
     seconds = tally.end - tally.start
     out["gate_loop"] = (main1 - main0) / seconds
     out["gate_other"] = (other1 - other0) / seconds
-    out["gate_writer"] = (writer1 - writer0) / seconds
+    out["gate_writer"] = children_cpu(writer0, writer1) / seconds
     out["loadgen"] = (own_cpu() - own0) / seconds
 
 
