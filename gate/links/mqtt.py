@@ -15,9 +15,11 @@ Topics (``P`` is ``[mqtt] topic_prefix``, ``gate`` by default; every message QoS
   use (``bundle``: version, published, last refusal; ``null`` on local files), so the office
   sees its fleet's data versions.
 
-**Nothing of a change is lost, and the broker never slows a scan.** The link is a *tap* on
-the committer (``gate.service.commit_step``): inside the write transaction of every change it
-inserts the messages that change announces into ``mqtt_queue`` (``gate.storage.mqtt_rows``).
+**Nothing of a change is lost, and the broker never slows a scan.** The link is a *message
+tap* on the committer (``gate.service.commit_step``): as each change is handed to its writer
+it gives the messages that change announces, and the writer inserts them into ``mqtt_queue``
+(``gate.storage.mqtt_rows``) inside the change's write transaction (the store's thread, or
+the writer process for a scan batch).
 A message therefore exists if and only if its change committed, survives a restart, and costs
 the scan one INSERT, never a network wait. A background task sends the rows in id order
 (the order of the commits) and deletes each only after the broker's PUBACK; a row sent but not
@@ -129,9 +131,9 @@ class MqttLink:
         #: What ``P/{gate_id}/info`` says (the app sets it: the bundle in use).
         self.info: Callable[[], dict[str, Any]] = dict
         #: A door's hold document (None: not held); the app sets it once the holds exist.
-        #: Called on the store's writer thread (the tap): a dict read of frozen values.
+        #: Called on the loop by the tap: a dict read of frozen values.
         self.hold_of: Callable[[str], dict[str, Any] | None] = lambda door: None
-        #: Each door's last state a door message was queued with (writer thread only).
+        #: Each door's last state a door message was queued with (by the tap, in hand-over order).
         self._doors_queued: dict[str, tuple[dict[str, Any], Shipment | None]] = {}
         self._names = {d.id: d.name for d in docks.config.doors}
         self._rng = rng
@@ -141,35 +143,33 @@ class MqttLink:
         self._readers_sent: dict[str, tuple[Any, ...]] = {}
         self._outputs_sent: dict[str, tuple[Any, ...]] = {}
         self._info_sent: str | None = None
-        # Written on the store's writer thread (the tap), read on the loop (``_alerts``).
+        # Written by the tap, read by ``_alerts``; both on the loop now, the lock kept cheap.
         self._tapped: dict[int, dict[str, Any]] = {}
         self._tapped_lock = threading.Lock()
 
-    # --- the tap: on the store's writer thread, inside the change's transaction ------------
+    # --- the tap: on the loop, as each change is handed to its writer -----------------------
 
-    def tap(self, conn: sqlite3.Connection, change: Change) -> None:
-        """Queues the messages of ``change``: its door states, shipment state changes and
-        alerts (a scan that changes none of them queues nothing)."""
+    def tap(self, change: Change) -> list[mqtt_rows.Message]:
+        """The messages of ``change`` to queue in its transaction (a ``MessageTap``): its
+        door states, shipment state changes and alerts (a scan that changes none of them
+        queues nothing). The sender is woken once the change committed."""
         try:
             messages = self.messages(change)
         except Exception:
             # A fault in shaping a message must not stop the dock: the change is stored
             # without its messages, and the log says so.
             log.exception("MQTT: messages of a change not queued")
-            return
+            return []
         if not messages:
-            return
-        at = self.docks.clock()
-        for topic, payload, retain in messages:
-            mqtt_rows.queue(conn, topic, payload, retain, at)
+            return []
+        at = self.docks.clock().isoformat()
         for kind, data in change.events:
             if kind == "alert":
                 self._note_tapped(data)
-        loop = self._loop
-        if loop is not None:
-            # Woken before the commit: the sender reads through the store, which runs its
-            # read after this group committed (or rolled back: then it finds nothing new).
-            loop.call_soon_threadsafe(self._wake.set)
+        # After the commit: the sender reads the queue through the store's thread, which a
+        # batch written by the writer process does not pass through.
+        change.committed.append(self._wake.set)
+        return [(topic, payload, retain, at) for topic, payload, retain in messages]
 
     def messages(self, change: Change) -> list[tuple[str, str, bool]]:
         """(topic, JSON payload, retain) for each message ``change`` announces."""

@@ -22,7 +22,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gate.core.licences import StandingLicence
@@ -31,7 +31,7 @@ from gate.errors import StoreError, Unavailable
 from gate.service.event_shapes import storage_alert
 from gate.service.events import Events
 from gate.service.live_state import LiveState
-from gate.storage import scan_batch, shipment_rows
+from gate.storage import mqtt_rows, scan_batch, shipment_rows
 from gate.storage.scan_batch import ScanBatch
 from gate.storage.shipment_codec import ShipmentEncoder
 from gate.storage.store import Store
@@ -87,6 +87,11 @@ class Change:
 #: must send about a change is stored with it, or not at all. A tap must not await or keep
 #: ``conn``; if it raises, the change is not stored.
 Tap = Callable[[sqlite3.Connection, Change], None]
+#: Called with every change as it is handed to its writer (on the loop, in the order
+#: decided): the MQTT messages a link must queue about it, stored in the change's transaction
+#: by whichever writer writes it (``gate.links.mqtt``). If it raises, the change is not
+#: stored.
+MessageTap = Callable[[Change], list[mqtt_rows.Message]]
 
 
 class Committer:
@@ -102,6 +107,7 @@ class Committer:
         self.epcis_changed = asyncio.Event()
         self._encoder = ShipmentEncoder()  # used on the writer thread only
         self.taps: list[Tap] = []
+        self.message_taps: list[MessageTap] = []
         #: The writer process the scan batches go to (``GATE_WRITER=process``); None: every
         #: change is written on the store's thread.
         self.writer: WriterProcess | None = None
@@ -165,7 +171,8 @@ class Committer:
 
     def _by_process(self, change: Change) -> bool:
         """Whether ``change`` goes to the writer process: a scan batch and nothing else
-        (a tap needs the transaction's connection, so with taps every change stays here)."""
+        (a tap needs the transaction's connection, so with taps every change stays here; a
+        message tap's messages go with the batch)."""
         if self.writer is None or change.batch is None:
             return False
         return not change.sql and not self.taps
@@ -217,20 +224,27 @@ class Committer:
                 # Latched while this change waited: a change decided on a failed one's values
                 # must not be stored after it.
                 raise Unavailable(f"the gate is not taking changes: {self.public(self.failed)}")
+            messages = [message for tap in self.message_taps for message in tap(change)]
             if by_process:
-                await self._send(change, afters, handed)
+                await self._send(change, afters, handed, messages)
             else:
-                await self._write_here(change, afters, handed)
+                await self._write_here(change, afters, handed, messages)
         finally:
             if not handed.done():
                 handed.set_result(None)
             ended.set_result(None)
 
     async def _send(
-        self, change: Change, afters: list[Shipment], handed: asyncio.Future[None]
+        self,
+        change: Change,
+        afters: list[Shipment],
+        handed: asyncio.Future[None],
+        messages: list[mqtt_rows.Message],
     ) -> None:
         writer, batch = self.writer, change.batch
         assert writer is not None and batch is not None  # _by_process said so
+        if messages:
+            batch = replace(batch, messages=messages)
         try:
             # Checked and noted here, in the order the changes are handed over: the process
             # writes them in that order, and its first failure latches the gate.
@@ -244,7 +258,11 @@ class Committer:
             raise Unavailable(self.public(f"storage failed: {exc}")) from exc
 
     async def _write_here(
-        self, change: Change, afters: list[Shipment], handed: asyncio.Future[None]
+        self,
+        change: Change,
+        afters: list[Shipment],
+        handed: asyncio.Future[None],
+        messages: list[mqtt_rows.Message],
     ) -> None:
         state, encoder, taps = self.state, self._encoder, tuple(self.taps)
         pairs = list(change.shipments)
@@ -256,6 +274,7 @@ class Committer:
                 step(conn)
             if batch is not None:
                 scan_batch.write(conn, batch)
+            mqtt_rows.queue_many(conn, messages)
             for tap in taps:
                 tap(conn, change)
             state.written(afters)

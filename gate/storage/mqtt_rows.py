@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -29,6 +30,19 @@ def queue(
         "INSERT INTO mqtt_queue (topic, payload, retain, created_at) VALUES (?, ?, ?, ?)",
         (topic, payload, int(retain), at.isoformat()),
     )
+
+
+#: A message to queue: topic, JSON payload, retain, the time it was queued (ISO 8601).
+Message = tuple[str, str, bool, str]
+
+
+def queue_many(conn: sqlite3.Connection, messages: Sequence[Message]) -> None:
+    """Queues ``messages`` in order (one statement each, inside the caller's transaction)."""
+    for topic, payload, retain, at in messages:
+        conn.execute(
+            "INSERT INTO mqtt_queue (topic, payload, retain, created_at) VALUES (?, ?, ?, ?)",
+            (topic, payload, int(retain), at),
+        )
 
 
 def oldest(conn: sqlite3.Connection, limit: int) -> list[Queued]:

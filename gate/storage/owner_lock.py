@@ -61,3 +61,36 @@ def _holder(fd: int) -> str:
     except (OSError, UnicodeDecodeError):
         return ""
     return f" (pid {text})" if text.isdigit() else ""
+
+
+class WriteTurn:
+    """Whose turn it is to write the database: an exclusive ``flock`` on ``<database>.write``
+    that a writer holds from its ``BEGIN`` to the end of its ``COMMIT`` (which runs SQLite's
+    automatic checkpoint) or ``ROLLBACK``, and around opening and closing its connection.
+
+    With the writer process (``GATE_WRITER=process``) the database has two write
+    connections, the store's thread's and the process's. SQLite before 3.51.3 (this box has
+    3.40) can corrupt a WAL database when two connections write or checkpoint at the same
+    moment (the WAL-reset bug, sqlite.org/wal.html#walresetbug): one connection checkpoints
+    while another commits and starts the WAL again. Taking turns, no two ever do. Each
+    writer opens the file itself (an ``flock`` belongs to the open file), so the two exclude
+    each other though they are one gate. Raises StoreError when the file cannot be opened.
+    """
+
+    def __init__(self, database: Path) -> None:
+        path = database.with_name(database.name + ".write")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise StoreError(f"database {database}: cannot open {path}: {exc}") from exc
+
+    def __enter__(self) -> WriteTurn:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)  # waits while the other writer has its turn
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)

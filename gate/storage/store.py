@@ -4,12 +4,14 @@ Every write the gate acknowledges (a scan result, a decision, an approval, an op
 and the audit record of each) must survive a crash the moment the caller sees the answer. Two
 rules keep that true, and everything in this module serves them:
 
-1. **One connection, one thread.** The database has exactly one connection, owned by one
+1. **One connection, one thread.** The store has exactly one connection, owned by one
    dedicated writer thread (the design of omnilib/aiosqlite). The event loop never touches
    SQLite (but for ``side_reads``: lookups on a read-only connection that never waits); it
-   hands functions to the thread and awaits futures. One writer also keeps clear of
-   the WAL-reset corruption bug of SQLite before 3.51.3, which needs two connections writing or
-   checkpointing at once (so: no second writer, and no ``mmap_size``).
+   hands functions to the thread and awaits futures. The WAL-reset corruption bug of SQLite
+   before 3.51.3 needs two connections writing or checkpointing at once, so no ``mmap_size``,
+   and the one other writer there may be (the writer process, ``GATE_WRITER=process``) takes
+   turns with this one: each holds ``owner_lock.WriteTurn`` from its ``BEGIN`` to the end of
+   its ``COMMIT`` (and the checkpoint that runs in it) or ``ROLLBACK``.
 2. **Never acknowledge before COMMIT returns.** The connection runs in WAL mode with
    ``synchronous=FULL``, so a returned COMMIT is on disk. A write's future is resolved (through
    ``loop.call_soon_threadsafe``) only after the COMMIT of its transaction has returned. If the
@@ -277,8 +279,16 @@ class Store:
 
     def _run(self, opened: WriteRequest[None]) -> None:
         try:
-            conn = connect_writer(self.path)
+            turn = owner_lock.WriteTurn(self.path)
         except BaseException as exc:
+            settle([(opened, False, exc)])
+            self._shut_down()
+            return
+        try:
+            with turn:
+                conn = connect_writer(self.path)
+        except BaseException as exc:
+            turn.close()
             settle([(opened, False, exc)])
             self._shut_down()
             return
@@ -286,8 +296,9 @@ class Store:
             if self._verify:
                 self._check_journal(conn)
         except BaseException as exc:
-            with contextlib.suppress(sqlite3.Error):
+            with turn, contextlib.suppress(sqlite3.Error):
                 conn.close()
+            turn.close()
             settle([(opened, False, exc)])
             self._shut_down()
             return
@@ -307,18 +318,21 @@ class Store:
                             timeout=max(0.0, self._retry_at - time.monotonic())
                         )
                     except queue.Empty:
-                        self._probe_lock(conn)
+                        with turn:
+                            self._probe_lock(conn)
                         continue
                 held = None
                 if request.kind is Kind.WRITE:
-                    held = self._run_group(conn, request)
+                    with turn:
+                        held = self._run_group(conn, request)
                 elif request.kind is Kind.READ:
                     settle([self._run_read(conn, request)])
                 else:
                     break
         finally:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
+            with turn, contextlib.suppress(sqlite3.Error):
+                conn.close()  # the last connection to close checkpoints
+            turn.close()
             self._shut_down()
 
     def _check_journal(self, conn: sqlite3.Connection) -> None:

@@ -7,7 +7,9 @@ of the box's two cores. This process takes the hot path's writes off that lock: 
 second write connection to the same database and stores the scan batches the loop sends it
 (``gate.storage.scan_batch``), with the shipment rows they changed, in group commits of its
 own. Every other write stays on the store's thread; the commit step keeps the two in order
-(``gate.service.commit_step``), so SQLite never sees them overlap.
+(``gate.service.commit_step``), and the two connections take turns at each transaction
+(``owner_lock.WriteTurn``: two connections writing or checkpointing at once can corrupt a
+WAL database on SQLite before 3.51.3).
 
 The protocol is a msgpack stream on a socket pair. The loop sends, once per turn of its loop,
 ``["batch", id, batch]`` for each batch decided in it, then ``["end", shipment rows]`` with
@@ -39,6 +41,7 @@ import msgpack
 from gate.core.shipment_values import Shipment
 from gate.errors import ConfigError, StoreError
 from gate.storage import scan_batch, shipment_rows
+from gate.storage.owner_lock import WriteTurn
 from gate.storage.scan_batch import ScanBatch
 from gate.storage.shipment_codec import ShipmentEncoder
 
@@ -324,7 +327,9 @@ def main(argv: Sequence[str]) -> int:
     sock = socket.socket(fileno=int(argv[0]))
     path = Path(argv[1])
     try:
-        conn = connect_writer(path)
+        turn = WriteTurn(path)
+        with turn:
+            conn = connect_writer(path)
     except StoreError as exc:
         sock.sendall(msgpack.packb(["refused", str(exc)]))
         return 1
@@ -341,12 +346,15 @@ def main(argv: Sequence[str]) -> int:
             continue
         group = [queue.popleft() for _ in range(min(len(queue), MAX_GROUP))]
         if failed is None:
-            failed = _commit(conn, group, path, identity)
+            with turn:
+                failed = _commit(conn, group, path, identity)
         with contextlib.suppress(OSError):
             sock.setblocking(True)
             ids = [ident for batches, _ in group for ident, _ in batches]
             sock.sendall(msgpack.packb([ids, failed]))
-    conn.close()
+    with turn:
+        conn.close()
+    turn.close()
     return 0
 
 

@@ -228,7 +228,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         if config.mqtt is not None:
             # Tapped before the docks load: every change from the first one queues its messages.
             mqtt = MqttLink(config.mqtt, config.gate_id, store, docks, rng=random.Random())
-            docks.committer.taps.append(mqtt.tap)
+            docks.committer.message_taps.append(mqtt.tap)
         app[app_keys.MQTT] = mqtt
         # The lists load in a worker thread after the start (seconds); until then the
         # screening is not ready, /readyz says so (gate.service.screening) and every decision

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import fcntl
+import os
 import shutil
 import signal
 import sqlite3
@@ -249,6 +251,50 @@ async def test_a_batch_the_database_refuses_stores_nothing_of_it_and_latches(
     assert [(5,)] == stored(g.config.database, "SELECT count(*) FROM scans")
     status, doc = await g.call("GET", "/api/v1/shipments/S1")
     assert [2, 3] == sorted(line["quantity"] for line in doc["lines"])
+
+
+def waits_for_a_lock(pid: int, tid: int | None = None) -> bool:
+    """Whether the process (or its thread ``tid``) sleeps waiting for a file lock."""
+    task = f"/proc/{pid}" + ("" if tid is None else f"/task/{tid}")
+    return Path(task, "wchan").read_text().strip() == "locks_lock_inode_wait"
+
+
+async def test_the_two_writers_take_turns_at_the_database(
+    writer_process: None, gates: Gates, demo_config: Path
+) -> None:
+    """While the write turn (``<database>.write``) is taken, neither the store's thread (a
+    new shipment) nor the writer process (a scan batch) begins its transaction: SQLite before
+    3.51.3 can corrupt a WAL database two connections write or checkpoint at once. Each
+    commits once the turn is let go."""
+    g = await gates.start()
+    await g.create("S1", "D1")
+    docks = g.app[app_keys.DOCKS]
+    writer = docks.committer.writer
+    assert writer is not None
+    turn = os.open(f"{g.config.database}.write", os.O_RDWR)
+    try:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        create = asyncio.create_task(g.create("S2", "D2"))
+        thread = docks.store._thread.native_id
+        await until(
+            lambda: create.done() or waits_for_a_lock(os.getpid(), thread), "the thread to wait"
+        )
+        assert not create.done()
+        fcntl.flock(turn, fcntl.LOCK_UN)
+        await create
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        scan = asyncio.create_task(post(g, reads(demo_config, 0)))
+        await until(
+            lambda: scan.done() or waits_for_a_lock(writer.process.pid), "the process to wait"
+        )
+        assert not scan.done()
+        fcntl.flock(turn, fcntl.LOCK_UN)
+        status, body = await scan
+    finally:
+        os.close(turn)
+    assert 200 == status, body
+    assert [(5,)] == stored(g.config.database, "SELECT count(*) FROM scans")
+    assert [(2,)] == stored(g.config.database, "SELECT count(*) FROM shipments")
 
 
 async def test_gate_writer_names_a_writer(gates: Gates, monkeypatch: pytest.MonkeyPatch) -> None:
