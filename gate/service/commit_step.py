@@ -7,7 +7,8 @@ value it was decided from), door assignments, the SQL that stores them with thei
 records, and the events that announce them. ``Committer.apply`` then
 
 1. stages the new values as pending (``LiveState``), so the next decision builds on them;
-2. writes everything in one transaction (``Store.write``: durable when it returns);
+2. writes everything in one transaction, durable when it returns (``Store.write``, or the
+   writer process for a scan batch: ``GATE_WRITER=process``, ``gate.storage.writer_process``);
 3. only if that committed: takes the values into memory and publishes the events.
 
 On any failure memory keeps what the database holds and nothing is published; the error is
@@ -27,7 +28,7 @@ from typing import Any
 
 from gate.core.licences import StandingLicence
 from gate.core.shipment_values import Shipment
-from gate.errors import StoreError, Unavailable
+from gate.errors import StorageBusy, StoreError, Unavailable
 from gate.service.event_shapes import storage_alert
 from gate.service.events import Events
 from gate.service.live_state import LiveState
@@ -253,8 +254,14 @@ class Committer:
             done = writer.write(batch, afters)
             handed.set_result(None)
             await done
+        except StorageBusy:
+            # Nothing stored and nothing failed: the next change is decided from what the
+            # database holds (the writer refused every batch handed over after this one).
+            self.state.unwritten(afters)
+            raise
         except StoreError as exc:
-            self.latch(f"storage failed: {exc}")
+            if self.failed is None:  # the writer's own report may have latched it already
+                self.latch(f"storage failed: {exc}")
             raise Unavailable(self.public(f"storage failed: {exc}")) from exc
 
     async def _write_here(

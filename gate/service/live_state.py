@@ -11,7 +11,7 @@ Two layers, and one rule between them: memory never runs ahead of the database.
   happens, when its write ends.
 
 A write that failed can still have later writes queued behind it that were decided on top
-of it. ``guard`` stops them on the writer thread: each write names the value it was decided
+of it. ``guard`` stops them as they are written: each write names the value it was decided
 from, and refuses (``Conflict``, nothing written) unless that is the value last written for
 the shipment. So the database never stores a change built on one it does not hold.
 
@@ -42,7 +42,9 @@ class LiveState:
         self._pending: dict[str, Shipment] = {}
         self._pending_doors: dict[str, str | None] = {}
         self._pending_licences: dict[str, StandingLicence] = {}
-        # Written on the writer thread only (and at load, before any write).
+        # Written by whoever hands a write over or runs it: the store's writer thread, or the
+        # loop for a batch handed to the writer process (never both at once: the commit step
+        # has them take turns), and at load, before any write.
         self._written: dict[str, Shipment] = {}
 
     # --- start ------------------------------------------------------------------------------
@@ -133,7 +135,7 @@ class LiveState:
         for licence in licences:
             self.licences[licence.number] = licence
 
-    # --- on the writer thread ---------------------------------------------------------------
+    # --- as a write runs (on the writer thread, or on the loop for the writer process) --------
 
     def guard(self, changes: Iterable[tuple[Shipment | None, Shipment]]) -> None:
         """Refuses a write decided from a value that is not the one last written. Raises
@@ -146,6 +148,18 @@ class LiveState:
                 )
 
     def written(self, shipments: Iterable[Shipment]) -> None:
-        """Notes the values a write stored (its last step, on the writer thread)."""
+        """Notes the values a write stored (its last step, on the writer thread), or hands
+        over to the writer process (on the loop, as it hands them over)."""
         for shipment in shipments:
             self._written[shipment.id] = shipment
+
+    def unwritten(self, shipments: Iterable[Shipment]) -> None:
+        """Takes back ``written`` for values the writer process refused without failing
+        (another process held the database): what the database holds is the committed value,
+        and the next write must be decided from it."""
+        for shipment in shipments:
+            committed = self._shipments.get(shipment.id)
+            if committed is None:
+                self._written.pop(shipment.id, None)
+            else:
+                self._written[shipment.id] = committed

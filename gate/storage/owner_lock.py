@@ -26,6 +26,11 @@ class OwnerLock:
         self.path = path
         self._fd: int | None = fd
 
+    @property
+    def fd(self) -> int | None:
+        """The held descriptor (None once released)."""
+        return self._fd
+
     def release(self) -> None:
         if self._fd is not None:
             fd, self._fd = self._fd, None

@@ -13,6 +13,7 @@ safe beside a running gate.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -326,6 +327,23 @@ def store_error(path: Path, what: str, exc: BaseException) -> StoreError:
     error = StoreError(f"database {path}: {what}: {exc}")
     error.__cause__ = exc
     return error
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """The file ``path`` names now (device and inode), or None when it names none: a writer
+    compares it after each commit with the one it opened, to notice the file replaced."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds a lock (SQLITE_BUSY or
+    SQLITE_LOCKED, extended codes included), as opposed to a real failure."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 # --- connections -------------------------------------------------------------------------------

@@ -60,7 +60,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import queue
 import sqlite3
 import threading
@@ -194,6 +193,12 @@ class Store:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    @property
+    def owner_fd(self) -> int | None:
+        """The descriptor of the owner lock this store holds (None once released): a writer
+        process holds it too, so no other gate opens the database while that process lives."""
+        return None if self._owner is None else self._owner.fd
 
     @property
     def closed(self) -> bool:
@@ -561,17 +566,5 @@ class Store:
         settle(outcomes)
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
-    """The file ``path`` names now (device and inode), or None when it names none."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return (found.st_dev, found.st_ino)
-
-
-def _is_busy(exc: sqlite3.Error) -> bool:
-    """Whether SQLite refused because another connection holds a lock (SQLITE_BUSY or
-    SQLITE_LOCKED, extended codes included), as opposed to a real failure."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_identity = schema.file_identity
+_is_busy = schema.is_busy

@@ -15,11 +15,16 @@ The protocol is a msgpack stream on a socket pair. The loop sends, once per turn
 ``["batch", id, batch]`` for each batch decided in it, then ``["end", shipment rows]`` with
 the last row of each shipment they changed. The process answers ``["ready", pid]`` once its
 connection is open (``["refused", reason]`` if it cannot be), then ``[ids, error]`` per
-group after its COMMIT returned (``error`` None) or failed. It fails closed: the first
-failure rolls its whole group back, and every later batch gets the same error without
-touching the database, as the gate latches and refuses changes until a restart. When the
-loop's end of the socket closes (the gate stopped or died), the process stores what it
-already received and exits.
+group after its COMMIT returned (``error`` None) or failed, or ``["busy", ids, reason]``
+when another process held the database's lock past the busy timeout (nothing stored; the
+batches are refused as ``StorageBusy`` and the gate goes on, as the store's thread does). It
+fails closed: the first failure rolls its whole group back, and every later batch gets the
+same error without touching the database, as the gate latches and refuses changes until a
+restart. It holds the gate's owner lock (``owner_lock``) as long as it lives, so no other gate
+opens the database while it may still write. When the loop's end of the socket closes (the
+gate stopped or died), the process stores what it already received and exits; it ignores
+SIGINT, SIGTERM and SIGHUP, which a terminal or systemd send to the whole group at a stop or
+a hang-up, so the gate's own stop decides when it ends.
 """
 
 from __future__ import annotations
@@ -28,27 +33,32 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import msgpack
 
 from gate.core.shipment_values import Shipment
-from gate.errors import ConfigError, StoreError
+from gate.errors import ConfigError, StorageBusy, StoreError
 from gate.storage import scan_batch, shipment_rows
 from gate.storage.owner_lock import WriteTurn
 from gate.storage.scan_batch import ScanBatch
+from gate.storage.schema import file_identity, is_busy
 from gate.storage.shipment_codec import ShipmentEncoder
+from gate.storage.store import DEFAULT_MAX_GROUP
 
 log = logging.getLogger("gate.storage.writer_process")
 
-#: Batches one transaction takes at most (the thread's groups are bounded the same way).
-MAX_GROUP = 512
+#: Batches one send, and so one transaction, carries at most (as many as a group of the
+#: store's thread: ``store.DEFAULT_MAX_GROUP``).
+MAX_GROUP = DEFAULT_MAX_GROUP
 #: Bytes one message may take on the wire: a batch of the largest request the API takes,
 #: with room (the loop is the only sender; this bounds a bug, not an attacker).
 MAX_MESSAGE = 64 * 1024 * 1024
@@ -91,6 +101,8 @@ class WriterProcess:
         self.process = process
         #: Why this writer stores nothing more (its first failure); None while it works.
         self.failed: str | None = None
+        #: Called once with the reason when the process fails or ends while the gate runs.
+        self.on_failure: Callable[[str], None] | None = None
         self.commits = 0
         self.writes = 0
         self._ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -98,28 +110,32 @@ class WriterProcess:
         self._next = 0
         self._transport: asyncio.Transport | None = None
         self._closing = False
-        #: Packed batches not sent yet, and the last value of each shipment they changed.
-        self._unsent: list[tuple[int, bytes]] = []
+        self._gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        #: Batches not sent yet: id, packed batch, the shipment values its change saves.
+        self._unsent: list[tuple[int, bytes, Sequence[Shipment]]] = []
         #: The batches of the send the process has not answered yet.
         self._sent: set[int] = set()
-        self._shipments: dict[str, Shipment] = {}
         self._encoder = ShipmentEncoder()
 
     @property
     def pending(self) -> int:
-        """Batches sent and not yet answered."""
+        """Batches written and not yet answered."""
         return len(self._pending)
 
     @classmethod
-    async def start(cls, path: Path, *, timeout: float = START_TIMEOUT) -> WriterProcess:
+    async def start(
+        cls, path: Path, *, lock: int | None = None, timeout: float = START_TIMEOUT
+    ) -> WriterProcess:
         """Starts the process on database ``path`` (already opened and migrated by the
-        store) and waits until its connection is open. Raises StoreError if it cannot."""
+        store), handing it the owner lock's descriptor ``lock`` to hold, and waits until its
+        connection is open. Raises StoreError if it cannot."""
         ours, theirs = socket.socketpair()
+        passed = [theirs.fileno()] + ([] if lock is None else [lock])
         try:
             command = [sys.executable, "-m", "gate.storage.writer_process"]
             process = subprocess.Popen(
                 [*command, str(theirs.fileno()), str(path)],
-                pass_fds=[theirs.fileno()],
+                pass_fds=passed,
                 stdin=subprocess.DEVNULL,
             )
         except OSError as exc:
@@ -128,21 +144,27 @@ class WriterProcess:
         finally:
             theirs.close()
         writer = cls(path, process)
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_connection(lambda: _Link(writer), sock=ours)
-        writer._transport = transport
         try:
+            loop = asyncio.get_running_loop()
+            transport, _ = await loop.create_connection(lambda: _Link(writer), sock=ours)
+            writer._transport = transport
             pid = await asyncio.wait_for(asyncio.shield(writer._ready), timeout)
-        except BaseException:
+        except BaseException as exc:
+            ours.close()
             await writer.close()
+            if isinstance(exc, TimeoutError):
+                raise StoreError(
+                    f"the writer process did not start within {timeout:.0f} s"
+                ) from exc
             raise
         log.info("writer process %d stores the scan batches of %s", pid, path)
         return writer
 
     def write(self, batch: ScanBatch, shipments: Sequence[Shipment]) -> asyncio.Future[None]:
         """Sends ``batch`` with the shipments its change saves; the future resolves once they
-        are committed, or fails with StoreError (nothing of them stored). Raises StoreError
-        at once when the writer failed or ended.
+        are committed, or fails with StoreError (nothing of them stored; StorageBusy when
+        another process held the database). Raises StoreError at once when the writer
+        failed, ended or is stopping.
 
         Batches go in one send while the process commits the send before (``_flush``), with
         each shipment's last value encoded once: on the two-core box waking the process
@@ -151,7 +173,7 @@ class WriterProcess:
         commit, not once per batch."""
         if self.failed is not None:
             raise StoreError(self.failed)
-        if self._transport is None or self._transport.is_closing():
+        if self._closing or self._transport is None or self._transport.is_closing():
             raise StoreError("the writer process is stopping")
         try:
             packed = msgpack.packb(["batch", self._next, batch.to_wire()])
@@ -161,41 +183,41 @@ class WriterProcess:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._pending[self._next] = future
-        self._unsent.append((self._next, packed))
+        self._unsent.append((self._next, packed, shipments))
         self._next += 1
-        for shipment in shipments:
-            self._shipments[shipment.id] = shipment
         if not self._sent and len(self._unsent) == 1:
             loop.call_soon(self._flush)  # at the end of this turn: its other batches join
         return future
 
     def _flush(self) -> None:
-        """Sends the batches written since the last send, then their shipments' rows, unless
-        the last send is still being committed (its answer flushes again)."""
-        if self._sent or not self._unsent:
+        """Sends the oldest batches not sent (``MAX_GROUP`` at most), then the rows of the
+        shipments they changed, each at its last value among them; unless the last send is
+        still being committed (its answer flushes again)."""
+        if self._sent or not self._unsent or self._transport is None:
             return
-        unsent, self._unsent = self._unsent, []
-        shipments, self._shipments = self._shipments, {}
-        if not unsent or self._transport is None or self._transport.is_closing():
-            return
+        unsent, self._unsent = self._unsent[:MAX_GROUP], self._unsent[MAX_GROUP:]
+        latest = {shipment.id: shipment for _, _, changed in unsent for shipment in changed}
         try:
-            rows = [shipment_rows.row_of(s, self._encoder.text(s)) for s in shipments.values()]
+            rows = [shipment_rows.row_of(s, self._encoder.text(s)) for s in latest.values()]
             end = msgpack.packb(["end", rows])
         except Exception as exc:
             # Sent without their shipments the batches would leave the documents behind.
-            error = StoreError(f"the shipments of scan batches could not be sent: {exc}")
-            self._fail(str(error))
+            self._fail(f"the shipments of scan batches could not be sent: {exc}")
             return
-        self._sent.update(ident for ident, _ in unsent)
-        self._transport.write(b"".join([packed for _, packed in unsent]) + end)
+        self._sent.update(ident for ident, _, _ in unsent)
+        self._transport.write(b"".join([packed for _, packed, _ in unsent]) + end)
 
     async def close(self) -> None:
-        """Waits for the batches sent (up to ``STOP_TIMEOUT``), closes the socket so the
-        process exits, and waits for it (killed if it does not)."""
+        """Takes no more batches, waits for the answers to those written (up to
+        ``STOP_TIMEOUT``), then ends the socket and waits for the process to exit (killed if
+        it does not). A batch still unanswered then is failed; it may have been stored."""
+        self._closing = True
         if self._pending:
             await asyncio.wait(list(self._pending.values()), timeout=STOP_TIMEOUT)
-        self._closing = True
-        if self._transport is not None:
+        if self._transport is not None and not self._transport.is_closing():
+            # Half-closed: the process reads the end, answers what it has, and exits.
+            self._transport.write_eof()
+            await asyncio.wait([self._gone], timeout=STOP_TIMEOUT)
             self._transport.close()
         try:
             await asyncio.to_thread(self.process.wait, STOP_TIMEOUT)
@@ -203,14 +225,19 @@ class WriterProcess:
             log.error("writer process %d did not stop: killed", self.process.pid)
             self.process.kill()
             await asyncio.to_thread(self.process.wait)
+        self._fail("the writer process was stopped")
 
     def _answered(self, message: Any) -> None:
-        if isinstance(message, list) and len(message) == 2 and message[0] == "ready":
+        kind = message[0] if isinstance(message, list) and message else None
+        if kind == "ready":
             if not self._ready.done():
                 self._ready.set_result(int(message[1]))
             return
-        if isinstance(message, list) and len(message) == 2 and message[0] == "refused":
+        if kind == "refused":
             self._fail(f"the writer process could not open the database: {message[1]}")
+            return
+        if kind == "busy":
+            self._busy(message[1], str(message[2]))
             return
         ids, error = message
         if error is not None:
@@ -227,29 +254,45 @@ class WriterProcess:
                 future.set_result(None)
             else:
                 future.set_exception(StoreError(str(error)))
-        if not self._sent:
-            self._flush()  # what the loop decided while the process committed
+        self._flush()  # what the loop decided while the process committed
+
+    def _busy(self, ids: list[int], reason: str) -> None:
+        """Another process held the database: the send is refused, and so is every batch
+        written after it (decided on its values); the writer goes on with the next."""
+        self._sent.difference_update(ids)
+        refused = [*ids, *(ident for ident, _, _ in self._unsent)]
+        self._unsent = []
+        for ident in refused:
+            future = self._pending.pop(ident, None)
+            if future is not None and not future.done():
+                future.set_exception(
+                    StorageBusy(f"the database is locked by another process: {reason}")
+                )
 
     def _ended(self, exc: Exception | None) -> None:
-        if self._closing:
-            self.failed = self.failed or "the writer process was stopped"
-            self._fail(self.failed)
-            return
+        if not self._gone.done():
+            self._gone.set_result(None)
+        # Reaped once it has exited (its socket closes first), so it is no zombie meanwhile.
+        asyncio.get_running_loop().run_in_executor(None, self.process.wait)
         code = self.process.poll()
         why = "the writer process ended" + ("" if code is None else f" (exit status {code})")
         self._fail(why if exc is None else f"{why}: {exc}")
 
     def _fail(self, reason: str) -> None:
-        if self.failed is None:
+        first = self.failed is None
+        if first:
             self.failed = reason
-            log.error("writer process: %s", reason)
+            if not self._closing:
+                log.error("writer process: %s", reason)
         if not self._ready.done():
-            self._ready.set_exception(StoreError(self.failed))
+            self._ready.set_exception(StoreError(reason))
         pending, self._pending = self._pending, {}
-        self._unsent, self._shipments, self._sent = [], {}, set()
+        self._unsent, self._sent = [], set()
         for future in pending.values():
             if not future.done():
-                future.set_exception(StoreError(self.failed))
+                future.set_exception(StoreError(self.failed or reason))
+        if first and not self._closing and self.on_failure is not None:
+            self.on_failure(reason)
 
 
 # --- the process ----------------------------------------------------------------------------
@@ -257,11 +300,17 @@ class WriterProcess:
 
 def _commit(
     conn: Any, group: list[Any], path: Path, identity: tuple[int, int] | None
-) -> str | None:
+) -> tuple[str, str] | None:
     """Stores ``group`` (sends of the loop: their batches, then their shipments' rows) in one
-    transaction; None when it committed, else why not (then nothing of it is stored)."""
+    transaction. None when it committed; else ``("busy", why)`` when another process held
+    the database's lock (nothing begun), ``("failed", why)`` otherwise (nothing stored)."""
     try:
         conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        if is_busy(exc):
+            return ("busy", str(exc))
+        return ("failed", f"database {path}: cannot begin a transaction: {exc}")
+    try:
         rows: dict[str, Sequence[Any]] = {}
         for batches, shipments in group:
             for _, wire in batches:
@@ -275,27 +324,22 @@ def _commit(
         with contextlib.suppress(Exception):
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-        return f"database {path}: a scan batch was not stored: {exc}"
-    if _identity(path) != identity:
+        return ("failed", f"database {path}: a scan batch was not stored: {exc}")
+    if file_identity(path) != identity:
         return (
+            "failed",
             f"database {path} was removed or replaced while the gate ran: writes since then"
-            " are not in it (restore the file, then restart)"
+            " are not in it (restore the file, then restart)",
         )
     return None
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return (found.st_dev, found.st_ino)
-
-
-def _receive(sock: socket.socket, unpacker: Any, queue: deque[Any], *, wait: bool) -> bool:
+def _receive(
+    sock: socket.socket, unpacker: Any, queue: deque[Any], unit: list[Any], *, wait: bool
+) -> bool:
     """Reads what the socket holds, and queues each whole send of the loop (its batches and
-    their shipments' rows) as ``(batches, rows)`` (waiting for one if ``wait``); False once
-    the loop's end is closed."""
+    their shipments' rows) as ``(batches, rows)``; ``unit`` holds the batches of a send read
+    in part. Waits for a send if ``wait``; False once the loop's end is closed."""
     sock.setblocking(wait)
     while True:
         try:
@@ -307,23 +351,23 @@ def _receive(sock: socket.socket, unpacker: Any, queue: deque[Any], *, wait: boo
         unpacker.feed(data)
         for message in unpacker:
             if message[0] == "batch":
-                _UNIT.append((message[1], message[2]))
+                unit.append((message[1], message[2]))
             else:
-                queue.append((list(_UNIT), message[1]))
-                _UNIT.clear()
+                queue.append((list(unit), message[1]))
+                unit.clear()
         if wait and queue:
             sock.setblocking(False)
             wait = False
-
-
-#: The batches of the send being read, until its ``end``.
-_UNIT: list[tuple[int, Any]] = []
 
 
 def main(argv: Sequence[str]) -> int:
     """The process: ``writer_process FD DATABASE``."""
     from gate.storage.schema import connect_writer
 
+    # A stop or a hang-up signals the whole group; the gate ends this process itself (EOF,
+    # then a kill), so what it was handed is stored or answered first.
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_IGN)
     sock = socket.socket(fileno=int(argv[0]))
     path = Path(argv[1])
     try:
@@ -333,25 +377,32 @@ def main(argv: Sequence[str]) -> int:
     except StoreError as exc:
         sock.sendall(msgpack.packb(["refused", str(exc)]))
         return 1
-    identity = _identity(path)
+    identity = file_identity(path)
     sock.sendall(msgpack.packb(["ready", os.getpid()]))
     unpacker = msgpack.Unpacker(raw=False, max_buffer_size=MAX_MESSAGE)
     queue: deque[Any] = deque()
+    unit: list[Any] = []
     failed: str | None = None
     open_ = True
     while open_ or queue:
         if open_:
-            open_ = _receive(sock, unpacker, queue, wait=not queue)
+            open_ = _receive(sock, unpacker, queue, unit, wait=not queue)
         if not queue:
             continue
-        group = [queue.popleft() for _ in range(min(len(queue), MAX_GROUP))]
+        group = [queue.popleft()]  # one send of the loop: at most MAX_GROUP batches
+        ids = [ident for batches, _ in group for ident, _ in batches]
+        answer: list[Any] = [ids, failed]
         if failed is None:
             with turn:
-                failed = _commit(conn, group, path, identity)
+                outcome = _commit(conn, group, path, identity)
+            if outcome is not None and outcome[0] == "busy":
+                answer = ["busy", ids, outcome[1]]
+            elif outcome is not None:
+                failed = outcome[1]
+                answer = [ids, failed]
         with contextlib.suppress(OSError):
             sock.setblocking(True)
-            ids = [ident for batches, _ in group for ident, _ in batches]
-            sock.sendall(msgpack.packb([ids, failed]))
+            sock.sendall(msgpack.packb(answer))
     with turn:
         conn.close()
     turn.close()

@@ -222,8 +222,10 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
     try:
         docks = Docks(config, store, app[app_keys.TABLE], policy, app[app_keys.EVENTS])
         if writes_apart:
-            writer = await WriterProcess.start(store.path)
-            docks.committer.writer = writer
+            writer = await WriterProcess.start(store.path, lock=store.owner_fd)
+            committer = docks.committer
+            writer.on_failure = lambda why: committer.latch(f"storage failed: {why}")
+            committer.writer = writer
         mqtt = None
         if config.mqtt is not None:
             # Tapped before the docks load: every change from the first one queues its messages.
