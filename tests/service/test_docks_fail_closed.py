@@ -18,7 +18,7 @@ from gate.web import app_keys
 from tests.central.test_central_link import approval, callback, held, licence_body, office_key
 from tests.conftest import SCANNER_TOKEN
 from tests.fake_office import Office
-from tests.service.harness import Gate, gtin_with
+from tests.service.harness import Gate, Gates, gtin_with
 
 
 def stored_doc(g: Gate, sid: str = "S1") -> dict[str, Any]:
@@ -106,10 +106,15 @@ async def test_lone_surrogate_in_a_shipment_field_is_a_400_and_nothing_is_kept(
 
 
 async def test_failed_write_leaves_memory_as_the_database_has_it(
-    gate: Gate, demo_config: Path
+    gates: Gates, demo_config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Disk-full attack: when the database cannot grow, a scan batch answers 503 and the
-    shipment in memory is the one the database holds (no unit that was never stored)."""
+    shipment in memory is the one the database holds (no unit that was never stored).
+
+    The limit is set on the store's connection, so the batch is written there (the writer
+    process's own failure: tests/service/test_writer_process.py)."""
+    monkeypatch.setenv("GATE_WRITER", "thread")
+    gate = await gates.start()
     plain = gtin_with(demo_config, "")
     await gate.create()
     await gate.scan(plain)
