@@ -37,21 +37,7 @@ class ScanBatch:
     def to_wire(self) -> list[Any]:
         """The batch as plain lists, strings, numbers and mappings (msgpack packs them)."""
         return [
-            [
-                [
-                    r.client,
-                    r.reader,
-                    r.scan_id,
-                    r.door,
-                    r.code,
-                    r.kind,
-                    r.shipment,
-                    r.received_at,
-                    r.result,
-                    r.exact,
-                ]
-                for r in self.rows
-            ],
+            [list(r.values()) for r in self.rows],
             [
                 [sid, [[x.key, x.epoch, x.serial, x.units, x.before] for x in reads]]
                 for sid, reads in self.counted.items()

@@ -31,6 +31,23 @@ class ScanRow:
     result: str  # the outcome, as ScanOutcome.to_record JSON
     exact: bool = True
 
+    def values(
+        self,
+    ) -> tuple[str, str, str, str | None, str | None, str | None, str | None, str, str, bool]:
+        """The fields in their order (``ScanRow(*row.values())`` is ``row``)."""
+        return (
+            self.client,
+            self.reader,
+            self.scan_id,
+            self.door,
+            self.code,
+            self.kind,
+            self.shipment,
+            self.received_at,
+            self.result,
+            self.exact,
+        )
+
 
 def insert_many(conn: sqlite3.Connection, rows: Sequence[ScanRow]) -> None:
     """Stores scans. An id is only stored again once the gate no longer remembers it (it fell
@@ -39,22 +56,8 @@ def insert_many(conn: sqlite3.Connection, rows: Sequence[ScanRow]) -> None:
     insert_rows(
         conn,
         "INSERT OR REPLACE INTO scans (client, reader, scan_id, door, code, kind, shipment,"
-        " exact, received_at, result)",
-        [
-            (
-                r.client,
-                r.reader,
-                r.scan_id,
-                r.door,
-                r.code,
-                r.kind,
-                r.shipment,
-                int(r.exact),
-                r.received_at,
-                r.result,
-            )
-            for r in rows
-        ],
+        " received_at, result, exact)",
+        [(*r.values()[:-1], int(r.exact)) for r in rows],
     )
 
 
