@@ -273,7 +273,8 @@ class WriterProcess:
         if not self._gone.done():
             self._gone.set_result(None)
         # Reaped once it has exited (its socket closes first), so it is no zombie meanwhile.
-        asyncio.get_running_loop().run_in_executor(None, self.process.wait)
+        with contextlib.suppress(RuntimeError):  # the loop's executor already shut down
+            asyncio.get_running_loop().run_in_executor(None, self.process.wait)
         code = self.process.poll()
         why = "the writer process ended" + ("" if code is None else f" (exit status {code})")
         self._fail(why if exc is None else f"{why}: {exc}")
