@@ -8,7 +8,7 @@ records, and the events that announce them. ``Committer.apply`` then
 
 1. stages the new values as pending (``LiveState``), so the next decision builds on them;
 2. writes everything in one transaction, durable when it returns (``Store.write``, or the
-   writer process for a scan batch: ``GATE_WRITER=process``, ``gate.storage.writer_process``);
+   writer process for a scan batch: ``gate.storage.writer_process``);
 3. only if that committed: takes the values into memory and publishes the events.
 
 On any failure memory keeps what the database holds and nothing is published; the error is
@@ -109,7 +109,7 @@ class Committer:
         self._encoder = ShipmentEncoder()  # used on the writer thread only
         self.taps: list[Tap] = []
         self.message_taps: list[MessageTap] = []
-        #: The writer process the scan batches go to (``GATE_WRITER=process``); None: every
+        #: The writer process the scan batches go to; None (``GATE_WRITER=thread``): every
         #: change is written on the store's thread.
         self.writer: WriterProcess | None = None
         #: The last change begun: whether it goes to the writer process, a future resolved

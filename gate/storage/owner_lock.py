@@ -60,12 +60,27 @@ def take(database: Path) -> OwnerLock:
     return OwnerLock(path, fd)
 
 
+def note_writer(fd: int) -> None:
+    """Adds this process, a gate's writer process holding its lock, to the lock file's pid:
+    the lock outlives a killed gate while its writer lives, and a refusal must name that."""
+    try:
+        gate = os.pread(fd, 32, 0).decode().split()[0]
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{gate} {os.getpid()}\n".encode(), 0)
+    except (OSError, UnicodeDecodeError, IndexError):
+        pass  # the refusal then names no pid: the lock itself still holds
+
+
 def _holder(fd: int) -> str:
     try:
-        text = os.pread(fd, 32, 0).decode().strip()
+        pids = os.pread(fd, 64, 0).decode().split()
     except (OSError, UnicodeDecodeError):
         return ""
-    return f" (pid {text})" if text.isdigit() else ""
+    if len(pids) == 1 and pids[0].isdigit():
+        return f" (pid {pids[0]})"
+    if len(pids) == 2 and all(pid.isdigit() for pid in pids):
+        return f" (pid {pids[0]}, or its writer process, pid {pids[1]}, while it lives)"
+    return ""
 
 
 class WriteTurn:
@@ -73,13 +88,14 @@ class WriteTurn:
     that a writer holds from its ``BEGIN`` to the end of its ``COMMIT`` (which runs SQLite's
     automatic checkpoint) or ``ROLLBACK``, and around opening and closing its connection.
 
-    With the writer process (``GATE_WRITER=process``) the database has two write
-    connections, the store's thread's and the process's. SQLite before 3.51.3 (this box has
-    3.40) can corrupt a WAL database when two connections write or checkpoint at the same
-    moment (the WAL-reset bug, sqlite.org/wal.html#walresetbug): one connection checkpoints
-    while another commits and starts the WAL again. Taking turns, no two ever do. Each
-    writer opens the file itself (an ``flock`` belongs to the open file), so the two exclude
-    each other though they are one gate. Raises StoreError when the file cannot be opened.
+    With the writer process (the default: ``gate.storage.writer_process``) the database has
+    two write connections, the store's thread's and the process's. SQLite before 3.51.3 (this
+    box has 3.40) can corrupt a WAL database when two connections write or checkpoint at the
+    same moment (the WAL-reset bug, fixed in 3.51.3): one connection
+    checkpoints while another commits and starts the WAL again. Taking turns, no two ever do.
+    Each writer opens the file itself (an ``flock`` belongs to the open file), so the two
+    exclude each other though they are one gate. Raises StoreError when the file cannot be
+    opened.
     """
 
     def __init__(self, database: Path) -> None:

@@ -9,7 +9,7 @@ rules keep that true, and everything in this module serves them:
    SQLite (but for ``side_reads``: lookups on a read-only connection that never waits); it
    hands functions to the thread and awaits futures. The WAL-reset corruption bug of SQLite
    before 3.51.3 needs two connections writing or checkpointing at once, so no ``mmap_size``,
-   and the one other writer there may be (the writer process, ``GATE_WRITER=process``) takes
+   and the one other writer (the writer process; ``GATE_WRITER=thread`` has none) takes
    turns with this one: each holds ``owner_lock.WriteTurn`` from its ``BEGIN`` to the end of
    its ``COMMIT`` (and the checkpoint that runs in it) or ``ROLLBACK``.
 2. **Never acknowledge before COMMIT returns.** The connection runs in WAL mode with

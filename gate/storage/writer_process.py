@@ -1,4 +1,5 @@
-"""The scan batches' writer in a process of its own (``GATE_WRITER=process``).
+"""The scan batches' writer in a process of its own (the default; ``GATE_WRITER=thread``
+leaves every write on the store's thread).
 
 The store's writer thread shares the interpreter lock with the event loop: whatever Python
 the writer runs (binding rows, the journal's canonical JSON and hashes), the loop waits for,
@@ -48,7 +49,7 @@ import msgpack
 from gate.core.shipment_values import Shipment
 from gate.errors import ConfigError, StorageBusy, StoreError
 from gate.storage import scan_batch, shipment_rows
-from gate.storage.owner_lock import WriteTurn
+from gate.storage.owner_lock import WriteTurn, note_writer
 from gate.storage.scan_batch import ScanBatch
 from gate.storage.schema import file_identity, is_busy
 from gate.storage.shipment_codec import ShipmentEncoder
@@ -68,9 +69,10 @@ STOP_TIMEOUT = 10.0
 
 
 def wanted() -> bool:
-    """Whether ``GATE_WRITER`` asks for the writer process (``process``) rather than the
-    store's thread alone (``thread``, the default). Raises ConfigError for anything else."""
-    choice = os.environ.get("GATE_WRITER", "thread")
+    """Whether the scan batches go to the writer process: ``GATE_WRITER=process`` (the
+    default) or ``thread`` (every write on the store's thread, as before 2026-11-30). Raises
+    ConfigError for anything else."""
+    choice = os.environ.get("GATE_WRITER", "process")
     if choice not in ("thread", "process"):
         raise ConfigError(f"GATE_WRITER: {choice!r} is not a writer; thread or process")
     return choice == "process"
@@ -133,8 +135,9 @@ class WriterProcess:
         passed = [theirs.fileno()] + ([] if lock is None else [lock])
         try:
             command = [sys.executable, "-m", "gate.storage.writer_process"]
+            held = [] if lock is None else [str(lock)]
             process = subprocess.Popen(
-                [*command, str(theirs.fileno()), str(path)],
+                [*command, str(theirs.fileno()), str(path), *held],
                 pass_fds=passed,
                 stdin=subprocess.DEVNULL,
             )
@@ -362,7 +365,7 @@ def _receive(
 
 
 def main(argv: Sequence[str]) -> int:
-    """The process: ``writer_process FD DATABASE``."""
+    """The process: ``writer_process FD DATABASE [LOCK_FD]``."""
     from gate.storage.schema import connect_writer
 
     # A stop or a hang-up signals the whole group; the gate ends this process itself (EOF,
@@ -371,6 +374,8 @@ def main(argv: Sequence[str]) -> int:
         signal.signal(number, signal.SIG_IGN)
     sock = socket.socket(fileno=int(argv[0]))
     path = Path(argv[1])
+    if len(argv) > 2:
+        note_writer(int(argv[2]))  # the gate's owner lock, held until this process ends
     try:
         turn = WriteTurn(path)
         with turn:

@@ -215,17 +215,20 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
     writes_apart = writer_process.wanted()  # a bad GATE_WRITER stops the start here
     store = await Store.open(config.database)
     writer: WriterProcess | None = None
+    starting: asyncio.Task[WriterProcess] | None = None
     # The stack lights show red from now until the docks have loaded (gate.core.stack_light).
     lights = DoorLights(config.outputs, app[app_keys.EVENTS], lambda name: _session(app, name))
     app[app_keys.LIGHTS] = lights
     await lights.start()
     try:
         docks = Docks(config, store, app[app_keys.TABLE], policy, app[app_keys.EVENTS])
-        if writes_apart:
-            writer = await WriterProcess.start(store.path, lock=store.owner_fd)
-            committer = docks.committer
-            writer.on_failure = lambda why: committer.latch(f"storage failed: {why}")
-            committer.writer = writer
+        # The writer process starts (imports, its connection) on the other core while the
+        # docks load; it is needed from the first scan, which comes after the start.
+        starting = (
+            asyncio.create_task(WriterProcess.start(store.path, lock=store.owner_fd))
+            if writes_apart
+            else None
+        )
         mqtt = None
         if config.mqtt is not None:
             # Tapped before the docks load: every change from the first one queues its messages.
@@ -281,6 +284,11 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
             mqtt.outputs = app[app_keys.LIGHTS].docs
             mqtt.info = lambda: {"bundle": swap.status_doc()}
             app[app_keys.METRICS].watch_mqtt(mqtt)
+        if starting is not None:
+            writer = await starting
+            committer = docks.committer
+            writer.on_failure = lambda why: committer.latch(f"storage failed: {why}")
+            committer.writer = writer
         await readers.start()
         # The journal's full check the start left for later, then the mark moved on.
         app[app_keys.JOURNAL_WATCH] = watch = JournalWatch(store, docks.committer)
@@ -320,6 +328,10 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         docks_made = app.get(app_keys.DOCKS)  # absent when the start failed before it
         if docks_made is not None:
             docks_made.scan_path.side.close()
+        if writer is None and starting is not None and not starting.cancelled():
+            # A start that failed after the process was asked for: it must not outlive it.
+            with contextlib.suppress(BaseException):
+                writer = await starting
         if writer is not None:
             await writer.close()  # after the readers' last scans, before the lock goes
         await store.close()

@@ -14,12 +14,13 @@ per door (about one in ten controlled), as GS1-128 element strings and SGTIN-96 
 extra row loads the whole catalogue into each shipment, to show how a shipment's line count
 weighs on each scan.
 
-The throughput rows and the loaded latency row run again on a second gate whose scan batches
-are written by its writer process (``GATE_WRITER=process``, gate.storage.writer_process),
-under a heading that says so; its CPU is reported with the gate's.
+The gate writes its scan batches in its writer process (gate.storage.writer_process), whose
+CPU is reported with the gate's; the throughput rows and the loaded latency row run again on
+a second gate that writes everything on the store's thread (``GATE_WRITER=thread``), under a
+heading that says so.
 
 Environment: ``GATE_BENCH_QUICK=1`` shortens each window; ``GATE_BENCH_SERVICE=batches,single``
-runs only those phases (``process:batches`` on the writer process's gate);
+runs only those phases (``thread:batches`` on the thread-only gate);
 ``GATE_BENCH_REPEAT=N`` runs each latency row N times (3, or 1 when quick) and reports the
 median run with the p99 of every run; ``GATE_BENCH_PROFILE=FILE`` runs the server under
 cProfile and writes its profile (the event-loop thread) to FILE when the server stops.
@@ -105,7 +106,7 @@ class Server:
     """``python -m gate serve`` in its own process."""
 
     def __init__(
-        self, config_path: Path, log: Path, profile: str | None, writer: str = "thread"
+        self, config_path: Path, log: Path, profile: str | None, writer: str = "process"
     ) -> None:
         self.config: Config = load_config(config_path)
         self.url = f"http://{self.config.http.host}:{self.config.http.port}"
@@ -366,27 +367,28 @@ def _loaded_latency(emit: Emit, server: Server, tag: str, seconds: float, repeat
     _cpu(emit, result["cores"])
 
 
-#: The rows run again on a gate whose scan batches are written by its writer process
-#: (``GATE_WRITER=process``); ``GATE_BENCH_SERVICE`` names them ``process:batches`` and so on.
-WRITER_PHASES = ("batches", "single", "single-64", "latency-loaded")
+#: The rows run again on a gate that writes everything on the store's thread
+#: (``GATE_WRITER=thread``), to compare; ``GATE_BENCH_SERVICE`` names them ``thread:batches``
+#: and so on.
+THREAD_PHASES = ("batches", "single", "single-64", "latency-loaded")
 
 
 def run(emit: Emit) -> None:
     quick = bool(os.environ.get("GATE_BENCH_QUICK"))
     seconds = 3.0 if quick else 8.0
     chosen = os.environ.get("GATE_BENCH_SERVICE")
-    names = chosen.split(",") if chosen else [*PHASES, *(f"process:{n}" for n in WRITER_PHASES)]
+    names = chosen.split(",") if chosen else [*PHASES, *(f"thread:{n}" for n in THREAD_PHASES)]
     profile = os.environ.get("GATE_BENCH_PROFILE")
     # The latency rows swing between runs far more than the other rows: each is run this
     # many times (3; 1 with GATE_BENCH_QUICK) and the median run reported, with the range.
     repeat = max(1, int(os.environ.get("GATE_BENCH_REPEAT") or (1 if quick else 3)))
-    for writer in ("thread", "process"):
-        prefix = "process:" if writer == "process" else ""
+    for writer in ("process", "thread"):
+        prefix = "thread:" if writer == "thread" else ""
         mine = [n.removeprefix(prefix) for n in names if (":" in n) == bool(prefix)]
         if not mine:
             continue
-        if writer == "process":
-            emit("scan batches written by the writer process (GATE_WRITER=process)", "", "")
+        if writer == "thread":
+            emit("every write on the store's thread (GATE_WRITER=thread), to compare", "", "")
         with tempfile.TemporaryDirectory(prefix="gate-bench-service-") as tmp:
             config_path = prepare(Path(tmp))
             server = Server(config_path, Path(tmp) / "gate.log", profile, writer)

@@ -151,7 +151,9 @@ async def test_a_writer_left_by_a_killed_gate_keeps_the_next_gate_out_until_it_e
         await asyncio.to_thread(served.proc.wait)
         second = await serve(demo_config, ready=False, GATE_WRITER="process")
         assert 1 == await asyncio.to_thread(second.proc.wait, 60)
-        assert "in use by another gate" in second.stderr()
+        refused = second.stderr()
+        assert "in use by another gate" in refused
+        assert f"or its writer process, pid {orphan}, while it lives" in refused
     finally:
         os.kill(orphan, signal.SIGCONT)
     await until(lambda: not Path(f"/proc/{orphan}").exists(), "the old writer to end")
