@@ -138,12 +138,11 @@ class MqttLink:
         self._names = {d.id: d.name for d in docks.config.doors}
         self._rng = rng
         self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._attempts = 0
         self._readers_sent: dict[str, tuple[Any, ...]] = {}
         self._outputs_sent: dict[str, tuple[Any, ...]] = {}
         self._info_sent: str | None = None
-        # Written by the tap, read by ``_alerts``; both on the loop now, the lock kept cheap.
+        # Written by the tap, read by ``_alerts`` (both on the loop; the lock costs little).
         self._tapped: dict[int, dict[str, Any]] = {}
         self._tapped_lock = threading.Lock()
 
@@ -280,7 +279,6 @@ class MqttLink:
 
     async def run(self) -> None:
         """Connects, sends, and reconnects with backoff, until cancelled."""
-        self._loop = asyncio.get_running_loop()
         alerts = asyncio.create_task(self._alerts(), name="mqtt-alerts")
         try:
             await self._connect_forever()
