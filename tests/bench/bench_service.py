@@ -228,7 +228,12 @@ def _report(
     else:
         via = f"HTTP single ({LIMITER})" if phase.mode == "latency" else "scanner socket"
         _report_latency(emit, f"scan to answer at 500 scans/s, {via}", runs or [r])
-    _cpu(emit, r["cores"])
+    if phase.mode == "single":
+        _cpu(emit, r["cores"], (r["requests_per_s"], "request"))
+    elif phase.mode in ("batches", "socket"):
+        _cpu(emit, r["cores"], (r["scans_per_s"], "scan"))
+    else:
+        _cpu(emit, r["cores"])
     per_second = r["per_second"]
     if phase.mode in ("batches", "single", "socket") and len(per_second) >= 2:
         emit(
@@ -240,15 +245,25 @@ def _report(
         emit("  not accepted", json.dumps({**others, **r["errors"]}), "")
 
 
-def _cpu(emit: Emit, cores: dict[str, float]) -> None:
+def _cpu(emit: Emit, cores: dict[str, float], rate: tuple[float, str] | None = None) -> None:
     """The CPU split of a run: the gate's loop thread, its other threads, its writer
-    process (0 on the store's thread alone) and the load generator."""
+    process (0 on the store's thread alone) and the load generator; with ``rate`` (scans or
+    requests a second, and which), the loop's and the writer's CPU for each: the cost the
+    targets turn on (on a busy machine it grows too: shared caches, another core's work)."""
     emit(
         "  CPU: gate loop / other threads / writer process / load gen.",
         f"{cores['gate_loop']:.2f} / {cores['gate_other']:.2f} /"
         f" {cores.get('gate_writer', 0.0):.2f} / {cores['loadgen']:.2f} cores",
         "",
     )
+    if rate is not None and rate[0] > 0:
+        per, unit = rate
+        emit(
+            f"  CPU a {unit}: gate loop / writer process",
+            f"{cores['gate_loop'] / per * 1e6:,.0f} / "
+            f"{cores.get('gate_writer', 0.0) / per * 1e6:,.0f} us",
+            "",
+        )
 
 
 def _latency(r: dict[str, Any], key: str) -> float:
