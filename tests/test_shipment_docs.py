@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 from gate.core import shipments as sh
+from gate.core.parties import Party
+from gate.core.shipment_values import Shipment, evolve
 from gate.storage.shipment_codec import ShipmentEncoder, decode, encode
 from gate.web.shipment_docs import to_doc
 from tests import serial_books
@@ -153,3 +155,36 @@ def test_an_old_document_of_a_line_started_again_counts_every_pallet_again() -> 
     assert frozenset() == rebuilt.container_counts
     again = serial_books.add_scan(rebuilt, container(other), None, CONTROLS, NOW).shipment
     assert 4 == again.line(BOLT).quantity  # type: ignore[union-attr]
+
+
+def test_renderer_text_follows_each_field_of_the_head() -> None:
+    """The encoder keeps a shipment's head text while its fields are the same objects: a
+    change to any one of them (parties, end use, transit, containers, requests, approvals...)
+    is in the next text, as is the state and time a scan changes."""
+    plain = scan(shipment(), BOLT)
+    full = sh.amend(
+        plain,
+        CONTROLS,
+        NOW,
+        parties=[Party("end_user", "Desert Research Institute", "AE")],
+        end_use="flight research",
+        transit=["DE"],
+    ).shipment
+    full = serial_books.add_scan(full, container(PALLET), None, CONTROLS, NOW).shipment
+    full = approve(sh.seal(scan(full, GYRO, "S1"), CONTROLS, NOW).shipment).shipment
+    changed = [
+        name
+        for name in Shipment.__slots__
+        if name not in ("lines", "line_index", "facts")
+        and getattr(plain, name) != getattr(full, name)
+    ]
+    assert {"parties", "end_use", "transit", "containers", "requests", "approvals"} <= set(changed)
+    for name in changed:
+        renderer = ShipmentEncoder()
+        assert encode(plain) == json.loads(renderer.text(plain))
+        one = evolve(plain, **{name: getattr(full, name)})
+        assert encode(one) == json.loads(renderer.text(one)), name
+    renderer = ShipmentEncoder()
+    later = scan(plain, BOLT)
+    renderer.text(plain)
+    assert encode(later) == json.loads(renderer.text(later))

@@ -287,15 +287,27 @@ def encode(s: Shipment) -> dict[str, Any]:
     return {**encode_head(s), "lines": [encode_line(line) for line in s.lines]}
 
 
+#: The head's fields a scan changes, written apart from the rest of the head (``ShipmentEncoder``).
+_VOLATILE = ("state", "updated_at", "sealed_at", "closed_at")
+#: The fields whose values the head's other text is kept for: every field of a shipment but
+#: its lines and the volatile ones, so a field added later is covered without a word here.
+_STEADY = tuple(
+    name for name in Shipment.__slots__ if name not in {*_VOLATILE, "lines", "line_index"}
+)
+
+
 class ShipmentEncoder:
-    """Encodes shipments to the JSON text the database keeps, encoding again only the lines
-    that changed since the last time: a line is a value, so the same object gives the same
-    text. A scan changes one line, so a save costs that line plus the shipment's head, not
-    every serial of every line. Not thread-safe: one encoder per writer thread.
+    """Encodes shipments to the JSON text the database keeps, encoding again only what changed
+    since the last time: a line is a value, so the same object gives the same text, and a
+    head whose fields other than ``_VOLATILE`` are the same objects gives the same text for
+    them. A scan changes one line, the state and the time, so a save costs that line and
+    those, not every serial of every line nor the parties and their screening. Not
+    thread-safe: one encoder per writer.
     """
 
     def __init__(self) -> None:
         self._lines: dict[tuple[str, str], tuple[Line, str]] = {}
+        self._heads: dict[str, tuple[tuple[Any, ...], str]] = {}
 
     def text(self, s: Shipment) -> str:
         parts = []
@@ -308,11 +320,27 @@ class ShipmentEncoder:
                 cached = (line, json_text.dumps(encode_line(line)))
                 self._lines[key] = cached
             parts.append(cached[1])
+        steady = tuple(getattr(s, name) for name in _STEADY)
+        kept = self._heads.get(s.id)
+        if kept is None or not all(a is b for a, b in zip(kept[0], steady, strict=True)):
+            head = encode_head(s)
+            for name in _VOLATILE:
+                del head[name]
+            kept = (steady, json_text.dumps(head))
+            self._heads[s.id] = kept
         if s.state in FINAL:
             for line in s.lines:
                 self._lines.pop((s.id, line.key), None)
-        head = json_text.dumps(encode_head(s))
-        return head[:-1] + ',"lines":[' + ",".join(parts) + "]}"
+            self._heads.pop(s.id, None)
+        volatile = json_text.dumps(
+            {
+                "state": s.state.value,
+                "updated_at": ts(s.updated_at),
+                "sealed_at": ts(s.sealed_at),
+                "closed_at": ts(s.closed_at),
+            }
+        )
+        return kept[1][:-1] + "," + volatile[1:-1] + ',"lines":[' + ",".join(parts) + "]}"
 
 
 def encode_licence(lic: StandingLicence) -> dict[str, Any]:
