@@ -145,20 +145,23 @@ class Committer:
     async def apply(self, change: Change) -> None:
         """Writes ``change``, then takes it into memory and publishes it. Raises what the
         write raised (storage failures as Unavailable); memory is then untouched."""
-        await self._begin(change)
+        await self.begin(change)
 
     async def apply_all(self, changes: Sequence[Change]) -> None:
         """Applies changes decided together (of different shipments), each as ``apply``
         does: all staged now, in order, and written in the same group commits (one fsync
         for hundreds, not one each). Once every one has ended, raises the first error."""
         results = await asyncio.gather(
-            *[self._begin(change) for change in changes], return_exceptions=True
+            *[self.begin(change) for change in changes], return_exceptions=True
         )
         for result in results:
             if isinstance(result, BaseException):
                 raise result
 
-    def _begin(self, change: Change) -> asyncio.Future[None]:
+    def begin(self, change: Change) -> asyncio.Future[None]:
+        """Stages ``change`` and starts its write in its turn: ``apply`` without the wait. The
+        future ends as ``apply`` returns or raises; the caller may decide its next change on
+        this one's values before then."""
         if change.done is None:
             change.done = asyncio.get_running_loop().create_future()
         # Staged before the first await: a decision made from here on builds on this change,
