@@ -118,6 +118,9 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     (r"kamikaze", r"drones?|uavs?"),
     (r"sarin|soman|tabun|novichok|vx|ricin|anthrax|mustard\s+gas",),
     (r"weaponi[sz](?:e|ed|ing|ation)",),
+    # Found by attack5: the CBRN abbreviation and germ warfare.
+    (r"cbrne?",),
+    (r"germ", r"warfare|weapons?"),
 )  # fmt: skip
 
 #: Other languages that separate their words: French, German, Dutch, Spanish, Portuguese,
@@ -245,6 +248,10 @@ MILITARY: tuple[tuple[str, ...], ...] = (
     (r"army|armies", r"procurement|contracts?|units?|bases?|depots?|use"),
     (r"aerospace|strategic", r"forces?"),
     (r"bundeswehr|verteidigungsministerium\w*|irgc|pasdaran",),
+    # Found by attack5: the services and forces named plainly ("for the US Air Force").
+    (r"paramilitar\w*|navy(?!\s+blue)|navies|naval|warships?|ammunition|troops",),
+    (r"air|special", r"forces?"),
+    (r"combat|fighter", r"aircraft|jets?|planes?"),
     (r"weapons?|weaponry|weaponi[sz]ed|munitions?|armes?|armas|armi|waffen?|bron|broni|silah\w*"
      r"|оруж\w*|збро\w*|[הובלשכמ]{0,2}נשק",),
 )  # fmt: skip

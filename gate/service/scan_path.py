@@ -421,7 +421,8 @@ class ScanPath:
         if shipment is None:
             return ScanOutcome.rejected(
                 scan.scan_id,
-                f"door {scan.door} has no open shipment",
+                f"door {scan.door} has no open shipment"
+                + self._read_uncounted(scan, item, change, table, "with no shipment open"),
                 "door",
                 item=item,
                 door_signal=at_door,
@@ -433,7 +434,11 @@ class ScanPath:
             return ScanOutcome.rejected(
                 scan.scan_id,
                 f"shipment {scan.shipment!r} is not the one at door {scan.door} ({shipment.id})"
-                + self._read_after_seal(scan, item, shipment, change, (table, controls, now)),
+                + (
+                    self._read_uncounted(scan, item, change, table, f"naming {scan.shipment!r}")
+                    if shipment.state in ACCEPTS["scan"]
+                    else self._read_after_seal(scan, item, shipment, change, (table, controls, now))
+                ),
                 "shipment",
                 item=item,
                 door_signal=at_door,
@@ -533,6 +538,23 @@ class ScanPath:
             (controls, now),
             self.ledger.book(shipment.id),
         )
+
+    def _read_uncounted(
+        self, scan: ScanInput, item: Identifier, change: Change, table: Table | None, how: str
+    ) -> str:
+        """Holds the door for a controlled item (listed, or its lookup failed) read where no
+        shipment counts it: no open shipment at the door, or the read names another one. The
+        goods may be on the truck all the same, so the next dispatch there waits for an
+        operator, as after a read past the seal. Ordinary goods hold nothing: a portal at an
+        idle door reads passing traffic. What the rejection adds to its error."""
+        if self.late_read is None:
+            return ""
+        classification, failure = _looked_up(table, item)
+        if failure is None and (classification is None or classification.category == 0):
+            return ""
+        what = item.key or item.sscc or scan.code
+        self.late_read(change, scan.door, scan.reader, f"controlled item {what} read {how}")
+        return f"; door {scan.door} is held until an operator has checked the goods"
 
     def _signal(
         self, shipment: Shipment, scanned: tuple[Shipment, Signal, Transition] | None = None

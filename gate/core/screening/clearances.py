@@ -6,10 +6,11 @@ exactly that version from matching that party: when the list publishes the entry
 anything changed (a new alias, a new address), the version changes and the hit comes back, to
 be looked at again.
 
-"That party" is decided the way a standing licence's consignee is: by an identifier when
-either side has one (both must then share one), else by the name as the screening folds it
-(case, accents, punctuation, legal form) and the same country. A clearance never widens: a
-party with a different country, or a different identifier, is not covered. An identifier is
+"That party" has the same country and the same name as the screening folds it (case,
+accents, punctuation, legal form) and, when either side has an identifier, shares one. An
+identifier alone is not enough: it is public, and the listed entity quoting a cleared
+company's LEI would otherwise be cleared under that company's clearance. A clearance never
+widens: a party with a different country, name or identifier is not covered. An identifier is
 its scheme and value when the office names the scheme (``{"vat": "DE123"}``): that clears a
 party whose VAT number is DE123, not one whose LEI or EORI happens to read the same, nor a
 party whose identifiers came without schemes. Identifiers sent as a bare list (``["DE123"]``)
@@ -62,12 +63,16 @@ class Clearance:
         """Whether this clearance stops ``hit`` for ``party``."""
         if (hit.list, hit.entry, hit.version) != (self.list, self.entry, self.version):
             return False
+        # The same country and folded name always: an identifier is public, and the listed
+        # entity itself quoting a cleared company's LEI (in any country) is not that company.
+        if self.country != party.country or self.name_key != party_name_key(party.name):
+            return False
         if self.ids or party.ids:
             theirs: tuple[tuple[str | None, str], ...] = party.schemes or tuple(
                 (None, value) for value in party.ids
             )
             return any(_same_id(mine, other) for mine in self.ids for other in theirs)
-        return self.country == party.country and self.name_key == party_name_key(party.name)
+        return True
 
     def doc(self) -> dict[str, object]:
         """The clearance as ``GET /clearances`` shows it and the journal records it."""

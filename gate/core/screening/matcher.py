@@ -362,6 +362,27 @@ def _compounds(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName
     return readings
 
 
+#: A listed word the party wrote in two ("Rosoboron Export") is read whole when the join is
+#: at least this long: shorter joins of two ordinary words meet listed words by chance.
+JOINED_MIN = 8
+
+
+def _joins(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
+    """``form`` with two neighbouring words read as the one listed word they spell together,
+    each reading with how it was read. The whole name written without spaces is matched
+    already (``compact``); this finds the split word beside other words ("Rosoboron Export
+    Company", "Rosoboron Export Group"), which a space-free comparison of the whole misses."""
+    readings: list[tuple[FoldedName, str]] = []
+    tokens = form.tokens
+    for at in range(len(tokens) - 1):
+        joined = tokens[at] + tokens[at + 1]
+        if len(joined) >= JOINED_MIN and joined in index.token_of and joined not in GENERIC_WORDS:
+            read = (*tokens[:at], joined, *tokens[at + 2 :])
+            reading = f"{tokens[at] + ' ' + tokens[at + 1]!r} read as {joined!r}"
+            readings.append((FoldedName(read, form.legal_form), reading))
+    return readings
+
+
 def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     """Every hit of ``party`` on the indexed lists, best first, at most one per entry."""
     floor = min((p.threshold for p in index.policies.values()), default=1.0) * WEAK_FACTOR
@@ -369,7 +390,8 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     for read, part in _forms(party.name):
         # A one-word part is taken only as written (see _keep_best).
         whole = read.abjad or (part and len(read.tokens) == 1)
-        for form, reading in [(read, ""), *([] if whole else _compounds(index, read))]:
+        others = [] if whole else [*_compounds(index, read), *_joins(index, read)]
+        for form, reading in [(read, ""), *others]:
             _keep_best(index, form, part, reading, floor, best)
     hits = [
         hit

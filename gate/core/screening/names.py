@@ -56,6 +56,7 @@ _GENERIC_TEXT = """
     gesellschaft handels handel firma comercial comercializadora industrias grupo groupe
     inversiones investimentos servicios importadora exportadora negocios commerce
     sa cv rl spr sas sac srl spa ag kg bv nv gmbh ooo oao zao jsc ojsc cjsc pjsc sdn bhd ltda
+    joint stock house consulting
 """
 _ABBREVIATED = {
     short: spellings[0]
