@@ -10,6 +10,10 @@ the door red at once (DESIGN 2: "a prohibited item turns the door red at once"),
 names the item, the rule and why, and a prohibited alert goes out with the change, as for a
 prohibited scan into an open shipment. A read that adds nothing (a portal re-reading the
 loaded truck) holds nothing.
+
+Controlled goods read where no shipment counts them (no shipment open at the door, or the
+read names another shipment) hold the door the same way (``read_uncounted``): they may be on
+the truck all the same, and the next shipment there must not dispatch with them unseen.
 """
 
 from __future__ import annotations
@@ -86,3 +90,28 @@ def read_after_seal(
         f"; the item is prohibited ({why}): door {door} is held until an operator has checked"
         " the goods"
     )
+
+
+def read_uncounted(
+    late_read: LateRead | None,
+    at: tuple[str, str, str],
+    item: Identifier,
+    change: Change,
+    looked_up: tuple[Classification | None, str | None],
+    how: str,
+) -> str:
+    """Holds the door (``at``: door, reader, the code read) for a controlled item (listed, or
+    its lookup failed: ``looked_up``) read where no shipment counts it, ``how`` saying where
+    ("with no shipment open", "naming S-2"). The goods may be on the truck all the same, so
+    the next dispatch there waits for an operator, as after a read past the seal. Ordinary
+    goods hold nothing: a portal at an idle door reads passing traffic. Returns what the
+    rejection adds to its error. Raises what ``late_read`` raises."""
+    if late_read is None:
+        return ""
+    classification, failure = looked_up
+    if failure is None and (classification is None or classification.category == 0):
+        return ""
+    door, reader, code = at
+    what = item.key or item.sscc or code
+    late_read(change, door, reader, f"controlled item {what} read {how}")
+    return f"; door {door} is held until an operator has checked the goods"

@@ -60,7 +60,7 @@ from gate.service.event_shapes import (
     shipment_event,
 )
 from gate.service.input_checks import ScanInput, check_scan, refused_copy, storable
-from gate.service.late_reads import LateRead, read_after_seal
+from gate.service.late_reads import LateRead, read_after_seal, read_uncounted
 from gate.service.live_state import LiveState
 from gate.service.scan_outcome import FirstUse, Remembered, ScanOutcome, first_use, remembered
 from gate.service.scan_refusals import door_refused, reused
@@ -85,10 +85,9 @@ RECENT_SCANS = 200_000
 #: (``_recall``; against a million stored scans, for a batch of 100: 0.1-0.3 ms when they
 #: are new, 1-4 ms when they are stored retries).
 RECENT_AT_START = 1_000
-#: The scans of a batch decided as one change before it is handed over and other requests
-#: are served (``ScanPath.scans``): 2-3 ms of the loop on the bench machine, so a single scan
-#: at another door waits for a slice, not for a portal's whole batch of 100. A count, not a
-#: time, so that a batch is cut the same way on every machine.
+#: The scans of a batch decided as one change, other requests served between (2-3 ms of the
+#: loop): a single scan at another door waits for a slice, not a portal's whole batch. A
+#: count, not a time, so a batch is cut the same way on every machine.
 SLICE_SCANS = 25
 
 #: (client, reader, scan_id): a scan id is scoped to the client and reader that sent it.
@@ -211,13 +210,9 @@ class ScanPath:
         in order; one outcome each, all durable on return. Raises Unavailable when the gate
         takes no changes or the first delivery of a retried scan was not stored.
 
-        A batch is decided in slices of ``SLICE_SCANS`` scans, each a change of its own handed
-        to its writer before the next is decided, and the loop serves other requests in
-        between: a portal's 100 reads must not hold a single scan at another door for the
-        whole batch. Each slice is decided as a request of its own would be (the table,
-        licences and clock as they are then). The batch is answered once every slice is
-        stored, and refused if any was not: a retry then answers the stored ones
-        ``duplicate``, as it does for a batch stored whose answer was lost."""
+        Decided in slices (``SLICE_SCANS``), each a change handed over before the next is
+        decided, as a request of its own would be; answered once every slice is stored, and
+        refused if any was not (a retry answers the stored ones ``duplicate``)."""
         self.committer.require_ok()
         if self.forgetting:
             await self._recall(raws, actor)
@@ -286,11 +281,9 @@ class ScanPath:
             raise
         if not (rows or audits):
             return None
-        # Written after the change's other steps (a hold a late read raised), on the store's
-        # thread or by the writer process (gate.service.commit_step).
+        # Written after the change's other steps (a late read's hold), by either writer.
         change.batch = ScanBatch(rows, counted, audits, self.clock())
-        # In flight until the change ends; remembered for retries once it committed. Both run
-        # with the commit step, so a caller that goes away cannot skip them.
+        # In flight until the change ends, remembered once committed: with the commit step.
         done = change.done
         for ident, use in seen.items():
             self._pending[ident] = (use, done)
@@ -422,7 +415,7 @@ class ScanPath:
             return ScanOutcome.rejected(
                 scan.scan_id,
                 f"door {scan.door} has no open shipment"
-                + self._read_uncounted(scan, item, change, table, "with no shipment open"),
+                + self._uncounted(scan, item, change, table, "with no shipment open"),
                 "door",
                 item=item,
                 door_signal=at_door,
@@ -435,7 +428,7 @@ class ScanPath:
                 scan.scan_id,
                 f"shipment {scan.shipment!r} is not the one at door {scan.door} ({shipment.id})"
                 + (
-                    self._read_uncounted(scan, item, change, table, f"naming {scan.shipment!r}")
+                    self._uncounted(scan, item, change, table, f"naming {scan.shipment!r}")
                     if shipment.state in ACCEPTS["scan"]
                     else self._read_after_seal(scan, item, shipment, change, (table, controls, now))
                 ),
@@ -539,22 +532,11 @@ class ScanPath:
             self.ledger.book(shipment.id),
         )
 
-    def _read_uncounted(
+    def _uncounted(
         self, scan: ScanInput, item: Identifier, change: Change, table: Table | None, how: str
     ) -> str:
-        """Holds the door for a controlled item (listed, or its lookup failed) read where no
-        shipment counts it: no open shipment at the door, or the read names another one. The
-        goods may be on the truck all the same, so the next dispatch there waits for an
-        operator, as after a read past the seal. Ordinary goods hold nothing: a portal at an
-        idle door reads passing traffic. What the rejection adds to its error."""
-        if self.late_read is None:
-            return ""
-        classification, failure = _looked_up(table, item)
-        if failure is None and (classification is None or classification.category == 0):
-            return ""
-        what = item.key or item.sscc or scan.code
-        self.late_read(change, scan.door, scan.reader, f"controlled item {what} read {how}")
-        return f"; door {scan.door} is held until an operator has checked the goods"
+        at = (scan.door, scan.reader, scan.code)
+        return read_uncounted(self.late_read, at, item, change, _looked_up(table, item), how)
 
     def _signal(
         self, shipment: Shipment, scanned: tuple[Shipment, Signal, Transition] | None = None
