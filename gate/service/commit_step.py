@@ -34,7 +34,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from gate.core.licences import StandingLicence
 from gate.core.shipment_values import Shipment
@@ -50,6 +50,7 @@ from gate.storage.writer_process import WriterProcess
 
 log = logging.getLogger("gate.service.commit_step")
 
+T = TypeVar("T")
 Step = Callable[[sqlite3.Connection], None]
 #: Whether a change goes to the writer process, the future resolved when it was handed to its
 #: writer and the one resolved when its write ended.
@@ -60,7 +61,7 @@ Order = tuple[Turn | None, Turn]
 Stall = tuple[str, float]
 
 #: Seconds a writer's oldest write may stay in flight before the gate calls it stalled: far
-#: above a healthy group commit (milliseconds; a send of 512 full batches, about 1.5 s), far
+#: above a healthy group commit (milliseconds; a send of the most full batches, about 1.5 s), far
 #: below a scanner's patience. ``Committer.stall_bound`` starts at this.
 STALL_SECONDS = 10.0
 #: Seconds between two looks at the writers' ages (``Committer.watch_writers``).
@@ -191,15 +192,19 @@ class Committer:
         """Checks the writers every ``every`` seconds until cancelled (``check_writers``):
         a stall answers nothing, so only a look at the clock finds it."""
         while True:
-            self.check_writers()
+            try:
+                self.check_writers()
+            except Exception:  # the next look may work; a dead watch would never look again
+                log.exception("writers' check")
             await asyncio.sleep(every)
 
-    async def waited(self, future: asyncio.Future[None]) -> None:
-        """Waits for a change's write (``future``, shielded) at most ``stall_bound``
-        seconds. Raises WriteStalled then: the write goes on and may still be stored."""
+    async def waited(self, future: asyncio.Future[T]) -> T:
+        """The result of ``future`` (a change's write, or its ``done``: shielded, never
+        cancelled here), awaited ``stall_bound`` seconds at most. Raises WriteStalled then:
+        the write goes on and may still be stored."""
         started = time.monotonic()
         try:
-            await asyncio.wait_for(asyncio.shield(future), self.stall_bound)
+            return await asyncio.wait_for(asyncio.shield(future), self.stall_bound)
         except TimeoutError:
             stall = self.check_writers() or self.oldest_write()
             which = "" if stall is None else f" ({_WRITERS[stall[0]]})"

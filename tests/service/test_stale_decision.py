@@ -5,10 +5,13 @@ would take as final; sent again, every batch is stored and counted once."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from gate.core.shipment_values import Shipment
+from gate.errors import StaleDecision
 from gate.web import app_keys
 from tests.service.harness import Gate, Gates, until
 from tests.service.test_writer_process import reads, stored
@@ -62,3 +65,37 @@ async def test_a_batch_decided_on_a_refused_batch_is_answered_503_not_409(
     assert [(10,)] == stored(g.config.database, "SELECT count(*) FROM scans")
     status, doc = await g.call("GET", "/api/v1/shipments/S1")
     assert (200, [4, 6]) == (status, sorted(line["quantity"] for line in doc["lines"]))
+
+
+async def test_a_refused_send_takes_its_values_back_before_its_batches_resume(
+    gates: Gates, demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer process's refusal (the database locked elsewhere) takes back the values
+    its batches were decided on in the callback that refuses them, while they are still
+    pending: a batch decided on them and handed over before their tasks resume meets the
+    guard (StaleDecision), never the database."""
+    monkeypatch.setenv("GATE_WRITER", "process")
+    g = await gates.start()
+    await g.create("S1", "D1")
+    docks = g.app[app_keys.DOCKS]
+    writer = docks.committer.writer
+    assert writer is not None and writer.on_refused is not None
+    taken_back = writer.on_refused
+    seen: list[tuple[int, str]] = []
+
+    def refused(values: Sequence[Shipment]) -> None:
+        taken_back(values)
+        pending = docks.state.latest("S1")
+        assert pending is not None
+        try:
+            docks.state.guard([(pending, pending)])
+        except StaleDecision:
+            seen.append((units(g, "S1"), "refused"))
+        else:
+            seen.append((units(g, "S1"), "taken"))
+
+    writer.on_refused = refused
+    with lock_held_by_another_process(g.config.database):
+        status, problem, _ = await post_scans(g, reads(demo_config, 0))
+    assert 503 == status, problem
+    assert [(5, "refused")] == seen
