@@ -202,13 +202,39 @@ class JournalError(GateError):
 
 
 class Unavailable(GateError):
-    """The gate cannot take changes now (storage failed, or no table): answer 503."""
+    """The gate cannot take changes now (storage failed, or no table): answer 503.
+
+    ``retry_after`` is the seconds a client should wait before it sends the same again (a
+    ``Retry-After`` header), for a condition that passes by itself; None when it does not
+    (a latched gate waits for a restart)."""
+
+    retry_after: int | None = None
 
 
 class StorageBusy(Unavailable):
     """Another process holds the database's write lock (an operator's sqlite3 shell, a backup
     tool): nothing of this write was stored; answer 503. Deliberately not a StoreError: storage
     has not failed, and the store takes writes again by itself once the lock is released."""
+
+    retry_after = 1
+
+
+class StaleDecision(Unavailable):
+    """A change was decided on a value whose own write was refused (another process held the
+    database): nothing of it was stored, and the same request sent again is decided afresh;
+    answer 503. Not a client's conflict (409): a scanner that takes 4xx as final would drop
+    scans that only had to be sent again."""
+
+    retry_after = 1
+
+
+class WriteStalled(Unavailable):
+    """A change's write did not end within the gate's bound (its writer stalled: a stopped
+    process, a disk that does not answer): the request stops waiting, the write does not. It
+    may still be stored later, in its order, so sending it again is safe where a retry is
+    recognised (a scan's retry under the same id answers ``duplicate``); answer 503."""
+
+    retry_after = 5
 
 
 class NotFound(GateError):

@@ -15,6 +15,15 @@ On any failure memory keeps what the database holds and nothing is published; th
 raised to the caller (a storage failure as ``Unavailable``, after latching ``failed``: the
 gate then refuses changes until it is restarted). The step runs to its end even if the
 caller is cancelled while it waits, so memory cannot miss a commit that happened.
+
+**A stalled writer.** A writer that stops (the process SIGSTOPped, a disk that hangs its
+fsync) answers nothing: no error reaches this step. So the step watches the age of each
+writer's oldest write in flight (``oldest_write``): past ``stall_bound`` (``STALL_SECONDS``)
+``/readyz`` fails, one alert says which writer and how long (``check_writers``; one more
+when writes flow again), and a scan batch's caller stops waiting with ``WriteStalled`` (a
+503). The write itself is not cancelled: it ends in its turn, and the changes after it
+still wait for it, so a batch answered 503 may be stored later (its retry answers
+``duplicate``) but none is answered stored that was not, and the order holds.
 """
 
 from __future__ import annotations
@@ -22,13 +31,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from gate.core.licences import StandingLicence
 from gate.core.shipment_values import Shipment
-from gate.errors import StorageBusy, StoreError, Unavailable
+from gate.errors import StoreError, Unavailable, WriteStalled
 from gate.service.event_shapes import storage_alert
 from gate.service.events import Events
 from gate.service.live_state import LiveState
@@ -40,12 +50,22 @@ from gate.storage.writer_process import WriterProcess
 
 log = logging.getLogger("gate.service.commit_step")
 
+T = TypeVar("T")
 Step = Callable[[sqlite3.Connection], None]
 #: Whether a change goes to the writer process, the future resolved when it was handed to its
 #: writer and the one resolved when its write ended.
 Turn = tuple[bool, "asyncio.Future[None]", "asyncio.Future[None]"]
 #: The turn of the change begun before (None for the first) and the change's own.
 Order = tuple[Turn | None, Turn]
+#: Which writer a write waits for (the ``GATE_WRITER`` names) and for how many seconds.
+Stall = tuple[str, float]
+
+#: Seconds a writer's oldest write may stay in flight before the gate calls it stalled: far
+#: above a healthy group commit (milliseconds; a send of the most full batches, about 1.5 s), far
+#: below a scanner's patience. ``Committer.stall_bound`` starts at this.
+STALL_SECONDS = 10.0
+#: Seconds between two looks at the writers' ages (``Committer.watch_writers``).
+WATCH_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -109,9 +129,11 @@ class Committer:
         self._encoder = ShipmentEncoder()  # used on the writer thread only
         self.taps: list[Tap] = []
         self.message_taps: list[MessageTap] = []
-        #: The writer process the scan batches go to; None (``GATE_WRITER=thread``): every
-        #: change is written on the store's thread.
-        self.writer: WriterProcess | None = None
+        self._writer: WriterProcess | None = None
+        #: Seconds a write may stay in flight before its writer counts as stalled.
+        self.stall_bound = STALL_SECONDS
+        #: The stall the last alert announced (None: none, or writes flow again).
+        self.stalled: Stall | None = None
         #: The last change begun: whether it goes to the writer process, a future resolved
         #: once it was handed to its writer and one resolved once its write ended.
         self._last: Turn | None = None
@@ -120,6 +142,77 @@ class Committer:
         #: A ``door`` event as it is published: its signal as the door's hold shows it
         #: (gate.service.door_holds); None until wired.
         self.door_shown: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    @property
+    def writer(self) -> WriterProcess | None:
+        """The writer process the scan batches go to; None (``GATE_WRITER=thread``): every
+        change is written on the store's thread."""
+        return self._writer
+
+    @writer.setter
+    def writer(self, writer: WriterProcess | None) -> None:
+        self._writer = writer
+        if writer is not None:
+            writer.on_refused = self.state.unwritten
+
+    def oldest_write(self) -> Stall | None:
+        """The writer whose oldest write in flight is oldest (``process`` or ``thread``)
+        and that write's age in seconds; None when neither has one out."""
+        ages: list[Stall] = []
+        if self._writer is not None and (age := self._writer.oldest_write()) is not None:
+            ages.append(("process", age))
+        if (age := self.store.oldest_write()) is not None:
+            ages.append(("thread", age))
+        return max(ages, key=lambda stall: stall[1], default=None)
+
+    def check_writers(self) -> Stall | None:
+        """The stall now (a writer whose oldest write is older than ``stall_bound``), or
+        None. Alerts once when a stall begins and once when writes flow again."""
+        oldest = self.oldest_write()
+        stall = oldest if oldest is not None and oldest[1] >= self.stall_bound else None
+        if stall is not None and self.stalled is None:
+            self.stalled = stall
+            text = (
+                f"The gate's writer ({_WRITERS[stall[0]]}) has not finished a write for"
+                f" {stall[1]:.0f} s: scans wait for it and are answered 503 after"
+                f" {self.stall_bound:g} s (a stopped process, or a disk that does not answer)"
+            )
+            log.error("%s", text)
+            self.events.publish("alert", {**storage_alert(text), "kind": "writer_stalled"})
+        elif stall is None and self.stalled is not None:
+            kind, age = self.stalled
+            self.stalled = None
+            text = f"The gate's writer ({_WRITERS[kind]}) writes again"
+            log.warning("%s (it had stalled for %.0f s or more)", text, age)
+            alert = {"level": "info", "kind": "writer_flowing", "text": text}
+            self.events.publish("alert", alert)
+        return stall
+
+    async def watch_writers(self, every: float = WATCH_SECONDS) -> None:
+        """Checks the writers every ``every`` seconds until cancelled (``check_writers``):
+        a stall answers nothing, so only a look at the clock finds it."""
+        while True:
+            try:
+                self.check_writers()
+            except Exception:  # the next look may work; a dead watch would never look again
+                log.exception("writers' check")
+            await asyncio.sleep(every)
+
+    async def waited(self, future: asyncio.Future[T]) -> T:
+        """The result of ``future`` (a change's write, or its ``done``: shielded, never
+        cancelled here), awaited ``stall_bound`` seconds at most. Raises WriteStalled then:
+        the write goes on and may still be stored."""
+        started = time.monotonic()
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.stall_bound)
+        except TimeoutError:
+            stall = self.check_writers() or self.oldest_write()
+            which = "" if stall is None else f" ({_WRITERS[stall[0]]})"
+            raise WriteStalled(
+                f"the gate's writer{which} has not stored this change within"
+                f" {time.monotonic() - started:.0f} s: it may still be stored; send it again"
+                " shortly (a scan's retry answers duplicate once it is)"
+            ) from None
 
     def latch(self, reason: str) -> None:
         """Refuses every change from now until a restart (a failed write; a broken journal
@@ -144,8 +237,14 @@ class Committer:
 
     async def apply(self, change: Change) -> None:
         """Writes ``change``, then takes it into memory and publishes it. Raises what the
-        write raised (storage failures as Unavailable); memory is then untouched."""
-        await self.begin(change)
+        write raised (storage failures as Unavailable); memory is then untouched. A scan
+        batch's caller waits ``stall_bound`` at most (``waited``: WriteStalled); every other
+        change's caller waits for its write, whose retry nothing would recognise."""
+        ending = self.begin(change)
+        if change.batch is None:
+            await ending
+        else:
+            await self.waited(ending)
 
     async def apply_all(self, changes: Sequence[Change]) -> None:
         """Applies changes decided together (of different shipments), each as ``apply``
@@ -257,12 +356,10 @@ class Committer:
             done = writer.write(batch, afters)
             handed.set_result(None)
             await done
-        except StorageBusy:
-            # Nothing stored and nothing failed: the next change is decided from what the
-            # database holds (the writer refused every batch handed over after this one).
-            self.state.unwritten(afters)
-            raise
         except StoreError as exc:
+            # Not StorageBusy (nothing stored, nothing failed): the writer refused every batch
+            # handed over after this one too and took their values back as it refused them
+            # (``on_refused``), so the next change is decided from what the database holds.
             if self.failed is None:  # the writer's own report may have latched it already
                 self.latch(f"storage failed: {exc}")
             raise Unavailable(self.public(f"storage failed: {exc}")) from exc
@@ -304,6 +401,10 @@ class Committer:
         except (StoreError, sqlite3.Error) as exc:
             self.latch(f"storage failed: {exc}")
             raise Unavailable(self.public(f"storage failed: {exc}")) from exc
+
+
+#: The writers as an operator knows them (``GATE_WRITER``'s two values).
+_WRITERS = {"process": "the writer process", "thread": "the store's thread"}
 
 
 def _saver(encoder: ShipmentEncoder, shipment: Shipment) -> Step:

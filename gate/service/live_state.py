@@ -12,8 +12,9 @@ Two layers, and one rule between them: memory never runs ahead of the database.
 
 A write that failed can still have later writes queued behind it that were decided on top
 of it. ``guard`` stops them as they are written: each write names the value it was decided
-from, and refuses (``Conflict``, nothing written) unless that is the value last written for
-the shipment. So the database never stores a change built on one it does not hold.
+from, and refuses (``StaleDecision``, a 503: nothing written, the client sends it again)
+unless that is the value last written for the shipment. So the database never stores a
+change built on one it does not hold.
 
 A write needs no view of its own values: whatever it stores is computed from the values
 decided before it was submitted (an approval's stored answer from the shipment the approval
@@ -27,7 +28,7 @@ from types import MappingProxyType
 
 from gate.core.licences import StandingLicence
 from gate.core.shipment_values import FINAL, Shipment
-from gate.errors import Conflict
+from gate.errors import StaleDecision
 
 
 class LiveState:
@@ -138,11 +139,13 @@ class LiveState:
     # --- as a write runs (on the writer thread, or on the loop for the writer process) --------
 
     def guard(self, changes: Iterable[tuple[Shipment | None, Shipment]]) -> None:
-        """Refuses a write decided from a value that is not the one last written. Raises
-        Conflict; runs on the writer thread inside the write."""
+        """Refuses a write decided from a value that is not the one last written (a write it
+        was decided on was refused). Raises StaleDecision: a retryable 503, not a client's
+        409. Runs on the writer thread inside the write, or on the loop as a batch is handed
+        to the writer process."""
         for base, after in changes:
             if self._written.get(after.id) is not base:
-                raise Conflict(
+                raise StaleDecision(
                     f"shipment {after.id} changed while this change was being written:"
                     " nothing was stored, send it again"
                 )

@@ -230,14 +230,14 @@ class ScanPath:
                 await asyncio.sleep(0)
                 self.committer.require_ok()
         finally:
-            # Every slice handed over ends before the batch is answered, or refused.
-            ended = await asyncio.gather(*writes, return_exceptions=True)
+            # Every slice's write ends before the answer (``stall_bound`` at most: 503).
+            ended = await self.committer.waited(asyncio.gather(*writes, return_exceptions=True))
         for result in ended:
             if isinstance(result, BaseException):
                 raise result
         for wait in waits:
-            # Shielded: a caller that goes away must not cancel another batch's future.
-            if not await asyncio.shield(wait):
+            # Shielded, bounded: a caller that goes away must not cancel another batch's write.
+            if not await self.committer.waited(wait):
                 raise Unavailable("the first delivery of a scan in this batch was not stored")
         return outcomes
 

@@ -148,6 +148,11 @@ class Store:
         # nothing more enters the queue, so the shutdown drain answers every request.
         self._lock = threading.Lock()
         self._stopped = False
+        #: The requests submitted and not answered yet, oldest first, with when each was
+        #: submitted (``time.monotonic``); guarded by ``_lock``. Their first is the thread's
+        #: oldest job in flight: a thread stuck in one (a disk that hangs its fsync, the write
+        #: turn held elsewhere) shows as its growing age.
+        self._open: dict[WriteRequest[Any], float] = {}
 
     @classmethod
     async def open(
@@ -232,6 +237,13 @@ class Store:
         submitted before it has finished, and returns its result. ``fn`` must only read."""
         return await self._submit(Kind.READ, fn)
 
+    def oldest_write(self) -> float | None:
+        """Seconds since the oldest request the thread has not answered yet was submitted
+        (queued or running), None when there is none."""
+        with self._lock:
+            first = next(iter(self._open.values()), None)
+        return None if first is None else time.monotonic() - first
+
     async def writable(self, timeout: float = 2.0) -> bool:
         """For readiness checks: True when a small write to ``meta`` commits within
         ``timeout`` seconds, False when it fails or takes longer. Never raises StoreError."""
@@ -277,8 +289,17 @@ class Store:
         with self._lock:
             if self._closing is not None or self._stopped:
                 raise StoreError(f"database {self.path} is closed")
+            self._open[request] = time.monotonic()
             self._queue.put(request)
         return await request.future
+
+    def _settle(self, outcomes: list[Outcome]) -> None:
+        """Hands outcomes to their futures (``settle``), and takes their requests off the
+        ones in flight."""
+        with self._lock:
+            for request, _, _ in outcomes:
+                self._open.pop(request, None)
+        settle(outcomes)
 
     # --- the writer thread ---------------------------------------------------------------------
 
@@ -286,7 +307,7 @@ class Store:
         try:
             turn = owner_lock.WriteTurn(self.path)
         except BaseException as exc:
-            settle([(opened, False, exc)])
+            self._settle([(opened, False, exc)])
             self._shut_down()
             return
         try:
@@ -294,7 +315,7 @@ class Store:
                 conn = connect_writer(self.path)
         except BaseException as exc:
             turn.close()
-            settle([(opened, False, exc)])
+            self._settle([(opened, False, exc)])
             self._shut_down()
             return
         try:
@@ -304,11 +325,11 @@ class Store:
             with turn, contextlib.suppress(sqlite3.Error):
                 conn.close()
             turn.close()
-            settle([(opened, False, exc)])
+            self._settle([(opened, False, exc)])
             self._shut_down()
             return
         self._identity = _identity(self.path)
-        settle([(opened, True, None)])
+        self._settle([(opened, True, None)])
         held: WriteRequest[Any] | None = None
         try:
             while True:
@@ -331,7 +352,7 @@ class Store:
                     with turn:
                         held = self._run_group(conn, request)
                 elif request.kind is Kind.READ:
-                    settle([self._run_read(conn, request)])
+                    self._settle([self._run_read(conn, request)])
                 else:
                     break
         finally:
@@ -409,7 +430,7 @@ class Store:
                 outcomes.append((request, False, closed))
         if self._closing is not None:
             outcomes.append((self._closing, True, None))
-        settle(outcomes)
+        self._settle(outcomes)
 
     def _run_read(self, conn: sqlite3.Connection, request: WriteRequest[Any]) -> Outcome:
         assert request.fn is not None
@@ -442,22 +463,22 @@ class Store:
         did not run, for the main loop to run next."""
         if self.lost is not None:
             self.stats.failed_writes += 1
-            settle([(first, False, StoreError(self.lost))])
+            self._settle([(first, False, StoreError(self.lost))])
             return None
         if self.locked_out is not None and time.monotonic() < self._retry_at:
             # Known to be locked and not yet time to retry: answer at once, do not wait again.
             self.stats.failed_writes += 1
-            settle([(first, False, self._busy())])
+            self._settle([(first, False, self._busy())])
             return None
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             self.stats.failed_writes += 1
             if _is_busy(exc):
-                settle([(first, False, self._locked(conn, exc))])
+                self._settle([(first, False, self._locked(conn, exc))])
             else:
                 error = store_error(self.path, "cannot begin a transaction", exc)
-                settle([(first, False, error)])
+                self._settle([(first, False, error)])
             return None
         self._unlocked(conn)
         done: list[Outcome] = []
@@ -490,7 +511,7 @@ class Store:
             error = store_error(self.path, "a group's final step failed, nothing was stored", exc)
             self.stats.failed_commits += 1
             self.stats.failed_writes += len(done)
-            settle([(req, False, error) for req, _, _ in done])
+            self._settle([(req, False, error) for req, _, _ in done])
             return held
         try:
             conn.execute("COMMIT")
@@ -505,7 +526,7 @@ class Store:
             )
             self.stats.failed_commits += 1
             self.stats.failed_writes += len(done)
-            settle([(req, False, lost) for req, _, _ in done])
+            self._settle([(req, False, lost) for req, _, _ in done])
             return held
         if _identity(self.path) != self._identity:
             # Committed into a file the path no longer names (removed, or another put in its
@@ -518,14 +539,14 @@ class Store:
             log.error("%s", self.lost)
             self.stats.failed_commits += 1
             self.stats.failed_writes += len(done)
-            settle([(req, False, StoreError(self.lost)) for req, _, _ in done])
+            self._settle([(req, False, StoreError(self.lost)) for req, _, _ in done])
             return held
         succeeded = sum(1 for _, ok, _ in done if ok)
         self.stats.commits += 1
         self.stats.writes += succeeded
         self.stats.failed_writes += len(done) - succeeded
         self.stats.largest_group = max(self.stats.largest_group, len(done))
-        settle(done)
+        self._settle(done)
         return held
 
     def _run_in_savepoint(self, conn: sqlite3.Connection, request: WriteRequest[Any]) -> Outcome:
@@ -563,7 +584,7 @@ class Store:
         outcomes: list[Outcome] = [(req, False, lost) for req, _, _ in done]
         outcomes.append(last if not last[1] else (last[0], False, lost))
         self.stats.failed_writes += len(outcomes)
-        settle(outcomes)
+        self._settle(outcomes)
 
 
 _identity = schema.file_identity

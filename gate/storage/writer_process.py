@@ -39,6 +39,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -105,6 +106,10 @@ class WriterProcess:
         self.failed: str | None = None
         #: Called once with the reason when the process fails or ends while the gate runs.
         self.on_failure: Callable[[str], None] | None = None
+        #: Called with the shipment values of the batches refused because another process
+        #: held the database, as they are refused: before any other batch is handed over,
+        #: so none decided on them is taken (``LiveState.unwritten``).
+        self.on_refused: Callable[[Sequence[Shipment]], None] | None = None
         self.commits = 0
         self.writes = 0
         self._ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -115,14 +120,25 @@ class WriterProcess:
         self._gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         #: Batches not sent yet: id, packed batch, the shipment values its change saves.
         self._unsent: list[tuple[int, bytes, Sequence[Shipment]]] = []
-        #: The batches of the send the process has not answered yet.
-        self._sent: set[int] = set()
+        #: The batches of the send the process has not answered yet, with the shipment
+        #: values each saves, and when that send went (``time.monotonic``; None: none out).
+        self._sent: dict[int, Sequence[Shipment]] = {}
+        self._sent_at: float | None = None
         self._encoder = ShipmentEncoder()
 
     @property
     def pending(self) -> int:
         """Batches written and not yet answered."""
         return len(self._pending)
+
+    def oldest_write(self) -> float | None:
+        """Seconds since the send the process has not answered yet went out (its oldest
+        write in flight: the batches not sent wait behind it), None when none is out. A
+        process that stopped (SIGSTOP, a disk that hangs its fsync) shows here as a growing
+        age, while it still looks alive."""
+        if self._sent_at is None:
+            return None
+        return time.monotonic() - self._sent_at
 
     @classmethod
     async def start(
@@ -207,7 +223,8 @@ class WriterProcess:
             # Sent without their shipments the batches would leave the documents behind.
             self._fail(f"the shipments of scan batches could not be sent: {exc}")
             return
-        self._sent.update(ident for ident, _, _ in unsent)
+        self._sent.update((ident, changed) for ident, _, changed in unsent)
+        self._sent_at = time.monotonic()
         self._transport.write(b"".join([packed for _, packed, _ in unsent]) + end)
 
     async def close(self) -> None:
@@ -248,7 +265,7 @@ class WriterProcess:
         else:
             self.commits += 1
             self.writes += len(ids)
-        self._sent.difference_update(ids)
+        self._answered_sent(ids)
         for ident in ids:
             future = self._pending.pop(ident, None)
             if future is None or future.done():
@@ -262,15 +279,27 @@ class WriterProcess:
     def _busy(self, ids: list[int], reason: str) -> None:
         """Another process held the database: the send is refused, and so is every batch
         written after it (decided on its values); the writer goes on with the next."""
-        self._sent.difference_update(ids)
+        values = [shipment for ident in ids for shipment in self._sent.get(ident, ())]
+        values += [shipment for _, _, changed in self._unsent for shipment in changed]
+        self._answered_sent(ids)
         refused = [*ids, *(ident for ident, _, _ in self._unsent)]
         self._unsent = []
+        if self.on_refused is not None:
+            # Now, in this callback: a batch decided on these values and handed over before
+            # the refused batches' own tasks resume must meet the guard, not the database.
+            self.on_refused(values)
         for ident in refused:
             future = self._pending.pop(ident, None)
             if future is not None and not future.done():
                 future.set_exception(
                     StorageBusy(f"the database is locked by another process: {reason}")
                 )
+
+    def _answered_sent(self, ids: Sequence[int]) -> None:
+        for ident in ids:
+            self._sent.pop(ident, None)
+        if not self._sent:
+            self._sent_at = None
 
     def _ended(self, exc: Exception | None) -> None:
         if not self._gone.done():
@@ -291,7 +320,7 @@ class WriterProcess:
         if not self._ready.done():
             self._ready.set_exception(StoreError(reason))
         pending, self._pending = self._pending, {}
-        self._unsent, self._sent = [], set()
+        self._unsent, self._sent, self._sent_at = [], {}, None
         for future in pending.values():
             if not future.done():
                 future.set_exception(StoreError(self.failed or reason))

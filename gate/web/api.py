@@ -54,23 +54,37 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: a verified table and every screening list are loaded, and the database
-    takes writes."""
+    """Readiness: a verified table and every screening list are loaded, the database takes
+    writes, and no writer has a write in flight longer than its bound (``writer``: which
+    writer's oldest write is oldest, and how old)."""
     slot = request.app[app_keys.TABLE]
     docks = request.app.get(app_keys.DOCKS)
     checks: dict[str, Any] = {"table": slot.loaded}
     screening = request.app.get(app_keys.SCREENING)
     checks["lists"] = screening is not None and screening.ready
+    body: dict[str, Any] = {}
     if docks is not None:
+        committer = docks.committer
+        stall = committer.check_writers()
+        oldest = committer.oldest_write()
+        body["writer"] = {
+            "kind": oldest[0] if oldest else "process" if committer.writer else "thread",
+            "oldest_write_seconds": round(oldest[1], 3) if oldest else None,
+            "bound_seconds": committer.stall_bound,
+        }
+        checks["writer"] = stall is None
         probe = request.app[app_keys.READY_PROBE]
         checks["database"] = (
             docks.failed is None
             and docks.store.locked_out is None  # known: no write needed to tell
+            # The probe writes through the store's thread: queued behind a stalled one it
+            # would only wait out its timeout.
+            and (stall is None or stall[0] != "thread")
             and await probe(docks.store.writable)
         )
     ready = all(checks.values())
     return web.json_response(
-        {"status": "ready" if ready else "not ready", "checks": checks},
+        {"status": "ready" if ready else "not ready", "checks": checks, **body},
         status=200 if ready else 503,
     )
 

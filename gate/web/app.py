@@ -298,6 +298,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(reloader.watch(), name="table-watch"),
             asyncio.create_task(screening.first_load(), name="lists-load"),
             asyncio.create_task(_review(docks), name="review"),
+            asyncio.create_task(docks.committer.watch_writers(), name="writer-watch"),
         ]
         if config.epcis is not None:
             epcis = EpcisLink(

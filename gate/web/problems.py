@@ -128,7 +128,12 @@ def from_error(exc: GateError) -> Problem:
             errors = None
             if isinstance(exc, InvalidCode | InvalidCountry):
                 errors = [{"field": getattr(exc, "field", "country"), "message": str(exc)}]
-            return Problem(status, slug, title, str(exc), errors=errors, extra=extra)
+            headers: dict[str, str] = {}
+            if isinstance(exc, Unavailable) and exc.retry_after is not None:
+                headers["Retry-After"] = str(exc.retry_after)
+            return Problem(
+                status, slug, title, str(exc), errors=errors, extra=extra, headers=headers
+            )
     return internal()
 
 

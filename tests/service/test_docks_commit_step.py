@@ -14,7 +14,7 @@ import pytest
 
 from gate.config.settings import load_config
 from gate.core.shipments import cancel, seal
-from gate.errors import Conflict, InvalidShipment, Unavailable
+from gate.errors import InvalidShipment, StaleDecision, Unavailable
 from gate.service.commit_step import Change
 from gate.service.docks import Docks
 from gate.service.events import Event, Events
@@ -84,13 +84,14 @@ async def test_a_change_whose_write_fails_leaves_memory_and_publishes_nothing(
 
 async def test_a_write_decided_on_a_value_never_written_is_refused(docks: Docks) -> None:
     """A change decided from a shipment value the database does not hold (its own write
-    failed) is refused on the writer thread: nothing built on a lost change is stored."""
+    failed) is refused on the writer thread, as a retryable 503 (StaleDecision), not a 409:
+    nothing built on a lost change is stored."""
     shipment = await docks.create(dict(BODY), "wms")
     lost = seal(shipment, docks.controls(), docks.clock()).shipment
     built_on_lost = cancel(lost, docks.clock()).shipment
     change = Change()
     change.add(lost, built_on_lost)
-    with pytest.raises(Conflict):
+    with pytest.raises(StaleDecision):
         await docks.committer.apply(change)
     assert "open" == docks.shipment("S1").state.value
 

@@ -36,10 +36,8 @@ async def test_health_and_readiness(base_url: str) -> None:
         async with s.get(base_url + "/healthz") as r:
             assert 200 == r.status
         async with s.get(base_url + "/readyz") as r:
-            assert (200, {"table": True, "lists": True, "database": True}) == (
-                r.status,
-                (await r.json())["checks"],
-            )
+            checks = {"table": True, "lists": True, "writer": True, "database": True}
+            assert (200, checks) == (r.status, (await r.json())["checks"])
 
 
 async def test_item_is_classified(base_url: str, demo_config: Path) -> None:

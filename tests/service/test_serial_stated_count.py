@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from gate.core.shipment_values import SerialRead
-from gate.errors import Conflict, InvalidShipment
+from gate.errors import InvalidShipment, StaleDecision
 from gate.service.serial_ledger import SerialLedger
 from tests.central.test_central_link import callback, licence_body, office_key
 from tests.service.harness import Gate, Gates, gtin_with
@@ -134,7 +134,7 @@ async def test_a_raise_whose_write_failed_leaves_the_serial_at_its_old_units(
     assert shipment is not None
     doomed = await failing_change(docks, shipment)
     fifty = f"(01){unit}(21)S1(37)50"
-    with pytest.raises(Conflict):
+    with pytest.raises(StaleDecision):
         await docks.scans([read(fifty, "b")], "scanner-door-1")
     with pytest.raises(InvalidShipment):
         await doomed

@@ -13,7 +13,7 @@ import pytest
 
 from gate.config.settings import load_config
 from gate.core.shipment_values import Shipment, evolve
-from gate.errors import Conflict, InvalidShipment
+from gate.errors import InvalidShipment, StaleDecision
 from gate.service.commit_step import Change
 from gate.service.docks import Docks
 from gate.storage.store import Store
@@ -135,7 +135,7 @@ async def test_a_serial_whose_write_failed_counts_when_read_again(
         "wms",
     )
     doomed = await failing_change(docks, shipment)
-    with pytest.raises(Conflict):
+    with pytest.raises(StaleDecision):
         await docks.scans([read(gtin, "S1", "a")], "scanner-door-1")
     with pytest.raises(InvalidShipment):
         await doomed
