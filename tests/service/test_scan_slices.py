@@ -95,16 +95,15 @@ async def test_a_batch_whose_later_slice_fails_is_refused_and_its_retry_complete
     """The writer process killed while a batch's first slice is being written and the others
     wait: the batch is refused (503), never answered as stored; after a restart the same
     batch sent again is answered whole, each scan counted once."""
+    n = SLICE_SCANS * 2 + 3
+    batch = portal(demo_config, n, "k")
     monkeypatch.setenv("GATE_WRITER", "process")
     g = await gates.start()
     await g.create("S1", "D1")
-    docks = g.app[app_keys.DOCKS]
-    writer = docks.committer.writer
+    writer = g.app[app_keys.DOCKS].committer.writer
     assert writer is not None
-    n = SLICE_SCANS * 2 + 3
-    batch = portal(demo_config, n, "k")
     writer.process.send_signal(signal.SIGSTOP)
-    sent = asyncio.create_task(docks.scans(batch, "scanner"))
+    sent = asyncio.create_task(g.app[app_keys.DOCKS].scans(batch, "scanner"))
     await until(lambda: writer.pending >= 1, "the first slice handed over")
     writer.process.send_signal(signal.SIGKILL)
     with pytest.raises(Unavailable):
