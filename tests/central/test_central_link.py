@@ -27,10 +27,18 @@ OFFICE_SECRET = "whsec_y9iZlFpigdEAohCe3PyZSWTamRL4s5UHdR+a1Io9yic="
 
 
 def approval(
-    request_id: str, number: str, *, shipment: str = "S1", seconds: float = 10 * 86400, **extra: Any
+    request_id: str,
+    number: str,
+    *,
+    shipment: str = "S1",
+    seconds: float = 10 * 86400,
+    now: dt.datetime | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
-    """The body of an approval callback, its licence valid for `seconds` from now."""
-    until = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
+    """The body of an approval callback, its licence valid for `seconds` from ``now`` (the
+    real time unless a test's clock is given)."""
+    start = now if now is not None else dt.datetime.now(dt.UTC)
+    until = (start + dt.timedelta(seconds=seconds)).isoformat()
     return {
         "request_id": request_id,
         "shipment_id": shipment,
@@ -382,7 +390,8 @@ async def test_approval_expiry_holds_the_shipment_again(
     clock = ManualClock()
     gate = await gates.start(clock=clock)
     _, request = await held(gate, demo_config, office)
-    body = approval(request["request_id"], "L-short", seconds=3600)
+    # Valid for an hour of the gate's clock, however long the start took in real time.
+    body = approval(request["request_id"], "L-short", seconds=3600, now=clock.now())
     status, answer = await callback(gate, "/api/v1/approvals", body, key=office_key(demo_config))
     assert (200, "cleared") == (status, answer["shipment"]["state"])
     docks = gate.app[app_keys.DOCKS]
