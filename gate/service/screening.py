@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.config.lists import ListConfig
-from gate.core.facts import FUTURE_SLACK  # a date further ahead is wrong, not fresh
+from gate.core.facts import FUTURE_SLACK
 from gate.core.screening import Hit, Party, screen
 from gate.core.screening.clearances import Clearance, ClearanceBook
 from gate.errors import GateError
