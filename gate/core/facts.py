@@ -175,6 +175,18 @@ def require_instant(moment: dt.datetime) -> dt.datetime:
 
 Source = tuple[str, dt.datetime | None, float]
 
+#: How far ahead of the gate's clock a source's date may lie and still count: a clock a little
+#: behind the publisher's. A source dated further ahead carries a wrong date, not fresh data,
+#: and is stale (as the screening lists' dates already are, ``gate.service.screening``): an
+#: ``annex_date`` of 2099 must not keep the control list fresh until 2099. It turns fresh
+#: once the clock is within this of its date.
+FUTURE_SLACK = dt.timedelta(hours=24)
+
+
+def _ahead(dated: dt.datetime, now: dt.datetime) -> bool:
+    """Whether ``dated`` lies more than ``FUTURE_SLACK`` ahead of ``now`` (a wrong date)."""
+    return dated - now > FUTURE_SLACK
+
 
 def _sources(policy: Policy, dates: ControlDates) -> tuple[Source, ...]:
     """Each data source the decisions use: its name, its date, its age limit in days; the
@@ -196,24 +208,28 @@ class SourceAge:
 
 def source_ages(policy: Policy, dates: ControlDates, now: dt.datetime) -> tuple[SourceAge, ...]:
     """Each data source the decisions use, with its age and whether row 12 lets it pass:
-    fresh while younger than its limit (the same test ``assess`` makes)."""
+    fresh while younger than its limit and dated no more than ``FUTURE_SLACK`` ahead of
+    ``now`` (the same test ``assess`` makes)."""
     ages = []
     for name, dated, days in _sources(policy, dates):
         limit = dt.timedelta(days=days)
         age = None if dated is None else now - dated
-        ages.append(SourceAge(name, dated, limit, age, age is not None and age < limit))
+        fresh = dated is not None and not _ahead(dated, now) and now - dated < limit
+        ages.append(SourceAge(name, dated, limit, age, fresh))
     return tuple(ages)
 
 
-def stale_at(policy: Policy, dates: ControlDates) -> dt.datetime | None:
-    """The instant from which row 12 holds every line, or ``None`` if it already does.
+def stale_at(policy: Policy, dates: ControlDates, now: dt.datetime) -> dt.datetime | None:
+    """The instant from which row 12 holds every line, or ``None`` if it already does at
+    ``now`` for want of a date it can use (a source with no date, or dated more than
+    ``FUTURE_SLACK`` ahead of ``now``).
 
     Data is stale when its age reaches its limit, so a timer set for this instant sees the
     change (a strict "older than" would need a timer one tick later).
     """
     moments: list[dt.datetime] = []
     for _, dated, days in _sources(policy, dates):
-        if dated is None:
+        if dated is None or _ahead(dated, now):
             return None
         moments.append(dated + dt.timedelta(days=days))
     return min(moments)
@@ -284,7 +300,10 @@ def _ages(
     policy: Policy, dates: ControlDates, now: dt.datetime
 ) -> tuple[tuple[tuple[str, int | None, float], ...], int | None, dt.datetime | None]:
     """The stale sources, the oldest source's age in whole days, and the instant until which
-    both stay as they are (``None``: for ever, as unknown data stays stale)."""
+    both stay as they are (``None``: for ever, as unknown data stays stale).
+
+    A source dated more than ``FUTURE_SLACK`` ahead is stale with a negative age: minus the
+    whole days it lies ahead (at least one), until the clock comes within the slack of it."""
     stale: list[tuple[str, int | None, float]] = []
     oldest: int | None = 0
     until: dt.datetime | None = None
@@ -292,6 +311,12 @@ def _ages(
         if dated is None:
             stale.append((name, None, days))
             oldest = None
+            continue
+        if _ahead(dated, now):
+            stale.append((name, -(dated - now).days, days))
+            oldest = None
+            turn = dated - FUTURE_SLACK
+            until = turn if until is None else min(until, turn)
             continue
         age = now - dated
         # Whole days, so the facts stay equal (and lines are not re-decided) from one scan to

@@ -34,7 +34,7 @@ def next_review(shipment: Shipment, controls: Controls, now: dt.datetime) -> dt.
             if licence.serves(shipment.consignee.party, shipment.destination)
         ],
     )
-    stale = stale_at(controls.policy, controls.dates)
+    stale = stale_at(controls.policy, controls.dates, now)
     moments = [m for m in (expiry, stale) if m is not None and m > now]
     return min(moments, default=None)
 

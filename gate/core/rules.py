@@ -249,6 +249,8 @@ def _explain_stale(c: Case) -> str:
     for name, age, limit in c.facts.stale:
         if age is None:
             parts.append(f"the {name} carries no date")
+        elif age < 0:  # facts._ages: dated that many days ahead, a wrong date
+            parts.append(f"the {name} is dated {-age} days ahead of the gate's clock")
         else:
             parts.append(f"the {name} is {age} days old (limit {limit:g})")
     return "; ".join(parts)

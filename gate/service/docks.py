@@ -14,12 +14,10 @@ database); a shipment document that cannot be read at start stops the start.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import logging
 import sqlite3
-import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from operator import attrgetter
 from typing import Any
@@ -45,7 +43,6 @@ from gate.errors import (
     NotFound,
     Overdraw,
     TableError,
-    Unavailable,
 )
 from gate.service.audit_records import dispatched_lines, removed_record
 from gate.service.clock import utc_now
@@ -58,6 +55,7 @@ from gate.service.input_checks import check_id, check_text, scrub
 from gate.service.live_state import LiveState
 from gate.service.party_screening import list_dates_until, screened
 from gate.service.policy_files import PolicyData
+from gate.service.refusals import Refusals
 from gate.service.scan_path import ScanPath
 from gate.service.screening import ScreeningState
 from gate.service.shipment_bodies import amendments, shipment_from_body
@@ -69,7 +67,6 @@ from gate.table.native import Table, TableSlot
 
 log = logging.getLogger("gate.service.docks")
 
-REJECTIONS_PER_SECOND = 50
 #: What a re-evaluation must change to be recorded (new hits are journaled with their shipment).
 _DECIDED = attrgetter("state", "lines", "requests", "screening")
 #: Final shipments loaded at start (for the page and the API) if closed this recently.
@@ -112,8 +109,7 @@ class Docks:
         self.dispatch_check: Callable[[Shipment], None] = lambda s: None  # service.door_holds
         self.counters: dict[str, int] = {}
         self.decisions: dict[str, int] = {}
-        self._rejection_window = 0.0
-        self._rejections = 0
+        self.refusals = Refusals(self.committer, lambda: self.clock())
 
     # --- what the rest of the gate reads ----------------------------------------------------
 
@@ -286,33 +282,11 @@ class Docks:
         await self.committer.apply(Change(sql=[write]))
 
     async def record_rejection(self, info: Mapping[str, Any]) -> None:
-        """Journals a refused request (bad input, no or wrong token, wrong role, conflict).
-
-        Bounded (REJECTIONS_PER_SECOND) so a flood of bad requests cannot fill the disk;
-        the ones over the bound are counted, not journaled.
-        """
-        if self.failed is not None:
-            return
-        now = time.monotonic()  # a rate over elapsed time, not a time of day
-        if now - self._rejection_window >= 1.0:
-            self._rejection_window, self._rejections = now, 0
-        self._rejections += 1
-        if self._rejections > REJECTIONS_PER_SECOND:
-            self.counters["rejections_not_journaled"] = (
-                self.counters.get("rejections_not_journaled", 0) + 1
-            )
-            return
-        at = self.clock()
-        actor = scrub(str(info.get("actor") or "anonymous").replace("|", "/"))
-        record = scrub(dict(info))
-
-        def write(conn: sqlite3.Connection) -> None:
-            journal.append(
-                conn, kind="request.rejected", actor=actor, subject=None, data=record, ts=at
-            )
-
-        with contextlib.suppress(Unavailable):
-            await self.committer.apply(Change(sql=[write]))
+        """Journals a refused request (bad input, no or wrong token, wrong role, conflict)
+        within its budget: a known client's own, or the small one every request without an
+        accepted credential shares; the rest are counted and summed up once a minute
+        (``gate.service.refusals``). Raises nothing."""
+        await self.refusals.record(info)
 
     # --- shipments --------------------------------------------------------------------------
 

@@ -31,6 +31,9 @@ SCAN_FIELDS = frozenset({"scan_id", "reader", "door", "code", "kind", "ts", "shi
 MAX_CODE = MAX_CODE_LENGTH  # the one limit on a code's length, owned by the core
 #: The longest scan id or reader name: they are stored and journaled with each scan.
 MAX_SCAN_NAME = 128
+#: The scan's fields that are names, single-line text (``gate.core.text``): no control
+#: characters, no invisible or bidirectional marks.
+NAME_FIELDS = ("scan_id", "reader", "door", "shipment", "kind", "ts")
 
 
 @quick_init
@@ -109,8 +112,11 @@ def check_scan(raw: Any) -> ScanInput:
             and door
             and "|" not in scan_id
             and "|" not in reader
-            # ASCII text has no lone surrogate: every field is storable as it is.
-            and f"{scan_id}{reader}{door}{code}{shipment or ''}{ts or ''}".isascii()
+            # ASCII text has no lone surrogate: every field is storable as it is; and printable
+            # ASCII no control character (the code is the decoder's: GS separates its parts).
+            and (names := f"{scan_id}{reader}{door}{shipment or ''}{ts or ''}").isascii()
+            and names.isprintable()
+            and code.isascii()
         ):
             return ScanInput(scan_id, reader, door, code, kind, ts, shipment)
     return check_scan_fully(raw)
@@ -147,6 +153,12 @@ def check_scan_fully(raw: Any) -> ScanInput:
     for name, text in values.items():
         if text is not None and not storable(text):
             raise InvalidCode(f"{name} is not valid text (a lone surrogate)", field=name)
+    for name in NAME_FIELDS:
+        # A name is stored and journaled as it came, and shown: a NUL or an escape sequence in
+        # it would be too (the code's characters are the decoder's to judge).
+        problem = text_problem(name, values[name] or "")
+        if problem is not None:
+            raise InvalidCode(problem, field=name)
     for name in ("scan_id", "reader"):
         text = values[name] or ""
         if len(text) > MAX_SCAN_NAME or "|" in text:

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from gate.config.lists import ListConfig
-from gate.core.facts import ListDate
+from gate.core.facts import FUTURE_SLACK, ListDate
 from gate.core.hits import PartyHits
 from gate.core.parties import Party
 from gate.core.screening import Party as ScreenedParty
 from gate.core.shipment_values import Shipment, evolve
-from gate.service.screening import FUTURE_SLACK, ScreeningState, ScreeningUnavailable
+from gate.service.screening import ScreeningState, ScreeningUnavailable
 from gate.storage.shipment_codec import screening_json
 
 

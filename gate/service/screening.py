@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.config.lists import ListConfig
+from gate.core.facts import FUTURE_SLACK
 from gate.core.screening import Hit, Party, screen
 from gate.core.screening.clearances import Clearance, ClearanceBook
 from gate.errors import GateError
@@ -55,8 +56,6 @@ log = logging.getLogger("gate.screening")
 
 #: The ``meta`` key under which the configured publication dates are remembered.
 PUBLISHED_META = "screening.published"
-#: A publication date further ahead than this is a wrong date, not a fresh list.
-FUTURE_SLACK = dt.timedelta(hours=24)
 #: How many references per list and kind a journal record names (the counts are complete).
 JOURNAL_REFERENCES = 100
 

@@ -254,9 +254,27 @@ async def _no_body(request: web.Request) -> None:
         raise Problem(413, "too-large", "Request too large", "this endpoint takes no body")
 
 
-async def seal_shipment(request: web.Request) -> web.StreamResponse:
-    actor = _auth(request, Action.SEAL)
+async def _empty_body(request: web.Request) -> None:
+    """An action endpoint's body, if any, must say nothing: an empty JSON or msgpack object
+    (what a client library sends for "no body"). Anything else is a client that means
+    something the gate would ignore: refused, and nothing done. Raises Problem 413 (large),
+    415 (a body of another type), 400 (malformed, or not ``{}``)."""
     await _no_body(request)
+    if not await request.read():
+        return
+    if await read_body(request) != {}:
+        raise Problem(
+            400,
+            "unexpected-body",
+            "Unexpected body",
+            "this endpoint takes no body: send none, or an empty object {}",
+        )
+
+
+async def seal_shipment(request: web.Request) -> web.StreamResponse:
+    """``POST /shipments/{id}/seal``: no body, or ``{}`` (DESIGN.md names none)."""
+    actor = _auth(request, Action.SEAL)
+    await _empty_body(request)
     return respond(request, to_doc(await _docks(request).seal(request.match_info["id"], actor)))
 
 

@@ -318,6 +318,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         await lights.stop()  # red/off, before the readers stop: GPO writes go through them
         await readers.stop()  # before the store closes: their last scans are stored
         await holds.close()  # a hold's write still being retried (logged if not stored)
+        await docks.refusals.close()  # the refusals counted since the last summary
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -31,7 +31,7 @@ from aiohttp import web
 
 from gate.config.settings import Client, Config, Limits, Operator
 from gate.core.access import Action, Role, may, roles_for
-from gate.web.problems import Problem
+from gate.web.problems import ACTOR, Problem
 from gate.web.sessions import (
     COOKIE_NAME,
     CSRF_HEADER,
@@ -188,7 +188,7 @@ class Clients:
             return self._display(request, action)
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "basic" and token.strip():
-            return self._basic(token.strip(), action, request.remote)
+            return self._basic(request, token.strip(), action)
         if scheme.lower() != "bearer" or not token.strip():
             raise Problem(
                 401,
@@ -206,6 +206,7 @@ class Clients:
                 "the bearer token is not valid",
                 headers={"WWW-Authenticate": 'Bearer realm="gate", error="invalid_token"'},
             )
+        known(request, client.name)
         self.check_role(client.role, action)
         self.limit(client.name)
         return client
@@ -224,13 +225,13 @@ class Clients:
                 f" (allowed: {', '.join(names) or 'nobody'})",
             )
 
-    def _basic(self, token: str, action: Action, address: str | None) -> Client:
+    def _basic(self, request: web.Request, token: str, action: Action) -> Client:
         """An operator on the API, with HTTP Basic credentials."""
         try:
             name, _, password = base64.b64decode(token, validate=True).decode().partition(":")
         except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8
             name, password = "", ""
-        op = self.login(name, password, address) if name else None
+        op = self.login(name, password, request.remote) if name else None
         if op is None:
             raise Problem(
                 401,
@@ -239,6 +240,7 @@ class Clients:
                 "operator name or password is wrong",
                 headers={"WWW-Authenticate": 'Basic realm="gate"'},
             )
+        known(request, op.name)
         self.check_role(Role.OPERATOR, action)
         self.limit(f"operator:{op.name}")
         return Client(op.name, Role.OPERATOR, "")
@@ -253,17 +255,22 @@ class Clients:
         scheme, _, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() == "bearer" and token:
-            return self.by_token(token) is not None
+            client = self.by_token(token)
+            return client is not None and known(request, client.name)
         if scheme.lower() == "basic" and token:
             try:
                 name, _, password = base64.b64decode(token, validate=True).decode().partition(":")
             except ValueError:
                 return False
-            return self.login(name, password, request.remote) is not None
+            op = self.login(name, password, request.remote)
+            return op is not None and known(request, op.name)
         if header:
             return False
-        return self.session(request) is not None or self.display_matches(
-            request.cookies.get(DISPLAY_COOKIE, "")
+        session = self.session(request)
+        if session is not None:
+            return known(request, session.operator)
+        return self.display_matches(request.cookies.get(DISPLAY_COOKIE, "")) and known(
+            request, "display"
         )
 
     def session(self, request: web.Request) -> Session | None:
@@ -281,6 +288,7 @@ class Clients:
                 "Unauthorized",
                 "the session has ended: log in again",
             )
+        known(request, session.operator)
         if request.method not in SAFE_METHODS:
             check_same_origin(request)
             if not session.csrf_matches(request.headers.get(CSRF_HEADER, "")):
@@ -309,6 +317,7 @@ class Clients:
         never change anything."""
         if not self.display_matches(request.cookies.get(DISPLAY_COOKIE, "")):
             raise Problem(401, "unauthorized", "Unauthorized", "the display token is not valid")
+        known(request, "display")
         if action is not Action.READ or request.method not in SAFE_METHODS:
             raise Problem(403, "forbidden", "Forbidden", "the read-only display changes nothing")
         if request.path not in DISPLAY_READS:
@@ -321,6 +330,15 @@ class Clients:
             )
         self.limit("display")
         return Client("display", "display", "")
+
+
+def known(request: web.Request, name: str) -> bool:
+    """Names the client whose credential the gate accepted on ``request`` (True), before its
+    role and rate are checked: a refusal from then on (403, 429, a bad body) is that client's,
+    journaled within its own budget, never among the unauthenticated ones
+    (``gate.service.refusals``)."""
+    request[ACTOR] = name
+    return True
 
 
 #: What the display's page reads (gate/web/page/static/page.js): the doors and the side panel

@@ -89,9 +89,17 @@ class _DocksCollector(Collector):
         # The docks count every answered scan, whichever way it came in (one tally).
         scans = CounterMetricFamily("gate_scans", "Scans answered, by status", labels=["status"])
         for status, n in sorted(self.docks.counters.items()):
-            if status != "rejections_not_journaled":
-                scans.add_metric([status], n)
+            scans.add_metric([status], n)
         yield scans
+        refusals = CounterMetricFamily(
+            "gate_refusals_not_journaled",
+            "Refused requests over their journal budget: counted, summed up in the journal"
+            " once a minute (request.rejected_summary), not journaled one by one",
+            labels=["who"],
+        )
+        for who, n in sorted(self.docks.refusals.not_journaled.items()):
+            refusals.add_metric([who], n)
+        yield refusals
         decisions = CounterMetricFamily(
             "gate_scan_decisions", "Line decisions of accepted scans", labels=["decision"]
         )

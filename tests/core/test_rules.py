@@ -377,7 +377,7 @@ def test_every_matching_reason_is_kept_in_table_order() -> None:
 def test_stale_limit_is_reached_at_exactly_the_limit() -> None:
     """At the maximum age to the second the data is stale; a second earlier it is not."""
     dates = dated(90, control_days=10)
-    assert NOW == stale_at(POLICY, dates)
+    assert NOW == stale_at(POLICY, dates, NOW)
     assert "stale_data" == run(UNLISTED, dates=dates).reason
     earlier = dated(90 - 1 / 86400, control_days=10)
     assert "not_listed" == run(UNLISTED, dates=earlier).reason

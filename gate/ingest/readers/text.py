@@ -14,9 +14,9 @@ What a peer cannot do to the gate or to other scanners:
   scan like any other, rejected by the scan path with the reason, journaled and answered.
   The lines around it are unaffected.
 - An overlong line (over ``max_line`` bytes) is refused as soon as it is known to be too
-  long, answered, journaled as a refused input (``request.rejected``, bounded per second by
-  the docks) and skipped up to its terminator. The connection stays open: the next line is
-  read as usual. Memory stays bounded by ``max_line``.
+  long, answered, journaled as a refused input (``request.rejected``, within the reader's
+  budget: ``gate.service.refusals``) and skipped up to its terminator. The connection stays
+  open: the next line is read as usual. Memory stays bounded by ``max_line``.
 - A TCP client that connects and sends nothing holds one of ``max_connections`` slots until
   ``idle_timeout`` closes it; it delays nobody. Peers outside ``allow`` are closed at once.
 

@@ -110,7 +110,7 @@ def control_data_doc(docks: Docks, slot: TableSlot, now: dt.datetime) -> dict[st
         return {"loaded": False, "error": str(exc), "stale": True}
     info = table.info
     controls = docks.controls(table)
-    turns_stale = stale_at(controls.policy, controls.dates)
+    turns_stale = stale_at(controls.policy, controls.dates, now)
     oldest = controls.dates.oldest
     return {
         "loaded": True,
