@@ -34,6 +34,7 @@ from rapidfuzz.distance import OSA
 
 from gate.core.hits import Hit, HitAction
 from gate.core.screening.entries import ListEntry
+from gate.core.screening.given_names import GIVEN_NAME_OF, given_name
 from gate.core.screening.index import (
     FUZZY_MIN_LENGTH,
     VOWELS_APART_MIN_KEY,
@@ -78,6 +79,9 @@ def _max_edits(length: int) -> int:
 
 #: Similarity of two tokens that differ only by romanisation (same sound_key).
 SOUND_SIMILARITY = 0.95
+#: Similarity of two Latin spellings of one Arabic given name (given_names: "Husayn" and
+#: "Hussein", "Hamid" and "Hameed"): as two romanisations of one word (SOUND_SIMILARITY).
+GIVEN_NAME_SIMILARITY = 0.95
 #: Similarity of a word read from Arabic script to a listed word with the same consonants.
 ABJAD_SIMILARITY = 0.95
 #: A Latin word and a listed one with the same consonants, in order (``abjad_key``), where
@@ -97,8 +101,9 @@ CANDIDATE_CAP = 200
 
 
 def expand(index: ScreeningIndex, token: str, abjad: bool = False) -> dict[int, float]:
-    """The indexed tokens ``token`` may stand for, with their similarity (1 when exact); with
-    ``abjad`` (a word read from Arabic script) also those with its consonants."""
+    """The indexed tokens ``token`` may stand for, with their similarity (1 when exact): other
+    romanisations, the other spellings of an Arabic given name (given_names), near spellings;
+    with ``abjad`` (a word read from Arabic script) also those with its consonants."""
     found: dict[int, float] = {}
     if abjad:
         for key in abjad_keys(token):
@@ -109,6 +114,8 @@ def expand(index: ScreeningIndex, token: str, abjad: bool = False) -> dict[int, 
         # party's "z" read as "s": a German or Dutch "z" is "ts", another sound).
         for number in (*index.abjad.get(key, ()), *index.consonants.get(key, ())):
             found[number] = VOWELS_APART_SIMILARITY
+    for number in index.given.get(given_name(token) or "", ()):
+        found[number] = GIVEN_NAME_SIMILARITY
     for number in index.sounds.get(sound_key(token), ()):
         found[number] = SOUND_SIMILARITY
     exact = index.token_of.get(token)
@@ -365,18 +372,28 @@ def _compounds(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName
 #: A listed word the party wrote in two ("Rosoboron Export") is read whole when the join is
 #: at least this long: shorter joins of two ordinary words meet listed words by chance.
 JOINED_MIN = 8
+#: The first words of Arabic compound names, which are written apart or joined: "Abd al-Aziz",
+#: "Abdel Aziz", "Abdulaziz"; "Abd al Rosyid" and "Abdul Rosyid"; "Abu Bakar". Such a word and
+#: the next are also read as one given name (given_names) when the lists hold that name: two
+#: ordinary words joined could spell an Arabic name by chance ("Has San"), these cannot.
+COMPOUND_HEADS = frozenset(
+    {"abd", *(spelling for spelling, name in GIVEN_NAME_OF.items() if name in ("abdul", "abu"))}
+)
 
 
 def _joins(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
     """``form`` with two neighbouring words read as the one listed word they spell together,
-    each reading with how it was read. The whole name written without spaces is matched
-    already (``compact``); this finds the split word beside other words ("Rosoboron Export
-    Company", "Rosoboron Export Group"), which a space-free comparison of the whole misses."""
+    or as one Arabic given name (COMPOUND_HEADS), each reading with how it was read. The
+    whole name written without spaces is matched already (``compact``); this finds the split
+    word beside other words ("Rosoboron Export Company", "Rosoboron Export Group", "Abd al
+    Rosyid Ba'asyir"), which a space-free comparison of the whole misses."""
     readings: list[tuple[FoldedName, str]] = []
     tokens = form.tokens
     for at in range(len(tokens) - 1):
         joined = tokens[at] + tokens[at + 1]
-        if len(joined) >= JOINED_MIN and joined in index.token_of and joined not in GENERIC_WORDS:
+        listed = joined in index.token_of and joined not in GENERIC_WORDS
+        given = tokens[at] in COMPOUND_HEADS and given_name(joined) in index.given
+        if (len(joined) >= JOINED_MIN and listed) or given:
             read = (*tokens[:at], joined, *tokens[at + 2 :])
             reading = f"{tokens[at] + ' ' + tokens[at + 1]!r} read as {joined!r}"
             readings.append((FoldedName(read, form.legal_form), reading))
