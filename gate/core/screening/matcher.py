@@ -383,21 +383,43 @@ COMPOUND_HEADS = frozenset(
 
 def _joins(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
     """``form`` with two neighbouring words read as the one listed word they spell together,
-    or as one Arabic given name (COMPOUND_HEADS), each reading with how it was read. The
-    whole name written without spaces is matched already (``compact``); this finds the split
-    word beside other words ("Rosoboron Export Company", "Rosoboron Export Group", "Abd al
-    Rosyid Ba'asyir"), which a space-free comparison of the whole misses."""
+    each reading with how it was read. The whole name written without spaces is matched
+    already (``compact``); this finds the split word beside other words ("Rosoboron Export
+    Company", "Rosoboron Export Group"), which a space-free comparison of the whole misses."""
     readings: list[tuple[FoldedName, str]] = []
     tokens = form.tokens
     for at in range(len(tokens) - 1):
         joined = tokens[at] + tokens[at + 1]
-        listed = joined in index.token_of and joined not in GENERIC_WORDS
-        given = tokens[at] in COMPOUND_HEADS and given_name(joined) in index.given
-        if (len(joined) >= JOINED_MIN and listed) or given:
+        if len(joined) >= JOINED_MIN and joined in index.token_of and joined not in GENERIC_WORDS:
             read = (*tokens[:at], joined, *tokens[at + 2 :])
             reading = f"{tokens[at] + ' ' + tokens[at + 1]!r} read as {joined!r}"
             readings.append((FoldedName(read, form.legal_form), reading))
     return readings
+
+
+def _given_joins(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
+    """``form`` with every Arabic compound name written in two (COMPOUND_HEADS: "Abd al
+    Rosyid", "Abd el Aziz", "Abu Bakar") read as the one given name it spells ("abdal", which
+    is "Abdul"; "abdelaziz"), when the lists hold that name: one reading (with how it was
+    read), or none. One reading for all of them, so a name with two such pairs costs one more
+    scoring, not two."""
+    tokens = list(form.tokens)
+    read: list[str] = []
+    joins: list[str] = []
+    at = 0
+    while at < len(tokens):
+        if at + 1 < len(tokens) and tokens[at] in COMPOUND_HEADS:
+            joined = tokens[at] + tokens[at + 1]
+            if given_name(joined) in index.given:
+                read.append(joined)
+                joins.append(f"{tokens[at] + ' ' + tokens[at + 1]!r} read as {joined!r}")
+                at += 2
+                continue
+        read.append(tokens[at])
+        at += 1
+    if not joins:
+        return []
+    return [(FoldedName(tuple(read), form.legal_form), "; ".join(joins))]
 
 
 def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
@@ -407,7 +429,11 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     for read, part in _forms(party.name):
         # A one-word part is taken only as written (see _keep_best).
         whole = read.abjad or (part and len(read.tokens) == 1)
-        others = [] if whole else [*_compounds(index, read), *_joins(index, read)]
+        others = (
+            []
+            if whole
+            else [*_compounds(index, read), *_joins(index, read), *_given_joins(index, read)]
+        )
         for form, reading in [(read, ""), *others]:
             _keep_best(index, form, part, reading, floor, best)
     hits = [
