@@ -4,7 +4,8 @@ Screening one party must not compare it with all 30,000 names. The index keeps, 
 token, the names that hold it (a posting list), and per token its one-deletion variants
 (the SymSpell idea), so a misspelt token finds its listed spelling with a few dictionary
 look-ups instead of a distance to every token, and per romanisation-neutral key (``sound_key``)
-the tokens that differ only by how a name was transliterated ("tsommittee", "committee"). Each
+the tokens that differ only by how a name was transliterated ("tsommittee", "committee"), and
+per Arabic given name (``given_name``) its listed spellings ("hussein", "husayn"). Each
 token is weighted by its rarity over all loaded names (inverse document frequency): "trading"
 or "al" says little, "tradewinds" says much. Words of GENERIC_WORDS weigh little whatever their
 frequency.
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from gate.core.screening.entries import ListEntry, ParsedList
+from gate.core.screening.given_names import given_name
 from gate.core.screening.names import (
     ABJAD_MIN_KEY,
     GENERIC_WORDS,
@@ -117,6 +119,7 @@ class ScreeningIndex:
         "consonants",
         "deletes",
         "entries",
+        "given",
         "identifiers",
         "max_weight",
         "names",
@@ -148,6 +151,9 @@ class ScreeningIndex:
         #: Per consonant_key of VOWELS_APART_MIN_KEY letters or more, the listed tokens with a
         #: "z" that have it ("hsblh": "hizballah"): how they read with "z" written "s".
         self.consonants: dict[str, list[int]] = {}
+        #: Per Arabic given name of the table (given_names), the listed tokens that spell it
+        #: ("husayn": "hussein", "husayn", "husain", ...).
+        self.given: dict[str, list[int]] = {}
         self.max_weight = 1.0
 
     @classmethod
@@ -184,14 +190,21 @@ class ScreeningIndex:
 
     def _weigh(self, folded: list[tuple[int, str, bool, bool, tuple[str, ...], bool]]) -> None:
         frequency: dict[str, int] = {}
+        # An Arabic given name is as rare as the name, whatever its spelling: "Ebrahim" is a
+        # rare spelling of a common name, and must not weigh against a party that writes it
+        # "Ibrahim" as if it told the listed person apart.
+        named: dict[str, int] = {}
         for *_, tokens, _legal in folded:
             for token in set(tokens):
                 frequency[token] = frequency.get(token, 0) + 1
+            for name in {given_name(token) for token in tokens}:
+                if name is not None:
+                    named[name] = named.get(name, 0) + 1
         total = len(folded) + 1
         for token, count in frequency.items():
             self.token_of[token] = len(self.tokens)
             self.tokens.append(token)
-            idf = math.log(total / count)
+            idf = math.log(total / named.get(given_name(token) or "", count))
             self.weights.append(min(idf, GENERIC_WEIGHT) if token in GENERIC_WORDS else idf)
             self.postings.append([])
         # A token never seen is as rare as the rarest: it tells the names apart most.
@@ -200,6 +213,9 @@ class ScreeningIndex:
             for variant in deletions(token):
                 self.deletes.setdefault(variant, []).append(number)
             self.sounds.setdefault(sound_key(token), []).append(number)
+            name = given_name(token)
+            if name is not None:
+                self.given.setdefault(name, []).append(number)
         for entry, name, weak, alias, tokens, legal in folded:
             ids = tuple(self.token_of[t] for t in tokens)
             number = len(self.names)

@@ -14,8 +14,9 @@ longer party name. A name that separators divide ("X c/o Y", "X on behalf of Y",
 (IndexedName.specific) found whole in the party's name, its words in order with at most generic
 words between them, scores the share of it found times CONTAINED_FACTOR ("Global Logistics
 Services Ltd for Tanchon Commercial Bank"). A name in Arabic script is also read by its
-consonants (names.read_abjad), as a screener reads it, and a word made of a listed word and a
-business word written together as the two words ("Mahan Airlines" as "Mahan Air Lines").
+consonants (names.read_abjad), as a screener reads it, and under its other readings
+(readings: "Mahan Airlines" as "Mahan Air Lines", "Abd al Rosyid" as "Abdul Rosyid"). The
+spellings of one Arabic given name match each other (given_names: "Husayn", "Hussein").
 
 A hit needs, besides its list's threshold, at least one shared word that is not generic:
 "General Trading" must not hit every general trading company on a list. A hit is decided on the
@@ -34,6 +35,7 @@ from rapidfuzz.distance import OSA
 
 from gate.core.hits import Hit, HitAction
 from gate.core.screening.entries import ListEntry
+from gate.core.screening.given_names import given_name
 from gate.core.screening.index import (
     FUZZY_MIN_LENGTH,
     VOWELS_APART_MIN_KEY,
@@ -52,6 +54,7 @@ from gate.core.screening.names import (
     read_abjad,
     sound_key,
 )
+from gate.core.screening.readings import readings
 
 COUNTRY_PENALTY = 0.05
 WEAK_FACTOR = 0.92
@@ -78,6 +81,9 @@ def _max_edits(length: int) -> int:
 
 #: Similarity of two tokens that differ only by romanisation (same sound_key).
 SOUND_SIMILARITY = 0.95
+#: Similarity of two Latin spellings of one Arabic given name (given_names: "Husayn" and
+#: "Hussein", "Hamid" and "Hameed"): as two romanisations of one word (SOUND_SIMILARITY).
+GIVEN_NAME_SIMILARITY = 0.95
 #: Similarity of a word read from Arabic script to a listed word with the same consonants.
 ABJAD_SIMILARITY = 0.95
 #: A Latin word and a listed one with the same consonants, in order (``abjad_key``), where
@@ -97,8 +103,9 @@ CANDIDATE_CAP = 200
 
 
 def expand(index: ScreeningIndex, token: str, abjad: bool = False) -> dict[int, float]:
-    """The indexed tokens ``token`` may stand for, with their similarity (1 when exact); with
-    ``abjad`` (a word read from Arabic script) also those with its consonants."""
+    """The indexed tokens ``token`` may stand for, with their similarity (1 when exact): other
+    romanisations, the other spellings of an Arabic given name (given_names), near spellings;
+    with ``abjad`` (a word read from Arabic script) also those with its consonants."""
     found: dict[int, float] = {}
     if abjad:
         for key in abjad_keys(token):
@@ -109,6 +116,8 @@ def expand(index: ScreeningIndex, token: str, abjad: bool = False) -> dict[int, 
         # party's "z" read as "s": a German or Dutch "z" is "ts", another sound).
         for number in (*index.abjad.get(key, ()), *index.consonants.get(key, ())):
             found[number] = VOWELS_APART_SIMILARITY
+    for number in index.given.get(given_name(token) or "", ()):
+        found[number] = GIVEN_NAME_SIMILARITY
     for number in index.sounds.get(sound_key(token), ()):
         found[number] = SOUND_SIMILARITY
     exact = index.token_of.get(token)
@@ -327,62 +336,6 @@ def _forms(name: str) -> list[tuple[FoldedName, bool]]:
     return list(forms.items())
 
 
-#: Words naming a kind of business that are often written joined to the name word before them
-#: ("Airlines", "Airways", "Petroservices"): the generic words of four letters or more, and
-#: the carriers' "lines" and "ways" (the lists write one airline "Mahan Air" and "Mahan
-#: Airways", another "Dena Airways" and "Dena Airlines"). Shorter generic words ("co", "sa",
-#: "ag") end too many ordinary words.
-JOINED_BUSINESS_WORDS = frozenset(
-    {word for word in GENERIC_WORDS if len(word) >= 4} | {"lines", "line", "ways"}
-)
-#: The listed word a business word is joined to has at least this many letters ("air").
-COMPOUND_MIN_HEAD = 3
-
-
-def _compounds(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
-    """``form`` with one of its words read as a listed word (not a generic one) and a business
-    word written together (JOINED_BUSINESS_WORDS), each reading with how it was read: "Mahan
-    Airlines" is also "Mahan Air Lines", which holds the listed "Mahan Air" whole and is
-    screened as any name is. Any other cut of a word reads too many ordinary words as listed
-    ones ("Sprite" as "spr ite"), and a name needs another word that is not generic: alone, a
-    word read so ("Biotechnologies" as "Bio Technologies") is too weak a sign."""
-    readings: list[tuple[FoldedName, str]] = []
-    informative = [at for at, token in enumerate(form.tokens) if token not in GENERIC_WORDS]
-    if len(informative) < 2:
-        return readings
-    for at, token in enumerate(form.tokens):
-        for cut in range(COMPOUND_MIN_HEAD, len(token) - 3):
-            head, tail = token[:cut], token[cut:]
-            if tail in JOINED_BUSINESS_WORDS and head in index.token_of:
-                if head in GENERIC_WORDS:
-                    continue
-                tokens = (*form.tokens[:at], head, tail, *form.tokens[at + 1 :])
-                reading = f"{token!r} read as {head + ' ' + tail!r}"
-                readings.append((FoldedName(tokens, form.legal_form), reading))
-    return readings
-
-
-#: A listed word the party wrote in two ("Rosoboron Export") is read whole when the join is
-#: at least this long: shorter joins of two ordinary words meet listed words by chance.
-JOINED_MIN = 8
-
-
-def _joins(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
-    """``form`` with two neighbouring words read as the one listed word they spell together,
-    each reading with how it was read. The whole name written without spaces is matched
-    already (``compact``); this finds the split word beside other words ("Rosoboron Export
-    Company", "Rosoboron Export Group"), which a space-free comparison of the whole misses."""
-    readings: list[tuple[FoldedName, str]] = []
-    tokens = form.tokens
-    for at in range(len(tokens) - 1):
-        joined = tokens[at] + tokens[at + 1]
-        if len(joined) >= JOINED_MIN and joined in index.token_of and joined not in GENERIC_WORDS:
-            read = (*tokens[:at], joined, *tokens[at + 2 :])
-            reading = f"{tokens[at] + ' ' + tokens[at + 1]!r} read as {joined!r}"
-            readings.append((FoldedName(read, form.legal_form), reading))
-    return readings
-
-
 def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     """Every hit of ``party`` on the indexed lists, best first, at most one per entry."""
     floor = min((p.threshold for p in index.policies.values()), default=1.0) * WEAK_FACTOR
@@ -390,7 +343,7 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     for read, part in _forms(party.name):
         # A one-word part is taken only as written (see _keep_best).
         whole = read.abjad or (part and len(read.tokens) == 1)
-        others = [] if whole else [*_compounds(index, read), *_joins(index, read)]
+        others = [] if whole else readings(index, read)
         for form, reading in [(read, ""), *others]:
             _keep_best(index, form, part, reading, floor, best)
     hits = [

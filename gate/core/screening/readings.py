@@ -1,0 +1,152 @@
+"""The other readings of a party's name: words written together that the lists write apart,
+and apart that they write together.
+
+The matcher compares words; these readings give it the words as the lists would have them.
+A word made of a listed word and a business word ("Mahan Airlines" as "Mahan Air Lines"), two
+words that spell one listed word ("Rosoboron Export"), and the Arabic compound names written
+either way ("Abd al Rosyid" and "Abdul Rosyid", "Abdulaziz" and "Abdul Aziz"). Each reading
+comes with how it was read, which a hit's explanation repeats.
+"""
+
+from __future__ import annotations
+
+from gate.core.screening.given_names import GIVEN_NAME_OF, given_name
+from gate.core.screening.index import ScreeningIndex
+from gate.core.screening.names import GENERIC_WORDS, FoldedName
+
+
+def readings(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
+    """Every other reading of ``form`` (see the module's docstring), each with how it was
+    read; none when nothing in it reads otherwise."""
+    return [
+        *compounds(index, form),
+        *joins(index, form),
+        *given_joins(index, form),
+        *given_splits(index, form),
+    ]
+
+
+#: Words naming a kind of business that are often written joined to the name word before them
+#: ("Airlines", "Airways", "Petroservices"): the generic words of four letters or more, and
+#: the carriers' "lines" and "ways" (the lists write one airline "Mahan Air" and "Mahan
+#: Airways", another "Dena Airways" and "Dena Airlines"). Shorter generic words ("co", "sa",
+#: "ag") end too many ordinary words.
+JOINED_BUSINESS_WORDS = frozenset(
+    {word for word in GENERIC_WORDS if len(word) >= 4} | {"lines", "line", "ways"}
+)
+#: The listed word a business word is joined to has at least this many letters ("air").
+COMPOUND_MIN_HEAD = 3
+
+
+def compounds(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
+    """``form`` with one of its words read as a listed word (not a generic one) and a business
+    word written together (JOINED_BUSINESS_WORDS), each reading with how it was read: "Mahan
+    Airlines" is also "Mahan Air Lines", which holds the listed "Mahan Air" whole and is
+    screened as any name is. Any other cut of a word reads too many ordinary words as listed
+    ones ("Sprite" as "spr ite"), and a name needs another word that is not generic: alone, a
+    word read so ("Biotechnologies" as "Bio Technologies") is too weak a sign."""
+    readings: list[tuple[FoldedName, str]] = []
+    informative = [at for at, token in enumerate(form.tokens) if token not in GENERIC_WORDS]
+    if len(informative) < 2:
+        return readings
+    for at, token in enumerate(form.tokens):
+        for cut in range(COMPOUND_MIN_HEAD, len(token) - 3):
+            head, tail = token[:cut], token[cut:]
+            if tail in JOINED_BUSINESS_WORDS and head in index.token_of:
+                if head in GENERIC_WORDS:
+                    continue
+                tokens = (*form.tokens[:at], head, tail, *form.tokens[at + 1 :])
+                reading = f"{token!r} read as {head + ' ' + tail!r}"
+                readings.append((FoldedName(tokens, form.legal_form), reading))
+    return readings
+
+
+#: A listed word the party wrote in two ("Rosoboron Export") is read whole when the join is
+#: at least this long: shorter joins of two ordinary words meet listed words by chance.
+JOINED_MIN = 8
+#: The first words of Arabic compound names, which are written apart or joined: "Abd al-Aziz",
+#: "Abdel Aziz", "Abdulaziz"; "Abd al Rosyid" and "Abdul Rosyid"; "Abu Bakar". Such a word and
+#: the next are also read as one given name (given_names) when the lists hold that name: two
+#: ordinary words joined could spell an Arabic name by chance ("Has San"), these cannot.
+COMPOUND_HEADS = frozenset(
+    {"abd", *(spelling for spelling, name in GIVEN_NAME_OF.items() if name in ("abdul", "abu"))}
+)
+
+
+def joins(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
+    """``form`` with two neighbouring words read as the one listed word they spell together,
+    each reading with how it was read. The whole name written without spaces is matched
+    already (``compact``); this finds the split word beside other words ("Rosoboron Export
+    Company", "Rosoboron Export Group"), which a space-free comparison of the whole misses."""
+    readings: list[tuple[FoldedName, str]] = []
+    tokens = form.tokens
+    for at in range(len(tokens) - 1):
+        joined = tokens[at] + tokens[at + 1]
+        if len(joined) >= JOINED_MIN and joined in index.token_of and joined not in GENERIC_WORDS:
+            read = (*tokens[:at], joined, *tokens[at + 2 :])
+            reading = f"{tokens[at] + ' ' + tokens[at + 1]!r} read as {joined!r}"
+            readings.append((FoldedName(read, form.legal_form), reading))
+    return readings
+
+
+def given_joins(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
+    """``form`` with every Arabic compound name written in two (COMPOUND_HEADS: "Abd al
+    Rosyid", "Abd el Aziz", "Abu Bakar") read as the one given name it spells ("abdal", which
+    is "Abdul"; "abdelaziz"), when the lists hold that name: one reading (with how it was
+    read), or none. One reading for all of them, so a name with two such pairs costs one more
+    scoring, not two."""
+    tokens = list(form.tokens)
+    read: list[str] = []
+    joins: list[str] = []
+    at = 0
+    while at < len(tokens):
+        if at + 1 < len(tokens) and tokens[at] in COMPOUND_HEADS:
+            joined = tokens[at] + tokens[at + 1]
+            if given_name(joined) in index.given:
+                read.append(joined)
+                joins.append(f"{tokens[at] + ' ' + tokens[at + 1]!r} read as {joined!r}")
+                at += 2
+                continue
+        read.append(tokens[at])
+        at += 1
+    if not joins:
+        return []
+    return [(FoldedName(tuple(read), form.legal_form), "; ".join(joins))]
+
+
+#: The listed word after a compound name's first word, split off a party's word ("Abdulaziz" as
+#: "Abdul Aziz"), has at least this many letters: shorter tails ("Abdul-lah") meet listed words
+#: by chance.
+COMPOUND_TAIL_MIN = 4
+
+
+def given_splits(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
+    """``form`` with every word that joins an Arabic compound name's first word (COMPOUND_HEADS)
+    to a listed word read as the two ("Abdulaziz Haqqani" as "Abdul Aziz Haqqani", as the SDN
+    list writes it): one reading (with how it was read), or none. The other way round from
+    ``given_joins``: the party joins what the list writes apart."""
+    read: list[str] = []
+    splits: list[str] = []
+    for token in form.tokens:
+        cut = next(
+            (
+                len(head)
+                for head in _HEADS_LONGEST_FIRST
+                if token.startswith(head)
+                and len(token) - len(head) >= COMPOUND_TAIL_MIN
+                and token[len(head) :] in index.token_of
+                and token[len(head) :] not in GENERIC_WORDS
+            ),
+            0,
+        )
+        if cut:
+            read.extend((token[:cut], token[cut:]))
+            splits.append(f"{token!r} read as {token[:cut] + ' ' + token[cut:]!r}")
+        else:
+            read.append(token)
+    if not splits:
+        return []
+    return [(FoldedName(tuple(read), form.legal_form), "; ".join(splits))]
+
+
+_HEADS_LONGEST_FIRST = sorted(COMPOUND_HEADS, key=len, reverse=True)
