@@ -188,3 +188,19 @@ def test_renderer_text_follows_each_field_of_the_head() -> None:
     later = scan(plain, BOLT)
     renderer.text(plain)
     assert encode(later) == json.loads(renderer.text(later))
+
+
+def test_renderer_keeps_the_texts_of_its_most_recent_shipments_only() -> None:
+    """The encoder keeps the texts of ``kept`` shipments, the most recently encoded, and
+    none of a closed one: an evicted shipment is encoded whole again, its text still right."""
+    renderer = ShipmentEncoder(kept=2)
+    ships = [evolve(scan(shipment(), BOLT), id=f"S-{i}") for i in range(3)]
+    for s in ships:
+        assert encode(s) == json.loads(renderer.text(s))
+    assert 2 == len(renderer)
+    again = scan(ships[0], GYRO, "A9")  # S-0 was evicted: encoded whole
+    assert encode(again) == json.loads(renderer.text(again))
+    assert 2 == len(renderer)
+    closed = sh.cancel(ships[2], NOW).shipment
+    assert encode(closed) == json.loads(renderer.text(closed))
+    assert 1 == len(renderer)

@@ -206,6 +206,9 @@ class Committer:
         try:
             return await asyncio.wait_for(asyncio.shield(future), self.stall_bound)
         except TimeoutError:
+            # Nobody awaits it now: its error, if it fails later, is taken here, not logged as
+            # never retrieved (the write's own failure is handled where it is written).
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
             stall = self.check_writers() or self.oldest_write()
             which = "" if stall is None else f" ({_WRITERS[stall[0]]})"
             raise WriteStalled(

@@ -181,8 +181,10 @@ class Refusals:
                 conn, kind="request.rejected", actor=name, subject=None, data=data, ts=at
             )
 
+        # Bounded (``waited``): a stalled writer must not hold every refused request's answer;
+        # the record is still written in its turn.
         with contextlib.suppress(Unavailable):
-            await self.committer.apply(Change(sql=[write]))
+            await self.committer.waited(self.committer.begin(Change(sql=[write])))
 
     def _count(self, actor: str | None, info: Mapping[str, Any], at: dt.datetime) -> None:
         self.not_journaled["unauthenticated" if actor is None else "client"] += 1

@@ -85,10 +85,6 @@ RECENT_SCANS = 200_000
 #: (``_recall``; against a million stored scans, for a batch of 100: 0.1-0.3 ms when they
 #: are new, 1-4 ms when they are stored retries).
 RECENT_AT_START = 1_000
-#: The scans of a batch decided as one change, other requests served between (2-3 ms of the
-#: loop): a single scan at another door waits for a slice, not a portal's whole batch. A
-#: count, not a time, so a batch is cut the same way on every machine.
-SLICE_SCANS = 25
 
 #: (client, reader, scan_id): a scan id is scoped to the client and reader that sent it.
 Ident = tuple[str, str, str]
@@ -208,88 +204,63 @@ class ScanPath:
     ) -> list[ScanOutcome]:
         """Processes a batch from client ``actor`` (bound to ``doors``, None for every door)
         in order; one outcome each, all durable on return. Raises Unavailable when the gate
-        takes no changes or the first delivery of a retried scan was not stored.
-
-        Decided in slices (``SLICE_SCANS``), each a change handed over before the next is
-        decided, as a request of its own would be; answered once every slice is stored, and
-        refused if any was not (a retry answers the stored ones ``duplicate``)."""
+        takes no changes or the first delivery of a retried scan was not stored."""
         self.committer.require_ok()
         if self.forgetting:
             await self._recall(raws, actor)
-        outcomes: list[ScanOutcome] = []
-        writes: list[asyncio.Future[None]] = []
-        waits: list[asyncio.Future[bool]] = []
-        try:
-            while True:
-                await self._load_serials(raws[len(outcomes) :])
-                write = self._slice(raws, actor, doors, outcomes, waits)
-                if write is not None:
-                    writes.append(write)
-                if len(outcomes) >= len(raws):
-                    break
-                await asyncio.sleep(0)
-                self.committer.require_ok()
-        finally:
-            # Every slice's write ends before the answer (``stall_bound`` at most: 503).
-            ended = await self.committer.waited(asyncio.gather(*writes, return_exceptions=True))
-        for result in ended:
-            if isinstance(result, BaseException):
-                raise result
-        for wait in waits:
-            # Shielded, bounded: a caller that goes away must not cancel another batch's write.
-            if not await self.committer.waited(wait):
-                raise Unavailable("the first delivery of a scan in this batch was not stored")
-        return outcomes
-
-    def _slice(
-        self,
-        raws: Sequence[Any],
-        actor: str,
-        doors: Collection[str] | None,
-        outcomes: list[ScanOutcome],
-        waits: list[asyncio.Future[bool]],
-    ) -> asyncio.Future[None] | None:
-        """Decides the next ``SLICE_SCANS`` of ``raws`` into ``outcomes`` and hands their
-        change to its writer (``Committer.begin``); the change's future, None when the slice
-        stores nothing."""
+        await self._load_serials(raws)
         try:
             table: Table | None = self.table.current()
         except TableError:
             table = None
         controls = self.controls(table)
         now = self.clock()
-        received = now.isoformat()  # every scan of the slice is received at this instant
+        received = now.isoformat()  # every scan of the batch is received at this instant
         change = Change()
         change.done = asyncio.get_running_loop().create_future()
         rows: list[scan_rows.ScanRow] = []
         audits: Audits = []
         seen: dict[Ident, FirstUse] = {}
         kept: dict[Ident, Remembered] = {}
+        waits: list[asyncio.Future[bool]] = []
         counted: Counted = {}
         change.rolled_back.append(lambda: self._uncount(counted))
-        batch = (rows, audits, seen, kept, waits, counted)
-        first = len(outcomes)
         try:
-            for raw in raws[first : first + SLICE_SCANS]:
-                outcomes.append(
-                    self._scan(raw, actor, doors, table, controls, (now, received), change, batch)
+            outcomes = [
+                self._scan(
+                    raw,
+                    actor,
+                    doors,
+                    table,
+                    controls,
+                    (now, received),
+                    change,
+                    (rows, audits, seen, kept, waits, counted),
                 )
+                for raw in raws
+            ]
         except BaseException:
             self.state.unstage([after for _, after in change.shipments], {}, ())
             for undo in change.rolled_back:  # the serials counted; a hold's own retry
                 undo()
             raise
-        if not (rows or audits):
-            return None
-        # Written after the change's other steps (a late read's hold), by either writer.
-        change.batch = ScanBatch(rows, counted, audits, self.clock())
-        # In flight until the change ends, remembered once committed: with the commit step.
-        done = change.done
-        for ident, use in seen.items():
-            self._pending[ident] = (use, done)
-        change.committed.append(lambda: self._remember(kept))
-        done.add_done_callback(lambda _: self._forget(seen, done))
-        return self.committer.begin(change)
+        if rows or audits:
+            # Written after the change's other steps (a hold a late read raised), on the
+            # store's thread or by the writer process (gate.service.commit_step).
+            change.batch = ScanBatch(rows, counted, audits, self.clock())
+            # In flight until the change ends; remembered for retries once it committed. Both
+            # run with the commit step, so a caller that goes away cannot skip them.
+            done = change.done
+            for ident, first in seen.items():
+                self._pending[ident] = (first, done)
+            change.committed.append(lambda: self._remember(kept))
+            done.add_done_callback(lambda _: self._forget(seen, done))
+            await self.committer.apply(change)
+        for wait in waits:
+            # Shielded, bounded: a caller that goes away must not cancel another batch's write.
+            if not await self.committer.waited(wait):
+                raise Unavailable("the first delivery of a scan in this batch was not stored")
+        return outcomes
 
     def _uncount(self, counted: Counted) -> None:
         """Takes the serials of a batch that was not stored out of the ledger."""

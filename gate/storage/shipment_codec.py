@@ -19,6 +19,7 @@ needs; the last decision is kept for final shipments, which are history and not 
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from typing import Any
 
 from gate.core import json_text
@@ -296,42 +297,55 @@ _STEADY = tuple(
 )
 
 
+#: Shipments whose texts an encoder keeps, the most recently encoded: the live ones of a busy
+#: box with room to spare. Older ones are encoded whole again if they come back. Without a
+#: bound the writer process's encoder, which never sees a shipment close (dispatch and cancel
+#: are written on the store's thread), would keep every shipment it ever saved.
+KEPT_SHIPMENTS = 2048
+
+
 class ShipmentEncoder:
     """Encodes shipments to the JSON text the database keeps, encoding again only what changed
     since the last time: a line is a value, so the same object gives the same text, and a
     head whose fields other than ``_VOLATILE`` are the same objects gives the same text for
     them. A scan changes one line, the state and the time, so a save costs that line and
-    those, not every serial of every line nor the parties and their screening. Not
-    thread-safe: one encoder per writer.
+    those, not every serial of every line nor the parties and their screening. Keeps the
+    texts of ``kept`` shipments at most. Not thread-safe: one encoder per writer.
     """
 
-    def __init__(self) -> None:
-        self._lines: dict[tuple[str, str], tuple[Line, str]] = {}
-        self._heads: dict[str, tuple[tuple[Any, ...], str]] = {}
+    def __init__(self, kept: int = KEPT_SHIPMENTS) -> None:
+        self.kept = kept
+        #: Per shipment, most recently encoded last: each line's text, and the head's.
+        self._texts: OrderedDict[
+            str, tuple[dict[str, tuple[Line, str]], list[tuple[tuple[Any, ...], str]]]
+        ] = OrderedDict()
 
     def text(self, s: Shipment) -> str:
+        texts = self._texts.get(s.id)
+        if texts is None:
+            texts = self._texts[s.id] = ({}, [])
+            if len(self._texts) > self.kept:
+                self._texts.popitem(last=False)
+        else:
+            self._texts.move_to_end(s.id)
+        lines, heads = texts
         parts = []
         for line in s.lines:
-            key = (s.id, line.key)
-            cached = self._lines.get(key)
+            cached = lines.get(line.key)
             if cached is None or cached[0] is not line:
                 # orjson would write a non-finite float as null; the only float here is a
                 # hit's score, checked to lie between 0 and 1 (``gate.core.hits``).
                 cached = (line, json_text.dumps(encode_line(line)))
-                self._lines[key] = cached
+                lines[line.key] = cached
             parts.append(cached[1])
         steady = tuple(getattr(s, name) for name in _STEADY)
-        kept = self._heads.get(s.id)
-        if kept is None or not all(a is b for a, b in zip(kept[0], steady, strict=True)):
+        if not heads or not all(a is b for a, b in zip(heads[0][0], steady, strict=True)):
             head = encode_head(s)
             for name in _VOLATILE:
                 del head[name]
-            kept = (steady, json_text.dumps(head))
-            self._heads[s.id] = kept
+            heads[:] = [(steady, json_text.dumps(head))]
         if s.state in FINAL:
-            for line in s.lines:
-                self._lines.pop((s.id, line.key), None)
-            self._heads.pop(s.id, None)
+            del self._texts[s.id]
         volatile = json_text.dumps(
             {
                 "state": s.state.value,
@@ -340,7 +354,11 @@ class ShipmentEncoder:
                 "closed_at": ts(s.closed_at),
             }
         )
-        return kept[1][:-1] + "," + volatile[1:-1] + ',"lines":[' + ",".join(parts) + "]}"
+        return heads[0][1][:-1] + "," + volatile[1:-1] + ',"lines":[' + ",".join(parts) + "]}"
+
+    def __len__(self) -> int:
+        """The shipments whose texts are kept."""
+        return len(self._texts)
 
 
 def encode_licence(lic: StandingLicence) -> dict[str, Any]:

@@ -238,8 +238,8 @@ class Store:
         return await self._submit(Kind.READ, fn)
 
     def oldest_write(self) -> float | None:
-        """Seconds since the oldest request the thread has not answered yet was submitted
-        (queued or running), None when there is none."""
+        """Seconds since the oldest write the thread has not answered yet was submitted
+        (queued or running: behind a long read too), None when there is none."""
         with self._lock:
             first = next(iter(self._open.values()), None)
         return None if first is None else time.monotonic() - first
@@ -289,7 +289,8 @@ class Store:
         with self._lock:
             if self._closing is not None or self._stopped:
                 raise StoreError(f"database {self.path} is closed")
-            self._open[request] = time.monotonic()
+            if kind is Kind.WRITE:  # a long read (a search, the journal's check) is no stall
+                self._open[request] = time.monotonic()
             self._queue.put(request)
         return await request.future
 
