@@ -20,20 +20,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate.ingest.scanner_socket import MAX_FRAME, DeclaredLengths
-from gate.storage.store import connect_readonly
 from tests.conftest import SCANNER_TOKEN
 from tests.service.harness import Gate, gtin_with
 from tests.service.test_scanner_socket import Reader, address, connect, scan
+from tests.service.test_writer_process import stored
 
 __all__ = ["address", "connect"]  # the fixtures, used by name
 
 
 def stored_scans(gate: Gate) -> int:
-    conn = connect_readonly(gate.config.database)
-    try:
-        return int(conn.execute("SELECT count(*) FROM scans").fetchone()[0])
-    finally:
-        conn.close()
+    ((count,),) = stored(gate.config.database, "SELECT count(*) FROM scans")
+    return int(count)
 
 
 @pytest.mark.parametrize(
