@@ -203,9 +203,10 @@ async def _table(app: web.Application) -> AsyncIterator[None]:
         table, problem = await asyncio.to_thread(load_table_or_keep, app[app_keys.CONFIG])
         slot.swap(table)
         if problem is not None:
-            # Straight into the bulletin as well: the page's follower is not subscribed yet.
+            # The page's follower takes it once it runs (Bulletin.follow starts at the first
+            # event the bus holds).
             alert = {"level": "critical", "kind": "table_refused", "text": problem}
-            app[app_keys.BULLETIN].take(app[app_keys.EVENTS].publish("alert", alert))
+            app[app_keys.EVENTS].publish("alert", alert)
     yield
 
 

@@ -86,10 +86,17 @@ class Bulletin:
             log.error("could not store the page's alerts: %s", exc)
 
     async def follow(self, events: Events) -> None:
-        """Takes every event until the gate stops; subscribes again if it fell behind."""
+        """Takes every event until the gate stops, from the first the bus still holds: an
+        alert published before this task first ran (a stack light found unreachable while
+        the gate started, a control table refused) is on the page too. Subscribes again
+        after the last event taken if it fell behind, so the gap is taken as well."""
+        seen = 0
         while not events.closed.is_set():
-            async with events.subscribe() as sub:
+            async with events.subscribe(seen) as sub:
                 while (event := await sub.queue.get()) is not None:
+                    if event.seq <= seen:
+                        continue
+                    seen = event.seq
                     await self._keep(events, event, self.take(event))
 
     def recent_alerts(self) -> list[dict[str, Any]]:
