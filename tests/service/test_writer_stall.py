@@ -103,10 +103,12 @@ async def test_a_stopped_writer_process_fails_readyz_alerts_and_answers_503(
             writer.process.send_signal(signal.SIGCONT)
         await until(lambda: kinds(seen) == ["writer_stalled", "writer_flowing"], "the all clear")
     status, doc = await ready(g)
-    assert (200, True, None) == (
+    # Another write may be in flight as /readyz looks (the all clear's own record): young.
+    oldest = doc["writer"]["oldest_write_seconds"]
+    assert (200, True, True) == (
         status,
         doc["checks"]["writer"],
-        doc["writer"]["oldest_write_seconds"],
+        oldest is None or oldest < BOUND,
     ), doc
     status, body, _ = await post_scans(g, batch)
     assert 200 == status, body
