@@ -240,6 +240,14 @@ class Docks:
             raise NotFound(f"no shipment {sid!r}")
         return found
 
+    async def _settled(self) -> None:
+        """Raises Unavailable once a write has failed; else waits until the scan batches
+        being decided slice by slice are decided whole (``SliceTurns.settled``): a change to a
+        shipment sees every scan that arrived before it, never half a portal's batch."""
+        self.committer.require_ok()
+        await self.scan_path.turns.settled()
+        self.committer.require_ok()
+
     # --- the change every operation makes ---------------------------------------------------
 
     def _change(
@@ -300,6 +308,7 @@ class Docks:
         if door not in self.doors:
             raise NotFound(f"unknown door {door!r}")
         stored = await self.store.read(lambda conn: shipment_rows.exists(conn, sid))
+        await self._settled()
         # Decided from here on without awaiting: a concurrent create sees this one pending.
         if stored or self.state.latest(sid) is not None:
             raise Conflict(f"shipment {sid!r} already exists")
@@ -347,7 +356,7 @@ class Docks:
         """Changes an open shipment's parties, end use (text and codes) or transit from a
         checked ``PATCH`` body and decides it again. Raises NotFound, NotOpen (sealed: 409),
         ShipmentFinal, InvalidShipment/InvalidCountry (nothing changes)."""
-        self.committer.require_ok()
+        await self._settled()
         check_text(body)
         before = self._latest(sid)
         controls, now = self.controls(), self.clock()
@@ -359,7 +368,7 @@ class Docks:
         )
 
     async def seal(self, sid: str, actor: str) -> Shipment:
-        self.committer.require_ok()
+        await self._settled()
         before = self._latest(sid)
         transition = seal(before, self.controls(), self.clock())
         return await self._transition(
@@ -367,7 +376,7 @@ class Docks:
         )
 
     async def remove(self, sid: str, key: str, actor: str) -> Shipment:
-        self.committer.require_ok()
+        await self._settled()
         before = self._latest(sid)
         transition = remove_line(before, key, self.controls(), self.clock())
         return await self._transition(
@@ -375,7 +384,7 @@ class Docks:
         )
 
     async def cancel(self, sid: str, actor: str) -> Shipment:
-        self.committer.require_ok()
+        await self._settled()
         before = self._latest(sid)
         transition = cancel(before, self.clock())
         return await self._transition(
@@ -389,7 +398,7 @@ class Docks:
         Raises DispatchRefused (after recording the re-evaluated state) when it is not cleared
         or a licence would be overdrawn; the refusal names the lines with their own reasons.
         """
-        self.committer.require_ok()
+        await self._settled()
         before = self._latest(sid)
         self.dispatch_check(before)
         controls = self.controls()
@@ -466,6 +475,7 @@ class Docks:
         """Re-decides every shipment that is not final (new table, lists, licences, time)."""
         if not self.table.loaded:
             return 0
+        await self.scan_path.turns.settled()
         controls = self.controls(table)
         now = self.clock()
         changes: list[Change] = []  # written together, in group commits, not one fsync each
@@ -493,7 +503,7 @@ class Docks:
         answered (the webhook id record), run in the same transaction as the change. Raises
         NotFound (an unknown shipment or request), InvalidApproval, StateError; changes
         nothing then."""
-        self.committer.require_ok()
+        await self._settled()
         before = self._latest(approval.shipment_id)
         transition = apply_approval(before, approval, self.controls(), self.clock())
         return await self._transition(
@@ -519,7 +529,7 @@ class Docks:
         """Stores a standing licence (the same number replaces it, keeping what this gate
         already drew), with ``extra`` (the webhook id record) in the same transaction, and
         re-evaluates live shipments."""
-        self.committer.require_ok()
+        await self._settled()
         merged = upsert(self.state.latest_licences(), pushed)
         stored = next(x for x in merged if x.number == pushed.number)
         at = self.clock()

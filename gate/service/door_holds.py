@@ -270,6 +270,8 @@ class DoorHolds:
         or the gate takes no changes)."""
         if door not in self.docks.doors:
             raise NotFound(f"unknown door {door!r}")
+        # After the scan batches that arrived before it (the windows they open count).
+        await self.docks.scan_path.turns.settled()
         async with self._lock(door):
             hold = self.held.get(door)
             if hold is None:

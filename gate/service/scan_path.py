@@ -26,12 +26,12 @@ loaded every line is held that way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
 from gate.config.settings import Door
@@ -64,8 +64,9 @@ from gate.service.late_reads import LateRead, read_after_seal, read_uncounted
 from gate.service.live_state import LiveState
 from gate.service.scan_outcome import FirstUse, Remembered, ScanOutcome, first_use, remembered
 from gate.service.scan_refusals import door_refused, reused
-from gate.service.serial_ledger import Row, SerialLedger
-from gate.storage import scan_rows, serial_rows
+from gate.service.serial_ledger import SerialLedger
+from gate.service.slice_turns import SliceTurns
+from gate.storage import scan_rows
 from gate.storage.scan_batch import ScanBatch
 from gate.storage.side_reads import SideReads
 from gate.table.native import Table, TableSlot
@@ -85,16 +86,17 @@ RECENT_SCANS = 200_000
 #: (``_recall``; against a million stored scans, for a batch of 100: 0.1-0.3 ms when they
 #: are new, 1-4 ms when they are stored retries).
 RECENT_AT_START = 1_000
+#: The scans of a batch decided as one change before it is handed over and other requests
+#: are served (``ScanPath.scans``): 2-3 ms of the loop on the bench machine, so a single scan
+#: at another door waits for a slice, not for a portal's whole batch of 100. A count, not a
+#: time, so that a batch is cut the same way on every machine.
+SLICE_SCANS = 25
 
 #: (client, reader, scan_id): a scan id is scoped to the client and reader that sent it.
 Ident = tuple[str, str, str]
 Audits = list[tuple[str, str, str | None, dict[str, Any]]]
 #: Serials a batch counted first, by shipment.
 Counted = dict[str, list[SerialRead]]
-
-#: Tries at loading the serial sets of a batch's shipments before it is refused (a door can
-#: get a new shipment while one load is read).
-_LOAD_TRIES = 3
 
 
 class ScanPath:
@@ -121,6 +123,8 @@ class ScanPath:
         #: True once an id stored in the database may be missing from ``recent``.
         self.forgetting = False
         self._pending: dict[Ident, tuple[FirstUse, asyncio.Future[bool]]] = {}
+        #: Batches of several slices, and the changes that wait for them to end.
+        self.turns = SliceTurns()
         self._signals: dict[str, tuple[Shipment, Signal]] = {}
         self.ledger = SerialLedger()
         self.side = SideReads(committer.store.path)
@@ -176,91 +180,100 @@ class ScanPath:
             if ident not in self.recent:
                 self.recent[ident] = remembered(row)
 
-    async def _load_serials(self, raws: Sequence[Any]) -> None:
-        """Loads the serial sets of the shipments at the batch's doors that are not loaded
-        yet (one read), so every scan of the batch is decided against its shipment's serials.
-        Raises Unavailable if doors keep getting new shipments while it reads."""
-        for _ in range(_LOAD_TRIES):
-            at_doors = {
-                shipment.id
-                for door in {raw.get("door") for raw in raws if isinstance(raw, dict)}
-                if isinstance(door, str)
-                and (shipment := self.state.door_shipment(door)) is not None
-            }
-            missing = self.ledger.missing(at_doors)
-            if not missing:
-                if self.ledger.loaded() > len(at_doors) + len(self.state.current):
-                    self.ledger.retain(
-                        {*at_doors, *self.state.current.values(), *self.state.pending_ids()}
-                    )
-                return
-            found = await self.committer.store.read(partial(_serials_of, missing))
-            for sid, rows in found.items():
-                self.ledger.install(sid, rows)
-        raise Unavailable("the doors' shipments changed while their serials were read: try again")
-
     async def scans(
         self, raws: Sequence[Any], actor: str, doors: Collection[str] | None = None
     ) -> list[ScanOutcome]:
         """Processes a batch from client ``actor`` (bound to ``doors``, None for every door)
         in order; one outcome each, all durable on return. Raises Unavailable when the gate
-        takes no changes or the first delivery of a retried scan was not stored."""
+        takes no changes or the first delivery of a retried scan was not stored.
+
+        A batch is decided in slices of ``SLICE_SCANS`` scans, each a change of its own handed
+        to its writer before the next is decided, and the loop serves other requests in
+        between: a portal's 100 reads must not hold a single scan at another door for the
+        whole batch. A change to a shipment waits until such batches are decided whole
+        (``gate.service.slice_turns``): no seal, dispatch or cancel falls between two slices.
+        The batch is answered once every slice is stored, and refused if any was not: a
+        retry then answers the stored ones ``duplicate``."""
         self.committer.require_ok()
         if self.forgetting:
             await self._recall(raws, actor)
-        await self._load_serials(raws)
+        outcomes: list[ScanOutcome] = []
+        writes: list[asyncio.Future[None]] = []
+        waits: list[asyncio.Future[bool]] = []
+        whole = self.turns.batch() if len(raws) > SLICE_SCANS else contextlib.nullcontext()
+        async with whole:
+            try:
+                while True:
+                    await self.ledger.load(self.state, self.committer.store, raws[len(outcomes) :])
+                    if (write := self._slice(raws, actor, doors, outcomes, waits)) is not None:
+                        writes.append(write)
+                    if len(outcomes) >= len(raws):
+                        break
+                    await asyncio.sleep(0)
+                    self.committer.require_ok()
+            except BaseException:
+                # Each slice handed over ends (or is given up on) before the batch is refused.
+                await asyncio.gather(*map(self.committer.waited, writes), return_exceptions=True)
+                raise
+        for write in writes:
+            await self.committer.waited(write)
+        for wait in waits:
+            # Shielded, bounded: a caller that goes away must not cancel another batch's write.
+            if not await self.committer.waited(wait):
+                raise Unavailable("the first delivery of a scan in this batch was not stored")
+        return outcomes
+
+    def _slice(
+        self,
+        raws: Sequence[Any],
+        actor: str,
+        doors: Collection[str] | None,
+        outcomes: list[ScanOutcome],
+        waits: list[asyncio.Future[bool]],
+    ) -> asyncio.Future[None] | None:
+        """Decides the next ``SLICE_SCANS`` of ``raws`` into ``outcomes`` (the table,
+        licences and clock as they are now) and hands their change to its writer
+        (``Committer.begin``); the change's future, None when the slice stores nothing."""
         try:
             table: Table | None = self.table.current()
         except TableError:
             table = None
         controls = self.controls(table)
         now = self.clock()
-        received = now.isoformat()  # every scan of the batch is received at this instant
+        received = now.isoformat()  # every scan of the slice is received at this instant
         change = Change()
         change.done = asyncio.get_running_loop().create_future()
         rows: list[scan_rows.ScanRow] = []
         audits: Audits = []
         seen: dict[Ident, FirstUse] = {}
         kept: dict[Ident, Remembered] = {}
-        waits: list[asyncio.Future[bool]] = []
         counted: Counted = {}
         change.rolled_back.append(lambda: self._uncount(counted))
+        batch = (rows, audits, seen, kept, waits, counted)
+        first = len(outcomes)
         try:
-            outcomes = [
-                self._scan(
-                    raw,
-                    actor,
-                    doors,
-                    table,
-                    controls,
-                    (now, received),
-                    change,
-                    (rows, audits, seen, kept, waits, counted),
+            for raw in raws[first : first + SLICE_SCANS]:
+                outcomes.append(
+                    self._scan(raw, actor, doors, table, controls, (now, received), change, batch)
                 )
-                for raw in raws
-            ]
         except BaseException:
             self.state.unstage([after for _, after in change.shipments], {}, ())
             for undo in change.rolled_back:  # the serials counted; a hold's own retry
                 undo()
             raise
-        if rows or audits:
-            # Written after the change's other steps (a hold a late read raised), on the
-            # store's thread or by the writer process (gate.service.commit_step).
-            change.batch = ScanBatch(rows, counted, audits, self.clock())
-            # In flight until the change ends; remembered for retries once it committed. Both
-            # run with the commit step, so a caller that goes away cannot skip them.
-            done = change.done
-            for ident, first in seen.items():
-                self._pending[ident] = (first, done)
-            change.committed.append(lambda: self._remember(kept))
-            done.add_done_callback(lambda _: self._forget(seen, done))
-            await self.committer.apply(change)
-        for wait in waits:
-            # Shielded, bounded: a caller that goes away must not cancel another batch's write.
-            if not await self.committer.waited(wait):
-                raise Unavailable("the first delivery of a scan in this batch was not stored")
-        return outcomes
+        if not (rows or audits):
+            return None
+        # Written after the change's other steps (a hold a late read raised), on the store's
+        # thread or by the writer process (gate.service.commit_step).
+        change.batch = ScanBatch(rows, counted, audits, self.clock())
+        # In flight until the change ends; remembered for retries once it committed. Both run
+        # with the commit step, so a caller that goes away cannot skip them.
+        done = change.done
+        for ident, use in seen.items():
+            self._pending[ident] = (use, done)
+        change.committed.append(lambda: self._remember(kept))
+        done.add_done_callback(lambda _: self._forget(seen, done))
+        return self.committer.begin(change)
 
     def _uncount(self, counted: Counted) -> None:
         """Takes the serials of a batch that was not stored out of the ledger."""
@@ -551,10 +564,6 @@ class ScanPath:
         green, which means a cleared shipment)."""
         shipment = self.state.door_shipment(door)
         return (door, None if shipment is None else self._signal(shipment))
-
-
-def _serials_of(shipments: Sequence[str], conn: Any) -> dict[str, list[Row]]:
-    return {sid: serial_rows.of_shipment(conn, sid) for sid in shipments}
 
 
 def _looked_up(table: Table | None, item: Identifier) -> tuple[Classification | None, str | None]:

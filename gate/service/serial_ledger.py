@@ -34,14 +34,26 @@ may have grown since. Mappings of shipments no longer at a door (final ones) are
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from gate.core.shipment_values import SerialBook, SerialRead
+from gate.errors import Unavailable
+from gate.storage import serial_rows
+
+if TYPE_CHECKING:
+    from gate.service.live_state import LiveState
+    from gate.storage.store import Store
 
 #: (line key, epoch, serial)
 Entry = tuple[str, int, str]
 #: (line key, epoch, serial, units), as ``serial_rows.of_shipment`` reads them
 Row = tuple[str, int, str, int]
+
+#: Tries at loading the serial sets of a batch's shipments before it is refused (a door can
+#: get a new shipment while one load is read).
+_LOAD_TRIES = 3
 
 
 class SerialLedger:
@@ -100,6 +112,30 @@ class SerialLedger:
     def loaded(self) -> int:
         """How many shipments' mappings are held (for tests and metrics)."""
         return len(self._books)
+
+    async def load(self, state: LiveState, store: Store, raws: Sequence[Any]) -> None:
+        """Loads the serial sets of the shipments at the doors of the scans ``raws`` that
+        are not loaded yet (one read), so every scan is decided against its shipment's
+        serials. Raises Unavailable if doors keep getting new shipments while it reads."""
+        for _ in range(_LOAD_TRIES):
+            at_doors = {
+                shipment.id
+                for door in {raw.get("door") for raw in raws if isinstance(raw, dict)}
+                if isinstance(door, str) and (shipment := state.door_shipment(door)) is not None
+            }
+            missing = self.missing(at_doors)
+            if not missing:
+                if self.loaded() > len(at_doors) + len(state.current):
+                    self.retain({*at_doors, *state.current.values(), *state.pending_ids()})
+                return
+            found = await store.read(partial(_serials_of, missing))
+            for sid, rows in found.items():
+                self.install(sid, rows)
+        raise Unavailable("the doors' shipments changed while their serials were read: try again")
+
+
+def _serials_of(shipments: Sequence[str], conn: Any) -> dict[str, list[Row]]:
+    return {sid: serial_rows.of_shipment(conn, sid) for sid in shipments}
 
 
 class _Book:
