@@ -16,7 +16,7 @@ from gate.errors import Unavailable
 from gate.service.scan_path import SLICE_SCANS
 from gate.web import app_keys
 from tests.service.harness import Gate, Gates, gtin_with, until
-from tests.service.test_writer_process import stored
+from tests.service.test_writer_process import stored, writing_gate
 
 
 @pytest.fixture(params=["process", "thread"])
@@ -97,12 +97,8 @@ async def test_a_batch_whose_later_slice_fails_is_refused_and_its_retry_complete
     """The writer process killed while a batch's first slice is being written and the others
     wait: the batch is refused (503), never answered as stored; after a restart the same
     batch sent again is answered whole, each scan counted once."""
-    monkeypatch.setenv("GATE_WRITER", "process")
-    g = await gates.start()
-    await g.create("S1", "D1")
+    g, writer = await writing_gate(gates, monkeypatch)
     docks = g.app[app_keys.DOCKS]
-    writer = docks.committer.writer
-    assert writer is not None
     n = SLICE_SCANS * 2 + 3
     batch = portal(demo_config, n, "k")
     writer.process.send_signal(signal.SIGSTOP)

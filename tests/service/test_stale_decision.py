@@ -14,7 +14,7 @@ from gate.core.shipment_values import Shipment
 from gate.errors import StaleDecision
 from gate.web import app_keys
 from tests.service.harness import Gate, Gates, until
-from tests.service.test_writer_process import reads, stored
+from tests.service.test_writer_process import reads, stored, writing_gate
 from tests.service.test_writer_stall import post_scans
 from tests.store.test_store_lock import lock_held_by_another_process
 
@@ -33,12 +33,8 @@ async def test_a_batch_decided_on_a_refused_batch_is_answered_503_not_409(
     (a new shipment) waits for A; batch B, decided on A's units, waits for that change. A
     is refused (busy), and so is B, as a 503 with Retry-After: no scan is answered 409. Sent
     again once the lock is gone, both are stored, each unit counted once."""
-    monkeypatch.setenv("GATE_WRITER", "process")
-    g = await gates.start()
-    await g.create("S1", "D1")
+    g, writer = await writing_gate(gates, monkeypatch)
     docks = g.app[app_keys.DOCKS]
-    writer = docks.committer.writer
-    assert writer is not None
     first, second = reads(demo_config, 0), reads(demo_config, 1)
     with lock_held_by_another_process(g.config.database):
         a = asyncio.create_task(post_scans(g, first))
@@ -74,12 +70,9 @@ async def test_a_refused_send_takes_its_values_back_before_its_batches_resume(
     its batches were decided on in the callback that refuses them, while they are still
     pending: a batch decided on them and handed over before their tasks resume meets the
     guard (StaleDecision), never the database."""
-    monkeypatch.setenv("GATE_WRITER", "process")
-    g = await gates.start()
-    await g.create("S1", "D1")
+    g, writer = await writing_gate(gates, monkeypatch)
     docks = g.app[app_keys.DOCKS]
-    writer = docks.committer.writer
-    assert writer is not None and writer.on_refused is not None
+    assert writer.on_refused is not None
     taken_back = writer.on_refused
     seen: list[tuple[int, str]] = []
 

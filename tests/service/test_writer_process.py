@@ -19,6 +19,7 @@ import pytest
 from gate.config.settings import load_config
 from gate.errors import ConfigError
 from gate.storage.schema import connect_readonly
+from gate.storage.writer_process import WriterProcess
 from gate.web import app_keys
 from tests.service.harness import (
     SCANNER_TOKEN,
@@ -63,6 +64,17 @@ def reads(config: Path, batch: int, serials: int = 3, plain: int = 2) -> list[di
 
 async def post(g: Gate, scans: list[dict[str, str]]) -> tuple[int, Any]:
     return await g.call("POST", "/api/v1/scans", {"scans": scans}, token=SCANNER_TOKEN)
+
+
+async def writing_gate(gates: Gates, monkeypatch: pytest.MonkeyPatch) -> tuple[Gate, WriterProcess]:
+    """A gate whose scan batches go to a writer process, with shipment S1 open at D1; the
+    gate and its writer process."""
+    monkeypatch.setenv("GATE_WRITER", "process")
+    g = await gates.start()
+    await g.create("S1", "D1")
+    writer = g.app[app_keys.DOCKS].committer.writer
+    assert writer is not None
+    return g, writer
 
 
 def stored(database: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:

@@ -20,7 +20,7 @@ import pytest
 from gate.service.events import Events
 from gate.web import app_keys
 from tests.service.harness import SCANNER_TOKEN, UNTIL_TIMEOUT, Gate, Gates, until
-from tests.service.test_writer_process import reads, stored
+from tests.service.test_writer_process import reads, stored, writing_gate
 
 #: The stall bound the tests give the gate (10 s in service): short, so a test is quick,
 #: and far above a commit on a loaded test machine.
@@ -74,13 +74,9 @@ async def test_a_stopped_writer_process_fails_readyz_alerts_and_answers_503(
     with Retry-After after the bound, /readyz answers 503 naming the process and the age,
     one alert is raised; after SIGCONT /readyz answers 200, one alert says writes flow, the
     batch is stored once and its retry answers duplicate."""
-    monkeypatch.setenv("GATE_WRITER", "process")
-    g = await gates.start()
-    await g.create("S1", "D1")
+    g, writer = await writing_gate(gates, monkeypatch)
     docks = g.app[app_keys.DOCKS]
     docks.committer.stall_bound = BOUND
-    writer = docks.committer.writer
-    assert writer is not None
     status, doc = await ready(g)
     assert (200, True) == (status, doc["checks"]["writer"]), doc
     batch = reads(demo_config, 0)
