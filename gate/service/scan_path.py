@@ -1,5 +1,5 @@
-"""The scan path: a batch of scans checked, decided by the core, written in one commit, and
-answered only after it.
+"""The scan path: a batch of scans checked, decided by the core, written (one commit for each
+slice of ``SLICE_SCANS``), and answered only after every slice is stored.
 
 Each scan becomes one ``ScanOutcome``, built once and rendered to the wire answer, the audit
 record, the event and the stored row.
