@@ -1,6 +1,7 @@
-"""A reload's swap and an operator's acknowledgement fall before or after a portal's batch
-decided in slices, never between two of its slices (``gate.service.slice_turns``): a review
-of the slices found both deciding between them."""
+"""A reload's swap of the table and policy, a reload's swap of the screening lists and an
+operator's acknowledgement fall before or after a portal's batch decided in slices, never
+between two of its slices (``gate.service.slice_turns``): a review of the slices found all
+three deciding between them."""
 
 from __future__ import annotations
 
@@ -94,3 +95,46 @@ async def test_an_acknowledgement_waiting_for_its_door_falls_outside_a_sliced_ba
     ]
     at = kinds.index("door.hold_acknowledged")
     assert at in (0, len(kinds) - 1), (at, len(kinds))
+
+
+async def test_a_list_reloaded_during_a_sliced_batch_dates_all_of_it_the_same(
+    gates: Gates, demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The UN list too old (its own date) while a portal's batch of many slices loads, and a
+    fresh one reloaded meanwhile: every read of the batch is decided on the same list date
+    (all stale or all fresh), never the first slices held as stale data and the last not."""
+    monkeypatch.setenv("GATE_WRITER", "process")
+    # The UN list alone, of one entry: read again (and indexed) in a moment, not in seconds.
+    config = demo_config.read_text()
+    others = config.index('[[lists]]\nname = "ofac-sdn"')
+    demo_config.write_text(config[:others] + config[config.index("[central]") :])
+    un = demo_config.parent / "lists" / "UN_consolidated.xml"
+    fresh = _one_entry(un.read_text())
+    un.write_text(fresh.replace('dateGenerated="2026-02-27', 'dateGenerated="2020-02-27', 1))
+    g = await gates.start()
+    await lists_loaded(g.app)
+    await g.create("S1", "D1")
+    docks = g.app[app_keys.DOCKS]
+    (warm,) = await docks.scans(portal(demo_config, 1, "warm"), "scanner")
+    assert "stale_data" in warm["reasons"], warm
+    un.write_text(fresh)
+    other = gtin_with(demo_config, "", 1)
+    last = [
+        {**s, "code": f"]C101{other}21last{i}"} for i, s in enumerate(portal(demo_config, 5, "z"))
+    ]
+    batch = portal(demo_config, SLICE_SCANS * 200, "truck") + last
+    sent = asyncio.ensure_future(docks.scans(batch, "scanner"))
+    await _slicing(g, "S1")
+    assert True is await g.app[app_keys.RELOADER].reload("test")
+    answers = await sent
+    stale = {"stale_data" in a["reasons"] for a in answers}
+    assert 1 == len(stale), stale
+
+
+def _one_entry(xml: str) -> str:
+    """The UN list ``xml`` with its first individual only, and no entity."""
+    start = xml.index("<INDIVIDUALS>") + len("<INDIVIDUALS>")
+    first = xml.index("</INDIVIDUAL>", start) + len("</INDIVIDUAL>")
+    small = xml[:first] + xml[xml.index("</INDIVIDUALS>") :]
+    entities = small.index("<ENTITIES>") + len("<ENTITIES>")
+    return small[:entities] + small[small.index("</ENTITIES>") :]
