@@ -11,9 +11,9 @@ rejected answer naming the door, where HTTP refuses the whole request with 403),
 ``{"scans": [...]}`` as over HTTP (1 to ``MAX_SCANS_PER_FRAME`` scans), answered by one map
 ``{"results": [...]}``; a batch that is not a list of that size gets one error map
 (``"status": "error"``) and nothing of it is decided. Scans that arrive together are decided
-as one batch (one commit), and each answer goes out only after that commit. A map that is not
-a scan gets an error map; bytes that cannot be framed as msgpack (or a frame over the size
-limit) close that connection, and no other. A string, binary or extension declared longer
+as one batch (``Docks.scans``), and each answer goes out only once all of it is stored. A map
+that is not a scan gets an error map; bytes that cannot be framed as msgpack (or a frame over
+the size limit) close that connection, and no other. A string, binary or extension declared longer
 than ``MAX_FRAME`` closes it as soon as its header arrives (``DeclaredLengths``), not after
 the client has sent (or failed to send) what it declared.
 

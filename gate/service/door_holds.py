@@ -270,9 +270,12 @@ class DoorHolds:
         or the gate takes no changes)."""
         if door not in self.docks.doors:
             raise NotFound(f"unknown door {door!r}")
-        # After the scan batches that arrived before it (the windows they open count).
-        await self.docks.scan_path.turns.settled()
         async with self._lock(door):
+            # After the scan batches that arrived before it (the windows they open count),
+            # and with nothing awaited from here until its change is staged: waited for
+            # before the door's lock, a batch could begin while the lock was awaited and the
+            # acknowledgement fall between two of its slices.
+            await self.docks.scan_path.turns.settled()
             hold = self.held.get(door)
             if hold is None:
                 raise Conflict(f"door {door} is not held")

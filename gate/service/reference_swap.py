@@ -238,9 +238,12 @@ class ReferenceSwap:
                 if isinstance(exc, BundleRefused):
                     raise
                 raise BundleRefused(str(exc) or repr(exc)) from exc
-            # The swap: nothing awaits between these lines, nor until every shipment is
-            # re-decided and staged (``reevaluate_all`` stages them all before its first
-            # await): a dispatch never decides on the new data with the old decisions.
+            # The swap, once no scan batch is between two slices (``gate.service.slice_turns``:
+            # a batch is decided on one bundle). Nothing awaits between these lines, nor until
+            # every shipment is re-decided and staged (``reevaluate_all``'s own wait for the
+            # turns returns at once then): a dispatch never decides on the new data with the
+            # old decisions.
+            await self.docks.scan_path.turns.settled()
             self.docks.table.swap(table)
             self.docks.policy = policy
             self.docks.config = new

@@ -98,9 +98,12 @@ class Reloader:
                     },
                 )
                 return False
-            # Nothing awaits from the swap until every shipment is re-decided and staged
-            # (``reevaluate_all`` stages them all before its first await): a dispatch never
-            # decides on the new table with the old policy, or on the old decisions.
+            # Once no scan batch is between two slices (``gate.service.slice_turns``), so a
+            # batch is decided on one table and policy. From the swap nothing awaits until
+            # every shipment is re-decided and staged (``reevaluate_all``'s own wait for the
+            # turns returns at once then): a dispatch never decides on the new table with the
+            # old policy, or on the old decisions.
+            await self.docks.scan_path.turns.settled()
             old = self.slot.swap(table)
             self.docks.policy = policy
             if change.removes:

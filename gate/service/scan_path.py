@@ -1,5 +1,5 @@
-"""The scan path: a batch of scans checked, decided by the core, written in one commit, and
-answered only after it.
+"""The scan path: a batch of scans checked, decided by the core, written (one commit for each
+slice of ``SLICE_SCANS``), and answered only after every slice is stored.
 
 Each scan becomes one ``ScanOutcome``, built once and rendered to the wire answer, the audit
 record, the event and the stored row.
@@ -215,8 +215,12 @@ class ScanPath:
                 # Each slice handed over ends (or is given up on) before the batch is refused.
                 await asyncio.gather(*map(self.committer.waited, writes), return_exceptions=True)
                 raise
-        for write in writes:
-            await self.committer.waited(write)
+        # Every slice's end taken, then the first failure raised: a slice's error left untaken
+        # is logged by the loop as "never retrieved", a traceback for each.
+        ended = await asyncio.gather(*map(self.committer.waited, writes), return_exceptions=True)
+        for end in ended:
+            if isinstance(end, BaseException):
+                raise end
         for wait in waits:
             # Shielded, bounded: a caller that goes away must not cancel another batch's write.
             if not await self.committer.waited(wait):

@@ -180,6 +180,9 @@ class ScreeningState:
         self.lock = asyncio.Lock()
         #: Called (awaited) after the lists or the clearances changed: re-decides shipments.
         self.on_change: Callable[[str], Awaitable[object]] | None = None
+        #: Awaited just before new lists are swapped in: returns once no scan batch is between
+        #: two slices (``gate.service.slice_turns``), so a batch is decided on one list date.
+        self.settled: Callable[[], Awaitable[None]] | None = None
         self.outcomes: dict[str, int] = {"ok": 0, "refused": 0}
 
     # --- start and reload ----------------------------------------------------------------------
@@ -203,6 +206,8 @@ class ScreeningState:
                 log.exception("screening lists not loaded")
                 self._alert("critical", "lists_refused", f"Screening lists not loaded: {exc}")
                 return
+            if self.settled is not None:
+                await self.settled()
             self._refusals(refusals)
             self.snapshot = snapshot
             heap.settle("screening lists loaded")
@@ -240,6 +245,8 @@ class ScreeningState:
                     "critical", "lists_refused", f"Screening lists not reloaded ({why}): {exc}"
                 )
                 return False
+            if self.settled is not None:
+                await self.settled()
             self._refusals(refusals)
             self.snapshot = snapshot
             self.loaded.set()

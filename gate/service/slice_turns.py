@@ -28,6 +28,7 @@ class SliceTurns:
         self._deciding: set[asyncio.Future[None]] = set()
         self._holding = 0  # changes waiting in ``settled``
         self._clear = asyncio.Event()  # set while no change waits
+        self._clear.set()
 
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[None]:

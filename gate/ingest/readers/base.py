@@ -76,8 +76,9 @@ class ScanSink:
     async def submit(self, scans: Sequence[Scan], actor: str) -> list[Result]:
         """One result per scan, in order, each durable on return.
 
-        Raises ``Unavailable`` (a GateError) when the gate takes no changes; nothing of
-        that batch is then stored, and sending it again under the same ids is safe.
+        Raises ``Unavailable`` (a GateError) when the gate takes no changes or a part of
+        the batch was not stored; sending it again under the same ids is safe (what was
+        stored answers ``duplicate``, counted once).
         """
         results: list[Result] = []
         for start in range(0, len(scans), MAX_BATCH):

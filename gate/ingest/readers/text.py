@@ -3,7 +3,7 @@
 
 Each line is one scan of the reader's door, its ``code`` the line with blanks trimmed and
 the configured GS substitute turned into GS. Lines that arrive together are decided as one
-batch (one commit). With ``reply = "json"`` the gate answers every line, in order, with one
+batch (``Docks.scans``). With ``reply = "json"`` the gate answers every line, in order, with one
 line of JSON (the scan result of ``POST /api/v1/scans``, or for a line that never became a
 scan ``{"scan_id": null, "status": "rejected", "error": ...}``), ended by the configured
 terminator.
