@@ -258,9 +258,11 @@ class ScannerServer:
             else:
                 broken = declared.feed(data)
             # Each frame after the auth is one answer: a scan (its result), a batch (its
-            # results), or a refusal; all the scans of this read are decided together.
+            # results), or a refusal; the scans of this read are decided together, in calls
+            # of whole frames (``_chunks``).
             scans: list[Any] = []
             answers: list[tuple[int, int] | dict[str, Any]] = []
+            spans: list[tuple[int, int]] = []  # each frame's scans, as a range of ``scans``
             for frame in frames:
                 if client is None:
                     client, refusal = self._auth(frame)
@@ -279,13 +281,16 @@ class ScannerServer:
                     answers.append({"error": batch, "status": "error"})
                 elif batch is None:
                     answers.append((len(scans), -1))
+                    spans.append((len(scans), len(scans) + 1))
                     scans.append(frame)
                 else:
-                    answers.append((len(scans), len(scans) + len(batch)))
+                    span = (len(scans), len(scans) + len(batch))
+                    answers.append(span)
+                    spans.append(span)
                     scans.extend(batch)
             results: list[Any] = []
-            for start in range(0, len(scans), MAX_BATCH):
-                chunk = scans[start : start + MAX_BATCH]
+            for start, end in _chunks(spans):
+                chunk = scans[start:end]
                 try:
                     assert client is not None  # scans are only taken after the auth frame
                     results += await self.docks.scans(chunk, client.name, client.doors)
@@ -355,6 +360,24 @@ def _keepalive(writer: asyncio.StreamWriter) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, KEEPALIVE_PROBES)
         # Keepalive does not probe while answers wait for an acknowledgement: this does.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, USER_TIMEOUT_MS)
+
+
+def _chunks(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The ranges of a read's scans decided by one ``Docks.scans`` call each: whole frames,
+    up to ``MAX_BATCH`` scans unless one frame alone holds more. A batch frame is never cut:
+    a change to a shipment (a seal) falls before or after a call, never inside one
+    (gate.service.slice_turns), and a seal between two parts of a frame made its later reads
+    reads after the seal, held the door after its truck left."""
+    chunks: list[tuple[int, int]] = []
+    start = end = 0
+    for first, last in spans:
+        if last - start > MAX_BATCH and end > start:
+            chunks.append((start, end))
+            start = first
+        end = last
+    if end > start:
+        chunks.append((start, end))
+    return chunks
 
 
 def _batch(frame: Any) -> list[Any] | str | None:

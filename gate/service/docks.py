@@ -240,6 +240,13 @@ class Docks:
             raise NotFound(f"no shipment {sid!r}")
         return found
 
+    def _screened(self, shipment: Shipment) -> Shipment:
+        """``shipment`` with its parties' hits from the lists in use now. A change that waited
+        in ``_settled`` can wake after new lists were swapped in but before the re-decision
+        that follows the swap (``reevaluate_all``, waiting for the same batch): decided on
+        the old hits, it could clear or dispatch a shipment to a party just listed."""
+        return screened(self.screening, shipment)
+
     async def _settled(self) -> None:
         """Raises Unavailable once a write has failed; else waits until the scan batches
         being decided slice by slice are decided whole (``SliceTurns.settled``): a change to a
@@ -370,7 +377,7 @@ class Docks:
     async def seal(self, sid: str, actor: str) -> Shipment:
         await self._settled()
         before = self._latest(sid)
-        transition = seal(before, self.controls(), self.clock())
+        transition = seal(self._screened(before), self.controls(), self.clock())
         return await self._transition(
             before, transition, actor=actor, kind="shipment.sealed", data={}
         )
@@ -378,7 +385,7 @@ class Docks:
     async def remove(self, sid: str, key: str, actor: str) -> Shipment:
         await self._settled()
         before = self._latest(sid)
-        transition = remove_line(before, key, self.controls(), self.clock())
+        transition = remove_line(self._screened(before), key, self.controls(), self.clock())
         return await self._transition(
             before, transition, actor=actor, kind="line.removed", data=removed_record(before, key)
         )
@@ -404,7 +411,7 @@ class Docks:
         controls = self.controls()
         now = self.clock()
         try:
-            transition = dispatch(before, controls, now)
+            transition = dispatch(self._screened(before), controls, now)
         except DispatchRefused as exc:
             await self._refused(before, controls, now, actor, exc)
             raise
@@ -461,7 +468,7 @@ class Docks:
         refusal: DispatchRefused,
     ) -> None:
         """Records a refused dispatch and the shipment's re-evaluated state, in one commit."""
-        transition = reevaluate(before, controls, now)
+        transition = reevaluate(self._screened(before), controls, now)
         blocking = [{"key": k, "decision": d, "reasons": list(r)} for k, d, r in refusal.blocking]
         await self._transition(
             before,
@@ -505,7 +512,7 @@ class Docks:
         nothing then."""
         await self._settled()
         before = self._latest(approval.shipment_id)
-        transition = apply_approval(before, approval, self.controls(), self.clock())
+        transition = apply_approval(self._screened(before), approval, self.controls(), self.clock())
         return await self._transition(
             before,
             transition,

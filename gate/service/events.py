@@ -83,9 +83,13 @@ class Events:
     ``clock`` stamps each event; the docks set it to their own clock (``Docks.clock``), so
     an event carries the time the decisions were made on."""
 
-    def __init__(self, clock: Callable[[], dt.datetime] = utc_now) -> None:
+    def __init__(self, clock: Callable[[], dt.datetime] = utc_now, first: int = 0) -> None:
         self.clock = clock
-        self._seq = 0
+        #: The last id given; the next event's is one more. The gate starts it at the
+        #: microseconds of its start (``gate.web.app``), so every id of this life of the gate
+        #: is above every id of the one before: a client that reconnects after a restart
+        #: with the id it last saw gets what was published since, not nothing.
+        self._seq = first
         # A plain set: ``subscribe`` takes each one out when its stream ends, and a publish
         # walks it once per event (a WeakSet's guarded walk cost more than the offers).
         self._subscribers: set[_Subscriber] = set()
@@ -122,6 +126,8 @@ class Events:
     @contextlib.asynccontextmanager
     async def subscribe(self, last_id: int | None = None) -> AsyncIterator[_Subscriber]:
         sub = _Subscriber()
+        if last_id is not None and last_id > self._seq:
+            last_id = 0  # not given by this life of the gate: all that is kept is news to it
         if last_id is not None:
             for event in self._recent:
                 if event.seq > last_id:

@@ -179,7 +179,9 @@ def create_app(
     app[app_keys.LOGIN_THROTTLE] = throttle = LoginThrottle()
     app[app_keys.CLIENTS] = Clients.from_config(config, sessions, throttle)
     app[app_keys.BULLETIN] = Bulletin()
-    app[app_keys.EVENTS] = Events()
+    # Event ids go on from the microseconds of this start: above those of the gate's
+    # earlier lives, so a client's Last-Event-ID from before a restart replays what it missed.
+    app[app_keys.EVENTS] = Events(first=time.time_ns() // 1_000)
     app[app_keys.METRICS] = Metrics()
     app[app_keys.VERIFIER] = verifier(config)
     app.cleanup_ctx.append(_table)
