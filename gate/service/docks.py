@@ -447,6 +447,7 @@ class Docks:
             await self.committer.apply(change)
         except Overdraw as exc:
             refusal = overdraw_refusal(transition.shipment, taken, exc)
+            await self.scan_path.turns.settled()  # decided again after an await: take a turn
             await self._refused(self._latest(sid), self.controls(), self.clock(), actor, refusal)
             raise refusal from exc
         if taken:

@@ -30,8 +30,11 @@ from gate.core import json_text
 from gate.core.frozen_init import quick_init
 from gate.service.clock import utc_now
 
+#: Events a stream may fall behind before it is ended (its client reconnects).
 QUEUE_LIMIT = 1000
-REPLAY_LIMIT = 500
+#: Events kept for clients that reconnect with ``Last-Event-ID``: twice what a stream may fall
+#: behind, so a client ended for falling behind gets what it missed when it comes back.
+REPLAY_LIMIT = 2 * QUEUE_LIMIT
 #: At most this many events go out in one write to one stream.
 WRITE_BATCH = 200
 #: A stream whose client has not taken a write's frames (down to the transport's low-water
@@ -125,13 +128,18 @@ class Events:
 
     @contextlib.asynccontextmanager
     async def subscribe(self, last_id: int | None = None) -> AsyncIterator[_Subscriber]:
-        sub = _Subscriber()
-        if last_id is not None and last_id > self._seq:
-            last_id = 0  # not given by this life of the gate: all that is kept is news to it
+        replay: list[Event] = []
+        missed = False
         if last_id is not None:
-            for event in self._recent:
-                if event.seq > last_id:
-                    sub.offer(event)
+            if last_id > self._seq:
+                last_id = 0  # not given by this life of the gate: all that is kept is news to it
+            oldest = self._recent[0].seq if self._recent else self._seq + 1
+            # Events after its last one are gone from what is kept (or from before a restart).
+            missed = last_id < oldest - 1
+            replay = [event for event in self._recent if event.seq > last_id]
+        sub = _Subscriber(backlog=len(replay), missed=missed)
+        for event in replay:
+            sub.offer(event)
         self._subscribers.add(sub)
         try:
             yield sub
@@ -146,14 +154,19 @@ class Events:
 
 
 class _Subscriber:
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(QUEUE_LIMIT + 1)
+    """One stream's queue: the events it replays (``backlog``) and at most ``QUEUE_LIMIT``
+    more before it is ended. ``missed``: its client reconnected past what is kept."""
+
+    def __init__(self, backlog: int = 0, missed: bool = False) -> None:
+        self.limit = QUEUE_LIMIT + backlog
+        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(self.limit + 1)
         self.dropped = False
+        self.missed = missed
 
     def offer(self, event: Event) -> None:
         if self.dropped:
             return
-        if self.queue.qsize() >= QUEUE_LIMIT:
+        if self.queue.qsize() >= self.limit:
             self.dropped = True
             self.queue.put_nowait(None)
             return
@@ -175,7 +188,10 @@ async def stream(request: web.Request, events: Events) -> web.StreamResponse:
         async with events.subscribe(last_id) as sub:
             # A client that goes away mid-write ends its stream; nothing else is affected.
             with contextlib.suppress(ConnectionError, TimeoutError):
-                await response.send(json.dumps({"connected": True}), event="hello")
+                # ``missed``: events after its Last-Event-ID are no longer kept; read the state
+                # again (GET /shipments, /doors) rather than trust the stream to fill the gap.
+                hello = {"connected": True, "missed": sub.missed}
+                await response.send(json.dumps(hello), event="hello")
                 ended = False
                 while not ended and response.is_connected():
                     try:

@@ -65,7 +65,7 @@ async def test_a_burst_larger_than_one_write_arrives_whole_and_in_order(
         gate.url + "/api/v1/events", headers={"Authorization": f"Bearer {WMS_TOKEN}"}
     ) as stream:
         hello = await _frames_until_hello(stream)
-        assert [b"event: hello\r\n", b'data: {"connected": true}\r\n'] == hello
+        assert [b"event: hello\r\n", b'data: {"connected": true, "missed": false}\r\n'] == hello
         status, body = await gate.call(
             "POST", "/api/v1/scans", {"scans": scans}, token=SCANNER_TOKEN
         )
@@ -115,7 +115,7 @@ async def test_a_last_event_id_that_is_not_a_number_replays_nothing(gate: Gate, 
     headers = {**AUTH, "Last-Event-ID": last.encode().decode("latin-1")}
     async with gate.session.get(gate.url + "/api/v1/events", headers=headers) as stream:
         assert 200 == stream.status
-        assert [b"event: hello\r\n", b'data: {"connected": true}\r\n'] == (
+        assert [b"event: hello\r\n", b'data: {"connected": true, "missed": false}\r\n'] == (
             await _frames_until_hello(stream)
         )
 
