@@ -241,10 +241,11 @@ class Docks:
         return found
 
     def _screened(self, shipment: Shipment) -> Shipment:
-        """``shipment`` with its parties' hits from the lists in use now. A change that waited
-        in ``_settled`` can wake after new lists were swapped in but before the re-decision
-        that follows the swap (``reevaluate_all``, waiting for the same batch): decided on
-        the old hits, it could clear or dispatch a shipment to a party just listed."""
+        """``shipment`` with its parties' hits from the lists in use now, not those it was
+        last decided with: the re-decision that follows a swap of lists (``reevaluate_all``)
+        is a step of its own, and a change decided between the two on the old hits could
+        clear or dispatch a shipment to a party just listed (attack6 found one: a change
+        waiting for a sliced batch woke after a swap made mid-batch; swaps now wait too)."""
         return screened(self.screening, shipment)
 
     async def _settled(self) -> None:

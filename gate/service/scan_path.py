@@ -201,11 +201,18 @@ class ScanPath:
         writes: list[asyncio.Future[None]] = []
         waits: list[asyncio.Future[bool]] = []
         whole = self.turns.batch() if len(raws) > SLICE_SCANS else contextlib.nullcontext()
+        context = None
         async with whole:
             try:
                 while True:
-                    await self.ledger.load(self.state, self.committer.store, raws[len(outcomes) :])
-                    if (write := self._slice(raws, actor, doors, outcomes, waits)) is not None:
+                    part = raws[len(outcomes) : len(outcomes) + SLICE_SCANS]
+                    await self.ledger.load(self.state, self.committer.store, part)
+                    # One table, set of licences and instant for the whole batch, as when it
+                    # was one step: taken once the first slice's serials are loaded, after
+                    # which no change to any of them falls between two slices (the turns).
+                    context = context or self._context()
+                    write = self._slice(part, actor, doors, context, outcomes, waits)
+                    if write is not None:
                         writes.append(write)
                     if len(outcomes) >= len(raws):
                         break
@@ -227,24 +234,29 @@ class ScanPath:
                 raise Unavailable("the first delivery of a scan in this batch was not stored")
         return outcomes
 
-    def _slice(
-        self,
-        raws: Sequence[Any],
-        actor: str,
-        doors: Collection[str] | None,
-        outcomes: list[ScanOutcome],
-        waits: list[asyncio.Future[bool]],
-    ) -> asyncio.Future[None] | None:
-        """Decides the next ``SLICE_SCANS`` of ``raws`` into ``outcomes`` (the table,
-        licences and clock as they are now) and hands their change to its writer
-        (``Committer.begin``); the change's future, None when the slice stores nothing."""
+    def _context(self) -> tuple[Table | None, Controls, tuple[dt.datetime, str]]:
+        """What a batch is decided on: the table (None: none loaded), the controls, and the
+        instant every scan of it is received at (and its text)."""
         try:
             table: Table | None = self.table.current()
         except TableError:
             table = None
-        controls = self.controls(table)
         now = self.clock()
-        received = now.isoformat()  # every scan of the slice is received at this instant
+        return table, self.controls(table), (now, now.isoformat())
+
+    def _slice(
+        self,
+        part: Sequence[Any],
+        actor: str,
+        doors: Collection[str] | None,
+        context: tuple[Table | None, Controls, tuple[dt.datetime, str]],
+        outcomes: list[ScanOutcome],
+        waits: list[asyncio.Future[bool]],
+    ) -> asyncio.Future[None] | None:
+        """Decides the scans ``part`` (one slice) into ``outcomes`` on ``context``
+        (``_context``) and hands their change to its writer (``Committer.begin``); the
+        change's future, None when the slice stores nothing."""
+        table, controls, received = context
         change = Change()
         change.done = asyncio.get_running_loop().create_future()
         rows: list[scan_rows.ScanRow] = []
@@ -254,11 +266,10 @@ class ScanPath:
         counted: Counted = {}
         change.rolled_back.append(lambda: self._uncount(counted))
         batch = (rows, audits, seen, kept, waits, counted)
-        first = len(outcomes)
         try:
-            for raw in raws[first : first + SLICE_SCANS]:
+            for raw in part:
                 outcomes.append(
-                    self._scan(raw, actor, doors, table, controls, (now, received), change, batch)
+                    self._scan(raw, actor, doors, table, controls, received, change, batch)
                 )
         except BaseException:
             self.state.unstage([after for _, after in change.shipments], {}, ())

@@ -62,3 +62,7 @@ class SliceTurns:
     def busy(self) -> int:
         """How many batches are being decided slice by slice (for tests)."""
         return len(self._deciding)
+
+    def waiting(self) -> int:
+        """How many changes wait in ``settled`` (for tests)."""
+        return self._holding

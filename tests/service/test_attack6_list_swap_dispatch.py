@@ -1,7 +1,8 @@
-"""A dispatch that waits for a sliced scan batch (``gate.service.slice_turns``) while new
-screening lists are swapped in must be decided on the new lists: the list reload's
-re-decision of every shipment waits for the same batch, and the dispatch, which waited
-first, would otherwise let a shipment to a party just listed leave (attack6)."""
+"""A dispatch is decided on the screening lists in use as it decides, never on the hits its
+shipment was last decided with (attack6). Before the turns held list swaps too, a dispatch
+waiting for a sliced scan batch (``gate.service.slice_turns``) could wake after new lists were
+swapped in mid-batch and before the re-decision that follows a swap (which waited behind it),
+and let a shipment to a party just listed leave. Now a swap waits for the batch as well."""
 
 from __future__ import annotations
 
@@ -34,18 +35,17 @@ def reads(config: Path, n: int, tag: str, door: str) -> list[dict[str, str]]:
     ]
 
 
-async def test_a_dispatch_waiting_for_a_batch_is_decided_on_lists_swapped_meanwhile(
+async def test_a_dispatch_behind_a_reload_waiting_for_a_batch_is_decided_on_the_new_lists(
     gates: Gates, demo_config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """S1 (consignee not listed) sealed and cleared at D1; a portal batch of many slices is
-    being decided at D2 when the WMS dispatches S1, so the dispatch waits; the notices list,
-    now naming S1's consignee, is swapped in before the batch ends. The dispatch is refused
-    (listed_party), never decided on the hits of the lists it replaced."""
+    being decided at D2; a reload of the notices list, now naming S1's consignee, waits for
+    it; then the WMS dispatches S1, which waits too. The dispatch is refused (listed_party),
+    never decided on the hits of the lists the reload replaced."""
     monkeypatch.setenv("GATE_WRITER", "process")
     g = await gates.start()
     docks = g.app[app_keys.DOCKS]
     screening = g.app[app_keys.SCREENING]
-    store = docks.committer.store
     status, _ = await g.call(
         "POST",
         "/api/v1/shipments",
@@ -64,29 +64,31 @@ async def test_a_dispatch_waiting_for_a_batch_is_decided_on_lists_swapped_meanwh
 
     notices = demo_config.parent / "lists" / "notices.csv"
     notices.write_text(notices.read_text() + f"{PARTY},,GB,DEMO-DN-2026-901,2026-11-01\n")
-    old = screening.snapshot
-    # The store's thread held by a read until the batch and the dispatch are under way, so
-    # the reload's journal write (just before its swap) waits for them.
+    turns = docks.scan_path.turns
+    store = docks.committer.store
+    # The store's thread held by a read until the batch is under way, so the reload (which
+    # parses the lists, journals them, then waits for the batch to swap them) is kept at its
+    # journal write until then.
     release = threading.Event()
     held = asyncio.ensure_future(store.read(lambda conn: release.wait(30)))
     reload = asyncio.ensure_future(screening.reload("test"))
     while store.oldest_write() is None:  # the reload parsed the lists and waits to journal
         assert not reload.done(), reload.result()
         await asyncio.sleep(0.01)
-
     batch = asyncio.ensure_future(
-        docks.scans(reads(demo_config, SLICE_SCANS * 40, "truck", "D2"), "scanner")
+        docks.scans(reads(demo_config, SLICE_SCANS * 80, "truck", "D2"), "scanner")
     )
-    while not docks.scan_path.turns.busy():
+    while not turns.busy():
+        await asyncio.sleep(0)  # one step of the loop
+    release.set()
+    while not turns.waiting():
+        assert turns.busy(), "the batch was decided before the reload waited for it"
         await asyncio.sleep(0)  # one step of the loop
     dispatch = asyncio.ensure_future(docks.dispatch("S1", "wms"))
-    await asyncio.sleep(0)  # one step of the loop
-    release.set()
-    while screening.snapshot is old:
+    # Precondition: the dispatch waits for the batch too, behind the reload.
+    while turns.waiting() < 2:
+        assert turns.busy(), "the batch was decided before the dispatch waited for it"
         await asyncio.sleep(0)  # one step of the loop
-    # Precondition: the lists were swapped while the batch was still being decided and the
-    # dispatch still waited for it.
-    assert (1, False) == (docks.scan_path.turns.busy(), dispatch.done())
 
     with pytest.raises(DispatchRefused) as refused:
         await dispatch
@@ -95,3 +97,27 @@ async def test_a_dispatch_waiting_for_a_batch_is_decided_on_lists_swapped_meanwh
     doc = docks.state.latest("S1")
     assert doc is not None
     assert "dispatched" != doc.state.value
+
+
+async def test_a_dispatch_after_a_swap_not_yet_followed_by_its_re_decision_screens_anew(
+    gates: Gates, demo_config: Path
+) -> None:
+    """The notices list, now naming S1's consignee, swapped in with the re-decision that
+    follows a swap left out (the moment a dispatch that woke between the two would see): the
+    dispatch screens the parties against the lists in use and is refused (listed_party)."""
+    g = await gates.start()
+    docks = g.app[app_keys.DOCKS]
+    screening = g.app[app_keys.SCREENING]
+    body = {"id": "S1", "door": "D1", "destination": "GB", "consignee": {"name": PARTY}}
+    body["consignee"]["country"] = "GB"
+    assert 201 == (await g.call("POST", "/api/v1/shipments", body))[0]
+    await docks.scans(reads(demo_config, 1, "one", "D1"), "scanner")
+    assert "cleared" == (await docks.seal("S1", "wms")).state.value
+    notices = demo_config.parent / "lists" / "notices.csv"
+    notices.write_text(notices.read_text() + f"{PARTY},,GB,DEMO-DN-2026-901,2026-11-01\n")
+    screening.on_change = None  # the swap's re-decision, left out
+    assert await screening.reload("test")
+    assert "cleared" == docks.shipment("S1").state.value  # still decided on the old hits
+    with pytest.raises(DispatchRefused) as refused:
+        await docks.dispatch("S1", "wms")
+    assert any("listed_party" in reasons for _, _, reasons in refused.value.blocking)
