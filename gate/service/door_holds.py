@@ -113,10 +113,14 @@ class DoorHolds:
         self.docks = docks
         self.held: dict[str, Hold] = {}
         self.on_change: Callable[[], None] = lambda: None
-        self._unwritten: dict[str, list[_Window]] = {}  # windows held, not yet stored
+        # Windows held, not yet stored, oldest first; these two are keyed by the window's
+        # ``id``: a truck's reads after its seal are thousands of windows in flight, and each
+        # one stored took itself out of lists of all the others (seconds of the loop, every
+        # door waiting, for 4,000 of them).
+        self._unwritten: dict[str, dict[int, _Window]] = {}
         self._locks: dict[str, asyncio.Lock] = {}  # one writer per door, acknowledge too
         self._retries: dict[str, asyncio.Task[None]] = {}
-        self._claimed: list[_Window] = []  # windows a scan batch's change is writing
+        self._claimed: dict[int, _Window] = {}  # windows a scan batch's change is writing
 
     async def load(self) -> None:
         """Reads the open holds (a restart keeps a door held)."""
@@ -206,8 +210,8 @@ class DoorHolds:
         hold is stored. If ``change`` is not stored, the window is retried on its own.
         Raises NotFound."""
         hold = self._take(door, reader, reason, announce=False, prohibited=prohibited)
-        window = self._unwritten[door][-1]
-        self._claimed.append(window)  # written by ``change``: not by a flush meanwhile
+        window = next(reversed(self._unwritten[door].values()))  # the one just taken
+        self._claimed[id(window)] = window  # written by ``change``: not by a flush meanwhile
         events = [
             ("door_hold", door_hold_event(door, hold.doc())),
             ("alert", door_held_alert(door, reason, reader, hold.windows)),
@@ -217,7 +221,7 @@ class DoorHolds:
         change.events.extend(events)
 
         def not_stored() -> None:  # held in memory still: say so now, and write it later
-            self._claimed[:] = [w for w in self._claimed if w is not window]
+            self._claimed.pop(id(window), None)
             self.docks.events.publish_all(events)
             self._retry(door)
 
@@ -242,9 +246,8 @@ class DoorHolds:
         )
         shipment = self.docks.door_shipment(door)
         self.held[door] = hold
-        self._unwritten.setdefault(door, []).append(
-            _Window(hold, at, None if shipment is None else shipment.id)
-        )
+        window = _Window(hold, at, None if shipment is None else shipment.id)
+        self._unwritten.setdefault(door, {})[id(window)] = window
         if announce:
             self.docks.events.publish("door_hold", door_hold_event(door, hold.doc()))
             self.docks.events.publish("alert", door_held_alert(door, reason, reader, hold.windows))
@@ -317,9 +320,8 @@ class DoorHolds:
         """Writes the door's unwritten windows, oldest first, in one change. Raises what the
         write raised (the windows stay unwritten)."""
         async with self._lock(door):
-            batch = [
-                w for w in self._unwritten.get(door, ()) if all(w is not c for c in self._claimed)
-            ]
+            unwritten = self._unwritten.get(door, {})
+            batch = [w for key, w in unwritten.items() if key not in self._claimed]
             if not batch:
                 return
             self.docks.committer.require_ok()
@@ -400,11 +402,11 @@ class DoorHolds:
 
     def _stored(self, door: str, windows: list[_Window]) -> None:
         """Takes the stored ``windows`` out of the door's unwritten ones."""
-        self._claimed[:] = [c for c in self._claimed if all(c is not w for w in windows)]
-        left = [w for w in self._unwritten.get(door, ()) if all(w is not x for x in windows)]
-        if left:
-            self._unwritten[door] = left
-        else:
+        left = self._unwritten.get(door, {})
+        for window in windows:
+            self._claimed.pop(id(window), None)
+            left.pop(id(window), None)
+        if not left:
             self._unwritten.pop(door, None)
         self.on_change()
 

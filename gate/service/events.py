@@ -44,8 +44,8 @@ SEND_TIMEOUT = 10.0
 #: went away is found out by the first of them that cannot be written.
 PING_INTERVAL = 15.0
 #: Seconds a stream with nothing to send waits before it looks whether its client is still
-#: there: a client gone from a quiet gate gives its stream slot back within PING_INTERVAL
-#: and this (it waited for the next event before, however long that took).
+#: there (``_open``): a client gone from a quiet gate gives its stream slot back within this
+#: (it waited for the next event before, however long that took, then for the next ping).
 IDLE_CHECK = 1.0
 #: Seconds a stream waits after an event arrives before it writes, so that the events of
 #: the next few milliseconds go out in the same write: at a busy dock (500 single scans a
@@ -193,7 +193,7 @@ async def stream(request: web.Request, events: Events) -> web.StreamResponse:
                 hello = {"connected": True, "missed": sub.missed}
                 await response.send(json.dumps(hello), event="hello")
                 ended = False
-                while not ended and response.is_connected():
+                while not ended and response.is_connected() and _open(request):
                     try:
                         async with asyncio.timeout(IDLE_CHECK):
                             event = await sub.queue.get()
@@ -206,6 +206,15 @@ async def stream(request: web.Request, events: Events) -> web.StreamResponse:
                     if frames:
                         await _write(request, response, b"".join(frames))
     return response
+
+
+def _open(request: web.Request) -> bool:
+    """Whether the client's connection is still open. aiohttp_sse's ``is_connected`` only
+    says whether its pinger still runs, and that finds a client gone only at its next ping
+    (``PING_INTERVAL``): a reconnect storm's old streams held their slots that long, and the
+    reconnecting clients were refused 503 ``too-many-streams`` meanwhile."""
+    transport = request.transport
+    return transport is not None and not transport.is_closing()
 
 
 def _take(sub: _Subscriber, event: Event | None) -> tuple[list[bytes], bool]:
