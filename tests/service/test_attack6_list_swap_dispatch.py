@@ -7,8 +7,8 @@ and let a shipment to a party just listed leave. Now a swap waits for the batch 
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,35 +65,36 @@ async def test_a_dispatch_behind_a_reload_waiting_for_a_batch_is_decided_on_the_
     notices = demo_config.parent / "lists" / "notices.csv"
     notices.write_text(notices.read_text() + f"{PARTY},,GB,DEMO-DN-2026-901,2026-11-01\n")
     turns = docks.scan_path.turns
-    store = docks.committer.store
-    # The store's thread held by a read until the batch is under way, so the reload (which
-    # parses the lists, journals them, then waits for the batch to swap them) is kept at its
-    # journal write until then.
-    release = threading.Event()
-    held = asyncio.ensure_future(store.read(lambda conn: release.wait(30)))
-    reload = asyncio.ensure_future(screening.reload("test"))
-    while store.oldest_write() is None:  # the reload parsed the lists and waits to journal
-        assert not reload.done(), reload.result()
-        await asyncio.sleep(0.01)
+    # The batch paused between its first two slices (its second slice's serials "loading")
+    # until the reload and the dispatch both wait for it: their order is then the test's.
+    ledger = docks.scan_path.ledger
+    load, loads, go_on = ledger.load, [0], asyncio.Event()
+
+    async def paused_load(*args: Any) -> None:
+        loads[0] += 1
+        if loads[0] == 2:
+            await go_on.wait()
+        await load(*args)
+
+    monkeypatch.setattr(ledger, "load", paused_load)
     batch = asyncio.ensure_future(
-        docks.scans(reads(demo_config, SLICE_SCANS * 80, "truck", "D2"), "scanner")
+        docks.scans(reads(demo_config, SLICE_SCANS * 2, "truck", "D2"), "scanner")
     )
-    while not turns.busy():
-        await asyncio.sleep(0)  # one step of the loop
-    release.set()
-    while not turns.waiting():
-        assert turns.busy(), "the batch was decided before the reload waited for it"
-        await asyncio.sleep(0)  # one step of the loop
+    # The reload parses the lists and journals them, then waits for the batch to swap them.
+    reload = asyncio.ensure_future(screening.reload("test"))
+    while turns.waiting() < 1:
+        assert not reload.done(), reload.result()
+        await asyncio.sleep(0.001)
     dispatch = asyncio.ensure_future(docks.dispatch("S1", "wms"))
-    # Precondition: the dispatch waits for the batch too, behind the reload.
     while turns.waiting() < 2:
-        assert turns.busy(), "the batch was decided before the dispatch waited for it"
         await asyncio.sleep(0)  # one step of the loop
+    assert (1, 2) == (turns.busy(), loads[0])  # the batch between its two slices
+    go_on.set()
 
     with pytest.raises(DispatchRefused) as refused:
         await dispatch
     assert any("listed_party" in reasons for _, _, reasons in refused.value.blocking)
-    await asyncio.gather(batch, held, reload)
+    await asyncio.gather(batch, reload)
     doc = docks.state.latest("S1")
     assert doc is not None
     assert "dispatched" != doc.state.value
