@@ -15,24 +15,11 @@ import pytest
 from gate.errors import DispatchRefused
 from gate.service.scan_path import SLICE_SCANS
 from gate.web import app_keys
-from tests.service.harness import Gates, gtin_with
+from tests.service.harness import Gates
+from tests.service.test_scan_slices import portal
 
 #: The party the notices list names once the reload swaps it in (a ``licence`` list: row 6).
 PARTY = "Quillfeather Avionics Ltd"
-
-
-def reads(config: Path, n: int, tag: str, door: str) -> list[dict[str, str]]:
-    """``n`` serialised reads of one unlisted GTIN at ``door``."""
-    gtin = gtin_with(config, "", 0)
-    return [
-        {
-            "scan_id": f"{tag}-{i}",
-            "reader": "portal",
-            "door": door,
-            "code": f"]C101{gtin}21{tag}{i}",
-        }
-        for i in range(n)
-    ]
 
 
 async def test_a_dispatch_behind_a_reload_waiting_for_a_batch_is_decided_on_the_new_lists(
@@ -57,10 +44,10 @@ async def test_a_dispatch_behind_a_reload_waiting_for_a_batch_is_decided_on_the_
         },
     )
     assert 201 == status
-    await docks.scans(reads(demo_config, 1, "one", "D1"), "scanner")
+    await docks.scans(portal(demo_config, 1, "one", "D1"), "scanner")
     assert "cleared" == (await docks.seal("S1", "wms")).state.value
     await g.create("S2", "D2")
-    await docks.scans(reads(demo_config, 1, "warm", "D2"), "scanner")  # its serials loaded
+    await docks.scans(portal(demo_config, 1, "warm", "D2"), "scanner")  # its serials loaded
 
     notices = demo_config.parent / "lists" / "notices.csv"
     notices.write_text(notices.read_text() + f"{PARTY},,GB,DEMO-DN-2026-901,2026-11-01\n")
@@ -78,7 +65,7 @@ async def test_a_dispatch_behind_a_reload_waiting_for_a_batch_is_decided_on_the_
 
     monkeypatch.setattr(ledger, "load", paused_load)
     batch = asyncio.ensure_future(
-        docks.scans(reads(demo_config, SLICE_SCANS * 2, "truck", "D2"), "scanner")
+        docks.scans(portal(demo_config, SLICE_SCANS * 2, "truck", "D2"), "scanner")
     )
     # The reload parses the lists and journals them, then waits for the batch to swap them.
     reload = asyncio.ensure_future(screening.reload("test"))
@@ -112,7 +99,7 @@ async def test_a_dispatch_after_a_swap_not_yet_followed_by_its_re_decision_scree
     body = {"id": "S1", "door": "D1", "destination": "GB", "consignee": {"name": PARTY}}
     body["consignee"]["country"] = "GB"
     assert 201 == (await g.call("POST", "/api/v1/shipments", body))[0]
-    await docks.scans(reads(demo_config, 1, "one", "D1"), "scanner")
+    await docks.scans(portal(demo_config, 1, "one", "D1"), "scanner")
     assert "cleared" == (await docks.seal("S1", "wms")).state.value
     notices = demo_config.parent / "lists" / "notices.csv"
     notices.write_text(notices.read_text() + f"{PARTY},,GB,DEMO-DN-2026-901,2026-11-01\n")

@@ -7,23 +7,12 @@ not counted, and the door was held after the truck had left (attack6)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from gate.ingest.scanner_socket import MAX_BATCH, MAX_SCANS_PER_FRAME, ScannerServer
+from gate.ingest.scanner_socket import MAX_BATCH, MAX_SCANS_PER_FRAME
 from gate.web import app_keys
 from tests.service.harness import Gate, gtin_with
 from tests.service.test_scanner_socket import Reader
-
-
-@pytest.fixture
-async def address(gate: Gate) -> AsyncIterator[tuple[str, int]]:
-    """A ScannerServer on 127.0.0.1 port 0 over the running app's docks and clients."""
-    server = ScannerServer(gate.app[app_keys.DOCKS], gate.app[app_keys.CLIENTS].by_token)
-    yield await server.start("127.0.0.1", 0)
-    await server.close()
 
 
 async def test_a_seal_sent_while_a_frame_is_decided_falls_after_all_of_it(

@@ -25,6 +25,15 @@ async def _slicing(g: Gate, sid: str) -> None:
         await asyncio.sleep(0)
 
 
+def _long_batch(config: Path) -> list[dict[str, str]]:
+    """200 slices of one GTIN at D1 (a second or so of deciding: a reload swaps within a
+    fraction of it), then five reads of another, a line of its own decided on the data of
+    the last slice's moment."""
+    other = gtin_with(config, "", 1)
+    last = [{**s, "code": f"]C101{other}21last{i}"} for i, s in enumerate(portal(config, 5, "z"))]
+    return portal(config, SLICE_SCANS * 200, "truck") + last
+
+
 async def test_a_reload_during_a_sliced_batch_swaps_the_table_before_or_after_all_of_it(
     gates: Gates, demo_config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -42,13 +51,7 @@ async def test_a_reload_during_a_sliced_batch_swaps_the_table_before_or_after_al
     countries = demo_config.parent / "countries.toml"
     text = countries.read_text()
     countries.write_text(text.replace('members = ["KP", "IR"]', 'members = ["KP", "IR", "PK"]'))
-    # The last slice's goods are a line of their own: decided on the policy of its moment.
-    other = gtin_with(demo_config, "", 1)
-    last = [
-        {**s, "code": f"]C101{other}21last{i}"} for i, s in enumerate(portal(demo_config, 5, "z"))
-    ]
-    # 200 slices: a second or so of deciding; the reload swaps within a fraction of it.
-    batch = portal(demo_config, SLICE_SCANS * 200, "truck") + last
+    batch = _long_batch(demo_config)
     sent = asyncio.ensure_future(docks.scans(batch, "scanner"))
     await _slicing(g, "S1")
     reloaded = await g.app[app_keys.RELOADER].reload("test")
@@ -118,11 +121,7 @@ async def test_a_list_reloaded_during_a_sliced_batch_dates_all_of_it_the_same(
     (warm,) = await docks.scans(portal(demo_config, 1, "warm"), "scanner")
     assert "stale_data" in warm["reasons"], warm
     un.write_text(fresh)
-    other = gtin_with(demo_config, "", 1)
-    last = [
-        {**s, "code": f"]C101{other}21last{i}"} for i, s in enumerate(portal(demo_config, 5, "z"))
-    ]
-    batch = portal(demo_config, SLICE_SCANS * 200, "truck") + last
+    batch = _long_batch(demo_config)
     sent = asyncio.ensure_future(docks.scans(batch, "scanner"))
     await _slicing(g, "S1")
     assert True is await g.app[app_keys.RELOADER].reload("test")

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gate.ingest.scanner_socket import ScannerServer
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
 from tests.service.harness import SCANNER_TOKEN, SCANNER_TOKENS, Gate, Gates, gtin_with
@@ -82,14 +80,6 @@ def stored_scans(gate: Gate) -> list[tuple[str, str, str, str]]:
 async def lines(gate: Gate, sid: str = "S1") -> dict[str, int]:
     _, doc = await gate.call("GET", f"/api/v1/shipments/{sid}")
     return {line["key"]: line["quantity"] for line in doc["lines"]}
-
-
-@pytest.fixture
-async def address(gate: Gate) -> AsyncIterator[tuple[str, int]]:
-    """A ScannerServer on 127.0.0.1 port 0 over the running app's docks and clients."""
-    server = ScannerServer(gate.app[app_keys.DOCKS], gate.app[app_keys.CLIENTS].by_token)
-    yield await server.start("127.0.0.1", 0)
-    await server.close()
 
 
 async def test_restarted_counter_new_item_under_used_id_is_rejected_and_not_lost(

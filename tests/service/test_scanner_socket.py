@@ -74,16 +74,6 @@ class Reader:
 
 
 @pytest.fixture
-async def address(gate: Gate) -> AsyncIterator[tuple[str, int]]:
-    """A ScannerServer on 127.0.0.1 port 0 over the running app's docks, clients and metrics."""
-    app = gate.app
-    server = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)
-    bound = await server.start("127.0.0.1", 0)
-    yield bound
-    await server.close()
-
-
-@pytest.fixture
 async def connect(address: tuple[str, int]) -> AsyncIterator[Any]:
     """Opens connections to the scanner socket and closes them at the end of the test."""
     opened: list[Reader] = []
