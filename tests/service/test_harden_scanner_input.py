@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from gate.ingest.scanner_socket import MAX_FRAME, DeclaredLengths
 from tests.conftest import SCANNER_TOKEN
 from tests.service.harness import Gate, gtin_with
-from tests.service.test_scanner_socket import Reader, address, connect, scan
+from tests.service.test_scanner_socket import Reader, connect, scan
 from tests.service.test_writer_process import stored
 
-__all__ = ["address", "connect"]  # the fixtures, used by name
+__all__ = ["connect"]  # the fixture, used by name (address: tests/service/conftest.py)
 
 
 def stored_scans(gate: Gate) -> int:
