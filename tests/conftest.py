@@ -6,8 +6,9 @@
 Tests that spawn ``gate serve`` or drive a browser are marked ``slow`` here, by the fixtures
 they use, so ``make test-fast`` (``-m "not slow"``) leaves them out.
 
-Async tests run on asyncio's own loop, the one ``gate serve`` runs on unless
-``GATE_LOOP=uvloop`` (tests/service/test_event_loop.py covers that choice).
+Async tests run on asyncio's own loop; every ``gate serve`` they start runs on uvloop's, its
+default (tests/service/test_event_loop.py covers the choice; tests/web/test_listener_watch.py
+runs the listener watch on both).
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
 """``gate serve``: runs the HTTP service and the scanner socket until a signal stops it.
 
 SIGTERM/SIGINT stop it (event streams are closed first, so it ends within a few seconds);
-SIGHUP reloads the table and policy files. It runs on asyncio's own event loop, or on
-uvloop's with ``GATE_LOOP=uvloop`` (``loop_factory``). Under systemd (``NOTIFY_SOCKET`` set)
+SIGHUP reloads the table and policy files. It runs on uvloop's event loop, or on asyncio's
+own with ``GATE_LOOP=asyncio`` (``loop_factory``), and watches its listening sockets and file
+budget itself on either (``gate.web.listeners``). Under systemd (``NOTIFY_SOCKET`` set)
 it sends READY=1 once both sockets listen, and WATCHDOG=1 at half the watchdog interval.
 
 The HTTP side runs under ``GateRunner``: slow request heads and bodies time out, connections
 and event streams are capped (``gate.web.limits``). When the process runs out of files
-anyway, asyncio reports every failed accept with a traceback, once a second; the loop's
-exception handler turns that into one warning per episode (``gate.web.alarms``).
+anyway, asyncio's loop reports every failed accept with a traceback, once a second, and the
+loop's exception handler turns that into one warning per episode (``gate.web.alarms``);
+uvloop's says nothing, and the listener watch raises the ``files`` warning before the limit.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from gate.web import app_keys
 from gate.web.alarms import ResourceAlarm, is_exhaustion
 from gate.web.app import create_app
 from gate.web.limits import ACCEPT_BURST, GateRunner
+from gate.web.listeners import Listener, ListenerWatch, SiteAgain
 
 log = logging.getLogger("gate.cli.serve")
 
@@ -64,12 +67,17 @@ async def run(config: Config) -> None:
         docks.clock,
     )
     checkpoints = asyncio.create_task(sender.run(), name="journal-checkpoints")
+    watching: asyncio.Task[None] | None = None
     try:
-        site = web.TCPSite(runner, config.http.host, config.http.port, backlog=ACCEPT_BURST)
+        http = SiteAgain(
+            runner,
+            lambda: web.TCPSite(runner, config.http.host, config.http.port, backlog=ACCEPT_BURST),
+        )
         with _listening("http.listen", config.http):
-            await site.start()
+            await http.start()
         with _listening("scanner.listen", config.scanner):
             await scanner.start(config.scanner.host, config.scanner.port)
+        watching = _watch_listeners(app[app_keys.LISTENERS], http, scanner, config)
         info = app[app_keys.TABLE].current().info
         log.info(
             "gate %s serving http://%s/ and the scanner socket on %s; table %s (%s entries);"
@@ -101,11 +109,36 @@ async def run(config: Config) -> None:
             watchdog.cancel()
     finally:
         log.info("gate %s stopping", config.gate_id)
+        if watching is not None:
+            watching.cancel()
+            # Ended before the listeners close: a look must not listen again behind them.
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
         checkpoints.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await checkpoints  # before the store closes
         await scanner.close()
         await runner.cleanup()
+
+
+def _watch_listeners(
+    watch: ListenerWatch, http: SiteAgain, scanner: ScannerServer, config: Config
+) -> asyncio.Task[None]:
+    """Hands the two listeners to ``watch`` (gate.web.listeners) and starts its looks. A lost
+    HTTP listener is replaced by a new site on the same address and runner; a lost scanner
+    listener by a new server for the same sessions."""
+
+    def scanner_sockets() -> list[Any]:
+        return list(scanner.server.sockets) if scanner.server is not None else []
+
+    async def scanner_again() -> list[Any]:
+        await scanner.listen_again(config.scanner.host, config.scanner.port)
+        return scanner_sockets()
+
+    assert http.site is not None
+    watch.add(Listener("http", http.sockets(), http.again))
+    watch.add(Listener("scanner", scanner_sockets(), scanner_again))
+    return asyncio.create_task(watch.run(), name="listener-watch")
 
 
 def _exception_handler(
@@ -160,21 +193,22 @@ def loop_name(loop: asyncio.AbstractEventLoop) -> str:
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The event loop the service runs on: asyncio's own (None), or uvloop's when
-    ``GATE_LOOP=uvloop`` asks for it and it is installed (else asyncio's, logged once).
+    """The event loop the service runs on: uvloop's (the default), or asyncio's own (None)
+    with ``GATE_LOOP=asyncio`` or where uvloop is not installed (logged once).
 
     uvloop does in C the transport, callback and future work that takes about 60 % of the
-    loop thread's time per single-scan request, and served about a fifth more single-scan
-    requests a second in noisy A/B runs (README, Performance). It is not the default because
-    it fails quietly where the gate must fail loudly: when the process runs out of files,
-    libuv accepts and closes the waiting connections without a word and never calls the
-    loop's exception handler, so the exhaustion alarm (``gate.web.alarms``) never rises; and
-    any other error accepting a connection closes the listening socket, again unreported.
+    loop thread's time per single-scan request: about a quarter less of the loop's CPU per
+    request, and a third more single-scan requests a second (README, Performance). It fails
+    quietly where the gate must fail loudly (out of files, libuv turns connections away
+    without telling the loop; any other error accepting a connection closes the listening
+    socket, unreported), so ``gate serve`` watches its files and listeners itself, on
+    either loop (``gate.web.listeners``).
 
     Raises ConfigError for a ``GATE_LOOP`` other than ``asyncio`` or ``uvloop``.
     """
-    choice = os.environ.get("GATE_LOOP", "asyncio")
+    choice = os.environ.get("GATE_LOOP", "uvloop")
     if choice == "asyncio":
+        log.info("running on asyncio's own event loop (GATE_LOOP=asyncio)")
         return None
     if choice != "uvloop":
         raise ConfigError(f"GATE_LOOP: {choice!r} is not a loop; asyncio or uvloop")
@@ -183,7 +217,6 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     except ImportError:
         log.info("uvloop is not installed: running on asyncio's own event loop")
         return None
-    log.info("running on uvloop's event loop (GATE_LOOP=uvloop)")
     return uvloop.new_event_loop
 
 

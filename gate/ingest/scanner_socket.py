@@ -101,6 +101,13 @@ class ScannerServer:
         address: tuple[str, int] = self.server.sockets[0].getsockname()[:2]
         return address
 
+    async def listen_again(self, host: str, port: int) -> tuple[str, int]:
+        """A new listening server on ``host:port`` in place of one whose socket was lost
+        (gate.web.listeners); the sessions already open go on."""
+        if self.server is not None:
+            self.server.close()
+        return await self.start(host, port)
+
     async def close(self) -> None:
         if self.server is not None:
             self.server.close()

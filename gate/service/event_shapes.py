@@ -8,7 +8,9 @@
 - ``door_hold``: ``{"door", "held", "hold"}`` when a door is held (goods passed without a
   readable tag; ``hold`` is ``{"door", "reason", "reader", "at"}``) or its hold is
   acknowledged (``held`` false, ``hold`` None): gate.service.door_holds.
-- ``alert``: ``{"level", "text"}`` plus ``door`` and ``shipment`` when it concerns one.
+- ``alert``: ``{"level", "text"}`` plus ``door`` and ``shipment`` when it concerns one, and
+  ``kind`` naming what raised it; ``listener`` for a listening socket lost or listening again
+  (``listener_alert``).
 - ``request``: ``{"shipment", "request_id"}`` when a licence request is queued.
 - ``licence``: a standing licence in the API's shape, when one is pushed or drawn on.
 """
@@ -86,6 +88,13 @@ def scan_id_reused_alert(door: str, error: str, shipment_id: str | None) -> dict
 
 def storage_alert(text: str) -> dict[str, Any]:
     return {"level": "critical", "text": text}
+
+
+def listener_alert(listener: str, lost: bool, text: str) -> dict[str, Any]:
+    """A listening socket (``http``, ``scanner``) lost (critical) or listening again (info:
+    clears the page's ``listener_lost`` alerts)."""
+    kind, level = ("listener_lost", "critical") if lost else ("listener_restored", "info")
+    return {"level": level, "kind": kind, "text": text, "listener": listener}
 
 
 def request_event(shipment_id: str, request_id: str) -> dict[str, Any]:

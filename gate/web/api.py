@@ -55,13 +55,15 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Readiness: a verified table and every screening list are loaded, the database takes
-    writes, and no writer has a write in flight longer than its bound (``writer``: which
-    writer's oldest write is oldest, and how old)."""
+    writes, no writer has a write in flight longer than its bound (``writer``: which
+    writer's oldest write is oldest, and how old), and no listening socket is lost."""
     slot = request.app[app_keys.TABLE]
     docks = request.app.get(app_keys.DOCKS)
     checks: dict[str, Any] = {"table": slot.loaded}
     screening = request.app.get(app_keys.SCREENING)
     checks["lists"] = screening is not None and screening.ready
+    # Every listening socket still listens (gate.web.listeners; a lost one is listened again).
+    checks["listeners"] = request.app[app_keys.LISTENERS].ready
     body: dict[str, Any] = {}
     if docks is not None:
         committer = docks.committer

@@ -47,6 +47,7 @@ from gate.web.auth import Clients
 from gate.web.bodies import body_middleware
 from gate.web.callbacks import verifier
 from gate.web.limits import InRequest, ServerLimits, SharedProbe, Slots
+from gate.web.listeners import ListenerWatch
 from gate.web.metrics import Metrics
 from gate.web.page.live import live_ctx
 from gate.web.page.overview import Bulletin
@@ -182,6 +183,7 @@ def create_app(
     # Event ids go on from the microseconds of this start: above those of the gate's
     # earlier lives, so a client's Last-Event-ID from before a restart replays what it missed.
     app[app_keys.EVENTS] = Events(first=time.time_ns() // 1_000)
+    app[app_keys.LISTENERS] = ListenerWatch(app[app_keys.ALARM], app[app_keys.EVENTS])
     app[app_keys.METRICS] = Metrics()
     app[app_keys.VERIFIER] = verifier(config)
     app.cleanup_ctx.append(_table)

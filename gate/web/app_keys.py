@@ -23,6 +23,7 @@ from gate.table.native import TableSlot
 from gate.web import problems
 from gate.web.auth import Clients
 from gate.web.limits import InRequest, ServerLimits, SharedProbe, Slots
+from gate.web.listeners import ListenerWatch
 from gate.web.metrics import Metrics
 from gate.web.page.overview import Bulletin
 from gate.web.sessions import LoginThrottle, SessionStore
@@ -55,5 +56,7 @@ EVENT_STREAMS = web.AppKey("event_streams", Slots)
 IN_REQUEST = web.AppKey("in_request", InRequest)
 #: The database check of ``/readyz``, one commit answering every caller for half a second.
 READY_PROBE = web.AppKey("ready_probe", SharedProbe)
+#: The look at the listening sockets and the file budget (``gate serve`` adds its listeners).
+LISTENERS = web.AppKey("listeners", ListenerWatch)
 ALARM = problems.ALARM
 ACTOR = problems.ACTOR

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gate.ingest.readers import text
 from gate.ingest.readers.text import TextTcpReader
 from tests.conftest import SCANNER_TOKEN
 from tests.readers.support import adapter, journal, lines_of
@@ -33,6 +35,12 @@ kind = "text-tcp"
 address = "127.0.0.1:0"
 door = "D2"
 options = { terminator = "\\r\\n", max_connections = 1 }
+
+[[readers]]
+name = "d1-keeping"
+kind = "text-tcp"
+address = "127.0.0.1:0"
+door = "D1"
 
 [[readers]]
 name = "d3-scanner"
@@ -223,7 +231,7 @@ async def test_readers_api_shows_listeners(gate: Gate, connect: Any) -> None:
     status, body = await gate.call("GET", "/api/v1/readers")
     assert 200 == status
     docs = {r["name"]: r for r in body["readers"]}
-    assert ["d1-scanner", "d2-scanner", "d3-scanner"] == list(docs)
+    assert ["d1-scanner", "d2-scanner", "d1-keeping", "d3-scanner"] == list(docs)
     assert ("connected", 1) == (docs["d1-scanner"]["state"], docs["d1-scanner"]["clients"])
     assert "listening" == docs["d2-scanner"]["state"]
     assert docs["d2-scanner"]["info"].startswith("listening on 127.0.0.1:")
@@ -231,3 +239,33 @@ async def test_readers_api_shows_listeners(gate: Gate, connect: Any) -> None:
     assert 401 == status
     status, _ = await gate.call("GET", "/api/v1/readers", token=SCANNER_TOKEN)
     assert 403 == status
+
+
+async def test_a_listener_that_stops_listening_is_listened_again(
+    gate: Gate, demo_config: Path, connect: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader's listening socket that stops listening (here shut for reading, which makes
+    every accept fail; uvloop closes a listener after such an error and says nothing) is
+    found, its health says so, and the reader listens again; a scanner connected before
+    goes on, and a new one connects."""
+    monkeypatch.setattr(text, "LISTEN_CHECK", 0.05)
+    await gate.create("S1", "D1")
+    plain = gtin_with(demo_config, "")
+    before = await connect("d1-keeping")
+    reader = adapter(gate, "d1-keeping")
+    assert isinstance(reader, TextTcpReader) and reader.server is not None
+    old = reader.server
+    listener = socket.socket(fileno=old.sockets[0].fileno())
+    try:
+        listener.shutdown(socket.SHUT_RD)
+    finally:
+        listener.detach()
+    await until(lambda: reader.server is not None and reader.server is not old, "a new listen")
+    assert "listening" == reader.health.state
+    assert reader.health.last_error is not None
+    assert "stopped listening on" in reader.health.last_error
+    after = await connect("d1-keeping")
+    for conn in (before, after):
+        await conn.send(f"{plain}\n".encode())
+        assert "accepted" == (await conn.answer())["status"]
+    assert {plain: 2} == {k: v["quantity"] for k, v in (await lines_of(gate)).items()}

@@ -1,6 +1,7 @@
-"""The event loop: ``gate serve`` runs on asyncio's own unless ``GATE_LOOP=uvloop`` asks for
-uvloop's, falls back to asyncio's own when uvloop is missing, and refuses a loop it does not
-know. The async tests run on asyncio's own, the default."""
+"""The event loop: ``gate serve`` runs on uvloop's unless ``GATE_LOOP=asyncio`` asks for
+asyncio's own, falls back to asyncio's own when uvloop is missing, and refuses a loop it does
+not know. The async tests run on asyncio's own; every ``gate serve`` a test starts runs on
+uvloop's."""
 
 from __future__ import annotations
 
@@ -24,19 +25,31 @@ from tests.service.harness import SCANNER_TOKEN, STOP_TIMEOUT, Gate, Served, unt
 
 
 async def test_async_tests_run_on_asyncios_own_loop() -> None:
-    """An async test's running loop is asyncio's own, the one ``gate serve`` runs on."""
+    """An async test's running loop is asyncio's own."""
     assert not isinstance(asyncio.get_running_loop(), uvloop.Loop)
 
 
-async def test_served_gate_runs_on_asyncios_own_loop(
+async def test_served_gate_runs_on_uvloop_by_default(
     demo_config: Path,
     serve: Callable[..., Awaitable[Served]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """``gate serve`` with no ``GATE_LOOP`` set says at start that it runs on asyncio's loop:
-    the one whose failures to accept a connection reach the exhaustion alarm."""
+    """``gate serve`` with no ``GATE_LOOP`` set says at start that it runs on uvloop's loop,
+    and its readiness counts its listeners (gate.web.listeners)."""
     monkeypatch.delenv("GATE_LOOP", raising=False)
     served = await serve(demo_config)
+    line = await until(lambda: _start_line(served), "the start line")
+    assert line.endswith("event loop uvloop"), line
+    status, body = served.call("GET", "/readyz")
+    assert 200 == status, body
+    assert body["checks"]["listeners"] is True
+
+
+async def test_gate_loop_asyncio_runs_on_asyncios_own(
+    demo_config: Path, serve: Callable[..., Awaitable[Served]]
+) -> None:
+    """``GATE_LOOP=asyncio gate serve`` runs on asyncio's own loop and says so."""
+    served = await serve(demo_config, GATE_LOOP="asyncio")
     line = await until(lambda: _start_line(served), "the start line")
     assert line.endswith("event loop asyncio"), line
 

@@ -36,7 +36,13 @@ async def test_health_and_readiness(base_url: str) -> None:
         async with s.get(base_url + "/healthz") as r:
             assert 200 == r.status
         async with s.get(base_url + "/readyz") as r:
-            checks = {"table": True, "lists": True, "writer": True, "database": True}
+            checks = {
+                "table": True,
+                "lists": True,
+                "listeners": True,
+                "writer": True,
+                "database": True,
+            }
             assert (200, checks) == (r.status, (await r.json())["checks"])
 
 

@@ -150,7 +150,10 @@ async def test_the_stores_thread_kept_from_its_turn_fails_readyz_and_answers_503
         os.close(turn)
     await until(lambda: stored(g.config.database, "SELECT count(*) FROM scans") == [(5,)], "5")
     status, doc = await ready(g)
-    assert (200, {"table": True, "lists": True, "writer": True, "database": True}) == (
+    assert (
+        200,
+        {"table": True, "lists": True, "listeners": True, "writer": True, "database": True},
+    ) == (
         status,
         doc["checks"],
     )

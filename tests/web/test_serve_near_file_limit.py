@@ -3,22 +3,26 @@ than the process may open files neither starves /readyz nor floods the log."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import resource
 import socket
 import subprocess
 import urllib.request
 from pathlib import Path
 
+import msgpack
 import pytest
 
 from gate.config.settings import load_config
 from tests.conftest import ROOT
-from tests.service.harness import child_env, gate_command, until
+from tests.service.harness import SCANNER_TOKEN, child_env, gate_command, until
 
 pytestmark = pytest.mark.slow
 
 SOFT_LIMIT = 512
 FLOOD = 600  # more than the gate's whole file limit
+SCANNERS = 200
 
 
 def ready(url: str) -> bool:
@@ -69,3 +73,56 @@ async def test_slowloris_flood_past_the_file_limit(demo_config: Path) -> None:
     text = log.read_text(errors="replace")
     assert "Traceback" not in text, text[-3000:]
     assert len([x for x in text.splitlines() if "resource limit" in x]) <= 4, text[-3000:]
+
+
+async def test_out_of_files_on_uvloop_is_said_in_the_log(demo_config: Path) -> None:
+    """uvloop turns connections away without a word once the process is out of files
+    (``gate serve`` runs on it); the listener watch says so: a gate with its soft file limit
+    at 160 and ``[scanner] max_connections = 500`` (a cap above its files), sent 200 scanner
+    connections, logs the ``files`` warning once, and its clearing once they are closed."""
+    text = demo_config.read_text()
+    demo_config.write_text(re.sub(r"(\[scanner\][^\[]*max_connections = )\d+", r"\g<1>500", text))
+    loaded = load_config(demo_config)
+    assert 500 == loaded.scanner_connections
+    log = demo_config.parent.parent / "serve.log"
+
+    def low_limit() -> None:
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (160, hard))
+
+    def said(line: str) -> bool:
+        return line in log.read_text(errors="replace")
+
+    held: list[socket.socket] = []
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            gate_command("serve", "--config", str(demo_config)),
+            cwd=ROOT,
+            env=child_env(GATE_LOOP="uvloop"),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=low_limit,
+        )
+    try:
+        await until(lambda: ready(f"http://{loaded.http}"), "the gate to start", 60)
+        for _ in range(SCANNERS):  # signed in: a peer may hold only a few without a token
+            s = socket.create_connection((loaded.scanner.host, loaded.scanner.port), timeout=10)
+            held.append(s)
+            s.sendall(msgpack.packb({"auth": SCANNER_TOKEN}))
+            s.settimeout(2)
+            with contextlib.suppress(OSError):  # past the limit: closed without an answer
+                s.recv(4096)
+        await until(lambda: said("files this process may open are open"), "the warning", 15)
+        for s in held:
+            s.close()
+        held.clear()
+        await until(lambda: said("resource limit cleared: files"), "the clearing", 15)
+    finally:
+        for s in held:
+            s.close()
+        proc.terminate()
+        proc.wait(timeout=30)
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, text[-3000:]
+    assert 1 == text.count("files this process may open are open"), text[-3000:]

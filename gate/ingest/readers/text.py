@@ -19,6 +19,10 @@ What a peer cannot do to the gate or to other scanners:
   open: the next line is read as usual. Memory stays bounded by ``max_line``.
 - A TCP client that connects and sends nothing holds one of ``max_connections`` slots until
   ``idle_timeout`` closes it; it delays nobody. Peers outside ``allow`` are closed at once.
+- A listening socket that stops listening (uvloop closes it after an error accepting a
+  connection, and says nothing) is found within ``LISTEN_CHECK`` (gate.ingest.listening):
+  logged as an error, the reader's health ``connecting`` with the reason, and listened again;
+  connections already open go on.
 
 Scan ids are ``<start>-<n>``: ``start`` the adapter's start time in microseconds (hex),
 ``n`` counting lines, so ids never repeat across restarts of the gate. With a
@@ -40,6 +44,7 @@ from typing import Any
 
 from gate.config.readers import ReaderConfig, TextOptions
 from gate.errors import GateError
+from gate.ingest.listening import Listening
 from gate.ingest.readers.base import Reader, Result, Scan, ScanSink, describe
 from gate.ingest.readers.dedupe import PortalDedupe
 from gate.ingest.readers.health import Backoff
@@ -49,6 +54,8 @@ from gate.service.clock import utc_now
 log = logging.getLogger("gate.ingest.readers.text")
 
 READ_CHUNK = 64 * 1024
+#: Seconds between two looks at a text-TCP reader's listening socket (``_while_listening``).
+LISTEN_CHECK = 1.0
 DOOR_FIELDS = frozenset({"door", "shipment"})
 
 
@@ -185,6 +192,25 @@ class TextTcpReader(TextReader):
         self.clients: set[asyncio.Task[Any]] = set()
 
     async def run(self) -> None:
+        while True:
+            await self._listen()
+            await self._while_listening()
+
+    async def _while_listening(self) -> None:
+        """Returns once the listening socket no longer listens (uvloop closes it after an
+        error accepting a connection, and says nothing: gate.ingest.listening), its server
+        closed, so that ``run`` listens again; the connections open go on."""
+        assert self.server is not None
+        watched = [Listening.of(s) for s in self.server.sockets]
+        while all(w.alive() for w in watched):
+            await asyncio.sleep(LISTEN_CHECK)
+        error = f"stopped listening on {self.config.address}"
+        log.error("reader %s: %s: listening again", self.name, error)
+        self.health.set_state("connecting", utc_now(), error)
+        self.server.close()
+        self.server = None
+
+    async def _listen(self) -> None:
         opts = self.options
         backoff = Backoff(opts.retry_initial, opts.retry_max)
         while self.server is None:
@@ -211,7 +237,6 @@ class TextTcpReader(TextReader):
                 port,
                 self.config.door,
             )
-        await asyncio.Event().wait()  # serve until stopped
 
     async def close(self) -> None:
         if self.server is not None:

@@ -37,7 +37,11 @@ REPEAT_WRITE_SECONDS = 1.0
 #: Levels that ask an operator to acknowledge the alert (``info`` only informs).
 NEEDS_ACK = frozenset({"critical", "warning"})
 #: Alert kinds that a later alert of another kind clears: (cleared kind, clearing kind).
-CLEARED_BY = {"stale_data": "data_current", "writer_stalled": "writer_flowing"}
+CLEARED_BY = {
+    "stale_data": "data_current",
+    "writer_stalled": "writer_flowing",
+    "listener_lost": "listener_restored",
+}
 #: What makes two alerts the same.
 SAME = ("level", "kind", "text", "door", "shipment")
 #: States in which a shipment has left the door.

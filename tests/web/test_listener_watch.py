@@ -1,0 +1,357 @@
+"""The listener watch (gate.web.listeners), on asyncio's loop and on uvloop's (the one
+``gate serve`` runs on): a listening socket that stops listening is found, alerted, counted
+against readiness and listened again on its address; the file budget raises its warning
+near the limit and clears it after. Real sockets, a real aiohttp site, real descriptors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import urllib.request
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import msgpack
+import pytest
+import uvloop
+from aiohttp import web
+
+from gate.ingest.listening import Listening
+from gate.ingest.scanner_socket import ScannerServer
+from gate.service.events import Events
+from gate.web import app_keys
+from gate.web.alarms import ResourceAlarm
+from gate.web.listeners import Listener, ListenerWatch, SiteAgain, open_files
+from tests.service.harness import SCANNER_TOKEN, Gate, until
+
+#: GS1's published example GTIN: not in the demo catalogue, so its line is held, but counted.
+SCANNED = "]C10109506000134352"
+
+LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop] | None] = {
+    "asyncio": None,
+    "uvloop": uvloop.new_event_loop,
+}
+
+
+def on(loop: str, main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    with asyncio.Runner(loop_factory=LOOPS[loop]) as runner:
+        runner.run(main())
+
+
+async def _get(port: int) -> str:
+    def get() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            return str(response.read().decode())
+
+    return await asyncio.to_thread(get)
+
+
+def _refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def _kept(events: Events) -> list[tuple[str, dict[str, Any]]]:
+    return [(e.kind, e.data) for e in events._recent]
+
+
+class Site(SiteAgain):
+    """An aiohttp site answering ``ok`` on a port of its own, as ``gate serve`` runs its
+    HTTP site (``SiteAgain``), and what uvloop does to its socket."""
+
+    def __init__(self, runner: web.AppRunner) -> None:
+        super().__init__(runner, lambda: web.TCPSite(runner, "127.0.0.1", self.port))
+        self.port = 0
+
+    async def start(self) -> list[Any]:
+        sockets = await super().start()
+        self.port = sockets[0].getsockname()[1]
+        return sockets
+
+    def lose(self) -> None:
+        """What uvloop does after an error accepting a connection: the listening socket is
+        closed under the site, which goes on as if it served."""
+        assert self.site is not None
+        server = self.site._server
+        assert server is not None
+        server.close()
+
+
+async def _app_runner() -> web.AppRunner:
+    async def ok(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/", ok)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    return runner
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_lost_listener_is_alerted_and_listened_again(
+    loop: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its socket closed under it, the HTTP listener is found at the next look: an error in
+    the log, a critical ``listener_lost`` alert, readiness false until it listens again on
+    the same port, then an ``info`` ``listener_restored`` alert, and requests are answered."""
+
+    async def main() -> None:
+        runner = await _app_runner()
+        site = Site(runner)
+        events = Events()
+        watch = ListenerWatch(ResourceAlarm(), events)
+        watch.add(Listener("http", await site.start(), site.again))
+        port = site.port
+        assert "ok" == await _get(port)
+        await watch.check()
+        assert watch.ready and [] == _kept(events)
+
+        site.lose()
+        await until(lambda: _refused(port), "the listener closed")
+        await watch.check()
+
+        kinds = [(kind, data["kind"], data["level"]) for kind, data in _kept(events)]
+        assert [
+            ("alert", "listener_lost", "critical"),
+            ("alert", "listener_restored", "info"),
+        ] == kinds
+        assert f"127.0.0.1:{port}" in _kept(events)[0][1]["text"]
+        assert "http" == _kept(events)[0][1]["listener"]
+        assert watch.ready
+        assert port == site.port
+        assert "ok" == await _get(port)
+        await runner.cleanup()
+
+    with caplog.at_level(logging.WARNING, logger="gate.web.listeners"):
+        on(loop, main)
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("stopped listening for http connections" in m for m in errors), errors
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_listener_that_cannot_listen_again_stays_lost_and_is_tried_again(loop: str) -> None:
+    """The port taken by another socket meanwhile: the listener stays lost (readiness false,
+    one alert, not one per look) until the port is free, then listens again."""
+
+    async def main() -> None:
+        runner = await _app_runner()
+        site = Site(runner)
+        events = Events()
+        watch = ListenerWatch(ResourceAlarm(), events)
+        watch.add(Listener("http", await site.start(), site.again))
+        site.lose()
+        await until(lambda: _refused(site.port), "the listener closed")
+        # Listening at the same address, and given the lost socket's descriptor number: not
+        # the same socket (its inode tells).
+        squatter = socket.create_server(("127.0.0.1", site.port))
+        try:
+            await watch.check()
+            await watch.check()
+            assert not watch.ready
+            assert ["listener_lost"] == [data["kind"] for _, data in _kept(events)]
+        finally:
+            squatter.close()
+        await watch.check()
+        assert watch.ready
+        assert ["listener_lost", "listener_restored"] == [d["kind"] for _, d in _kept(events)]
+        assert "ok" == await _get(site.port)
+        await runner.cleanup()
+
+    on(loop, main)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_one_of_two_lost_listeners_restored_says_the_other_is_still_lost(loop: str) -> None:
+    """The page clears ``listener_lost`` alerts by kind on a restore: a listener still lost
+    sends its alert again after another's restore."""
+
+    async def main() -> None:
+        runner = await _app_runner()
+        first, second = Site(runner), Site(runner)
+        events = Events()
+        watch = ListenerWatch(ResourceAlarm(), events)
+        watch.add(Listener("first", await first.start(), first.again))
+        watch.add(Listener("second", await second.start(), second.again))
+        first.lose()
+        second.lose()
+        await until(lambda: _refused(first.port) and _refused(second.port), "both closed")
+        squatters = [socket.create_server(("127.0.0.1", s.port)) for s in (first, second)]
+        try:
+            await watch.check()  # both lost, neither can listen again
+            squatters.pop(0).close()
+            await watch.check()  # the first listens again
+        finally:
+            for s in squatters:
+                s.close()
+        shown = [(d["kind"], d["listener"]) for _, d in _kept(events)]
+        assert [
+            ("listener_lost", "first"),
+            ("listener_lost", "second"),
+            ("listener_restored", "first"),
+            ("listener_lost", "second"),
+        ] == shown
+        assert not watch.ready
+        await watch.check()
+        assert watch.ready
+        await runner.cleanup()
+
+    on(loop, main)
+
+
+def test_listening_tells_a_listening_socket_from_others() -> None:
+    """A listening socket at its address is alive; shut for reading (every accept fails),
+    closed, or its descriptor number given to another socket, it is not; the look leaves it
+    open."""
+    server = socket.create_server(("127.0.0.1", 0))
+    watched = Listening.of(server)
+    assert watched.alive()
+    assert watched.alive()  # still open after the looks
+    client = socket.create_connection(server.getsockname())
+    accepted, _ = server.accept()
+    assert not Listening(accepted.fileno(), watched.inode, accepted.getsockname()).alive()
+    assert not Listening.of(accepted).alive()  # connected, not listening
+    server.shutdown(socket.SHUT_RD)
+    assert not watched.alive()
+    server.close()
+    assert not watched.alive()
+    again = socket.create_server(watched.address)
+    try:
+        if again.fileno() == watched.fd:
+            assert not watched.alive()
+        assert Listening.of(again).alive()
+    finally:
+        for s in (client, accepted, again):
+            s.close()
+
+
+def test_the_file_budget_warns_near_the_limit_and_clears_after(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With the limit set just above what is open, opening real sockets raises the ``files``
+    warning once (not once a look), and closing them clears it."""
+    count = open_files()
+    assert count is not None and count > 0
+    alarm = ResourceAlarm()
+    limit = count + 40  # headroom: 16 descriptors; cleared under limit - 32
+    watch = ListenerWatch(alarm, Events(), limit=lambda: limit)
+    opened: list[socket.socket] = []
+
+    async def main() -> None:
+        await watch.check()
+        assert not alarm.active("files")
+        opened.extend(socket.socket() for _ in range(30))
+        await watch.check()
+        await watch.check()
+        assert alarm.active("files")
+        for _ in range(20):  # between the two lines: still raised
+            opened.pop().close()
+        await watch.check()
+        assert alarm.active("files")
+        for s in opened:
+            s.close()
+        await watch.check()
+        assert not alarm.active("files")
+
+    with caplog.at_level(logging.WARNING, logger="gate.web.limits"):
+        on("asyncio", main)
+    lines = [r.getMessage() for r in caplog.records]
+    raised = [m for m in lines if m.startswith("resource limit: ") and "files" in m]
+    assert 1 == len(raised), lines
+    assert f"of the {limit} files this process may open are open" in raised[0]
+    assert any(m.startswith("resource limit cleared: files") for m in lines), lines
+
+
+def test_a_listing_refused_for_want_of_files_counts_as_at_the_limit() -> None:
+    """When even the look needs a descriptor the process has none left for (EMFILE), the
+    warning is raised: that is the condition it warns of."""
+    alarm = ResourceAlarm()
+
+    def exhausted() -> int | None:
+        raise OSError(24, "Too many open files")
+
+    watch = ListenerWatch(alarm, Events(), files=exhausted)
+    on("asyncio", watch.check)
+    assert alarm.active("files")
+
+
+async def test_a_lost_scanner_listener_listens_again_and_its_sessions_go_on(gate: Gate) -> None:
+    """The scanner socket's listener closed under it: the watch listens again on its port
+    (``ScannerServer.listen_again``), a session signed in before goes on scanning, and a new
+    connection signs in."""
+    app = gate.app
+    server = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token)
+    host, port = await server.start("127.0.0.1", 0)
+    events = Events()
+    watch = ListenerWatch(ResourceAlarm(), events)
+
+    async def again() -> list[Any]:
+        await server.listen_again(host, port)
+        assert server.server is not None
+        return list(server.server.sockets)
+
+    assert server.server is not None
+    watch.add(Listener("scanner", list(server.server.sockets), again))
+    before = await _signed_in(host, port)
+    try:
+        server.server.close()  # what uvloop does after an error accepting a connection
+        with pytest.raises(OSError):
+            await _signed_in(host, port)
+        await watch.check()
+        assert watch.ready
+        assert ["listener_lost", "listener_restored"] == [d["kind"] for _, d in _kept(events)]
+        after = await _signed_in(host, port)
+        await gate.create("S1", "D1")
+        for i, (reader, writer) in enumerate((before, after)):
+            scan = {"scan_id": f"w{i}", "reader": "r1", "door": "D1", "code": SCANNED}
+            writer.write(msgpack.packb(scan))
+            answer = msgpack.unpackb(await asyncio.wait_for(reader.read(65536), 10))
+            assert "accepted" == answer["status"], answer
+            assert i + 1 == answer["line"]["quantity"], answer
+    finally:
+        for _, writer in (before, *([after] if "after" in locals() else [])):
+            writer.close()
+        await server.close()
+
+
+async def _signed_in(host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(msgpack.packb({"auth": SCANNER_TOKEN}))
+    answer = msgpack.unpackb(await asyncio.wait_for(reader.read(4096), 10))
+    assert answer["ok"] is True
+    return reader, writer
+
+
+async def test_readiness_says_not_ready_while_a_listener_is_lost(gate: Gate) -> None:
+    """/readyz answers 503 with ``"listeners": false`` while a listener of the app's watch is
+    lost and cannot listen again, and 200 once it does."""
+    watch = gate.app[app_keys.LISTENERS]
+    gone = socket.create_server(("127.0.0.1", 0))
+    address = gone.getsockname()
+    made: list[socket.socket] = []
+    may_listen = False
+
+    async def again() -> list[Any]:
+        if not may_listen:
+            raise OSError(98, "address already in use")
+        made.append(socket.create_server(address))
+        return made[-1:]
+
+    watch.add(Listener("probe", [gone], again))
+    try:
+        gone.close()
+        await watch.check()
+        status, body = await gate.call("GET", "/readyz", token=None)
+        assert (503, False) == (status, body["checks"]["listeners"]), body
+        may_listen = True
+        await watch.check()
+        status, body = await gate.call("GET", "/readyz", token=None)
+        assert (200, True) == (status, body["checks"]["listeners"]), body
+    finally:
+        watch.listeners.clear()
+        for s in made:
+            s.close()
