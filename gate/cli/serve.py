@@ -197,8 +197,8 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     with ``GATE_LOOP=asyncio`` or where uvloop is not installed (logged once).
 
     uvloop does in C the transport, callback and future work that takes about 60 % of the
-    loop thread's time per single-scan request: about a quarter less of the loop's CPU per
-    request, and a third more single-scan requests a second (README, Performance). It fails
+    loop thread's time per single-scan request: up to a tenth less of the loop's CPU per
+    request in alternated runs, a quarter in the best (README, Performance). It fails
     quietly where the gate must fail loudly (out of files, libuv turns connections away
     without telling the loop; any other error accepting a connection closes the listening
     socket, unreported), so ``gate serve`` watches its files and listeners itself, on
