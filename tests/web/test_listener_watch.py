@@ -92,6 +92,16 @@ async def _app_runner() -> web.AppRunner:
     return runner
 
 
+async def _watched_site() -> tuple[web.AppRunner, Site, Events, ListenerWatch]:
+    """A started site answering ``ok``, watched by a listener watch of its own."""
+    runner = await _app_runner()
+    site = Site(runner)
+    events = Events()
+    watch = ListenerWatch(ResourceAlarm(), events)
+    watch.add(Listener("http", await site.start(), site.again))
+    return runner, site, events, watch
+
+
 @pytest.mark.parametrize("loop", LOOPS)
 def test_a_lost_listener_is_alerted_and_listened_again(
     loop: str, caplog: pytest.LogCaptureFixture
@@ -101,11 +111,7 @@ def test_a_lost_listener_is_alerted_and_listened_again(
     the same port, then an ``info`` ``listener_restored`` alert, and requests are answered."""
 
     async def main() -> None:
-        runner = await _app_runner()
-        site = Site(runner)
-        events = Events()
-        watch = ListenerWatch(ResourceAlarm(), events)
-        watch.add(Listener("http", await site.start(), site.again))
+        runner, site, events, watch = await _watched_site()
         port = site.port
         assert "ok" == await _get(port)
         await watch.check()
@@ -139,11 +145,7 @@ def test_a_listener_that_cannot_listen_again_stays_lost_and_is_tried_again(loop:
     one alert, not one per look) until the port is free, then listens again."""
 
     async def main() -> None:
-        runner = await _app_runner()
-        site = Site(runner)
-        events = Events()
-        watch = ListenerWatch(ResourceAlarm(), events)
-        watch.add(Listener("http", await site.start(), site.again))
+        runner, site, events, watch = await _watched_site()
         site.lose()
         await until(lambda: _refused(site.port), "the listener closed")
         # Listening at the same address, and given the lost socket's descriptor number: not
