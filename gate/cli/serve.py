@@ -53,6 +53,7 @@ async def run(config: Config) -> None:
     )
     await runner.setup()
     heap.manage()
+    tending = asyncio.create_task(heap.tend(), name="heap-tend")
     scanner = ScannerServer(
         app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token, config.scanner_connections
     )
@@ -114,6 +115,7 @@ async def run(config: Config) -> None:
             # Ended before the listeners close: a look must not listen again behind them.
             with contextlib.suppress(asyncio.CancelledError):
                 await watching
+        tending.cancel()
         checkpoints.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await checkpoints  # before the store closes

@@ -85,3 +85,49 @@ print(json.dumps({
     assert out["dropped_alive_while_frozen"] == 10  # dropped while frozen: still there...
     assert out["dropped_alive_after"] == 0  # ...until the next settle unfreezes them
     assert out["threshold"] == 20_000
+
+
+CHURN = """
+from collections import OrderedDict
+
+class Item:
+    __slots__ = ("a", "b")
+
+    def __init__(self, a):
+        self.a = a
+        self.b = (a, [a])
+
+# A heap that keeps its size: each new long-lived object replaces an old one (the identifier
+# cache, the recent scan ids), and a garbage cycle now and then.
+cache = OrderedDict((i, Item(i)) for i in range(8192))
+cycles = []
+young = 0
+for i in range(8192, 8192 + 200_000):
+    cache[i] = Item(i)
+    cache.popitem(last=False)
+    if i % 1000 == 0:
+        cycles.append(cycle_ref())
+    if i % 2000 == 0:
+        heap.tick()
+        young = max(young, len(gc.get_objects(0)))
+print(json.dumps({
+    "alive": sum(r() is not None for r in cycles[:-2]), "cycles": len(cycles) - 2, "young": young,
+}))
+"""
+
+
+def test_ticks_collect_the_young_generation_of_a_heap_that_keeps_its_size() -> None:
+    """A managed heap whose size does not change (new long-lived objects replacing old ones)
+    never reaches the collector's threshold; ``tick`` collects its garbage cycles anyway and
+    keeps the young generation to what the last ticks left."""
+    out = _child(PRELUDE + "heap.manage()\n" + CHURN)
+    assert 0 == out["alive"], out
+    assert 198 == out["cycles"]
+    assert out["young"] < 20_000, out
+
+
+def test_without_ticks_the_same_heap_keeps_its_garbage() -> None:
+    """The same heap unmanaged (``tick`` does nothing) with the gate's threshold: its garbage
+    cycles are all still there (what ``tick`` is for)."""
+    out = _child(PRELUDE + "gc.set_threshold(heap.GC_YOUNG, 10, 10)\n" + CHURN)
+    assert out["cycles"] == out["alive"], out
