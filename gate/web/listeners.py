@@ -55,6 +55,17 @@ HEADROOM_SHARE = 0.05
 HEADROOM_MIN = 16
 
 
+def near_limit(count: int, limit: int) -> bool | None:
+    """Whether ``count`` open files are near ``limit`` (True: within the headroom), clear of
+    it (False: more than twice the headroom under it), or in between (None: as before)."""
+    headroom = max(HEADROOM_MIN, int(limit * HEADROOM_SHARE))
+    if count >= limit - headroom:
+        return True
+    if count < limit - 2 * headroom:
+        return False
+    return None
+
+
 def open_files() -> int | None:
     """Descriptors this process has open; None where ``/proc`` cannot tell. Raises OSError
     (EMFILE) when the listing itself needs a descriptor the process has none left for."""
@@ -183,14 +194,14 @@ class ListenerWatch:
             count = limit
         if count is None:
             return
-        headroom = max(HEADROOM_MIN, int(limit * HEADROOM_SHARE))
-        if count >= limit - headroom:
+        near = near_limit(count, limit)
+        if near:
             self.alarm.raised(
                 "files",
                 f"{count} of the {limit} files this process may open are open:"
                 " new connections are about to be turned away",
             )
-        elif count < limit - 2 * headroom:
+        elif near is False:
             self.alarm.cleared("files")
 
     async def _relisten(self, listener: Listener) -> None:

@@ -22,7 +22,7 @@ from gate.ingest.scanner_socket import ScannerServer
 from gate.service.events import Events
 from gate.web import app_keys
 from gate.web.alarms import ResourceAlarm
-from gate.web.listeners import Listener, ListenerWatch, SiteAgain, open_files
+from gate.web.listeners import Listener, ListenerWatch, SiteAgain, near_limit, open_files
 from tests.service.harness import SCANNER_TOKEN, Gate, until
 
 #: GS1's published example GTIN: not in the demo catalogue, so its line is held, but counted.
@@ -357,3 +357,26 @@ async def test_readiness_says_not_ready_while_a_listener_is_lost(gate: Gate) -> 
         watch.listeners.clear()
         for s in made:
             s.close()
+
+
+@pytest.mark.parametrize(
+    ("count", "limit", "near"),
+    [
+        (1008, 1024, True),  # within the headroom (a twentieth of 1024 is 51; at least 16)
+        (973, 1024, True),
+        (972, 1024, None),  # between one and two headrooms under: as before
+        (923, 1024, None),
+        (921, 1024, False),
+        (144, 160, True),  # a small limit: the headroom is 16
+        (128, 160, None),
+        (127, 160, False),
+        (2000, 1024, True),
+    ],
+)
+def test_near_limit_has_a_gap_between_raising_and_clearing(
+    count: int, limit: int, near: bool | None
+) -> None:
+    """The ``files`` condition is raised within the headroom and cleared only more than twice
+    the headroom under the limit: a count going back and forth across one line does not log
+    a pair a second."""
+    assert near is near_limit(count, limit)
