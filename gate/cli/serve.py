@@ -147,16 +147,29 @@ def _exception_handler(
     alarm: ResourceAlarm,
 ) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
     """The loop's exception handler: exhaustion (a failed accept for want of files) is one
-    warning per episode, everything else goes to asyncio's default handler."""
+    warning per episode, and so is any other error accepting a connection (asyncio's loop
+    reports it at every turn while its listening socket is broken, thousands of tracebacks a
+    second, until the listener watch listens again: gate.web.listeners); everything else
+    goes to asyncio's default handler."""
 
     def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
         if isinstance(exc, BaseException) and is_exhaustion(exc):
             alarm.raised("exhaustion", f"{context.get('message', 'error')}: {exc}")
             return
+        if isinstance(exc, OSError) and _accepting(context):
+            alarm.raised("accept", f"accepting a connection failed: {exc}")
+            return
         loop.default_exception_handler(context)
 
     return handle
+
+
+def _accepting(context: dict[str, Any]) -> bool:
+    """Whether the loop reports an error of its callback accepting connections (asyncio's
+    ``_accept_connection``; uvloop reports none)."""
+    callback = getattr(context.get("handle"), "_callback", None)
+    return getattr(callback, "__name__", "") == "_accept_connection"
 
 
 @contextlib.contextmanager

@@ -379,6 +379,8 @@ def _receive(
             data = sock.recv(1 << 20)
         except BlockingIOError:
             return True
+        except ConnectionError:  # the gate ended with answers unread (killed): as closed
+            data = b""
         if not data:
             return False
         unpacker.feed(data)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import resource
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from aiohttp import web
 
 from gate.web.alarms import ResourceAlarm
 from gate.web.problems import PROBLEM_CONTENT_TYPE, Problem
+
+log = logging.getLogger("gate.web.limits")
 
 HEADER_SECONDS = 15.0
 BODY_SECONDS = 30.0
@@ -273,6 +276,17 @@ class ConnectionCap:
         )
 
     def __call__(self) -> asyncio.BaseProtocol:
+        """The new connection's protocol. Never raises: on uvloop's loop a protocol factory
+        that raises leaves the accepted connection with libuv, which then stops accepting on
+        that listening socket for good while it still listens (the listener watch cannot
+        see it); a failure here drops this one connection instead, logged."""
+        try:
+            return self._protocol()
+        except Exception:
+            log.exception("a new HTTP connection could not be served: dropped")
+            return _Dropped()
+
+    def _protocol(self) -> asyncio.BaseProtocol:
         connections = self.server.connections
         if len(connections) < self.limit:
             self.alarm.cleared("connections")

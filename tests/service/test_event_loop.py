@@ -146,3 +146,33 @@ def _start_line(served: Served) -> str | None:
         if " serving http://" in line:
             return line
     return None
+
+
+async def test_a_broken_listening_socket_on_asyncios_loop_is_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """asyncio's loop reports an error accepting on a broken listening socket (shut for
+    reading: accept fails with EINVAL) at every turn until the listener watch listens again:
+    the gate's exception handler makes it one warning, not a traceback a turn."""
+    from gate.cli.serve import _exception_handler
+    from gate.web.alarms import ResourceAlarm
+
+    loop = asyncio.get_running_loop()
+    before = loop.get_exception_handler()
+    loop.set_exception_handler(_exception_handler(ResourceAlarm()))
+    server = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
+    try:
+        with caplog.at_level(logging.WARNING):
+            broken = socket.socket(fileno=server.sockets[0].fileno())
+            try:
+                broken.shutdown(socket.SHUT_RD)
+            finally:
+                broken.detach()
+            await asyncio.sleep(0.3)
+    finally:
+        server.close()
+        loop.set_exception_handler(before)
+    records = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert ["resource limit: accepting a connection failed: [Errno 22] Invalid argument"] == [
+        r.getMessage() for r in records
+    ]

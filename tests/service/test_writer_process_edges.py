@@ -8,8 +8,11 @@ import asyncio
 import json
 import os
 import signal
+import socket
+from collections import deque
 from pathlib import Path
 
+import msgpack
 import pytest
 
 from gate.storage import writer_process
@@ -160,3 +163,15 @@ async def test_a_writer_left_by_a_killed_gate_keeps_the_next_gate_out_until_it_e
     third = await serve(demo_config, GATE_WRITER="process")
     status, doc = call(third.url, "GET", "/api/v1/shipments/S1")
     assert (200, "open") == (status, doc["state"])
+
+
+def test_a_gate_gone_with_answers_unread_is_an_end_not_a_traceback() -> None:
+    """The gate killed with the writer's answers unread resets their socket: the writer
+    reads that as the end of the gate's sends (it stores what it holds and exits), not as an
+    error that ends it with a traceback in the gate's log."""
+    gate, writer = socket.socketpair()
+    writer.sendall(b"an answer the gate never reads")
+    gate.close()
+    queue: deque[object] = deque()
+    assert writer_process._receive(writer, msgpack.Unpacker(), queue, [], wait=True) is False
+    writer.close()

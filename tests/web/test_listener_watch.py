@@ -22,6 +22,7 @@ from gate.ingest.scanner_socket import ScannerServer
 from gate.service.events import Events
 from gate.web import app_keys
 from gate.web.alarms import ResourceAlarm
+from gate.web.limits import GateRunner, InRequest, ServerLimits
 from gate.web.listeners import Listener, ListenerWatch, SiteAgain, near_limit, open_files
 from tests.service.harness import SCANNER_TOKEN, Gate, until
 
@@ -137,6 +138,51 @@ def test_a_lost_listener_is_alerted_and_listened_again(
         on(loop, main)
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert any("stopped listening for http connections" in m for m in errors), errors
+
+
+class _FailsOnce:
+    """aiohttp's server as the connection cap's, whose first new connection fails."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.failed = False
+
+    def __call__(self) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("the first connection's protocol fails")
+        return self.server()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.server, name)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_connection_whose_protocol_fails_does_not_stop_the_listener(loop: str) -> None:
+    """On uvloop, a protocol factory that raises leaves the accepted connection with libuv,
+    which stops accepting on that socket for good while it still listens (the watch sees it
+    alive): the HTTP cap drops that one connection instead, and the next is served."""
+
+    async def main() -> None:
+        async def ok(request: web.Request) -> web.Response:
+            return web.Response(text="ok")
+
+        app = web.Application()
+        app.router.add_get("/", ok)
+        runner = GateRunner(app, ServerLimits(), ResourceAlarm(), InRequest())
+        await runner.setup()
+        assert runner.cap is not None
+        runner.cap.server = _FailsOnce(runner.cap.server)  # type: ignore[assignment]
+        site = Site(runner)
+        try:
+            await site.start()
+            with pytest.raises(OSError):  # dropped (urllib's errors are OSErrors)
+                await _get(site.port)
+            assert "ok" == await _get(site.port)
+        finally:
+            await runner.cleanup()
+
+    on(loop, main)
 
 
 @pytest.mark.parametrize("loop", LOOPS)
