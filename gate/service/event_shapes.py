@@ -97,6 +97,16 @@ def listener_alert(listener: str, lost: bool, text: str) -> dict[str, Any]:
     return {"level": level, "kind": kind, "text": text, "listener": listener}
 
 
+def reader_listener_alert(reader: str, door: str, lost: bool, text: str) -> dict[str, Any]:
+    """A text-TCP reader's listening socket lost (critical) or listening again (info: clears
+    the page's ``reader_listener_lost`` alerts)."""
+    if lost:
+        kind, level = "reader_listener_lost", "critical"
+    else:
+        kind, level = "reader_listener_restored", "info"
+    return {"level": level, "kind": kind, "text": text, "reader": reader, "door": door}
+
+
 def request_event(shipment_id: str, request_id: str) -> dict[str, Any]:
     return {"shipment": shipment_id, "request_id": request_id}
 

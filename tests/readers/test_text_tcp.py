@@ -15,6 +15,7 @@ import pytest
 
 from gate.ingest.readers import text
 from gate.ingest.readers.text import TextTcpReader
+from gate.web import app_keys
 from tests.conftest import SCANNER_TOKEN
 from tests.readers.support import adapter, journal, lines_of
 from tests.service.harness import Gate, gtin_with, until
@@ -246,8 +247,8 @@ async def test_a_listener_that_stops_listening_is_listened_again(
 ) -> None:
     """A reader's listening socket that stops listening (here shut for reading, which makes
     every accept fail; uvloop closes a listener after such an error and says nothing) is
-    found, its health says so, and the reader listens again; a scanner connected before
-    goes on, and a new one connects."""
+    found, its health says so, a critical alert says so and an info one that it listens
+    again; a scanner connected before goes on, and a new one connects."""
     monkeypatch.setattr(text, "LISTEN_CHECK", 0.05)
     await gate.create("S1", "D1")
     plain = gtin_with(demo_config, "")
@@ -262,6 +263,15 @@ async def test_a_listener_that_stops_listening_is_listened_again(
         listener.detach()
     await until(lambda: reader.server is not None and reader.server is not old, "a new listen")
     assert "listening" == reader.health.state
+    shown = [
+        (e.data["kind"], e.data["level"], e.data["reader"], e.data["door"])
+        for e in gate.app[app_keys.EVENTS]._recent
+        if e.kind == "alert" and str(e.data.get("kind")).startswith("reader_listener")
+    ]
+    assert [
+        ("reader_listener_lost", "critical", "d1-keeping", "D1"),
+        ("reader_listener_restored", "info", "d1-keeping", "D1"),
+    ] == shown
     assert reader.health.last_error is not None
     assert "stopped listening on" in reader.health.last_error
     after = await connect("d1-keeping")

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from gate.ingest.listening import Listening
 from gate.ingest.scanner_socket import ScannerServer
+from gate.service.event_shapes import listener_alert, reader_listener_alert
 from gate.service.events import Events
 from gate.web import app_keys
 from gate.web.alarms import ResourceAlarm
@@ -426,3 +427,35 @@ def test_near_limit_has_a_gap_between_raising_and_clearing(
     the headroom under the limit: a count going back and forth across one line does not log
     a pair a second."""
     assert near is near_limit(count, limit)
+
+
+@pytest.mark.parametrize(
+    ("lost", "restored"),
+    [
+        (listener_alert("scanner", True, "lost"), listener_alert("scanner", False, "back")),
+        (
+            reader_listener_alert("d1-scanner", "D1", True, "lost"),
+            reader_listener_alert("d1-scanner", "D1", False, "back"),
+        ),
+    ],
+)
+async def test_the_page_shows_a_lost_listener_until_it_listens_again(
+    gate: Gate, lost: dict[str, Any], restored: dict[str, Any]
+) -> None:
+    """A lost listener's alert stays on the page (``/api/v1/status``) until its restore,
+    whose own (info) alert takes its place."""
+
+    async def shown() -> list[str]:
+        status, doc = await gate.call("GET", "/api/v1/status")
+        assert 200 == status, doc
+        return [a["kind"] for a in doc["alerts"] if "listener" in str(a.get("kind"))]
+
+    events = gate.app[app_keys.EVENTS]
+    events.publish("alert", lost)
+    await until(lambda: _has(shown(), [lost["kind"]]), "the lost listener's alert")
+    events.publish("alert", restored)
+    await until(lambda: _has(shown(), [restored["kind"]]), "the alert cleared")
+
+
+async def _has(shown: Coroutine[Any, Any, list[str]], kinds: list[str]) -> bool:
+    return kinds == await shown

@@ -85,6 +85,10 @@ class ScanSink:
             results += await self.docks.scans(list(scans[start : start + MAX_BATCH]), actor)
         return results
 
+    def alert(self, data: Mapping[str, Any]) -> None:
+        """Publishes an ``alert`` event (the page, the event streams, MQTT)."""
+        self.docks.events.publish("alert", dict(data))
+
     async def refuse(self, info: Mapping[str, Any]) -> None:
         """Journals input that never became a scan (the docks bound how many per second)."""
         with contextlib.suppress(GateError):

@@ -21,8 +21,9 @@ What a peer cannot do to the gate or to other scanners:
   ``idle_timeout`` closes it; it delays nobody. Peers outside ``allow`` are closed at once.
 - A listening socket that stops listening (uvloop closes it after an error accepting a
   connection, and says nothing) is found within ``LISTEN_CHECK`` (gate.ingest.listening):
-  logged as an error, the reader's health ``connecting`` with the reason, and listened again;
-  connections already open go on.
+  logged as an error, a critical ``reader_listener_lost`` alert, the reader's health
+  ``connecting`` with the reason, and listened again (``reader_listener_restored`` then
+  clears the alert); connections already open go on.
 
 Scan ids are ``<start>-<n>``: ``start`` the adapter's start time in microseconds (hex),
 ``n`` counting lines, so ids never repeat across restarts of the gate. With a
@@ -50,6 +51,7 @@ from gate.ingest.readers.dedupe import PortalDedupe
 from gate.ingest.readers.health import Backoff
 from gate.ingest.readers.lines import LineSplitter, Overlong, Piece, to_code
 from gate.service.clock import utc_now
+from gate.service.event_shapes import reader_listener_alert
 
 log = logging.getLogger("gate.ingest.readers.text")
 
@@ -190,6 +192,8 @@ class TextTcpReader(TextReader):
         self.server: asyncio.Server | None = None
         self.bound: tuple[str, int] | None = None
         self.clients: set[asyncio.Task[Any]] = set()
+        #: The listening socket stopped listening and is not listening again yet.
+        self.lost = False
 
     async def run(self) -> None:
         while True:
@@ -205,8 +209,11 @@ class TextTcpReader(TextReader):
         while all(w.alive() for w in watched):
             await asyncio.sleep(LISTEN_CHECK)
         error = f"stopped listening on {self.config.address}"
-        log.error("reader %s: %s: listening again", self.name, error)
+        text = f"Reader {self.name} (door {self.config.door}) {error}: listening again"
+        log.error("%s", text)
+        self.sink.alert(reader_listener_alert(self.name, self.config.door, True, text))
         self.health.set_state("connecting", utc_now(), error)
+        self.lost = True
         self.server.close()
         self.server = None
 
@@ -229,6 +236,11 @@ class TextTcpReader(TextReader):
         self.bound = (host, port)
         self.health.info = f"listening on {host}:{port}"
         self.health.set_state("listening", utc_now())
+        if self.lost:
+            self.lost = False
+            text = f"Reader {self.name} (door {self.config.door}) listens again on {host}:{port}"
+            log.warning("%s", text)
+            self.sink.alert(reader_listener_alert(self.name, self.config.door, False, text))
         if not opts.allow:
             log.warning(
                 "reader %s: any peer that reaches %s:%s may scan into door %s (set allow)",

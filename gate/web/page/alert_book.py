@@ -41,6 +41,7 @@ CLEARED_BY = {
     "stale_data": "data_current",
     "writer_stalled": "writer_flowing",
     "listener_lost": "listener_restored",
+    "reader_listener_lost": "reader_listener_restored",
 }
 #: What makes two alerts the same.
 SAME = ("level", "kind", "text", "door", "shipment")
