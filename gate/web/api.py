@@ -56,14 +56,19 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """Readiness: a verified table and every screening list are loaded, the database takes
     writes, no writer has a write in flight longer than its bound (``writer``: which
-    writer's oldest write is oldest, and how old), and no listening socket is lost."""
+    writer's oldest write is oldest, and how old), no listening socket is lost, and the
+    process is not near its file limit."""
     slot = request.app[app_keys.TABLE]
     docks = request.app.get(app_keys.DOCKS)
     checks: dict[str, Any] = {"table": slot.loaded}
     screening = request.app.get(app_keys.SCREENING)
     checks["lists"] = screening is not None and screening.ready
-    # Every listening socket still listens (gate.web.listeners; a lost one is listened again).
-    checks["listeners"] = request.app[app_keys.LISTENERS].ready
+    # Every listening socket still listens (gate.web.listeners; a lost one is listened again),
+    # and the process is not near its file limit (where uvloop turns new connections away
+    # without a word: only a client on a connection already open can be told).
+    watch = request.app[app_keys.LISTENERS]
+    checks["listeners"] = watch.ready
+    checks["files"] = not watch.alarm.active("files")
     body: dict[str, Any] = {}
     if docks is not None:
         committer = docks.committer

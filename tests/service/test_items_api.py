@@ -40,6 +40,7 @@ async def test_health_and_readiness(base_url: str) -> None:
                 "table": True,
                 "lists": True,
                 "listeners": True,
+                "files": True,
                 "writer": True,
                 "database": True,
             }

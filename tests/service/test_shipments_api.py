@@ -515,7 +515,14 @@ async def test_table_reload_reevaluates_and_bad_table_is_refused(
 async def test_readyz_reports_database(gate: Gate) -> None:
     """/readyz checks the table and that the database takes writes."""
     status, body = await gate.call("GET", "/readyz", token=None)
-    checks = {"table": True, "lists": True, "listeners": True, "writer": True, "database": True}
+    checks = {
+        "table": True,
+        "lists": True,
+        "listeners": True,
+        "files": True,
+        "writer": True,
+        "database": True,
+    }
     assert (200, checks) == (status, body["checks"])
 
 

@@ -152,7 +152,14 @@ async def test_the_stores_thread_kept_from_its_turn_fails_readyz_and_answers_503
     status, doc = await ready(g)
     assert (
         200,
-        {"table": True, "lists": True, "listeners": True, "writer": True, "database": True},
+        {
+            "table": True,
+            "lists": True,
+            "listeners": True,
+            "files": True,
+            "writer": True,
+            "database": True,
+        },
     ) == (
         status,
         doc["checks"],

@@ -24,7 +24,14 @@ from gate.service.events import Events
 from gate.web import app_keys
 from gate.web.alarms import ResourceAlarm
 from gate.web.limits import GateRunner, InRequest, ServerLimits
-from gate.web.listeners import Listener, ListenerWatch, SiteAgain, near_limit, open_files
+from gate.web.listeners import (
+    Listener,
+    ListenerWatch,
+    SiteAgain,
+    file_limit,
+    near_limit,
+    open_files,
+)
 from tests.service.harness import SCANNER_TOKEN, Gate, until
 
 #: GS1's published example GTIN: not in the demo catalogue, so its line is held, but counted.
@@ -459,3 +466,24 @@ async def test_the_page_shows_a_lost_listener_until_it_listens_again(
 
 async def _has(shown: Coroutine[Any, Any, list[str]], kinds: list[str]) -> bool:
     return kinds == await shown
+
+
+async def test_readiness_says_not_ready_near_the_file_limit(gate: Gate) -> None:
+    """With the app's watch told the limit is just above what is open, /readyz answers 503
+    with ``"files": false`` on a connection already open, and 200 once the files are back
+    well under it."""
+    watch = gate.app[app_keys.LISTENERS]
+    count = open_files()
+    assert count is not None
+    limit = count + 10  # within the headroom of 16
+    watch.limit = lambda: limit
+    try:
+        await watch.check()
+        status, body = await gate.call("GET", "/readyz", token=None)
+        assert (503, False) == (status, body["checks"]["files"]), body
+        limit = count + 100
+        await watch.check()
+        status, body = await gate.call("GET", "/readyz", token=None)
+        assert (200, True) == (status, body["checks"]["files"]), body
+    finally:
+        watch.limit = file_limit
