@@ -55,7 +55,7 @@ async def run(config: Config) -> None:
     heap.manage()
     tending = asyncio.create_task(heap.tend(), name="heap-tend")
     scanner = ScannerServer(
-        app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token, config.scanner_connections
+        app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token, config.scanner_connections, alarm
     )
     app[app_keys.METRICS].watch_scanner(scanner)
     docks = app[app_keys.DOCKS]

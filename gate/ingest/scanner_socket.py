@@ -36,7 +36,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import msgpack
 
@@ -74,16 +74,39 @@ UNKNOWN_TOKEN = "unknown token"
 AUTH_FIRST = 'the first message must be {"auth": TOKEN} of a scanner client'
 
 
+class Alarm(Protocol):
+    """What the scanner socket needs of the gate's resource alarm (gate.web.alarms)."""
+
+    def raised(self, name: str, message: str) -> None: ...
+
+    def cleared(self, name: str) -> None: ...
+
+
+class _EachLogged:
+    """An alarm that logs every occurrence (a server built without the gate's alarm)."""
+
+    def raised(self, name: str, message: str) -> None:
+        log.warning("%s", message)
+
+    def cleared(self, name: str) -> None:
+        pass
+
+
 class ScannerServer:
     def __init__(
         self,
         docks: Docks,
         by_token: Callable[[str], Client | None],
         max_connections: int = 64,
+        alarm: Alarm | None = None,
     ) -> None:
         self.docks = docks
         self.by_token = by_token
         self.max_connections = max_connections
+        #: Refusals are logged once per episode on the gate's resource alarm
+        #: (gate.web.alarms): a flood of connections, one line each, would bury the log.
+        #: Without one, each is logged.
+        self.alarm: Alarm = alarm or _EachLogged()
         self.server: asyncio.Server | None = None
         self.connections: set[asyncio.Task[None]] = set()
         #: The connections still waiting for their token, oldest first (dicts keep order),
@@ -127,8 +150,10 @@ class ScannerServer:
         waiting = sum(1 for _, _, h in self._unauthed.values() if h == host)
         if host is not None and waiting >= UNAUTHED_PER_PEER:
             self.refused += 1
-            log.warning(
-                "scanner connection from %s refused: %d from it without a token", peer, waiting
+            self.alarm.raised(
+                "scanner_tokens",
+                f"scanner connections refused: {waiting} from {host} without a token (first"
+                f" from {peer})",
             )
             with contextlib.suppress(ConnectionError):
                 writer.write(
@@ -143,14 +168,21 @@ class ScannerServer:
                 await writer.drain()
             writer.close()
             return
+        room = len(self.connections) < self.max_connections
         if not self._make_room():
             self.refused += 1
-            log.warning("scanner connection from %s refused: %d open", peer, len(self.connections))
+            self.alarm.raised(
+                "scanner_connections",
+                f"scanner connections refused: {len(self.connections)} open, the cap"
+                f" (first from {peer})",
+            )
             with contextlib.suppress(ConnectionError):
                 writer.write(msgpack.packb({"error": self._full(), "status": "closed"}))
                 await writer.drain()
             writer.close()
             return
+        if room:  # under the cap again, not by closing another
+            self.alarm.cleared("scanner_connections")
         self.connections.add(task)
         self._unauthed[task] = (writer, asyncio.get_running_loop().time(), host)
         _keepalive(writer)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,9 @@ from gate.ingest import scanner_socket
 from gate.ingest.scanner_socket import ScannerServer
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
+from gate.web.alarms import ResourceAlarm
 from tests.conftest import SCANNER_TOKEN, WMS_TOKEN
-from tests.service.harness import Gate, gtin_with
+from tests.service.harness import Gate, gtin_with, until
 
 TIMEOUT = 10.0  # generous: only a hung server ever reaches it
 
@@ -542,3 +544,36 @@ async def test_a_token_sent_again_mid_session_is_not_journaled(gate: Gate, conne
     assert rows, "the refusal is journaled"
     assert not [data for (data,) in rows if SCANNER_TOKEN in data]
     assert any("[redacted]" in data for (data,) in rows)
+
+
+async def test_refusals_at_the_cap_are_one_warning_per_episode(
+    gate: Gate, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the gate's resource alarm, ten connections refused at the cap log one warning,
+    not ten; once a connection is taken under the cap again, the episode's end is logged
+    with its count."""
+    app = gate.app
+    alarm = ResourceAlarm()
+    server = ScannerServer(app[app_keys.DOCKS], app[app_keys.CLIENTS].by_token, 2, alarm)
+    address = await server.start("127.0.0.1", 0)
+    try:
+        held = [await Reader.connect(address) for _ in range(2)]
+        for conn in held:
+            assert (await conn.auth())["ok"]
+        with caplog.at_level(logging.WARNING, logger="gate.web.limits"):
+            for _ in range(10):
+                refused = await Reader.connect(address)
+                assert "limit of 2 scanner connections" in (await refused.recv())["error"]
+                await refused.close()
+            await held.pop().close()
+            await until(lambda: len(server.connections) < 2, "room again")
+            held.append(await Reader.connect(address))
+            assert (await held[-1].auth())["ok"]
+        lines = [r.getMessage() for r in caplog.records]
+        assert 10 == server.refused
+        assert 1 == sum("scanner connections refused: 2 open" in m for m in lines), lines
+        assert any("cleared: scanner_connections (met 10 time(s)" in m for m in lines), lines
+        for conn in held:
+            await conn.close()
+    finally:
+        await server.close()
