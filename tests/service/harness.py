@@ -46,6 +46,16 @@ SCANNER_TOKENS = {
 }
 OPERATOR = "Basic " + base64.b64encode(b"ops:demo-ops-password").decode()
 
+#: What /readyz checks, each passing: a gate ready in every way.
+READY_CHECKS = {
+    "table": True,
+    "lists": True,
+    "listeners": True,
+    "files": True,
+    "writer": True,
+    "database": True,
+}
+
 UNTIL_TIMEOUT = 15.0  # generous: only something hung ever reaches it
 START_TIMEOUT = 60.0  # a cold `gate serve` compiles the table; generous for a loaded machine
 STOP_TIMEOUT = 10.0  # DESIGN: a stop ends "within a few seconds"

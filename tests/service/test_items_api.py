@@ -12,7 +12,7 @@ import pytest
 
 from gate.config.settings import load_config
 from tests.conftest import SCANNER_TOKEN, WMS_TOKEN
-from tests.service.harness import Gate, Served
+from tests.service.harness import READY_CHECKS, Gate, Served
 
 GYRO = "09506000100013"
 
@@ -36,15 +36,7 @@ async def test_health_and_readiness(base_url: str) -> None:
         async with s.get(base_url + "/healthz") as r:
             assert 200 == r.status
         async with s.get(base_url + "/readyz") as r:
-            checks = {
-                "table": True,
-                "lists": True,
-                "listeners": True,
-                "files": True,
-                "writer": True,
-                "database": True,
-            }
-            assert (200, checks) == (r.status, (await r.json())["checks"])
+            assert (200, READY_CHECKS) == (r.status, (await r.json())["checks"])
 
 
 async def test_item_is_classified(base_url: str, demo_config: Path) -> None:

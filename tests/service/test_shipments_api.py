@@ -17,7 +17,7 @@ from gate.storage.store import connect_readonly
 from gate.table.compiler import compile_table
 from gate.web import app_keys
 from tests.conftest import SCANNER_TOKEN, WMS_TOKEN
-from tests.service.harness import OPERATOR, Gate, Gates, basic, gtin_with
+from tests.service.harness import OPERATOR, READY_CHECKS, Gate, Gates, basic, gtin_with
 
 
 def audit_count(g: Gate) -> int:
@@ -515,15 +515,7 @@ async def test_table_reload_reevaluates_and_bad_table_is_refused(
 async def test_readyz_reports_database(gate: Gate) -> None:
     """/readyz checks the table and that the database takes writes."""
     status, body = await gate.call("GET", "/readyz", token=None)
-    checks = {
-        "table": True,
-        "lists": True,
-        "listeners": True,
-        "files": True,
-        "writer": True,
-        "database": True,
-    }
-    assert (200, checks) == (status, body["checks"])
+    assert (200, READY_CHECKS) == (status, body["checks"])
 
 
 @pytest.mark.parametrize(

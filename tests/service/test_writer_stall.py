@@ -19,7 +19,7 @@ import pytest
 
 from gate.service.events import Events
 from gate.web import app_keys
-from tests.service.harness import SCANNER_TOKEN, UNTIL_TIMEOUT, Gate, Gates, until
+from tests.service.harness import READY_CHECKS, SCANNER_TOKEN, UNTIL_TIMEOUT, Gate, Gates, until
 from tests.service.test_writer_process import reads, stored, writing_gate
 
 #: The stall bound the tests give the gate (10 s in service): short, so a test is quick,
@@ -152,14 +152,7 @@ async def test_the_stores_thread_kept_from_its_turn_fails_readyz_and_answers_503
     status, doc = await ready(g)
     assert (
         200,
-        {
-            "table": True,
-            "lists": True,
-            "listeners": True,
-            "files": True,
-            "writer": True,
-            "database": True,
-        },
+        READY_CHECKS,
     ) == (
         status,
         doc["checks"],
