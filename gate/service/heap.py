@@ -31,8 +31,9 @@ loop), and in a heap that does not grow at all they never come, and garbage cycl
 the meantime are never freed (a child interpreter with a cache churning 300,000 times:
 no collection, every cycle still alive). ``tick``, every ``TICK_SECONDS`` on the loop
 (``tend``), collects the young generation when the collector has not since the last tick,
-and every ``OLDER_EVERY``-th time the middle one with it: each collection then walks what
-a quarter of a second (or a few seconds) left, not what an unbounded time did.
+every ``OLDER_EVERY``-th time the middle one with it, and every ``OLDEST_EVERY``-th time
+(about once a minute) every generation but the frozen data: each collection then walks what
+a quarter of a second (a few seconds, a minute) left, not what an unbounded time did.
 
 Only ``gate serve`` manages the heap (``manage``, ``tend``); in any other process (the tests,
 the CLI's one-shot commands) ``settle`` and ``tick`` do nothing.
@@ -53,6 +54,10 @@ GC_YOUNG = 20_000
 TICK_SECONDS = 0.25
 #: Every this many collections made by ``tick``, the middle generation is collected too.
 OLDER_EVERY = 10
+#: Every this many, the oldest too (about once a minute): a garbage cycle that lived long
+#: enough to reach it is freed only by a collection of every generation, which CPython
+#: starts only from a young collection of its own. The frozen reference data is not walked.
+OLDEST_EVERY = 240
 
 _managed = False
 #: Collections the collector has made (any generation), and the count at the last tick.
@@ -87,15 +92,19 @@ def manage() -> None:
 
 
 def tick() -> None:
-    """Collects the young generation (every ``OLDER_EVERY``-th time the middle one too)
-    unless the collector has collected since the last tick; nothing unless ``manage`` ran.
+    """Collects the young generation (every ``OLDER_EVERY``-th time the middle one too,
+    every ``OLDEST_EVERY``-th time all of them) unless the collector has collected since the
+    last tick; nothing unless ``manage`` ran.
     Call it from the loop's thread only (as ``settle``)."""
     global _at_tick, _ticked
     if not _managed:
         return
     if _collections == _at_tick:
         _ticked += 1
-        gc.collect(1 if _ticked % OLDER_EVERY == 0 else 0)
+        if _ticked % OLDEST_EVERY == 0:
+            gc.collect(2)
+        else:
+            gc.collect(1 if _ticked % OLDER_EVERY == 0 else 0)
     _at_tick = _collections
 
 

@@ -282,8 +282,10 @@ class ConnectionCap:
         see it); a failure here drops this one connection instead, logged."""
         try:
             return self._protocol()
-        except Exception:
-            log.exception("a new HTTP connection could not be served: dropped")
+        except Exception as exc:
+            if not self.alarm.active("protocol"):  # the traceback once an episode
+                log.exception("a new HTTP connection could not be served: dropped")
+            self.alarm.raised("protocol", f"new HTTP connections dropped: {exc!r}")
             return _Dropped()
 
     def _protocol(self) -> asyncio.BaseProtocol:

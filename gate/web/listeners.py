@@ -22,7 +22,8 @@ quietly in two places where asyncio's own loop reports:
   ``gate.ingest.readers.text``). One that is not is logged as an error, goes out
   as a critical ``listener_lost`` alert (page, events, MQTT), makes ``/readyz`` answer 503
   (``"listeners": false``) and is listened again on the same address; once that works, an
-  ``info`` ``listener_restored`` alert clears it. A listener that cannot listen again (the
+  ``info`` ``listener_restored`` alert clears it (that listener's: the page matches
+  the ``listener`` field). A listener that cannot listen again (the
   port taken meanwhile) stays lost and is tried again at the next look.
 
 The same looks run on asyncio's loop (``GATE_LOOP=asyncio``), where they cost one directory
@@ -186,6 +187,8 @@ class ListenerWatch:
 
     def _check_files(self) -> None:
         limit = self.limit()
+        if limit == resource.RLIM_INFINITY:
+            return
         try:
             count = self.files()
         except OSError as exc:
@@ -226,7 +229,3 @@ class ListenerWatch:
         text = f"The gate listens again for {listener.name} connections on {listener.address}"
         log.warning("%s", text)
         self.events.publish("alert", listener_alert(listener.name, False, text))
-        # The page clears every ``listener_lost`` alert on a restore: one still lost says so
-        # again.
-        for still in self.lost.values():
-            self.events.publish("alert", still)

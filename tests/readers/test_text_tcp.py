@@ -279,3 +279,20 @@ async def test_a_listener_that_stops_listening_is_listened_again(
         await conn.send(f"{plain}\n".encode())
         assert "accepted" == (await conn.answer())["status"]
     assert {plain: 2} == {k: v["quantity"] for k, v in (await lines_of(gate)).items()}
+
+
+async def test_a_reader_stopped_while_its_listener_is_lost_clears_its_alert(gate: Gate) -> None:
+    """Stopped (a reload took it away, the gate stops) while its listener was lost and not
+    yet listening again, a reader clears its alert: nothing is left to listen again."""
+    reader = adapter(gate, "d1-keeping")
+    assert isinstance(reader, TextTcpReader)
+    await until(lambda: reader.bound, "listening")
+    reader.lost = True  # between the loss and the listen again
+    await reader.close()
+    [alert] = [
+        e.data
+        for e in gate.app[app_keys.EVENTS]._recent
+        if e.kind == "alert" and str(e.data.get("kind")).startswith("reader_listener")
+    ]
+    assert ("reader_listener_restored", "d1-keeping") == (alert["kind"], alert["reader"])
+    assert "stopped" in alert["text"]

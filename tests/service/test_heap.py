@@ -131,3 +131,37 @@ def test_without_ticks_the_same_heap_keeps_its_garbage() -> None:
     cycles are all still there (what ``tick`` is for)."""
     out = _child(PRELUDE + "gc.set_threshold(heap.GC_YOUNG, 10, 10)\n" + CHURN)
     assert out["cycles"] == out["alive"], out
+
+
+AGED = """
+heap.manage()
+gc.disable()  # only the ticks collect: what CPython does in a heap that keeps its size
+held = [Node() for _ in range(50)]
+refs = [weakref.ref(n) for n in held]
+for _ in range(TICKS_HELD):
+    heap.tick()
+del held
+for _ in range(TICKS_AFTER):
+    heap.tick()
+print(json.dumps({"alive": sum(r() is not None for r in refs)}))
+"""
+
+
+def _aged(held: int, after: int) -> dict[str, int]:
+    code = AGED.replace("TICKS_HELD", str(held)).replace("TICKS_AFTER", str(after))
+    return _child(PRELUDE + code)
+
+
+def test_cycles_that_reached_the_middle_generation_are_freed_by_the_ticks() -> None:
+    """Cycles kept past a young collection (the first tick after ``manage`` has nothing to
+    do: its settle collected) and then dropped are freed by the tenth collecting tick, the
+    middle generation's, and not by the young collections before it."""
+    assert 0 == _aged(2, 9)["alive"]
+    assert 50 == _aged(2, 8)["alive"]
+
+
+def test_cycles_that_reached_the_oldest_generation_are_freed_by_the_ticks() -> None:
+    """Cycles kept past a middle collection (the tenth collecting tick) and then dropped are
+    freed by the 240th, the oldest generation's, and not by the young and middle ones."""
+    assert 0 == _aged(11, 230)["alive"]
+    assert 50 == _aged(11, 229)["alive"]

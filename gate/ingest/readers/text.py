@@ -251,6 +251,10 @@ class TextTcpReader(TextReader):
             )
 
     async def close(self) -> None:
+        if self.lost:  # stopped while lost: nothing is left to listen again
+            self.lost = False
+            text = f"Reader {self.name} (door {self.config.door}) stopped"
+            self.sink.alert(reader_listener_alert(self.name, self.config.door, False, text))
         if self.server is not None:
             self.server.close()
         for task in list(self.clients):

@@ -43,10 +43,29 @@ CLEARED_BY = {
     "listener_lost": "listener_restored",
     "reader_listener_lost": "reader_listener_restored",
 }
+#: Fields naming what an alert is about (a listener, a reader): the alert that clears it
+#: must name the same one (one reader listening again does not clear another's alert).
+SUBJECTS = ("listener", "reader")
+#: Kinds about the sockets of one life of the gate: a restart leaves them behind, cleared.
+LIFE_BOUND = frozenset({"listener_lost", "reader_listener_lost"})
 #: What makes two alerts the same.
-SAME = ("level", "kind", "text", "door", "shipment")
+SAME = ("level", "kind", "text", "door", "shipment", *SUBJECTS)
 #: States in which a shipment has left the door.
 FINAL = frozenset({"dispatched", "cancelled"})
+
+
+def _clearing(kind: str, alert: Mapping[str, Any]) -> str:
+    """The key an alert of ``kind`` must bring to clear ``alert`` (``sweep``'s seen keys)."""
+    for field in SUBJECTS:
+        if alert.get(field) is not None:
+            return f"{kind}@{alert[field]}"
+    return kind
+
+
+def seen_keys(data: Mapping[str, Any]) -> set[str]:
+    """What an alert just raised may clear: its kind, for an alert about something
+    (``SUBJECTS``) its kind and what it is about."""
+    return {_clearing(str(data.get("kind")), data)}
 
 
 def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -125,6 +144,8 @@ class AlertBook:
             alert["needs_ack"] = alert.get("level", "critical") in NEEDS_ACK
             stored.append(alert)
         self.alerts.extendleft(reversed(stored))
+        # A lost listener of the gate before this start: its sockets are gone with it.
+        await self.sweep({f"{kind}@restart" for kind in LIFE_BOUND})
 
     async def save(self, alert: dict[str, Any]) -> None:
         """Stores a new alert, or a repeat's count and time. No-op before ``open``."""
@@ -184,7 +205,9 @@ class AlertBook:
     def _cause_gone(self, alert: Mapping[str, Any], kinds_seen: set[str]) -> str | None:
         """Why the alert's cause is gone, or None while it holds."""
         kind = alert.get("kind")
-        if kind in CLEARED_BY and CLEARED_BY[kind] in kinds_seen:
+        if kind in LIFE_BOUND and f"{kind}@restart" in kinds_seen:
+            return "the gate restarted"
+        if kind in CLEARED_BY and _clearing(CLEARED_BY[kind], alert) in kinds_seen:
             return CLEARED_BY[kind]
         sid = alert.get("shipment")
         if not sid or self.docks is None:

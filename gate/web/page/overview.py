@@ -38,7 +38,7 @@ from gate.service.event_shapes import IDLE
 from gate.service.events import Event, Events
 from gate.service.screening import ScreeningState
 from gate.table.native import TableSlot
-from gate.web.page.alert_book import AlertBook
+from gate.web.page.alert_book import AlertBook, seen_keys
 from gate.web.shipment_docs import REASON_TEXT, to_doc
 
 log = logging.getLogger("gate.web.page.overview")
@@ -81,7 +81,7 @@ class Bulletin:
                 if new and alert.get("id") is not None:
                     events.publish("page", {"what": "alert_stored", "id": alert["id"]})
             if alert is not None or event.kind in SWEEP_KINDS:
-                await self.book.sweep({str(event.data.get("kind"))} if alert else set())
+                await self.book.sweep(seen_keys(event.data) if alert else set())
         except GateError as exc:
             log.error("could not store the page's alerts: %s", exc)
 
