@@ -31,7 +31,7 @@ loop), and in a heap that does not grow at all they never come, and garbage cycl
 the meantime are never freed (a child interpreter with a cache churning 300,000 times:
 no collection, every cycle still alive). ``tick``, every ``TICK_SECONDS`` on the loop
 (``tend``), collects the young generation when the collector has not since the last tick,
-every ``OLDER_EVERY``-th time the middle one with it, and every ``OLDEST_EVERY``-th time
+every ``OLDER_EVERY``-th time the middle one with it, and every ``OLDEST_EVERY``-th tick
 (about once a minute) every generation but the frozen data: each collection then walks what
 a quarter of a second (a few seconds, a minute) left, not what an unbounded time did.
 
@@ -63,7 +63,9 @@ _managed = False
 #: Collections the collector has made (any generation), and the count at the last tick.
 _collections = 0
 _at_tick = 0
-_ticked = 0
+#: Ticks so far, and the collections they made of the young (and middle) generation.
+_ticks = 0
+_forced = 0
 
 
 def _counted(phase: str, info: dict[str, int]) -> None:
@@ -92,19 +94,21 @@ def manage() -> None:
 
 
 def tick() -> None:
-    """Collects the young generation (every ``OLDER_EVERY``-th time the middle one too,
-    every ``OLDEST_EVERY``-th time all of them) unless the collector has collected since the
-    last tick; nothing unless ``manage`` ran.
+    """Collects the young generation (every ``OLDER_EVERY``-th time the middle one too)
+    unless the collector has collected since the last tick, and every ``OLDEST_EVERY``-th
+    tick all of them; nothing unless ``manage`` ran.
     Call it from the loop's thread only (as ``settle``)."""
-    global _at_tick, _ticked
+    global _at_tick, _ticks, _forced
     if not _managed:
         return
-    if _collections == _at_tick:
-        _ticked += 1
-        if _ticked % OLDEST_EVERY == 0:
-            gc.collect(2)
-        else:
-            gc.collect(1 if _ticked % OLDER_EVERY == 0 else 0)
+    _ticks += 1
+    if _ticks % OLDEST_EVERY == 0:
+        # Whether or not the collector ran since: under a steady load its own young
+        # collections may come every tick, and they never reach the oldest generation.
+        gc.collect(2)
+    elif _collections == _at_tick:
+        _forced += 1
+        gc.collect(1 if _forced % OLDER_EVERY == 0 else 0)
     _at_tick = _collections
 
 
