@@ -23,7 +23,9 @@ Environment: ``GATE_BENCH_QUICK=1`` shortens each window; ``GATE_BENCH_SERVICE=b
 runs only those phases (``thread:batches`` on the thread-only gate);
 ``GATE_BENCH_REPEAT=N`` runs each latency row N times (3, or 1 when quick) and reports the
 median run with the p99 of every run; ``GATE_BENCH_PROFILE=FILE`` runs the server under
-cProfile and writes its profile (the event-loop thread) to FILE when the server stops.
+cProfile and writes its profile (the event-loop thread) to FILE when the server stops;
+``GATE_BENCH_TIMELINE=DIR`` writes each latency run's scans (due time, latency) to
+``DIR/<run>.txt``, to see when the slow ones came.
 """
 
 from __future__ import annotations
@@ -183,6 +185,9 @@ def loadgen(server: Server, phase: Phase, tag: str, seconds: float) -> dict[str,
     command = [sys.executable, "-m", "tests.bench.loadgen", phase.mode]
     command += ["--config", str(server.config.path), "--seconds", str(seconds), "--tag", tag]
     command += ["--server-pid", str(server.process.pid)]
+    timelines = os.environ.get("GATE_BENCH_TIMELINE")
+    if timelines and "latency" in phase.mode:
+        command += ["--timeline", str(Path(timelines) / f"{tag}.txt")]
     done = subprocess.run(
         [*command, *phase.args], cwd=ROOT, capture_output=True, text=True, timeout=300
     )

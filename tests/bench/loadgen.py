@@ -11,7 +11,9 @@ standard output. Modes:
 ``latency``  single-scan requests paced at ``--rate`` scans/s in total (open loop: a scan is
              sent at its scheduled time whether or not earlier answers are back), latency
              measured from the scheduled time to the answer.
-``socket-latency``  the same pacing over the scanner socket.
+``socket-latency``  the same pacing over the scanner socket. ``--timeline FILE`` writes each
+             scan's due time (seconds into the window) and latency, to see when the slow
+             ones came.
 ``watch``    only ``--streams`` event streams and the page (``--page``), read until the window
              ends: the watchers of the loaded latency row, in a process of their own so that
              their reading does not delay the measuring client's answers (in a dock they are
@@ -119,8 +121,16 @@ class Tally:
     requests: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
+    #: (seconds into the window the scan was due, its latency), for ``--timeline``.
+    timeline: list[tuple[float, float]] = field(default_factory=list)
     per_second: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+
+    def latency(self, due: float, done: float) -> None:
+        """One paced scan's latency, if it was due inside the window."""
+        if self.start <= due <= self.end:
+            self.latencies.append(done - due)
+            self.timeline.append((due - self.start, done - due))
 
     def count(self, at: float, results: list[dict[str, Any]]) -> None:
         if self.start <= at <= self.end:
@@ -275,8 +285,7 @@ class Bench:
                     tally.errors[f"HTTP {response.status}"] += 1
                     return
                 tally.count(done, json.loads(payload)["results"])
-                if tally.start <= due <= tally.end:
-                    tally.latencies.append(done - due)
+                tally.latency(due, done)
 
             watchers = [
                 asyncio.create_task(self._stream(session, tally.end))
@@ -387,9 +396,7 @@ class Bench:
             def answered(now: float, answers: list[Any]) -> None:
                 tally.count(now, answers)
                 for k in range(line.answered - len(answers), line.answered):
-                    due = due_times[k]
-                    if tally.start <= due <= tally.end:
-                        tally.latencies.append(now - due)
+                    tally.latency(due_times[k], now)
 
             receiver = asyncio.create_task(_receive(reader, unpacker, line, answered))
             offset = i / self.args.rate  # doors interleave rather than send together
@@ -550,6 +557,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     probe = asyncio.ensure_future(cpu_probe(bench.window(), args.server_pid, cores))
     tally = await load
     await probe
+    if args.timeline is not None:
+        rows = (f"{at:.4f} {latency * 1e3:.2f}\n" for at, latency in sorted(tally.timeline))
+        args.timeline.write_text("seconds_into_window latency_ms\n" + "".join(rows))
     return {**result(args.mode, tally), "cores": cores}
 
 
@@ -577,6 +587,11 @@ def main() -> int:
     )
     parser.add_argument("--tag", default="bench", help="reader name prefix (scan ids unique)")
     parser.add_argument("--server-pid", type=int, help="the gate's pid, to report its CPU")
+    parser.add_argument(
+        "--timeline",
+        type=Path,
+        help="paced modes: write each scan's due time and latency to this file",
+    )
     args = parser.parse_args()
     print(json.dumps(asyncio.run(main_async(args))))
     return 0
