@@ -111,6 +111,14 @@ def variants(name: str, person: bool, rng: random.Random) -> dict[str, str]:
         out["word order"] = f"{words[-1]}, {' '.join(words[:-1])}"
     if name.isascii():
         out["transliterated"] = _TO_CYRILLIC.transliterate(name)
+    if person and len(words) >= 3:
+        # The first given name and a family name: "François Bozizé" for "François
+        # Yangouvonda Bozizé", "Oscar Martinez" for "MARTINEZ ARANGO, Oscar Richard".
+        family, comma, given = name.partition(",")
+        if comma and family.split() and given.split():
+            out["middle names left out"] = f"{given.split()[0]} {family.split()[0]}"
+        else:
+            out["middle names left out"] = f"{words[0]} {words[-1]}"
     if not person:
         bare = " ".join(remove_org_types(name).split()) or name
         out["legal form swapped"] = f"{bare} {rng.choice(_LEGAL_FORMS)}"

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA
 
 from gate.core.hits import Hit, HitAction
-from gate.core.screening.entries import ListEntry
+from gate.core.screening.entries import EntryKind, ListEntry
 from gate.core.screening.given_names import given_name
 from gate.core.screening.index import (
     FUZZY_MIN_LENGTH,
@@ -96,6 +96,10 @@ VOWELS_APART_SIMILARITY = 0.92
 #: A listed name found whole inside a longer party name scores at most this (the party's
 #: other words are not evidence against it, but an exact match ranks first).
 CONTAINED_FACTOR = 0.95
+#: A listed person's name with middle names left out ("François Bozizé" for "François
+#: Yangouvonda Bozizé", "Saddam al-Tikriti" for "Saddam Hussein al-Tikriti") scores at most
+#: this: above a list's usual threshold, as a screener would stop at it, below a whole match.
+ABRIDGED_FACTOR = 0.92
 #: A query token whose postings (with its near spellings) number at most this many names
 #: drives candidate generation; commoner tokens ("al", "mohammad") only add to the score of
 #: candidates found through rarer ones, so one party costs a few hundred checks, not thousands.
@@ -212,6 +216,12 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
         if 2.0 * most / (most + driver_weight - weight + indexed.weight) >= floor:
             score = _exact_score(index, terms, indexed)
         if (
+            score < ABRIDGED_FACTOR
+            and 2 <= len(terms) < len(indexed.tokens)
+            and index.entries[indexed.entry].kind is EntryKind.PERSON
+        ):
+            score = max(score, _abridged_score(index, terms, indexed))
+        if (
             indexed.specific
             and score < CONTAINED_FACTOR
             and len(indexed.tokens) < len(form.tokens)
@@ -256,6 +266,66 @@ def _exact_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedName
     if not informative:
         return 0.0
     return min(1.0, 2.0 * shared / (query_weight + indexed.weight))
+
+
+def _abridged_positions(gains: list[dict[int, float]], listed: tuple[int, ...]) -> list[int] | None:
+    """The position in ``listed`` each party word matches (its best gain among the listed
+    words no other party word took), or None when a party word matches none."""
+    free = list(range(len(listed)))
+    taken: list[int] = []
+    for gain_of in gains:
+        best, at = 0.0, -1
+        for position in free:
+            gain = gain_of.get(listed[position], 0.0)
+            if gain > best:
+                best, at = gain, position
+        if at < 0:
+            return None
+        free.remove(at)
+        taken.append(at)
+    return taken
+
+
+def _surnames(indexed: IndexedName) -> int:
+    """How many of a listed person's words are the family names written first ("TAYLOR, Mark
+    John", "MARTINEZ ARANGO, Oscar Richard"), 0 when the name is in its own order."""
+    head, comma, _ = indexed.name.partition(",")
+    if not comma or "," in _:
+        return 0
+    forms = fold_name(head)
+    count = len(forms[0].tokens) if forms else 0
+    return count if 0 < count < len(indexed.tokens) else 0
+
+
+def _abridged_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedName) -> float:
+    """The score of a listed person's name written without some of its middle names, or 0.
+
+    Every word of the party's name matches a listed word of its own, in any order ("Bozizé,
+    François"), and among them are the person's first given name and family name: the listed
+    name's first and last words ("François Yangouvonda Bozizé"), or, for a name written family
+    names first, the first word after the comma and one of the words before it ("MARTINEZ
+    ARANGO, Oscar Richard": "Oscar Martinez" or "Oscar Arango", not "Richard Martinez"). One of
+    the two is not a generic word. The score is the share of the party's weight so matched,
+    times ABRIDGED_FACTOR: "Mohamed Nkalubo" finds "Mohamed Ali Nkalubo", "Mohamed Ali" (no
+    family name) does not."""
+    listed = indexed.tokens
+    taken = _abridged_positions([term.gains for term in terms], listed)
+    if taken is None:
+        return 0.0
+    surnames = _surnames(indexed)
+    given = surnames if surnames else 0
+    family = (
+        [p for p in taken if p < surnames]
+        if surnames
+        else [p for p in taken if p == len(listed) - 1]
+    )
+    if given not in taken or not family:
+        return 0.0
+    if all(index.tokens[listed[p]] in GENERIC_WORDS for p in (given, family[0])):
+        return 0.0
+    shared = sum(term.gains[listed[at]] for term, at in zip(terms, taken, strict=True))
+    weight = sum(term.weight for term in terms)
+    return ABRIDGED_FACTOR * min(1.0, shared / weight) if weight > 0.0 else 0.0
 
 
 def _contained_score(
@@ -438,6 +508,12 @@ def _differences(index: ScreeningIndex, form: FoldedName, indexed: IndexedName) 
         notes.append("word order differs")
     if extra:
         notes.append(f"extra word(s) {' '.join(extra)!r}")
+    else:
+        # A person's name without its middle names (_abridged_score), a company's without
+        # one of its words: say which.
+        left_out = [t for i, t in enumerate(listed) if i not in matched_order]
+        if left_out:
+            notes.append(f"listed word(s) {' '.join(left_out)!r} not in the party's name")
     if "".join(form.tokens) == "".join(listed) and form.tokens != tuple(listed):
         notes.append("spacing differs")
     return notes

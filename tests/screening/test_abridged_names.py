@@ -1,0 +1,106 @@
+"""A listed person written without middle names is still a hit (DESIGN 2.1: "find what a
+trained screener would").
+
+Before, the weighted Dice score counted a listed middle name against the party: "François
+Bozizé" scored about 0.7 against the UN's "FRANÇOIS YANGOUVONDA BOZIZÉ" and cleared. Of the 341
+UN individuals with three or more name parts in the demo list, 251 were missed written as
+first and last name only; 7 now are.
+
+The entries are real UN and OFAC SDN entries of the demo lists, used here as data only.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from gate.core.screening import Party, screen
+from gate.core.screening.matcher import ABRIDGED_FACTOR
+from tests.screening.lists import LISTS, demo_index
+
+BOZIZE = ("un", "CFi.001")  # FRANÇOIS YANGOUVONDA BOZIZÉ
+SADDAM = ("un", "IQi.001")  # SADDAM HUSSEIN AL-TIKRITI
+NKALUBO = ("un", "CDi.042")  # MOHAMED ALI NKALUBO
+KANONGA = ("un", "CDi.035")  # GÉDÉON KYUNGU MUTANGA WA BAFUNKWA KANONGA
+MARTINEZ = ("ofac_sdn", "11808")  # MARTINEZ ARANGO, Oscar Richard
+KOMID = ("ofac_sdn", "9345")  # KOREA MINING DEVELOPMENT TRADING CORPORATION (an entity)
+
+
+def entries_hit(name: str, country: str | None = None) -> dict[tuple[str, str], float]:
+    return {(h.list, h.entry): h.score for h in screen(demo_index(), Party(name, country))}
+
+
+@pytest.mark.parametrize(
+    ("name", "entry"),
+    [
+        ("François Bozizé", BOZIZE),
+        ("Francois Bozize", BOZIZE),
+        ("BOZIZE, Francois", BOZIZE),
+        ("Saddam al-Tikriti", SADDAM),
+        ("Mohamed Nkalubo", NKALUBO),
+        ("Gedeon Kanonga", KANONGA),
+        ("Gédéon Mutanga Kanonga", KANONGA),
+        # Written family names first: the first given name and one family name.
+        ("Oscar Martinez", MARTINEZ),
+        ("Oscar Arango", MARTINEZ),
+        ("Martinez, Oscar", MARTINEZ),
+    ],
+)
+def test_a_listed_person_without_middle_names_is_a_hit(name: str, entry: tuple[str, str]) -> None:
+    hits = entries_hit(name)
+    assert entry in hits, f"{name!r} cleared against {entry}: {hits}"
+    # A hit the officer can rank: above the list's threshold, below a whole-name match.
+    assert 0.88 <= hits[entry] <= ABRIDGED_FACTOR
+
+
+def test_the_explanation_names_the_middle_names_left_out() -> None:
+    hit = next(h for h in screen(demo_index(), Party("François Bozizé")) if h.entry == BOZIZE[1])
+    assert "listed word(s) 'yangouvonda' not in the party's name" in hit.explanation
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Mohamed Ali",  # first and middle: no family name
+        "Nkalubo",  # one word
+    ],
+)
+def test_a_name_that_is_not_the_first_and_last_of_a_listed_person_is_not_abridged(
+    name: str,
+) -> None:
+    assert NKALUBO not in entries_hit(name)
+
+
+def test_a_family_name_first_listing_needs_the_first_given_name() -> None:
+    # "MARTINEZ ARANGO, Oscar Richard" is Oscar Richard Martinez Arango: "Richard Martinez"
+    # is a second given name and a family name, as ordinary a pair as the bench's negatives.
+    assert MARTINEZ not in entries_hit("Richard Martinez")
+
+
+def test_an_entity_name_is_not_abridged() -> None:
+    # "Korea Corporation" is the first and last word of KOMID's name, but a company is not
+    # named by its first and last word: the middle words are what tell it apart.
+    assert KOMID not in entries_hit("Korea Corporation")
+
+
+def test_a_differing_country_lowers_the_score_and_keeps_the_hit() -> None:
+    plain = entries_hit("Francois Bozize")[BOZIZE]
+    elsewhere = entries_hit("Francois Bozize", "FR")
+    assert BOZIZE in elsewhere and elsewhere[BOZIZE] < plain
+
+
+def test_most_un_individuals_are_found_by_first_and_last_name() -> None:
+    root = ET.parse(LISTS / "UN_consolidated.xml").getroot()
+    people = []
+    for person in root.iter("INDIVIDUAL"):
+        tags = ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")
+        parts = [text.strip() for tag in tags if (text := person.findtext(tag)) and text.strip()]
+        if len(parts) >= 3:
+            people.append((person.findtext("REFERENCE_NUMBER"), f"{parts[0]} {parts[-1]}"))
+    assert len(people) > 300
+    missed = [(ref, name) for ref, name in people if ("un", ref) not in entries_hit(name)]
+    # The 7 left (of 341; 251 before): doubled names ("MATUQ MATUQ" is one word to the
+    # matcher), a placeholder family name ("na"), and first and last names both common on the
+    # lists ("SA'D AL-TIKRITI", "OSMAN MOHAMED"), which the candidate search does not start from.
+    assert len(missed) <= 7, missed
