@@ -121,6 +121,15 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     # Found by attack5: the CBRN abbreviation and germ warfare.
     (r"cbrne?",),
     (r"germ", r"warfare|weapons?"),
+    # The nuclear fuel cycle's proliferation-sensitive steps, nuclear end uses of their own
+    # (EAR 744.2(a)(3): enrichment, reprocessing, isotope separation, heavy water production):
+    # "for our uranium enrichment plant" must not clear. Not reactors or nuclear medicine, and
+    # not an enrichment plant alone (ore and coal are enriched too).
+    (r"uranium|plutonium|isotopes?", r"enrichment|enriching|reprocessing|separation"),
+    (r"centrifuge", r"cascades?|enrichment"),
+    (r"heavy", r"water", r"production|plants?"),
+    (r"enriched", r"uranium"),
+    (r"weapons?", r"grade"),
 )  # fmt: skip
 
 #: Other languages that separate their words: French, German, Dutch, Spanish, Portuguese,
@@ -246,6 +255,9 @@ MILITARY: tuple[tuple[str, ...], ...] = (
     (r"ministerstw\w*|министерств\w*|міністерств\w*", r"obrony|оборон\w*"),
     (r"milli", r"savunma"),
     (r"army|armies", r"procurement|contracts?|units?|bases?|depots?|use"),
+    # An army plainly ("spare parts for the army", "the Army of ..."), but not the charity,
+    # the knife, the surplus store or the colour.
+    (r"(?<!salvation )(?<!swiss )(?:army|armies)(?! surplus| green| knife| knives)",),
     (r"aerospace|strategic", r"forces?"),
     (r"bundeswehr|verteidigungsministerium\w*|irgc|pasdaran",),
     # Found by attack5: the services and forces named plainly ("for the US Air Force").

@@ -190,3 +190,46 @@ def test_military_in_german_is_military_only() -> None:
     """'militär' is a military end use (row 7), not a WMD one."""
     found = Vocabulary().read("für das Militär")
     assert (None, "militar") == (found.wmd, found.military)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["spare parts for the army", "for use by the Army of the Republic", "ARMIES of the region"],
+)
+def test_an_army_named_plainly_is_military(text: str) -> None:
+    """An army was caught only as "army procurement", "army units" and the like: "spare parts
+    for the army" cleared an unlisted item (row 7)."""
+    read = BUILT_IN.read(text)
+    assert read.military in {"army", "armies"}
+    assert read.wmd is None
+
+
+@pytest.mark.parametrize(
+    "text", ["Salvation Army shelter", "Swiss Army knife", "army surplus store", "army green paint"]
+)
+def test_civil_army_phrases_are_not_military(text: str) -> None:
+    assert BUILT_IN.read(text) == EndUse()
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("for our uranium enrichment plant", "uranium enrichment"),
+        ("plutonium reprocessing", "plutonium reprocessing"),
+        ("gas centrifuge cascade", "centrifuge cascade"),
+        ("heavy water production", "heavy water production"),
+        ("highly enriched uranium", "enriched uranium"),
+        ("laser isotope separation", "isotope separation"),
+    ],
+)
+def test_the_nuclear_fuel_cycles_sensitive_steps_are_wmd_end_uses(text: str, term: str) -> None:
+    """EAR 744.2(a)(3) names enrichment, reprocessing, isotope separation and heavy water
+    production as nuclear end uses: each is read as WMD (rows 5 and 7), not cleared."""
+    assert BUILT_IN.read(text).wmd == term
+
+
+@pytest.mark.parametrize(
+    "text", ["nuclear medicine", "nuclear power plant", "ore enrichment plant", "heavy water"]
+)
+def test_other_nuclear_and_enrichment_wording_is_not_wmd(text: str) -> None:
+    assert BUILT_IN.read(text).wmd is None
