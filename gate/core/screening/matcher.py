@@ -208,6 +208,10 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
     others = sum(max(t.gains.values(), default=0.0) for t in terms if t not in drivers)
     driver_weight = sum(term.weight for term in drivers)
     gains_of = dict(zip(tokens, (term.gains for term in terms), strict=True))
+    # The abridged rule pairs party words with listed words one to one, so a word the party
+    # repeats ("Matuq Matuq" for "MATUQ MOHAMMED MATUQ") counts once per time it is written.
+    term_of = dict(zip(tokens, terms, strict=True))
+    written = [term_of[token] for token in form.tokens]
     scores: dict[int, float] = {}
     for name, (shared, weight) in reached.items():
         indexed = index.names[name]
@@ -215,12 +219,16 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
         score = 0.0
         if 2.0 * most / (most + driver_weight - weight + indexed.weight) >= floor:
             score = _exact_score(index, terms, indexed)
+        # Every party word must match a listed word of its own: a candidate some driver did
+        # not reach, or with no word twice for a party that wrote one twice, is not abridged.
         if (
             score < ABRIDGED_FACTOR
-            and 2 <= len(terms) < len(indexed.tokens)
+            and weight >= driver_weight
+            and 2 <= len(written) < len(indexed.tokens)
+            and (len(written) == len(terms) or len(indexed.token_set) < len(indexed.tokens))
             and index.entries[indexed.entry].kind is EntryKind.PERSON
         ):
-            score = max(score, _abridged_score(index, terms, indexed))
+            score = max(score, _abridged_score(index, written, indexed))
         if (
             indexed.specific
             and score < CONTAINED_FACTOR
@@ -268,22 +276,80 @@ def _exact_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedName
     return min(1.0, 2.0 * shared / (query_weight + indexed.weight))
 
 
-def _abridged_positions(gains: list[dict[int, float]], listed: tuple[int, ...]) -> list[int] | None:
-    """The position in ``listed`` each party word matches (its best gain among the listed
-    words no other party word took), or None when a party word matches none."""
-    free = list(range(len(listed)))
-    taken: list[int] = []
+def _abridged_options(
+    gains: list[dict[int, float]], listed: tuple[int, ...]
+) -> list[list[tuple[float, int]]] | None:
+    """Each party word's gain at each position in ``listed`` it matches; None when a word
+    matches none or the words match fewer positions than they are."""
+    options = []
     for gain_of in gains:
-        best, at = 0.0, -1
-        for position in free:
-            gain = gain_of.get(listed[position], 0.0)
-            if gain > best:
-                best, at = gain, position
-        if at < 0:
+        found = [(gain, p) for p, number in enumerate(listed) if (gain := gain_of.get(number))]
+        if not found:
             return None
-        free.remove(at)
-        taken.append(at)
-    return taken
+        options.append(found)
+    if len({p for found in options for _, p in found}) < len(options):
+        return None
+    return options
+
+
+def _abridged_positions(
+    options: list[list[tuple[float, int]]], given: int, family: range
+) -> list[int] | None:
+    """The position each party word matches (``options``, from _abridged_options), each a
+    position of its own and among them ``given`` and one of ``family``; None when no
+    assignment does.
+
+    Each word takes its best free position; only when that misses the rule is the first given
+    name and each family name tried on each pair of words, the others then matched where they
+    can (_matching): a listed word written twice ("Mohammad Islami; Mohamed Islami") or a
+    party word near two listed ones must not take the position the rule needed.
+    """
+    reach = {p for found in options for _, p in found}
+    if given not in reach or reach.isdisjoint(family):
+        return None
+    taken: list[int] = []
+    for found in options:
+        free = [pair for pair in found if pair[1] not in taken]
+        if not free:
+            break
+        taken.append(max(free, key=lambda pair: pair[0])[1])
+    if len(taken) == len(options) and given in taken and any(p in family for p in taken):
+        return taken
+    for found in options:
+        found.sort(reverse=True)
+    for first, found in enumerate(options):
+        if all(p != given for _, p in found):
+            continue
+        for last, other in enumerate(options):
+            for _, p in other:
+                if last != first and p in family and p != given:
+                    matched = _matching(options, {first: given, last: p})
+                    if matched is not None:
+                        return matched
+    return None
+
+
+def _matching(options: list[list[tuple[float, int]]], fixed: dict[int, int]) -> list[int] | None:
+    """A position of its own for every word (``fixed`` as given, the others among their
+    ``options``), or None when there is none: Kuhn's augmenting paths."""
+    owner = {position: word for word, position in fixed.items()}
+
+    def place(word: int, seen: set[int]) -> bool:
+        for _, position in options[word]:
+            if position in seen:
+                continue
+            seen.add(position)
+            holder = owner.get(position)
+            if holder is None or (holder not in fixed and place(holder, seen)):
+                owner[position] = word
+                return True
+        return False
+
+    for word in range(len(options)):
+        if word not in fixed and not place(word, set()):
+            return None
+    at = {word: position for position, word in owner.items()}
+    return [at[word] for word in range(len(options))]
 
 
 def _surnames(indexed: IndexedName) -> int:
@@ -309,19 +375,17 @@ def _abridged_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedN
     times ABRIDGED_FACTOR: "Mohamed Nkalubo" finds "Mohamed Ali Nkalubo", "Mohamed Ali" (no
     family name) does not."""
     listed = indexed.tokens
-    taken = _abridged_positions([term.gains for term in terms], listed)
-    if taken is None:
+    options = _abridged_options([term.gains for term in terms], listed)
+    if options is None:
         return 0.0
     surnames = _surnames(indexed)
     given = surnames if surnames else 0
-    family = (
-        [p for p in taken if p < surnames]
-        if surnames
-        else [p for p in taken if p == len(listed) - 1]
-    )
-    if given not in taken or not family:
+    family = range(surnames) if surnames else range(len(listed) - 1, len(listed))
+    taken = _abridged_positions(options, given, family)
+    if taken is None:
         return 0.0
-    if all(index.tokens[listed[p]] in GENERIC_WORDS for p in (given, family[0])):
+    last = next(p for p in taken if p in family)
+    if all(index.tokens[listed[p]] in GENERIC_WORDS for p in (given, last)):
         return 0.0
     shared = sum(term.gains[listed[at]] for term, at in zip(terms, taken, strict=True))
     weight = sum(term.weight for term in terms)
