@@ -81,6 +81,22 @@ def test_a_first_name_that_is_also_the_family_name_is_a_hit(
     assert entry in entries_hit(name)
 
 
+def test_a_listed_word_written_twice_and_matched_twice_is_not_left_out() -> None:
+    """A whole name with a word written twice is explained with no word left out and in order."""
+    hit = next(
+        h for h in screen(demo_index(), Party("Matuq Mohammed Matuq")) if h.entry == "LYi.008"
+    )
+    assert 1.0 == hit.score
+    assert "not in the party's name" not in hit.explanation
+    assert "word order differs" not in hit.explanation
+
+
+def test_the_explanation_of_a_doubled_name_names_only_the_word_left_out() -> None:
+    """ "Matuq Matuq" for MATUQ MOHAMMED MATUQ leaves out "mohammed" alone."""
+    hit = next(h for h in screen(demo_index(), Party("Matuq Matuq")) if h.entry == "LYi.008")
+    assert "listed word(s) 'mohammed' not in the party's name" in hit.explanation
+
+
 @pytest.mark.parametrize(
     "name",
     [

@@ -554,6 +554,12 @@ def _differences(index: ScreeningIndex, form: FoldedName, indexed: IndexedName) 
     matched_order: list[int] = []
     extra: list[str] = []
     for token in form.tokens:
+        # A listed word written twice ("MATUQ MOHAMMED MATUQ") is matched once per time the
+        # party writes it, at its next position not yet matched.
+        at = next((i for i, t in enumerate(listed) if t == token and i not in matched_order), None)
+        if at is not None:
+            matched_order.append(at)
+            continue
         if token in listed:
             matched_order.append(listed.index(token))
             continue
