@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from gate.core.screening import Party, screen
-from gate.core.screening.matcher import ABRIDGED_FACTOR
+from gate.core.screening.matcher import ABRIDGED_FACTOR, _first_and_family
 from tests.screening.lists import LISTS, demo_index
 
 BOZIZE = ("un", "CFi.001")  # FRANÇOIS YANGOUVONDA BOZIZÉ
@@ -95,6 +95,33 @@ def test_the_explanation_of_a_doubled_name_names_only_the_word_left_out() -> Non
     """ "Matuq Matuq" for MATUQ MOHAMMED MATUQ leaves out "mohammed" alone."""
     hit = next(h for h in screen(demo_index(), Party("Matuq Matuq")) if h.entry == "LYi.008")
     assert "listed word(s) 'mohammed' not in the party's name" in hit.explanation
+
+
+def test_a_generation_after_a_comma_is_not_a_given_name() -> None:
+    """A listed "X, JR" is in its own order: its first and last names are found."""
+    # "RUBEN PESTANO LAVILLA, JR" was read as family names first, "jr" the first given name.
+    assert ("un", "QDi.247") in entries_hit("Ruben Pestano Lavilla")
+
+
+@pytest.mark.parametrize(
+    ("listed", "given", "family"),
+    [
+        ("RUBEN PESTANO LAVILLA, JR", 0, range(2, 3)),
+        ("FELICIANO SEMBORIO DELOS REYES JR.", 0, range(3, 4)),
+        ("LAVILLA, Ruben Pestano, Jr.", 1, range(0, 1)),
+        ("DELOS REYES, Feliciano Semborio, Jr.", 2, range(0, 2)),
+        ("MARTINEZ ARANGO, Oscar Richard", 2, range(0, 2)),
+    ],
+)
+def test_a_generation_is_neither_the_first_given_name_nor_a_family_name(
+    listed: str, given: int, family: range
+) -> None:
+    """Where the first given name and family names of a listed person are, a "Jr." aside."""
+    # A second comma made "DELOS REYES, Feliciano Semborio, Jr." a name in its own order, its
+    # first word "delos" the given name and "jr" the family name.
+    index = demo_index()
+    indexed = next(n for n in index.names if n.name == listed)
+    assert (given, family) == _first_and_family(index, indexed)
 
 
 @pytest.mark.parametrize(

@@ -352,15 +352,33 @@ def _matching(options: list[list[tuple[float, int]]], fixed: dict[int, int]) -> 
     return [at[word] for word in range(len(options))]
 
 
-def _surnames(indexed: IndexedName) -> int:
-    """How many of a listed person's words are the family names written first ("TAYLOR, Mark
-    John", "MARTINEZ ARANGO, Oscar Richard"), 0 when the name is in its own order."""
-    head, comma, _ = indexed.name.partition(",")
-    if not comma or "," in _:
-        return 0
-    forms = fold_name(head)
-    count = len(forms[0].tokens) if forms else 0
-    return count if 0 < count < len(indexed.tokens) else 0
+#: A generation written after a person's name ("RUBEN PESTANO LAVILLA, JR", "LAVILLA, Ruben
+#: Pestano, Jr."): neither a given name nor the family name.
+_GENERATIONS = frozenset({"jr", "sr", "ii", "iii", "iv"})
+
+
+def _first_and_family(index: ScreeningIndex, indexed: IndexedName) -> tuple[int, range]:
+    """Where a listed person's first given name is and where the family names are: the first
+    and last words ("François Yangouvonda Bozizé"), or for a name written family names first
+    ("TAYLOR, Mark John", "MARTINEZ ARANGO, Oscar Richard") the first word after the comma and
+    the words before it. A generation ("Jr.") after a comma or at the end is neither."""
+    listed = indexed.tokens
+    end = len(listed)
+    while end > 1 and index.tokens[listed[end - 1]] in _GENERATIONS:
+        end -= 1
+    parts = [
+        part
+        for part in indexed.name.split(",")
+        if (forms := fold_name(part))
+        and forms[0].tokens
+        and not set(forms[0].tokens) <= _GENERATIONS
+    ]
+    if len(parts) == 2:
+        forms = fold_name(parts[0])
+        count = len(forms[0].tokens)
+        if 0 < count < end:
+            return count, range(count)
+    return 0, range(end - 1, end)
 
 
 def _abridged_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedName) -> float:
@@ -378,9 +396,7 @@ def _abridged_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedN
     options = _abridged_options([term.gains for term in terms], listed)
     if options is None:
         return 0.0
-    surnames = _surnames(indexed)
-    given = surnames if surnames else 0
-    family = range(surnames) if surnames else range(len(listed) - 1, len(listed))
+    given, family = _first_and_family(index, indexed)
     taken = _abridged_positions(options, given, family)
     if taken is None:
         return 0.0
