@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from gate.core.screening import Party, screen
-from gate.core.screening.matcher import ABRIDGED_FACTOR, _first_and_family
+from gate.core.screening.abridged import ABRIDGED_FACTOR, _first_and_family
 from tests.screening.lists import LISTS, demo_index
 
 BOZIZE = ("un", "CFi.001")  # FRANÇOIS YANGOUVONDA BOZIZÉ
