@@ -18,6 +18,11 @@ consonants (names.read_abjad), as a screener reads it, and under its other readi
 (readings: "Mahan Airlines" as "Mahan Air Lines", "Abd al Rosyid" as "Abdul Rosyid"). The
 spellings of one Arabic given name match each other (given_names: "Husayn", "Hussein").
 
+Dice also weighs a listed person's middle names against a party that leaves them out, so a
+person's name that matches listed words of its own, among them the first given name and a
+family name, scores by the abridged rule (abridged: "François Bozizé" for "FRANÇOIS
+YANGOUVONDA BOZIZÉ", at most ABRIDGED_FACTOR).
+
 A hit needs, besides its list's threshold, at least one shared word that is not generic:
 "General Trading" must not hit every general trading company on a list. A hit is decided on the
 name score; a differing country then lowers the score reported (by COUNTRY_PENALTY) but never
@@ -34,6 +39,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA
 
 from gate.core.hits import Hit, HitAction
+from gate.core.screening.abridged import ABRIDGED_FACTOR, abridged_score
 from gate.core.screening.entries import EntryKind, ListEntry
 from gate.core.screening.given_names import given_name
 from gate.core.screening.index import (
@@ -96,10 +102,6 @@ VOWELS_APART_SIMILARITY = 0.92
 #: A listed name found whole inside a longer party name scores at most this (the party's
 #: other words are not evidence against it, but an exact match ranks first).
 CONTAINED_FACTOR = 0.95
-#: A listed person's name with middle names left out ("François Bozizé" for "François
-#: Yangouvonda Bozizé", "Saddam al-Tikriti" for "Saddam Hussein al-Tikriti") scores at most
-#: this: above a list's usual threshold, as a screener would stop at it, below a whole match.
-ABRIDGED_FACTOR = 0.92
 #: A query token whose postings (with its near spellings) number at most this many names
 #: drives candidate generation; commoner tokens ("al", "mohammad") only add to the score of
 #: candidates found through rarer ones, so one party costs a few hundred checks, not thousands.
@@ -208,6 +210,10 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
     others = sum(max(t.gains.values(), default=0.0) for t in terms if t not in drivers)
     driver_weight = sum(term.weight for term in drivers)
     gains_of = dict(zip(tokens, (term.gains for term in terms), strict=True))
+    # The abridged rule pairs party words with listed words one to one, so a word the party
+    # repeats ("Matuq Matuq" for "MATUQ MOHAMMED MATUQ") counts once per time it is written.
+    term_of = dict(zip(tokens, terms, strict=True))
+    written = [term_of[token] for token in form.tokens]
     scores: dict[int, float] = {}
     for name, (shared, weight) in reached.items():
         indexed = index.names[name]
@@ -215,12 +221,21 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
         score = 0.0
         if 2.0 * most / (most + driver_weight - weight + indexed.weight) >= floor:
             score = _exact_score(index, terms, indexed)
+        # Every party word must match a listed word of its own: a candidate some driver did
+        # not reach, or with no word twice for a party that wrote one twice, is not abridged.
         if (
             score < ABRIDGED_FACTOR
-            and 2 <= len(terms) < len(indexed.tokens)
+            and weight >= driver_weight
+            and 2 <= len(written) < len(indexed.tokens)
+            and (len(written) == len(terms) or len(indexed.token_set) < len(indexed.tokens))
             and index.entries[indexed.entry].kind is EntryKind.PERSON
         ):
-            score = max(score, _abridged_score(index, terms, indexed))
+            score = max(
+                score,
+                abridged_score(
+                    index, [t.gains for t in written], [t.weight for t in written], indexed
+                ),
+            )
         if (
             indexed.specific
             and score < CONTAINED_FACTOR
@@ -266,66 +281,6 @@ def _exact_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedName
     if not informative:
         return 0.0
     return min(1.0, 2.0 * shared / (query_weight + indexed.weight))
-
-
-def _abridged_positions(gains: list[dict[int, float]], listed: tuple[int, ...]) -> list[int] | None:
-    """The position in ``listed`` each party word matches (its best gain among the listed
-    words no other party word took), or None when a party word matches none."""
-    free = list(range(len(listed)))
-    taken: list[int] = []
-    for gain_of in gains:
-        best, at = 0.0, -1
-        for position in free:
-            gain = gain_of.get(listed[position], 0.0)
-            if gain > best:
-                best, at = gain, position
-        if at < 0:
-            return None
-        free.remove(at)
-        taken.append(at)
-    return taken
-
-
-def _surnames(indexed: IndexedName) -> int:
-    """How many of a listed person's words are the family names written first ("TAYLOR, Mark
-    John", "MARTINEZ ARANGO, Oscar Richard"), 0 when the name is in its own order."""
-    head, comma, _ = indexed.name.partition(",")
-    if not comma or "," in _:
-        return 0
-    forms = fold_name(head)
-    count = len(forms[0].tokens) if forms else 0
-    return count if 0 < count < len(indexed.tokens) else 0
-
-
-def _abridged_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedName) -> float:
-    """The score of a listed person's name written without some of its middle names, or 0.
-
-    Every word of the party's name matches a listed word of its own, in any order ("Bozizé,
-    François"), and among them are the person's first given name and family name: the listed
-    name's first and last words ("François Yangouvonda Bozizé"), or, for a name written family
-    names first, the first word after the comma and one of the words before it ("MARTINEZ
-    ARANGO, Oscar Richard": "Oscar Martinez" or "Oscar Arango", not "Richard Martinez"). One of
-    the two is not a generic word. The score is the share of the party's weight so matched,
-    times ABRIDGED_FACTOR: "Mohamed Nkalubo" finds "Mohamed Ali Nkalubo", "Mohamed Ali" (no
-    family name) does not."""
-    listed = indexed.tokens
-    taken = _abridged_positions([term.gains for term in terms], listed)
-    if taken is None:
-        return 0.0
-    surnames = _surnames(indexed)
-    given = surnames if surnames else 0
-    family = (
-        [p for p in taken if p < surnames]
-        if surnames
-        else [p for p in taken if p == len(listed) - 1]
-    )
-    if given not in taken or not family:
-        return 0.0
-    if all(index.tokens[listed[p]] in GENERIC_WORDS for p in (given, family[0])):
-        return 0.0
-    shared = sum(term.gains[listed[at]] for term, at in zip(terms, taken, strict=True))
-    weight = sum(term.weight for term in terms)
-    return ABRIDGED_FACTOR * min(1.0, shared / weight) if weight > 0.0 else 0.0
 
 
 def _contained_score(
@@ -490,6 +445,12 @@ def _differences(index: ScreeningIndex, form: FoldedName, indexed: IndexedName) 
     matched_order: list[int] = []
     extra: list[str] = []
     for token in form.tokens:
+        # A listed word written twice ("MATUQ MOHAMMED MATUQ") is matched once per time the
+        # party writes it, at its next position not yet matched.
+        at = next((i for i, t in enumerate(listed) if t == token and i not in matched_order), None)
+        if at is not None:
+            matched_order.append(at)
+            continue
         if token in listed:
             matched_order.append(listed.index(token))
             continue

@@ -1,0 +1,157 @@
+"""A listed person's name written without some of its middle names: the abridged rule.
+
+Weighted Dice (matcher) counts a listed middle name against the party, so "François Bozizé"
+scores about 0.7 against the UN's "FRANÇOIS YANGOUVONDA BOZIZÉ" and would clear. A trained
+screener stops at it: the person's first given name and family name, every word of the party's
+name matching a listed word of its own. Where those two are depends on how the list writes the
+name (_first_and_family): in its own order, or family names first before a comma, with a
+generation ("Jr.") set aside. Only a PERSON entry is read so (matcher checks the kind): a
+company is not named by its first and last word.
+"""
+
+from __future__ import annotations
+
+from gate.core.screening.index import IndexedName, ScreeningIndex
+from gate.core.screening.names import GENERIC_WORDS, fold_name
+
+#: A listed person's name with middle names left out ("François Bozizé" for "François
+#: Yangouvonda Bozizé", "Saddam al-Tikriti" for "Saddam Hussein al-Tikriti") scores at most
+#: this: above a list's usual threshold, as a screener would stop at it, below a whole match.
+ABRIDGED_FACTOR = 0.92
+
+
+def _abridged_options(
+    gains: list[dict[int, float]], listed: tuple[int, ...]
+) -> list[list[tuple[float, int]]] | None:
+    """Each party word's gain at each position in ``listed`` it matches; None when a word
+    matches none or the words match fewer positions than they are."""
+    options = []
+    for gain_of in gains:
+        found = [(gain, p) for p, number in enumerate(listed) if (gain := gain_of.get(number))]
+        if not found:
+            return None
+        options.append(found)
+    if len({p for found in options for _, p in found}) < len(options):
+        return None
+    return options
+
+
+def _abridged_positions(
+    options: list[list[tuple[float, int]]], given: int, family: range
+) -> list[int] | None:
+    """The position each party word matches (``options``, from _abridged_options), each a
+    position of its own and among them ``given`` and one of ``family``; None when no
+    assignment does.
+
+    Each word takes its best free position; only when that misses the rule is the first given
+    name and each family name tried on each pair of words, the others then matched where they
+    can (_matching): a listed word written twice ("Mohammad Islami; Mohamed Islami") or a
+    party word near two listed ones must not take the position the rule needed.
+    """
+    reach = {p for found in options for _, p in found}
+    if given not in reach or reach.isdisjoint(family):
+        return None
+    taken: list[int] = []
+    for found in options:
+        free = [pair for pair in found if pair[1] not in taken]
+        if not free:
+            break
+        taken.append(max(free, key=lambda pair: pair[0])[1])
+    if len(taken) == len(options) and given in taken and any(p in family for p in taken):
+        return taken
+    for found in options:
+        found.sort(reverse=True)
+    for first, found in enumerate(options):
+        if all(p != given for _, p in found):
+            continue
+        for last, other in enumerate(options):
+            for _, p in other:
+                if last != first and p in family and p != given:
+                    matched = _matching(options, {first: given, last: p})
+                    if matched is not None:
+                        return matched
+    return None
+
+
+def _matching(options: list[list[tuple[float, int]]], fixed: dict[int, int]) -> list[int] | None:
+    """A position of its own for every word (``fixed`` as given, the others among their
+    ``options``), or None when there is none: Kuhn's augmenting paths."""
+    owner = {position: word for word, position in fixed.items()}
+
+    def place(word: int, seen: set[int]) -> bool:
+        for _, position in options[word]:
+            if position in seen:
+                continue
+            seen.add(position)
+            holder = owner.get(position)
+            if holder is None or (holder not in fixed and place(holder, seen)):
+                owner[position] = word
+                return True
+        return False
+
+    for word in range(len(options)):
+        if word not in fixed and not place(word, set()):
+            return None
+    at = {word: position for position, word in owner.items()}
+    return [at[word] for word in range(len(options))]
+
+
+#: A generation written after a person's name ("RUBEN PESTANO LAVILLA, JR", "LAVILLA, Ruben
+#: Pestano, Jr."): neither a given name nor the family name.
+_GENERATIONS = frozenset({"jr", "sr", "ii", "iii", "iv"})
+
+
+def _first_and_family(index: ScreeningIndex, indexed: IndexedName) -> tuple[int, range]:
+    """Where a listed person's first given name is and where the family names are: the first
+    and last words ("François Yangouvonda Bozizé"), or for a name written family names first
+    ("TAYLOR, Mark John", "MARTINEZ ARANGO, Oscar Richard") the first word after the comma and
+    the words before it. A generation ("Jr.") after a comma or at the end is neither."""
+    listed = indexed.tokens
+    end = len(listed)
+    while end > 1 and index.tokens[listed[end - 1]] in _GENERATIONS:
+        end -= 1
+    parts = [
+        part
+        for part in indexed.name.split(",")
+        if (forms := fold_name(part))
+        and forms[0].tokens
+        and not set(forms[0].tokens) <= _GENERATIONS
+    ]
+    if len(parts) == 2:
+        forms = fold_name(parts[0])
+        count = len(forms[0].tokens)
+        if 0 < count < end:
+            return count, range(count)
+    return 0, range(end - 1, end)
+
+
+def abridged_score(
+    index: ScreeningIndex,
+    gains: list[dict[int, float]],
+    weights: list[float],
+    indexed: IndexedName,
+) -> float:
+    """The score of a listed person's name written without some of its middle names, or 0.
+
+    Every word of the party's name matches a listed word of its own, in any order ("Bozizé,
+    François"), and among them are the person's first given name and family name: the listed
+    name's first and last words ("François Yangouvonda Bozizé"), or, for a name written family
+    names first, the first word after the comma and one of the words before it ("MARTINEZ
+    ARANGO, Oscar Richard": "Oscar Martinez" or "Oscar Arango", not "Richard Martinez"). One of
+    the two is not a generic word. The score is the share of the party's weight so matched,
+    times ABRIDGED_FACTOR: "Mohamed Nkalubo" finds "Mohamed Ali Nkalubo", "Mohamed Ali" (no
+    family name) does not."""
+    listed = indexed.tokens
+    options = _abridged_options(gains, listed)
+    if options is None:
+        return 0.0
+    given, family = _first_and_family(index, indexed)
+    taken = _abridged_positions(options, given, family)
+    if taken is None:
+        return 0.0
+    last = next(p for p in taken if p in family)
+    if all(index.tokens[listed[p]] in GENERIC_WORDS for p in (given, last)):
+        return 0.0
+    shared = sum(gain_of[listed[at]] for gain_of, at in zip(gains, taken, strict=True))
+    weight = sum(weights)
+    return ABRIDGED_FACTOR * min(1.0, shared / weight) if weight > 0.0 else 0.0
