@@ -113,7 +113,7 @@ def variants(name: str, person: bool, rng: random.Random) -> dict[str, str]:
         out["transliterated"] = _TO_CYRILLIC.transliterate(name)
     if person and len(words) >= 3:
         # The first given name and a family name: "François Bozizé" for "François
-        # Yangouvonda Bozizé", "Oscar Martinez" for "MARTINEZ ARANGO, Oscar Richard".
+        # Yangouvonda Bozizé", "Oscar Arango" for "MARTINEZ ARANGO, Oscar Richard".
         family, comma, given = name.partition(",")
         if comma and family.split() and given.split():
             out["middle names left out"] = f"{given.split()[0]} {family.split()[0]}"

@@ -4,7 +4,10 @@ trained screener would").
 Before, the weighted Dice score counted a listed middle name against the party: "François
 Bozizé" scored about 0.7 against the UN's "FRANÇOIS YANGOUVONDA BOZIZÉ" and cleared. Of the 341
 UN individuals with three or more name parts in the demo list, 251 were missed written as
-first and last name only; 3 now are.
+first and last name only; 104 now are. The rest are left on purpose: their family name is
+common on the lists (weight under ABRIDGED_FAMILY_RARE: "al-Tikriti" is the family name of
+a dozen listed Iraqis, "Hassan" of hundreds), and a first and family name alone then names
+many people; without that bound, 28 % of ordinary Hispanic names were flagged (review9).
 
 The entries are real UN and OFAC SDN entries of the demo lists, used here as data only.
 """
@@ -15,7 +18,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from gate.core.screening import Party, screen
+from gate.core.screening import Party, abridged, screen
 from gate.core.screening.abridged import ABRIDGED_FACTOR, _first_and_family
 from tests.screening.lists import LISTS, demo_index
 
@@ -40,14 +43,12 @@ def entries_hit(name: str, country: str | None = None) -> dict[tuple[str, str], 
         ("François Bozizé", BOZIZE),
         ("Francois Bozize", BOZIZE),
         ("BOZIZE, Francois", BOZIZE),
-        ("Saddam al-Tikriti", SADDAM),
         ("Mohamed Nkalubo", NKALUBO),
         ("Gedeon Kanonga", KANONGA),
         ("Gédéon Mutanga Kanonga", KANONGA),
         # Written family names first: the first given name and one family name.
-        ("Oscar Martinez", MARTINEZ),
         ("Oscar Arango", MARTINEZ),
-        ("Martinez, Oscar", MARTINEZ),
+        ("Arango, Oscar", MARTINEZ),
     ],
 )
 def test_a_listed_person_without_middle_names_is_a_hit(name: str, entry: tuple[str, str]) -> None:
@@ -62,10 +63,14 @@ def test_the_explanation_names_the_middle_names_left_out() -> None:
     assert "listed word(s) 'yangouvonda' not in the party's name" in hit.explanation
 
 
-def test_a_listed_word_written_twice_does_not_hide_the_family_name() -> None:
+def test_a_listed_word_written_twice_does_not_hide_the_family_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The first and last words are found when the last is also written earlier in the name."""
     # A greedy pick gave the party's "Islami" the listed name's first "islami" (the second
-    # word), and the last word, the family name the rule needs, went unmatched.
+    # word), and the last word, the family name the rule needs, went unmatched. ("islami" is
+    # common on the lists: the rarity bound is lifted to see the assignment alone.)
+    monkeypatch.setattr(abridged, "ABRIDGED_FAMILY_RARE", 0.0)
     assert ISLAMI in entries_hit("Mohammad Islami")
 
 
@@ -165,7 +170,24 @@ def test_most_un_individuals_are_found_by_first_and_last_name() -> None:
             people.append((person.findtext("REFERENCE_NUMBER"), f"{parts[0]} {parts[-1]}"))
     assert len(people) > 300
     missed = [(ref, name) for ref, name in people if ("un", ref) not in entries_hit(name)]
-    # The 3 left (of 341; 251 before): a placeholder family name ("na"), and first and last
-    # names both common on the lists ("SA'D AL-TIKRITI"), which the candidate search does not
-    # start from.
-    assert len(missed) <= 3, missed
+    # 104 left (of 341; 251 before): family names common on the lists (ABRIDGED_FAMILY_RARE).
+    assert len(missed) <= 104, missed
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Saddam al-Tikriti",  # "tikriti" weighs 5.2: a dozen listed al-Tikritis
+        "Ahmad Hassan",  # "hassan" weighs 4.2
+        "Maria Hernandez",  # "hernandez" is one letter from the listed "FERNANDEZ"
+        "Oscar Martinez",  # "martinez" weighs 6.6 (MARTINEZ ARANGO, Oscar Richard)
+    ],
+)
+def test_a_family_name_common_on_the_lists_or_misspelt_is_not_abridged(name: str) -> None:
+    """Held to what a first and family name can tell apart: a family name that many listed
+    people share, or one read through a misspelling, is not taken for a listed person whose
+    middle names the party left out (a whole-name match still counts)."""
+    assert not any(
+        "not in the party's name" in h.explanation and h.score <= ABRIDGED_FACTOR
+        for h in screen(demo_index(), Party(name))
+    )
