@@ -362,8 +362,9 @@ def _parts(name: str) -> list[tuple[str, bool]]:
     only where it is a listed name exactly: those separators divide it into; the name without
     a title or vessel prefix it opens with; and, exactly only, the name without what follows
     its last comma when two words or more precede it ("TARIQ AZIZ, Damascus": a place or a
-    note, as a consignee field often carries). Exactly, because a comma also stands between the words of one name ("MAKENGA,
-    Sultani"), and its parts must not find what the whole name does not."""
+    note, as a consignee field often carries). Exactly, because a comma also stands between
+    the words of one name ("MAKENGA, Sultani"), and its parts must not find what the whole
+    name does not."""
     parts = [(part, False) for part in _SEPARATORS.split(name) if part.strip()]
     if len(parts) < 2:
         parts = []
