@@ -7,6 +7,14 @@ name matching a listed word of its own. Where those two are depends on how the l
 name (_first_and_family): in its own order, or family names first before a comma, with a
 generation ("Jr.") set aside. Only a PERSON entry is read so (matcher checks the kind): a
 company is not named by its first and last word.
+
+A first and family name alone names many people when the family name is common: the family
+name must be rare on the lists (ABRIDGED_FAMILY_RARE) and written as listed or as another
+romanisation of it, not one letter off (ABRIDGED_FAMILY_SIMILAR). The rarity is the lists'
+own (the index's weights), not the population's: "Cruz" and "Morales" are rare on the lists
+and common in the world, so the commonest Hispanic first and family names are still flagged
+(3.5 % of them more than before the rule); weighing by how common a name is in the world
+needs data the gate does not have.
 """
 
 from __future__ import annotations
