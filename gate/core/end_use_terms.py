@@ -125,10 +125,15 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     # (EAR 744.2(a)(3): enrichment, reprocessing, isotope separation, heavy water production):
     # "for our uranium enrichment plant" must not clear. Not reactors or nuclear medicine, and
     # not an enrichment plant alone (ore and coal are enriched too).
-    (r"uranium|plutonium|isotopes?", r"enrichment|enriching|reprocessing|separation"),
+    (r"uranium|plutonium|isotopes?", r"enrichment|enriching|reprocessing|separations?"),
+    (r"u ?23[358]|pu ?239", r"enrichment|separation"),
+    (r"enrich(?:es|ed|ing)?", r"uranium|plutonium"),
     (r"centrifuge", r"cascades?|enrichment"),
+    (r"enrichment", r"cascades?|centrifuges?"),
+    (r"gas", r"centrifuges?"),
+    (r"spent|irradiated|nuclear", r"fuel", r"reprocessing"),
+    (r"reprocessing", r"of", r"spent|irradiated", r"(?:nuclear )?fuel"),
     (r"heavy", r"water", r"production|plants?"),
-    (r"enriched", r"uranium"),
     (r"weapons?", r"grade"),
 )  # fmt: skip
 
@@ -256,8 +261,15 @@ MILITARY: tuple[tuple[str, ...], ...] = (
     (r"milli", r"savunma"),
     (r"army|armies", r"procurement|contracts?|units?|bases?|depots?|use"),
     # An army plainly ("spare parts for the army", "the Army of ..."), but not the charity,
-    # the knife, the surplus store or the colour.
-    (r"(?<!salvation )(?<!swiss )(?:army|armies)(?! surplus| green| knife| knives)",),
+    # the knife, the surplus store or the colour. The Swiss Army is an army: only its knife
+    # is not ("spare parts for the Swiss Army" cleared).
+    (r"(?<!salvation )(?:army|armies)(?! surplus| green| knife| knives)",),
+    # An army in the other languages, but not their Salvation Army: "Armee" (German, French
+    # "armée"), "ejército", "exército", "esercito", Polish "armia", Russian and Ukrainian
+    # ("армирование", reinforcing, is no army).
+    (r"armee(?:n|s)?(?! du salut)|ejercitos?(?! de salvacion)|exercitos?(?! de salvacao)"
+     r"|esercit[oi](?! della salvezza)|armi(?:a|i|e)(?! zbawienia)"
+     r"|арми(?:я|и|ю|еи)(?! спасения)|армі(?:я|і|ю|єю)(?! спасіння)",),
     (r"aerospace|strategic", r"forces?"),
     (r"bundeswehr|verteidigungsministerium\w*|irgc|pasdaran",),
     # Found by attack5: the services and forces named plainly ("for the US Air Force").

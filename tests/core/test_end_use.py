@@ -205,7 +205,40 @@ def test_an_army_named_plainly_is_military(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["Salvation Army shelter", "Swiss Army knife", "army surplus store", "army green paint"]
+    ("text", "term"),
+    [
+        ("spare parts for the Swiss Army", "army"),
+        ("für die Schweizer Armee", "armee"),
+        ("pour l'Armée de terre", "armee"),
+        ("repuestos para el Ejército", "ejercito"),
+        ("ricambi per l'Esercito italiano", "esercito"),
+        ("dla armii", "armii"),
+        ("для армии", "армии"),
+        ("для армії", "арміі"),
+    ],
+)
+def test_the_swiss_army_and_an_army_in_other_languages_are_military(text: str, term: str) -> None:
+    """Only the Swiss Army's knife is civil: "spare parts for the Swiss Army" cleared, and so
+    did an army written in German, French, Spanish, Italian, Polish, Russian or Ukrainian
+    (review10)."""
+    assert BUILT_IN.read(text).military == term
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Salvation Army shelter",
+        "Swiss Army knife",
+        "SWISS ARMY knives",
+        "army surplus store",
+        "army green paint",
+        "Armée du Salut",
+        "Ejército de Salvación",
+        "Esercito della Salvezza",
+        "Армия спасения",
+        "армирование бетона",
+        "Armenian brandy",
+    ],
 )
 def test_civil_army_phrases_are_not_military(text: str) -> None:
     assert BUILT_IN.read(text) == EndUse()
@@ -216,10 +249,19 @@ def test_civil_army_phrases_are_not_military(text: str) -> None:
     [
         ("for our uranium enrichment plant", "uranium enrichment"),
         ("plutonium reprocessing", "plutonium reprocessing"),
-        ("gas centrifuge cascade", "centrifuge cascade"),
+        ("gas centrifuge cascade", "gas centrifuge"),
         ("heavy water production", "heavy water production"),
         ("highly enriched uranium", "enriched uranium"),
         ("laser isotope separation", "isotope separation"),
+        # Missed before review10: the verb, the cascade and the centrifuge named the other
+        # way round, the isotope by its number, spent fuel reprocessed.
+        ("to enrich uranium", "enrich uranium"),
+        ("enriching uranium", "enriching uranium"),
+        ("enrichment cascade hall", "enrichment cascade"),
+        ("gas centrifuges", "gas centrifuges"),
+        ("U-235 enrichment", "u 235 enrichment"),
+        ("spent fuel reprocessing", "spent fuel reprocessing"),
+        ("reprocessing of spent nuclear fuel", "reprocessing of spent nuclear fuel"),
     ],
 )
 def test_the_nuclear_fuel_cycles_sensitive_steps_are_wmd_end_uses(text: str, term: str) -> None:
@@ -229,7 +271,15 @@ def test_the_nuclear_fuel_cycles_sensitive_steps_are_wmd_end_uses(text: str, ter
 
 
 @pytest.mark.parametrize(
-    "text", ["nuclear medicine", "nuclear power plant", "ore enrichment plant", "heavy water"]
+    "text",
+    [
+        "nuclear medicine",
+        "nuclear power plant",
+        "ore enrichment plant",
+        "heavy water",
+        "blood centrifuge",
+        "reprocessing of spent catalyst",
+    ],
 )
 def test_other_nuclear_and_enrichment_wording_is_not_wmd(text: str) -> None:
     assert BUILT_IN.read(text).wmd is None

@@ -357,14 +357,25 @@ _PREFIX = re.compile(
 )
 
 
+#: The words before a comma that do not make it a name of its own: the titles of ``_PREFIX``
+#: and the particles a family name opens with ("Al Shammari", "Abu Ali", "van Dijk").
+_TITLES_AND_PARTICLES = frozenset((
+    "mr", "mrs", "ms", "miss", "dr", "prof", "sheikh", "shaikh", "shaykh", "haji", "hajji",
+    "alhaji", "mullah", "mawlawi", "maulvi",
+    "al", "el", "abu", "bin", "ibn", "ben", "bint", "van", "von", "der", "den", "de", "del",
+    "della", "la", "le", "da", "das", "do", "dos", "di",
+))  # fmt: skip
+
+
 def _parts(name: str) -> list[tuple[str, bool]]:
     """The parts ``name`` is also screened as, each a name of its own, with whether it counts
     only where it is a listed name exactly: those separators divide it into; the name without
     a title or vessel prefix it opens with; and, exactly only, the name without what follows
-    its last comma when two words or more precede it ("TARIQ AZIZ, Damascus": a place or a
-    note, as a consignee field often carries). Exactly, because a comma also stands between
-    the words of one name ("MAKENGA, Sultani"), and its parts must not find what the whole
-    name does not."""
+    its last comma when two name words or more (a title or a particle is none) precede it
+    ("TARIQ AZIZ, Damascus": a place or a note, as a consignee field often carries; not "Al
+    Shammari, Ahmed", a family name first). Exactly, because a comma also stands between the
+    words of one name ("MAKENGA, Sultani"), and its parts must not find what the whole name
+    does not."""
     parts = [(part, False) for part in _SEPARATORS.split(name) if part.strip()]
     if len(parts) < 2:
         parts = []
@@ -372,9 +383,12 @@ def _parts(name: str) -> list[tuple[str, bool]]:
     if bare != name and bare.strip():
         parts.append((bare, False))
     head, comma, tail = name.rpartition(",")
-    # One word before the only comma is a family name ("AHMED, Sheikh Abubakar"), not a
-    # name of its own: alone it would find every listed one-word alias ("Ahmed").
-    if comma and len(head.replace(",", " ").split()) >= 2 and tail.strip():
+    # One name word before the only comma, with a title or a particle, is a family name
+    # ("AHMED, Sheikh Abubakar", "Al Shammari, Ahmed"), not a name of its own: alone it would
+    # find every listed alias that is a family name ("Ahmed", "AL-SHAMMARI", "Abu Ali").
+    words = head.replace(",", " ").split()
+    named = [w for w in words if w.casefold().strip(".") not in _TITLES_AND_PARTICLES]
+    if comma and len(named) >= 2 and tail.strip():
         parts.append((head, True))
         bare_head = _PREFIX.sub("", head, count=1)
         if bare_head != head and bare_head.strip():
