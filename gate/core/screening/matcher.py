@@ -373,9 +373,9 @@ def _parts(name: str) -> list[tuple[str, bool]]:
     a title or vessel prefix it opens with; and, exactly only, the name without what follows
     its last comma when two name words or more (a title or a particle is none) precede it
     ("TARIQ AZIZ, Damascus": a place or a note, as a consignee field often carries; not "Al
-    Shammari, Ahmed", a family name first). Exactly, because a comma also stands between the
-    words of one name ("MAKENGA, Sultani"), and its parts must not find what the whole name
-    does not."""
+    Shammari, Ahmed", a family name first), screened only when the name as written is no
+    listed name exactly (``screen``). Exactly, because a comma also stands between the words of
+    one name ("MAKENGA, Sultani"), and its parts must not find what the whole name does not."""
     parts = [(part, False) for part in _SEPARATORS.split(name) if part.strip()]
     if len(parts) < 2:
         parts = []
@@ -416,12 +416,18 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     """Every hit of ``party`` on the indexed lists, best first, at most one per entry."""
     floor = min((p.threshold for p in index.policies.values()), default=1.0) * WEAK_FACTOR
     best: dict[int, _Scored] = {}
-    for read, part, exact in _forms(party.name):
-        # A one-word part, or one that counts only exactly, is taken only as written.
-        exact = exact or (part and len(read.tokens) == 1)
-        others = [] if read.abjad or exact else readings(index, read)
-        for form, reading in [(read, ""), *others]:
-            _keep_best(index, form, part, exact, reading, floor, best)
+    forms = _forms(party.name)
+    for read, part, exact in forms:
+        if not exact:
+            _screen_form(index, read, part, False, floor, best)
+    # The name before its last comma, only when the name as written is no listed name
+    # exactly: then what follows the comma may be a place or a note hiding one ("TARIQ AZIZ,
+    # Damascus"); a name listed as written ("Abdul Rahman, Mohamad Iqbal") is read no other
+    # way, so its family name alone does not find every listed "Abdul Rahman".
+    if not any(scored.score >= 1.0 for scored in best.values()):
+        for read, part, exact in forms:
+            if exact:
+                _screen_form(index, read, part, True, floor, best)
     hits = [
         hit
         for number, scored in best.items()
@@ -430,6 +436,22 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     hits.extend(_identifier_hits(index, party, {h.entry for h in hits}))
     hits.sort(key=lambda h: (-h.score, h.list, h.entry))
     return tuple(hits)
+
+
+def _screen_form(
+    index: ScreeningIndex,
+    read: FoldedName,
+    part: bool,
+    exact: bool,
+    floor: float,
+    best: dict[int, _Scored],
+) -> None:
+    """Scores ``read`` and its other readings into ``best``. A one-word part, or one that
+    counts only exactly, is taken only as written."""
+    exact = exact or (part and len(read.tokens) == 1)
+    others = [] if read.abjad or exact else readings(index, read)
+    for form, reading in [(read, ""), *others]:
+        _keep_best(index, form, part, exact, reading, floor, best)
 
 
 def _keep_best(
