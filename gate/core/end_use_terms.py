@@ -125,16 +125,18 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     # (EAR 744.2(a)(3): enrichment, reprocessing, isotope separation, heavy water production):
     # "for our uranium enrichment plant" must not clear. Not reactors or nuclear medicine, and
     # not an enrichment plant alone (ore and coal are enriched too).
-    (r"uranium|plutonium|isotopes?", r"enrichment|enriching|reprocessing|separations?"),
+    # Not isotopes in general (stable isotopes are separated for medicine), not low enriched
+    # uranium (reactor fuel), not "weapons grade" alone (steel).
+    (r"uranium|plutonium", r"enrichment|enriching|reprocessing|separations?"),
     (r"u ?23[358]|pu ?239", r"enrichment|separation"),
-    (r"enrich(?:es|ed|ing)?", r"uranium|plutonium"),
+    (r"(?<!low )enrich(?:es|ed|ing)?", r"uranium|plutonium"),
     (r"centrifuge", r"cascades?|enrichment"),
     (r"enrichment", r"cascades?|centrifuges?"),
     (r"gas", r"centrifuges?"),
     (r"spent|irradiated|nuclear", r"fuel", r"reprocessing"),
     (r"reprocessing", r"of", r"spent|irradiated", r"(?:nuclear )?fuel"),
     (r"heavy", r"water", r"production|plants?"),
-    (r"weapons?", r"grade"),
+    (r"weapons?", r"grade", r"uranium|plutonium|nuclear|fissile|material"),
 )  # fmt: skip
 
 #: Other languages that separate their words: French, German, Dutch, Spanish, Portuguese,

@@ -252,7 +252,8 @@ def test_civil_army_phrases_are_not_military(text: str) -> None:
         ("gas centrifuge cascade", "gas centrifuge"),
         ("heavy water production", "heavy water production"),
         ("highly enriched uranium", "enriched uranium"),
-        ("laser isotope separation", "isotope separation"),
+        ("plutonium separation", "plutonium separation"),
+        ("weapons-grade plutonium", "weapons grade plutonium"),
         # Missed before review10: the verb, the cascade and the centrifuge named the other
         # way round, the isotope by its number, spent fuel reprocessed.
         ("to enrich uranium", "enrich uranium"),
@@ -279,6 +280,11 @@ def test_the_nuclear_fuel_cycles_sensitive_steps_are_wmd_end_uses(text: str, ter
         "heavy water",
         "blood centrifuge",
         "reprocessing of spent catalyst",
+        # Found by review10: medical isotopes, reactor fuel and steel are civil.
+        "isotope separation for medical isotopes",
+        "stable isotope enrichment for PET tracers",
+        "low enriched uranium fuel",
+        "weapons-grade steel",
     ],
 )
 def test_other_nuclear_and_enrichment_wording_is_not_wmd(text: str) -> None:
