@@ -131,3 +131,10 @@ def given_name(token: str) -> str | None:
     """The Arabic given name a folded token spells ("hussein" and "husayn" give "husayn"), or
     None when the token is none of the table's spellings."""
     return GIVEN_NAME_OF.get(token)
+
+
+#: The first word of an "Abd al-" name ("servant of" a name of God) as written alone or in two:
+#: "Abd al-Latif", "Abdul Latif", "Abdel Latif". With the word after it, one given name.
+ABD_WORDS = frozenset(
+    {"abd", *(spelling for spelling, name in GIVEN_NAME_OF.items() if name == "abdul")}
+)

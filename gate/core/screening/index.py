@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from gate.core.screening.entries import ListEntry, ParsedList
-from gate.core.screening.given_names import given_name
+from gate.core.screening.given_names import ABD_WORDS, given_name
 from gate.core.screening.names import (
     ABJAD_MIN_KEY,
     GENERIC_WORDS,
@@ -87,7 +87,9 @@ class IndexedName:
     #: Specific enough to be looked for inside a longer party name: two words or more that
     #: are not generic, one of them rare (CONTAINED_RARE), and not a weak alias. "EMMA OIL",
     #: "Mohammad Ali" or a one-word alias inside a long name is a coincidence; "Tanchon
-    #: Commercial Bank" is not.
+    #: Commercial Bank" is not. The "Abd" of an "Abd al-" name (given_names.ABD_WORDS) is no
+    #: word of its own: "Abd al-Latif" and "Abdul Basir", one given name, are aliases a
+    #: thousand ordinary names hold.
     specific: bool = False
 
 
@@ -219,7 +221,11 @@ class ScreeningIndex:
         for entry, name, weak, alias, tokens, legal in folded:
             ids = tuple(self.token_of[t] for t in tokens)
             number = len(self.names)
-            informative = [self.weights[i] for i in set(ids) if self.tokens[i] not in GENERIC_WORDS]
+            informative = [
+                self.weights[i]
+                for i in set(ids)
+                if self.tokens[i] not in GENERIC_WORDS and self.tokens[i] not in ABD_WORDS
+            ]
             self.names.append(
                 IndexedName(
                     entry,
