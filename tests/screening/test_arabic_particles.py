@@ -26,6 +26,9 @@ BASAL = ("ofac_sdn", "22050")
 RASLAN = ("ofac_sdn", "21988")
 FAQIH = ("ofac_sdn", "9595")
 GHAMARI = ("un", "YEi.008")
+YASIN = ("un", "QDi.037")
+KASHIF = ("un", "QDi.318")
+ZAMR = ("ofac_sdn", "22160")
 
 
 def _entries_hit(name: str) -> set[tuple[str, str]]:
@@ -86,3 +89,25 @@ def test_an_ordinary_name_with_an_abd_al_given_name_is_no_hit(name: str) -> None
     """An ordinary name whose given name is an "Abd al-" name hits nothing: the bare alias
     of that given name ("SAD, Abd-al-Latif") is not looked for inside it."""
     assert set() == _entries_hit(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "entry"),
+    [
+        ("Abdurrahman Yasin", YASIN),
+        ("Muhammad Jamal Abdurrahim Ahmad al-Kashif", KASHIF),
+        ("ZAMR, Abdunnasir Ibbi", ZAMR),
+    ],
+)
+def test_an_abd_al_name_with_its_article_assimilated_is_found(
+    name: str, entry: tuple[str, str]
+) -> None:
+    """A listed "Abd al-X" or "Abdul X" is found written with the article's "l" assimilated to
+    the name's first letter ("Abdurrahman")."""
+    assert entry in _entries_hit(name)
+
+
+def test_an_abd_al_name_read_apart_finds_only_listed_abd_al_names() -> None:
+    """An ordinary name whose "Abd al-" name, read apart, leaves a light "abd" ("Abdussami"
+    as "abd sami") hits no listed name without one ("AL-SHAMI, Ahmad")."""
+    assert set() == _entries_hit("Abdussami Shami")

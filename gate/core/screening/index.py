@@ -115,6 +115,7 @@ class ScreeningIndex:
     """
 
     __slots__ = (
+        "abd_words",
         "abjad",
         "abjad_compact",
         "compact",
@@ -156,6 +157,10 @@ class ScreeningIndex:
         #: Per Arabic given name of the table (given_names), the listed tokens that spell it
         #: ("husayn": "hussein", "husayn", "husain", ...).
         self.given: dict[str, list[int]] = {}
+        #: The listed tokens that are or begin an "Abd al-" name ("abd", "abdel", "abdulaziz",
+        #: "abdurrahman"): a name read as one (readings.abd_compounds) counts only against a
+        #: listed name that holds one of them.
+        self.abd_words: frozenset[int] = frozenset()
         self.max_weight = 1.0
 
     @classmethod
@@ -218,6 +223,7 @@ class ScreeningIndex:
             name = given_name(token)
             if name is not None:
                 self.given.setdefault(name, []).append(number)
+        self.abd_words = frozenset(n for t, n in self.token_of.items() if t.startswith("abd"))
         for entry, name, weak, alias, tokens, legal in folded:
             ids = tuple(self.token_of[t] for t in tokens)
             number = len(self.names)

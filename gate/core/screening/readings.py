@@ -5,28 +5,47 @@ The matcher compares words; these readings give it the words as the lists would 
 A word made of a listed word and a business word ("Mahan Airlines" as "Mahan Air Lines"), two
 words that spell one listed word ("Rosoboron Export"), and the Arabic compound names written
 either way ("Abd al Rosyid" and "Abdul Rosyid", "Abdulaziz" and "Abdul Aziz"), and the
-"Abd al-" names in each of the three ways the lists write them ("Abd al-Rahman" as "Abd
-Rahman", "Abdul Rahman" and "Abdulrahman"). Each reading comes with how it was read, which a
-hit's explanation repeats.
+"Abd al-" names as the lists write them ("Abdurrahman" as "Abd Rahman" and "Abdulrahman").
+Each reading comes with how it was read, which a hit's explanation repeats.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from gate.core.screening.given_names import ABD_WORDS, GIVEN_NAME_OF, given_name
 from gate.core.screening.index import ScreeningIndex
 from gate.core.screening.names import GENERIC_WORDS, FoldedName
 
 
-def readings(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One other reading of a party's name: the name so read, and how it was read."""
+
+    form: FoldedName
+    how: str
+    #: Listed words (index numbers) one of which a listed name must hold for a hit through
+    #: this reading to count; empty when any listed name may.
+    needs: frozenset[int] = frozenset()
+
+
+def readings(index: ScreeningIndex, form: FoldedName) -> list[Reading]:
     """Every other reading of ``form`` (see the module's docstring), each with how it was
     read; none when nothing in it reads otherwise."""
-    return [
-        *compounds(index, form),
-        *joins(index, form),
-        *given_joins(index, form),
-        *given_splits(index, form),
-        *abd_compounds(index, form),
+    found = [
+        Reading(read, how)
+        for read, how in (
+            *compounds(index, form),
+            *joins(index, form),
+            *given_joins(index, form),
+            *given_splits(index, form),
+        )
     ]
+    # An "Abd al-" name read apart leaves a light word ("abd", "abdul") where the party wrote
+    # one rare word ("Abdussamad"): only a listed name that writes such a name too may use it,
+    # or "Abdussamad Shammari" reads "SA'AD AL-SHAMMARI" with a word to spare.
+    found.extend(Reading(read, how, index.abd_words) for read, how in abd_compounds(index, form))
+    return found
 
 
 #: Words naming a kind of business that are often written joined to the name word before them
@@ -160,24 +179,31 @@ _HEADS_LONGEST_FIRST = sorted(COMPOUND_HEADS, key=len, reverse=True)
 ABD_ARTICLES = frozenset(
     {"al", "el", "ul", "il", "ar", "ur", "as", "us", "az", "uz", "at", "ad", "an", "un"}
 )
+#: The letters an article's "l" is assimilated to before a name ("Abdurrahman", "Abdussalam",
+#: "Abdunnasir"): Arabic's sun letters as Latin writes their first letter.
+SUN_LETTERS = frozenset("rsztdn")
 #: The spellings of "Abdul" (given_names), the first word of an "Abd al-" name written in two
 #: or joined ("Abdel Aziz", "Abdulaziz").
 _ABDUL = ABD_WORDS - {"abd"}
 #: How an "Abd al-" name is read: as the lists write one, "abd X" (their "Abd al-X" without
-#: the article, a generic word), "abdul X" and "abdulX".
-_ABD_WAYS = (("abd", "{}"), ("abdul", "{}"), ("abdul{}",))
+#: the article, a generic word) and "abdulX". Not "abdul X": given_joins and given_splits
+#: find a listed "Abdul X" already, and "abdul", light on the lists, read off one rare word
+#: ("Abdussalam") flagged more ordinary names than it found listed ones (arabic10 probe).
+_ABD_WAYS = (("abd", "{}"), ("abdul{}",))
 
 
 def abd_compounds(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
     """``form`` with every "Abd al-" name in it ("servant of" and a name of God) written in
     each of the ways the lists write one (_ABD_WAYS), each reading with how it was read; none
     when ``form`` has no such name. A party writes it one way ("Abd al-Rahman", "Abd
-    ar-Rahman", "Abdul Rahman", "Abdel Rahman", "Abdulrahman") and a list another: "Abdul
-    Salam" for the SDN's "Abd-al-Salam" (names9 probe: 62 of 109 listed "Abd al X" missed
-    written "Abdul X", 67 of 206 "AbdulX"). "abdul" and "abdel" meet through given_names,
-    "abdulX" and "abdelX" as one letter off. A name joined to the first word ("abdulkarim")
-    is read only where its second part is a listed word (_listed_name):
-    "Abdullah" (Abd-Allah) is one name."""
+    ar-Rahman", "Abdul Rahman", "Abdel Rahman", "Abdulrahman", "Abdurrahman", "Abdur Rahman")
+    and a list another: "Abdul Salam" for the SDN's "Abd-al-Salam", "Abdurrahman YASIN" for
+    the UN's "ABDUL RAHMAN YASIN" (names9 probe: 62 of 109 listed "Abd al X" missed written
+    "Abdul X", 113 of 206 assimilated). "abdul" and "abdel" meet through given_names,
+    "abdulX" and "abdelX" as one letter off. A name joined to the first word ("abdulkarim",
+    "abdurrahman") is read only where its second part is a listed word (_listed_name):
+    "Abdullah" (Abd-Allah) is one name. The readings count only against a listed name that
+    writes an "Abd al-" name too (ScreeningIndex.abd_words; readings)."""
     compounds: list[tuple[int, int, str]] = []
     at = 0
     tokens = form.tokens
@@ -219,8 +245,24 @@ def _abd_compound(
         return 2, after
     if token in _ABDUL and after:
         return 2, after
+    assimilated = _assimilated(index, token, after)
+    if assimilated:
+        return assimilated
     tail = next((token[len(head) :] for head in _ABDUL if token.startswith(head)), "")
     return (1, tail) if _listed_name(index, tail) else None
+
+
+def _assimilated(index: ScreeningIndex, token: str, after: str) -> tuple[int, str] | None:
+    """An "Abd al-" name with the article's "l" assimilated to the name's first letter (a sun
+    letter), written in two ("Abdur Rahman", 2 words) or joined ("Abdurrahman", 1): how many
+    words it takes and the name ("rahman"), or None."""
+    if token[:4] != "abdu" or token[4:5] not in SUN_LETTERS:
+        return None
+    if len(token) == 5 and after[:1] == token[4]:
+        return 2, after
+    if token[5:6] == token[4] and _listed_name(index, token[5:]):
+        return 1, token[5:]
+    return None
 
 
 def _listed_name(index: ScreeningIndex, tail: str) -> bool:
