@@ -170,8 +170,10 @@ def test_most_un_individuals_are_found_by_first_and_last_name() -> None:
             people.append((person.findtext("REFERENCE_NUMBER"), f"{parts[0]} {parts[-1]}"))
     assert len(people) > 300
     missed = [(ref, name) for ref, name in people if ("un", ref) not in entries_hit(name)]
-    # 104 left (of 341; 251 before): family names common on the lists (ABRIDGED_FAMILY_RARE).
-    assert len(missed) <= 104, missed
+    # 105 left (of 341; 251 before): family names common on the lists (ABRIDGED_FAMILY_RARE),
+    # and TAi.038 "ABDUL BAQI AWAL SHAH", which only its bare alias "Abdul Baqi" found, as it
+    # found "Abdul Baqi Haddad": an "Abd al-" name alone is not looked for inside longer names.
+    assert len(missed) <= 105, missed
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from gate.core.screening.entries import ListEntry, ParsedList
-from gate.core.screening.given_names import given_name
+from gate.core.screening.given_names import ABD_WORDS, given_name
 from gate.core.screening.names import (
     ABJAD_MIN_KEY,
     GENERIC_WORDS,
@@ -87,7 +87,9 @@ class IndexedName:
     #: Specific enough to be looked for inside a longer party name: two words or more that
     #: are not generic, one of them rare (CONTAINED_RARE), and not a weak alias. "EMMA OIL",
     #: "Mohammad Ali" or a one-word alias inside a long name is a coincidence; "Tanchon
-    #: Commercial Bank" is not.
+    #: Commercial Bank" is not. The "Abd" of an "Abd al-" name (given_names.ABD_WORDS) is no
+    #: word of its own: "Abd al-Latif" and "Abdul Basir", one given name, are aliases a
+    #: thousand ordinary names hold.
     specific: bool = False
 
 
@@ -113,6 +115,7 @@ class ScreeningIndex:
     """
 
     __slots__ = (
+        "abd_words",
         "abjad",
         "abjad_compact",
         "compact",
@@ -154,6 +157,10 @@ class ScreeningIndex:
         #: Per Arabic given name of the table (given_names), the listed tokens that spell it
         #: ("husayn": "hussein", "husayn", "husain", ...).
         self.given: dict[str, list[int]] = {}
+        #: The listed tokens that are or begin an "Abd al-" name ("abd", "abdel", "abdulaziz",
+        #: "abdurrahman"): a name read as one (readings.abd_compounds) counts only against a
+        #: listed name that holds one of them.
+        self.abd_words: frozenset[int] = frozenset()
         self.max_weight = 1.0
 
     @classmethod
@@ -216,10 +223,15 @@ class ScreeningIndex:
             name = given_name(token)
             if name is not None:
                 self.given.setdefault(name, []).append(number)
+        self.abd_words = frozenset(n for t, n in self.token_of.items() if t.startswith("abd"))
         for entry, name, weak, alias, tokens, legal in folded:
             ids = tuple(self.token_of[t] for t in tokens)
             number = len(self.names)
-            informative = [self.weights[i] for i in set(ids) if self.tokens[i] not in GENERIC_WORDS]
+            informative = [
+                self.weights[i]
+                for i in set(ids)
+                if self.tokens[i] not in GENERIC_WORDS and self.tokens[i] not in ABD_WORDS
+            ]
             self.names.append(
                 IndexedName(
                     entry,

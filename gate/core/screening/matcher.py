@@ -60,7 +60,7 @@ from gate.core.screening.names import (
     read_abjad,
     sound_key,
 )
-from gate.core.screening.readings import readings
+from gate.core.screening.readings import Reading, readings
 
 COUNTRY_PENALTY = 0.05
 WEAK_FACTOR = 0.92
@@ -450,21 +450,22 @@ def _screen_form(
     counts only exactly, is taken only as written."""
     exact = exact or (part and len(read.tokens) == 1)
     others = [] if read.abjad or exact else readings(index, read)
-    for form, reading in [(read, ""), *others]:
-        _keep_best(index, form, part, exact, reading, floor, best)
+    for reading in [Reading(read, ""), *others]:
+        _keep_best(index, reading, part, exact, floor, best)
 
 
 def _keep_best(
     index: ScreeningIndex,
-    form: FoldedName,
+    reading: Reading,
     part: bool,
     exact: bool,
-    reading: str,
     floor: float,
     best: dict[int, _Scored],
 ) -> None:
-    """Score ``form`` and keep, per entry in ``best``, the best scored name; with ``exact``,
-    only the listed names it is exactly."""
+    """Score the name as ``reading`` reads it and keep, per entry in ``best``, the best scored
+    name (one holding a word ``reading.needs``, if any); with ``exact``, only the listed names
+    it is exactly."""
+    form = reading.form
     for name, score in _score_form(index, form, floor).items():
         # A one-word part ("(Miami)", "; Tehran") is a place or a note more often than a
         # name: it counts only when it is a listed name exactly ("(Hizballah)"); so does
@@ -472,11 +473,13 @@ def _keep_best(
         if exact and score < 1.0:
             continue
         indexed = index.names[name]
+        if reading.needs and indexed.token_set.isdisjoint(reading.needs):
+            continue
         if indexed.weak:
             score *= WEAK_FACTOR
         current = best.get(indexed.entry)
         if current is None or score > current.score:
-            best[indexed.entry] = _Scored(score, name, form, part, reading)
+            best[indexed.entry] = _Scored(score, name, form, part, reading.how)
 
 
 def _name_hit(index: ScreeningIndex, party: Party, number: int, scored: _Scored) -> Hit | None:

@@ -4,26 +4,48 @@ and apart that they write together.
 The matcher compares words; these readings give it the words as the lists would have them.
 A word made of a listed word and a business word ("Mahan Airlines" as "Mahan Air Lines"), two
 words that spell one listed word ("Rosoboron Export"), and the Arabic compound names written
-either way ("Abd al Rosyid" and "Abdul Rosyid", "Abdulaziz" and "Abdul Aziz"). Each reading
-comes with how it was read, which a hit's explanation repeats.
+either way ("Abd al Rosyid" and "Abdul Rosyid", "Abdulaziz" and "Abdul Aziz"), and the
+"Abd al-" names as the lists write them ("Abdurrahman" as "Abd Rahman" and "Abdulrahman").
+Each reading comes with how it was read, which a hit's explanation repeats.
 """
 
 from __future__ import annotations
 
-from gate.core.screening.given_names import GIVEN_NAME_OF, given_name
+from dataclasses import dataclass
+
+from gate.core.screening.given_names import ABD_WORDS, GIVEN_NAME_OF, given_name
 from gate.core.screening.index import ScreeningIndex
 from gate.core.screening.names import GENERIC_WORDS, FoldedName
 
 
-def readings(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One other reading of a party's name: the name so read, and how it was read."""
+
+    form: FoldedName
+    how: str
+    #: Listed words (index numbers) one of which a listed name must hold for a hit through
+    #: this reading to count; empty when any listed name may.
+    needs: frozenset[int] = frozenset()
+
+
+def readings(index: ScreeningIndex, form: FoldedName) -> list[Reading]:
     """Every other reading of ``form`` (see the module's docstring), each with how it was
     read; none when nothing in it reads otherwise."""
-    return [
-        *compounds(index, form),
-        *joins(index, form),
-        *given_joins(index, form),
-        *given_splits(index, form),
+    found = [
+        Reading(read, how)
+        for read, how in (
+            *compounds(index, form),
+            *joins(index, form),
+            *given_joins(index, form),
+            *given_splits(index, form),
+        )
     ]
+    # An "Abd al-" name read apart leaves a light word ("abd", "abdul") where the party wrote
+    # one rare word ("Abdussamad"): only a listed name that writes such a name too may use it,
+    # or "Abdussamad Shammari" reads "SA'AD AL-SHAMMARI" with a word to spare.
+    found.extend(Reading(read, how, index.abd_words) for read, how in abd_compounds(index, form))
+    return found
 
 
 #: Words naming a kind of business that are often written joined to the name word before them
@@ -150,3 +172,100 @@ def given_splits(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedNa
 
 
 _HEADS_LONGEST_FIRST = sorted(COMPOUND_HEADS, key=len, reverse=True)
+
+
+#: The article after "Abd" as written, its "l" assimilated or not: "Abd al-Rahman", "Abd
+#: el-Aziz", "Abd ur-Rahman", "Abd as-Salam", "Abd an-Nasir".
+ABD_ARTICLES = frozenset(
+    {"al", "el", "ul", "il", "ar", "ur", "as", "us", "az", "uz", "at", "ad", "an", "un"}
+)
+#: The letters an article's "l" is assimilated to before a name ("Abdurrahman", "Abdussalam",
+#: "Abdunnasir"): Arabic's sun letters as Latin writes their first letter.
+SUN_LETTERS = frozenset("rsztdn")
+#: The spellings of "Abdul" (given_names), the first word of an "Abd al-" name written in two
+#: or joined ("Abdel Aziz", "Abdulaziz").
+_ABDUL = ABD_WORDS - {"abd"}
+#: How an "Abd al-" name is read: as the lists write one, "abd X" (their "Abd al-X" without
+#: the article, a generic word) and "abdulX". Not "abdul X": given_joins and given_splits
+#: find a listed "Abdul X" already, and "abdul", light on the lists, read off one rare word
+#: ("Abdussalam") flagged more ordinary names than it found listed ones (arabic10 probe).
+_ABD_WAYS = (("abd", "{}"), ("abdul{}",))
+
+
+def abd_compounds(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
+    """``form`` with every "Abd al-" name in it ("servant of" and a name of God) written in
+    each of the ways the lists write one (_ABD_WAYS), each reading with how it was read; none
+    when ``form`` has no such name. A party writes it one way ("Abd al-Rahman", "Abd
+    ar-Rahman", "Abdul Rahman", "Abdel Rahman", "Abdulrahman", "Abdurrahman", "Abdur Rahman")
+    and a list another: "Abdul Salam" for the SDN's "Abd-al-Salam", "Abdurrahman YASIN" for
+    the UN's "ABDUL RAHMAN YASIN" (names9 probe: 62 of 109 listed "Abd al X" missed written
+    "Abdul X", 113 of 206 assimilated). "abdul" and "abdel" meet through given_names,
+    "abdulX" and "abdelX" as one letter off. A name joined to the first word ("abdulkarim",
+    "abdurrahman") is read only where its second part is a listed word (_listed_name):
+    "Abdullah" (Abd-Allah) is one name. The readings count only against a listed name that
+    writes an "Abd al-" name too (ScreeningIndex.abd_words; readings)."""
+    compounds: list[tuple[int, int, str]] = []
+    at = 0
+    tokens = form.tokens
+    while at < len(tokens):
+        found = _abd_compound(index, tokens, at)
+        if found:
+            compounds.append((at, *found))
+            at += found[0]
+        else:
+            at += 1
+    if not compounds:
+        return []
+    readings: list[tuple[FoldedName, str]] = []
+    for way in _ABD_WAYS:
+        read: list[str] = []
+        said: list[str] = []
+        start = 0
+        for at, length, name in compounds:
+            written = tuple(part.format(name) for part in way)
+            read.extend((*tokens[start:at], *written))
+            said.append(f"{' '.join(tokens[at : at + length])!r} read as {' '.join(written)!r}")
+            start = at + length
+        read.extend(tokens[start:])
+        if tuple(read) != tokens:
+            readings.append((FoldedName(tuple(read), form.legal_form), "; ".join(said)))
+    return readings
+
+
+def _abd_compound(
+    index: ScreeningIndex, tokens: tuple[str, ...], at: int
+) -> tuple[int, str] | None:
+    """The "Abd al-" name that begins at ``tokens[at]``: how many words it takes and the name
+    after "Abd al" ("rahman"), or None."""
+    token = tokens[at]
+    after = tokens[at + 1] if at + 1 < len(tokens) else ""
+    if token == "abd" and after:
+        if after in ABD_ARTICLES and at + 2 < len(tokens):
+            return 3, tokens[at + 2]
+        return 2, after
+    if token in _ABDUL and after:
+        return 2, after
+    assimilated = _assimilated(index, token, after)
+    if assimilated:
+        return assimilated
+    tail = next((token[len(head) :] for head in _ABDUL if token.startswith(head)), "")
+    return (1, tail) if _listed_name(index, tail) else None
+
+
+def _assimilated(index: ScreeningIndex, token: str, after: str) -> tuple[int, str] | None:
+    """An "Abd al-" name with the article's "l" assimilated to the name's first letter (a sun
+    letter), written in two ("Abdur Rahman", 2 words) or joined ("Abdurrahman", 1): how many
+    words it takes and the name ("rahman"), or None."""
+    if token[:4] != "abdu" or token[4:5] not in SUN_LETTERS:
+        return None
+    if len(token) == 5 and after[:1] == token[4]:
+        return 2, after
+    if token[5:6] == token[4] and _listed_name(index, token[5:]):
+        return 1, token[5:]
+    return None
+
+
+def _listed_name(index: ScreeningIndex, tail: str) -> bool:
+    """Whether ``tail``, split off a joined "Abd al-" name, is a listed word (not a generic
+    one) of COMPOUND_TAIL_MIN letters or more."""
+    return len(tail) >= COMPOUND_TAIL_MIN and tail in index.token_of and tail not in GENERIC_WORDS
