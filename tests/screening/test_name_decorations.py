@@ -81,3 +81,19 @@ def test_a_family_name_with_a_particle_before_a_comma_is_not_a_name_of_its_own(
     given, family = name.split(", ")[1], name.split(", ")[0].removeprefix("Dr. ")
     assert entries_hit(f"{given} {family}") == set()
     assert entries_hit(name) == set()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Abdul Rahman, Jamal", "Abdul Karim, Mustafa", "Abdul Aziz, Hamza", "Abdul Majid, Bilal"],
+)
+def test_an_abd_al_family_name_before_a_comma_is_not_a_name_of_its_own(name: str) -> None:
+    """A person written family name first, the family name an "Abd al-" name: alone it is a
+    listed alias of many ("Abdul Rahman" of UN QDi.057, "AZIZ, Abdul" of SDN 25597), so
+    "Abdul Rahman, Jamal" hit at 1.0 through it (attack11 probe: 'Abdul X, Given' with 18
+    common X and 4 given names: 39 of 72 hit, 11 at c84cff0)."""
+    assert entries_hit(name) == set()
+
+
+def test_a_listed_abd_al_name_with_a_place_after_a_comma_still_hits() -> None:
+    assert ("un", "QDi.037") in entries_hit("ABDUL RAHMAN YASIN, Damascus")

@@ -41,7 +41,7 @@ from rapidfuzz.distance import OSA
 from gate.core.hits import Hit, HitAction
 from gate.core.screening.abridged import ABRIDGED_FACTOR, abridged_score
 from gate.core.screening.entries import EntryKind, ListEntry
-from gate.core.screening.given_names import given_name
+from gate.core.screening.given_names import ABD_WORDS, given_name
 from gate.core.screening.index import (
     FUZZY_MIN_LENGTH,
     VOWELS_APART_MIN_KEY,
@@ -387,7 +387,12 @@ def _parts(name: str) -> list[tuple[str, bool]]:
     # ("AHMED, Sheikh Abubakar", "Al Shammari, Ahmed"), not a name of its own: alone it would
     # find every listed alias that is a family name ("Ahmed", "AL-SHAMMARI", "Abu Ali").
     words = head.replace(",", " ").split()
-    named = [w for w in words if w.casefold().strip(".") not in _TITLES_AND_PARTICLES]
+    # Nor is an "Abd al-" name ("Abdul Rahman, Jamal"): alone it is a listed alias of many.
+    named = [
+        w
+        for w in words
+        if (word := w.casefold().strip(".")) not in _TITLES_AND_PARTICLES and word not in ABD_WORDS
+    ]
     if comma and len(named) >= 2 and tail.strip():
         parts.append((head, True))
         bare_head = _PREFIX.sub("", head, count=1)
