@@ -11,6 +11,8 @@ and OFAC SDN entries of the demo lists, used here as data only.
 
 from __future__ import annotations
 
+from itertools import permutations
+
 import pytest
 
 from gate.core.screening import Party, screen
@@ -97,3 +99,28 @@ def test_an_abd_al_family_name_before_a_comma_is_not_a_name_of_its_own(name: str
 
 def test_a_listed_abd_al_name_with_a_place_after_a_comma_still_hits() -> None:
     assert ("un", "QDi.037") in entries_hit("ABDUL RAHMAN YASIN, Damascus")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        *(" ".join(words) for words in permutations(["Maria", "Teresa", "RESTREPO", "VICTORIA"])),
+        *(" ".join(words) for words in permutations(["Koba", "Shalvovich", "SHEMAZASHVILI"])),
+    ],
+)
+def test_a_listed_name_with_a_place_after_a_comma_hits_whatever_the_sums_order(name: str) -> None:
+    """The name before the comma counts only at a score of 1: summed in another order (the
+    party's word order, the hash seed) an exact match scored 0.9999999999999999 and the party
+    cleared (attack11 probe: 4 of 400 'listed name, Damascus' differed between two runs)."""
+    exact = entries_hit(name)
+    assert exact
+    assert entries_hit(f"{name}, Damascus") >= exact
+
+
+@pytest.mark.parametrize("tail", [", Damascus, Syria", ", 12 Main Street, Dubai"])
+def test_a_listed_name_with_an_address_of_several_commas_hits(tail: str) -> None:
+    """A consignee field often carries a street, a city and a country after the name: each
+    comma's head is tried, the last first (attack11 probe: 216 of 400 listed names cleared
+    with ', Damascus, Syria' after them, 17 after the first fix)."""
+    assert ("un", "QDi.037") in entries_hit(f"ABDUL RAHMAN YASIN{tail}")
+    assert entries_hit(f"Maria Teresa RESTREPO VICTORIA{tail}") == {("ofac_sdn", "9562")}

@@ -280,7 +280,7 @@ def _exact_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedName
             query_weight += term.weight
     if not informative:
         return 0.0
-    return min(1.0, 2.0 * shared / (query_weight + indexed.weight))
+    return min(1.0, round(2.0 * shared / (query_weight + indexed.weight), 9))
 
 
 def _contained_score(
@@ -367,47 +367,45 @@ _TITLES_AND_PARTICLES = frozenset((
 ))  # fmt: skip
 
 
-def _parts(name: str) -> list[tuple[str, bool]]:
-    """The parts ``name`` is also screened as, each a name of its own, with whether it counts
-    only where it is a listed name exactly: those separators divide it into; the name without
-    a title or vessel prefix it opens with; and, exactly only, the name without what follows
-    its last comma when two name words or more (a title or a particle is none) precede it
-    ("TARIQ AZIZ, Damascus": a place or a note, as a consignee field often carries; not "Al
-    Shammari, Ahmed", a family name first), screened only when the name as written is no
-    listed name exactly (``screen``). Exactly, because a comma also stands between the words of
+def _parts(name: str) -> list[tuple[str, int]]:
+    """The parts ``name`` is also screened as, each with 0, or its rank when it counts only as
+    a listed name exactly: those separators divide it into; the name without a title or vessel
+    prefix; and, exactly, the name before each comma, its last first ("TARIQ AZIZ, Damascus,
+    Syria": a place or a note, as a consignee field often carries) with two name words or more
+    (not "Al Shammari, Ahmed"), screened only while the name as written, or before a later
+    comma, is no listed name exactly (``screen``): a comma also stands between the words of
     one name ("MAKENGA, Sultani"), and its parts must not find what the whole name does not."""
-    parts = [(part, False) for part in _SEPARATORS.split(name) if part.strip()]
+    parts = [(part, 0) for part in _SEPARATORS.split(name) if part.strip()]
     if len(parts) < 2:
         parts = []
     bare = _PREFIX.sub("", name, count=1)
     if bare != name and bare.strip():
-        parts.append((bare, False))
-    head, comma, tail = name.rpartition(",")
-    # One name word before the only comma, with a title or a particle, is a family name
-    # ("AHMED, Sheikh Abubakar", "Al Shammari, Ahmed"), not a name of its own: alone it would
-    # find every listed alias that is a family name ("Ahmed", "AL-SHAMMARI", "Abu Ali").
-    words = head.replace(",", " ").split()
-    # Nor is an "Abd al-" name ("Abdul Rahman, Jamal"): alone it is a listed alias of many.
-    named = [
-        w
-        for w in words
-        if (word := w.casefold().strip(".")) not in _TITLES_AND_PARTICLES and word not in ABD_WORDS
-    ]
-    if comma and len(named) >= 2 and tail.strip():
-        parts.append((head, True))
-        bare_head = _PREFIX.sub("", head, count=1)
-        if bare_head != head and bare_head.strip():
-            parts.append((bare_head, True))
+        parts.append((bare, 0))
+    pieces = name.split(",")
+    for rank, cut in enumerate(range(len(pieces) - 1, 0, -1), start=1):
+        head, tail = ",".join(pieces[:cut]), ",".join(pieces[cut:])
+        # One name word with a title, a particle or an "Abd al-" before the comma is a family
+        # name ("Al Shammari, Ahmed", "Abdul Rahman, Jamal"), found as a listed alias alone.
+        named = [
+            w
+            for w in head.replace(",", " ").split()
+            if (word := w.casefold().strip(".")) not in _TITLES_AND_PARTICLES
+            and word not in ABD_WORDS
+        ]
+        if len(named) >= 2 and tail.replace(",", " ").strip():
+            parts.append((head, rank))
+            bare_head = _PREFIX.sub("", head, count=1)
+            if bare_head != head and bare_head.strip():
+                parts.append((bare_head, rank))
     return parts
 
 
-def _forms(name: str) -> list[tuple[FoldedName, bool, bool]]:
+def _forms(name: str) -> list[tuple[FoldedName, bool, int]]:
     """The forms ``name`` is screened under, each with whether it is one part of a name of
-    several and whether it counts only as a listed name exactly: its own, those of each of its
-    parts (``_parts``), and for a name or part in Arabic script the one read by its consonants
-    (names.read_abjad)."""
-    forms: dict[FoldedName, tuple[bool, bool]] = {}
-    for number, (part, exact) in enumerate([(name, False), *_parts(name)]):
+    several and its rank if only exactly (``_parts``): its own, those of each of its parts, and
+    for a name or part in Arabic script the one read by its consonants (names.read_abjad)."""
+    forms: dict[FoldedName, tuple[bool, int]] = {}
+    for number, (part, exact) in enumerate([(name, 0), *_parts(name)]):
         abjad = read_abjad(part)
         for form in (*fold_name(part), *([abjad] if abjad else [])):
             # A form the whole name (or a freer part) has keeps its freedom.
@@ -425,13 +423,15 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     for read, part, exact in forms:
         if not exact:
             _screen_form(index, read, part, False, floor, best)
-    # The name before its last comma, only when the name as written is no listed name
-    # exactly: then what follows the comma may be a place or a note hiding one ("TARIQ AZIZ,
-    # Damascus"); a name listed as written ("Abdul Rahman, Mohamad Iqbal") is read no other
-    # way, so its family name alone does not find every listed "Abdul Rahman".
-    if not any(scored.score >= 1.0 for scored in best.values()):
+    # The name before a comma, the last first, only when the name as written (or before a
+    # later comma) is no listed name exactly: what follows may be a place or a note hiding one
+    # ("TARIQ AZIZ, Damascus"); a name listed as written ("Abdul Rahman, Mohamad Iqbal") is
+    # read no other way, so its family name alone does not find every listed "Abdul Rahman".
+    for rank in sorted({exact for _, _, exact in forms if exact}):
+        if any(scored.score >= 1.0 for scored in best.values()):
+            break
         for read, part, exact in forms:
-            if exact:
+            if exact == rank:
                 _screen_form(index, read, part, True, floor, best)
     hits = [
         hit
