@@ -124,3 +124,11 @@ def test_a_listed_name_with_an_address_of_several_commas_hits(tail: str) -> None
     with ', Damascus, Syria' after them, 17 after the first fix)."""
     assert ("un", "QDi.037") in entries_hit(f"ABDUL RAHMAN YASIN{tail}")
     assert entries_hit(f"Maria Teresa RESTREPO VICTORIA{tail}") == {("ofac_sdn", "9562")}
+
+
+def test_a_name_of_many_commas_is_cut_at_four_commas_at_most() -> None:
+    """Each head is screened: 'Tariq Aziz, ' x 900 took 1.85 s with every comma tried."""
+    from gate.core.screening.matcher import _parts
+
+    assert len(_parts("Tariq Aziz, " * 900)) <= 4
+    assert ("un", "IQi.025") in entries_hit("TARIQ AZIZ, " * 900)

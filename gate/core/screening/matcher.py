@@ -381,8 +381,8 @@ def _parts(name: str) -> list[tuple[str, int]]:
     bare = _PREFIX.sub("", name, count=1)
     if bare != name and bare.strip():
         parts.append((bare, 0))
-    pieces = name.split(",")
-    for rank, cut in enumerate(range(len(pieces) - 1, 0, -1), start=1):
+    pieces = name.split(",")  # a listed name holds three commas at most: four heads
+    for rank, cut in enumerate(range(min(len(pieces) - 1, 4), 0, -1), start=1):
         head, tail = ",".join(pieces[:cut]), ",".join(pieces[cut:])
         # One name word with a title, a particle or an "Abd al-" before the comma is a family
         # name ("Al Shammari, Ahmed", "Abdul Rahman, Jamal"), found as a listed alias alone.
