@@ -4,10 +4,12 @@ trained screener would").
 Before, the weighted Dice score counted a listed middle name against the party: "François
 Bozizé" scored about 0.7 against the UN's "FRANÇOIS YANGOUVONDA BOZIZÉ" and cleared. Of the 341
 UN individuals with three or more name parts in the demo list, 251 were missed written as
-first and last name only; 104 now are. The rest are left on purpose: their family name is
+first and last name only; 140 now are. The rest are left on purpose: their family name is
 common on the lists (weight under ABRIDGED_FAMILY_RARE: "al-Tikriti" is the family name of
-a dozen listed Iraqis, "Hassan" of hundreds), and a first and family name alone then names
-many people; without that bound, 28 % of ordinary Hispanic names were flagged (review9).
+a dozen listed Iraqis, "Hassan" of hundreds), or first and family name are not rare enough
+together (ABRIDGED_PAIR_RARE), and a first and family name alone then names many people;
+without those bounds, 28 % of ordinary Hispanic names were flagged (review9), 5.6 % with the
+family bound alone (attack11).
 
 The entries are real UN and OFAC SDN entries of the demo lists, used here as data only.
 """
@@ -71,6 +73,7 @@ def test_a_listed_word_written_twice_does_not_hide_the_family_name(
     # word), and the last word, the family name the rule needs, went unmatched. ("islami" is
     # common on the lists: the rarity bound is lifted to see the assignment alone.)
     monkeypatch.setattr(abridged, "ABRIDGED_FAMILY_RARE", 0.0)
+    monkeypatch.setattr(abridged, "ABRIDGED_PAIR_RARE", 0.0)
     assert ISLAMI in entries_hit("Mohammad Islami")
 
 
@@ -173,7 +176,7 @@ def test_most_un_individuals_are_found_by_first_and_last_name() -> None:
     # 105 left (of 341; 251 before): family names common on the lists (ABRIDGED_FAMILY_RARE),
     # and TAi.038 "ABDUL BAQI AWAL SHAH", which only its bare alias "Abdul Baqi" found, as it
     # found "Abdul Baqi Haddad": an "Abd al-" name alone is not looked for inside longer names.
-    assert len(missed) <= 105, missed
+    assert len(missed) <= 140, missed
 
 
 @pytest.mark.parametrize(
@@ -189,6 +192,17 @@ def test_a_family_name_common_on_the_lists_or_misspelt_is_not_abridged(name: str
     """Held to what a first and family name can tell apart: a family name that many listed
     people share, or one read through a misspelling, is not taken for a listed person whose
     middle names the party left out (a whole-name match still counts)."""
+    assert not any(
+        "not in the party's name" in h.explanation and h.score <= ABRIDGED_FACTOR
+        for h in screen(demo_index(), Party(name))
+    )
+
+
+@pytest.mark.parametrize("name", ["José Jiménez", "Jose Gutierrez"])
+def test_a_first_and_family_name_not_rare_together_is_not_abridged(name: str) -> None:
+    """A family name a few listed names hold, with a first name common on the lists: "José
+    Jiménez" hit SDN 9979 at 0.92 (attack11: 110 of 1,950 ordinary Hispanic names). ("Ricardo
+    Moreno" still hits MORENO DAZA, Ricardo Alfredo: two listed names or fewer hold "moreno".)"""
     assert not any(
         "not in the party's name" in h.explanation and h.score <= ABRIDGED_FACTOR
         for h in screen(demo_index(), Party(name))
