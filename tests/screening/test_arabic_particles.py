@@ -111,3 +111,15 @@ def test_an_abd_al_name_read_apart_finds_only_listed_abd_al_names() -> None:
     """An ordinary name whose "Abd al-" name, read apart, leaves a light "abd" ("Abdussami"
     as "abd sami") hits no listed name without one ("AL-SHAMI, Ahmad")."""
     assert set() == _entries_hit("Abdussami Shami")
+
+
+@pytest.mark.parametrize("name", ["Ben", "Bin", "Ibn", "Ben Ltd", "Ben Trading LLC", "bin bin bin"])
+def test_a_name_particle_alone_hits_nothing(name: str) -> None:
+    """A particle makes no hit alone, as a generic word makes none (attack11: "Ben" and "Bin"
+    hit SDN 25544 "EP-IBN", a legal form and "ibn", at 0.95 on a prohibit list)."""
+    assert list(screen(demo_index(), Party(name))) == []
+
+
+@pytest.mark.parametrize("name", ["EP-IBN", "EP IBN", "Ibn E.P."])
+def test_a_listed_name_of_a_particle_and_a_legal_form_hits_written_as_listed(name: str) -> None:
+    assert ("ofac_sdn", "25544") in {(h.list, h.entry) for h in screen(demo_index(), Party(name))}

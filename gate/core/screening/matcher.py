@@ -33,7 +33,6 @@ the names say.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
@@ -41,7 +40,7 @@ from rapidfuzz.distance import OSA
 from gate.core.hits import Hit, HitAction
 from gate.core.screening.abridged import ABRIDGED_FACTOR, abridged_score
 from gate.core.screening.entries import EntryKind, ListEntry
-from gate.core.screening.given_names import ABD_WORDS, given_name
+from gate.core.screening.given_names import given_name
 from gate.core.screening.index import (
     FUZZY_MIN_LENGTH,
     VOWELS_APART_MIN_KEY,
@@ -50,8 +49,10 @@ from gate.core.screening.index import (
     deletions,
     normalise_identifier,
 )
+from gate.core.screening.name_parts import name_parts
 from gate.core.screening.names import (
     GENERIC_WORDS,
+    UNINFORMATIVE,
     FoldedName,
     abjad_key,
     abjad_keys,
@@ -186,7 +187,7 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
         # rare one ("corporation" as "corporacion") must not borrow the rare one's weight.
         gains = {number: min(weight, index.weights[number]) * sim for number, sim in near.items()}
         size = sum(len(index.postings[number]) for number in gains)
-        terms.append(_Term(weight, gains, size, token not in GENERIC_WORDS))
+        terms.append(_Term(weight, gains, size, token not in UNINFORMATIVE))
     # Only a word that is not generic can make a hit, so only such words drive; a rare
     # generic word ("pvt") would otherwise be the only driver and miss the listed name.
     informative = [term for term in terms if term.informative] or terms
@@ -245,8 +246,12 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
             score = max(score, _contained_score(index, form, gains_of, indexed))
         if score >= floor:
             scores[name] = score
-    if len(form.compact) >= FUZZY_MIN_LENGTH:
-        for name in index.compact.get(form.compact, ()):
+    for name in index.compact.get(form.compact, ()):
+        # The listed name, spacing aside; under FUZZY_MIN_LENGTH letters with its legal form
+        # too ("EP-IBN", a legal form and "ibn", which alone makes no hit: not "Ibn", "Ben").
+        if len(form.compact) >= FUZZY_MIN_LENGTH or (
+            form.legal_form and index.names[name].legal_form
+        ):
             scores[name] = 1.0
     if form.abjad:
         for name in index.abjad_compact.get(abjad_name_key(form.tokens), ()):
@@ -274,7 +279,7 @@ def _exact_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedName
             shared += best
             query_weight += min(term.weight, index.weights[best_number])
             informative = informative or (
-                term.informative and index.tokens[best_number] not in GENERIC_WORDS
+                term.informative and index.tokens[best_number] not in UNINFORMATIVE
             )
         else:
             query_weight += term.weight
@@ -337,75 +342,12 @@ def _run_from(
     return shared if position > start else 0.0
 
 
-#: Where one party name holds several: "X c/o Y", "X on behalf of Y", "X; Tehran", "X (Y)".
-#: Not "," ("MAKENGA, Sultani" is one name), "/" (punctuation between the words of one name,
-#: "Saddam / Hussein") nor " for " ("Yousser Company for Finance and Investment" is one
-#: listed name); a listed name after those is found whole inside the longer name anyway.
-_SEPARATORS = re.compile(
-    r"\s(?:c/o|care\s+of|on\s+behalf\s+of|acting\s+for|via|attn\.?)\s|[;()\[\]|]",
-    re.IGNORECASE,
-)
-
-
-#: Words a party's name may open with that are no part of the name: a person's title, a
-#: vessel's prefix ("Dr. Andrey Serbin", "M/V Sanchi"). Unknown to the lists, each weighed as
-#: the rarest word and sank the listed name (names9 probe: 183 of 323 prefixed vessels missed).
-_PREFIX = re.compile(
-    r"^\s*(?:(?:mr|mrs|ms|miss|dr|prof|sheikh|shaikh|shaykh|haji|hajji|alhaji|mullah|mawlawi"
-    r"|maulvi|m\s*/\s*[vt]|m\.\s*[vt]|mv|mt|ship|vessel)[.,]*\s+)+",
-    re.IGNORECASE,
-)
-
-
-#: The words before a comma that do not make it a name of its own: the titles of ``_PREFIX``
-#: and the particles a family name opens with ("Al Shammari", "Abu Ali", "van Dijk").
-_TITLES_AND_PARTICLES = frozenset((
-    "mr", "mrs", "ms", "miss", "dr", "prof", "sheikh", "shaikh", "shaykh", "haji", "hajji",
-    "alhaji", "mullah", "mawlawi", "maulvi",
-    "al", "el", "abu", "bin", "ibn", "ben", "bint", "van", "von", "der", "den", "de", "del",
-    "della", "la", "le", "da", "das", "do", "dos", "di",
-))  # fmt: skip
-
-
-def _parts(name: str) -> list[tuple[str, int]]:
-    """The parts ``name`` is also screened as, each with 0, or its rank when it counts only as
-    a listed name exactly: those separators divide it into; the name without a title or vessel
-    prefix; and, exactly, the name before each comma, its last first ("TARIQ AZIZ, Damascus,
-    Syria": a place or a note, as a consignee field often carries) with two name words or more
-    (not "Al Shammari, Ahmed"), screened only while the name as written, or before a later
-    comma, is no listed name exactly (``screen``): a comma also stands between the words of
-    one name ("MAKENGA, Sultani"), and its parts must not find what the whole name does not."""
-    parts = [(part, 0) for part in _SEPARATORS.split(name) if part.strip()]
-    if len(parts) < 2:
-        parts = []
-    bare = _PREFIX.sub("", name, count=1)
-    if bare != name and bare.strip():
-        parts.append((bare, 0))
-    pieces = name.split(",")  # a listed name holds three commas at most: four heads
-    for rank, cut in enumerate(range(min(len(pieces) - 1, 4), 0, -1), start=1):
-        head, tail = ",".join(pieces[:cut]), ",".join(pieces[cut:])
-        # One name word with a title, a particle or an "Abd al-" before the comma is a family
-        # name ("Al Shammari, Ahmed", "Abdul Rahman, Jamal"), found as a listed alias alone.
-        named = [
-            w
-            for w in head.replace(",", " ").split()
-            if (word := w.casefold().strip(".")) not in _TITLES_AND_PARTICLES
-            and word not in ABD_WORDS
-        ]
-        if len(named) >= 2 and tail.replace(",", " ").strip():
-            parts.append((head, rank))
-            bare_head = _PREFIX.sub("", head, count=1)
-            if bare_head != head and bare_head.strip():
-                parts.append((bare_head, rank))
-    return parts
-
-
 def _forms(name: str) -> list[tuple[FoldedName, bool, int]]:
     """The forms ``name`` is screened under, each with whether it is one part of a name of
-    several and its rank if only exactly (``_parts``): its own, those of each of its parts, and
+    several and its rank if only exactly (``name_parts``): its own, those of each of its parts, and
     for a name or part in Arabic script the one read by its consonants (names.read_abjad)."""
     forms: dict[FoldedName, tuple[bool, int]] = {}
-    for number, (part, exact) in enumerate([(name, 0), *_parts(name)]):
+    for number, (part, exact) in enumerate([(name, 0), *name_parts(name)]):
         abjad = read_abjad(part)
         for form in (*fold_name(part), *([abjad] if abjad else [])):
             # A form the whole name (or a freer part) has keeps its freedom.
@@ -474,7 +416,7 @@ def _keep_best(
     for name, score in _score_form(index, form, floor).items():
         # A one-word part ("(Miami)", "; Tehran") is a place or a note more often than a
         # name: it counts only when it is a listed name exactly ("(Hizballah)"); so does
-        # the name before its last comma (``_parts``).
+        # the name before its last comma (``name_parts``).
         if exact and score < 1.0:
             continue
         indexed = index.names[name]

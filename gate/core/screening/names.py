@@ -64,6 +64,12 @@ _ABBREVIATED = {
     for short in spellings[1:]
 }
 GENERIC_WORDS = frozenset(word.split("=")[0] for word in _GENERIC_TEXT.split())
+#: Words that join the parts of an Arabic name ("son of", "father of", "servant of", "the"):
+#: in hundreds of listed names, and read as one another ("ben" as "ibn"). Like a generic word,
+#: none makes a hit alone: "Ben" or "Bin" hit SDN "EP-IBN" (a legal form and "ibn") at 0.95.
+NAME_PARTICLES = frozenset({"bin", "ibn", "ben", "bint", "binti", "al", "el", "abu", "abd", "ul"})
+#: The words that cannot make a hit alone.
+UNINFORMATIVE = GENERIC_WORDS | NAME_PARTICLES
 
 _SPOOF = icu.SpoofChecker()
 
