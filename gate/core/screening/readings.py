@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from gate.core.screening.given_names import ABD_WORDS, GIVEN_NAME_OF, given_name
 from gate.core.screening.index import ScreeningIndex
-from gate.core.screening.names import GENERIC_WORDS, FoldedName
+from gate.core.screening.names import GENERIC_WORDS, UNINFORMATIVE, FoldedName
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,7 @@ def readings(index: ScreeningIndex, form: FoldedName) -> list[Reading]:
             *joins(index, form),
             *given_joins(index, form),
             *given_splits(index, form),
+            *word_splits(index, form),
         )
     ]
     # An "Abd al-" name read apart leaves a light word ("abd", "abdul") where the party wrote
@@ -269,3 +270,39 @@ def _listed_name(index: ScreeningIndex, tail: str) -> bool:
     """Whether ``tail``, split off a joined "Abd al-" name, is a listed word (not a generic
     one) of COMPOUND_TAIL_MIN letters or more."""
     return len(tail) >= COMPOUND_TAIL_MIN and tail in index.token_of and tail not in GENERIC_WORDS
+
+
+#: Each part of a word read as two listed words has at least this many letters ("un" of
+#: "Jongun"): Korean given names are two syllables, written apart, hyphened or joined.
+SPLIT_MIN_PART = 2
+
+
+def word_splits(index: ScreeningIndex, form: FoldedName) -> list[tuple[FoldedName, str]]:
+    """``form`` with one word the lists do not hold read as two they do, neither generic nor a
+    particle, each reading with how it was read: "Jongun Kim" is also "Jong Un Kim", as the
+    lists write a Korean given name apart ("KIM KYONG OK" for "Kyongok Kim": 186 of 188 listed
+    Korean names with a two-syllable given name missed written joined, names9 probe). A name
+    needs another word that is not generic, as for ``compounds``: alone, a word cut in two is
+    too weak a sign."""
+    found: list[tuple[FoldedName, str]] = []
+    if sum(token not in UNINFORMATIVE for token in form.tokens) < 2:
+        return found
+    for at, token in enumerate(form.tokens):
+        if token in index.token_of:
+            continue
+        for cut in range(SPLIT_MIN_PART, len(token) - SPLIT_MIN_PART + 1):
+            head, tail = token[:cut], token[cut:]
+            if (
+                head in index.token_of
+                and tail in index.token_of
+                and head not in UNINFORMATIVE
+                and tail not in UNINFORMATIVE
+            ):
+                tokens = (*form.tokens[:at], head, tail, *form.tokens[at + 1 :])
+                found.append(
+                    (
+                        FoldedName(tokens, form.legal_form),
+                        f"{token!r} read as {head + ' ' + tail!r}",
+                    )
+                )
+    return found
