@@ -29,6 +29,7 @@ still wait for it, so a batch answered 503 may be stored later (its retry answer
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import time
@@ -139,6 +140,8 @@ class Committer:
         self._last: Turn | None = None
         #: Changes waiting for the other writer to end the change begun before them.
         self.crossing = 0
+        #: The tasks writing changes (``begin``).
+        self._running: set[asyncio.Task[None]] = set()
         #: A ``door`` event as it is published: its signal as the door's hold shows it
         #: (gate.service.door_holds); None until wired.
         self.door_shown: Callable[[dict[str, Any]], dict[str, Any]] | None = None
@@ -199,16 +202,35 @@ class Committer:
             await asyncio.sleep(every)
 
     async def waited(self, future: asyncio.Future[T]) -> T:
-        """The result of ``future`` (a change's write, or its ``done``: shielded, never
-        cancelled here), awaited ``stall_bound`` seconds at most. Raises WriteStalled then:
-        the write goes on and may still be stored."""
+        """The result of ``future`` (a change's ``done``, which others may wait for too:
+        shielded, never cancelled here), awaited ``stall_bound`` seconds at most. Raises
+        WriteStalled then: the write goes on and may still be stored."""
+        ended = await self.ended([future], shared=True)
+        if ended[0] is not None:
+            raise ended[0]
+        return future.result()
+
+    async def ended(
+        self, futures: Sequence[asyncio.Future[Any]], *, shared: bool = False
+    ) -> list[BaseException | None]:
+        """Waits for ``futures`` (``begin``'s: each the caller's own, ended in the step that
+        ends its write, so awaited directly) for ``stall_bound`` seconds in all, and gives
+        each one's error (None: it ended well). Raises WriteStalled when the bound passes
+        first: the writes go on and may still be stored. ``shared``: others may wait for the
+        futures too (they are shielded: a timeout here cancels none of them)."""
         started = time.monotonic()
         try:
-            return await asyncio.wait_for(asyncio.shield(future), self.stall_bound)
+            async with asyncio.timeout(self.stall_bound):
+                for future in futures:
+                    if not future.done():
+                        # Awaited for its end only: its error is taken below.
+                        await asyncio.wait([future]) if shared else await _quietly(future)
         except TimeoutError:
-            # Nobody awaits it now: its error, if it fails later, is taken here, not logged as
-            # never retrieved (the write's own failure is handled where it is written).
-            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+            for future in futures:
+                # Nobody awaits it now: its error, if it fails later, is taken here, not
+                # logged as never retrieved (the write's own failure is handled where it is
+                # written).
+                future.add_done_callback(lambda f: f.cancelled() or f.exception())
             stall = self.check_writers() or self.oldest_write()
             which = "" if stall is None else f" ({_WRITERS[stall[0]]})"
             raise WriteStalled(
@@ -216,6 +238,7 @@ class Committer:
                 f" {time.monotonic() - started:.0f} s: it may still be stored; send it again"
                 " shortly (a scan's retry answers duplicate once it is)"
             ) from None
+        return [_error(future) for future in futures]
 
     def latch(self, reason: str) -> None:
         """Refuses every change from now until a restart (a failed write; a broken journal
@@ -241,13 +264,15 @@ class Committer:
     async def apply(self, change: Change) -> None:
         """Writes ``change``, then takes it into memory and publishes it. Raises what the
         write raised (storage failures as Unavailable); memory is then untouched. A scan
-        batch's caller waits ``stall_bound`` at most (``waited``: WriteStalled); every other
+        batch's caller waits ``stall_bound`` at most (``ended``: WriteStalled); every other
         change's caller waits for its write, whose retry nothing would recognise."""
         ending = self.begin(change)
         if change.batch is None:
             await ending
-        else:
-            await self.waited(ending)
+            return
+        for error in await self.ended([ending]):
+            if error is not None:
+                raise error
 
     async def apply_all(self, changes: Sequence[Change]) -> None:
         """Applies changes decided together (of different shipments), each as ``apply``
@@ -263,7 +288,14 @@ class Committer:
     def begin(self, change: Change) -> asyncio.Future[None]:
         """Stages ``change`` and starts its write in its turn: ``apply`` without the wait. The
         future ends as ``apply`` returns or raises; the caller may decide its next change on
-        this one's values before then."""
+        this one's values before then.
+
+        The future is the caller's own, ended by the write's task in the step that ends the
+        write: its waiter resumes one turn of the loop later. (A shielded task, awaited with
+        ``wait_for`` in a ``gather``, took six turns; under a truck's batches each turn can
+        take milliseconds, and a single scan's answer waited 20-50 ms after its commit in
+        the loaded latency row of ``python -m tests.bench service``.) Cancelling it, as a
+        caller that goes away does, cancels nothing else: the write goes on."""
         if change.done is None:
             change.done = asyncio.get_running_loop().create_future()
         # Staged before the first await: a decision made from here on builds on this change,
@@ -273,7 +305,25 @@ class Committer:
         loop = asyncio.get_running_loop()
         turn = (self._by_process(change), loop.create_future(), loop.create_future())
         before, self._last = self._last, turn
-        return asyncio.shield(asyncio.ensure_future(self._apply(change, afters, (before, turn))))
+        ending: asyncio.Future[None] = loop.create_future()
+        task = loop.create_task(self._run(change, afters, (before, turn), ending))
+        self._running.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._running.discard)
+        return ending
+
+    async def _run(
+        self, change: Change, afters: list[Shipment], order: Order, ending: asyncio.Future[None]
+    ) -> None:
+        try:
+            await self._apply(change, afters, order)
+        except BaseException as exc:
+            if not ending.done():
+                ending.set_exception(exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        else:
+            if not ending.done():
+                ending.set_result(None)
 
     def _by_process(self, change: Change) -> bool:
         """Whether ``change`` goes to the writer process: a scan batch and nothing else
@@ -408,6 +458,17 @@ class Committer:
 
 #: The writers as an operator knows them (``GATE_WRITER``'s two values).
 _WRITERS = {"process": "the writer process", "thread": "the store's thread"}
+
+
+async def _quietly(future: asyncio.Future[Any]) -> None:
+    """Awaits ``future`` for its end, whatever it is (``ended`` takes its error)."""
+    with contextlib.suppress(Exception):
+        await future
+
+
+def _error(future: asyncio.Future[Any]) -> BaseException | None:
+    """The error ``future`` ended with (None if none)."""
+    return asyncio.CancelledError() if future.cancelled() else future.exception()
 
 
 def _saver(encoder: ShipmentEncoder, shipment: Shipment) -> Step:

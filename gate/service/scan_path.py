@@ -220,14 +220,14 @@ class ScanPath:
                     self.committer.require_ok()
             except BaseException:
                 # Each slice handed over ends (or is given up on) before the batch is refused.
-                await asyncio.gather(*map(self.committer.waited, writes), return_exceptions=True)
+                with contextlib.suppress(Exception):
+                    await self.committer.ended(writes)
                 raise
         # Every slice's end taken, then the first failure raised: a slice's error left untaken
         # is logged by the loop as "never retrieved", a traceback for each.
-        ended = await asyncio.gather(*map(self.committer.waited, writes), return_exceptions=True)
-        for end in ended:
-            if isinstance(end, BaseException):
-                raise end
+        for error in await self.committer.ended(writes):
+            if error is not None:
+                raise error
         for wait in waits:
             # Shielded, bounded: a caller that goes away must not cancel another batch's write.
             if not await self.committer.waited(wait):
