@@ -77,6 +77,7 @@ def commits_seen(docks: Docks, now: Callable[[], int]) -> Iterator[list[int]]:
 async def test_a_scan_batch_is_answered_one_turn_after_its_commit(
     written: Gate, demo_config: Path
 ) -> None:
+    """A single scan's caller resumes in the turn after the step that took its commit."""
     g = written
     docks = g.app[app_keys.DOCKS]
     async with turns() as now:
@@ -92,6 +93,8 @@ async def test_a_scan_batch_is_answered_one_turn_after_its_commit(
 async def test_a_batch_of_slices_is_answered_one_turn_after_its_last_commit(
     written: Gate, demo_config: Path
 ) -> None:
+    """A batch of three slices is answered in the turn after the step that took its last
+    slice's commit."""
     g = written
     docks = g.app[app_keys.DOCKS]
     batch = reads(demo_config, 2, serials=60, plain=0)  # three slices of 25 at most
