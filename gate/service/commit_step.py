@@ -202,9 +202,10 @@ class Committer:
             await asyncio.sleep(every)
 
     async def waited(self, future: asyncio.Future[T]) -> T:
-        """The result of ``future`` (a change's ``done``, which others may wait for too:
-        shielded, never cancelled here), awaited ``stall_bound`` seconds at most. Raises
-        WriteStalled then: the write goes on and may still be stored."""
+        """The result of ``future`` (a change's ``done``, which others may wait for too, or
+        ``begin``'s future where its error is wanted as raised: never cancelled here), awaited
+        ``stall_bound`` seconds at most. Raises WriteStalled then: the write goes on and may
+        still be stored."""
         ended = await self.ended([future], shared=True)
         if ended[0] is not None:
             raise ended[0]
@@ -216,8 +217,9 @@ class Committer:
         """Waits for ``futures`` (``begin``'s: each the caller's own, ended in the step that
         ends its write, so awaited directly) for ``stall_bound`` seconds in all, and gives
         each one's error (None: it ended well). Raises WriteStalled when the bound passes
-        first: the writes go on and may still be stored. ``shared``: others may wait for the
-        futures too (they are shielded: a timeout here cancels none of them)."""
+        first: the writes go on and may still be stored. Either way out early (that, or the
+        caller cancelled) leaves each future's error to be taken as it ends. ``shared``: others
+        may wait for the futures too (they are shielded: a timeout here cancels none of them)."""
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.stall_bound):
@@ -225,12 +227,14 @@ class Committer:
                     if not future.done():
                         # Awaited for its end only: its error is taken below.
                         await asyncio.wait([future]) if shared else await _quietly(future)
-        except TimeoutError:
+        except BaseException as exc:
             for future in futures:
-                # Nobody awaits it now: its error, if it fails later, is taken here, not
-                # logged as never retrieved (the write's own failure is handled where it is
-                # written).
-                future.add_done_callback(lambda f: f.cancelled() or f.exception())
+                # Nobody awaits it now (the bound passed, or the caller went away: a client
+                # that hung up): its error, if it fails later, is taken here, not logged as
+                # never retrieved (the write's own failure is handled where it is written).
+                future.add_done_callback(_taken)
+            if not isinstance(exc, TimeoutError):
+                raise
             stall = self.check_writers() or self.oldest_write()
             which = "" if stall is None else f" ({_WRITERS[stall[0]]})"
             raise WriteStalled(
@@ -464,6 +468,13 @@ async def _quietly(future: asyncio.Future[Any]) -> None:
     """Awaits ``future`` for its end, whatever it is (``ended`` takes its error)."""
     with contextlib.suppress(Exception):
         await future
+
+
+def _taken(future: asyncio.Future[Any]) -> None:
+    """Takes ``future``'s error, if any, so that the loop does not report it as never
+    retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _error(future: asyncio.Future[Any]) -> BaseException | None:

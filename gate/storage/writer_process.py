@@ -122,8 +122,8 @@ class WriterProcess:
         self._transport: asyncio.Transport | None = None
         self._closing = False
         self._gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        #: Batches not sent yet: id, packed batch, the shipment values its change saves.
-        #: (id, packed batch, shipments it changed, its scans), in the order handed over.
+        #: Batches not sent yet, in the order handed over: id, packed batch, the shipment
+        #: values its change saves, and its scans (``SEND_SCANS``).
         self._unsent: list[tuple[int, bytes, Sequence[Shipment], int]] = []
         #: The batches of the send the process has not answered yet, with the shipment
         #: values each saves, and when that send went (``time.monotonic``; None: none out).

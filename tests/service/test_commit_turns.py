@@ -11,7 +11,9 @@ SQLite file) and hold the rest of the bargain: a caller that goes away cancels n
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -23,7 +25,8 @@ from gate.errors import InvalidShipment
 from gate.service.commit_step import Change
 from gate.service.docks import Docks
 from gate.web import app_keys
-from tests.service.harness import Gate, Gates
+from tests.service.harness import Gate, Gates, until
+from tests.service.test_review_slice_failures import loop_reports
 from tests.service.test_writer_process import reads, stored, writing_gate
 
 
@@ -74,6 +77,7 @@ def commits_seen(docks: Docks, now: Callable[[], int]) -> Iterator[list[int]]:
 async def test_a_scan_batch_is_answered_one_turn_after_its_commit(
     written: Gate, demo_config: Path
 ) -> None:
+    """A single scan's caller resumes in the turn after the step that took its commit."""
     g = written
     docks = g.app[app_keys.DOCKS]
     async with turns() as now:
@@ -89,6 +93,8 @@ async def test_a_scan_batch_is_answered_one_turn_after_its_commit(
 async def test_a_batch_of_slices_is_answered_one_turn_after_its_last_commit(
     written: Gate, demo_config: Path
 ) -> None:
+    """A batch of three slices is answered in the turn after the step that took its last
+    slice's commit."""
     g = written
     docks = g.app[app_keys.DOCKS]
     batch = reads(demo_config, 2, serials=60, plain=0)  # three slices of 25 at most
@@ -137,3 +143,32 @@ async def test_a_failed_write_reaches_its_caller_and_nothing_else(
     wrote: list[int] = []
     await committer.apply(Change(sql=[lambda conn: wrote.append(1)]))
     assert [1] == wrote
+
+
+async def test_a_bounded_wait_given_up_by_its_caller_leaves_no_error_unretrieved(
+    gates: Gates,
+) -> None:
+    """A refused request's record (``waited`` on ``begin``'s future) whose caller is cancelled
+    before the write fails: the error is taken, not reported by the loop as never retrieved."""
+    g = await gates.start()
+    committer = g.app[app_keys.DOCKS].committer
+    release = threading.Event()
+
+    def refuse(conn: sqlite3.Connection) -> None:
+        release.wait(10)
+        raise InvalidShipment("refused inside the write")
+
+    with loop_reports() as reported:
+        waiting = asyncio.ensure_future(committer.waited(committer.begin(Change(sql=[refuse]))))
+        await until(lambda: committer.oldest_write() is not None, "the write in flight")
+        waiting.cancel()
+        await asyncio.wait([waiting])
+        assert waiting.cancelled()
+        del waiting
+        release.set()
+        await until(lambda: not committer._running, "the write's task ended")
+        # Another write: the store's thread lets go of the last group's outcomes (the error).
+        await committer.apply(Change(sql=[lambda conn: None]))
+        gc.collect()
+        await asyncio.sleep(0)  # the reports of futures collected are made on the loop
+    assert [] == [m for m in reported if "never retrieved" in m]
