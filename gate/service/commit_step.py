@@ -224,9 +224,13 @@ class Committer:
         try:
             async with asyncio.timeout(self.stall_bound):
                 for future in futures:
-                    if not future.done():
-                        # Awaited for its end only: its error is taken below.
-                        await asyncio.wait([future]) if shared else await _quietly(future)
+                    # Awaited for its end only: its error is taken below.
+                    if future.done():
+                        continue
+                    if shared:
+                        await asyncio.wait([future])
+                    else:
+                        await _quietly(future)
         except BaseException as exc:
             for future in futures:
                 # Nobody awaits it now (the bound passed, or the caller went away: a client
@@ -320,11 +324,15 @@ class Committer:
     ) -> None:
         try:
             await self._apply(change, afters, order)
-        except BaseException as exc:
+        except asyncio.CancelledError:
+            ending.cancel()  # the loop is closing
+            raise
+        except Exception as exc:
             if not ending.done():
                 ending.set_exception(exc)
-            if isinstance(exc, asyncio.CancelledError):
-                raise
+        except BaseException:
+            ending.cancel()
+            raise  # KeyboardInterrupt, SystemExit: the loop's to handle
         else:
             if not ending.done():
                 ending.set_result(None)
