@@ -61,10 +61,6 @@ log = logging.getLogger("gate.storage.writer_process")
 #: Batches one send, and so one transaction, carries at most (as many as a group of the
 #: store's thread: ``store.DEFAULT_MAX_GROUP``).
 MAX_GROUP = DEFAULT_MAX_GROUP
-#: Scans one send carries at most, unless one batch alone has more (then it goes alone):
-#: a scan's answer waits for the commit of its send, and without a bound a single scan
-#: decided between a truck's slices waited for every slice decided after it as well.
-SEND_SCANS = 50
 #: Bytes one message may take on the wire: a batch of the largest request the API takes,
 #: with room (the loop is the only sender; this bounds a bug, not an attacker).
 MAX_MESSAGE = 64 * 1024 * 1024
@@ -122,9 +118,8 @@ class WriterProcess:
         self._transport: asyncio.Transport | None = None
         self._closing = False
         self._gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        #: Batches not sent yet, in the order handed over: id, packed batch, the shipment
-        #: values its change saves, and its scans (``SEND_SCANS``).
-        self._unsent: list[tuple[int, bytes, Sequence[Shipment], int]] = []
+        #: Batches not sent yet: id, packed batch, the shipment values its change saves.
+        self._unsent: list[tuple[int, bytes, Sequence[Shipment]]] = []
         #: The batches of the send the process has not answered yet, with the shipment
         #: values each saves, and when that send went (``time.monotonic``; None: none out).
         self._sent: dict[int, Sequence[Shipment]] = {}
@@ -207,25 +202,20 @@ class WriterProcess:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._pending[self._next] = future
-        self._unsent.append((self._next, packed, shipments, len(batch.rows)))
+        self._unsent.append((self._next, packed, shipments))
         self._next += 1
         if not self._sent and len(self._unsent) == 1:
             loop.call_soon(self._flush)  # at the end of this turn: its other batches join
         return future
 
     def _flush(self) -> None:
-        """Sends the oldest batches not sent (``MAX_GROUP`` of them and ``SEND_SCANS`` scans
-        at most), then the rows of the shipments they changed, each at its last value among
-        them; unless the last send is still being committed (its answer flushes again)."""
+        """Sends the oldest batches not sent (``MAX_GROUP`` at most), then the rows of the
+        shipments they changed, each at its last value among them; unless the last send is
+        still being committed (its answer flushes again)."""
         if self._sent or not self._unsent or self._transport is None:
             return
-        take, scans = 1, self._unsent[0][3]
-        for _, _, _, more in self._unsent[1:MAX_GROUP]:
-            if scans + more > SEND_SCANS:
-                break
-            take, scans = take + 1, scans + more
-        unsent, self._unsent = self._unsent[:take], self._unsent[take:]
-        latest = {shipment.id: shipment for _, _, changed, _ in unsent for shipment in changed}
+        unsent, self._unsent = self._unsent[:MAX_GROUP], self._unsent[MAX_GROUP:]
+        latest = {shipment.id: shipment for _, _, changed in unsent for shipment in changed}
         try:
             rows = [shipment_rows.row_of(s, self._encoder.text(s)) for s in latest.values()]
             end = msgpack.packb(["end", rows])
@@ -233,9 +223,9 @@ class WriterProcess:
             # Sent without their shipments the batches would leave the documents behind.
             self._fail(f"the shipments of scan batches could not be sent: {exc}")
             return
-        self._sent.update((ident, changed) for ident, _, changed, _ in unsent)
+        self._sent.update((ident, changed) for ident, _, changed in unsent)
         self._sent_at = time.monotonic()
-        self._transport.write(b"".join([packed for _, packed, _, _ in unsent]) + end)
+        self._transport.write(b"".join([packed for _, packed, _ in unsent]) + end)
 
     async def close(self) -> None:
         """Takes no more batches, waits for the answers to those written (up to
@@ -290,9 +280,9 @@ class WriterProcess:
         """Another process held the database: the send is refused, and so is every batch
         written after it (decided on its values); the writer goes on with the next."""
         values = [shipment for ident in ids for shipment in self._sent.get(ident, ())]
-        values += [shipment for _, _, changed, _ in self._unsent for shipment in changed]
+        values += [shipment for _, _, changed in self._unsent for shipment in changed]
         self._answered_sent(ids)
-        refused = [*ids, *(ident for ident, _, _, _ in self._unsent)]
+        refused = [*ids, *(ident for ident, _, _ in self._unsent)]
         self._unsent = []
         if self.on_refused is not None:
             # Now, in this callback: a batch decided on these values and handed over before

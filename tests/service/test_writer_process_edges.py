@@ -1,6 +1,6 @@
 """The writer process (``GATE_WRITER=process``) at its edges: another process holding the
 database, the gate stopping with batches in flight, a stop signal to the whole group, the
-gate killed while its writer lives on, and sends that carry many batches (and how many)."""
+gate killed while its writer lives on, and sends that carry many batches."""
 
 from __future__ import annotations
 
@@ -124,34 +124,6 @@ async def test_one_send_carries_no_more_than_a_group_and_each_shipment_at_its_la
         quantities = {line["key"]: line["quantity"] for line in live["lines"]}
         kept = {line["key"]: line["quantity"] for line in json.loads(held[0][0])["lines"]}
         assert quantities == kept, sid
-
-
-async def test_a_send_carries_at_most_send_scans_so_a_single_waits_for_no_later_slice(
-    gates: Gates, demo_config: Path
-) -> None:
-    """Scans wait for the commit of their send: one send takes the oldest batches up to
-    ``SEND_SCANS`` scans, so a single scan handed over between a portal's slices is not
-    kept waiting for the slices decided after it."""
-    g = await gates.start()
-    await g.create("S1", "D1")
-    await g.create("S2", "D2")
-    docks = g.app[app_keys.DOCKS]
-    writer = docks.committer.writer
-    assert writer is not None
-    commits, writes = writer.commits, writer.writes
-    writer.process.send_signal(signal.SIGSTOP)
-    tasks = []
-    # In flight: 1 scan; then waiting: 20 scans (D1), 1 (D2), 40 (D1: slices of 25 and 15).
-    plan = [("D2", 1, 1), ("D1", 20, 2), ("D2", 1, 3), ("D1", 40, 5)]  # door, scans, batches
-    for b, (door, serials, pending) in enumerate(plan):
-        batch = [{**scan, "door": door} for scan in reads(demo_config, b, serials, plain=0)]
-        tasks.append(asyncio.create_task(docks.scans(batch, "scanner")))
-        await until(lambda n=pending: writer.pending == n, "the batch handed over")
-    writer.process.send_signal(signal.SIGCONT)
-    answers = await asyncio.gather(*tasks)
-    assert [1, 20, 1, 40] == [sum(a["status"] == "accepted" for a in x) for x in answers]
-    # [1], then [20, 1, 25] (46 scans: 15 more would pass 50), then [15].
-    assert (3, 5) == (writer.commits - commits, writer.writes - writes)
 
 
 def writer_of(pid: int) -> int:
