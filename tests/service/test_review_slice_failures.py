@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 
 from gate.errors import Unavailable
+from gate.service.docks import Docks
 from gate.service.scan_path import SLICE_SCANS
+from gate.storage.writer_process import WriterProcess
 from gate.web import app_keys
 from tests.service.harness import Gates, until
 from tests.service.test_scan_slices import portal
@@ -38,18 +40,27 @@ def loop_reports() -> Iterator[list[str]]:
         loop.set_exception_handler(None)
 
 
-async def test_a_refused_sliced_batch_leaves_no_slice_error_unretrieved(
-    gates: Gates, demo_config: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The writer process killed while a batch of three slices is handed to it: the batch is
-    refused, and once its writes have ended and been collected, the loop was asked to report
-    no error that nobody took."""
+async def process_gate(
+    gates: Gates, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Docks, WriterProcess]:
+    """A gate writing its scan batches in a writer process, S1 open at D1: its docks and the
+    writer process."""
     monkeypatch.setenv("GATE_WRITER", "process")
     g = await gates.start()
     await g.create("S1", "D1")
     docks = g.app[app_keys.DOCKS]
     writer = docks.committer.writer
     assert writer is not None
+    return docks, writer
+
+
+async def test_a_refused_sliced_batch_leaves_no_slice_error_unretrieved(
+    gates: Gates, demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer process killed while a batch of three slices is handed to it: the batch is
+    refused, and once its writes have ended and been collected, the loop was asked to report
+    no error that nobody took."""
+    docks, writer = await process_gate(gates, monkeypatch)
     with loop_reports() as reported:
         writer.process.send_signal(signal.SIGSTOP)
         sent = asyncio.ensure_future(docks.scans(portal(demo_config, SLICE_SCANS * 3, "k"), "x"))
@@ -70,12 +81,7 @@ async def test_a_sliced_batch_whose_caller_went_away_leaves_no_slice_error_unret
     """The caller of a batch of three slices cancelled while the stopped writer process holds
     them (a client that hung up), then the process killed: each slice's error is taken, and
     the loop was asked to report none that nobody took."""
-    monkeypatch.setenv("GATE_WRITER", "process")
-    g = await gates.start()
-    await g.create("S1", "D1")
-    docks = g.app[app_keys.DOCKS]
-    writer = docks.committer.writer
-    assert writer is not None
+    docks, writer = await process_gate(gates, monkeypatch)
     with loop_reports() as reported:
         writer.process.send_signal(signal.SIGSTOP)
         sent = asyncio.ensure_future(docks.scans(portal(demo_config, SLICE_SCANS * 3, "k"), "x"))
