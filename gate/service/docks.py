@@ -59,7 +59,7 @@ from gate.service.refusals import Refusals
 from gate.service.scan_path import ScanPath
 from gate.service.screening import ScreeningState
 from gate.service.shipment_bodies import amendments, shipment_from_body
-from gate.service.transition_change import change_of
+from gate.service.transition_change import change_of, unasked
 from gate.storage import journal, licence_rows, scan_rows, shipment_rows
 from gate.storage.shipment_codec import decode, decode_licence, encode_licence
 from gate.storage.store import Store
@@ -268,7 +268,10 @@ class Docks:
         data: Mapping[str, Any],
         read: Callable[[sqlite3.Connection], Mapping[str, Any]] | None = None,
     ) -> Change:
-        """A transition as a change (``gate.service.transition_change``)."""
+        """A transition as a change (``gate.service.transition_change``); no licence
+        request while the lists load at the start (``unasked``)."""
+        if self.screening is not None and self.screening.starting:
+            transition = unasked(before, transition)
         return change_of(
             before,
             transition,
