@@ -26,7 +26,7 @@ from gate.config.settings import Config
 from gate.core.classification import Classification
 from gate.core.licences import Approval, StandingLicence, upsert
 from gate.core.rules import ControlDates
-from gate.core.shipment_values import Controls, Shipment, Transition
+from gate.core.shipment_values import FINAL, Controls, Shipment, Transition
 from gate.core.shipments import (
     amend,
     apply_approval,
@@ -493,7 +493,9 @@ class Docks:
         changes: list[Change] = []  # written together, in group commits, not one fsync each
         for sid in list(self.state.current.values()):
             before = self.state.latest(sid)
-            if before is None:
+            if before is None or before.state in FINAL:
+                # Closing (its write under way; still at its door as committed): history,
+                # never screened again, or it would be saved with hits it left without.
                 continue
             transition = reevaluate(screened(self.screening, before), controls, now)
             if _DECIDED(transition.shipment) == _DECIDED(before) and not transition.requests:
