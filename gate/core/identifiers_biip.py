@@ -29,6 +29,7 @@ from gate.core.gs1 import (
     GTIN_LENGTHS,
     GTIN_SYMBOLOGIES,
     SSCC_LENGTH,
+    check_digit,
 )
 from gate.core.identifier import Identifier
 from gate.errors import InvalidCode
@@ -54,6 +55,10 @@ _DATE_ERROR: Final = re.compile(
 )
 _MAX_LENGTH: Final = re.compile(r"\.\.(\d+)$")  # "N2+X..20" -> 20
 _UNKNOWN_AI_ERROR: Final = re.compile(r"Unknown GS1 Application Identifier '(?P<ai>\d+)'")
+#: The ITIP AIs: (8006) a piece of a trade item, (8026) the pieces a logistic unit holds;
+#: each value opens with the GTIN-14 of the whole item (then the piece and the pieces' count).
+#: GS1 allows neither beside (01) (General Specifications 4.14, invalid pairs).
+_ITIP_AIS: Final = ("8006", "8026")
 
 
 def decode_gtin(text: str, raw: str) -> Identifier:
@@ -167,6 +172,7 @@ def decode_gs1(text: str, raw: str) -> Identifier:
             content = element.gtin.as_gtin_14()
         elif ai == "00" and element.sscc is not None:
             sscc = element.sscc.value
+    itips = [(ai, found[ai]) for ai in _ITIP_AIS if ai in found]
     if key is None and sscc is None:
         raise InvalidCode(
             "GS1 element string has neither AI (01) GTIN nor AI (00) SSCC", field="gs1"
@@ -179,6 +185,7 @@ def decode_gs1(text: str, raw: str) -> Identifier:
             " does not allow together",
             field="gs1",
         )
+    content = _itip_content(itips, key, content)
     # AI (37) and (30) are digits only (biip matched their N..8 format): a count the label
     # states, of the trade items in a logistic unit (37) or of a variable count item (30).
     # A label giving both is counted at the larger: never fewer units than it claims.
@@ -194,6 +201,38 @@ def decode_gs1(text: str, raw: str) -> Identifier:
         content=content,
         count=count,
     )
+
+
+def _itip_content(
+    itips: Sequence[tuple[str, str]], key: str | None, content: str | None
+) -> str | None:
+    """The content GTIN of a logistic unit's label with its ITIP AIs ``itips`` read as the
+    goods they name (a claim the manifest must confirm, as AI (02) is): ``content`` when
+    there are none. Raises InvalidCode for an ITIP beside (01), a GTIN with a wrong check
+    digit, or ITIPs and (02) naming different goods: which goods are there?"""
+    named = content
+    for ai, value in itips:
+        if key is not None:
+            raise InvalidCode(
+                f"GS1 element string has both AI (01) GTIN and AI ({ai}) ITIP, which GS1"
+                " does not allow together",
+                field="gs1",
+            )
+        gtin = value[:14]
+        if str(check_digit(gtin[:13])) != gtin[13]:
+            raise InvalidCode(
+                f"GTIN {gtin} of AI ({ai}): check digit is {gtin[13]},"
+                f" expected {check_digit(gtin[:13])}",
+                field="gtin",
+            )
+        if named is not None and named != gtin:
+            other = "AI (02)" if content is not None else "the other ITIP"
+            raise InvalidCode(
+                f"AI ({ai}) names GTIN {gtin} and {other} names {named}: one label, two goods",
+                field="gs1",
+            )
+        named = gtin
+    return named
 
 
 def _check_separators(body: str, elements: Sequence[tuple[str, str, bool]]) -> None:

@@ -202,6 +202,11 @@ class StandingLicence:
     #: When the office signed the push (its webhook timestamp, Unix seconds; 0: not known):
     #: an older push of the same number, delivered late, must not replace a newer one.
     signed_at: int = field(default=0, compare=False)
+    #: Units this gate has drawn on the licence's number, under this push and every push of
+    #: it before (-1: ``quantity - remaining``, none before). Kept, not worked out from
+    #: ``remaining``: a push of fewer units than were drawn leaves ``remaining`` at 0 and
+    #: would forget the rest, and the next push of more would ship them again.
+    drawn: int = -1
     consignee_key: str = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -220,6 +225,14 @@ class StandingLicence:
             )
         if type(self.remaining) is not int or not 0 <= self.remaining <= self.quantity:
             raise LicenceError(f"{where}: remaining must be between 0 and {self.quantity}")
+        if type(self.drawn) is not int:
+            raise LicenceError(f"{where}: drawn must be an integer")
+        if self.drawn < 0:
+            object.__setattr__(self, "drawn", self.quantity - self.remaining)
+        if self.remaining > max(0, self.quantity - self.drawn):
+            raise LicenceError(
+                f"{where}: {self.remaining} remaining of {self.quantity} with {self.drawn} drawn"
+            )
         for name, instant in (("valid_from", self.valid_from), ("valid_until", self.valid_until)):
             try:
                 require_instant(instant)
@@ -288,10 +301,6 @@ class StandingLicence:
     def releases(self) -> frozenset[str]:
         """The reasons this licence may release: ``cat2``, and ``cat1`` with ``category_1``."""
         return STANDING_REASONS if self.category_1 else CATEGORY_II_REASONS
-
-    @property
-    def drawn(self) -> int:
-        return self.quantity - self.remaining
 
 
 class CoverKind(StrEnum):
@@ -459,7 +468,11 @@ def draw_down(
         if total > licence.remaining:
             raise Overdraw(number, licence.remaining, total)
     return tuple(
-        replace(licence, remaining=licence.remaining - totals[licence.number])
+        replace(
+            licence,
+            remaining=licence.remaining - totals[licence.number],
+            drawn=licence.drawn + totals[licence.number],
+        )
         if licence.number in totals
         else licence
         for licence in licences
@@ -471,10 +484,12 @@ def upsert(
 ) -> tuple[StandingLicence, ...]:
     """``licences`` with ``pushed`` added, or replacing the licence with the same number.
 
-    A replacement keeps what this gate already drew on the old one (``remaining`` is the new
-    quantity less the quantity drawn, never below zero): a re-push that resets the count
-    would let the gate ship the same units twice. Raises Conflict for a push signed before
-    the one in use (delivered late, it would bring back what the newer one took away).
+    A replacement keeps what this gate already drew on the old one and every push of the
+    number before it (``remaining`` is the new quantity less all the units drawn, never below
+    zero; ``drawn`` carries over): a re-push that resets the count, or a push of fewer units
+    than were drawn followed by one of more, would let the gate ship the same units twice.
+    Raises Conflict for a push signed before the one in use (delivered late, it would bring
+    back what the newer one took away).
     """
     kept: list[StandingLicence] = []
     merged = pushed
@@ -486,7 +501,7 @@ def upsert(
             )
         if licence.number == pushed.number:
             left = max(0, min(pushed.remaining, pushed.quantity - licence.drawn))
-            merged = replace(pushed, remaining=left)
+            merged = replace(pushed, remaining=left, drawn=licence.drawn)
         else:
             kept.append(licence)
     return (*kept, merged)

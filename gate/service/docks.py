@@ -26,7 +26,7 @@ from gate.config.settings import Config
 from gate.core.classification import Classification
 from gate.core.licences import Approval, StandingLicence, upsert
 from gate.core.rules import ControlDates
-from gate.core.shipment_values import Controls, Shipment, Transition
+from gate.core.shipment_values import FINAL, Controls, Shipment, Transition
 from gate.core.shipments import (
     amend,
     apply_approval,
@@ -59,7 +59,7 @@ from gate.service.refusals import Refusals
 from gate.service.scan_path import ScanPath
 from gate.service.screening import ScreeningState
 from gate.service.shipment_bodies import amendments, shipment_from_body
-from gate.service.transition_change import change_of
+from gate.service.transition_change import change_of, unasked
 from gate.storage import journal, licence_rows, scan_rows, shipment_rows
 from gate.storage.shipment_codec import decode, decode_licence, encode_licence
 from gate.storage.store import Store
@@ -268,7 +268,10 @@ class Docks:
         data: Mapping[str, Any],
         read: Callable[[sqlite3.Connection], Mapping[str, Any]] | None = None,
     ) -> Change:
-        """A transition as a change (``gate.service.transition_change``)."""
+        """A transition as a change (``gate.service.transition_change``); no licence
+        request while the lists load at the start (``unasked``)."""
+        if self.screening is not None and self.screening.starting:
+            transition = unasked(before, transition)
         return change_of(
             before,
             transition,
@@ -490,7 +493,9 @@ class Docks:
         changes: list[Change] = []  # written together, in group commits, not one fsync each
         for sid in list(self.state.current.values()):
             before = self.state.latest(sid)
-            if before is None:
+            if before is None or before.state in FINAL:
+                # Closing (its write under way; still at its door as committed): history,
+                # never screened again, or it would be saved with hits it left without.
                 continue
             transition = reevaluate(screened(self.screening, before), controls, now)
             if _DECIDED(transition.shipment) == _DECIDED(before) and not transition.requests:

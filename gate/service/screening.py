@@ -177,6 +177,8 @@ class ScreeningState:
         #: The latest refusal of each list still refused, by list name.
         self.refused: dict[str, str] = {}
         self.loaded = asyncio.Event()
+        #: True until the first load has swapped lists in or failed: the lists are loading.
+        self.starting = True
         self.lock = asyncio.Lock()
         #: Called (awaited) after the lists or the clearances changed: re-decides shipments.
         self.on_change: Callable[[str], Awaitable[object]] | None = None
@@ -203,6 +205,7 @@ class ScreeningState:
                 snapshot, refusals = await asyncio.to_thread(load_snapshot, self.sources, None)
                 await self._journal_published("start")
             except Exception as exc:  # fail closed: stays not ready, says why
+                self.starting = False
                 log.exception("screening lists not loaded")
                 self._alert("critical", "lists_refused", f"Screening lists not loaded: {exc}")
                 return
@@ -210,6 +213,7 @@ class ScreeningState:
                 await self.settled()
             self._refusals(refusals)
             self.snapshot = snapshot
+            self.starting = False
             heap.settle("screening lists loaded")
             log.info(
                 "screening lists loaded: %s",
@@ -249,6 +253,7 @@ class ScreeningState:
                 await self.settled()
             self._refusals(refusals)
             self.snapshot = snapshot
+            self.starting = False
             self.loaded.set()
             self.outcomes["ok" if not refusals else "refused"] += 1
             if changes or old is None:

@@ -10,12 +10,13 @@ once the change committed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from gate.core.shipment_values import FINAL, Shipment, Transition
+from gate.core.shipment_values import FINAL, LicenceRequestNeeded, Shipment, Transition, evolve
 from gate.service.audit_records import stopping_record
 from gate.service.commit_step import Change
 from gate.service.event_shapes import door_event, request_event, shipment_event
@@ -98,3 +99,21 @@ def change_of(
     for request in requests:
         change.events.append(("request", request_event(after.id, request.request_id)))
     return change
+
+
+def unasked(before: Shipment | None, transition: Transition) -> Transition:
+    """``transition`` without the licence requests it raised: the shipment keeps the requests
+    it had before, still held. For the docks' decisions while the screening lists have not
+    loaded yet since the start (every line then holds as ``stale_data``): the lists are
+    loading, not stale, so there is nothing to ask the office. Asking made every restart send
+    a request for each sealed shipment, ordinary goods too, and an office that approved one
+    gave its line cover for stale data later (attack13). The re-decision once the lists have
+    loaded asks for what still needs a licence."""
+    if not transition.requests:
+        return transition
+    kept = () if before is None else before.requests
+    return dataclasses.replace(
+        transition,
+        shipment=evolve(transition.shipment, requests=kept),
+        effects=tuple(e for e in transition.effects if not isinstance(e, LicenceRequestNeeded)),
+    )

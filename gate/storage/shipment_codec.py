@@ -374,6 +374,7 @@ def encode_licence(lic: StandingLicence) -> dict[str, Any]:
         "controls": sorted(lic.controls),
         "quantity": lic.quantity,
         "remaining": lic.remaining,
+        "drawn": lic.drawn,
         "valid_from": ts(lic.valid_from),
         "valid_until": ts(lic.valid_until),
         "category_1": lic.category_1,
@@ -503,7 +504,13 @@ def decode(d: dict[str, Any]) -> Shipment:
 
 
 def decode_licence(d: dict[str, Any], remaining: int | None = None) -> StandingLicence:
-    """Rebuilds a standing licence; ``remaining`` (the column) wins over the document's."""
+    """Rebuilds a standing licence; ``remaining`` (the column, which dispatches draw down
+    after the document was stored) wins over the document's, and the units drawn are the
+    document's (all pushes of the number before it) and what the column lost since. A
+    document stored before ``drawn`` was kept counts its quantity less its remaining."""
+    stored = d["remaining"]
+    left = stored if remaining is None else remaining
+    drawn = int(d.get("drawn", d["quantity"] - stored)) + stored - left
     return StandingLicence(
         d["number"],
         d["consignee"]["name"],
@@ -511,10 +518,11 @@ def decode_licence(d: dict[str, Any], remaining: int | None = None) -> StandingL
         d["destination"],
         frozenset(d["controls"]),
         d["quantity"],
-        d["remaining"] if remaining is None else remaining,
+        left,
         _required_ts(d["valid_from"]),
         _required_ts(d["valid_until"]),
         tuple((d["consignee"].get("ids") or {}).items()),
         bool(d.get("category_1", False)),
         int(d.get("signed_at", 0)),
+        drawn,
     )
