@@ -39,6 +39,7 @@ from rapidfuzz.distance import OSA
 
 from gate.core.hits import Hit, HitAction
 from gate.core.screening.abridged import ABRIDGED_FACTOR, abridged_score
+from gate.core.screening.contained import CONTAINED_FACTOR, contained_score
 from gate.core.screening.entries import EntryKind, ListEntry
 from gate.core.screening.given_names import given_name
 from gate.core.screening.index import (
@@ -51,7 +52,6 @@ from gate.core.screening.index import (
 )
 from gate.core.screening.name_parts import name_parts
 from gate.core.screening.names import (
-    GENERIC_WORDS,
     UNINFORMATIVE,
     FoldedName,
     abjad_key,
@@ -100,9 +100,6 @@ ABJAD_SIMILARITY = 0.95
 #: "Hisbollah"). Below the edit similarity of one changed letter in eight, above a list's
 #: usual threshold.
 VOWELS_APART_SIMILARITY = 0.92
-#: A listed name found whole inside a longer party name scores at most this (the party's
-#: other words are not evidence against it, but an exact match ranks first).
-CONTAINED_FACTOR = 0.95
 #: A query token whose postings (with its near spellings) number at most this many names
 #: drives candidate generation; commoner tokens ("al", "mohammad") only add to the score of
 #: candidates found through rarer ones, so one party costs a few hundred checks, not thousands.
@@ -243,7 +240,7 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
             and len(indexed.tokens) < len(form.tokens)
             and CONTAINED_FACTOR * most >= floor * indexed.weight
         ):
-            score = max(score, _contained_score(index, form, gains_of, indexed))
+            score = max(score, contained_score(index, form, gains_of, indexed))
         if score >= floor:
             scores[name] = score
     for name in index.compact.get(form.compact, ()):
@@ -286,60 +283,6 @@ def _exact_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedName
     if not informative:
         return 0.0
     return min(1.0, round(2.0 * shared / (query_weight + indexed.weight), 9))
-
-
-def _contained_score(
-    index: ScreeningIndex,
-    form: FoldedName,
-    gains_of: dict[str, dict[int, float]],
-    indexed: IndexedName,
-) -> float:
-    """The score of a listed name found whole inside a longer party name, or 0.
-
-    The listed words must appear in the party's name in their order, one after another, with
-    at most generic words between them ("Tanchon Commercial Bank" in "Global Logistics Services
-    on behalf of Tanchon Commercial Bank"); a listed generic word may be missing. Only a listed
-    name specific enough to stand out of a longer text counts (IndexedName.specific). The score is
-    the share of the listed name's weight found, times CONTAINED_FACTOR.
-    """
-    party = form.tokens
-    best = 0.0
-    for start in range(len(party)):
-        shared = _run_from(index, party, start, gains_of, indexed)
-        best = max(best, shared)
-    return CONTAINED_FACTOR * min(1.0, best / indexed.weight)
-
-
-def _run_from(
-    index: ScreeningIndex,
-    party: tuple[str, ...],
-    start: int,
-    gains_of: dict[str, dict[int, float]],
-    indexed: IndexedName,
-) -> float:
-    """The weight the listed words share with the party's words from ``start`` on, taken in
-    order with only generic words between them; 0 when a listed word that is not generic is
-    missing or the run does not begin at ``start``."""
-    shared = 0.0
-    position = start
-    for number in indexed.tokens:
-        at = position
-        # Between listed words the party may have generic words ("Tanchon Commercial Trading
-        # Bank"), but the run starts at ``start`` itself.
-        while (
-            at > start
-            and at < len(party)
-            and party[at] in GENERIC_WORDS
-            and number not in gains_of[party[at]]
-        ):
-            at += 1
-        gain = gains_of[party[at]].get(number, 0.0) if at < len(party) else 0.0
-        if gain > 0.0:
-            shared += gain
-            position = at + 1
-        elif index.tokens[number] not in GENERIC_WORDS:
-            return 0.0
-    return shared if position > start else 0.0
 
 
 def _forms(name: str) -> list[tuple[FoldedName, bool, int]]:
