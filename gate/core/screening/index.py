@@ -32,6 +32,7 @@ from gate.core.screening.names import (
     fold_name,
     sound_key,
 )
+from gate.core.screening.places import place_keys
 
 PROHIBIT = "prohibit"
 LICENCE = "licence"
@@ -126,6 +127,7 @@ class ScreeningIndex:
         "identifiers",
         "max_weight",
         "names",
+        "places",
         "policies",
         "postings",
         "sounds",
@@ -161,6 +163,9 @@ class ScreeningIndex:
         #: "abdurrahman"): a name read as one (readings.abd_compounds) counts only against a
         #: listed name that holds one of them.
         self.abd_words: frozenset[int] = frozenset()
+        #: The places the lists' addresses name, folded (places.place_key): what a party's
+        #: name may end with that is no part of it.
+        self.places: frozenset[tuple[str, ...]] = frozenset()
         self.max_weight = 1.0
 
     @classmethod
@@ -169,9 +174,11 @@ class ScreeningIndex:
         index = cls()
         index.policies = {policy.list_id: policy for policy in policies}
         folded: list[tuple[int, str, bool, bool, tuple[str, ...], bool]] = []
+        places: list[str] = []
         for parsed in lists:
             if parsed.list_id not in index.policies:
                 raise ValueError(f"list {parsed.list_id} has no policy (action, threshold)")
+            places.extend(parsed.places)
             for entry in parsed.entries:
                 number = len(index.entries)
                 index.entries.append(entry)
@@ -193,6 +200,7 @@ class ScreeningIndex:
                     if len(key) >= MIN_ID_LENGTH:
                         index.identifiers.setdefault(key, []).append(number)
         index._weigh(folded)
+        index.places = place_keys(places)
         return index
 
     def _weigh(self, folded: list[tuple[int, str, bool, bool, tuple[str, ...], bool]]) -> None:

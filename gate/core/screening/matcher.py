@@ -23,6 +23,9 @@ person's name that matches listed words of its own, among them the first given n
 family name, scores by the abridged rule (abridged: "François Bozizé" for "FRANÇOIS
 YANGOUVONDA BOZIZÉ", at most ABRIDGED_FACTOR).
 
+A name may end with a place the lists' addresses name, without it counting only as a listed
+name exactly, as the name before a comma does (places: "Rosoboronexport Moscow").
+
 A hit needs, besides its list's threshold, at least one shared word that is not generic:
 "General Trading" must not hit every general trading company on a list. A hit is decided on the
 name score; a differing country then lowers the score reported (by COUNTRY_PENALTY) but never
@@ -61,6 +64,7 @@ from gate.core.screening.names import (
     read_abjad,
     sound_key,
 )
+from gate.core.screening.places import without_places
 from gate.core.screening.readings import Reading, readings
 
 COUNTRY_PENALTY = 0.05
@@ -318,6 +322,9 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
         for read, part, exact in forms:
             if exact == rank:
                 _screen_form(index, read, part, True, floor, best)
+    for read, part, _exact in forms:
+        if not part and not read.abjad:
+            _screen_before_place(index, read, floor, best)
     hits = [
         hit
         for number, scored in best.items()
@@ -326,6 +333,32 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     hits.extend(_identifier_hits(index, party, {h.entry for h in hits}))
     hits.sort(key=lambda h: (-h.score, h.list, h.entry))
     return tuple(hits)
+
+
+#: The listed names a party's one word before a place may be (places): a company's, not a
+#: person's given name ("Hassan Moscow") nor a vessel's ("Noah").
+_ONE_WORD_KINDS = frozenset({EntryKind.ENTITY, EntryKind.UNKNOWN})
+
+
+def _screen_before_place(
+    index: ScreeningIndex, read: FoldedName, floor: float, best: dict[int, _Scored]
+) -> None:
+    """Screen the name before a place it ends with ("Rosoboronexport Moscow", places) into
+    ``best``, as the name before a comma is: only as a listed name exactly, and only while the
+    name as written is none ("BANK MELLI IRAN" is listed with its country)."""
+    rest = without_places(index.places, read.tokens)
+    if rest is None or any(scored.score >= 1.0 for scored in best.values()):
+        return
+    found: dict[int, _Scored] = {}
+    _screen_form(index, FoldedName(rest, read.legal_form), True, True, floor, found)
+    for entry, scored in found.items():
+        one_word = len(rest) == 1
+        if one_word and (
+            index.names[scored.name].weak or index.entries[entry].kind not in _ONE_WORD_KINDS
+        ):
+            continue
+        if entry not in best or scored.score > best[entry].score:
+            best[entry] = scored
 
 
 def _screen_form(
