@@ -30,6 +30,7 @@ from gate.core.screening.names import (
     abjad_name_key,
     consonant_key,
     fold_name,
+    legal_form_words,
     sound_key,
 )
 from gate.core.screening.places import place_keys
@@ -52,6 +53,9 @@ ABJAD_COMPACT_MIN_KEY = 5
 #: A Latin word is matched by its consonants (``abjad_key``, ``consonant_key``) only when it
 #: has at least this many: fewer meet too many other words ("mhmd": Mahmoud and Muhammad).
 VOWELS_APART_MIN_KEY = 5
+#: A word removed with a legal form from at least this many listed names, and from more than
+#: keep it, is a word of legal forms (ScreeningIndex.legal_words).
+LEGAL_WORD_MIN = 3
 #: Identifiers shorter than this are too unspecific to be a hit on their own.
 MIN_ID_LENGTH = 5
 
@@ -125,12 +129,14 @@ class ScreeningIndex:
         "entries",
         "given",
         "identifiers",
+        "legal_words",
         "max_weight",
         "names",
         "places",
         "policies",
         "postings",
         "sounds",
+        "starts",
         "token_of",
         "tokens",
         "weights",
@@ -166,6 +172,14 @@ class ScreeningIndex:
         #: The places the lists' addresses name, folded (places.place_key): what a party's
         #: name may end with that is no part of it.
         self.places: frozenset[tuple[str, ...]] = frozenset()
+        #: The words the lists' legal forms are made of, removed from more listed names than
+        #: keep them (LEGAL_WORD_MIN at least): "obshchestvo", "ogranichennoi", "unitary" of
+        #: legal forms written out. Such a word found where a legal form was not removed (a
+        #: listed name misspelt, a party's name cut) names no party (truncated).
+        self.legal_words: frozenset[str] = frozenset()
+        #: Per first two words (token numbers), the names of three words or more that begin
+        #: with them: where a name cut short at a field limit is looked for (truncated).
+        self.starts: dict[tuple[int, int], list[int]] = {}
         self.max_weight = 1.0
 
     @classmethod
@@ -175,6 +189,7 @@ class ScreeningIndex:
         index.policies = {policy.list_id: policy for policy in policies}
         folded: list[tuple[int, str, bool, bool, tuple[str, ...], bool]] = []
         places: list[str] = []
+        removed: dict[str, int] = {}
         for parsed in lists:
             if parsed.list_id not in index.policies:
                 raise ValueError(f"list {parsed.list_id} has no policy (action, threshold)")
@@ -183,6 +198,8 @@ class ScreeningIndex:
                 number = len(index.entries)
                 index.entries.append(entry)
                 for item in entry.names:
+                    for word in legal_form_words(item.name):
+                        removed[word] = removed.get(word, 0) + 1
                     for form in fold_name(item.name):
                         if form.tokens:
                             folded.append(
@@ -201,6 +218,11 @@ class ScreeningIndex:
                         index.identifiers.setdefault(key, []).append(number)
         index._weigh(folded)
         index.places = place_keys(places)
+        index.legal_words = frozenset(
+            word
+            for word, count in removed.items()
+            if count >= LEGAL_WORD_MIN and count > index.name_frequency(word)
+        )
         return index
 
     def _weigh(self, folded: list[tuple[int, str, bool, bool, tuple[str, ...], bool]]) -> None:
@@ -256,6 +278,8 @@ class ScreeningIndex:
             for token_id in set(ids):
                 self.postings[token_id].append(number)
             self.compact.setdefault("".join(tokens), []).append(number)
+            if len(ids) >= 3:
+                self.starts.setdefault((ids[0], ids[1]), []).append(number)
             key = abjad_name_key(tokens)
             if len(key) >= ABJAD_COMPACT_MIN_KEY:
                 self.abjad_compact.setdefault(key, []).append(number)
@@ -273,6 +297,11 @@ class ScreeningIndex:
         if number is not None:
             return self.weights[number]
         return GENERIC_WEIGHT if token in GENERIC_WORDS else self.max_weight
+
+    def name_frequency(self, token: str) -> int:
+        """How many folded names hold ``token``."""
+        number = self.token_of.get(token)
+        return 0 if number is None else len(self.postings[number])
 
     @property
     def name_count(self) -> int:

@@ -23,8 +23,11 @@ person's name that matches listed words of its own, among them the first given n
 family name, scores by the abridged rule (abridged: "François Bozizé" for "FRANÇOIS
 YANGOUVONDA BOZIZÉ", at most ABRIDGED_FACTOR).
 
-A name may end with a place the lists' addresses name, without it counting only as a listed
-name exactly, as the name before a comma does (places: "Rosoboronexport Moscow").
+A party's name as long as a field may have been cut at its end, and is also read as the
+beginning of a listed name (truncated: "Shahid Hemmat Industrial Gro", at most
+TRUNCATED_FACTOR); a name may end with a place the lists' addresses name, without it counting
+only as a listed name exactly, as the name before a comma does (places: "Rosoboronexport
+Moscow").
 
 A hit needs, besides its list's threshold, at least one shared word that is not generic:
 "General Trading" must not hit every general trading company on a list. A hit is decided on the
@@ -66,6 +69,12 @@ from gate.core.screening.names import (
 )
 from gate.core.screening.places import without_places
 from gate.core.screening.readings import Reading, readings
+from gate.core.screening.truncated import (
+    TRUNCATED_FACTOR,
+    TRUNCATED_MIN_LENGTH,
+    cut_candidates,
+    cut_score,
+)
 
 COUNTRY_PENALTY = 0.05
 WEAK_FACTOR = 0.92
@@ -177,8 +186,11 @@ class _Term:
     informative: bool
 
 
-def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[int, float]:
-    """Score the indexed names reachable from ``form``; keep those at ``floor`` or more."""
+def _score_form(
+    index: ScreeningIndex, form: FoldedName, floor: float, cut: bool = False
+) -> dict[int, float]:
+    """Score the indexed names reachable from ``form``; keep those at ``floor`` or more. With
+    ``cut`` the name may also be a listed one cut short at a field limit (truncated)."""
     terms: list[_Term] = []
     tokens = tuple(dict.fromkeys(form.tokens))
     for token in tokens:
@@ -212,6 +224,7 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
     others = sum(max(t.gains.values(), default=0.0) for t in terms if t not in drivers)
     driver_weight = sum(term.weight for term in drivers)
     gains_of = dict(zip(tokens, (term.gains for term in terms), strict=True))
+    weight_of = dict(zip(tokens, (term.weight for term in terms), strict=True))
     # The abridged rule pairs party words with listed words one to one, so a word the party
     # repeats ("Matuq Matuq" for "MATUQ MOHAMMED MATUQ") counts once per time it is written.
     term_of = dict(zip(tokens, terms, strict=True))
@@ -247,6 +260,11 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
             score = max(score, contained_score(index, form, gains_of, indexed))
         if score >= floor:
             scores[name] = score
+    for name in cut_candidates(index, form.tokens, gains_of) if cut else ():
+        if scores.get(name, 0.0) < TRUNCATED_FACTOR:
+            score = cut_score(index, form.tokens, gains_of, weight_of, index.names[name])
+            if score >= max(floor, scores.get(name, 0.0)):
+                scores[name] = score
     for name in index.compact.get(form.compact, ()):
         # The listed name, spacing aside; under FUZZY_MIN_LENGTH letters with its legal form
         # too ("EP-IBN", a legal form and "ibn", which alone makes no hit: not "Ibn", "Ben").
@@ -309,9 +327,11 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     floor = min((p.threshold for p in index.policies.values()), default=1.0) * WEAK_FACTOR
     best: dict[int, _Scored] = {}
     forms = _forms(party.name)
+    # A name as long as a field may have been cut at its end (truncated).
+    cut = len(party.name.strip()) >= TRUNCATED_MIN_LENGTH
     for read, part, exact in forms:
         if not exact:
-            _screen_form(index, read, part, False, floor, best)
+            _screen_form(index, read, part, False, floor, best, cut and not (part or read.abjad))
     # The name before a comma, the last first, only when the name as written (or before a
     # later comma) is no listed name exactly: what follows may be a place or a note hiding one
     # ("TARIQ AZIZ, Damascus"); a name listed as written ("Abdul Rahman, Mohamad Iqbal") is
@@ -368,13 +388,15 @@ def _screen_form(
     exact: bool,
     floor: float,
     best: dict[int, _Scored],
+    cut: bool = False,
 ) -> None:
     """Scores ``read`` and its other readings into ``best``. A one-word part, or one that
-    counts only exactly, is taken only as written."""
+    counts only exactly, is taken only as written; with ``cut``, as written it may also be a
+    listed name cut short (truncated)."""
     exact = exact or (part and len(read.tokens) == 1)
     others = [] if read.abjad or exact else readings(index, read)
     for reading in [Reading(read, ""), *others]:
-        _keep_best(index, reading, part, exact, floor, best)
+        _keep_best(index, reading, part, exact, floor, best, cut and not reading.how)
 
 
 def _keep_best(
@@ -384,12 +406,13 @@ def _keep_best(
     exact: bool,
     floor: float,
     best: dict[int, _Scored],
+    cut: bool = False,
 ) -> None:
     """Score the name as ``reading`` reads it and keep, per entry in ``best``, the best scored
     name (one holding a word ``reading.needs``, if any); with ``exact``, only the listed names
     it is exactly."""
     form = reading.form
-    for name, score in _score_form(index, form, floor).items():
+    for name, score in _score_form(index, form, floor, cut).items():
         # A one-word part ("(Miami)", "; Tehran") is a place or a note more often than a
         # name: it counts only when it is a listed name exactly ("(Hizballah)"); so does
         # the name before its last comma (``name_parts``).
@@ -461,10 +484,14 @@ def _differences(index: ScreeningIndex, form: FoldedName, indexed: IndexedName) 
             for n, s in expand(index, token).items()
             if index.tokens[n] in listed
         ]
+        cut = next((t for t in listed if len(t) > len(token) and t.startswith(token)), "")
         if near:
             spelt = max(near)[1]
             notes.append(f"{token!r} read as {spelt!r}")
             matched_order.append(listed.index(spelt))
+        elif cut and token == form.tokens[-1]:
+            notes.append(f"{token!r} read as {cut!r} cut short (truncated)")
+            matched_order.append(listed.index(cut))
         else:
             extra.append(token)
     if matched_order != sorted(matched_order):
