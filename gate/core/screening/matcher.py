@@ -39,6 +39,7 @@ the names say.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
@@ -77,6 +78,7 @@ from gate.core.screening.truncated import (
 )
 
 COUNTRY_PENALTY = 0.05
+_PUNCTUATION = re.compile(r"[\W_]+")
 WEAK_FACTOR = 0.92
 
 
@@ -260,11 +262,6 @@ def _score_form(
             score = max(score, contained_score(index, form, gains_of, indexed))
         if score >= floor:
             scores[name] = score
-    for name in cut_candidates(index, form.tokens, gains_of) if cut else ():
-        if scores.get(name, 0.0) < TRUNCATED_FACTOR:
-            score = cut_score(index, form.tokens, gains_of, weight_of, index.names[name])
-            if score >= max(floor, scores.get(name, 0.0)):
-                scores[name] = score
     for name in index.compact.get(form.compact, ()):
         # The listed name, spacing aside; under FUZZY_MIN_LENGTH letters with its legal form
         # too ("EP-IBN", a legal form and "ibn", which alone makes no hit: not "Ibn", "Ben").
@@ -275,6 +272,11 @@ def _score_form(
     if form.abjad:
         for name in index.abjad_compact.get(abjad_name_key(form.tokens), ()):
             scores[name] = max(scores.get(name, 0.0), ABJAD_SIMILARITY)
+    for name in cut_candidates(index, form.tokens, gains_of) if cut else ():
+        if scores.get(name, 0.0) < TRUNCATED_FACTOR:
+            score = cut_score(index, form.tokens, gains_of, weight_of, index.names[name])
+            if score >= max(floor, scores.get(name, 0.0)):
+                scores[name] = score
     return scores
 
 
@@ -327,8 +329,9 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     floor = min((p.threshold for p in index.policies.values()), default=1.0) * WEAK_FACTOR
     best: dict[int, _Scored] = {}
     forms = _forms(party.name)
-    # A name as long as a field may have been cut at its end (truncated).
-    cut = len(party.name.strip()) >= TRUNCATED_MIN_LENGTH
+    # A name as long as a field may have been cut at its end (truncated); counted without its
+    # punctuation, which does not change what a name says.
+    cut = len(" ".join(_PUNCTUATION.sub(" ", party.name).split())) >= TRUNCATED_MIN_LENGTH
     for read, part, exact in forms:
         if not exact:
             _screen_form(index, read, part, False, floor, best, cut and not (part or read.abjad))

@@ -10,19 +10,25 @@ words of one name.
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 from gate.core.screening.given_names import ABD_WORDS
 
-#: Where one party name holds several: "X c/o Y", "X on behalf of Y", "X; Tehran", "X (Y)",
-#: "X - Baghdad" (a dash between spaces; one within a word, "Al-Qaida", joins it). Not ","
-#: ("MAKENGA, Sultani" is one name), "/" (punctuation between the words of one name, "Saddam /
-#: Hussein") nor " for " ("Yousser Company for Finance and Investment" is one listed name); a
-#: listed name after those is found whole inside the longer name anyway.
+#: Where one party name holds several: "X c/o Y", "X on behalf of Y", "X; Tehran", "X (Y)".
+#: Not "," ("MAKENGA, Sultani" is one name), "/" (punctuation between the words of one name,
+#: "Saddam / Hussein") nor " for " ("Yousser Company for Finance and Investment" is one
+#: listed name); a listed name after those is found whole inside the longer name anyway.
 _SEPARATORS = re.compile(
-    r"\s(?:c/o|care\s+of|on\s+behalf\s+of|acting\s+for|via|attn\.?)\s|[;()\[\]|]"
-    r"|\s[-\u2013\u2014]+\s",
+    r"\s(?:c/o|care\s+of|on\s+behalf\s+of|acting\s+for|via|attn\.?)\s|[;()\[\]|]",
     re.IGNORECASE,
 )
+#: Where the name before a place or a note may end: a comma, or a dash between spaces ("Tariq
+#: Aziz - Baghdad"; one within a word, "Al-Qaida", joins it). Either also stands between the
+#: words of one name ("MAKENGA, Sultani", "DEV - SOL"), so the name before it counts only
+#: as a listed name exactly (``name_parts``).
+_HEAD_ENDS = re.compile(r",|\s[-\u2013\u2014]+\s")
+#: A listed name holds three commas at most: the name before each of the first four is tried.
+_MAX_HEADS = 4
 
 
 #: A person's title ("Dr.", "H.E.", "Eng.", "Capt.") or a vessel's prefix ("M/V", "MV"). The
@@ -40,7 +46,7 @@ _PREFIX = re.compile(rf"^\s*(?:{_TITLE})+", re.IGNORECASE)
 #: there the words are out of the listed order, so a listed name is not found inside the
 #: longer one either (screen12 probe: 167 of 200 listed persons cleared written "Family, Dr.
 #: Given"; one title is taken, as a listed name may hold one: "Barech, Mullah Naim").
-_TITLE_AFTER_COMMA = re.compile(rf",\s*{_TITLE}", re.IGNORECASE)
+_TITLE_AFTER_COMMA = re.compile(rf",[\s.,/-]*{_TITLE}", re.IGNORECASE)
 
 
 #: The words before a comma that do not make it a name of its own: the titles of ``_PREFIX``
@@ -56,29 +62,30 @@ _TITLES_AND_PARTICLES = frozenset((
 def name_parts(name: str) -> list[tuple[str, int]]:
     """The parts ``name`` is also screened as, each with 0, or its rank when it counts only as
     a listed name exactly: those separators divide it into; the name without a title or vessel
-    prefix; and, exactly, the name before each comma, its last first ("TARIQ AZIZ, Damascus,
-    Syria": a place or a note, as a consignee field often carries) with two name words or more
-    (not "Al Shammari, Ahmed"), screened only while the name as written, or before a later
-    comma, is no listed name exactly (``screen``): a comma also stands between the words of
-    one name ("MAKENGA, Sultani"), and its parts must not find what the whole name does not."""
+    prefix; and, exactly, the name before each comma or spaced dash, its last first ("TARIQ
+    AZIZ, Damascus, Syria", "Tariq Aziz - Baghdad": a place or a note, as a consignee field
+    often carries) with two name words or more (not "Al Shammari, Ahmed"), screened only while
+    the name as written, or before a later comma, is no listed name exactly (``screen``): a
+    comma also stands between the words of one name ("MAKENGA, Sultani"), and its parts must
+    not find what the whole name does not."""
     parts = [(part, 0) for part in _SEPARATORS.split(name) if part.strip()]
     if len(parts) < 2:
         parts = []
     bare = _TITLE_AFTER_COMMA.sub(", ", _PREFIX.sub("", name, count=1))
     if bare != name and bare.strip():
         parts.append((bare, 0))
-    pieces = name.split(",")  # a listed name holds three commas at most: four heads
-    for rank, cut in enumerate(range(min(len(pieces) - 1, 4), 0, -1), start=1):
-        head, tail = ",".join(pieces[:cut]), ",".join(pieces[cut:])
+    ends = list(islice(_HEAD_ENDS.finditer(name), _MAX_HEADS))
+    for rank, end in enumerate(reversed(ends), start=1):
+        head, tail = name[: end.start()], name[end.end() :]
         # One name word with a title, a particle or an "Abd al-" before the comma is a family
         # name ("Al Shammari, Ahmed", "Abdul Rahman, Jamal"), found as a listed alias alone.
         named = [
             w
-            for w in head.replace(",", " ").split()
+            for w in _HEAD_ENDS.sub(" ", head).split()
             if (word := w.casefold().strip(".")) not in _TITLES_AND_PARTICLES
             and word not in ABD_WORDS
         ]
-        if len(named) >= 2 and tail.replace(",", " ").strip():
+        if len(named) >= 2 and _HEAD_ENDS.sub(" ", tail).strip():
             parts.append((head, rank))
             bare_head = _TITLE_AFTER_COMMA.sub(", ", _PREFIX.sub("", head, count=1))
             if bare_head != head and bare_head.strip():
