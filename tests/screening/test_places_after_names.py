@@ -3,10 +3,10 @@
 
 The places are the cities and countries the lists' own addresses name. Found by the screen12
 probe: 44 of 300 listed names cleared with a city after them ("KACH Baghdad"), and 16 of 300
-with ", City" (a one-word name before the comma). The name before the place counts only as a
-listed name exactly, and a one-word name only as a company's: "Hassan" and "Noah" are listed
-aliases of a person and of a vessel. The entries are real UN and OFAC SDN entries of the demo
-lists, used here as data only.
+with ", City" (a one-word name before the comma); 8 of 300 do now, names of vessels and
+aircraft. The name before the place counts only as a listed name exactly, and a one-word name
+only as a company's: "Hassan" and "Noah" are listed aliases of a person and of a vessel. The
+entries are real UN and OFAC SDN entries of the demo lists, used here as data only.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ characters, others 30 or 40) and cut what does not fit, often in the middle of a
 Dice (matcher) then sees a word the lists do not know, weighed as the rarest ("gro"), and the
 listed words cut off weigh against the party: most cut names cleared (screen12 probe, names of
 the demo lists longer than the field: 202 of 300 cleared cut at 35 characters, 218 of 300 at
-30, 196 of 300 at 40; 45, 41 and 39 after this rule, nearly all of them cut inside or right
+30, 196 of 300 at 40; 45, 44 and 39 after this rule, nearly all of them cut inside or right
 after a legal form or generic words, "OTKRYTOE AKTSIONERNOE OBSHCHES", where nothing tells
 the listed name from any other).
 
