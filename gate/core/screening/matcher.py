@@ -370,7 +370,13 @@ def _screen_before_place(
     ``best``, as the name before a comma is: only as a listed name exactly, and only while the
     name as written is none ("BANK MELLI IRAN" is listed with its country)."""
     rest = without_places(index.places, read.tokens)
-    if rest is None or any(scored.score >= 1.0 for scored in best.values()):
+    # Generic words alone name no company, though a listed name may fold to them ("STG
+    # HOLDINGS LIMITED"): "Holdings Hong Kong" is no hit (review13).
+    if (
+        rest is None
+        or all(word in UNINFORMATIVE for word in rest)
+        or any(scored.score >= 1.0 for scored in best.values())
+    ):
         return
     found: dict[int, _Scored] = {}
     _screen_form(index, FoldedName(rest, read.legal_form), True, True, floor, found)
