@@ -15,7 +15,7 @@ from itertools import permutations
 
 import pytest
 
-from gate.core.screening import Party, screen
+from gate.core.screening import ListPolicy, Party, ScreeningIndex, parse_gate_csv, screen
 from tests.screening.lists import demo_index
 
 TARIQ_AZIZ = ("un", "IQi.025")
@@ -146,3 +146,23 @@ def test_a_name_of_many_commas_is_cut_at_four_commas_at_most() -> None:
 
     assert len(name_parts("Tariq Aziz, " * 900)) <= 4
     assert ("un", "IQi.025") in entries_hit("TARIQ AZIZ, " * 900)
+
+
+@pytest.mark.parametrize(
+    ("name", "entry"),
+    [
+        ("Eng Kiat, Blk 5 Harbour Road", "T-1"),
+        ("Gen Wu, shipping agent", "T-2"),
+        ("Gen Wu - shipping agent", "T-2"),
+    ],
+)
+def test_a_title_that_is_also_a_name_counts_as_one_only_with_its_dot(name: str, entry: str) -> None:
+    """ "Eng" and "Gen" without a dot are names ("ENG Kiat"): the name before the comma holds
+    two name words and is screened (review13: both cleared on screen12, hit on 6857c17). The
+    notices are made up for the test."""
+    notices = parse_gate_csv(
+        b"name,aliases,country,reference,date\n"
+        b"ENG Kiat,,SG,T-1,2026-01-01\nGEN Wu,,CN,T-2,2026-01-01\n"
+    )
+    index = ScreeningIndex.build([notices], [ListPolicy("notices", "prohibit", 0.88)])
+    assert [entry] == [h.entry for h in screen(index, Party(name))]

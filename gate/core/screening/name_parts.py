@@ -53,10 +53,13 @@ _TITLE_AFTER_COMMA = re.compile(rf",[\s.,/-]*{_TITLE}", re.IGNORECASE)
 #: and the particles a family name opens with ("Al Shammari", "Abu Ali", "van Dijk").
 _TITLES_AND_PARTICLES = frozenset((
     "mr", "mrs", "ms", "miss", "dr", "prof", "sheikh", "shaikh", "shaykh", "haji", "hajji",
-    "alhaji", "mullah", "mawlawi", "maulvi", "h.e", "eng", "engr", "capt", "col", "gen", "brig",
+    "alhaji", "mullah", "mawlawi", "maulvi", "h.e", "capt",
     "al", "el", "abu", "bin", "ibn", "ben", "bint", "van", "von", "der", "den", "de", "del",
     "della", "la", "le", "da", "das", "do", "dos", "di",
 ))  # fmt: skip
+#: Titles that are also names ("Eng Kok Leong", "Gen Li"), titles only written with their dot
+#: (as in ``_TITLE``): "ENG Kiat, Singapore" holds two name words before its comma.
+_DOTTED_TITLES = frozenset(("eng", "engr", "col", "gen", "brig"))
 
 
 def name_parts(name: str) -> list[tuple[str, int]]:
@@ -83,6 +86,7 @@ def name_parts(name: str) -> list[tuple[str, int]]:
             w
             for w in _HEAD_ENDS.sub(" ", head).split()
             if (word := w.casefold().strip(".")) not in _TITLES_AND_PARTICLES
+            and not (word in _DOTTED_TITLES and w.endswith("."))
             and word not in ABD_WORDS
         ]
         if len(named) >= 2 and _HEAD_ENDS.sub(" ", tail).strip():
