@@ -56,12 +56,12 @@ VOWELS_APART_MIN_KEY = 5
 #: A word removed with a legal form from at least this many listed names, and from more than
 #: keep it, is a word of legal forms (ScreeningIndex.legal_words).
 LEGAL_WORD_MIN = 3
-#: A place each of whose words is a word of at least this many listed persons' names
-#: ("Khalil", "Qasim", "Valencia", "San Jose") is a family name as often as a place: a
-#: party's name is not screened without it ("Omar Ali Khalil" is not the listed "Omar Ali"
-#: in Khalil; review13: 117 of 2,112 places of the demo lists are words of persons' names,
-#: 55 of them of three or more).
-PLACE_NAME_WORD_MIN = 3
+#: A word of at least this many listed persons' names is a person's name word
+#: (ScreeningIndex.person_words): a place made of such words ("Khalil", "Qasim", "Valencia",
+#: "San Jose") is a family name as often as a place, and is not taken off a party's name
+#: ("Omar Ali Khalil" is not the listed "Omar Ali" in Khalil; review13: 117 of 2,112 places
+#: of the demo lists are words of persons' names, 55 of them of three or more).
+PERSON_WORD_MIN = 3
 #: Identifiers shorter than this are too unspecific to be a hit on their own.
 MIN_ID_LENGTH = 5
 
@@ -138,6 +138,7 @@ class ScreeningIndex:
         "legal_words",
         "max_weight",
         "names",
+        "person_words",
         "places",
         "policies",
         "postings",
@@ -176,9 +177,10 @@ class ScreeningIndex:
         #: listed name that holds one of them.
         self.abd_words: frozenset[int] = frozenset()
         #: The places the lists' addresses name, folded (places.place_key): what a party's
-        #: name may end with that is no part of it; not those that are as often a person's
-        #: name (PLACE_NAME_WORD_MIN).
+        #: name may end with that is no part of it; not those made of persons' name words.
         self.places: frozenset[tuple[str, ...]] = frozenset()
+        #: The words of at least PERSON_WORD_MIN listed persons' names ("salim", "khalil").
+        self.person_words: frozenset[str] = frozenset()
         #: The words the lists' legal forms are made of, removed from more listed names than
         #: keep them (LEGAL_WORD_MIN at least): "obshchestvo", "ogranichennoi", "unitary" of
         #: legal forms written out. Such a word found where a legal form was not removed (a
@@ -228,10 +230,11 @@ class ScreeningIndex:
                     if len(key) >= MIN_ID_LENGTH:
                         index.identifiers.setdefault(key, []).append(number)
         index._weigh(folded)
+        index.person_words = frozenset(
+            word for word, count in person_words.items() if count >= PERSON_WORD_MIN
+        )
         index.places = frozenset(
-            key
-            for key in place_keys(places)
-            if min(person_words.get(word, 0) for word in key) < PLACE_NAME_WORD_MIN
+            key for key in place_keys(places) if not index.person_words.issuperset(key)
         )
         index.legal_words = frozenset(
             word

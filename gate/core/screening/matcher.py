@@ -381,9 +381,13 @@ def _screen_before_place(
     found: dict[int, _Scored] = {}
     _screen_form(index, FoldedName(rest, read.legal_form), True, True, floor, found)
     for entry, scored in found.items():
+        # One word is a company's name only when no listed person's name holds it: "Salim
+        # Dubai" is a person as likely as the SDN's "SALIM S.A." (review13).
         one_word = len(rest) == 1
         if one_word and (
-            index.names[scored.name].weak or index.entries[entry].kind not in _ONE_WORD_KINDS
+            index.names[scored.name].weak
+            or index.entries[entry].kind not in _ONE_WORD_KINDS
+            or rest[0] in index.person_words
         ):
             continue
         if entry not in best or scored.score > best[entry].score:
