@@ -125,7 +125,8 @@ def load_snapshot(
 def list_changes(
     old: ScreeningSnapshot | None, new: ScreeningSnapshot
 ) -> dict[str, dict[str, Any]]:
-    """Per list whose entries differ: counts and references added, removed and changed."""
+    """Per list whose entries or places (ParsedList.places) differ: counts and references
+    added, removed and changed, and how many places came or went."""
     changes: dict[str, dict[str, Any]] = {}
     for name, loaded in new.lists.items():
         before_list = None if old is None else old.lists.get(name)
@@ -140,7 +141,13 @@ def list_changes(
         added = sorted(after.keys() - before.keys())
         removed = sorted(before.keys() - after.keys())
         changed = sorted(r for r in after.keys() & before.keys() if after[r] != before[r])
-        if not (added or removed or changed):
+        # The places of the addresses are no entry's (no version names them), yet a party's
+        # name is screened without one it ends with (gate.core.screening.places): a list whose
+        # places alone changed screens differently, and its shipments are decided again.
+        places = set(loaded.parsed.places) ^ set(
+            () if before_list is None else before_list.parsed.places
+        )
+        if not (added or removed or changed or places):
             continue
         dated = loaded.parsed.published
         changes[name] = {
@@ -151,6 +158,7 @@ def list_changes(
             "added_refs": added[:JOURNAL_REFERENCES],
             "removed_refs": removed[:JOURNAL_REFERENCES],
             "changed_refs": changed[:JOURNAL_REFERENCES],
+            "places_changed": len(places),
             # The data's own date, so the journal shows how fresh each version was.
             "published": None if dated is None else dated.isoformat(),
         }

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gate.service import screening_lists
+from gate.service.screening import list_changes
 from gate.service.screening_lists import ListSource, load_lists
 from tests.screening.lists import LISTS
 
@@ -86,3 +87,22 @@ def test_oversized_file_is_refused_unread(tmp_path: Path, monkeypatch: pytest.Mo
     assert ["bis_dpl"] == [r.list_id for r in refusals]
     assert "over 10000" in refusals[0].reason
     assert first.lists["bis_dpl"] is second.lists["bis_dpl"]
+
+
+def test_a_list_whose_places_alone_changed_is_a_change(tmp_path: Path) -> None:
+    """A reload where only an address's city changed (no entry's version does) still reports
+    the list as changed, so the shipments are screened again: the places a party's name may
+    end with come from the lists' addresses (gate.core.screening.places), and a new one can
+    make a hit ("Rosoboronexport Quillfeather" once the lists name Quillfeather). review13:
+    on screen12 ``list_changes`` said nothing changed, and nothing was re-decided."""
+    copy_lists(tmp_path)
+    first, _ = load_lists(sources(tmp_path))
+    lines = (tmp_path / "dpl.txt").read_text(encoding="utf-8").splitlines(keepends=True)
+    cells = lines[1].split("\t")
+    cells[2] = "Quillfeather"  # the City column of the first entry
+    lines[1] = "\t".join(cells)
+    (tmp_path / "dpl.txt").write_text("".join(lines), encoding="utf-8")
+    second, refusals = load_lists(sources(tmp_path), first)
+    assert () == refusals
+    assert ("quillfeather",) in second.index.places
+    assert ["bis_dpl"] == list(list_changes(first, second))

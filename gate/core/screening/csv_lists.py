@@ -24,6 +24,7 @@ from gate.core.screening.entries import (
     ListFormatError,
     ParsedList,
     make_entry,
+    places_of,
 )
 from gate.core.screening.territories import country_code, country_codes
 
@@ -134,6 +135,7 @@ def parse_sdn_csv(
         raise ListFormatError(SDN_FORMAT, "sdn.csv holds no entry")
     aliases: dict[str, list[EntryName]] = {key: [] for key in records}
     places: dict[str, list[str]] = {key: [] for key in records}
+    cities: list[str] = []
     if alt is not None:
         for line, row in _rows(SDN_FORMAT, decode(SDN_FORMAT, alt), 5):
             if row[0] not in aliases:
@@ -144,6 +146,7 @@ def parse_sdn_csv(
             if row[0] not in places:
                 raise ListFormatError(SDN_FORMAT, f"add.csv line {line}: unknown ent_num {row[0]}")
             places[row[0]].append(_value(row[4]))
+            cities += (_value(row[3]), _value(row[4]))
     entries = []
     for key, row in records.items():
         remarks = _value(row[11])
@@ -164,7 +167,7 @@ def parse_sdn_csv(
             )
         except ValueError as exc:
             raise ListFormatError(SDN_FORMAT, str(exc)) from exc
-    return ParsedList(list_id, SDN_FORMAT, tuple(entries))
+    return ParsedList(list_id, SDN_FORMAT, tuple(entries), places=places_of(cities))
 
 
 _CSL_REQUIRED = ("source", "name", "alt_names", "addresses", "ids")
@@ -297,12 +300,14 @@ def parse_dpl_tsv(data: bytes, list_id: str = "bis_dpl") -> ParsedList:
             DPL_FORMAT, "the first line is not the DPL header (Name, Street_Address, ...)"
         )
     grouped: dict[str, tuple[str, list[str]]] = {}
+    cities: list[str] = []
     rows = _rows(DPL_FORMAT, text, len(DPL_COLUMNS), delimiter="\t")
     next(rows)  # the header, checked above
     for _line, row in rows:
         name = " ".join(row[0].split())
         key = f"{name} ({row[6]})"
         grouped.setdefault(key, (name, []))[1].append(row[4])
+        cities += (row[2], row[4])
     if not grouped:
         raise ListFormatError(DPL_FORMAT, "the file holds no entry (only a header?)")
     entries = [
@@ -312,7 +317,7 @@ def parse_dpl_tsv(data: bytes, list_id: str = "bis_dpl") -> ParsedList:
         for key, (name, places) in grouped.items()
         if name
     ]
-    return ParsedList(list_id, DPL_FORMAT, tuple(entries))
+    return ParsedList(list_id, DPL_FORMAT, tuple(entries), places=places_of(cities))
 
 
 GATE_COLUMNS = ("name", "aliases", "country", "reference", "date")

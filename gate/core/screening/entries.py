@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -84,6 +85,11 @@ class ParsedList:
     format: str
     entries: tuple[ListEntry, ...]
     published: date | None = None
+    #: The places (cities, countries) the list's addresses name, as written ("Moscow 117452",
+    #: "Tijuana, Baja California"): the words a party's name may end with that name no party
+    #: (gate.core.screening.places). Not part of any entry, so no entry's version depends on
+    #: them.
+    places: tuple[str, ...] = ()
 
     @property
     def alias_count(self) -> int:
@@ -133,6 +139,14 @@ def make_entry(
         programmes=entry.programmes,
         version=entry_version(entry),
     )
+
+
+def places_of(cells: Iterable[str]) -> tuple[str, ...]:
+    """The distinct places of a list's address cells (ParsedList.places), each part between
+    commas once ("Tijuana, Baja California" and "al-Awja, near Tikrit" are two), empty cells
+    left out."""
+    parts = (part.strip() for cell in cells for part in cell.split(","))
+    return tuple(dict.fromkeys(part for part in parts if part))
 
 
 def entry_version(entry: ListEntry) -> str:

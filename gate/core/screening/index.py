@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from gate.core.screening.entries import ListEntry, ParsedList
+from gate.core.screening.entries import EntryKind, ListEntry, ParsedList
 from gate.core.screening.given_names import ABD_WORDS, given_name
 from gate.core.screening.names import (
     ABJAD_MIN_KEY,
@@ -30,8 +30,10 @@ from gate.core.screening.names import (
     abjad_name_key,
     consonant_key,
     fold_name,
+    legal_form_words,
     sound_key,
 )
+from gate.core.screening.places import place_keys
 
 PROHIBIT = "prohibit"
 LICENCE = "licence"
@@ -51,6 +53,15 @@ ABJAD_COMPACT_MIN_KEY = 5
 #: A Latin word is matched by its consonants (``abjad_key``, ``consonant_key``) only when it
 #: has at least this many: fewer meet too many other words ("mhmd": Mahmoud and Muhammad).
 VOWELS_APART_MIN_KEY = 5
+#: A word removed with a legal form from at least this many listed names, and from more than
+#: keep it, is a word of legal forms (ScreeningIndex.legal_words).
+LEGAL_WORD_MIN = 3
+#: A word of at least this many listed persons' names is a person's name word
+#: (ScreeningIndex.person_words): a place made of such words ("Khalil", "Qasim", "Valencia",
+#: "San Jose") is a family name as often as a place, and is not taken off a party's name
+#: ("Omar Ali Khalil" is not the listed "Omar Ali" in Khalil; review13: 117 of 2,112 places
+#: of the demo lists are words of persons' names, 55 of them of three or more).
+PERSON_WORD_MIN = 3
 #: Identifiers shorter than this are too unspecific to be a hit on their own.
 MIN_ID_LENGTH = 5
 
@@ -124,11 +135,15 @@ class ScreeningIndex:
         "entries",
         "given",
         "identifiers",
+        "legal_words",
         "max_weight",
         "names",
+        "person_words",
+        "places",
         "policies",
         "postings",
         "sounds",
+        "starts",
         "token_of",
         "tokens",
         "weights",
@@ -161,6 +176,19 @@ class ScreeningIndex:
         #: "abdurrahman"): a name read as one (readings.abd_compounds) counts only against a
         #: listed name that holds one of them.
         self.abd_words: frozenset[int] = frozenset()
+        #: The places the lists' addresses name, folded (places.place_key): what a party's
+        #: name may end with that is no part of it; not those made of persons' name words.
+        self.places: frozenset[tuple[str, ...]] = frozenset()
+        #: The words of at least PERSON_WORD_MIN listed persons' names ("salim", "khalil").
+        self.person_words: frozenset[str] = frozenset()
+        #: The words the lists' legal forms are made of, removed from more listed names than
+        #: keep them (LEGAL_WORD_MIN at least): "obshchestvo", "ogranichennoi", "unitary" of
+        #: legal forms written out. Such a word found where a legal form was not removed (a
+        #: listed name misspelt, a party's name cut) names no party (truncated).
+        self.legal_words: frozenset[str] = frozenset()
+        #: Per first two words (token numbers), the names of three words or more that begin
+        #: with them: where a name cut short at a field limit is looked for (truncated).
+        self.starts: dict[tuple[int, int], list[int]] = {}
         self.max_weight = 1.0
 
     @classmethod
@@ -169,14 +197,23 @@ class ScreeningIndex:
         index = cls()
         index.policies = {policy.list_id: policy for policy in policies}
         folded: list[tuple[int, str, bool, bool, tuple[str, ...], bool]] = []
+        places: list[str] = []
+        removed: dict[str, int] = {}
+        person_words: dict[str, int] = {}
         for parsed in lists:
             if parsed.list_id not in index.policies:
                 raise ValueError(f"list {parsed.list_id} has no policy (action, threshold)")
+            places.extend(parsed.places)
             for entry in parsed.entries:
                 number = len(index.entries)
                 index.entries.append(entry)
                 for item in entry.names:
+                    for word in legal_form_words(item.name):
+                        removed[word] = removed.get(word, 0) + 1
                     for form in fold_name(item.name):
+                        if entry.kind is EntryKind.PERSON:
+                            for word in set(form.tokens):
+                                person_words[word] = person_words.get(word, 0) + 1
                         if form.tokens:
                             folded.append(
                                 (
@@ -193,6 +230,17 @@ class ScreeningIndex:
                     if len(key) >= MIN_ID_LENGTH:
                         index.identifiers.setdefault(key, []).append(number)
         index._weigh(folded)
+        index.person_words = frozenset(
+            word for word, count in person_words.items() if count >= PERSON_WORD_MIN
+        )
+        index.places = frozenset(
+            key for key in place_keys(places) if not index.person_words.issuperset(key)
+        )
+        index.legal_words = frozenset(
+            word
+            for word, count in removed.items()
+            if count >= LEGAL_WORD_MIN and count > index.name_frequency(word)
+        )
         return index
 
     def _weigh(self, folded: list[tuple[int, str, bool, bool, tuple[str, ...], bool]]) -> None:
@@ -248,6 +296,8 @@ class ScreeningIndex:
             for token_id in set(ids):
                 self.postings[token_id].append(number)
             self.compact.setdefault("".join(tokens), []).append(number)
+            if len(ids) >= 3:
+                self.starts.setdefault((ids[0], ids[1]), []).append(number)
             key = abjad_name_key(tokens)
             if len(key) >= ABJAD_COMPACT_MIN_KEY:
                 self.abjad_compact.setdefault(key, []).append(number)
@@ -265,6 +315,11 @@ class ScreeningIndex:
         if number is not None:
             return self.weights[number]
         return GENERIC_WEIGHT if token in GENERIC_WORDS else self.max_weight
+
+    def name_frequency(self, token: str) -> int:
+        """How many folded names hold ``token``."""
+        number = self.token_of.get(token)
+        return 0 if number is None else len(self.postings[number])
 
     @property
     def name_count(self) -> int:

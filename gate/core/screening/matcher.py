@@ -23,6 +23,12 @@ person's name that matches listed words of its own, among them the first given n
 family name, scores by the abridged rule (abridged: "François Bozizé" for "FRANÇOIS
 YANGOUVONDA BOZIZÉ", at most ABRIDGED_FACTOR).
 
+A party's name as long as a field may have been cut at its end, and is also read as the
+beginning of a listed name (truncated: "Shahid Hemmat Industrial Gro", at most
+TRUNCATED_FACTOR); a name may end with a place the lists' addresses name, without it counting
+only as a listed name exactly, as the name before a comma does (places: "Rosoboronexport
+Moscow").
+
 A hit needs, besides its list's threshold, at least one shared word that is not generic:
 "General Trading" must not hit every general trading company on a list. A hit is decided on the
 name score; a differing country then lowers the score reported (by COUNTRY_PENALTY) but never
@@ -33,12 +39,14 @@ the names say.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
 
 from gate.core.hits import Hit, HitAction
 from gate.core.screening.abridged import ABRIDGED_FACTOR, abridged_score
+from gate.core.screening.contained import CONTAINED_FACTOR, contained_score
 from gate.core.screening.entries import EntryKind, ListEntry
 from gate.core.screening.given_names import given_name
 from gate.core.screening.index import (
@@ -51,7 +59,6 @@ from gate.core.screening.index import (
 )
 from gate.core.screening.name_parts import name_parts
 from gate.core.screening.names import (
-    GENERIC_WORDS,
     UNINFORMATIVE,
     FoldedName,
     abjad_key,
@@ -61,9 +68,17 @@ from gate.core.screening.names import (
     read_abjad,
     sound_key,
 )
+from gate.core.screening.places import without_places
 from gate.core.screening.readings import Reading, readings
+from gate.core.screening.truncated import (
+    TRUNCATED_FACTOR,
+    TRUNCATED_MIN_LENGTH,
+    cut_candidates,
+    cut_score,
+)
 
 COUNTRY_PENALTY = 0.05
+_PUNCTUATION = re.compile(r"[\W_]+")
 WEAK_FACTOR = 0.92
 
 
@@ -100,9 +115,6 @@ ABJAD_SIMILARITY = 0.95
 #: "Hisbollah"). Below the edit similarity of one changed letter in eight, above a list's
 #: usual threshold.
 VOWELS_APART_SIMILARITY = 0.92
-#: A listed name found whole inside a longer party name scores at most this (the party's
-#: other words are not evidence against it, but an exact match ranks first).
-CONTAINED_FACTOR = 0.95
 #: A query token whose postings (with its near spellings) number at most this many names
 #: drives candidate generation; commoner tokens ("al", "mohammad") only add to the score of
 #: candidates found through rarer ones, so one party costs a few hundred checks, not thousands.
@@ -176,8 +188,11 @@ class _Term:
     informative: bool
 
 
-def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[int, float]:
-    """Score the indexed names reachable from ``form``; keep those at ``floor`` or more."""
+def _score_form(
+    index: ScreeningIndex, form: FoldedName, floor: float, cut: bool = False
+) -> dict[int, float]:
+    """Score the indexed names reachable from ``form``; keep those at ``floor`` or more. With
+    ``cut`` the name may also be a listed one cut short at a field limit (truncated)."""
     terms: list[_Term] = []
     tokens = tuple(dict.fromkeys(form.tokens))
     for token in tokens:
@@ -211,6 +226,7 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
     others = sum(max(t.gains.values(), default=0.0) for t in terms if t not in drivers)
     driver_weight = sum(term.weight for term in drivers)
     gains_of = dict(zip(tokens, (term.gains for term in terms), strict=True))
+    weight_of = dict(zip(tokens, (term.weight for term in terms), strict=True))
     # The abridged rule pairs party words with listed words one to one, so a word the party
     # repeats ("Matuq Matuq" for "MATUQ MOHAMMED MATUQ") counts once per time it is written.
     term_of = dict(zip(tokens, terms, strict=True))
@@ -243,7 +259,7 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
             and len(indexed.tokens) < len(form.tokens)
             and CONTAINED_FACTOR * most >= floor * indexed.weight
         ):
-            score = max(score, _contained_score(index, form, gains_of, indexed))
+            score = max(score, contained_score(index, form, gains_of, indexed))
         if score >= floor:
             scores[name] = score
     for name in index.compact.get(form.compact, ()):
@@ -256,6 +272,11 @@ def _score_form(index: ScreeningIndex, form: FoldedName, floor: float) -> dict[i
     if form.abjad:
         for name in index.abjad_compact.get(abjad_name_key(form.tokens), ()):
             scores[name] = max(scores.get(name, 0.0), ABJAD_SIMILARITY)
+    for name in cut_candidates(index, form.tokens, gains_of) if cut else ():
+        if scores.get(name, 0.0) < TRUNCATED_FACTOR:
+            score = cut_score(index, form.tokens, gains_of, weight_of, index.names[name])
+            if score >= max(floor, scores.get(name, 0.0)):
+                scores[name] = score
     return scores
 
 
@@ -288,60 +309,6 @@ def _exact_score(index: ScreeningIndex, terms: list[_Term], indexed: IndexedName
     return min(1.0, round(2.0 * shared / (query_weight + indexed.weight), 9))
 
 
-def _contained_score(
-    index: ScreeningIndex,
-    form: FoldedName,
-    gains_of: dict[str, dict[int, float]],
-    indexed: IndexedName,
-) -> float:
-    """The score of a listed name found whole inside a longer party name, or 0.
-
-    The listed words must appear in the party's name in their order, one after another, with
-    at most generic words between them ("Tanchon Commercial Bank" in "Global Logistics Services
-    on behalf of Tanchon Commercial Bank"); a listed generic word may be missing. Only a listed
-    name specific enough to stand out of a longer text counts (IndexedName.specific). The score is
-    the share of the listed name's weight found, times CONTAINED_FACTOR.
-    """
-    party = form.tokens
-    best = 0.0
-    for start in range(len(party)):
-        shared = _run_from(index, party, start, gains_of, indexed)
-        best = max(best, shared)
-    return CONTAINED_FACTOR * min(1.0, best / indexed.weight)
-
-
-def _run_from(
-    index: ScreeningIndex,
-    party: tuple[str, ...],
-    start: int,
-    gains_of: dict[str, dict[int, float]],
-    indexed: IndexedName,
-) -> float:
-    """The weight the listed words share with the party's words from ``start`` on, taken in
-    order with only generic words between them; 0 when a listed word that is not generic is
-    missing or the run does not begin at ``start``."""
-    shared = 0.0
-    position = start
-    for number in indexed.tokens:
-        at = position
-        # Between listed words the party may have generic words ("Tanchon Commercial Trading
-        # Bank"), but the run starts at ``start`` itself.
-        while (
-            at > start
-            and at < len(party)
-            and party[at] in GENERIC_WORDS
-            and number not in gains_of[party[at]]
-        ):
-            at += 1
-        gain = gains_of[party[at]].get(number, 0.0) if at < len(party) else 0.0
-        if gain > 0.0:
-            shared += gain
-            position = at + 1
-        elif index.tokens[number] not in GENERIC_WORDS:
-            return 0.0
-    return shared if position > start else 0.0
-
-
 def _forms(name: str) -> list[tuple[FoldedName, bool, int]]:
     """The forms ``name`` is screened under, each with whether it is one part of a name of
     several and its rank if only exactly (``name_parts``): its own, those of each of its parts, and
@@ -362,9 +329,12 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     floor = min((p.threshold for p in index.policies.values()), default=1.0) * WEAK_FACTOR
     best: dict[int, _Scored] = {}
     forms = _forms(party.name)
+    # A name as long as a field may have been cut at its end (truncated); counted without its
+    # punctuation, which does not change what a name says.
+    cut = len(" ".join(_PUNCTUATION.sub(" ", party.name).split())) >= TRUNCATED_MIN_LENGTH
     for read, part, exact in forms:
         if not exact:
-            _screen_form(index, read, part, False, floor, best)
+            _screen_form(index, read, part, False, floor, best, cut and not (part or read.abjad))
     # The name before a comma, the last first, only when the name as written (or before a
     # later comma) is no listed name exactly: what follows may be a place or a note hiding one
     # ("TARIQ AZIZ, Damascus"); a name listed as written ("Abdul Rahman, Mohamad Iqbal") is
@@ -375,6 +345,9 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
         for read, part, exact in forms:
             if exact == rank:
                 _screen_form(index, read, part, True, floor, best)
+    for read, part, _exact in forms:
+        if not part and not read.abjad:
+            _screen_before_place(index, read, floor, best)
     hits = [
         hit
         for number, scored in best.items()
@@ -385,6 +358,42 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     return tuple(hits)
 
 
+#: The listed names a party's one word before a place may be (places): a company's, not a
+#: person's given name ("Hassan Moscow") nor a vessel's ("Noah").
+_ONE_WORD_KINDS = frozenset({EntryKind.ENTITY, EntryKind.UNKNOWN})
+
+
+def _screen_before_place(
+    index: ScreeningIndex, read: FoldedName, floor: float, best: dict[int, _Scored]
+) -> None:
+    """Screen the name before a place it ends with ("Rosoboronexport Moscow", places) into
+    ``best``, as the name before a comma is: only as a listed name exactly, and only while the
+    name as written is none ("BANK MELLI IRAN" is listed with its country)."""
+    rest = without_places(index.places, read.tokens)
+    # Generic words alone name no company, though a listed name may fold to them ("STG
+    # HOLDINGS LIMITED"): "Holdings Hong Kong" is no hit (review13).
+    if (
+        rest is None
+        or all(word in UNINFORMATIVE for word in rest)
+        or any(scored.score >= 1.0 for scored in best.values())
+    ):
+        return
+    found: dict[int, _Scored] = {}
+    _screen_form(index, FoldedName(rest, read.legal_form), True, True, floor, found)
+    for entry, scored in found.items():
+        # One word is a company's name only when no listed person's name holds it: "Salim
+        # Dubai" is a person as likely as the SDN's "SALIM S.A." (review13).
+        one_word = len(rest) == 1
+        if one_word and (
+            index.names[scored.name].weak
+            or index.entries[entry].kind not in _ONE_WORD_KINDS
+            or rest[0] in index.person_words
+        ):
+            continue
+        if entry not in best or scored.score > best[entry].score:
+            best[entry] = scored
+
+
 def _screen_form(
     index: ScreeningIndex,
     read: FoldedName,
@@ -392,13 +401,15 @@ def _screen_form(
     exact: bool,
     floor: float,
     best: dict[int, _Scored],
+    cut: bool = False,
 ) -> None:
     """Scores ``read`` and its other readings into ``best``. A one-word part, or one that
-    counts only exactly, is taken only as written."""
+    counts only exactly, is taken only as written; with ``cut``, as written it may also be a
+    listed name cut short (truncated)."""
     exact = exact or (part and len(read.tokens) == 1)
     others = [] if read.abjad or exact else readings(index, read)
     for reading in [Reading(read, ""), *others]:
-        _keep_best(index, reading, part, exact, floor, best)
+        _keep_best(index, reading, part, exact, floor, best, cut and not reading.how)
 
 
 def _keep_best(
@@ -408,12 +419,13 @@ def _keep_best(
     exact: bool,
     floor: float,
     best: dict[int, _Scored],
+    cut: bool = False,
 ) -> None:
     """Score the name as ``reading`` reads it and keep, per entry in ``best``, the best scored
     name (one holding a word ``reading.needs``, if any); with ``exact``, only the listed names
     it is exactly."""
     form = reading.form
-    for name, score in _score_form(index, form, floor).items():
+    for name, score in _score_form(index, form, floor, cut).items():
         # A one-word part ("(Miami)", "; Tehran") is a place or a note more often than a
         # name: it counts only when it is a listed name exactly ("(Hizballah)"); so does
         # the name before its last comma (``name_parts``).
@@ -485,10 +497,14 @@ def _differences(index: ScreeningIndex, form: FoldedName, indexed: IndexedName) 
             for n, s in expand(index, token).items()
             if index.tokens[n] in listed
         ]
+        cut = next((t for t in listed if len(t) > len(token) and t.startswith(token)), "")
         if near:
             spelt = max(near)[1]
             notes.append(f"{token!r} read as {spelt!r}")
             matched_order.append(listed.index(spelt))
+        elif cut and token == form.tokens[-1]:
+            notes.append(f"{token!r} read as {cut!r} cut short (truncated)")
+            matched_order.append(listed.index(cut))
         else:
             extra.append(token)
     if matched_order != sorted(matched_order):

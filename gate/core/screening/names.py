@@ -176,6 +176,21 @@ def fold_name(name: str) -> tuple[FoldedName, ...]:
     return tuple(forms)
 
 
+def legal_form_words(name: str) -> frozenset[str]:
+    """The folded words of ``name`` that ``fold_name`` removed with its legal form
+    ("obshchestvo", "s", "ogranichennoi", "otvetstvennostyu" of "OBSHCHESTVO S OGRANICHENNOI
+    OTVETSTVENNOSTYU KARST"); empty when it removed none."""
+    forms = fold_name(name)
+    if not forms[0].legal_form:
+        return frozenset()
+    text = _DOTTED_WORDS.sub(" ", unicodedata.normalize("NFKC", name))
+    words = (
+        "".join(c for c in ascii_text(token).casefold() if c.isalnum())
+        for token in tokenize_name(text.casefold())
+    )
+    return frozenset(_generic_spelling(word) for word in words if word) - set(forms[0].tokens)
+
+
 # Spellings that differ only by how a name went into Cyrillic and back (or came from another
 # romanisation): "committee" -> "Цоммиттее" -> "tsommittee", "Jang" -> "Йанг" -> "iang",
 # "Wa'el" -> "Уа'ел" -> "uael". Both sides are reduced to one key; tokens with the same key are

@@ -22,6 +22,7 @@ from gate.core.screening.entries import (
     ListFormatError,
     ParsedList,
     make_entry,
+    places_of,
 )
 from gate.core.screening.territories import country_codes
 
@@ -82,7 +83,16 @@ def parse_un_xml(data: bytes, list_id: str = "un") -> ParsedList:
     if not entries:
         raise ListFormatError(UN_FORMAT, "the list holds no INDIVIDUAL or ENTITY")
     return ParsedList(
-        list_id, UN_FORMAT, tuple(entries), _date(UN_FORMAT, root.get("dateGenerated"))
+        list_id,
+        UN_FORMAT,
+        tuple(entries),
+        _date(UN_FORMAT, root.get("dateGenerated")),
+        places_of(
+            _text(place)
+            for kind in ("INDIVIDUAL", "ENTITY")
+            for tag in ("CITY", "COUNTRY")
+            for place in root.iterfind(f"*/{kind}/{kind}_ADDRESS/{tag}")
+        ),
     )
 
 
@@ -138,7 +148,15 @@ def parse_eu_fsf_xml(data: bytes, list_id: str = "eu_fsf") -> ParsedList:
     if not entries:
         raise ListFormatError(EU_FORMAT, "the file holds no sanctionEntity")
     return ParsedList(
-        list_id, EU_FORMAT, tuple(entries), _date(EU_FORMAT, root.get("generationDate"))
+        list_id,
+        EU_FORMAT,
+        tuple(entries),
+        _date(EU_FORMAT, root.get("generationDate")),
+        places_of(
+            address.get(attribute, "")
+            for address in root.iterfind(f"{EU_NS}sanctionEntity/{EU_NS}address")
+            for attribute in ("city", "countryDescription")
+        ),
     )
 
 
