@@ -31,6 +31,7 @@ def entries_hit(name: str) -> set[tuple[str, str]]:
         ("KEENCLOUD LIMITED Pyongyang", ("ofac_sdn", "8383")),
         ("KACH Tehran", ("ofac_sdn", "4700")),
         ("KACH, Tehran", ("ofac_sdn", "4700")),
+        ("Gazprombank Moscow", ("us_csl", "17016")),
     ],
 )
 def test_a_listed_name_followed_by_a_listed_place_is_a_hit(
@@ -50,6 +51,17 @@ def test_a_listed_name_followed_by_a_listed_place_is_a_hit(
         "Hassan Moscow",
         "Noah Moscow",
         "John Dubai",
+        # Nor an ordinary word a listed company is called once its legal form is dropped
+        # ("CANAL S.A.", "STEP A.S.", "VALOR LTDA. S.C.S.", "IAN LIMITED"), nor a word of
+        # three letters (the UN's "HUA"): review13.
+        "Canal Paris",
+        "Step Tokyo",
+        "Valor Madrid",
+        "Ian London",
+        "Tan Singapore",
+        "Hua Beijing",
+        "Bank Tehran",
+        "Egypt Cairo",
     ],
 )
 def test_an_ordinary_name_followed_by_a_listed_place_hits_nothing(name: str) -> None:
