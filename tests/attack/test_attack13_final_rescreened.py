@@ -18,9 +18,8 @@ from pathlib import Path
 from gate.core.shipment_values import State
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
-from tests.service.harness import Gate, gtin_with
-
-PARTY = "Acme Precision GmbH"
+from tests.attack.acme_noticed import cleared_then_noticed
+from tests.service.harness import Gate
 
 
 async def test_a_shipment_closing_while_all_are_decided_again_is_not_rewritten(
@@ -32,12 +31,7 @@ async def test_a_shipment_closing_while_all_are_decided_again_is_not_rewritten(
     hit; it was closed before the list named its consignee."""
     docks = gate.app[app_keys.DOCKS]
     screening = gate.app[app_keys.SCREENING]
-    await gate.create()
-    await gate.scan(gtin_with(demo_config, ""))
-    status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
-    assert (200, "cleared") == (status, doc["state"])
-    notices = demo_config.parent / "lists" / "notices.csv"
-    notices.write_text(notices.read_text() + f"{PARTY},,DE,DEMO-DN-2026-999,2026-11-01\n")
+    await cleared_then_noticed(gate, demo_config)
     # The new list swapped in, its re-decision left to the test.
     on_change, screening.on_change = screening.on_change, None
     assert await screening.reload("test")

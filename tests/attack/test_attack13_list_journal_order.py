@@ -18,9 +18,8 @@ import pytest
 
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
-from tests.service.harness import Gate, gtin_with
-
-PARTY = "Acme Precision GmbH"
+from tests.attack.acme_noticed import cleared_then_noticed
+from tests.service.harness import Gate
 
 
 @pytest.mark.xfail(strict=True, reason="attack13: not fixed on this branch (see the docstring)")
@@ -31,12 +30,7 @@ async def test_no_dispatch_decided_on_old_lists_is_journaled_after_the_new_ones(
     is dispatched while the reload waits for the scan batches, on the old lists: so the
     dispatch is journaled before ``lists.changed``."""
     screening = gate.app[app_keys.SCREENING]
-    await gate.create()
-    await gate.scan(gtin_with(demo_config, ""))
-    status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
-    assert (200, "cleared") == (status, doc["state"])
-    notices = demo_config.parent / "lists" / "notices.csv"
-    notices.write_text(notices.read_text() + f"{PARTY},,DE,DEMO-DN-2026-999,2026-11-01\n")
+    await cleared_then_noticed(gate, demo_config)
     settled = screening.settled
     assert settled is not None
     dispatched: list[int] = []
