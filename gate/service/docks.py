@@ -361,7 +361,7 @@ class Docks:
         change = self._change(before, transition, actor=actor, kind=kind, data=data)
         change.sql.extend(sql)
         await self.committer.apply(change)
-        return transition.shipment
+        return change.shipments[0][1]  # as stored: ``_change`` may hold its requests back
 
     async def amend(self, sid: str, body: Mapping[str, Any], actor: str) -> Shipment:
         """Changes an open shipment's parties, end use (text and codes) or transit from a
