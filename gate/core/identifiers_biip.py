@@ -55,10 +55,12 @@ _DATE_ERROR: Final = re.compile(
 )
 _MAX_LENGTH: Final = re.compile(r"\.\.(\d+)$")  # "N2+X..20" -> 20
 _UNKNOWN_AI_ERROR: Final = re.compile(r"Unknown GS1 Application Identifier '(?P<ai>\d+)'")
-#: The ITIP AIs: (8006) a piece of a trade item, (8026) the pieces a logistic unit holds;
-#: each value opens with the GTIN-14 of the whole item (then the piece and the pieces' count).
-#: GS1 allows neither beside (01) (General Specifications 4.14, invalid pairs).
-_ITIP_AIS: Final = ("8006", "8026")
+#: The AIs besides (01) and (02) that name goods by a GTIN, each value opening with it:
+#: (03) a made-to-order trade item, and the ITIPs, (8006) a piece of a trade item and (8026)
+#: the pieces a logistic unit holds (the GTIN-14 of the whole item, then the piece and the
+#: pieces' count). GS1 allows none of them beside (01) (General Specifications 4.14, invalid
+#: pairs); the decoder keys only (01), so beside it each would name goods it never counts.
+_NAMING_AIS: Final = {"03": "MTO GTIN", "8006": "ITIP", "8026": "ITIP"}
 
 
 def decode_gtin(text: str, raw: str) -> Identifier:
@@ -172,7 +174,7 @@ def decode_gs1(text: str, raw: str) -> Identifier:
             content = element.gtin.as_gtin_14()
         elif ai == "00" and element.sscc is not None:
             sscc = element.sscc.value
-    itips = [(ai, found[ai]) for ai in _ITIP_AIS if ai in found]
+    itips = [(ai, found[ai]) for ai in _NAMING_AIS if ai in found]
     if key is None and sscc is None:
         raise InvalidCode(
             "GS1 element string has neither AI (01) GTIN nor AI (00) SSCC", field="gs1"
@@ -206,16 +208,17 @@ def decode_gs1(text: str, raw: str) -> Identifier:
 def _itip_content(
     itips: Sequence[tuple[str, str]], key: str | None, content: str | None
 ) -> str | None:
-    """The content GTIN of a logistic unit's label with its ITIP AIs ``itips`` read as the
-    goods they name (a claim the manifest must confirm, as AI (02) is): ``content`` when
-    there are none. Raises InvalidCode for an ITIP beside (01), a GTIN with a wrong check
-    digit, or ITIPs and (02) naming different goods: which goods are there?"""
+    """The content GTIN of a logistic unit's label with its MTO GTIN and ITIP AIs ``itips``
+    (``_NAMING_AIS``) read as the goods they name (a claim the manifest must confirm, as AI
+    (02) is): ``content`` when there are none. Raises InvalidCode for one beside (01), a GTIN
+    with a wrong check digit, or two of them or one and (02) naming different goods: which
+    goods are there?"""
     named = content
     for ai, value in itips:
         if key is not None:
             raise InvalidCode(
-                f"GS1 element string has both AI (01) GTIN and AI ({ai}) ITIP, which GS1"
-                " does not allow together",
+                f"GS1 element string has both AI (01) GTIN and AI ({ai}) {_NAMING_AIS[ai]},"
+                " which GS1 does not allow together",
                 field="gs1",
             )
         gtin = value[:14]
@@ -226,7 +229,7 @@ def _itip_content(
                 field="gtin",
             )
         if named is not None and named != gtin:
-            other = "AI (02)" if content is not None else "the other ITIP"
+            other = "AI (02)" if content is not None else "another AI"
             raise InvalidCode(
                 f"AI ({ai}) names GTIN {gtin} and {other} names {named}: one label, two goods",
                 field="gs1",

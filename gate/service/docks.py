@@ -361,7 +361,7 @@ class Docks:
         change = self._change(before, transition, actor=actor, kind=kind, data=data)
         change.sql.extend(sql)
         await self.committer.apply(change)
-        return transition.shipment
+        return change.shipments[0][1]  # as stored: ``_change`` may hold its requests back
 
     async def amend(self, sid: str, body: Mapping[str, Any], actor: str) -> Shipment:
         """Changes an open shipment's parties, end use (text and codes) or transit from a
@@ -398,9 +398,20 @@ class Docks:
         await self._settled()
         before = self._latest(sid)
         transition = cancel(before, self.clock())
-        return await self._transition(
-            before, transition, actor=actor, kind="shipment.cancelled", data={}
-        )
+        change = self._change(before, transition, actor=actor, kind="shipment.cancelled", data={})
+        await self._close(sid, change)
+        return transition.shipment
+
+    async def _close(self, sid: str, change: Change) -> None:
+        """Writes a closing change; if it fails, decides again (``reevaluate_all`` skipped it)."""
+        try:
+            await self.committer.apply(change)
+        except Exception:
+            try:
+                await self.reevaluate_all(f"{sid} not closed: its write failed")
+            except Exception:  # its write fails too: the storage failure has latched
+                log.exception("re-evaluation after %s was not closed", sid)
+            raise
 
     async def dispatch(self, sid: str, actor: str) -> Shipment:
         """Dispatches a cleared shipment, drawing its standing licences down (the core's
@@ -448,7 +459,7 @@ class Docks:
         change.events.extend(("licence", licence_doc(x)) for x in licences)
         queue_dispatch(change, self.config, transition.shipment)  # EPCIS events, same commit
         try:
-            await self.committer.apply(change)
+            await self._close(sid, change)
         except Overdraw as exc:
             refusal = overdraw_refusal(transition.shipment, taken, exc)
             await self.scan_path.turns.settled()  # decided again after an await: take a turn
@@ -494,8 +505,7 @@ class Docks:
         for sid in list(self.state.current.values()):
             before = self.state.latest(sid)
             if before is None or before.state in FINAL:
-                # Closing (its write under way; still at its door as committed): history,
-                # never screened again, or it would be saved with hits it left without.
+                # Closing (its write under way): history, unless ``_close`` finds it failed.
                 continue
             transition = reevaluate(screened(self.screening, before), controls, now)
             if _DECIDED(transition.shipment) == _DECIDED(before) and not transition.requests:

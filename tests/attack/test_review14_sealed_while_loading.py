@@ -1,0 +1,77 @@
+"""Review14: attack13 holds without a licence request while the screening lists load at the
+start (``transition_change.unasked``). A shipment sealed in that time must still be asked of
+the office once the lists are in, by the re-decision the first load ends with; and a first
+load that fails must not leave the docks never asking."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from gate.config.settings import load_config
+from gate.service.docks import Docks
+from gate.service.events import Events
+from gate.service.policy_files import load_policy
+from gate.service.screening import ScreeningState
+from gate.storage.store import Store
+from gate.table.native import TableSlot
+from gate.web.app import load_table
+from tests.service.harness import gtin_with
+
+BODY = {
+    "id": "S1",
+    "door": "D1",
+    "destination": "DE",
+    "consignee": {"name": "Acme Precision GmbH", "country": "DE"},
+}
+
+
+@pytest.fixture
+async def docks(demo_config: Path) -> AsyncIterator[Docks]:
+    """The docks as the app wires them, the lists not loaded yet."""
+    config = load_config(demo_config)
+    store = await Store.open(config.database)
+    events = Events()
+    d = Docks(config, store, TableSlot(load_table(config)), load_policy(config), events)
+    d.screening = ScreeningState(config.lists, store, events, lambda: d.clock())
+    await d.screening.open()
+    d.screening.on_change = d.reevaluate_all
+    d.screening.settled = d.scan_path.turns.settled
+    await d.load()
+    yield d
+    await store.close()
+
+
+async def test_a_shipment_sealed_while_the_lists_load_is_asked_once_they_are_in(
+    docks: Docks, demo_config: Path
+) -> None:
+    """A gyro's shipment sealed before the first load: held without a request; once the
+    lists are in, held with one request for the gyro."""
+    await docks.create(dict(BODY), "wms")
+    code = gtin_with(demo_config, "9.A.4")
+    await docks.scans([{"scan_id": "a", "reader": "r", "door": "D1", "code": code}], "scanner")
+    sealed = await docks.seal("S1", "wms")
+    assert ("held", ()) == (sealed.state.value, sealed.requests)  # the answer is as stored
+    assert () == docks.shipment("S1").requests
+    assert docks.screening is not None
+    await docks.screening.first_load()
+    after = docks.shipment("S1")
+    assert ("held", 1) == (after.state.value, len(after.requests)), after.requests
+
+
+async def test_after_a_failed_first_load_a_held_shipment_is_asked(
+    docks: Docks, demo_config: Path
+) -> None:
+    """The first load fails: the docks stop holding back requests (``starting`` is over),
+    and a shipment sealed then is asked of the office."""
+    assert docks.screening is not None
+    docks.screening.sources = (None,)  # type: ignore[assignment]
+    await docks.screening.first_load()
+    assert not docks.screening.starting
+    await docks.create(dict(BODY), "wms")
+    code = gtin_with(demo_config, "9.A.4")
+    await docks.scans([{"scan_id": "a", "reader": "r", "door": "D1", "code": code}], "scanner")
+    sealed = await docks.seal("S1", "wms")
+    assert ("held", 1) == (sealed.state.value, len(sealed.requests))
