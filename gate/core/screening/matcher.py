@@ -361,9 +361,8 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
 #: The listed names a party's one word before a place may be (places): a company's, not a
 #: person's given name ("Hassan Moscow") nor a vessel's ("Noah").
 _ONE_WORD_KINDS = frozenset({EntryKind.ENTITY, EntryKind.UNKNOWN})
-#: ... of at least this many letters ("KACH" of KACH), ...
-ONE_WORD_MIN_LETTERS = 4
-#: ... and of this many when the listed name is one word once its legal form is dropped.
+#: ... of at least this many letters when the listed name is one word once its legal form is
+#: dropped ("ROSOBORONEXPORT JSC", not "CANAL S.A.").
 ONE_WORD_FORM_MIN_LETTERS = 6
 
 
@@ -387,17 +386,17 @@ def _screen_before_place(
     for entry, scored in found.items():
         # One word is a company's name only when no listed person's name holds it: "Salim
         # Dubai" is a person as likely as the SDN's "SALIM S.A." (review13).
-        # Nor when the word is short, or short and the listed name one word only once its
-        # legal form is dropped: an ordinary word a company is called ("CANAL S.A.", "STEP
-        # A.S.", "IAN LIMITED", the UN's "HUA") stands before any city as often as it names
-        # that company, a coined one ("ROSOBORONEXPORT JSC", "KEENCLOUD LIMITED") does not
-        # (review13: "Canal Paris", "Step Tokyo", "Ian London", "Hua Beijing" hit at 1.0).
-        # Of 400 listed one-word names with a city after them, 397 hit without these two
-        # bounds, 338 with them: the rest are acronyms ("PIJ", "AQI") and short words.
+        # Nor when the word is short and the listed name one word only once its legal form
+        # is dropped: an ordinary word a company is called ("CANAL S.A.", "STEP A.S.", "IAN
+        # LIMITED") stands before any city as often as it names that company, a coined one
+        # ("ROSOBORONEXPORT JSC", "KEENCLOUD LIMITED") does not (review13: "Canal Paris",
+        # "Step Tokyo", "Ian London" hit at 1.0). A listed name without a legal form keeps
+        # its short word: the acronyms of designated groups ("PIJ Damascus", "AQI Baghdad",
+        # review14), and the UN's "HUA" with them. Of 400 listed one-word names followed by a
+        # city, 397 hit without the bound, 356 with it.
         one_word = len(rest) == 1
         if one_word and (
             index.names[scored.name].weak
-            or len(rest[0]) < ONE_WORD_MIN_LETTERS
             or (index.names[scored.name].legal_form and len(rest[0]) < ONE_WORD_FORM_MIN_LETTERS)
             or index.entries[entry].kind not in _ONE_WORD_KINDS
             or rest[0] in index.person_words
