@@ -19,9 +19,8 @@ from gate.core.shipment_values import State
 from gate.errors import Unavailable
 from gate.service.commit_step import Change
 from gate.web import app_keys
-from tests.service.harness import Gate, gtin_with
-
-PARTY = "Acme Precision GmbH"
+from tests.attack.acme_noticed import cleared_then_noticed
+from tests.service.harness import Gate
 
 
 async def test_a_shipment_whose_cancellation_fails_is_decided_on_the_new_lists(
@@ -32,12 +31,7 @@ async def test_a_shipment_whose_cancellation_fails_is_decided_on_the_new_lists(
     decided on the list that names its consignee, never left cleared."""
     docks = gate.app[app_keys.DOCKS]
     screening = gate.app[app_keys.SCREENING]
-    await gate.create()
-    await gate.scan(gtin_with(demo_config, ""))
-    status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
-    assert (200, "cleared") == (status, doc["state"])
-    notices = demo_config.parent / "lists" / "notices.csv"
-    notices.write_text(notices.read_text() + f"{PARTY},,DE,DEMO-DN-2026-999,2026-11-01\n")
+    await cleared_then_noticed(gate, demo_config)
     on_change, screening.on_change = screening.on_change, None
     assert await screening.reload("test")
     screening.on_change = on_change

@@ -10,38 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from gate.config.settings import load_config
 from gate.service.docks import Docks
-from gate.service.events import Events
-from gate.service.policy_files import load_policy
-from gate.service.screening import ScreeningState
-from gate.storage.store import Store
-from gate.table.native import TableSlot
-from gate.web.app import load_table
 from tests.service.harness import gtin_with
-
-BODY = {
-    "id": "S1",
-    "door": "D1",
-    "destination": "DE",
-    "consignee": {"name": "Acme Precision GmbH", "country": "DE"},
-}
+from tests.service.wired_docks import BODY, wired_docks
 
 
 @pytest.fixture
 async def docks(demo_config: Path) -> AsyncIterator[Docks]:
     """The docks as the app wires them, the lists not loaded yet."""
-    config = load_config(demo_config)
-    store = await Store.open(config.database)
-    events = Events()
-    d = Docks(config, store, TableSlot(load_table(config)), load_policy(config), events)
-    d.screening = ScreeningState(config.lists, store, events, lambda: d.clock())
-    await d.screening.open()
-    d.screening.on_change = d.reevaluate_all
-    d.screening.settled = d.scan_path.turns.settled
-    await d.load()
-    yield d
-    await store.close()
+    async with wired_docks(demo_config, lists_loaded=False) as d:
+        yield d
 
 
 async def test_a_shipment_sealed_while_the_lists_load_is_asked_once_they_are_in(

@@ -12,41 +12,21 @@ from typing import Any
 
 import pytest
 
-from gate.config.settings import load_config
 from gate.core.shipments import cancel, seal
 from gate.errors import InvalidShipment, StaleDecision, Unavailable
 from gate.service.commit_step import Change
 from gate.service.docks import Docks
 from gate.service.events import Event, Events
-from gate.service.policy_files import load_policy
 from gate.service.scan_path import ScanPath
-from gate.service.screening import ScreeningState
-from gate.storage.store import Store
 from gate.table.native import TableSlot
-from gate.web.app import load_table
 from tests.service.harness import gtin_with
-
-BODY = {
-    "id": "S1",
-    "door": "D1",
-    "destination": "DE",
-    "consignee": {"name": "Acme Precision GmbH", "country": "DE"},
-}
+from tests.service.wired_docks import BODY, wired_docks
 
 
 @pytest.fixture
 async def docks(demo_config: Path) -> AsyncIterator[Docks]:
-    config = load_config(demo_config)
-    store = await Store.open(config.database)
-    events = Events()
-    d = Docks(config, store, TableSlot(load_table(config)), load_policy(config), events)
-    # The screening lists, as the app wires them: without them nothing clears.
-    d.screening = ScreeningState(config.lists, store, events, lambda: d.clock())
-    await d.screening.open()
-    await d.screening.first_load()
-    await d.load()
-    yield d
-    await store.close()
+    async with wired_docks(demo_config) as d:
+        yield d
 
 
 def drain(events: Events, since: int) -> list[Event]:
