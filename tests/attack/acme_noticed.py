@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gate.web import app_keys
 from tests.service.harness import Gate, gtin_with
 
 PARTY = "Acme Precision GmbH"
@@ -18,3 +19,12 @@ async def cleared_then_noticed(gate: Gate, demo_config: Path) -> None:
     assert (200, "cleared") == (status, doc["state"])
     notices = demo_config.parent / "lists" / "notices.csv"
     notices.write_text(notices.read_text() + f"{PARTY},,DE,DEMO-DN-2026-999,2026-11-01\n")
+
+
+async def swapped_in_undecided(gate: Gate) -> None:
+    """The new lists reloaded and swapped in, the re-decision of every live shipment left to
+    the test."""
+    screening = gate.app[app_keys.SCREENING]
+    on_change, screening.on_change = screening.on_change, None
+    assert await screening.reload("test")
+    screening.on_change = on_change

@@ -18,7 +18,7 @@ from pathlib import Path
 from gate.core.shipment_values import State
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
-from tests.attack.acme_noticed import cleared_then_noticed
+from tests.attack.acme_noticed import cleared_then_noticed, swapped_in_undecided
 from tests.service.harness import Gate
 
 
@@ -30,12 +30,8 @@ async def test_a_shipment_closing_while_all_are_decided_again_is_not_rewritten(
     on the new list. S1's journal ends with its cancellation and its stored screening has no
     hit; it was closed before the list named its consignee."""
     docks = gate.app[app_keys.DOCKS]
-    screening = gate.app[app_keys.SCREENING]
     await cleared_then_noticed(gate, demo_config)
-    # The new list swapped in, its re-decision left to the test.
-    on_change, screening.on_change = screening.on_change, None
-    assert await screening.reload("test")
-    screening.on_change = on_change
+    await swapped_in_undecided(gate)
     cancel = asyncio.create_task(docks.cancel("S1", "wms"))
     for _ in range(1000):  # turns of the loop, not time: the write must still be going on
         latest = docks.state.latest("S1")

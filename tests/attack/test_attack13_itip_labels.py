@@ -38,14 +38,18 @@ async def test_an_item_label_with_an_itip_of_a_gyro_is_refused(
     assert (200, []) == (status, doc["lines"])
 
 
-async def test_a_pallet_label_with_an_itip_of_a_gyro_is_held(gate: Gate, demo_config: Path) -> None:
-    """(00) pallet (8026) gyro 01 02, the manifest listing plain goods only: held as a pallet
-    whose label contradicts its manifest, the gyro counted and decided, the dispatch refused."""
+@pytest.mark.parametrize("claim", ["(8026){gyro}0102", "(03){gyro}"])
+async def test_a_pallet_label_naming_a_gyro_is_held(
+    gate: Gate, demo_config: Path, claim: str
+) -> None:
+    """(00) pallet (8026) gyro 01 02, or (03) gyro (a made-to-order GTIN: review14), the
+    manifest listing plain goods only: held as a pallet whose label contradicts its manifest,
+    the gyro counted and decided, the dispatch refused, as the same label with (02) is."""
     gyro, plain = gtin_with(demo_config, CONTROL), gtin_with(demo_config, "")
     pallet = sscc18(3, "4012345", 1)
     manifest = [{"sscc": pallet, "contents": [{"gtin": plain, "quantity": 10}]}]
     await gate.create(manifest=manifest)
-    answer = await gate.scan(f"(00){pallet}(8026){gyro}0102")
+    answer = await gate.scan(f"(00){pallet}" + claim.format(gyro=gyro))
     assert ("accepted", True) == (answer["status"], answer["decision"] != "clear"), answer
     status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
     assert (200, "held") == (status, doc["state"]), doc

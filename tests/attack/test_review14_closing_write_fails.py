@@ -19,7 +19,7 @@ from gate.core.shipment_values import State
 from gate.errors import Unavailable
 from gate.service.commit_step import Change
 from gate.web import app_keys
-from tests.attack.acme_noticed import cleared_then_noticed
+from tests.attack.acme_noticed import cleared_then_noticed, swapped_in_undecided
 from tests.service.harness import Gate
 
 
@@ -30,11 +30,8 @@ async def test_a_shipment_whose_cancellation_fails_is_decided_on_the_new_lists(
     S1's cancellation is being written, and that write then fails: S1 is live again and is
     decided on the list that names its consignee, never left cleared."""
     docks = gate.app[app_keys.DOCKS]
-    screening = gate.app[app_keys.SCREENING]
     await cleared_then_noticed(gate, demo_config)
-    on_change, screening.on_change = screening.on_change, None
-    assert await screening.reload("test")
-    screening.on_change = on_change
+    await swapped_in_undecided(gate)
     release = threading.Event()
 
     def failing(conn: sqlite3.Connection) -> None:

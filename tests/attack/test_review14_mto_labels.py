@@ -13,7 +13,7 @@ import pytest
 from gate.cli.simulate import sscc18
 from gate.core.identifiers import decode
 from gate.errors import InvalidCode
-from tests.service.harness import Gate, gtin_with
+from tests.service.harness import gtin_with
 
 CONTROL = "9.A.4"
 
@@ -36,20 +36,3 @@ def test_a_made_to_order_gtin_and_other_contents_on_a_pallet_label_are_refused(
     pallet = sscc18(3, "4012345", 1)
     with pytest.raises(InvalidCode, match="two goods"):
         decode(f"(00){pallet}(02){plain}(03){gyro}")
-
-
-async def test_a_pallet_label_with_a_made_to_order_gyro_is_held(
-    gate: Gate, demo_config: Path
-) -> None:
-    """(00) pallet (03) gyro, the manifest listing plain goods only: held, the dispatch
-    refused, as the same label with (02) is."""
-    gyro, plain = gtin_with(demo_config, CONTROL), gtin_with(demo_config, "")
-    pallet = sscc18(3, "4012345", 1)
-    manifest = [{"sscc": pallet, "contents": [{"gtin": plain, "quantity": 10}]}]
-    await gate.create(manifest=manifest)
-    answer = await gate.scan(f"(00){pallet}(03){gyro}")
-    assert ("accepted", True) == (answer["status"], answer["decision"] != "clear"), answer
-    status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
-    assert (200, "held") == (status, doc["state"]), doc
-    status, _ = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
-    assert 409 == status
