@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import sqlite3
@@ -58,6 +59,10 @@ log = logging.getLogger("gate.screening")
 PUBLISHED_META = "screening.published"
 #: How many references per list and kind a journal record names (the counts are complete).
 JOURNAL_REFERENCES = 100
+#: Seconds between tries of the re-decision after the first load, while it fails (the last
+#: one repeated): the shipments decided while the lists loaded are held without a licence
+#: request until it succeeds.
+REDECIDE_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 class ScreeningUnavailable(GateError):
@@ -228,13 +233,10 @@ class ScreeningState:
                 ", ".join(f"{n} ({len(x.parsed.entries)})" for n, x in snapshot.lists.items()),
             )
             self.events.publish("lists", {"lists": self.status_docs(self.clock())})
-            # The shipments decided before (held: no list loaded) are screened and decided
-            # now; ``loaded`` is set once they are.
+            # The shipments decided before (held: no list loaded, no licence request) are
+            # screened and decided now; ``loaded`` is set once they are.
             if self.on_change is not None:
-                try:
-                    await self.on_change("lists loaded")
-                except Exception:  # the review timer tries again; the lines stay held
-                    log.exception("re-deciding after the lists loaded")
+                await _until_done(self.on_change, "lists loaded")
             self.loaded.set()
 
     async def reload(self, why: str) -> bool:
@@ -499,3 +501,19 @@ class ScreeningState:
         if self.on_change is not None:
             await self.on_change(f"clearance {clearance.list}:{clearance.entry}")
         return True
+
+
+async def _until_done(on_change: Callable[[str], Awaitable[object]], why: str) -> None:
+    """``on_change(why)`` until it succeeds, waiting REDECIDE_RETRY_SECONDS between tries:
+    after the first load nothing else decides again the shipments decided while the lists
+    loaded (review14: one failed try, the database busy, left a shipment sealed meanwhile held
+    for good, never asked of the office). Until then they stay held and ``/readyz`` is not
+    ready."""
+    for attempt in itertools.count():
+        try:
+            await on_change(why)
+            return
+        except Exception:
+            wait = REDECIDE_RETRY_SECONDS[min(attempt, len(REDECIDE_RETRY_SECONDS) - 1)]
+            log.exception("re-deciding after the lists loaded (again in %.1f s)", wait)
+            await asyncio.sleep(wait)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from gate.errors import Unavailable
+from gate.service import screening as screening_module
 from gate.service.docks import Docks
 from tests.service.harness import gtin_with
 from tests.service.wired_docks import BODY, wired_docks
@@ -53,3 +55,31 @@ async def test_after_a_failed_first_load_a_held_shipment_is_asked(
     await docks.scans([{"scan_id": "a", "reader": "r", "door": "D1", "code": code}], "scanner")
     sealed = await docks.seal("S1", "wms")
     assert ("held", 1) == (sealed.state.value, len(sealed.requests))
+
+
+async def test_a_failed_re_decision_after_the_first_load_is_tried_again(
+    docks: Docks, demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-decision after the first load fails once (the database busy): it is tried again,
+    and the shipment sealed while the lists loaded gets its request, where one failed try
+    left it held without one for good."""
+    monkeypatch.setattr(screening_module, "REDECIDE_RETRY_SECONDS", (0.01,))
+    await docks.create(dict(BODY), "wms")
+    code = gtin_with(demo_config, "9.A.4")
+    await docks.scans([{"scan_id": "a", "reader": "r", "door": "D1", "code": code}], "scanner")
+    await docks.seal("S1", "wms")
+    assert docks.screening is not None
+    tries: list[str] = []
+
+    async def busy_once(why: str) -> int:
+        tries.append(why)
+        if len(tries) == 1:
+            raise Unavailable("database is busy")
+        return await docks.reevaluate_all(why)
+
+    docks.screening.on_change = busy_once
+    await docks.screening.first_load()
+    assert ["lists loaded", "lists loaded"] == tries
+    after = docks.shipment("S1")
+    assert ("held", 1) == (after.state.value, len(after.requests)), after.requests
+    assert docks.screening.loaded.is_set()
