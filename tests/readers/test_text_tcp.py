@@ -265,7 +265,7 @@ async def test_a_listener_that_stops_listening_is_listened_again(
     assert "listening" == reader.health.state
     shown = [
         (e.data["kind"], e.data["level"], e.data["reader"], e.data["door"])
-        for e in gate.app[app_keys.EVENTS]._recent
+        for e in gate.app[app_keys.EVENTS].kept()
         if e.kind == "alert" and str(e.data.get("kind")).startswith("reader_listener")
     ]
     assert [
@@ -291,7 +291,7 @@ async def test_a_reader_stopped_while_its_listener_is_lost_clears_its_alert(gate
     await reader.close()
     [alert] = [
         e.data
-        for e in gate.app[app_keys.EVENTS]._recent
+        for e in gate.app[app_keys.EVENTS].kept()
         if e.kind == "alert" and str(e.data.get("kind")).startswith("reader_listener")
     ]
     assert ("reader_listener_restored", "d1-keeping") == (alert["kind"], alert["reader"])

@@ -110,7 +110,7 @@ async def gate_at_v1(gates: Gates, demo_config: Path, office: Office) -> Gate:
 
 
 def alerts(gate: Gate, kind: str) -> list[dict[str, Any]]:
-    recent: list[Event] = list(gate.app[app_keys.EVENTS]._recent)
+    recent: list[Event] = list(gate.app[app_keys.EVENTS].kept())
     return [e.data for e in recent if e.kind == "alert" and e.data.get("kind") == kind]
 
 

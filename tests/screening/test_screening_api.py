@@ -150,7 +150,7 @@ async def test_a_refused_list_file_keeps_the_old_list_and_a_good_one_is_journale
     listed = doc["lists"][4]
     assert (21, True) == (listed["entries"], "refused" in listed)
     assert ("notices", ORBITAL) in refs(await screen(gate, "Orbital Tradewinds LLC"))
-    alerts = [e.data for e in gate.app[app_keys.EVENTS]._recent if e.kind == "alert"]
+    alerts = [e.data for e in gate.app[app_keys.EVENTS].kept() if e.kind == "alert"]
     assert any(a.get("kind") == "list_refused" and a.get("list") == "notices" for a in alerts)
     notices.write_text(good + "Quillfeather Avionics Ltd,,GB,DEMO-DN-2026-900,2026-11-01\n")
     await gate.app[app_keys.RELOADER].reload("test")
@@ -272,7 +272,7 @@ async def test_a_list_that_loses_entries_on_reload_is_alerted(
     kept = [line for line in lines if ORBITAL not in line]
     notices.write_text("".join(kept))
     await gate.app[app_keys.RELOADER].reload("test")
-    alerts = [e.data for e in gate.app[app_keys.EVENTS]._recent if e.kind == "alert"]
+    alerts = [e.data for e in gate.app[app_keys.EVENTS].kept() if e.kind == "alert"]
     reduced = [a for a in alerts if a.get("kind") == "list_reduced"]
     assert ["notices"] == [a["list"] for a in reduced]
     assert ORBITAL in reduced[0]["text"]

@@ -30,7 +30,7 @@ async def docks(demo_config: Path) -> AsyncIterator[Docks]:
 
 
 def drain(events: Events, since: int) -> list[Event]:
-    return [e for e in events._recent if e.seq > since]
+    return [e for e in events.kept() if e.seq > since]
 
 
 async def test_a_change_whose_write_fails_leaves_memory_and_publishes_nothing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 
 import pytest
 
@@ -44,3 +45,42 @@ async def test_a_kind_with_a_line_break_is_refused_in_a_change_too() -> None:
     with pytest.raises(ValueError, match="one line"):
         events.publish_all([("scan", {}), ("scan\nevent: alert", {})])
     assert 2 == events.publish("scan", {}).seq
+
+
+async def test_a_replayed_event_is_the_published_one_as_its_frame_has_it() -> None:
+    """A subscriber in the process that replays from the buffer gets each event's id, kind,
+    stamp and data back from the kept frame (non-ASCII text and nesting included), with the
+    frame the streams were given."""
+    events = Events(_Ticking())
+    data = {"door": "D1", "name": "Ümit Çelik 北京", "hold": {"at": "x", "n": [1, 2.5, None]}}
+    published = events.publish("door", data)
+    async with events.subscribe(last_id=0) as sub:
+        replayed = sub.queue.get_nowait()
+    assert replayed is not None
+    assert (published.seq, "door", published.at, data) == (
+        replayed.seq,
+        replayed.kind,
+        replayed.at,
+        replayed.data,
+    )
+    assert published.frame() == replayed.frame()
+
+
+def test_the_kept_events_cost_the_collector_nothing_once_it_has_seen_them() -> None:
+    """The replay buffer keeps frames, not the published dicts: after a collection nothing
+    it holds is tracked, however nested the events were (kept as events, the 2,000 with
+    their dicts and lists were a third of a busy gate's young generation)."""
+    events = Events(_Ticking())
+    for n in range(50):
+        events.publish("scan", {"scan_id": str(n), "item": {"key": "k"}, "reasons": ["cat2"]})
+    gc.collect()
+    assert 50 == len(events.kept())
+    assert [] == [kept for kept in events._recent if gc.is_tracked(kept)]
+
+
+def test_data_with_an_at_of_its_own_is_refused() -> None:
+    """The frame's ``at`` is the event's stamp: data with an ``at`` of its own would lose it."""
+    events = Events(_Ticking())
+    with pytest.raises(ValueError, match="'at' of its own"):
+        events.publish("door", {"door": "D1", "at": "then"})
+    assert [] == events.kept()

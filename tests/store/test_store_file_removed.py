@@ -84,7 +84,7 @@ async def test_a_storage_failure_tells_clients_no_path(gate: Gate, demo_config: 
         }
         status, problem = await gate.call("POST", "/api/v1/scans", scan, token=SCANNER_TOKEN)
         details.append((status, folder in problem["detail"]))
-    alerts = [e.data for e in gate.app[app_keys.EVENTS]._recent if e.kind == "alert"]
+    alerts = [e.data for e in gate.app[app_keys.EVENTS].kept() if e.kind == "alert"]
     assert [(503, False), (503, False)] == details
     assert any(folder in str(alert) for alert in alerts)
 

@@ -67,7 +67,7 @@ def _refused(port: int) -> bool:
 
 
 def _kept(events: Events) -> list[tuple[str, dict[str, Any]]]:
-    return [(e.kind, e.data) for e in events._recent]
+    return [(e.kind, e.data) for e in events.kept()]
 
 
 class Site(SiteAgain):
