@@ -47,6 +47,8 @@ from llrpkit.exceptions import LLRPConnectionError
 from llrpkit.protocol import enums, messages
 
 from gate.config.readers import LlrpOptions, ReaderConfig
+from gate.core.identifiers import decode
+from gate.errors import InvalidCode
 from gate.ingest.readers.base import Forwarder, Reader, Result, Scan, ScanSink
 from gate.ingest.readers.crossread import CrossReads
 from gate.ingest.readers.dedupe import PortalDedupe
@@ -59,6 +61,16 @@ log = logging.getLogger("gate.ingest.readers.llrp")
 #: Scans the door refused for its own sake: the tag may be sent again later.
 DOOR_FIELDS = frozenset({"door", "shipment"})
 CLOSE_TIMEOUT = 3.0
+
+
+def _countable(epc: str) -> bool:
+    """Whether the gate can count the tag ``epc`` (hex): a GS1 EPC it decodes. Decoding is
+    cached, as the gate's own decoding of the scan is."""
+    try:
+        decode(epc, "epc")
+    except InvalidCode:
+        return False
+    return True
 
 
 class LlrpReader(Reader):
@@ -237,7 +249,7 @@ class LlrpReader(Reader):
             antenna = tag.antenna or 0
             health.below_min_rssi[antenna] = health.below_min_rssi.get(antenna, 0) + 1
             return
-        if self.window is not None and not self.window.read(mono):
+        if self.window is not None and not self.window.read(mono, readable=_countable(epc)):
             return  # no goods passing: a tag parked in the field is not loaded
         if self.cross is not None:
             self.cross.seen(epc, self.config.door, tag.rssi_dbm, mono)

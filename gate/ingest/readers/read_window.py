@@ -6,7 +6,9 @@ sensor's active edge and closes on the inactive one, and reads still count for `
 seconds after it closed (a tag is often read as the pallet leaves the beam). Reads outside a
 window are not scans: a pallet parked in the field is not loaded. A window that closes with
 no read in it is *empty*: goods passed and no tag was readable, which holds the door
-(gate.service.door_holds).
+(gate.service.door_holds). Readable means a tag the gate can count (a GS1 EPC it decodes): a
+read of any other tag (an asset's GRAI or GIAI, an unprogrammed tag) falls in the window but
+does not fill it, or a pallet passing with only such a tag beside it would go uncounted.
 
 A window that opens again during the previous one's tail settles the previous one at once,
 with the reads it had: a second pallet's tags never cover for a first pallet's missing one.
@@ -48,12 +50,14 @@ class ReadWindow:
         if self.opened_at is not None and self.closed_at is None:
             self.closed_at = now
 
-    def read(self, now: float) -> bool:
-        """A read at ``now``: True when it falls in the window (and counts)."""
+    def read(self, now: float, *, readable: bool = True) -> bool:
+        """A read at ``now``: True when it falls in the window (and is sent as a scan). Only
+        a ``readable`` one (a tag the gate can count) keeps the window from being empty."""
         if self.opened_at is not None and (
             self.closed_at is None or now - self.closed_at < self.tail
         ):
-            self.reads += 1
+            if readable:
+                self.reads += 1
             return True
         self.outside += 1
         return False
