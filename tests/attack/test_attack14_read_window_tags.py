@@ -130,3 +130,33 @@ def test_a_window_with_only_unreadable_reads_settles_empty() -> None:
     assert window.read(2.2)
     window.close(3.0)
     assert not window.settle(3.5)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (contract question): a tag parked in the portal's field fills every window",
+)
+async def test_a_parked_tag_in_the_field_does_not_cover_goods_passing_untagged(
+    demo_config: Path, emu: LLRPEmulator, gates: Gates
+) -> None:
+    """A counted pallet stands in the portal's field (read all the time, outside windows
+    dropped); untagged goods pass the sensor: the parked tag's reads fall in the window, so
+    it is not empty and the door is not held."""
+    gyro = gtin_with(demo_config, "9.A.4")
+    gate = await _start(gates, emu)
+    await emu.set_gpi(1, True)
+    emu.tags = [EmulatedTag(epc(gyro, 1), rssi_dbm=-45.0)]
+    await until(lambda: _quantity(gate, gyro), "the pallet counted")
+    await emu.set_gpi(1, False)
+    await until(lambda: _settled(gate, 1), "its window settled")
+    # The pallet is parked in the field; goods with no tag pass the sensor.
+    await until(lambda: _outside(gate), "the parked tag read outside windows")
+    await emu.set_gpi(1, True)
+    await emu.set_gpi(1, False)
+    await until(lambda: _settled(gate, 2), "the window settled")
+    assert {gyro: 1} == {k: v["quantity"] for k, v in (await lines_of(gate)).items()}
+    assert await until(lambda: _held(gate), "the door held", timeout=3.0)
+
+
+async def _outside(gate: Gate) -> bool:
+    return int((await _north(gate))["read_window"]["outside_window"]) > 10
