@@ -10,6 +10,12 @@ no read in it is *empty*: goods passed and no tag was readable, which holds the 
 read of any other tag (an asset's GRAI or GIAI, an unprogrammed tag) falls in the window but
 does not fill it, or a pallet passing with only such a tag beside it would go uncounted.
 
+Where the readers decide cross-reads (gate.ingest.readers.crossread), a read fills the window
+only once it counts at this door: the reader reads with ``readable=False``, ``wait``s for the
+decision (the window does not settle before it), and ``credit``s the window the read fell in
+if the tag is this door's. A neighbouring door's pallet heard weakly through the field would
+otherwise fill this door's window while goods with no tag pass it.
+
 A window that opens again during the previous one's tail settles the previous one at once,
 with the reads it had: a second pallet's tags never cover for a first pallet's missing one.
 """
@@ -30,6 +36,7 @@ class ReadWindow:
     windows: int = 0
     empty: int = 0
     outside: int = 0  # reads dropped while no window was open
+    wait_until: float = 0.0  # a closing window settles no sooner (reads being decided)
 
     @property
     def state(self) -> str:
@@ -62,11 +69,23 @@ class ReadWindow:
         self.outside += 1
         return False
 
+    def wait(self, until: float) -> None:
+        """A read in the window is being decided until ``until``: a closing window settles
+        no sooner, so its ``credit`` is not too late."""
+        if self.opened_at is not None:
+            self.wait_until = max(self.wait_until, until)
+
+    def credit(self, window: int) -> None:
+        """A read decided to count here fills window number ``window`` (``windows`` when the
+        read fell in it), if that window has not settled since."""
+        if self.opened_at is not None and self.windows == window:
+            self.reads += 1
+
     def due(self, now: float) -> float | None:
         """Seconds until a closing window settles; None when none is closing."""
         if self.closed_at is None:
             return None
-        return max(0.0, self.closed_at + self.tail - now)
+        return max(0.0, self.closed_at + self.tail - now, self.wait_until - now)
 
     def settle(self, now: float) -> bool:
         """Ends a closed window whose tail is over; True when it was empty."""
@@ -81,6 +100,7 @@ class ReadWindow:
         self.empty += empty
         self.opened_at = self.closed_at = None
         self.reads = 0
+        self.wait_until = 0.0
         return empty
 
     def doc(self) -> dict[str, object]:
