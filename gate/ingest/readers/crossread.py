@@ -89,6 +89,11 @@ class CrossReads:
         there = live.get(winner)
         return Verdict(winner == door, winner, _dbm(there), _dbm(own))
 
+    def claimed_by(self, tag: str) -> str | None:
+        """The door that counted ``tag`` (its claim is checked at its next ``decide``)."""
+        entry = self._tags.get(tag)
+        return None if entry is None else entry.claimed
+
     def _sweep(self, now: float) -> None:
         """Forgets tags no door has read for a window (at most once per window)."""
         if now - self._last_sweep < self.window:

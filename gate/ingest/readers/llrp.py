@@ -47,6 +47,8 @@ from llrpkit.exceptions import LLRPConnectionError
 from llrpkit.protocol import enums, messages
 
 from gate.config.readers import LlrpOptions, ReaderConfig
+from gate.core.identifiers import decode
+from gate.errors import InvalidCode
 from gate.ingest.readers.base import Forwarder, Reader, Result, Scan, ScanSink
 from gate.ingest.readers.crossread import CrossReads
 from gate.ingest.readers.dedupe import PortalDedupe
@@ -59,6 +61,18 @@ log = logging.getLogger("gate.ingest.readers.llrp")
 #: Scans the door refused for its own sake: the tag may be sent again later.
 DOOR_FIELDS = frozenset({"door", "shipment"})
 CLOSE_TIMEOUT = 3.0
+#: How long past a cross-read's hold a closing read window waits for its decision.
+_DECISION_SLACK = 0.05
+
+
+def _countable(epc: str) -> bool:
+    """Whether the gate can count the tag ``epc`` (hex): a GS1 EPC it decodes. Decoding is
+    cached, as the gate's own decoding of the scan is."""
+    try:
+        decode(epc, "epc")
+    except InvalidCode:
+        return False
+    return True
 
 
 class LlrpReader(Reader):
@@ -237,10 +251,15 @@ class LlrpReader(Reader):
             antenna = tag.antenna or 0
             health.below_min_rssi[antenna] = health.below_min_rssi.get(antenna, 0) + 1
             return
-        if self.window is not None and not self.window.read(mono):
+        window, cross, door = self.window, self.cross, self.config.door
+        readable = window is not None and _countable(epc)
+        # With cross-reads decided, a read fills the window once it counts here (below).
+        if window is not None and not window.read(mono, readable=readable and cross is None):
             return  # no goods passing: a tag parked in the field is not loaded
-        if self.cross is not None:
-            self.cross.seen(epc, self.config.door, tag.rssi_dbm, mono)
+        if cross is not None:
+            cross.seen(epc, door, tag.rssi_dbm, mono)
+            if window is not None and readable and cross.claimed_by(epc) == door:
+                window.credit(window.windows)
         sid = self.dedupe.admit(epc, mono, utc_now().timestamp())
         if sid is None:
             return
@@ -253,19 +272,27 @@ class LlrpReader(Reader):
         }
         if seen is not None:
             scan["ts"] = seen
-        if self.cross is None:
+        if cross is None:
             self.forwarder.put(epc, scan)
             return
+        hold = self.options.cross_read_hold
+        filling = None
+        if window is not None and readable:
+            filling = window.windows  # the window this read fell in, credited if it counts
+            window.wait(mono + hold + _DECISION_SLACK)
         loop = asyncio.get_running_loop()
-        handle = loop.call_later(self.options.cross_read_hold, lambda: self._decide(epc, scan))
+        handle = loop.call_later(hold, lambda: self._decide(epc, scan, filling))
         self._holds.add(handle)
 
-    def _decide(self, epc: str, scan: Scan) -> None:
-        """After the hold: send the scan if the tag is this door's, else count a cross-read."""
+    def _decide(self, epc: str, scan: Scan, filling: int | None = None) -> None:
+        """After the hold: send the scan if the tag is this door's (and fill the read window
+        number ``filling`` with it), else count a cross-read."""
         self._holds = {h for h in self._holds if not h.cancelled() and h.when() > _now()}
         assert self.cross is not None
         verdict = self.cross.decide(epc, self.config.door, time.monotonic())
         if verdict.counts:
+            if filling is not None and self.window is not None:
+                self.window.credit(filling)
             self.forwarder.put(epc, scan)
             return
         self.health.cross_reads += 1

@@ -6,7 +6,15 @@ sensor's active edge and closes on the inactive one, and reads still count for `
 seconds after it closed (a tag is often read as the pallet leaves the beam). Reads outside a
 window are not scans: a pallet parked in the field is not loaded. A window that closes with
 no read in it is *empty*: goods passed and no tag was readable, which holds the door
-(gate.service.door_holds).
+(gate.service.door_holds). Readable means a tag the gate can count (a GS1 EPC it decodes): a
+read of any other tag (an asset's GRAI or GIAI, an unprogrammed tag) falls in the window but
+does not fill it, or a pallet passing with only such a tag beside it would go uncounted.
+
+Where the readers decide cross-reads (gate.ingest.readers.crossread), a read fills the window
+only once it counts at this door: the reader reads with ``readable=False``, ``wait``s for the
+decision (the window does not settle before it), and ``credit``s the window the read fell in
+if the tag is this door's. A neighbouring door's pallet heard weakly through the field would
+otherwise fill this door's window while goods with no tag pass it.
 
 A window that opens again during the previous one's tail settles the previous one at once,
 with the reads it had: a second pallet's tags never cover for a first pallet's missing one.
@@ -28,6 +36,7 @@ class ReadWindow:
     windows: int = 0
     empty: int = 0
     outside: int = 0  # reads dropped while no window was open
+    wait_until: float = 0.0  # a closing window settles no sooner (reads being decided)
 
     @property
     def state(self) -> str:
@@ -48,21 +57,35 @@ class ReadWindow:
         if self.opened_at is not None and self.closed_at is None:
             self.closed_at = now
 
-    def read(self, now: float) -> bool:
-        """A read at ``now``: True when it falls in the window (and counts)."""
+    def read(self, now: float, *, readable: bool = True) -> bool:
+        """A read at ``now``: True when it falls in the window (and is sent as a scan). Only
+        a ``readable`` one (a tag the gate can count) keeps the window from being empty."""
         if self.opened_at is not None and (
             self.closed_at is None or now - self.closed_at < self.tail
         ):
-            self.reads += 1
+            if readable:
+                self.reads += 1
             return True
         self.outside += 1
         return False
+
+    def wait(self, until: float) -> None:
+        """A read in the window is being decided until ``until``: a closing window settles
+        no sooner, so its ``credit`` is not too late."""
+        if self.opened_at is not None:
+            self.wait_until = max(self.wait_until, until)
+
+    def credit(self, window: int) -> None:
+        """A read decided to count here fills window number ``window`` (``windows`` when the
+        read fell in it), if that window has not settled since."""
+        if self.opened_at is not None and self.windows == window:
+            self.reads += 1
 
     def due(self, now: float) -> float | None:
         """Seconds until a closing window settles; None when none is closing."""
         if self.closed_at is None:
             return None
-        return max(0.0, self.closed_at + self.tail - now)
+        return max(0.0, self.closed_at + self.tail - now, self.wait_until - now)
 
     def settle(self, now: float) -> bool:
         """Ends a closed window whose tail is over; True when it was empty."""
@@ -77,6 +100,7 @@ class ReadWindow:
         self.empty += empty
         self.opened_at = self.closed_at = None
         self.reads = 0
+        self.wait_until = 0.0
         return empty
 
     def doc(self) -> dict[str, object]:
