@@ -188,7 +188,7 @@ def decode_epc_uri(text: str, raw: str) -> Identifier:
         keyed = tag if tag is not None else (SGTIN(text) if family == "sgtin" else SSCC(text))
     except Exception as exc:  # epcpy raises ConvertException and others
         raise InvalidCode(
-            f"EPC URI cannot be decoded: {exc or repr(exc)}", field="epc_uri"
+            f"EPC URI cannot be decoded: {str(exc) or type(exc).__name__}", field="epc_uri"
         ) from None
     if isinstance(keyed, SGTIN):
         key, serial = _sgtin_key_and_serial(keyed)

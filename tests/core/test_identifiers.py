@@ -678,3 +678,12 @@ def mutated_codes(draw: st.DrawFn) -> str:
 def test_damaged_codes_get_the_same_outcome(code: str, kind: str | None) -> None:
     """Valid codes with a few characters changed get the same outcome on both paths."""
     assert outcome(_decode_with_libraries, code, kind) == outcome(decode_uncached, code, kind)
+
+
+def test_a_uri_the_epc_library_cannot_convert_is_refused_with_a_reason() -> None:
+    """A serial starting with an escape (a GS1 '/' as %2F) is one epcpy raises an exception
+    without a message for: refused, and the reason still says something (it was empty)."""
+    error = refusal("urn:epc:id:sgtin:9506000.001471.%2F7", kind="epc_uri")
+    assert "epc_uri" == error.field
+    assert error.reason.startswith("EPC URI cannot be decoded: ")
+    assert error.reason.removeprefix("EPC URI cannot be decoded: ").strip()
