@@ -158,3 +158,37 @@ async def test_a_pallet_read_as_it_left_is_not_taken_for_an_empty_window(
     assert 0 == (await _doc(gate, "north"))["read_window"]["empty"]
     status, doc = await gate.call("GET", "/api/v1/doors/D1")
     assert (200, None) == (status, doc["hold"])
+
+
+async def test_a_pallet_parked_at_the_next_door_does_not_fill_the_window(
+    demo_config: Path, emulators: list[LLRPEmulator], gates: Gates
+) -> None:
+    """Both portals have a sensor (review15). A pallet stands parked in D2's field, read
+    strongly by D2 outside its windows and weakly by D1; goods with no tag pass D1. D2's
+    reads outside its windows are no scans but still tell the arbiter the tag is D2's, so
+    D1 drops its reads as cross-reads: nothing is counted at D1 and D1 is held."""
+    plain = gtin_with(demo_config, "")
+    north, south = await emulator(emulators), await emulator(emulators)
+    gate = await gates.start(
+        readers=portal("north", "D1", north.port, gpi_port=1, window_tail=0.3)
+        + portal("south", "D2", south.port, gpi_port=1, window_tail=0.3)
+    )
+    await gate.create("S1", "D1")
+    await gate.create("S2", "D2")
+    await connected(gate, "north", "south")
+    parked = epc(plain, 2)
+    south.tags = [EmulatedTag(parked, rssi_dbm=-45.0)]
+    await until(lambda: _outside(gate, "south"), "D2 hears the parked pallet")
+    await north.set_gpi(1, True)
+    north.tags = [EmulatedTag(parked, rssi_dbm=-68.0)]
+    await until(lambda: _reads(gate), "D1 heard it in its window")
+    north.tags = []
+    await north.set_gpi(1, False)
+    await until(lambda: _settled(gate), "D1's window settled")
+    assert {} == await lines_of(gate, "S1")
+    doc = await until(lambda: _held(gate), "D1 held", timeout=3.0)
+    assert "goods passed without a readable tag" == doc["hold"]["reason"]
+
+
+async def _outside(gate: Gate, name: str) -> bool:
+    return int((await _doc(gate, name))["read_window"]["outside_window"]) > 5
