@@ -304,8 +304,9 @@ class Committer:
         take milliseconds, and a single scan's answer waited 20-50 ms after its commit in
         the loaded latency row of ``python -m tests.bench service``.) Cancelling it, as a
         caller that goes away does, cancels nothing else: the write goes on. A change with an
-        event that publishing would refuse (``check_event``) is refused here, before anything
-        is staged: its future raises ValueError."""
+        event that publishing would refuse (``check_event``) is refused here, as a failed write
+        is (what its caller staged taken back, ``rolled_back`` run): its future raises
+        ValueError."""
         if change.done is None:
             change.done = asyncio.get_running_loop().create_future()
         loop = asyncio.get_running_loop()
@@ -313,6 +314,12 @@ class Committer:
             for kind, data in change.events:
                 check_event(kind, data)  # refused now, not once stored (review15)
         except ValueError as exc:
+            # As a write that failed: what its caller staged while deciding (a scan batch's
+            # values, its serials) is taken back before any other decision runs.
+            afters = [after for _, after in change.shipments]
+            self.state.unstage(afters, change.doors, change.licences)
+            for step in change.rolled_back:
+                step()
             if not change.done.done():
                 change.done.set_result(False)
             refused: asyncio.Future[None] = loop.create_future()

@@ -188,18 +188,27 @@ async def test_a_change_with_an_event_no_frame_carries_is_refused_before_its_wri
     docks: Docks,
 ) -> None:
     """A change with an event whose data has an ``at`` of its own is refused before it is
-    written (review15): memory and the database keep the shipment as it was and nothing is
-    published. Refused at publish, the change was stored and in memory while its caller got
-    the error and none of its events (a door's signal) went out."""
+    written (review15), as a failed write is: what was staged while deciding is taken back,
+    memory and the database keep the shipment as it was and nothing is published. Refused
+    at publish, the change was stored and in memory while its caller got the error and none
+    of its events (a door's signal) went out."""
     before = await docks.create(dict(BODY), "wms")
     seq = docks.events._seq
-    change = Change(outbox=True)
-    change.add(before, seal(before, docks.controls(), docks.clock()).shipment)
+    sealed = seal(before, docks.controls(), docks.clock()).shipment
+    docks.state.stage([sealed], {}, ())  # as a scan batch stages while it decides
+    undone: list[str] = []
+    change = Change(outbox=True, rolled_back=[lambda: undone.append("serials")])
+    change.add(before, sealed)
     change.events.append(("alert", {"level": "info", "text": "sealed", "at": "then"}))
     change.events.append(("door", {"id": "D1", "signal": "green", "shipment": "S1"}))
     with pytest.raises(ValueError, match="'at' of its own"):
         await docks.committer.apply(change)
-    assert "open" == docks.shipment("S1").state.value
+    latest = docks.state.latest("S1")
+    assert ("open", "open", ["serials"]) == (
+        docks.shipment("S1").state.value,
+        None if latest is None else latest.state.value,
+        undone,
+    )
     assert [] == drain(docks.events, seq)
     assert "cleared" == (await docks.seal("S1", "wms")).state.value
 
