@@ -41,7 +41,7 @@ from gate.core.licences import StandingLicence
 from gate.core.shipment_values import Shipment
 from gate.errors import StoreError, Unavailable, WriteStalled
 from gate.service.event_shapes import storage_alert
-from gate.service.events import Events
+from gate.service.events import Events, check_event
 from gate.service.live_state import LiveState
 from gate.storage import mqtt_rows, scan_batch, shipment_rows
 from gate.storage.scan_batch import ScanBatch
@@ -303,14 +303,32 @@ class Committer:
         ``wait_for`` in a ``gather``, took six turns; under a truck's batches each turn can
         take milliseconds, and a single scan's answer waited 20-50 ms after its commit in
         the loaded latency row of ``python -m tests.bench service``.) Cancelling it, as a
-        caller that goes away does, cancels nothing else: the write goes on."""
+        caller that goes away does, cancels nothing else: the write goes on. A change with an
+        event that publishing would refuse (``check_event``) is refused here, as a failed write
+        is (what its caller staged taken back, ``rolled_back`` run): its future raises
+        ValueError."""
         if change.done is None:
             change.done = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        try:
+            for kind, data in change.events:
+                check_event(kind, data)  # refused now, not once stored (review15)
+        except ValueError as exc:
+            # As a write that failed: what its caller staged while deciding (a scan batch's
+            # values, its serials) is taken back before any other decision runs.
+            afters = [after for _, after in change.shipments]
+            self.state.unstage(afters, change.doors, change.licences)
+            for step in change.rolled_back:
+                step()
+            if not change.done.done():
+                change.done.set_result(False)
+            refused: asyncio.Future[None] = loop.create_future()
+            refused.set_exception(exc)
+            return refused
         # Staged before the first await: a decision made from here on builds on this change,
         # and its write is submitted after this one (tasks start in the order made).
         afters = [after for _, after in change.shipments]
         self.state.stage(afters, change.doors, change.licences)
-        loop = asyncio.get_running_loop()
         turn = (self._by_process(change), loop.create_future(), loop.create_future())
         before, self._last = self._last, turn
         ending: asyncio.Future[None] = loop.create_future()
@@ -361,17 +379,18 @@ class Committer:
             step()
         if change.done is not None and not change.done.done():
             change.done.set_result(True)
-        if change.events:
-            events, shown = change.events, self.door_shown
-            if shown is not None:
-                events = [(kind, shown(d) if kind == "door" else d) for kind, d in events]
-            self.events.publish_all(events)
+        # Woken before the events go out: the change is stored whatever publishing raises.
         if change.shipments:
             self.changed.set()
         if change.outbox:
             self.outbox_changed.set()
         if change.epcis:
             self.epcis_changed.set()
+        if change.events:
+            events, shown = change.events, self.door_shown
+            if shown is not None:
+                events = [(kind, shown(d) if kind == "door" else d) for kind, d in events]
+            self.events.publish_all(events)
 
     async def _write(self, change: Change, afters: list[Shipment], order: Order) -> None:
         """Writes ``change`` in its turn: after the change begun before it was handed to its

@@ -27,7 +27,7 @@ import contextlib
 import datetime as dt
 import json
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +112,19 @@ def _head(seq: int, kind: str) -> str:
     return f"id: {seq}{_SEP}event: {kind}{_SEP}data: "
 
 
+def check_event(kind: str, data: Mapping[str, Any]) -> None:
+    """Raises ValueError for an event no frame carries as given: a ``kind`` with a line
+    break (its frame would carry a field of its own), data with an ``at`` of its own (the
+    frame's ``at`` is the stamp: the data's would be lost). A change's events are checked
+    before it is written (``Committer.begin``): refused after its commit, a change was
+    stored and taken into memory while its caller got the error and none of its events
+    went out (a door's signal among them)."""
+    if "\r" in kind or "\n" in kind:
+        raise ValueError(f"an event kind must be one line, not {kind!r}")
+    if "at" in data:
+        raise ValueError(f"a {kind} event's data has an 'at' of its own")
+
+
 class Events:
     """The publisher and its subscribers.
 
@@ -145,10 +158,7 @@ class Events:
             self._publish(kind, data, at)
 
     def _publish(self, kind: str, data: dict[str, Any], at: str) -> Event:
-        if "\r" in kind or "\n" in kind:  # its frame would carry a field of its own
-            raise ValueError(f"an event kind must be one line, not {kind!r}")
-        if "at" in data:  # the frame's ``at`` is the stamp: the data's own would be lost
-            raise ValueError(f"a {kind} event's data has an 'at' of its own")
+        check_event(kind, data)
         self._seq += 1
         event = Event(self._seq, kind, data, at)
         self._recent.append(event.kept())

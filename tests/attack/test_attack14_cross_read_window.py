@@ -13,8 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from llrpkit.emulator import EmulatedTag, LLRPEmulator
 
+from gate.ingest.readers.read_window import ReadWindow
 from tests.readers.support import epc, lines_of, readers_doc
 from tests.readers.test_cross_reads import connected, emulator, emulators, portal
 from tests.service.harness import Gate, Gates, gtin_with, until
@@ -85,20 +87,108 @@ async def _reads(gate: Gate) -> bool:
     return int((await _doc(gate, "north"))["reads"]) > 0
 
 
-async def _quantity(gate: Gate, shipment: str, key: str) -> bool:
+async def _quantity(gate: Gate, shipment: str, key: str, n: int = 1) -> bool:
     line = (await lines_of(gate, shipment)).get(key)
-    return line is not None and 1 == line["quantity"]
+    return line is not None and n == line["quantity"]
 
 
 async def _cross_read(gate: Gate) -> bool:
     return int((await _doc(gate, "north"))["cross_reads"]) > 0
 
 
-async def _settled(gate: Gate) -> bool:
-    return int((await _doc(gate, "north"))["read_window"]["windows"]) >= 1
+async def _settled(gate: Gate, n: int = 1) -> bool:
+    return int((await _doc(gate, "north"))["read_window"]["windows"]) >= n
 
 
 async def _held(gate: Gate) -> dict[str, Any] | None:
     status, doc = await gate.call("GET", "/api/v1/doors/D1")
     assert 200 == status, doc
     return dict(doc) if doc["hold"] else None
+
+
+def test_a_window_opened_over_waits_for_its_reads_decisions() -> None:
+    """As values (review15): the next pallet trips the sensor while the first window's only
+    read is still being decided (its tag first read as it left the beam): the first window
+    is not settled empty at once; its read, decided to count, fills it, and only a late
+    window none of whose reads counted here settles empty, once they are due."""
+    window = ReadWindow(tail=0.5)
+    window.open(0.0)
+    window.close(1.0)
+    assert window.read(1.2, readable=False)  # the tag, heard as the pallet left
+    filling = window.windows
+    window.wait(1.2 + 0.5 + 0.05)  # decided at 1.7
+    assert not window.open(1.6)  # the next pallet
+    assert 0.15 == pytest.approx(window.due(1.6))
+    window.credit(filling)  # the first pallet's tag counts here
+    assert not window.settle(1.8)
+    window.close(2.5)
+    assert window.read(2.6, readable=False)
+    window.wait(2.6 + 0.5 + 0.05)
+    assert not window.open(2.8)  # a third pallet, before the second's read is decided
+    assert not window.settle(3.1)  # decided at 3.1: a cross-read, no credit
+    assert window.settle(3.15)  # its decisions due: the second window was empty
+    assert (2, 1, None) == (window.windows, window.empty, window.due(3.2))
+
+
+async def test_a_pallet_read_as_it_left_is_not_taken_for_an_empty_window(
+    demo_config: Path, emulators: list[LLRPEmulator], gates: Gates
+) -> None:
+    """Two pallets of D1 pass D1 one right behind the other, each read only by D1 (review15):
+    the second trips the sensor before the first's tag is decided (cross-read hold 2 s);
+    both are counted, no window is empty and D1 is not held."""
+    plain = gtin_with(demo_config, "")
+    north, south = await emulator(emulators), await emulator(emulators)
+    gate = await gates.start(
+        readers=portal("north", "D1", north.port, gpi_port=1, cross_read_hold=2.0, window_tail=0.0)
+        + portal("south", "D2", south.port, cross_read_hold=2.0)
+    )
+    await gate.create("S1", "D1")
+    await connected(gate, "north", "south")
+    await north.set_gpi(1, True)
+    north.tags = [EmulatedTag(epc(plain, 1), rssi_dbm=-45.0)]
+    await until(lambda: _reads(gate), "D1 read the first pallet")
+    north.tags = []
+    await north.set_gpi(1, False)
+    await north.set_gpi(1, True)  # the second pallet, close behind
+    north.tags = [EmulatedTag(epc(plain, 2), rssi_dbm=-45.0)]
+    await until(lambda: _quantity(gate, "S1", plain, 2), "both pallets counted at D1")
+    north.tags = []
+    await north.set_gpi(1, False)
+    await until(lambda: _settled(gate, 2), "both windows settled")
+    assert 0 == (await _doc(gate, "north"))["read_window"]["empty"]
+    status, doc = await gate.call("GET", "/api/v1/doors/D1")
+    assert (200, None) == (status, doc["hold"])
+
+
+async def test_a_pallet_parked_at_the_next_door_does_not_fill_the_window(
+    demo_config: Path, emulators: list[LLRPEmulator], gates: Gates
+) -> None:
+    """Both portals have a sensor (review15). A pallet stands parked in D2's field, read
+    strongly by D2 outside its windows and weakly by D1; goods with no tag pass D1. D2's
+    reads outside its windows are no scans but still tell the arbiter the tag is D2's, so
+    D1 drops its reads as cross-reads: nothing is counted at D1 and D1 is held."""
+    plain = gtin_with(demo_config, "")
+    north, south = await emulator(emulators), await emulator(emulators)
+    gate = await gates.start(
+        readers=portal("north", "D1", north.port, gpi_port=1, window_tail=0.3)
+        + portal("south", "D2", south.port, gpi_port=1, window_tail=0.3)
+    )
+    await gate.create("S1", "D1")
+    await gate.create("S2", "D2")
+    await connected(gate, "north", "south")
+    parked = epc(plain, 2)
+    south.tags = [EmulatedTag(parked, rssi_dbm=-45.0)]
+    await until(lambda: _outside(gate, "south"), "D2 hears the parked pallet")
+    await north.set_gpi(1, True)
+    north.tags = [EmulatedTag(parked, rssi_dbm=-68.0)]
+    await until(lambda: _reads(gate), "D1 heard it in its window")
+    north.tags = []
+    await north.set_gpi(1, False)
+    await until(lambda: _settled(gate), "D1's window settled")
+    assert {} == await lines_of(gate, "S1")
+    doc = await until(lambda: _held(gate), "D1 held", timeout=3.0)
+    assert "goods passed without a readable tag" == doc["hold"]["reason"]
+
+
+async def _outside(gate: Gate, name: str) -> bool:
+    return int((await _doc(gate, name))["read_window"]["outside_window"]) > 5

@@ -182,3 +182,53 @@ async def test_a_retry_racing_its_first_delivery_is_counted_once(
     )
     assert ("accepted", "duplicate") == (first[0]["status"], second[0]["status"])
     assert [1] == [line.quantity for line in docks.shipment("S1").lines]
+
+
+async def test_a_change_with_an_event_no_frame_carries_is_refused_before_its_write(
+    docks: Docks,
+) -> None:
+    """A change with an event whose data has an ``at`` of its own is refused before it is
+    written (review15), as a failed write is: what was staged while deciding is taken back,
+    memory and the database keep the shipment as it was and nothing is published. Refused
+    at publish, the change was stored and in memory while its caller got the error and none
+    of its events (a door's signal) went out."""
+    before = await docks.create(dict(BODY), "wms")
+    seq = docks.events._seq
+    sealed = seal(before, docks.controls(), docks.clock()).shipment
+    docks.state.stage([sealed], {}, ())  # as a scan batch stages while it decides
+    undone: list[str] = []
+    change = Change(outbox=True, rolled_back=[lambda: undone.append("serials")])
+    change.add(before, sealed)
+    change.events.append(("alert", {"level": "info", "text": "sealed", "at": "then"}))
+    change.events.append(("door", {"id": "D1", "signal": "green", "shipment": "S1"}))
+    with pytest.raises(ValueError, match="'at' of its own"):
+        await docks.committer.apply(change)
+    latest = docks.state.latest("S1")
+    assert ("open", "open", ["serials"]) == (
+        docks.shipment("S1").state.value,
+        None if latest is None else latest.state.value,
+        undone,
+    )
+    assert [] == drain(docks.events, seq)
+    assert "cleared" == (await docks.seal("S1", "wms")).state.value
+
+
+async def test_a_stored_change_wakes_its_senders_even_if_its_events_cannot_go_out(
+    docks: Docks,
+) -> None:
+    """A change stored whose event data JSON cannot carry (a set: a slip in a publisher)
+    raises to its caller, and its licence request is sent all the same: the outbox and the
+    shipment watchers are woken before the events are published."""
+    before = await docks.create(dict(BODY), "wms")
+    docks.committer.outbox_changed.clear()
+    docks.committer.changed.clear()
+    change = Change(outbox=True)
+    change.add(before, seal(before, docks.controls(), docks.clock()).shipment)
+    change.events.append(("shipment", {"id": "S1", "lines": {"a set"}}))
+    with pytest.raises(TypeError):
+        await docks.committer.apply(change)
+    assert "cleared" == docks.shipment("S1").state.value
+    assert (True, True) == (
+        docks.committer.outbox_changed.is_set(),
+        docks.committer.changed.is_set(),
+    )

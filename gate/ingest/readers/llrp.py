@@ -22,7 +22,8 @@ the fleet's :class:`~gate.ingest.readers.crossread.CrossReads`, and a tag's new 
 strongest (or has counted it already); otherwise it is a cross-read, counted in the health.
 
 With ``gpi_port`` set, a sensor on that GPI port opens and closes the read window
-(:mod:`gate.ingest.readers.read_window`): reads outside a window are dropped, and a window
+(:mod:`gate.ingest.readers.read_window`): reads outside a window are no scans (the
+cross-reads still hear them: a pallet parked in a door's field is that door's), and a window
 that closed with no read holds the door until an operator acknowledges it
 (:mod:`gate.service.door_holds`).
 
@@ -252,14 +253,16 @@ class LlrpReader(Reader):
             health.below_min_rssi[antenna] = health.below_min_rssi.get(antenna, 0) + 1
             return
         window, cross, door = self.window, self.cross, self.config.door
+        if cross is not None:
+            # Every read, in a window or not (review15): a pallet parked in this door's field
+            # is no scan here, but it is this door's, not a neighbour's that hears it weakly.
+            cross.seen(epc, door, tag.rssi_dbm, mono)
         readable = window is not None and _countable(epc)
         # With cross-reads decided, a read fills the window once it counts here (below).
         if window is not None and not window.read(mono, readable=readable and cross is None):
             return  # no goods passing: a tag parked in the field is not loaded
-        if cross is not None:
-            cross.seen(epc, door, tag.rssi_dbm, mono)
-            if window is not None and readable and cross.claimed_by(epc) == door:
-                window.credit(window.windows)
+        if window is not None and readable and cross is not None and cross.claimed_by(epc) == door:
+            window.credit(window.windows)
         sid = self.dedupe.admit(epc, mono, utc_now().timestamp())
         if sid is None:
             return

@@ -18,11 +18,15 @@ otherwise fill this door's window while goods with no tag pass it.
 
 A window that opens again during the previous one's tail settles the previous one at once,
 with the reads it had: a second pallet's tags never cover for a first pallet's missing one.
+If the previous one has no read yet but reads of it are still being decided, it is *late*
+instead: it settles empty once their decisions are due (``settle``) unless one credits it
+first. Settled at once, a pallet whose tag was first read in its last half second (as it
+left the beam) held the door whenever the next pallet followed that closely (review15).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(slots=True)
@@ -37,6 +41,9 @@ class ReadWindow:
     empty: int = 0
     outside: int = 0  # reads dropped while no window was open
     wait_until: float = 0.0  # a closing window settles no sooner (reads being decided)
+    #: Windows opened over while reads of theirs were being decided, none credited yet:
+    #: number -> when they settle empty (counted in ``windows`` already).
+    late: dict[int, float] = field(default_factory=dict)
 
     @property
     def state(self) -> str:
@@ -48,8 +55,15 @@ class ReadWindow:
         """The sensor tripped. True when this settled an earlier window that was empty."""
         if self.opened_at is not None and self.closed_at is None:
             return False  # already open
-        empty = self._settle() if self.opened_at is not None else False
+        empty = False
+        if self.opened_at is not None:
+            if self.reads == 0 and self.wait_until > now:
+                self.late[self.windows] = self.wait_until  # settles once they are decided
+                self.windows += 1
+            else:
+                empty = self._settle()
         self.opened_at, self.closed_at, self.reads = now, None, 0
+        self.wait_until = 0.0
         return empty
 
     def close(self, now: float) -> None:
@@ -78,21 +92,36 @@ class ReadWindow:
     def credit(self, window: int) -> None:
         """A read decided to count here fills window number ``window`` (``windows`` when the
         read fell in it), if that window has not settled since."""
+        if self.late.pop(window, None) is not None:
+            return  # a late window: not empty
         if self.opened_at is not None and self.windows == window:
             self.reads += 1
 
     def due(self, now: float) -> float | None:
-        """Seconds until a closing window settles; None when none is closing."""
+        """Seconds until a closing or late window settles; None when none is either."""
+        dues = [until - now for until in self.late.values()]
+        closing = self._closing(now)
+        if closing is not None:
+            dues.append(closing)
+        return None if not dues else max(0.0, min(dues))
+
+    def _closing(self, now: float) -> float | None:
+        """Seconds until the closing window settles (its tail, its reads' decisions)."""
         if self.closed_at is None:
             return None
-        return max(0.0, self.closed_at + self.tail - now, self.wait_until - now)
+        return max(self.closed_at + self.tail - now, self.wait_until - now)
 
     def settle(self, now: float) -> bool:
-        """Ends a closed window whose tail is over; True when it was empty."""
-        due = self.due(now)
-        if due is None or due > 0:
-            return False
-        return self._settle()
+        """Ends a closed window whose tail is over and the late ones whose reads were
+        decided without a credit; True when one of them was empty."""
+        gone = [number for number, until in self.late.items() if until <= now]
+        for number in gone:
+            del self.late[number]
+        self.empty += len(gone)
+        closing = self._closing(now)
+        if closing is not None and closing <= 0:
+            return self._settle() or bool(gone)
+        return bool(gone)
 
     def _settle(self) -> bool:
         empty = self.reads == 0
