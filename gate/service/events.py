@@ -77,12 +77,16 @@ class Event:
     _frame: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
     @classmethod
-    def from_kept(cls, kept: _Kept) -> Event:
+    def from_kept(cls, kept: _Kept, *, decoded: bool = True) -> Event:
         """The event a kept frame is of, its data decoded from the frame (as JSON has it:
-        lists for tuples; ``at`` is the event's stamp, never a key of its data)."""
+        lists for tuples; ``at`` is the event's stamp, never a key of its data). Not
+        ``decoded``: the frame alone, with empty data, for a stream that only writes frames
+        (a reconnect storm's replays decoded 2,000 frames a stream on the loop)."""
         seq, kind, at, frame = kept
-        data = json.loads(frame[len(_head(seq, kind).encode()) : -2 * len(_SEP)])
-        del data["at"]
+        data: dict[str, Any] = {}
+        if decoded:
+            data = json.loads(frame[len(_head(seq, kind).encode()) : -2 * len(_SEP)])
+            del data["at"]
         event = cls(seq, kind, data, at)
         object.__setattr__(event, "_frame", frame)
         return event
@@ -175,7 +179,11 @@ class Events:
         return len(self._subscribers)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, last_id: int | None = None) -> AsyncIterator[_Subscriber]:
+    async def subscribe(
+        self, last_id: int | None = None, *, frames_only: bool = False
+    ) -> AsyncIterator[_Subscriber]:
+        """A subscriber, given the kept events after ``last_id`` first (``frames_only``:
+        replayed without their data, for a stream that writes frames only)."""
         replay: list[Event] = []
         missed = False
         if last_id is not None:
@@ -184,7 +192,10 @@ class Events:
             oldest = self._recent[0][0] if self._recent else self._seq + 1
             # Events after its last one are gone from what is kept (or from before a restart).
             missed = last_id < oldest - 1
-            replay = [Event.from_kept(kept) for kept in self._recent if kept[0] > last_id]
+            decoded = not frames_only
+            replay = [
+                Event.from_kept(kept, decoded=decoded) for kept in self._recent if kept[0] > last_id
+            ]
         sub = _Subscriber(backlog=len(replay), missed=missed)
         for event in replay:
             sub.offer(event)
@@ -233,7 +244,7 @@ async def stream(request: web.Request, events: Events) -> web.StreamResponse:
     async with sse_response(
         request, ping_interval=PING_INTERVAL, send_timeout=SEND_TIMEOUT, sep=_SEP
     ) as response:
-        async with events.subscribe(last_id) as sub:
+        async with events.subscribe(last_id, frames_only=True) as sub:
             # A client that goes away mid-write ends its stream; nothing else is affected.
             with contextlib.suppress(ConnectionError, TimeoutError):
                 # ``missed``: events after its Last-Event-ID are no longer kept; read the state

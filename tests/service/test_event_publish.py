@@ -84,3 +84,14 @@ def test_data_with_an_at_of_its_own_is_refused() -> None:
     with pytest.raises(ValueError, match="'at' of its own"):
         events.publish("door", {"door": "D1", "at": "then"})
     assert [] == events.kept()
+
+
+async def test_a_stream_replays_frames_without_decoding_them() -> None:
+    """A stream only writes frames: its replay carries each kept frame as published, and no
+    data is decoded for it (a subscriber in the process gets the data back)."""
+    events = Events(_Ticking())
+    published = [events.publish("scan", {"n": n}) for n in range(3)]
+    async with events.subscribe(last_id=0, frames_only=True) as sub:
+        replayed = [sub.queue.get_nowait() for _ in published]
+    assert [e.frame() for e in published] == [e.frame() for e in replayed if e]
+    assert [{}, {}, {}] == [e.data for e in replayed if e]
