@@ -49,13 +49,13 @@ from gate.core.screening.abridged import ABRIDGED_FACTOR, abridged_score
 from gate.core.screening.contained import CONTAINED_FACTOR, contained_score
 from gate.core.screening.entries import EntryKind, ListEntry
 from gate.core.screening.given_names import given_name
+from gate.core.screening.identifier_hits import identifier_hits
 from gate.core.screening.index import (
     FUZZY_MIN_LENGTH,
     VOWELS_APART_MIN_KEY,
     IndexedName,
     ScreeningIndex,
     deletions,
-    normalise_identifier,
 )
 from gate.core.screening.name_parts import name_parts
 from gate.core.screening.names import (
@@ -75,6 +75,7 @@ from gate.core.screening.truncated import (
     TRUNCATED_MIN_LENGTH,
     cut_candidates,
     cut_score,
+    written_form,
 )
 
 COUNTRY_PENALTY = 0.05
@@ -348,12 +349,13 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     for read, part, _exact in forms:
         if not part and not read.abjad:
             _screen_before_place(index, read, floor, best)
+            _screen_without_form(index, read, cut, floor, best)
     hits = [
         hit
         for number, scored in best.items()
         if (hit := _name_hit(index, party, number, scored)) is not None
     ]
-    hits.extend(_identifier_hits(index, party, {h.entry for h in hits}))
+    hits.extend(identifier_hits(index, party.ids, {h.entry for h in hits}))
     hits.sort(key=lambda h: (-h.score, h.list, h.entry))
     return tuple(hits)
 
@@ -402,6 +404,27 @@ def _screen_before_place(
             or rest[0] in index.person_words
         ):
             continue
+        if entry not in best or scored.score > best[entry].score:
+            best[entry] = scored
+
+
+def _screen_without_form(
+    index: ScreeningIndex, read: FoldedName, cut: bool, floor: float, best: dict[int, _Scored]
+) -> None:
+    """Screen the name without the legal form written out at its end that fold_name left,
+    cut short at a field limit or not removed by it (truncated.written_form: "GAZPROMBANK OPEN
+    JOINT STOCK C", "TECHMA SOCIETE ANONYME"), as the name with its form removed is; a cut
+    one scores at most TRUNCATED_FACTOR, for the word it cut may have been another."""
+    length, was_cut = written_form(read.tokens, cut, read.legal_form)
+    rest = read.tokens[:-length]
+    if not length or all(word in UNINFORMATIVE for word in rest):
+        return
+    found: dict[int, _Scored] = {}
+    _screen_form(index, FoldedName(rest, True), False, False, floor, found)
+    how = f"{' '.join(read.tokens[-length:])!r} read as a legal form"
+    for entry, scored in found.items():
+        scored.score = min(scored.score, TRUNCATED_FACTOR) if was_cut else scored.score
+        scored.reading = "; ".join(filter(None, (how + " cut short" * was_cut, scored.reading)))
         if entry not in best or scored.score > best[entry].score:
             best[entry] = scored
 
@@ -541,30 +564,3 @@ def _country(entry: ListEntry, party: Party, score: float) -> tuple[float, str]:
     return max(0.0, score - COUNTRY_PENALTY), (
         f"country {party.country} differs from {listed}: -{COUNTRY_PENALTY:.2f}"
     )
-
-
-def _identifier_hits(index: ScreeningIndex, party: Party, already: set[str]) -> list[Hit]:
-    hits: list[Hit] = []
-    for value in party.ids:
-        key = normalise_identifier(value)
-        for number in index.identifiers.get(key, ()):
-            entry = index.entries[number]
-            if entry.reference in already:
-                continue
-            already.add(entry.reference)
-            kind = next(
-                (i.kind for i in entry.identifiers if normalise_identifier(i.value) == key), "id"
-            )
-            policy = index.policies[entry.list_id]
-            hits.append(
-                Hit(
-                    entry.list_id,
-                    entry.reference,
-                    entry.version,
-                    entry.primary_name,
-                    1.0,
-                    HitAction(policy.action),
-                    f"identifier {kind} {value} of {entry.list_id} {entry.reference}",
-                )
-            )
-    return hits
