@@ -57,6 +57,7 @@ from gate.core.screening.index import (
     ScreeningIndex,
     deletions,
 )
+from gate.core.screening.initials import initials_scores
 from gate.core.screening.name_parts import name_parts
 from gate.core.screening.names import (
     UNINFORMATIVE,
@@ -350,6 +351,14 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
         if not part and not read.abjad:
             _screen_before_place(index, read, floor, best)
             _screen_without_form(index, read, cut, floor, best)
+    # Initials for given names ("A. Q. Khan"), in the name or one of its parts ("Dr. A.Q.
+    # Khan, Islamabad"): every listed word is accounted for, so a part counts as the name.
+    for written, _exact in [(party.name, 0), *name_parts(party.name)]:
+        for name, (score, form, how) in initials_scores(
+            index, written, lambda token: expand(index, token)
+        ).items():
+            if score > getattr(best.get(index.names[name].entry), "score", 0.0):
+                best[index.names[name].entry] = _Scored(score, name, form, False, how)
     hits = [
         hit
         for number, scored in best.items()

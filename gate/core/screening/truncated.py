@@ -160,26 +160,41 @@ WRITTEN_FORMS = tuple(
 CUT_FORM_MIN_LETTERS = 3
 
 
+def _form_steps() -> dict[tuple[str, ...], list[tuple[bool, bool, bool]]]:
+    """Per words a name may end with that are a form's first words and then its next word,
+    whole or begun (or, once fold_name removed a form's beginning, those of its rest): with
+    whether that word is whole, whether it ends the form, and whether the words are a rest."""
+    steps: dict[tuple[str, ...], list[tuple[bool, bool, bool]]] = {}
+    for whole in WRITTEN_FORMS:
+        for start in range(len(whole)):
+            form = whole[start:]
+            for length in range(1, len(form) + 1):
+                word = form[length - 1]
+                ends = start == 0 and length == len(form) and not set(form) <= UNINFORMATIVE
+                for cut in range(1, len(word) + 1):
+                    key = (*form[: length - 1], word[:cut])
+                    steps.setdefault(key, []).append((cut == len(word), ends, start > 0))
+    return steps
+
+
+#: _form_steps(), built once.
+_FORM_STEPS = _form_steps()
+_LONGEST_FORM = max(map(len, WRITTEN_FORMS))
+
+
 def written_form(tokens: tuple[str, ...], cut: bool, removed: bool) -> tuple[int, bool]:
     """How many of the last ``tokens`` are a legal form written out (WRITTEN_FORMS), whole
     or, with ``cut`` (a name as long as a field), cut short: its first words, the last of
     them whole or begun ("open joint stock c"); and whether it was cut. With ``removed``
     (fold_name removed a legal form) the form's first words may be gone: "X LIMITED
-    LIABILITY COMPA" folds to "x liability compa". (0, False) when none is, or when nothing
-    would be left before it."""
-    best = (0, False)
-    for whole in WRITTEN_FORMS:
-        for form in (whole[start:] for start in range(len(whole) if removed else 1)):
-            for length in range(best[0] + 1, min(len(form), len(tokens) - 1) + 1):
-                tail = tokens[-length:]
-                if tail[:-1] != form[: length - 1]:
-                    continue
-                last, word = tail[-1], form[length - 1]
-                # A whole form of generic words only ("company") is a word of the name as
-                # much as a form, and the matcher weighs it lightly already.
-                if last == word and length == len(form) == len(whole):
-                    if not set(form) <= UNINFORMATIVE:
-                        best = (length, False)
-                elif cut and word.startswith(last) and sum(map(len, tail)) >= CUT_FORM_MIN_LETTERS:
-                    best = (length, True)
-    return best
+    LIABILITY COMPA" folds to "x liability compa". A whole form of generic words only
+    ("company") is a word of the name as much as a form, and the matcher weighs it lightly
+    already. (0, False) when none is, or when nothing would be left before it."""
+    for length in range(min(_LONGEST_FORM, len(tokens) - 1), 0, -1):
+        tail = tokens[-length:]
+        steps = [(w, e) for w, e, rest in _FORM_STEPS.get(tail, ()) if removed or not rest]
+        if any(whole and ends for whole, ends in steps):
+            return length, False
+        if cut and steps and sum(map(len, tail)) >= CUT_FORM_MIN_LETTERS:
+            return length, True
+    return 0, False
