@@ -66,6 +66,7 @@ from gate.core.screening.names import (
     abjad_keys,
     abjad_name_key,
     fold_name,
+    misspelt_number,
     read_abjad,
     sound_key,
 )
@@ -144,6 +145,8 @@ def expand(index: ScreeningIndex, token: str, abjad: bool = False) -> dict[int, 
     exact = index.token_of.get(token)
     if exact is not None:
         found[exact] = 1.0
+    elif (misspelt := misspelt_number(token)) and misspelt[0] in index.token_of:
+        found[index.token_of[misspelt[0]]] = 1.0 - 1.0 / (2.0 * misspelt[1])  # "furteenth"
     if len(token) < FUZZY_MIN_LENGTH:
         return found
     near: set[int] = set(index.deletes.get(token, ()))
