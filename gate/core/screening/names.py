@@ -44,7 +44,8 @@ from rigour.text.translit import ascii_text
 #: fold to the word on both sides.
 _GENERIC_TEXT = """
     and the of de del la le et und y al el
-    co company=cmpy companies corp corporation=corpn inc incorporated ltd limited llc plc pvt
+    co=tso company=cmpy companies corp corporation=corpn inc incorporated ltd limited
+    llc=llts=lts plc pvt
     private group=grp holding holdings=hldgs=hldg trading=trdg trade traders
     international=intl=intnl=internat global general industries=inds industry
     industrial=ind=indl enterprise enterprises=ent=enterp=entps services=svcs=svc=serv service
@@ -56,7 +57,7 @@ _GENERIC_TEXT = """
     corporacao compania companhia compagnie empresa empresas sociedad sociedade societe societa
     gesellschaft handels handel firma comercial comercializadora industrias grupo groupe
     inversiones investimentos servicios importadora exportadora negocios commerce
-    sa cv rl spr sas sac srl spa ag kg bv nv gmbh ooo oao zao jsc ojsc cjsc pjsc sdn bhd ltda
+    sa cv=tsv rl spr sas sac srl spa ag kg bv nv gmbh ooo oao zao jsc ojsc cjsc pjsc sdn bhd ltda
     joint stock house consulting
 """
 _ABBREVIATED = {
@@ -277,9 +278,14 @@ def sound_key(token: str) -> str:
     return "".join(c for i, c in enumerate(key) if i == 0 or c != key[i - 1])
 
 
-# Keys of one letter ("y" -> "i", "ooo" -> "o") would turn initials into generic words.
+# Keys of one letter ("y" -> "i", "ooo" -> "o") would turn initials into generic words, keys
+# of two names: "Cho" and "Coh" were "co", "Shah" and "Sha" "sa", "Lee" "le", "Hand" "and",
+# "Haag" "ag", so a family name weighed as a legal form and a Korean given name written
+# joined was not read apart ("Yonchun Cho" for "CHO YON CHUN", screen13 probe: 7 of 189 such
+# names cleared). The short romanisations meant ("tso" for "co", "llts" for "llc") are
+# abbreviations in _GENERIC_TEXT ("tsv", "Ц.В.", for "cv" too).
 _GENERIC_BY_SOUND = {
-    sound_key(word): word for word in sorted(GENERIC_WORDS) if len(sound_key(word)) >= 2
+    sound_key(word): word for word in sorted(GENERIC_WORDS) if len(sound_key(word)) >= 3
 }
 
 
