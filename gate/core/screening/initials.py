@@ -1,21 +1,26 @@
-"""A listed person written with initials for some names: "A. Q. Khan", "Khan, A.Q.", "K. J. Un".
+"""A listed person written with initials for the given names: "A. Q. Khan", "Khan, A.Q.".
 
 Weighted Dice (matcher) sees an initial as a word of one letter the lists do not hold, and
 weighs it as the rarest: every listed person written with initials for the given names cleared
 (screen13 probe over the demo lists: 300 of 300 written "A. Q. Khan", 299 of 300 "Khan,
 A.Q."). A trained screener reads "A. Q. Khan" as "Abdul Qadeer Khan", and so does
 ``initials_scores``: the party's whole words each match a listed word of their own, as written
-or as another romanisation or spelling of it (not one letter off: a misspelt name with
-initials is too little to go on), and its initials, in the order written, are the first
-letters of every other word of the listed name, in the listed order (its particles, "al",
-"bin", may be left out, and a generation, "Jr.", is no name).
+or as another romanisation or spelling of it beginning with the same letter (not one letter
+off, unless the word is long: a misspelt name with initials is too little to go on; nor
+"Hill" for the "il" of "Pak Mun-il", whose sound keys agree), among them a family name
+(abridged.first_and_family), and its initials, in the order written, are the first letters of
+every other word of the listed name, in the listed order: given names only (its particles,
+"al", "bin", may be left out, and a generation, "Jr.", is no name). "P.L. Lopez" is not
+"LOPEZ PALACIOS, Liliana", nor "K. J. Un" the SDN's "KIM, Jong Un" (the family name written
+as an initial).
 
 Initials tell less than names: "J. Smith" is not "John Smith". What the party's name tells is
 weighed as the matcher weighs words: each whole word's rarity on the lists, and each initial's
 (ScreeningIndex.initials: "a", which begins Abdul, Ahmad and Ali, tells 1.4; "q" 4.7). A hit
-needs INITIALS_RARE together ("A. Q. Khan" 11.6, "K. J. Un" 14.2; not "M. A. Hassan" 7.7, nor
-"A. Khan" 6.9), and at least two of the listed words given by initials or a whole word that
-alone tells persons apart (INITIALS_ONE_RARE): one initial and a family name name a crowd.
+needs INITIALS_RARE together ("A. Q. Khan" 11.6; not "M. A. Hassan" 7.7, nor "A. Khan" 6.9),
+and three words and initials at least: one initial and a family name name a crowd
+("S. Schneider"). Only a person's listed names are read so: a company's legal form
+written with dots ("BETANIA S.A.") reads as initials too, and finds no person.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from collections.abc import Callable
 
 from gate.core.screening.abridged import first_and_family
 from gate.core.screening.entries import EntryKind
-from gate.core.screening.index import ScreeningIndex
+from gate.core.screening.index import IndexedName, ScreeningIndex
 from gate.core.screening.names import NAME_PARTICLES, FoldedName, fold_name
 
 #: A listed person written with initials scores this: above a list's usual threshold, as a
@@ -35,6 +40,9 @@ INITIALS_FACTOR = 0.9
 INITIALS_RARE = 11.0
 #: A whole word matches a listed word as written or as another spelling of one name.
 INITIALS_SIMILAR = 0.95
+#: ... or one letter off when it is this long (1 - 1 / (2 * 10) = INITIALS_SIMILAR): a shorter
+#: word is not looked up by its near spellings, which are most of what a lookup costs.
+INITIALS_FUZZY = 10
 #: A whole word whose listed names number more than this finds no person by initials: only
 #: names a few hundred persons share are looked through ("Khan" 93; "Mohamed" 201 weighs
 #: 2.8, too little to reach INITIALS_RARE anyway).
@@ -95,8 +103,7 @@ def initials_scores(
         indexed = index.names[number]
         if indexed.weak or index.entries[indexed.entry].kind is not EntryKind.PERSON:
             continue
-        family = first_and_family(index, indexed)[1]
-        read = _read(index, letters, form.tokens, spellings, indexed.tokens, family, told)
+        read = _read(index, letters, form.tokens, spellings, indexed, told)
         if read is not None:
             tokens, how = read
             found[number] = (INITIALS_FACTOR, FoldedName(tokens, False), how)
@@ -108,12 +115,12 @@ def _read(
     letters: tuple[str, ...],
     words: tuple[str, ...],
     spellings: dict[str, dict[int, float]],
-    listed: tuple[int, ...],
-    family: range,
+    indexed: IndexedName,
     told: float,
 ) -> tuple[tuple[str, ...], str] | None:
     """The party's name with the listed words its initials stand for, and how it was read,
-    when ``words`` and ``letters`` are the listed name ``listed``; else None."""
+    when ``words`` and ``letters`` are the listed name ``indexed``; else None."""
+    listed = indexed.tokens
     taken: dict[str, int] = {}
     for word in words:
         at = max(
@@ -135,14 +142,11 @@ def _read(
             break
     else:
         return None
-    if any(p in family for p, _ in given):
-        return None  # initials are given names: "P.L. Lopez" is not "LOPEZ PALACIOS, Liliana"
-    if (
-        told < INITIALS_RARE
-        or len(letters) + len(words) < 3
-        or not any(p in family for p in taken.values())
-    ):
+    if told < INITIALS_RARE or len(letters) + len(words) < 3:
         return None
+    family = first_and_family(index, indexed)[1]
+    if any(p in family for p, _ in given) or not any(p in family for p in taken.values()):
+        return None  # initials are given names: "P.L. Lopez" is not "LOPEZ PALACIOS, Liliana"
     how = f"initials {' '.join(letters)!r} read as {' '.join(word for _, word in given)!r}"
     # In the listed order: the initials and words stand where the listed words do.
     read = sorted([*given, *((p, word) for word, p in taken.items())])

@@ -57,7 +57,7 @@ from gate.core.screening.index import (
     ScreeningIndex,
     deletions,
 )
-from gate.core.screening.initials import initials_scores
+from gate.core.screening.initials import INITIALS_FUZZY, initials_scores
 from gate.core.screening.name_parts import name_parts
 from gate.core.screening.names import (
     UNINFORMATIVE,
@@ -124,10 +124,13 @@ VOWELS_APART_SIMILARITY = 0.92
 CANDIDATE_CAP = 200
 
 
-def expand(index: ScreeningIndex, token: str, abjad: bool = False) -> dict[int, float]:
+def expand(
+    index: ScreeningIndex, token: str, abjad: bool = False, fuzzy: bool = True
+) -> dict[int, float]:
     """The indexed tokens ``token`` may stand for, with their similarity (1 when exact): other
-    romanisations, the other spellings of an Arabic given name (given_names), near spellings;
-    with ``abjad`` (a word read from Arabic script) also those with its consonants."""
+    romanisations, the other spellings of an Arabic given name (given_names), near spellings
+    (not without ``fuzzy``); with ``abjad`` (a word read from Arabic script) also those with
+    its consonants."""
     found: dict[int, float] = {}
     if abjad:
         for key in abjad_keys(token):
@@ -147,7 +150,7 @@ def expand(index: ScreeningIndex, token: str, abjad: bool = False) -> dict[int, 
         found[exact] = 1.0
     elif (misspelt := misspelt_number(token)) and misspelt[0] in index.token_of:
         found[index.token_of[misspelt[0]]] = 1.0 - 1.0 / (2.0 * misspelt[1])  # "furteenth"
-    if len(token) < FUZZY_MIN_LENGTH:
+    if len(token) < FUZZY_MIN_LENGTH or not fuzzy:
         return found
     near: set[int] = set(index.deletes.get(token, ()))
     for variant in deletions(token):
@@ -358,7 +361,7 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     # Khan, Islamabad"): every listed word is accounted for, so a part counts as the name.
     for written, _exact in [(party.name, 0), *name_parts(party.name)]:
         for name, (score, form, how) in initials_scores(
-            index, written, lambda token: expand(index, token)
+            index, written, lambda token: expand(index, token, fuzzy=len(token) >= INITIALS_FUZZY)
         ).items():
             if score > getattr(best.get(index.names[name].entry), "score", 0.0):
                 best[index.names[name].entry] = _Scored(score, name, form, False, how)
