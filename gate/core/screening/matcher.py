@@ -272,9 +272,12 @@ def _score_form(
             scores[name] = score
     for name in index.compact.get(form.compact, ()):
         # The listed name, spacing aside; under FUZZY_MIN_LENGTH letters with its legal form
-        # too ("EP-IBN", a legal form and "ibn", which alone makes no hit: not "Ibn", "Ben").
-        if len(form.compact) >= FUZZY_MIN_LENGTH or (
-            form.legal_form and index.names[name].legal_form
+        # too ("EP-IBN", a legal form and "ibn", which alone makes no hit: not "Ibn", "Ben"),
+        # or spelt letter by letter ("E L N", "G R U": 56 of 241 listed acronyms cleared).
+        if (
+            len(form.compact) >= FUZZY_MIN_LENGTH
+            or (form.legal_form and index.names[name].legal_form)
+            or (len(form.tokens) >= 3 and all(len(token) == 1 for token in form.tokens))
         ):
             scores[name] = 1.0
     if form.abjad:
@@ -530,6 +533,8 @@ def _differences(index: ScreeningIndex, form: FoldedName, indexed: IndexedName) 
     if form.legal_form or indexed.legal_form:
         notes.append("legal form ignored")
     listed = [index.tokens[i] for i in indexed.tokens]
+    if "".join(form.tokens) == "".join(listed) and form.tokens != tuple(listed):
+        return [*notes, "spacing differs"]  # "E L N" for "ELN": no word is extra
     matched_order: list[int] = []
     extra: list[str] = []
     for token in form.tokens:
@@ -567,8 +572,6 @@ def _differences(index: ScreeningIndex, form: FoldedName, indexed: IndexedName) 
         left_out = [t for i, t in enumerate(listed) if i not in matched_order]
         if left_out:
             notes.append(f"listed word(s) {' '.join(left_out)!r} not in the party's name")
-    if "".join(form.tokens) == "".join(listed) and form.tokens != tuple(listed):
-        notes.append("spacing differs")
     return notes
 
 
