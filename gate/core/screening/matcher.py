@@ -27,7 +27,9 @@ A party's name as long as a field may have been cut at its end, and is also read
 beginning of a listed name (truncated: "Shahid Hemmat Industrial Gro", at most
 TRUNCATED_FACTOR); a name may end with a place the lists' addresses name, without it counting
 only as a listed name exactly, as the name before a comma does (places: "Rosoboronexport
-Moscow").
+Moscow"). A legal form written out at its end, cut or not removed whole, is read as a legal
+form (truncated.written_form: "GAZPROMBANK OPEN JOINT STOCK C"), and initials as the listed
+person's given names they begin (initials: "A. Q. Khan").
 
 A hit needs, besides its list's threshold, at least one shared word that is not generic:
 "General Trading" must not hit every general trading company on a list. A hit is decided on the
