@@ -4,7 +4,7 @@ Weighted Dice (matcher) counts a listed middle name against the party, so "Fran�
 scores about 0.7 against the UN's "FRANÇOIS YANGOUVONDA BOZIZÉ" and would clear. A trained
 screener stops at it: the person's first given name and family name, every word of the party's
 name matching a listed word of its own. Where those two are depends on how the list writes the
-name (_first_and_family): in its own order, or family names first before a comma, with a
+name (first_and_family): in its own order, or family names first before a comma, with a
 generation ("Jr.") set aside. Only a PERSON entry is read so (matcher checks the kind): a
 company is not named by its first and last word.
 
@@ -127,7 +127,7 @@ def _matching(options: list[list[tuple[float, int]]], fixed: dict[int, int]) -> 
 _GENERATIONS = frozenset({"jr", "sr", "ii", "iii", "iv"})
 
 
-def _first_and_family(index: ScreeningIndex, indexed: IndexedName) -> tuple[int, range]:
+def first_and_family(index: ScreeningIndex, indexed: IndexedName) -> tuple[int, range]:
     """Where a listed person's first given name is and where the family names are: the first
     and last words ("François Yangouvonda Bozizé"), or for a name written family names first
     ("TAYLOR, Mark John", "MARTINEZ ARANGO, Oscar Richard") the first word after the comma and
@@ -171,7 +171,7 @@ def abridged_score(
     options = _abridged_options(gains, listed)
     if options is None:
         return 0.0
-    given, family = _first_and_family(index, indexed)
+    given, family = first_and_family(index, indexed)
     taken = _abridged_positions(options, given, family)
     if taken is None:
         return 0.0

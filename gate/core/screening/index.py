@@ -135,6 +135,7 @@ class ScreeningIndex:
         "entries",
         "given",
         "identifiers",
+        "initials",
         "legal_words",
         "max_weight",
         "names",
@@ -189,6 +190,10 @@ class ScreeningIndex:
         #: Per first two words (token numbers), the names of three words or more that begin
         #: with them: where a name cut short at a field limit is looked for (truncated).
         self.starts: dict[tuple[int, int], list[int]] = {}
+        #: Per first letter, how rare listed persons' name words beginning with it are (log
+        #: of words over those): what an initial tells ("a" of Abdul, Ahmad, Ali: 1.4; "q":
+        #: 4.7), as a word's weight tells what the word does (initials).
+        self.initials: dict[str, float] = {}
         self.max_weight = 1.0
 
     @classmethod
@@ -230,6 +235,15 @@ class ScreeningIndex:
                     if len(key) >= MIN_ID_LENGTH:
                         index.identifiers.setdefault(key, []).append(number)
         index._weigh(folded)
+        letters: dict[str, int] = {}
+        for number, _, _, _, tokens, _ in folded:
+            if index.entries[number].kind is EntryKind.PERSON:
+                for token in tokens:
+                    letters[token[0]] = letters.get(token[0], 0) + 1
+        index.initials = {
+            letter: math.log((sum(letters.values()) + 1) / count)
+            for letter, count in letters.items()
+        }
         index.person_words = frozenset(
             word for word, count in person_words.items() if count >= PERSON_WORD_MIN
         )

@@ -27,7 +27,9 @@ A party's name as long as a field may have been cut at its end, and is also read
 beginning of a listed name (truncated: "Shahid Hemmat Industrial Gro", at most
 TRUNCATED_FACTOR); a name may end with a place the lists' addresses name, without it counting
 only as a listed name exactly, as the name before a comma does (places: "Rosoboronexport
-Moscow").
+Moscow"). A legal form written out at its end, cut or not removed whole, is read as a legal
+form (truncated.written_form: "GAZPROMBANK OPEN JOINT STOCK C"), and initials as the listed
+person's given names they begin (initials: "A. Q. Khan").
 
 A hit needs, besides its list's threshold, at least one shared word that is not generic:
 "General Trading" must not hit every general trading company on a list. A hit is decided on the
@@ -49,14 +51,15 @@ from gate.core.screening.abridged import ABRIDGED_FACTOR, abridged_score
 from gate.core.screening.contained import CONTAINED_FACTOR, contained_score
 from gate.core.screening.entries import EntryKind, ListEntry
 from gate.core.screening.given_names import given_name
+from gate.core.screening.identifier_hits import identifier_hits
 from gate.core.screening.index import (
     FUZZY_MIN_LENGTH,
     VOWELS_APART_MIN_KEY,
     IndexedName,
     ScreeningIndex,
     deletions,
-    normalise_identifier,
 )
+from gate.core.screening.initials import INITIALS_FUZZY, initials_scores
 from gate.core.screening.name_parts import name_parts
 from gate.core.screening.names import (
     UNINFORMATIVE,
@@ -65,6 +68,7 @@ from gate.core.screening.names import (
     abjad_keys,
     abjad_name_key,
     fold_name,
+    misspelt_number,
     read_abjad,
     sound_key,
 )
@@ -75,6 +79,7 @@ from gate.core.screening.truncated import (
     TRUNCATED_MIN_LENGTH,
     cut_candidates,
     cut_score,
+    written_form,
 )
 
 COUNTRY_PENALTY = 0.05
@@ -121,10 +126,13 @@ VOWELS_APART_SIMILARITY = 0.92
 CANDIDATE_CAP = 200
 
 
-def expand(index: ScreeningIndex, token: str, abjad: bool = False) -> dict[int, float]:
+def expand(
+    index: ScreeningIndex, token: str, abjad: bool = False, fuzzy: bool = True
+) -> dict[int, float]:
     """The indexed tokens ``token`` may stand for, with their similarity (1 when exact): other
-    romanisations, the other spellings of an Arabic given name (given_names), near spellings;
-    with ``abjad`` (a word read from Arabic script) also those with its consonants."""
+    romanisations, the other spellings of an Arabic given name (given_names), near spellings
+    (not without ``fuzzy``); with ``abjad`` (a word read from Arabic script) also those with
+    its consonants."""
     found: dict[int, float] = {}
     if abjad:
         for key in abjad_keys(token):
@@ -142,7 +150,9 @@ def expand(index: ScreeningIndex, token: str, abjad: bool = False) -> dict[int, 
     exact = index.token_of.get(token)
     if exact is not None:
         found[exact] = 1.0
-    if len(token) < FUZZY_MIN_LENGTH:
+    elif (misspelt := misspelt_number(token)) and misspelt[0] in index.token_of:
+        found[index.token_of[misspelt[0]]] = 1.0 - 1.0 / (2.0 * misspelt[1])  # "furteenth"
+    if len(token) < FUZZY_MIN_LENGTH or not fuzzy:
         return found
     near: set[int] = set(index.deletes.get(token, ()))
     for variant in deletions(token):
@@ -264,9 +274,12 @@ def _score_form(
             scores[name] = score
     for name in index.compact.get(form.compact, ()):
         # The listed name, spacing aside; under FUZZY_MIN_LENGTH letters with its legal form
-        # too ("EP-IBN", a legal form and "ibn", which alone makes no hit: not "Ibn", "Ben").
-        if len(form.compact) >= FUZZY_MIN_LENGTH or (
-            form.legal_form and index.names[name].legal_form
+        # too ("EP-IBN", a legal form and "ibn", which alone makes no hit: not "Ibn", "Ben"),
+        # or spelt letter by letter ("E L N", "G R U": 56 of 241 listed acronyms cleared).
+        if (
+            len(form.compact) >= FUZZY_MIN_LENGTH
+            or (form.legal_form and index.names[name].legal_form)
+            or (len(form.tokens) >= 3 and all(len(token) == 1 for token in form.tokens))
         ):
             scores[name] = 1.0
     if form.abjad:
@@ -348,12 +361,21 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
     for read, part, _exact in forms:
         if not part and not read.abjad:
             _screen_before_place(index, read, floor, best)
+            _screen_without_form(index, read, cut, floor, best)
+    # Initials for given names ("A. Q. Khan"), in the name or one of its parts ("Dr. A.Q.
+    # Khan, Islamabad"): every listed word is accounted for, so a part counts as the name.
+    for written, _exact in [(party.name, 0), *name_parts(party.name)]:
+        for name, (score, form, how) in initials_scores(
+            index, written, lambda token: expand(index, token, fuzzy=len(token) >= INITIALS_FUZZY)
+        ).items():
+            if score > getattr(best.get(index.names[name].entry), "score", 0.0):
+                best[index.names[name].entry] = _Scored(score, name, form, False, how)
     hits = [
         hit
         for number, scored in best.items()
         if (hit := _name_hit(index, party, number, scored)) is not None
     ]
-    hits.extend(_identifier_hits(index, party, {h.entry for h in hits}))
+    hits.extend(identifier_hits(index, party.ids, {h.entry for h in hits}))
     hits.sort(key=lambda h: (-h.score, h.list, h.entry))
     return tuple(hits)
 
@@ -402,6 +424,27 @@ def _screen_before_place(
             or rest[0] in index.person_words
         ):
             continue
+        if entry not in best or scored.score > best[entry].score:
+            best[entry] = scored
+
+
+def _screen_without_form(
+    index: ScreeningIndex, read: FoldedName, cut: bool, floor: float, best: dict[int, _Scored]
+) -> None:
+    """Screen the name without the legal form written out at its end that fold_name left,
+    cut short at a field limit or not removed by it (truncated.written_form: "GAZPROMBANK OPEN
+    JOINT STOCK C", "TECHMA SOCIETE ANONYME"), as the name with its form removed is; a cut
+    one scores at most TRUNCATED_FACTOR, for the word it cut may have been another."""
+    length, was_cut = written_form(read.tokens, cut, read.legal_form)
+    rest = read.tokens[:-length]
+    if not length or all(word in UNINFORMATIVE for word in rest):
+        return
+    found: dict[int, _Scored] = {}
+    _screen_form(index, FoldedName(rest, True), False, False, floor, found)
+    how = f"{' '.join(read.tokens[-length:])!r} read as a legal form"
+    for entry, scored in found.items():
+        scored.score = min(scored.score, TRUNCATED_FACTOR) if was_cut else scored.score
+        scored.reading = "; ".join(filter(None, (how + " cut short" * was_cut, scored.reading)))
         if entry not in best or scored.score > best[entry].score:
             best[entry] = scored
 
@@ -492,6 +535,8 @@ def _differences(index: ScreeningIndex, form: FoldedName, indexed: IndexedName) 
     if form.legal_form or indexed.legal_form:
         notes.append("legal form ignored")
     listed = [index.tokens[i] for i in indexed.tokens]
+    if "".join(form.tokens) == "".join(listed) and form.tokens != tuple(listed):
+        return [*notes, "spacing differs"]  # "E L N" for "ELN": no word is extra
     matched_order: list[int] = []
     extra: list[str] = []
     for token in form.tokens:
@@ -529,8 +574,6 @@ def _differences(index: ScreeningIndex, form: FoldedName, indexed: IndexedName) 
         left_out = [t for i, t in enumerate(listed) if i not in matched_order]
         if left_out:
             notes.append(f"listed word(s) {' '.join(left_out)!r} not in the party's name")
-    if "".join(form.tokens) == "".join(listed) and form.tokens != tuple(listed):
-        notes.append("spacing differs")
     return notes
 
 
@@ -541,30 +584,3 @@ def _country(entry: ListEntry, party: Party, score: float) -> tuple[float, str]:
     return max(0.0, score - COUNTRY_PENALTY), (
         f"country {party.country} differs from {listed}: -{COUNTRY_PENALTY:.2f}"
     )
-
-
-def _identifier_hits(index: ScreeningIndex, party: Party, already: set[str]) -> list[Hit]:
-    hits: list[Hit] = []
-    for value in party.ids:
-        key = normalise_identifier(value)
-        for number in index.identifiers.get(key, ()):
-            entry = index.entries[number]
-            if entry.reference in already:
-                continue
-            already.add(entry.reference)
-            kind = next(
-                (i.kind for i in entry.identifiers if normalise_identifier(i.value) == key), "id"
-            )
-            policy = index.policies[entry.list_id]
-            hits.append(
-                Hit(
-                    entry.list_id,
-                    entry.reference,
-                    entry.version,
-                    entry.primary_name,
-                    1.0,
-                    HitAction(policy.action),
-                    f"identifier {kind} {value} of {entry.list_id} {entry.reference}",
-                )
-            )
-    return hits

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import icu  # type: ignore[import-untyped]  # PyICU ships no type information
+from rapidfuzz.distance import OSA
 from rigour.names import remove_org_types, tokenize_name
 from rigour.text.translit import ascii_text
 
@@ -43,7 +44,8 @@ from rigour.text.translit import ascii_text
 #: fold to the word on both sides.
 _GENERIC_TEXT = """
     and the of de del la le et und y al el
-    co company=cmpy companies corp corporation=corpn inc incorporated ltd limited llc plc pvt
+    co=tso company=cmpy companies corp corporation=corpn inc incorporated ltd limited
+    llc=llts=lts plc pvt
     private group=grp holding holdings=hldgs=hldg trading=trdg trade traders
     international=intl=intnl=internat global general industries=inds industry
     industrial=ind=indl enterprise enterprises=ent=enterp=entps services=svcs=svc=serv service
@@ -55,7 +57,7 @@ _GENERIC_TEXT = """
     corporacao compania companhia compagnie empresa empresas sociedad sociedade societe societa
     gesellschaft handels handel firma comercial comercializadora industrias grupo groupe
     inversiones investimentos servicios importadora exportadora negocios commerce
-    sa cv rl spr sas sac srl spa ag kg bv nv gmbh ooo oao zao jsc ojsc cjsc pjsc sdn bhd ltda
+    sa cv=tsv rl spr sas sac srl spa ag kg bv nv gmbh ooo oao zao jsc ojsc cjsc pjsc sdn bhd ltda
     joint stock house consulting
 """
 _ABBREVIATED = {
@@ -210,9 +212,55 @@ _SOUND_GROUPS = (
 _SOUND_LETTERS = str.maketrans({"w": "u", "y": "i", "j": "i", "q": "k", "h": None})
 
 
+# A number is one word however written: "CHE 2 CHAYON KWAHAKWON" and "Che Two Chayon",
+# "FIRST EAST EXPORT BANK" and "1st East Export Bank", "the Two Rivers" and "the 2 Rivers"
+# (screen13 probe: 59 of 70 listed names with a number cleared written the other way). Each
+# becomes its digits, on both sides; an ordinal is its number ("Second Academy", "2 Academy").
+_NUMBER_TEXT = """
+    one=first=1st two=second=2nd three=third=3rd four=fourth=4th five=fifth=5th six=sixth=6th
+    seven=seventh=7th eight=eighth=8th nine=ninth=9th ten=tenth=10th eleven=eleventh=11th
+    twelve=twelfth=12th thirteen=thirteenth=13th fourteen=fourteenth=14th
+    fifteen=fifteenth=15th sixteen=sixteenth=16th seventeen=seventeenth=17th
+    eighteen=eighteenth=18th nineteen=nineteenth=19th twenty=twentieth=20th
+"""
+_NUMBERS = {
+    spelling: str(number)
+    for number, spellings in enumerate(_NUMBER_TEXT.split(), start=1)
+    for spelling in spellings.split("=")
+}
+
+
+#: A number word of at least this many letters is also read misspelt by one edit ("furteenth",
+#: "foruth"), as any word is: its digits leave the matcher nothing to compare letters with.
+NUMBER_FUZZY_MIN = 5
+_NUMBER_DELETES: dict[str, list[str]] = {}
+for _spelling in _NUMBERS:
+    if len(_spelling) >= NUMBER_FUZZY_MIN and not _spelling[0].isdigit():
+        for _at in range(len(_spelling) + 1):
+            _variant = _spelling[:_at] + _spelling[_at + 1 :]
+            _NUMBER_DELETES.setdefault(_variant, []).append(_spelling)
+
+
+@lru_cache(maxsize=65536)
+def misspelt_number(token: str) -> tuple[str, int] | None:
+    """The digits of the number word ``token`` misspells by one edit, with the length of that
+    word ("furteenth" -> ("14", 10)); None when it is no such misspelling."""
+    if len(token) < NUMBER_FUZZY_MIN - 1 or token in _NUMBERS:
+        return None
+    variants = [token, *(token[:at] + token[at + 1 :] for at in range(len(token)))]
+    for variant in variants:
+        for spelling in _NUMBER_DELETES.get(variant, ()):
+            if OSA.distance(token, spelling, score_cutoff=1) <= 1:
+                return _NUMBERS[spelling], len(spelling)
+    return None
+
+
 def _generic_spelling(token: str) -> str:
     """A generic word however abbreviated or romanised ("comm" -> "commercial", "tso" -> "co",
-    "llts" -> "llc", "korporeishn" -> "corporation"), else the token."""
+    "llts" -> "llc", "korporeishn" -> "corporation"), a number however written ("two",
+    "2nd" -> "2"), else the token."""
+    if token in _NUMBERS:
+        return _NUMBERS[token]
     if token in GENERIC_WORDS:
         return token
     spelt = _ABBREVIATED.get(token) or _GENERIC_BY_SOUND.get(sound_key(token))
@@ -230,9 +278,14 @@ def sound_key(token: str) -> str:
     return "".join(c for i, c in enumerate(key) if i == 0 or c != key[i - 1])
 
 
-# Keys of one letter ("y" -> "i", "ooo" -> "o") would turn initials into generic words.
+# Keys of one letter ("y" -> "i", "ooo" -> "o") would turn initials into generic words, keys
+# of two names: "Cho" and "Coh" were "co", "Shah" and "Sha" "sa", "Lee" "le", "Hand" "and",
+# "Haag" "ag", so a family name weighed as a legal form and a Korean given name written
+# joined was not read apart ("Yonchun Cho" for "CHO YON CHUN", screen13 probe: 7 of 189 such
+# names cleared). The short romanisations meant ("tso" for "co", "llts" for "llc") are
+# abbreviations in _GENERIC_TEXT ("tsv", "Ц.В.", for "cv" too).
 _GENERIC_BY_SOUND = {
-    sound_key(word): word for word in sorted(GENERIC_WORDS) if len(sound_key(word)) >= 2
+    sound_key(word): word for word in sorted(GENERIC_WORDS) if len(sound_key(word)) >= 3
 }
 
 
