@@ -222,11 +222,21 @@ class MqttLink:
     async def _alerts(self) -> None:
         """Queues the alerts published outside any change (a list that failed to load, the
         office unreachable, a refused callback, ...): those of changes are queued by the tap,
-        in their transaction, and are recognised here by identity and skipped."""
+        in their transaction, and are recognised here by identity and skipped.
+
+        A subscription the bus ends for falling behind (an alert's write waited while a
+        portal's events piled up) is taken again after the last event taken, so the alerts
+        published in between are queued too: they were lost before. Replayed events carry
+        their data decoded from the kept frame, not the tap's own dict, so an alert of a
+        change among them is queued a second time (at least once, as MQTT's QoS 1 delivers)."""
         events = self.docks.events
+        seen: int | None = None
         while not events.closed.is_set():
-            async with events.subscribe() as sub:
+            async with events.subscribe(seen) as sub:
                 while (event := await sub.queue.get()) is not None:
+                    if seen is not None and event.seq <= seen:
+                        continue
+                    seen = event.seq
                     if event.kind != "alert":
                         continue
                     if self._was_tapped(event.data):

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from gate.links.mqtt import topic_level
+from gate.service import events as events_module
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
 from tests.mqtt.broker import Broker, Subscriber
@@ -303,4 +304,48 @@ async def test_output_health_and_the_gates_data_version_are_published(
     assert ["D1"] == seen[-1]["doors"]
     (info,) = await until(lambda: docs(sub, f"{BASE}/info"), "the gate's info")
     assert {"gate_id": "dock-a", "bundle": None} == info
+    await sub.stop()
+
+
+class _HeldStore:
+    """The link's store with its first write held until ``go`` is set (the alert follower
+    busy while a portal's events pile up); everything else passed on."""
+
+    def __init__(self, store: Any) -> None:
+        self.store, self.held, self.go = store, asyncio.Event(), asyncio.Event()
+
+    async def write(self, fn: Callable[..., Any]) -> Any:
+        if not self.held.is_set():
+            self.held.set()
+            await self.go.wait()
+        return await self.store.write(fn)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+async def test_an_alert_published_while_the_follower_fell_behind_goes_out(
+    gates: Gates, mqtt_config: Path, broker: Broker
+) -> None:
+    """The alert follower ended by the bus for falling behind (its write of one alert waited
+    while more than a queue of events was published) takes the bus again after the last
+    event it took: an alert published in between goes out. It was lost."""
+    sub = await Subscriber(broker, f"{BASE}/alerts").start()
+    gate = await gates.start()
+    link = gate.app[app_keys.MQTT]
+    assert link is not None
+    events = gate.app[app_keys.EVENTS]
+    held = _HeldStore(link.store)
+    link.store = held  # type: ignore[assignment]
+    events.publish("alert", {"kind": "first_alert", "message": "held in its write"})
+    await until(held.held.is_set, "the follower writing the first alert")
+    for n in range(events_module.QUEUE_LIMIT + 10):
+        events.publish("link", {"n": n})
+    events.publish("alert", {"kind": "gap_alert", "message": "while it was behind"})
+    held.go.set()
+    await until(
+        lambda: [d for d in docs(sub, f"{BASE}/alerts") if d.get("kind") == "gap_alert"],
+        "the alert published while the follower was behind",
+    )
+    assert 1 == len([d for d in docs(sub, f"{BASE}/alerts") if d.get("kind") == "first_alert"])
     await sub.stop()
