@@ -23,6 +23,7 @@ from pathlib import Path
 # gh-106905) when no test of the run used it, and the run ends in a SystemError.
 import hypothesis  # noqa: F401
 import pytest
+from llrpkit.emulator import LLRPEmulator
 
 from tests.fake_office import Office, point_at
 from tests.service.harness import (
@@ -127,3 +128,12 @@ async def serve() -> AsyncIterator[Callable[..., Awaitable[Served]]]:
 async def served(demo_config: Path, serve: Callable[..., Awaitable[Served]]) -> Served:
     """A ready ``gate serve`` process on demo_config."""
     return await serve(demo_config)
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[LLRPEmulator]:
+    """An LLRP reader emulator on a free port, no tags in its field yet, 200 reads a second."""
+    emulator = LLRPEmulator(port=free_port(), tags=[], reads_per_sec=200.0)
+    await emulator.start()
+    yield emulator
+    await emulator.stop()

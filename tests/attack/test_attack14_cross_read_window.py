@@ -32,14 +32,7 @@ async def test_a_cross_read_does_not_fill_the_window_of_the_door_it_does_not_cou
     demo_config: Path, emulators: list[LLRPEmulator], gates: Gates
 ) -> None:
     plain = gtin_with(demo_config, "")
-    north, south = await emulator(emulators), await emulator(emulators)
-    gate = await gates.start(
-        readers=portal("north", "D1", north.port, gpi_port=1, window_tail=0.3)
-        + portal("south", "D2", south.port)
-    )
-    await gate.create("S1", "D1")
-    await gate.create("S2", "D2")
-    await connected(gate, "north", "south")
+    gate, north, south = await _portals(gates, emulators, {"gpi_port": 1, "window_tail": 0.3}, {})
     at_d2 = epc(plain, 2)
     south.tags = [EmulatedTag(at_d2, rssi_dbm=-45.0)]
     await until(lambda: _quantity(gate, "S2", plain), "the pallet counted at D2")
@@ -61,14 +54,7 @@ async def test_the_doors_own_tag_still_fills_its_window(
     """D1's own pallet passes D1 (heard weakly at D2 too): counted at D1 once the cross-read
     is decided, and D1's window, closed before that decision, is not empty."""
     plain = gtin_with(demo_config, "")
-    north, south = await emulator(emulators), await emulator(emulators)
-    gate = await gates.start(
-        readers=portal("north", "D1", north.port, gpi_port=1, window_tail=0.0)
-        + portal("south", "D2", south.port)
-    )
-    await gate.create("S1", "D1")
-    await gate.create("S2", "D2")
-    await connected(gate, "north", "south")
+    gate, north, south = await _portals(gates, emulators, {"gpi_port": 1, "window_tail": 0.0}, {})
     at_d1 = epc(plain, 1)
     await north.set_gpi(1, True)
     north.tags = [EmulatedTag(at_d1, rssi_dbm=-45.0)]
@@ -81,6 +67,26 @@ async def test_the_doors_own_tag_still_fills_its_window(
     assert 0 == (await _doc(gate, "north"))["read_window"]["empty"]
     status, doc = await gate.call("GET", "/api/v1/doors/D1")
     assert (200, None) == (status, doc["hold"])
+
+
+async def _portals(
+    gates: Gates,
+    emulators: list[LLRPEmulator],
+    north: dict[str, Any],
+    south: dict[str, Any],
+    doors: tuple[str, ...] = ("D1", "D2"),
+) -> tuple[Gate, LLRPEmulator, LLRPEmulator]:
+    """A gate with D1's portal ``north`` and D2's ``south`` (their options), a shipment
+    S<n> open at each of ``doors``, both portals connected."""
+    north_emulator, south_emulator = await emulator(emulators), await emulator(emulators)
+    gate = await gates.start(
+        readers=portal("north", "D1", north_emulator.port, **north)
+        + portal("south", "D2", south_emulator.port, **south)
+    )
+    for door in doors:
+        await gate.create(f"S{door.removeprefix('D')}", door)
+    await connected(gate, "north", "south")
+    return gate, north_emulator, south_emulator
 
 
 async def _reads(gate: Gate) -> bool:
@@ -137,13 +143,9 @@ async def test_a_pallet_read_as_it_left_is_not_taken_for_an_empty_window(
     the second trips the sensor before the first's tag is decided (cross-read hold 2 s);
     both are counted, no window is empty and D1 is not held."""
     plain = gtin_with(demo_config, "")
-    north, south = await emulator(emulators), await emulator(emulators)
-    gate = await gates.start(
-        readers=portal("north", "D1", north.port, gpi_port=1, cross_read_hold=2.0, window_tail=0.0)
-        + portal("south", "D2", south.port, cross_read_hold=2.0)
-    )
-    await gate.create("S1", "D1")
-    await connected(gate, "north", "south")
+    hold = {"cross_read_hold": 2.0}
+    north_options = {**hold, "gpi_port": 1, "window_tail": 0.0}
+    gate, north, _ = await _portals(gates, emulators, north_options, hold, doors=("D1",))
     await north.set_gpi(1, True)
     north.tags = [EmulatedTag(epc(plain, 1), rssi_dbm=-45.0)]
     await until(lambda: _reads(gate), "D1 read the first pallet")
@@ -168,14 +170,8 @@ async def test_a_pallet_parked_at_the_next_door_does_not_fill_the_window(
     reads outside its windows are no scans but still tell the arbiter the tag is D2's, so
     D1 drops its reads as cross-reads: nothing is counted at D1 and D1 is held."""
     plain = gtin_with(demo_config, "")
-    north, south = await emulator(emulators), await emulator(emulators)
-    gate = await gates.start(
-        readers=portal("north", "D1", north.port, gpi_port=1, window_tail=0.3)
-        + portal("south", "D2", south.port, gpi_port=1, window_tail=0.3)
-    )
-    await gate.create("S1", "D1")
-    await gate.create("S2", "D2")
-    await connected(gate, "north", "south")
+    sensor = {"gpi_port": 1, "window_tail": 0.3}
+    gate, north, south = await _portals(gates, emulators, sensor, sensor)
     parked = epc(plain, 2)
     south.tags = [EmulatedTag(parked, rssi_dbm=-45.0)]
     await until(lambda: _outside(gate, "south"), "D2 hears the parked pallet")

@@ -12,7 +12,6 @@ A read counts toward the window only when it is a tag the gate can count.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ import pytest
 from llrpkit.emulator import EmulatedTag, LLRPEmulator
 
 from gate.ingest.readers.read_window import ReadWindow
-from tests.conftest import free_port
 from tests.readers.support import epc, lines_of, readers_doc
 from tests.readers.test_cross_reads import portal
 from tests.service.harness import Gate, Gates, gtin_with, until
@@ -29,14 +27,6 @@ from tests.service.harness import Gate, Gates, gtin_with, until
 GIAI_96 = bytes.fromhex("340A4A5A200000000000ABCD")
 #: An EPC with no header the Tag Data Standard knows (an unprogrammed tag's factory EPC).
 UNKNOWN = bytes.fromhex("E2801160600002084D4C2A05")
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[LLRPEmulator]:
-    emulator = LLRPEmulator(port=free_port(), tags=[], reads_per_sec=200.0)
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
 
 
 async def _north(gate: Gate) -> dict[str, Any]:

@@ -8,16 +8,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from llrpkit.emulator import EmulatedTag, LLRPEmulator
 
 from gate.errors import Conflict
 from gate.ingest.readers.read_window import ReadWindow
 from gate.web import app_keys
-from tests.conftest import free_port
 from tests.readers.support import epc, journal, lines_of, readers_doc
 from tests.readers.test_cross_reads import portal
 from tests.service.harness import OPERATOR, SCANNER_TOKEN, Gate, Gates, gtin_with, until
@@ -54,14 +51,6 @@ def test_an_empty_window_settles_empty_and_a_second_pallet_does_not_cover_it() -
 
 
 # --- end to end -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[LLRPEmulator]:
-    emulator = LLRPEmulator(port=free_port(), tags=[], reads_per_sec=200.0)
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
 
 
 async def door(gate: Gate, door_id: str = "D1") -> dict[str, object]:
