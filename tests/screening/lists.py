@@ -12,6 +12,7 @@ from pathlib import Path
 from gate.core.screening import (
     ListPolicy,
     ParsedList,
+    Party,
     ScreeningIndex,
     parse_csl_csv,
     parse_dpl_tsv,
@@ -19,6 +20,7 @@ from gate.core.screening import (
     parse_gate_csv,
     parse_sdn_csv,
     parse_un_xml,
+    screen,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,3 +59,8 @@ def demo_lists() -> tuple[ParsedList, ...]:
 def demo_index() -> ScreeningIndex:
     """One index over demo_lists(), built once per test session (it takes a few seconds)."""
     return ScreeningIndex.build(demo_lists(), POLICIES)
+
+
+def scores(name: str) -> dict[tuple[str, str], float]:
+    """The demo index's hits for a party named ``name``: (list, entry) -> score."""
+    return {(h.list, h.entry): h.score for h in screen(demo_index(), Party(name))}

@@ -17,11 +17,7 @@ import pytest
 
 from gate.core.screening import Party, screen
 from gate.core.screening.truncated import TRUNCATED_FACTOR, written_form
-from tests.screening.lists import demo_index
-
-
-def hits_of(name: str) -> dict[tuple[str, str], float]:
-    return {(h.list, h.entry): h.score for h in screen(demo_index(), Party(name))}
+from tests.screening.lists import demo_index, scores
 
 
 @pytest.mark.parametrize(
@@ -41,11 +37,11 @@ def test_a_listed_name_with_its_legal_form_written_out_and_cut_is_a_hit(
     name: str, entry: tuple[str, str]
 ) -> None:
     # At most TRUNCATED_FACTOR: the cut word may have been another.
-    assert hits_of(name).get(entry) == TRUNCATED_FACTOR
+    assert scores(name).get(entry) == TRUNCATED_FACTOR
 
 
 def test_a_form_written_out_that_fold_name_keeps_is_read_as_a_legal_form() -> None:
-    assert hits_of("INVERSIONES BETANIA SOCIETE ANONYME")[("ofac_sdn", "6556")] == 1.0
+    assert scores("INVERSIONES BETANIA SOCIETE ANONYME")[("ofac_sdn", "6556")] == 1.0
 
 
 def test_the_hit_says_the_legal_form_was_read_cut_short() -> None:
@@ -66,7 +62,7 @@ def test_the_hit_says_the_legal_form_was_read_cut_short() -> None:
     ],
 )
 def test_ordinary_names_with_a_form_written_out_do_not_hit(name: str) -> None:
-    assert hits_of(name) == {}
+    assert scores(name) == {}
 
 
 @pytest.mark.parametrize(

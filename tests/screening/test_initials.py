@@ -22,13 +22,9 @@ import pytest
 
 from gate.core.screening import Party, screen
 from gate.core.screening.initials import INITIALS_FACTOR, split_initials
-from tests.screening.lists import demo_index
+from tests.screening.lists import demo_index, scores
 
 KHAN = ("ofac_sdn", "11357")
-
-
-def hits_of(name: str) -> dict[tuple[str, str], float]:
-    return {(h.list, h.entry): h.score for h in screen(demo_index(), Party(name))}
 
 
 @pytest.mark.parametrize(
@@ -52,7 +48,7 @@ def hits_of(name: str) -> dict[tuple[str, str], float]:
     ],
 )
 def test_a_listed_person_written_with_initials_is_a_hit(name: str, entry: tuple[str, str]) -> None:
-    assert hits_of(name).get(entry) == INITIALS_FACTOR
+    assert scores(name).get(entry) == INITIALS_FACTOR
 
 
 def test_the_hit_says_what_the_initials_were_read_as() -> None:
@@ -83,7 +79,7 @@ def test_the_hit_says_what_the_initials_were_read_as() -> None:
     ],
 )
 def test_initials_that_tell_too_little_or_do_not_fit_do_not_hit(name: str) -> None:
-    assert hits_of(name) == {}
+    assert scores(name) == {}
 
 
 @pytest.mark.parametrize(

@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import pytest
 
-from gate.core.screening import Party, fold_name, screen
+from gate.core.screening import fold_name
 from gate.core.screening.names import misspelt_number
-from tests.screening.lists import demo_index
-
-
-def hits_of(name: str) -> dict[tuple[str, str], float]:
-    return {(h.list, h.entry): h.score for h in screen(demo_index(), Party(name))}
+from tests.screening.lists import scores
 
 
 @pytest.mark.parametrize(
@@ -36,13 +32,13 @@ def hits_of(name: str) -> dict[tuple[str, str], float]:
 def test_a_number_written_otherwise_than_listed_is_the_listed_name(
     name: str, entry: tuple[str, str]
 ) -> None:
-    assert hits_of(name).get(entry) == 1.0
+    assert scores(name).get(entry) == 1.0
 
 
 def test_a_misspelt_number_word_is_read_as_any_misspelt_word() -> None:
     # The listed word is "14" once folded: the misspelling is read by the number word's
     # letters, at the similarity of one edit in ten letters.
-    assert hits_of("Furteenth Ocean GmbH and Co. KG")[("ofac_sdn", "25465")] > 0.95
+    assert scores("Furteenth Ocean GmbH and Co. KG")[("ofac_sdn", "25465")] > 0.95
     assert misspelt_number("furteenth") == ("14", 10)
     assert misspelt_number("fourteenth") is None
 
@@ -64,4 +60,4 @@ def test_numbers_fold_to_their_digits(name: str, tokens: tuple[str, ...]) -> Non
     "name", ["Two Rivers Coffee", "First Choice Dental", "Maple 3rd Bakery GmbH", "One Stop Tiles"]
 )
 def test_ordinary_names_with_numbers_do_not_hit(name: str) -> None:
-    assert hits_of(name) == {}
+    assert scores(name) == {}

@@ -16,12 +16,8 @@ from __future__ import annotations
 
 import pytest
 
-from gate.core.screening import Party, fold_name, screen
-from tests.screening.lists import demo_index
-
-
-def hits_of(name: str) -> dict[tuple[str, str], float]:
-    return {(h.list, h.entry): h.score for h in screen(demo_index(), Party(name))}
+from gate.core.screening import fold_name
+from tests.screening.lists import scores
 
 
 @pytest.mark.parametrize(
@@ -36,7 +32,7 @@ def hits_of(name: str) -> dict[tuple[str, str], float]:
 def test_a_korean_given_name_written_joined_beside_cho_is_read_apart(
     name: str, entry: tuple[str, str]
 ) -> None:
-    assert hits_of(name).get(entry) == 1.0
+    assert scores(name).get(entry) == 1.0
 
 
 @pytest.mark.parametrize("word", ["Cho", "Shah", "Sha", "Lee", "Coh", "Haag"])

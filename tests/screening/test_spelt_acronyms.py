@@ -14,11 +14,7 @@ from __future__ import annotations
 import pytest
 
 from gate.core.screening import Party, screen
-from tests.screening.lists import demo_index
-
-
-def hits_of(name: str) -> dict[tuple[str, str], float]:
-    return {(h.list, h.entry): h.score for h in screen(demo_index(), Party(name))}
+from tests.screening.lists import demo_index, scores
 
 
 @pytest.mark.parametrize(
@@ -33,7 +29,7 @@ def hits_of(name: str) -> dict[tuple[str, str], float]:
 def test_a_listed_acronym_spelt_letter_by_letter_is_a_hit(
     name: str, entry: tuple[str, str]
 ) -> None:
-    assert hits_of(name).get(entry) == 1.0
+    assert scores(name).get(entry) == 1.0
 
 
 def test_the_hit_says_only_that_the_spacing_differs() -> None:
@@ -43,4 +39,4 @@ def test_the_hit_says_only_that_the_spacing_differs() -> None:
 
 @pytest.mark.parametrize("name", ["A B C", "X Y Z", "J K L", "E L"])
 def test_letters_that_spell_no_listed_acronym_do_not_hit(name: str) -> None:
-    assert hits_of(name) == {}
+    assert scores(name) == {}
