@@ -31,6 +31,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from rigour.text.translit import ascii_text
+
 from gate.core.screening.abridged import ABRIDGED_FAMILY_RARE, first_and_family
 from gate.core.screening.entries import EntryKind
 from gate.core.screening.index import IndexedName, ScreeningIndex
@@ -57,6 +59,19 @@ _WORDS = re.compile(r"[^\s,]+")
 _GENERATIONS = frozenset({"jr", "sr", "ii", "iii", "iv"})
 
 
+def _latin_initial(letter: str) -> str:
+    """The Latin letter an initial is, as the family name beside it is read: a look-alike or
+    an accented letter is its Latin one ("А." with a Cyrillic "А", "Á.", a fullwidth "Ａ."),
+    which fold_name does for a word but an initial, matched by its letter, was not (review16).
+    Empty for a letter of a script without case (a Chinese or Arabic character is a syllable
+    or a consonant, not an initial)."""
+    if letter.isascii():
+        return letter.casefold()
+    if not (letter.isupper() or letter.islower()):
+        return ""
+    return "".join(c for c in ascii_text(letter).casefold() if c.isascii() and c.isalpha())[:1]
+
+
 def split_initials(name: str) -> tuple[tuple[str, ...], FoldedName] | None:
     """The initials of ``name`` in order ("a", "q") and its other words folded, or None when
     it has no initial, no other word, or a legal form (no person)."""
@@ -64,10 +79,10 @@ def split_initials(name: str) -> tuple[tuple[str, ...], FoldedName] | None:
     words: list[str] = []
     for word in _WORDS.findall(name):
         if _INITIALS.fullmatch(word):
-            letters.extend(c.casefold() for c in word if c.isalpha())
+            letters.extend(_latin_initial(c) for c in word if c.isalpha())
         else:
             words.append(word)
-    if not letters or not words or not all(c.isascii() for c in letters):
+    if not letters or not words or not all(letters):
         return None
     form = fold_name(" ".join(words))[0]
     if form.legal_form or not form.tokens:
