@@ -101,3 +101,8 @@ def test_an_initial_in_a_look_alike_letter_is_the_latin_one(name: str) -> None:
 
 def test_letters_of_a_script_without_case_are_no_initials() -> None:
     assert KHAN not in hits_of("\u91d1 \u6b63 Khan")
+
+
+@pytest.mark.parametrize("name", ["A.Q.Khan", "Khan,A.Q.", "A.Q.Khan Jr", "A. Q. Khan, Jr."])
+def test_initials_written_against_the_family_name_are_initials(name: str) -> None:
+    assert hits_of(name).get(KHAN) == 0.9

@@ -55,7 +55,8 @@ INITIALS_CANDIDATE_CAP = 400
 
 #: A word of initials: "A.", "A", "A.Q.", "A.Q", "D.N.E.".
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]?|[^\W\d_]")
-_WORDS = re.compile(r"[^\s,]+")
+#: Initials written against the word after them ("A.Q.Khan"), a word with them.
+_WORDS = re.compile(r"(?:[^\W\d_]\.)+(?=[^\W\d_]{2})|[^\s,]+")
 _GENERATIONS = frozenset({"jr", "sr", "ii", "iii", "iv"})
 
 
@@ -85,9 +86,11 @@ def split_initials(name: str) -> tuple[tuple[str, ...], FoldedName] | None:
     if not letters or not words or not all(letters):
         return None
     form = fold_name(" ".join(words))[0]
-    if form.legal_form or not form.tokens:
+    # A generation ("A. Q. Khan Jr.") is no name, on the party's side as on the list's.
+    tokens = tuple(token for token in form.tokens if token not in _GENERATIONS)
+    if form.legal_form or not tokens:
         return None
-    return tuple(letters), form
+    return tuple(letters), FoldedName(tokens, False)
 
 
 def initials_scores(
