@@ -135,6 +135,7 @@ def given_name(token: str) -> str | None:
 
 #: The first word of an "Abd al-" name ("servant of" a name of God) as written alone or in two:
 #: "Abd al-Latif", "Abdul Latif", "Abdel Latif". With the word after it, one given name.
+#: "bd" is "عبد" read from Arabic script, without its vowel (names.NAME_PARTICLES).
 ABD_WORDS = frozenset(
-    {"abd", *(spelling for spelling, name in GIVEN_NAME_OF.items() if name == "abdul")}
+    {"abd", "bd", *(spelling for spelling, name in GIVEN_NAME_OF.items() if name == "abdul")}
 )

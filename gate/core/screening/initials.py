@@ -31,6 +31,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from rigour.text.translit import ascii_text
+
 from gate.core.screening.abridged import ABRIDGED_FAMILY_RARE, first_and_family
 from gate.core.screening.entries import EntryKind
 from gate.core.screening.index import IndexedName, ScreeningIndex
@@ -53,8 +55,22 @@ INITIALS_CANDIDATE_CAP = 400
 
 #: A word of initials: "A.", "A", "A.Q.", "A.Q", "D.N.E.".
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]?|[^\W\d_]")
-_WORDS = re.compile(r"[^\s,]+")
+#: Initials written against the word after them ("A.Q.Khan"), a word with them.
+_WORDS = re.compile(r"(?:[^\W\d_]\.)+(?=[^\W\d_]{2})|[^\s,]+")
 _GENERATIONS = frozenset({"jr", "sr", "ii", "iii", "iv"})
+
+
+def _latin_initial(letter: str) -> str:
+    """The Latin letter an initial is, as the family name beside it is read: a look-alike or
+    an accented letter is its Latin one ("А." with a Cyrillic "А", "Á.", a fullwidth "Ａ."),
+    which fold_name does for a word but an initial, matched by its letter, was not (review16).
+    Empty for a letter of a script without case (a Chinese or Arabic character is a syllable
+    or a consonant, not an initial)."""
+    if letter.isascii():
+        return letter.casefold()
+    if not (letter.isupper() or letter.islower()):
+        return ""
+    return "".join(c for c in ascii_text(letter).casefold() if c.isascii() and c.isalpha())[:1]
 
 
 def split_initials(name: str) -> tuple[tuple[str, ...], FoldedName] | None:
@@ -64,15 +80,17 @@ def split_initials(name: str) -> tuple[tuple[str, ...], FoldedName] | None:
     words: list[str] = []
     for word in _WORDS.findall(name):
         if _INITIALS.fullmatch(word):
-            letters.extend(c.casefold() for c in word if c.isalpha())
+            letters.extend(_latin_initial(c) for c in word if c.isalpha())
         else:
             words.append(word)
-    if not letters or not words or not all(c.isascii() for c in letters):
+    if not letters or not words or not all(letters):
         return None
     form = fold_name(" ".join(words))[0]
-    if form.legal_form or not form.tokens:
+    # A generation ("A. Q. Khan Jr.") is no name, on the party's side as on the list's.
+    tokens = tuple(token for token in form.tokens if token not in _GENERATIONS)
+    if form.legal_form or not tokens:
         return None
-    return tuple(letters), form
+    return tuple(letters), FoldedName(tokens, False)
 
 
 def initials_scores(

@@ -77,6 +77,7 @@ from gate.core.screening.readings import Reading, readings
 from gate.core.screening.truncated import (
     TRUNCATED_FACTOR,
     TRUNCATED_MIN_LENGTH,
+    begins,
     cut_candidates,
     cut_score,
     written_form,
@@ -554,7 +555,7 @@ def _differences(index: ScreeningIndex, form: FoldedName, indexed: IndexedName) 
             for n, s in expand(index, token).items()
             if index.tokens[n] in listed
         ]
-        cut = next((t for t in listed if len(t) > len(token) and t.startswith(token)), "")
+        cut = next((t for t in listed if begins(token, t)), "")
         if near:
             spelt = max(near)[1]
             notes.append(f"{token!r} read as {spelt!r}")

@@ -69,7 +69,13 @@ GENERIC_WORDS = frozenset(word.split("=")[0] for word in _GENERIC_TEXT.split())
 #: Words that join the parts of an Arabic name ("son of", "father of", "servant of", "the"):
 #: in hundreds of listed names, and read as one another ("ben" as "ibn"). Like a generic word,
 #: none makes a hit alone: "Ben" or "Bin" hit SDN "EP-IBN" (a legal form and "ibn") at 0.95.
-NAME_PARTICLES = frozenset({"bin", "ibn", "ben", "bint", "binti", "al", "el", "abu", "abd", "ul"})
+#: "bd" is "abd" read from Arabic script without its vowel ("عبد الرحمن" folds to "bd alrhmn"),
+#: which a two-letter sound key made a legal form until screen13: telling since, it made the
+#: UN's one-name alias "عبد الرحمن" a name of two words found whole in every "Ahmad Abd
+#: al-Rahman" (review16: 107 of 1,723 ordinary Arabic names held; given_names.ABD_WORDS).
+NAME_PARTICLES = frozenset(
+    {"bin", "ibn", "ben", "bint", "binti", "al", "el", "abu", "abd", "bd", "ul"}
+)
 #: The words that cannot make a hit alone.
 UNINFORMATIVE = GENERIC_WORDS | NAME_PARTICLES
 
@@ -143,6 +149,13 @@ def _strip_legal_forms(text: str) -> tuple[str, bool]:
     return text, False
 
 
+#: Legal forms that are one only at a name's end: "SSA" (sherkat sahami aam, an Iranian
+#: joint-stock company) ends "IRAN MARINE INDUSTRIAL COMPANY SSA" but begins "SSA SHIP
+#: MANAGEMENT CO.", the letters of "SOROUSH SARZAMIN ASATIR". A two-letter sound key folded it
+#: to "sa" until screen13; telling since, the listed name written with another form cleared.
+_TRAILING_FORMS = frozenset({"ssa"})
+
+
 def _fold(text: str) -> FoldedName:
     tokens = tokenize_name(text.casefold())
     joined, removed = _strip_legal_forms(" ".join(tokens))
@@ -150,9 +163,9 @@ def _fold(text: str) -> FoldedName:
         "".join(c for c in ascii_text(token).casefold() if c.isalnum()) for token in joined.split()
     ]
     ascii_joined, removed_after = _strip_legal_forms(" ".join(t for t in ascii_tokens if t))
-    return FoldedName(
-        tuple(_generic_spelling(t) for t in ascii_joined.split()), removed or removed_after
-    )
+    folded = tuple(_generic_spelling(t) for t in ascii_joined.split())
+    trailing = len(folded) >= 2 and folded[-1] in _TRAILING_FORMS
+    return FoldedName(folded[:-1] if trailing else folded, removed or removed_after or trailing)
 
 
 #: A dot between two words ("Orbital.Tradewinds.LLC") separates them; a dot between single
@@ -227,6 +240,12 @@ _NUMBERS = {
     spelling: str(number)
     for number, spellings in enumerate(_NUMBER_TEXT.split(), start=1)
     for spelling in spellings.split("=")
+}
+#: Per number's digits, the words it is written as ("2": "two", "second", "2nd"): what a word
+#: cut at a field limit may begin ("THE TW" for "THE TWO RIVERS", truncated).
+NUMBER_SPELLINGS: dict[str, tuple[str, ...]] = {
+    str(number): tuple(spellings.split("="))
+    for number, spellings in enumerate(_NUMBER_TEXT.split(), start=1)
 }
 
 

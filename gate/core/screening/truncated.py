@@ -42,7 +42,7 @@ THE LEVAN": the ISIL entries).
 from __future__ import annotations
 
 from gate.core.screening.index import IndexedName, ScreeningIndex
-from gate.core.screening.names import UNINFORMATIVE
+from gate.core.screening.names import NUMBER_SPELLINGS, UNINFORMATIVE
 
 #: A party's name, as written, of at least this many characters may have been cut at a field
 #: limit: the shortest limit in use (30) less a space and the letter or two after it that a
@@ -74,6 +74,15 @@ def cut_candidates(
     return found
 
 
+def begins(token: str, word: str) -> bool:
+    """Whether ``token`` is the beginning of the folded listed ``word`` as written, or of a
+    number word that ``word``, a number's digits, stands for ("tw" of "2", written "two")."""
+    return any(
+        len(spelt) > len(token) and spelt.startswith(token)
+        for spelt in (word, *NUMBER_SPELLINGS.get(word, ()))
+    )
+
+
 def cut_score(
     index: ScreeningIndex,
     tokens: tuple[str, ...],
@@ -95,7 +104,7 @@ def cut_score(
         gain = gains_of[token].get(number, 0.0)
         if gain <= 0.0:
             word = index.tokens[number]
-            if at < len(tokens) - 1 or len(word) <= len(token) or not word.startswith(token):
+            if at < len(tokens) - 1 or not begins(token, word):
                 return 0.0
             # The cut word agrees with the listed word; written far enough to tell it from
             # others, or the beginning of a generic word, it stands for it.
