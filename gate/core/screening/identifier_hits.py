@@ -10,7 +10,8 @@ from gate.core.screening.index import ScreeningIndex, normalise_identifier
 
 
 def identifier_hits(index: ScreeningIndex, ids: Iterable[str], already: set[str]) -> list[Hit]:
-    """A hit per entry one of ``ids`` names, but those of ``already`` (entries hit by name)."""
+    """A hit per entry one of ``ids`` names, but those of ``already`` (entries hit by name);
+    each entry hit here is added to ``already``."""
     hits: list[Hit] = []
     for value in ids:
         key = normalise_identifier(value)

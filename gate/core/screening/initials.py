@@ -170,9 +170,9 @@ def _read(
     last = max(p for p, n in enumerate(listed) if index.tokens[n] not in _GENERATIONS)
     leading = max(p for p, _ in given) < min(taken.values()) and last in taken.values()
     family = first_and_family(index, indexed)[1]
-    if leading and index.weights[listed[last]] >= ABRIDGED_FAMILY_RARE:
-        pass
-    elif any(p in family for p, _ in given) or not any(p in family for p in taken.values()):
+    as_listed = leading and index.weights[listed[last]] >= ABRIDGED_FAMILY_RARE
+    given_family = any(p in family for p, _ in given)
+    if not as_listed and (given_family or not any(p in family for p in taken.values())):
         return None  # initials are given names: "P.L. Lopez" is not "LOPEZ PALACIOS, Liliana"
     how = f"initials {' '.join(letters)!r} read as {' '.join(word for _, word in given)!r}"
     # In the listed order: the initials and words stand where the listed words do.
