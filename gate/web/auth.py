@@ -3,8 +3,11 @@
 A wrong or missing token is 401, a wrong role 403; both are answered before a handler
 touches anything. Tokens are compared in constant time and never logged.
 
-Machines (scanners, the WMS) send a bearer token; an operator on the API sends HTTP Basic;
-an operator on the status page is known by the session cookie of ``gate.web.sessions``. A
+Machines (scanners, the WMS) send a bearer token; an operator on the API sends HTTP Basic
+(which a browser, once given it, sends again with any page's request: a change over Basic
+that carries a browser's ``Origin`` or ``Sec-Fetch-Site`` must come from the gate's own
+origin, as below); an operator on the status page is known by the session cookie of
+``gate.web.sessions``. A
 cookie is sent by the browser whoever made the page that sends the request, so a request
 that the cookie authenticates and that could change something (any method but GET, HEAD,
 OPTIONS) must also prove it comes from the gate's own page: it carries the session's CSRF
@@ -241,6 +244,11 @@ class Clients:
                 headers={"WWW-Authenticate": 'Basic realm="gate"'},
             )
         known(request, op.name)
+        if request.method not in SAFE_METHODS and from_a_browser(request):
+            # A browser sends cached Basic credentials with any page's request to this
+            # origin, a form on another site's page included: a change it makes must come
+            # from the gate's own origin, as the cookie's must.
+            check_same_origin(request)
         self.check_role(Role.OPERATOR, action)
         self.limit(f"operator:{op.name}")
         return Client(op.name, Role.OPERATOR, "")
@@ -344,6 +352,13 @@ def known(request: web.Request, name: str) -> bool:
 #: What the display's page reads (gate/web/page/static/page.js): the doors and the side panel
 #: (alerts, health), and the event stream that tells it when to read them again.
 DISPLAY_READS: frozenset[str] = frozenset({"/page/doors", "/page/side", "/api/v1/events"})
+
+
+def from_a_browser(request: web.Request) -> bool:
+    """Whether the request carries a browser's marks of where it was made (``Origin`` or
+    ``Sec-Fetch-Site``): an API client sends neither; a browser sends ``Origin`` on every
+    POST, whichever page (this gate's or another site's) made it."""
+    return "Origin" in request.headers or "Sec-Fetch-Site" in request.headers
 
 
 def own_origin(request: web.Request) -> str:
