@@ -282,8 +282,13 @@ class Clients:
         )
 
     def session(self, request: web.Request) -> Session | None:
-        """The live page session behind the request's cookie, if any (no other checks)."""
-        return self.sessions.get(request.cookies.get(COOKIE_NAME, ""))
+        """The live page session behind the request's cookie, if any, of an operator this
+        configuration still has (no other checks): a signed session taken back after a
+        restart names its operator, who may have been removed by that restart."""
+        session = self.sessions.get(request.cookies.get(COOKIE_NAME, ""))
+        if session is None or not self.is_operator(session.operator):
+            return None
+        return session
 
     def _cookie(self, request: web.Request, action: Action) -> Client:
         """An operator on the status page, known by the session cookie; unsafe methods must
