@@ -25,6 +25,7 @@ even text (bytes that are not UTF-8) are wrong credentials, never an error of th
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import math
 import time
@@ -88,6 +89,9 @@ class Clients:
         self._buckets: dict[str, _Bucket] = {}
         self._clock = clock
         self.sessions = sessions if sessions is not None else SessionStore()
+        # A remembered session is signed over its operator's password too: a password changed
+        # (it leaked) ends the sessions logged in with the old one, at the restart that applies it.
+        self.sessions.binding = self.password_digest
         self.throttle = throttle if throttle is not None else LoginThrottle(clock=clock)
 
     @classmethod
@@ -109,6 +113,14 @@ class Clients:
     def is_operator(self, name: str) -> bool:
         """Whether ``name`` is a configured operator's name (names are not secrets)."""
         return any(hmac.compare_digest(op.name.encode(), name.encode()) for op in self._operators)
+
+    def password_digest(self, name: str) -> str:
+        """The SHA-256 of operator ``name``'s configured password (empty for no such
+        operator): what their remembered sessions are bound to (``SessionStore.binding``)."""
+        for op in self._operators:
+            if op.name == name:
+                return hashlib.sha256(op.password.encode()).hexdigest()
+        return ""
 
     def operator(self, name: str, password: str) -> Operator | None:
         """The operator with this name and password (compared in constant time)."""

@@ -104,6 +104,7 @@ class SessionStore:
         clock: Callable[[], float] = time.monotonic,
         key_folder: Path | None = None,
         wall: Callable[[], float] = time.time,
+        binding: Callable[[str], str] | None = None,
     ) -> None:
         self.idle_seconds = idle_seconds
         self.lifetime_seconds = lifetime_seconds
@@ -111,6 +112,10 @@ class SessionStore:
         self.clock = clock
         self.wall = wall
         self.key_folder = key_folder
+        #: What a signed token is bound to besides its text, per operator (``Clients`` gives
+        #: the digest of their password): change it and the operator's tokens are not taken
+        #: back after a restart.
+        self.binding: Callable[[str], str] = binding or (lambda operator: "")
         self._key: bytes | None = None
         self._revoked: dict[str, float] | None = None
         self._sessions: OrderedDict[str, Session] = OrderedDict()
@@ -142,6 +147,12 @@ class SessionStore:
     def _mac(self, key: bytes, what: str) -> str:
         mac = hmac.new(key, what.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+    def _bound(self, body: str, operator: str) -> str:
+        """What a token's MAC covers: its text, and the operator's binding when there is one
+        (a store without one signs as before)."""
+        bound = self.binding(operator)
+        return f"{body}|{bound}" if bound else body
 
     def _revoked_tokens(self) -> dict[str, float]:
         """Digest -> wall time its session would have ended, read once from the folder."""
@@ -176,12 +187,12 @@ class SessionStore:
             return None
         revoked = self._revoked_tokens()
         body = ".".join(parts[:4])
-        if not hmac.compare_digest(self._mac(key, body), parts[4]):
-            return None
         try:
             operator = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode()
             issued = int(parts[2])
         except (ValueError, UnicodeDecodeError):
+            return None
+        if not hmac.compare_digest(self._mac(key, self._bound(body, operator)), parts[4]):
             return None
         left = issued + self.lifetime_seconds - self.wall()
         if left <= 0 or left > self.lifetime_seconds or _digest(token) in revoked:
@@ -204,7 +215,7 @@ class SessionStore:
         if key is not None:
             name = base64.urlsafe_b64encode(operator.encode()).decode().rstrip("=")
             body = f"v1.{name}.{int(self.wall())}.{secrets.token_urlsafe(16)}"
-            token = f"{body}.{self._mac(key, body)}"
+            token = f"{body}.{self._mac(key, self._bound(body, operator))}"
             csrf = self._mac(key, "csrf|" + token)
         session = Session(
             operator=operator,

@@ -1,5 +1,5 @@
-"""Attack15: an operator taken out of the configuration stayed logged in across the restart
-that took them out.
+"""Attack15: an operator taken out of the configuration, or whose password was changed,
+stayed logged in across the restart that applied it.
 
 With ``[page] remember_sessions`` (the default) a page login is a signed token that a
 restarted gate takes back into memory if its signature holds and its twelve hours have not
@@ -8,7 +8,11 @@ operator: a person removed from ``[[operators]]`` (left the company, password le
 with the gate restarted to apply it, kept reading everything and sealing, removing lines,
 dispatching and cancelling from the page until their shift's lifetime ran out.
 
-A session is honoured only for an operator the running configuration still has.
+The same held for a password changed because it leaked: whoever had logged in with it kept
+the session through the restart that changed it.
+
+A session is honoured only for an operator the running configuration still has, with the
+password they logged in with (a remembered token is signed over the password's digest too).
 """
 
 from __future__ import annotations
@@ -61,3 +65,18 @@ async def test_a_kept_operators_session_survives_the_restart(
     await gates.stop(gate)
     gate = await gates.start()
     assert 200 == await _read(gate.url, token)
+
+
+async def test_a_changed_passwords_sessions_end_with_the_restart_that_changed_it(
+    demo_config: Path, gates: Gates
+) -> None:
+    gate = await gates.start()
+    token = await _login(gate.url)
+    await gates.stop(gate)
+    text = demo_config.read_text()
+    assert 'password = "demo-ops-password"\n' in text
+    demo_config.write_text(
+        text.replace('password = "demo-ops-password"\n', 'password = "a-new-password-9"\n', 1)
+    )
+    gate = await gates.start()
+    assert 401 == await _read(gate.url, token)
