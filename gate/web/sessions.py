@@ -14,16 +14,17 @@ a random session token. What makes that safe:
 - The store is bounded: past ``max_sessions`` the least recently used session is dropped.
 
 Without a key, sessions live in memory: a restart logs everyone out. With a key folder
-(``SessionStore(key_folder=...)``, the database's folder; ``[page] remember_sessions``), a
-panel at the dock stays logged in across a restart of the gate: the token is then signed,
-``v1.<operator>.<issued>.<nonce>.<mac>`` with an HMAC-SHA256 over the rest under a 256-bit key
-kept in ``page-session.key`` (created at the first need, mode 0600), and a token this process
-has not seen is taken back into memory if its signature holds and ``issued`` plus the lifetime
-has not passed (wall clock, since a restart resets the monotonic one; the idle time counts
-again from there). Its CSRF token is derived from the session token under the same key, so the
-page loaded before the restart keeps working. A logout is written to ``page-session.revoked``
-(the token's digest and its end) and a revoked token is never taken back. Losing the key folder
-logs everyone out; deleting the key file does too, on purpose.
+(``SessionStore(key_folder=...)``, the database's folder; ``[page] remember_sessions``), a panel
+at the dock stays logged in across a restart of the gate: the token is then signed,
+``v1.<operator>.<issued>.<nonce>.<mac>`` with an HMAC-SHA256 over the rest (and over the
+operator's ``binding``, the digest of their password: a changed password ends their tokens)
+under a 256-bit key kept in ``page-session.key`` (created at the first need, mode 0600), and a
+token this process has not seen is taken back into memory if its signature holds and ``issued``
+plus the lifetime has not passed (wall clock, since a restart resets the monotonic one; the idle
+time counts again from there). Its CSRF token is derived from the session token under the same
+key, so the page loaded before the restart keeps working. A logout is written to ``page-
+session.revoked`` (the token's digest and its end) and a revoked token is never taken back.
+Losing the key folder logs everyone out; deleting the key file does too, on purpose.
 
 ``LoginThrottle`` bounds password guessing, for the page's login and HTTP Basic alike (one
 throttle, so the two doors share one count). A wrong password counts against three keys, each
