@@ -22,9 +22,9 @@ under a 256-bit key kept in ``page-session.key`` (created at the first need, mod
 token this process has not seen is taken back into memory if its signature holds and ``issued``
 plus the lifetime has not passed (wall clock, since a restart resets the monotonic one; the idle
 time counts again from there). Its CSRF token is derived from the session token under the same
-key, so the page loaded before the restart keeps working. A logout is written to ``page-
-session.revoked`` (the token's digest and its end) and a revoked token is never taken back.
-Losing the key folder logs everyone out; deleting the key file does too, on purpose.
+key, so the page loaded before the restart keeps working. A logout is written to
+``page-session.revoked`` (the token's digest and its end) and a revoked token is never taken
+back. Losing the key folder logs everyone out; deleting the key file does too, on purpose.
 
 ``LoginThrottle`` bounds password guessing, for the page's login and HTTP Basic alike (one
 throttle, so the two doors share one count). A wrong password counts against three keys, each
