@@ -57,6 +57,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     if getattr(args, "checkpoint", None):
         checkpoint = _read_checkpoint(Path(args.checkpoint))
     with _readonly(config.database) as conn:
+        # One snapshot for all of it: the head printed is the one verified, whatever the
+        # running gate writes meanwhile (``journal.verify`` reads in the caller's snapshot).
+        conn.execute("BEGIN")
         if checkpoint is None:
             result: journal.VerifyResult | checkpoints.CheckpointResult = journal.verify(conn)
             problem = checkpoints.local_mismatch(conn) if result.ok else None

@@ -52,6 +52,7 @@ from gate.service.epcis_out import queue_dispatch
 from gate.service.event_shapes import licence_doc
 from gate.service.events import Events
 from gate.service.input_checks import check_id, check_text, scrub
+from gate.service.late_reads import cancelled_loaded
 from gate.service.live_state import LiveState
 from gate.service.party_screening import list_dates_until, screened
 from gate.service.policy_files import PolicyData
@@ -325,11 +326,8 @@ class Docks:
             raise Conflict(f"shipment {sid!r} already exists")
         busy = self.state.door_shipment(door)
         if busy is not None:
-            raise Conflict(
-                f"door {door} already has shipment {busy.id} ({busy.state.value}):"
-                " dispatch or cancel it first",
-                extra={"shipment": busy.id},
-            )
+            what = f"door {door} already has shipment {busy.id} ({busy.state.value})"
+            raise Conflict(f"{what}: dispatch or cancel it first", extra={"shipment": busy.id})
         now = self.clock()
         shipment = screened(self.screening, shipment_from_body(body, sid, now))
         # Decide the (empty) shipment once so its facts are in place.
@@ -399,6 +397,7 @@ class Docks:
         before = self._latest(sid)
         transition = cancel(before, self.clock())
         change = self._change(before, transition, actor=actor, kind="shipment.cancelled", data={})
+        cancelled_loaded(self.scan_path.late_read, change, before, actor)  # goods on the truck
         await self._close(sid, change)
         return transition.shipment
 

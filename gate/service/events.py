@@ -106,6 +106,13 @@ class Event:
         assert self._frame is not None
         return self._frame
 
+    def bare_frame(self) -> bytes:
+        """The event as a frame that says only what changed (its id, kind and stamp), for a
+        stream whose client may know when to read again but not what the event holds (the
+        read-only display: ``gate.web.auth``)."""
+        data = json_text.dumps({"at": self.at})
+        return f"{_head(self.seq, self.kind)}{data}{_SEP}{_SEP}".encode()
+
 
 #: An event as the replay buffer keeps it: id, kind, stamp and its frame.
 _Kept = tuple[int, str, str, bytes]
@@ -236,8 +243,9 @@ class _Subscriber:
             self.queue.put_nowait(None)
 
 
-async def stream(request: web.Request, events: Events) -> web.StreamResponse:
-    """Serves events as server-sent events until the client goes or the gate stops."""
+async def stream(request: web.Request, events: Events, *, bare: bool = False) -> web.StreamResponse:
+    """Serves events as server-sent events until the client goes or the gate stops;
+    ``bare``: each event's kind and id only (``Event.bare_frame``)."""
     last = request.headers.get("Last-Event-ID", "")
     # ASCII digits of a sane length: ``int`` takes other digits, and refuses 4,301 of them.
     last_id = int(last) if last.isascii() and last.isdigit() and len(last) <= 19 else None
@@ -261,7 +269,7 @@ async def stream(request: web.Request, events: Events) -> web.StreamResponse:
                     if event is not None and sub.queue.qsize() < WRITE_BATCH:
                         # Outside the timeout: a taken event is never cancelled away.
                         await asyncio.sleep(LINGER)
-                    frames, ended = _take(sub, event)
+                    frames, ended = _take(sub, event, bare)
                     if frames:
                         await _write(request, response, b"".join(frames))
     return response
@@ -276,17 +284,18 @@ def _open(request: web.Request) -> bool:
     return transport is not None and not transport.is_closing()
 
 
-def _take(sub: _Subscriber, event: Event | None) -> tuple[list[bytes], bool]:
+def _take(sub: _Subscriber, event: Event | None, bare: bool = False) -> tuple[list[bytes], bool]:
     """``event`` (the one awaited) and what else is queued (up to ``WRITE_BATCH``): their
-    frames, and whether the stream ends after them."""
+    frames (``bare``: ``Event.bare_frame``), and whether the stream ends after them."""
     if event is None:
         return [], True
-    frames = [event.frame()]
+    frame = Event.bare_frame if bare else Event.frame
+    frames = [frame(event)]
     while len(frames) < WRITE_BATCH and not sub.queue.empty():
         event = sub.queue.get_nowait()
         if event is None:
             return frames, True
-        frames.append(event.frame())
+        frames.append(frame(event))
     return frames, False
 
 

@@ -14,6 +14,11 @@ loaded truck) holds nothing.
 Controlled goods read where no shipment counts them (no shipment open at the door, or the
 read names another shipment) hold the door the same way (``read_uncounted``): they may be on
 the truck all the same, and the next shipment there must not dispatch with them unseen.
+
+So do the goods of a shipment cancelled while they were loaded (``cancelled_loaded``): a
+cancel (the WMS may cancel) is not an unloading. Without the hold a door turned red by a
+prohibited item went idle at the cancel, and the next shipment there dispatched with the item
+still on the truck; now an operator confirms on the page that it was unloaded first.
 """
 
 from __future__ import annotations
@@ -115,3 +120,29 @@ def read_uncounted(
     what = item.key or item.sscc or code
     late_read(change, door, reader, f"controlled item {what} read {how}")
     return f"; door {door} is held until an operator has checked the goods"
+
+
+def cancelled_loaded(
+    late_read: LateRead | None, change: Change, shipment: Shipment, actor: str
+) -> None:
+    """Holds the door of ``shipment``, being cancelled by ``actor`` in ``change``, while goods
+    that are not plainly clear are loaded in it (active lines that are listed, held or
+    prohibited: a prohibited one makes the hold prohibited, red). Ordinary clear goods hold
+    nothing. Raises what ``late_read`` raises."""
+    if late_read is None:
+        return
+    loaded = [
+        x
+        for x in shipment.lines
+        if not x.removed and x.quantity > 0 and (x.decision != "clear" or x.category)
+    ]
+    if not loaded:
+        return
+    keys = ", ".join(f"{x.key} ×{x.quantity}" for x in loaded[:5])
+    more = f" and {len(loaded) - 5} more" if len(loaded) > 5 else ""
+    reason = (
+        f"shipment {shipment.id} cancelled with controlled goods loaded ({keys}{more}):"
+        " unload them before another shipment leaves"
+    )
+    prohibited = any(x.decision == "prohibited" for x in loaded)
+    late_read(change, shipment.door, f"cancel by {actor}", reason[:MAX_WHY], prohibited=prohibited)

@@ -171,7 +171,7 @@ class ReferenceSwap:
         """The newest bundle version this gate ever applied (0: none): the highest of the
         bundle in use, the ``applied`` file and the journal. Raises StoreError."""
         if self._journal_floor is None:
-            self._journal_floor = await self.docks.store.read(_journal_floor)
+            self._journal_floor = await self.docks.store.read(journal_floor)
         found = [self._journal_floor]
         if self.applied is not None:
             found.append(self.applied.version)
@@ -366,7 +366,7 @@ class ReferenceSwap:
         }
 
 
-def _journal_floor(conn: sqlite3.Connection) -> int:
+def journal_floor(conn: sqlite3.Connection) -> int:
     """The newest bundle version the journal says was applied (0: none)."""
     row = conn.execute(
         "SELECT max(CAST(json_extract(data, '$.version') AS INTEGER)) FROM audit"

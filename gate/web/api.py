@@ -27,6 +27,7 @@ from gate.web.bodies import DOOR_ACKNOWLEDGE, SHIPMENT, SHIPMENT_PATCH, read_bod
 from gate.web.limits import busy_problem
 from gate.web.negotiation import respond
 from gate.web.page import overview
+from gate.web.page.handlers import DISPLAY_ROLE
 from gate.web.problems import Problem
 from gate.web.shipment_docs import door_doc, licence_doc, serials_doc, to_doc
 from gate.web.shipment_query import shipment_query
@@ -445,7 +446,8 @@ async def list_readers(request: web.Request) -> web.StreamResponse:
 
 async def events(request: web.Request) -> web.StreamResponse:
     """The live event stream (SSE), while a stream slot is free; else 503."""
-    client = _auth(request, Action.READ)
+    who = _client(request, Action.READ)
+    client = who.name
     slots = request.app[app_keys.EVENT_STREAMS]
     refused = slots.refusal(client, take=True)
     if refused == "holder":
@@ -463,7 +465,10 @@ async def events(request: web.Request) -> web.StreamResponse:
             f"the gate is serving its limit of {slots.limit} event streams: try again shortly",
         )
     try:
-        return await stream(request, request.app[app_keys.EVENTS])
+        # The read-only display learns that something changed, never what: it may not read
+        # licences, scans or requests (``gate.web.auth.Clients._display``).
+        bare = who.role == DISPLAY_ROLE
+        return await stream(request, request.app[app_keys.EVENTS], bare=bare)
     finally:
         slots.release(client)
         if slots.taken < slots.limit:

@@ -3,8 +3,11 @@
 A wrong or missing token is 401, a wrong role 403; both are answered before a handler
 touches anything. Tokens are compared in constant time and never logged.
 
-Machines (scanners, the WMS) send a bearer token; an operator on the API sends HTTP Basic;
-an operator on the status page is known by the session cookie of ``gate.web.sessions``. A
+Machines (scanners, the WMS) send a bearer token; an operator on the API sends HTTP Basic
+(which a browser, once given it, sends again with any page's request: a change over Basic
+that carries a browser's ``Origin`` or ``Sec-Fetch-Site`` must come from the gate's own
+origin, as below); an operator on the status page is known by the session cookie of
+``gate.web.sessions``. A
 cookie is sent by the browser whoever made the page that sends the request, so a request
 that the cookie authenticates and that could change something (any method but GET, HEAD,
 OPTIONS) must also prove it comes from the gate's own page: it carries the session's CSRF
@@ -22,6 +25,7 @@ even text (bytes that are not UTF-8) are wrong credentials, never an error of th
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import math
 import time
@@ -85,6 +89,9 @@ class Clients:
         self._buckets: dict[str, _Bucket] = {}
         self._clock = clock
         self.sessions = sessions if sessions is not None else SessionStore()
+        # A remembered session is signed over its operator's password too: a password changed
+        # (it leaked) ends the sessions logged in with the old one, at the restart that applies it.
+        self.sessions.binding = self.password_digest
         self.throttle = throttle if throttle is not None else LoginThrottle(clock=clock)
 
     @classmethod
@@ -106,6 +113,14 @@ class Clients:
     def is_operator(self, name: str) -> bool:
         """Whether ``name`` is a configured operator's name (names are not secrets)."""
         return any(hmac.compare_digest(op.name.encode(), name.encode()) for op in self._operators)
+
+    def password_digest(self, name: str) -> str:
+        """The SHA-256 of operator ``name``'s configured password (empty for no such
+        operator): what their remembered sessions are bound to (``SessionStore.binding``)."""
+        for op in self._operators:
+            if op.name == name:
+                return hashlib.sha256(op.password.encode()).hexdigest()
+        return ""
 
     def operator(self, name: str, password: str) -> Operator | None:
         """The operator with this name and password (compared in constant time)."""
@@ -241,6 +256,11 @@ class Clients:
                 headers={"WWW-Authenticate": 'Basic realm="gate"'},
             )
         known(request, op.name)
+        if request.method not in SAFE_METHODS and from_a_browser(request):
+            # A browser sends cached Basic credentials with any page's request to this
+            # origin, a form on another site's page included: a change it makes must come
+            # from the gate's own origin, as the cookie's must.
+            check_same_origin(request)
         self.check_role(Role.OPERATOR, action)
         self.limit(f"operator:{op.name}")
         return Client(op.name, Role.OPERATOR, "")
@@ -274,8 +294,13 @@ class Clients:
         )
 
     def session(self, request: web.Request) -> Session | None:
-        """The live page session behind the request's cookie, if any (no other checks)."""
-        return self.sessions.get(request.cookies.get(COOKIE_NAME, ""))
+        """The live page session behind the request's cookie, if any, of an operator this
+        configuration still has (no other checks): a signed session taken back after a
+        restart names its operator, who may have been removed by that restart."""
+        session = self.sessions.get(request.cookies.get(COOKIE_NAME, ""))
+        if session is None or not self.is_operator(session.operator):
+            return None
+        return session
 
     def _cookie(self, request: web.Request, action: Action) -> Client:
         """An operator on the status page, known by the session cookie; unsafe methods must
@@ -344,6 +369,13 @@ def known(request: web.Request, name: str) -> bool:
 #: What the display's page reads (gate/web/page/static/page.js): the doors and the side panel
 #: (alerts, health), and the event stream that tells it when to read them again.
 DISPLAY_READS: frozenset[str] = frozenset({"/page/doors", "/page/side", "/api/v1/events"})
+
+
+def from_a_browser(request: web.Request) -> bool:
+    """Whether the request carries a browser's marks of where it was made (``Origin`` or
+    ``Sec-Fetch-Site``): an API client sends neither; a browser sends ``Origin`` on every
+    POST, whichever page (this gate's or another site's) made it."""
+    return "Origin" in request.headers or "Sec-Fetch-Site" in request.headers
 
 
 def own_origin(request: web.Request) -> str:

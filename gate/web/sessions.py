@@ -14,16 +14,17 @@ a random session token. What makes that safe:
 - The store is bounded: past ``max_sessions`` the least recently used session is dropped.
 
 Without a key, sessions live in memory: a restart logs everyone out. With a key folder
-(``SessionStore(key_folder=...)``, the database's folder; ``[page] remember_sessions``), a
-panel at the dock stays logged in across a restart of the gate: the token is then signed,
-``v1.<operator>.<issued>.<nonce>.<mac>`` with an HMAC-SHA256 over the rest under a 256-bit key
-kept in ``page-session.key`` (created at the first need, mode 0600), and a token this process
-has not seen is taken back into memory if its signature holds and ``issued`` plus the lifetime
-has not passed (wall clock, since a restart resets the monotonic one; the idle time counts
-again from there). Its CSRF token is derived from the session token under the same key, so the
-page loaded before the restart keeps working. A logout is written to ``page-session.revoked``
-(the token's digest and its end) and a revoked token is never taken back. Losing the key folder
-logs everyone out; deleting the key file does too, on purpose.
+(``SessionStore(key_folder=...)``, the database's folder; ``[page] remember_sessions``), a panel
+at the dock stays logged in across a restart of the gate: the token is then signed,
+``v1.<operator>.<issued>.<nonce>.<mac>`` with an HMAC-SHA256 over the rest (and over the
+operator's ``binding``, the digest of their password: a changed password ends their tokens)
+under a 256-bit key kept in ``page-session.key`` (created at the first need, mode 0600), and a
+token this process has not seen is taken back into memory if its signature holds and ``issued``
+plus the lifetime has not passed (wall clock, since a restart resets the monotonic one; the idle
+time counts again from there). Its CSRF token is derived from the session token under the same
+key, so the page loaded before the restart keeps working. A logout is written to
+``page-session.revoked`` (the token's digest and its end) and a revoked token is never taken
+back. Losing the key folder logs everyone out; deleting the key file does too, on purpose.
 
 ``LoginThrottle`` bounds password guessing, for the page's login and HTTP Basic alike (one
 throttle, so the two doors share one count). A wrong password counts against three keys, each
@@ -104,6 +105,7 @@ class SessionStore:
         clock: Callable[[], float] = time.monotonic,
         key_folder: Path | None = None,
         wall: Callable[[], float] = time.time,
+        binding: Callable[[str], str] | None = None,
     ) -> None:
         self.idle_seconds = idle_seconds
         self.lifetime_seconds = lifetime_seconds
@@ -111,6 +113,10 @@ class SessionStore:
         self.clock = clock
         self.wall = wall
         self.key_folder = key_folder
+        #: What a signed token is bound to besides its text, per operator (``Clients`` gives
+        #: the digest of their password): change it and the operator's tokens are not taken
+        #: back after a restart.
+        self.binding: Callable[[str], str] = binding or (lambda operator: "")
         self._key: bytes | None = None
         self._revoked: dict[str, float] | None = None
         self._sessions: OrderedDict[str, Session] = OrderedDict()
@@ -142,6 +148,12 @@ class SessionStore:
     def _mac(self, key: bytes, what: str) -> str:
         mac = hmac.new(key, what.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+    def _bound(self, body: str, operator: str) -> str:
+        """What a token's MAC covers: its text, and the operator's binding when there is one
+        (a store without one signs as before)."""
+        bound = self.binding(operator)
+        return f"{body}|{bound}" if bound else body
 
     def _revoked_tokens(self) -> dict[str, float]:
         """Digest -> wall time its session would have ended, read once from the folder."""
@@ -176,12 +188,12 @@ class SessionStore:
             return None
         revoked = self._revoked_tokens()
         body = ".".join(parts[:4])
-        if not hmac.compare_digest(self._mac(key, body), parts[4]):
-            return None
         try:
             operator = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode()
             issued = int(parts[2])
         except (ValueError, UnicodeDecodeError):
+            return None
+        if not hmac.compare_digest(self._mac(key, self._bound(body, operator)), parts[4]):
             return None
         left = issued + self.lifetime_seconds - self.wall()
         if left <= 0 or left > self.lifetime_seconds or _digest(token) in revoked:
@@ -204,7 +216,7 @@ class SessionStore:
         if key is not None:
             name = base64.urlsafe_b64encode(operator.encode()).decode().rstrip("=")
             body = f"v1.{name}.{int(self.wall())}.{secrets.token_urlsafe(16)}"
-            token = f"{body}.{self._mac(key, body)}"
+            token = f"{body}.{self._mac(key, self._bound(body, operator))}"
             csrf = self._mac(key, "csrf|" + token)
         session = Session(
             operator=operator,

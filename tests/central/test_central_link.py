@@ -20,7 +20,7 @@ from gate.core.signatures import Verifier, parse_private_key, parse_secret, sign
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
 from tests.fake_office import Answer, Office
-from tests.service.harness import Gate, Gates, ManualClock, gtin_with, idle, tick, until
+from tests.service.harness import OPERATOR, Gate, Gates, ManualClock, gtin_with, idle, tick, until
 
 GATE_SIGNING = "whsec_Iom5HifUyyy1Fp7cz97WlZLY6WvWrCp7eAAcuovO7kM="
 OFFICE_SECRET = "whsec_y9iZlFpigdEAohCe3PyZSWTamRL4s5UHdR+a1Io9yic="
@@ -345,8 +345,13 @@ async def test_denial_is_final_and_denial_after_dispatch_refused(
     )
     _, doc = await gate.call("GET", "/api/v1/shipments/S1")
     assert ("prohibited", "denied") == (doc["lines"][0]["decision"], doc["lines"][0]["reasons"][0])
-    # A second shipment that leaves, then a denial for it: refused, nothing changes.
+    # A second shipment that leaves, then a denial for it: refused, nothing changes. The
+    # denied gyro is unloaded first: the cancel holds the door until an operator says so.
     await gate.call("POST", "/api/v1/shipments/S1/cancel")
+    _, door = await gate.call("GET", "/api/v1/doors/D1")
+    ack = {"windows": door["hold"]["windows"]}
+    status, _ = await gate.call("POST", "/api/v1/doors/D1/acknowledge", ack, auth=OPERATOR)
+    assert 200 == status
     await gate.create(
         "S2", destination="US", consignee={"name": "Kinetic Parts Inc", "country": "US"}
     )

@@ -71,7 +71,10 @@ async def test_held_shipment_path(gate: Gate, demo_config: Path) -> None:
     status, doc = await gate.call("POST", "/api/v1/shipments/S1/cancel")
     assert (200, "cancelled") == (status, doc["state"])
     status, door = await gate.call("GET", "/api/v1/doors/D1")
-    assert (200, None, "idle") == (status, door["shipment"], door["signal"])
+    # The gyro may still be on the truck: the door is held (amber) until an operator has
+    # checked (attack15: a cancel is not an unloading).
+    assert (200, None, "amber") == (status, door["shipment"], door["signal"])
+    assert door["hold"] is not None and "cancelled" in door["hold"]["reason"]
 
 
 async def test_cleared_shipment_dispatches(gate: Gate, demo_config: Path) -> None:

@@ -84,6 +84,26 @@ class FileFetcher(FetcherInterface):
         yield data
 
 
+def _words(exc: BaseException) -> str:
+    """What ``exc`` says, or the first of its causes that says anything (TUF raises some
+    failures, a refused connection among them, with no words of their own), or its name."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if str(seen):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return type(exc).__name__
+
+
+def _without_credentials(refused: Refused, url: str) -> Refused:
+    """``refused`` with the user and password of ``url`` taken out of its text: TUF's
+    fetcher names the URL it failed on, and the text is alerted and journaled."""
+    userinfo = urlsplit(url).netloc.rpartition("@")[0]
+    if not userinfo or userinfo not in refused.text:
+        return refused
+    return Refused(refused.check, refused.text.replace(userinfo + "@", "[redacted]@"))
+
+
 def _refusal(exc: Exception) -> Refused:
     """The check a TUF error failed, in words an operator can act on."""
     if isinstance(exc, Refused):
@@ -101,7 +121,7 @@ def _refusal(exc: Exception) -> Refused:
     if isinstance(exc, exceptions.RepositoryError):
         return Refused("metadata", str(exc))
     if isinstance(exc, exceptions.DownloadError | OSError):
-        return Refused("download", f"cannot fetch the bundle: {exc or repr(exc)}")
+        return Refused("download", f"cannot fetch the bundle: {_words(exc)}")
     return Refused("metadata", repr(exc))
 
 
@@ -180,7 +200,7 @@ def fetch_bundle(
         os.replace(staging, folder)
         return Verified(manifest, folder, trusted.signed.expires)
     except Exception as exc:  # every failure is a refusal naming its check
-        raise _refusal(exc) from exc
+        raise _without_credentials(_refusal(exc), url) from exc
 
 
 def cached_bundle(

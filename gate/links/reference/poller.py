@@ -15,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
+from pathlib import Path
 
 from gate.config.reference import ReferenceConfig
 from gate.config.settings import Config
 from gate.errors import GateError
 from gate.links.reference.fetch import Refused, Verified, cached_bundle, fetch_bundle, prune
-from gate.service.reference_swap import ReferenceSwap, bundle_config
+from gate.service.reference_swap import ReferenceSwap, bundle_config, journal_floor
+from gate.storage.schema import connect_readonly
 
 log = logging.getLogger("gate.reference")
 
@@ -29,27 +32,62 @@ def start_config(config: Config) -> Config:
     """The config a gate starts on: ``config`` with its data files taken from the bundle it
     had in use, when there is one and it checks out again; else ``config`` itself.
 
-    Blocking (reads and hashes the bundle's files): run it in a worker thread."""
+    The bundle in use is the newer of ``reference/applied`` and the journal's last
+    ``reference.applied``: the swap journals a bundle before the file is written, and a gate
+    killed between the two had swapped the newer one in (its folder is in place by then).
+
+    Blocking (reads and hashes the bundle's files, reads the database): run it in a worker
+    thread."""
     ref = config.reference
     if ref is None:
         return config
     try:
-        version = int(ref.applied_file.read_text().strip())
+        recorded = int(ref.applied_file.read_text().strip())
     except (OSError, ValueError):
-        return config
-    cached = cached_bundle(ref.metadata_dir, ref.bundles_dir, version, ref.root)
-    if cached is None:
+        recorded = 0
+    journaled = _journaled_version(config.database)
+    for version in sorted({recorded, journaled} - {0}, reverse=True):
+        cached = cached_bundle(ref.metadata_dir, ref.bundles_dir, version, ref.root)
+        if cached is None:
+            log.error(
+                "reference bundle v%s in %s does not check out: not starting on it",
+                version,
+                ref.bundles_dir,
+            )
+            continue
+        if version != recorded:
+            log.warning(
+                "reference bundle v%s was applied but not recorded: starting on it", version
+            )
+        try:
+            return bundle_config(config, cached.manifest, cached.folder)
+        except GateError as exc:
+            log.error(
+                "reference bundle v%s no longer fits the config (%s): its files", version, exc
+            )
+            return config
+    if recorded or journaled:
         log.error(
-            "reference bundle v%s in %s does not check out: starting on the config's files",
-            version,
-            ref.bundles_dir,
+            "no reference bundle in %s checks out: starting on the config's files", ref.bundles_dir
         )
-        return config
+    return config
+
+
+def _journaled_version(database: Path) -> int:
+    """The newest bundle version the journal of ``database`` says was applied (0: none, or
+    no database yet)."""
+    if not database.is_file():
+        return 0
     try:
-        return bundle_config(config, cached.manifest, cached.folder)
-    except GateError as exc:
-        log.error("reference bundle v%s no longer fits the config (%s): its files", version, exc)
-        return config
+        conn = connect_readonly(database)
+    except GateError:
+        return 0
+    try:
+        return journal_floor(conn)
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
 
 
 class ReferencePoller:
