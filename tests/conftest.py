@@ -17,6 +17,7 @@ import re
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # Imported now, not by its plugin's summary at the session's end: there, CPython 3.11.7's
 # parser can fail the import ("AST constructor recursion depth mismatch", CPython
@@ -37,6 +38,9 @@ from tests.service.harness import (
     free_port,
     spawn_serve,
 )
+
+if TYPE_CHECKING:
+    from tests.reference.test_bundles import Office as BundleOffice
 
 # Re-exported: test modules import these from here.
 __all__ = ["ROOT", "SCANNER_TOKEN", "WMS_TOKEN", "free_port"]
@@ -137,3 +141,15 @@ async def emu() -> AsyncIterator[LLRPEmulator]:
     await emulator.start()
     yield emulator
     await emulator.stop()
+
+
+@pytest.fixture
+async def office_repo(tmp_path: Path) -> AsyncIterator[BundleOffice]:
+    """The central office's signed reference-data repository (a TUF repository served over
+    HTTP by the test: tests/reference/test_bundles.py's ``Office``), started; stopped at the end."""
+    from tests.reference.test_bundles import Office as Repository  # a test module: when asked
+
+    o = Repository(tmp_path)
+    await o.start()
+    yield o
+    await o.stop()

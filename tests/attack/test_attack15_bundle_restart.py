@@ -14,7 +14,6 @@ The start takes the newest bundle the journal says was applied, when its folder 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -52,11 +51,3 @@ async def test_a_restart_after_a_kill_between_the_swap_and_its_file_keeps_the_ne
     assert swap.applied is not None
     assert 2 == swap.applied.version
     assert code == await control_of(gate, gtin)
-
-
-@pytest.fixture
-async def office_repo(tmp_path: Path) -> AsyncIterator[Office]:
-    o = Office(tmp_path)
-    await o.start()
-    yield o
-    await o.stop()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,14 +24,6 @@ from tests.reference.test_bundles import (
     journaled,
 )
 from tests.service.harness import Gates, catalogue_rows, gtin_with, until
-
-
-@pytest.fixture
-async def office_repo(tmp_path: Path) -> AsyncIterator[Office]:
-    o = Office(tmp_path)
-    await o.start()
-    yield o
-    await o.stop()
 
 
 def _checks(gate_records: list[str]) -> list[str]:

@@ -10,10 +10,8 @@ from pathlib import Path
 
 from gate.errors import DispatchRefused
 from gate.web import app_keys
-from tests.reference.test_bundles import NOW, Office, gate_at_v1, office_repo
+from tests.reference.test_bundles import NOW, Office, gate_at_v1
 from tests.service.harness import Gates, gtin_with
-
-__all__ = ["office_repo"]  # the fixture, taken from the bundle tests
 
 CONSIGNEE = {"name": "Vantorel Dynamics SA", "country": "CH"}
 

@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -78,14 +77,6 @@ class Office:
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
-
-
-@pytest.fixture
-async def office_repo(tmp_path: Path) -> AsyncIterator[Office]:
-    o = Office(tmp_path)
-    await o.start()
-    yield o
-    await o.stop()
 
 
 def point_gate(config: Path, office: Office, poll_seconds: float = 3600) -> None:
