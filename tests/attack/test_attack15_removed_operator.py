@@ -21,19 +21,15 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.service.harness import Gates
+from tests.page.test_page_http import post_login
+from tests.service.harness import Gate, Gates
 
 
-async def _login(url: str) -> str:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
-            url + "/login",
-            data={"name": "ops", "password": "demo-ops-password"},
-            headers={"Origin": url},
-            allow_redirects=False,
-        ) as r:
-            assert 303 == r.status, await r.text()
-            return r.cookies["gate_session"].value
+async def _login(gate: Gate) -> str:
+    """The session token of a login as "ops"."""
+    status, headers, _ = await post_login(gate)
+    assert 303 == status
+    return headers["Set-Cookie"].split(";", 1)[0].removeprefix("gate_session=")
 
 
 async def _read(url: str, token: str) -> int:
@@ -46,7 +42,7 @@ async def test_a_removed_operators_session_ends_with_the_restart_that_removed_th
     demo_config: Path, gates: Gates
 ) -> None:
     gate = await gates.start()
-    token = await _login(gate.url)
+    token = await _login(gate)
     assert 200 == await _read(gate.url, token)
     await gates.stop(gate)
     # The operator "ops" leaves: another takes the only operator's place.
@@ -61,7 +57,7 @@ async def test_a_kept_operators_session_survives_the_restart(
     demo_config: Path, gates: Gates
 ) -> None:
     gate = await gates.start()
-    token = await _login(gate.url)
+    token = await _login(gate)
     await gates.stop(gate)
     gate = await gates.start()
     assert 200 == await _read(gate.url, token)
@@ -71,7 +67,7 @@ async def test_a_changed_passwords_sessions_end_with_the_restart_that_changed_it
     demo_config: Path, gates: Gates
 ) -> None:
     gate = await gates.start()
-    token = await _login(gate.url)
+    token = await _login(gate)
     await gates.stop(gate)
     text = demo_config.read_text()
     assert 'password = "demo-ops-password"\n' in text
