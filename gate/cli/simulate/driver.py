@@ -188,6 +188,8 @@ class Simulation:
                 if outcome.id == sid:
                     outcome.final, outcome.left = "cancelled", False
             self.printer.line(door, sid, f"cancelled by the simulator ({why}): door {door} free")
+            if why != "interrupted":  # an interrupted run leaves a held door to a person
+                await self._unloaded(api, door, sid)
         elif status != 409:  # 409: already final
             self.printer.line(door, sid, f"could not cancel ({why}): {status} {doc}")
 
@@ -285,7 +287,33 @@ class Simulation:
             sid,
             f"{cancelled['state']} by the simulator so door {door} is free for the next shipment",
         )
+        await self._unloaded(api, door, sid)
         return True
+
+    async def _unloaded(self, api: GateApi, door: str, sid: str) -> None:
+        """After the simulator cancelled a shipment with controlled goods loaded, the gate
+        holds its door until an operator confirms they were unloaded (a cancel is not an
+        unloading): the simulated dock unloads them and its operator (the config's first)
+        acknowledges, so the next shipment can leave; without an operator the door is left
+        held for a person."""
+        hold = (await api.expect("GET", f"{API}/doors/{door}", self.wms)).get("hold")
+        if not hold:
+            return
+        if not self.config.operators:
+            self.printer.line(door, sid, f"door {door} held: {hold['reason']}; left for a person")
+            return
+        operator = self.config.operators[0]
+        auth = aiohttp.encode_basic_auth(operator.name, operator.password)
+        path = f"{API}/doors/{door}/acknowledge"
+        body = {"windows": hold.get("windows", 0)}
+        async with api.session.post(
+            api.url + path, headers={"Authorization": auth}, json=body
+        ) as response:
+            if response.status != 200:
+                raise api_error("POST", path, response.status, await response.text())
+        self.printer.line(
+            door, sid, f"unloaded; the operator acknowledged door {door} ({hold['reason']})"
+        )
 
     async def _portal(self, api: GateApi, plan: ShipmentPlan) -> bool:
         """A pallet passes the door's portal and sensor; True when the door was held."""
