@@ -33,6 +33,7 @@ cProfile and writes its profile (the event-loop thread) to FILE when the server 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -172,14 +173,33 @@ class Server:
         return ids
 
     def close_shipments(self, ids: list[str]) -> dict[str, int]:
-        """Cancels the phase's shipments; returns their line counts and quantities."""
+        """Cancels the phase's shipments and, a cancel with controlled goods loaded holding
+        its door, acknowledges the unloading as the config's first operator (the next phase
+        starts at free doors, as the rows before 2026-11-30's attack15 did); returns their
+        line counts and quantities."""
         lines = quantity = 0
         for sid in ids:
             status, doc = self.call("POST", f"/api/v1/shipments/{sid}/cancel")
             if status == 200:
                 lines += len(doc["lines"])
                 quantity += sum(line["quantity"] for line in doc["lines"])
+                self._unloaded(doc["door"])
         return {"lines": lines, "quantity": quantity}
+
+    def _unloaded(self, door: str) -> None:
+        status, doc = self.call("GET", f"/api/v1/doors/{door}")
+        if status != 200 or not doc.get("hold"):
+            return
+        operator = self.config.operators[0]
+        token = base64.b64encode(f"{operator.name}:{operator.password}".encode()).decode()
+        body = json.dumps({"windows": doc["hold"].get("windows", 0)}).encode()
+        request = urllib.request.Request(
+            f"{self.url}/api/v1/doors/{door}/acknowledge", data=body, method="POST"
+        )
+        request.add_header("Authorization", f"Basic {token}")
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
