@@ -66,6 +66,7 @@ from gate.service.scan_outcome import FirstUse, Remembered, ScanOutcome, first_u
 from gate.service.scan_refusals import door_refused, reused
 from gate.service.serial_ledger import SerialLedger
 from gate.service.slice_turns import SliceTurns
+from gate.service.stored_ids import StoredIds
 from gate.storage import scan_rows
 from gate.storage.scan_batch import ScanBatch
 from gate.storage.side_reads import SideReads
@@ -80,11 +81,9 @@ log = logging.getLogger("gate.service.scan_path")
 #: as objects made every older-generation collection a pause of tens of milliseconds.
 RECENT_SCANS = 200_000
 #: Scan ids taken into memory at start, the newest (the likeliest to be retried). Not all of
-#: RECENT_SCANS: reading 200,000 rows would take a good part of the start's budget (they were
-#: parsed too then, which held a start for seconds; a stored outcome is now parsed only when
-#: its id comes again), and the ids memory lacks cost their batch one indexed read
-#: (``_recall``; against a million stored scans, for a batch of 100: 0.1-0.3 ms when they
-#: are new, 1-4 ms when they are stored retries).
+#: RECENT_SCANS: reading 200,000 rows would take a good part of the start's budget. An id
+#: memory lacks is read from the database (``_recall``: 1-4 ms a batch of 100 stored
+#: retries) when the filter of stored ids (``gate.service.stored_ids``) may hold it.
 RECENT_AT_START = 1_000
 #: The scans of a batch decided as one change before it is handed over and other requests
 #: are served (``ScanPath.scans``): 2-3 ms of the loop on the bench machine, so a single scan
@@ -127,6 +126,9 @@ class ScanPath:
         self.turns = SliceTurns()
         self._signals: dict[str, tuple[Shipment, Signal]] = {}
         self.ledger = SerialLedger()
+        #: The ids the database may hold, so that ``_recall`` reads only those (built by
+        #: ``gate.web.app`` once the gate has started).
+        self.stored = StoredIds()
         self.side = SideReads(committer.store.path)
         #: Called with (the batch's change, door, reader, reason) for goods read at a door
         #: whose shipment is sealed, unless they add nothing to it: they are going onto a
@@ -149,18 +151,19 @@ class ScanPath:
     async def _recall(self, raws: Sequence[Any], actor: str) -> None:
         """Brings back from the database the first uses of this batch's ids that memory has
         let go, so a retry of an old scan is a duplicate and a reuse is refused, never counted
-        again (one read per batch, and only once memory has forgotten anything)."""
-        wanted = {
-            (actor, raw["reader"], raw["scan_id"])
-            for raw in raws
-            if isinstance(raw, dict)
-            and isinstance(raw.get("reader"), str)
-            and isinstance(raw.get("scan_id"), str)
-            and storable(raw["reader"])
-            and storable(raw["scan_id"])
-        }
-        # Not ``recent.keys() | _pending.keys()``: that copies every id memory holds.
-        wanted = {i for i in wanted if i not in self.recent and i not in self._pending}
+        again (one read per batch of the ids the filter may hold, once memory forgets)."""
+        recent, pending, stored = self.recent, self._pending, self.stored.may_hold
+        wanted: set[Ident] = set()
+        for raw in raws:
+            if not isinstance(raw, dict):
+                continue
+            reader, sid = raw.get("reader"), raw.get("scan_id")
+            if not (isinstance(reader, str) and isinstance(sid, str)):
+                continue
+            ident = (actor, reader, sid)  # not ``recent.keys() | ...``: a copy of every id
+            forgotten = ident not in recent and ident not in pending and stored(ident)
+            if forgotten and storable(reader) and storable(sid):
+                wanted.add(ident)
         if not wanted:
             return
 
@@ -358,6 +361,7 @@ class ScanPath:
         seen[ident] = FirstUse(scan.door, scan.code, scan.kind, scan.shipment, at, outcome)
         record = json_text.dumps(outcome.to_record())
         kept[ident] = (scan.door, scan.code, scan.kind, scan.shipment, at, record, True)
+        self.stored.add(ident)
         rows.append(
             scan_rows.ScanRow(
                 actor,

@@ -305,6 +305,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(screening.first_load(), name="lists-load"),
             asyncio.create_task(_review(docks), name="review"),
             asyncio.create_task(docks.committer.watch_writers(), name="writer-watch"),
+            asyncio.create_task(docks.scan_path.stored.build(store.path), name="scan-ids"),
         ]
         if config.epcis is not None:
             epcis = EpcisLink(
