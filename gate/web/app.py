@@ -305,7 +305,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(screening.first_load(), name="lists-load"),
             asyncio.create_task(_review(docks), name="review"),
             asyncio.create_task(docks.committer.watch_writers(), name="writer-watch"),
-            asyncio.create_task(docks.scan_path.stored.build(store.path), name="scan-ids"),
+            asyncio.create_task(_filter_ids(docks, screening, store.path), name="scan-ids"),
         ]
         if config.epcis is not None:
             epcis = EpcisLink(
@@ -359,6 +359,19 @@ def _session(app: web.Application, reader: str) -> object | None:
 #: bring closer (a cover, licence or the data running out) is rarely seconds away; a review
 #: due meanwhile runs at most this much later (and a dispatch decides again anyway).
 REVIEW_PAUSE = 0.05
+
+
+#: Seconds the filter of stored scan ids waits for the first load of the lists.
+FILTER_AFTER = 60.0
+
+
+async def _filter_ids(docks: Docks, screening: ScreeningState, database: Path) -> None:
+    """Builds the filter of stored scan ids (gate.service.stored_ids) once the lists have
+    loaded (or failed to, or a minute passed): both are seconds of Python in a thread, and
+    the lists are what makes the gate ready. Batches read every forgotten id meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(screening.loaded.wait(), FILTER_AFTER)
+    await docks.scan_path.stored.build(database)
 
 
 async def _review(docks: Docks) -> None:
