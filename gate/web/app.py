@@ -370,7 +370,8 @@ async def _filter_ids(docks: Docks, screening: ScreeningState, database: Path) -
     loaded (or failed to, or a minute passed): both are seconds of Python in a thread, and
     the lists are what makes the gate ready. Batches read every forgotten id meanwhile."""
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(screening.loaded.wait(), FILTER_AFTER)
+        async with asyncio.timeout(FILTER_AFTER):  # not wait_for: see _review
+            await screening.loaded.wait()
     await docks.scan_path.stored.build(database)
 
 
