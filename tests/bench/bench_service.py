@@ -5,6 +5,9 @@ SQLite file in WAL mode with ``synchronous=FULL``, the demo table), and the load
 another process (``tests/bench/loadgen.py``), over the gate's real interfaces, so client and
 server do not share an interpreter. Both run on this machine: on a 2-core box the load
 generator takes CPU from the gate, as a dock's readers would not; its CPU time is reported.
+The closed-loop rows (batches, single) post with a lean HTTP/1.1 client
+(``tests.bench.raw_http``: a third of aiohttp's client's CPU a request); one row repeats the
+single requests from aiohttp's client, to compare.
 
 The per-client rate limiter is opened up (``[http] rate_limit = 1000000``, ``burst =
 1000000``) so that it does not cap what is measured; every row that goes over HTTP says so.
@@ -75,6 +78,8 @@ PHASES = {
     "batches-wide": Phase("batches", ("--connections", "4", "--skus", "0")),
     "single": Phase("single", ("--connections", "16")),
     "single-64": Phase("single", ("--connections", "64")),
+    # The load generator's former client, to compare (tests.bench.raw_http says why).
+    "single-aiohttp": Phase("single", ("--connections", "16", "--client", "aiohttp")),
     "socket": Phase("socket", ("--window", "1000")),
     "latency": Phase("latency", ("--rate", "500", "--connections", "64")),
     "socket-latency": Phase("socket-latency", ("--rate", "500")),
@@ -245,6 +250,12 @@ def _report(
         emit(
             "  the same, each shipment drawing on the whole catalogue",
             _rate(r["scans_per_s"], "scans/s"),
+            "",
+        )
+    elif phase.mode == "single" and "aiohttp" in phase.args:
+        emit(
+            f"  the same from aiohttp's client ({phase.args[1]} conn.), to compare",
+            _rate(r["requests_per_s"], "requests/s"),
             "",
         )
     elif phase.mode == "single":

@@ -52,6 +52,7 @@ import msgpack
 
 from gate.cli.simulate import GS, sgtin96_hex
 from gate.config.settings import Config, load_config
+from tests.bench.raw_http import closed_loop
 
 BATCH = 100
 
@@ -190,6 +191,21 @@ class Bench:
     async def http(self, size: int) -> Tally:
         tally = self.window()
         connections = self.args.connections
+        if self.args.client == "raw":
+
+            def answered(status: int, answer: Any) -> None:
+                if status != 200:
+                    tally.errors[f"HTTP {status}"] += 1
+                else:
+                    tally.count(time.monotonic(), answer["results"])
+
+            def raw(i: int) -> Any:
+                scans = self.scans(self.doors[i % len(self.doors)])
+                body = scans.next if size == 1 else lambda: {"scans": scans.batch(size)}
+                return closed_loop(self.url, self.token(i), body, tally.end, answered)
+
+            await asyncio.gather(*(raw(i) for i in range(connections)))
+            return tally
         connector = aiohttp.TCPConnector(limit=connections)
         async with aiohttp.ClientSession(connector=connector) as session:
 
@@ -580,6 +596,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring window")
     parser.add_argument("--warmup", type=float, default=1.0, help="load before the window")
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--client", choices=["raw", "aiohttp"], default="raw", help="batches, single: the client"
+    )
     parser.add_argument("--window", type=int, default=1000, help="socket: scans in flight")
     parser.add_argument("--rate", type=float, default=500.0, help="paced modes: scans/s")
     parser.add_argument(
