@@ -15,7 +15,9 @@ The text is ``fold``ed (case, accents and punctuation gone, so "Re-entry" reads 
 "MISSILES!" reads "missiles") and searched for the vocabulary's terms as whole words: a term's
 word with its plural and inflected forms ("missiles", "rocketry", "drones", "weaponry"), and a
 multi-word term as a run of words ("unmanned aerial vehicles", "space launcher"). A term never
-matches inside another word: "Crockett" does not name a rocket, "pocket" no rocket either.
+matches inside another word: "Crockett" does not name a rocket, "pocket" no rocket either; but
+a delivery word that begins one counts, as English joined or in CamelCase reads
+("RocketMotor", "CruiseMissile", "microdrone": ``end_use_terms.ANYWHERE``).
 
 The vocabulary (``gate.core.end_use_terms``) is in the languages a diverter writes in: English,
 French, German, Dutch, Spanish, Portuguese, Italian, Polish, Turkish, Russian, Ukrainian,
@@ -45,6 +47,7 @@ shipment comes in, because a code the gate cannot read has no safe meaning.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -194,6 +197,8 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
     readings: list[str] = []
     runs: list[str] = []
     forms = [text, *read_as_latin(text)]
+    if (capitals := text.translate(_SMALL_CAPITALS)) != text:
+        forms += [capitals]
     if (unformatted := _INVISIBLE.sub("", text)) != text:
         forms += [unformatted, *read_as_latin(unformatted)]
     if (unelided := _APOSTROPHES.sub(" ", text)) != text:
@@ -212,6 +217,15 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
                 runs.append(run)
     return readings, runs
 
+
+#: Small capital letters read as the letters they show ("ᴍɪssɪʟᴇ", attack16): NFKD leaves
+#: them alone and the confusables data maps only a few of them.
+_SMALL_CAPITALS = {
+    point: ord(name[-1])
+    for point in (*range(0x0250, 0x02B0), *range(0x1D00, 0x1D2C), *range(0xA730, 0xA7FF))
+    if (name := unicodedata.name(chr(point), "")).startswith("LATIN LETTER SMALL CAPITAL ")
+    and len(name) == len("LATIN LETTER SMALL CAPITAL ") + 1
+}
 
 #: Apostrophes, straight and typographic, and the letters written for them.
 _APOSTROPHES = re.compile("['\u2018\u2019\u02bc\u00b4`]")
@@ -238,11 +252,13 @@ def _as_cyrillic(folded: str) -> str:
     )
 
 
-#: Three or more letters, each a word of its own, separated by spaces, tabs, hyphens, dots
-#: or slashes ("m-i-s-s-i-l-e", "U.A.V"), but not commas: "grades M, I, R, V" is a list,
-#: and two letters ("V-X", "Model V X") spell nothing out.
-_SEPARATORS = re.compile(r"[\s\-./]+")
-_SPACED = re.compile(r"(?<![^\W_])(?:[^\W\d_][\s\-./]+){2,}[^\W\d_](?![^\W_])")
+#: Three or more letters, each a word of its own, separated by spaces, tabs, hyphens, dots,
+#: slashes, underscores, stars, pluses, bars, colons or middle dots ("m-i-s-s-i-l-e",
+#: "U.A.V", attack16's "M_I_S_S_I_L_E" and "m·i·s·s·i·l·e"), but not commas or semicolons:
+#: "grades M, I, R, V" is a list, and two letters ("V-X", "Model V X") spell nothing out.
+_SEPARATOR = r"[\s\-./_*+~|:\\\u00b7\u2022\u2027\u2219\u22c5]"
+_SEPARATORS = re.compile(_SEPARATOR + "+")
+_SPACED = re.compile(rf"(?<![^\W_])(?:[^\W\d_]{_SEPARATOR}+){{2,}}[^\W\d_](?![^\W_])")
 #: The longest run searched (a term is found within its first this many letters).
 _LONGEST_RUN = 200
 
