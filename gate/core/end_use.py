@@ -199,6 +199,8 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
     forms = [text, *read_as_latin(text)]
     if (capitals := text.translate(_SMALL_CAPITALS)) != text:
         forms += [capitals]
+    if (unsymbolled := _SYMBOL_LETTER.sub(_as_letter, text)) != text:
+        forms += [unsymbolled]
     if (unformatted := _INVISIBLE.sub("", text)) != text:
         forms += [unformatted, *read_as_latin(unformatted)]
     if (unelided := _APOSTROPHES.sub(" ", text)) != text:
@@ -226,6 +228,16 @@ _SMALL_CAPITALS = {
     if (name := unicodedata.name(chr(point), "")).startswith("LATIN LETTER SMALL CAPITAL ")
     and len(name) == len("LATIN LETTER SMALL CAPITAL ") + 1
 }
+
+#: Symbols written for letters, as digits are ("mi$$ile", "w@rhead", "m!ssile"; attack16):
+#: read as the letter where they touch one ("$ 500" alone is a price), in one more reading.
+_SYMBOL_LETTERS = str.maketrans("$@!€§¢©+", "saiescct")
+_SYMBOL_LETTER = re.compile(r"(?<=[^\W\d_])[$@!€§¢©+]|[$@!€§¢©+](?=[^\W\d_])")
+
+
+def _as_letter(found: re.Match[str]) -> str:
+    return found.group(0).translate(_SYMBOL_LETTERS)
+
 
 #: Apostrophes, straight and typographic, and the letters written for them.
 _APOSTROPHES = re.compile("['\u2018\u2019\u02bc\u00b4`]")

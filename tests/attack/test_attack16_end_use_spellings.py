@@ -5,9 +5,9 @@ that a person reads it at once and the vocabulary does not: the spelt-out form o
 abbreviation the gate knows ("unmanned combat aerial vehicle" for UCAV), a term joined into
 a compound or written in CamelCase ("RocketMotor", "CruiseMissile", "spacelaunch"), the
 drone words of the trade ("quadcopter", "RPAS"), the cruise-missile abbreviations (ALCM,
-GLCM, SLCM), letters spelt out with underscores or asterisks ("M_I_S_S_I_L_E"), or small
-capitals ("ᴍɪssɪʟᴇ", which NFKD leaves alone). On main each read as no end use at all: a
-Category II gyro to the US cleared under EU001 and left the dock, a Category I guidance set
+GLCM, SLCM), letters spelt out with underscores or asterisks ("M_I_S_S_I_L_E"), symbols for
+letters ("mi$$ile", "w@rhead") or small capitals ("ᴍɪssɪʟᴇ", which NFKD leaves alone). On
+main each read as no end use at all: a Category II gyro to the US cleared under EU001 and left the dock, a Category I guidance set
 was only ``cat1`` (a standing licence with ``category_1`` releases it) instead of
 ``wmd_end_use``, and an ordinary unlisted item cleared ``not_listed`` where row 7's
 catch-all exists for exactly that.
@@ -74,6 +74,10 @@ SLIPPED = [
     "m*i*s*s*i*l*e",
     "m·i·s·s·i·l·e",
     "D+R+O+N+E",
+    # Symbols for letters, as digits already were.
+    "mi$$ile",
+    "W@RHEAD",
+    "m!ssile",
     # Small capitals.
     "ᴍɪssɪʟᴇ",
     "ʀᴏᴄᴋᴇᴛ",
@@ -101,6 +105,9 @@ CIVIL = [
     "unmanned ground vehicle",
     "grades M, I, R, V",
     "M; I; S",
+    "US$ 500 for parts",
+    "info@acme.com",
+    "C++ software",
     "aerial photography",
     "nuclear medicine",
     "civil aviation",
