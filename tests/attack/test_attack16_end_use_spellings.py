@@ -7,10 +7,10 @@ a compound or written in CamelCase ("RocketMotor", "CruiseMissile", "spacelaunch
 drone words of the trade ("quadcopter", "RPAS"), the cruise-missile abbreviations (ALCM,
 GLCM, SLCM), letters spelt out with underscores or asterisks ("M_I_S_S_I_L_E"), symbols for
 letters ("mi$$ile", "w@rhead") or small capitals ("ᴍɪssɪʟᴇ", which NFKD leaves alone). On
-main each read as no end use at all: a Category II gyro to the US cleared under EU001 and left the dock, a Category I guidance set
-was only ``cat1`` (a standing licence with ``category_1`` releases it) instead of
-``wmd_end_use``, and an ordinary unlisted item cleared ``not_listed`` where row 7's
-catch-all exists for exactly that.
+main each read as no end use at all: a Category II gyro to the US cleared under EU001 and
+left the dock, a Category I guidance set was only ``cat1`` (a standing licence with
+``category_1`` releases it) instead of ``wmd_end_use``, and an ordinary unlisted item
+cleared ``not_listed`` where row 7's catch-all exists for exactly that.
 
 The core tests pin each spelling and the ordinary words beside them that must stay civil;
 the service tests run the real app on a real socket over the demo config (tests/service).
