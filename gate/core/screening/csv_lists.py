@@ -102,11 +102,36 @@ _SDN_ID_KINDS = (
     "C.U.R.P.",
     "RUC #",
     "RIF #",
+    # Attack16: labels OFAC writes that were not read, so a party quoting a listed company's
+    # VAT number ("V.A.T. Number MT20084637", PETROPLUS LTD) under another name hit nothing.
+    "V.A.T. Number",
+    "Enterprise Number",
+    "UK Company Number",
+    "Trade License No.",
+    "Chamber of Commerce Number",
+    "Dubai Chamber of Commerce Membership No.",
+    "Public Registration Number",
+    "Certificate of Incorporation Number",
+    "Folio Mercantil No.",
+    "C.R. No.",
+    "Registered Charity No.",
+    "Branch Unit Number",
+    "Government Gazette Number",
+    "Personal ID",
+    "Travel Document Number",
+    "Residency Number",
+    "National Foreign ID Number",
+    "Electoral Registry No.",
+    "Birth Certificate Number",
 )
+# A value runs to its country in brackets, the next remark or the end, and may hold spaces,
+# dots and commas ("NL 819860578B01", "0430.033.662", "HRB 26136", "AABA 670850 Y": until
+# attack16 only the first word was kept, "NL" or "HRB", too short to be indexed), but not a
+# passport's "issued ...", "expires ..." or "and" another document after it.
 _SDN_ID = re.compile(
     r"(?:^|;\s*)(?:alt\.\s+)?("
-    + "|".join(re.escape(k) for k in _SDN_ID_KINDS)
-    + r")\s+([A-Z0-9][A-Za-z0-9/-]*)"
+    + "|".join(re.escape(k) for k in sorted(_SDN_ID_KINDS, key=len, reverse=True))
+    + r")\s+#?\s*([A-Z0-9][^;()]*?)(?=\s*(?:\(|;|$|\.\s*$|\s(?:[Ii]ssued|[Ee]xpires|and)\b))"
 )
 _SDN_NATION = re.compile(r"(?:nationality|citizen)\s+([A-Z][A-Za-z ,]+?)(?:;|\.|$)")
 _SDN_KINDS = {
