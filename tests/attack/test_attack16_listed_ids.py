@@ -12,6 +12,10 @@ was not looked at.
 
 The sdn.csv reader now reads those labels and the whole value (spaces, dots and commas are
 dropped when identifiers are compared), and stops at a passport's "issued"/"expires".
+
+The Consolidated Screening List's CSV did the same in its own way: its ``ids`` are "country,
+number, label", but most leave the country out ("7744001497, Tax ID No." for GAZPROMBANK
+OAO), and those were dropped: 135 of the sample's 147, every Russian tax number among them.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.core.screening.csv_lists import parse_sdn_csv
+from gate.core.screening.csv_lists import parse_csl_csv, parse_sdn_csv
 from gate.core.screening.entries import Identifier
 from tests.service.harness import Gate, gtin_with
 
@@ -76,3 +80,29 @@ async def test_ordinary_goods_to_a_front_with_a_listed_vat_number_do_not_leave(
     assert (200, "blocked") == (status, sealed["state"])
     status, _ = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
     assert 409 == status
+
+
+def test_the_csl_reader_keeps_ids_written_without_a_country() -> None:
+    """GAZPROMBANK OAO (CSL 17016) keeps its tax, registration and gazette numbers, written
+    "value, label" without a country; its web site and mail address are no identifiers."""
+    parsed = parse_csl_csv((LISTS / "csl.csv").read_bytes())
+    entry = next(e for e in parsed.entries if e.reference == "17016")
+    assert {
+        Identifier("Government Gazette Number", "09807684"),
+        Identifier("Tax ID No.", "7744001497"),
+        Identifier("Registration ID", "1027700167110"),
+    } == set(entry.identifiers)
+
+
+async def test_a_csl_tax_number_under_another_name_needs_a_licence(
+    gate: Gate, demo_config: Path
+) -> None:
+    """A gyro for a consignee quoting GAZPROMBANK OAO's tax number under another name is held
+    for ``listed_party`` (the CSL's action is licence), which no standing licence releases;
+    on main the number was not read and only ``cat2`` held the line."""
+    await gate.create(
+        destination="DE",
+        consignee={"name": "Nordlicht Handel GmbH", "country": "DE", "ids": {"vat": "7744001497"}},
+    )
+    result = await gate.scan(gtin_with(demo_config, "9.A.4"))
+    assert ("licence_required", "listed_party") == (result["decision"], result["reasons"][0])
