@@ -106,3 +106,18 @@ async def test_a_csl_tax_number_under_another_name_needs_a_licence(
     )
     result = await gate.scan(gtin_with(demo_config, "9.A.4"))
     assert ("licence_required", "listed_party") == (result["decision"], result["reasons"][0])
+
+
+@pytest.mark.parametrize(
+    ("vat", "hit"),
+    [("RU7744001497", ["17016"]), ("RU 7744001497", ["17016"]), ("DE7744001497", [])],
+)
+async def test_a_tax_number_written_as_a_vat_number_is_looked_up_for_its_country(
+    gate: Gate, vat: str, hit: list[str]
+) -> None:
+    """GAZPROMBANK OAO's tax number written as a Russian VAT number (country letters first)
+    is its CSL entry's; behind another country's letters it is not (the entry is Russian)."""
+    party = {"name": "Nordlicht Handel GmbH", "country": "DE", "ids": {"vat": vat}}
+    status, doc = await gate.call("POST", "/api/v1/screen", party)
+    assert 200 == status, doc
+    assert hit == [h["entry"] for h in doc["hits"]]
