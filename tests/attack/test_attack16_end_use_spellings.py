@@ -6,8 +6,10 @@ abbreviation the gate knows ("unmanned combat aerial vehicle" for UCAV), a term 
 a compound or written in CamelCase ("RocketMotor", "CruiseMissile", "spacelaunch"), the
 drone words of the trade ("quadcopter", "RPAS"), the cruise-missile abbreviations (ALCM,
 GLCM, SLCM), letters spelt out with underscores or asterisks ("M_I_S_S_I_L_E"), symbols for
-letters ("mi$$ile", "w@rhead") or small capitals ("ᴍɪssɪʟᴇ", which NFKD leaves alone). On
-main each read as no end use at all: a Category II gyro to the US cleared under EU001 and
+letters ("mi$$ile", "w@rhead"), small capitals or letters in circles or squares ("ᴍɪssɪʟᴇ",
+"🅼🅸🆂🆂🅸🅻🅴", which NFKD leaves alone), or an invisible character the input takes inside
+a word ("dro<U+034F>ne", a combining grapheme joiner; a Hangul filler, a variation selector,
+a tag). On main each read as no end use at all: a Category II gyro to the US cleared under EU001 and
 left the dock, a Category I guidance set was only ``cat1`` (a standing licence with
 ``category_1`` releases it) instead of ``wmd_end_use``, and an ordinary unlisted item
 cleared ``not_listed`` where row 7's catch-all exists for exactly that.
@@ -78,9 +80,20 @@ SLIPPED = [
     "mi$$ile",
     "W@RHEAD",
     "m!ssile",
-    # Small capitals.
+    # Small capitals, letters in circles, brackets and squares.
     "ᴍɪssɪʟᴇ",
     "ʀᴏᴄᴋᴇᴛ",
+    "⒨⒤⒮⒮⒤⒧⒠",
+    "🅼🅸🆂🆂🅸🅻🅴",
+    "🄼🄸🅂🅂🄸🄻🄴",
+    # Invisible characters the input takes: combining grapheme joiner, variation selector,
+    # tag, Mongolian variation selector, Hangul filler (a letter), Khmer inherent vowel.
+    "dro\u034fne",
+    "rock\ufe0fet",
+    "ball\U000e0041istic",
+    "U\u180bAV",
+    "U\u3164AV",
+    "war\u17b4heads",
     # Plain English left out.
     "nerve gas",
     "nuclear deterrent",
@@ -108,6 +121,8 @@ CIVIL = [
     "US$ 500 for parts",
     "info@acme.com",
     "C++ software",
+    "made in 🇩🇪 for 🇺🇸",
+    "item (a)(b)(c) for civil use",
     "aerial photography",
     "nuclear medicine",
     "civil aviation",
@@ -169,3 +184,13 @@ async def test_an_unlisted_item_for_quadcopters_is_held_for_the_catch_all(
     assert 200 == status
     status, _ = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
     assert 409 == status
+
+
+async def test_an_invisible_character_inside_drone_does_not_clear_an_unlisted_item(
+    gate: Gate, demo_config: Path
+) -> None:
+    """The API takes "dro<U+034F>ne" (a combining grapheme joiner shows nothing); the line
+    is held for ``catch_all`` as for "drone" (on main it cleared ``not_listed``)."""
+    await gate.create(destination="US", consignee=US_CONSIGNEE, end_use="dro\u034fne swarm")
+    result = await gate.scan(gtin_with(demo_config, ""))
+    assert ("licence_required", "catch_all") == (result["decision"], result["reasons"][0])
