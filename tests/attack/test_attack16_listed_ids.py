@@ -13,6 +13,9 @@ was not looked at.
 The sdn.csv reader now reads those labels and the whole value (spaces, dots and commas are
 dropped when identifiers are compared), and stops at a passport's "issued"/"expires".
 
+An identifier in full-width or Arabic-Indic digits ("ＭＴ２００８４６３７") folded to nothing
+when compared; it is read in ASCII now.
+
 The Consolidated Screening List's CSV did the same in its own way: its ``ids`` are "country,
 number, label", but most leave the country out ("7744001497, Tax ID No." for GAZPROMBANK
 OAO), and those were dropped: 135 of the sample's 147, every Russian tax number among them.
@@ -54,7 +57,14 @@ def test_a_passport_value_stops_before_issued_and_expires() -> None:
 
 @pytest.mark.parametrize(
     ("vat", "entry"),
-    [("MT20084637", "23203"), ("NL 819860578 B01", "17530"), ("IT08497661002", "23421")],
+    [
+        ("MT20084637", "23203"),
+        ("NL 819860578 B01", "17530"),
+        ("IT08497661002", "23421"),
+        # Full-width and Arabic-Indic digits folded to nothing before (then found by number).
+        ("ＭＴ２００８４６３７", "23203"),
+        ("MT٢٠٠٨٤٦٣٧", "23203"),
+    ],
 )
 async def test_a_listed_vat_number_under_another_name_is_a_hit(
     gate: Gate, vat: str, entry: str
