@@ -15,7 +15,9 @@ The text is ``fold``ed (case, accents and punctuation gone, so "Re-entry" reads 
 "MISSILES!" reads "missiles") and searched for the vocabulary's terms as whole words: a term's
 word with its plural and inflected forms ("missiles", "rocketry", "drones", "weaponry"), and a
 multi-word term as a run of words ("unmanned aerial vehicles", "space launcher"). A term never
-matches inside another word: "Crockett" does not name a rocket, "pocket" no rocket either.
+matches inside another word: "Crockett" does not name a rocket, "pocket" no rocket either; but
+a delivery word that begins one counts, as English joined or in CamelCase reads
+("RocketMotor", "CruiseMissile", "microdrone": ``end_use_terms.ANYWHERE``).
 
 The vocabulary (``gate.core.end_use_terms``) is in the languages a diverter writes in: English,
 French, German, Dutch, Spanish, Portuguese, Italian, Polish, Turkish, Russian, Ukrainian,
@@ -45,6 +47,7 @@ shipment comes in, because a code the gate cannot read has no safe meaning.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -194,6 +197,14 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
     readings: list[str] = []
     runs: list[str] = []
     forms = [text, *read_as_latin(text)]
+    if (shapes := text.translate(_LETTER_SHAPES)) != text:
+        forms += [shapes]
+    if (compatible := unicodedata.normalize("NFKC", text)) != text:
+        # Letters in circles, brackets and squares as the letters ("⒨⒤⒮⒮⒤⒧⒠" reads
+        # "(m)(i)(s)(s)(i)(l)(e)", whose letters the spelt-out reading joins).
+        forms += [compatible]
+    if (unsymbolled := _SYMBOL_LETTER.sub(_as_letter, text)) != text:
+        forms += [unsymbolled]
     if (unformatted := _INVISIBLE.sub("", text)) != text:
         forms += [unformatted, *read_as_latin(unformatted)]
     if (unelided := _APOSTROPHES.sub(" ", text)) != text:
@@ -213,12 +224,54 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
     return readings, runs
 
 
+#: Letters drawn another way, read as the letters they show (attack16): small capitals
+#: ("ᴍɪssɪʟᴇ"), letters in negative circles and squares ("🅼🅸🆂🆂🅸🅻🅴") and regional
+#: indicator letters ("🇺🇦🇻"). NFKD leaves them alone and the confusables data maps few.
+_LETTER_SHAPES = {
+    point: ord(name[-1])
+    for point in (
+        *range(0x0250, 0x02B0),
+        *range(0x1D00, 0x1D2C),
+        *range(0xA730, 0xA7FF),
+        *range(0x1F150, 0x1F16A),
+        *range(0x1F170, 0x1F18A),
+        *range(0x1F1E6, 0x1F200),
+    )
+    if (name := unicodedata.name(chr(point), "")).startswith(
+        (
+            "LATIN LETTER SMALL CAPITAL ",
+            "NEGATIVE CIRCLED LATIN CAPITAL LETTER ",
+            "NEGATIVE SQUARED LATIN CAPITAL LETTER ",
+            "REGIONAL INDICATOR SYMBOL LETTER ",
+        )
+    )
+    and name[-2] == " "
+}
+
+#: Symbols written for letters, as digits are ("mi$$ile", "w@rhead", "m!ssile"; attack16):
+#: read as the letter where they touch one ("$ 500" alone is a price), in one more reading.
+_SYMBOL_LETTERS = str.maketrans("$@!€§¢©+", "saiescct")
+_SYMBOL_LETTER = re.compile(r"(?<=[^\W\d_])[$@!€§¢©+]|[$@!€§¢©+](?=[^\W\d_])")
+
+
+def _as_letter(found: re.Match[str]) -> str:
+    return found.group(0).translate(_SYMBOL_LETTERS)
+
+
 #: Apostrophes, straight and typographic, and the letters written for them.
 _APOSTROPHES = re.compile("['\u2018\u2019\u02bc\u00b4`]")
 
-#: Characters that show nothing: soft hyphen, zero-width space, non-joiner and joiner,
-#: direction marks, word joiner and invisible operators, byte order mark.
-_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
+#: Characters that show nothing (Unicode's default-ignorable code points): soft hyphen,
+#: combining grapheme joiner, zero-width space, non-joiner and joiner, direction marks and
+#: controls, word joiner and invisible operators, byte order mark; and, found by attack16
+#: (each let "dro<it>ne" or "U<it>AV" through, and the input takes them), the Hangul fillers,
+#: which are letters, the Khmer inherent vowels, Mongolian variation selectors, variation
+#: selectors, musical formatting, shorthand format controls and tags.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
 
 #: Latin letters that look like Cyrillic ones once folded to lower case (capital T, H, M, B
 #: and K look like Т, Н, М, В and К).
@@ -238,11 +291,13 @@ def _as_cyrillic(folded: str) -> str:
     )
 
 
-#: Three or more letters, each a word of its own, separated by spaces, tabs, hyphens, dots
-#: or slashes ("m-i-s-s-i-l-e", "U.A.V"), but not commas: "grades M, I, R, V" is a list,
-#: and two letters ("V-X", "Model V X") spell nothing out.
-_SEPARATORS = re.compile(r"[\s\-./]+")
-_SPACED = re.compile(r"(?<![^\W_])(?:[^\W\d_][\s\-./]+){2,}[^\W\d_](?![^\W_])")
+#: Three or more letters, each a word of its own, separated by spaces, tabs, hyphens, dots,
+#: slashes, underscores, stars, pluses, bars, colons, brackets or middle dots ("m-i-s-s-i-l-e",
+#: "U.A.V", attack16's "M_I_S_S_I_L_E" and "m·i·s·s·i·l·e"), but not commas or semicolons:
+#: "grades M, I, R, V" is a list, and two letters ("V-X", "Model V X") spell nothing out.
+_SEPARATOR = r"[\s\-./_*+~|:()\[\]\\\u00b7\u2022\u2027\u2219\u22c5]"
+_SEPARATORS = re.compile(_SEPARATOR + "+")
+_SPACED = re.compile(rf"(?<![^\W_])(?:[^\W\d_]{_SEPARATOR}+){{2,}}[^\W\d_](?![^\W_])")
 #: The longest run searched (a term is found within its first this many letters).
 _LONGEST_RUN = 200
 

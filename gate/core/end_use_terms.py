@@ -75,6 +75,12 @@ def _pair(qualifier: str, noun: str) -> tuple[str]:
     return (f"{q}{a} {n}|{n} {q}",)
 
 
+#: What an unmanned aircraft is called after "unmanned".
+_UNMANNED_AIR = (
+    r"aerial|air|aircraft|airborne|aviation|airplanes?|aeroplanes?|helicopters?|rotorcraft"
+    r"|airships?|flying"
+)
+
 # --- whole-word phrases --------------------------------------------------------------------------
 
 #: The vocabulary as DESIGN.md 2.2 names it, in English. These and ``FOREIGN`` are also read
@@ -84,23 +90,38 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     (r"missile(?:s|ry)?",),
     (r"ballistics?|ballistically",),
     (r"rocket(?:s|ry|ries|eer|eers)?",),
-    (r"cruise",),
+    (r"cruises?",),
     (r"uavs?|ucavs?|uass?",),
     (r"drones?",),
-    (r"unmanned|uncrewed|unpiloted|pilotless", r"aerial|air|aircraft"),
+    # An unmanned aircraft, by any of its nouns and with a word or two between (attack16:
+    # "unmanned combat aerial vehicle", the UCAV spelt out), but not a ground vehicle.
+    *(
+        (r"unmanned|uncrewed|unpiloted|pilotless", *gap, _UNMANNED_AIR)
+        for gap in ((), (r"\w+",), (r"\w+", r"\w+"))
+    ),
+    (r"optionally", r"piloted|manned", r"aircraft|aerial|air|helicopters?|vehicles?"),
+    (r"remotely", r"operated", r"aircraft|aerial|air"),
+    (r"(?:quad(?:ro)?|hexa|octo|multi)(?:copters?|rotors?)",),
+    (r"rpas|rpvs?",),
     (r"remotely", r"piloted", r"aircraft|air|aerial|vehicles?"),
-    (r"space", r"launch(?:es|ers?|ing)?"),
+    (r"space|satellite|orbital", r"launch(?:es|ers?|ing)?"),
     (r"launch", r"vehicles?"),
     (r"re", r"entry"),
     (r"reentry",),
     (r"warheads?",),
     (r"icbms?|irbms?|mrbms?|srbms?|slbms?|mirvs?",),
+    # Found by attack16: cruise and guided missiles by their abbreviations (not "MaRV", a
+    # man's name, nor "TBM", "ABM" or "BMD", ordinary in other trades).
+    (r"[agsl]lcms?|lacms?|ascms?|asbms?|atgms?|manpads",),
     (r"wmds?",),
     (r"weapons?", r"of", r"mass", r"destruction"),
     (r"nuclear|chemical|biological|bacteriological|radiological|atomic|thermonuclear",
      r"weapons?|weaponry|warfare|bombs?|warheads?|munitions?|explosives?|devices?"),
     (r"bioweapons?|bioweaponry|nukes?",),
-    (r"nerve", r"agents?"),
+    (r"nerve", r"agents?|gas(?:es)?"),
+    (r"nuclear|atomic|thermonuclear",
+     r"deterren(?:t|ts|ce)|arsenals?|payloads?|strikes?|explosions?|detonations?"),
+    (r"radiological", r"dispersal|dispersion", r"devices?|weapons?"),
     (r"mass", r"destruction"),
     (r"n", r"weapons?|bombs?"),
     # What a diverter writes instead (found by attacking a running gate): split words,
@@ -213,6 +234,15 @@ ANYWHERE: tuple[str, ...] = (
     # Scandinavian compounds ("kärnvapen", "atomvåben"), and English written as one word.
     r"(?:karn|kjerne|kerne|atom|kem|kemi|kjemi|bio)va[pb]en",
     r"(?:nuclear|chemical|biological|atomic)weapon",
+    # Found by attack16: English joined into one word or written in CamelCase, which folds
+    # to one word ("RocketMotor", "CruiseMissile", "UnmannedAerialVehicle"): a delivery word
+    # that begins a word, or follows the prefix of a small or a counter one ("microdrone",
+    # "antimissile"), never inside another word ("Crockett", "padrone"); and the phrases.
+    r"(?<![^\W_])(?:anti|counter|micro|mini|nano)?"
+    r"(?:missile|rocket|drone|uav|ucav|warhead|icbm|slbm|cruise|ballistic)",
+    r"spacelaunch|launchvehicle|reentryvehicle|unmanned(?:aerial|air|aircraft)|massdestruction"
+    r"|(?:bio|chem|germ)(?:warfare|weapon)|nerve(?:agent|gas)"
+    r"|(?:nuclear|chemical|biological|atomic)(?:warhead|bomb|warfare)",
 )  # fmt: skip
 
 #: Found in the folded text with its spaces removed.

@@ -1,12 +1,39 @@
 """Hits by identifier: a party's identifier equal to one of an entry's is a hit at score 1,
-whatever the names say (matcher.screen adds them after the name hits)."""
+whatever the names say (matcher.screen adds them after the name hits).
+
+A VAT number is a country's tax number behind the country's two letters ("RU7744001497",
+"MT20084637"), and lists write either ("Tax ID No. 7744001497"): a party's identifier that
+starts with a country's letters is also looked up without them, for an entry of that country
+or of none (attack16: a consignee writing GAZPROMBANK OAO's tax number as a VAT number).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
+from gate.core.countries import ISO_3166_ALPHA2
 from gate.core.hits import Hit, HitAction
 from gate.core.screening.index import ScreeningIndex, normalise_identifier
+
+#: VAT prefixes that are not the country's ISO code: Greece writes EL, Northern Ireland XI.
+_VAT_PREFIXES = {"EL": "GR", "XI": "GB"}
+#: The shortest number left once the prefix is taken off: shorter ones are too common.
+_MIN_NATIONAL = 8
+
+
+def _forms(key: str) -> Iterator[tuple[str, str | None]]:
+    """``key`` itself (any entry), then without a country prefix (an entry of that country
+    or of none), when it has one and enough digits after it."""
+    yield key, None
+    country = _VAT_PREFIXES.get(key[:2], key[:2])
+    national = key[2:]
+    if (
+        key[:2].isalpha()
+        and country in ISO_3166_ALPHA2
+        and national[:1].isdigit()
+        and len(national) >= _MIN_NATIONAL
+    ):
+        yield national, country
 
 
 def identifier_hits(index: ScreeningIndex, ids: Iterable[str], already: set[str]) -> list[Hit]:
@@ -14,25 +41,28 @@ def identifier_hits(index: ScreeningIndex, ids: Iterable[str], already: set[str]
     each entry hit here is added to ``already``."""
     hits: list[Hit] = []
     for value in ids:
-        key = normalise_identifier(value)
-        for number in index.identifiers.get(key, ()):
-            entry = index.entries[number]
-            if entry.reference in already:
-                continue
-            already.add(entry.reference)
-            kind = next(
-                (i.kind for i in entry.identifiers if normalise_identifier(i.value) == key), "id"
-            )
-            policy = index.policies[entry.list_id]
-            hits.append(
-                Hit(
-                    entry.list_id,
-                    entry.reference,
-                    entry.version,
-                    entry.primary_name,
-                    1.0,
-                    HitAction(policy.action),
-                    f"identifier {kind} {value} of {entry.list_id} {entry.reference}",
+        for key, country in _forms(normalise_identifier(value)):
+            for number in index.identifiers.get(key, ()):
+                entry = index.entries[number]
+                if entry.reference in already:
+                    continue
+                if country is not None and entry.countries and country not in entry.countries:
+                    continue
+                already.add(entry.reference)
+                kind = next(
+                    (i.kind for i in entry.identifiers if normalise_identifier(i.value) == key),
+                    "id",
                 )
-            )
+                policy = index.policies[entry.list_id]
+                hits.append(
+                    Hit(
+                        entry.list_id,
+                        entry.reference,
+                        entry.version,
+                        entry.primary_name,
+                        1.0,
+                        HitAction(policy.action),
+                        f"identifier {kind} {value} of {entry.list_id} {entry.reference}",
+                    )
+                )
     return hits

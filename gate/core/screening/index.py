@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -108,8 +109,16 @@ _ID_CLEAN = re.compile(r"[^0-9A-Z]")
 
 
 def normalise_identifier(value: str) -> str:
-    """An identifier as compared: upper case letters and digits only."""
-    return _ID_CLEAN.sub("", value.upper())
+    """An identifier as compared: upper case letters and digits only, ASCII, after
+    compatibility forms and every script's digits are read as ASCII (attack16: a listed
+    company's VAT number written in full-width or Arabic-Indic digits, "ＭＴ２００８４６３７",
+    folded to nothing and hit nothing)."""
+    compatible = unicodedata.normalize("NFKC", value)
+    digits = "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch
+        for ch in compatible
+    )
+    return _ID_CLEAN.sub("", digits.upper())
 
 
 def deletions(token: str) -> list[str]:
