@@ -327,6 +327,11 @@ class Clients:
         self.limit(f"operator:{session.operator}")
         return Client(session.operator, Role.OPERATOR, "")
 
+    @property
+    def has_display(self) -> bool:
+        """Whether the config names a read-only display (``[page] display_token``)."""
+        return self._display_token is not None
+
     def display_matches(self, presented: str) -> bool:
         """Whether ``presented`` is the configured read-only display token (constant time);
         False when there is none."""
