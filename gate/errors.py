@@ -42,11 +42,12 @@ class TableError(GateError):
 class CompileError(GateError):
     """A source of the control table (control list or catalogue) is wrong.
 
-    Carries the file, the 1-based line and the problem, so the message can point at it.
+    Carries the file, the 1-based line and the problem, so the message can point at it
+    (line 0: the whole file, named without a line).
     """
 
     def __init__(self, path: str, line: int, problem: str) -> None:
-        super().__init__(f"{path}:{line}: {problem}")
+        super().__init__(f"{path}:{line}: {problem}" if line else f"{path}: {problem}")
         self.path = path
         self.line = line
         self.problem = problem

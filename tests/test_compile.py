@@ -191,6 +191,16 @@ def test_output_that_cannot_be_written_is_a_compile_error(tmp_path: Path) -> Non
     with pytest.raises(CompileError, match="cannot write the table") as caught:
         compile_table(cl, [cat], out)
     assert str(out) == caught.value.path
+    assert str(caught.value).startswith(f"{out}: cannot write the table: "), "no line 0"
+
+
+def test_a_missing_source_is_named_without_a_line(tmp_path: Path) -> None:
+    """A catalogue that does not exist: its name and why, with no `:0` line number."""
+    cl, _ = write(tmp_path)
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(CompileError) as caught:
+        compile_table(cl, [missing], tmp_path / "t.gtab")
+    assert f"{missing}: cannot read: No such file or directory" == str(caught.value)
 
 
 def test_spreadsheet_csv_with_a_byte_order_mark_compiles(tmp_path: Path) -> None:

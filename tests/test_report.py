@@ -352,6 +352,7 @@ async def test_report_beside_a_served_gate_after_simulated_traffic(served: Serve
         (("dispatched", "--day", "2024-05-01", "--from", "2024-05-01"), "not both"),
         (("dispatched", "--kind", "holds"), "name one report"),
         ((), "name one report"),
+        (("dispatched", "-o", "/nonexistent-folder/dispatched.csv"), "cannot write"),
     ],
 )
 def test_report_refusals_are_one_line(

@@ -70,7 +70,12 @@ def cmd_approve(args: argparse.Namespace) -> int:
     msg_id = args.webhook_id or f"msg_{secrets.token_urlsafe(16)}"
     stamp = int(dt.datetime.now(dt.UTC).timestamp())
     if args.key_file:
-        key = parse_private_key(Path(args.key_file).read_text().strip())
+        try:
+            text = Path(args.key_file).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not a text file"
+            raise ApproveError(f"--key-file {args.key_file}: {why}") from exc
+        key = parse_private_key(text.strip())
         headers = signed_headers(msg_id, stamp, body, private_key=key)
     else:
         headers = signed_headers(

@@ -50,7 +50,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write {args.output}: {exc.strerror}") from exc
         print(f"wrote {len(rows)} rows to {args.output}", file=sys.stderr)
     return 0
 

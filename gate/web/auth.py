@@ -48,6 +48,10 @@ from gate.web.sessions import (
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+#: An action in a 403's words where its name alone would mislead (CREATE also amends).
+_ACTION_WORDS = {Action.CREATE: "create or amend shipments"}
+
+
 class _Bucket:
     """A token bucket: ``rate`` requests a second, bursts of up to ``burst``."""
 
@@ -231,7 +235,7 @@ class Clients:
         """Raises Problem 403 unless ``role`` may take ``action``."""
         if not may(role, action):
             names = sorted(allowed.value for allowed in roles_for(action))
-            what = action.value.replace("_", " ")
+            what = _ACTION_WORDS.get(action, action.value.replace("_", " "))
             raise Problem(
                 403,
                 "forbidden",
@@ -326,6 +330,11 @@ class Clients:
         self.check_role(Role.OPERATOR, action)
         self.limit(f"operator:{session.operator}")
         return Client(session.operator, Role.OPERATOR, "")
+
+    @property
+    def has_display(self) -> bool:
+        """Whether the config names a read-only display (``[page] display_token``)."""
+        return self._display_token is not None
 
     def display_matches(self, presented: str) -> bool:
         """Whether ``presented`` is the configured read-only display token (constant time);

@@ -241,10 +241,13 @@ class InRequest:
             response = await handler(request)
             # Sent here rather than by aiohttp after the middlewares return, so that the
             # connection counts as inside a request until its answer is out. aiohttp's own
-            # send afterwards finds it done; a client gone is its business, as before.
-            with contextlib.suppress(ConnectionError):
-                await response.prepare(request)
-                await response.write_eof()
+            # send afterwards finds it done; a client gone is its business, as before. Not a
+            # file (the page's script, style and icon): FileResponse.prepare sends the file
+            # each time it is called, so aiohttp's second call raised (an ERROR per file).
+            if not isinstance(response, web.FileResponse):
+                with contextlib.suppress(ConnectionError):
+                    await response.prepare(request)
+                    await response.write_eof()
             return response
         finally:
             self._protocols.discard(protocol)

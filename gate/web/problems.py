@@ -170,7 +170,7 @@ async def problem_middleware(request: web.Request, handler: Any) -> web.StreamRe
         if exc.status < 400:
             raise
         kind = exc.reason.lower().replace(" ", "-")
-        return await _answer(request, Problem(exc.status, kind, exc.reason, exc.text or exc.reason))
+        return await _answer(request, Problem(exc.status, kind, exc.reason, _detail(request, exc)))
     except ConnectionResetError:
         # The client went away mid-request (a body cut short): nothing was read or changed
         # and nobody is there to answer. Not the gate's error: a traceback or a journal
@@ -185,6 +185,19 @@ async def problem_middleware(request: web.Request, handler: Any) -> web.StreamRe
             return await _answer(request, exhausted())
         log.exception("unexpected error answering %s %s", request.method, request.path[:200])
         return await _answer(request, internal())
+
+
+def _detail(request: web.Request, exc: web.HTTPException) -> str:
+    """What aiohttp's own error says, in words: its router's 404 and 405 name the path (and
+    the methods it takes) instead of ``404: Not Found``."""
+    path = request.path[:200]
+    if isinstance(exc, web.HTTPNotFound) and exc.text == "404: Not Found":
+        where = "" if path.startswith("/api/v1/") else " (the API is under /api/v1/)"
+        return f"no route {request.method} {path}{where}"
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        return f"{request.method} is not allowed on {path} (it takes {allowed})"
+    return exc.text or exc.reason
 
 
 #: Set by the app: journals a refused request (the docks' record_rejection).

@@ -103,6 +103,15 @@ async def test_page_is_local_and_strict(gate: Gate) -> None:
             assert 200 == status, asset
 
 
+async def test_display_without_a_display_token_says_so(gate: Gate) -> None:
+    """The demo config names no display token: /display answers 404 naming the key to set,
+    not a 401 asking for a token that does not exist."""
+    status, _, body = await get(gate, "/display?token=anything-at-all-anything-at-all")
+    assert 404 == status and "[page] display_token" in body, body
+    status, _, body = await get(gate, "/display")
+    assert 404 == status and "[page] display_token" in body, body
+
+
 async def test_page_escapes_what_it_shows(gate: Gate) -> None:
     """Text from clients (a consignee's name) is shown escaped, never as markup."""
     cookie, _ = await session_of(gate)

@@ -13,7 +13,7 @@ import pytest
 from gate.config.settings import ROLES
 from gate.core.access import MAY, Action, Role, may, roles_for
 from tests.conftest import SCANNER_TOKEN
-from tests.service.harness import Gate, start_gate, stop_gate
+from tests.service.harness import Gate, basic, start_gate, stop_gate
 
 PACKAGE = Path(__file__).resolve().parents[2] / "gate"
 #: gate/web's modules, the status page's (gate/web/page) included.
@@ -124,6 +124,22 @@ async def test_a_role_not_in_the_table_row_is_403(gate: Gate) -> None:
     """A scanner's token may not read shipments: 403 problem naming the action and who may."""
     status, doc = await gate.call("GET", "/api/v1/shipments", token=SCANNER_TOKEN)
     assert (403, "role 'scanner' may not read (allowed: operator, wms)") == (
+        status,
+        doc["detail"],
+    )
+
+
+async def test_an_operator_may_not_amend_and_is_told_so(gate: Gate) -> None:
+    """PATCH is the WMS's (the create action): an operator's 403 says create or amend
+    shipments, not only create."""
+    await gate.create()
+    status, doc = await gate.call(
+        "PATCH",
+        "/api/v1/shipments/S1",
+        {"end_use": "pumps"},
+        auth=basic("ops", "demo-ops-password"),
+    )
+    assert (403, "role 'operator' may not create or amend shipments (allowed: wms)") == (
         status,
         doc["detail"],
     )

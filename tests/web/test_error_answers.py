@@ -18,6 +18,7 @@ from aiohttp import web
 from gate.web.alarms import ResourceAlarm
 from gate.web.problems import ALARM, problem_middleware
 from tests.central.test_central_link import approval, callback, held, office_key
+from tests.conftest import WMS_TOKEN
 from tests.fake_office import Office
 from tests.service.harness import Gate
 
@@ -183,3 +184,22 @@ async def test_running_out_of_files_is_a_503_problem_logged_once(
     assert "https://gate.invalid/problems/resource-limit" == doc["type"]
     logged = [r for r in caplog.records if "Too many open files" in r.getMessage()]
     assert [None] == [r.exc_info for r in logged]
+
+
+async def test_unrouted_paths_and_methods_say_what_was_asked(gate: Gate) -> None:
+    """The router's own 404 and 405 name the method and path (and a 405 the methods the
+    path takes), not aiohttp's bare "404: Not Found"; a path outside the API says where it is."""
+    token = {"Authorization": f"Bearer {WMS_TOKEN}"}
+    answers = []
+    for method, path in [
+        ("GET", "/api/v2/doors"),
+        ("GET", "/api/v1/nothing"),
+        ("DELETE", "/api/v1/doors"),
+    ]:
+        async with gate.session.request(method, gate.url + path, headers=token) as r:
+            answers.append((r.status, (await r.json(content_type=None))["detail"]))
+    assert [
+        (404, "no route GET /api/v2/doors (the API is under /api/v1/)"),
+        (404, "no route GET /api/v1/nothing"),
+        (405, "DELETE is not allowed on /api/v1/doors (it takes GET, HEAD)"),
+    ] == answers

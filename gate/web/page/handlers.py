@@ -93,8 +93,16 @@ async def index(request: web.Request) -> web.StreamResponse:
 async def display(request: web.Request) -> web.StreamResponse:
     """The read-only display (``[page] display_token``): ``/display?token=...`` once sets its
     cookie and comes back without the token in the address; then the doors, live, without a
-    login and without a single button that changes anything. 401 without a valid token."""
+    login and without a single button that changes anything. 401 without a valid token; 404
+    when the config names no display token."""
     clients = request.app[app_keys.CLIENTS]
+    if not clients.has_display:
+        raise Problem(
+            404,
+            "not-found",
+            "Not found",
+            "this gate has no read-only display: set [page] display_token in its config",
+        )
     token = request.query.get("token")
     if token is not None:
         if not clients.display_matches(token):
