@@ -170,7 +170,11 @@ async def problem_middleware(request: web.Request, handler: Any) -> web.StreamRe
         if exc.status < 400:
             raise
         kind = exc.reason.lower().replace(" ", "-")
-        return await _answer(request, Problem(exc.status, kind, exc.reason, exc.text or exc.reason))
+        # A 405 keeps its Allow header (RFC 9110 15.5.6): the methods the resource has.
+        kept = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+        return await _answer(
+            request, Problem(exc.status, kind, exc.reason, exc.text or exc.reason, headers=kept)
+        )
     except ConnectionResetError:
         # The client went away mid-request (a body cut short): nothing was read or changed
         # and nobody is there to answer. Not the gate's error: a traceback or a journal
