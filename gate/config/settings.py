@@ -44,6 +44,8 @@ from gate.core.signatures import SignatureError, parse_public_key, parse_secret
 from gate.errors import ConfigError
 
 DEFAULT_CONFIG = Path("configs/gate.toml")
+#: ``[scanner] listen`` when the config leaves it out (DESIGN.md 4: "default port 7070").
+DEFAULT_SCANNER_LISTEN = "127.0.0.1:7070"
 #: A host name: dot-separated labels of letters, digits and inner hyphens (RFC 1123).
 _HOSTNAME = re.compile(
     r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
@@ -277,8 +279,8 @@ class _Reader:
             raise ConfigError(f"{self._name(key)}: {value!r} {problem}")
         return value
 
-    def listen(self, key: str) -> Listen:
-        value = self.text(key)
+    def listen(self, key: str, default: Any = ...) -> Listen:
+        value = self.text(key, default)
         host, sep, port = value.rpartition(":")
         shape = f"{self._name(key)}: expected HOST:PORT (such as 127.0.0.1:8080), got {value!r}"
         if not sep or not host or not port.isdigit():
@@ -481,8 +483,8 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
             raise ConfigError(f"central.callback_public_key: {exc}") from None
 
     http = root.section("http")
-    scanner_section = root.section("scanner")
-    scanner = scanner_section.listen("listen")
+    scanner_section = root.section("scanner", required=False)
+    scanner = scanner_section.listen("listen", DEFAULT_SCANNER_LISTEN)
     scanner_connections = scanner_section.get("max_connections", int, 64)
     if not 1 <= scanner_connections <= 10_000:
         raise ConfigError("scanner.max_connections: must be between 1 and 10000")
