@@ -116,7 +116,8 @@ def _instant(text: str, field: str) -> dt.datetime:
     """The time ``text`` gives, with its offset. Raises Problem 400 if it is not an RFC 3339
     time with an offset, or falls outside EARLIEST..LATEST."""
     try:
-        moment = dt.datetime.fromisoformat(text)
+        # RFC 3339 5.6: "T" and "Z" may be written in lower case.
+        moment = dt.datetime.fromisoformat(text.upper())
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
