@@ -407,7 +407,7 @@ def _annex_date(table: _Reader) -> dt.date:
     table.asked.add("annex_date")
     if "annex_date" not in table.data:
         raise table._missing("annex_date")
-    value = table.data["annex_date"]
+    value = table._resolve("annex_date", table.data["annex_date"])
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -442,8 +442,8 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
     doors = []
     door_tables = root.sections("doors")
     for door in door_tables:
-        name = door.text("name", door.data.get("id", ""))
-        doors.append(Door(door.text("id"), name, door_sgln(door)))
+        door_id = door.text("id")
+        doors.append(Door(door_id, door.text("name", door_id), door_sgln(door)))
     if not doors:
         raise ConfigError("doors: at least one [[doors]] entry is needed")
     if len({d.id for d in doors}) != len(doors):
