@@ -128,6 +128,8 @@ def from_error(exc: GateError) -> Problem:
             errors = None
             if isinstance(exc, InvalidCode | InvalidCountry):
                 errors = [{"field": getattr(exc, "field", "country"), "message": str(exc)}]
+            elif isinstance(exc, InvalidShipment) and exc.field is not None:
+                errors = [{"field": exc.field, "message": str(exc)}]
             headers: dict[str, str] = {}
             if isinstance(exc, Unavailable) and exc.retry_after is not None:
                 headers["Retry-After"] = str(exc.retry_after)
