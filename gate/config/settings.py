@@ -228,6 +228,9 @@ class _Reader:
                 raise self._missing(key)
             return default
         value = self._resolve(key, self.data[key])
+        if isinstance(value, list):
+            # "Any string value" (DESIGN.md 4) includes the strings of an array.
+            value = [self._resolve(f"{key}[{i}]", item) for i, item in enumerate(value)]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -246,7 +249,6 @@ class _Reader:
         values = self.get(key, list, default)
         out = []
         for i, item in enumerate(values):
-            item = self._resolve(f"{key}[{i}]", item)
             if not isinstance(item, str):
                 raise ConfigError(f"{self._name(key)}[{i}]: expected str")
             out.append(item)

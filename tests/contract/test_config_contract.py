@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from gate.config.readers import TextOptions
 from gate.config.settings import load_config
+from tests.service.harness import add_readers
 
 
 @pytest.mark.parametrize(
@@ -57,3 +59,24 @@ def test_a_door_named_by_its_id_from_the_environment_is_named_by_the_value(
     monkeypatch.setenv("GATE_TEST_DOOR", "D3")
     door = load_config(demo_config).doors[-1]
     assert ("D3", "D3") == (door.id, door.name)
+
+
+def test_strings_in_an_array_may_come_from_the_environment(
+    demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A string inside an array (a reader's ``allow`` list) may be ``"env:NAME"`` too."""
+    add_readers(
+        demo_config,
+        """
+        [[readers]]
+        name = "d2-scanner"
+        kind = "text-tcp"
+        address = "127.0.0.1:17071"
+        door = "D2"
+        options = { allow = ["env:GATE_TEST_SCANNER_HOST"] }
+        """,
+    )
+    monkeypatch.setenv("GATE_TEST_SCANNER_HOST", "10.0.0.7")
+    (reader,) = load_config(demo_config).readers
+    assert isinstance(reader.options, TextOptions)
+    assert ["10.0.0.7/32"] == [str(n) for n in reader.options.allow]
