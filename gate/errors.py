@@ -82,7 +82,15 @@ class InvalidCountry(GateError):
 
 
 class InvalidShipment(GateError):
-    """A shipment's data (manifest, quantities, identifiers) is malformed."""
+    """A shipment's data (manifest, quantities, identifiers) is malformed.
+
+    ``field``, when known, names the body's field that is wrong (``consignee.name``,
+    ``parties[1].name``, ``manifest``, ...): the API lists it in the problem's ``errors``.
+    """
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.field = field
 
 
 class InvalidApproval(GateError):

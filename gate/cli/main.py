@@ -128,7 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(compile_)
     compile_.add_argument("--control-list", help="control list CSV (default: the config's)")
     compile_.add_argument(
-        "--catalogue", action="append", help="catalogue CSV, repeatable (default: the config's)"
+        "--catalogue",
+        action="extend",
+        nargs="+",
+        metavar="CSV",
+        help="catalogue CSVs, one or more, the flag repeatable (default: the config's)",
     )
     compile_.add_argument("-o", "--output", help="table file to write (default: the config's)")
 

@@ -44,6 +44,8 @@ from gate.core.signatures import SignatureError, parse_public_key, parse_secret
 from gate.errors import ConfigError
 
 DEFAULT_CONFIG = Path("configs/gate.toml")
+#: ``[scanner] listen`` when the config leaves it out (DESIGN.md 4: "default port 7070").
+DEFAULT_SCANNER_LISTEN = "127.0.0.1:7070"
 #: A host name: dot-separated labels of letters, digits and inner hyphens (RFC 1123).
 _HOSTNAME = re.compile(
     r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
@@ -226,6 +228,9 @@ class _Reader:
                 raise self._missing(key)
             return default
         value = self._resolve(key, self.data[key])
+        if isinstance(value, list):
+            # "Any string value" (DESIGN.md 4) includes the strings of an array.
+            value = [self._resolve(f"{key}[{i}]", item) for i, item in enumerate(value)]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -244,7 +249,6 @@ class _Reader:
         values = self.get(key, list, default)
         out = []
         for i, item in enumerate(values):
-            item = self._resolve(f"{key}[{i}]", item)
             if not isinstance(item, str):
                 raise ConfigError(f"{self._name(key)}[{i}]: expected str")
             out.append(item)
@@ -277,8 +281,8 @@ class _Reader:
             raise ConfigError(f"{self._name(key)}: {value!r} {problem}")
         return value
 
-    def listen(self, key: str) -> Listen:
-        value = self.text(key)
+    def listen(self, key: str, default: Any = ...) -> Listen:
+        value = self.text(key, default)
         host, sep, port = value.rpartition(":")
         shape = f"{self._name(key)}: expected HOST:PORT (such as 127.0.0.1:8080), got {value!r}"
         if not sep or not host or not port.isdigit():
@@ -405,7 +409,7 @@ def _annex_date(table: _Reader) -> dt.date:
     table.asked.add("annex_date")
     if "annex_date" not in table.data:
         raise table._missing("annex_date")
-    value = table.data["annex_date"]
+    value = table._resolve("annex_date", table.data["annex_date"])
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -440,8 +444,8 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
     doors = []
     door_tables = root.sections("doors")
     for door in door_tables:
-        name = door.text("name", door.data.get("id", ""))
-        doors.append(Door(door.text("id"), name, door_sgln(door)))
+        door_id = door.text("id")
+        doors.append(Door(door_id, door.text("name", door_id), door_sgln(door)))
     if not doors:
         raise ConfigError("doors: at least one [[doors]] entry is needed")
     if len({d.id for d in doors}) != len(doors):
@@ -481,8 +485,8 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
             raise ConfigError(f"central.callback_public_key: {exc}") from None
 
     http = root.section("http")
-    scanner_section = root.section("scanner")
-    scanner = scanner_section.listen("listen")
+    scanner_section = root.section("scanner", required=False)
+    scanner = scanner_section.listen("listen", DEFAULT_SCANNER_LISTEN)
     scanner_connections = scanner_section.get("max_connections", int, 64)
     if not 1 <= scanner_connections <= 10_000:
         raise ConfigError("scanner.max_connections: must be between 1 and 10000")

@@ -27,13 +27,16 @@ class ManifestItem:
         try:
             check_gtin(gtin, field="manifest")
         except InvalidCode as exc:
-            raise InvalidShipment(f"manifest: {exc}") from None
+            raise InvalidShipment(f"manifest: {exc}", field="manifest") from None
         if type(self.quantity) is not int or self.quantity < 1:
-            raise InvalidShipment(f"manifest GTIN {gtin}: quantity must be a positive integer")
+            raise InvalidShipment(
+                f"manifest GTIN {gtin}: quantity must be a positive integer", field="manifest"
+            )
         serials = frozenset(self.serials)
         if len(serials) > self.quantity:
             raise InvalidShipment(
-                f"manifest GTIN {gtin}: {len(serials)} serials for {self.quantity} units"
+                f"manifest GTIN {gtin}: {len(serials)} serials for {self.quantity} units",
+                field="manifest",
             )
         object.__setattr__(self, "gtin", gtin.zfill(14))
         object.__setattr__(self, "serials", serials)
@@ -57,9 +60,9 @@ class Manifest:
             try:
                 check_sscc(sscc, field="manifest")
             except InvalidCode as exc:
-                raise InvalidShipment(f"manifest: {exc}") from None
+                raise InvalidShipment(f"manifest: {exc}", field="manifest") from None
             if sscc in index:
-                raise InvalidShipment(f"manifest lists SSCC {sscc} twice")
+                raise InvalidShipment(f"manifest lists SSCC {sscc} twice", field="manifest")
             items = tuple(contents)
             for item in items:
                 for serial in item.serials:
@@ -67,7 +70,8 @@ class Manifest:
                     if where is not None:
                         raise InvalidShipment(
                             f"manifest lists GTIN {item.gtin} serial {serial!r} twice"
-                            f" (in SSCC {where} and in SSCC {sscc})"
+                            f" (in SSCC {where} and in SSCC {sscc})",
+                            field="manifest",
                         )
                     units[(item.gtin, serial)] = sscc
             index[sscc] = items

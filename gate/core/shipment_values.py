@@ -117,11 +117,11 @@ class Consignee:
         parse_country(self.country, where="the consignee's country", field="consignee.country")
         key = normalise(self.name)
         if not key:
-            raise InvalidShipment("the consignee needs a name")
+            raise InvalidShipment("the consignee needs a name", field="consignee.name")
         try:
             ids = parse_ids(dict(self.ids), where="the consignee's ids")
         except PolicyError as exc:
-            raise InvalidShipment(str(exc)) from None
+            raise InvalidShipment(str(exc), field="consignee.ids") from None
         object.__setattr__(self, "ids", ids)
         object.__setattr__(self, "key", key)
         object.__setattr__(self, "party", Party(CONSIGNEE, self.name, self.country, ids))
@@ -504,7 +504,9 @@ def checked_parties(parties: Iterable[Party]) -> tuple[Party, ...]:
     """``parties`` as a tuple; the consignee has its own field. Raises ``InvalidShipment``."""
     given = tuple(parties)
     if any(party.role == CONSIGNEE for party in given):
-        raise InvalidShipment("the consignee is given as `consignee`, not among the parties")
+        raise InvalidShipment(
+            "the consignee is given as `consignee`, not among the parties", field="parties"
+        )
     return given
 
 
@@ -513,4 +515,4 @@ def checked_codes(codes: Iterable[str]) -> tuple[str, ...]:
     try:
         return check_codes(codes)
     except PolicyError as exc:
-        raise InvalidShipment(str(exc)) from None
+        raise InvalidShipment(str(exc), field="end_use_codes") from None

@@ -252,7 +252,10 @@ class ScannerServer:
             # Text that is not UTF-8 still frames: it comes out with lone surrogates, and the
             # scan checks refuse it as a rejected answer; the connection stays.
             unicode_errors="surrogateescape",
-            strict_map_key=True,
+            # A map keyed by numbers or bytes still frames: the scan checks refuse it as a
+            # rejected answer naming the key, and the connection stays. A key that cannot be
+            # one (an array, a map) breaks the framing: TypeError below, and it closes.
+            strict_map_key=False,
             max_buffer_size=4 * MAX_FRAME,
             max_str_len=MAX_FRAME,
             max_bin_len=MAX_FRAME,
@@ -292,7 +295,7 @@ class ScannerServer:
                 unpacker.feed(data)
                 for frame in unpacker:
                     frames.append(frame)
-            except (msgpack.BufferFull, ValueError, msgpack.UnpackException) as exc:
+            except (msgpack.BufferFull, ValueError, TypeError, msgpack.UnpackException) as exc:
                 broken = f"unframeable stream ({type(exc).__name__}): closing"
             else:
                 broken = declared.feed(data)

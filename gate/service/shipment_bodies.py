@@ -31,13 +31,13 @@ def parties(raw: Iterable[Mapping[str, Any]]) -> tuple[Party, ...]:
     try:
         made = tuple(Party(p["role"], p["name"], p["country"], ids(p.get("ids"))) for p in raw)
     except PolicyError as exc:
-        raise InvalidShipment(str(exc)) from None
-    for party in made:  # after the role and country checks, which say more about the body
-        screenable(party.name, party.role)
+        raise InvalidShipment(str(exc), field="parties") from None
+    for i, party in enumerate(made):  # after the role and country checks, which say more
+        screenable(party.name, party.role, f"parties[{i}].name")
     return made
 
 
-def screenable(name: str, role: str) -> None:
+def screenable(name: str, role: str, field: str) -> None:
     """Raises InvalidShipment (naming the role) for a party name the lists cannot be checked
     against (``gate.core.party_names.name_problem``). Checked on what comes in only: a stored
     shipment with such a name still loads."""
@@ -45,7 +45,8 @@ def screenable(name: str, role: str) -> None:
     if problem is not None:
         raise InvalidShipment(
             f"the {role}'s name {name!r} {problem}: give the party's real name, which the gate"
-            " screens against the sanctions lists"
+            " screens against the sanctions lists",
+            field=field,
         )
 
 
@@ -53,7 +54,7 @@ def shipment_from_body(body: Mapping[str, Any], sid: str, now: dt.datetime) -> S
     """The open shipment a checked create body describes. Raises InvalidShipment and
     InvalidCountry."""
     consignee = body["consignee"]
-    screenable(consignee["name"], "consignee")
+    screenable(consignee["name"], "consignee", "consignee.name")
     manifest = Manifest.from_mapping(
         {
             m["sscc"]: [(c["gtin"], c["quantity"], c.get("serials") or ()) for c in m["contents"]]
@@ -61,7 +62,7 @@ def shipment_from_body(body: Mapping[str, Any], sid: str, now: dt.datetime) -> S
         }
     )
     if len(manifest.containers) != len(body.get("manifest") or ()):
-        raise InvalidShipment("the manifest lists an SSCC twice")
+        raise InvalidShipment("the manifest lists an SSCC twice", field="manifest")
     return new_shipment(
         shipment_id=sid,
         door=body["door"],

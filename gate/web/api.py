@@ -51,7 +51,7 @@ def _docks(request: web.Request) -> Docks:
 
 async def healthz(request: web.Request) -> web.Response:
     """Liveness: the process answers."""
-    return web.json_response({"status": "ok"})
+    return respond(request, {"status": "ok"})
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -91,7 +91,8 @@ async def readyz(request: web.Request) -> web.Response:
             and await probe(docks.store.writable)
         )
     ready = all(checks.values())
-    return web.json_response(
+    return respond(
+        request,
         {"status": "ready" if ready else "not ready", "checks": checks, **body},
         status=200 if ready else 503,
     )

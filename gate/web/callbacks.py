@@ -1,6 +1,7 @@
 """The central office's signed callbacks: ``POST /api/v1/approvals`` and ``/licences``.
 
-They authenticate by signature alone (Standard Webhooks v1 or v1a over the raw body bytes).
+They authenticate by signature alone (Standard Webhooks v1 or v1a over the raw body bytes,
+JSON or msgpack as the content type says; the answer in msgpack when the office accepts it).
 Order of checks, each answering with a problem and changing nothing: body size, signature
 and timestamp, replay (a ``webhook-id`` seen before is answered as it was then if the body is
 the same, refused if it differs), body shape, then the change itself. The webhook id is stored
@@ -21,6 +22,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+import msgpack
 from aiohttp import web
 
 from gate.config.settings import Config
@@ -42,6 +44,7 @@ from gate.web.bodies import (
     string,
     validate,
 )
+from gate.web.negotiation import MSGPACK, respond
 from gate.web.problems import Problem
 from gate.web.shipment_docs import to_doc
 
@@ -113,7 +116,8 @@ def _instant(text: str, field: str) -> dt.datetime:
     """The time ``text`` gives, with its offset. Raises Problem 400 if it is not an RFC 3339
     time with an offset, or falls outside EARLIEST..LATEST."""
     try:
-        moment = dt.datetime.fromisoformat(text)
+        # RFC 3339 5.6: "T" and "Z" may be written in lower case.
+        moment = dt.datetime.fromisoformat(text.upper())
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
@@ -170,12 +174,9 @@ async def _replayed(request: web.Request, msg_id: str, body_hash: str) -> web.Re
             "Webhook id reused",
             f"webhook-id {msg_id} was delivered before with a different body",
         )
-    return web.Response(
-        status=seen[1],
-        text=seen[2],
-        content_type="application/json",
-        headers={"X-Gate-Replay": "true"},
-    )
+    answer = respond(request, json.loads(seen[2]), status=seen[1])
+    answer.headers["X-Gate-Replay"] = "true"
+    return answer
 
 
 def _remember(
@@ -197,12 +198,18 @@ def _remember(
     return write
 
 
-def _json(raw: bytes) -> Any:
+def _decoded(request: web.Request, raw: bytes) -> Any:
+    """The verified body, as msgpack when it says it is (DESIGN.md 4: msgpack is accepted
+    wherever JSON is), else as JSON: an office that sends no content type sends JSON."""
+    as_msgpack = request.content_type == MSGPACK
     try:
+        if as_msgpack:
+            return msgpack.unpackb(raw, raw=False, strict_map_key=True)
         return json.loads(raw)
-    except (ValueError, RecursionError) as exc:
+    except (ValueError, msgpack.UnpackException, TypeError, RecursionError) as exc:
+        kind = "msgpack" if as_msgpack else "JSON"
         raise Problem(
-            400, "malformed-body", "Malformed body", f"the body is not valid JSON: {exc}"
+            400, "malformed-body", "Malformed body", f"the body is not valid {kind}: {exc}"
         ) from exc
 
 
@@ -213,7 +220,7 @@ async def _received(request: web.Request, shape: Check) -> tuple[str, str, Any] 
     replay = await _replayed(request, msg_id, body_hash)
     if replay is not None:
         return replay
-    body = _json(raw)
+    body = _decoded(request, raw)
     validate(body, shape)
     _for_this_gate(request, body)
     return msg_id, body_hash, body
@@ -271,7 +278,7 @@ async def post_approval(request: web.Request) -> web.StreamResponse:
             return _remember(msg_id, body_hash, 200, _approval_answer(approval, decided), now)
 
         shipment = await docks.apply_approval(approval, remember)
-        return web.json_response(_approval_answer(approval, shipment))
+        return respond(request, _approval_answer(approval, shipment))
 
 
 def _approval_answer(approval: Approval, shipment: Shipment) -> dict[str, Any]:
@@ -317,4 +324,4 @@ async def post_licence(request: web.Request) -> web.StreamResponse:
             ) from exc
         answer = {"stored": True, "number": pushed.number}
         await docks.push_licence(pushed, _remember(msg_id, body_hash, 200, answer, docks.clock()))
-        return web.json_response(answer)
+        return respond(request, answer)

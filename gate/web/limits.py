@@ -34,12 +34,15 @@ import logging
 import resource
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, cast
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
 from gate.web.alarms import ResourceAlarm
-from gate.web.problems import PROBLEM_CONTENT_TYPE, Problem
+from gate.web.problems import PROBLEM_CONTENT_TYPE, Problem, internal
 
 log = logging.getLogger("gate.web.limits")
 
@@ -253,6 +256,45 @@ class InRequest:
             self._protocols.discard(protocol)
 
 
+class ProblemHandler(RequestHandler):
+    """aiohttp's connection handler, whose own error answers are problem documents like every
+    other error of the gate (DESIGN.md 4): a request that cannot be parsed as HTTP (a bad
+    request line, a header line over the limit, broken chunking) never reaches the app and its
+    middleware, and aiohttp would answer it in plain text, echoing the bytes it could not
+    parse (a header line can hold a credential). The detail names what was wrong, never the
+    bytes. aiohttp still logs the error and closes the connection."""
+
+    __slots__ = ()
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        super().handle_error(request, status, exc, message)  # logs; raises if answered
+        if status >= 500:
+            problem = internal()
+        else:
+            # aiohttp's message is "<what>:\n\n  <the bytes>": keep the what.
+            what = (message or "").split(":", 1)[0].strip().splitlines()
+            reason = what[0][:120] if what else HTTPStatus(status).phrase
+            problem = Problem(
+                status,
+                "malformed-request",
+                "Malformed request",
+                f"the request is not valid HTTP: {reason}",
+            )
+        response = web.Response(
+            status=problem.status,
+            text=json.dumps(problem.document()),
+            content_type=PROBLEM_CONTENT_TYPE,
+        )
+        response.force_close()
+        return response
+
+
 class ConnectionCap:
     """The protocol factory of the listening socket: aiohttp's server below the cap; at the
     cap, the oldest connection not inside a request is closed for the new one, or, when all
@@ -295,7 +337,7 @@ class ConnectionCap:
         connections = self.server.connections
         if len(connections) < self.limit:
             self.alarm.cleared("connections")
-            return self.server()
+            return self._handler()
         # Oldest first (the server keeps them in the order they came). One already closed
         # (no transport) stays listed until its task ends: closing it again makes no room.
         idle = next(
@@ -309,7 +351,7 @@ class ConnectionCap:
                 "for a request to make room",
             )
             idle.force_close()
-            return self.server()
+            return self._handler()
         self.alarm.raised(
             "connections",
             f"{self.limit} HTTP connections inside requests, the cap: new ones are answered 503",
@@ -317,6 +359,15 @@ class ConnectionCap:
         if self.refusing.take():
             return _Refusal(self._answer, self.linger, self.refusing)
         return _Dropped()
+
+    def _handler(self) -> asyncio.BaseProtocol:
+        """What ``self.server()`` makes, its errors answered as problem documents: aiohttp's
+        handler becomes a ``ProblemHandler`` (the same slots, only ``handle_error`` differs),
+        so the server's own construction, with its arguments, is kept."""
+        made: asyncio.BaseProtocol = self.server()
+        if type(made) is RequestHandler:
+            made.__class__ = ProblemHandler
+        return made
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.server, name)

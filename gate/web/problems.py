@@ -128,6 +128,8 @@ def from_error(exc: GateError) -> Problem:
             errors = None
             if isinstance(exc, InvalidCode | InvalidCountry):
                 errors = [{"field": getattr(exc, "field", "country"), "message": str(exc)}]
+            elif isinstance(exc, InvalidShipment) and exc.field is not None:
+                errors = [{"field": exc.field, "message": str(exc)}]
             headers: dict[str, str] = {}
             if isinstance(exc, Unavailable) and exc.retry_after is not None:
                 headers["Retry-After"] = str(exc.retry_after)
@@ -170,7 +172,11 @@ async def problem_middleware(request: web.Request, handler: Any) -> web.StreamRe
         if exc.status < 400:
             raise
         kind = exc.reason.lower().replace(" ", "-")
-        return await _answer(request, Problem(exc.status, kind, exc.reason, _detail(request, exc)))
+        # A 405 keeps its Allow header (RFC 9110 15.5.6): the methods the resource has.
+        kept = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+        return await _answer(
+            request, Problem(exc.status, kind, exc.reason, _detail(request, exc), headers=kept)
+        )
     except ConnectionResetError:
         # The client went away mid-request (a body cut short): nothing was read or changed
         # and nobody is there to answer. Not the gate's error: a traceback or a journal

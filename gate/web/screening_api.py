@@ -188,7 +188,7 @@ async def post_clearance(request: web.Request) -> web.StreamResponse:
             "active": current == clearance.version,
         }
         await screening.add_clearance(clearance, _remember(msg_id, body_hash, 200, answer, now))
-        return web.json_response(answer)
+        return respond(request, answer)
 
 
 async def list_clearances(request: web.Request) -> web.Response:
