@@ -291,11 +291,15 @@ def _as_cyrillic(folded: str) -> str:
     )
 
 
-#: Three or more letters, each a word of its own, separated by spaces, tabs, hyphens, dots,
-#: slashes, underscores, stars, pluses, bars, colons, brackets or middle dots ("m-i-s-s-i-l-e",
-#: "U.A.V", attack16's "M_I_S_S_I_L_E" and "m·i·s·s·i·l·e"), but not commas or semicolons:
-#: "grades M, I, R, V" is a list, and two letters ("V-X", "Model V X") spell nothing out.
-_SEPARATOR = r"[\s\-./_*+~|:()\[\]\\\u00b7\u2022\u2027\u2219\u22c5]"
+#: Three or more letters, each a word of its own, separated by spaces, tabs, hyphens and
+#: dashes of any kind, dots, slashes, underscores, stars, pluses, bars, colons, brackets or
+#: middle dots ("m-i-s-s-i-l-e", "U.A.V", attack16's "M_I_S_S_I_L_E" and "m·i·s·s·i·l·e",
+#: review18's "m–i–s–s–i–l–e" and "m—i—s—s—i—l—e"), but not commas or semicolons: "grades M,
+#: I, R, V" is a list, and two letters ("V-X", "Model V X") spell nothing out.
+_SEPARATOR = (
+    r"[\s\-./_*+~|:()\[\]\\\u00b7\u2010-\u2015\u2022\u2027\u2043\u2212\u2219\u22c5"
+    r"\ufe58\ufe63\uff0d]"
+)
 _SEPARATORS = re.compile(_SEPARATOR + "+")
 _SPACED = re.compile(rf"(?<![^\W_])(?:[^\W\d_]{_SEPARATOR}+){{2,}}[^\W\d_](?![^\W_])")
 #: The longest run searched (a term is found within its first this many letters).
