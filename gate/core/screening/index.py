@@ -116,12 +116,13 @@ def normalise_identifier(value: str) -> str:
     compatibility forms and every script's digits are read as ASCII (attack16: a listed
     company's VAT number written in full-width or Arabic-Indic digits, "ＭＴ２００８４６３７",
     folded to nothing and hit nothing)."""
-    compatible = unicodedata.normalize("NFKC", value)
-    digits = "".join(
-        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch
-        for ch in compatible
-    )
-    return _ID_CLEAN.sub("", digits.upper())
+    if not value.isascii():
+        compatible = unicodedata.normalize("NFKC", value)
+        value = "".join(
+            str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch
+            for ch in compatible
+        )
+    return _ID_CLEAN.sub("", value.upper())
 
 
 def identifier_keys(value: str) -> tuple[str, ...]:
