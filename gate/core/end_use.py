@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 
 from gate.core import end_use_terms as terms
 from gate.core.parties import fold
-from gate.core.screening.names import read_as_latin
+from gate.core.screening.names import LETTER_SHAPES, read_as_latin
 from gate.errors import PolicyError
 
 #: Leetspeak inside a word that also holds letters ("m1ssile", "dr0ne").
@@ -197,7 +197,7 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
     readings: list[str] = []
     runs: list[str] = []
     forms = [text, *read_as_latin(text)]
-    if (shapes := text.translate(_LETTER_SHAPES)) != text:
+    if (shapes := text.translate(LETTER_SHAPES)) != text:
         forms += [shapes]
     if (compatible := unicodedata.normalize("NFKC", text)) != text:
         # Letters in circles, brackets and squares as the letters ("⒨⒤⒮⒮⒤⒧⒠" reads
@@ -223,30 +223,6 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
                 runs.append(run)
     return readings, runs
 
-
-#: Letters drawn another way, read as the letters they show (attack16): small capitals
-#: ("ᴍɪssɪʟᴇ"), letters in negative circles and squares ("🅼🅸🆂🆂🅸🅻🅴") and regional
-#: indicator letters ("🇺🇦🇻"). NFKD leaves them alone and the confusables data maps few.
-_LETTER_SHAPES = {
-    point: ord(name[-1])
-    for point in (
-        *range(0x0250, 0x02B0),
-        *range(0x1D00, 0x1D2C),
-        *range(0xA730, 0xA7FF),
-        *range(0x1F150, 0x1F16A),
-        *range(0x1F170, 0x1F18A),
-        *range(0x1F1E6, 0x1F200),
-    )
-    if (name := unicodedata.name(chr(point), "")).startswith(
-        (
-            "LATIN LETTER SMALL CAPITAL ",
-            "NEGATIVE CIRCLED LATIN CAPITAL LETTER ",
-            "NEGATIVE SQUARED LATIN CAPITAL LETTER ",
-            "REGIONAL INDICATOR SYMBOL LETTER ",
-        )
-    )
-    and name[-2] == " "
-}
 
 #: Symbols written for letters, as digits are ("mi$$ile", "w@rhead", "m!ssile"; attack16):
 #: read as the letter where they touch one ("$ 500" alone is a price), in one more reading.
