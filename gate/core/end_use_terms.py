@@ -75,6 +75,8 @@ def _pair(qualifier: str, noun: str) -> tuple[str]:
     return (f"{q}{a} {n}|{n} {q}",)
 
 
+#: Unmanned, and the words for it.
+_UNMANNED = r"un ?manned|uncrewed|unpiloted|pilotless"
 #: What an unmanned aircraft is called after "unmanned".
 _UNMANNED_AIR = (
     r"aerial|air|aircraft|airborne|aviation|airplanes?|aeroplanes?|helicopters?|rotorcraft"
@@ -103,12 +105,13 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     (r"drones?",),
     # An unmanned aircraft, by any of its nouns and with a word or two between (attack16:
     # "unmanned combat aerial vehicle", the UCAV spelt out), but not a ground vehicle.
-    (r"unmanned|uncrewed|unpiloted|pilotless", _UNMANNED_AIR),
-    (r"unmanned|uncrewed|unpiloted|pilotless", r"\w+", _AIRCRAFT),
-    (r"unmanned|uncrewed|unpiloted|pilotless", r"\w+", r"\w+", _AIRCRAFT),
+    # Hyphenated as well ("un-manned aircraft", "quad-copter", "multi-copter"; review18).
+    (_UNMANNED, _UNMANNED_AIR),
+    (_UNMANNED, r"\w+", _AIRCRAFT),
+    (_UNMANNED, r"\w+", r"\w+", _AIRCRAFT),
     (r"optionally", r"piloted|manned", r"aircraft|aerial|air|helicopters?|vehicles?"),
     (r"remotely", r"operated", _AIRCRAFT),
-    (r"(?:quad(?:ro)?|hexa|octo|multi)(?:copters?|rotors?)",),
+    (r"(?:quad(?:ro)?|hexa|octo|multi)(?:copters?|rotors?)|(?:quad|hexa|octo|multi) copters?",),
     (r"rpas|rpvs?",),
     (r"remotely", r"piloted", r"aircraft|air|aerial|vehicles?"),
     (r"space|satellite|orbital", r"launch(?:es|ers?|ing)?"),

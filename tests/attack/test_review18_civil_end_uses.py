@@ -23,7 +23,8 @@ salad", "cruise ship", "Rocketbook", a quadcopter toy). These do not, and are fi
   "remotely operated air" dampers and valves are HVAC and water plant, not aircraft.
 
 Still let through: letters spelt out with an en or em dash ("m–i–s–s–i–l–e",
-"m—i—s—s—i—l—e"), which read as a hyphen does ("m-i-s-s-i-l-e" was held).
+"m—i—s—s—i—l—e"), which read as a hyphen does ("m-i-s-s-i-l-e" was held), and attack16's
+own new words hyphenated ("quad-copter", "multi-copter", "un-manned aircraft").
 """
 
 from __future__ import annotations
@@ -99,3 +100,18 @@ def test_letters_spelt_out_with_any_dash_are_joined(text: str) -> None:
     """Letters spelt out with an en dash, em dash, figure dash, minus sign or Unicode hyphen
     are joined as with a hyphen ("m-i-s-s-i-l-e"): a missile, a drone, a UAV."""
     assert None is not BUILT_IN.read(text).wmd
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("quad-copter frames", "quad copter"),
+        ("Multi-Copter", "multi copter"),
+        ("un-manned aircraft", "un manned aircraft"),
+        ("Un-manned combat air vehicle", "un manned combat air vehicle"),
+    ],
+)
+def test_the_new_drone_words_hyphenated_are_held(text: str, term: str) -> None:
+    """A quadcopter, multicopter or unmanned aircraft written with a hyphen is read as
+    missile delivery as the joined word is."""
+    assert term == BUILT_IN.read(text).wmd
