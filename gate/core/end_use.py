@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 
 from gate.core import end_use_terms as terms
 from gate.core.parties import fold
-from gate.core.screening.names import read_as_latin
+from gate.core.screening.names import LETTER_SHAPES, read_as_latin
 from gate.errors import PolicyError
 
 #: Leetspeak inside a word that also holds letters ("m1ssile", "dr0ne").
@@ -197,7 +197,7 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
     readings: list[str] = []
     runs: list[str] = []
     forms = [text, *read_as_latin(text)]
-    if (shapes := text.translate(_LETTER_SHAPES)) != text:
+    if (shapes := text.translate(LETTER_SHAPES)) != text:
         forms += [shapes]
     if (compatible := unicodedata.normalize("NFKC", text)) != text:
         # Letters in circles, brackets and squares as the letters ("⒨⒤⒮⒮⒤⒧⒠" reads
@@ -223,30 +223,6 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
                 runs.append(run)
     return readings, runs
 
-
-#: Letters drawn another way, read as the letters they show (attack16): small capitals
-#: ("ᴍɪssɪʟᴇ"), letters in negative circles and squares ("🅼🅸🆂🆂🅸🅻🅴") and regional
-#: indicator letters ("🇺🇦🇻"). NFKD leaves them alone and the confusables data maps few.
-_LETTER_SHAPES = {
-    point: ord(name[-1])
-    for point in (
-        *range(0x0250, 0x02B0),
-        *range(0x1D00, 0x1D2C),
-        *range(0xA730, 0xA7FF),
-        *range(0x1F150, 0x1F16A),
-        *range(0x1F170, 0x1F18A),
-        *range(0x1F1E6, 0x1F200),
-    )
-    if (name := unicodedata.name(chr(point), "")).startswith(
-        (
-            "LATIN LETTER SMALL CAPITAL ",
-            "NEGATIVE CIRCLED LATIN CAPITAL LETTER ",
-            "NEGATIVE SQUARED LATIN CAPITAL LETTER ",
-            "REGIONAL INDICATOR SYMBOL LETTER ",
-        )
-    )
-    and name[-2] == " "
-}
 
 #: Symbols written for letters, as digits are ("mi$$ile", "w@rhead", "m!ssile"; attack16):
 #: read as the letter where they touch one ("$ 500" alone is a price), in one more reading.
@@ -291,11 +267,15 @@ def _as_cyrillic(folded: str) -> str:
     )
 
 
-#: Three or more letters, each a word of its own, separated by spaces, tabs, hyphens, dots,
-#: slashes, underscores, stars, pluses, bars, colons, brackets or middle dots ("m-i-s-s-i-l-e",
-#: "U.A.V", attack16's "M_I_S_S_I_L_E" and "m·i·s·s·i·l·e"), but not commas or semicolons:
-#: "grades M, I, R, V" is a list, and two letters ("V-X", "Model V X") spell nothing out.
-_SEPARATOR = r"[\s\-./_*+~|:()\[\]\\\u00b7\u2022\u2027\u2219\u22c5]"
+#: Three or more letters, each a word of its own, separated by spaces, tabs, hyphens and
+#: dashes of any kind, dots, slashes, underscores, stars, pluses, bars, colons, brackets or
+#: middle dots ("m-i-s-s-i-l-e", "U.A.V", attack16's "M_I_S_S_I_L_E" and "m·i·s·s·i·l·e",
+#: review18's "m–i–s–s–i–l–e" and "m—i—s—s—i—l—e"), but not commas or semicolons: "grades M,
+#: I, R, V" is a list, and two letters ("V-X", "Model V X") spell nothing out.
+_SEPARATOR = (
+    r"[\s\-./_*+~|:()\[\]\\\u00b7\u2010-\u2015\u2022\u2027\u2043\u2212\u2219\u22c5"
+    r"\ufe58\ufe63\uff0d]"
+)
 _SEPARATORS = re.compile(_SEPARATOR + "+")
 _SPACED = re.compile(rf"(?<![^\W_])(?:[^\W\d_]{_SEPARATOR}+){{2,}}[^\W\d_](?![^\W_])")
 #: The longest run searched (a term is found within its first this many letters).

@@ -75,10 +75,20 @@ def _pair(qualifier: str, noun: str) -> tuple[str]:
     return (f"{q}{a} {n}|{n} {q}",)
 
 
+#: Unmanned, and the words for it.
+_UNMANNED = r"un ?manned|uncrewed|unpiloted|pilotless"
 #: What an unmanned aircraft is called after "unmanned".
 _UNMANNED_AIR = (
     r"aerial|air|aircraft|airborne|aviation|airplanes?|aeroplanes?|helicopters?|rotorcraft"
     r"|airships?|flying"
+)
+#: ... after "unmanned" and a word or two, or after "remotely operated": an aircraft noun, not
+#: "air" or "aerial" alone (review18: an unmanned substation's air-insulated switchgear, an
+#: unmanned pumping station's air valves, a repeater station's aerial, remotely operated air
+#: dampers).
+_AIRCRAFT = (
+    r"(?:aerial|air) (?:vehicles?|systems?)|aircraft|airborne|airplanes?|aeroplanes?"
+    r"|helicopters?|rotorcraft"
 )
 
 # --- whole-word phrases --------------------------------------------------------------------------
@@ -95,13 +105,13 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     (r"drones?",),
     # An unmanned aircraft, by any of its nouns and with a word or two between (attack16:
     # "unmanned combat aerial vehicle", the UCAV spelt out), but not a ground vehicle.
-    *(
-        (r"unmanned|uncrewed|unpiloted|pilotless", *gap, _UNMANNED_AIR)
-        for gap in ((), (r"\w+",), (r"\w+", r"\w+"))
-    ),
+    # Hyphenated as well ("un-manned aircraft", "quad-copter", "multi-copter"; review18).
+    (_UNMANNED, _UNMANNED_AIR),
+    (_UNMANNED, r"\w+", _AIRCRAFT),
+    (_UNMANNED, r"\w+", r"\w+", _AIRCRAFT),
     (r"optionally", r"piloted|manned", r"aircraft|aerial|air|helicopters?|vehicles?"),
-    (r"remotely", r"operated", r"aircraft|aerial|air"),
-    (r"(?:quad(?:ro)?|hexa|octo|multi)(?:copters?|rotors?)",),
+    (r"remotely", r"operated", _AIRCRAFT),
+    (r"(?:quad(?:ro)?|hexa|octo|multi)(?:copters?|rotors?)|(?:quad|hexa|octo|multi) copters?",),
     (r"rpas|rpvs?",),
     (r"remotely", r"piloted", r"aircraft|air|aerial|vehicles?"),
     (r"space|satellite|orbital", r"launch(?:es|ers?|ing)?"),
@@ -110,9 +120,6 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     (r"reentry",),
     (r"warheads?",),
     (r"icbms?|irbms?|mrbms?|srbms?|slbms?|mirvs?",),
-    # Found by attack16: cruise and guided missiles by their abbreviations (not "MaRV", a
-    # man's name, nor "TBM", "ABM" or "BMD", ordinary in other trades).
-    (r"[agsl]lcms?|lacms?|ascms?|asbms?|atgms?|manpads",),
     (r"wmds?",),
     (r"weapons?", r"of", r"mass", r"destruction"),
     (r"nuclear|chemical|biological|bacteriological|radiological|atomic|thermonuclear",
@@ -217,6 +224,11 @@ LOOSE: tuple[tuple[str, ...], ...] = (
     (r"mis{1,2}i?l(?:e|es|s|i|ista|istico|istica)?|misiles?|missils?|misil\w*|missil\w*",),
     # Not "RV" or "HGV": at a dock they are camper vans and heavy goods vehicles.
     (r"slvs?",),
+    # Found by attack16: cruise and guided missiles by their abbreviations (not "MaRV", a
+    # man's name, nor "TBM", "ABM" or "BMD", ordinary in other trades). Written in capitals,
+    # where an "I" is no "L": read with "l" as "i" they were SICM (a microscopy), AICM, GICM
+    # and IACM (review18).
+    (r"[agsl]lcms?|lacms?|ascms?|asbms?|atgms?|manpads",),
 )
 
 # --- inside words -------------------------------------------------------------------------------
@@ -238,8 +250,10 @@ ANYWHERE: tuple[str, ...] = (
     # to one word ("RocketMotor", "CruiseMissile", "UnmannedAerialVehicle"): a delivery word
     # that begins a word, or follows the prefix of a small or a counter one ("microdrone",
     # "antimissile"), never inside another word ("Crockett", "padrone"); and the phrases.
+    # Not a Cruiser (a Toyota Land Cruiser, a beach cruiser bicycle, a cabin cruiser) nor
+    # dronedarone, a heart drug (review18).
     r"(?<![^\W_])(?:anti|counter|micro|mini|nano)?"
-    r"(?:missile|rocket|drone|uav|ucav|warhead|icbm|slbm|cruise|ballistic)",
+    r"(?:missile|rocket|drone(?!daron)|uav|ucav|warhead|icbm|slbm|cruise(?!r)|ballistic)",
     r"spacelaunch|launchvehicle|reentryvehicle|unmanned(?:aerial|air|aircraft)|massdestruction"
     r"|(?:bio|chem|germ)(?:warfare|weapon)|nerve(?:agent|gas)"
     r"|(?:nuclear|chemical|biological|atomic)(?:warhead|bomb|warfare)",

@@ -65,6 +65,9 @@ LEGAL_WORD_MIN = 3
 PERSON_WORD_MIN = 3
 #: Identifiers shorter than this are too unspecific to be a hit on their own.
 MIN_ID_LENGTH = 5
+#: The number inside a listed value with words around it is indexed too when it has at least
+#: this many characters (identifier_keys): "HRB 26136" does not index "26136" alone.
+MIN_INNER_ID_LENGTH = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +116,29 @@ def normalise_identifier(value: str) -> str:
     compatibility forms and every script's digits are read as ASCII (attack16: a listed
     company's VAT number written in full-width or Arabic-Indic digits, "ＭＴ２００８４６３７",
     folded to nothing and hit nothing)."""
-    compatible = unicodedata.normalize("NFKC", value)
-    digits = "".join(
-        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch
-        for ch in compatible
-    )
-    return _ID_CLEAN.sub("", digits.upper())
+    if not value.isascii():
+        compatible = unicodedata.normalize("NFKC", value)
+        value = "".join(
+            str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch
+            for ch in compatible
+        )
+    return _ID_CLEAN.sub("", value.upper())
+
+
+def identifier_keys(value: str) -> tuple[str, ...]:
+    """The keys a listed identifier is indexed under: the whole value normalised, and the
+    number inside it, from its first to its last word that holds a digit, when words stand
+    around it and it is long enough. OFAC writes some values with a word before or after the
+    number ("AF465508 Colombia", "D000000483, Diplomatic", "Card 7020783883", "Booklet:
+    A5199819", "Goztepe V.D. 823 026 0248"; review18: a party quoting the number alone hit
+    nothing). The keys are derived, never stored: the entry and its version are unchanged."""
+    whole = normalise_identifier(value)
+    words = value.replace(",", " ").split()
+    numbered = [n for n, word in enumerate(words) if any(ch.isdigit() for ch in word)]
+    if not numbered:
+        return (whole,)
+    inner = normalise_identifier(" ".join(words[numbered[0] : numbered[-1] + 1]))
+    return (whole,) if inner == whole or len(inner) < MIN_INNER_ID_LENGTH else (whole, inner)
 
 
 def deletions(token: str) -> list[str]:
@@ -239,8 +259,7 @@ class ScreeningIndex:
                                     form.legal_form,
                                 )
                             )
-                for identifier in entry.identifiers:
-                    key = normalise_identifier(identifier.value)
+                for key in {k for i in entry.identifiers for k in identifier_keys(i.value)}:
                     if len(key) >= MIN_ID_LENGTH:
                         index.identifiers.setdefault(key, []).append(number)
         index._weigh(folded)

@@ -376,7 +376,7 @@ def screen(index: ScreeningIndex, party: Party) -> tuple[Hit, ...]:
         for number, scored in best.items()
         if (hit := _name_hit(index, party, number, scored)) is not None
     ]
-    hits.extend(identifier_hits(index, party.ids, {h.entry for h in hits}))
+    hits.extend(identifier_hits(index, party.ids, {(h.list, h.entry) for h in hits}))
     hits.sort(key=lambda h: (-h.score, h.list, h.entry))
     return tuple(hits)
 

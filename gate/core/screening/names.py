@@ -172,6 +172,37 @@ def _fold(text: str) -> FoldedName:
 #: letters ("L.L.C.", "S.p.A.") joins an abbreviation and is left to the tokenizer.
 _DOTTED_WORDS = re.compile(r"(?<=[^\W\d_]{2})\.(?=[^\W\d_]{2})")
 
+#: Letters drawn another way, read as the letters they show (attack16): small capitals
+#: ("ᴍɪssɪʟᴇ"), letters in negative circles and squares ("🅼🅸🆂🆂🅸🅻🅴") and regional
+#: indicator letters ("🇺🇦🇻"). NFKC leaves them alone and the confusables data maps few.
+#: Party names and end uses are read with it (review18: "🅼🅰🅷🅰🅽 🅰🅸🆁" hit nothing).
+LETTER_SHAPES: dict[int, int] = {
+    point: ord(name[-1])
+    for point in (
+        *range(0x0250, 0x02B0),
+        *range(0x1D00, 0x1D2C),
+        *range(0xA730, 0xA7FF),
+        *range(0x1F150, 0x1F16A),
+        *range(0x1F170, 0x1F18A),
+        *range(0x1F1E6, 0x1F200),
+    )
+    if (name := unicodedata.name(chr(point), "")).startswith(
+        (
+            "LATIN LETTER SMALL CAPITAL ",
+            "NEGATIVE CIRCLED LATIN CAPITAL LETTER ",
+            "NEGATIVE SQUARED LATIN CAPITAL LETTER ",
+            "REGIONAL INDICATOR SYMBOL LETTER ",
+        )
+    )
+    and name[-2] == " "
+}
+
+
+def _compatible(name: str) -> str:
+    """``name`` in compatibility forms (NFKC), letters drawn another way as the letters
+    (``LETTER_SHAPES``), and a dot between two words as a space."""
+    return _DOTTED_WORDS.sub(" ", unicodedata.normalize("NFKC", name).translate(LETTER_SHAPES))
+
 
 @lru_cache(maxsize=65536)
 def fold_name(name: str) -> tuple[FoldedName, ...]:
@@ -179,7 +210,7 @@ def fold_name(name: str) -> tuple[FoldedName, ...]:
 
     Never raises; a name with nothing left to compare gives one form with no tokens.
     """
-    text = _DOTTED_WORDS.sub(" ", unicodedata.normalize("NFKC", name))
+    text = _compatible(name)
     words = text.split()
     mixed = " ".join(_unspoof_word(w, whole=False) for w in words)
     forms = [_fold(mixed)]
@@ -198,7 +229,7 @@ def legal_form_words(name: str) -> frozenset[str]:
     forms = fold_name(name)
     if not forms[0].legal_form:
         return frozenset()
-    text = _DOTTED_WORDS.sub(" ", unicodedata.normalize("NFKC", name))
+    text = _compatible(name)
     words = (
         "".join(c for c in ascii_text(token).casefold() if c.isalnum())
         for token in tokenize_name(text.casefold())
