@@ -52,7 +52,7 @@ from gate.service.epcis_out import queue_dispatch
 from gate.service.event_shapes import licence_doc
 from gate.service.events import Events
 from gate.service.input_checks import check_id, check_text, scrub
-from gate.service.late_reads import cancelled_loaded
+from gate.service.late_reads import amended_loaded, cancelled_loaded
 from gate.service.live_state import LiveState
 from gate.service.party_screening import list_dates_until, screened
 from gate.service.policy_files import PolicyData
@@ -363,18 +363,21 @@ class Docks:
 
     async def amend(self, sid: str, body: Mapping[str, Any], actor: str) -> Shipment:
         """Changes an open shipment's parties, end use (text and codes) or transit from a
-        checked ``PATCH`` body and decides it again. Raises NotFound, NotOpen (sealed: 409),
-        ShipmentFinal, InvalidShipment/InvalidCountry (nothing changes)."""
+        checked ``PATCH`` body and decides it again; goods it eased hold the door. Raises
+        NotFound, NotOpen (sealed: 409), ShipmentFinal, InvalidShipment/InvalidCountry."""
         await self._settled()
         check_text(body)
         before = self._latest(sid)
         controls, now = self.controls(), self.clock()
         transition = amend(before, controls, now, **amendments(body))
-        # Screen the parties as amended and decide on their hits.
         transition = reevaluate(screened(self.screening, transition.shipment), controls, now)
-        return await self._transition(
+        change = self._change(
             before, transition, actor=actor, kind="shipment.amended", data=dict(body)
         )
+        unamended = reevaluate(screened(self.screening, before), controls, now).shipment
+        amended_loaded(self.scan_path.late_read, change, unamended, transition.shipment, actor)
+        await self.committer.apply(change)
+        return change.shipments[0][1]
 
     async def seal(self, sid: str, actor: str) -> Shipment:
         await self._settled()
@@ -576,17 +579,15 @@ class Docks:
     async def scans(
         self, raws: Sequence[Any], actor: str, doors: Collection[str] | None = None
     ) -> list[dict[str, Any]]:
-        """Processes a batch of scans from client ``actor`` in order; one result each (the
-        scan answer), all durable on return. ``doors``: the doors the client is bound to
-        (None for every door); a scan for another door is rejected."""
+        """A batch of scans from client ``actor``, bound to ``doors`` (None: every door), in
+        order; one scan answer each, all durable on return."""
         outcomes = await self.scan_path.scans(raws, actor, doors)
         results = [outcome.to_wire() for outcome in outcomes]
         self.count(results)
         return results
 
     def count(self, results: Iterable[Mapping[str, Any]]) -> None:
-        """Counts answered scans by status and accepted ones by decision: the one tally that
-        ``/metrics`` reads, whichever way the scans came in."""
+        """Counts answered scans by status and decision: ``/metrics``' one tally of them."""
         for r in results:
             status = r["status"]
             self.counters[status] = self.counters.get(status, 0) + 1

@@ -19,6 +19,12 @@ So do the goods of a shipment cancelled while they were loaded (``cancelled_load
 cancel (the WMS may cancel) is not an unloading. Without the hold a door turned red by a
 prohibited item went idle at the cancel, and the next shipment there dispatched with the item
 still on the truck; now an operator confirms on the page that it was unloaded first.
+
+And so do the goods an amendment eases (``amended_loaded``): the WMS may change a shipment's
+parties, end use or transit before it is sealed, and the rules read what it declares. A red
+door turned back by removing the party that was listed, or a licence hold turned clear by a
+new end use, is the shipper's word against the first declaration: an operator checks before
+that door is released (attack16), and a door that was red stays red until then.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from gate.core.classification import Classification
 from gate.core.identifiers import Identifier
 from gate.core.late_reads import late_lines, prohibitions
 from gate.core.line_counting import counted_already
+from gate.core.rules import SEVERITY
 from gate.core.shipment_values import Controls, SerialBook, Shipment
 from gate.service.commit_step import Change
 from gate.service.event_shapes import prohibited_alert
@@ -146,3 +153,34 @@ def cancelled_loaded(
     )
     prohibited = any(x.decision == "prohibited" for x in loaded)
     late_read(change, shipment.door, f"cancel by {actor}", reason[:MAX_WHY], prohibited=prohibited)
+
+
+def amended_loaded(
+    late_read: LateRead | None, change: Change, before: Shipment, after: Shipment, actor: str
+) -> None:
+    """Holds the door of a shipment whose amendment by ``actor`` in ``change`` eased the
+    decision of goods loaded in it: ``before`` is the shipment decided again without the
+    amendment (on the same controls, at the same instant), ``after`` with it. A line that was
+    prohibited and is not any more makes the hold prohibited (red). Raises what ``late_read``
+    raises."""
+    if late_read is None:
+        return
+    now = {x.key: x for x in after.lines}
+    eased = [
+        (x, now[x.key])
+        for x in before.lines
+        if not x.removed
+        and x.quantity > 0
+        and x.key in now
+        and SEVERITY[now[x.key].decision] < SEVERITY[x.decision]
+    ]
+    if not eased:
+        return
+    what = ", ".join(f"{x.key} ×{x.quantity} {x.decision} -> {y.decision}" for x, y in eased[:5])
+    more = f" and {len(eased) - 5} more" if len(eased) > 5 else ""
+    reason = (
+        f"shipment {after.id} amended with goods loaded, its decisions eased ({what}{more}):"
+        " an operator checks the declaration before the door is released"
+    )
+    prohibited = any(x.decision == "prohibited" for x, _ in eased)
+    late_read(change, after.door, f"amendment by {actor}", reason[:MAX_WHY], prohibited=prohibited)
