@@ -51,7 +51,7 @@ from enum import StrEnum
 
 from gate.core.countries import parse_country
 from gate.core.gs1 import groups_units
-from gate.core.parties import Party, normalise, parse_ids
+from gate.core.parties import END_USER, Party, normalise, parse_ids
 from gate.core.rules import CAT1, CAT2, require_aware, require_instant
 from gate.errors import Conflict, GateError, InvalidApproval, LicenceError, Overdraw
 
@@ -290,11 +290,16 @@ class StandingLicence:
     def in_force(self, now: dt.datetime) -> bool:
         return self.valid_from <= now < self.valid_until
 
-    def serves(self, consignee: Party, destination: str) -> bool:
+    def serves(self, consignee: Party, destination: str, parties: Iterable[Party] = ()) -> bool:
         """Whether the licence is for this consignee and place: the country always, and by
-        identifier when either side has one, else by normalised name (``Party.same_as``)."""
-        return self.destination == destination and consignee.same_as(
-            self.consignee_ids, self.consignee_key, self.consignee_country
+        identifier when either side has one, else by normalised name (``Party.same_as``).
+        Never for ``parties`` naming an end user in another country: the licence names a
+        consignee and a destination, and those goods are a re-export it does not name
+        (attack16), for the office to approve."""
+        return (
+            self.destination == destination
+            and consignee.same_as(self.consignee_ids, self.consignee_key, self.consignee_country)
+            and all(p.role != END_USER or p.country == destination for p in parties)
         )
 
     @property

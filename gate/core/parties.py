@@ -88,9 +88,10 @@ def join_initials(words: list[str]) -> list[str]:
 #: The roles a party plays in a shipment (DESIGN.md section 2). The consignee is required;
 #: the others are given in the shipment's ``parties``.
 CONSIGNEE = "consignee"
+END_USER = "end_user"
 PARTY_ROLES: tuple[str, ...] = (
     CONSIGNEE,
-    "end_user",
+    END_USER,
     "intermediate_consignee",
     "forwarder",
     "purchaser",

@@ -31,7 +31,7 @@ def next_review(shipment: Shipment, controls: Controls, now: dt.datetime) -> dt.
         licences=[
             licence
             for licence in controls.licences
-            if licence.serves(shipment.consignee.party, shipment.destination)
+            if licence.serves(shipment.consignee.party, shipment.destination, shipment.parties)
         ],
     )
     stale = stale_at(controls.policy, controls.dates, now)

@@ -518,7 +518,8 @@ def _covered(
     usable = [
         licence
         for licence in controls.licences
-        if licence.in_force(now) and licence.serves(consignee, shipment.destination)
+        if licence.in_force(now)
+        and licence.serves(consignee, shipment.destination, shipment.parties)
     ]
     if not usable and not approvals:
         # Nothing can cover anything: the usual case while loading, and the cheap one.
