@@ -26,7 +26,11 @@ import pytest
 
 from gate.core.end_use import Vocabulary
 from tests.service.harness import Gate, gtin_with
-from tests.service.test_party_screening import US_CONSIGNEE, category_ii_to_us
+from tests.service.test_party_screening import (
+    US_CONSIGNEE,
+    assert_held_for_catch_all,
+    category_ii_to_us,
+)
 
 BUILT_IN = Vocabulary()
 
@@ -153,11 +157,7 @@ async def test_a_gyro_for_a_disguised_missile_end_use_is_held_not_dispatched(
     the end use names a UCAV spelt out, a rocket motor in CamelCase or a missile in small
     capitals, and its dispatch is refused (on main it cleared and left)."""
     result = await category_ii_to_us(gate, demo_config, end_use=end_use)
-    assert ("licence_required", "catch_all") == (result["decision"], result["reasons"][0])
-    status, sealed = await gate.call("POST", "/api/v1/shipments/S1/seal")
-    assert (200, "held") == (status, sealed["state"])
-    status, _ = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
-    assert 409 == status
+    await assert_held_for_catch_all(gate, result)
 
 
 async def test_a_category_1_guidance_set_for_a_cruisemissile_is_prohibited(

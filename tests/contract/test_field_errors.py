@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.service.harness import Gate
+from tests.service.harness import Gate, shipment_body
 
 SSCC = "106141411234567897"
 CONTENTS = [{"gtin": "09506000014043", "quantity": 1}]
@@ -34,13 +34,7 @@ async def test_a_refused_value_is_a_field_error(
     gate: Gate, what: str, change: dict[str, Any], field: str
 ) -> None:
     """The 400 problem lists the field in ``errors``, and no shipment is made."""
-    body = {
-        "id": "S1",
-        "door": "D1",
-        "destination": "DE",
-        "consignee": {"name": "Acme Precision GmbH", "country": "DE"},
-        **change,
-    }
+    body = shipment_body(**change)
     status, problem = await gate.call("POST", "/api/v1/shipments", body)
     assert (400, [field]) == (status, [e["field"] for e in problem.get("errors", [])]), problem
     assert (404, "not-found") == await gone(gate)

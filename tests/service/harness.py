@@ -229,13 +229,7 @@ class Gate:
             return r.status, payload.decode()
 
     async def create(self, sid: str = "S1", door: str = "D1", **extra: Any) -> dict[str, Any]:
-        body = {
-            "id": sid,
-            "door": door,
-            "destination": "DE",
-            "consignee": {"name": "Acme Precision GmbH", "country": "DE"},
-            **extra,
-        }
+        body = shipment_body(sid, door, **extra)
         status, doc = await self.call("POST", "/api/v1/shipments", body)
         assert 201 == status, doc
         return dict(doc)
@@ -341,6 +335,17 @@ def child_env(**extra: str) -> dict[str, str]:
 def gate_command(*args: str) -> list[str]:
     """``python -m gate ARGS`` with this interpreter."""
     return [sys.executable, "-m", "gate", *args]
+
+
+def shipment_body(sid: str = "S1", door: str = "D1", **extra: Any) -> dict[str, Any]:
+    """A ``POST /shipments`` body: to Germany for Acme Precision GmbH, with ``extra`` fields."""
+    return {
+        "id": sid,
+        "door": door,
+        "destination": "DE",
+        "consignee": {"name": "Acme Precision GmbH", "country": "DE"},
+        **extra,
+    }
 
 
 def serials_path(sid: str, key: str, after: str = "", limit: int = 1000) -> str:

@@ -18,7 +18,7 @@ from gate.web import app_keys
 from tests.central.test_central_link import approval, callback, held, licence_body, office_key
 from tests.conftest import SCANNER_TOKEN
 from tests.fake_office import Office
-from tests.service.harness import Gate, Gates, gtin_with
+from tests.service.harness import Gate, Gates, gtin_with, shipment_body
 
 
 def stored_doc(g: Gate, sid: str = "S1") -> dict[str, Any]:
@@ -90,13 +90,7 @@ async def test_lone_surrogate_in_a_shipment_field_is_a_400_and_nothing_is_kept(
 ) -> None:
     """Unstorable-text attack: a lone surrogate in a shipment body is a 400 problem; no
     shipment in memory or the database, and the door is still free."""
-    body = {
-        "id": "S1",
-        "door": "D1",
-        "destination": "DE",
-        "consignee": {"name": "Acme Precision GmbH", "country": "DE"},
-        **extra,
-    }
+    body = shipment_body(**extra)
     status, problem = await gate.call("POST", "/api/v1/shipments", body)
     assert 400 == status, problem
     assert "Invalid shipment" == problem["title"]

@@ -35,6 +35,15 @@ async def category_ii_to_us(gate: Gate, demo_config: Path, **extra: Any) -> dict
     return await gate.scan(gtin_with(demo_config, "9.A.4"))
 
 
+async def assert_held_for_catch_all(gate: Gate, result: dict[str, Any]) -> None:
+    """``result`` (S1's scan) is held for ``catch_all``; S1 seals held and is not dispatched."""
+    assert ("licence_required", "catch_all") == (result["decision"], result["reasons"][0])
+    status, sealed = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert (200, "held") == (status, sealed["state"])
+    status, _ = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
+    assert 409 == status
+
+
 def hits_of(doc: dict[str, Any], role: str) -> list[tuple[str, str]]:
     return [
         (hit["list"], hit["action"])
