@@ -38,6 +38,7 @@ from http import HTTPStatus
 from typing import Any, cast
 
 from aiohttp import web
+from aiohttp.http_exceptions import InvalidURLError, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
@@ -262,7 +263,13 @@ class ProblemHandler(RequestHandler):
     request line, a header line over the limit, broken chunking) never reaches the app and its
     middleware, and aiohttp would answer it in plain text, echoing the bytes it could not
     parse (a header line can hold a credential). The detail names what was wrong, never the
-    bytes. aiohttp still logs the error and closes the connection."""
+    bytes.
+
+    Such a request is the client's fault and costs one debug line, as a client gone mid-request
+    does (``problem_middleware``): aiohttp logged each at ERROR with a traceback and the bytes
+    (attack17: a broken ``Authorization`` or ``Cookie`` line, or a request line with
+    ``?token=``, went to the log as it came, and anyone could write 65 KB of log with an 8 KB
+    request). A failure of the gate's own (a 5xx) is still logged by aiohttp."""
 
     __slots__ = ()
 
@@ -273,13 +280,14 @@ class ProblemHandler(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        super().handle_error(request, status, exc, message)  # logs; raises if answered
         if status >= 500:
+            super().handle_error(request, status, exc, message)  # logs; raises if answered
             problem = internal()
         else:
-            # aiohttp's message is "<what>:\n\n  <the bytes>": keep the what.
-            what = (message or "").split(":", 1)[0].strip().splitlines()
-            reason = what[0][:120] if what else HTTPStatus(status).phrase
+            reason = malformed_reason(exc, message, status)
+            log.debug("malformed HTTP request from %s: %s", request.remote, reason)
+            if request.writer.output_size > 0:  # as aiohttp: part of an answer is out
+                raise ConnectionError("an answer was begun: no problem document can follow")
             problem = Problem(
                 status,
                 "malformed-request",
@@ -293,6 +301,25 @@ class ProblemHandler(RequestHandler):
         )
         response.force_close()
         return response
+
+
+def malformed_reason(exc: BaseException | None, message: str | None, status: int) -> str:
+    """What was wrong with a request aiohttp could not parse, in aiohttp's words but without
+    the request's bytes: llhttp's message is ``<what>:``, a blank line and the bytes (a line
+    too long: ``<what>: <the bytes>``), and a bad URL's message is the URL itself (a
+    ``CONNECT`` authority, an absolute URL: it was echoed). Else the status's phrase."""
+    text = message or ""
+    head, colon, rest = text.partition(":")
+    if isinstance(exc, InvalidURLError):
+        what = "invalid URL"
+    elif colon and (rest.startswith("\n") or isinstance(exc, LineTooLong)):
+        what = head
+    elif not colon and not any(quote in text for quote in "'\"`"):
+        what = text  # a fixed sentence ("Too many headers received"); bytes come quoted
+    else:
+        what = ""
+    lines = what.strip().splitlines()
+    return lines[0][:120] if lines else HTTPStatus(status).phrase
 
 
 class ConnectionCap:
