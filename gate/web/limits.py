@@ -9,6 +9,12 @@ or answer its own readiness probe. So:
   aiohttp's keep-alive timer, which already runs from the moment a connection opens.
 - A body must arrive whole within ``body_seconds`` once its head is in (408, see
   ``gate.web.bodies``).
+- An answer must be taken by the client within ``send_seconds`` once the handler has it;
+  otherwise the connection is closed. A client that pipelines requests and reads nothing
+  (no token needed: the login page) fills its socket buffers, and the gate's write then
+  waits inside the request: without this deadline, for ever, and a few such connections
+  per slot of the cap refused every new one (attack17). The scanner socket does the same
+  (``SEND_TIMEOUT``).
 - At most ``max_connections`` connections are open at once. The default cap is half of what
   the process's file limit leaves after a burst of accepts; the rest is for the database,
   tables, readers and the scanner socket. A new connection at the cap closes the oldest
@@ -49,6 +55,7 @@ log = logging.getLogger("gate.web.limits")
 
 HEADER_SECONDS = 15.0
 BODY_SECONDS = 30.0
+SEND_SECONDS = 30.0
 LINGER_SECONDS = 2.0
 MAX_EVENT_STREAMS = 64
 #: Connections over the cap that may be in the middle of being refused (a quarter of the cap,
@@ -79,6 +86,7 @@ class ServerLimits:
 
     header_seconds: float = HEADER_SECONDS
     body_seconds: float = BODY_SECONDS
+    send_seconds: float = SEND_SECONDS
     linger_seconds: float = LINGER_SECONDS
     max_connections: int = 0  # 0: default_max_connections()
     max_event_streams: int = MAX_EVENT_STREAMS
@@ -224,7 +232,8 @@ class InRequest:
     answer is sent. The others are waiting for a head (or idle), and may be closed to make
     room (``ConnectionCap``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, send_seconds: float = SEND_SECONDS) -> None:
+        self.send_seconds = send_seconds
         # A plain set (aiohttp's handlers take no weak references); the middleware's
         # ``finally`` takes each one out again.
         self._protocols: set[object] = set()
@@ -249,9 +258,18 @@ class InRequest:
             # file (the page's script, style and icon): FileResponse.prepare sends the file
             # each time it is called, so aiohttp's second call raised (an ERROR per file).
             if not isinstance(response, web.FileResponse):
-                with contextlib.suppress(ConnectionError):
-                    await response.prepare(request)
-                    await response.write_eof()
+                try:
+                    async with asyncio.timeout(self.send_seconds):
+                        await response.prepare(request)
+                        await response.write_eof()
+                except ConnectionError:
+                    pass
+                except TimeoutError:
+                    # Not taken in time (ServerLimits.send_seconds): the connection goes, and
+                    # with it the requests it still holds. aiohttp's own send finds it closed.
+                    log.debug("an answer not taken in %g s: connection closed", self.send_seconds)
+                    if request.transport is not None:
+                        request.transport.abort()
             return response
         finally:
             self._protocols.discard(protocol)
