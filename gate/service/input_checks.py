@@ -79,11 +79,12 @@ def scrub(value: Any) -> Any:
 def refused_copy(raw: Any) -> str | None:
     """A bounded copy of a rejected input for the journal (lone surrogates escaped), with
     secrets taken out: a scanner's ``{"auth": TOKEN}`` sent again after its session began is
-    a rejected scan, and its token must not be kept."""
+    a rejected scan, and its token must not be kept, however the key is written."""
     if raw is None:
         return None
-    if isinstance(raw, dict) and "auth" in raw:
-        raw = {**raw, "auth": journal.REDACTED}
+    if isinstance(raw, dict):
+        # Any spelling of the key: "Auth", or b"auth" (a map keyed by bytes) kept the token.
+        raw = {k: journal.REDACTED if "auth" in str(k).lower() else v for k, v in raw.items()}
     try:
         return json.dumps(journal.redact(raw), default=repr)[:1000]
     except (TypeError, ValueError, RecursionError):

@@ -1,5 +1,5 @@
 """Attack17: a scan whose key is not text came back, and went into the journal, five times
-its size.
+its size; and a token sent again under another spelling of ``auth`` was journaled.
 
 Since review17 the scanner socket frames a map keyed by anything hashable (numbers, bytes,
 msgpack extensions) and answers it as a rejected scan "naming the key"; ``POST /scans`` in
@@ -19,7 +19,7 @@ import msgpack
 
 from gate.storage.schema import connect_readonly
 from tests.service.conftest import address
-from tests.service.harness import Gate
+from tests.service.harness import SCANNER_TOKEN, Gate
 from tests.service.test_scanner_socket import connect
 
 __all__ = ["address", "connect"]  # the fixtures, used by name
@@ -62,3 +62,21 @@ async def test_a_number_key_is_still_named(gate: Gate, connect: Any) -> None:
     answer = await conn.recv()
     assert ("rejected", "1") == (answer["status"], answer["field"])
     assert "unknown field(s): 1, b'ab'" == answer["error"]
+
+
+async def test_a_token_sent_again_under_another_spelling_of_auth_is_not_journaled(
+    gate: Gate, connect: Any
+) -> None:
+    """``{"Auth": TOKEN}`` or ``{b"auth": TOKEN}`` mid-session is a rejected scan, as
+    ``{"auth": TOKEN}`` is; the journal kept the token whole (or 24 of its characters, in a
+    shortened repr)."""
+    conn = await connect()
+    await conn.auth()
+    for key in ("Auth", b"auth", "AUTH"):
+        await conn.write({key: SCANNER_TOKEN})
+        assert "rejected" == (await conn.recv())["status"]
+    records = _rejected_records(gate)
+    assert 3 == len(records)
+    assert [] == [
+        data for data in records if SCANNER_TOKEN[:10] in data or SCANNER_TOKEN[-10:] in data
+    ]
