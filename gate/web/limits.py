@@ -291,6 +291,22 @@ class ProblemHandler(RequestHandler):
 
     __slots__ = ()
 
+    def evict(self) -> None:
+        """Closes this connection at once, to make room for a new one (``ConnectionCap``; it
+        is not inside a request). Aborted and its task cancelled, not only closed: a close
+        waits until what is still unsent is taken, and aiohttp lists a connection until its
+        task ends; a client that took nothing of a static file (sent after the middleware,
+        so not inside a request) kept its slot that way, closed but listed, for ever, and a
+        few such clients had every new connection answered 503 (attack17)."""
+        transport, task = self.transport, self._task_handler
+        if task is not None:
+            # First, so that it unwinds (a file's send) before the transport's connection_lost
+            # runs: asyncio's fails on a native sendfile still waiting (InvalidStateError).
+            task.cancel()
+        self.force_close()
+        if transport is not None:
+            transport.abort()
+
     def handle_error(
         self,
         request: BaseRequest,
@@ -395,7 +411,10 @@ class ConnectionCap:
                 f"{self.limit} HTTP connections open, the cap: closing the oldest waiting "
                 "for a request to make room",
             )
-            idle.force_close()
+            if isinstance(idle, ProblemHandler):
+                idle.evict()
+            else:
+                idle.force_close()
             return self._handler()
         self.alarm.raised(
             "connections",

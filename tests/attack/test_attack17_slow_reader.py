@@ -38,7 +38,9 @@ async def capped(demo_config: Path) -> AsyncIterator[Gate]:
         yield g
 
 
-async def _stuck_reader(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def _stuck_reader(
+    port: int, path: bytes = b"/login", count: int = 6000
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A connection with a small receive buffer that pipelines requests for the login page
     (1.3 KB each, no token needed) and reads nothing: 190 KB sent."""
     sock = socket.socket()
@@ -46,7 +48,7 @@ async def _stuck_reader(port: int) -> tuple[asyncio.StreamReader, asyncio.Stream
     sock.setblocking(False)
     await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
     reader, writer = await asyncio.open_connection(sock=sock)
-    writer.write(b"GET /login HTTP/1.1\r\nHost: g\r\n\r\n" * 6000)
+    writer.write((b"GET " + path + b" HTTP/1.1\r\nHost: g\r\n\r\n") * count)
     return reader, writer
 
 
@@ -83,3 +85,27 @@ async def _ok(g: Gate) -> int | None:
     g.session = type(g.session)()
     status = await _status(g)
     return status if status == 200 else None
+
+
+async def test_readers_of_static_files_that_take_nothing_do_not_hold_the_gate(
+    capped: Gate, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A static file is sent after the middleware (since 5644493), so its connection is not
+    inside a request and is closed to make room at the cap; but a close waits for the unsent
+    file to be taken, and the closed connection stayed listed, its slot held: after a few
+    such readers every new connection was answered 503, for good."""
+    port = port_of(capped)
+    held = []
+    for _ in range(2 * CAP):  # each given the time to fill its buffers and stop there
+        held.append(await _stuck_reader(port, b"/static/page.css", 400))
+        await asyncio.sleep(0.3)
+    try:
+        # Each new client makes room by closing one of the readers: more clients than slots.
+        for n in range(3 * CAP):
+            assert 200 == await until(lambda: _ok(capped), f"the gate to serve client {n}")
+        await asyncio.sleep(0.1)
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert [] == errors
+    finally:
+        for _, writer in held:
+            writer.transport.abort()
