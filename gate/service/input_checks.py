@@ -34,6 +34,11 @@ MAX_SCAN_NAME = 128
 #: The scan's fields that are names, single-line text (``gate.core.text``): no control
 #: characters, no invisible or bidirectional marks.
 NAME_FIELDS = ("scan_id", "reader", "door", "shipment", "kind", "ts")
+#: How many unknown fields a refusal names, and how much of each: a key is the client's (text,
+#: bytes, a number, a msgpack extension), and the refusal is answered and journaled, so it
+#: must not grow with it (a 60 KB bytes key came back, and was journaled, as 300 KB).
+MAX_UNKNOWN_NAMED = 5
+MAX_UNKNOWN_NAME = 64
 
 
 @quick_init
@@ -74,11 +79,12 @@ def scrub(value: Any) -> Any:
 def refused_copy(raw: Any) -> str | None:
     """A bounded copy of a rejected input for the journal (lone surrogates escaped), with
     secrets taken out: a scanner's ``{"auth": TOKEN}`` sent again after its session began is
-    a rejected scan, and its token must not be kept."""
+    a rejected scan, and its token must not be kept, however the key is written."""
     if raw is None:
         return None
-    if isinstance(raw, dict) and "auth" in raw:
-        raw = {**raw, "auth": journal.REDACTED}
+    if isinstance(raw, dict):
+        # Any spelling of the key: "Auth", or b"auth" (a map keyed by bytes) kept the token.
+        raw = {k: journal.REDACTED if "auth" in str(k).lower() else v for k, v in raw.items()}
     try:
         return json.dumps(journal.redact(raw), default=repr)[:1000]
     except (TypeError, ValueError, RecursionError):
@@ -136,9 +142,12 @@ def check_scan_fully(raw: Any) -> ScanInput:
     field that is wrong."""
     if not isinstance(raw, dict):
         raise InvalidCode("a scan must be an object", field="scan")
-    unknown = sorted(scrub(str(k)) for k in raw if k not in SCAN_FIELDS)
+    unknown = sorted(_field_name(k) for k in raw if k not in SCAN_FIELDS)
     if unknown:
-        raise InvalidCode(f"unknown field(s): {', '.join(unknown)}", field=unknown[0])
+        named = ", ".join(unknown[:MAX_UNKNOWN_NAMED])
+        more = len(unknown) - MAX_UNKNOWN_NAMED
+        rest = f" and {more} more" if more > 0 else ""
+        raise InvalidCode(f"unknown field(s): {named}{rest}", field=unknown[0])
     values: dict[str, str | None] = {}
     for name in ("scan_id", "reader", "door", "code"):
         value = raw.get(name)
@@ -179,6 +188,13 @@ def check_scan_fully(raw: Any) -> ScanInput:
                 field="ts",
             ) from None
     return ScanInput(**values)  # type: ignore[arg-type]
+
+
+def _field_name(key: Any) -> str:
+    """An unknown key as a refusal names it: its text, at most ``MAX_UNKNOWN_NAME``
+    characters of it."""
+    text: str = scrub(key if isinstance(key, str) else repr(key)[: MAX_UNKNOWN_NAME + 1])
+    return text if len(text) <= MAX_UNKNOWN_NAME else text[: MAX_UNKNOWN_NAME - 3] + "..."
 
 
 def foreign_doors(raws: Iterable[Any], doors: Collection[str]) -> list[str]:

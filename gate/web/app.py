@@ -149,7 +149,7 @@ def create_app(
     connection cap needs ``GateRunner``.
     """
     limits = limits or ServerLimits()
-    in_request = InRequest()
+    in_request = InRequest(limits.send_seconds)
     app = web.Application(
         middlewares=[
             in_request.middleware,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import reprlib
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -198,14 +199,28 @@ def _remember(
     return write
 
 
+def _unique(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """A map of ``pairs``; raises ValueError for a key given twice. Signed bytes with two
+    readings settle nothing: parsers differ on which value counts (I-JSON, RFC 7493,
+    forbids it), so ``"decision"`` twice, ``denied`` then ``approved``, released the hold
+    where the office's records of the same bytes could say denied (attack17)."""
+    unique: dict[Any, Any] = {}
+    for key, value in pairs:
+        if key in unique:
+            raise ValueError(f"the key {reprlib.repr(key)} is given twice")
+        unique[key] = value
+    return unique
+
+
 def _decoded(request: web.Request, raw: bytes) -> Any:
     """The verified body, as msgpack when it says it is (DESIGN.md 4: msgpack is accepted
-    wherever JSON is), else as JSON: an office that sends no content type sends JSON."""
+    wherever JSON is), else as JSON: an office that sends no content type sends JSON. A map
+    that gives a key twice is refused (``_unique``)."""
     as_msgpack = request.content_type == MSGPACK
     try:
         if as_msgpack:
-            return msgpack.unpackb(raw, raw=False, strict_map_key=True)
-        return json.loads(raw)
+            return msgpack.unpackb(raw, raw=False, strict_map_key=True, object_pairs_hook=_unique)
+        return json.loads(raw, object_pairs_hook=_unique)
     except (ValueError, msgpack.UnpackException, TypeError, RecursionError) as exc:
         kind = "msgpack" if as_msgpack else "JSON"
         raise Problem(

@@ -9,6 +9,12 @@ or answer its own readiness probe. So:
   aiohttp's keep-alive timer, which already runs from the moment a connection opens.
 - A body must arrive whole within ``body_seconds`` once its head is in (408, see
   ``gate.web.bodies``).
+- An answer must be taken by the client within ``send_seconds`` once the handler has it;
+  otherwise the connection is closed. A client that pipelines requests and reads nothing
+  (no token needed: the login page) fills its socket buffers, and the gate's write then
+  waits inside the request: without this deadline, for ever, and a few such connections
+  per slot of the cap refused every new one (attack17). The scanner socket does the same
+  (``SEND_TIMEOUT``).
 - At most ``max_connections`` connections are open at once. The default cap is half of what
   the process's file limit leaves after a burst of accepts; the rest is for the database,
   tables, readers and the scanner socket. A new connection at the cap closes the oldest
@@ -38,6 +44,7 @@ from http import HTTPStatus
 from typing import Any, cast
 
 from aiohttp import web
+from aiohttp.http_exceptions import InvalidURLError, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
@@ -48,6 +55,7 @@ log = logging.getLogger("gate.web.limits")
 
 HEADER_SECONDS = 15.0
 BODY_SECONDS = 30.0
+SEND_SECONDS = 30.0
 LINGER_SECONDS = 2.0
 MAX_EVENT_STREAMS = 64
 #: Connections over the cap that may be in the middle of being refused (a quarter of the cap,
@@ -78,6 +86,7 @@ class ServerLimits:
 
     header_seconds: float = HEADER_SECONDS
     body_seconds: float = BODY_SECONDS
+    send_seconds: float = SEND_SECONDS
     linger_seconds: float = LINGER_SECONDS
     max_connections: int = 0  # 0: default_max_connections()
     max_event_streams: int = MAX_EVENT_STREAMS
@@ -223,7 +232,8 @@ class InRequest:
     answer is sent. The others are waiting for a head (or idle), and may be closed to make
     room (``ConnectionCap``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, send_seconds: float = SEND_SECONDS) -> None:
+        self.send_seconds = send_seconds
         # A plain set (aiohttp's handlers take no weak references); the middleware's
         # ``finally`` takes each one out again.
         self._protocols: set[object] = set()
@@ -248,9 +258,18 @@ class InRequest:
             # file (the page's script, style and icon): FileResponse.prepare sends the file
             # each time it is called, so aiohttp's second call raised (an ERROR per file).
             if not isinstance(response, web.FileResponse):
-                with contextlib.suppress(ConnectionError):
-                    await response.prepare(request)
-                    await response.write_eof()
+                try:
+                    async with asyncio.timeout(self.send_seconds):
+                        await response.prepare(request)
+                        await response.write_eof()
+                except ConnectionError:
+                    pass
+                except TimeoutError:
+                    # Not taken in time (ServerLimits.send_seconds): the connection goes, and
+                    # with it the requests it still holds. aiohttp's own send finds it closed.
+                    log.debug("an answer not taken in %g s: connection closed", self.send_seconds)
+                    if request.transport is not None:
+                        request.transport.abort()
             return response
         finally:
             self._protocols.discard(protocol)
@@ -262,9 +281,31 @@ class ProblemHandler(RequestHandler):
     request line, a header line over the limit, broken chunking) never reaches the app and its
     middleware, and aiohttp would answer it in plain text, echoing the bytes it could not
     parse (a header line can hold a credential). The detail names what was wrong, never the
-    bytes. aiohttp still logs the error and closes the connection."""
+    bytes.
+
+    Such a request is the client's fault and costs one debug line, as a client gone mid-request
+    does (``problem_middleware``): aiohttp logged each at ERROR with a traceback and the bytes
+    (attack17: a broken ``Authorization`` or ``Cookie`` line, or a request line with
+    ``?token=``, went to the log as it came, and anyone could write 65 KB of log with an 8 KB
+    request). A failure of the gate's own (a 5xx) is still logged by aiohttp."""
 
     __slots__ = ()
+
+    def evict(self) -> None:
+        """Closes this connection at once, to make room for a new one (``ConnectionCap``; it
+        is not inside a request). Aborted and its task cancelled, not only closed: a close
+        waits until what is still unsent is taken, and aiohttp lists a connection until its
+        task ends; a client that took nothing of a static file (sent after the middleware,
+        so not inside a request) kept its slot that way, closed but listed, for ever, and a
+        few such clients had every new connection answered 503 (attack17)."""
+        transport, task = self.transport, self._task_handler
+        if task is not None:
+            # First, so that it unwinds (a file's send) before the transport's connection_lost
+            # runs: asyncio's fails on a native sendfile still waiting (InvalidStateError).
+            task.cancel()
+        self.force_close()
+        if transport is not None:
+            transport.abort()
 
     def handle_error(
         self,
@@ -273,13 +314,14 @@ class ProblemHandler(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        super().handle_error(request, status, exc, message)  # logs; raises if answered
         if status >= 500:
+            super().handle_error(request, status, exc, message)  # logs; raises if answered
             problem = internal()
         else:
-            # aiohttp's message is "<what>:\n\n  <the bytes>": keep the what.
-            what = (message or "").split(":", 1)[0].strip().splitlines()
-            reason = what[0][:120] if what else HTTPStatus(status).phrase
+            reason = malformed_reason(exc, message, status)
+            log.debug("malformed HTTP request from %s: %s", request.remote, reason)
+            if request.writer.output_size > 0:  # as aiohttp: part of an answer is out
+                raise ConnectionError("an answer was begun: no problem document can follow")
             problem = Problem(
                 status,
                 "malformed-request",
@@ -293,6 +335,25 @@ class ProblemHandler(RequestHandler):
         )
         response.force_close()
         return response
+
+
+def malformed_reason(exc: BaseException | None, message: str | None, status: int) -> str:
+    """What was wrong with a request aiohttp could not parse, in aiohttp's words but without
+    the request's bytes: llhttp's message is ``<what>:``, a blank line and the bytes (a line
+    too long: ``<what>: <the bytes>``), and a bad URL's message is the URL itself (a
+    ``CONNECT`` authority, an absolute URL: it was echoed). Else the status's phrase."""
+    text = message or ""
+    head, colon, rest = text.partition(":")
+    if isinstance(exc, InvalidURLError):
+        what = "invalid URL"
+    elif colon and (rest.startswith("\n") or isinstance(exc, LineTooLong)):
+        what = head
+    elif not colon and not any(quote in text for quote in "'\"`"):
+        what = text  # a fixed sentence ("Too many headers received"); bytes come quoted
+    else:
+        what = ""
+    lines = what.strip().splitlines()
+    return lines[0][:120] if lines else HTTPStatus(status).phrase
 
 
 class ConnectionCap:
@@ -350,7 +411,10 @@ class ConnectionCap:
                 f"{self.limit} HTTP connections open, the cap: closing the oldest waiting "
                 "for a request to make room",
             )
-            idle.force_close()
+            if isinstance(idle, ProblemHandler):
+                idle.evict()
+            else:
+                idle.force_close()
             return self._handler()
         self.alarm.raised(
             "connections",
