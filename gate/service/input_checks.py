@@ -29,7 +29,8 @@ SCAN_KINDS = frozenset({"gs1", "gtin", "sscc", "epc", "epc_uri"})
 SCAN_FIELDS = frozenset({"scan_id", "reader", "door", "code", "kind", "ts", "shipment"})
 #: The longest scan code taken (a GS1 element string with every optional AI is far shorter).
 MAX_CODE = MAX_CODE_LENGTH  # the one limit on a code's length, owned by the core
-#: The longest scan id or reader name: they are stored and journaled with each scan.
+#: The longest scan id, reader name, door or shipment a scan may name: they are stored and
+#: journaled with each scan.
 MAX_SCAN_NAME = 128
 #: The scan's fields that are names, single-line text (``gate.core.text``): no control
 #: characters, no invisible or bidirectional marks.
@@ -115,7 +116,8 @@ def check_scan(raw: Any) -> ScanInput:
             and 0 < len(scan_id) <= MAX_SCAN_NAME
             and 0 < len(reader) <= MAX_SCAN_NAME
             and 0 < len(code) <= MAX_CODE
-            and door
+            and 0 < len(door) <= MAX_SCAN_NAME
+            and (shipment is None or len(shipment) <= MAX_SCAN_NAME)
             and "|" not in scan_id
             and "|" not in reader
             # ASCII text has no lone surrogate: every field is storable as it is; and printable
@@ -174,6 +176,10 @@ def check_scan_fully(raw: Any) -> ScanInput:
             raise InvalidCode(
                 f"{name} must be at most {MAX_SCAN_NAME} characters, without '|'", field=name
             )
+    for name in ("door", "shipment"):
+        # Never a door's or shipment's id (64 characters at most), but answered and journaled.
+        if len(values[name] or "") > MAX_SCAN_NAME:
+            raise InvalidCode(f"{name} must be at most {MAX_SCAN_NAME} characters", field=name)
     if len(values["code"] or "") > MAX_CODE:
         raise InvalidCode(f"code is longer than {MAX_CODE} characters", field="code")
     if values["kind"] is not None and values["kind"] not in SCAN_KINDS:

@@ -165,3 +165,15 @@ def test_a_lone_surrogate_in_the_time_is_refused_by_both() -> None:
     with pytest.raises(InvalidCode, match="lone surrogate"):
         check_scan(raw)
     _same(raw)
+
+
+@pytest.mark.parametrize("field", ["door", "shipment"])
+def test_a_door_or_shipment_longer_than_any_id_is_refused_by_both(field: str) -> None:
+    """A door or shipment of 10,000 characters (attack17: no limit, so stored and journaled
+    whole with the refusal) is refused naming the field; 128 characters are still taken."""
+    raw = {"scan_id": "s", "reader": "r", "door": "D1", "code": "c", field: "D" * 10_000}
+    with pytest.raises(InvalidCode, match=f"{field} must be at most 128") as refused:
+        check_scan(raw)
+    assert field == refused.value.field
+    _same(raw)
+    assert "D" * 128 == getattr(check_scan({**raw, field: "D" * 128}), field)
