@@ -11,6 +11,7 @@ Everything here is pure: ``unicodedata`` is computation, not I/O.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -101,10 +102,23 @@ PARTY_ROLES: tuple[str, ...] = (
 ID_SCHEMES: frozenset[str] = frozenset({"lei", "eori", "vat", "duns"})
 
 
+_ID_CLEAN = re.compile(r"[^0-9A-Z]")
+
+
 def normalise_id(value: str) -> str:
-    """An identifier's comparison form: upper case, no spaces, dots or dashes
-    (``"DE 123.456-789"`` and ``"de123456789"`` are one VAT number)."""
-    return "".join(ch for ch in value.upper() if ch.isalnum())
+    """An identifier's comparison form: upper-case ASCII letters and digits only
+    (``"DE 123.456-789"`` and ``"de123456789"`` are one VAT number), after compatibility
+    forms and every script's digits are read as ASCII. One form for a shipment's parties, a
+    licence's consignee and the screening lists' identifiers: attack16 found a listed
+    company's VAT number written in full-width digits ("ＭＴ２００８４６３７") folded to nothing,
+    and a licence consignee's id so written was not matched at all."""
+    if not value.isascii():
+        compatible = unicodedata.normalize("NFKC", value)
+        value = "".join(
+            str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch
+            for ch in compatible
+        )
+    return _ID_CLEAN.sub("", value.upper())
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +174,6 @@ def parse_ids(ids: Mapping[str, object], *, where: str) -> tuple[tuple[str, str]
                 f"{where}: unknown identifier {scheme!r} (one of {', '.join(sorted(ID_SCHEMES))})"
             )
         if not isinstance(value, str) or not normalise_id(value):
-            raise PolicyError(f"{where}: {scheme} must be a non-empty text")
+            raise PolicyError(f"{where}: {scheme} must be a text with letters or digits")
         parsed.append((scheme, normalise_id(value)))
     return tuple(sorted(parsed))

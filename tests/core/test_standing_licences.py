@@ -131,6 +131,12 @@ def test_holds_a_standing_licence_never_releases(
             licence(ids=(("lei", "529900ABCDEF12345678"),)),
             False,
         ),
+        (
+            # Full-width digits and letters are read as ASCII, as screening reads them.
+            sh.Consignee("Gulf Avionics Trading", "AE", (("vat", "ＡＥ１００－２"),)),
+            licence(ids=(("vat", "AE 100.2"),)),
+            True,
+        ),
         (sh.Consignee("Gulf Avionics LLC", "AE"), licence(ids=(("lei", "529900X"),)), False),
         (sh.Consignee("Gulf Avionics LLC", "AE", (("vat", "AE100"),)), licence(), False),
         (
@@ -144,6 +150,7 @@ def test_holds_a_standing_licence_never_releases(
         "other-country",
         "same-lei-other-name",
         "same-lei-other-country",
+        "same-vat-full-width",
         "licence-has-id-consignee-none",
         "consignee-has-id-licence-none",
         "different-vat",
@@ -157,6 +164,13 @@ def test_consignee_matching(
     AE, and a quoted LEI does not carry a licence to another country."""
     state = sealed(IMU_KEY, granted, consignee=consignee).state
     assert (sh.State.CLEARED if covers else sh.State.HELD) == state
+
+
+def test_an_identifier_without_ascii_letters_or_digits_is_refused() -> None:
+    """LEI, EORI, VAT and DUNS numbers are ASCII letters and digits: a value with none (after
+    full-width forms and other scripts' digits are read as ASCII) names no party."""
+    with pytest.raises(LicenceError, match="letters or digits"):
+        licence(ids=(("vat", "НДС-—"),))
 
 
 def test_unknown_identifier_scheme_is_refused() -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from gate.core.hits import Hit
-from gate.core.screening.index import normalise_identifier
+from gate.core.parties import normalise_id
 from gate.core.screening.matcher import Party
 from gate.core.screening.names import fold_name
 
@@ -112,7 +112,7 @@ def _same_id(mine: ClearedId, theirs: tuple[str | None, str]) -> bool:
     """Whether a cleared identifier is the party's: the same value, and the same scheme when
     the clearance names one (a party identifier with no scheme is then not the same)."""
     scheme, value = mine
-    if normalise_identifier(value) != normalise_identifier(theirs[1]):
+    if normalise_id(value) != normalise_id(theirs[1]):
         return False
     return scheme is None or (theirs[0] is not None and scheme == theirs[0].strip().lower())
 

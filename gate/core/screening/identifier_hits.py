@@ -17,8 +17,9 @@ from collections.abc import Iterable, Iterator
 
 from gate.core.countries import ISO_3166_ALPHA2
 from gate.core.hits import Hit, HitAction
+from gate.core.parties import normalise_id
 from gate.core.screening.entries import ListEntry
-from gate.core.screening.index import ScreeningIndex, identifier_keys, normalise_identifier
+from gate.core.screening.index import ScreeningIndex, identifier_keys
 
 #: VAT prefixes that are not the country's ISO code: Greece writes EL, Northern Ireland XI.
 _VAT_PREFIXES = {"EL": "GR", "XI": "GB"}
@@ -61,7 +62,7 @@ def identifier_hits(
     pairs hit by name); each entry hit here is added to ``already``."""
     hits: list[Hit] = []
     for value in ids:
-        for key, country in _forms(normalise_identifier(value)):
+        for key, country in _forms(normalise_id(value)):
             for number in index.identifiers.get(key, ()):
                 entry = index.entries[number]
                 if (entry.list_id, entry.reference) in already:

@@ -17,11 +17,10 @@ swapped in whole by the shell, so a screening never sees half a reload.
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from gate.core.parties import normalise_id
 from gate.core.screening.entries import EntryKind, ListEntry, ParsedList
 from gate.core.screening.given_names import ABD_WORDS, given_name
 from gate.core.screening.names import (
@@ -108,23 +107,6 @@ class IndexedName:
     specific: bool = False
 
 
-_ID_CLEAN = re.compile(r"[^0-9A-Z]")
-
-
-def normalise_identifier(value: str) -> str:
-    """An identifier as compared: upper case letters and digits only, ASCII, after
-    compatibility forms and every script's digits are read as ASCII (attack16: a listed
-    company's VAT number written in full-width or Arabic-Indic digits, "ＭＴ２００８４６３７",
-    folded to nothing and hit nothing)."""
-    if not value.isascii():
-        compatible = unicodedata.normalize("NFKC", value)
-        value = "".join(
-            str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch
-            for ch in compatible
-        )
-    return _ID_CLEAN.sub("", value.upper())
-
-
 def identifier_keys(value: str) -> tuple[str, ...]:
     """The keys a listed identifier is indexed under: the whole value normalised, and the
     number inside it, from its first to its last word that holds a digit, when words stand
@@ -132,12 +114,12 @@ def identifier_keys(value: str) -> tuple[str, ...]:
     number ("AF465508 Colombia", "D000000483, Diplomatic", "Card 7020783883", "Booklet:
     A5199819", "Goztepe V.D. 823 026 0248"; review18: a party quoting the number alone hit
     nothing). The keys are derived, never stored: the entry and its version are unchanged."""
-    whole = normalise_identifier(value)
+    whole = normalise_id(value)
     words = value.replace(",", " ").split()
     numbered = [n for n, word in enumerate(words) if any(ch.isdigit() for ch in word)]
     if not numbered:
         return (whole,)
-    inner = normalise_identifier(" ".join(words[numbered[0] : numbered[-1] + 1]))
+    inner = normalise_id(" ".join(words[numbered[0] : numbered[-1] + 1]))
     return (whole,) if inner == whole or len(inner) < MIN_INNER_ID_LENGTH else (whole, inner)
 
 
