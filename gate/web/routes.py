@@ -7,7 +7,7 @@ from aiohttp import web
 from gate.web import api, callbacks, reports_page, screening_api
 from gate.web.page import handlers as page
 from gate.web.page import login, search
-from gate.web.page.responses import STATIC_DIR, STATIC_ROUTE
+from gate.web.page.responses import static_file
 
 API = "/api/v1"
 
@@ -56,4 +56,4 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/page/shipments/{id}", search.shipment_fragment)
     r.add_post("/page/alerts/{id}/acknowledge", page.acknowledge_alert)
     reports_page.setup(app)
-    r.add_static("/static", STATIC_DIR, name=STATIC_ROUTE)
+    r.add_get("/static/{filename:.*}", static_file)

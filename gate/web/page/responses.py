@@ -8,16 +8,25 @@ missed.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from importlib import resources
 from pathlib import Path
 from string import Template
 
 from aiohttp import web
 
+from gate.errors import NotFound
+
 #: The page's own files (script, style, symbols), served under ``/static``.
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-#: The name of the static route (routes.py adds it; ``static_url`` looks it up).
-STATIC_ROUTE = "static"
+#: The page's files by name: the only names ``static_file`` serves, each with its version
+#: tag (the content's SHA-256, URL-safe base64, as aiohttp's static route wrote it).
+_VERSIONS = {
+    path.name: base64.urlsafe_b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
+    for path in STATIC_DIR.iterdir()
+    if path.is_file()
+}
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -53,7 +62,17 @@ def redirect(location: str) -> web.Response:
 
 
 def static_url(app: web.Application, name: str) -> str:
-    """The URL of a static file, with a version tag so a browser never keeps an old one."""
-    resource = app.router[STATIC_ROUTE]
-    assert isinstance(resource, web.StaticResource)
-    return str(resource.url_for(filename=name, append_version=True))
+    """The URL of a static file, with a version tag so a browser never keeps an old one (the
+    file's hash, as aiohttp's ``append_version`` makes it). Raises KeyError for a name that
+    is not one of the page's files."""
+    return f"/static/{name}?v={_VERSIONS[name]}"
+
+
+async def static_file(request: web.Request) -> web.FileResponse:
+    """One of the page's own files, by name. Any other path under ``/static/`` is a 404
+    problem document (aiohttp's static route answered a missing file with an empty 404 of its
+    own, outside the middleware, and a folder with a 403); nothing outside is reachable."""
+    name = request.match_info["filename"]
+    if name not in _VERSIONS:
+        raise NotFound(f"no file {name[:100]!r} under /static")
+    return web.FileResponse(STATIC_DIR / name)
