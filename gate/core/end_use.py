@@ -25,7 +25,10 @@ Hebrew as whole words with their inflections ("ядерного оружия", "
 Russian compounds inside words ("Kernwaffenprogramm", "противоракетный"); Chinese, Japanese,
 Korean, Arabic and Persian with the spaces removed, since those scripts join words, particles
 or prefixes ("핵무기를", "الأسلحة الكيميائية"). The text is also read with digits for letters
-("m1ssile") and, for the strict terms, with "l" and "1" taken as "i" ("MISSlLE", "missi1e").
+("m1ssile") and, for the strict terms, with "l" and "1" taken as "i" ("MISSlLE", "missi1e");
+with a star between letters as each vowel ("m*ssile"); and two to four words that joined
+are one of the few delivery and military words of ``end_use_terms.SPLIT_WMD`` and
+``SPLIT_MILITARY`` count as that word ("missi le", "dro ne", "mil itary").
 
 The built-in vocabulary takes each word that names a delivery system or a WMD on its own
 (missile, ballistic, rocket, cruise, UAV, drone, warhead, ICBM, WMD, ...) and, for words that
