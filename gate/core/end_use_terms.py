@@ -242,6 +242,15 @@ FOREIGN: tuple[tuple[str, ...], ...] = (
     (r"onbemand\w*", r"vliegtui\w*|luchtvaartui\w*"),
     (r"ohjus(?:ten|ta)?|ohjuk\w*|droon\w*",),
     (r"rizen\w*|balistick\w*|protiletadlov\w*|protilodn\w*", r"strel\w*"),
+    # Unmanned aircraft in Indonesian and Malay, Vietnamese, Hungarian, Romanian and Greek;
+    # a Greek rocket (attack18).
+    (r"pesawat", r"tanpa", r"awak|pilot"),
+    (r"pesawat", r"nirawak"),
+    (r"may", r"bay", r"khong", r"nguoi", r"lai"),
+    (r"pilota", r"nelkuli"),
+    (r"avion|avioane|aeronava|aeronave", r"fara", r"pilot"),
+    (r"μη", r"επανδρωμεν\w*", r"αεροσκαφ\w*|αεροχημ\w*|ιπταμεν\w*|ελικοπτερ\w*"),
+    (r"ρουκετ\w*",),
     (r"bezzalogow\w*", r"stat\w*|samolot\w*|aparat\w*|lotnicz\w*|powietrzn\w*"),
     (r"insansiz", r"hava", r"arac\w*"),
     (r"s?iha(?:lar|lari|si|sina|nin|ya)?",),
@@ -365,6 +374,8 @@ SPACELESS: tuple[str, ...] = (
     # above and below fold away or to spaces: "ขีปนาวุธ" is "ขปนาวธ"); Urdu: missile, drone
     # (attack18).
     r"ขปนาวธ|จรวด|โดรน|อากาศยานไรคนขบ|میزائل|ڈرون",
+    # Bengali: missile (both words), as folded.
+    r"কষপণসতর|মসইল",
     # Hebrew: the abbreviation for a UAV, written with or without its gershayim.
     r"כטב(?:ם|מים)",
 )  # fmt: skip
@@ -399,6 +410,11 @@ MILITARY: tuple[tuple[str, ...], ...] = (
      r"|арми(?:я|и|ю|еи)(?! спасения)|армі(?:я|і|ю|єю)(?! спасіння)",),
     (r"aerospace|strategic", r"forces?"),
     (r"bundeswehr|verteidigungsministerium\w*|irgc|pasdaran",),
+    # German armed forces, warships, combat aircraft and the arms industry (attack18); not
+    # "Rüstung" alone (a knight's armour) nor "Verteidigung" (a defence in court).
+    (r"streitkraft\w*|kriegsschiff\w*|kampfflugzeug\w*|kampfjets?|luftwaffe|bundesmarine"
+     r"|rustungs\w*",),
+    (r"defense|defensa|difesa|defesa", r"nationale|nacional|nazionale"),
     # Found by attack5: the services and forces named plainly ("for the US Air Force").
     (r"paramilitar\w*|navy(?!\s+blue)|navies|naval|warships?|ammunition|troops",),
     (r"air|special", r"forces?"),

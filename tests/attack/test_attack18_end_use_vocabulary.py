@@ -23,8 +23,14 @@ the US cleared under the general licence EU001 and could leave the dock:
   ("onbemand vliegtuig"), Czech, Slovak, Polish, Croatian, Serbian and Bulgarian
   ("bezpilotní", "bespilotna", "bezzałogowiec", "безпилотен"); missiles in Finnish
   ("ohjus"), Czech ("řízená střela"), Swedish ("kryssningsrobot"), Thai and Urdu; the
-  Persian drone in Latin letters ("pahpad"). Judgement: not Romanian "rachetă" (also the
-  tennis racket) nor Swedish "robot" alone (a robot); their ballistic compounds are read.
+  Persian drone in Latin letters ("pahpad"); unmanned aircraft in Indonesian, Vietnamese,
+  Hungarian, Romanian and Greek, a Greek rocket and the Bengali missile; and, as military
+  (row 7), German armed forces, warships, combat aircraft and arms industry ("Streitkräfte",
+  "Kriegsschiff", "Rüstungsindustrie", "Luftwaffe") and a national defence. Judgement: not
+  Romanian "rachetă" (also the tennis racket) nor Swedish "robot" alone (a robot), whose
+  ballistic compounds are read; not German "Rüstung" (also a knight's armour) or
+  "Verteidigung" (a defence in court) alone; not the Hindi drone and rocket, which fold to
+  three letters found inside other words.
 """
 
 from __future__ import annotations
@@ -91,6 +97,24 @@ SLIPPED = [
     ("โดรน", "โดรน"),
     ("ڈرون", "ڈرون"),
     ("pahpad", "pahpad"),
+    ("pesawat tanpa awak", "pesawat tanpa awak"),
+    ("máy bay không người lái", "may bay khong nguoi lai"),
+    ("pilóta nélküli repülőgép", "pilota nelkuli"),
+    ("avion fără pilot", "avion fara pilot"),
+    ("μη επανδρωμένο αεροσκάφος", "μη επανδρωμενο αεροσκαφοσ"),
+    ("ρουκέτα", "ρουκετα"),
+    ("ক্ষেপণাস্ত্র", "কষপণসতর"),
+]
+
+#: German armed forces, warships and arms industry, and a national defence: military (row 7).
+MILITARY = [
+    ("Kampfflugzeug", "kampfflugzeug"),
+    ("Kriegsschiff", "kriegsschiff"),
+    ("Streitkräfte", "streitkrafte"),
+    ("Rüstungsindustrie", "rustungsindustrie"),
+    ("Luftwaffe", "luftwaffe"),
+    ("défense nationale", "defense nationale"),
+    ("defensa nacional", "defensa nacional"),
 ]
 
 #: Ordinary words beside them that stay civil (and the civil corpus, test_attack18_..._corpus).
@@ -118,6 +142,11 @@ CIVIL = [
     "unbemannte Tankstelle Kassenautomat",
     "onbemand tankstation betaalautomaat",
     "avion de ligne maintenance",
+    "Rüstung für Ritterfest",
+    "Verteidigung im Strafprozess",
+    "pesawat terbang komersial",
+    "may bay thuong mai",
+    "μη διαθέσιμο",
 ]
 
 
@@ -125,6 +154,12 @@ CIVIL = [
 def test_each_new_word_names_missile_delivery(text: str, term: str) -> None:
     """Each synonym, system name and foreign word is read as WMD or missile delivery."""
     assert term == BUILT_IN.read(text).wmd
+
+
+@pytest.mark.parametrize(("text", "term"), MILITARY)
+def test_each_new_military_word_names_a_military_end_use(text: str, term: str) -> None:
+    """Each German military compound and national defence is a military end use (row 7)."""
+    assert (None, term) == (BUILT_IN.read(text).wmd, BUILT_IN.read(text).military)
 
 
 @pytest.mark.parametrize("text", CIVIL)
