@@ -190,6 +190,7 @@ class Vocabulary:
             or _found(_WMD_SPACELESS.search(folded.replace(" ", "")))
             or _split_word(_WMD_SPLIT, folded, _SPLIT_WMD)
             or _split_word(_WMD_SPLIT, unleet, _SPLIT_WMD)
+            or _found(_WMD_STUTTERED.search(unleet))
         )
 
 
@@ -332,6 +333,16 @@ _LONGEST_RUN = 200
 
 _WMD_ANYWHERE = _compile_inside(terms.ANYWHERE)
 _WMD_SPLIT = _compile(terms.SPLIT_WMD)
+
+
+def _stuttered(word: str) -> str:
+    """``word`` as a pattern with each letter but the last perhaps repeated, a letter
+    written twice once ("missile" reads "m+i+s+i+l+e": "misssile", "mmissile")."""
+    letters = [c for i, c in enumerate(word) if i == 0 or c != word[i - 1]]
+    return "".join(f"{c}+" for c in letters[:-1]) + letters[-1] + "s?"
+
+
+_WMD_STUTTERED = _compile((_stuttered(word),) for word in terms.STUTTERED)
 _MILITARY_SPLIT = _compile(terms.SPLIT_MILITARY)
 _WMD_SPACELESS = _compile_inside(terms.SPACELESS)
 _MILITARY_SPACELESS = _compile_inside(terms.MILITARY_SPACELESS)

@@ -306,6 +306,9 @@ SPLIT_WMD: tuple[tuple[str, ...], ...] = (
         r"|дрон(?:ы|ов|а|ам|ами|ах|е|у|ом)?|беспилотн\w*",
     ),
 )
+#: The delivery words that count with a letter written twice or more ("misssile",
+#: "drrone", "mmissile"; attack18), but not their last letter: "Rockett" is a family name.
+STUTTERED: tuple[str, ...] = ("missile", "rocket", "drone", "warhead", "ballistic")
 SPLIT_MILITARY: tuple[tuple[str, ...], ...] = (
     (
         r"military|militar(?:ies|ily|i[sz]ed|i[sz]ation|es|e|i|o|a|os|as)?|militaires?"
@@ -337,9 +340,9 @@ ANYWHERE: tuple[str, ...] = (
     # that begins a word, or follows the prefix of a small or a counter one ("microdrone",
     # "antimissile"), never inside another word ("Crockett", "padrone"); and the phrases.
     # Not a Cruiser (a Toyota Land Cruiser, a beach cruiser bicycle, a cabin cruiser) nor
-    # dronedarone, a heart drug (review18).
+    # dronedarone, a heart drug (review18), nor the family name Rockett (attack18).
     r"(?<![^\W_])(?:anti|counter|micro|mini|nano)?"
-    r"(?:missile|rocket|drone(?!daron)|uav|ucav|warhead|icbm|slbm|cruise(?!r)|ballistic)",
+    r"(?:missile|rocket(?!t)|drone(?!daron)|uav|ucav|warhead|icbm|slbm|cruise(?!r)|ballistic)",
     r"spacelaunch|launchvehicle|reentryvehicle|unmanned(?:aerial|air|aircraft)|massdestruction"
     r"|(?:bio|chem|germ)(?:warfare|weapon)|nerve(?:agent|gas)"
     r"|(?:nuclear|chemical|biological|atomic)(?:warhead|bomb|warfare)",

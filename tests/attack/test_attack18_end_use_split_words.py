@@ -1,5 +1,5 @@
 """Attack18: a missile or drone end use written with a space, a hyphen or a star inside the
-word, or a bar for its "i", slips past 2.2 on main.
+word, a bar for its "i" or a letter doubled, slips past 2.2 on main.
 
 A dishonest shipper declares the end use so that a person reads the word at once and the
 vocabulary does not. On main (72168f4) each of these read as no end use at all: a Category
@@ -17,6 +17,10 @@ II gyro (9.A.4) to the US cleared under the general licence EU001 and could leav
 * A bar or an inverted exclamation mark for the "i" ("m|ssile", "m¡ssile"), as "!" was.
 * A star for a letter, as a word is censored ("m*ssile", "dr*ne", "w*rhead"): read with
   each vowel in its place.
+* A letter written twice or more ("misssile", "drrone", "mmissile", "roccket"): for
+  missile, rocket, drone, warhead and ballistic (``end_use_terms.STUTTERED``), not their last
+  letter. Found beside it: "Rockett" (a family name, "Rockett St George") was held on main,
+  as a rocket that begins a word; it is not.
 """
 
 from __future__ import annotations
@@ -52,6 +56,11 @@ SLIPPED_WMD = [
     ("dr*ne", "drone"),
     ("r*cket", "rocket"),
     ("w*rhead", "warhead"),
+    ("misssile", "misssile"),
+    ("mmissile", "mmissile"),
+    ("drrones", "drrones"),
+    ("roccket", "roccket"),
+    ("warrhead", "warrhead"),
 ]
 
 #: The same for the military words (row 7 only).
@@ -76,6 +85,8 @@ CIVIL = [
     "grades M, I, R, V",
     "u av",
     "un manned substation",
+    "Rockett St George homeware",
+    "Mississippi barge parts",
 ]
 
 
