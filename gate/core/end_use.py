@@ -26,7 +26,8 @@ Russian compounds inside words ("Kernwaffenprogramm", "противоракет�
 Korean, Arabic and Persian with the spaces removed, since those scripts join words, particles
 or prefixes ("핵무기를", "الأسلحة الكيميائية"). The text is also read with digits for letters
 ("m1ssile") and, for the strict terms, with "l" and "1" taken as "i" ("MISSlLE", "missi1e");
-with a star between letters as each vowel ("m*ssile"); and two to four words that joined
+with a star between letters as each vowel ("m*ssile"); a few delivery words with a letter
+doubled ("misssile", ``end_use_terms.STUTTERED``); and two to four words that joined
 are one of the few delivery and military words of ``end_use_terms.SPLIT_WMD`` and
 ``SPLIT_MILITARY`` count as that word ("missi le", "dro ne", "mil itary").
 
