@@ -27,7 +27,8 @@ Korean, Arabic and Persian with the spaces removed, since those scripts join wor
 or prefixes ("핵무기를", "الأسلحة الكيميائية"). The text is also read with digits for letters
 ("m1ssile") and, for the strict terms, with "l" and "1" taken as "i" ("MISSlLE", "missi1e");
 with a star between letters as each vowel ("m*ssile"); a few delivery words with a letter
-doubled ("misssile", ``end_use_terms.STUTTERED``); and two to four words that joined
+doubled ("misssile", ``end_use_terms.STUTTERED``); CamelCase split where it turns to a
+capital ("GuidedMissile"); and two to four words that joined
 are one of the few delivery and military words of ``end_use_terms.SPLIT_WMD`` and
 ``SPLIT_MILITARY`` count as that word ("missi le", "dro ne", "mil itary").
 
@@ -246,6 +247,9 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
         forms += [compatible]
     if (unsymbolled := _SYMBOL_LETTER.sub(_as_letter, text)) != text:
         forms += [unsymbolled]
+    if (uncamelled := _CAMEL.sub(" ", text)) != text:
+        # CamelCase with the delivery word inside ("GuidedMissile", "FPVDrone"; attack18).
+        forms += [uncamelled]
     if _CENSORED.search(text):
         # A star for a letter, as a word is censored ("m*ssile", "dr*ne"): each vowel.
         forms += [_CENSORED.sub(vowel, text) for vowel in _VOWELS]
@@ -274,6 +278,11 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
 _SYMBOL_LETTERS = str.maketrans("$@!€§¢©+|¡", "saiescctii")
 _SYMBOL_LETTER = re.compile(r"(?<=[^\W\d_])[$@!€§¢©+|¡]|[$@!€§¢©+|¡](?=[^\W\d_])")
 
+
+#: Where a CamelCase word turns to a capital: "GuidedMissile", "FPVDrone", "StrikeUAV".
+_CAMEL = re.compile(
+    r"(?<=[a-zß-öø-ÿа-я])(?=[A-ZÀ-ÖØ-ÞА-Я])|(?<=[A-ZÀ-ÖØ-ÞА-Я])(?=[A-ZÀ-ÖØ-ÞА-Я][a-zß-öø-ÿа-я])"
+)
 
 #: A star between two letters, for the letter a writer will not spell out (attack18).
 _CENSORED = re.compile(r"(?<=[^\W\d_])\*(?=[^\W\d_])")

@@ -343,6 +343,11 @@ ANYWHERE: tuple[str, ...] = (
     # dronedarone, a heart drug (review18), nor the family name Rockett (attack18).
     r"(?<![^\W_])(?:anti|counter|micro|mini|nano)?"
     r"(?:missile|rocket(?!t)|drone(?!daron)|uav|ucav|warhead|icbm|slbm|cruise(?!r)|ballistic)",
+    # Attack18: the same written in lower case with the delivery word last ("guidedmissile",
+    # "kamikazedrone"): "missile" inside any word (no civil word holds it), a drone or UAV
+    # after an attack word only ("padrone", "madrone").
+    r"missile|(?:kamikaze|attack|strike|combat|suicide|killer|fpv|armed|military|recon)"
+    r"(?:drone|uav)|(?:dirty|atom|hydrogen)bomb|loiteringmunition|hypersonicglide",
     r"spacelaunch|launchvehicle|reentryvehicle|unmanned(?:aerial|air|aircraft)|massdestruction"
     r"|(?:bio|chem|germ)(?:warfare|weapon)|nerve(?:agent|gas)"
     r"|(?:nuclear|chemical|biological|atomic)(?:warhead|bomb|warfare)",

@@ -1,5 +1,6 @@
 """Attack18: a missile or drone end use written with a space, a hyphen or a star inside the
-word, a bar for its "i" or a letter doubled, slips past 2.2 on main.
+word, a bar for its "i", a letter doubled, or joined to the word before it, slips past 2.2
+on main.
 
 A dishonest shipper declares the end use so that a person reads the word at once and the
 vocabulary does not. On main (72168f4) each of these read as no end use at all: a Category
@@ -21,6 +22,12 @@ II gyro (9.A.4) to the US cleared under the general licence EU001 and could leav
   missile, rocket, drone, warhead and ballistic (``end_use_terms.STUTTERED``), not their last
   letter. Found beside it: "Rockett" (a family name, "Rockett St George") was held on main,
   as a rocket that begins a word; it is not.
+* Joined to the word before it, in CamelCase ("GuidedMissile", "AntiShipMissile",
+  "FPVDrone", "StrikeUAV", "ArtilleryRocket", "HypersonicGlideVehicle"; attack16 read a
+  delivery word that begins a joined word only): the text is also read with a space where a
+  CamelCase word turns to a capital. In lower case: "missile" inside any word
+  ("guidedmissile"), a drone or UAV after an attack word ("kamikazedrone"), "dirtybomb",
+  "loiteringmunition". Judgement: "SkyRocket toys" is held, as toy rockets are.
 """
 
 from __future__ import annotations
@@ -57,10 +64,21 @@ SLIPPED_WMD = [
     ("r*cket", "rocket"),
     ("w*rhead", "warhead"),
     ("misssile", "misssile"),
-    ("mmissile", "mmissile"),
+    ("mmissile", "missile"),
     ("drrones", "drrones"),
     ("roccket", "roccket"),
     ("warrhead", "warrhead"),
+    ("GuidedMissile", "missile"),
+    ("guidedmissile", "missile"),
+    ("AntiShipMissile", "missile"),
+    ("FPVDrone", "fpvdrone"),
+    ("AttackDrone", "attackdrone"),
+    ("kamikazedrone", "kamikazedrone"),
+    ("StrikeUAV", "strikeuav"),
+    ("ArtilleryRocket", "rocket"),
+    ("HypersonicGlideVehicle", "hypersonicglide"),
+    ("dirtybomb", "dirtybomb"),
+    ("loiteringmunition", "loiteringmunition"),
 ]
 
 #: The same for the military words (row 7 only).
@@ -87,6 +105,11 @@ CIVIL = [
     "un manned substation",
     "Rockett St George homeware",
     "Mississippi barge parts",
+    "McDonald's franchise kitchen",
+    "iPhone repair parts",
+    "PowerPoint licences",
+    "JavaScript training",
+    "il padrone restaurant kitchen",
 ]
 
 
@@ -109,7 +132,9 @@ def test_ordinary_words_are_not_joined_into_one(text: str) -> None:
     assert (None, None) == (BUILT_IN.read(text).wmd, BUILT_IN.read(text).military)
 
 
-@pytest.mark.parametrize("end_use", ["guidance for the dro ne fleet", "m|ssile", "m*ssile"])
+@pytest.mark.parametrize(
+    "end_use", ["guidance for the dro ne fleet", "m|ssile", "m*ssile", "drrone", "GuidedMissile"]
+)
 async def test_a_gyro_for_a_split_missile_end_use_is_held_not_dispatched(
     gate: Gate, demo_config: Path, end_use: str
 ) -> None:
