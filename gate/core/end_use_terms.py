@@ -423,6 +423,16 @@ MILITARY: tuple[tuple[str, ...], ...] = (
     (r"streitkraft\w*|kriegsschiff\w*|kampfflugzeug\w*|kampfjets?|luftwaffe|bundesmarine"
      r"|rustungs\w*",),
     (r"defense|defensa|difesa|defesa", r"nationale|nacional|nazionale"),
+    # Weapons named by kind rather than as weapons (attack18): guided and cluster bombs (a
+    # bath bomb and a bomb calorimeter are not), artillery (not the artillery plant, a
+    # houseplant, nor the artillery fungus), howitzers, air defence, anti-aircraft, anti-tank,
+    # anti-ship and anti-personnel, a main battle tank.
+    (r"guided|glide|gliding|smart|cluster|aerial|aircraft", r"bombs?"),
+    (r"jdams?|howitzers?|artillery(?! plants?| fung\w*| ferns?)",),
+    (r"air", r"defen[cs]es?"),
+    (r"anti", r"aircraft|tanks?|ships?|armou?r|personnel"),
+    (r"antiaircraft|antitank|antiship|antipersonnel",),
+    (r"main", r"battle", r"tanks?"),
     # Found by attack5: the services and forces named plainly ("for the US Air Force").
     (r"paramilitar\w*|navy(?!\s+blue)|navies|naval|warships?|ammunition|troops",),
     (r"air|special", r"forces?"),

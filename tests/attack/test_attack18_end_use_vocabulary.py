@@ -26,7 +26,9 @@ the US cleared under the general licence EU001 and could leave the dock:
   Persian drone in Latin letters ("pahpad"); unmanned aircraft in Indonesian, Vietnamese,
   Hungarian, Romanian and Greek, a Greek rocket and the Bengali missile; and, as military
   (row 7), German armed forces, warships, combat aircraft and arms industry ("Streitkräfte",
-  "Kriegsschiff", "Rüstungsindustrie", "Luftwaffe") and a national defence. Judgement: not
+  "Kriegsschiff", "Rüstungsindustrie", "Luftwaffe"), a national defence, and weapons named
+  by kind: guided, glide and cluster bombs, JDAM, artillery, howitzers, air defence,
+  anti-aircraft, anti-tank, anti-ship, anti-personnel, a main battle tank. Judgement: not
   Romanian "rachetă" (also the tennis racket) nor Swedish "robot" alone (a robot), whose
   ballistic compounds are read; not German "Rüstung" (also a knight's armour) or
   "Verteidigung" (a defence in court) alone; not the Hindi drone and rocket, which fold to
@@ -106,7 +108,8 @@ SLIPPED = [
     ("ক্ষেপণাস্ত্র", "কষপণসতর"),
 ]
 
-#: German armed forces, warships and arms industry, and a national defence: military (row 7).
+#: German armed forces, warships and arms industry, a national defence, and weapons named by
+#: kind: military (row 7).
 MILITARY = [
     ("Kampfflugzeug", "kampfflugzeug"),
     ("Kriegsschiff", "kriegsschiff"),
@@ -115,6 +118,16 @@ MILITARY = [
     ("Luftwaffe", "luftwaffe"),
     ("défense nationale", "defense nationale"),
     ("defensa nacional", "defensa nacional"),
+    ("glide bomb kit", "glide bomb"),
+    ("JDAM tail kits", "jdam"),
+    ("cluster bombs", "cluster bombs"),
+    ("artillery shells", "artillery"),
+    ("howitzer barrels", "howitzer"),
+    ("air defence radar", "air defence"),
+    ("anti-aircraft", "anti aircraft"),
+    ("anti-tank guided", "anti tank"),
+    ("anti-personnel mines", "anti personnel"),
+    ("main battle tank", "main battle tank"),
 ]
 
 #: Ordinary words beside them that stay civil (and the civil corpus, test_attack18_..._corpus).
@@ -147,6 +160,11 @@ CIVIL = [
     "pesawat terbang komersial",
     "may bay thuong mai",
     "μη διαθέσιμο",
+    "artillery plant for garden centre",
+    "bath bombs for gift shop",
+    "oxygen bomb calorimeter for lab",
+    "anti-tamper seals",
+    "anti-static bags",
 ]
 
 
@@ -158,7 +176,8 @@ def test_each_new_word_names_missile_delivery(text: str, term: str) -> None:
 
 @pytest.mark.parametrize(("text", "term"), MILITARY)
 def test_each_new_military_word_names_a_military_end_use(text: str, term: str) -> None:
-    """Each German military compound and national defence is a military end use (row 7)."""
+    """Each German military compound, national defence and weapon named by kind is a
+    military end use (row 7), not WMD."""
     assert (None, term) == (BUILT_IN.read(text).wmd, BUILT_IN.read(text).military)
 
 
@@ -168,12 +187,14 @@ def test_ordinary_words_beside_them_stay_civil(text: str) -> None:
     assert (None, None) == (BUILT_IN.read(text).wmd, BUILT_IN.read(text).military)
 
 
-@pytest.mark.parametrize("end_use", ["ATACMS", "Bayraktar TB2 spares", "avion sans pilote"])
+@pytest.mark.parametrize(
+    "end_use", ["ATACMS", "Bayraktar TB2 spares", "avion sans pilote", "glide bomb kit"]
+)
 async def test_a_gyro_for_a_named_missile_or_drone_is_held_not_dispatched(
     gate: Gate, demo_config: Path, end_use: str
 ) -> None:
     """A Category II gyro to the US that EU001 would clear is held for ``catch_all`` when the
-    end use names the system or the drone in French, and its dispatch is refused (on main it
-    cleared and left)."""
+    end use names the system, the drone in French or a glide bomb, and its dispatch is
+    refused (on main it cleared and left)."""
     result = await category_ii_to_us(gate, demo_config, end_use=end_use)
     await assert_held_for_catch_all(gate, result)
