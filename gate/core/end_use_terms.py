@@ -296,12 +296,13 @@ LOOSE: tuple[tuple[str, ...], ...] = (
 #: ("missi le", "dro ne", "mi-ssile", "mil itary"; attack18), found as the whole of the words
 #: joined, and without an open ending: every other term joined from ordinary words would
 #: hold civil text ("Dodge Ram jet black" joins "ramjet", "oh just" the Finnish "ohjus",
-#: "ракетка для" a "ракет\w*").
+#: "ракетка для" a "ракет\w*", a garden "rake ten" pack the German "Raketen"; checked
+#: against an English word list: "rock et", "dr one" and "ball is tic" remain).
 SPLIT_WMD: tuple[tuple[str, ...], ...] = (
     (
         r"missiles?|missilery|rockets?|rocketry|drones?|warheads?|ballistics?|ballistically"
         r"|(?:quad|hexa|octo|multi)(?:copters?|rotors?)"
-        r"|raketen?|raketa|rakiet[ay]?|roket(?:ler|leri|i)?|drohnen?|misiles?|missil[ei]|misseis"
+        r"|rakete|raketa|rakiet[ay]?|roket(?:ler|leri|i)?|drohnen?|misiles?|missil[ei]|misseis"
         r"|cohetes?|foguetes?|ракет(?:а|ы|у|ои|е|ам|ами|ах|ныи|ные|ных)?"
         r"|дрон(?:ы|ов|а|ам|ами|ах|е|у|ом)?|беспилотн\w*",
     ),
