@@ -25,7 +25,12 @@ Hebrew as whole words with their inflections ("ядерного оружия", "
 Russian compounds inside words ("Kernwaffenprogramm", "противоракетный"); Chinese, Japanese,
 Korean, Arabic and Persian with the spaces removed, since those scripts join words, particles
 or prefixes ("핵무기를", "الأسلحة الكيميائية"). The text is also read with digits for letters
-("m1ssile") and, for the strict terms, with "l" and "1" taken as "i" ("MISSlLE", "missi1e").
+("m1ssile") and, for the strict terms, with "l" and "1" taken as "i" ("MISSlLE", "missi1e");
+with a star between letters as each vowel ("m*ssile"); a few delivery words with a letter
+doubled ("misssile", ``end_use_terms.STUTTERED``); CamelCase split where it turns to a
+capital ("GuidedMissile"); and two to four words that joined
+are one of the few delivery and military words of ``end_use_terms.SPLIT_WMD`` and
+``SPLIT_MILITARY`` count as that word ("missi le", "dro ne", "mil itary").
 
 The built-in vocabulary takes each word that names a delivery system or a WMD on its own
 (missile, ballistic, rocket, cruise, UAV, drone, warhead, ICBM, WMD, ...) and, for words that
@@ -159,8 +164,10 @@ class Vocabulary:
             if wmd is None:
                 wmd = self._find_wmd(reading)
             if military is None:
-                military = _found(self._military.search(reading)) or _found(
-                    _MILITARY_SPACELESS.search(reading.replace(" ", ""))
+                military = (
+                    _found(self._military.search(reading))
+                    or _found(_MILITARY_SPACELESS.search(reading.replace(" ", "")))
+                    or _split_word(_MILITARY_SPLIT, reading, _SPLIT_MILITARY)
                 )
         for run in runs:
             wmd = wmd or _found(self._wmd_inside.search(run))
@@ -180,9 +187,44 @@ class Vocabulary:
         found = self._wmd_skeleton.search(_skeleton(unleet))
         if found is not None:
             return folded[found.start() : found.end()]
-        return _found(_WMD_ANYWHERE.search(folded)) or _found(
-            _WMD_SPACELESS.search(folded.replace(" ", ""))
+        return (
+            _found(_WMD_ANYWHERE.search(folded))
+            or _found(_WMD_SPACELESS.search(folded.replace(" ", "")))
+            or _split_word(_WMD_SPLIT, folded, _SPLIT_WMD)
+            or _split_word(_WMD_SPLIT, unleet, _SPLIT_WMD)
+            or _found(_WMD_STUTTERED.search(unleet))
         )
+
+
+#: The shortest word found split in two to four pieces (attack18: "missi le", "dro ne",
+#: "mi-ssile"): shorter, and two ordinary words make one ("u av", "ar my").
+_SPLIT_WMD = 5
+_SPLIT_MILITARY = 6
+_SPLIT_PIECES = 4
+
+
+def _split_word(split: re.Pattern[str], folded: str, shortest: int) -> str | None:
+    """The first run of two to four words of letters in ``folded`` that joined is one whole
+    word of ``split`` ("missi le" joins "missile"), as written; ``None`` if none is.
+
+    The joined runs are searched at once, each fenced by a bar so that a term matches a whole
+    run and no phrase spans two; a run of letters only, so "geran 2" stays a phrase."""
+    words = folded.split()
+    spans: list[tuple[int, int, int]] = []
+    joined: list[str] = []
+    at = 0
+    for first in range(len(words)):
+        for last in range(first + 2, min(first + _SPLIT_PIECES, len(words)) + 1):
+            run = "".join(words[first:last])
+            if len(run) >= shortest and run.isalpha():
+                spans.append((at, first, last))
+                joined.append(run)
+                at += len(run) + 1
+    found = split.search("|".join(joined))
+    if found is None:
+        return None
+    _, first, last = max(span for span in spans if span[0] <= found.start())
+    return " ".join(words[first:last])
 
 
 def _readings(text: str) -> tuple[list[str], list[str]]:
@@ -205,6 +247,12 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
         forms += [compatible]
     if (unsymbolled := _SYMBOL_LETTER.sub(_as_letter, text)) != text:
         forms += [unsymbolled]
+    if (uncamelled := _CAMEL.sub(" ", text)) != text:
+        # CamelCase with the delivery word inside ("GuidedMissile", "FPVDrone"; attack18).
+        forms += [uncamelled]
+    if _CENSORED.search(text):
+        # A star for a letter, as a word is censored ("m*ssile", "dr*ne"): each vowel.
+        forms += [_CENSORED.sub(vowel, text) for vowel in _VOWELS]
     if (unformatted := _INVISIBLE.sub("", text)) != text:
         forms += [unformatted, *read_as_latin(unformatted)]
     if (unelided := _APOSTROPHES.sub(" ", text)) != text:
@@ -226,8 +274,19 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
 
 #: Symbols written for letters, as digits are ("mi$$ile", "w@rhead", "m!ssile"; attack16):
 #: read as the letter where they touch one ("$ 500" alone is a price), in one more reading.
-_SYMBOL_LETTERS = str.maketrans("$@!€§¢©+", "saiescct")
-_SYMBOL_LETTER = re.compile(r"(?<=[^\W\d_])[$@!€§¢©+]|[$@!€§¢©+](?=[^\W\d_])")
+#: A bar and an inverted exclamation mark for "i" ("m|ssile", "m¡ssile"; attack18).
+_SYMBOL_LETTERS = str.maketrans("$@!€§¢©+|¡", "saiescctii")
+_SYMBOL_LETTER = re.compile(r"(?<=[^\W\d_])[$@!€§¢©+|¡]|[$@!€§¢©+|¡](?=[^\W\d_])")
+
+
+#: Where a CamelCase word turns to a capital: "GuidedMissile", "FPVDrone", "StrikeUAV".
+_CAMEL = re.compile(
+    r"(?<=[a-zß-öø-ÿа-я])(?=[A-ZÀ-ÖØ-ÞА-Я])|(?<=[A-ZÀ-ÖØ-ÞА-Я])(?=[A-ZÀ-ÖØ-ÞА-Я][a-zß-öø-ÿа-я])"
+)
+
+#: A star between two letters, for the letter a writer will not spell out (attack18).
+_CENSORED = re.compile(r"(?<=[^\W\d_])\*(?=[^\W\d_])")
+_VOWELS = "aeiouy"
 
 
 def _as_letter(found: re.Match[str]) -> str:
@@ -283,6 +342,18 @@ _LONGEST_RUN = 200
 
 
 _WMD_ANYWHERE = _compile_inside(terms.ANYWHERE)
+_WMD_SPLIT = _compile(terms.SPLIT_WMD)
+
+
+def _stuttered(word: str) -> str:
+    """``word`` as a pattern with each letter but the last perhaps repeated, a letter
+    written twice once ("missile" reads "m+i+s+i+l+e": "misssile", "mmissile")."""
+    letters = [c for i, c in enumerate(word) if i == 0 or c != word[i - 1]]
+    return "".join(f"{c}+" for c in letters[:-1]) + letters[-1] + "s?"
+
+
+_WMD_STUTTERED = _compile((_stuttered(word),) for word in terms.STUTTERED)
+_MILITARY_SPLIT = _compile(terms.SPLIT_MILITARY)
 _WMD_SPACELESS = _compile_inside(terms.SPACELESS)
 _MILITARY_SPACELESS = _compile_inside(terms.MILITARY_SPACELESS)
 

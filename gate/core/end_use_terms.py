@@ -76,7 +76,7 @@ def _pair(qualifier: str, noun: str) -> tuple[str]:
 
 
 #: Unmanned, and the words for it.
-_UNMANNED = r"un ?manned|uncrewed|unpiloted|pilotless"
+_UNMANNED = r"un ?manned|uncrewed|unpiloted|pilotless|crewless"
 #: What an unmanned aircraft is called after "unmanned".
 _UNMANNED_AIR = (
     r"aerial|air|aircraft|airborne|aviation|airplanes?|aeroplanes?|helicopters?|rotorcraft"
@@ -111,7 +111,13 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     (_UNMANNED, r"\w+", r"\w+", _AIRCRAFT),
     (r"optionally", r"piloted|manned", r"aircraft|aerial|air|helicopters?|vehicles?"),
     (r"remotely", r"operated", _AIRCRAFT),
-    (r"(?:quad(?:ro)?|hexa|octo|multi)(?:copters?|rotors?)|(?:quad|hexa|octo|multi) copters?",),
+    # Autonomous: an aircraft noun only ("autonomous air purifier" is no aircraft; attack18).
+    (r"autonomous", _AIRCRAFT),
+    (r"autonomous", r"\w+", _AIRCRAFT),
+    # With the Romance spellings (attack18: "quadricóptero", "cuadricóptero", "quadrirotor",
+    # Italian "quadricottero").
+    (r"(?:quad(?:r[oi])?|cuadri|hexa|exa|esa|octo|multi)(?:copter\w*|cotter\w*|rotor\w*)"
+     r"|(?:quad|hexa|octo|multi) copters?",),
     (r"rpas|rpvs?",),
     (r"remotely", r"piloted", r"aircraft|air|aerial|vehicles?"),
     (r"space|satellite|orbital", r"launch(?:es|ers?|ing)?"),
@@ -137,11 +143,42 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     (r"war", r"heads?"),
     (r"a|h|atom|atomic|hydrogen|dirty", r"bombs?"),
     (r"bio|chem|chemo", r"weapons?|weaponry|warfare|agents?"),
-    (r"scuds?|shahab|hwasong|iskander|fateh|zelzal|nodong|taepodong|musudan|ghauri|shaheen"
+    (r"scuds?|shahab|hwasong|iskander|zelzal|nodong|taepodong|musudan|ghauri"
      r"|kn\d\d|sejjil|khorramshahr|tochka|burkan|mlrs|gmlrs|himars|shahed",),
+    # Fateh and Shaheen are common given names and family names (a Shaheen hospital, a Fateh
+    # dental clinic; attack18): the missile only with its number.
+    (r"fateh", r"\d{2,3}\w*|mobin"),
+    (r"shaheen", r"i{1,3}|[1-3]"),
     # Drones named by their model number ("Geran-2", "Orlan-10"): the name alone is a person's.
     (r"geran|orlan", r"\d{1,2}"),
+    # Attack18: proper names of missile and UAV systems a shipper writes instead of the word,
+    # where the name is no ordinary word, product or common name (not Tomahawk, Lancet,
+    # Javelin, Stinger, Patriot, Harpoon, Trident, Taurus, Zircon, Kalibr (Czech for calibre),
+    # Akinci, Anka, Nasr, Emad, Prithvi, Agni, Babur, Grad, Buk, Tor), or only with the word or
+    # number that makes it one ("Bayraktar TB2", "Topol-M", "Kh-101", "BGM-109"): a number
+    # from the designations in service, not any (Kawasaki's KH 250 is a motorcycle, an "AGM
+    # 65 Ah" a battery).
+    (r"atacms|jassm|brahmos|kinzhal|oreshnik|bulava|tsirkon|pukguksong|exocet|harop|kepd"
+     r"|smerch",),
+    (r"kheibar|khaibar", r"shekan|shikan"),
+    (r"storm", r"shadows?"),
+    (r"scalp", r"eg|naval"),
+    (r"wing", r"loong"),
+    (r"heron", r"tp"),
+    (r"bayraktar", r"tb\d|akinci|kizilelma"),
+    (r"topol", r"m"),
+    (r"kh", r"(?:22|23|25|29|31|32|35|47|55|58|59|101|102|555)(?:m\d?|[a-z]{1,2})?"),
+    (r"agm", r"(?:84|86|88|114|154|158|183)[a-h]?"),
+    (r"bgm|rgm|ugm|mgm|lgm|mim|fim",
+     r"(?:109|84|27|73|96|133|31|52|140|168|30|35|118|104|23|92)[a-h]?"),
+    (r"kargu|mohajer|ababil|ababeel", r"\d{1,2}"),
+    # Delivery terms of the MTCR annex a shipper writes instead of "missile" (attack18).
+    (r"scramjets?|ramjets?",),
+    # Persian "drone" written in Latin letters.
+    (r"pahpads?|pehpads?",),
+    (r"transporter", r"erector", r"launchers?"),
     (r"hypersonic", r"glide|vehicles?|weapons?"),
+    (r"boost", r"glide", r"vehicles?|bod(?:y|ies)|weapons?|systems?"),
     (r"loitering", r"munitions?"),
     (r"kamikaze", r"drones?|uavs?"),
     (r"sarin|soman|tabun|novichok|vx|ricin|anthrax|mustard\s+gas",),
@@ -180,7 +217,8 @@ FOREIGN: tuple[tuple[str, ...], ...] = (
     (r"raket(?!k)\w*|rakiet\w*|roket\w*|pocisk\w*|fuze\w*|razz[oi]|cohete\w*|foguet\w*"
      r"|roquettes?|flugkorper\w*|lenkflugkorper\w*|lenkwaff\w*",),
     # French "fusée" is a rocket, but the stub axle of a car's steering is one too.
-    (r"fusees?(?! d essieux?| de direction| de roue)",),
+    # Read with the apostrophe dropped too ("fusée d'essieu" folds to "fusee dessieu").
+    (r"fusees?(?! d essieux?| dessieux?| de direction| de roue)",),
     (r"lanceurs?", r"spatia\w*"),
     (r"kitle", r"imha"),
     (r"destruction", r"massive|de masse"),
@@ -191,7 +229,28 @@ FOREIGN: tuple[tuple[str, ...], ...] = (
     (r"масов\w*", r"ураженн\w*|знищенн\w*"),
     # Drones and unmanned aircraft.
     (r"dron(?:es|y|ow|a|u|ami|om|ach|e|i|lar\w*)?|drohnen?",),
-    (r"aereos?|aerea|aereas", r"no|nao", r"tripulad\w*"),
+    (r"aereos?|aerea|aereas|aeronaves?", r"no|nao", r"tripulad\w*"),
+    # Attack18: unmanned aircraft in French, Spanish, Portuguese, Italian, German and Dutch,
+    # and missiles in Finnish and Czech.
+    (r"aeronefs?|avions?|aviones|avion|aeronaves?|velivol\w*|aeromobil\w*|aereos?",
+     r"sans|sin|sem|senza", r"pilotes?|pilotos?|pilota|equipage|tripulacion|tripulacao"),
+    (r"aeronefs?", r"telepilot\w*"),
+    (r"aeronaves?", r"remotamente", r"pilotad\w*|tripulad\w*"),
+    (r"pilotaggio", r"remoto"),
+    (r"unbemannt\w*",
+     r"luftfahrzeug\w*|fluggerat\w*|flugzeug\w*|flugsystem\w*|luftfahrtsystem\w*"),
+    (r"onbemand\w*", r"vliegtui\w*|luchtvaartui\w*"),
+    (r"ohjus(?:ten|ta)?|ohjuk\w*|droon\w*",),
+    (r"rizen\w*|balistick\w*|protiletadlov\w*|protilodn\w*", r"strel\w*"),
+    # Unmanned aircraft in Indonesian and Malay, Vietnamese, Hungarian, Romanian and Greek;
+    # a Greek rocket (attack18).
+    (r"pesawat", r"tanpa", r"awak|pilot"),
+    (r"pesawat", r"nirawak"),
+    (r"may", r"bay", r"khong", r"nguoi", r"lai"),
+    (r"pilota", r"nelkuli"),
+    (r"avion|avioane|aeronava|aeronave", r"fara", r"pilot"),
+    (r"μη", r"επανδρωμεν\w*", r"αεροσκαφ\w*|αεροχημ\w*|ιπταμεν\w*|ελικοπτερ\w*"),
+    (r"ρουκετ\w*",),
     (r"bezzalogow\w*", r"stat\w*|samolot\w*|aparat\w*|lotnicz\w*|powietrzn\w*"),
     (r"insansiz", r"hava", r"arac\w*"),
     (r"s?iha(?:lar|lari|si|sina|nin|ya)?",),
@@ -231,6 +290,33 @@ LOOSE: tuple[tuple[str, ...], ...] = (
     (r"[agsl]lcms?|lacms?|ascms?|asbms?|atgms?|manpads",),
 )
 
+# --- split words -------------------------------------------------------------------------------
+
+#: The delivery and military words that count when written split into two to four words
+#: ("missi le", "dro ne", "mi-ssile", "mil itary"; attack18), found as the whole of the words
+#: joined, and without an open ending: every other term joined from ordinary words would
+#: hold civil text ("Dodge Ram jet black" joins "ramjet", "oh just" the Finnish "ohjus",
+#: "ракетка для" a "ракет\w*", a garden "rake ten" pack the German "Raketen"; checked
+#: against an English word list: "rock et", "dr one" and "ball is tic" remain).
+SPLIT_WMD: tuple[tuple[str, ...], ...] = (
+    (
+        r"missiles?|missilery|rockets?|rocketry|drones?|warheads?|ballistics?|ballistically"
+        r"|(?:quad|hexa|octo|multi)(?:copters?|rotors?)"
+        r"|rakete|raketa|rakiet[ay]?|roket(?:ler|leri|i)?|drohnen?|misiles?|missil[ei]|misseis"
+        r"|cohetes?|foguetes?|ракет(?:а|ы|у|ои|е|ам|ами|ах|ныи|ные|ных)?"
+        r"|дрон(?:ы|ов|а|ам|ами|ах|е|у|ом)?|беспилотн\w*",
+    ),
+)
+#: The delivery words that count with a letter written twice or more ("misssile",
+#: "drrone", "mmissile"; attack18), but not their last letter: "Rockett" is a family name.
+STUTTERED: tuple[str, ...] = ("missile", "rocket", "drone", "warhead", "ballistic")
+SPLIT_MILITARY: tuple[tuple[str, ...], ...] = (
+    (
+        r"military|militar(?:ies|ily|i[sz]ed|i[sz]ation|es|e|i|o|a|os|as)?|militaires?"
+        r"|weapons?|weaponry|ammunition|munitions?",
+    ),
+)
+
 # --- inside words -------------------------------------------------------------------------------
 
 #: Found inside any word of the folded text (never across words: "икра кетовая", salmon
@@ -242,7 +328,11 @@ ANYWHERE: tuple[str, ...] = (
     r"atombombe|wasserstoffbombe|sprengkopf|gefechtskopf|rakete|flugkorper|lenkwaffe|drohne"
     r"|kernwapen|atoomwapen|lancia(?:razzi|missili)|giftgas|nervengas|nervenkampfstoff",
     # Russian and Ukrainian compounds ("противоракетный", "межконтинентальная").
-    r"ракет(?!к)|баллистич|балістичн|беспилот|безпілот|боеголов|боєголов",
+    r"ракет(?!к)|баллистич|балістичн|беспилот|безпілот|безпилот|боеголов|боєголов",
+    # Pilotless in Czech, Slovak, Polish, Croatian, Serbian and Bulgarian ("bezpilotní",
+    # "bespilotna", "bezpilotowiec", "безпилотен"), a drone only; Polish "bezzałogowiec"
+    # (but not "bezzałogowa stacja", an unmanned filling station); Swedish missiles (attack18).
+    r"bezpilot|bespilot|bezzalogowiec|bezzalogowc|kryssningsrobot|robotvapen",
     # Scandinavian compounds ("kärnvapen", "atomvåben"), and English written as one word.
     r"(?:karn|kjerne|kerne|atom|kem|kemi|kjemi|bio)va[pb]en",
     r"(?:nuclear|chemical|biological|atomic)weapon",
@@ -251,9 +341,14 @@ ANYWHERE: tuple[str, ...] = (
     # that begins a word, or follows the prefix of a small or a counter one ("microdrone",
     # "antimissile"), never inside another word ("Crockett", "padrone"); and the phrases.
     # Not a Cruiser (a Toyota Land Cruiser, a beach cruiser bicycle, a cabin cruiser) nor
-    # dronedarone, a heart drug (review18).
+    # dronedarone, a heart drug (review18), nor the family name Rockett (attack18).
     r"(?<![^\W_])(?:anti|counter|micro|mini|nano)?"
-    r"(?:missile|rocket|drone(?!daron)|uav|ucav|warhead|icbm|slbm|cruise(?!r)|ballistic)",
+    r"(?:missile|rocket(?!t)|drone(?!daron)|uav|ucav|warhead|icbm|slbm|cruise(?!r)|ballistic)",
+    # Attack18: the same written in lower case with the delivery word last ("guidedmissile",
+    # "kamikazedrone"): "missile" inside any word (no civil word holds it), a drone or UAV
+    # after an attack word only ("padrone", "madrone").
+    r"missile|(?:kamikaze|attack|strike|combat|suicide|killer|fpv|armed|military|recon)"
+    r"(?:drone|uav)|(?:dirty|atom|hydrogen)bomb|loiteringmunition|hypersonicglide",
     r"spacelaunch|launchvehicle|reentryvehicle|unmanned(?:aerial|air|aircraft)|massdestruction"
     r"|(?:bio|chem|germ)(?:warfare|weapon)|nerve(?:agent|gas)"
     r"|(?:nuclear|chemical|biological|atomic)(?:warhead|bomb|warfare)",
@@ -284,6 +379,12 @@ SPACELESS: tuple[str, ...] = (
     # Hindi, as folding leaves it (its vowel signs go): nuclear (paramanu, nabhikiya),
     # chemical and biological weapon, atom bomb, missile (misail, prakshepastra).
     r"परमणहथयर|नभकयहथयर|रसयनकहथयर|जवकहथयर|परमणबम|मसइल|परकषपसतर",
+    # Thai: missile, rocket, drone, unmanned aircraft, written as folded (its vowel signs
+    # above and below fold away or to spaces: "ขีปนาวุธ" is "ขปนาวธ"); Urdu: missile, drone
+    # (attack18).
+    r"ขปนาวธ|จรวด|โดรน|อากาศยานไรคนขบ|میزائل|ڈرون",
+    # Bengali: missile (both words), as folded.
+    r"কষপণসতর|মসইল",
     # Hebrew: the abbreviation for a UAV, written with or without its gershayim.
     r"כטב(?:ם|מים)",
 )  # fmt: skip
@@ -318,6 +419,21 @@ MILITARY: tuple[tuple[str, ...], ...] = (
      r"|арми(?:я|и|ю|еи)(?! спасения)|армі(?:я|і|ю|єю)(?! спасіння)",),
     (r"aerospace|strategic", r"forces?"),
     (r"bundeswehr|verteidigungsministerium\w*|irgc|pasdaran",),
+    # German armed forces, warships, combat aircraft and the arms industry (attack18); not
+    # "Rüstung" alone (a knight's armour) nor "Verteidigung" (a defence in court).
+    (r"streitkraft\w*|kriegsschiff\w*|kampfflugzeug\w*|kampfjets?|luftwaffe|bundesmarine"
+     r"|rustungs\w*",),
+    (r"defense|defensa|difesa|defesa", r"nationale|nacional|nazionale"),
+    # Weapons named by kind rather than as weapons (attack18): guided and cluster bombs (a
+    # bath bomb and a bomb calorimeter are not), artillery (not the artillery plant, a
+    # houseplant, nor the artillery fungus), howitzers, air defence, anti-aircraft, anti-tank,
+    # anti-ship and anti-personnel, a main battle tank.
+    (r"guided|glide|gliding|smart|cluster|aerial|aircraft", r"bombs?"),
+    (r"jdams?|howitzers?|artillery(?! plants?| fung\w*| ferns?)",),
+    (r"air", r"defen[cs]es?"),
+    (r"anti", r"aircraft|tanks?|ships?|armou?r|personnel"),
+    (r"antiaircraft|antitank|antiship|antipersonnel",),
+    (r"main", r"battle", r"tanks?"),
     # Found by attack5: the services and forces named plainly ("for the US Air Force").
     (r"paramilitar\w*|navy(?!\s+blue)|navies|naval|warships?|ammunition|troops",),
     (r"air|special", r"forces?"),
