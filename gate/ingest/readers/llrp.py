@@ -26,7 +26,8 @@ With ``gpi_port`` set, a sensor on that GPI port opens and closes the read windo
 cross-reads still hear them: a pallet parked in a door's field is that door's), a tag that
 stayed in the field after filling a window fills no later one (parked), and a window that
 closed with no read holds the door until an operator acknowledges it
-(:mod:`gate.service.door_holds`).
+(:mod:`gate.service.door_holds`); so does the session being lost (or never made at the start)
+while a shipment is at the door: nothing is read meanwhile.
 
 Reads go through the portal window (:mod:`gate.ingest.readers.dedupe`) and become scans of the
 reader's door, ``code`` the EPC in hex with ``kind = "epc"``, ``ts`` the reader's
@@ -108,6 +109,7 @@ class LlrpReader(Reader):
             if self.options.gpi_port
             else None
         )
+        self.guards_door = self.window is not None
 
     async def run(self) -> None:
         self.forwarder.start()
