@@ -13,6 +13,7 @@ from typing import Any
 from llrpkit.emulator import LLRPEmulator
 
 from gate.service.door_holds import PORTAL_DOWN
+from gate.web import app_keys
 from tests.readers.support import journal, readers_doc
 from tests.readers.test_cross_reads import portal
 from tests.service.harness import OPERATOR, Gate, Gates, until
@@ -159,3 +160,13 @@ async def _failures(gate: Gate, n: int) -> bool:
 async def _stored(gate: Gate) -> bool:
     hold = await _hold(gate)
     return hold is not None and bool(hold["stored"])
+
+
+async def test_a_portal_back_before_a_shipment_is_created_holds_nothing(gates: Gates) -> None:
+    """Down and back with no shipment at the door: the shipment created after is not held."""
+    gate = await gates.start()
+    holds = gate.app[app_keys.HOLDS]
+    await holds.portal_down("D1", "north")
+    holds.portal_up("D1", "north")
+    await gate.create("S1", "D1", **_US)
+    assert None is await _hold(gate)

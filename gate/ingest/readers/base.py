@@ -166,6 +166,7 @@ class Reader(abc.ABC):
         except Exception:
             log.exception("reader %s failed", self.name)
             self.health.set_state("disconnected", utc_now(), "internal error: see the log")
+            await self._went_down()  # for good: its door is unguarded until a restart
 
     @abc.abstractmethod
     async def run(self) -> None:
@@ -187,6 +188,15 @@ class Reader(abc.ABC):
             f" ({info})" if info else "",
         )
 
+    async def _went_down(self) -> None:
+        """Reports the outage of a reader that guards its door (the hold is in memory before
+        any await: the door's dispatch is refused at once)."""
+        if self.guards_door:
+            try:
+                await self.sink.portal_down(self.config.door, self.name)
+            except Exception as exc:
+                log.error("reader %s: its door's hold failed: %s", self.name, describe(exc))
+
     async def retry_forever(self, session: Callable[[], Awaitable[None]], backoff: Backoff) -> None:
         """Runs ``session`` again and again: a session ends when its connection does (by an
         exception, or by returning when the peer closed); the next attempt waits a backoff."""
@@ -203,12 +213,7 @@ class Reader(abc.ABC):
                 backoff.reset()
             wait = backoff.next()
             self.health.failed(error, utc_now(), wait)
-            if self.guards_door:
-                # In memory before any await (the door's dispatch is refused at once).
-                try:
-                    await self.sink.portal_down(self.config.door, self.name)
-                except Exception as exc:
-                    log.error("reader %s: its door's hold failed: %s", self.name, describe(exc))
+            await self._went_down()
             # Loud for the first failures, then a reminder now and then: the API shows it all.
             failures = self.health.failures
             level = logging.WARNING if failures <= 3 or failures % 20 == 0 else logging.DEBUG
