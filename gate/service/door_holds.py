@@ -22,6 +22,19 @@ operator saw (``{"windows": n}``, what the page's button sends): if another wind
 since, it is refused (409) and the door stays held; while a window is still being written
 it is refused too (503). The acknowledgement is journaled (``door.hold_acknowledged``).
 
+**A portal reader down holds its door.** A reader with a sensor is what holds the door for
+goods passing unread; while its session is down nothing is read and no window opens, so a
+door whose sensor portal goes down while a shipment is at it (open, or sealed and not
+dispatched), or at which a shipment is created while it is down, is held ("portal reader
+down: goods may have passed unread"), journaled, alerted and stored like an empty window.
+At once, with no grace for a quick reconnect: the reader reads its sensor's level again when
+it is back, but a pass that began and ended meanwhile leaves no trace, and a pass is not
+longer than a reconnect. Once per outage (repeated failed attempts are one outage); a reader
+is not down before its first attempt at the start fails (a gate whose portals answer at the
+start holds nothing). The reader being back does not release the door; an operator does, and
+not while one of the door's sensor portals is still down (409: the door would be unguarded
+again with no hold).
+
 **A prohibited item held is red.** Goods read after their shipment was sealed hold the door
 too (``hold_in``, from the scan path); when the rules would prohibit that item in that
 shipment the window is *prohibited*, and so is the hold from then on (``Hold.prohibited``):
@@ -53,6 +66,7 @@ from gate.storage import journal
 log = logging.getLogger("gate.service.door_holds")
 
 EMPTY_WINDOW: Final = "goods passed without a readable tag"
+PORTAL_DOWN: Final = "portal reader down: goods may have passed unread"
 
 
 #: Seconds between attempts to store a window whose write failed (doubling up to the max).
@@ -121,6 +135,9 @@ class DoorHolds:
         self._locks: dict[str, asyncio.Lock] = {}  # one writer per door, acknowledge too
         self._retries: dict[str, asyncio.Task[None]] = {}
         self._claimed: dict[int, _Window] = {}  # windows a scan batch's change is writing
+        #: door -> its sensor portals whose session is down now (memory only: after a
+        #: restart a reader is down again once its first attempt fails).
+        self.down: dict[str, set[str]] = {}
 
     async def load(self) -> None:
         """Reads the open holds (a restart keeps a door held)."""
@@ -167,6 +184,34 @@ class DoorHolds:
         signal = held_signal(door_event["signal"], held=True, prohibited_hold=prohibited)
         return {**door_event, "signal": signal}
 
+    async def portal_down(self, door: str, reader: str) -> None:
+        """``reader``, a sensor portal of ``door``, is down (its session ended, or its first
+        attempt failed): the door is held if a shipment is at it, once per outage."""
+        readers = self.down.setdefault(door, set())
+        if reader in readers:
+            return
+        readers.add(reader)
+        self.on_change()
+        # As decided, not only as stored: a shipment being created is at the door already.
+        if door in self.docks.doors and self.docks.state.door_shipment(door) is not None:
+            await self.hold(door, reader, PORTAL_DOWN)
+
+    def portal_up(self, door: str, reader: str) -> None:
+        """``reader``'s session is up again: its door's hold (if any) stays until acknowledged."""
+        readers = self.down.get(door)
+        if readers is not None and reader in readers:
+            readers.discard(reader)
+            if not readers:
+                del self.down[door]
+            self.on_change()
+
+    def opening(self, change: Change, door: str, shipment: str) -> None:
+        """A shipment being created at ``door`` (``change`` not written yet): held in the same
+        change while a sensor portal of the door is down."""
+        readers = self.down.get(door)
+        if readers:
+            self.hold_in(change, door, min(readers), PORTAL_DOWN, shipment=shipment)
+
     def unwritten(self, door: str) -> int:
         """How many of the door's empty windows are not stored yet."""
         return len(self._unwritten.get(door, ()))
@@ -175,7 +220,8 @@ class DoorHolds:
         hold = self.held.get(door)
         if hold is None:
             return None
-        return {**hold.doc(), "stored": not self._unwritten.get(door)}
+        down = sorted(self.down.get(door, ()))
+        return {**hold.doc(), "stored": not self._unwritten.get(door), "readers_down": down}
 
     def check_dispatch(self, shipment: Shipment) -> None:
         """Raises Conflict (409, nothing changes) while the shipment's door is held, the
@@ -202,14 +248,24 @@ class DoorHolds:
         return hold
 
     def hold_in(
-        self, change: Change, door: str, reader: str, reason: str, *, prohibited: bool = False
+        self,
+        change: Change,
+        door: str,
+        reader: str,
+        reason: str,
+        *,
+        prohibited: bool = False,
+        shipment: str | None = None,
     ) -> Hold:
         """``hold`` for a caller deciding a change it has not written yet (the scan path
         deciding a batch): held in memory before it returns, and the window written in
         ``change`` itself, so the answer that says the door is held goes out only once the
         hold is stored. If ``change`` is not stored, the window is retried on its own.
-        Raises NotFound."""
-        hold = self._take(door, reader, reason, announce=False, prohibited=prohibited)
+        ``shipment``: the one the window is journaled with when ``change`` creates it (not
+        at the door yet). Raises NotFound."""
+        hold = self._take(
+            door, reader, reason, announce=False, prohibited=prohibited, shipment=shipment
+        )
         window = next(reversed(self._unwritten[door].values()))  # the one just taken
         self._claimed[id(window)] = window  # written by ``change``: not by a flush meanwhile
         events = [
@@ -229,7 +285,14 @@ class DoorHolds:
         return hold
 
     def _take(
-        self, door: str, reader: str, reason: str, *, announce: bool = True, prohibited: bool
+        self,
+        door: str,
+        reader: str,
+        reason: str,
+        *,
+        announce: bool = True,
+        prohibited: bool,
+        shipment: str | None = None,
     ) -> Hold:
         """The hold, in memory (and announced: events, alert), its window queued to be
         written; a prohibited window makes the hold prohibited (never the other way). Raises
@@ -244,9 +307,11 @@ class DoorHolds:
             if before is None
             else before.counted(stamp, reason, reader, prohibited=prohibited)
         )
-        shipment = self.docks.door_shipment(door)
+        if shipment is None:
+            current = self.docks.door_shipment(door)
+            shipment = None if current is None else current.id
         self.held[door] = hold
-        window = _Window(hold, at, None if shipment is None else shipment.id)
+        window = _Window(hold, at, shipment)
         self._unwritten.setdefault(door, {})[id(window)] = window
         if announce:
             self.docks.events.publish("door_hold", door_hold_event(door, hold.doc()))
@@ -269,8 +334,8 @@ class DoorHolds:
     async def acknowledge(self, door: str, actor: str, windows: int | None, note: str = "") -> Hold:
         """An operator releases the hold, naming the count of windows they saw (journaled
         with who and their note). Raises NotFound (an unknown door), Conflict (the door is
-        not held, or another window came since), Unavailable (a window is not stored yet,
-        or the gate takes no changes)."""
+        not held, another window came since, or a sensor portal of the door is down),
+        Unavailable (a window is not stored yet, or the gate takes no changes)."""
         if door not in self.docks.doors:
             raise NotFound(f"unknown door {door!r}")
         async with self._lock(door):
@@ -288,6 +353,13 @@ class DoorHolds:
                     f" {hold.last_at}), not the {windows} acknowledged: check the goods again"
                     " and acknowledge what the page shows now",
                     extra={"door": door, "hold": hold.doc()},
+                )
+            down = sorted(self.down.get(door, ()))
+            if down:
+                raise Conflict(
+                    f"door {door}: portal reader {', '.join(down)} is down: goods passing now"
+                    " are not read; acknowledge once it is back",
+                    extra={"door": door, "hold": hold.doc(), "readers_down": down},
                 )
             if self._unwritten.get(door):
                 raise Unavailable(f"door {door}: its hold is still being stored, try again")

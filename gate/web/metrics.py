@@ -335,7 +335,8 @@ class _OutputsCollector(Collector):
         yield from (up, writes, failures)
         held = GaugeMetricFamily(
             "gate_door_held",
-            "1 while the door is held: goods passed without a readable tag, not yet acknowledged",
+            "1 while the door is held (goods passed without a readable tag or while its portal"
+            " reader was down, or an item read after the seal), not yet acknowledged",
             labels=["door"],
         )
         for door in self.holds.docks.doors:

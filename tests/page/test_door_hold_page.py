@@ -73,6 +73,28 @@ async def test_every_empty_window_counts_and_an_acknowledgement_releases_only_wh
     assert [3] == [d["windows"] for d in acked]
 
 
+async def test_a_door_held_for_its_portal_down_says_so_and_waits_for_the_reader(
+    gate: Gate,
+) -> None:
+    """A shipment at D1 and its sensor portal down: the page shows the reason and that the
+    reader is down; the button's acknowledgement is refused (409) until the reader is back,
+    then accepted."""
+    cookie, csrf = await session_of(gate)
+    await gate.create("S1", "D1")
+    holds = gate.app[app_keys.HOLDS]
+    await holds.portal_down("D1", "north")
+    _, _, doors = await get(gate, "/page/doors", Cookie=cookie)
+    assert "portal reader down: goods may have passed unread" in doors
+    assert "Portal reader north is down: acknowledge once it is back." in doors
+    status, problem = await _press(gate, cookie, csrf, doors)
+    assert 409 == status and "portal reader north is down" in problem["detail"], problem
+    holds.portal_up("D1", "north")
+    _, _, doors = await get(gate, "/page/doors", Cookie=cookie)
+    assert "is down" not in doors
+    status, doc = await _press(gate, cookie, csrf, doors)
+    assert (200, None) == (status, doc["hold"])
+
+
 async def _press(gate: Gate, cookie: str, csrf: str, doors: str) -> tuple[int, Any]:
     """What page.js does for D1's Acknowledge button: POST its URL with its body."""
     found = re.search(

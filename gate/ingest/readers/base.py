@@ -73,6 +73,17 @@ class ScanSink:
         if self.holds is not None:
             await self.holds.hold(door, reader)
 
+    async def portal_down(self, door: str, reader: str) -> None:
+        """``reader``, whose sensor guards ``door``, is down: the door is held while a
+        shipment is at it (gate.service.door_holds), once per outage."""
+        if self.holds is not None:
+            await self.holds.portal_down(door, reader)
+
+    def portal_up(self, door: str, reader: str) -> None:
+        """``reader`` is up again (a hold it caused stays until an operator acknowledges)."""
+        if self.holds is not None:
+            self.holds.portal_up(door, reader)
+
     async def submit(self, scans: Sequence[Scan], actor: str) -> list[Result]:
         """One result per scan, in order, each durable on return.
 
@@ -97,7 +108,14 @@ class ScanSink:
 
 class Reader(abc.ABC):
     """One configured reader. Subclasses implement :meth:`run`, which never returns by
-    itself: it retries whatever fails, with backoff."""
+    itself: it retries whatever fails, with backoff.
+
+    A reader that ``guards_door`` (its sensor's read windows hold the door for goods passing
+    unread) reports its outages to the sink: a session that ends, or a first attempt that
+    fails, holds its door while a shipment is at it (gate.service.door_holds)."""
+
+    #: Whether the reader's read windows guard its door (set by an adapter with a sensor).
+    guards_door: bool = False
 
     def __init__(self, config: ReaderConfig, sink: ScanSink) -> None:
         self.config = config
@@ -148,6 +166,7 @@ class Reader(abc.ABC):
         except Exception:
             log.exception("reader %s failed", self.name)
             self.health.set_state("disconnected", utc_now(), "internal error: see the log")
+            await self._went_down()  # for good: its door is unguarded until a restart
 
     @abc.abstractmethod
     async def run(self) -> None:
@@ -160,12 +179,23 @@ class Reader(abc.ABC):
         self._connected_at = time.monotonic()
         self.health.info = info
         self.health.set_state("connected", utc_now())
+        if self.guards_door:
+            self.sink.portal_up(self.config.door, self.name)
         log.info(
             "reader %s connected to %s%s",
             self.name,
             self.config.address,
             f" ({info})" if info else "",
         )
+
+    async def _went_down(self) -> None:
+        """Reports the outage of a reader that guards its door (the hold is in memory before
+        any await: the door's dispatch is refused at once)."""
+        if self.guards_door:
+            try:
+                await self.sink.portal_down(self.config.door, self.name)
+            except Exception as exc:
+                log.error("reader %s: its door's hold failed: %s", self.name, describe(exc))
 
     async def retry_forever(self, session: Callable[[], Awaitable[None]], backoff: Backoff) -> None:
         """Runs ``session`` again and again: a session ends when its connection does (by an
@@ -183,6 +213,7 @@ class Reader(abc.ABC):
                 backoff.reset()
             wait = backoff.next()
             self.health.failed(error, utc_now(), wait)
+            await self._went_down()
             # Loud for the first failures, then a reminder now and then: the API shows it all.
             failures = self.health.failures
             level = logging.WARNING if failures <= 3 or failures % 20 == 0 else logging.DEBUG

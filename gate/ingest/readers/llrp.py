@@ -23,9 +23,11 @@ strongest (or has counted it already); otherwise it is a cross-read, counted in 
 
 With ``gpi_port`` set, a sensor on that GPI port opens and closes the read window
 (:mod:`gate.ingest.readers.read_window`): reads outside a window are no scans (the
-cross-reads still hear them: a pallet parked in a door's field is that door's), and a window
-that closed with no read holds the door until an operator acknowledges it
-(:mod:`gate.service.door_holds`).
+cross-reads still hear them: a pallet parked in a door's field is that door's), a tag that
+stayed in the field after filling a window fills no later one (parked), and a window that
+closed with no read holds the door until an operator acknowledges it
+(:mod:`gate.service.door_holds`); so does the session being lost (or never made at the start)
+while a shipment is at the door: nothing is read meanwhile.
 
 Reads go through the portal window (:mod:`gate.ingest.readers.dedupe`) and become scans of the
 reader's door, ``code`` the EPC in hex with ``kind = "epc"``, ``ts`` the reader's
@@ -102,7 +104,12 @@ class LlrpReader(Reader):
         self._last_heard = 0.0
         self.cross = cross if self.options.cross_read_hold > 0 else None
         self._holds: set[asyncio.TimerHandle] = set()
-        self.window = ReadWindow(self.options.window_tail) if self.options.gpi_port else None
+        self.window = (
+            ReadWindow(self.options.window_tail, gone=self.options.dedupe_window)
+            if self.options.gpi_port
+            else None
+        )
+        self.guards_door = self.window is not None
 
     async def run(self) -> None:
         self.forwarder.start()
@@ -258,11 +265,14 @@ class LlrpReader(Reader):
             # is no scan here, but it is this door's, not a neighbour's that hears it weakly.
             cross.seen(epc, door, tag.rssi_dbm, mono)
         readable = window is not None and _countable(epc)
+        tracked = epc if readable else None  # a countable tag's stay: parked or not
         # With cross-reads decided, a read fills the window once it counts here (below).
-        if window is not None and not window.read(mono, readable=readable and cross is None):
+        if window is not None and not window.read(
+            mono, readable=readable and cross is None, tag=tracked
+        ):
             return  # no goods passing: a tag parked in the field is not loaded
         if window is not None and readable and cross is not None and cross.claimed_by(epc) == door:
-            window.credit(window.windows)
+            window.credit(window.windows, epc)
         sid = self.dedupe.admit(epc, mono, utc_now().timestamp())
         if sid is None:
             return
@@ -295,7 +305,7 @@ class LlrpReader(Reader):
         verdict = self.cross.decide(epc, self.config.door, time.monotonic())
         if verdict.counts:
             if filling is not None and self.window is not None:
-                self.window.credit(filling)
+                self.window.credit(filling, epc)
             self.forwarder.put(epc, scan)
             return
         self.health.cross_reads += 1

@@ -16,6 +16,17 @@ decision (the window does not settle before it), and ``credit``s the window the 
 if the tag is this door's. A neighbouring door's pallet heard weakly through the field would
 otherwise fill this door's window while goods with no tag pass it.
 
+**A parked tag fills no window.** A tag that filled a window and is then read while no window
+is open (it stayed in the field after its pass: a pallet set down within the portal's reach,
+in the trailer's nose) is *parked*: its reads fall in later windows but do not fill them, for
+as long as it stays in the field (read again within ``gone`` seconds; the reader's dedupe
+window). Otherwise a counted pallet parked in the field filled every later window, and goods
+with no tag passed unheld (attack14). A tag read outside windows before it filled one (a pallet
+waiting at the beam, then passing) is not parked, nor is one read in two windows with no read
+between them (the next pallet tripping the sensor during the tail). So a pallet whose every tag
+was read while the pallet before it passed, and then waited in the field, holds the door when
+it passes: the gate cannot tell its pass from untagged goods passing while it waited.
+
 A window that opens again during the previous one's tail settles the previous one at once,
 with the reads it had: a second pallet's tags never cover for a first pallet's missing one.
 If the previous one has no read yet but reads of it are still being decided, it is *late*
@@ -30,10 +41,20 @@ from dataclasses import dataclass, field
 
 
 @dataclass(slots=True)
+class _Presence:
+    """One countable tag's stay in the field: reads no more than ``gone`` seconds apart."""
+
+    last: float
+    filled: bool = False  # it filled a window during this stay
+    parked: bool = False  # and was read outside windows after that
+
+
+@dataclass(slots=True)
 class ReadWindow:
     """One reader's window; ``windows``/``empty`` count the settled ones."""
 
     tail: float
+    gone: float = 2.0  # a tag not read this long has left the field (its stay ended)
     opened_at: float | None = None
     closed_at: float | None = None
     reads: int = 0
@@ -44,6 +65,10 @@ class ReadWindow:
     #: Windows opened over while reads of theirs were being decided, none credited yet:
     #: number -> when they settle empty (counted in ``windows`` already).
     late: dict[int, float] = field(default_factory=dict)
+    #: Countable tags in the field now (read within ``gone``): tag -> its stay.
+    present: dict[str, _Presence] = field(default_factory=dict)
+    parked_reads: int = 0  # reads in a window of a parked tag (not filling it)
+    _swept: float = 0.0
 
     @property
     def state(self) -> str:
@@ -71,17 +96,47 @@ class ReadWindow:
         if self.opened_at is not None and self.closed_at is None:
             self.closed_at = now
 
-    def read(self, now: float, *, readable: bool = True) -> bool:
+    def read(self, now: float, *, readable: bool = True, tag: str | None = None) -> bool:
         """A read at ``now``: True when it falls in the window (and is sent as a scan). Only
-        a ``readable`` one (a tag the gate can count) keeps the window from being empty."""
+        a ``readable`` one (a tag the gate can count) keeps the window from being empty, and
+        only when ``tag`` (the countable tag read, tracked while it stays in the field) is
+        not parked. Where cross-reads are decided the reader passes ``readable=False`` and
+        the ``tag``, and ``credit``s the window later."""
+        stay = None if tag is None else self._stay(tag, now)
         if self.opened_at is not None and (
             self.closed_at is None or now - self.closed_at < self.tail
         ):
             if readable:
-                self.reads += 1
+                self._fill(stay)
             return True
+        if stay is not None and stay.filled:
+            stay.parked = True
         self.outside += 1
         return False
+
+    def _stay(self, tag: str, now: float) -> _Presence:
+        """``tag``'s stay in the field, extended to ``now`` (a new one after ``gone``)."""
+        if now - self._swept >= self.gone:
+            self._swept = now
+            left = [t for t, stay in self.present.items() if now - stay.last >= self.gone]
+            for t in left:
+                del self.present[t]
+        stay = self.present.get(tag)
+        if stay is None or now - stay.last >= self.gone:
+            stay = self.present[tag] = _Presence(now)
+        stay.last = now
+        return stay
+
+    def _fill(self, stay: _Presence | None) -> bool:
+        """The open or closing window counts a read of a tag with ``stay`` (None: a tag not
+        tracked); False when the tag is parked."""
+        if stay is not None:
+            if stay.parked:
+                self.parked_reads += 1
+                return False
+            stay.filled = True
+        self.reads += 1
+        return True
 
     def wait(self, until: float) -> None:
         """A read in the window is being decided until ``until``: a closing window settles
@@ -89,13 +144,21 @@ class ReadWindow:
         if self.opened_at is not None:
             self.wait_until = max(self.wait_until, until)
 
-    def credit(self, window: int) -> None:
-        """A read decided to count here fills window number ``window`` (``windows`` when the
-        read fell in it), if that window has not settled since."""
-        if self.late.pop(window, None) is not None:
-            return  # a late window: not empty
+    def credit(self, window: int, tag: str | None = None) -> None:
+        """A read of ``tag`` decided to count here fills window number ``window``
+        (``windows`` when the read fell in it), if that window has not settled since and
+        the tag is not parked."""
+        stay = None if tag is None else self.present.get(tag)
+        if stay is not None and stay.parked:
+            self.parked_reads += 1
+            return
+        if window in self.late:
+            del self.late[window]  # a late window: not empty
+            if stay is not None:
+                stay.filled = True
+            return
         if self.opened_at is not None and self.windows == window:
-            self.reads += 1
+            self._fill(stay)
 
     def due(self, now: float) -> float | None:
         """Seconds until a closing or late window settles; None when none is either."""
@@ -138,4 +201,5 @@ class ReadWindow:
             "windows": self.windows,
             "empty": self.empty,
             "outside_window": self.outside,
+            "parked_reads": self.parked_reads,
         }

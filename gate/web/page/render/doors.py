@@ -55,10 +55,11 @@ LOOKS: Mapping[tuple[str, str], Look] = {
 }
 
 
-#: A door held because goods passed its portal without a readable tag: blue, "operator action
-#: needed" (its light is amber; a red door stays red). As urgent as a hold.
+#: A door held because goods passed its portal without a readable tag, or its portal reader
+#: was down: blue, "operator action needed" (its light is amber; a red door stays red). As
+#: urgent as a hold.
 HELD_DOOR = Look(
-    "sig-action", "i-pause", "CHECK", "goods passed without a readable tag: operator action", 1
+    "sig-action", "i-pause", "CHECK", "goods may have passed unread: operator action", 1
 )
 
 
@@ -403,9 +404,10 @@ def _tile(door: Mapping[str, Any], now: dt.datetime, flash: bool, action: int) -
 
 
 def _door_hold(door: Mapping[str, Any], readonly: bool) -> str:
-    """A door held because goods passed its portal without a readable tag, or were read
-    after the seal (red when prohibited there): what happened and the operator's
-    acknowledgement (after checking the goods by hand)."""
+    """A door held because goods passed its portal without a readable tag (or while its
+    portal reader was down), or were read after the seal (red when prohibited there): what
+    happened and the operator's acknowledgement (after checking the goods by hand), refused
+    while a portal reader of the door is still down."""
     hold = door.get("hold")
     if not hold:
         return ""
@@ -424,14 +426,17 @@ def _door_hold(door: Mapping[str, Any], readonly: bool) -> str:
                 "A prohibited item was read at this door after its shipment was sealed"
                 f" ({windows}). Acknowledge only once it is off the truck."
                 if prohibited
-                else f"Goods passed this door without a readable tag ({windows}). Acknowledge"
-                " only once the goods are checked and scanned by hand."
+                else f"{str(hold['reason']).capitalize()} ({windows}). Acknowledge only once"
+                " the goods are checked and scanned by hand."
             )
             + " Your acknowledgement is journaled.",
             body=json.dumps({"windows": hold["windows"]}),
         )
     )
     css, held = ("banner-red", "Held, prohibited") if prohibited else ("banner-amber", "Held")
+    down = ", ".join(str(r) for r in hold.get("readers_down") or ())
+    if down:
+        button = f"Portal reader {h(down)} is down: acknowledge once it is back. {button}"
     return (
         f'<div class="banner {css} door-hold" data-hold="{h(door["id"])}"'
         f' data-windows="{h(str(hold["windows"]))}" data-prohibited="{str(prohibited).lower()}">'
