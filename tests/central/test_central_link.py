@@ -337,7 +337,7 @@ async def test_denial_is_final_and_denial_after_dispatch_refused(
         "decision": "denied",
         "reason": "end user",
     }
-    status, answer = await callback(gate, "/api/v1/approvals", body, secret=OFFICE_SECRET)
+    status, answer = await callback(gate, "/api/v1/approvals", body, key=office_key(demo_config))
     assert (200, "blocked", "red") == (
         status,
         answer["shipment"]["state"],
@@ -360,7 +360,7 @@ async def test_denial_is_final_and_denial_after_dispatch_refused(
     await gate.call("POST", "/api/v1/shipments/S2/dispatch")
     late = {"request_id": "S2-r1", "shipment_id": "S2", "decision": "denied"}
     status, problem = await callback(
-        gate, "/api/v1/approvals", late, secret=OFFICE_SECRET, msg_id="msg_late"
+        gate, "/api/v1/approvals", late, key=office_key(demo_config), msg_id="msg_late"
     )
     assert status in (404, 409), problem
     _, doc = await gate.call("GET", "/api/v1/shipments/S2")
@@ -509,6 +509,8 @@ async def test_gate_approve_command(gate: Gate, demo_config: Path, office: Offic
             "--shipment",
             "S1",
             "--deny",
+            "--key-file",
+            str(demo_config.parent / "demo-office.key"),
             "--url",
             gate.url + "/api/v1/approvals",
         ],
