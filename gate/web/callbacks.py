@@ -61,7 +61,8 @@ LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 APPROVAL = obj(
     {
-        "request_id": (ident(128), True),
+        # ``<shipment id>-r<n>@<gate id>``: 64 + 64 and the rest (gate.core.shipments).
+        "request_id": (ident(160), True),
         "shipment_id": (ident(64), True),
         "decision": (string(16), True),
         "lines": (
@@ -248,9 +249,9 @@ async def _received(request: web.Request, shape: Check) -> tuple[str, str, Any] 
 def _for_this_gate(request: web.Request, body: dict[str, Any]) -> None:
     """Refuses (409, nothing changes) a callback that names another gate. The office knows
     each request's gate (``gate_id`` in every licence request) and may bind its answer and
-    its pushes to it: request ids repeat across gates (``<shipment id>-r<n>``), so without it
-    an approval signed for one gate, or a licence pushed to one, would be taken by another
-    gate that trusts the same key."""
+    its pushes to it. An approval that names none is still this gate's only if its request
+    id is (``<shipment id>-r<n>@<gate id>``, checked as it is applied); a licence push that
+    names none is taken by every gate that trusts the same key."""
     named = body.get("gate_id")
     own = request.app[app_keys.CONFIG].gate_id
     if named is not None and named != own:
