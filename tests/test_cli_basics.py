@@ -36,6 +36,18 @@ async def test_serve_log_lines_carry_utc_timestamps(served: Served) -> None:
     assert [] == [x for x in lines if not STAMPED.match(x)]
 
 
+def test_approve_without_the_office_key_where_the_gate_requires_it_is_one_line(
+    demo_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`gate approve` without --key-file, for a gate whose config names the office's public
+    key (it takes only v1a): exit 1 and one line that says to give --key-file, nothing sent."""
+    args = ["approve", "--config", str(demo_config), "--request", "S1-r1@dock-a"]
+    assert 1 == main([*args, "--shipment", "S1", "--licence", "EXP-1"])
+    out, err = capsys.readouterr()
+    assert ("", 1) == (out, len(err.splitlines())), err
+    assert "give --key-file" in err
+
+
 @pytest.mark.parametrize("key_file", ["no-such.key", "."])
 def test_approve_with_an_unreadable_key_file_is_one_line(
     demo_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], key_file: str

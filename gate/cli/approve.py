@@ -1,9 +1,10 @@
 """``gate approve``: sign and send an approval or denial callback, as the office would.
 
 The tool an integrator uses to try the link: it builds the body of DESIGN.md's callback,
-signs it with the office's key (v1a with ``--key-file``, the preferred scheme; otherwise v1
-with the config's ``central.callback_secret``) and POSTs it to the gate's
-``/api/v1/approvals``, printing the gate's answer.
+signs it with the office's key (v1a with ``--key-file``; a gate with ``central.callback_public_key``
+configured takes nothing else) or else v1 with the config's ``central.callback_secret`` (a gate
+with no public key configured), and POSTs it to the gate's ``/api/v1/approvals``, printing the
+gate's answer.
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def cmd_approve(args: argparse.Namespace) -> int:
             raise ApproveError(f"--key-file {args.key_file}: {why}") from exc
         key = parse_private_key(text.strip())
         headers = signed_headers(msg_id, stamp, body, private_key=key)
+    elif config.central.callback_public_key is not None:
+        # Refused here rather than by the gate: it takes only v1a when the key is configured.
+        raise ApproveError(
+            "central.callback_public_key is configured, so the gate takes only approvals signed"
+            " by the office's key: give --key-file"
+        )
     else:
         headers = signed_headers(
             msg_id, stamp, body, secret=parse_secret(config.central.callback_secret)
@@ -108,6 +115,10 @@ def add_parser(commands: Any, with_config: Any) -> None:
         "--line", action="append", metavar="KEY=QTY", help="approve only these lines/quantities"
     )
     p.add_argument("--reason", help="free text for the gate's journal")
-    p.add_argument("--key-file", help="the office's whsk_ ed25519 key (v1a); default: v1 secret")
+    p.add_argument(
+        "--key-file",
+        help="the office's whsk_ ed25519 key (v1a); without it: v1 with callback_secret,"
+        " only for a gate with no callback_public_key",
+    )
     p.add_argument("--webhook-id", help="message id (default: random); reuse it to test replay")
     p.add_argument("--url", help="approvals URL (default: the config's gate)")

@@ -497,9 +497,13 @@ def parse_config(data: Mapping[str, Any], config_path: Path) -> Config:
     if not 1.0 <= checkpoint_every <= 86400.0:
         raise ConfigError("storage.journal_checkpoint_seconds: must be between 1 and 86400")
 
+    gate_id = root.text("gate_id")
+    if len(gate_id) > 64 or not gate_id.isprintable() or "|" in gate_id:
+        # Named in every licence request id and in the office's callbacks (``gate_id``).
+        raise ConfigError("gate_id: at most 64 printable characters other than '|'")
     config = Config(
         path=config_path,
-        gate_id=root.text("gate_id"),
+        gate_id=gate_id,
         http=http.listen("listen"),
         limits=_limits(http),
         scanner=scanner,

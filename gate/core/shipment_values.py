@@ -209,12 +209,18 @@ class Controls:
 
     ``classify`` looks an item key up in the current table (``None`` = not in the table); it
     is I/O-free from the core's point of view, and may raise: a failed lookup holds the line.
+    ``gate`` is this gate's id, named in the ids of the licence requests it makes: shipment
+    ids repeat across the gates of a fleet that trusts one office key, and an approval answers
+    only a request of the shipment's own, so one signed for ``S1-r1@dock-a`` is unknown at
+    ``dock-b`` (audit13: with ``S1-r1`` at both, it released ``dock-b``'s ``S1``). Empty: the
+    ids of before, ``<shipment id>-r<n>`` (requests stored so keep them, and are answered).
     """
 
     policy: Policy
     classify: Callable[[str], Classification | None]
     dates: ControlDates
     licences: tuple[StandingLicence, ...] = ()
+    gate: str = ""
 
 
 @quick_init

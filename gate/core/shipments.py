@@ -25,11 +25,11 @@ the shipment as it was.
 
 Licence requests. Whenever an evaluation leaves a sealed shipment ``held``, every uncovered
 line that has no unanswered request for at least its quantity goes into one new request,
-with a deterministic id (``<shipment id>-r<n>``), so replaying the same events gives the
-same ids. An approval for fewer units than were loaded answers that request without
-covering the line, so the next evaluation asks again for the full quantity. A blocked
-shipment asks for nothing: the prohibited goods come off first, then what still needs a
-licence is requested.
+with a deterministic id, this gate's own (``<shipment id>-r<n>@<gate id>``, ``Controls.gate``),
+so replaying the same events gives the same ids. An approval for fewer units than were loaded
+answers that request without covering the line, so the next evaluation asks again for the
+full quantity. A blocked shipment asks for nothing: the prohibited goods come off first,
+then what still needs a licence is requested.
 
 Denials are final for their lines: the line stays ``prohibited`` (rule 3) for as long as it
 is on the truck; unloading it is the only way on.
@@ -489,7 +489,7 @@ def _settle(
     )
     effects: tuple[Effect, ...] = ()
     if state is State.HELD:
-        request = _new_request(settled, now)
+        request = _new_request(settled, controls.gate, now)
         if request is not None:
             settled = evolve(settled, requests=(*settled.requests, request))
             effects = (LicenceRequestNeeded(request),)
@@ -563,7 +563,7 @@ def _derive(lines: Sequence[Line], *, sealed: bool) -> State:
     return State.CLEARED
 
 
-def _new_request(shipment: Shipment, now: dt.datetime) -> LicenceRequest | None:
+def _new_request(shipment: Shipment, gate: str, now: dt.datetime) -> LicenceRequest | None:
     asked: dict[str, int] = {}
     for request in shipment.requests:
         answered: set[str] = set()
@@ -580,8 +580,9 @@ def _new_request(shipment: Shipment, now: dt.datetime) -> LicenceRequest | None:
     ]
     if not wanted:
         return None
+    n = len(shipment.requests) + 1
     return LicenceRequest(
-        request_id=f"{shipment.id}-r{len(shipment.requests) + 1}",
+        request_id=f"{shipment.id}-r{n}@{gate}" if gate else f"{shipment.id}-r{n}",
         shipment_id=shipment.id,
         lines=tuple(
             RequestLine(

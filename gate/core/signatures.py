@@ -148,8 +148,10 @@ class Verifier:
         expected_v1 = (
             None if self.secret is None else hmac.new(self.secret, content, hashlib.sha256).digest()
         )
+        shared_only = False  # a v1 signature given where no secret is trusted
         for part in header.split(" ")[:MAX_SIGNATURES]:
             scheme, _, value = part.partition(",")
+            shared_only = shared_only or (scheme == "v1" and expected_v1 is None)
             try:
                 signature = base64.b64decode(value, validate=True)
             except (binascii.Error, ValueError):
@@ -163,4 +165,9 @@ class Verifier:
                 except InvalidSignature:
                     continue
                 return msg_id, "v1a"
+        if shared_only and self.public_key is not None:
+            raise SignatureError(
+                "v1 (shared secret) signatures are not accepted where the office's key is"
+                " configured: sign v1a with the office's key"
+            )
         raise SignatureError("no valid signature by a trusted key")

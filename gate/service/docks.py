@@ -190,10 +190,7 @@ class Docks:
     def controls(self, table: Table | None = None) -> Controls:
         """What decisions depend on outside a shipment: policy, table, dates, licences (as
         decided: a dispatch being written has already drawn its licences)."""
-        table = table if table is not None else self.table.current()
-        return Controls(
-            self.policy.policy, table.lookup, self.data_dates(), self.state.latest_licences()
-        )
+        return self.scan_controls(table if table is not None else self.table.current())
 
     def data_dates(self) -> ControlDates:
         """The data's own dates (DESIGN.md 2.3): the control list's Annex date from
@@ -226,11 +223,9 @@ class Docks:
     def scan_controls(self, table: Table | None) -> Controls:
         """The controls for a scan batch: ``table`` None (none loaded) makes every lookup
         fail, so every line is held."""
-        if table is not None:
-            return self.controls(table)
-        return Controls(
-            self.policy.policy, _no_table, self.data_dates(), self.state.latest_licences()
-        )
+        lookup = _no_table if table is None else table.lookup
+        licences, gate = self.state.latest_licences(), self.config.gate_id
+        return Controls(self.policy.policy, lookup, self.data_dates(), licences, gate)
 
     def _latest(self, sid: str) -> Shipment:
         found = self.state.latest(sid)

@@ -10,9 +10,17 @@ screening that did not happen.
 A reload (SIGHUP, or a list file that changed, through the Reloader) builds a whole new
 snapshot in a worker thread and swaps it in with one assignment. A list that is refused keeps
 its old version and raises an alert. What changed (entries added, removed and changed per
-list) is journaled before the new snapshot is used: decide, write, then publish, so a change
-that cannot be journaled is not used. The configured ``published`` dates are remembered in the
-``meta`` table, and a change of one is journaled at the first load after it.
+list) is journaled in the order of effect: in the step that swaps the new snapshot in, the
+record is handed to the docks' commit step (``commit``, ``Committer.begin``) as a change of
+its own, so every change decided before the swap (on the old lists) is written before the
+record and every change decided after it (on the new ones) after it, whichever writer takes
+it. The new snapshot is in use from that step as a staged value is: if the record is not
+stored, the old snapshot is put back in the step that learns it (before any other decision)
+and the reload is refused, so a change that cannot be journaled is not kept (attack13: the
+record was written first and the swap waited for the scan batches; a dispatch decided
+meanwhile on the old lists was journaled after the record of the new ones). The configured
+``published`` dates are remembered in the ``meta`` table, and a change of one is journaled at
+the first load after it.
 
 Ages (DESIGN 2.3) come from the date inside the data (UN ``dateGenerated``, EU
 ``generationDate``), else from the list's configured ``published``; never from a file's
@@ -42,6 +50,7 @@ from gate.core.screening import Hit, Party, screen
 from gate.core.screening.clearances import Clearance, ClearanceBook
 from gate.errors import GateError
 from gate.service import heap
+from gate.service.commit_step import Change
 from gate.service.events import Events
 from gate.service.screening_lists import (
     ListSource,
@@ -198,6 +207,9 @@ class ScreeningState:
         #: Awaited just before new lists are swapped in: returns once no scan batch is between
         #: two slices (``gate.service.slice_turns``), so a batch is decided on one list date.
         self.settled: Callable[[], Awaitable[None]] | None = None
+        #: Starts a change's write in the order changes are decided (``Committer.begin``):
+        #: a reload's record of the lists goes through it. None (no docks): written directly.
+        self.commit: Callable[[Change], asyncio.Future[None]] | None = None
         self.outcomes: dict[str, int] = {"ok": 0, "refused": 0}
 
     # --- start and reload ----------------------------------------------------------------------
@@ -242,16 +254,18 @@ class ScreeningState:
     async def reload(self, why: str) -> bool:
         """Reads the lists again; True when every list is in use at its current file.
 
-        Changed lists are journaled, then swapped in as one snapshot; refused ones keep their
-        old version (alerted). A journal write that fails keeps the old snapshot whole.
+        Changed lists are swapped in as one snapshot in the step that hands their journal
+        record to the writers (``_swap``); refused ones keep their old version (alerted). A
+        journal write that fails keeps the old snapshot whole.
         """
         async with self.lock:
             old = self.snapshot
             try:
                 snapshot, refusals = await asyncio.to_thread(load_snapshot, self.sources, old)
                 changes = list_changes(old, snapshot)
-                if changes:
-                    await self._journal_changes(why, changes)
+                if self.settled is not None:
+                    await self.settled()
+                await self._swap(why, changes, old, snapshot)
             except Exception as exc:
                 self.outcomes["refused"] += 1
                 log.exception("screening reload (%s) failed, keeping the lists in use", why)
@@ -259,10 +273,7 @@ class ScreeningState:
                     "critical", "lists_refused", f"Screening lists not reloaded ({why}): {exc}"
                 )
                 return False
-            if self.settled is not None:
-                await self.settled()
             self._refusals(refusals)
-            self.snapshot = snapshot
             self.starting = False
             self.loaded.set()
             self.outcomes["ok" if not refusals else "refused"] += 1
@@ -316,7 +327,27 @@ class ScreeningState:
     def _alert(self, level: str, kind: str, text: str, **extra: str) -> None:
         self.events.publish("alert", {"level": level, "kind": kind, "text": text, **extra})
 
-    async def _journal_changes(self, why: str, changes: dict[str, dict[str, Any]]) -> None:
+    async def _swap(
+        self,
+        why: str,
+        changes: dict[str, dict[str, Any]],
+        old: ScreeningSnapshot | None,
+        snapshot: ScreeningSnapshot,
+    ) -> None:
+        """Uses ``snapshot`` from now on and journals ``changes`` (none: nothing to write).
+
+        The caller has waited for the scan batches (``settled``). From here nothing awaits
+        until the record's change is begun (its place among the writes taken) and the
+        snapshot swapped in, in one step of the loop: the record falls after every change
+        decided on ``old`` and before every one decided on ``snapshot``. Raises (the write's
+        error) when the record was not stored; ``old`` is then in use again, put back before
+        any other decision. A storage failure latches the gate, as any change's does. Not
+        enforced: a change decided on ``snapshot`` while the record was written, and handed to
+        a writer before the record failed, is not refused for that (nothing guards a list as
+        ``LiveState.guard`` guards a shipment); it is stored unless its own write fails too."""
+        if not changes:
+            self.snapshot = snapshot
+            return
         at = self.clock()
 
         def write(conn: sqlite3.Connection) -> None:
@@ -329,7 +360,19 @@ class ScreeningState:
                 ts=at,
             )
 
-        await self.store.write(write)
+        if self.commit is None:  # nothing else decides: written, then used
+            await self.store.write(write)
+            self.snapshot = snapshot
+            return
+
+        def take_back() -> None:
+            if self.snapshot is snapshot:
+                self.snapshot = old
+
+        change = Change(sql=[write], rolled_back=[take_back])
+        ending = self.commit(change)
+        self.snapshot = snapshot
+        await ending
 
     async def _journal_published(self, why: str) -> None:
         """Journals each configured ``published`` that differs from the one remembered."""

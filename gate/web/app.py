@@ -249,6 +249,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         docks.screening = screening
         screening.on_change = docks.reevaluate_all
         screening.settled = docks.scan_path.turns.settled
+        screening.commit = docks.committer.begin
         app[app_keys.SCREENING] = screening
         # The holds before the docks: the start's decisions (and their MQTT door messages)
         # already know which doors are held.

@@ -1,7 +1,9 @@
 """The central office's signed callbacks: ``POST /api/v1/approvals`` and ``/licences``.
 
-They authenticate by signature alone (Standard Webhooks v1 or v1a over the raw body bytes,
-JSON or msgpack as the content type says; the answer in msgpack when the office accepts it).
+They authenticate by signature alone (Standard Webhooks over the raw body bytes: v1a by the
+office's ed25519 key when ``callback_public_key`` is configured, and then only v1a; v1 with the
+shared ``callback_secret`` when it is not; JSON or msgpack as the content type says; the answer
+in msgpack when the office accepts it).
 Order of checks, each answering with a problem and changing nothing: body size, signature
 and timestamp, replay (a ``webhook-id`` seen before is answered as it was then if the body is
 the same, refused if it differs), body shape, then the change itself. The webhook id is stored
@@ -59,7 +61,8 @@ LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 APPROVAL = obj(
     {
-        "request_id": (ident(128), True),
+        # ``<shipment id>-r<n>@<gate id>``: 64 + 64 and the rest (gate.core.shipments).
+        "request_id": (ident(160), True),
         "shipment_id": (ident(64), True),
         "decision": (string(16), True),
         "lines": (
@@ -104,13 +107,15 @@ LICENCE = obj(
 
 
 def verifier(config: Config) -> Verifier:
+    """What the office's callbacks are verified with: its ed25519 key alone (v1a) when one is
+    configured, else the shared secret (v1). Never both: the ``whsec_`` secret sits on every
+    gate of a fleet (and on whatever talks to them), while only the office holds the private
+    key, so a v1 signature taken beside the key would let anyone with a gate's config sign
+    approvals, licences and clearances the key was configured to keep to the office."""
     c = config.central
-    return Verifier(
-        secret=parse_secret(c.callback_secret),
-        public_key=None
-        if c.callback_public_key is None
-        else parse_public_key(c.callback_public_key),
-    )
+    if c.callback_public_key is not None:
+        return Verifier(public_key=parse_public_key(c.callback_public_key))
+    return Verifier(secret=parse_secret(c.callback_secret))
 
 
 def _instant(text: str, field: str) -> dt.datetime:
@@ -244,9 +249,9 @@ async def _received(request: web.Request, shape: Check) -> tuple[str, str, Any] 
 def _for_this_gate(request: web.Request, body: dict[str, Any]) -> None:
     """Refuses (409, nothing changes) a callback that names another gate. The office knows
     each request's gate (``gate_id`` in every licence request) and may bind its answer and
-    its pushes to it: request ids repeat across gates (``<shipment id>-r<n>``), so without it
-    an approval signed for one gate, or a licence pushed to one, would be taken by another
-    gate that trusts the same key."""
+    its pushes to it. An approval that names none is still this gate's only if its request
+    id is (``<shipment id>-r<n>@<gate id>``, checked as it is applied); a licence push that
+    names none is taken by every gate that trusts the same key."""
     named = body.get("gate_id")
     own = request.app[app_keys.CONFIG].gate_id
     if named is not None and named != own:

@@ -5,16 +5,13 @@ batches being decided in slices, then swaps the new lists in. A change decided m
 decided on the old lists and journaled after the record of the new ones: the journal shows
 the notices list naming Acme, then a shipment to Acme dispatched with no hit (the attack's
 fuzz: a reload toggling the consignee's notice racing dispatches of ordinary goods; 3 of 445
-dispatches so). The dispatch itself was right (decided before the swap): what is wrong is the
-order an auditor reads. Not fixed here: the record should be written in the step that swaps
-the lists (nothing decided between), which the journal-write-fails-keeps-the-old-lists rule
-and the two writers' order make a change for the owner."""
+dispatches so). The dispatch itself was right (decided before the swap): what was wrong is the
+order an auditor reads. Fixed: the record is handed to the writers, in the order changes are
+decided, in the step that swaps the lists (``ScreeningState._swap``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pytest
 
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
@@ -22,7 +19,6 @@ from tests.attack.acme_noticed import cleared_then_noticed
 from tests.service.harness import Gate
 
 
-@pytest.mark.xfail(strict=True, reason="attack13: not fixed on this branch (see the docstring)")
 async def test_no_dispatch_decided_on_old_lists_is_journaled_after_the_new_ones(
     gate: Gate, demo_config: Path
 ) -> None:

@@ -47,7 +47,7 @@ async def test_a_restart_sends_no_request_for_an_approved_shipment(
 
     await until(cleared, "S1 cleared again after the restart")
     _, doc = await again.call("GET", "/api/v1/shipments/S1")
-    assert ["S1-r1"] == [r["request_id"] for r in doc["requests"]]
+    assert ["S1-r1@dock-a"] == [r["request_id"] for r in doc["requests"]]
     assert 1 == len(office.received)
 
 

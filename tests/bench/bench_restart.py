@@ -191,6 +191,7 @@ async def _docks(config: Config, store: Store, table: TableSlot) -> Docks:
     await screening.open()
     docks.screening = screening
     screening.on_change = docks.reevaluate_all
+    screening.commit = docks.committer.begin
     return docks
 
 

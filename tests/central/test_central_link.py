@@ -176,7 +176,7 @@ async def test_pending_requests_survive_a_restart(
     await office.start()
     await gates.start()
     await office.wait_for(1)
-    assert "S1-r1" == json.loads(office.received[0][1])["request_id"]
+    assert "S1-r1@dock-a" == json.loads(office.received[0][1])["request_id"]
 
 
 async def test_500_is_retried_then_202_stops(
@@ -199,7 +199,7 @@ async def test_500_is_retried_then_202_stops(
     assert 3 == len(office.received)
     await tick(clock, 86400.0)
     ids = {json.loads(raw)["request_id"] for _, raw in office.received}
-    assert (3, {"S1-r1"}) == (len(office.received), ids)
+    assert (3, {"S1-r1@dock-a"}) == (len(office.received), ids)
     conn = connect_readonly(gate.config.database)
     row = conn.execute("SELECT attempts, delivered_at IS NOT NULL FROM outbox").fetchone()
     conn.close()
@@ -226,7 +226,7 @@ async def test_request_queued_while_a_round_runs_is_sent_at_once(
             await idle(clock)
     release.set()
     await office.wait_for(3)
-    assert ["S1-r1", "S2-r1", "S3-r1"] == [
+    assert ["S1-r1@dock-a", "S2-r1@dock-a", "S3-r1@dock-a"] == [
         json.loads(raw)["request_id"] for _, raw in office.received
     ]
 
@@ -278,7 +278,7 @@ async def test_callbacks_that_change_nothing(gate: Gate, demo_config: Path, offi
         ("body changed after signing", raw.replace(b"L-1", b"L-2"), signed, 401),
     ]
     for body, status in [
-        ({**good, "request_id": "S1-r9"}, 404),
+        ({**good, "request_id": "S1-r9@dock-a"}, 404),
         ({**good, "shipment_id": "S9"}, 404),
         ({**good, "lines": [{"key": "09999999999999", "quantity": 1}]}, 400),
         ({**good, "decision": "maybe"}, 400),
@@ -337,7 +337,7 @@ async def test_denial_is_final_and_denial_after_dispatch_refused(
         "decision": "denied",
         "reason": "end user",
     }
-    status, answer = await callback(gate, "/api/v1/approvals", body, secret=OFFICE_SECRET)
+    status, answer = await callback(gate, "/api/v1/approvals", body, key=office_key(demo_config))
     assert (200, "blocked", "red") == (
         status,
         answer["shipment"]["state"],
@@ -358,9 +358,9 @@ async def test_denial_is_final_and_denial_after_dispatch_refused(
     await gate.scan(gtin_with(demo_config, ""))
     await gate.call("POST", "/api/v1/shipments/S2/seal")
     await gate.call("POST", "/api/v1/shipments/S2/dispatch")
-    late = {"request_id": "S2-r1", "shipment_id": "S2", "decision": "denied"}
+    late = {"request_id": "S2-r1@dock-a", "shipment_id": "S2", "decision": "denied"}
     status, problem = await callback(
-        gate, "/api/v1/approvals", late, secret=OFFICE_SECRET, msg_id="msg_late"
+        gate, "/api/v1/approvals", late, key=office_key(demo_config), msg_id="msg_late"
     )
     assert status in (404, 409), problem
     _, doc = await gate.call("GET", "/api/v1/shipments/S2")
@@ -505,10 +505,12 @@ async def test_gate_approve_command(gate: Gate, demo_config: Path, office: Offic
             "--config",
             str(demo_config),
             "--request",
-            "S1-r9",
+            "S1-r9@dock-a",
             "--shipment",
             "S1",
             "--deny",
+            "--key-file",
+            str(demo_config.parent / "demo-office.key"),
             "--url",
             gate.url + "/api/v1/approvals",
         ],
@@ -543,7 +545,7 @@ async def test_answered_or_cancelled_requests_are_not_sent_again(
     await g.create()
     await g.scan(gtin_with(demo_config, "9.A.4"))
     await g.call("POST", "/api/v1/shipments/S1/seal")
-    body = approval("S1-r1", "L-9")
+    body = approval("S1-r1@dock-a", "L-9")
     status, _ = await callback(g, "/api/v1/approvals", body, key=office_key(demo_config))
     assert 200 == status
     await g.call("POST", "/api/v1/shipments/S1/cancel")

@@ -65,17 +65,20 @@ async def survives(
     link = g.app[app_keys.CENTRAL]
     error = str(await until(lambda: link.health.last_error, "the failure shown"))
     await idle(clock)
-    assert {"S1-r1": (1, False)} == outbox(g)
+    assert {"S1-r1@dock-a": (1, False)} == outbox(g)
     assert 0 == link.health.delivered
 
     await seal_held(g, demo_config, "S2", "D2")
     await office.wait_for(2)
     await idle(clock)
-    assert (["S1-r1", "S2-r1"], (1, True)) == (request_ids(office), outbox(g)["S2-r1"])
+    assert (["S1-r1@dock-a", "S2-r1@dock-a"], (1, True)) == (
+        request_ids(office),
+        outbox(g)["S2-r1@dock-a"],
+    )
 
     await tick(clock, 3600.0)  # S1's backoff has passed: tried again, answered 202
-    assert ["S1-r1", "S2-r1", "S1-r1"] == request_ids(office)
-    assert {"S1-r1": (2, True), "S2-r1": (1, True)} == outbox(g)
+    assert ["S1-r1@dock-a", "S2-r1@dock-a", "S1-r1@dock-a"] == request_ids(office)
+    assert {"S1-r1@dock-a": (2, True), "S2-r1@dock-a": (1, True)} == outbox(g)
     assert 2 == link.health.delivered
     return g, clock, error
 

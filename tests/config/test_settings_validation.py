@@ -262,3 +262,11 @@ def test_a_control_list_age_outside_one_day_to_ten_years_is_refused(
     arithmetic of every decision (which then holds every line)."""
     edit(demo_config, r"^max_age_days = .*$", f"max_age_days = {days}")
     assert "table.max_age_days: must be at least 1 and at most 3660" == refused(demo_config)
+
+
+@pytest.mark.parametrize("gate_id", ["d" * 65, "dock|a", "dock\ta"])
+def test_a_gate_id_the_office_cannot_name_back_is_refused(demo_config: Path, gate_id: str) -> None:
+    """A gate id is part of every licence request id and of the callbacks' ``gate_id`` (at
+    most 64 printable characters without ``|``): a longer or unprintable one stops the start."""
+    edit(demo_config, r"^gate_id = .*$", f"gate_id = {gate_id!r}".replace("'", '"'))
+    assert refused(demo_config).startswith("gate_id: at most 64 printable characters")

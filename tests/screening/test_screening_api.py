@@ -13,11 +13,11 @@ from typing import Any
 
 import aiohttp
 
-from gate.core.signatures import parse_secret, signed_headers
+from gate.core.signatures import parse_private_key, signed_headers
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
 from tests.conftest import SCANNER_TOKEN
-from tests.service.harness import OPERATOR, Gate, until
+from tests.service.harness import CONFIGS, OPERATOR, Gate, until
 
 ORBITAL = "DEMO-DN-2024-021"  # the notices' "Orbital Tradewinds LLC"
 HIT_KEYS = {"list", "entry", "version", "name", "score", "action", "explanation"}
@@ -48,12 +48,12 @@ def refs(doc: Any) -> set[tuple[str, str]]:
 
 
 async def clear(gate: Gate, body: dict[str, Any], msg_id: str, *, signed: bool = True) -> Any:
-    """POSTs a clearance signed with the demo callback secret (or unsigned)."""
+    """POSTs a clearance signed with the demo office's key (v1a), or unsigned."""
     raw = json.dumps(body).encode()
     headers = {"Content-Type": "application/json"}
     if signed:
-        secret = parse_secret(gate.config.central.callback_secret)
-        headers.update(signed_headers(msg_id, int(time.time()), raw, secret=secret))
+        key = parse_private_key((CONFIGS / "demo-office.key").read_text().strip())
+        headers.update(signed_headers(msg_id, int(time.time()), raw, private_key=key))
     async with gate.session.post(gate.url + "/api/v1/clearances", data=raw, headers=headers) as r:
         return r.status, await r.json(content_type=None), r.headers.get("X-Gate-Replay")
 

@@ -42,6 +42,7 @@ async def wired_docks(demo_config: Path, *, lists_loaded: bool = True) -> AsyncI
         else:
             d.screening.on_change = d.reevaluate_all
             d.screening.settled = d.scan_path.turns.settled
+            d.screening.commit = d.committer.begin
         await d.load()
         yield d
     finally:
