@@ -208,7 +208,8 @@ def _split_word(split: re.Pattern[str], folded: str, shortest: int) -> str | Non
     word of ``split`` ("missi le" joins "missile"), as written; ``None`` if none is.
 
     The joined runs are searched at once, each fenced by a bar so that a term matches a whole
-    run and no phrase spans two; a run of letters only, so "geran 2" stays a phrase."""
+    run and no phrase spans two; a run of letters only, so "geran 2" stays a phrase, and not
+    one of ``end_use_terms.CIVIL_SPLITS`` ("rock et")."""
     words = folded.split()
     spans: list[tuple[int, int, int]] = []
     joined: list[str] = []
@@ -216,7 +217,8 @@ def _split_word(split: re.Pattern[str], folded: str, shortest: int) -> str | Non
     for first in range(len(words)):
         for last in range(first + 2, min(first + _SPLIT_PIECES, len(words)) + 1):
             run = "".join(words[first:last])
-            if len(run) >= shortest and run.isalpha():
+            civil = " ".join(words[first:last]) in terms.CIVIL_SPLITS
+            if len(run) >= shortest and run.isalpha() and not civil:
                 spans.append((at, first, last))
                 joined.append(run)
                 at += len(run) + 1
