@@ -11,6 +11,8 @@ cleared under EU001 (tests/attack/test_attack18_end_use_split_words.py shows the
 * Military in Czech ("vojenské použití", military use) and Finnish ("sotilaskäyttöön", for
   military use), the Swedish and Finnish armed forces ("Försvarsmakten",
   "Puolustusvoimat").
+* CamelCase was split only after the letters of a fixed range, which left out most of
+  Latin Extended ("ZbraňDrone", "ŁódźRocket" read whole): now after any small letter.
 * Attack18 read Fateh and Shaheen only with their number (common names): the Shaheen-1A and
   the Fateh-e Mobin (written with its Persian "e") cleared.
 """
@@ -32,6 +34,8 @@ WMD = [
     ("onderdelen voor kruisraketten", "kruisraket"),
     ("Shaheen-1A", "shaheen 1a"),
     ("Fateh-e Mobin", "fateh e mobin"),
+    ("ZbraňDrone", "drone"),
+    ("ŁódźRocket", "rocket"),
 ]
 
 MILITARY = [
