@@ -17,20 +17,26 @@ word with its plural and inflected forms ("missiles", "rocketry", "drones", "wea
 multi-word term as a run of words ("unmanned aerial vehicles", "space launcher"). A term never
 matches inside another word: "Crockett" does not name a rocket, "pocket" no rocket either; but
 a delivery word that begins one counts, as English joined or in CamelCase reads
-("RocketMotor", "CruiseMissile", "microdrone": ``end_use_terms.ANYWHERE``).
+("RocketMotor", "CruiseMissile", "microdrone"), and so do "missile" inside any word and a
+drone after an attack word ("guidedmissile", "kamikazedrone": ``end_use_terms.ANYWHERE``).
 
 The vocabulary (``gate.core.end_use_terms``) is in the languages a diverter writes in: English,
-French, German, Dutch, Spanish, Portuguese, Italian, Polish, Turkish, Russian, Ukrainian,
-Hebrew as whole words with their inflections ("ядерного оружия", "broń jądrowa"); German and
-Russian compounds inside words ("Kernwaffenprogramm", "противоракетный"); Chinese, Japanese,
-Korean, Arabic and Persian with the spaces removed, since those scripts join words, particles
-or prefixes ("핵무기를", "الأسلحة الكيميائية"). The text is also read with digits for letters
-("m1ssile") and, for the strict terms, with "l" and "1" taken as "i" ("MISSlLE", "missi1e");
-with a star between letters as each vowel ("m*ssile"); a few delivery words with a letter
-doubled ("misssile", ``end_use_terms.STUTTERED``); CamelCase split where it turns to a
-capital ("GuidedMissile"); and two to four words that joined
-are one of the few delivery and military words of ``end_use_terms.SPLIT_WMD`` and
-``SPLIT_MILITARY`` count as that word ("missi le", "dro ne", "mil itary").
+French, German, Dutch, Spanish, Portuguese, Italian, Polish, Czech, Finnish, Swedish, Turkish,
+Russian, Ukrainian, Greek, Hebrew and others as whole words with their inflections ("ядерного
+оружия", "broń jądrowa"); German, Russian and Nordic compounds inside words
+("Kernwaffenprogramm", "противоракетный", "risteilyohjus"); Chinese, Japanese, Korean, Arabic,
+Persian, Hindi, Thai, Urdu and Bengali with the spaces removed, since those scripts join
+words, particles or prefixes ("핵무기를", "الأسلحة الكيميائية").
+
+The text is also read in other ways, each of which can only hold more:
+
+* digits for letters ("m1ssile") and, for the strict terms, "l" and "1" as "i" ("MISSlLE");
+* a star between letters as each vowel ("m*ssile");
+* a few delivery words with a letter doubled ("misssile", ``end_use_terms.STUTTERED``);
+* CamelCase split where it turns to a capital ("GuidedMissile");
+* two to four words that joined are one of the few delivery and military words of
+  ``end_use_terms.SPLIT_WMD`` and ``SPLIT_MILITARY`` ("missi le", "dro ne", "mil itary"), but
+  not the ordinary runs of ``CIVIL_SPLITS`` (the French "rock et", rock and).
 
 The built-in vocabulary takes each word that names a delivery system or a WMD on its own
 (missile, ballistic, rocket, cruise, UAV, drone, warhead, ICBM, WMD, ...) and, for words that
@@ -201,6 +207,9 @@ class Vocabulary:
 _SPLIT_WMD = 5
 _SPLIT_MILITARY = 6
 _SPLIT_PIECES = 4
+#: The longest run joined: the longest split word ("militarization", "беспилотниками") has 14
+#: letters, and longer runs are most of the work in a long text (review19).
+_SPLIT_LONGEST = 16
 
 
 def _split_word(split: re.Pattern[str], folded: str, shortest: int) -> str | None:
@@ -208,15 +217,28 @@ def _split_word(split: re.Pattern[str], folded: str, shortest: int) -> str | Non
     word of ``split`` ("missi le" joins "missile"), as written; ``None`` if none is.
 
     The joined runs are searched at once, each fenced by a bar so that a term matches a whole
-    run and no phrase spans two; a run of letters only, so "geran 2" stays a phrase."""
+    run and no phrase spans two; a run of letters only, so "geran 2" stays a phrase, and not
+    one of ``end_use_terms.CIVIL_SPLITS`` ("rock et")."""
     words = folded.split()
+    civil = {
+        first
+        for first in range(len(words) - 1)
+        if " ".join(words[first : first + 2]) in terms.CIVIL_SPLITS
+    }
     spans: list[tuple[int, int, int]] = []
     joined: list[str] = []
     at = 0
     for first in range(len(words)):
+        run = words[first]
         for last in range(first + 2, min(first + _SPLIT_PIECES, len(words)) + 1):
-            run = "".join(words[first:last])
-            if len(run) >= shortest and run.isalpha():
+            run += words[last - 1]
+            if len(run) > _SPLIT_LONGEST:
+                break
+            if (
+                len(run) >= shortest
+                and run.isalpha()
+                and not (last == first + 2 and first in civil)
+            ):
                 spans.append((at, first, last))
                 joined.append(run)
                 at += len(run) + 1
@@ -247,7 +269,7 @@ def _readings(text: str) -> tuple[list[str], list[str]]:
         forms += [compatible]
     if (unsymbolled := _SYMBOL_LETTER.sub(_as_letter, text)) != text:
         forms += [unsymbolled]
-    if (uncamelled := _CAMEL.sub(" ", text)) != text:
+    if (uncamelled := _uncamel(text)) != text:
         # CamelCase with the delivery word inside ("GuidedMissile", "FPVDrone"; attack18).
         forms += [uncamelled]
     if _CENSORED.search(text):
@@ -279,10 +301,19 @@ _SYMBOL_LETTERS = str.maketrans("$@!€§¢©+|¡", "saiescctii")
 _SYMBOL_LETTER = re.compile(r"(?<=[^\W\d_])[$@!€§¢©+|¡]|[$@!€§¢©+|¡](?=[^\W\d_])")
 
 
-#: Where a CamelCase word turns to a capital: "GuidedMissile", "FPVDrone", "StrikeUAV".
-_CAMEL = re.compile(
-    r"(?<=[a-zß-öø-ÿа-я])(?=[A-ZÀ-ÖØ-ÞА-Я])|(?<=[A-ZÀ-ÖØ-ÞА-Я])(?=[A-ZÀ-ÖØ-ÞА-Я][a-zß-öø-ÿа-я])"
-)
+def _uncamel(text: str) -> str:
+    """``text`` with a space where a CamelCase word turns to a capital ("GuidedMissile",
+    "FPVDrone", "StrikeUAV"), in any script: a capital after a small letter, or a capital
+    after a capital and before a small letter (review19: "ZbraňDrone", whose "ň" a range of
+    letters left out, was read as one word)."""
+    spaced: list[str] = []
+    for at, char in enumerate(text):
+        before, after = text[at - 1 : at], text[at + 1 : at + 2]
+        if char.isupper() and (before.islower() or (before.isupper() and after.islower())):
+            spaced.append(" ")
+        spaced.append(char)
+    return "".join(spaced)
+
 
 #: A star between two letters, for the letter a writer will not spell out (attack18).
 _CENSORED = re.compile(r"(?<=[^\W\d_])\*(?=[^\W\d_])")

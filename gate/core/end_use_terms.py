@@ -91,6 +91,14 @@ _AIRCRAFT = (
     r"|helicopters?|rotorcraft"
 )
 
+#: ... but not an aircraft that a ground vehicle or robot tows, pushes, washes or fuels: the
+#: autonomous or remotely operated machine is then the tug, not the aircraft (review19).
+_HANDLED = (
+    r"(?! (?:tugs?|tow(?:s|ing|bars?)?|tractors?|pushbacks?|clean\w*|wash\w*|de icing|deicing"
+    r"|refuel\w*))"
+)
+_FLYING = f"(?:{_AIRCRAFT}){_HANDLED}"
+
 # --- whole-word phrases --------------------------------------------------------------------------
 
 #: The vocabulary as DESIGN.md 2.2 names it, in English. These and ``FOREIGN`` are also read
@@ -110,10 +118,11 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     (_UNMANNED, r"\w+", _AIRCRAFT),
     (_UNMANNED, r"\w+", r"\w+", _AIRCRAFT),
     (r"optionally", r"piloted|manned", r"aircraft|aerial|air|helicopters?|vehicles?"),
-    (r"remotely", r"operated", _AIRCRAFT),
-    # Autonomous: an aircraft noun only ("autonomous air purifier" is no aircraft; attack18).
-    (r"autonomous", _AIRCRAFT),
-    (r"autonomous", r"\w+", _AIRCRAFT),
+    (r"remotely", r"operated", _FLYING),
+    # Autonomous: an aircraft noun only ("autonomous air purifier" is no aircraft; attack18),
+    # and not an aircraft that is handled on the ground ("autonomous aircraft tug"; review19).
+    (r"autonomous", _FLYING),
+    (r"autonomous", r"\w+", _FLYING),
     # With the Romance spellings (attack18: "quadricóptero", "cuadricóptero", "quadrirotor",
     # Italian "quadricottero").
     (r"(?:quad(?:r[oi])?|cuadri|hexa|exa|esa|octo|multi)(?:copter\w*|cotter\w*|rotor\w*)"
@@ -141,14 +150,16 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     # system names, agents and delivery terms.
     (r"mis", r"siles?"),
     (r"war", r"heads?"),
-    (r"a|h|atom|atomic|hydrogen|dirty", r"bombs?"),
+    # Not "a bomb calorimeter", a laboratory instrument (review19).
+    (r"a|h|atom|atomic|hydrogen|dirty", r"bombs?(?! calorimet\w*)"),
     (r"bio|chem|chemo", r"weapons?|weaponry|warfare|agents?"),
     (r"scuds?|shahab|hwasong|iskander|zelzal|nodong|taepodong|musudan|ghauri"
      r"|kn\d\d|sejjil|khorramshahr|tochka|burkan|mlrs|gmlrs|himars|shahed",),
     # Fateh and Shaheen are common given names and family names (a Shaheen hospital, a Fateh
     # dental clinic; attack18): the missile only with its number.
     (r"fateh", r"\d{2,3}\w*|mobin"),
-    (r"shaheen", r"i{1,3}|[1-3]"),
+    (r"fateh", r"e", r"mobin"),
+    (r"shaheen", r"(?:i{1,3}|[1-3])a?"),
     # Drones named by their model number ("Geran-2", "Orlan-10"): the name alone is a person's.
     (r"geran|orlan", r"\d{1,2}"),
     # Attack18: proper names of missile and UAV systems a shipper writes instead of the word,
@@ -168,7 +179,8 @@ ENGLISH: tuple[tuple[str, ...], ...] = (
     (r"bayraktar", r"tb\d|akinci|kizilelma"),
     (r"topol", r"m"),
     (r"kh", r"(?:22|23|25|29|31|32|35|47|55|58|59|101|102|555)(?:m\d?|[a-z]{1,2})?"),
-    (r"agm", r"(?:84|86|88|114|154|158|183)[a-h]?"),
+    # Not an AGM battery's capacity ("AGM 88 Ah", "AGM-84 battery"; review19).
+    (r"agm", r"(?:84|86|88|114|154|158|183)[a-h]?(?! (?:ah|amps?|v|volts?|batter\w*|cells?))"),
     (r"bgm|rgm|ugm|mgm|lgm|mim|fim",
      r"(?:109|84|27|73|96|133|31|52|140|168|30|35|118|104|23|92)[a-h]?"),
     (r"kargu|mohajer|ababil|ababeel", r"\d{1,2}"),
@@ -214,7 +226,7 @@ FOREIGN: tuple[tuple[str, ...], ...] = (
     # racket ("ракетка", Czech "raketka") is another word and is not.
     (r"ball?ist\w*",),
     (r"misseis|missilistic\w*",),
-    (r"raket(?!k)\w*|rakiet\w*|roket\w*|pocisk\w*|fuze\w*|razz[oi]|cohete\w*|foguet\w*"
+    (r"raket(?!k)\w*|rakiet(?!k)\w*|roket\w*|pocisk\w*|fuze\w*|razz[oi]|cohete\w*|foguet\w*"
      r"|roquettes?|flugkorper\w*|lenkflugkorper\w*|lenkwaff\w*",),
     # French "fusée" is a rocket, but the stub axle of a car's steering is one too.
     # Read with the apostrophe dropped too ("fusée d'essieu" folds to "fusee dessieu").
@@ -228,7 +240,7 @@ FOREIGN: tuple[tuple[str, ...], ...] = (
     (r"массов\w*", r"поражен\w*|уничтожен\w*"),
     (r"масов\w*", r"ураженн\w*|знищенн\w*"),
     # Drones and unmanned aircraft.
-    (r"dron(?:es|y|ow|a|u|ami|om|ach|e|i|lar\w*)?|drohnen?",),
+    (r"dron(?:es|y|ow|a|u|ami|om|ach|e|i|lar\w*)?|drohnen?|dronare\w*",),
     (r"aereos?|aerea|aereas|aeronaves?", r"no|nao", r"tripulad\w*"),
     # Attack18: unmanned aircraft in French, Spanish, Portuguese, Italian, German and Dutch,
     # and missiles in Finnish and Czech.
@@ -241,7 +253,10 @@ FOREIGN: tuple[tuple[str, ...], ...] = (
      r"luftfahrzeug\w*|fluggerat\w*|flugzeug\w*|flugsystem\w*|luftfahrtsystem\w*"),
     (r"onbemand\w*", r"vliegtui\w*|luchtvaartui\w*"),
     (r"ohjus(?:ten|ta)?|ohjuk\w*|droon\w*",),
-    (r"rizen\w*|balistick\w*|protiletadlov\w*|protilodn\w*", r"strel\w*"),
+    # The forms of "střela" only: not "řízení střelnice", running a shooting range (review19).
+    (r"rizen\w*|balistick\w*|protiletadlov\w*|protilodn\w*", r"strel(?:a|y|e|u|ou|am|ach|ami)?"),
+    # Finnish "miehittämätön ilma-alus", an unmanned aircraft (review19).
+    (r"miehittamat\w*", r"ilma", r"alu\w*"),
     # Unmanned aircraft in Indonesian and Malay, Vietnamese, Hungarian, Romanian and Greek;
     # a Greek rocket (attack18).
     (r"pesawat", r"tanpa", r"awak|pilot"),
@@ -307,6 +322,12 @@ SPLIT_WMD: tuple[tuple[str, ...], ...] = (
         r"|дрон(?:ы|ов|а|ам|ами|ах|е|у|ом)?|беспилотн\w*",
     ),
 )
+#: Ordinary runs of words that join into a word of ``SPLIT_WMD``, written as folded: the
+#: French "rock et pop" (rock and pop) and "ouzo, raki et arak", the Spanish "mis seis
+#: tiendas" (my six shops) and a delivery to Ras Al Khaimah "RAK, ETA Monday" (review19).
+#: Not "miss ile" or "dr one", which read as a split word first.
+CIVIL_SPLITS: frozenset[str] = frozenset({"rock et", "raki et", "mis seis", "rak eta"})
+
 #: The delivery words that count with a letter written twice or more ("misssile",
 #: "drrone", "mmissile"; attack18), but not their last letter: "Rockett" is a family name.
 STUTTERED: tuple[str, ...] = ("missile", "rocket", "drone", "warhead", "ballistic")
@@ -333,6 +354,9 @@ ANYWHERE: tuple[str, ...] = (
     # "bespilotna", "bezpilotowiec", "безпилотен"), a drone only; Polish "bezzałogowiec"
     # (but not "bezzałogowa stacja", an unmanned filling station); Swedish missiles (attack18).
     r"bezpilot|bespilot|bezzalogowiec|bezzalogowc|kryssningsrobot|robotvapen",
+    # Finnish missile compounds ("risteilyohjus", "ohjusjärjestelmä"), Swedish and Dutch
+    # cruise missiles ("kryssningsmissil", "kruisraket"; review19).
+    r"ohjus|kryssningsmissil|kruisraket",
     # Scandinavian compounds ("kärnvapen", "atomvåben"), and English written as one word.
     r"(?:karn|kjerne|kerne|atom|kem|kemi|kjemi|bio)va[pb]en",
     r"(?:nuclear|chemical|biological|atomic)weapon",
@@ -394,7 +418,7 @@ SPACELESS: tuple[str, ...] = (
 #: "Military" alone, and its plain equivalents: armed forces, defence ministries, weapons.
 MILITARY: tuple[tuple[str, ...], ...] = (
     (r"military|militaries|militarily|militari[sz]ed|militari[sz]ation|militar\w*"
-     r"|militaire\w*|wojsk\w*|askeri\w*|военн\w*|військов\w*|[הובלשכמ]{0,2}צבא\w*",),
+     r"|militaire\w*|wojsk\w*|askeri\w*|vojensk\w*|sotila\w*|военн\w*|військов\w*|[הובלשכמ]{0,2}צבא\w*",),
     (r"armed", r"forces?"),
     (r"forces", r"armees"),
     (r"fuerzas|forcas|forze", r"armadas|armate"),
@@ -419,6 +443,8 @@ MILITARY: tuple[tuple[str, ...], ...] = (
      r"|арми(?:я|и|ю|еи)(?! спасения)|армі(?:я|і|ю|єю)(?! спасіння)",),
     (r"aerospace|strategic", r"forces?"),
     (r"bundeswehr|verteidigungsministerium\w*|irgc|pasdaran",),
+    # The Swedish and Finnish armed forces (review19).
+    (r"forsvarsmakt\w*|puolustusvoim\w*",),
     # German armed forces, warships, combat aircraft and the arms industry (attack18); not
     # "Rüstung" alone (a knight's armour) nor "Verteidigung" (a defence in court).
     (r"streitkraft\w*|kriegsschiff\w*|kampfflugzeug\w*|kampfjets?|luftwaffe|bundesmarine"
@@ -429,14 +455,19 @@ MILITARY: tuple[tuple[str, ...], ...] = (
     # houseplant, nor the artillery fungus), howitzers, air defence, anti-aircraft, anti-tank,
     # anti-ship and anti-personnel, a main battle tank.
     (r"guided|glide|gliding|smart|cluster|aerial|aircraft", r"bombs?"),
-    (r"jdams?|howitzers?|artillery(?! plants?| fung\w*| ferns?)",),
+    # Nor the streets named after an artillery ground (Artillery Lane, Row, Place) and the
+    # Artillery brand of 3D printers (Sidewinder, Genius, Hornet; review19).
+    (r"jdams?|howitzers?|artillery(?! plants?| fung\w*| ferns?| lane| row| place| square"
+     r"| street| road| mansions| sidewinder| genius| hornet)",),
     (r"air", r"defen[cs]es?"),
     (r"anti", r"aircraft|tanks?|ships?|armou?r|personnel"),
     (r"antiaircraft|antitank|antiship|antipersonnel",),
     (r"main", r"battle", r"tanks?"),
     # Found by attack5: the services and forces named plainly ("for the US Air Force").
-    (r"paramilitar\w*|navy(?!\s+blue)|navies|naval|warships?|ammunition|troops",),
-    (r"air|special", r"forces?"),
+    # Not Old Navy (a clothing retailer), Chicago's Navy Pier, nor Nike's Air Force 1 shoes,
+    # also read from CamelCase ("OldNavy", "NikeAirForce"; review19).
+    (r"paramilitar\w*|(?<!old )navy(?!\s+blue| pier)|navies|naval|warships?|ammunition|troops",),
+    (r"(?<!nike )air|special", r"forces?"),
     (r"combat|fighter", r"aircraft|jets?|planes?"),
     (r"weapons?|weaponry|weaponi[sz]ed|munitions?|armes?|armas|armi|waffen?|bron|broni|silah\w*"
      r"|оруж\w*|збро\w*|[הובלשכמ]{0,2}נשק",),
