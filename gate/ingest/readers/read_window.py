@@ -19,13 +19,17 @@ otherwise fill this door's window while goods with no tag pass it.
 **A parked tag fills no window.** A tag that filled a window and is then read while no window
 is open (it stayed in the field after its pass: a pallet set down within the portal's reach,
 in the trailer's nose) is *parked*: its reads fall in later windows but do not fill them, for
-as long as it stays in the field (read again within ``gone`` seconds; the reader's dedupe
-window). Otherwise a counted pallet parked in the field filled every later window, and goods
-with no tag passed unheld (attack14). A tag read outside windows before it filled one (a pallet
-waiting at the beam, then passing) is not parked, nor is one read in two windows with no read
-between them (the next pallet tripping the sensor during the tail). So a pallet whose every tag
-was read while the pallet before it passed, and then waited in the field, holds the door when
-it passes: the gate cannot tell its pass from untagged goods passing while it waited.
+as long as it stays in the field. A tag that filled a window stays known for ``remember``
+seconds (a minute) after its last read, not only the ``gone`` seconds (the reader's dedupe
+window) that end the stay of one that filled none: a pallet at the edge of the field is read
+only now and then, and one hidden for a moment behind a forklift is not read at all, and each
+was fresh again after two seconds (review20). Otherwise a counted pallet parked in the field
+filled every later window, and goods with no tag passed unheld (attack14). A tag read outside
+windows before it filled one (a pallet waiting at the beam, then passing) is not parked, nor
+is one read in two windows with no read between them (the next pallet tripping the sensor
+during the tail). So a pallet whose every tag was read while the pallet before it passed, and
+then waited in the field, holds the door when it passes: the gate cannot tell its pass from
+untagged goods passing while it waited.
 
 A window that opens again during the previous one's tail settles the previous one at once,
 with the reads it had: a second pallet's tags never cover for a first pallet's missing one.
@@ -42,7 +46,8 @@ from dataclasses import dataclass, field
 
 @dataclass(slots=True)
 class _Presence:
-    """One countable tag's stay in the field: reads no more than ``gone`` seconds apart."""
+    """One countable tag's stay in the field: reads no more than ``gone`` seconds apart
+    (``remember`` once it filled a window)."""
 
     last: float
     filled: bool = False  # it filled a window during this stay
@@ -55,6 +60,7 @@ class ReadWindow:
 
     tail: float
     gone: float = 2.0  # a tag not read this long has left the field (its stay ended)
+    remember: float = 60.0  # ... or this long, once it filled a window (review20)
     opened_at: float | None = None
     closed_at: float | None = None
     reads: int = 0
@@ -65,7 +71,8 @@ class ReadWindow:
     #: Windows opened over while reads of theirs were being decided, none credited yet:
     #: number -> when they settle empty (counted in ``windows`` already).
     late: dict[int, float] = field(default_factory=dict)
-    #: Countable tags in the field now (read within ``gone``): tag -> its stay.
+    #: Countable tags in the field now (read within ``gone``, or ``remember``): tag -> its
+    #: stay.
     present: dict[str, _Presence] = field(default_factory=dict)
     parked_reads: int = 0  # reads in a window of a parked tag (not filling it)
     _swept: float = 0.0
@@ -118,14 +125,18 @@ class ReadWindow:
         """``tag``'s stay in the field, extended to ``now`` (a new one after ``gone``)."""
         if now - self._swept >= self.gone:
             self._swept = now
-            left = [t for t, stay in self.present.items() if now - stay.last >= self.gone]
+            left = [t for t, stay in self.present.items() if self._left(stay, now)]
             for t in left:
                 del self.present[t]
         stay = self.present.get(tag)
-        if stay is None or now - stay.last >= self.gone:
+        if stay is None or self._left(stay, now):
             stay = self.present[tag] = _Presence(now)
         stay.last = now
         return stay
+
+    def _left(self, stay: _Presence, now: float) -> bool:
+        """Whether the tag of ``stay``, unread since ``stay.last``, has left the field."""
+        return now - stay.last >= (max(self.remember, self.gone) if stay.filled else self.gone)
 
     def _fill(self, stay: _Presence | None) -> bool:
         """The open or closing window counts a read of a tag with ``stay`` (None: a tag not
