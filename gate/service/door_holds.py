@@ -33,7 +33,10 @@ longer than a reconnect. Once per outage (repeated failed attempts are one outag
 is not down before its first attempt at the start fails (a gate whose portals answer at the
 start holds nothing). The reader being back does not release the door; an operator does, and
 not while one of the door's sensor portals is still down (409: the door would be unguarded
-again with no hold).
+again with no hold). A portal that never comes back keeps the door held: the way out is a
+restart with it repaired or taken out of the config. Its going down or coming back at a held
+door is announced (a ``door_hold`` event with ``readers_down``), so the page says at once
+whether the acknowledgement is taken.
 
 **A prohibited item held is red.** Goods read after their shipment was sealed hold the door
 too (``hold_in``, from the scan path); when the rules would prohibit that item in that
@@ -191,10 +194,11 @@ class DoorHolds:
         if reader in readers:
             return
         readers.add(reader)
-        self.on_change()
         # As decided, not only as stored: a shipment being created is at the door already.
         if door in self.docks.doors and self.docks.state.door_shipment(door) is not None:
             await self.hold(door, reader, PORTAL_DOWN)
+        else:
+            self._portal_changed(door)
 
     def portal_up(self, door: str, reader: str) -> None:
         """``reader``'s session is up again: its door's hold (if any) stays until acknowledged."""
@@ -203,7 +207,15 @@ class DoorHolds:
             readers.discard(reader)
             if not readers:
                 del self.down[door]
-            self.on_change()
+            self._portal_changed(door)
+
+    def _portal_changed(self, door: str) -> None:
+        """A held door's portals went down or came back: announced at once (the page says
+        whether the acknowledgement is taken now: review20)."""
+        doc = self.doc(door)
+        if doc is not None:
+            self.docks.events.publish("door_hold", door_hold_event(door, doc))
+        self.on_change()
 
     def opening(self, change: Change, door: str, shipment: str) -> None:
         """A shipment being created at ``door`` (``change`` not written yet): held in the same
@@ -358,7 +370,8 @@ class DoorHolds:
             if down:
                 raise Conflict(
                     f"door {door}: portal reader {', '.join(down)} is down: goods passing now"
-                    " are not read; acknowledge once it is back",
+                    " are not read; acknowledge once it is back (one that cannot be repaired:"
+                    " take it out of gate.toml and restart the gate)",
                     extra={"door": door, "hold": hold.doc(), "readers_down": down},
                 )
             if self._unwritten.get(door):
