@@ -19,17 +19,22 @@ otherwise fill this door's window while goods with no tag pass it.
 **A parked tag fills no window.** A tag that filled a window and is then read while no window
 is open (it stayed in the field after its pass: a pallet set down within the portal's reach,
 in the trailer's nose) is *parked*: its reads fall in later windows but do not fill them, for
-as long as it stays in the field. A tag that filled a window stays known for ``remember``
-seconds (a minute) after its last read, not only the ``gone`` seconds (the reader's dedupe
-window) that end the stay of one that filled none: a pallet at the edge of the field is read
-only now and then, and one hidden for a moment behind a forklift is not read at all, and each
-was fresh again after two seconds (review20). Otherwise a counted pallet parked in the field
-filled every later window, and goods with no tag passed unheld (attack14). A tag read outside
-windows before it filled one (a pallet waiting at the beam, then passing) is not parked, nor
-is one read in two windows with no read between them (the next pallet tripping the sensor
-during the tail). So a pallet whose every tag was read while the pallet before it passed, and
-then waited in the field, holds the door when it passes: the gate cannot tell its pass from
-untagged goods passing while it waited.
+as long as it stays in the field. Otherwise a counted pallet parked in the field filled every
+later window, and goods with no tag passed unheld (attack14). A tag that filled a window stays
+known for ``remember`` seconds (a minute) after its last read, not only the ``gone`` seconds
+(the reader's dedupe window) that end the stay of one that filled none: a pallet at the edge
+of the field is read only now and then, one hidden for a moment behind a forklift not at all,
+and each was fresh again after two seconds (review20). A tag read outside windows in the first
+``gone`` seconds of a session (before ``unknown_until``) is parked too: it was in the field
+before the reader could see it arrive (after a gate restart, the counted pallet parked there
+was taken for one waiting at the beam: review20).
+
+A tag read outside windows later, before it filled one (a pallet waiting at the beam, then
+passing), is not parked, nor is one read in two windows with no read between them (the next
+pallet tripping the sensor during the tail). So a pallet whose every tag was read while the
+pallet before it passed, and then waited in the field, holds the door when it passes (the gate
+cannot tell its pass from untagged goods passing while it waited), and so does one waiting at
+the beam across a gate restart or a reconnect.
 
 A window that opens again during the previous one's tail settles the previous one at once,
 with the reads it had: a second pallet's tags never cover for a first pallet's missing one.
@@ -50,7 +55,7 @@ class _Presence:
     (``remember`` once it filled a window)."""
 
     last: float
-    filled: bool = False  # it filled a window during this stay
+    filled: bool = False  # it filled a window during this stay (or was in the field before)
     parked: bool = False  # and was read outside windows after that
 
 
@@ -74,6 +79,9 @@ class ReadWindow:
     #: Countable tags in the field now (read within ``gone``, or ``remember``): tag -> its
     #: stay.
     present: dict[str, _Presence] = field(default_factory=dict)
+    #: A tag whose stay begins outside windows before this (a session's start plus ``gone``)
+    #: was in the field already: parked (the reader sets it when a session starts).
+    unknown_until: float = float("-inf")
     parked_reads: int = 0  # reads in a window of a parked tag (not filling it)
     _swept: float = 0.0
 
@@ -116,8 +124,8 @@ class ReadWindow:
             if readable:
                 self._fill(stay)
             return True
-        if stay is not None and stay.filled:
-            stay.parked = True
+        if stay is not None and (stay.filled or now < self.unknown_until):
+            stay.filled = stay.parked = True
         self.outside += 1
         return False
 
