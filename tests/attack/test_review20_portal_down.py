@@ -15,6 +15,7 @@ refresh.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +123,28 @@ async def test_the_portal_down_or_back_at_a_held_door_is_announced(gates: Gates)
     seen = [e.data["hold"] for e in events.kept()[before:] if e.kind == "door_hold"]
     assert [["north"], []] == [hold.get("readers_down") for hold in seen], seen
     assert 1 == seen[-1]["windows"]
+
+
+async def test_a_reader_gone_silent_holds_its_door_before_the_polite_close_gives_up(
+    demo_config: Path, emu: LLRPEmulator, gates: Gates
+) -> None:
+    """A portal that falls silent (its cable pulled: the connection stays open, nothing
+    answers): once the keepalive watch ends the session the door is held at once, not after
+    the polite close has waited its 3 s for a reader that is gone."""
+    gate = await gates.start(
+        readers=portal("north", "D1", emu.port, gpi_port=1, keepalive=0.3, response_timeout=0.3)
+    )
+    await until(lambda: _north(gate, "connected"), "reader connected")
+    await gate.create("S1", "D1", **_US)
+
+    async def silent(msg: object) -> None:
+        return None
+
+    emu._handle_message = silent  # type: ignore[method-assign]
+    emu._stop_reporting()
+    emu._stop_keepalive()
+    silent_at = time.monotonic()
+    await until(lambda: _hold(gate), "the door held", timeout=5.0)
+    # The watch ends the session 2 keepalive periods plus the probe's timeout after the
+    # silence began (about 0.9 s); the polite close would have added 3 s more.
+    assert time.monotonic() - silent_at < 2.5  # 0.8 s here; 4.6 s before

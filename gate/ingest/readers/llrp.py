@@ -155,6 +155,12 @@ class LlrpReader(Reader):
                     group.create_task(self._sensor(reader))
                 if opts.keepalive:
                     group.create_task(self._watch(reader))
+        except Exception:
+            if self.session is not None:
+                # Its door is unguarded from now, not once the polite close below has given
+                # up on a reader that is gone (CLOSE_TIMEOUT): held first (review20).
+                await self._went_down()
+            raise
         finally:
             self.session = None
             # Polite close (CLOSE_CONNECTION), bounded: a reader that is gone cannot answer.
@@ -236,7 +242,13 @@ class LlrpReader(Reader):
             await asyncio.sleep(period)
             if time.monotonic() - self._last_heard < 2 * period:
                 continue
-            await reader.client.transact(probe, timeout=self.options.response_timeout)
+            try:
+                await reader.client.transact(probe, timeout=self.options.response_timeout)
+            except Exception:
+                # Its door held now: the session's end waits for the inventory's cleanup and
+                # the polite close, each a response timeout or more from a reader that is gone.
+                await self._went_down()
+                raise
             self._last_heard = time.monotonic()
 
     # --- reads to scans ---------------------------------------------------------------------
