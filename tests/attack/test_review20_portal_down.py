@@ -14,6 +14,7 @@ refresh.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from pathlib import Path
@@ -148,3 +149,40 @@ async def test_a_reader_gone_silent_holds_its_door_before_the_polite_close_gives
     # The watch ends the session 2 keepalive periods plus the probe's timeout after the
     # silence began (about 0.9 s); the polite close would have added 3 s more.
     assert time.monotonic() - silent_at < 2.5  # 0.8 s here; 4.6 s before
+
+
+async def test_no_acknowledgement_before_a_portal_has_answered_since_the_start(
+    gates: Gates,
+) -> None:
+    """The door is held for its portal down and the gate restarts while the portal still
+    does not answer (its connection attempt hangs until ``connect_timeout``): until that
+    first attempt ends the reader is neither down nor guarding, and an acknowledgement
+    taken then left the door unguarded with no hold (the dispatch going out) until the
+    attempt failed and held it again."""
+    gate = await gates.start()
+    await gate.create("S1", "D1", **_US)
+    await gate.app[app_keys.HOLDS].portal_down("D1", "north")
+    await until(lambda: _stored(gate), "the hold stored")
+    await gates.stop(gate)
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accepts, never answers
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        gate = await gates.start(
+            readers=portal("north", "D1", port, gpi_port=1, connect_timeout=5.0)
+        )
+        assert "connecting" == await _north(gate, "state")
+        status, problem = await _acknowledge(gate, 1)
+        assert 409 == status, problem
+        assert "north" in problem["detail"], problem
+    finally:
+        server.close()
+
+
+async def _stored(gate: Gate) -> bool:
+    hold = await _hold(gate)
+    return hold is not None and bool(hold["stored"])

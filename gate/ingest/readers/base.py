@@ -79,6 +79,11 @@ class ScanSink:
         if self.holds is not None:
             await self.holds.portal_down(door, reader)
 
+    def portal_starting(self, door: str, reader: str) -> None:
+        """``reader`` makes its first attempt: no acknowledgement at ``door`` until it ends."""
+        if self.holds is not None:
+            self.holds.portal_starting(door, reader)
+
     def portal_up(self, door: str, reader: str) -> None:
         """``reader`` is up again (a hold it caused stays until an operator acknowledges)."""
         if self.holds is not None:
@@ -131,6 +136,8 @@ class Reader(abc.ABC):
     async def start(self) -> None:
         """Starts the adapter in the background; returns at once, whatever the hardware."""
         if self._task is None:
+            if self.guards_door:
+                self.sink.portal_starting(self.config.door, self.name)
             self._task = asyncio.create_task(self._main(), name=f"reader:{self.name}")
 
     async def stop(self) -> None:
