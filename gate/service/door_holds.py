@@ -29,7 +29,8 @@ dispatched), or at which a shipment is created while it is down, is held ("porta
 down: goods may have passed unread"), journaled, alerted and stored like an empty window.
 At once, with no grace for a quick reconnect: the reader reads its sensor's level again when
 it is back, but a pass that began and ended meanwhile leaves no trace, and a pass is not
-longer than a reconnect. Once per outage (repeated failed attempts are one outage); a reader
+longer than a reconnect. Once per outage (repeated failed attempts are one outage, and a
+reader is up again only once it follows its sensor, not when it merely answers); a reader
 is not down before its first attempt at the start fails (a gate whose portals answer at the
 start holds nothing), but until that attempt ends no acknowledgement is taken at its door
 (``starting``: a hold from before the restart released then left the door unguarded with no

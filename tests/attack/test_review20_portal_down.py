@@ -186,3 +186,25 @@ async def test_no_acknowledgement_before_a_portal_has_answered_since_the_start(
 async def _stored(gate: Gate) -> bool:
     hold = await _hold(gate)
     return hold is not None and bool(hold["stored"])
+
+
+async def test_a_portal_whose_sensor_cannot_be_followed_is_one_outage(
+    demo_config: Path, emu: LLRPEmulator, gates: Gates
+) -> None:
+    """The reader answers but refuses its sensor (no such GPI port): it never guards the
+    door, so that is one outage, one window, however many attempts connect and fail. It was
+    up at each connect and down again a moment later: a window, a journal record and a
+    critical alert per attempt (once a minute for good), and an acknowledgement taken in
+    the moment between."""
+    gate = await gates.start(readers=portal("north", "D1", emu.port, gpi_port=9))
+    await gate.create("S1", "D1", **_US)
+    await until(lambda: _hold(gate), "the door held")
+    connects = int(await _north(gate, "connects"))
+    await until(lambda: _attempts(gate, connects + 4), "more attempts connected and failed")
+    hold = await _hold(gate)
+    assert hold is not None and (1, ["north"]) == (hold["windows"], hold["readers_down"])
+
+
+async def _attempts(gate: Gate, n: int) -> bool:
+    """Whether the reader has connected at least ``n`` times (each session refused)."""
+    return int(await _north(gate, "connects")) >= n

@@ -186,14 +186,20 @@ class Reader(abc.ABC):
         self._connected_at = time.monotonic()
         self.health.info = info
         self.health.set_state("connected", utc_now())
-        if self.guards_door:
-            self.sink.portal_up(self.config.door, self.name)
         log.info(
             "reader %s connected to %s%s",
             self.name,
             self.config.address,
             f" ({info})" if info else "",
         )
+
+    def guarding(self) -> None:
+        """The session of a reader that ``guards_door`` follows its sensor now: the portal is
+        up again (called by the adapter once it does, not at the connect: a reader that
+        answers and then refuses its sensor never guarded the door, and each attempt was
+        an outage of its own, a window each: review20)."""
+        if self.guards_door:
+            self.sink.portal_up(self.config.door, self.name)
 
     async def _went_down(self) -> None:
         """Reports the outage of a reader that guards its door (the hold is in memory before

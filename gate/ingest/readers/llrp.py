@@ -198,6 +198,7 @@ class LlrpReader(Reader):
                     await self._empty_window()
             else:
                 window.close(time.monotonic())
+        self.guarding()
         edges = reader.client.gpi_edges
         while True:
             due = window.due(time.monotonic())
