@@ -66,15 +66,11 @@ async def test_empty_window_holds_the_door_until_an_operator_acknowledges(
     held (amber), dispatch is refused, a scanner may not acknowledge, an operator does
     (journaled), and then the shipment dispatches."""
     gyro = gtin_with(demo_config, "9.A.4")
-    gate = await gates.start(
-        readers=portal("north", "D1", emu.port, gpi_port=1, window_tail=0.3, dedupe_window=0.5)
-    )
+    gate = await gates.start(readers=portal("north", "D1", emu.port, gpi_port=1, window_tail=0.3))
     await gate.create(
         "S1", "D1", destination="US", consignee={"name": "Kinetic Parts Inc", "country": "US"}
     )
     await until(lambda: _connected(gate), "reader connected")
-    # A tag in the field as the session starts is parked (review20): this one arrives later.
-    await asyncio.sleep(0.6)
 
     # A tag in the field while nothing passes the sensor is not loaded.
     emu.tags = [EmulatedTag(epc(gyro, 1), rssi_dbm=-45.0)]

@@ -67,6 +67,9 @@ DOOR_FIELDS = frozenset({"door", "shipment"})
 CLOSE_TIMEOUT = 3.0
 #: How long past a cross-read's hold a closing read window waits for its decision.
 _DECISION_SLACK = 0.05
+#: How long a closing read window waits for the gate's answer about a tag that was in the
+#: field as the session started (counted already: parked; else it fills the window).
+ANSWER_WAIT = 2.0
 
 
 def _countable(epc: str) -> bool:
@@ -111,6 +114,9 @@ class LlrpReader(Reader):
             else None
         )
         self.guards_door = self.window is not None
+        #: Scan id -> the window its read fell in, for tags in the field as the session
+        #: started: the gate's answer says whether it fills it (``ReadWindow.resolve``).
+        self._unknown: dict[str, int] = {}
 
     async def run(self) -> None:
         self.forwarder.start()
@@ -291,9 +297,15 @@ class LlrpReader(Reader):
             return  # no goods passing: a tag parked in the field is not loaded
         if window is not None and readable and cross is not None and cross.claimed_by(epc) == door:
             window.credit(window.windows, epc)
+        unknown = None  # the window a tag in the field as the session started fell in
+        if window is not None and readable and window.unknown(epc):
+            unknown = window.windows
+            window.wait(mono + self.options.cross_read_hold + ANSWER_WAIT)
         sid = self.dedupe.admit(epc, mono, utc_now().timestamp())
         if sid is None:
             return
+        if unknown is not None:
+            self._unknown[sid] = unknown
         scan: Scan = {
             "scan_id": sid,
             "reader": self.config.name,
@@ -339,6 +351,15 @@ class LlrpReader(Reader):
     def _settled(self, batch: list[tuple[str, Scan]], results: list[Result]) -> None:
         now = time.monotonic()
         for (epc, scan), result in zip(batch, results, strict=True):
+            number = self._unknown.pop(scan["scan_id"], None)
+            if number is not None and self.window is not None:
+                # Counted already (a re-read adds nothing, or the scan id was stored before the
+                # restart: a duplicate): the tag was parked here before.
+                status = result.get("status")
+                before = status == "duplicate" or (
+                    status == "accepted" and not result.get("counted")
+                )
+                self.window.resolve(epc, number, counted_before=before)
             if result.get("status") == "rejected":
                 log.debug("%s: %s refused: %s", self.name, epc, result.get("error"))
                 if result.get("field") in DOOR_FIELDS:

@@ -24,17 +24,19 @@ later window, and goods with no tag passed unheld (attack14). A tag that filled 
 known for ``remember`` seconds (a minute) after its last read, not only the ``gone`` seconds
 (the reader's dedupe window) that end the stay of one that filled none: a pallet at the edge
 of the field is read only now and then, one hidden for a moment behind a forklift not at all,
-and each was fresh again after two seconds (review20). A tag read outside windows in the first
-``gone`` seconds of a session (before ``unknown_until``) is parked too: it was in the field
-before the reader could see it arrive (after a gate restart, the counted pallet parked there
-was taken for one waiting at the beam: review20).
+and each was fresh again after two seconds (review20). A tag first read outside windows in the
+first ``gone`` seconds of a session (before ``unknown_until``) is *unknown*: it was in the
+field before the reader could see it arrive (after a gate restart, the counted pallet parked
+there was taken for one waiting at the beam, and covered untagged goods: review20). Its reads
+fill no window until the gate answers its scan (``resolve``, the window ``wait``ing for it): a
+tag the gate had counted already is parked; any other (a pallet staged in front of the door)
+fills the window its read fell in.
 
 A tag read outside windows later, before it filled one (a pallet waiting at the beam, then
 passing), is not parked, nor is one read in two windows with no read between them (the next
 pallet tripping the sensor during the tail). So a pallet whose every tag was read while the
 pallet before it passed, and then waited in the field, holds the door when it passes (the gate
-cannot tell its pass from untagged goods passing while it waited), and so does one waiting at
-the beam across a gate restart or a reconnect.
+cannot tell its pass from untagged goods passing while it waited).
 
 A window that opens again during the previous one's tail settles the previous one at once,
 with the reads it had: a second pallet's tags never cover for a first pallet's missing one.
@@ -55,8 +57,9 @@ class _Presence:
     (``remember`` once it filled a window)."""
 
     last: float
-    filled: bool = False  # it filled a window during this stay (or was in the field before)
+    filled: bool = False  # it filled a window during this stay
     parked: bool = False  # and was read outside windows after that
+    unknown: bool = False  # in the field as the session started: the gate's answer tells
 
 
 @dataclass(slots=True)
@@ -117,20 +120,22 @@ class ReadWindow:
         only when ``tag`` (the countable tag read, tracked while it stays in the field) is
         not parked. Where cross-reads are decided the reader passes ``readable=False`` and
         the ``tag``, and ``credit``s the window later."""
-        stay = None if tag is None else self._stay(tag, now)
-        if self.opened_at is not None and (
+        inside = self.opened_at is not None and (
             self.closed_at is None or now - self.closed_at < self.tail
-        ):
+        )
+        stay = None if tag is None else self._stay(tag, now, inside)
+        if inside:
             if readable:
                 self._fill(stay)
             return True
-        if stay is not None and (stay.filled or now < self.unknown_until):
-            stay.filled = stay.parked = True
+        if stay is not None and stay.filled:
+            stay.parked = True
         self.outside += 1
         return False
 
-    def _stay(self, tag: str, now: float) -> _Presence:
-        """``tag``'s stay in the field, extended to ``now`` (a new one after ``gone``)."""
+    def _stay(self, tag: str, now: float, inside: bool) -> _Presence:
+        """``tag``'s stay in the field, extended to ``now`` (a new one after ``gone``; read
+        ``inside`` a window or not)."""
         if now - self._swept >= self.gone:
             self._swept = now
             left = [t for t, stay in self.present.items() if self._left(stay, now)]
@@ -138,13 +143,34 @@ class ReadWindow:
                 del self.present[t]
         stay = self.present.get(tag)
         if stay is None or self._left(stay, now):
-            stay = self.present[tag] = _Presence(now)
+            unknown = not inside and now < self.unknown_until
+            stay = self.present[tag] = _Presence(now, unknown=unknown)
         stay.last = now
         return stay
 
+    def unknown(self, tag: str) -> bool:
+        """Whether ``tag`` was in the field as the session started and the gate has not
+        answered yet whether it counted it before (``resolve``)."""
+        stay = self.present.get(tag)
+        return stay is not None and stay.unknown
+
+    def resolve(self, tag: str, window: int, *, counted_before: bool) -> None:
+        """The gate answered the scan of ``tag``, an unknown tag read in window number
+        ``window``: a tag it had counted already is parked (a pallet parked in the field
+        across a restart); any other fills that window, as a tag waiting at the beam does."""
+        stay = self.present.get(tag)
+        if stay is None or not stay.unknown:
+            return
+        stay.unknown = False
+        if counted_before:
+            stay.filled = stay.parked = True
+        else:
+            self.credit(window, tag)
+
     def _left(self, stay: _Presence, now: float) -> bool:
         """Whether the tag of ``stay``, unread since ``stay.last``, has left the field."""
-        return now - stay.last >= (max(self.remember, self.gone) if stay.filled else self.gone)
+        known = stay.filled or stay.unknown
+        return now - stay.last >= (max(self.remember, self.gone) if known else self.gone)
 
     def _fill(self, stay: _Presence | None) -> bool:
         """The open or closing window counts a read of a tag with ``stay`` (None: a tag not
@@ -153,6 +179,8 @@ class ReadWindow:
             if stay.parked:
                 self.parked_reads += 1
                 return False
+            if stay.unknown:
+                return False  # until the gate's answer (``resolve``)
             stay.filled = True
         self.reads += 1
         return True
@@ -171,6 +199,8 @@ class ReadWindow:
         if stay is not None and stay.parked:
             self.parked_reads += 1
             return
+        if stay is not None and stay.unknown:
+            return  # the gate's answer credits it (``resolve``)
         if window in self.late:
             del self.late[window]  # a late window: not empty
             if stay is not None:
