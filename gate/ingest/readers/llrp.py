@@ -24,9 +24,9 @@ strongest (or has counted it already); otherwise it is a cross-read, counted in 
 With ``gpi_port`` set, a sensor on that GPI port opens and closes the read window
 (:mod:`gate.ingest.readers.read_window`): reads outside a window are no scans (the
 cross-reads still hear them: a pallet parked in a door's field is that door's), a tag that
-stayed in the field after filling a window, or was in it when the session started, fills no
-later one (parked), and a window that closed with no read holds the door until an operator
-acknowledges it
+stayed in the field after filling a window fills no later one (parked; one in the field as
+the session started fills one only once the gate answers that it had not counted it), and a
+window that closed with no read holds the door until an operator acknowledges it
 (:mod:`gate.service.door_holds`); so does the session being lost (or never made at the start)
 while a shipment is at the door: nothing is read meanwhile.
 
@@ -153,7 +153,7 @@ class LlrpReader(Reader):
             )
             if self.window is not None:
                 # Tags in the field as the session starts were not seen to arrive (a gate
-                # restarted beside a parked pallet): parked, not waiting at the beam.
+                # restarted beside a parked pallet): unknown until the gate answers.
                 self.window.unknown_until = time.monotonic() + self.options.dedupe_window
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._inventory(reader))

@@ -83,7 +83,7 @@ class ReadWindow:
     #: stay.
     present: dict[str, _Presence] = field(default_factory=dict)
     #: A tag whose stay begins outside windows before this (a session's start plus ``gone``)
-    #: was in the field already: parked (the reader sets it when a session starts).
+    #: was in the field already: unknown (the reader sets it when a session starts).
     unknown_until: float = float("-inf")
     parked_reads: int = 0  # reads in a window of a parked tag (not filling it)
     _swept: float = 0.0
