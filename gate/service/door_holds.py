@@ -29,11 +29,17 @@ dispatched), or at which a shipment is created while it is down, is held ("porta
 down: goods may have passed unread"), journaled, alerted and stored like an empty window.
 At once, with no grace for a quick reconnect: the reader reads its sensor's level again when
 it is back, but a pass that began and ended meanwhile leaves no trace, and a pass is not
-longer than a reconnect. Once per outage (repeated failed attempts are one outage); a reader
+longer than a reconnect. Once per outage (repeated failed attempts are one outage, and a
+reader is up again only once it follows its sensor, not when it merely answers); a reader
 is not down before its first attempt at the start fails (a gate whose portals answer at the
-start holds nothing). The reader being back does not release the door; an operator does, and
-not while one of the door's sensor portals is still down (409: the door would be unguarded
-again with no hold).
+start holds nothing), but until that attempt ends no acknowledgement is taken at its door
+(``starting``: a hold from before the restart released then left the door unguarded with no
+hold until the attempt failed: review20). The reader being back does not release the door;
+an operator does, and not while one of the door's sensor portals is still down (409: the door
+would be unguarded again with no hold). A portal that never comes back keeps the door held:
+the way out is a restart with it repaired or taken out of the config. Its going down or coming
+back at a held door is announced (a ``door_hold`` event with ``readers_down``), so the page
+says at once whether the acknowledgement is taken.
 
 **A prohibited item held is red.** Goods read after their shipment was sealed hold the door
 too (``hold_in``, from the scan path); when the rules would prohibit that item in that
@@ -138,6 +144,9 @@ class DoorHolds:
         #: door -> its sensor portals whose session is down now (memory only: after a
         #: restart a reader is down again once its first attempt fails).
         self.down: dict[str, set[str]] = {}
+        #: door -> its sensor portals whose first attempt since the start is under way: not
+        #: down (nothing held for them), not guarding either (no acknowledgement taken).
+        self.starting: dict[str, set[str]] = {}
 
     async def load(self) -> None:
         """Reads the open holds (a restart keeps a door held)."""
@@ -187,23 +196,39 @@ class DoorHolds:
     async def portal_down(self, door: str, reader: str) -> None:
         """``reader``, a sensor portal of ``door``, is down (its session ended, or its first
         attempt failed): the door is held if a shipment is at it, once per outage."""
+        _discard(self.starting, door, reader)
         readers = self.down.setdefault(door, set())
         if reader in readers:
             return
         readers.add(reader)
-        self.on_change()
         # As decided, not only as stored: a shipment being created is at the door already.
         if door in self.docks.doors and self.docks.state.door_shipment(door) is not None:
             await self.hold(door, reader, PORTAL_DOWN)
+        else:
+            self._portal_changed(door)
 
     def portal_up(self, door: str, reader: str) -> None:
         """``reader``'s session is up again: its door's hold (if any) stays until acknowledged."""
-        readers = self.down.get(door)
-        if readers is not None and reader in readers:
-            readers.discard(reader)
-            if not readers:
-                del self.down[door]
-            self.on_change()
+        _discard(self.starting, door, reader)
+        if _discard(self.down, door, reader):
+            self._portal_changed(door)
+
+    def portal_starting(self, door: str, reader: str) -> None:
+        """``reader``, a sensor portal of ``door``, makes its first attempt (the gate
+        started): until it connects or fails, an acknowledgement at its door is refused."""
+        self.starting.setdefault(door, set()).add(reader)
+
+    def unguarded(self, door: str) -> list[str]:
+        """The door's sensor portals down now, or not connected yet since the start."""
+        return sorted(self.down.get(door, set()) | self.starting.get(door, set()))
+
+    def _portal_changed(self, door: str) -> None:
+        """A held door's portals went down or came back: announced at once (the page says
+        whether the acknowledgement is taken now: review20)."""
+        doc = self.doc(door)
+        if doc is not None:
+            self.docks.events.publish("door_hold", door_hold_event(door, doc))
+        self.on_change()
 
     def opening(self, change: Change, door: str, shipment: str) -> None:
         """A shipment being created at ``door`` (``change`` not written yet): held in the same
@@ -220,7 +245,7 @@ class DoorHolds:
         hold = self.held.get(door)
         if hold is None:
             return None
-        down = sorted(self.down.get(door, ()))
+        down = self.unguarded(door)
         return {**hold.doc(), "stored": not self._unwritten.get(door), "readers_down": down}
 
     def check_dispatch(self, shipment: Shipment) -> None:
@@ -354,11 +379,12 @@ class DoorHolds:
                     " and acknowledge what the page shows now",
                     extra={"door": door, "hold": hold.doc()},
                 )
-            down = sorted(self.down.get(door, ()))
+            down = self.unguarded(door)
             if down:
                 raise Conflict(
                     f"door {door}: portal reader {', '.join(down)} is down: goods passing now"
-                    " are not read; acknowledge once it is back",
+                    " are not read; acknowledge once it is back (one that cannot be repaired:"
+                    " take it out of gate.toml and restart the gate)",
                     extra={"door": door, "hold": hold.doc(), "readers_down": down},
                 )
             if self._unwritten.get(door):
@@ -487,3 +513,14 @@ class DoorHolds:
         if self.held.get(door) == hold:
             del self.held[door]
         self.on_change()
+
+
+def _discard(readers: dict[str, set[str]], door: str, reader: str) -> bool:
+    """Takes ``reader`` out of ``door``'s set in ``readers``; True when it was in it."""
+    found = readers.get(door)
+    if found is None or reader not in found:
+        return False
+    found.discard(reader)
+    if not found:
+        del readers[door]
+    return True

@@ -85,7 +85,8 @@ async def test_a_door_held_for_its_portal_down_says_so_and_waits_for_the_reader(
     await holds.portal_down("D1", "north")
     _, _, doors = await get(gate, "/page/doors", Cookie=cookie)
     assert "portal reader down: goods may have passed unread" in doors
-    assert "Portal reader north is down: acknowledge once it is back." in doors
+    assert "Portal reader north is down: acknowledge once it is back" in doors
+    assert "take it out of gate.toml and restart the gate" in doors
     status, problem = await _press(gate, cookie, csrf, doors)
     assert 409 == status and "portal reader north is down" in problem["detail"], problem
     holds.portal_up("D1", "north")

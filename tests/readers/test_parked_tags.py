@@ -70,11 +70,12 @@ def test_a_pallet_read_while_the_one_before_passed_fills_its_own_window() -> Non
 
 
 def test_a_tag_that_left_the_field_fills_a_window_again() -> None:
-    """A tag unread for ``gone`` seconds has left: its next stay starts afresh."""
-    window = ReadWindow(tail=0.5, gone=2.0)
+    """A tag that filled a window and went unread for ``remember`` seconds has left: its
+    next stay starts afresh (a shorter gap is a pallet read now and then: review20)."""
+    window = ReadWindow(tail=0.5, gone=2.0, remember=60.0)
     assert not _pass(window, 0.0, "P")
     window.read(1.6, tag="P")  # parked
-    assert not _pass(window, 10.0, "P")  # gone since 1.6: back through the portal
+    assert not _pass(window, 62.0, "P")  # gone since 1.6: back through the portal
 
 
 def test_a_parked_tag_credited_after_a_cross_read_decision_does_not_fill() -> None:

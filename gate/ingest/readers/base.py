@@ -79,6 +79,11 @@ class ScanSink:
         if self.holds is not None:
             await self.holds.portal_down(door, reader)
 
+    def portal_starting(self, door: str, reader: str) -> None:
+        """``reader`` makes its first attempt: no acknowledgement at ``door`` until it ends."""
+        if self.holds is not None:
+            self.holds.portal_starting(door, reader)
+
     def portal_up(self, door: str, reader: str) -> None:
         """``reader`` is up again (a hold it caused stays until an operator acknowledges)."""
         if self.holds is not None:
@@ -131,6 +136,8 @@ class Reader(abc.ABC):
     async def start(self) -> None:
         """Starts the adapter in the background; returns at once, whatever the hardware."""
         if self._task is None:
+            if self.guards_door:
+                self.sink.portal_starting(self.config.door, self.name)
             self._task = asyncio.create_task(self._main(), name=f"reader:{self.name}")
 
     async def stop(self) -> None:
@@ -179,14 +186,20 @@ class Reader(abc.ABC):
         self._connected_at = time.monotonic()
         self.health.info = info
         self.health.set_state("connected", utc_now())
-        if self.guards_door:
-            self.sink.portal_up(self.config.door, self.name)
         log.info(
             "reader %s connected to %s%s",
             self.name,
             self.config.address,
             f" ({info})" if info else "",
         )
+
+    def guarding(self) -> None:
+        """The session of a reader that ``guards_door`` follows its sensor now: the portal is
+        up again (called by the adapter once it does, not at the connect: a reader that
+        answers and then refuses its sensor never guarded the door, and each attempt was
+        an outage of its own, a window each: review20)."""
+        if self.guards_door:
+            self.sink.portal_up(self.config.door, self.name)
 
     async def _went_down(self) -> None:
         """Reports the outage of a reader that guards its door (the hold is in memory before

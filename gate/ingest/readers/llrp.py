@@ -24,8 +24,9 @@ strongest (or has counted it already); otherwise it is a cross-read, counted in 
 With ``gpi_port`` set, a sensor on that GPI port opens and closes the read window
 (:mod:`gate.ingest.readers.read_window`): reads outside a window are no scans (the
 cross-reads still hear them: a pallet parked in a door's field is that door's), a tag that
-stayed in the field after filling a window fills no later one (parked), and a window that
-closed with no read holds the door until an operator acknowledges it
+stayed in the field after filling a window fills no later one (parked; one in the field as
+the session started fills one only once the gate answers that it had not counted it), and a
+window that closed with no read holds the door until an operator acknowledges it
 (:mod:`gate.service.door_holds`); so does the session being lost (or never made at the start)
 while a shipment is at the door: nothing is read meanwhile.
 
@@ -66,6 +67,9 @@ DOOR_FIELDS = frozenset({"door", "shipment"})
 CLOSE_TIMEOUT = 3.0
 #: How long past a cross-read's hold a closing read window waits for its decision.
 _DECISION_SLACK = 0.05
+#: How long a closing read window waits for the gate's answer about a tag that was in the
+#: field as the session started (counted already: parked; else it fills the window).
+ANSWER_WAIT = 2.0
 
 
 def _countable(epc: str) -> bool:
@@ -110,6 +114,9 @@ class LlrpReader(Reader):
             else None
         )
         self.guards_door = self.window is not None
+        #: Scan id -> the window its read fell in, for tags in the field as the session
+        #: started: the gate's answer says whether it fills it (``ReadWindow.resolve``).
+        self._unknown: dict[str, int] = {}
 
     async def run(self) -> None:
         self.forwarder.start()
@@ -144,12 +151,22 @@ class LlrpReader(Reader):
                 f"{reader.max_antennas} antennas"
                 + (", Impinj extensions" if reader.impinj_extensions_enabled else "")
             )
+            if self.window is not None:
+                # Tags in the field as the session starts were not seen to arrive (a gate
+                # restarted beside a parked pallet): unknown until the gate answers.
+                self.window.unknown_until = time.monotonic() + self.options.dedupe_window
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._inventory(reader))
                 if self.window is not None:
                     group.create_task(self._sensor(reader))
                 if opts.keepalive:
                     group.create_task(self._watch(reader))
+        except Exception:
+            if self.session is not None:
+                # Its door is unguarded from now, not once the polite close below has given
+                # up on a reader that is gone (CLOSE_TIMEOUT): held first (review20).
+                await self._went_down()
+            raise
         finally:
             self.session = None
             # Polite close (CLOSE_CONNECTION), bounded: a reader that is gone cannot answer.
@@ -187,6 +204,7 @@ class LlrpReader(Reader):
                     await self._empty_window()
             else:
                 window.close(time.monotonic())
+        self.guarding()
         edges = reader.client.gpi_edges
         while True:
             due = window.due(time.monotonic())
@@ -231,7 +249,13 @@ class LlrpReader(Reader):
             await asyncio.sleep(period)
             if time.monotonic() - self._last_heard < 2 * period:
                 continue
-            await reader.client.transact(probe, timeout=self.options.response_timeout)
+            try:
+                await reader.client.transact(probe, timeout=self.options.response_timeout)
+            except Exception:
+                # Its door held now: the session's end waits for the inventory's cleanup and
+                # the polite close, each a response timeout or more from a reader that is gone.
+                await self._went_down()
+                raise
             self._last_heard = time.monotonic()
 
     # --- reads to scans ---------------------------------------------------------------------
@@ -273,9 +297,15 @@ class LlrpReader(Reader):
             return  # no goods passing: a tag parked in the field is not loaded
         if window is not None and readable and cross is not None and cross.claimed_by(epc) == door:
             window.credit(window.windows, epc)
+        unknown = None  # the window a tag in the field as the session started fell in
+        if window is not None and readable and window.unknown(epc):
+            unknown = window.windows
+            window.wait(mono + self.options.cross_read_hold + ANSWER_WAIT)
         sid = self.dedupe.admit(epc, mono, utc_now().timestamp())
         if sid is None:
             return
+        if unknown is not None:
+            self._unknown[sid] = unknown
         scan: Scan = {
             "scan_id": sid,
             "reader": self.config.name,
@@ -321,6 +351,15 @@ class LlrpReader(Reader):
     def _settled(self, batch: list[tuple[str, Scan]], results: list[Result]) -> None:
         now = time.monotonic()
         for (epc, scan), result in zip(batch, results, strict=True):
+            number = self._unknown.pop(scan["scan_id"], None)
+            if number is not None and self.window is not None:
+                # Counted already (a re-read adds nothing, or the scan id was stored before the
+                # restart: a duplicate): the tag was parked here before.
+                status = result.get("status")
+                before = status == "duplicate" or (
+                    status == "accepted" and not result.get("counted")
+                )
+                self.window.resolve(epc, number, counted_before=before)
             if result.get("status") == "rejected":
                 log.debug("%s: %s refused: %s", self.name, epc, result.get("error"))
                 if result.get("field") in DOOR_FIELDS:

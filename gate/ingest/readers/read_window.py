@@ -19,13 +19,24 @@ otherwise fill this door's window while goods with no tag pass it.
 **A parked tag fills no window.** A tag that filled a window and is then read while no window
 is open (it stayed in the field after its pass: a pallet set down within the portal's reach,
 in the trailer's nose) is *parked*: its reads fall in later windows but do not fill them, for
-as long as it stays in the field (read again within ``gone`` seconds; the reader's dedupe
-window). Otherwise a counted pallet parked in the field filled every later window, and goods
-with no tag passed unheld (attack14). A tag read outside windows before it filled one (a pallet
-waiting at the beam, then passing) is not parked, nor is one read in two windows with no read
-between them (the next pallet tripping the sensor during the tail). So a pallet whose every tag
-was read while the pallet before it passed, and then waited in the field, holds the door when
-it passes: the gate cannot tell its pass from untagged goods passing while it waited.
+as long as it stays in the field. Otherwise a counted pallet parked in the field filled every
+later window, and goods with no tag passed unheld (attack14). A tag that filled a window stays
+known for ``remember`` seconds (a minute) after its last read, not only the ``gone`` seconds
+(the reader's dedupe window) that end the stay of one that filled none: a pallet at the edge
+of the field is read only now and then, one hidden for a moment behind a forklift not at all,
+and each was fresh again after two seconds (review20). A tag first read outside windows in the
+first ``gone`` seconds of a session (before ``unknown_until``) is *unknown*: it was in the
+field before the reader could see it arrive (after a gate restart, the counted pallet parked
+there was taken for one waiting at the beam, and covered untagged goods: review20). Its reads
+fill no window until the gate answers its scan (``resolve``, the window ``wait``ing for it): a
+tag the gate had counted already is parked; any other (a pallet staged in front of the door)
+fills the window its read fell in.
+
+A tag read outside windows later, before it filled one (a pallet waiting at the beam, then
+passing), is not parked, nor is one read in two windows with no read between them (the next
+pallet tripping the sensor during the tail). So a pallet whose every tag was read while the
+pallet before it passed, and then waited in the field, holds the door when it passes (the gate
+cannot tell its pass from untagged goods passing while it waited).
 
 A window that opens again during the previous one's tail settles the previous one at once,
 with the reads it had: a second pallet's tags never cover for a first pallet's missing one.
@@ -42,11 +53,13 @@ from dataclasses import dataclass, field
 
 @dataclass(slots=True)
 class _Presence:
-    """One countable tag's stay in the field: reads no more than ``gone`` seconds apart."""
+    """One countable tag's stay in the field: reads no more than ``gone`` seconds apart
+    (``remember`` once it filled a window)."""
 
     last: float
     filled: bool = False  # it filled a window during this stay
     parked: bool = False  # and was read outside windows after that
+    unknown: bool = False  # in the field as the session started: the gate's answer tells
 
 
 @dataclass(slots=True)
@@ -55,6 +68,7 @@ class ReadWindow:
 
     tail: float
     gone: float = 2.0  # a tag not read this long has left the field (its stay ended)
+    remember: float = 60.0  # ... or this long, once it filled a window (review20)
     opened_at: float | None = None
     closed_at: float | None = None
     reads: int = 0
@@ -65,8 +79,12 @@ class ReadWindow:
     #: Windows opened over while reads of theirs were being decided, none credited yet:
     #: number -> when they settle empty (counted in ``windows`` already).
     late: dict[int, float] = field(default_factory=dict)
-    #: Countable tags in the field now (read within ``gone``): tag -> its stay.
+    #: Countable tags in the field now (read within ``gone``, or ``remember``): tag -> its
+    #: stay.
     present: dict[str, _Presence] = field(default_factory=dict)
+    #: A tag whose stay begins outside windows before this (a session's start plus ``gone``)
+    #: was in the field already: unknown (the reader sets it when a session starts).
+    unknown_until: float = float("-inf")
     parked_reads: int = 0  # reads in a window of a parked tag (not filling it)
     _swept: float = 0.0
 
@@ -102,10 +120,11 @@ class ReadWindow:
         only when ``tag`` (the countable tag read, tracked while it stays in the field) is
         not parked. Where cross-reads are decided the reader passes ``readable=False`` and
         the ``tag``, and ``credit``s the window later."""
-        stay = None if tag is None else self._stay(tag, now)
-        if self.opened_at is not None and (
+        inside = self.opened_at is not None and (
             self.closed_at is None or now - self.closed_at < self.tail
-        ):
+        )
+        stay = None if tag is None else self._stay(tag, now, inside)
+        if inside:
             if readable:
                 self._fill(stay)
             return True
@@ -114,18 +133,44 @@ class ReadWindow:
         self.outside += 1
         return False
 
-    def _stay(self, tag: str, now: float) -> _Presence:
-        """``tag``'s stay in the field, extended to ``now`` (a new one after ``gone``)."""
+    def _stay(self, tag: str, now: float, inside: bool) -> _Presence:
+        """``tag``'s stay in the field, extended to ``now`` (a new one after ``gone``; read
+        ``inside`` a window or not)."""
         if now - self._swept >= self.gone:
             self._swept = now
-            left = [t for t, stay in self.present.items() if now - stay.last >= self.gone]
+            left = [t for t, stay in self.present.items() if self._left(stay, now)]
             for t in left:
                 del self.present[t]
         stay = self.present.get(tag)
-        if stay is None or now - stay.last >= self.gone:
-            stay = self.present[tag] = _Presence(now)
+        if stay is None or self._left(stay, now):
+            unknown = not inside and now < self.unknown_until
+            stay = self.present[tag] = _Presence(now, unknown=unknown)
         stay.last = now
         return stay
+
+    def unknown(self, tag: str) -> bool:
+        """Whether ``tag`` was in the field as the session started and the gate has not
+        answered yet whether it counted it before (``resolve``)."""
+        stay = self.present.get(tag)
+        return stay is not None and stay.unknown
+
+    def resolve(self, tag: str, window: int, *, counted_before: bool) -> None:
+        """The gate answered the scan of ``tag``, an unknown tag read in window number
+        ``window``: a tag it had counted already is parked (a pallet parked in the field
+        across a restart); any other fills that window, as a tag waiting at the beam does."""
+        stay = self.present.get(tag)
+        if stay is None or not stay.unknown:
+            return
+        stay.unknown = False
+        if counted_before:
+            stay.filled = stay.parked = True
+        else:
+            self.credit(window, tag)
+
+    def _left(self, stay: _Presence, now: float) -> bool:
+        """Whether the tag of ``stay``, unread since ``stay.last``, has left the field."""
+        known = stay.filled or stay.unknown
+        return now - stay.last >= (max(self.remember, self.gone) if known else self.gone)
 
     def _fill(self, stay: _Presence | None) -> bool:
         """The open or closing window counts a read of a tag with ``stay`` (None: a tag not
@@ -134,6 +179,8 @@ class ReadWindow:
             if stay.parked:
                 self.parked_reads += 1
                 return False
+            if stay.unknown:
+                return False  # until the gate's answer (``resolve``)
             stay.filled = True
         self.reads += 1
         return True
@@ -152,6 +199,8 @@ class ReadWindow:
         if stay is not None and stay.parked:
             self.parked_reads += 1
             return
+        if stay is not None and stay.unknown:
+            return  # the gate's answer credits it (``resolve``)
         if window in self.late:
             del self.late[window]  # a late window: not empty
             if stay is not None:

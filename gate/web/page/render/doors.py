@@ -436,7 +436,10 @@ def _door_hold(door: Mapping[str, Any], readonly: bool) -> str:
     css, held = ("banner-red", "Held, prohibited") if prohibited else ("banner-amber", "Held")
     down = ", ".join(str(r) for r in hold.get("readers_down") or ())
     if down:
-        button = f"Portal reader {h(down)} is down: acknowledge once it is back. {button}"
+        button = (
+            f"Portal reader {h(down)} is down: acknowledge once it is back (one that cannot be"
+            f" repaired: take it out of gate.toml and restart the gate). {button}"
+        )
     return (
         f'<div class="banner {css} door-hold" data-hold="{h(door["id"])}"'
         f' data-windows="{h(str(hold["windows"]))}" data-prohibited="{str(prohibited).lower()}">'
