@@ -72,11 +72,12 @@ async def submit_queued(store: Store, fns: list[Any]) -> list[asyncio.Future[Any
 
 
 async def test_pragmas_are_set(store: Store) -> None:
-    """The writer connection runs in WAL mode with synchronous=FULL, foreign keys and a busy
-    timeout."""
+    """The writer connection runs in WAL mode with synchronous=FULL, foreign keys, a busy
+    timeout and a 64 MiB page cache."""
 
     def pragmas(conn: sqlite3.Connection) -> dict[str, Any]:
         names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "mmap_size")
+        names += ("cache_size",)
         return {name: conn.execute(f"PRAGMA {name}").fetchone()[0] for name in names}
 
     assert {
@@ -85,6 +86,7 @@ async def test_pragmas_are_set(store: Store) -> None:
         "foreign_keys": 1,
         "busy_timeout": 5000,
         "mmap_size": 0,
+        "cache_size": -65536,
     } == await store.read(pragmas)
 
 
