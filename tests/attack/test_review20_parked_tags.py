@@ -16,42 +16,42 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from llrpkit.emulator import EmulatedTag, LLRPEmulator
 
 from gate.ingest.readers.read_window import ReadWindow
-from tests.readers.support import epc, lines_of, readers_doc
+from tests.readers.support import (
+    assert_held_for_an_empty_window,
+    counted,
+    epc,
+    lines_of,
+    north,
+    outside_at_least,
+    pass_goods,
+    reads_at_least,
+    windows_at_least,
+)
 from tests.readers.test_cross_reads import portal
-from tests.service.harness import Gate, Gates, gtin_with, until
-
-
-def _pass(window: ReadWindow, at: float, *tags: str) -> bool:
-    """Goods pass from ``at`` for a second with ``tags`` read; True when it settled empty."""
-    window.open(at)
-    for tag in tags:
-        window.read(at + 0.2, tag=tag)
-    window.close(at + 1.0)
-    return window.settle(at + 1.0 + window.tail)
+from tests.service.harness import Gates, gtin_with, until
 
 
 def test_a_parked_tag_read_only_now_and_then_fills_no_later_window() -> None:
     """A counted pallet at the edge of the field, read every 2.5 s (more than the dedupe
     window): still parked, so untagged goods passing while it is read hold the door."""
     window = ReadWindow(tail=0.5, gone=2.0)
-    assert not _pass(window, 0.0, "P")
+    assert not pass_goods(window, 0.0, "P")
     for n in range(1, 5):
         assert not window.read(n * 2.5, tag="P")  # outside windows, now and then
-    assert _pass(window, 12.6, "P")
+    assert pass_goods(window, 12.6, "P")
 
 
 def test_a_parked_tag_hidden_for_a_moment_fills_no_later_window() -> None:
     """Parked, then unread for three seconds (a forklift in front of it), then read while
     goods with no tag pass: the window is empty."""
     window = ReadWindow(tail=0.5, gone=2.0)
-    assert not _pass(window, 0.0, "P")
+    assert not pass_goods(window, 0.0, "P")
     assert not window.read(1.8, tag="P")  # parked
-    assert _pass(window, 5.0, "P")  # unread 1.8 .. 5.2
+    assert pass_goods(window, 5.0, "P")  # unread 1.8 .. 5.2
 
 
 async def test_a_forklift_hiding_a_parked_pallet_does_not_cover_untagged_goods(
@@ -67,44 +67,21 @@ async def test_a_forklift_hiding_a_parked_pallet_does_not_cover_untagged_goods(
     await gate.create(
         "S1", "D1", destination="US", consignee={"name": "Kinetic Parts Inc", "country": "US"}
     )
-    await until(lambda: _north(gate, "connected"), "reader connected")
+    await until(lambda: north(gate, "connected"), "reader connected")
     pallet = EmulatedTag(epc(gyro, 1), rssi_dbm=-45.0)
     await emu.set_gpi(1, True)
     emu.tags = [pallet]
-    await until(lambda: _quantity(gate, gyro), "the pallet counted")
+    await until(lambda: counted(gate, gyro), "the pallet counted")
     await emu.set_gpi(1, False)
-    await until(lambda: _windows(gate, 1), "its window settled")
-    await until(lambda: _outside(gate, 10), "the pallet parked: read outside windows")
+    await until(lambda: windows_at_least(gate, 1), "its window settled")
+    await until(lambda: outside_at_least(gate, 10), "the pallet parked: read outside windows")
     emu.tags = []  # a forklift between the antenna and the pallet
     await asyncio.sleep(2.5)
     emu.tags = [pallet]
     await emu.set_gpi(1, True)  # the forklift passes with goods that have no tag
-    reads = int(await _north(gate, "reads"))
-    await until(lambda: _reads(gate, reads + 20), "the parked pallet read in the window")
+    reads = int(await north(gate, "reads"))
+    await until(lambda: reads_at_least(gate, reads + 20), "the parked pallet read in the window")
     await emu.set_gpi(1, False)
-    await until(lambda: _windows(gate, 2), "the window settled")
+    await until(lambda: windows_at_least(gate, 2), "the window settled")
     assert {gyro: 1} == {k: v["quantity"] for k, v in (await lines_of(gate)).items()}
-    status, doc = await gate.call("GET", "/api/v1/doors/D1")
-    assert 200 == status and doc["hold"] is not None, doc
-    assert "goods passed without a readable tag" == doc["hold"]["reason"]
-
-
-async def _north(gate: Gate, key: str) -> Any:
-    return (await readers_doc(gate))["north"][key]
-
-
-async def _windows(gate: Gate, n: int) -> bool:
-    return int((await _north(gate, "read_window"))["windows"]) >= n
-
-
-async def _outside(gate: Gate, n: int) -> bool:
-    return int((await _north(gate, "read_window"))["outside_window"]) >= n
-
-
-async def _reads(gate: Gate, n: int) -> bool:
-    return int(await _north(gate, "reads")) >= n
-
-
-async def _quantity(gate: Gate, key: str) -> bool:
-    line = (await lines_of(gate)).get(key)
-    return line is not None and 1 == line["quantity"]
+    await assert_held_for_an_empty_window(gate)

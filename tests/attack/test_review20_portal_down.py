@@ -18,7 +18,6 @@ import asyncio
 import re
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from llrpkit.emulator import LLRPEmulator
@@ -26,34 +25,17 @@ from llrpkit.emulator import LLRPEmulator
 from gate.ingest.readers.health import ReaderHealth
 from gate.service.door_holds import PORTAL_DOWN
 from gate.web import app_keys
-from tests.readers.support import readers_doc
+from tests.readers.support import acknowledge, door_hold, north
 from tests.readers.test_cross_reads import portal
-from tests.service.harness import OPERATOR, Gate, Gates, until
+from tests.service.harness import Gate, Gates, until
 
 _US = {"destination": "US", "consignee": {"name": "Kinetic Parts Inc", "country": "US"}}
 
 
 async def _start(gates: Gates, emu: LLRPEmulator) -> Gate:
     gate = await gates.start(readers=portal("north", "D1", emu.port, gpi_port=1, window_tail=0.3))
-    await until(lambda: _north(gate, "connected"), "reader connected")
+    await until(lambda: north(gate, "connected"), "reader connected")
     return gate
-
-
-async def _north(gate: Gate, key: str) -> Any:
-    return (await readers_doc(gate))["north"][key]
-
-
-async def _hold(gate: Gate) -> dict[str, Any] | None:
-    status, doc = await gate.call("GET", "/api/v1/doors/D1")
-    assert 200 == status, doc
-    return doc["hold"]  # type: ignore[no-any-return]
-
-
-async def _acknowledge(gate: Gate, windows: int) -> tuple[int, dict[str, Any]]:
-    status, doc = await gate.call(
-        "POST", "/api/v1/doors/D1/acknowledge", {"windows": windows}, auth=OPERATOR
-    )
-    return status, doc
 
 
 async def test_a_reader_failed_for_good_holds_its_door_until_a_restart_without_it(
@@ -71,19 +53,19 @@ async def test_a_reader_failed_for_good_holds_its_door_until_a_restart_without_i
 
     monkeypatch.setattr(ReaderHealth, "failed", broken)
     await emu.stop()
-    hold = await until(lambda: _hold(gate), "the door held")
+    hold = await until(lambda: door_hold(gate), "the door held")
     assert (PORTAL_DOWN, ["north"]) == (hold["reason"], hold["readers_down"])
-    assert "internal error" in str(await _north(gate, "last_error"))
+    assert "internal error" in str(await north(gate, "last_error"))
     monkeypatch.undo()
     await emu.start()
-    status, problem = await _acknowledge(gate, 1)
+    status, problem = await acknowledge(gate, 1)
     assert 409 == status and "portal reader north is down" in problem["detail"], problem
     await gates.stop(gate)
     config = gates.config.read_text()
     gates.config.write_text(re.sub(r"\n\[\[readers\]\][^\[]*", "\n", config))
     gate = await gates.start()
-    assert PORTAL_DOWN == (await _hold(gate))["reason"]  # type: ignore[index]
-    status, doc = await _acknowledge(gate, 1)
+    assert PORTAL_DOWN == (await door_hold(gate))["reason"]  # type: ignore[index]
+    status, doc = await acknowledge(gate, 1)
     assert (200, None) == (status, doc["hold"]), doc
 
 
@@ -102,9 +84,9 @@ async def test_an_outage_between_seal_and_dispatch_holds_the_door(gates: Gates) 
     holds.portal_up("D1", "north")
     await holds.portal_down("D1", "north")  # flapping: a second outage, a second window
     holds.portal_up("D1", "north")
-    status, problem = await _acknowledge(gate, 1)
+    status, problem = await acknowledge(gate, 1)
     assert 409 == status, problem
-    status, doc = await _acknowledge(gate, 2)
+    status, doc = await acknowledge(gate, 2)
     assert (200, None) == (status, doc["hold"]), doc
     status, doc = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
     assert (200, "dispatched") == (status, doc["state"]), doc
@@ -135,7 +117,7 @@ async def test_a_reader_gone_silent_holds_its_door_before_the_polite_close_gives
     gate = await gates.start(
         readers=portal("north", "D1", emu.port, gpi_port=1, keepalive=0.3, response_timeout=0.3)
     )
-    await until(lambda: _north(gate, "connected"), "reader connected")
+    await until(lambda: north(gate, "connected"), "reader connected")
     await gate.create("S1", "D1", **_US)
 
     async def silent(msg: object) -> None:
@@ -145,7 +127,7 @@ async def test_a_reader_gone_silent_holds_its_door_before_the_polite_close_gives
     emu._stop_reporting()
     emu._stop_keepalive()
     silent_at = time.monotonic()
-    await until(lambda: _hold(gate), "the door held", timeout=5.0)
+    await until(lambda: door_hold(gate), "the door held", timeout=5.0)
     # The watch ends the session 2 keepalive periods plus the probe's timeout after the
     # silence began (about 0.9 s); the polite close would have added 3 s more.
     assert time.monotonic() - silent_at < 2.5  # 0.8 s here; 4.6 s before
@@ -175,8 +157,8 @@ async def test_no_acknowledgement_before_a_portal_has_answered_since_the_start(
         gate = await gates.start(
             readers=portal("north", "D1", port, gpi_port=1, connect_timeout=5.0)
         )
-        assert "connecting" == await _north(gate, "state")
-        status, problem = await _acknowledge(gate, 1)
+        assert "connecting" == await north(gate, "state")
+        status, problem = await acknowledge(gate, 1)
         assert 409 == status, problem
         assert "north" in problem["detail"], problem
     finally:
@@ -184,7 +166,7 @@ async def test_no_acknowledgement_before_a_portal_has_answered_since_the_start(
 
 
 async def _stored(gate: Gate) -> bool:
-    hold = await _hold(gate)
+    hold = await door_hold(gate)
     return hold is not None and bool(hold["stored"])
 
 
@@ -198,16 +180,16 @@ async def test_a_portal_whose_sensor_cannot_be_followed_is_one_outage(
     the moment between."""
     gate = await gates.start(readers=portal("north", "D1", emu.port, gpi_port=9))
     await gate.create("S1", "D1", **_US)
-    await until(lambda: _hold(gate), "the door held")
-    connects = int(await _north(gate, "connects"))
+    await until(lambda: door_hold(gate), "the door held")
+    connects = int(await north(gate, "connects"))
     await until(lambda: _attempts(gate, connects + 4), "more attempts connected and failed")
-    hold = await _hold(gate)
+    hold = await door_hold(gate)
     assert hold is not None and (1, ["north"]) == (hold["windows"], hold["readers_down"])
 
 
 async def _attempts(gate: Gate, n: int) -> bool:
     """Whether the reader has connected at least ``n`` times (each session refused)."""
-    return int(await _north(gate, "connects")) >= n
+    return int(await north(gate, "connects")) >= n
 
 
 @pytest.mark.xfail(

@@ -10,27 +10,26 @@ from pathlib import Path
 from llrpkit.emulator import EmulatedTag, LLRPEmulator
 
 from gate.ingest.readers.read_window import ReadWindow
-from tests.readers.support import epc, lines_of, readers_doc
+from tests.readers.support import (
+    counted,
+    epc,
+    north,
+    pass_goods,
+    readers_doc,
+    reads_at_least,
+    windows_at_least,
+)
 from tests.readers.test_cross_reads import portal
-from tests.service.harness import Gate, Gates, gtin_with, until
-
-
-def _pass(window: ReadWindow, at: float, *tags: str) -> bool:
-    """Goods pass from ``at`` for a second with ``tags`` read; True when it settled empty."""
-    window.open(at)
-    for tag in tags:
-        window.read(at + 0.2, tag=tag)
-    window.close(at + 1.0)
-    return window.settle(at + 1.0 + window.tail)
+from tests.service.harness import Gates, gtin_with, until
 
 
 def test_a_parked_tag_fills_no_later_window() -> None:
     """A pallet passes, is set down in the field (read outside windows), and goods with no
     tag pass: the second window is empty though the parked tag is read in it."""
     window = ReadWindow(tail=0.5, gone=2.0)
-    assert not _pass(window, 0.0, "P")
+    assert not pass_goods(window, 0.0, "P")
     assert not window.read(1.6, tag="P")  # parked: read while nothing passes
-    assert _pass(window, 2.0, "P")
+    assert pass_goods(window, 2.0, "P")
     assert (2, 1, 1) == (window.windows, window.empty, window.parked_reads)
 
 
@@ -38,10 +37,10 @@ def test_every_tag_of_a_parked_pallet_is_parked() -> None:
     """A pallet of many tagged cases parks: none of its tags fills the next window."""
     window = ReadWindow(tail=0.5, gone=2.0)
     cases = [f"C{n}" for n in range(20)]
-    assert not _pass(window, 0.0, *cases)
+    assert not pass_goods(window, 0.0, *cases)
     for case in cases:
         window.read(1.6, tag=case)
-    assert _pass(window, 2.0, *cases)
+    assert pass_goods(window, 2.0, *cases)
 
 
 def test_a_pallet_waiting_at_the_beam_fills_its_window() -> None:
@@ -50,7 +49,7 @@ def test_a_pallet_waiting_at_the_beam_fills_its_window() -> None:
     window = ReadWindow(tail=0.5, gone=2.0)
     for n in range(10):
         assert not window.read(n * 0.1, tag="P")
-    assert not _pass(window, 1.0, "P")
+    assert not pass_goods(window, 1.0, "P")
 
 
 def test_a_pallet_read_while_the_one_before_passed_fills_its_own_window() -> None:
@@ -73,9 +72,9 @@ def test_a_tag_that_left_the_field_fills_a_window_again() -> None:
     """A tag that filled a window and went unread for ``remember`` seconds has left: its
     next stay starts afresh (a shorter gap is a pallet read now and then: review20)."""
     window = ReadWindow(tail=0.5, gone=2.0, remember=60.0)
-    assert not _pass(window, 0.0, "P")
+    assert not pass_goods(window, 0.0, "P")
     window.read(1.6, tag="P")  # parked
-    assert not _pass(window, 62.0, "P")  # gone since 1.6: back through the portal
+    assert not pass_goods(window, 62.0, "P")  # gone since 1.6: back through the portal
 
 
 def test_a_parked_tag_credited_after_a_cross_read_decision_does_not_fill() -> None:
@@ -122,35 +121,18 @@ async def test_pallets_in_tandem_through_a_portal_do_not_hold_the_door(
     await gate.create(
         "S1", "D1", destination="US", consignee={"name": "Kinetic Parts Inc", "country": "US"}
     )
-    await until(lambda: _north(gate, "connected"), "reader connected")
+    await until(lambda: north(gate, "connected"), "reader connected")
     first, second = EmulatedTag(epc(plain, 1), rssi_dbm=-45.0), EmulatedTag(epc(plain, 2))
     await emu.set_gpi(1, True)
     emu.tags = [first, second]
-    await until(lambda: _quantity(gate, plain, 2), "both pallets read")
+    await until(lambda: counted(gate, plain, 2), "both pallets read")
     await emu.set_gpi(1, False)
     emu.tags = [second]
     await emu.set_gpi(1, True)  # the second pallet, in the first one's tail
     reads = int((await readers_doc(gate))["north"]["reads"])
-    await until(lambda: _reads(gate, reads + 20), "the second pallet read in its window")
+    await until(lambda: reads_at_least(gate, reads + 20), "the second pallet read in its window")
     emu.tags = []
     await emu.set_gpi(1, False)
-    await until(lambda: _windows(gate, 2), "both windows settled")
+    await until(lambda: windows_at_least(gate, 2), "both windows settled")
     status, doc = await gate.call("GET", "/api/v1/doors/D1")
     assert (200, None) == (status, doc["hold"])
-
-
-async def _north(gate: Gate, key: str) -> bool:
-    return bool((await readers_doc(gate))["north"][key])
-
-
-async def _reads(gate: Gate, n: int) -> bool:
-    return int((await readers_doc(gate))["north"]["reads"]) >= n
-
-
-async def _windows(gate: Gate, n: int) -> bool:
-    return bool((await readers_doc(gate))["north"]["read_window"]["windows"] >= n)
-
-
-async def _quantity(gate: Gate, key: str, n: int) -> bool:
-    line = (await lines_of(gate)).get(key)
-    return line is not None and n == line["quantity"]

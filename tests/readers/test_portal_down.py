@@ -14,9 +14,9 @@ from llrpkit.emulator import LLRPEmulator
 
 from gate.service.door_holds import PORTAL_DOWN
 from gate.web import app_keys
-from tests.readers.support import journal, readers_doc
+from tests.readers.support import acknowledge, door_hold, journal, north
 from tests.readers.test_cross_reads import portal
-from tests.service.harness import OPERATOR, Gate, Gates, until
+from tests.service.harness import Gate, Gates, until
 
 _US = {"destination": "US", "consignee": {"name": "Kinetic Parts Inc", "country": "US"}}
 
@@ -24,29 +24,12 @@ _US = {"destination": "US", "consignee": {"name": "Kinetic Parts Inc", "country"
 async def _start(gates: Gates, emu: LLRPEmulator, *, sensor: bool = True) -> Gate:
     options: dict[str, Any] = {"gpi_port": 1, "window_tail": 0.3} if sensor else {}
     gate = await gates.start(readers=portal("north", "D1", emu.port, **options))
-    await until(lambda: _north(gate, "connected"), "reader connected")
+    await until(lambda: north(gate, "connected"), "reader connected")
     return gate
 
 
-async def _north(gate: Gate, key: str) -> Any:
-    return (await readers_doc(gate))["north"][key]
-
-
 async def _down(gate: Gate) -> bool:
-    return not await _north(gate, "connected")
-
-
-async def _hold(gate: Gate) -> dict[str, Any] | None:
-    status, doc = await gate.call("GET", "/api/v1/doors/D1")
-    assert 200 == status, doc
-    return doc["hold"]  # type: ignore[no-any-return]
-
-
-async def _acknowledge(gate: Gate, windows: int) -> tuple[int, dict[str, Any]]:
-    status, doc = await gate.call(
-        "POST", "/api/v1/doors/D1/acknowledge", {"windows": windows}, auth=OPERATOR
-    )
-    return status, doc
+    return not await north(gate, "connected")
 
 
 async def test_a_portal_down_holds_until_it_is_back_and_an_operator_acknowledges(
@@ -57,10 +40,10 @@ async def test_a_portal_down_holds_until_it_is_back_and_an_operator_acknowledges
     held, across a restart too, until the operator acknowledges; then S1 dispatches."""
     gate = await _start(gates, emu)
     await gate.create("S1", "D1", **_US)
-    assert None is await _hold(gate)
+    assert None is await door_hold(gate)
     await emu.stop()
     await until(lambda: _down(gate), "the reader down")
-    hold = await _hold(gate)
+    hold = await door_hold(gate)
     assert hold is not None
     assert (PORTAL_DOWN, "north", ["north"]) == (
         hold["reason"],
@@ -68,19 +51,19 @@ async def test_a_portal_down_holds_until_it_is_back_and_an_operator_acknowledges
         hold["readers_down"],
     )
     await until(lambda: _failures(gate, 3), "more attempts failed")
-    assert 1 == (await _hold(gate))["windows"]  # type: ignore[index]
-    status, problem = await _acknowledge(gate, 1)
+    assert 1 == (await door_hold(gate))["windows"]  # type: ignore[index]
+    status, problem = await acknowledge(gate, 1)
     assert 409 == status and "portal reader north is down" in problem["detail"], problem
     status, doc = await gate.call("GET", "/metrics")
     assert 'gate_door_held{door="D1"} 1.0' in doc
 
     await emu.start()  # the same port: back
-    await until(lambda: _north(gate, "connected"), "the reader back")
-    assert PORTAL_DOWN == (await _hold(gate))["reason"]  # type: ignore[index]
+    await until(lambda: north(gate, "connected"), "the reader back")
+    assert PORTAL_DOWN == (await door_hold(gate))["reason"]  # type: ignore[index]
     await gates.stop(gate)
     gate = await gates.start()
-    await until(lambda: _north(gate, "connected"), "the reader connected again")
-    hold = await _hold(gate)
+    await until(lambda: north(gate, "connected"), "the reader connected again")
+    hold = await door_hold(gate)
     assert hold is not None and (PORTAL_DOWN, []) == (hold["reason"], hold["readers_down"])
     records = [data for kind, data in journal(gate, "reader:north") if kind == "door.held"]
     assert [(PORTAL_DOWN, "S1")] == [(r["reason"], r["shipment"]) for r in records]
@@ -89,7 +72,7 @@ async def test_a_portal_down_holds_until_it_is_back_and_an_operator_acknowledges
     assert (200, "cleared") == (status, doc["state"]), doc
     status, problem = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
     assert 409 == status, problem
-    status, doc = await _acknowledge(gate, 1)
+    status, doc = await acknowledge(gate, 1)
     assert (200, None) == (status, doc["hold"]), doc
     status, doc = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
     assert (200, "dispatched") == (status, doc["state"]), doc
@@ -104,9 +87,9 @@ async def test_a_shipment_opened_while_the_portal_is_down_is_held(
     await emu.stop()
     await until(lambda: _down(gate), "the reader down")
     await until(lambda: _failures(gate, 2), "an attempt more failed")
-    assert None is await _hold(gate)
+    assert None is await door_hold(gate)
     await gate.create("S1", "D1", **_US)
-    hold = await _hold(gate)
+    hold = await door_hold(gate)
     assert hold is not None and PORTAL_DOWN == hold["reason"]
     await until(lambda: _stored(gate), "the hold stored")
     records = [data for kind, data in journal(gate, "reader:north") if kind == "door.held"]
@@ -123,8 +106,8 @@ async def test_a_portal_unreachable_at_the_start_holds_the_door_of_an_open_shipm
     await gates.stop(gate)
     await emu.stop()
     gate = await gates.start()
-    await until(lambda: _hold(gate), "the door held")
-    assert PORTAL_DOWN == (await _hold(gate))["reason"]  # type: ignore[index]
+    await until(lambda: door_hold(gate), "the door held")
+    assert PORTAL_DOWN == (await door_hold(gate))["reason"]  # type: ignore[index]
 
 
 async def test_a_portal_that_answers_at_the_start_holds_nothing(
@@ -136,8 +119,8 @@ async def test_a_portal_that_answers_at_the_start_holds_nothing(
     await gate.create("S1", "D1", **_US)
     await gates.stop(gate)
     gate = await gates.start()
-    await until(lambda: _north(gate, "connected"), "the reader connected")
-    assert None is await _hold(gate)
+    await until(lambda: north(gate, "connected"), "the reader connected")
+    assert None is await door_hold(gate)
 
 
 async def test_a_reader_with_no_sensor_going_down_holds_nothing(
@@ -150,15 +133,15 @@ async def test_a_reader_with_no_sensor_going_down_holds_nothing(
     await emu.stop()
     await until(lambda: _down(gate), "the reader down")
     await until(lambda: _failures(gate, 2), "an attempt more failed")
-    assert None is await _hold(gate)
+    assert None is await door_hold(gate)
 
 
 async def _failures(gate: Gate, n: int) -> bool:
-    return int(await _north(gate, "failures")) >= n
+    return int(await north(gate, "failures")) >= n
 
 
 async def _stored(gate: Gate) -> bool:
-    hold = await _hold(gate)
+    hold = await door_hold(gate)
     return hold is not None and bool(hold["stored"])
 
 
@@ -169,4 +152,4 @@ async def test_a_portal_back_before_a_shipment_is_created_holds_nothing(gates: G
     await holds.portal_down("D1", "north")
     holds.portal_up("D1", "north")
     await gate.create("S1", "D1", **_US)
-    assert None is await _hold(gate)
+    assert None is await door_hold(gate)
