@@ -27,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -53,6 +52,7 @@ from gate.storage.shipment_codec import ShipmentEncoder, decode
 from gate.storage.store import Store
 from gate.table.native import TableSlot
 from gate.web.app import load_table
+from tests.service.harness import free_port
 
 Emit = Callable[[str, str, str], None]
 
@@ -63,13 +63,6 @@ CHUNK = 20_000
 CLIENT = "scanner-bench"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def prepare(folder: Path, doors: int) -> Path:
     """configs/ copied into ``folder`` with free ports, ``doors`` doors and a scanner client
     for every door."""
@@ -77,8 +70,8 @@ def prepare(folder: Path, doors: int) -> Path:
     shutil.copytree(ROOT / "configs", target)
     path = target / "gate.toml"
     text = path.read_text()
-    text = re.sub(r'(\[http\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{_free_port()}"', text)
-    text = re.sub(r'(\[scanner\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{_free_port()}"', text)
+    text = re.sub(r'(\[http\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{free_port()}"', text)
+    text = re.sub(r'(\[scanner\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{free_port()}"', text)
     extra = [f'\n[[doors]]\nid = "D{n}"\nname = "Door {n}"\n' for n in range(4, doors + 1)]
     extra.append(
         f'\n[[clients]]\nname = "{CLIENT}"\nrole = "scanner"\n'

@@ -42,7 +42,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -55,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.config.settings import Config, load_config
+from tests.service.harness import free_port
 
 Emit = Callable[[str, str, str], None]
 
@@ -95,13 +95,6 @@ PHASES = {
 SUSTAINED_SECONDS = 60.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def prepare(folder: Path) -> Path:
     """configs/ copied into ``folder`` with free ports and the rate limiter opened up."""
     target = folder / "configs"
@@ -110,10 +103,10 @@ def prepare(folder: Path) -> Path:
     text = path.read_text()
     text = re.sub(
         r'(\[http\]\s*listen = )"[^"]*"',
-        rf'\1"127.0.0.1:{_free_port()}"\nrate_limit = 1000000\nburst = 1000000',
+        rf'\1"127.0.0.1:{free_port()}"\nrate_limit = 1000000\nburst = 1000000',
         text,
     )
-    text = re.sub(r'(\[scanner\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{_free_port()}"', text)
+    text = re.sub(r'(\[scanner\]\s*listen = )"[^"]*"', rf'\1"127.0.0.1:{free_port()}"', text)
     path.write_text(text)
     return path
 

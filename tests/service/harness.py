@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -62,10 +63,20 @@ STOP_TIMEOUT = 10.0  # DESIGN: a stop ends "within a few seconds"
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A free port below the kernel's ephemeral range. Tests stop servers and start them again
+    on the same port (a broker, a reader, a gate); a port from the ephemeral range can be taken
+    meanwhile by any outgoing connection's source port, or by a client's own reconnects to it
+    (a TCP self-connect): CI saw "Address already in use" at a broker's restart. No outgoing
+    connection is given a port below the range."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(max(1024, low - 12_000), low), 500):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port below {low}")
 
 
 def basic(name: str, password: str) -> str:
