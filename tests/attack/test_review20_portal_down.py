@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from pathlib import Path
 
 import pytest
 from llrpkit.emulator import LLRPEmulator
 
+from gate.ingest.readers import llrp
 from gate.ingest.readers.health import ReaderHealth
 from gate.service.door_holds import PORTAL_DOWN
 from gate.web import app_keys
@@ -109,11 +109,13 @@ async def test_the_portal_down_or_back_at_a_held_door_is_announced(gates: Gates)
 
 
 async def test_a_reader_gone_silent_holds_its_door_before_the_polite_close_gives_up(
-    demo_config: Path, emu: LLRPEmulator, gates: Gates
+    demo_config: Path, emu: LLRPEmulator, gates: Gates, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A portal that falls silent (its cable pulled: the connection stays open, nothing
     answers): once the keepalive watch ends the session the door is held at once, not after
-    the polite close has waited its 3 s for a reader that is gone."""
+    the polite close has waited for a reader that is gone. The close is given 10 minutes
+    here, so a hold that waited for it would not come while the test waits."""
+    monkeypatch.setattr(llrp, "CLOSE_TIMEOUT", 600.0)
     gate = await gates.start(
         readers=portal("north", "D1", emu.port, gpi_port=1, keepalive=0.3, response_timeout=0.3)
     )
@@ -126,11 +128,9 @@ async def test_a_reader_gone_silent_holds_its_door_before_the_polite_close_gives
     emu._handle_message = silent  # type: ignore[method-assign]
     emu._stop_reporting()
     emu._stop_keepalive()
-    silent_at = time.monotonic()
-    await until(lambda: door_hold(gate), "the door held", timeout=5.0)
     # The watch ends the session 2 keepalive periods plus the probe's timeout after the
-    # silence began (about 0.9 s); the polite close would have added 3 s more.
-    assert time.monotonic() - silent_at < 2.5  # 0.8 s here; 4.6 s before
+    # silence began (about 0.9 s); before review20 the hold came after the close gave up.
+    await until(lambda: door_hold(gate), "the door held", timeout=30.0)
 
 
 async def test_no_acknowledgement_before_a_portal_has_answered_since_the_start(
