@@ -94,6 +94,10 @@ class Change:
     outbox: bool = False
     epcis: bool = False  # an EPCIS document was queued (gate.service.epcis_out)
     done: asyncio.Future[bool] | None = None
+    #: Resolved once the change is taken by its writer (sent to the writer process, or
+    #: handed to the store's thread) or has failed: a batch decided slice by slice decides
+    #: its next slice only then (``gate.service.scan_path``).
+    taken: asyncio.Future[None] | None = None
 
     def add(self, base: Shipment | None, after: Shipment) -> None:
         """Adds a shipment value; a later value of the same shipment replaces an earlier one
@@ -322,6 +326,7 @@ class Committer:
                 step()
             if not change.done.done():
                 change.done.set_result(False)
+            _resolve(change.taken)
             refused: asyncio.Future[None] = loop.create_future()
             refused.set_exception(exc)
             return refused
@@ -419,6 +424,7 @@ class Committer:
         finally:
             if not handed.done():
                 handed.set_result(None)
+            _resolve(change.taken)
             ended.set_result(None)
 
     async def _send(
@@ -437,7 +443,7 @@ class Committer:
             # writes them in that order, and its first failure latches the gate.
             self.state.guard(change.shipments)
             self.state.written(afters)
-            done = writer.write(batch, afters)
+            done = writer.write(batch, afters, change.taken)
             handed.set_result(None)
             await done
         except StoreError as exc:
@@ -481,6 +487,7 @@ class Committer:
             # The next change resumes only once this task yields, inside ``written`` after
             # its request is queued: handed over in order.
             handed.set_result(None)
+            _resolve(change.taken)
             await written
         except (StoreError, sqlite3.Error) as exc:
             self.latch(f"storage failed: {exc}")
@@ -495,6 +502,11 @@ async def _quietly(future: asyncio.Future[Any]) -> None:
     """Awaits ``future`` for its end, whatever it is (``ended`` takes its error)."""
     with contextlib.suppress(Exception):
         await future
+
+
+def _resolve(future: asyncio.Future[None] | None) -> None:
+    if future is not None and not future.done():
+        future.set_result(None)
 
 
 def _taken(future: asyncio.Future[Any]) -> None:

@@ -203,9 +203,8 @@ class ScanPath:
         outcomes: list[ScanOutcome] = []
         writes: list[asyncio.Future[None]] = []
         waits: list[asyncio.Future[bool]] = []
-        whole = self.turns.batch() if len(raws) > SLICE_SCANS else contextlib.nullcontext()
         context = None
-        async with whole:
+        async with self.turns.batch(sliced=len(raws) > SLICE_SCANS) as slices:
             try:
                 while True:
                     part = raws[len(outcomes) : len(outcomes) + SLICE_SCANS]
@@ -214,12 +213,12 @@ class ScanPath:
                     # was one step: taken once the first slice's serials are loaded, after
                     # which no change to any of them falls between two slices (the turns).
                     context = context or self._context()
-                    write = self._slice(part, actor, doors, context, outcomes, waits)
-                    if write is not None:
-                        writes.append(write)
+                    handed = self._slice(part, actor, doors, context, outcomes, waits)
+                    if handed is not None:
+                        writes.append(handed[0])
                     if len(outcomes) >= len(raws):
                         break
-                    await asyncio.sleep(0)
+                    await slices.next(None if handed is None else handed[1])
                     self.committer.require_ok()
             except BaseException:
                 # Each slice handed over ends (or is given up on) before the batch is refused.
@@ -255,13 +254,14 @@ class ScanPath:
         context: tuple[Table | None, Controls, tuple[dt.datetime, str]],
         outcomes: list[ScanOutcome],
         waits: list[asyncio.Future[bool]],
-    ) -> asyncio.Future[None] | None:
+    ) -> tuple[asyncio.Future[None], asyncio.Future[None]] | None:
         """Decides the scans ``part`` (one slice) into ``outcomes`` on ``context``
-        (``_context``) and hands their change to its writer (``Committer.begin``); the
-        change's future, None when the slice stores nothing."""
+        (``_context``) and hands their change to its writer (``Committer.begin``): the
+        change's future and its ``Change.taken``, None when the slice stores nothing."""
         table, controls, received = context
         change = Change()
-        change.done = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        change.done, change.taken = loop.create_future(), loop.create_future()
         rows: list[scan_rows.ScanRow] = []
         audits: Audits = []
         seen: dict[Ident, FirstUse] = {}
@@ -291,7 +291,7 @@ class ScanPath:
             self._pending[ident] = (use, done)
         change.committed.append(lambda: self._remember(kept))
         done.add_done_callback(lambda _: self._forget(seen, done))
-        return self.committer.begin(change)
+        return self.committer.begin(change), change.taken
 
     def _uncount(self, counted: Counted) -> None:
         """Takes the serials of a batch that was not stored out of the ledger."""

@@ -120,6 +120,8 @@ class WriterProcess:
         self._gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         #: Batches not sent yet: id, packed batch, the shipment values its change saves.
         self._unsent: list[tuple[int, bytes, Sequence[Shipment]]] = []
+        #: The ``sent`` futures of batches not sent yet (``write``).
+        self._on_sent: dict[int, asyncio.Future[None]] = {}
         #: The batches of the send the process has not answered yet, with the shipment
         #: values each saves, and when that send went (``time.monotonic``; None: none out).
         self._sent: dict[int, Sequence[Shipment]] = {}
@@ -179,11 +181,17 @@ class WriterProcess:
         log.info("writer process %d stores the scan batches of %s", pid, path)
         return writer
 
-    def write(self, batch: ScanBatch, shipments: Sequence[Shipment]) -> asyncio.Future[None]:
+    def write(
+        self,
+        batch: ScanBatch,
+        shipments: Sequence[Shipment],
+        sent: asyncio.Future[None] | None = None,
+    ) -> asyncio.Future[None]:
         """Sends ``batch`` with the shipments its change saves; the future resolves once they
         are committed, or fails with StoreError (nothing of them stored; StorageBusy when
         another process held the database). Raises StoreError at once when the writer
-        failed, ended or is stopping.
+        failed, ended or is stopping. ``sent``, if given, is resolved once the batch is on
+        its way to the process (or refused: it never waits longer than the batch does).
 
         Batches go in one send while the process commits the send before (``_flush``), with
         each shipment's last value encoded once: on the two-core box waking the process
@@ -203,6 +211,8 @@ class WriterProcess:
         future = loop.create_future()
         self._pending[self._next] = future
         self._unsent.append((self._next, packed, shipments))
+        if sent is not None:
+            self._on_sent[self._next] = sent
         self._next += 1
         if not self._sent and len(self._unsent) == 1:
             loop.call_soon(self._flush)  # at the end of this turn: its other batches join
@@ -226,6 +236,14 @@ class WriterProcess:
         self._sent.update((ident, changed) for ident, _, changed in unsent)
         self._sent_at = time.monotonic()
         self._transport.write(b"".join([packed for _, packed, _ in unsent]) + end)
+        self._went([ident for ident, _, _ in unsent])
+
+    def _went(self, ids: Sequence[int]) -> None:
+        """Resolves the ``sent`` futures of the batches ``ids`` (sent, refused or failed)."""
+        for ident in ids:
+            sent = self._on_sent.pop(ident, None)
+            if sent is not None and not sent.done():
+                sent.set_result(None)
 
     async def close(self) -> None:
         """Takes no more batches, waits for the answers to those written (up to
@@ -284,6 +302,7 @@ class WriterProcess:
         self._answered_sent(ids)
         refused = [*ids, *(ident for ident, _, _ in self._unsent)]
         self._unsent = []
+        self._went(refused)
         if self.on_refused is not None:
             # Now, in this callback: a batch decided on these values and handed over before
             # the refused batches' own tasks resume must meet the guard, not the database.
@@ -321,6 +340,7 @@ class WriterProcess:
             self._ready.set_exception(StoreError(reason))
         pending, self._pending = self._pending, {}
         self._unsent, self._sent, self._sent_at = [], {}, None
+        self._went(list(self._on_sent))
         for future in pending.values():
             if not future.done():
                 future.set_exception(StoreError(self.failed or reason))

@@ -5,9 +5,10 @@ SQLite file in WAL mode with ``synchronous=FULL``, the demo table), and the load
 another process (``tests/bench/loadgen.py``), over the gate's real interfaces, so client and
 server do not share an interpreter. Both run on this machine: on a 2-core box the load
 generator takes CPU from the gate, as a dock's readers would not; its CPU time is reported.
-The closed-loop rows (batches, single) post with a lean HTTP/1.1 client
-(``tests.bench.raw_http``: a third of aiohttp's client's CPU a request); one row repeats the
-single requests from aiohttp's client, to compare.
+The closed-loop rows (batches, single) and the paced latency rows post with a lean HTTP/1.1
+client (``tests.bench.raw_http``: a third of aiohttp's client's CPU a request, and none of its
+own delays counted as the gate's latency); one row repeats the single requests, and one run
+the loaded latency row, from aiohttp's client, to compare.
 
 The per-client rate limiter is opened up (``[http] rate_limit = 1000000``, ``burst =
 1000000``) so that it does not cap what is measured; every row that goes over HTTP says so.
@@ -373,9 +374,11 @@ def _growth(emit: Emit, server: Server, tag: str, quick: bool) -> None:
 TRUCK_RATE = 1000
 
 
-def _loaded_run(server: Server, tag: str, seconds: float) -> tuple[dict[str, Any], int]:
-    """One run of the loaded latency row: the measuring load generator's result and the
-    truck's units by its end."""
+def _loaded_run(
+    server: Server, tag: str, seconds: float, client: str = "raw"
+) -> tuple[dict[str, Any], int]:
+    """One run of the loaded latency row, measured from ``client`` (``raw`` or ``aiohttp``):
+    the measuring load generator's result and the truck's units by its end."""
     ids = server.open_shipments(tag)
     truck = [sys.executable, "-m", "tests.bench.loadgen", "grow", "--config"]
     truck += [str(server.config.path), "--tag", f"{tag}-truck", "--doors", "D1"]
@@ -390,7 +393,9 @@ def _loaded_run(server: Server, tag: str, seconds: float) -> tuple[dict[str, Any
         for command in (truck, watch)
     )
     try:
-        result = loadgen(server, PHASES["latency-loaded"], tag, seconds)
+        phase = PHASES["latency-loaded"]
+        phase = Phase(phase.mode, (*phase.args, "--client", client))
+        result = loadgen(server, phase, tag, seconds)
     finally:
         loading.terminate()
         watching.terminate()
@@ -418,6 +423,12 @@ def _loaded_latency(emit: Emit, server: Server, tag: str, seconds: float, repeat
     )
     emit("  the truck's units by the end", f"{units:,}", "")
     _cpu(emit, result["cores"])
+    compare, _ = _loaded_run(server, f"{tag}-aiohttp", seconds, "aiohttp")
+    emit(
+        "  the same measured from aiohttp's client (one run), to compare",
+        f"p99 {_latency(compare, 'p99'):.1f} ms (p50 {_latency(compare, 'p50'):.1f} ms)",
+        "",
+    )
 
 
 #: The rows run again on a gate that writes everything on the store's thread

@@ -10,7 +10,9 @@ standard output. Modes:
              in flight per connection).
 ``latency``  single-scan requests paced at ``--rate`` scans/s in total (open loop: a scan is
              sent at its scheduled time whether or not earlier answers are back), latency
-             measured from the scheduled time to the answer.
+             measured from the scheduled time to the answer; each scan takes a free one of
+             ``--connections`` kept-alive connections (or waits for one, counted), of the
+             lean client (``--client raw``, ``tests.bench.raw_http``) or aiohttp's.
 ``socket-latency``  the same pacing over the scanner socket. ``--timeline FILE`` writes each
              scan's due time (seconds into the window) and latency, to see when the slow
              ones came.
@@ -42,7 +44,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +54,7 @@ import msgpack
 
 from gate.cli.simulate import GS, sgtin96_hex
 from gate.config.settings import Config, load_config
-from tests.bench.raw_http import closed_loop
+from tests.bench.raw_http import RawConnection, closed_loop
 
 BATCH = 100
 
@@ -285,9 +287,11 @@ class Bench:
 
     async def http_paced(self) -> Tally:
         tally = self.window()
-        rate = self.args.rate
-        connector = aiohttp.TCPConnector(limit=self.args.connections)
         sources = [self.scans(door) for door in self.doors]
+        if self.args.client == "raw":
+            await self._raw_paced(tally, sources)
+            return tally
+        connector = aiohttp.TCPConnector(limit=self.args.connections)
         async with aiohttp.ClientSession(connector=connector) as session:
 
             async def one(i: int, due: float) -> None:
@@ -303,23 +307,61 @@ class Bench:
                 tally.count(done, json.loads(payload)["results"])
                 tally.latency(due, done)
 
-            watchers = [
-                asyncio.create_task(self._stream(session, tally.end))
-                for _ in range(self.args.streams)
-            ]
-            if self.args.page:
-                watchers.append(asyncio.create_task(self._page(session, tally.end)))
-            tasks = []
-            for i, due in enumerate(_schedule(time.monotonic(), rate, tally.end)):
-                delay = due - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                tasks.append(asyncio.create_task(one(i, due)))
-            await asyncio.gather(*tasks)
-            for watcher in watchers:
-                watcher.cancel()
-            await asyncio.gather(*watchers, return_exceptions=True)
+            await self._paced(tally, session, one)
         return tally
+
+    async def _raw_paced(self, tally: Tally, sources: list[Scans]) -> None:
+        """``http_paced`` from the lean client: ``--connections`` kept-alive connections, a
+        due scan taking the first free one (or waiting for one, the wait counted in its
+        latency, as aiohttp's connector pool makes it wait)."""
+        free: asyncio.Queue[tuple[int, RawConnection]] = asyncio.Queue()
+        for i in range(self.args.connections):
+            door = sources[i % len(sources)].door
+            free.put_nowait((i, RawConnection(self.url, self.door_tokens[door])))
+
+        async def one(_: int, due: float) -> None:
+            i, connection = await free.get()
+            try:
+                status, answer = await connection.post(sources[i % len(sources)].next())
+            finally:
+                free.put_nowait((i, connection))
+            done = time.monotonic()
+            if status != 200:
+                tally.errors[f"HTTP {status}"] += 1
+                return
+            tally.count(done, answer["results"])
+            tally.latency(due, done)
+
+        try:
+            async with aiohttp.ClientSession() as session:  # the watchers'
+                await self._paced(tally, session, one)
+        finally:
+            while not free.empty():
+                free.get_nowait()[1].close()
+
+    async def _paced(
+        self,
+        tally: Tally,
+        session: aiohttp.ClientSession,
+        one: Callable[[int, float], Awaitable[None]],
+    ) -> None:
+        """``one(i, due)`` for each scan due at ``--rate`` a second until the window ends, with
+        ``--streams`` event streams (and the page, ``--page``) read from ``session`` meanwhile."""
+        watchers = [
+            asyncio.create_task(self._stream(session, tally.end)) for _ in range(self.args.streams)
+        ]
+        if self.args.page:
+            watchers.append(asyncio.create_task(self._page(session, tally.end)))
+        tasks = []
+        for i, due in enumerate(_schedule(time.monotonic(), self.args.rate, tally.end)):
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i, due)))
+        await asyncio.gather(*tasks)
+        for watcher in watchers:
+            watcher.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
 
     async def watch(self) -> dict[str, Any]:
         """Event streams and the page, held open over the window; what the streams read."""
@@ -597,7 +639,10 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=1.0, help="load before the window")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument(
-        "--client", choices=["raw", "aiohttp"], default="raw", help="batches, single: the client"
+        "--client",
+        choices=["raw", "aiohttp"],
+        default="raw",
+        help="batches, single, latency: the client",
     )
     parser.add_argument("--window", type=int, default=1000, help="socket: scans in flight")
     parser.add_argument("--rate", type=float, default=500.0, help="paced modes: scans/s")

@@ -5,10 +5,12 @@ server closes the connection."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
 
+from tests.bench.loadgen import Bench
 from tests.bench.raw_http import RawConnection, closed_loop
 from tests.service.harness import SCANNER_TOKEN, Gate, gtin_with
 
@@ -75,6 +77,29 @@ async def test_a_closed_loop_counts_every_answer_and_survives_a_closed_connectio
     assert [200, 413, 200] == statuses
     _, doc = await gate.call("GET", "/api/v1/shipments/S1")
     assert [2] == [line["quantity"] for line in doc["lines"] if line["key"] == plain]
+
+
+@pytest.mark.parametrize("client", ["raw", "aiohttp"])
+async def test_the_paced_latency_mode_answers_every_scan_due_from_either_client(
+    gate: Gate, client: str
+) -> None:
+    """The latency rows' open loop at 200 scans/s for a second, from 8 connections: every
+    scan due in the window is answered 200 and timed once, and the shipment holds them and
+    the warm-up's."""
+    await gate.create()
+    args = argparse.Namespace(
+        mode="latency", rate=200.0, seconds=1.0, warmup=0.25, connections=8, client=client,
+        doors="D1", streams=0, page=False, skus=30, tag=f"paced-{client}",
+    )  # fmt: skip
+    bench = Bench(gate.config, args)
+    bench.url, bench.base = f"{gate.url}/api/v1/scans", gate.url
+    tally = await bench.http_paced()
+    assert not tally.errors, tally.errors
+    assert 199 <= len(tally.latencies) <= 201
+    assert all(latency > 0 for latency in tally.latencies)
+    _, doc = await gate.call("GET", "/api/v1/shipments/S1")
+    # At most the 251 due from the warm-up's start to the window's end, each one unit.
+    assert len(tally.latencies) < sum(line["quantity"] for line in doc["lines"]) <= 251
 
 
 class _Done(Exception):
