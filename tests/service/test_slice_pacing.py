@@ -159,3 +159,27 @@ async def test_a_paced_batch_whose_writer_dies_is_answered_503_at_once(
     assert [(0,)] == stored(
         g.config.database, "SELECT count(*) FROM scans WHERE scan_id LIKE 'truck-%'"
     )
+
+
+async def test_the_stall_bound_counts_a_paced_batchs_waits_between_its_slices(
+    gates: Gates, demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """review21: the stall bound is how long a batch's caller waits for the writer, pacing
+    included. Each paced wait is ``PACE_WAIT`` at most, but a batch of 40 slices waits up to 39
+    times (a writer slow to commit, not stopped) before the commit step's bound began: here one
+    wait longer than the bound stands for them. The writer stopped, the batch is still
+    answered 503 once the bound passes."""
+    monkeypatch.setattr(slice_turns, "PACE_SECONDS", 60.0)
+    monkeypatch.setattr(slice_turns, "PACE_WAIT", 600.0)
+    g, writer = await writing_gate(gates, monkeypatch)
+    docks = g.app[app_keys.DOCKS]
+    docks.committer.stall_bound = BOUND
+    await docks.scans(portal(demo_config, 1, "warm"), "scanner")
+    writer.process.send_signal(signal.SIGSTOP)
+    try:
+        status, problem, retry = await post_scans(g, portal(demo_config, 4 * SLICE_SCANS, "truck"))
+        assert (503, "5") == (status, retry), problem
+        assert "may still be stored" in problem["detail"]
+    finally:
+        writer.process.send_signal(signal.SIGCONT)
+    await until(lambda: not writer.pending, "the stopped writer's sends to be answered")
