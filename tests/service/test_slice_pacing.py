@@ -88,6 +88,26 @@ async def test_a_slice_not_taken_within_the_wait_ends_the_batchs_pacing(
         assert not never.done()
 
 
+async def test_a_paced_wait_never_goes_past_the_batchs_stall_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """review21: a batch whose stall bound has passed (here a bound of 0) does not wait for a
+    slice that is not taken, however long ``PACE_WAIT`` is, and paces no later slice."""
+    monkeypatch.setattr(slice_turns, "PACE_SECONDS", 60.0)
+    monkeypatch.setattr(slice_turns, "PACE_WAIT", 60.0)
+    turns_ = SliceTurns()
+    async with turns_.batch(sliced=False):
+        pass
+    async with turns_.batch(bound=0.0) as slices:
+        never = asyncio.get_running_loop().create_future()
+        await asyncio.wait_for(slices.next(never), UNTIL_TIMEOUT)
+        assert slices.started is not None
+        following = asyncio.create_task(slices.next(never))
+        await turns()
+        assert following.done()
+        assert not never.done()
+
+
 async def test_while_single_scans_come_each_send_carries_one_slice_of_a_portal_batch(
     gates: Gates, demo_config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
