@@ -216,17 +216,22 @@ class Committer:
         return future.result()
 
     async def ended(
-        self, futures: Sequence[asyncio.Future[Any]], *, shared: bool = False
+        self,
+        futures: Sequence[asyncio.Future[Any]],
+        *,
+        shared: bool = False,
+        since: float | None = None,
     ) -> list[BaseException | None]:
         """Waits for ``futures`` (``begin``'s: each the caller's own, ended in the step that
-        ends its write, so awaited directly) for ``stall_bound`` seconds in all, and gives
-        each one's error (None: it ended well). Raises WriteStalled when the bound passes
-        first: the writes go on and may still be stored. Either way out early (that, or the
-        caller cancelled) leaves each future's error to be taken as it ends. ``shared``: others
-        may wait for the futures too (they are shielded: a timeout here cancels none of them)."""
-        started = time.monotonic()
+        ends its write, so awaited directly) for ``stall_bound`` seconds in all, counted from
+        ``since`` (``time.monotonic``; None: now), and gives each one's error (None: it ended
+        well). Raises WriteStalled when the bound passes first: the writes go on and may
+        still be stored. Either way out early (that, or the caller cancelled) leaves each
+        future's error to be taken as it ends. ``shared``: others may wait for the futures
+        too (they are shielded: a timeout here cancels none of them)."""
+        started = time.monotonic() if since is None else since
         try:
-            async with asyncio.timeout(self.stall_bound):
+            async with asyncio.timeout(max(0.0, started + self.stall_bound - time.monotonic())):
                 for future in futures:
                     # Awaited for its end only: its error is taken below.
                     if future.done():

@@ -204,7 +204,7 @@ class ScanPath:
         writes: list[asyncio.Future[None]] = []
         waits: list[asyncio.Future[bool]] = []
         context = None
-        async with self.turns.batch(sliced=len(raws) > SLICE_SCANS) as slices:
+        async with self.turns.batch(len(raws) > SLICE_SCANS, self.committer.stall_bound) as slices:
             try:
                 while True:
                     part = raws[len(outcomes) : len(outcomes) + SLICE_SCANS]
@@ -223,11 +223,11 @@ class ScanPath:
             except BaseException:
                 # Each slice handed over ends (or is given up on) before the batch is refused.
                 with contextlib.suppress(Exception):
-                    await self.committer.ended(writes)
+                    await self.committer.ended(writes, since=slices.started)
                 raise
         # Every slice's end taken, then the first failure raised: a slice's error left untaken
         # is logged by the loop as "never retrieved", a traceback for each.
-        for error in await self.committer.ended(writes):
+        for error in await self.committer.ended(writes, since=slices.started):
             if error is not None:
                 raise error
         for wait in waits:

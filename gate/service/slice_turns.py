@@ -19,12 +19,15 @@ last is on its way to the writer (``Change.taken``, ``Slices.next``), so that on
 the writer process carries one slice of it: decided at once, the three slices after the
 first went in one send of 75 scans (5-7 ms to commit) that every single scan decided
 meanwhile queued behind. With no small request about, the slices follow at once (larger
-sends: more scans a second).
+sends: more scans a second). The commit step's stall bound counts from the batch's first
+slice handed over (``Slices.started``), so these waits are inside it: a batch's caller waits
+no longer for a paced batch than for one decided at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,19 +43,29 @@ PACE_WAIT = 0.1
 class Slices:
     """One batch's way from a slice to the next (``SliceTurns.batch``)."""
 
-    def __init__(self, turns: SliceTurns) -> None:
+    def __init__(self, turns: SliceTurns, bound: float) -> None:
         self._turns = turns
         self._paced = True
+        self._bound = bound
+        #: When the batch's first slice was handed over (``time.monotonic``; None: not yet):
+        #: its caller's wait for the writer, the paced waits included, is bounded from then
+        #: (``Committer.ended``'s ``since``).
+        self.started: float | None = None
 
     async def next(self, taken: asyncio.Future[None] | None) -> None:
         """Returns when the batch may decide its next slice: after other requests had a turn
         and, while small requests come (``PACE_SECONDS``), once its last slice is on its way
-        to the writer (``taken``: ``Change.taken``), ``PACE_WAIT`` at most."""
-        recent = time.monotonic() - self._turns.small_at < PACE_SECONDS
+        to the writer (``taken``: ``Change.taken``), ``PACE_WAIT`` at most and never past the
+        batch's stall bound (a batch of 40 slices may wait 39 times)."""
+        now = time.monotonic()
+        if self.started is None:
+            self.started = now  # called first once the first slice is handed over
+        recent = now - self._turns.small_at < PACE_SECONDS
         if taken is None or taken.done() or not (recent and self._paced):
             await asyncio.sleep(0)
             return
-        done, _ = await asyncio.wait([taken], timeout=PACE_WAIT)
+        left = self.started + self._bound - now
+        done, _ = await asyncio.wait([taken], timeout=max(0.0, min(PACE_WAIT, left)))
         self._paced = bool(done)
 
 
@@ -68,20 +81,21 @@ class SliceTurns:
         self.small_at = -PACE_SECONDS
 
     @asynccontextmanager
-    async def batch(self, sliced: bool = True) -> AsyncIterator[Slices]:
+    async def batch(self, sliced: bool = True, bound: float = math.inf) -> AsyncIterator[Slices]:
         """A batch decided slice by slice within the block: it starts once no change is
         waiting, and the changes that come while it runs wait for its end. A batch of one
-        slice (``sliced`` false) waits for nothing: it is a small request (``Slices.next``)."""
+        slice (``sliced`` false) waits for nothing: it is a small request (``Slices.next``).
+        ``bound``: the commit step's stall bound, which its paced waits stay within."""
         if not sliced:
             self.small_at = time.monotonic()
-            yield Slices(self)
+            yield Slices(self, bound)
             return
         while self._holding:
             await self._clear.wait()
         deciding = asyncio.get_running_loop().create_future()
         self._deciding.add(deciding)
         try:
-            yield Slices(self)
+            yield Slices(self, bound)
         finally:
             self._deciding.discard(deciding)
             deciding.set_result(None)

@@ -33,6 +33,9 @@ async def turns(n: int = TURNS) -> None:
 async def test_a_slice_waits_for_the_last_to_be_taken_while_small_requests_come(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Both long (review21): a box busy elsewhere for 0.1 s between the single and the batch
+    # must not make the single "long ago".
+    monkeypatch.setattr(slice_turns, "PACE_SECONDS", 60.0)
     monkeypatch.setattr(slice_turns, "PACE_WAIT", 60.0)
     turns_ = SliceTurns()
     async with turns_.batch(sliced=False):
@@ -70,6 +73,7 @@ async def test_a_slice_not_taken_within_the_wait_ends_the_batchs_pacing(
     """A last slice not taken within ``PACE_WAIT`` (a writer that stalls): the batch goes on,
     and its later slices do not wait at all (a batch of 40 slices would otherwise wait 40
     times before the commit step's stall bound could answer it)."""
+    monkeypatch.setattr(slice_turns, "PACE_SECONDS", 60.0)  # the single stays recent
     monkeypatch.setattr(slice_turns, "PACE_WAIT", 0.01)
     turns_ = SliceTurns()
     async with turns_.batch(sliced=False):
@@ -84,6 +88,26 @@ async def test_a_slice_not_taken_within_the_wait_ends_the_batchs_pacing(
         assert not never.done()
 
 
+async def test_a_paced_wait_never_goes_past_the_batchs_stall_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """review21: a batch whose stall bound has passed (here a bound of 0) does not wait for a
+    slice that is not taken, however long ``PACE_WAIT`` is, and paces no later slice."""
+    monkeypatch.setattr(slice_turns, "PACE_SECONDS", 60.0)
+    monkeypatch.setattr(slice_turns, "PACE_WAIT", 60.0)
+    turns_ = SliceTurns()
+    async with turns_.batch(sliced=False):
+        pass
+    async with turns_.batch(bound=0.0) as slices:
+        never = asyncio.get_running_loop().create_future()
+        await asyncio.wait_for(slices.next(never), UNTIL_TIMEOUT)
+        assert slices.started is not None
+        following = asyncio.create_task(slices.next(never))
+        await turns()
+        assert following.done()
+        assert not never.done()
+
+
 async def test_while_single_scans_come_each_send_carries_one_slice_of_a_portal_batch(
     gates: Gates, demo_config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,6 +115,9 @@ async def test_while_single_scans_come_each_send_carries_one_slice_of_a_portal_b
     commits the batch in four sends (decided at once, its last three slices went in one),
     and the batch is answered whole, in order."""
     monkeypatch.setattr(slice_turns, "PACE_SECONDS", 60.0)
+    # Long (review21): a commit slower than 0.1 s on a loaded machine must not end the
+    # pacing and send the last three slices together.
+    monkeypatch.setattr(slice_turns, "PACE_WAIT", 60.0)
     g, writer = await writing_gate(gates, monkeypatch)
     await g.create("S2", "D2")
     docks = g.app[app_keys.DOCKS]
@@ -99,7 +126,7 @@ async def test_while_single_scans_come_each_send_carries_one_slice_of_a_portal_b
     assert "accepted" == alone["status"]
     before = writer.commits
     batch = portal(demo_config, 4 * SLICE_SCANS, "truck")
-    answers = await docks.scans(batch, "scanner")
+    answers = await asyncio.wait_for(docks.scans(batch, "scanner"), UNTIL_TIMEOUT)
     assert [s["scan_id"] for s in batch] == [a["scan_id"] for a in answers]
     assert {"accepted"} == {a["status"] for a in answers}
     assert 4 == writer.commits - before
@@ -159,3 +186,27 @@ async def test_a_paced_batch_whose_writer_dies_is_answered_503_at_once(
     assert [(0,)] == stored(
         g.config.database, "SELECT count(*) FROM scans WHERE scan_id LIKE 'truck-%'"
     )
+
+
+async def test_the_stall_bound_counts_a_paced_batchs_waits_between_its_slices(
+    gates: Gates, demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """review21: the stall bound is how long a batch's caller waits for the writer, pacing
+    included. Each paced wait is ``PACE_WAIT`` at most, but a batch of 40 slices waits up to 39
+    times (a writer slow to commit, not stopped) before the commit step's bound began: here one
+    wait longer than the bound stands for them. The writer stopped, the batch is still
+    answered 503 once the bound passes."""
+    monkeypatch.setattr(slice_turns, "PACE_SECONDS", 60.0)
+    monkeypatch.setattr(slice_turns, "PACE_WAIT", 600.0)
+    g, writer = await writing_gate(gates, monkeypatch)
+    docks = g.app[app_keys.DOCKS]
+    docks.committer.stall_bound = BOUND
+    await docks.scans(portal(demo_config, 1, "warm"), "scanner")
+    writer.process.send_signal(signal.SIGSTOP)
+    try:
+        status, problem, retry = await post_scans(g, portal(demo_config, 4 * SLICE_SCANS, "truck"))
+        assert (503, "5") == (status, retry), problem
+        assert "may still be stored" in problem["detail"]
+    finally:
+        writer.process.send_signal(signal.SIGCONT)
+    await until(lambda: not writer.pending, "the stopped writer's sends to be answered")
