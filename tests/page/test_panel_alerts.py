@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.storage.store import connect_readonly
+from gate.web import app_keys
 from tests.page.browser import Browser
 from tests.service.harness import Gate, Gates, basic, gtin_with, until
 
@@ -105,6 +106,51 @@ async def test_an_alert_is_cleared_when_its_line_is_removed(gate: Gate, demo_con
     await until(lambda: _none(gate), "the alert cleared")
     await gate.scan(gtin_with(demo_config, "9.A.4"))
     assert [] == await alerts_of(gate)
+
+
+async def door_alerts(g: Gate, door: str) -> list[dict[str, Any]]:
+    status, doc = await g.call("GET", "/api/v1/status")
+    assert 200 == status, doc
+    return [a for a in doc["alerts"] if a.get("kind") == "door_held" and a.get("door") == door]
+
+
+async def test_a_door_holds_alert_is_cleared_when_the_hold_is_acknowledged(gate: Gate) -> None:
+    """Doors D1 and D2 held (goods passed without a readable tag): each asks for an operator.
+    D1's hold acknowledged: its alert leaves the page (the operator does not acknowledge the
+    same thing twice), cleared in the database, and D2's stays."""
+    holds = gate.app[app_keys.HOLDS]
+    assert await holds.hold("D1", "north")
+    assert await holds.hold("D2", "south")
+    for door in ("D1", "D2"):
+        await until(lambda door=door: door_alerts(gate, door), f"{door}'s alert")  # type: ignore[misc]
+    [d1] = await until(lambda: _stored_door_alerts(gate, "D1"), "D1's alert stored")
+    status, doc = await gate.call(
+        "POST",
+        "/api/v1/doors/D1/acknowledge",
+        {"windows": 1},
+        auth=basic("ops", "demo-ops-password"),
+    )
+    assert (200, None) == (status, doc["hold"]), doc
+    await until(lambda: _no_door_alert(gate, "D1"), "D1's alert cleared")
+    assert 1 == len(await door_alerts(gate, "D2"))
+
+    async def cleared() -> bool:
+        conn = connect_readonly(gate.config.database)
+        try:
+            sql = "SELECT cleared_why FROM page_alerts WHERE id = ?"
+            return [("door_released",)] == conn.execute(sql, (d1["id"],)).fetchall()
+        finally:
+            conn.close()
+
+    await until(cleared, "D1's alert cleared in the database, as released")
+
+
+async def _stored_door_alerts(g: Gate, door: str) -> list[dict[str, Any]]:
+    return [a for a in await door_alerts(g, door) if a.get("id") is not None]
+
+
+async def _no_door_alert(g: Gate, door: str) -> bool:
+    return not await door_alerts(g, door)
 
 
 async def test_only_an_operator_acknowledges_and_a_bad_request_changes_nothing(

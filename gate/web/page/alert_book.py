@@ -42,14 +42,17 @@ CLEARED_BY = {
     "writer_stalled": "writer_flowing",
     "listener_lost": "listener_restored",
     "reader_listener_lost": "reader_listener_restored",
+    # Not an alert: the page's follower turns a ``door_hold`` event that releases a door into
+    # this key (``overview``), so the door's hold alert goes when an operator acknowledged it.
+    "door_held": "door_released",
 }
 #: Fields naming what an alert is about (a listener, a reader): the alert that clears it
 #: must name the same one (one reader listening again does not clear another's alert).
-SUBJECTS = ("listener", "reader")
+SUBJECTS = ("listener", "reader", "door")
 #: Kinds about the sockets of one life of the gate: a restart leaves them behind, cleared.
 LIFE_BOUND = frozenset({"listener_lost", "reader_listener_lost"})
 #: What makes two alerts the same.
-SAME = ("level", "kind", "text", "door", "shipment", *SUBJECTS)
+SAME = ("level", "kind", "text", "shipment", *SUBJECTS)
 #: States in which a shipment has left the door.
 FINAL = frozenset({"dispatched", "cancelled"})
 

@@ -82,6 +82,8 @@ class Bulletin:
                     events.publish("page", {"what": "alert_stored", "id": alert["id"]})
             if alert is not None or event.kind in SWEEP_KINDS:
                 await self.book.sweep(seen_keys(event.data) if alert else set())
+            elif event.kind == "door_hold" and not event.data.get("held"):
+                await self.book.sweep(seen_keys({**event.data, "kind": "door_released"}))
         except GateError as exc:
             log.error("could not store the page's alerts: %s", exc)
 
