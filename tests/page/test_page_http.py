@@ -121,6 +121,20 @@ async def test_page_escapes_what_it_shows(gate: Gate) -> None:
     assert "<script>" not in doors
 
 
+async def test_the_control_data_panel_tells_the_lists_limit_from_the_first_source_to_go_stale(
+    gate: Gate,
+) -> None:
+    """The panel's date is when the first data source reaches its limit (every line held
+    from then), not the control list's own: it says so, beside the control list's limit."""
+    cookie, _ = await session_of(gate)
+    _, doc = await gate.call("GET", "/api/v1/status")
+    cd = doc["control_data"]
+    _, _, side = await get(gate, "/page/side", Cookie=cookie)
+    assert f"Current (the control list's limit {cd['max_age_days']:g} days)" in side, side
+    until = cd["stale_at"][:10]
+    assert f"every source current until {until}, when the first reaches its limit" in side
+
+
 async def test_status_document(gate: Gate, demo_config: Path) -> None:
     """GET /api/v1/status gives every door with its shipment, the control data's age, the
     link and recent alerts, for wms and operators but not scanners."""

@@ -256,8 +256,9 @@ def _control_data(status: Mapping[str, Any]) -> str:
         state = (
             f'<p class="bad">{icon("i-warn")} OUT OF DATE: every line is held</p>'
             if cd["stale"]
-            else f'<p class="good">{icon("i-check")} Current (limit {cd["max_age_days"]:g} days,'
-            f" until {h(when(cd['stale_at'])[:10])})</p>"
+            else f'<p class="good">{icon("i-check")} Current (the control list\'s limit'
+            f" {cd['max_age_days']:g} days); every source current until"
+            f" {h(when(cd['stale_at'])[:10])}, when the first reaches its limit</p>"
         )
         body = (
             '<dl class="kv">'
