@@ -138,7 +138,11 @@ class Party:
 
     def __post_init__(self) -> None:
         if self.role not in PARTY_ROLES:
-            raise PolicyError(f"party role {self.role!r} is not one of {', '.join(PARTY_ROLES)}")
+            others = ", ".join(role for role in PARTY_ROLES if role != CONSIGNEE)
+            raise PolicyError(
+                f"party role {self.role!r} is not one of {others} (the consignee is given as"
+                " `consignee`, not among the parties)"
+            )
         parse_country(self.country, where=f"the {self.role}'s country", field="parties")
         key = normalise(self.name)
         if not key:

@@ -91,6 +91,23 @@ async def test_bad_parties_and_codes_are_refused(gate: Gate) -> None:
     assert 404 == status
 
 
+async def test_an_unknown_roles_error_names_only_the_roles_parties_may_take(gate: Gate) -> None:
+    """The roles the error offers are those ``parties`` takes: not the consignee's, which has
+    a field of its own (offered, it was then refused with another message)."""
+    body = {
+        "id": "S9",
+        "door": "D1",
+        "destination": "DE",
+        "consignee": {"name": "Acme", "country": "DE"},
+    }
+    party = {"role": "broker", "name": "Xeron Optics", "country": "DE"}
+    status, problem = await gate.call("POST", "/api/v1/shipments", {**body, "parties": [party]})
+    assert 400 == status, problem
+    offered = problem["detail"].split("is not one of ", 1)[1]
+    roles = "end_user, intermediate_consignee, forwarder, purchaser"
+    assert offered.startswith(f"{roles} (the consignee is given as `consignee`"), offered
+
+
 async def test_an_old_annex_holds_every_line_though_the_table_was_just_compiled(
     gates: Gates, demo_config: Path
 ) -> None:
