@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from tests.conftest import SCANNER_TOKEN
-from tests.service.harness import Gate, gtin_with, until
+from tests.service.harness import Gate, Gates, gtin_with, until
 
 
 async def post_login(
@@ -110,6 +112,26 @@ async def test_display_without_a_display_token_says_so(gate: Gate) -> None:
     assert 404 == status and "[page] display_token" in body, body
     status, _, body = await get(gate, "/display")
     assert 404 == status and "[page] display_token" in body, body
+
+
+async def test_the_read_only_display_offers_no_link_the_display_cannot_follow(
+    demo_config: Path, gates: Gates
+) -> None:
+    """The reports need an operator's login: the operator's page links to them, the read-only
+    display does not (its link led to the login form)."""
+    token = "display-token-for-the-reports-link-test"
+    with demo_config.open("a") as f:
+        f.write(f'\n[page]\ndisplay_token = "{token}"\n')
+    gate = await gates.start()
+    cookie, _ = await session_of(gate)
+    _, _, page = await get(gate, "/", Cookie=cookie)
+    assert 'href="/reports"' in page
+    async with aiohttp.ClientSession(cookies={"gate_display": token}) as display:
+        async with display.get(gate.url + "/display") as r:
+            assert 200 == r.status
+            shown = await r.text()
+    assert "Read-only display" in shown
+    assert 'href="/reports"' not in shown
 
 
 async def test_page_escapes_what_it_shows(gate: Gate) -> None:

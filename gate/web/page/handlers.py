@@ -66,6 +66,8 @@ def _page(app: web.Application, status: dict[str, Any], who: str, csrf: str, ro:
         csrf=h(csrf),
         mode="display" if ro else "operator",
         login="/display" if ro else "/login",
+        # The reports need an operator's login: the read-only display has no link to them.
+        reports="" if ro else '<a class="btn btn-quiet btn-small" href="/reports">Reports</a>',
         css=h(static_url(app, "page.css")),
         js=h(static_url(app, "page.js")),
         icon=h(static_url(app, "favicon.svg")),
