@@ -13,8 +13,6 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from gate.errors import StorageBusy
 from gate.service.commit_step import Change
 from gate.storage.store import connect_readonly
@@ -44,7 +42,6 @@ def audit_kinds(gate: Gate, *kinds: str) -> list[str]:
         conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="audit14: not fixed yet")
 async def test_no_dispatch_decided_on_the_old_policy_is_journaled_after_the_new_one(
     gate: Gate, demo_config: Path
 ) -> None:
@@ -72,7 +69,6 @@ async def test_no_dispatch_decided_on_the_old_policy_is_journaled_after_the_new_
     )
 
 
-@pytest.mark.xfail(strict=True, reason="audit14: not fixed yet")
 async def test_a_policy_record_that_fails_keeps_the_old_table_and_policy(
     gate: Gate, demo_config: Path
 ) -> None:

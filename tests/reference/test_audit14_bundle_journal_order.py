@@ -13,8 +13,6 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from gate.errors import StorageBusy
 from gate.service.commit_step import Change
 from gate.storage.store import connect_readonly
@@ -57,7 +55,6 @@ def audit_rows(gate: Gate, *kinds: str) -> list[tuple[str, str | None]]:
         conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="audit14: not fixed yet")
 async def test_no_dispatch_decided_on_the_old_bundle_is_journaled_after_the_new_one(
     gates: Gates, demo_config: Path, office_repo: Office
 ) -> None:
@@ -85,7 +82,6 @@ async def test_no_dispatch_decided_on_the_old_bundle_is_journaled_after_the_new_
     ] == audit_rows(gate, "reference.applied", "shipment.dispatched")
 
 
-@pytest.mark.xfail(strict=True, reason="audit14: not fixed yet")
 async def test_a_bundle_record_that_fails_keeps_the_old_bundle(
     gates: Gates, demo_config: Path, office_repo: Office
 ) -> None:
