@@ -27,10 +27,13 @@ SIGHUP, ``GET /lists``, the data ages) therefore follows the bundle. A configure
 bundle does not carry keeps its local file; a list the bundle carries that the gate does not
 configure is not used (its action, threshold and maximum age are the gate's settings).
 
-Ages (DESIGN 2.3): the bundle's ``published`` time is the age of every piece of data in it,
-the control list's and each list's (``ListConfig.bundled``), whatever date the data carries.
-A bundle published later than the gate's now (plus ``MAX_CLOCK_SKEW``) is refused
-(``published``): its data would have a negative age.
+Ages (DESIGN 2.3): each piece of data in a bundle is as old as the older of its own date,
+where it carries one (the manifest's Annex date for the control list, the date inside a list),
+and the bundle's ``published`` time (``data_ages.bundled_age``, ``ListConfig.bundled``): old
+lists re-published in a new bundle stay as old as they are (audit14; before, ``published``
+alone dated everything, so a re-signed bundle made them fresh on every gate). A bundle
+published later than the gate's now (plus ``MAX_CLOCK_SKEW``) is refused (``published``): its
+data would have a negative age.
 
 Rollback: TUF refuses an older version than the metadata it trusts, but that lives in
 ``reference/metadata/``; lose the folder and an older bundle would pass. So the swap also
