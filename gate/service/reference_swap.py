@@ -270,13 +270,13 @@ class ReferenceSwap:
             if failed is not None:  # the data in use before is back (``_keeper``)
                 await self.refuse(manifest.version, "load", f"not journaled: {failed}")
                 raise BundleRefused(f"not journaled: {failed}") from failed
-            if redecided is not None:
-                raise redecided
             self.refused = None
             self.outcomes["applied"] += 1
             self._journal_floor = max(self._journal_floor or 0, manifest.version)
             if change.removes:
                 reloader.alert_removals(change)
+            if redecided is not None:
+                raise redecided
             await asyncio.to_thread(snapshots.prune, reloader.snapshots, [table])
             heap.settle(why)
         text = (

@@ -112,10 +112,10 @@ class Reloader:
             if failed is not None:  # the old table and policy are back in use
                 self._refused(why, failed)
                 return False
-            if redecided is not None:
-                raise redecided
             if change.removes:
                 self.alert_removals(change)
+            if redecided is not None:
+                raise redecided
             await asyncio.to_thread(snapshots.prune, self.snapshots, [table])
             self.outcomes["ok"] += 1
             info = table.info
