@@ -5,7 +5,8 @@ with its length and hashes, and signs them. One of those files is this manifest,
 signed like the rest. It says which file is which: the control list (with its Annex edition),
 the catalogues, the country groups, and each screening list by name and format; and the
 bundle's ``version`` (the targets metadata's version, which only grows) and ``published``
-time, the age of every piece of data in the bundle (DESIGN 2.3).
+time: no piece of data in the bundle is younger than it (DESIGN 2.3; one that carries an older
+date of its own is as old as that, ``gate.service.data_ages.bundled_age``).
 
 File names are relative, plain (letters, digits, ``._-``, and ``/`` between parts), never
 absolute and never climbing out with ``..``: a name is a place in the gate's own folder.

@@ -72,8 +72,8 @@ class ListConfig:
     threshold: float
     max_age_hours: float
     published: dt.datetime | None = None
-    #: Arrived in a signed bundle: ``published`` is the bundle's, and it is the list's age
-    #: whatever date the data carries (DESIGN 2.3).
+    #: Arrived in a signed bundle: ``published`` is the bundle's, and the list is as old as
+    #: the older of it and the date the data carries (DESIGN 2.3; ``ScreeningState.published``).
     bundled: bool = False
 
     @property

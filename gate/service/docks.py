@@ -40,7 +40,7 @@ from gate.core.shipments import (
 from gate.errors import Conflict, DispatchRefused, NotFound, Overdraw, TableError
 from gate.service.audit_records import dispatched_lines, removed_record
 from gate.service.clock import utc_now
-from gate.service.commit_step import Change, Committer
+from gate.service.commit_step import Change, Committer, Step
 from gate.service.data_ages import control_dated
 from gate.service.epcis_out import queue_dispatch
 from gate.service.event_shapes import licence_doc
@@ -489,8 +489,11 @@ class Docks:
             data={"reason": str(refusal), "blocking": blocking},
         )
 
-    async def reevaluate_all(self, why: str, table: Table | None = None) -> int:
-        """Re-decides every shipment that is not final (new table, lists, licences, time)."""
+    async def reevaluate_all(
+        self, why: str, table: Table | None = None, first: Step | None = None
+    ) -> int:
+        """Re-decides every shipment that is not final (new table, lists, licences, time);
+        ``first`` runs first in each one's write (a swap's ``SwapRecord.stored_first``)."""
         if not self.table.loaded:
             return 0
         await self.scan_path.turns.settled()
@@ -506,7 +509,10 @@ class Docks:
             if _DECIDED(transition.shipment) == _DECIDED(before) and not transition.requests:
                 continue
             kind, data = "shipment.reevaluated", {"why": why}
-            changes.append(self._change(before, transition, actor="gate", kind=kind, data=data))
+            change = self._change(before, transition, actor="gate", kind=kind, data=data)
+            changes.append(change)
+            if first is not None:
+                change.sql.insert(0, first)
         await self.committer.apply_all(changes)
         return len(changes)
 

@@ -10,10 +10,15 @@ make them loadable: this module loads everything in it with the loaders a reload
 country file that does not parse (or empties a group the policy relies on), a list that does
 not parse, a configured list whose format the bundle changed: any of them refuses the whole
 bundle, with an alert and a journal record, and the gate keeps the data it had. Nothing in
-use is touched until everything has loaded and the change has been journaled (decide, write,
-then publish); then the table, the policy, the lists and the configuration that names their
-files change together, with no ``await`` between them, and every open shipment is decided
-again, as after any reload.
+use is touched until everything has loaded; then, once no scan batch is between two slices,
+the ``reference.applied`` record is begun and the table, the policy, the lists, the
+clearances and the configuration that names their files change together, with no ``await``
+between them, and every open shipment is decided again, as after any reload. The record so
+falls after every change decided on the old data and before every one decided on the new
+(``gate.service.swap_record``: audit14, before which a dispatch decided on the old bundle
+while the swap waited for the scan batches was journaled after the new bundle's record). A
+record that is not stored puts the old data back (``_keeper``), in the step that learns it,
+and refuses the bundle; the re-decisions on it are not stored either.
 
 The configuration that names the files is derived from the gate's own (``bundle_config``):
 the same settings, with the data paths pointing into the bundle's folder and ``bundle`` set
@@ -22,10 +27,13 @@ SIGHUP, ``GET /lists``, the data ages) therefore follows the bundle. A configure
 bundle does not carry keeps its local file; a list the bundle carries that the gate does not
 configure is not used (its action, threshold and maximum age are the gate's settings).
 
-Ages (DESIGN 2.3): the bundle's ``published`` time is the age of every piece of data in it,
-the control list's and each list's (``ListConfig.bundled``), whatever date the data carries.
-A bundle published later than the gate's now (plus ``MAX_CLOCK_SKEW``) is refused
-(``published``): its data would have a negative age.
+Ages (DESIGN 2.3): each piece of data in a bundle is as old as the older of its own date,
+where it carries one (the manifest's Annex date for the control list, the date inside a list),
+and the bundle's ``published`` time (``data_ages.bundled_age``, ``ListConfig.bundled``): old
+lists re-published in a new bundle stay as old as they are (audit14; before, ``published``
+alone dated everything, so a re-signed bundle made them fresh on every gate). A bundle
+published later than the gate's now (plus ``MAX_CLOCK_SKEW``) is refused (``published``): its
+data would have a negative age.
 
 Rollback: TUF refuses an older version than the metadata it trusts, but that lives in
 ``reference/metadata/``; lose the folder and an older bundle would pass. So the swap also
@@ -59,6 +67,7 @@ from gate.service.policy_files import PolicyChange, load_policy
 from gate.service.reloader import Reloader
 from gate.service.screening import ScreeningState, list_changes, list_source, load_snapshot
 from gate.service.screening_lists import ListSource, LoadedList, ScreeningSnapshot
+from gate.service.swap_record import SwapRecord
 from gate.storage import clearance_rows, journal
 from gate.table import snapshots
 from gate.table.compiler import compile_table
@@ -229,10 +238,9 @@ class ReferenceSwap:
                     )
                 clearances = self._clearances(new, manifest, folder)
                 change = PolicyChange.between(self.docks.policy.policy, policy.policy)
-                changes = list_changes(screening.snapshot, lists)
-                added = await self._record(
-                    {**self._doc(manifest), **change.audit_doc(), "lists": changes}, clearances
-                )
+                doc = {**self._doc(manifest), **change.audit_doc()}
+                doc["lists"] = list_changes(screening.snapshot, lists)
+                record = self._record(doc, clearances)
             except Exception as exc:  # fail closed: whatever went wrong, nothing changed
                 await self.refuse(manifest.version, "load", str(exc) or repr(exc))
                 if isinstance(exc, BundleRefused):
@@ -242,23 +250,35 @@ class ReferenceSwap:
             # a batch is decided on one bundle). Nothing awaits between these lines, nor until
             # every shipment is re-decided and staged (``reevaluate_all``'s own wait for the
             # turns returns at once then): a dispatch never decides on the new data with the
-            # old decisions.
+            # old decisions. The record is begun in the same step (``SwapRecord``): after
+            # every change decided on the old data, before every one decided on the new.
             await self.docks.scan_path.turns.settled()
+            record.begin(self.docks.committer.begin, self._keeper(table))
             self.docks.table.swap(table)
             self.docks.policy = policy
             self.docks.config = new
             screening.follow(new.lists, lists)
-            if added:
-                screening.book = ClearanceBook.of([*screening.book.all(), *added])
+            screening.book = _with_new(screening.book, clearances)
             reloader.follow(new)
+            why = f"reference bundle v{manifest.version}"
+            redecided: Exception | None = None
+            try:
+                changed = await self.docks.reevaluate_all(why, first=record.stored_first)
+            except Exception as exc:  # the record's failure, when it failed, says more
+                redecided = exc
+            failed = await record.error()
+            if failed is not None:  # the data in use before is back (``_keeper``)
+                await self.refuse(manifest.version, "load", f"not journaled: {failed}")
+                raise BundleRefused(f"not journaled: {failed}") from failed
             self.refused = None
             self.outcomes["applied"] += 1
             self._journal_floor = max(self._journal_floor or 0, manifest.version)
             if change.removes:
                 reloader.alert_removals(change)
-            changed = await self.docks.reevaluate_all(f"reference bundle v{manifest.version}")
+            if redecided is not None:
+                raise redecided
             await asyncio.to_thread(snapshots.prune, reloader.snapshots, [table])
-            heap.settle(f"reference bundle v{manifest.version}")
+            heap.settle(why)
         text = (
             f"Reference bundle v{manifest.version} (published {manifest.published.isoformat()})"
             f" in use; {changed} shipments changed ({time.monotonic() - started:.2f} s)"
@@ -277,16 +297,16 @@ class ReferenceSwap:
         names = {item.name for item in config.lists}
         return [item for item in found if item.list in names]
 
-    async def _record(self, data: dict[str, Any], clearances: list[Clearance]) -> list[Clearance]:
-        """Journals the applied bundle and stores (and journals) each clearance not stored
-        before, in one transaction; returns those new clearances. Raises StoreError."""
+    def _record(self, data: dict[str, Any], clearances: list[Clearance]) -> SwapRecord:
+        """The record of the applied bundle, to begin in the swap's step: it also stores (and
+        journals) each clearance not stored before, in the same transaction."""
         at = self.clock()
-        added: list[Clearance] = []
 
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: sqlite3.Connection) -> int:
+            added = 0
             for item in clearances:
                 if clearance_rows.insert(conn, item):
-                    added.append(item)
+                    added += 1
                     journal.append(
                         conn,
                         kind="clearance.added",
@@ -295,17 +315,35 @@ class ReferenceSwap:
                         data={**item.doc(), "webhook_id": item.webhook_id},
                         ts=at,
                     )
-            journal.append(
+            return journal.append(
                 conn,
                 kind="reference.applied",
                 actor="central",
                 subject=None,
-                data={**data, "clearances_added": len(added)},
+                data={**data, "clearances_added": added},
                 ts=at,
-            )
+            ).seq
 
-        await self.docks.store.write(write)
-        return added
+        return SwapRecord("reference.applied", write)
+
+    def _keeper(self, table: Any) -> Callable[[], None]:
+        """Puts the data in use now back, unless ``table`` was already replaced again: the
+        swap's ``rolled_back`` when its record is not stored."""
+        docks, screening, reloader = self.docks, self.screening, self.reloader
+        kept_table, policy, config = docks.table.current(), docks.policy, docks.config
+        lists = (screening.configs, screening.sources, screening.snapshot, screening.refused)
+        book, seen = screening.book, reloader.seen
+
+        def put_back() -> None:
+            if docks.table.current() is not table:
+                return
+            docks.table.swap(kept_table)
+            docks.policy, docks.config = policy, config
+            screening.configs, screening.sources, screening.snapshot, screening.refused = lists
+            screening.book = book
+            reloader.follow(config, seen)
+
+        return put_back
 
     def _load_table(self, config: Config) -> Any:
         """Compiles the bundle's control list and catalogues and opens the result verified,
@@ -373,3 +411,18 @@ def journal_floor(conn: sqlite3.Connection) -> int:
         " WHERE kind = 'reference.applied'"
     ).fetchone()
     return int(row[0] or 0)
+
+
+def _with_new(book: ClearanceBook, clearances: list[Clearance]) -> ClearanceBook:
+    """``book`` with each of ``clearances`` it does not hold (the same columns
+    ``clearance_rows.insert`` finds a stored one by), as the bundle's record stores them."""
+
+    def key(item: Clearance) -> tuple[object, ...]:
+        return (item.list, item.entry, item.version, item.name, item.country, item.ids)
+
+    known = {key(item) for item in book.all()}
+    fresh: dict[tuple[object, ...], Clearance] = {}
+    for item in clearances:
+        if key(item) not in known:
+            fresh.setdefault(key(item), item)
+    return ClearanceBook.of([*book.all(), *fresh.values()]) if fresh else book

@@ -9,8 +9,10 @@ snapshots are removed, and the old table's mapping is released when the last loo
 holds it finishes (see ``TableSlot``).
 
 Policy files are refused the same way (an empty relied-on group included, see
-``policy_files``). A change to the groups is journaled before it is used (decide, write, then
-publish: a change that cannot be journaled is refused, the old data kept), and one that takes
+``policy_files``). A change to the groups is journaled (``policy.changed``) in the step that
+swaps the new table and policy in, so every change decided on the old policy is journaled
+before it and every one decided on the new after it (``gate.service.swap_record``); a record
+that is not stored puts the old table and policy back and refuses the reload. One that takes
 members away raises an alert naming them.
 """
 
@@ -26,11 +28,12 @@ from gate.config.settings import Config
 from gate.errors import GateError
 from gate.service.docks import Docks
 from gate.service.events import Events
-from gate.service.policy_files import PolicyChange, load_policy
+from gate.service.policy_files import PolicyChange, PolicyData, load_policy
 from gate.service.screening import ScreeningState
+from gate.service.swap_record import SwapRecord
 from gate.storage import journal
 from gate.table import snapshots
-from gate.table.native import TableSlot
+from gate.table.native import Table, TableSlot
 
 log = logging.getLogger("gate.reload")
 
@@ -84,31 +87,35 @@ class Reloader:
                 )
                 policy = load_policy(self.config)
                 change = PolicyChange.between(self.docks.policy.policy, policy.policy)
-                if change:
-                    await self._journal(change, why)
             except (GateError, OSError, sqlite3.Error) as exc:
-                self.outcomes["refused"] += 1
-                log.error("reload (%s) refused, keeping the data in use: %s", why, exc)
-                self.events.publish(
-                    "alert",
-                    {
-                        "level": "critical",
-                        "kind": "table_refused",
-                        "text": f"New control data refused, the data in use kept: {exc}",
-                    },
-                )
+                self._refused(why, exc)
                 return False
             # Once no scan batch is between two slices (``gate.service.slice_turns``), so a
             # batch is decided on one table and policy. From the swap nothing awaits until
             # every shipment is re-decided and staged (``reevaluate_all``'s own wait for the
             # turns returns at once then): a dispatch never decides on the new table with the
-            # old policy, or on the old decisions.
+            # old policy, or on the old decisions. The record of a policy change is begun in
+            # the same step (``SwapRecord``): after every change decided on the old policy.
             await self.docks.scan_path.turns.settled()
-            old = self.slot.swap(table)
+            record = self._record(change, why) if change else None
+            old, kept = self.slot.swap(table), self.docks.policy
+            if record is not None:
+                record.begin(self.docks.committer.begin, lambda: self._put_back(table, old, kept))
             self.docks.policy = policy
+            first = None if record is None else record.stored_first
+            redecided: Exception | None = None
+            try:
+                changed = await self.docks.reevaluate_all(f"reload: {why}", first=first)
+            except Exception as exc:  # the record's failure, when it failed, says more
+                redecided = exc
+            failed = None if record is None else await record.error()
+            if failed is not None:  # the old table and policy are back in use
+                self._refused(why, failed)
+                return False
             if change.removes:
                 self.alert_removals(change)
-            changed = await self.docks.reevaluate_all(f"reload: {why}")
+            if redecided is not None:
+                raise redecided
             await asyncio.to_thread(snapshots.prune, self.snapshots, [table])
             self.outcomes["ok"] += 1
             info = table.info
@@ -138,17 +145,37 @@ class Reloader:
             )
             return True
 
-    async def _journal(self, change: PolicyChange, why: str) -> None:
-        """Records a change of the groups; raises if it is not stored."""
+    def _record(self, change: PolicyChange, why: str) -> SwapRecord:
+        """The journal record of a change of the groups, to begin in the swap's step."""
         at = self.docks.clock()
         data = {"why": why, **change.audit_doc()}
 
-        def write(conn: sqlite3.Connection) -> None:
-            journal.append(
+        def write(conn: sqlite3.Connection) -> int:
+            return journal.append(
                 conn, kind="policy.changed", actor="gate", subject=None, data=data, ts=at
-            )
+            ).seq
 
-        await self.docks.store.write(write)
+        return SwapRecord("policy.changed", write)
+
+    def _put_back(self, table: Table, old: Table | None, policy: PolicyData) -> None:
+        """The table and policy in use before ``table`` (its record was not stored)."""
+        if self.slot.current() is not table:
+            return
+        if old is not None:
+            self.slot.swap(old)
+        self.docks.policy = policy
+
+    def _refused(self, why: str, exc: BaseException) -> None:
+        self.outcomes["refused"] += 1
+        log.error("reload (%s) refused, keeping the data in use: %s", why, exc)
+        self.events.publish(
+            "alert",
+            {
+                "level": "critical",
+                "kind": "table_refused",
+                "text": f"New control data refused, the data in use kept: {exc}",
+            },
+        )
 
     def alert_removals(self, change: PolicyChange) -> None:
         """An alert naming what the reload took away: critical if an embargo lost members."""
@@ -159,12 +186,18 @@ class Reloader:
             "alert", {"level": level, "kind": "policy_reduced", "text": text, **change.audit_doc()}
         )
 
-    def follow(self, config: Config) -> None:
+    @property
+    def seen(self) -> tuple[object, ...]:
+        """The files' stamps the watch compares with (what it last loaded)."""
+        return self._seen
+
+    def follow(self, config: Config, seen: tuple[object, ...] | None = None) -> None:
         """Reads ``config``'s files from now on (a signed bundle's, gate/service/
-        reference_swap.py), as they are now: the watch reloads when they change again. The
-        caller holds ``lock`` and has already pointed the screening state at the same lists."""
+        reference_swap.py), as they are now (or as ``seen`` stamped them: the config put
+        back): the watch reloads when they change again. The caller holds ``lock`` and has
+        already pointed the screening state at the same lists."""
         self.config = config
-        self._seen = self._stamps()
+        self._seen = self._stamps() if seen is None else seen
 
     async def watch(self, interval: float = 1.0) -> None:
         """Polls the table and policy files; a change (a new `gate compile`) reloads."""

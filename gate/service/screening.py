@@ -24,7 +24,8 @@ the first load after it.
 
 Ages (DESIGN 2.3) come from the date inside the data (UN ``dateGenerated``, EU
 ``generationDate``), else from the list's configured ``published``; never from a file's
-modification time. A list with neither is stale.
+modification time. A list with neither is stale. A list from a signed bundle is as old as the
+older of its own date and the bundle's ``published`` (``bundled_age``, audit14).
 
 Clearances from the central office are loaded from the store at start, stored with their
 journal record, and applied to every screening.
@@ -51,6 +52,7 @@ from gate.core.screening.clearances import Clearance, ClearanceBook
 from gate.errors import GateError
 from gate.service import heap
 from gate.service.commit_step import Change
+from gate.service.data_ages import bundled_age
 from gate.service.events import Events
 from gate.service.screening_lists import (
     ListSource,
@@ -457,18 +459,22 @@ class ScreeningState:
     # --- ages ----------------------------------------------------------------------------------
 
     def published(self, name: str) -> dt.datetime | None:
-        """The publication time of list ``name``: its signed bundle's, else inside its data,
-        else configured, else None."""
+        """The publication time of list ``name`` (its age, DESIGN 2.3): the date inside its
+        data, else its configured ``published``, else None. A list from a signed bundle is as
+        old as the older of its own date, where it carries one, and the bundle's
+        ``published`` (``bundled_age``): re-publishing old data does not make it fresh."""
         snapshot = self.snapshot
         loaded = None if snapshot is None else snapshot.lists.get(name)
-        if loaded is not None and self.configs[name].bundled:
-            return self.configs[name].published
-        if loaded is not None and loaded.parsed.published is not None:
-            day = loaded.parsed.published
-            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
         if loaded is None:
             return None
-        return self.configs[name].published
+        own = None
+        if loaded.parsed.published is not None:
+            day = loaded.parsed.published
+            own = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+        config = self.configs[name]
+        if config.bundled and config.published is not None:
+            return bundled_age(own, config.published)
+        return own if own is not None else config.published
 
     def is_fresh(self, name: str, now: dt.datetime) -> bool:
         """Loaded, dated, and not older than its maximum age (nor dated in the future)."""
