@@ -163,7 +163,8 @@ class EpcisLink:
             self.health.delivered += 1
             self.health.last_success = now
             self._reachable()
-            log.info("EPCIS document %s (%s events) captured: %s", row.id, row.events, job)
+            told = f"job {job}" if job else "no job location given"
+            log.info("EPCIS document %s (%s events) captured (%s)", row.id, row.events, told)
             self.events.publish("epcis", {"event": "delivered", "document": row.id, "job": job})
             return
         error = (error or f"HTTP {status}")[:ERROR_TEXT_CHARS]

@@ -361,9 +361,9 @@ class ReferenceSwap:
         in_use = self.applied
         kept = "local files" if in_use is None else f"bundle v{in_use.version}"
         message = f"Reference bundle refused ({check}), {kept} kept in use: {text}"
-        log.error("%s", message)
         # An office out of reach refuses nothing it sent: the data in use stays, and ages.
         level = "warning" if check == "download" else "critical"
+        log.log(logging.WARNING if check == "download" else logging.ERROR, "%s", message)
         self.events.publish(
             "alert",
             {"level": level, "kind": "reference_refused", "check": check, "text": message},

@@ -301,10 +301,11 @@ async def test_a_bundle_whose_contents_do_not_load_is_refused(
 
 
 async def test_a_restart_keeps_the_bundle_while_the_office_is_away(
-    gates: Gates, demo_config: Path, office_repo: Office
+    gates: Gates, demo_config: Path, office_repo: Office, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The bundle in use is loaded from the gate's own folder at start, not the config's
-    older files, when the office cannot be reached, and after a newer one was refused."""
+    older files, when the office cannot be reached, and after a newer one was refused. The
+    office out of reach is a warning in the log as on the page (nothing was refused)."""
     gtin = gtin_with(demo_config, "")
     code = next(c for _, _, c in _rows(demo_config) if c)
     office_repo.set_control(gtin, code)
@@ -324,6 +325,8 @@ async def test_a_restart_keeps_the_bundle_while_the_office_is_away(
     assert code == await control_of(gate, gtin)
     await until(lambda: alerts(gate, "reference_refused"), "the unreachable office alerted")
     assert ["download"] == [a["check"] for a in alerts(gate, "reference_refused")]
+    logged = [r for r in caplog.records if "Reference bundle refused (download)" in r.message]
+    assert logged and {"WARNING"} == {r.levelname for r in logged}
 
 
 async def test_clearances_in_a_bundle_are_stored_journaled_and_applied(
