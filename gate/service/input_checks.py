@@ -220,15 +220,23 @@ def check_id(value: Any, what: str) -> str:
     return value
 
 
+#: The one shipment field that may run over lines (tab, line feed, carriage return): the end
+#: use, a description in words. Names, ids, roles and codes are single-line: a line break or a
+#: carriage return in a consignee's name forged a line of ``gate report``'s CSV where it is read
+#: as text (a terminal, ``grep``, a log), and a tab a column (attack19).
+MULTILINE_FIELDS = frozenset({"body.end_use"})
+
+
 def check_text(body: Any, where: str = "body", error: type[GateError] = InvalidShipment) -> None:
     """Refuses a body (any nesting of dicts and lists) holding text that cannot be stored or
     that would display otherwise than it is stored: lone surrogates, control characters,
-    bidirectional overrides (the core's ``text_problem`` decides). Raises ``error``
-    (InvalidShipment unless told) naming where and the character."""
+    bidirectional overrides, and tabs and line breaks outside ``MULTILINE_FIELDS`` (the
+    core's ``text_problem`` decides). Raises ``error`` (InvalidShipment unless told) naming
+    where and the character."""
     if isinstance(body, str):
         if not storable(body):
             raise error(f"{where} is not valid text (a lone surrogate)")
-        problem = text_problem(where, body, multiline=True)
+        problem = text_problem(where, body, multiline=where in MULTILINE_FIELDS)
         if problem is not None:
             raise error(problem)
     elif isinstance(body, Mapping):
