@@ -227,22 +227,27 @@ def check_id(value: Any, what: str) -> str:
 MULTILINE_FIELDS = frozenset({"body.end_use"})
 
 
-def check_text(body: Any, where: str = "body", error: type[GateError] = InvalidShipment) -> None:
+def check_text(
+    body: Any,
+    where: str = "body",
+    error: type[GateError] = InvalidShipment,
+    multiline: Collection[str] = MULTILINE_FIELDS,
+) -> None:
     """Refuses a body (any nesting of dicts and lists) holding text that cannot be stored or
     that would display otherwise than it is stored: lone surrogates, control characters,
-    bidirectional overrides, and tabs and line breaks outside ``MULTILINE_FIELDS`` (the
-    core's ``text_problem`` decides). Raises ``error`` (InvalidShipment unless told) naming
-    where and the character."""
+    bidirectional overrides, and tabs and line breaks outside the ``multiline`` paths (a
+    shipment's: ``MULTILINE_FIELDS``; the core's ``text_problem`` decides). Raises ``error``
+    (InvalidShipment unless told) naming where and the character."""
     if isinstance(body, str):
         if not storable(body):
             raise error(f"{where} is not valid text (a lone surrogate)")
-        problem = text_problem(where, body, multiline=where in MULTILINE_FIELDS)
+        problem = text_problem(where, body, multiline=where in multiline)
         if problem is not None:
             raise error(problem)
     elif isinstance(body, Mapping):
         for key, value in body.items():
-            check_text(key, where, error)
-            check_text(value, f"{where}.{scrub(str(key))}", error)
+            check_text(key, where, error, multiline)
+            check_text(value, f"{where}.{scrub(str(key))}", error, multiline)
     elif isinstance(body, list | tuple):
         for i, value in enumerate(body):
-            check_text(value, f"{where}[{i}]", error)
+            check_text(value, f"{where}[{i}]", error, multiline)
