@@ -336,10 +336,33 @@ def _resolution(conn: sqlite3.Connection, row: Row) -> str:
         return "cleared by the office"
     doc = _stored(conn, row["shipment"])
     state = None if doc is None else doc.get("state")
-    return {
-        "cancelled": "shipment cancelled",
-        "dispatched": "shipment dispatched (hit no longer matched)",
-    }.get(state or "", f"open: shipment {state}")
+    if doc is not None and state == "dispatched":
+        return _dispatched_with(doc, row)
+    return {"cancelled": "shipment cancelled"}.get(state or "", f"open: shipment {state}")
+
+
+def _dispatched_with(doc: Mapping[str, Any], row: Row) -> str:
+    """How a dispatched shipment's hit ended: gone from the shipment's screening when it left
+    (a list changed), or standing, the goods under the licences named (a ``licence`` list's
+    hit needs one, and an office's approval gives it: attack19 found such a shipment reported
+    as "hit no longer matched")."""
+    for found in doc.get("screening") or ():
+        party = found.get("party") or {}
+        if (party.get("role"), party.get("name")) != (row["role"], row["party"]):
+            continue
+        for hit in found.get("hits") or ():
+            if (hit.get("list"), hit.get("entry")) == (row["list"], row["entry"]):
+                licences = sorted(
+                    {
+                        str(cover["licence"])
+                        for x in doc.get("lines") or ()
+                        if not x.get("removed")
+                        and (cover := x.get("covered_by") or {}).get("licence")
+                    }
+                )
+                under = f", under licence {', '.join(licences)}" if licences else ""
+                return f"shipment dispatched with the hit standing{under}"
+    return "shipment dispatched (hit no longer matched)"
 
 
 def freshness(
