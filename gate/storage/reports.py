@@ -295,7 +295,7 @@ def screening(
 ) -> list[Row]:
     """Each hit of a shipment's party first journaled in the range, and how it ended."""
     cleared = _clearances(conn)
-    seen: set[tuple[str | None, str, str, str, str]] = set()
+    seen: set[tuple[str | None, str, str | None, str, str, str]] = set()
     rows: list[Row] = []
     for rec in records(conn, start, end):
         if '"screening"' not in rec.data:
@@ -304,7 +304,10 @@ def screening(
         for found in d.get("screening") or ():
             party = found.get("party") or {}
             for hit in found.get("hits") or ():
-                key = (rec.subject, party.get("role", ""), hit["list"], hit["entry"], hit["name"])
+                # Each party once: two end users matching one entry are two hits (the party's
+                # name was not in the key, and the second one's hit was not reported: attack19).
+                role, name = party.get("role", ""), party.get("name")
+                key = (rec.subject, role, name, hit["list"], hit["entry"], hit["name"])
                 if key in seen:
                     continue
                 seen.add(key)

@@ -11,6 +11,10 @@ export.
 Now a dispatched shipment's hit reads "shipment dispatched with the hit standing, under
 licence EXP-9" when the shipment still carried it as it left, and "no longer matched" only
 when it did not.
+
+The same report kept one row per shipment, role, entry and listed name: a second party of
+the same role matching the same entry (two end users) was left out, though its hit held the
+shipment as much as the first one's. Each party's hit is now a row.
 """
 
 from __future__ import annotations
@@ -60,3 +64,24 @@ async def test_a_hit_licensed_by_the_office_is_reported_standing(
     assert [("notices", "shipment dispatched with the hit standing, under licence EXP-9")] == [
         (row["list"], row["resolution"]) for row in table
     ]
+
+
+async def test_two_parties_matching_one_entry_are_two_hits(gate: Gate) -> None:
+    """Two end users, each matching the same notice: the screening report has a row for each
+    (the second one's hit was left out: one row per shipment, role, entry and listed name)."""
+    names = ["Kestrelmoor Aerotech Ltd", "Kestrelmoor Aerotech Limited"]
+    body = {
+        "id": "S1",
+        "door": "D1",
+        "destination": "GB",
+        "consignee": {"name": "Acme Precision GmbH", "country": "DE"},
+        "parties": [{"role": "end_user", "name": n, "country": "GB"} for n in names],
+    }
+    status, doc = await gate.call("POST", "/api/v1/shipments", body)
+    assert 201 == status, doc
+    conn = sqlite3.connect(gate.config.database)
+    try:
+        rows = reports.run(conn, "screening", None, None)
+    finally:
+        conn.close()
+    assert [(n, "DEMO-DN-2023-011") for n in names] == [(r["party"], r["entry"]) for r in rows]
