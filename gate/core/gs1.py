@@ -41,6 +41,7 @@ __all__ = [
     "check_sscc",
     "expiry_is_valid",
     "valid_gtin",
+    "valid_serial",
     "valid_sscc",
 ]
 
@@ -96,6 +97,13 @@ def groups_units(gtin: str) -> bool:
     number of units. 0 is a unit's GTIN-8, -12 or -13 padded; a case given a GTIN-13 of its
     own cannot be told from a unit by its number."""
     return len(gtin) == 14 and gtin.isdigit() and gtin[0] != "0"
+
+
+def valid_serial(value: str) -> bool:
+    """Whether ``value`` is a serial number as AI 21 carries it: 1 to 20 characters of set
+    82 (what a scanned serial is held to; a manifest's serials must be as well, or a serial
+    with a line feed reads as two in a line's ``serials_sha256``)."""
+    return 1 <= len(value) <= 20 and not value.strip(AI82)
 
 
 def valid_sscc(code: str) -> bool:

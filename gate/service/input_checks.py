@@ -220,21 +220,34 @@ def check_id(value: Any, what: str) -> str:
     return value
 
 
-def check_text(body: Any, where: str = "body", error: type[GateError] = InvalidShipment) -> None:
+#: The one shipment field that may run over lines (tab, line feed, carriage return): the end
+#: use, a description in words. Names, ids, roles and codes are single-line: a line break or a
+#: carriage return in a consignee's name forged a line of ``gate report``'s CSV where it is read
+#: as text (a terminal, ``grep``, a log), and a tab a column (attack19).
+MULTILINE_FIELDS = frozenset({"body.end_use"})
+
+
+def check_text(
+    body: Any,
+    where: str = "body",
+    error: type[GateError] = InvalidShipment,
+    multiline: Collection[str] = MULTILINE_FIELDS,
+) -> None:
     """Refuses a body (any nesting of dicts and lists) holding text that cannot be stored or
     that would display otherwise than it is stored: lone surrogates, control characters,
-    bidirectional overrides (the core's ``text_problem`` decides). Raises ``error``
+    bidirectional overrides, and tabs and line breaks outside the ``multiline`` paths (a
+    shipment's: ``MULTILINE_FIELDS``; the core's ``text_problem`` decides). Raises ``error``
     (InvalidShipment unless told) naming where and the character."""
     if isinstance(body, str):
         if not storable(body):
             raise error(f"{where} is not valid text (a lone surrogate)")
-        problem = text_problem(where, body, multiline=True)
+        problem = text_problem(where, body, multiline=where in multiline)
         if problem is not None:
             raise error(problem)
     elif isinstance(body, Mapping):
         for key, value in body.items():
-            check_text(key, where, error)
-            check_text(value, f"{where}.{scrub(str(key))}", error)
+            check_text(key, where, error, multiline)
+            check_text(value, f"{where}.{scrub(str(key))}", error, multiline)
     elif isinstance(body, list | tuple):
         for i, value in enumerate(body):
-            check_text(value, f"{where}[{i}]", error)
+            check_text(value, f"{where}[{i}]", error, multiline)

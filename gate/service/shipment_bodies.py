@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from gate.core.gs1 import valid_serial
 from gate.core.manifest import Manifest
 from gate.core.parties import Party
 from gate.core.party_names import name_problem
@@ -63,6 +64,15 @@ def shipment_from_body(body: Mapping[str, Any], sid: str, now: dt.datetime) -> S
     )
     if len(manifest.containers) != len(body.get("manifest") or ()):
         raise InvalidShipment("the manifest lists an SSCC twice", field="manifest")
+    for sscc, items in manifest.containers:
+        for item in items:
+            wrong = sorted(s for s in item.serials if not valid_serial(s))
+            if wrong:
+                raise InvalidShipment(
+                    f"manifest SSCC {sscc} GTIN {item.gtin}: serial {wrong[0]!r} is not a GS1"
+                    " serial number (1 to 20 characters of GS1 AI character set 82)",
+                    field="manifest",
+                )
     return new_shipment(
         shipment_id=sid,
         door=body["door"],

@@ -173,7 +173,8 @@ def local_mismatch(conn: sqlite3.Connection) -> str | None:
 
 def parse_document(doc: object) -> Checkpoint:
     """A Checkpoint from the office's copy (``Checkpoint.document``). Raises JournalError
-    naming the field that is missing or of the wrong type. Does not check the signature."""
+    naming the field that is missing, of the wrong type, or holds text that is not printable
+    (a control character, a bidirectional or invisible mark). Does not check the signature."""
     if not isinstance(doc, Mapping):
         raise JournalError("the checkpoint is not a JSON object")
     values: dict[str, Any] = {}
@@ -181,6 +182,10 @@ def parse_document(doc: object) -> Checkpoint:
         value = doc.get(name)
         if not isinstance(value, kind) or isinstance(value, bool):
             raise JournalError(f"the checkpoint has no {kind.__name__} field {name!r}")
+        if isinstance(value, str) and not value.isprintable():
+            # Its fields are printed (the id even when the signature fails): an escape
+            # sequence or a line break in one would print what the file likes (attack19).
+            raise JournalError(f"the checkpoint's {name} holds a character that is not printable")
         values[name] = value
     if values["records"] < 1:
         raise JournalError("the checkpoint's records must be at least 1")

@@ -43,7 +43,8 @@ checkpoints kept by the central office close that gap (``gate.storage.checkpoint
 Secrets never enter the journal: ``append`` passes ``data`` through ``redact``, which replaces
 the value of every key named like a token, password, secret, authorization, signature, cookie,
 credential or API key, at any depth, and any string that is a ``whsec_`` secret or a bearer
-credential, with ``"[redacted]"``.
+or basic credential (the scheme's word and one credential word: a consignee named "Basic
+Industries GmbH" is kept), with ``"[redacted]"``.
 """
 
 from __future__ import annotations
@@ -82,7 +83,16 @@ _SECRET_KEY_WORDS = (
     "api-key",
     "private_key",
 )
-_SECRET_VALUE = re.compile(r"^\s*(whsec_|bearer\s+|basic\s+)", re.IGNORECASE)
+# A credential in a value: a ``whsec_`` secret, or a scheme's word and one token68 word after
+# it (RFC 9110 11.2). Only one word: "Basic Industries GmbH" or an end use "Basic research
+# on ..." is a shipper's text, and the journal must keep it (attack19).
+_SECRET_VALUE = re.compile(
+    r"\s*(?:whsec_|(?:bearer|basic)\s+(?P<credential>[A-Za-z0-9._~+/-]+=*)\s*$)",
+    re.IGNORECASE,
+)
+#: A word after ``Bearer``/``Basic`` this long is taken for a credential even when it is all
+#: letters; a shorter one only when it holds a digit or a symbol (``Basic Optics`` is a name).
+_LETTERS_CREDENTIAL = 16
 # Anything redact() could change shows in the lowercased canonical text as one of these (a
 # superset: a hit only means redact() runs), so most records skip the walk over their data.
 # Plain substring tests: a case-insensitive regex alternation is about 20 times slower.
@@ -232,16 +242,27 @@ def redact(value: Any) -> Any:
     """A copy of ``value`` with secrets replaced by ``"[redacted]"``: the value of any key named
     like a token, password, secret, authorization, signature, cookie, credential or API key, at
     any depth of mappings and lists, and any string that is a ``whsec_`` secret or a bearer or
-    basic credential. Other values are returned as they are."""
+    basic credential (``_is_secret_value``). Other values are returned as they are."""
     if isinstance(value, Mapping):
         return {
             key: REDACTED if _is_secret_key(key) else redact(item) for key, item in value.items()
         }
     if isinstance(value, list | tuple):
         return [redact(item) for item in value]
-    if isinstance(value, str) and _SECRET_VALUE.match(value):
+    if isinstance(value, str) and _is_secret_value(value):
         return REDACTED
     return value
+
+
+def _is_secret_value(text: str) -> bool:
+    """Whether ``text`` is a ``whsec_`` secret or a bearer or basic credential: the scheme's
+    word and one token68 word that holds a digit or a symbol, or is long (a name such as
+    "Basic Optics" or "Bearer of good news" is not one)."""
+    found = _SECRET_VALUE.match(text)
+    if found is None:
+        return False
+    word = found.group("credential")
+    return word is None or len(word) >= _LETTERS_CREDENTIAL or not word.isalpha()
 
 
 def _redacted_text(data: Mapping[str, Any]) -> str:

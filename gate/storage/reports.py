@@ -295,7 +295,7 @@ def screening(
 ) -> list[Row]:
     """Each hit of a shipment's party first journaled in the range, and how it ended."""
     cleared = _clearances(conn)
-    seen: set[tuple[str | None, str, str, str, str]] = set()
+    seen: set[tuple[str | None, str, str | None, str, str, str]] = set()
     rows: list[Row] = []
     for rec in records(conn, start, end):
         if '"screening"' not in rec.data:
@@ -304,7 +304,10 @@ def screening(
         for found in d.get("screening") or ():
             party = found.get("party") or {}
             for hit in found.get("hits") or ():
-                key = (rec.subject, party.get("role", ""), hit["list"], hit["entry"], hit["name"])
+                # Each party once: two end users matching one entry are two hits (the party's
+                # name was not in the key, and the second one's hit was not reported: attack19).
+                role, name = party.get("role", ""), party.get("name")
+                key = (rec.subject, role, name, hit["list"], hit["entry"], hit["name"])
                 if key in seen:
                     continue
                 seen.add(key)
@@ -336,10 +339,33 @@ def _resolution(conn: sqlite3.Connection, row: Row) -> str:
         return "cleared by the office"
     doc = _stored(conn, row["shipment"])
     state = None if doc is None else doc.get("state")
-    return {
-        "cancelled": "shipment cancelled",
-        "dispatched": "shipment dispatched (hit no longer matched)",
-    }.get(state or "", f"open: shipment {state}")
+    if doc is not None and state == "dispatched":
+        return _dispatched_with(doc, row)
+    return {"cancelled": "shipment cancelled"}.get(state or "", f"open: shipment {state}")
+
+
+def _dispatched_with(doc: Mapping[str, Any], row: Row) -> str:
+    """How a dispatched shipment's hit ended: gone from the shipment's screening when it left
+    (a list changed), or standing, the goods under the licences named (a ``licence`` list's
+    hit needs one, and an office's approval gives it: attack19 found such a shipment reported
+    as "hit no longer matched")."""
+    for found in doc.get("screening") or ():
+        party = found.get("party") or {}
+        if (party.get("role"), party.get("name")) != (row["role"], row["party"]):
+            continue
+        for hit in found.get("hits") or ():
+            if (hit.get("list"), hit.get("entry")) == (row["list"], row["entry"]):
+                licences = sorted(
+                    {
+                        str(cover["licence"])
+                        for x in doc.get("lines") or ()
+                        if not x.get("removed")
+                        and (cover := x.get("covered_by") or {}).get("licence")
+                    }
+                )
+                under = f", under licence {', '.join(licences)}" if licences else ""
+                return f"shipment dispatched with the hit standing{under}"
+    return "shipment dispatched (hit no longer matched)"
 
 
 def freshness(

@@ -23,7 +23,14 @@ from gate.service.shipment_search import search
 from gate.storage import serial_rows
 from gate.table.native import Table
 from gate.web import app_keys
-from gate.web.bodies import DOOR_ACKNOWLEDGE, SHIPMENT, SHIPMENT_PATCH, read_body, validate
+from gate.web.bodies import (
+    DOOR_ACKNOWLEDGE,
+    SHIPMENT,
+    SHIPMENT_PATCH,
+    read_body,
+    validate,
+    validate_text,
+)
 from gate.web.limits import busy_problem
 from gate.web.negotiation import respond
 from gate.web.page import overview
@@ -392,6 +399,7 @@ async def acknowledge_door(request: web.Request) -> web.StreamResponse:
     actor = _auth(request, Action.ACKNOWLEDGE_DOOR)
     body = await read_body(request)
     validate(body, DOOR_ACKNOWLEDGE)
+    validate_text(body, multiline=("body.note",))
     door = request.match_info["door"]
     await request.app[app_keys.HOLDS].acknowledge(
         door, actor, body["windows"], body.get("note") or ""

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import msgpack
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from gate.service.input_checks import storable
+from gate.errors import GateError
+from gate.service.input_checks import check_text, storable
 from gate.web.negotiation import MSGPACK
 from gate.web.problems import Problem
 
@@ -259,6 +260,19 @@ def validate(value: Any, shape: Check) -> None:
             + "; ".join(f"{e['field']} {e['message']}" for e in errors[:5]),
             errors=errors,
         )
+
+
+def validate_text(body: Any, multiline: Collection[str] = ()) -> None:
+    """Raises one Problem 400 for text in ``body`` that cannot be stored or would display
+    otherwise than it is stored (``check_text``: control characters, bidirectional and
+    invisible marks, lone surrogates; tabs and line breaks outside the ``multiline`` paths,
+    such as ``"body.note"``). For bodies no core check reads as text: an operator's note, the
+    office's approval reason and licence (attack19: a lone surrogate in a note answered 500,
+    an escape sequence in a reason was journaled)."""
+    try:
+        check_text(body, "body", GateError, multiline)
+    except GateError as exc:
+        raise Problem(400, "invalid-fields", "Invalid fields", str(exc)) from exc
 
 
 PARTY = obj(

@@ -46,6 +46,7 @@ from gate.web.bodies import (
     read_whole,
     string,
     validate,
+    validate_text,
 )
 from gate.web.negotiation import MSGPACK, respond
 from gate.web.problems import Problem
@@ -242,6 +243,7 @@ async def _received(request: web.Request, shape: Check) -> tuple[str, str, Any] 
         return replay
     body = _decoded(request, raw)
     validate(body, shape)
+    validate_text(body, multiline=("body.reason",))
     _for_this_gate(request, body)
     return msg_id, body_hash, body
 
