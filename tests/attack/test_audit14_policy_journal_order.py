@@ -9,27 +9,12 @@ before the swap): what was wrong is the order an auditor reads."""
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from pathlib import Path
 
-from gate.errors import StorageBusy
-from gate.service.commit_step import Change
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
-from tests.service.harness import Gate, gtin_with
-
-
-async def cleared_then_embargoed(gate: Gate, demo_config: Path) -> None:
-    """S1 (ordinary goods to PK) sealed and cleared; PK added to the UN arms embargo group in
-    the countries file (not yet reloaded)."""
-    await gate.create(destination="PK", consignee={"name": "Indus Tools Ltd", "country": "PK"})
-    await gate.scan(gtin_with(demo_config, ""))
-    status, sealed = await gate.call("POST", "/api/v1/shipments/S1/seal")
-    assert (200, "cleared") == (status, sealed["state"])
-    countries = demo_config.parent / "countries.toml"
-    text = countries.read_text()
-    countries.write_text(text.replace('members = ["KP", "IR"]', 'members = ["KP", "IR", "PK"]'))
+from tests.service.harness import Gate, fail_the_next_write
+from tests.service.test_reload_window import cleared_then_embargoed
 
 
 def audit_kinds(gate: Gate, *kinds: str) -> list[str]:
@@ -79,18 +64,7 @@ async def test_a_policy_record_that_fails_keeps_the_old_table_and_policy(
     await cleared_then_embargoed(gate, demo_config)
     docks = gate.app[app_keys.DOCKS]
     table, policy = docks.table.current(), docks.policy
-    committer = docks.committer
-    begin = committer.begin
-
-    def busy(conn: sqlite3.Connection) -> None:
-        raise StorageBusy("database is busy")
-
-    def failing(change: Change) -> asyncio.Future[None]:
-        committer.begin = begin  # type: ignore[method-assign]
-        change.sql.append(busy)
-        return begin(change)
-
-    committer.begin = failing  # type: ignore[method-assign]
+    fail_the_next_write(docks.committer)
     assert False is await gate.app[app_keys.RELOADER].reload("test")
     assert (table, policy) == (docks.table.current(), docks.policy)
     assert "cleared" == docks.shipment("S1").state.value

@@ -9,16 +9,12 @@ to that consignee dispatched with no hit."""
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from pathlib import Path
 
-from gate.errors import StorageBusy
-from gate.service.commit_step import Change
 from gate.storage.store import connect_readonly
 from gate.web import app_keys
 from tests.reference.test_bundles import NOW, Office, gate_at_v1
-from tests.service.harness import Gate, Gates, gtin_with
+from tests.service.harness import Gate, Gates, fail_the_next_write, gtin_with
 
 CONSIGNEE = {"name": "Vantorel Dynamics SA", "country": "CH"}
 
@@ -93,18 +89,7 @@ async def test_a_bundle_record_that_fails_keeps_the_old_bundle(
     docks = gate.app[app_keys.DOCKS]
     screening = gate.app[app_keys.SCREENING]
     kept = (docks.table.current(), docks.policy, docks.config, screening.snapshot)
-    committer = docks.committer
-    begin = committer.begin
-
-    def busy(conn: sqlite3.Connection) -> None:
-        raise StorageBusy("database is busy")
-
-    def failing(change: Change) -> asyncio.Future[None]:
-        committer.begin = begin  # type: ignore[method-assign]
-        change.sql.append(busy)
-        return begin(change)
-
-    committer.begin = failing  # type: ignore[method-assign]
+    fail_the_next_write(docks.committer)
     assert False is await gate.app[app_keys.REFERENCE_POLLER].poll()
     assert kept == (docks.table.current(), docks.policy, docks.config, screening.snapshot)
     swap = gate.app[app_keys.REFERENCE]

@@ -16,6 +16,7 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -32,6 +33,8 @@ import msgpack
 from aiohttp import web
 
 from gate.config.settings import Config, load_config
+from gate.errors import StorageBusy
+from gate.service.commit_step import Change, Committer
 from gate.web import app_keys
 from gate.web.app import create_app
 
@@ -475,3 +478,19 @@ def spawn_serve(config: Path, **env: str) -> Served:
         )
     scanner = (loaded.scanner.host, loaded.scanner.port)
     return Served(config, proc, log, f"http://{loaded.http}", scanner)
+
+
+def fail_the_next_write(committer: Committer) -> None:
+    """The next change begun through ``committer`` fails its write (the database busy, as
+    another process holding it would make it); the changes after it are written as usual."""
+    begin = committer.begin
+
+    def busy(conn: sqlite3.Connection) -> None:
+        raise StorageBusy("database is busy")
+
+    def failing(change: Change) -> asyncio.Future[None]:
+        committer.begin = begin  # type: ignore[method-assign]
+        change.sql.append(busy)
+        return begin(change)
+
+    committer.begin = failing  # type: ignore[method-assign]

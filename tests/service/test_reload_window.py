@@ -13,12 +13,9 @@ from gate.web import app_keys
 from tests.service.harness import Gate, gtin_with
 
 
-async def test_a_dispatch_just_after_the_swap_sees_the_embargo(
-    gate: Gate, demo_config: Path
-) -> None:
-    """An unlisted item to PK, cleared; PK added to the UN arms embargo group and the gate
-    reloaded: a dispatch tried the moment the new table is in use is refused (catch_all),
-    and the shipment is held."""
+async def cleared_then_embargoed(gate: Gate, demo_config: Path) -> None:
+    """S1 (ordinary goods to PK) sealed and cleared; PK added to the UN arms embargo group in
+    the countries file (not yet reloaded)."""
     await gate.create(destination="PK", consignee={"name": "Indus Tools Ltd", "country": "PK"})
     await gate.scan(gtin_with(demo_config, ""))
     status, sealed = await gate.call("POST", "/api/v1/shipments/S1/seal")
@@ -26,6 +23,15 @@ async def test_a_dispatch_just_after_the_swap_sees_the_embargo(
     countries = demo_config.parent / "countries.toml"
     text = countries.read_text()
     countries.write_text(text.replace('members = ["KP", "IR"]', 'members = ["KP", "IR", "PK"]'))
+
+
+async def test_a_dispatch_just_after_the_swap_sees_the_embargo(
+    gate: Gate, demo_config: Path
+) -> None:
+    """An unlisted item to PK, cleared; PK added to the UN arms embargo group and the gate
+    reloaded: a dispatch tried the moment the new table is in use is refused (catch_all),
+    and the shipment is held."""
+    await cleared_then_embargoed(gate, demo_config)
     docks = gate.app[app_keys.DOCKS]
     before = docks.table.current()
     reload = asyncio.ensure_future(gate.app[app_keys.RELOADER].reload("test"))
