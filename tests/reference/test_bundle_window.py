@@ -14,8 +14,6 @@ from tests.reference.test_audit14_bundle_journal_order import cleared_then_notic
 from tests.reference.test_bundles import Office
 from tests.service.harness import Gates
 
-CONSIGNEE = {"name": "Vantorel Dynamics SA", "country": "CH"}
-
 
 async def test_a_dispatch_just_after_the_swap_sees_the_new_notice(
     gates: Gates, demo_config: Path, office_repo: Office
