@@ -134,6 +134,10 @@ def item_json(item: Identifier) -> dict[str, Any]:
     }
 
 
+#: The lengths of a GTIN written as bare digits (GTIN-8, -12, -13, -14).
+GTIN_LENGTHS = frozenset({8, 12, 13, 14})
+
+
 async def get_item(request: web.Request) -> web.StreamResponse:
     """Decodes a code and classifies it with no shipment."""
     _auth(request, Action.READ)
@@ -148,11 +152,16 @@ async def get_item(request: web.Request) -> web.StreamResponse:
     try:
         item = decode(code)
     except InvalidCode as exc:
+        detail = str(exc)
+        if code.isdigit() and len(code) not in GTIN_LENGTHS:
+            # Digits of no GTIN's length are read as an element string, whose AI the error
+            # names ("AI (12) DUE DATE" for "123"): say so for a mistyped GTIN.
+            detail += " (read as a GS1 element string: a GTIN has 8, 12, 13 or 14 digits)"
         raise Problem(
             400,
             "invalid-code",
             "Invalid code",
-            str(exc),
+            detail,
             errors=[{"field": exc.field, "message": exc.reason}],
         ) from exc
     table: Table = request.app[app_keys.TABLE].current()

@@ -97,6 +97,21 @@ async def test_item_errors_are_problem_documents(
     assert body["detail"]
 
 
+async def test_a_mistyped_gtin_is_told_what_a_gtin_is(base_url: str) -> None:
+    """Digits of no GTIN's length are read as an element string (``123``: AI 12, a due
+    date): the problem says so and what lengths a GTIN has; a GTIN of 13 digits with a wrong
+    check digit is told about its check digit alone."""
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {WMS_TOKEN}"}) as s:
+        async with s.get(f"{base_url}/api/v1/items/123") as r:
+            short = await r.json(content_type=None)
+        async with s.get(f"{base_url}/api/v1/items/4006381333932") as r:
+            check = await r.json(content_type=None)
+    assert (400, "invalid-code") == (short["status"], short["type"].rsplit("/", 1)[1])
+    assert "a GTIN has 8, 12, 13 or 14 digits" in short["detail"], short
+    assert 400 == check["status"]
+    assert "a GTIN has" not in check["detail"], check
+
+
 async def test_gate_serve_process_compiles_and_serves(
     demo_config: Path, serve: Callable[..., Awaitable[Served]]
 ) -> None:
