@@ -1,10 +1,11 @@
-"""``gate approve``: sign and send an approval or denial callback, as the office would.
+"""``gate approve`` and ``gate callback``: sign and send the office's callbacks, as it would.
 
 The tool an integrator uses to try the link: it builds the body of DESIGN.md's callback,
 signs it with the office's key (v1a with ``--key-file``; a gate with ``central.callback_public_key``
 configured takes nothing else) or else v1 with the config's ``central.callback_secret`` (a gate
 with no public key configured), and POSTs it to the gate's ``/api/v1/approvals``, printing the
-gate's answer.
+gate's answer. ``gate callback licences|clearances|approvals FILE`` signs and sends a body
+written by hand the same way: a standing licence, a clearance of a false positive.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import datetime as dt
 import json
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +68,15 @@ async def send(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
     body = json.dumps(build_body(args), separators=(",", ":")).encode()
+    return post_signed(args, "approvals", body)
+
+
+def post_signed(args: argparse.Namespace, path: str, body: bytes) -> int:
+    """Signs ``body`` as the office would (v1a with ``--key-file``, else v1 with the config's
+    ``callback_secret``), POSTs it to the gate's ``/api/v1/<path>`` (or ``--url``) and prints
+    the answer. Raises ApproveError when it cannot be signed or sent, or is not accepted."""
+    config = load_config(args.config)
     msg_id = args.webhook_id or f"msg_{secrets.token_urlsafe(16)}"
     stamp = int(dt.datetime.now(dt.UTC).timestamp())
     if args.key_file:
@@ -81,7 +90,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
     elif config.central.callback_public_key is not None:
         # Refused here rather than by the gate: it takes only v1a when the key is configured.
         raise ApproveError(
-            "central.callback_public_key is configured, so the gate takes only approvals signed"
+            "central.callback_public_key is configured, so the gate takes only callbacks signed"
             " by the office's key: give --key-file"
         )
     else:
@@ -89,16 +98,47 @@ def cmd_approve(args: argparse.Namespace) -> int:
             msg_id, stamp, body, secret=parse_secret(config.central.callback_secret)
         )
     headers["Content-Type"] = "application/json"
-    url = args.url or f"http://{config.http}/api/v1/approvals"
+    url = args.url or f"http://{config.http}/api/v1/{path}"
     status, text = asyncio.run(send(url, body, headers))
     print(text)
     if not 200 <= status < 300:
         try:
             detail = json.loads(text).get("detail", text)
-        except ValueError:
+        except (ValueError, AttributeError):
             detail = text
         raise ApproveError(f"the gate answered {status}: {detail}")
     return 0
+
+
+#: What ``gate callback`` sends: the office's three callbacks (README "What goes over the wire").
+CALLBACKS = ("approvals", "licences", "clearances")
+
+
+def cmd_callback(args: argparse.Namespace) -> int:
+    """``gate callback KIND FILE``: a body written by hand (a standing licence, a clearance,
+    an approval), checked to be a JSON object, signed and sent as ``gate approve`` sends."""
+    try:
+        text = sys.stdin.read() if args.body == "-" else Path(args.body).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not a UTF-8 text file"
+        raise ApproveError(f"{args.body}: {why}") from exc
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise ApproveError(f"{args.body}: not JSON ({exc})") from exc
+    if not isinstance(doc, dict):
+        raise ApproveError(f"{args.body}: a callback's body is a JSON object")
+    body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+    return post_signed(args, args.kind, body)
+
+
+def _signing(p: Any) -> None:
+    p.add_argument(
+        "--key-file",
+        help="the office's whsk_ ed25519 key (v1a); without it: v1 with callback_secret,"
+        " only for a gate with no callback_public_key",
+    )
+    p.add_argument("--webhook-id", help="message id (default: random); reuse it to test replay")
 
 
 def add_parser(commands: Any, with_config: Any) -> None:
@@ -115,10 +155,13 @@ def add_parser(commands: Any, with_config: Any) -> None:
         "--line", action="append", metavar="KEY=QTY", help="approve only these lines/quantities"
     )
     p.add_argument("--reason", help="free text for the gate's journal")
-    p.add_argument(
-        "--key-file",
-        help="the office's whsk_ ed25519 key (v1a); without it: v1 with callback_secret,"
-        " only for a gate with no callback_public_key",
-    )
-    p.add_argument("--webhook-id", help="message id (default: random); reuse it to test replay")
+    _signing(p)
     p.add_argument("--url", help="approvals URL (default: the config's gate)")
+    text = "sign and send a callback body from a file to a gate (as the central office)"
+    p = commands.add_parser("callback", help=text, description=text)
+    p.set_defaults(run=cmd_callback)
+    with_config(p)
+    p.add_argument("kind", choices=CALLBACKS, help="the gate's endpoint: /api/v1/KIND")
+    p.add_argument("body", metavar="FILE", help="the JSON body ('-': standard input)")
+    _signing(p)
+    p.add_argument("--url", help="the endpoint's URL (default: the config's gate)")
