@@ -460,6 +460,11 @@ MILITARY: tuple[tuple[str, ...], ...] = (
     (r"jdams?|howitzers?|artillery(?! plants?| fung\w*| ferns?| lane| row| place| square"
      r"| street| road| mansions| sidewinder| genius| hornet)",),
     (r"air", r"defen[cs]es?"),
+    # Torpedoes (a leftover of attack18, 2026-12-01), in the languages above: not the
+    # torpedo level (a spirit level), the torpedo heater (a forced-air space heater), the
+    # Torpedo hub of a bicycle, nor a torpedo bag or torpedo grass.
+    (r"torpedo(?:es|s|en)?(?! levels?| heaters?| hubs?| bags?| grass| bottles?)|torpille\w*"
+     r"|torped[ay]|torpedi|торпед\w*",),
     (r"anti", r"aircraft|tanks?|ships?|armou?r|personnel"),
     (r"antiaircraft|antitank|antiship|antipersonnel",),
     (r"main", r"battle", r"tanks?"),
