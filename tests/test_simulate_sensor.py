@@ -1,7 +1,9 @@
 """``gate simulate --sensor``: the simulator plays a door's RFID portal and motion sensor over
 real LLRP (llrpkit's emulator, where the config's reader points), against a gate app serving
 on the config's own address; a pallet with no readable tag holds the door until the
-simulated operator acknowledges it."""
+simulated operator acknowledges it. The simulator's portal is not there before the run nor
+after it: to the gate an outage, which holds the door (the operator acknowledges it once the
+portal is back, and the run leaves it so held)."""
 
 from __future__ import annotations
 
@@ -15,23 +17,27 @@ from aiohttp import web
 
 from gate.cli.simulate import Options, SimulationFailed, simulate
 from gate.config.settings import load_config
+from gate.service.door_holds import EMPTY_WINDOW, PORTAL_DOWN
+from gate.web import app_keys
 from gate.web.app import create_app
 from tests.conftest import free_port
 from tests.readers.support import journal
 from tests.readers.test_cross_reads import portal
-from tests.service.harness import WMS_TOKEN, add_readers, lists_loaded
+from tests.service.harness import WMS_TOKEN, add_readers, lists_loaded, until
 
 
 @pytest.fixture
 async def served_here(demo_config: Path) -> AsyncIterator[str]:
     """A gate app on the config's own http.listen address (as ``gate serve`` binds it),
-    with D1's portal configured with a motion sensor on GPI 1; yields the base URL."""
+    with D1's portal configured with a motion sensor on GPI 1, its first attempt failed (the
+    simulator not playing it yet: D1 held); yields the base URL."""
     add_readers(demo_config, portal("d1-portal", "D1", free_port(), gpi_port=1, window_tail=0.2))
     config = load_config(demo_config)
     app = create_app(config)
     runner = web.AppRunner(app, shutdown_timeout=1.0)
     await runner.setup()
     await lists_loaded(app)
+    await until(lambda: app[app_keys.HOLDS].is_held("D1"), "D1 held: its portal not there")
     await web.TCPSite(runner, config.http.host, config.http.port).start()
     try:
         yield f"http://{config.http}"
@@ -44,8 +50,10 @@ async def test_simulated_sensor_holds_the_door_and_the_operator_releases_it(
 ) -> None:
     """Two shipments at D1: the second's pallet passes the sensor with no readable tag, the
     door is held (journaled by the reader) and acknowledged by the operator (journaled), and
-    the door is left free and unheld. A shipment the simulator cancels with controlled goods
-    loaded holds its door too, and the simulated operator acknowledges the unloading."""
+    the door is left free. A shipment the simulator cancels with controlled goods loaded holds
+    its door too, and the simulated operator acknowledges the unloading. The portal's absence
+    before the run held D1, acknowledged once the portal is back; its absence after the run
+    holds D1 again."""
     out = io.StringIO()
     options = Options(
         demo_config, ("D1",), shipments=2, rate=500.0, seed=7, sensor=True, close_all=True
@@ -53,20 +61,27 @@ async def test_simulated_sensor_holds_the_door_and_the_operator_releases_it(
     report = await simulate(options, out)
     text = out.getvalue()
     assert 2 == len(report.outcomes)
+    assert f"door D1 was held: {PORTAL_DOWN} (the simulator's portal was not there)" in text
     assert "door held: goods passed without a readable tag" in text, text
     assert "acknowledged door D1" in text, text
     async with aiohttp.ClientSession() as session:
         headers = {"Authorization": f"Bearer {WMS_TOKEN}"}
-        async with session.get(served_here + "/api/v1/doors/D1", headers=headers) as r:
-            status, door = r.status, await r.json()
-    assert (200, None, None) == (status, door["hold"], door["shipment"])
-    portal_records = [k for k, _ in journal_of(demo_config, "reader:d1-portal")]
-    assert ["door.held"] == [k for k in portal_records if k.startswith("door.")]
-    # The sensor's hold, and each hold of a shipment the simulator cancelled with controlled
-    # goods loaded (the dock unloads them, the operator confirms it).
+
+        async def stored_hold() -> object:
+            async with session.get(served_here + "/api/v1/doors/D1", headers=headers) as r:
+                door = await r.json()
+            hold = door["hold"] or {}
+            return hold.get("stored") and (r.status, door["shipment"], hold["reason"])
+
+        ended = await until(stored_hold, "D1 held again: the run stopped its portal")
+    assert (200, None, PORTAL_DOWN) == ended
+    portal_records = [d for k, d in journal_of(demo_config, "reader:d1-portal") if k == "door.held"]
+    assert [PORTAL_DOWN, EMPTY_WINDOW, PORTAL_DOWN] == [d["reason"] for d in portal_records]
+    # The outage before the run, the sensor's hold, and each hold of a shipment the simulator
+    # cancelled with controlled goods loaded (the dock unloads them, the operator confirms it).
     unloaded = text.count("unloaded; the operator acknowledged door D1")
     assert unloaded > 0, text  # seed 7 blocks and cancels the first shipment
-    assert ["door.hold_acknowledged"] * (1 + unloaded) == [
+    assert ["door.hold_acknowledged"] * (2 + unloaded) == [
         k for k, _ in journal_of(demo_config, "ops") if k.startswith("door.")
     ]
 

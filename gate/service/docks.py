@@ -102,9 +102,6 @@ class Docks:
             tuple[tuple[object, ...], ControlDates, dt.datetime, dt.datetime | None] | None
         ) = None
         self.dispatch_check: Callable[[Shipment], None] = lambda s: None  # service.door_holds
-        #: ``(change, door, shipment id)`` of a shipment being created, before it is written:
-        #: a door whose portal reader is down is held in the same change (service.door_holds).
-        self.opening: Callable[[Change, str, str], None] = lambda change, door, sid: None
         self.counters: dict[str, int] = {}
         self.decisions: dict[str, int] = {}
         self.refusals = Refusals(self.committer, lambda: self.clock())
@@ -335,7 +332,6 @@ class Docks:
             "manifest_containers": len(shipment.manifest.containers),
         }
         change = self._change(None, transition, actor=actor, kind="shipment.created", data=data)
-        self.opening(change, door, sid)
         await self.committer.apply(change)
         return transition.shipment
 

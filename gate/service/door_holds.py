@@ -24,22 +24,30 @@ it is refused too (503). The acknowledgement is journaled (``door.hold_acknowled
 
 **A portal reader down holds its door.** A reader with a sensor is what holds the door for
 goods passing unread; while its session is down nothing is read and no window opens, so a
-door whose sensor portal goes down while a shipment is at it (open, or sealed and not
-dispatched), or at which a shipment is created while it is down, is held ("portal reader
-down: goods may have passed unread"), journaled, alerted and stored like an empty window.
-At once, with no grace for a quick reconnect: the reader reads its sensor's level again when
-it is back, but a pass that began and ended meanwhile leaves no trace, and a pass is not
-longer than a reconnect. Once per outage (repeated failed attempts are one outage, and a
-reader is up again only once it follows its sensor, not when it merely answers); a reader
-is not down before its first attempt at the start fails (a gate whose portals answer at the
-start holds nothing), but until that attempt ends no acknowledgement is taken at its door
-(``starting``: a hold from before the restart released then left the door unguarded with no
-hold until the attempt failed: review20). The reader being back does not release the door;
-an operator does, and not while one of the door's sensor portals is still down (409: the door
-would be unguarded again with no hold). A portal that never comes back keeps the door held:
-the way out is a restart with it repaired or taken out of the config. Its going down or coming
-back at a held door is announced (a ``door_hold`` event with ``readers_down``), so the page
-says at once whether the acknowledgement is taken.
+door whose sensor portal goes down is held ("portal reader down: goods may have passed
+unread"), journaled, alerted and stored like an empty window: whether or not a shipment is at
+it. An idle door too (fail closed): goods loaded into the trailer meanwhile were neither read
+nor seen (the gate holds a controlled item read with no shipment open, and an empty window at
+an idle door, but a portal down reads nothing and opens no window), and a shipment created
+there after the portal is back would dispatch with them. The cost, accepted: an operator
+checks the trailer and acknowledges once after a portal rebooted at night. A shipment created
+at a door so held finds it held (its dispatch refused until the acknowledgement): the
+outage's one window, not a second. At once, with no grace for a quick reconnect: the reader
+reads its sensor's level again when it is back, but a pass that began and ended meanwhile
+leaves no trace, and a pass is not longer than a reconnect. Once per outage (repeated failed
+attempts are one outage, and a reader is up again only once it follows its sensor, not when
+it merely answers); a reader is not down before its first attempt at the start fails (a gate
+whose portals answer at the start holds nothing), but until that attempt ends no
+acknowledgement is taken at its door (``starting``: a hold from before the restart released
+then left the door unguarded with no hold until the attempt failed: review20). The reader
+being back does not release the door; an operator does, and not while one of the door's
+sensor portals is still down (409: the door would be unguarded again with no hold). So a
+door is held whenever one of its sensor portals is down (``down``): only an acknowledgement
+releases a hold, and it is refused then. A portal that never comes back keeps the door held:
+the way out is a restart with it repaired or taken out of the config. Its coming back at a
+held door is announced (a ``door_hold`` event with ``readers_down``, as its going down is with
+the window it counts), so the page says at once whether the acknowledgement is taken. A
+reader with no sensor guards nothing, and its outage holds nothing.
 
 **A prohibited item held is red.** Goods read after their shipment was sealed hold the door
 too (``hold_in``, from the scan path); when the rules would prohibit that item in that
@@ -195,23 +203,24 @@ class DoorHolds:
 
     async def portal_down(self, door: str, reader: str) -> None:
         """``reader``, a sensor portal of ``door``, is down (its session ended, or its first
-        attempt failed): the door is held if a shipment is at it, once per outage."""
+        attempt failed): the door is held, a shipment at it or not, once per outage (a held
+        door counts the outage's window). Raises NotFound for an unknown door."""
         _discard(self.starting, door, reader)
         readers = self.down.setdefault(door, set())
         if reader in readers:
             return
         readers.add(reader)
-        # As decided, not only as stored: a shipment being created is at the door already.
-        if door in self.docks.doors and self.docks.state.door_shipment(door) is not None:
-            await self.hold(door, reader, PORTAL_DOWN)
-        else:
-            self._portal_changed(door)
+        await self.hold(door, reader, PORTAL_DOWN)
 
     def portal_up(self, door: str, reader: str) -> None:
-        """``reader``'s session is up again: its door's hold (if any) stays until acknowledged."""
+        """``reader``'s session is up again: its door's hold stays until acknowledged, and is
+        announced (the page says at once that the acknowledgement is taken: review20)."""
         _discard(self.starting, door, reader)
         if _discard(self.down, door, reader):
-            self._portal_changed(door)
+            doc = self.doc(door)
+            if doc is not None:
+                self.docks.events.publish("door_hold", door_hold_event(door, doc))
+            self.on_change()
 
     def portal_starting(self, door: str, reader: str) -> None:
         """``reader``, a sensor portal of ``door``, makes its first attempt (the gate
@@ -221,21 +230,6 @@ class DoorHolds:
     def unguarded(self, door: str) -> list[str]:
         """The door's sensor portals down now, or not connected yet since the start."""
         return sorted(self.down.get(door, set()) | self.starting.get(door, set()))
-
-    def _portal_changed(self, door: str) -> None:
-        """A held door's portals went down or came back: announced at once (the page says
-        whether the acknowledgement is taken now: review20)."""
-        doc = self.doc(door)
-        if doc is not None:
-            self.docks.events.publish("door_hold", door_hold_event(door, doc))
-        self.on_change()
-
-    def opening(self, change: Change, door: str, shipment: str) -> None:
-        """A shipment being created at ``door`` (``change`` not written yet): held in the same
-        change while a sensor portal of the door is down."""
-        readers = self.down.get(door)
-        if readers:
-            self.hold_in(change, door, min(readers), PORTAL_DOWN, shipment=shipment)
 
     def unwritten(self, door: str) -> int:
         """How many of the door's empty windows are not stored yet."""
@@ -280,17 +274,13 @@ class DoorHolds:
         reason: str,
         *,
         prohibited: bool = False,
-        shipment: str | None = None,
     ) -> Hold:
         """``hold`` for a caller deciding a change it has not written yet (the scan path
         deciding a batch): held in memory before it returns, and the window written in
         ``change`` itself, so the answer that says the door is held goes out only once the
         hold is stored. If ``change`` is not stored, the window is retried on its own.
-        ``shipment``: the one the window is journaled with when ``change`` creates it (not
-        at the door yet). Raises NotFound."""
-        hold = self._take(
-            door, reader, reason, announce=False, prohibited=prohibited, shipment=shipment
-        )
+        Raises NotFound."""
+        hold = self._take(door, reader, reason, announce=False, prohibited=prohibited)
         window = next(reversed(self._unwritten[door].values()))  # the one just taken
         self._claimed[id(window)] = window  # written by ``change``: not by a flush meanwhile
         events = [
@@ -317,7 +307,6 @@ class DoorHolds:
         *,
         announce: bool = True,
         prohibited: bool,
-        shipment: str | None = None,
     ) -> Hold:
         """The hold, in memory (and announced: events, alert), its window queued to be
         written; a prohibited window makes the hold prohibited (never the other way). Raises
@@ -332,14 +321,13 @@ class DoorHolds:
             if before is None
             else before.counted(stamp, reason, reader, prohibited=prohibited)
         )
-        if shipment is None:
-            current = self.docks.door_shipment(door)
-            shipment = None if current is None else current.id
+        current = self.docks.door_shipment(door)
         self.held[door] = hold
-        window = _Window(hold, at, shipment)
+        window = _Window(hold, at, None if current is None else current.id)
         self._unwritten.setdefault(door, {})[id(window)] = window
         if announce:
-            self.docks.events.publish("door_hold", door_hold_event(door, hold.doc()))
+            # As the door's API shows it (``readers_down``, ``stored``): the hold's document.
+            self.docks.events.publish("door_hold", door_hold_event(door, self.doc(door)))
             self.docks.events.publish("alert", door_held_alert(door, reason, reader, hold.windows))
         self.on_change()
         return hold

@@ -263,7 +263,6 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         app[app_keys.DOCKS] = docks
         app[app_keys.HOLDS] = holds
         docks.dispatch_check = holds.check_dispatch
-        docks.opening = holds.opening
         docks.scan_path.late_read = holds.hold_in
         lights.held = holds.is_held
         lights.prohibited_hold = holds.is_prohibited

@@ -10,6 +10,10 @@ What did not (LOW): the portal going down or coming back while the door is held 
 event, so the page (and every event stream) went on saying "acknowledge once it is back" for
 up to 20 s after it was back, or did not say the portal was down at all until its next
 refresh.
+
+Left open for the lead, decided since (door16, fail closed): an outage at a door with no
+shipment held nothing, so goods loaded meanwhile left unread with the next shipment there; it
+holds the door now (the last test).
 """
 
 from __future__ import annotations
@@ -98,9 +102,9 @@ async def test_an_outage_between_seal_and_dispatch_holds_the_door(gates: Gates) 
 
 
 async def test_the_portal_down_or_back_at_a_held_door_is_announced(gates: Gates) -> None:
-    """A held door's portal goes down (no shipment at the door: no new window) and comes
-    back: a ``door_hold`` event says so at once each time (the page refreshes on it), with
-    ``readers_down`` as the door's API shows it."""
+    """A held door's portal goes down (no shipment at the door: since door16 its outage
+    counts a window there too) and comes back: a ``door_hold`` event says so at once each
+    time (the page refreshes on it), with ``readers_down`` as the door's API shows it."""
     gate = await gates.start()
     holds = gate.app[app_keys.HOLDS]
     await holds.hold("D1", "north")  # an empty window, no shipment at the door
@@ -109,8 +113,9 @@ async def test_the_portal_down_or_back_at_a_held_door_is_announced(gates: Gates)
     await holds.portal_down("D1", "north")
     holds.portal_up("D1", "north")
     seen = [e.data["hold"] for e in events.kept()[before:] if e.kind == "door_hold"]
-    assert [["north"], []] == [hold.get("readers_down") for hold in seen], seen
-    assert 1 == seen[-1]["windows"]
+    assert [(2, ["north"]), (2, [])] == [
+        (hold["windows"], hold.get("readers_down")) for hold in (seen[0], seen[-1])
+    ], seen
 
 
 async def test_a_reader_gone_silent_holds_its_door_before_the_polite_close_gives_up(
@@ -197,22 +202,23 @@ async def _attempts(gate: Gate, n: int) -> bool:
     return int(await north(gate, "connects")) >= n
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (contract question): an outage at a door with no shipment holds nothing",
-)
 async def test_an_outage_at_an_idle_door_holds_the_next_shipment(gates: Gates) -> None:
     """Goods are loaded into the trailer at a door before its shipment exists (the gate holds
     a controlled item read with no shipment open, and an empty window at an idle door, so
     that happens) while the door's portal is down; the portal comes back; the shipment is
-    created and dispatches with those goods never read. Holding an idle door for every
-    outage (a reader rebooted at night) costs an acknowledgement each: the lead decides."""
+    created. The lead decided (door16, fail closed): the outage held the idle door, so the
+    shipment does not dispatch until an operator acknowledges (the cost: an acknowledgement
+    after a portal rebooted at night)."""
     gate = await gates.start()
     holds = gate.app[app_keys.HOLDS]
-    await holds.portal_down("D1", "north")  # no shipment at D1: nothing held
+    await holds.portal_down("D1", "north")  # no shipment at D1: held all the same
     holds.portal_up("D1", "north")
     await gate.create("S1", "D1", **_US)
     status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
     assert (200, "cleared") == (status, doc["state"]), doc
     status, problem = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
     assert 409 == status, problem
+    status, doc = await acknowledge(gate, 1)
+    assert (200, None) == (status, doc["hold"]), doc
+    status, doc = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
+    assert (200, "dispatched") == (status, doc["state"]), doc

@@ -140,3 +140,20 @@ async def test_the_pages_button_acknowledges_the_count_it_shows(
     assert not holds.is_held("D1")
     acked = [d for k, d in journal(gate, "ops") if k == "door.hold_acknowledged"]
     assert [2] == [d["windows"] for d in acked]
+
+
+async def test_an_idle_door_held_for_its_portal_down_shows_the_hold_with_no_shipment(
+    gate: Gate,
+) -> None:
+    """No shipment at D1 and its sensor portal down (door16): the page shows D1 held, not
+    free, with the reason and the portal down and no shipment."""
+    cookie, _ = await session_of(gate)
+    await gate.app[app_keys.HOLDS].portal_down("D1", "north")
+    _, _, doors = await get(gate, "/page/doors", Cookie=cookie)
+    tile = doors[doors.index('class="tile') : doors.index("</a>")]  # D1's, the first
+    assert 'data-door="D1"' in tile and "CHECK" in tile and "FREE" not in tile, tile
+    idle = doors[doors.index('<article class="door door-idle" id="door-D1"') :]
+    idle = idle[: idle.index("</article>")]
+    assert 'data-hold="D1"' in idle, idle
+    assert "portal reader down: goods may have passed unread" in idle
+    assert "Portal reader north is down: acknowledge once it is back" in idle

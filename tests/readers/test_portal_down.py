@@ -1,9 +1,10 @@
 """A sensor portal down holds its door (attack14): while the LLRP reader whose sensor opens
-the read windows has no session, goods pass unread and unseen, so a door with a shipment at
-it is held ("portal reader down: goods may have passed unread") at once, once per outage;
-the reader coming back does not release it, an operator does, once the reader is back; the
-hold is journaled and survives a restart. A portal that answers (at the start too), or a
-reader with no sensor, holds nothing."""
+the read windows has no session, goods pass unread and unseen, so its door is held ("portal
+reader down: goods may have passed unread") at once, once per outage, a shipment at it or not
+(an idle door: tests/readers/test_portal_down_idle.py); the reader coming back does not
+release it, an operator does, once the reader is back; the hold is journaled and survives a
+restart. A portal that answers (at the start too), or a reader with no sensor, holds
+nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from typing import Any
 from llrpkit.emulator import LLRPEmulator
 
 from gate.service.door_holds import PORTAL_DOWN
-from gate.web import app_keys
 from tests.readers.support import acknowledge, door_hold, journal, north
 from tests.readers.test_cross_reads import portal
 from tests.service.harness import Gate, Gates, until
@@ -78,22 +78,37 @@ async def test_a_portal_down_holds_until_it_is_back_and_an_operator_acknowledges
     assert (200, "dispatched") == (status, doc["state"]), doc
 
 
-async def test_a_shipment_opened_while_the_portal_is_down_is_held(
+async def test_a_shipment_opened_while_the_portal_is_down_finds_its_door_held(
     demo_config: Path, emu: LLRPEmulator, gates: Gates
 ) -> None:
-    """Down with no shipment at the door: not held; a shipment created there meanwhile is
-    held from its creation (the window journaled with it)."""
+    """Down with no shipment at the door: held at once (the window journaled with no
+    shipment); a shipment created there meanwhile finds it held, the outage's one window
+    (not a second), and does not dispatch until acknowledged once the reader is back."""
     gate = await _start(gates, emu)
     await emu.stop()
     await until(lambda: _down(gate), "the reader down")
     await until(lambda: _failures(gate, 2), "an attempt more failed")
-    assert None is await door_hold(gate)
     await gate.create("S1", "D1", **_US)
     hold = await door_hold(gate)
-    assert hold is not None and PORTAL_DOWN == hold["reason"]
+    assert hold is not None and (PORTAL_DOWN, 1) == (hold["reason"], hold["windows"])
     await until(lambda: _stored(gate), "the hold stored")
     records = [data for kind, data in journal(gate, "reader:north") if kind == "door.held"]
-    assert ["S1"] == [r["shipment"] for r in records]
+    assert [None] == [r["shipment"] for r in records]
+    status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert (200, "cleared") == (status, doc["state"]), doc
+    status, problem = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
+    assert 409 == status, problem
+    await emu.start()
+    await until(lambda: _guarded(gate), "the reader back, following its sensor")
+    status, doc = await acknowledge(gate, 1)
+    assert (200, None) == (status, doc["hold"]), doc
+    status, doc = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
+    assert (200, "dispatched") == (status, doc["state"]), doc
+
+
+async def _guarded(gate: Gate) -> bool:
+    hold = await door_hold(gate)
+    return hold is not None and not hold["readers_down"]
 
 
 async def test_a_portal_unreachable_at_the_start_holds_the_door_of_an_open_shipment(
@@ -143,13 +158,3 @@ async def _failures(gate: Gate, n: int) -> bool:
 async def _stored(gate: Gate) -> bool:
     hold = await door_hold(gate)
     return hold is not None and bool(hold["stored"])
-
-
-async def test_a_portal_back_before_a_shipment_is_created_holds_nothing(gates: Gates) -> None:
-    """Down and back with no shipment at the door: the shipment created after is not held."""
-    gate = await gates.start()
-    holds = gate.app[app_keys.HOLDS]
-    await holds.portal_down("D1", "north")
-    holds.portal_up("D1", "north")
-    await gate.create("S1", "D1", **_US)
-    assert None is await door_hold(gate)

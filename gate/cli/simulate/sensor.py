@@ -10,6 +10,13 @@ read: the sensor trips with nothing in the field, the gate holds the door (amber
 passed without a readable tag", dispatch refused), and the simulator, playing the operator
 who checked the goods by hand, acknowledges the hold with the config's first operator.
 
+To the gate the simulator's portals are readers like any other, so their absence is an
+outage: before a run (the gate's first attempt found nothing there) and after one (the run
+stops its emulators), the gate holds each door "portal reader down" (fail closed: goods could
+have been loaded unread). Once the gate's readers follow the portals again, the simulated
+operator, having checked the trailers by hand, acknowledges those holds (``back``); a run
+leaves its doors so held when it stops, for the next run (or a person) to acknowledge.
+
 Everything goes through what a dock has: LLRP frames to the gate's reader adapter, and the
 gate's HTTP API for what the page shows.
 """
@@ -27,6 +34,7 @@ from gate.cli.simulate.clients import API, GateApi, api_error
 from gate.cli.simulate.errors import SimulationFailed
 from gate.config.readers import LlrpOptions, ReaderConfig
 from gate.config.settings import Config
+from gate.service.door_holds import PORTAL_DOWN
 
 #: How long a pallet takes through the sensor's beam.
 PASS_SECONDS = 0.6
@@ -85,6 +93,27 @@ class Portals:
             return all(docs.get(name, {}).get("connected") for name in names)
 
         await _until(up, CONNECT_TIMEOUT, f"the gate's readers {', '.join(sorted(names))}")
+
+    async def back(self, api: GateApi) -> dict[str, Mapping[str, Any]]:
+        """Acknowledges each door held only for its simulated portal's outage (the
+        simulator was not there), once the portal guards the door again (the gate refuses
+        the acknowledgement before); a door held for anything else is left to its first
+        shipment's pass. Returns the holds acknowledged, by door."""
+        acknowledged: dict[str, Mapping[str, Any]] = {}
+        for door, reader in self.readers.items():
+            path = f"{API}/doors/{door}"
+            hold = (await api.expect("GET", path, self.wms)).get("hold")
+            if not hold or (hold["reason"], hold["reader"]) != (PORTAL_DOWN, reader.name):
+                continue
+
+            async def guarded(path: str = path) -> bool:
+                now = (await api.expect("GET", path, self.wms)).get("hold") or {}
+                return not now.get("readers_down")
+
+            await _until(guarded, CONNECT_TIMEOUT, f"the gate's reader {reader.name} to guard")
+            await self.acknowledge(api, door)
+            acknowledged[door] = hold
+        return acknowledged
 
     async def pass_goods(self, api: GateApi, door: str, epcs: Sequence[str]) -> dict[str, Any]:
         """A pallet passes ``door``'s sensor with ``epcs`` readable (none: its tag cannot be

@@ -74,8 +74,8 @@ class ScanSink:
             await self.holds.hold(door, reader)
 
     async def portal_down(self, door: str, reader: str) -> None:
-        """``reader``, whose sensor guards ``door``, is down: the door is held while a
-        shipment is at it (gate.service.door_holds), once per outage."""
+        """``reader``, whose sensor guards ``door``, is down: the door is held, a shipment at
+        it or not (gate.service.door_holds), once per outage."""
         if self.holds is not None:
             await self.holds.portal_down(door, reader)
 
@@ -117,7 +117,7 @@ class Reader(abc.ABC):
 
     A reader that ``guards_door`` (its sensor's read windows hold the door for goods passing
     unread) reports its outages to the sink: a session that ends, or a first attempt that
-    fails, holds its door while a shipment is at it (gate.service.door_holds)."""
+    fails, holds its door, a shipment at it or not (gate.service.door_holds)."""
 
     #: Whether the reader's read windows guard its door (set by an adapter with a sensor).
     guards_door: bool = False
