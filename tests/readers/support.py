@@ -72,6 +72,17 @@ async def acknowledge(gate: Gate, windows: int, door: str = "D1") -> tuple[int, 
     return status, doc
 
 
+async def dispatched_once_acknowledged(gate: Gate, windows: int, shipment: str = "S1") -> None:
+    """The shipment's dispatch is refused while its door is held; an operator acknowledges
+    the ``windows`` they saw, and then it dispatches."""
+    status, problem = await gate.call("POST", f"/api/v1/shipments/{shipment}/dispatch")
+    assert 409 == status and "is held" in problem["detail"], problem
+    status, doc = await acknowledge(gate, windows)
+    assert (200, None) == (status, doc["hold"]), doc
+    status, doc = await gate.call("POST", f"/api/v1/shipments/{shipment}/dispatch")
+    assert (200, "dispatched") == (status, doc["state"]), doc
+
+
 async def assert_held_for_an_empty_window(gate: Gate, door: str = "D1") -> None:
     """The door is held: goods passed its portal without a readable tag."""
     hold = await door_hold(gate, door)

@@ -14,7 +14,13 @@ from typing import Any
 from llrpkit.emulator import LLRPEmulator
 
 from gate.service.door_holds import PORTAL_DOWN
-from tests.readers.support import acknowledge, door_hold, journal, north
+from tests.readers.support import (
+    acknowledge,
+    dispatched_once_acknowledged,
+    door_hold,
+    journal,
+    north,
+)
 from tests.readers.test_cross_reads import portal
 from tests.service.harness import Gate, Gates, until
 
@@ -70,12 +76,7 @@ async def test_a_portal_down_holds_until_it_is_back_and_an_operator_acknowledges
 
     status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
     assert (200, "cleared") == (status, doc["state"]), doc
-    status, problem = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
-    assert 409 == status, problem
-    status, doc = await acknowledge(gate, 1)
-    assert (200, None) == (status, doc["hold"]), doc
-    status, doc = await gate.call("POST", "/api/v1/shipments/S1/dispatch")
-    assert (200, "dispatched") == (status, doc["state"]), doc
+    await dispatched_once_acknowledged(gate, 1)
 
 
 async def test_a_shipment_opened_while_the_portal_is_down_finds_its_door_held(
