@@ -171,7 +171,7 @@ class Docks:
             return (
                 shipment_rows.live_docs(conn, since),
                 licence_rows.all_docs(conn),
-                scan_rows.recent(conn, self.scan_path.at_start),
+                scan_rows.recent(conn, self.scan_path.ids.at_start),
             )
 
         ships, lics, scans = await self.store.read(read)
@@ -179,7 +179,7 @@ class Docks:
             [decode(json.loads(doc)) for doc in ships],
             [decode_licence(doc, remaining) for doc, remaining in lics],
         )
-        self.scan_path.loaded(scans)
+        self.scan_path.ids.loaded(scans)
         await self.reevaluate_all("start")
 
     # --- controls ---------------------------------------------------------------------------

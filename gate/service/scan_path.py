@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -51,7 +50,7 @@ from gate.core.shipment_values import (
 )
 from gate.core.shipments import add_scan
 from gate.core.stack_light import held_signal
-from gate.errors import GateError, InvalidCode, StateError, StoreError, TableError, Unavailable
+from gate.errors import GateError, InvalidCode, StateError, TableError, Unavailable
 from gate.service.commit_step import Change, Committer
 from gate.service.event_shapes import (
     IDLE,
@@ -62,37 +61,23 @@ from gate.service.event_shapes import (
 from gate.service.input_checks import ScanInput, check_scan, refused_copy, storable
 from gate.service.late_reads import LateRead, read_after_seal, read_uncounted
 from gate.service.live_state import LiveState
-from gate.service.scan_outcome import FirstUse, Remembered, ScanOutcome, first_use, remembered
+from gate.service.scan_ids import Ident, ScanIds
+from gate.service.scan_outcome import FirstUse, Remembered, ScanOutcome, first_use
 from gate.service.scan_refusals import door_refused, reused
 from gate.service.serial_ledger import SerialLedger
 from gate.service.slice_turns import SliceTurns
-from gate.service.stored_ids import StoredIds
 from gate.storage import scan_rows
 from gate.storage.scan_batch import ScanBatch
-from gate.storage.side_reads import SideReads
 from gate.table.native import Table, TableSlot
 
 log = logging.getLogger("gate.service.scan_path")
 
-#: Scan ids remembered in memory for answering retries. The database keeps them all: once the
-#: memory has let one go, an id not in memory is looked up there before it counts as new.
-#: Each is remembered as a plain tuple of text (``Remembered``), not as objects: the
-#: collector stops walking a tuple of text after one look, and 200,000 remembered outcomes
-#: as objects made every older-generation collection a pause of tens of milliseconds.
-RECENT_SCANS = 200_000
-#: Scan ids taken into memory at start, the newest (the likeliest to be retried). Not all of
-#: RECENT_SCANS: reading 200,000 rows would take a good part of the start's budget. An id
-#: memory lacks is read from the database (``_recall``: 1-4 ms a batch of 100 stored
-#: retries) when the filter of stored ids (``gate.service.stored_ids``) may hold it.
-RECENT_AT_START = 1_000
 #: The scans of a batch decided as one change before it is handed over and other requests
 #: are served (``ScanPath.scans``): 2-3 ms of the loop on the bench machine, so a single scan
 #: at another door waits for a slice, not for a portal's whole batch of 100. A count, not a
 #: time, so that a batch is cut the same way on every machine.
 SLICE_SCANS = 25
 
-#: (client, reader, scan_id): a scan id is scoped to the client and reader that sent it.
-Ident = tuple[str, str, str]
 Audits = list[tuple[str, str, str | None, dict[str, Any]]]
 #: Serials a batch counted first, by shipment.
 Counted = dict[str, list[SerialRead]]
@@ -116,20 +101,16 @@ class ScanPath:
         self.table = table
         self.controls = controls
         self.clock = clock
-        self.recent: OrderedDict[Ident, Remembered] = OrderedDict()
-        #: How many of the newest stored scans ``loaded`` is given at start.
-        self.at_start = RECENT_AT_START
-        #: True once an id stored in the database may be missing from ``recent``.
-        self.forgetting = False
-        self._pending: dict[Ident, tuple[FirstUse, asyncio.Future[bool]]] = {}
+        #: The scan ids answered: in memory, in flight, and in the database (``ScanIds``).
+        self.ids = ScanIds(committer.store)
+        self.recent = self.ids.recent
+        self._pending = self.ids.pending
         #: Batches of several slices, and the changes that wait for them to end.
         self.turns = SliceTurns()
         self._signals: dict[str, tuple[Shipment, Signal]] = {}
         self.ledger = SerialLedger()
-        #: The ids the database may hold, so that ``_recall`` reads only those (built by
-        #: ``gate.web.app`` once the gate has started).
-        self.stored = StoredIds()
-        self.side = SideReads(committer.store.path)
+        self.stored = self.ids.stored
+        self.side = self.ids.side
         #: Called with (the batch's change, door, reader, reason) for goods read at a door
         #: whose shipment is sealed, unless they add nothing to it: they are going onto a
         #: truck that was cleared without them, so the door is held for an operator to check
@@ -140,48 +121,6 @@ class ScanPath:
         #: for a prohibited item. An answer then gives the door's signal as its light shows
         #: it (amber, red), never green. None until wired.
         self.held: Callable[[str], bool | None] | None = None
-
-    def loaded(self, rows: Sequence[scan_rows.ScanRow]) -> None:
-        """Takes the newest scans stored at start, oldest first (at most ``at_start``: with
-        that many, older ones may be in the database only, and are looked up there)."""
-        for row in rows:
-            self.recent[(row.client, row.reader, row.scan_id)] = remembered(row)
-        self.forgetting = self.forgetting or len(rows) >= min(self.at_start, RECENT_SCANS)
-
-    async def _recall(self, raws: Sequence[Any], actor: str) -> None:
-        """Brings back from the database the first uses of this batch's ids that memory has
-        let go, so a retry of an old scan is a duplicate and a reuse is refused, never counted
-        again (one read per batch of the ids the filter may hold, once memory forgets)."""
-        recent, pending, stored = self.recent, self._pending, self.stored.may_hold
-        wanted: set[Ident] = set()
-        for raw in raws:
-            if not isinstance(raw, dict):
-                continue
-            reader, sid = raw.get("reader"), raw.get("scan_id")
-            if not (isinstance(reader, str) and isinstance(sid, str)):
-                continue
-            ident = (actor, reader, sid)  # not ``recent.keys() | ...``: a copy of every id
-            forgotten = ident not in recent and ident not in pending and stored(ident)
-            if forgotten and storable(reader) and storable(sid):
-                wanted.add(ident)
-        if not wanted:
-            return
-
-        # On the loop, not queued behind the writer's commits: every batch asks once the
-        # gate forgets, and the lookup costs microseconds (gate.storage.side_reads). If the
-        # side connection cannot answer at once, the writer's thread does.
-        def lookup(conn: Any) -> list[scan_rows.ScanRow]:
-            return scan_rows.first_uses(conn, wanted)
-
-        try:
-            found = self.side.read(lookup)
-        except StoreError as exc:
-            log.warning("forgotten scan ids looked up by the writer: %s", exc)
-            found = await self.committer.store.read(lookup)
-        for row in found:
-            ident = (row.client, row.reader, row.scan_id)
-            if ident not in self.recent:
-                self.recent[ident] = remembered(row)
 
     async def scans(
         self, raws: Sequence[Any], actor: str, doors: Collection[str] | None = None
@@ -198,8 +137,8 @@ class ScanPath:
         The batch is answered once every slice is stored, and refused if any was not: a
         retry then answers the stored ones ``duplicate``."""
         self.committer.require_ok()
-        if self.forgetting:
-            await self._recall(raws, actor)
+        if self.ids.forgetting:
+            await self.ids.recall(raws, actor)
         outcomes: list[ScanOutcome] = []
         writes: list[asyncio.Future[None]] = []
         waits: list[asyncio.Future[bool]] = []
@@ -289,27 +228,14 @@ class ScanPath:
         done = change.done
         for ident, use in seen.items():
             self._pending[ident] = (use, done)
-        change.committed.append(lambda: self._remember(kept))
-        done.add_done_callback(lambda _: self._forget(seen, done))
+        change.committed.append(lambda: self.ids.remember(kept))
+        done.add_done_callback(lambda _: self.ids.forget(seen, done))
         return self.committer.begin(change), change.taken
 
     def _uncount(self, counted: Counted) -> None:
         """Takes the serials of a batch that was not stored out of the ledger."""
         for sid, reads in counted.items():
             self.ledger.drop(sid, reads)
-
-    def _forget(self, seen: Mapping[Ident, FirstUse], done: asyncio.Future[bool]) -> None:
-        for ident in seen:
-            pending = self._pending.get(ident)
-            if pending is not None and pending[1] is done:
-                del self._pending[ident]
-
-    def _remember(self, kept: Mapping[Ident, Remembered]) -> None:
-        for ident, first in kept.items():
-            self.recent[ident] = first
-            if len(self.recent) > RECENT_SCANS:
-                self.recent.popitem(last=False)
-                self.forgetting = True
 
     def _scan(
         self,

@@ -45,7 +45,8 @@ from gate.service import journal_watch
 from gate.service.docks import Docks
 from gate.service.events import Events
 from gate.service.policy_files import load_policy
-from gate.service.scan_path import RECENT_SCANS, ScanPath
+from gate.service.scan_ids import RECENT_SCANS
+from gate.service.scan_path import ScanPath
 from gate.service.screening import ScreeningState
 from gate.storage import journal, journal_checks, scan_rows, schema, shipment_rows
 from gate.storage.shipment_codec import ShipmentEncoder, decode
@@ -254,13 +255,13 @@ async def _parts(store: Store, docks: Docks, emit: Emit) -> None:
     emit(
         "  re-decide every live shipment again (nothing changed)", _s(time.perf_counter() - t0), ""
     )
-    for count in (docks.scan_path.at_start, RECENT_SCANS):
+    for count in (docks.scan_path.ids.at_start, RECENT_SCANS):
         t0 = time.perf_counter()
         rows = await store.read(lambda conn, n=count: scan_rows.recent(conn, n))  # type: ignore[misc]
         t1 = time.perf_counter()
         ScanPath.loaded(docks.scan_path, rows)
         t2 = time.perf_counter()
-        what = "now" if count == docks.scan_path.at_start else "before: the start replayed"
+        what = "now" if count == docks.scan_path.ids.at_start else "before: the start replayed"
         emit(
             f"  scan ids into memory ({what}): read / keep {len(rows):,}",
             f"{t1 - t0:.2f} / {_s(t2 - t1)}",

@@ -28,9 +28,9 @@ async def test_a_restart_that_loaded_no_ids_still_knows_every_stored_one(
     """With no scan id taken into memory at start, a retry of a scan stored before the
     restart is a duplicate with its first answer, a different scan under its id is refused,
     and nothing counts twice."""
-    from gate.service import scan_path
+    from gate.service import scan_ids
 
-    monkeypatch.setattr(scan_path, "RECENT_AT_START", 0)
+    monkeypatch.setattr(scan_ids, "RECENT_AT_START", 0)
     gate = await gates.start()
     await gate.create()
     plain, gyro = gtin_with(demo_config, ""), gtin_with(demo_config, "9.A.4")
@@ -38,7 +38,7 @@ async def test_a_restart_that_loaded_no_ids_still_knows_every_stored_one(
     await gates.stop(gate)
     gate = await gates.start()
     path = gate.app[app_keys.DOCKS].scan_path
-    assert (0, True) == (len(path.recent), path.forgetting)
+    assert (0, True) == (len(path.recent), path.ids.forgetting)
     _, answers = await post(
         gate,
         scan("p1", plain, kind="gtin"),

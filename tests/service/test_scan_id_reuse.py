@@ -270,9 +270,9 @@ async def test_an_id_memory_let_go_is_looked_up_before_it_counts_again(
     """Eviction attack: once other scans push an id out of the gate's memory of recent ids
     (one window for every client), a retry of it is still a duplicate with its first answer
     and a new code under it is still refused: the database is asked, nothing counts twice."""
-    from gate.service import scan_path
+    from gate.service import scan_ids
 
-    monkeypatch.setattr(scan_path, "RECENT_SCANS", 2)
+    monkeypatch.setattr(scan_ids, "RECENT_SCANS", 2)
     await gate.create()
     plain = gtin_with(demo_config, "")
     first = scan("old-1", plain)
@@ -297,9 +297,9 @@ async def test_a_forgotten_id_is_looked_up_by_the_writer_when_the_side_read_cann
 ) -> None:
     """The loop's own read-only lookup is closed (as it would fail busy): the writer's thread
     answers instead, and a retry of a forgotten id is still a duplicate."""
-    from gate.service import scan_path
+    from gate.service import scan_ids
 
-    monkeypatch.setattr(scan_path, "RECENT_SCANS", 2)
+    monkeypatch.setattr(scan_ids, "RECENT_SCANS", 2)
     await gate.create()
     plain = gtin_with(demo_config, "")
     first = scan("old-1", plain)

@@ -40,10 +40,10 @@ async def test_answers_match_the_full_signal_and_the_first_answer(
     and restarts: each accepted answer's door signal is the one every line gives at that
     door, each retry is answered with its first answer marked duplicate, each reused id is
     refused, and each line counts exactly the first deliveries accepted into it."""
-    from gate.service import scan_path
+    from gate.service import scan_ids
 
-    monkeypatch.setattr(scan_path, "RECENT_SCANS", 3)
-    monkeypatch.setattr(scan_path, "RECENT_AT_START", 2)
+    monkeypatch.setattr(scan_ids, "RECENT_SCANS", 3)
+    monkeypatch.setattr(scan_ids, "RECENT_AT_START", 2)
     rng = random.Random(seed)
     gate = await gates.start()
     await gate.create("S1", "D1")

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate.service import scan_path, stored_ids
+from gate.service import scan_ids, stored_ids
 from gate.service.stored_ids import StoredIds
 from gate.storage import scan_rows
 from gate.storage.schema import connect_writer
@@ -106,7 +106,7 @@ async def test_after_a_restart_new_ids_skip_the_read_and_a_retry_is_still_found(
     """A gate restarted with no ids in memory reads only the ids its filter may hold: a batch
     of new scans reads none, a retry of a stored scan is read and answered duplicate with its
     first answer, a different code under a stored id is refused, nothing counts twice."""
-    monkeypatch.setattr(scan_path, "RECENT_AT_START", 0)
+    monkeypatch.setattr(scan_ids, "RECENT_AT_START", 0)
     gate = await gates.start()
     await gate.create()
     plain, gyro = gtin_with(demo_config, ""), gtin_with(demo_config, "9.A.4")
@@ -123,7 +123,7 @@ async def test_after_a_restart_new_ids_skip_the_read_and_a_retry_is_still_found(
     gate = await gates.start()
     path = gate.app[app_keys.DOCKS].scan_path
     await until(lambda: path.stored.ready, "the stored ids filtered")
-    assert path.forgetting and 5 == path.stored.stored
+    assert path.ids.forgetting and 5 == path.stored.stored
     _, new = await post(gate, *(scan(f"n{n}", plain, kind="gtin") for n in range(20)))
     assert {"accepted"} == {a["status"] for a in new}
     assert [] == asked
