@@ -2,11 +2,12 @@
 
 Once the scan path's memory of recent ids has let one go (past its count, or at once after a
 restart over a large database), every batch asks the database whether its ids were stored
-before (``ScanIds.recall``, gate.service.scan_ids): one indexed read of each id, about 4 µs of the loop a scan,
-for ids that are new nearly every time (a portal's reads, a scanner's next label). This
-filter answers "certainly not stored" for most of them from memory, so only the ids it may
-hold are read: a Bloom filter (three bits an id in a fixed array of ``BITS`` bits, 16 MiB,
-no object for the collector to walk), about 0.4 µs an id to ask and 1 µs to add.
+before (``ScanIds.recall``, gate.service.scan_ids): one indexed read of each id, about 4 µs
+of the loop a scan, for ids that are new nearly every time (a portal's reads, a scanner's
+next label). This filter answers "certainly not stored" for most of them from memory, so
+only the ids it may hold are read: a Bloom filter (three bits an id in a fixed array of
+``BITS`` bits, 16 MiB, no object for the collector to walk), about 0.4 µs an id to ask and 1
+µs to add.
 
 It never says "not stored" of an id that is: it is built from every id in the database
 (``build``, in a thread of its own after the start, while the scan path asks the database for
