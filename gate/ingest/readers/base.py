@@ -50,11 +50,20 @@ Scan = dict[str, Any]
 Result = dict[str, Any]
 
 
+#: The most of an error's text kept: a reader's own error text (an LLRP status's
+#: description, up to 64 KiB) is logged at each failed attempt and shown on the API.
+MAX_ERROR_TEXT = 300
+
+
 def describe(exc: BaseException) -> str:
-    """One line for an error: the first leaf of a group, its type when it has no text."""
+    """One line for an error: the first leaf of a group, its type when it has no text, at
+    most ``MAX_ERROR_TEXT`` characters of the text (line breaks and escapes in it are the
+    log formatter's to escape, ``gate.cli.main.OneLineFormatter``)."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     text = str(exc).strip()
+    if len(text) > MAX_ERROR_TEXT:
+        text = f"{text[:MAX_ERROR_TEXT]}... ({len(text) - MAX_ERROR_TEXT} more characters)"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

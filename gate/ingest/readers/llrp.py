@@ -70,6 +70,9 @@ _DECISION_SLACK = 0.05
 #: How long a closing read window waits for the gate's answer about a tag that was in the
 #: field as the session started (counted already: parked; else it fills the window).
 ANSWER_WAIT = 2.0
+#: The most of a reader's firmware version kept (LLRP carries up to 64 KiB of it; it is
+#: logged at each connect and shown on the API).
+MAX_FIRMWARE = 100
 
 
 def _countable(epc: str) -> bool:
@@ -147,7 +150,7 @@ class LlrpReader(Reader):
             self._last_heard = time.monotonic()
             self.session = reader
             self.connected(
-                f"model {reader.model_number}, firmware {reader.firmware!r}, "
+                f"model {reader.model_number}, firmware {reader.firmware[:MAX_FIRMWARE]!r}, "
                 f"{reader.max_antennas} antennas"
                 + (", Impinj extensions" if reader.impinj_extensions_enabled else "")
             )
