@@ -5,11 +5,19 @@ A report's CSV puts a ``'`` before a cell that starts like a formula (``=``, ``+
 consignee's name is checked text (no control characters, no invisible or bidirectional
 marks) but may begin with any other space: ``"\\u2003=HYPERLINK(...)"`` (an em space) was
 taken, dispatched, and written to ``gate report dispatched`` and the page's CSV download as
-it came. Whether a spreadsheet runs it depends on the application and on how the file is
-opened; the gate does not guess: any spaces (``str.isspace``) and invisible format
-characters (category Cf: U+200B, U+FEFF, ...) before the sign are skipped, and the sign is
-read by its compatibility form (NFKC), so the small ``﹦`` and superscript ``⁼`` count like
-the full-width ``＝`` already did.
+it came. The gate does not guess which application runs what: any spaces (``str.isspace``)
+and invisible format characters (category Cf: U+200B, U+FEFF, ...) before the sign are
+skipped, and the sign is read by its compatibility form (NFKC), so the small ``﹦`` and
+superscript ``⁼`` count like the full-width ``＝`` already did.
+
+What was checked, and what was not (2026-12-01): LibreOffice Calc 7.4.7 (Debian 12,
+``soffice --headless --convert-to fods``, 13 leads by 8 signs) runs a CSV cell as a formula
+only when ``=`` is its first character (by default and with "evaluate formulas" on; off,
+never); with "trim spaces" on, also behind ASCII spaces; never behind U+00A0, U+2000-U+200B,
+U+202F, U+3000, U+FEFF, a tab or a line break, and never ``+``, ``-``, ``@`` or the
+full-width and small forms. So no Unicode space
+here is a demonstrated injection in Calc; Excel and Google Sheets, which OWASP says also run
+``+``, ``-`` and ``@``, could not be checked on this machine: the quoting is defence in depth.
 """
 
 from __future__ import annotations
