@@ -51,6 +51,7 @@ from llrpkit.exceptions import LLRPConnectionError
 from llrpkit.protocol import enums, messages
 
 from gate.config.readers import LlrpOptions, ReaderConfig
+from gate.core.facts import require_instant
 from gate.core.identifiers import decode
 from gate.errors import InvalidCode
 from gate.ingest.readers.base import Forwarder, Reader, Result, Scan, ScanSink
@@ -383,10 +384,13 @@ def _now() -> float:
 
 
 def _reader_time(microseconds: int | None) -> str | None:
-    """The reader's UTC timestamp as RFC 3339, or None when it has none or an absurd one."""
+    """The reader's UTC timestamp as RFC 3339, or None when it has none or one the gate cannot
+    hold (``require_instant``): a scan with such a ``ts`` is rejected, not sent again, so a
+    reader whose clock said the year 9258 had its tags read and never counted (attack20)."""
     if not microseconds:
         return None
     try:
-        return dt.datetime.fromtimestamp(microseconds / 1e6, dt.UTC).isoformat()
+        moment = require_instant(dt.datetime.fromtimestamp(microseconds / 1e6, dt.UTC))
     except (ValueError, OverflowError, OSError):
         return None
+    return moment.isoformat()
