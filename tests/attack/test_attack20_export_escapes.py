@@ -34,10 +34,15 @@ async def test_the_export_writes_no_terminal_control_and_reads_back_the_same(
 ) -> None:
     """Rejected scans whose codes hold a C1 CSI, a bidirectional override, a line separator
     and DEL, and an unauthenticated request whose path holds a CSI, are journaled as they
-    came; ``gate audit export`` shows none of those characters raw, and each of its lines
+    came (a scan id or reader name with them is refused as checked text); ``gate audit export`` shows none of those characters raw, and each of its lines
     parses to the record as stored."""
     for code in HOSTILE:
         assert "rejected" == (await gate.scan(code))["status"]
+    # A scan id or reader name with them is refused before it is a scan (checked text): its
+    # refusal journals the scan as ASCII-escaped JSON, which shows nothing raw either.
+    for name in ("scan_id", "reader"):
+        answer = await gate.scan("09506000014715", **{name: "x\u009b2J\u202e"})
+        assert ("rejected", name) == (answer["status"], answer["field"])
     status, _ = await gate.call("GET", "/api/v1/shipments/%C2%9B2J", token=None)
     assert 401 == status
     conn = connect_readonly(gate.config.database)
