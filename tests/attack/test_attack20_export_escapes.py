@@ -34,8 +34,9 @@ async def test_the_export_writes_no_terminal_control_and_reads_back_the_same(
 ) -> None:
     """Rejected scans whose codes hold a C1 CSI, a bidirectional override, a line separator
     and DEL, and an unauthenticated request whose path holds a CSI, are journaled as they
-    came (a scan id or reader name with them is refused as checked text); ``gate audit export`` shows none of those characters raw, and each of its lines
-    parses to the record as stored."""
+    came (a scan id or reader name with them is refused as checked text); ``gate audit
+    export`` shows none of those characters raw, and each of its lines parses to the record
+    as stored."""
     for code in HOSTILE:
         assert "rejected" == (await gate.scan(code))["status"]
     # A scan id or reader name with them is refused before it is a scan (checked text): its
