@@ -11,14 +11,29 @@ from pathlib import Path
 
 from gate import __version__
 from gate.config.settings import DEFAULT_CONFIG, Config, load_config
+from gate.core.text import escape_refused
 from gate.errors import GateError
 
 log = logging.getLogger("gate")
 
 
+class OneLineFormatter(logging.Formatter):
+    """Each log record's message on one line, nothing in it a terminal runs or a display
+    reorders: what a client, a reader or a barcode sent may be in it (an LLRP reader's error
+    text with line feeds forged whole log lines, ``INFO gate: ...``, and its escapes reached
+    the terminal: attack20). Line breaks, control characters, bidirectional and invisible
+    marks are written as ``\\uXXXX`` (``gate.core.text.escape_refused``); a traceback still
+    follows on lines of its own."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape_refused(record.message)
+        return super().formatMessage(record)
+
+
 def log_formatter() -> logging.Formatter:
-    """Log lines as ``2024-05-01T08:30:00.123Z INFO gate.service: text`` (UTC)."""
-    formatter = logging.Formatter(
+    """Log lines as ``2024-05-01T08:30:00.123Z INFO gate.service: text`` (UTC), one line each
+    (``OneLineFormatter``)."""
+    formatter = OneLineFormatter(
         "%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S"
     )
     formatter.converter = time.gmtime

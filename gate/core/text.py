@@ -29,6 +29,12 @@ and every letter, mark, digit, symbol and space of any script.
 
 The rule is a table (:data:`_REFUSED`), read by one regular expression per mode; the test
 ``tests/core/test_text.py`` checks the expression against the table over every code point.
+
+Text that was never checked (a rejected scan's code is journaled as it came, so is the path
+of a refused request) is shown with the same characters escaped: :func:`escape_refused`
+writes each as ``\\uXXXX``, which a JSON reader reads back as the character it was, and which
+a terminal, a pager or an editor shows as what it is (attack20: a barcode's C1 CSI, U+009B,
+went raw to the officer's terminal in ``gate audit export``).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["text_problem"]
+__all__ = ["escape_refused", "text_problem"]
 
 _INVISIBLE: Final = "it shows nothing, yet splits the words that screening compares"
 _BIDI: Final = "bidirectional controls make text display in another order than it is stored"
@@ -88,3 +94,17 @@ def text_problem(field: str, value: str, *, multiline: bool = False) -> str | No
     elif chr(point) in "\t\n\r":
         why = "tabs and line breaks are not allowed in a single-line field"
     return f"{field} has a {what} U+{point:04X} at position {found.start()}: {why}"
+
+
+def escape_refused(text: str) -> str:
+    """``text`` with every character a single-line field refuses (``text_problem``) written
+    as ``\\uXXXX``: on one line, nothing a terminal runs or a display reorders. Inside a
+    JSON string the escape reads back as the character, so JSON text stays the same value.
+    Pure; raises nothing."""
+    if _SINGLE_LINE.search(text) is None:
+        return text
+    return _SINGLE_LINE.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    return f"\\u{ord(found.group()):04x}"

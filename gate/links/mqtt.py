@@ -57,6 +57,7 @@ import aiomqtt
 from gate.config.mqtt import MqttConfig
 from gate.core.shipment_values import Shipment
 from gate.core.stack_light import held_signal
+from gate.core.text import escape_refused
 from gate.links.central import backoff
 from gate.service.commit_step import Change
 from gate.service.docks import Docks
@@ -509,4 +510,7 @@ def _reasons(shipment: Shipment | None) -> dict[str, Any]:
 
 
 def _json(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, separators=(",", ":"), default=str, ensure_ascii=False)
+    """A payload: readable JSON on one line, with what a terminal would run or a display
+    reorder escaped (a reader's own error text, a C1 CSI, reached ``mosquitto_sub`` raw:
+    attack20). It reads back as the same value."""
+    return escape_refused(json.dumps(doc, separators=(",", ":"), default=str, ensure_ascii=False))

@@ -62,6 +62,7 @@ from typing import Any, TextIO
 
 import orjson
 
+from gate.core.text import escape_refused
 from gate.errors import JournalError
 from gate.storage.row_inserts import insert_rows
 
@@ -558,12 +559,18 @@ def export(
 ) -> int:
     """Writes the records with ``start <= ts < end`` (either bound may be None) to ``out`` as
     JSON lines, one object per record with every column and ``data`` as an object, in ``seq``
-    order; returns how many. Raises JournalError for a naive bound or an empty range."""
+    order; returns how many. Raises JournalError for a naive bound or an empty range.
+
+    Text stays readable (no ``ensure_ascii``), but what a terminal would run or a display
+    reorder is escaped (``escape_refused``): a rejected scan's code and a refused request's
+    path are journaled as they came, and a C1 CSI (U+009B) in a barcode went raw to the
+    officer's terminal (attack20). Each line reads back as the same JSON value."""
     clauses, params = time_range(start, end)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     count = 0
     for record in _records(conn, where, tuple(params)):
-        out.write(json.dumps(record.as_json_object(), ensure_ascii=False, allow_nan=False))
+        line = json.dumps(record.as_json_object(), ensure_ascii=False, allow_nan=False)
+        out.write(escape_refused(line))
         out.write("\n")
         count += 1
     return count

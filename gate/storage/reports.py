@@ -25,9 +25,11 @@ import datetime as dt
 import io
 import json
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from gate.core.text import escape_refused
 from gate.errors import JournalError
 from gate.storage.journal import AuditRecord, format_ts, time_range
 
@@ -525,7 +527,10 @@ def render(
             "to": None if end is None else end.isoformat(),
             "rows": list(rows),
         }
-        return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+        text = json.dumps(doc, ensure_ascii=False, indent=1)
+        # What a terminal would run or a display reorder, escaped as in ``gate audit export``;
+        # the indent's line feeds are the only ones left raw (JSON escapes those in text).
+        return "\n".join(escape_refused(line) for line in text.split("\n")) + "\n"
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS[kind])
@@ -534,18 +539,34 @@ def render(
     return out.getvalue()
 
 
-#: What a spreadsheet reads as the start of a formula (OWASP's "CSV injection"), also in
-#: their full-width forms, and the line breaks and tabs before one.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: What a spreadsheet reads as the start of a formula (OWASP's "CSV injection"), and the line
+#: breaks and tabs before one; their full-width and small forms (＝, ﹦) are read as these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def _cell(value: object) -> object:
     """``value`` for a CSV cell: empty for none, and text a spreadsheet would run as a formula
     (a consignee named ``=HYPERLINK(...)``) behind a ``'``, so it shows as the text it is.
-    Numbers stay numbers (a negative one is not text)."""
+    Numbers stay numbers (a negative one is not text).
+
+    What may come before the formula's sign is not ours to guess spreadsheet by spreadsheet:
+    any spaces (every Unicode space: a consignee's name may begin with U+2003, which no check
+    refuses) and invisible format characters are skipped, and the sign is judged by its
+    compatibility form (NFKC: full-width ＝ U+FF1D, small ﹦ U+FE66, superscript ⁼ are ``=``)."""
     if value is None:
         return ""
-    # Spaces first (plain, no-break, ideographic) do not stop every spreadsheet.
-    if isinstance(value, str) and value.lstrip(" \u00a0\u3000").startswith(_FORMULA_START):
+    if isinstance(value, str) and _formula(value):
         return "'" + value
     return value
+
+
+def _formula(text: str) -> bool:
+    """Whether ``text`` starts, past any spaces and invisible characters, with a sign that a
+    spreadsheet may read as the start of a formula."""
+    if text.startswith(_FORMULA_START):
+        return True
+    for char in text:
+        if char.isspace() or unicodedata.category(char) == "Cf":
+            continue
+        return unicodedata.normalize("NFKC", char).startswith(_FORMULA_START)
+    return False

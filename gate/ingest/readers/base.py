@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gate.config.readers import ReaderConfig
+from gate.core.text import escape_refused
 from gate.errors import GateError
 from gate.ingest.readers.health import Backoff, ReaderHealth
 from gate.service.clock import utc_now
@@ -50,11 +51,23 @@ Scan = dict[str, Any]
 Result = dict[str, Any]
 
 
+#: The most of an error's text kept: a reader's own error text (an LLRP status's
+#: description, up to 64 KiB) is logged at each failed attempt and shown on the API.
+MAX_ERROR_TEXT = 300
+
+
 def describe(exc: BaseException) -> str:
-    """One line for an error: the first leaf of a group, its type when it has no text."""
+    """One line for an error: the first leaf of a group, its type when it has no text, at
+    most ``MAX_ERROR_TEXT`` characters of the text, with line breaks, control characters and
+    bidirectional or invisible marks written as ``\\uXXXX`` (``escape_refused``): it is the
+    reader's ``last_error`` on the API (``curl`` in a terminal), MQTT and the log, and an
+    LLRP reader's error text is its own (attack20)."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     text = str(exc).strip()
+    if len(text) > MAX_ERROR_TEXT:
+        text = f"{text[:MAX_ERROR_TEXT]}... ({len(text) - MAX_ERROR_TEXT} more characters)"
+    text = escape_refused(text)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

@@ -51,6 +51,7 @@ from llrpkit.exceptions import LLRPConnectionError
 from llrpkit.protocol import enums, messages
 
 from gate.config.readers import LlrpOptions, ReaderConfig
+from gate.core.facts import require_instant
 from gate.core.identifiers import decode
 from gate.errors import InvalidCode
 from gate.ingest.readers.base import Forwarder, Reader, Result, Scan, ScanSink
@@ -70,6 +71,9 @@ _DECISION_SLACK = 0.05
 #: How long a closing read window waits for the gate's answer about a tag that was in the
 #: field as the session started (counted already: parked; else it fills the window).
 ANSWER_WAIT = 2.0
+#: The most of a reader's firmware version kept (LLRP carries up to 64 KiB of it; it is
+#: logged at each connect and shown on the API).
+MAX_FIRMWARE = 100
 
 
 def _countable(epc: str) -> bool:
@@ -147,7 +151,7 @@ class LlrpReader(Reader):
             self._last_heard = time.monotonic()
             self.session = reader
             self.connected(
-                f"model {reader.model_number}, firmware {reader.firmware!r}, "
+                f"model {reader.model_number}, firmware {reader.firmware[:MAX_FIRMWARE]!r}, "
                 f"{reader.max_antennas} antennas"
                 + (", Impinj extensions" if reader.impinj_extensions_enabled else "")
             )
@@ -380,10 +384,13 @@ def _now() -> float:
 
 
 def _reader_time(microseconds: int | None) -> str | None:
-    """The reader's UTC timestamp as RFC 3339, or None when it has none or an absurd one."""
+    """The reader's UTC timestamp as RFC 3339, or None when it has none or one the gate cannot
+    hold (``require_instant``): a scan with such a ``ts`` is rejected, not sent again, so a
+    reader whose clock said the year 9258 had its tags read and never counted (attack20)."""
     if not microseconds:
         return None
     try:
-        return dt.datetime.fromtimestamp(microseconds / 1e6, dt.UTC).isoformat()
+        moment = require_instant(dt.datetime.fromtimestamp(microseconds / 1e6, dt.UTC))
     except (ValueError, OverflowError, OSError):
         return None
+    return moment.isoformat()
