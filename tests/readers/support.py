@@ -64,6 +64,13 @@ async def door_hold(gate: Gate, door: str = "D1") -> dict[str, Any] | None:
     return doc["hold"]  # type: ignore[no-any-return]
 
 
+async def guarded_hold(gate: Gate, door: str = "D1") -> dict[str, Any] | None:
+    """The door's hold once no sensor portal of it is down (None while one is, or if not
+    held): a reader counts as up once it follows its sensor, a moment after it connects."""
+    hold = await door_hold(gate, door)
+    return hold if hold is not None and not hold["readers_down"] else None
+
+
 async def acknowledge(gate: Gate, windows: int, door: str = "D1") -> tuple[int, dict[str, Any]]:
     """An operator acknowledges the door's hold, naming the windows they saw."""
     status, doc = await gate.call(

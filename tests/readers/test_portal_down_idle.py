@@ -18,6 +18,7 @@ from tests.readers.support import (
     acknowledge,
     dispatched_once_acknowledged,
     door_hold,
+    guarded_hold,
     journal,
     north,
 )
@@ -85,19 +86,13 @@ async def test_an_outage_at_an_idle_door_holds_it_until_acknowledged_once_back(
     await emu.start()  # the same port: back
     await until(lambda: north(gate, "connected"), "the reader back")
     hold = await until(
-        lambda: _guarded_hold(gate), "the reader following its sensor, the door still held"
+        lambda: guarded_hold(gate), "the reader following its sensor, the door still held"
     )
     assert (PORTAL_DOWN, 1) == (hold["reason"], hold["windows"])
     status, doc = await acknowledge(gate, 1)
     assert (200, None) == (status, doc["hold"]), doc
     acked = [d for k, d in journal(gate, "ops") if k == "door.hold_acknowledged"]
     assert [(PORTAL_DOWN, 1)] == [(d["reason"], d["windows"]) for d in acked]
-
-
-async def _guarded_hold(gate: Gate) -> dict[str, Any] | None:
-    """D1's hold once no sensor portal of it is down (None while one is, or if not held)."""
-    hold = await door_hold(gate)
-    return hold if hold is not None and not hold["readers_down"] else None
 
 
 async def test_a_second_outage_after_the_acknowledgement_holds_the_door_again(
@@ -109,7 +104,7 @@ async def test_a_second_outage_after_the_acknowledgement_holds_the_door_again(
     await emu.stop()
     await until(lambda: door_hold(gate), "D1 held")
     await emu.start()
-    await until(lambda: _guarded_hold(gate), "the portal back")
+    await until(lambda: guarded_hold(gate), "the portal back")
     status, doc = await acknowledge(gate, 1)
     assert (200, None) == (status, doc["hold"]), doc
 
@@ -136,7 +131,7 @@ async def test_a_held_idle_door_stays_held_over_a_restart(
     await emu.start()
     gate = await gates.start()
     await until(lambda: north(gate, "connected"), "the reader connected again")
-    hold = await until(lambda: _guarded_hold(gate), "D1 held, its portal guarding it")
+    hold = await until(lambda: guarded_hold(gate), "D1 held, its portal guarding it")
     assert (PORTAL_DOWN, 1) == (hold["reason"], hold["windows"])
 
     await gate.create("S1", "D1", **_US)
