@@ -59,6 +59,22 @@ def test_reads_without_rssi_lose_and_ties_go_to_the_lower_door() -> None:
     assert "D1" == cross.decide("B", "D2", 0.1).winner
 
 
+def test_an_implausible_rssi_counts_as_none() -> None:
+    """A peak RSSI above 0 dBm (a reader in error, or one that lies: attack20's +127) is no
+    tag's: it counts as a read with no RSSI, the weakest; 0 dBm itself still counts."""
+    cross = CrossReads(window=2.0)
+    cross.seen("T", "D1", 127.0, 0.0)
+    cross.seen("T", "D2", -70.0, 0.0)
+    lost = cross.decide("T", "D1", 0.1)
+    assert (False, "D2", None) == (lost.counts, lost.winner, lost.own_rssi)
+    cross.seen("U", "D1", 0.0, 0.0)
+    cross.seen("U", "D2", -70.0, 0.0)
+    assert "D1" == cross.decide("U", "D2", 0.1).winner
+    cross.seen("V", "D1", float("nan"), 0.0)
+    cross.seen("V", "D2", -90.0, 0.0)
+    assert "D2" == cross.decide("V", "D1", 0.1).winner
+
+
 def test_a_tag_only_one_door_read_counts_there() -> None:
     cross = CrossReads(window=2.0)
     cross.seen("T", "D3", -75.0, 0.0)
@@ -141,6 +157,35 @@ async def test_a_cross_read_lands_at_the_stronger_door(
     reads = reader.health.reads
     await until(lambda: reader.health.reads > reads + 100, "many more reads")
     assert await _units(gate, "S1", plain, ["1"]) and await _units(gate, "S2", plain, ["2"])
+
+
+async def test_a_reader_reporting_an_implausible_rssi_takes_no_other_doors_tags(
+    demo_config: Path, emulators: list[LLRPEmulator], gates: Gates
+) -> None:
+    """The north portal reports +127 dBm for a pallet going through D2 (read at -45 there):
+    the unit is counted at D2, where it passed, not taken by north's lie (attack20)."""
+    plain = gtin_with(demo_config, "")
+    north, south = await emulator(emulators), await emulator(emulators)
+    gate = await gates.start(
+        readers=portal("north", "D1", north.port) + portal("south", "D2", south.port)
+    )
+    await gate.create("S1", "D1")
+    await gate.create("S2", "D2")
+    await connected(gate, "north", "south")
+    at_d2 = epc(plain, 2)
+    north.tags = [EmulatedTag(at_d2, rssi_dbm=127.0)]
+    south.tags = [EmulatedTag(at_d2, rssi_dbm=-45.0)]
+
+    await until(lambda: _units(gate, "S2", plain, ["2"]), "unit 2 counted at D2")
+    docs = await until(lambda: _north_crossed(gate), "north's read a cross-read")
+    assert "D2" == docs["north"]["last_cross_read"]["counted_at"]
+    assert [] == stored_scans(gate, "north")
+    assert {} == await lines_of(gate, "S1")
+
+
+async def _north_crossed(gate: Gate) -> dict[str, dict[str, object]] | None:
+    docs = await readers_doc(gate)
+    return docs if docs["north"]["cross_reads"] > 0 else None
 
 
 async def test_reads_under_min_rssi_are_dropped(

@@ -15,6 +15,11 @@ would put the same unit on two shipments. So every LLRP reader of the gate repor
 
 The window is the readers' dedupe window (the longest of them): a door whose reads of a tag
 stopped longer ago than that no longer competes for it, and its claim lapses.
+
+A peak RSSI above ``MAX_RSSI_DBM`` is no UHF tag's: a reader in error or one that lies. It
+counts as a read with no RSSI, the weakest, so such a reader never takes another door's
+tags with it (attack20: a reader reporting +127 dBm won every cross-read, and the door whose
+portal the pallet really passed never counted it).
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 NO_RSSI = float("-inf")
+#: The strongest peak RSSI a read may have (dBm): a tag's backscatter reaches a reader far
+#: below the reader's own 30 dBm or so of transmit power; readers report -20 to -90 dBm.
+MAX_RSSI_DBM = 0.0
 
 
 @dataclass(slots=True)
@@ -63,7 +71,7 @@ class CrossReads:
         """One read of ``tag`` at ``door`` (after the reader's ``min_rssi``)."""
         self._sweep(now)
         entry = self._tags.setdefault(tag, _Tag())
-        value = NO_RSSI if rssi is None else rssi
+        value = NO_RSSI if rssi is None or not rssi <= MAX_RSSI_DBM else rssi
         read = entry.doors.get(door)
         if read is None or now - read.last_seen >= self.window:
             entry.doors[door] = _Door(value, now)
