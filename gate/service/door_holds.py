@@ -127,11 +127,14 @@ class Hold:
 
 @dataclass(frozen=True, slots=True)
 class _Window:
-    """One empty window not yet stored: the hold as it was once this window counted."""
+    """One empty window not yet stored: the hold as it was once this window counted, and the
+    window's own reason and reader (a held door keeps its first ones: review22)."""
 
     hold: Hold
     at: dt.datetime
     shipment: str | None
+    reason: str
+    reader: str
 
 
 class DoorHolds:
@@ -323,7 +326,7 @@ class DoorHolds:
         )
         current = self.docks.door_shipment(door)
         self.held[door] = hold
-        window = _Window(hold, at, None if current is None else current.id)
+        window = _Window(hold, at, None if current is None else current.id, reason, reader)
         self._unwritten.setdefault(door, {})[id(window)] = window
         if announce:
             # As the door's API shows it (``readers_down``, ``stored``): the hold's document.
@@ -450,7 +453,9 @@ class DoorHolds:
     @staticmethod
     def _writer(door: str, windows: list[_Window]) -> Callable[[sqlite3.Connection], None]:
         """The SQL that stores ``windows`` of ``door``: the hold as of the last of them, and
-        a ``door.held`` record each."""
+        a ``door.held`` record each, its window's reader's: the hold as it then stood and the
+        window itself (``window``: a portal's outage at a door held for an empty window is
+        journaled as the outage, not as the hold's first reason: review22)."""
         last = windows[-1].hold
 
         def write(conn: sqlite3.Connection) -> None:
@@ -478,9 +483,13 @@ class DoorHolds:
                 journal.append(
                     conn,
                     kind="door.held",
-                    actor=f"reader:{w.hold.reader}",
+                    actor=f"reader:{w.reader}",
                     subject=door,
-                    data={**w.hold.doc(), "shipment": w.shipment},
+                    data={
+                        **w.hold.doc(),
+                        "shipment": w.shipment,
+                        "window": {"reason": w.reason, "reader": w.reader, "at": w.at.isoformat()},
+                    },
                     ts=w.at,
                 )
 
