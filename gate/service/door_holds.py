@@ -395,8 +395,18 @@ class DoorHolds:
                     ts=at,
                 )
 
-            change = Change(sql=[write], committed=[lambda: self._release(door, hold)])
+            change = Change(sql=[write])
             change.events.append(("door_hold", door_hold_event(door, None)))
+
+            def released() -> None:
+                self._release(door, hold)
+                if door in self.held:
+                    # A window counted while this was written keeps the door held: announced
+                    # as it is, not released (the page would drop that window's alert:
+                    # review22).
+                    change.events[:] = [("door_hold", door_hold_event(door, self.doc(door)))]
+
+            change.committed.append(released)
             await self.docks.committer.apply(change)
         return hold
 
