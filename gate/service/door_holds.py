@@ -292,6 +292,7 @@ class DoorHolds:
         ]
         change.sql.append(self._writer(door, [window]))
         change.committed.append(lambda: self._stored(door, [window]))
+        change.committed.append(lambda: self._as_api(change, door))
         change.events.extend(events)
 
         def not_stored() -> None:  # held in memory still: say so now, and write it later
@@ -432,7 +433,20 @@ class DoorHolds:
             # one with its scan batch may be stored before an earlier ordinary one).
             now = self.held.get(door, last)
             change.events.append(("door_hold", door_hold_event(door, now.doc())))
+            change.committed.append(lambda: self._as_api(change, door))
             await self.docks.committer.apply(change)
+
+    def _as_api(self, change: Change, door: str) -> None:
+        """``change``'s ``door_hold`` events of ``door``, once it is stored, as the door's API
+        shows its hold (``stored``, ``readers_down``: review22), not the bare hold."""
+        doc = self.doc(door)
+        if doc is not None:
+            change.events[:] = [
+                ("door_hold", door_hold_event(door, doc))
+                if kind == "door_hold" and data.get("door") == door
+                else (kind, data)
+                for kind, data in change.events
+            ]
 
     def _retry(self, door: str) -> None:
         if door not in self._retries:
