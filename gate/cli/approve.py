@@ -106,8 +106,19 @@ def post_signed(args: argparse.Namespace, path: str, body: bytes) -> int:
             detail = json.loads(text).get("detail", text)
         except (ValueError, AttributeError):
             detail = text
-        raise ApproveError(f"the gate answered {status}: {detail}")
+        raise ApproveError(f"the gate answered {status}: {_one_line(str(detail))}")
     return 0
+
+
+#: The longest detail a refusal's line carries (the whole answer is on standard output).
+DETAIL_CHARS = 300
+
+
+def _one_line(detail: str) -> str:
+    """``detail`` as one line (a proxy's HTML page, a detail of several lines: review22):
+    its whitespace runs one space, cut at DETAIL_CHARS."""
+    line = " ".join(detail.split())
+    return line if len(line) <= DETAIL_CHARS else line[: DETAIL_CHARS - 3] + "..."
 
 
 #: What ``gate callback`` sends: the office's three callbacks (README "What goes over the wire").

@@ -304,12 +304,13 @@ _SYMBOL_LETTER = re.compile(r"(?<=[^\W\d_])[$@!€§¢©+|¡]|[$@!€§¢©+|¡]
 def _uncamel(text: str) -> str:
     """``text`` with a space where a CamelCase word turns to a capital ("GuidedMissile",
     "FPVDrone", "StrikeUAV"), in any script: a capital after a small letter, or a capital
-    after a capital and before a small letter (review19: "ZbraňDrone", whose "ň" a range of
-    letters left out, was read as one word)."""
+    after a capital or a digit and before a small letter (review19: "ZbraňDrone", whose "ň" a
+    range of letters left out, was read as one word; review22: "MK48Torpedo")."""
     spaced: list[str] = []
     for at, char in enumerate(text):
         before, after = text[at - 1 : at], text[at + 1 : at + 2]
-        if char.isupper() and (before.islower() or (before.isupper() and after.islower())):
+        turned = before.isupper() or before.isdigit()
+        if char.isupper() and (before.islower() or (turned and after.islower())):
             spaced.append(" ")
         spaced.append(char)
     return "".join(spaced)

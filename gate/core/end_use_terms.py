@@ -462,9 +462,19 @@ MILITARY: tuple[tuple[str, ...], ...] = (
     (r"air", r"defen[cs]es?"),
     # Torpedoes (a leftover of attack18, 2026-12-01), in the languages above: not the
     # torpedo level (a spirit level), the torpedo heater (a forced-air space heater), the
-    # Torpedo hub of a bicycle, nor a torpedo bag or torpedo grass.
-    (r"torpedo(?:es|s|en)?(?! levels?| heaters?| hubs?| bags?| grass| bottles?)|torpille\w*"
-     r"|torped[ay]|torpedi|торпед\w*",),
+    # Torpedo hub of a bicycle, nor a torpedo bag or torpedo grass. Review22: as the rows
+    # above read their words, inside German and Nordic compounds ("Torpedolenkung",
+    # "Schwergewichtstorpedo", "torpedobåt") and in every case of the Polish, Czech, Nordic
+    # and Finnish word ("torped", "torpedami", "torpédů", "torpeder", "torpedon"), Romanian
+    # "torpilă" and Greek; the hub by its German name and models (Torpedo-Nabe, Sachs Torpedo
+    # Duomatic, coaster brake), the torpedo cigar and the lifeguard's rescue torpedo and buoy
+    # are civil. Not Italian "siluro" (also the wels catfish), Turkish "torpido" (a car's
+    # glove box) nor Persian "اژدر" (also a dragon).
+    (r"(?<!sachs )(?<!rescue )[^\W\d_]*torped"
+     r"(?!o(?:nabe|wasserwaag|level|hub|heater|bag|grass|bottle))[^\W\d_]*"
+     r"(?! levels?| heaters?| hubs?| bags?| grass| bottles?| naben?| wasserwaagen?| duomatic"
+     r"| coaster| cigars?| buoys?)"
+     r"|torpill?[ae]\w*|τορπιλ\w*|торпед\w*|[הובלשכמ]{0,2}טורפד\w*",),
     (r"anti", r"aircraft|tanks?|ships?|armou?r|personnel"),
     (r"antiaircraft|antitank|antiship|antipersonnel",),
     (r"main", r"battle", r"tanks?"),
@@ -482,6 +492,8 @@ MILITARY: tuple[tuple[str, ...], ...] = (
 MILITARY_SPACELESS: tuple[str, ...] = (
     r"军事|軍事|军用|軍用|武器|兵器|解放军|解放軍|自衛隊|군사|군용|국방부"
     r"|عسكري|سلاح|اسلحة|اسلحه|جنگافزار",
+    # Torpedoes (review22): Chinese, Japanese, Korean, Arabic.
+    r"鱼雷|魚雷|어뢰|طوربيد",
 )
 
 # --- one form for Arabic-script letters ---------------------------------------------------------

@@ -127,11 +127,14 @@ class Hold:
 
 @dataclass(frozen=True, slots=True)
 class _Window:
-    """One empty window not yet stored: the hold as it was once this window counted."""
+    """One empty window not yet stored: the hold as it was once this window counted, and the
+    window's own reason and reader (a held door keeps its first ones: review22)."""
 
     hold: Hold
     at: dt.datetime
     shipment: str | None
+    reason: str
+    reader: str
 
 
 class DoorHolds:
@@ -289,6 +292,7 @@ class DoorHolds:
         ]
         change.sql.append(self._writer(door, [window]))
         change.committed.append(lambda: self._stored(door, [window]))
+        change.committed.append(lambda: self._as_api(change, door))
         change.events.extend(events)
 
         def not_stored() -> None:  # held in memory still: say so now, and write it later
@@ -323,7 +327,7 @@ class DoorHolds:
         )
         current = self.docks.door_shipment(door)
         self.held[door] = hold
-        window = _Window(hold, at, None if current is None else current.id)
+        window = _Window(hold, at, None if current is None else current.id, reason, reader)
         self._unwritten.setdefault(door, {})[id(window)] = window
         if announce:
             # As the door's API shows it (``readers_down``, ``stored``): the hold's document.
@@ -392,8 +396,18 @@ class DoorHolds:
                     ts=at,
                 )
 
-            change = Change(sql=[write], committed=[lambda: self._release(door, hold)])
+            change = Change(sql=[write])
             change.events.append(("door_hold", door_hold_event(door, None)))
+
+            def released() -> None:
+                self._release(door, hold)
+                if door in self.held:
+                    # A window counted while this was written keeps the door held: announced
+                    # as it is, not released (the page would drop that window's alert:
+                    # review22).
+                    change.events[:] = [("door_hold", door_hold_event(door, self.doc(door)))]
+
+            change.committed.append(released)
             await self.docks.committer.apply(change)
         return hold
 
@@ -419,7 +433,20 @@ class DoorHolds:
             # one with its scan batch may be stored before an earlier ordinary one).
             now = self.held.get(door, last)
             change.events.append(("door_hold", door_hold_event(door, now.doc())))
+            change.committed.append(lambda: self._as_api(change, door))
             await self.docks.committer.apply(change)
+
+    def _as_api(self, change: Change, door: str) -> None:
+        """``change``'s ``door_hold`` events of ``door``, once it is stored, as the door's API
+        shows its hold (``stored``, ``readers_down``: review22), not the bare hold."""
+        doc = self.doc(door)
+        if doc is not None:
+            change.events[:] = [
+                ("door_hold", door_hold_event(door, doc))
+                if kind == "door_hold" and data.get("door") == door
+                else (kind, data)
+                for kind, data in change.events
+            ]
 
     def _retry(self, door: str) -> None:
         if door not in self._retries:
@@ -450,7 +477,9 @@ class DoorHolds:
     @staticmethod
     def _writer(door: str, windows: list[_Window]) -> Callable[[sqlite3.Connection], None]:
         """The SQL that stores ``windows`` of ``door``: the hold as of the last of them, and
-        a ``door.held`` record each."""
+        a ``door.held`` record each, its window's reader's: the hold as it then stood and the
+        window itself (``window``: a portal's outage at a door held for an empty window is
+        journaled as the outage, not as the hold's first reason: review22)."""
         last = windows[-1].hold
 
         def write(conn: sqlite3.Connection) -> None:
@@ -478,9 +507,13 @@ class DoorHolds:
                 journal.append(
                     conn,
                     kind="door.held",
-                    actor=f"reader:{w.hold.reader}",
+                    actor=f"reader:{w.reader}",
                     subject=door,
-                    data={**w.hold.doc(), "shipment": w.shipment},
+                    data={
+                        **w.hold.doc(),
+                        "shipment": w.shipment,
+                        "window": {"reason": w.reason, "reader": w.reader, "at": w.at.isoformat()},
+                    },
                     ts=w.at,
                 )
 

@@ -37,7 +37,7 @@ from gate.cli.simulate.clients import (
 )
 from gate.cli.simulate.errors import SimulationFailed
 from gate.cli.simulate.report import Outcome, Printer, Report, blocking_lines, step_line
-from gate.cli.simulate.sensor import Portals
+from gate.cli.simulate.sensor import NOTE, Portals
 from gate.cli.simulate.traffic import ShipmentPlan, Traffic, load_assortment
 from gate.config.settings import Config
 
@@ -313,7 +313,7 @@ class Simulation:
         operator = self.config.operators[0]
         auth = aiohttp.encode_basic_auth(operator.name, operator.password)
         path = f"{API}/doors/{door}/acknowledge"
-        body = {"windows": hold.get("windows", 0)}
+        body = {"windows": hold.get("windows", 0), "note": NOTE + "the simulated dock unloaded"}
         async with api.session.post(
             api.url + path, headers={"Authorization": auth}, json=body
         ) as response:

@@ -36,6 +36,10 @@ from gate.config.readers import LlrpOptions, ReaderConfig
 from gate.config.settings import Config
 from gate.service.door_holds import PORTAL_DOWN
 
+#: How each acknowledgement of the simulated operator's note begins: the journal records it
+#: as the config's first operator's, and must say no person checked anything (review22).
+NOTE = "gate simulate: "
+
 #: How long a pallet takes through the sensor's beam.
 PASS_SECONDS = 0.6
 CONNECT_TIMEOUT = 90.0  # the gate's reader may be in a long backoff when the simulator starts
@@ -111,7 +115,7 @@ class Portals:
                 return not now.get("readers_down")
 
             await _until(guarded, CONNECT_TIMEOUT, f"the gate's reader {reader.name} to guard")
-            await self.acknowledge(api, door)
+            await self.acknowledge(api, door, "the simulator's portal was not there")
             acknowledged[door] = hold
         return acknowledged
 
@@ -144,13 +148,16 @@ class Portals:
         doc: dict[str, Any] = await api.expect("GET", path, self.wms)
         return doc
 
-    async def acknowledge(self, api: GateApi, door: str) -> None:
+    async def acknowledge(
+        self, api: GateApi, door: str, why: str = "the simulated operator checked the goods"
+    ) -> None:
         """The operator, having checked the goods by hand, releases the door (naming the
-        count of empty windows seen, as the page's button does)."""
+        count of empty windows seen, as the page's button does; the note says the simulator
+        did, and ``why``)."""
         hold = (await api.expect("GET", f"{API}/doors/{door}", self.wms)).get("hold") or {}
         path = f"{API}/doors/{door}/acknowledge"
         headers = {"Authorization": self.operator}
-        body = {"windows": hold.get("windows", 0)}
+        body = {"windows": hold.get("windows", 0), "note": NOTE + why}
         async with api.session.post(api.url + path, headers=headers, json=body) as response:
             if response.status != 200:
                 raise api_error("POST", path, response.status, await response.text())
