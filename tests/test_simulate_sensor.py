@@ -86,6 +86,34 @@ async def test_simulated_sensor_holds_the_door_and_the_operator_releases_it(
     ]
 
 
+async def test_a_run_after_one_that_left_a_shipment_standing(
+    demo_config: Path, served_here: str
+) -> None:
+    """A run that left a blocked shipment at D1 for the operator (D1 held again once its
+    portal stopped) is followed by one that acknowledges the outage once its portal is back
+    and then cancels the shipment and acknowledges its unloading, rather than failing on the
+    outage's hold (the acknowledgement refused while the portal is not there)."""
+    first = Options(demo_config, ("D1",), shipments=1, rate=500.0, seed=7, sensor=True)
+    report = await simulate(first, io.StringIO())
+    assert [True] == [o.left for o in report.outcomes]  # seed 7 blocks its first shipment
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bearer {WMS_TOKEN}"}
+
+        async def portal_down() -> object:
+            async with session.get(served_here + "/api/v1/doors/D1", headers=headers) as r:
+                hold = (await r.json())["hold"] or {}
+            return hold.get("stored") and hold.get("readers_down")
+
+        await until(portal_down, "D1 held for its portal's outage: the run stopped it")
+    out = io.StringIO()
+    second = Options(demo_config, ("D1",), shipments=1, rate=500.0, seed=8, sensor=True)
+    await simulate(second, out)
+    text = out.getvalue()
+    assert f"door D1 was held: {PORTAL_DOWN}" in text, text
+    assert "(left by an earlier run)" in text, text
+    assert "unloaded; the operator acknowledged door D1" in text, text
+
+
 def journal_of(config: Path, actor: str) -> list[tuple[str, object]]:
     class _Gate:  # what tests.readers.support.journal reads of a gate
         def __init__(self) -> None:

@@ -132,7 +132,6 @@ class Simulation:
                 file=self.printer.out,
                 flush=True,
             )
-            await self._free_doors(api, "SIM-", "left by an earlier run")
             started = time.monotonic()
             tokens = self.scanner_tokens
             try:
@@ -147,6 +146,9 @@ class Simulation:
                             " not there); the operator checked the trailer by hand and"
                             " acknowledged",
                         )
+                # After the portals are back: a cancel's hold is acknowledged at once, and the
+                # gate refuses that while a door's portal is down (the run before stopped it).
+                await self._free_doors(api, "SIM-", "left by an earlier run")
                 # One failing door stops them all (TaskGroup cancels the others).
                 async with asyncio.TaskGroup() as doors:
                     for door in self.doors:
