@@ -1,17 +1,14 @@
 """Review22: a portal that follows its sensor but whose inventory the reader refuses.
 
-MEDIUM, left open (a strict xfail): review20 made a portal up again only once its session
-follows its sensor, so that a reader refusing its sensor is one outage. A reader that takes the
-sensor but refuses the inventory (START_ROSPEC refused: another client's ROSpec running, a
-power or antenna setting it will not take) follows its sensor for a moment at every attempt:
-up, then down a moment later, a new outage each time. Since door16 that is every door, idle or
-not: a window, a ``door.held`` record and a critical alert per attempt (every ``retry_max``,
-for good), the count climbing so that an acknowledgement names a stale count, and one taken in
-the moment between (the door held again at once). Not fail open (the door is held again), but
-the review20 flood back by another way. The fix needs the adapter to know its inventory
-started: llrpkit's stream says so only with its first tag, and a GET_ROSPECS probe (tried:
-up once the ROSpec is Active) breaks llrpkit's emulator, whose answer names a state LLRP does
-not have ("Enabled") and drops the connection; so it is the lead's to decide.
+MEDIUM, found by review22 and fixed after it: review20 made a portal up again only once its
+session follows its sensor, so that a reader refusing its sensor is one outage. A reader that
+takes the sensor but refuses the inventory (START_ROSPEC refused: another client's ROSpec
+running, a power or antenna setting it will not take) followed its sensor for a moment at every
+attempt: up, then down a moment later, a new outage each time, at every door since door16 (a
+window, a ``door.held`` record and a critical alert per attempt, for good). llrpkit's stream says
+the inventory runs only with its first tag (and a GET_ROSPECS probe breaks its emulator), so the
+portal counts as up once its inventory read a tag or ran ``INVENTORY_SETTLE`` seconds without an
+error (gate.ingest.readers.llrp).
 """
 
 from __future__ import annotations
@@ -28,7 +25,6 @@ from tests.readers.test_cross_reads import portal
 from tests.service.harness import Gates, until
 
 
-@pytest.mark.xfail(strict=True, reason="review22: a refused inventory is an outage per attempt")
 async def test_a_portal_whose_inventory_is_refused_is_one_outage(
     demo_config: Path, emu: LLRPEmulator, gates: Gates, monkeypatch: pytest.MonkeyPatch
 ) -> None:

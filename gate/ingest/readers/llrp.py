@@ -74,6 +74,12 @@ ANSWER_WAIT = 2.0
 #: The most of a reader's firmware version kept (LLRP carries up to 64 KiB of it; it is
 #: logged at each connect and shown on the API).
 MAX_FIRMWARE = 100
+#: Seconds an inventory must run without an error (or read a tag) before the portal counts as
+#: up again: a reader that takes its sensor and refuses the inventory (START_ROSPEC refused:
+#: another client's ROSpec, a setting it will not take) never guarded its door, and each
+#: attempt was an outage of its own, a window, a record and a critical alert each (review22).
+#: A refusal comes within milliseconds; one slower than this costs one window more.
+INVENTORY_SETTLE = 1.0
 
 
 def _countable(epc: str) -> bool:
@@ -110,6 +116,7 @@ class LlrpReader(Reader):
         )
         self.session: llrpkit.Reader | None = None  # the live session's reader, if any
         self._last_heard = 0.0
+        self._reading = asyncio.Event()  # a tag read in this session (``INVENTORY_SETTLE``)
         self.cross = cross if self.options.cross_read_hold > 0 else None
         self._holds: set[asyncio.TimerHandle] = set()
         self.window = (
@@ -159,6 +166,7 @@ class LlrpReader(Reader):
                 # Tags in the field as the session starts were not seen to arrive (a gate
                 # restarted beside a parked pallet): unknown until the gate answers.
                 self.window.unknown_until = time.monotonic() + self.options.dedupe_window
+            self._reading = asyncio.Event()  # set by this session's first tag
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._inventory(reader))
                 if self.window is not None:
@@ -208,6 +216,11 @@ class LlrpReader(Reader):
                     await self._empty_window()
             else:
                 window.close(time.monotonic())
+        # Up again only once the inventory runs too (``INVENTORY_SETTLE``): a refused one
+        # ends the session first, and this task with it, so the outage goes on as one.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(INVENTORY_SETTLE):
+                await self._reading.wait()
         self.guarding()
         edges = reader.client.gpi_edges
         while True:
@@ -267,6 +280,7 @@ class LlrpReader(Reader):
     def _read(self, tag: llrpkit.TagReport) -> None:
         mono = time.monotonic()
         self._last_heard = mono
+        self._reading.set()
         health = self.health
         health.read(utc_now(), mono)
         if tag.antenna is not None:
