@@ -114,6 +114,30 @@ async def test_a_run_after_one_that_left_a_shipment_standing(
     assert "unloaded; the operator acknowledged door D1" in text, text
 
 
+async def test_a_run_leaves_a_door_with_someone_elses_shipment_held(
+    demo_config: Path, served_here: str
+) -> None:
+    """D1 held for its portal's outage with a shipment of the WMS's own standing there: the
+    run skips D1 as busy and leaves its hold to that shipment's operator (newuser6: it
+    acknowledged the hold, releasing their shipment, and then skipped the door)."""
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bearer {WMS_TOKEN}"}
+        body = {"id": "OWN-1", "door": "D1", "destination": "DE"}
+        body["consignee"] = {"name": "Acme Precision GmbH", "country": "DE"}
+        async with session.post(served_here + "/api/v1/shipments", json=body, headers=headers) as r:
+            assert 201 == r.status, await r.text()
+        report = await simulate(
+            Options(demo_config, ("D1",), shipments=1, rate=500.0, seed=7, sensor=True),
+            io.StringIO(),
+        )
+        assert ["D1"] == report.busy_doors
+        async with session.get(served_here + "/api/v1/doors/D1", headers=headers) as r:
+            hold = (await r.json())["hold"]
+    assert hold is not None and PORTAL_DOWN == hold["reason"], hold
+    acknowledged = [k for k, _ in journal_of(demo_config, "ops") if k == "door.hold_acknowledged"]
+    assert [] == acknowledged
+
+
 def journal_of(config: Path, actor: str) -> list[tuple[str, object]]:
     class _Gate:  # what tests.readers.support.journal reads of a gate
         def __init__(self) -> None:

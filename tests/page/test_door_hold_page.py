@@ -96,6 +96,26 @@ async def test_a_door_held_for_its_portal_down_says_so_and_waits_for_the_reader(
     assert (200, None) == (status, doc["hold"])
 
 
+async def test_a_cleared_shipment_at_a_held_door_offers_no_dispatch(gate: Gate) -> None:
+    """S1 cleared at held D1: the page says dispatch waits for the hold's acknowledgement
+    and offers no Dispatch button (newuser6: it said "The truck may leave: dispatch it" under
+    the hold's banner, and the gate answered the button 409); acknowledged, both come back."""
+    cookie, csrf = await session_of(gate)
+    await gate.create("S1", "D1")
+    status, doc = await gate.call("POST", "/api/v1/shipments/S1/seal")
+    assert (200, "cleared") == (status, doc["state"]), doc
+    _, _, doors = await get(gate, "/page/doors", Cookie=cookie)
+    assert 'data-action="dispatch"' in doors and "dispatch it." in doors
+    assert await gate.app[app_keys.HOLDS].hold("D1", "north")
+    _, _, doors = await get(gate, "/page/doors", Cookie=cookie)
+    assert "Cleared, but the door is held" in doors
+    assert 'data-action="dispatch"' not in doors and "dispatch it." not in doors
+    status, doc = await _press(gate, cookie, csrf, doors)
+    assert (200, None) == (status, doc["hold"])
+    _, _, doors = await get(gate, "/page/doors", Cookie=cookie)
+    assert 'data-action="dispatch"' in doors and "Cleared, but" not in doors
+
+
 async def _press(gate: Gate, cookie: str, csrf: str, doors: str) -> tuple[int, Any]:
     """What page.js does for D1's Acknowledge button: POST its URL with its body."""
     found = re.search(

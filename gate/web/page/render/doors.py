@@ -135,7 +135,7 @@ def _actions(door: Mapping[str, Any], s: Mapping[str, Any], readonly: bool) -> s
                 "office.",
             )
         )
-    if state == "cleared":
+    if state == "cleared" and not door.get("hold"):  # a held door's dispatch is refused
         out.append(
             _action(
                 "dispatch",
@@ -248,6 +248,14 @@ def _situation(
             f'<div class="box box-red"><p class="box-lead">{icon("i-stop")} '
             f"{len(prohibited)} prohibited line{'s' * (len(prohibited) != 1)}: this shipment "
             "may not leave. Unload the goods and remove the line, or cancel the shipment.</p></div>"
+        )
+    if state == "cleared" and door.get("hold"):
+        # The door's hold decides (newuser6: the page said "dispatch it" under a banner
+        # saying dispatch waits, and the gate answered 409).
+        return (
+            f'<div class="box box-amber"><p class="box-lead">{icon("i-pause")} Cleared, but '
+            "the door is held: dispatch waits until an operator has checked the goods and "
+            "acknowledged the hold above.</p></div>"
         )
     if state == "cleared":
         return (
