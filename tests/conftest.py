@@ -144,6 +144,15 @@ async def emu() -> AsyncIterator[LLRPEmulator]:
 
 
 @pytest.fixture
+async def emulators() -> AsyncIterator[list[LLRPEmulator]]:
+    """Emulators a test starts; each is stopped at the end."""
+    started: list[LLRPEmulator] = []
+    yield started
+    for emu in started:
+        await emu.stop()
+
+
+@pytest.fixture
 async def office_repo(tmp_path: Path) -> AsyncIterator[BundleOffice]:
     """The central office's signed reference-data repository (a TUF repository served over
     HTTP by the test: tests/reference/test_bundles.py's ``Office``), started; stopped at the end."""

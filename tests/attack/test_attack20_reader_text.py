@@ -21,7 +21,6 @@ of the gate reads on.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -63,14 +62,6 @@ options = {{ retry_initial = 0.05, retry_max = 0.2, dedupe_window = 5.0 }}
 """
         for name, port, door in (("hostile", hostile, "D1"), ("plain", plain, "D2"))
     )
-
-
-@pytest.fixture
-async def emulators() -> AsyncIterator[list[LLRPEmulator]]:
-    started: list[LLRPEmulator] = []
-    yield started
-    for emu in started:
-        await emu.stop()
 
 
 async def test_a_readers_error_text_is_one_bounded_log_line(

@@ -4,7 +4,6 @@ as values first, then end to end with two llrpkit reader emulators feeding one g
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -100,20 +99,27 @@ options = {{ {body} }}
 """
 
 
-@pytest.fixture
-async def emulators() -> AsyncIterator[list[LLRPEmulator]]:
-    started: list[LLRPEmulator] = []
-    yield started
-    for emu in started:
-        await emu.stop()
-
-
 async def emulator(started: list[LLRPEmulator]) -> LLRPEmulator:
     """A reader with no tag in its field yet (the test puts them there once all are up)."""
     emu = LLRPEmulator(port=free_port(), tags=[], reads_per_sec=200.0)
     await emu.start()
     started.append(emu)
     return emu
+
+
+async def two_doors(
+    gates: Gates, emulators: list[LLRPEmulator]
+) -> tuple[Gate, LLRPEmulator, LLRPEmulator]:
+    """A gate with portal north at D1 and south at D2 (their emulators with no tag in the
+    field yet), S1 open at D1 and S2 at D2, both readers connected."""
+    north, south = await emulator(emulators), await emulator(emulators)
+    gate = await gates.start(
+        readers=portal("north", "D1", north.port) + portal("south", "D2", south.port)
+    )
+    await gate.create("S1", "D1")
+    await gate.create("S2", "D2")
+    await connected(gate, "north", "south")
+    return gate, north, south
 
 
 async def connected(gate: Gate, *names: str) -> None:
@@ -130,13 +136,7 @@ async def test_a_cross_read_lands_at_the_stronger_door(
     """Two doors' portals both read two pallets' tags: each unit is counted once, at the
     door that read it strongest, and the other reader shows it as a cross-read."""
     plain = gtin_with(demo_config, "")
-    north, south = await emulator(emulators), await emulator(emulators)
-    gate = await gates.start(
-        readers=portal("north", "D1", north.port) + portal("south", "D2", south.port)
-    )
-    await gate.create("S1", "D1")
-    await gate.create("S2", "D2")
-    await connected(gate, "north", "south")
+    gate, north, south = await two_doors(gates, emulators)
     at_d1, at_d2 = epc(plain, 1), epc(plain, 2)
     # Both tags are in both fields: one strong at D1 and weak at D2, the other the reverse.
     north.tags = [EmulatedTag(at_d1, rssi_dbm=-45.0), EmulatedTag(at_d2, rssi_dbm=-66.0)]
@@ -165,13 +165,7 @@ async def test_a_reader_reporting_an_implausible_rssi_takes_no_other_doors_tags(
     """The north portal reports +127 dBm for a pallet going through D2 (read at -45 there):
     the unit is counted at D2, where it passed, not taken by north's lie (attack20)."""
     plain = gtin_with(demo_config, "")
-    north, south = await emulator(emulators), await emulator(emulators)
-    gate = await gates.start(
-        readers=portal("north", "D1", north.port) + portal("south", "D2", south.port)
-    )
-    await gate.create("S1", "D1")
-    await gate.create("S2", "D2")
-    await connected(gate, "north", "south")
+    gate, north, south = await two_doors(gates, emulators)
     at_d2 = epc(plain, 2)
     north.tags = [EmulatedTag(at_d2, rssi_dbm=127.0)]
     south.tags = [EmulatedTag(at_d2, rssi_dbm=-45.0)]

@@ -3,7 +3,6 @@ real gate (HTTP API, SQLite, journal) reading it as a configured ``[[readers]]``
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -44,15 +43,6 @@ options = {{ {body} }}
 @pytest.fixture
 def port() -> int:
     return free_port()
-
-
-@pytest.fixture
-async def emulators() -> AsyncIterator[list[LLRPEmulator]]:
-    """Emulators a test starts; each is stopped at the end."""
-    started: list[LLRPEmulator] = []
-    yield started
-    for emu in started:
-        await emu.stop()
 
 
 async def emulate(
