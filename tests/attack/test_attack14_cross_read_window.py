@@ -19,10 +19,8 @@ from llrpkit.emulator import EmulatedTag, LLRPEmulator
 
 from gate.ingest.readers.read_window import ReadWindow
 from tests.readers.support import epc, lines_of, readers_doc
-from tests.readers.test_cross_reads import connected, emulator, emulators, portal
+from tests.readers.test_cross_reads import connected, emulator, portal
 from tests.service.harness import Gate, Gates, gtin_with, until
-
-__all__ = ["emulators"]  # the fixture, used by name
 
 
 async def _doc(gate: Gate, name: str) -> dict[str, Any]:
