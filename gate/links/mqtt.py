@@ -62,6 +62,7 @@ from gate.links.central import backoff
 from gate.service.commit_step import Change
 from gate.service.docks import Docks
 from gate.service.event_shapes import door_event
+from gate.service.task_ends import cancelled
 from gate.storage import mqtt_rows
 from gate.storage.store import Store
 
@@ -294,9 +295,7 @@ class MqttLink:
         try:
             await self._connect_forever()
         finally:
-            alerts.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await alerts
+            await cancelled([alerts])
 
     async def _connect_forever(self) -> None:
         while True:
@@ -375,11 +374,7 @@ class MqttLink:
                 raise
             finally:
                 self.health.connected = False
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(BaseException):
-                        await task
+                await cancelled(tasks)  # again while one runs on (gate.service.task_ends)
 
     async def _send(self, client: aiomqtt.Client) -> None:
         readers_due = 0.0

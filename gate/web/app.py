@@ -35,6 +35,7 @@ from gate.service.policy_files import load_policy
 from gate.service.reference_swap import ReferenceSwap
 from gate.service.reloader import Reloader
 from gate.service.screening import ScreeningState
+from gate.service.task_ends import cancelled
 from gate.storage import writer_process
 from gate.storage.store import Store
 from gate.storage.writer_process import WriterProcess
@@ -327,11 +328,7 @@ async def _docks(app: web.Application) -> AsyncIterator[None]:
         await readers.stop()  # before the store closes: their last scans are stored
         await holds.close()  # a hold's write still being retried (logged if not stored)
         await docks.refusals.close()  # the refusals counted since the last summary
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancelled(tasks)  # again while one runs on (gate.service.task_ends)
         await watch.stop()
     finally:
         await lights.stop()  # a start that failed leaves the lights red too

@@ -7,7 +7,6 @@ subscriber's persistent session and the retained messages, as a production broke
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import ipaddress
 import os
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from gate.service.task_ends import cancelled
 from tests.service.harness import free_port, until
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -178,9 +178,7 @@ class Subscriber:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancelled([self._task])  # again if aiomqtt's wait_for swallowed it
 
     async def _run(self) -> None:
         while True:
